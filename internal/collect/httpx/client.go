@@ -1,0 +1,402 @@
+package httpx
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"time"
+)
+
+// Authorizer adds credentials to a request. Authorize returns an identity of
+// the credential it used (e.g. the token), which Invalidate receives after a
+// 401 so that only a stale credential is dropped, not one refreshed meanwhile.
+type Authorizer interface {
+	Authorize(ctx context.Context, req *http.Request) (credential string, err error)
+	Invalidate(credential string)
+}
+
+// Retry bounds retries of 5xx, 429 and network errors.
+type Retry struct {
+	MaxAttempts int           // attempts per request, including the first; default 6
+	BaseDelay   time.Duration // first backoff ceiling; default 500ms
+	MaxDelay    time.Duration // backoff ceiling; default 30s
+	MaxElapsed  time.Duration // total time spent on one request, waits included; default 2h
+}
+
+func (r Retry) withDefaults() Retry {
+	if r.MaxAttempts <= 0 {
+		r.MaxAttempts = 6
+	}
+	if r.BaseDelay <= 0 {
+		r.BaseDelay = 500 * time.Millisecond
+	}
+	if r.MaxDelay <= 0 {
+		r.MaxDelay = 30 * time.Second
+	}
+	if r.MaxElapsed <= 0 {
+		r.MaxElapsed = 2 * time.Hour
+	}
+	return r
+}
+
+// Config configures a Client. BaseURL is required.
+type Config struct {
+	BaseURL    string
+	HTTPClient *http.Client // default: a client with a 5 minute timeout
+	Auth       Authorizer   // nil: no credentials
+	Limiter    *Limiter     // nil: unlimited, 429s still honoured per client
+	Retry      Retry
+	Header     http.Header // sent on every request (e.g. Account-Name)
+	UserAgent  string
+	Logger     *slog.Logger
+	Stats      *Stats // nil: a private one
+
+	// Now and Sleep replace the clock in tests.
+	Now   func() time.Time
+	Sleep func(context.Context, time.Duration) error
+}
+
+// Client sends requests to one API host. It is safe for concurrent use.
+type Client struct {
+	base    *url.URL
+	hc      *http.Client
+	auth    Authorizer
+	limiter *Limiter
+	retry   Retry
+	header  http.Header
+	ua      string
+	log     *slog.Logger
+	stats   *Stats
+	now     func() time.Time
+	sleep   func(context.Context, time.Duration) error
+}
+
+// Stats counts what a client did. Fields are read with their Load methods.
+type Stats struct {
+	Requests     atomic.Int64 // requests sent, retries included
+	Retries      atomic.Int64
+	RateLimited  atomic.Int64 // 429 responses
+	ServerErrors atomic.Int64 // 5xx responses
+	NetErrors    atomic.Int64 // dropped connections, timeouts
+	BytesIn      atomic.Int64
+}
+
+// New returns a Client for cfg.
+func New(cfg Config) (*Client, error) {
+	base, err := ParseBase(cfg.BaseURL)
+	if err != nil {
+		return nil, err
+	}
+	c := &Client{
+		base:    base,
+		hc:      cfg.HTTPClient,
+		auth:    cfg.Auth,
+		limiter: cfg.Limiter,
+		retry:   cfg.Retry.withDefaults(),
+		header:  cfg.Header.Clone(),
+		ua:      cfg.UserAgent,
+		log:     cfg.Logger,
+		stats:   cfg.Stats,
+		now:     cfg.Now,
+		sleep:   cfg.Sleep,
+	}
+	if c.hc == nil {
+		c.hc = &http.Client{Timeout: 5 * time.Minute}
+	}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	if c.stats == nil {
+		c.stats = &Stats{}
+	}
+	if c.now == nil {
+		c.now = time.Now
+	}
+	if c.sleep == nil {
+		c.sleep = sleepCtx
+	}
+	if c.limiter == nil {
+		c.limiter = newLimiter(LimiterConfig{}, c.now, c.sleep)
+	}
+	return c, nil
+}
+
+// ParseBase checks an API base URL: http or https, a host, no user info.
+func ParseBase(raw string) (*url.URL, error) {
+	u, err := url.Parse(strings.TrimRight(raw, "/"))
+	if err != nil {
+		return nil, fmt.Errorf("API base URL: %w", err)
+	}
+	if (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
+		return nil, fmt.Errorf("API base URL %q: want http(s)://host[:port], without user info", u.Redacted())
+	}
+	return u, nil
+}
+
+// Base returns the configured base URL.
+func (c *Client) Base() *url.URL { u := *c.base; return &u }
+
+// Stats returns the client's counters.
+func (c *Client) Stats() *Stats { return c.stats }
+
+// Request is one API call. Exactly one of Path and URL is set.
+type Request struct {
+	Method string
+	Path   string     // relative to the base URL, e.g. "/api/v2/UserProfile"
+	Query  url.Values // added to Path
+	URL    string     // absolute or relative URL (next pages); must be on the base host
+	Header http.Header
+	Body   []byte // sent on every attempt; nil for none
+	Bucket string // rate-limit bucket; default Method+" "+Path
+}
+
+// Resolve returns the absolute URL of ref if it is on the base's scheme and
+// host, and ErrForeignURL otherwise.
+func (c *Client) Resolve(ref string) (*url.URL, error) {
+	u, err := url.Parse(ref)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrForeignURL, err)
+	}
+	if u.User != nil {
+		return nil, fmt.Errorf("%w: %q carries user info", ErrForeignURL, u.Redacted())
+	}
+	abs := c.base.ResolveReference(u)
+	if !strings.EqualFold(abs.Scheme, c.base.Scheme) || !sameHost(abs, c.base) {
+		return nil, fmt.Errorf("%w: %s://%s is not %s://%s", ErrForeignURL, abs.Scheme, abs.Host, c.base.Scheme, c.base.Host)
+	}
+	return abs, nil
+}
+
+func sameHost(a, b *url.URL) bool {
+	port := func(u *url.URL) string {
+		if p := u.Port(); p != "" {
+			return p
+		}
+		if strings.EqualFold(u.Scheme, "https") {
+			return "443"
+		}
+		return "80"
+	}
+	return strings.EqualFold(a.Hostname(), b.Hostname()) && port(a) == port(b)
+}
+
+func (c *Client) target(r Request) (*url.URL, error) {
+	if r.URL != "" {
+		return c.Resolve(r.URL)
+	}
+	u := *c.base
+	u.Path = strings.TrimRight(c.base.Path, "/") + r.Path
+	u.RawPath = ""
+	if len(r.Query) > 0 {
+		u.RawQuery = r.Query.Encode()
+	}
+	return &u, nil
+}
+
+// Do sends r, retrying as the package documents, and hands a 2xx response body
+// to read. read is called once per attempt that got a 2xx status and must
+// start from scratch each time: when it fails while reading (a dropped
+// connection), the request is retried. An error read returns that is not a
+// transport error ends the call.
+func (c *Client) Do(ctx context.Context, r Request, read func(io.Reader) error) error {
+	u, err := c.target(r)
+	if err != nil {
+		return err
+	}
+	bucket := r.Bucket
+	if bucket == "" {
+		bucket = r.Method + " " + u.Path
+	}
+	log := c.log.With("method", r.Method, "path", u.Path, "bucket", bucket)
+	start := c.now()
+	refreshed := false
+	var last error
+	for attempt, waits := 1, 0; ; attempt++ {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		retryIn, err := c.attempt(ctx, r, u, bucket, read, &refreshed)
+		if err == nil {
+			return nil
+		}
+		if retryIn < 0 { // permanent
+			return err
+		}
+		last = err
+		if StatusOf(err) == http.StatusTooManyRequests || StatusOf(err) == http.StatusUnauthorized {
+			// A rate-limit wait or a token refresh is not a failed try: the
+			// elapsed-time bound below still ends a server that never relents.
+			attempt--
+			if waits++; waits > 1000 {
+				return fmt.Errorf("%s %s: %w: too many rate-limit responses: %w", r.Method, u.Path, ErrRetriesExhausted, last)
+			}
+		}
+		if attempt >= c.retry.MaxAttempts {
+			return fmt.Errorf("%s %s: %w after %d attempts: %w", r.Method, u.Path, ErrRetriesExhausted, attempt, last)
+		}
+		if retryIn == 0 {
+			retryIn = c.backoff(attempt)
+		}
+		if c.now().Add(retryIn).Sub(start) > c.retry.MaxElapsed {
+			return fmt.Errorf("%s %s: %w: next try would pass the %s limit: %w", r.Method, u.Path, ErrRetriesExhausted, c.retry.MaxElapsed, last)
+		}
+		c.stats.Retries.Add(1)
+		log.Debug("retrying", "attempt", attempt, "retry_in", retryIn, "err", err)
+		if err := c.sleep(ctx, retryIn); err != nil {
+			return err
+		}
+	}
+}
+
+// backoff is exponential with full jitter: uniform in [0, min(max, base·2ⁿ)).
+func (c *Client) backoff(attempt int) time.Duration {
+	ceil := c.retry.BaseDelay << min(attempt-1, 20)
+	if ceil > c.retry.MaxDelay || ceil <= 0 {
+		ceil = c.retry.MaxDelay
+	}
+	return time.Duration(rand.Int64N(int64(ceil))) + time.Millisecond
+}
+
+// attempt sends r once. It returns retryIn < 0 for a permanent error, 0 for
+// "retry after backoff" and > 0 for "retry after exactly this long"; the
+// limiter already holds the bucket for that long, so the sleep and the
+// limiter agree.
+func (c *Client) attempt(ctx context.Context, r Request, u *url.URL, bucket string, read func(io.Reader) error, refreshed *bool) (time.Duration, error) {
+	release, err := c.limiter.Acquire(ctx, bucket)
+	if err != nil {
+		return -1, err
+	}
+	defer release()
+
+	var body io.Reader
+	if r.Body != nil {
+		body = bytes.NewReader(r.Body)
+	}
+	req, err := http.NewRequestWithContext(ctx, r.Method, u.String(), body)
+	if err != nil {
+		return -1, fmt.Errorf("build request %s %s: %w", r.Method, u.Path, err)
+	}
+	for k, vs := range c.header {
+		req.Header[k] = vs
+	}
+	for k, vs := range r.Header {
+		req.Header[k] = vs
+	}
+	if req.Header.Get("Accept") == "" {
+		req.Header.Set("Accept", "application/json")
+	}
+	if r.Body != nil && req.Header.Get("Content-Type") == "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.ua != "" {
+		req.Header.Set("User-Agent", c.ua)
+	}
+	var cred string
+	if c.auth != nil {
+		if cred, err = c.auth.Authorize(ctx, req); err != nil {
+			return -1, err
+		}
+	}
+
+	c.stats.Requests.Add(1)
+	t0 := c.now()
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return -1, ctx.Err()
+		}
+		c.stats.NetErrors.Add(1)
+		return 0, fmt.Errorf("%s %s: %w", r.Method, u.Path, err)
+	}
+	defer resp.Body.Close()
+	counted := &countingReader{r: resp.Body, n: &c.stats.BytesIn}
+	block := c.limiter.Observe(bucket, resp.StatusCode, resp.Header)
+	c.log.Debug("response", "method", r.Method, "path", u.Path, "status", resp.StatusCode, "duration", c.now().Sub(t0))
+
+	switch s := resp.StatusCode; {
+	case s >= 200 && s < 300:
+		if err := read(counted); err != nil {
+			if ctx.Err() != nil {
+				return -1, ctx.Err()
+			}
+			if isTransport(err) {
+				c.stats.NetErrors.Add(1)
+				return 0, fmt.Errorf("%s %s: reading response: %w", r.Method, u.Path, err)
+			}
+			return -1, err
+		}
+		return 0, nil
+	case s == http.StatusUnauthorized && c.auth != nil && !*refreshed:
+		*refreshed = true
+		c.auth.Invalidate(cred)
+		_, _ = io.Copy(io.Discard, io.LimitReader(counted, 64<<10))
+		return time.Millisecond, c.apiError(r, u, resp, nil)
+	default:
+		apiErr := c.apiError(r, u, resp, counted)
+		switch {
+		case s == http.StatusTooManyRequests:
+			c.stats.RateLimited.Add(1)
+			c.log.Info("rate limited", "path", u.Path, "bucket", bucket, "retry_in", block)
+			return max(block, time.Millisecond), apiErr
+		case s >= 500:
+			c.stats.ServerErrors.Add(1)
+			return max(apiErr.RetryAfter, 0), apiErr
+		}
+		return -1, apiErr
+	}
+}
+
+func (c *Client) apiError(r Request, u *url.URL, resp *http.Response, body io.Reader) *APIError {
+	e := &APIError{
+		Method:     r.Method,
+		Path:       u.Path,
+		Status:     resp.StatusCode,
+		RequestID:  firstHeader(resp.Header, "X-Request-Id", "X-Amzn-Requestid", "Request-Id", "X-Correlation-Id"),
+		RetryAfter: RetryAfter(resp.Header, c.now()),
+	}
+	if body != nil {
+		b, _ := io.ReadAll(io.LimitReader(body, 64<<10))
+		e.Message = errorMessage(b)
+	}
+	return e
+}
+
+func firstHeader(h http.Header, names ...string) string {
+	for _, n := range names {
+		if v := h.Get(n); v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// isTransport tells errors of the connection from errors of the caller's
+// decoding: only the former are worth a retry.
+func isTransport(err error) bool {
+	return errors.Is(err, errTransport) || errors.Is(err, io.ErrUnexpectedEOF)
+}
+
+// errTransport marks errors of the underlying reader when a decoder hides them.
+var errTransport = errors.New("transport")
+
+type countingReader struct {
+	r io.Reader
+	n *atomic.Int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n.Add(int64(n))
+	if err != nil && err != io.EOF {
+		err = fmt.Errorf("%w: %w", errTransport, err)
+	}
+	return n, err
+}

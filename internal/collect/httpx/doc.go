@@ -1,0 +1,18 @@
+// Package httpx is the HTTP layer every evidence source shares: authentication
+// hooks, per-bucket rate limiting, bounded retries with full jitter, host
+// pinning for next-page URLs and a pager that turns pages into an iterator.
+//
+// Contract:
+//   - Request bodies are kept as []byte and a fresh *http.Request is built for
+//     every attempt, so a retried POST always sends its whole body.
+//   - 429 responses block their bucket until Retry-After / RateLimit-Reset has
+//     passed; no request of that bucket is sent before then. RateLimit-Remaining
+//     is used to pace proactively. 5xx, timeouts and dropped connections are
+//     retried with exponential backoff and full jitter, bounded in attempts and
+//     elapsed time. A 401 gets exactly one credential refresh. Other 4xx are
+//     returned at once as *APIError.
+//   - Absolute URLs (next pages) are followed only on the configured scheme and
+//     host; anything else is ErrForeignURL and is never fetched.
+//   - Nothing here logs headers or bodies: secrets and tokens travel only in
+//     headers. Use Secret for values that must never be printed.
+package httpx

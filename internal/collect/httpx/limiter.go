@@ -1,0 +1,215 @@
+package httpx
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// Limiter paces requests per functionality bucket. Each bucket is a token
+// bucket (capacity Burst, refilled at PerHour/hour) that the server's own
+// headers correct: RateLimit-Remaining lowers the local count, a 429 or a
+// remaining count of zero blocks the bucket until Retry-After / RateLimit-Reset
+// has passed. It also bounds how many requests of one bucket are in flight, so
+// that no request is sent while another's 429 is still unread.
+//
+// One Limiter is shared by every client that uses the same credentials: the
+// Lacework limit is per user, across sub-accounts.
+type Limiter struct {
+	perHour     float64
+	burst       float64
+	concurrency int
+	now         func() time.Time
+	sleep       func(context.Context, time.Duration) error
+
+	mu      sync.Mutex
+	buckets map[string]*bucket
+}
+
+type bucket struct {
+	tokens       float64
+	last         time.Time
+	blockedUntil time.Time
+	slots        chan struct{}
+	waited       time.Duration
+}
+
+// LimiterConfig sets a Limiter's budget. Zero PerHour means unlimited
+// (only server feedback paces).
+type LimiterConfig struct {
+	PerHour     int // tokens added per hour to each bucket
+	Burst       int // bucket capacity; defaults to PerHour
+	Concurrency int // requests of one bucket in flight at once; default 1
+}
+
+// NewLimiter returns a Limiter using the real clock.
+func NewLimiter(cfg LimiterConfig) *Limiter {
+	return newLimiter(cfg, time.Now, sleepCtx)
+}
+
+func newLimiter(cfg LimiterConfig, now func() time.Time, sleep func(context.Context, time.Duration) error) *Limiter {
+	if cfg.Burst <= 0 {
+		cfg.Burst = cfg.PerHour
+	}
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = 1
+	}
+	return &Limiter{
+		perHour:     float64(cfg.PerHour),
+		burst:       float64(cfg.Burst),
+		concurrency: cfg.Concurrency,
+		now:         now,
+		sleep:       sleep,
+		buckets:     map[string]*bucket{},
+	}
+}
+
+func (l *Limiter) get(name string) *bucket {
+	b, ok := l.buckets[name]
+	if !ok {
+		b = &bucket{tokens: l.burst, last: l.now(), slots: make(chan struct{}, l.concurrency)}
+		l.buckets[name] = b
+	}
+	return b
+}
+
+// Acquire waits until a request of bucket name may be sent and returns the
+// function that releases its in-flight slot; call it after Observe.
+func (l *Limiter) Acquire(ctx context.Context, name string) (release func(), err error) {
+	l.mu.Lock()
+	b := l.get(name)
+	l.mu.Unlock()
+	select {
+	case b.slots <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	release = func() { <-b.slots }
+	for {
+		wait := l.reserve(b)
+		if wait <= 0 {
+			return release, nil
+		}
+		if err := l.sleep(ctx, wait); err != nil {
+			release()
+			return nil, err
+		}
+	}
+}
+
+// reserve takes a token and returns 0, or returns how long to wait first.
+func (l *Limiter) reserve(b *bucket) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	if now.Before(b.blockedUntil) {
+		d := b.blockedUntil.Sub(now)
+		b.waited += d
+		return d
+	}
+	if l.perHour <= 0 {
+		return 0
+	}
+	rate := l.perHour / 3600 // tokens per second
+	if now.After(b.last) {
+		b.tokens = min(l.burst, b.tokens+now.Sub(b.last).Seconds()*rate)
+		b.last = now
+	}
+	if b.tokens >= 1 {
+		b.tokens--
+		return 0
+	}
+	d := time.Duration((1 - b.tokens) / rate * float64(time.Second))
+	b.waited += d
+	return max(d, time.Millisecond)
+}
+
+// Observe feeds a response's rate-limit headers back into bucket name and
+// returns how long the bucket is now blocked (0 when it is not).
+func (l *Limiter) Observe(name string, status int, h http.Header) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b := l.get(name)
+	now := l.now()
+	reset, hasReset := seconds(h.Get("RateLimit-Reset"))
+	if rem, err := strconv.Atoi(h.Get("RateLimit-Remaining")); err == nil && rem >= 0 {
+		b.tokens = min(b.tokens, float64(rem))
+		if rem == 0 && hasReset {
+			b.block(now.Add(reset))
+		}
+	}
+	if status == http.StatusTooManyRequests {
+		d := RetryAfter(h, now)
+		if d <= 0 {
+			d = reset
+		}
+		if d <= 0 {
+			d = time.Second // a 429 with no hint still means "not now"
+		}
+		b.block(now.Add(d))
+	}
+	if now.Before(b.blockedUntil) {
+		return b.blockedUntil.Sub(now)
+	}
+	return 0
+}
+
+// block stops the bucket until the given time, when the server's bucket has
+// room for one more request again.
+func (b *bucket) block(until time.Time) {
+	if until.After(b.blockedUntil) {
+		b.blockedUntil = until
+		b.tokens = 1
+		b.last = until
+	}
+}
+
+// Waited returns the total time requests of bucket name spent waiting.
+func (l *Limiter) Waited(name string) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if b, ok := l.buckets[name]; ok {
+		return b.waited
+	}
+	return 0
+}
+
+// RetryAfter parses a Retry-After header: delay-seconds or an HTTP date.
+func RetryAfter(h http.Header, now time.Time) time.Duration {
+	v := h.Get("Retry-After")
+	if v == "" {
+		return 0
+	}
+	if d, ok := seconds(v); ok {
+		return d
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(t.Sub(now), 0)
+	}
+	return 0
+}
+
+// seconds parses a non-negative integer or decimal number of seconds.
+func seconds(v string) (time.Duration, bool) {
+	if v == "" {
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || f < 0 || f > 7*24*3600 {
+		return 0, false
+	}
+	return time.Duration(f * float64(time.Second)), true
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

@@ -1,0 +1,323 @@
+package lacework
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/evidence-pack/evidence/internal/collect/httpx"
+)
+
+// ErrAuth means the API key or secret was refused. Nothing can be collected;
+// the run fails (exit code 1) and no pack is written.
+var ErrAuth = errors.New("lacework: authentication failed")
+
+// ErrSubAccountForbidden means the key cannot reach a sub-account (HTTP 403).
+// Only that sub-account's units fail.
+var ErrSubAccountForbidden = errors.New("lacework: sub-account not reachable with this API key")
+
+// Credentials identify a Lacework tenant and API key, with the lacework
+// CLI's names (LW_ACCOUNT, LW_SUBACCOUNT, LW_API_KEY, LW_API_SECRET).
+type Credentials struct {
+	Account    string       // "acme" or "acme.lacework.net"
+	SubAccount string       // optional: scope every request to this sub-account
+	KeyID      string       // LW_API_KEY
+	Secret     httpx.Secret // LW_API_SECRET
+	BaseURL    string       // LW_API_URL; default https://<account>.lacework.net
+}
+
+// Validate lists every missing field.
+func (c Credentials) Validate() error {
+	var errs []error
+	if c.Account == "" && c.BaseURL == "" {
+		errs = append(errs, errors.New("lacework: account is not set (LW_ACCOUNT or lacework.account in the config)"))
+	}
+	if c.KeyID == "" {
+		errs = append(errs, errors.New("lacework: API key id is not set (LW_API_KEY)"))
+	}
+	if c.Secret == "" {
+		errs = append(errs, errors.New("lacework: API secret is not set (LW_API_SECRET)"))
+	}
+	return errors.Join(errs...)
+}
+
+// AccountName returns the account's short name ("acme" of acme.lacework.net).
+func (c Credentials) AccountName() string {
+	a := strings.TrimSpace(c.Account)
+	a = strings.TrimPrefix(strings.TrimPrefix(a, "https://"), "http://")
+	if i := strings.Index(a, ".lacework.net"); i > 0 {
+		a = a[:i]
+	}
+	return strings.TrimRight(a, "/")
+}
+
+// URL returns the API base URL.
+func (c Credentials) URL() string {
+	if c.BaseURL != "" {
+		return c.BaseURL
+	}
+	return "https://" + c.AccountName() + ".lacework.net"
+}
+
+// Options are the optional parts of a Client.
+type Options struct {
+	HTTPClient *http.Client
+	Limiter    *httpx.Limiter // shared per API key; default from Limits.RequestsPerHour
+	Retry      httpx.Retry
+	Limits     Limits
+	Logger     *slog.Logger
+	UserAgent  string
+	Now        func() time.Time
+	SpoolDir   string // where reports are buffered; default os.TempDir()
+	OrgAccess  bool   // send Org-Access: true (org-level data sets; needs org admin)
+}
+
+// Client talks to one Lacework account or sub-account. It is safe for
+// concurrent use. Clients made by SubAccount share the token, the rate-limit
+// buckets and the request counters of their parent.
+type Client struct {
+	creds      Credentials
+	subAccount string
+	opts       Options
+	limits     Limits
+	tokens     *tokenSource
+	stats      *httpx.Stats
+	limiter    *httpx.Limiter
+	http       *httpx.Client
+	log        *slog.Logger
+}
+
+// New returns a Client for creds.
+func New(creds Credentials, opts Options) (*Client, error) {
+	if err := creds.Validate(); err != nil {
+		return nil, err
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.UserAgent == "" {
+		opts.UserAgent = "evidence"
+	}
+	limits := opts.Limits.withDefaults()
+	if opts.Limiter == nil {
+		opts.Limiter = httpx.NewLimiter(httpx.LimiterConfig{PerHour: max(limits.RequestsPerHour, 0)})
+	}
+	if _, err := httpx.ParseBase(creds.URL()); err != nil {
+		return nil, fmt.Errorf("lacework account %q: %w", creds.AccountName(), err)
+	}
+	c := &Client{
+		creds:   creds,
+		opts:    opts,
+		limits:  limits,
+		stats:   &httpx.Stats{},
+		limiter: opts.Limiter,
+		log:     opts.Logger.With("source", "lacework", "tenant", creds.AccountName()),
+	}
+	tokHTTP, err := c.newHTTP(nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	c.tokens = &tokenSource{http: tokHTTP, creds: creds, expiry: limits.TokenExpiry, now: opts.Now, log: c.log}
+	return c.forSubAccount(creds.SubAccount)
+}
+
+func (c *Client) newHTTP(auth httpx.Authorizer, header http.Header) (*httpx.Client, error) {
+	return httpx.New(httpx.Config{
+		BaseURL:    c.creds.URL(),
+		HTTPClient: c.opts.HTTPClient,
+		Auth:       auth,
+		Limiter:    c.limiter,
+		Retry:      c.opts.Retry,
+		Header:     header,
+		UserAgent:  c.opts.UserAgent,
+		Logger:     c.log,
+		Stats:      c.stats,
+		Now:        c.opts.Now,
+	})
+}
+
+func (c *Client) forSubAccount(name string) (*Client, error) {
+	h := http.Header{}
+	if name != "" {
+		h.Set("Account-Name", name)
+	}
+	if c.opts.OrgAccess {
+		h.Set("Org-Access", "true")
+	}
+	hc, err := c.newHTTP(c.tokens, h)
+	if err != nil {
+		return nil, err
+	}
+	n := *c
+	n.subAccount = name
+	n.http = hc
+	n.log = c.log.With("subaccount", name)
+	return &n, nil
+}
+
+// SubAccount returns a client for the named sub-account, sharing this
+// client's token, rate-limit buckets and counters.
+func (c *Client) SubAccount(name string) (*Client, error) {
+	return c.forSubAccount(name)
+}
+
+// Name is the sub-account this client reads, or the account when none is set.
+func (c *Client) Name() string {
+	if c.subAccount != "" {
+		return c.subAccount
+	}
+	return c.creds.AccountName()
+}
+
+// Account is the tenant's (primary) account name.
+func (c *Client) Account() string { return c.creds.AccountName() }
+
+// BaseURL is the API base URL (never carries secrets).
+func (c *Client) BaseURL() string { return c.creds.URL() }
+
+// Stats returns the request counters shared by this client's family.
+func (c *Client) Stats() *httpx.Stats { return c.stats }
+
+// Limits returns the API limits in force.
+func (c *Client) Limits() Limits { return c.limits }
+
+// TokenRefreshes returns how many access tokens were requested.
+func (c *Client) TokenRefreshes() int64 {
+	c.tokens.mu.Lock()
+	defer c.tokens.mu.Unlock()
+	return c.tokens.refreshes
+}
+
+// getJSON sends a GET and decodes the body, adding context to errors.
+func (c *Client) getJSON(ctx context.Context, r httpx.Request, v any) error {
+	r.Method = http.MethodGet
+	return c.wrap(c.http.JSON(ctx, r, v))
+}
+
+// wrap turns a 403 into ErrSubAccountForbidden with the fix, and a refused
+// token into ErrAuth; other errors pass unchanged.
+func (c *Client) wrap(err error) error {
+	if err == nil || errors.Is(err, ErrAuth) {
+		return err
+	}
+	if httpx.StatusOf(err) == http.StatusForbidden {
+		return fmt.Errorf("%w: sub-account %q of account %q refused the request (HTTP 403); "+
+			"use an API key of an organization admin or one created in %q, or leave it out of scope: %w",
+			ErrSubAccountForbidden, c.Name(), c.creds.AccountName(), c.Name(), err)
+	}
+	return err
+}
+
+// tokenSource caches the bearer token. One refresh runs at a time; callers
+// that arrive meanwhile wait for it and share its result.
+type tokenSource struct {
+	http   *httpx.Client
+	creds  Credentials
+	expiry time.Duration
+	now    func() time.Time
+	log    *slog.Logger
+
+	refresh   chan struct{} // one-slot semaphore held while refreshing
+	once      sync.Once
+	mu        sync.Mutex
+	token     string
+	renewAt   time.Time
+	refreshes int64
+}
+
+var _ httpx.Authorizer = (*tokenSource)(nil)
+
+// Authorize sets the Authorization header.
+func (t *tokenSource) Authorize(ctx context.Context, req *http.Request) (string, error) {
+	tok, err := t.get(ctx)
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Authorization", "Bearer "+tok)
+	return tok, nil
+}
+
+// Invalidate drops tok if it is still the cached token (after a 401).
+func (t *tokenSource) Invalidate(tok string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.token == tok {
+		t.token = ""
+	}
+}
+
+func (t *tokenSource) cached() (string, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.token, t.token != "" && t.now().Before(t.renewAt)
+}
+
+func (t *tokenSource) get(ctx context.Context) (string, error) {
+	if tok, ok := t.cached(); ok {
+		return tok, nil
+	}
+	t.once.Do(func() { t.refresh = make(chan struct{}, 1) })
+	select {
+	case t.refresh <- struct{}{}:
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+	defer func() { <-t.refresh }()
+	if tok, ok := t.cached(); ok { // refreshed while we waited
+		return tok, nil
+	}
+	return t.fetch(ctx)
+}
+
+func (t *tokenSource) fetch(ctx context.Context) (string, error) {
+	body, err := json.Marshal(tokenRequest{KeyID: t.creds.KeyID, ExpiryTime: int(t.expiry / time.Second)})
+	if err != nil {
+		return "", err
+	}
+	h := http.Header{}
+	h.Set("X-LW-UAKS", t.creds.Secret.Reveal())
+	var resp tokenResponse
+	issued := t.now()
+	err = t.http.JSON(ctx, httpx.Request{Method: http.MethodPost, Path: pathTokens, Header: h, Body: body}, &resp)
+	if err != nil {
+		if s := httpx.StatusOf(err); s == http.StatusUnauthorized || s == http.StatusForbidden {
+			return "", fmt.Errorf("%w for account %q with key id %s: check LW_API_KEY and LW_API_SECRET (or the lacework profile): %w",
+				ErrAuth, t.creds.AccountName(), keyHint(t.creds.KeyID), err)
+		}
+		return "", fmt.Errorf("lacework: get access token for account %q: %w", t.creds.AccountName(), err)
+	}
+	if resp.Token == "" {
+		return "", fmt.Errorf("%w for account %q: the token response carried no token", ErrAuth, t.creds.AccountName())
+	}
+	expires := resp.ExpiresAt.Time
+	if expires.IsZero() {
+		expires = issued.Add(t.expiry)
+	}
+	// Renew before expiry: a fifth of the lifetime early, at most 5 minutes,
+	// so a long page fetch never starts with a token about to lapse.
+	margin := min(expires.Sub(issued)/5, 5*time.Minute)
+	t.mu.Lock()
+	t.token = resp.Token
+	t.renewAt = expires.Add(-margin)
+	t.refreshes++
+	t.mu.Unlock()
+	t.log.Debug("access token issued", "expires_at", expires.Format(time.RFC3339))
+	return resp.Token, nil
+}
+
+// keyHint shows enough of a key id to tell keys apart, never all of it.
+func keyHint(id string) string {
+	if len(id) <= 8 {
+		return "…"
+	}
+	return id[:4] + "…" + id[len(id)-4:]
+}

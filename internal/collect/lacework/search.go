@@ -1,0 +1,323 @@
+package lacework
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"iter"
+	"net/http"
+	"net/url"
+	"slices"
+	"time"
+
+	"github.com/evidence-pack/evidence/internal/collect/httpx"
+)
+
+// ErrOutOfHistory means a period starts before the API keeps data.
+var ErrOutOfHistory = errors.New("lacework: period is older than the API keeps")
+
+// ErrResultCap means a result set still reached the row cap after splitting
+// as far as allowed.
+var ErrResultCap = errors.New("lacework: result set exceeds the API's row cap")
+
+// Window is a half-open time range [From, To).
+type Window struct{ From, To time.Time }
+
+func (w Window) String() string { return formatTime(w.From) + "/" + formatTime(w.To) }
+
+// Split cuts w into consecutive windows of at most max (all of w when max <= 0).
+func (w Window) Split(max time.Duration) []Window {
+	if !w.From.Before(w.To) {
+		return nil
+	}
+	if max <= 0 {
+		return []Window{w}
+	}
+	var out []Window
+	for from := w.From; from.Before(w.To); from = from.Add(max) {
+		out = append(out, Window{From: from, To: minTime(from.Add(max), w.To)})
+	}
+	return out
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+// QueryStats is what a collector did for one query; the iterator fills it as
+// it runs (read it after the loop ends). It goes into the pack's manifest.
+type QueryStats struct {
+	Pages   int // pages received
+	Rows    int // rows yielded
+	Queries int // result sets started (windows, including re-queries after a split)
+	Splits  int // result sets re-queried as smaller parts because of the row cap
+}
+
+// EvaluationQuery selects compliance evaluations.
+type EvaluationQuery struct {
+	Dataset string // AwsCompliance, AzureCompliance, GcpCompliance, K8sCompliance
+	Window  Window
+	Filters []Filter
+	Stats   *QueryStats // optional
+}
+
+// Evaluations streams the compliance evaluations of q. Periods longer than
+// the API's 7-day window are split; a period that starts more than 90 days
+// ago is refused with ErrOutOfHistory before any request.
+func (c *Client) Evaluations(ctx context.Context, q EvaluationQuery) iter.Seq2[Evaluation, error] {
+	if !slices.Contains(EvaluationDatasets(), q.Dataset) {
+		return fail[Evaluation](fmt.Errorf("lacework %s: unknown compliance dataset %q (want one of %v)", c.Name(), q.Dataset, EvaluationDatasets()))
+	}
+	now := c.opts.Now().UTC()
+	if earliest := now.Add(-c.limits.EvaluationHistory); q.Window.From.Before(earliest) {
+		return fail[Evaluation](fmt.Errorf("%w: %s %s: the period starts %s, but compliance evaluations are kept %d days (earliest %s); choose a later --from",
+			ErrOutOfHistory, c.Name(), q.Dataset, formatTime(q.Window.From), int(c.limits.EvaluationHistory.Hours()/24), formatTime(earliest)))
+	}
+	w := q.Window
+	if w.To.After(now) {
+		w.To = now
+	}
+	s := searchSpec{
+		what:   "compliance evaluations " + q.Dataset,
+		bucket: pathEvaluations,
+		request: func(w Window) (httpx.Request, error) {
+			return postSearch(pathEvaluations, searchBody{
+				TimeFilter: timeFilter{StartTime: formatTime(w.From), EndTime: formatTime(w.To)},
+				Filters:    q.Filters,
+				Dataset:    q.Dataset,
+			})
+		},
+		splitTime: true,
+	}
+	return search[Evaluation](ctx, c, s, w.Split(c.limits.EvaluationWindow), q.Stats)
+}
+
+// InventoryQuery selects the inventory snapshot of one cloud.
+type InventoryQuery struct {
+	CSP    string // AWS, Azure or GCP
+	Window Window // the snapshot is the last collection inside it
+	// Accounts, when set, let a snapshot that reaches the row cap be
+	// re-queried one cloud account at a time (filter cloudDetails.accountID):
+	// a snapshot cannot be split by time, since every part of the period
+	// would return its own, overlapping snapshot.
+	Accounts []string
+	Stats    *QueryStats
+}
+
+// Inventory streams the resources of the last inventory collection in
+// q.Window.
+func (c *Client) Inventory(ctx context.Context, q InventoryQuery) iter.Seq2[Resource, error] {
+	if !slices.Contains(InventoryCSPs(), q.CSP) {
+		return fail[Resource](fmt.Errorf("lacework %s: unknown inventory csp %q (want one of %v)", c.Name(), q.CSP, InventoryCSPs()))
+	}
+	body := func(filters []Filter) func(Window) (httpx.Request, error) {
+		return func(w Window) (httpx.Request, error) {
+			return postSearch(pathInventory, searchBody{
+				TimeFilter: timeFilter{StartTime: formatTime(w.From), EndTime: formatTime(w.To)},
+				Filters:    filters,
+				CSP:        q.CSP,
+			})
+		}
+	}
+	s := searchSpec{what: "inventory " + q.CSP, bucket: pathInventory, request: body(nil)}
+	for _, a := range q.Accounts {
+		s.parts = append(s.parts, body([]Filter{{Field: "cloudDetails.accountID", Expression: "eq", Value: a}}))
+	}
+	return search[Resource](ctx, c, s, q.Window.Split(0), q.Stats)
+}
+
+// AuditLogQuery selects the audit log of the (sub-)account.
+type AuditLogQuery struct {
+	Window Window
+	Stats  *QueryStats
+}
+
+// AuditLogs streams the audit log entries of q.Window
+// (GET /api/v2/AuditLogs?startTime&endTime), following pages when the
+// response has them.
+func (c *Client) AuditLogs(ctx context.Context, q AuditLogQuery) iter.Seq2[AuditLog, error] {
+	s := searchSpec{
+		what:   "audit logs",
+		bucket: pathAuditLogs,
+		request: func(w Window) (httpx.Request, error) {
+			return httpx.Request{Method: http.MethodGet, Path: pathAuditLogs, Bucket: pathAuditLogs,
+				Query: url.Values{"startTime": {formatTime(w.From)}, "endTime": {formatTime(w.To)}}}, nil
+		},
+		splitTime: true,
+	}
+	return search[AuditLog](ctx, c, s, q.Window.Split(0), q.Stats)
+}
+
+func postSearch(path string, b searchBody) (httpx.Request, error) {
+	body, err := json.Marshal(b)
+	if err != nil {
+		return httpx.Request{}, err
+	}
+	if len(body) > MaxPostBody {
+		return httpx.Request{}, fmt.Errorf("lacework: search body of %d bytes exceeds the API's 1 MB limit", len(body))
+	}
+	return httpx.Request{Method: http.MethodPost, Path: path, Body: body, Bucket: path}, nil
+}
+
+// searchSpec describes a paged query and how to cut it when a result set
+// reaches the row cap: by time (splitTime) or into parts (filters).
+type searchSpec struct {
+	what      string
+	bucket    string
+	request   func(Window) (httpx.Request, error)
+	splitTime bool
+	parts     []func(Window) (httpx.Request, error)
+}
+
+type job struct {
+	w       Window
+	request func(Window) (httpx.Request, error)
+	part    bool
+}
+
+// search runs one result set per window, in order. A result set whose first
+// page reports totalRows at the cap is dropped before any of its rows is
+// yielded, and re-queried as two halves of its window (or as its parts), so
+// no row is lost or yielded twice.
+func search[T any](ctx context.Context, c *Client, s searchSpec, windows []Window, st *QueryStats) iter.Seq2[T, error] {
+	if st == nil {
+		st = &QueryStats{}
+	}
+	return func(yield func(T, error) bool) {
+		var stack []job
+		for i := len(windows) - 1; i >= 0; i-- {
+			stack = append(stack, job{w: windows[i], request: s.request})
+		}
+		for len(stack) > 0 {
+			j := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			req, err := j.request(j.w)
+			if err != nil {
+				yield(*new(T), err)
+				return
+			}
+			st.Queries++
+			p := &pager[T]{c: c, first: req, what: s.what, seen: map[string]bool{}, stats: st}
+			rows, more, err := p.NextPage(ctx)
+			if err != nil {
+				yield(*new(T), fmt.Errorf("lacework %s: %s %s: %w", c.Name(), s.what, j.w, err))
+				return
+			}
+			if p.total >= c.limits.ResultCap {
+				st.Pages-- // the dropped page does not count as evidence collected
+				st.Rows -= len(rows)
+				next, err := split(s, j, c.limits)
+				if err != nil {
+					yield(*new(T), fmt.Errorf("lacework %s: %s %s: %w", c.Name(), s.what, j.w, err))
+					return
+				}
+				st.Splits++
+				c.log.Info("result set at the row cap; re-querying in parts", "query", s.what, "window", j.w.String(), "total_rows", p.total, "parts", len(next))
+				for i := len(next) - 1; i >= 0; i-- {
+					stack = append(stack, next[i])
+				}
+				continue
+			}
+			for {
+				for _, r := range rows {
+					if !yield(r, nil) {
+						return
+					}
+				}
+				if !more {
+					break
+				}
+				if rows, more, err = p.NextPage(ctx); err != nil {
+					yield(*new(T), fmt.Errorf("lacework %s: %s %s (page %d): %w", c.Name(), s.what, j.w, p.pages+1, err))
+					return
+				}
+			}
+		}
+	}
+}
+
+func split(s searchSpec, j job, l Limits) ([]job, error) {
+	switch {
+	case s.splitTime && j.w.To.Sub(j.w.From) >= 2*l.MinWindow:
+		mid := j.w.From.Add(j.w.To.Sub(j.w.From) / 2).Truncate(time.Second)
+		if !mid.After(j.w.From) {
+			mid = j.w.From.Add(j.w.To.Sub(j.w.From) / 2)
+		}
+		return []job{
+			{w: Window{From: j.w.From, To: mid}, request: j.request},
+			{w: Window{From: mid, To: j.w.To}, request: j.request},
+		}, nil
+	case len(s.parts) > 0 && !j.part:
+		out := make([]job, len(s.parts))
+		for i, p := range s.parts {
+			out[i] = job{w: j.w, request: p, part: true}
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("%w (%d rows) and cannot be split further; narrow the period or the scope", ErrResultCap, l.ResultCap)
+}
+
+// pager follows paging.urls.nextPage with GET and the same headers, only on
+// the configured host, and never fetches the same URL twice.
+type pager[T any] struct {
+	c     *Client
+	first httpx.Request
+	what  string
+	next  string
+	pages int
+	total int
+	seen  map[string]bool
+	stats *QueryStats
+}
+
+var _ httpx.Pager[Evaluation] = (*pager[Evaluation])(nil)
+
+func (p *pager[T]) NextPage(ctx context.Context) ([]T, bool, error) {
+	req := p.first
+	if p.pages > 0 {
+		req = httpx.Request{Method: http.MethodGet, URL: p.next, Bucket: p.first.Bucket}
+	}
+	var pg page[T]
+	if err := p.c.wrap(p.c.http.JSON(ctx, req, &pg)); err != nil {
+		return nil, false, err
+	}
+	p.pages++
+	p.stats.Pages++
+	p.stats.Rows += len(pg.Data)
+	p.next = ""
+	if pg.Paging != nil {
+		if p.pages == 1 {
+			p.total = pg.Paging.TotalRows
+		}
+		if n := pg.Paging.URLs.NextPage; n != nil && *n != "" {
+			if _, err := p.c.http.Resolve(*n); err != nil {
+				return nil, false, fmt.Errorf("refusing next page: %w", err)
+			}
+			if p.seen[*n] {
+				return nil, false, fmt.Errorf("the API returned the same next page twice (%s); stopping to avoid a loop", p.c.redactURL(*n))
+			}
+			p.seen[*n] = true
+			p.next = *n
+		}
+	}
+	return pg.Data, p.next != "", nil
+}
+
+// redactURL keeps scheme, host and path of a URL for messages.
+func (c *Client) redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	u.RawQuery, u.User, u.Fragment = "", nil, ""
+	return u.String()
+}
+
+// fail returns an iterator that yields err once.
+func fail[T any](err error) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) { yield(*new(T), err) }
+}
