@@ -1,0 +1,286 @@
+// Package config loads what a run needs: defaults, then a strict YAML file,
+// then the environment, then flags; Validate lists every problem at once.
+//
+// Secrets never live in the file: a tenant names the environment variables
+// that hold them (api_secret_env), and the loaded value is an httpx.Secret
+// that prints as "[redacted]".
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/evidence-pack/evidence/internal/collect/httpx"
+	"github.com/evidence-pack/evidence/internal/collect/lacework"
+)
+
+// Datasets a pack can hold; --dataset narrows to some of them.
+const (
+	DatasetReports     = "reports"
+	DatasetEvaluations = "evaluations"
+	DatasetInventory   = "inventory"
+	DatasetAuditLogs   = "audit_logs"
+)
+
+// AllDatasets lists the datasets in pack order.
+func AllDatasets() []string {
+	return []string{DatasetReports, DatasetEvaluations, DatasetInventory, DatasetAuditLogs}
+}
+
+// Config is everything a run needs.
+type Config struct {
+	Output      string   `yaml:"output"`      // directory or s3://bucket/prefix
+	Concurrency int      `yaml:"concurrency"` // collectors running at once (one per rate-limit bucket is enough)
+	Datasets    []string `yaml:"datasets"`    // default: all
+	Schedule    string   `yaml:"schedule"`    // cron spec for `evidence schedule`
+	TimeZone    string   `yaml:"timezone"`    // for the schedule; default UTC
+	Tenants     []Tenant `yaml:"tenants"`
+
+	// Period is set from flags (--from/--to); default: the previous UTC day.
+	Period lacework.Window `yaml:"-"`
+}
+
+// Tenant is one platform tenant to collect from.
+type Tenant struct {
+	Name     string          `yaml:"name"`   // folder name in the pack; default the account
+	Source   string          `yaml:"source"` // "lacework"
+	Lacework *LaceworkTenant `yaml:"lacework"`
+}
+
+// LaceworkTenant holds a Lacework tenant's settings. Secrets are named by
+// environment variable, never written in the file.
+type LaceworkTenant struct {
+	Account      string   `yaml:"account"`
+	SubAccount   string   `yaml:"subaccount"`     // scope to one sub-account
+	APIKey       string   `yaml:"api_key"`        // the key id (not secret)
+	APIKeyEnv    string   `yaml:"api_key_env"`    // or: variable holding the key id
+	APISecretEnv string   `yaml:"api_secret_env"` // variable holding the secret; default LW_API_SECRET
+	APIURL       string   `yaml:"api_url"`        // default https://<account>.lacework.net
+	SubAccounts  []string `yaml:"subaccounts"`    // narrow discovery to these
+	Frameworks   []string `yaml:"frameworks"`     // report names or API report types; default all
+	Accounts     []string `yaml:"accounts"`       // cloud account ids; default all
+
+	Credentials lacework.Credentials `yaml:"-"` // resolved by Resolve
+}
+
+// Flags are the command-line overrides of a run.
+type Flags struct {
+	ConfigFile string
+	Out        string
+	From, To   string
+	Accounts   []string // cloud accounts or sub-accounts
+	Frameworks []string
+	Datasets   []string
+	Source     string
+}
+
+// Load builds the Config: defaults, the YAML file (when flags name one),
+// environment, flags. now is the clock (the default period is the UTC day
+// before now). It does not validate; call Validate.
+func Load(f Flags, getenv func(string) string, home string, now time.Time) (*Config, error) {
+	cfg := &Config{Output: "./out", Concurrency: 4, TimeZone: "UTC"}
+	if f.ConfigFile != "" {
+		b, err := os.ReadFile(f.ConfigFile)
+		if err != nil {
+			return nil, fmt.Errorf("config: %w", err)
+		}
+		if err := Decode(bytes.NewReader(b), cfg); err != nil {
+			return nil, fmt.Errorf("config %s: %w", f.ConfigFile, err)
+		}
+	}
+	if len(cfg.Tenants) == 0 {
+		// No file: one Lacework tenant from the environment / lacework profile.
+		cfg.Tenants = []Tenant{{Source: "lacework", Lacework: &LaceworkTenant{}}}
+	}
+	for i := range cfg.Tenants {
+		if err := cfg.Tenants[i].resolve(getenv, home); err != nil {
+			return nil, err
+		}
+	}
+	if f.Out != "" {
+		cfg.Output = f.Out
+	}
+	if len(f.Datasets) > 0 {
+		cfg.Datasets = f.Datasets
+	}
+	if len(cfg.Datasets) == 0 {
+		cfg.Datasets = AllDatasets()
+	}
+	for i := range cfg.Tenants {
+		if lw := cfg.Tenants[i].Lacework; lw != nil {
+			if len(f.Frameworks) > 0 {
+				lw.Frameworks = f.Frameworks
+			}
+			if len(f.Accounts) > 0 {
+				lw.Accounts = f.Accounts
+			}
+		}
+	}
+	if f.Source != "" {
+		cfg.Tenants = slices.DeleteFunc(cfg.Tenants, func(t Tenant) bool { return t.Source != f.Source })
+	}
+	p, err := ParsePeriod(f.From, f.To, now)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Period = p
+	return cfg, nil
+}
+
+// Decode reads YAML strictly: unknown keys are errors.
+func Decode(r io.Reader, cfg *Config) error {
+	dec := yaml.NewDecoder(r)
+	dec.KnownFields(true)
+	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
+		return err
+	}
+	return nil
+}
+
+func (t *Tenant) resolve(getenv func(string) string, home string) error {
+	if t.Source == "" {
+		t.Source = "lacework"
+	}
+	if t.Source != "lacework" || t.Lacework == nil {
+		return nil
+	}
+	lw := t.Lacework
+	// Start from the lacework CLI's own sources (profile file, LW_* vars),
+	// then let the file's settings win where it sets them.
+	creds, err := lacework.LoadCredentials(getenv, home)
+	if err != nil {
+		return err
+	}
+	if lw.Account != "" {
+		creds.Account = lw.Account
+	}
+	if lw.SubAccount != "" {
+		creds.SubAccount = lw.SubAccount
+	}
+	if lw.APIURL != "" {
+		creds.BaseURL = lw.APIURL
+	}
+	if lw.APIKey != "" {
+		creds.KeyID = lw.APIKey
+	}
+	if lw.APIKeyEnv != "" {
+		creds.KeyID = getenv(lw.APIKeyEnv)
+	}
+	if lw.APISecretEnv != "" {
+		creds.Secret = httpx.Secret(getenv(lw.APISecretEnv))
+	}
+	lw.Credentials = creds
+	if t.Name == "" {
+		t.Name = creds.AccountName()
+	}
+	return nil
+}
+
+// Validate returns every problem of the configuration, joined.
+func (c *Config) Validate() error {
+	var errs []error
+	add := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+	if c.Output == "" {
+		add("output is empty: set --out DIR or output: in the config")
+	}
+	if c.Concurrency < 1 || c.Concurrency > 64 {
+		add("concurrency %d: want 1..64", c.Concurrency)
+	}
+	for _, d := range c.Datasets {
+		if !slices.Contains(AllDatasets(), d) {
+			add("dataset %q: want one of %s", d, strings.Join(AllDatasets(), ", "))
+		}
+	}
+	if len(c.Tenants) == 0 {
+		add("no tenants to collect from")
+	}
+	names := map[string]bool{}
+	for i, t := range c.Tenants {
+		where := fmt.Sprintf("tenant %d (%s)", i+1, t.Name)
+		if t.Source != "lacework" {
+			add("%s: source %q is not supported (want lacework)", where, t.Source)
+			continue
+		}
+		if t.Lacework == nil {
+			add("%s: the lacework: section is missing", where)
+			continue
+		}
+		if err := t.Lacework.Credentials.Validate(); err != nil {
+			add("%s: %w", where, err)
+		}
+		if v := t.Lacework.APISecretEnv; v != "" && t.Lacework.Credentials.Secret == "" {
+			add("%s: api_secret_env names %s, which is empty or unset", where, v)
+		}
+		if v := t.Lacework.APIKeyEnv; v != "" && t.Lacework.Credentials.KeyID == "" {
+			add("%s: api_key_env names %s, which is empty or unset", where, v)
+		}
+		if names[t.Name] {
+			add("%s: tenant name used twice", where)
+		}
+		names[t.Name] = true
+	}
+	if !c.Period.From.Before(c.Period.To) {
+		add("period %s: from must be before to", c.Period)
+	}
+	return errors.Join(errs...)
+}
+
+// ParsePeriod reads --from/--to: dates (2026-11-21, the whole UTC day) or
+// RFC 3339 times. A date as --to means the end of that day. With neither
+// set, the period is the previous UTC day; with only --from, it runs to the
+// end of from's day when from is a date, else to now.
+func ParsePeriod(from, to string, now time.Time) (lacework.Window, error) {
+	now = now.UTC()
+	today := now.Truncate(24 * time.Hour)
+	if from == "" && to == "" {
+		return lacework.Window{From: today.Add(-24 * time.Hour), To: today}, nil
+	}
+	var w lacework.Window
+	var fromIsDate bool
+	var err error
+	if from != "" {
+		if w.From, fromIsDate, err = parseWhen(from); err != nil {
+			return w, fmt.Errorf("--from: %w", err)
+		}
+	}
+	switch {
+	case to != "":
+		t, isDate, err := parseWhen(to)
+		if err != nil {
+			return w, fmt.Errorf("--to: %w", err)
+		}
+		if isDate {
+			t = t.Add(24 * time.Hour)
+		}
+		w.To = t
+	case fromIsDate:
+		w.To = w.From.Add(24 * time.Hour)
+	default:
+		w.To = now
+	}
+	if from == "" {
+		w.From = w.To.Add(-24 * time.Hour)
+	}
+	if !w.From.Before(w.To) {
+		return w, fmt.Errorf("period %s to %s is empty: --from must be before --to", w.From.Format(time.RFC3339), w.To.Format(time.RFC3339))
+	}
+	return w, nil
+}
+
+func parseWhen(s string) (time.Time, bool, error) {
+	if t, err := time.Parse(time.DateOnly, s); err == nil {
+		return t.UTC(), true, nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t.UTC(), false, nil
+	}
+	return time.Time{}, false, fmt.Errorf("%q is neither a date (2026-11-21) nor an RFC 3339 time (2026-11-21T00:00:00Z)", s)
+}

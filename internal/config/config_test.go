@@ -1,0 +1,119 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+var now = time.Date(2026, 11, 22, 10, 30, 0, 0, time.UTC)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestParsePeriod(t *testing.T) {
+	day := func(d int) time.Time { return time.Date(2026, 11, d, 0, 0, 0, 0, time.UTC) }
+	tests := []struct {
+		name, from, to string
+		want           [2]time.Time
+		err            bool
+	}{
+		{"default previous UTC day", "", "", [2]time.Time{day(21), day(22)}, false},
+		{"one date", "2026-11-20", "", [2]time.Time{day(20), day(21)}, false},
+		{"date range inclusive", "2026-11-01", "2026-11-07", [2]time.Time{day(1), day(8)}, false},
+		{"rfc3339", "2026-11-20T06:00:00Z", "2026-11-20T12:00:00+01:00", [2]time.Time{day(20).Add(6 * time.Hour), day(20).Add(11 * time.Hour)}, false},
+		{"from time to now", "2026-11-22T00:00:00Z", "", [2]time.Time{day(22), now}, false},
+		{"only to", "", "2026-11-20", [2]time.Time{day(20), day(21)}, false},
+		{"reversed", "2026-11-20", "2026-11-10", [2]time.Time{}, true},
+		{"garbage", "yesterday", "", [2]time.Time{}, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			w, err := ParsePeriod(tc.from, tc.to, now)
+			if (err != nil) != tc.err {
+				t.Fatalf("err = %v", err)
+			}
+			if !tc.err && (!w.From.Equal(tc.want[0]) || !w.To.Equal(tc.want[1])) {
+				t.Fatalf("got %v, want %v", w, tc.want)
+			}
+		})
+	}
+}
+
+func TestLoadFromEnvOnly(t *testing.T) {
+	cfg, err := Load(Flags{}, env(map[string]string{
+		"LW_ACCOUNT": "acme", "LW_API_KEY": "KEY", "LW_API_SECRET": "_secret", "LW_SUBACCOUNT": "acme-prod",
+	}), t.TempDir(), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	lw := cfg.Tenants[0].Lacework
+	if cfg.Tenants[0].Name != "acme" || lw.Credentials.SubAccount != "acme-prod" || lw.Credentials.Secret.Reveal() != "_secret" {
+		t.Fatalf("tenant %+v", cfg.Tenants[0])
+	}
+	if len(cfg.Datasets) != 4 || cfg.Output != "./out" {
+		t.Fatalf("defaults %+v", cfg)
+	}
+}
+
+func TestExampleConfigLoads(t *testing.T) {
+	cfg, err := Load(Flags{ConfigFile: "../../configs/evidence.example.yaml", Out: "/tmp/x", Datasets: []string{"reports"}},
+		env(map[string]string{"LW_API_KEY": "KEY", "LW_API_SECRET": "_secret"}), t.TempDir(), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Output != "/tmp/x" || len(cfg.Datasets) != 1 || cfg.Tenants[0].Lacework.Credentials.Account != "acme" {
+		t.Fatalf("%+v", cfg)
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	tests := []struct {
+		name, yaml string
+		env        map[string]string
+		want       []string
+	}{
+		{"unknown key", "outptu: x\n", nil, []string{"outptu"}},
+		{"missing secret names the variable", "tenants:\n- lacework: {account: a, api_key: k, api_secret_env: MY_SECRET}\n", nil, []string{"MY_SECRET", "tenant 1"}},
+		{"bad dataset and concurrency", "concurrency: 0\ndatasets: [reprots]\ntenants:\n- lacework: {account: a, api_key: k}\n",
+			map[string]string{"LW_API_SECRET": "s"}, []string{"concurrency 0", `dataset "reprots"`}},
+		{"unsupported source", "tenants:\n- source: wiz\n", nil, []string{`source "wiz"`}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := filepath.Join(t.TempDir(), "c.yaml")
+			if err := os.WriteFile(p, []byte(tc.yaml), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			cfg, err := Load(Flags{ConfigFile: p}, env(tc.env), t.TempDir(), now)
+			if err == nil {
+				err = cfg.Validate()
+			}
+			if err == nil {
+				t.Fatal("no error")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not mention %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func FuzzDecode(f *testing.F) {
+	b, _ := os.ReadFile("../../configs/evidence.example.yaml")
+	f.Add(b)
+	f.Add([]byte("tenants: [{lacework: {frameworks: [a, b]}}]"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var cfg Config
+		_ = Decode(strings.NewReader(string(b)), &cfg)
+	})
+}

@@ -1,0 +1,89 @@
+package pdf
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func sample(t *testing.T, rows int) []byte {
+	t.Helper()
+	d, err := New(Options{Title: "Evidence", Created: time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC), Footer: "pack 20261121T000000Z-abc123"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Cover("Compliance evidence — CIS AWS 1.4", "acme · 2026-11-21", [][2]string{{"Tenant", "acme"}, {"Account", "Café résumé — مرحبا بالعالم — Ελληνικά"}})
+	d.Heading("Summary", 1)
+	d.Notice("2 units failed", true)
+	d.Paragraph(strings.Repeat("A long paragraph that must wrap rather than be cut. ", 30))
+	d.BarChart("Failed controls by severity", []Bar{{"Critical", 5, [3]int{200, 0, 0}}, {"High", 12, [3]int{230, 120, 0}}, {"Info", 0, [3]int{100, 100, 100}}})
+	d.Heading("Controls", 2)
+	var body [][]string
+	for i := range rows {
+		body = append(body, []string{fmt.Sprintf("REC-%04d", i), strings.Repeat("wrapped title ", i%7+1), "High", "NonCompliant"})
+	}
+	d.Table([]Column{{Title: "Control", Width: 1}, {Title: "Title", Width: 3}, {Title: "Severity", Width: 1}, {Title: "Status", Width: 1.2}}, body)
+	var buf bytes.Buffer
+	if _, err := d.WriteTo(&buf); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func pdftotext(t *testing.T, b []byte) string {
+	t.Helper()
+	bin, err := exec.LookPath("pdftotext")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("pdftotext (poppler-utils) is required in CI")
+		}
+		t.Skip("SKIPPED LOUDLY: pdftotext not installed (apt-get install poppler-utils)")
+	}
+	p := filepath.Join(t.TempDir(), "x.pdf")
+	if err := os.WriteFile(p, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(bin, "-layout", p, "-").CombinedOutput()
+	if err != nil {
+		t.Fatalf("pdftotext: %v: %s", err, out)
+	}
+	return string(out)
+}
+
+func TestPDFTextSurvives(t *testing.T) {
+	b := sample(t, 120)
+	if !bytes.HasPrefix(b, []byte("%PDF-")) {
+		t.Fatal("not a PDF")
+	}
+	text := pdftotext(t, b)
+	for _, want := range []string{"Café résumé", "Ελληνικά", "page 1 of", "REC-0000", "REC-0119", "must wrap rather than be cut", "Critical"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("pdftotext output lacks %q", want)
+		}
+	}
+	// The header row repeats on every page the table spans.
+	pages := strings.Split(text, "\f")
+	if len(pages) < 3 {
+		t.Fatalf("only %d pages", len(pages))
+	}
+	n := len(pages) - 1 // pdftotext ends with a form feed
+	if !strings.Contains(text, fmt.Sprintf("page %d of %d", n, n)) {
+		t.Errorf("no 'page %d of %d' footer", n, n)
+	}
+	headers := strings.Count(text, "Severity")
+	if headers < n-1 {
+		t.Errorf("table header appears %d times over %d pages", headers, n)
+	}
+}
+
+func TestPDFDeterministic(t *testing.T) {
+	a, b := sample(t, 10), sample(t, 10)
+	if !bytes.Equal(a, b) {
+		t.Fatal("same input gave different bytes")
+	}
+}
