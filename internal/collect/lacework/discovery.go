@@ -215,7 +215,8 @@ type Framework struct {
 	Name        string // reportName
 	DisplayName string
 	Cloud       Cloud
-	Custom      bool // not created by Lacework (createdBy != SYSTEM)
+	Custom      bool   // not created by Lacework (createdBy != SYSTEM)
+	ReportType  string // set when the framework is named by its API report type (AWS_CIS_14)
 }
 
 // Frameworks lists the enabled compliance report definitions

@@ -279,6 +279,11 @@ var _ httpx.Pager[Evaluation] = (*pager[Evaluation])(nil)
 func (p *pager[T]) NextPage(ctx context.Context) ([]T, bool, error) {
 	req := p.first
 	if p.pages > 0 {
+		// Checked here, not when the page that named it arrived, so the
+		// rows of that page are still delivered before the refusal.
+		if _, err := p.c.http.Resolve(p.next); err != nil {
+			return nil, false, fmt.Errorf("refusing next page: %w", err)
+		}
 		req = httpx.Request{Method: http.MethodGet, URL: p.next, Bucket: p.first.Bucket}
 	}
 	var pg page[T]
@@ -294,9 +299,6 @@ func (p *pager[T]) NextPage(ctx context.Context) ([]T, bool, error) {
 			p.total = pg.Paging.TotalRows
 		}
 		if n := pg.Paging.URLs.NextPage; n != nil && *n != "" {
-			if _, err := p.c.http.Resolve(*n); err != nil {
-				return nil, false, fmt.Errorf("refusing next page: %w", err)
-			}
 			if p.seen[*n] {
 				return nil, false, fmt.Errorf("the API returned the same next page twice (%s); stopping to avoid a loop", p.c.redactURL(*n))
 			}
