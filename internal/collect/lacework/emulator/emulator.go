@@ -118,6 +118,7 @@ type Server struct {
 	pages    map[string]int // completed page id -> times served
 	tokens   map[string]accessToken
 	buckets  map[string]*bucket
+	writing  map[*Request]chan struct{} // responses being written, not yet logged
 	faultSeq uint64
 	errorSeq uint64
 	dropSeq  uint64
@@ -141,6 +142,7 @@ func New(cfg Config) *Server {
 		pages:   map[string]int{},
 		tokens:  map[string]accessToken{},
 		buckets: map[string]*bucket{},
+		writing: map[*Request]chan struct{}{},
 	}
 	s.bufs.New = func() any { return new(bytes.Buffer) }
 	return s
@@ -195,8 +197,11 @@ func normalize(c Config) Config {
 	return c
 }
 
-// Requests returns a copy of the request log, in completion order.
+// Requests returns a copy of the request log, in completion order. Like
+// Violations and DuplicatePages, it first waits (at most 2 s) for responses
+// already being written, so a response the client has just read is logged.
 func (s *Server) Requests() []Request {
+	s.settle()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return slices.Clone(s.log)
@@ -205,6 +210,7 @@ func (s *Server) Requests() []Request {
 // Violations returns the requests that arrived while a Retry-After block
 // (after a 429) was in force for their bucket.
 func (s *Server) Violations() []Request {
+	s.settle()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var v []Request
@@ -219,6 +225,7 @@ func (s *Server) Violations() []Request {
 // DuplicatePages returns, sorted, the page ids that were served completely
 // (200, body fully written) more than once.
 func (s *Server) DuplicatePages() []string {
+	s.settle()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var d []string

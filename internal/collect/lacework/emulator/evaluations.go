@@ -93,10 +93,11 @@ func (e *evalSource) row(g int64) evalRow {
 		reason = "Requires manual assessment"
 	}
 	row.Reason = &reason
-	if status == statusManual || status == statusCouldNotAssess || e.inv == nil {
-		row.Resource = e.accountResource(ref, g)
-	} else {
+	if status != statusManual && status != statusCouldNotAssess && e.inv != nil {
 		row.Resource = e.inv.resourceOf(ai, &r).urn
+	}
+	if row.Resource == "" { // account-level check, or an account without resources
+		row.Resource = e.accountResource(ref, &r)
 	}
 	if e.tricky {
 		switch u := r.intn(128); {
@@ -124,8 +125,8 @@ func (e *evalSource) row(g int64) evalRow {
 }
 
 // accountResource is the account-level resource of manual and
-// could-not-assess evaluations (and of every K8s evaluation).
-func (e *evalSource) accountResource(ref acctRef, g int64) string {
+// could-not-assess evaluations, and the workload of K8s evaluations.
+func (e *evalSource) accountResource(ref acctRef, r *rng) string {
 	switch e.cloud {
 	case cloudAWS:
 		return "arn:aws:::" + ref.id
@@ -134,8 +135,8 @@ func (e *evalSource) accountResource(ref acctRef, g int64) string {
 	case cloudGCP:
 		return "//cloudresourcemanager.googleapis.com/projects/" + ref.id
 	default:
-		ns := [...]string{"default", "kube-system", "payments", "web"}[mix64(uint64(g))%4]
-		return "k8s:" + ref.id + ":namespace/" + ns + "/deployment/app-" + strconv.FormatInt(int64(mix64(uint64(g)^golden)%500), 10)
+		ns := [...]string{"default", "kube-system", "payments", "web"}[r.intn(4)]
+		return "k8s:" + ref.id + ":namespace/" + ns + "/deployment/app-" + strconv.Itoa(r.intn(500))
 	}
 }
 

@@ -370,6 +370,9 @@ func (s *Server) reportTarget(sa *subAccount, fw *framework, primary, secondary 
 		return 0, errorf(http.StatusBadRequest, "primaryQueryId is required")
 	}
 	name := sa.pub.Name
+	if cl, ok := cloudOfID(sa, primary); ok && cl != fw.cloud {
+		return 0, errorf(http.StatusBadRequest, "report %q is a %s report, but primaryQueryId %s is a %s id", fw.pub.ReportName, cloudNames[fw.cloud], primary, cloudNames[cl])
+	}
 	switch fw.cloud {
 	case cloudAWS:
 		for _, a := range sa.pub.AWS {
@@ -404,6 +407,27 @@ func (s *Server) reportTarget(sa *subAccount, fw *framework, primary, secondary 
 		}
 		return 0, errorf(http.StatusNotFound, "%s %q not found in %s %s", child, secondary, parent, primary)
 	}
+}
+
+// cloudOfID returns the cloud of a primaryQueryId (AWS account, Azure
+// tenant or GCP organisation id) of the sub-account.
+func cloudOfID(sa *subAccount, id string) (int, bool) {
+	for _, a := range sa.pub.AWS {
+		if a.AccountID == id {
+			return cloudAWS, true
+		}
+	}
+	for _, t := range sa.pub.Azure {
+		if t.TenantID == id {
+			return cloudAzure, true
+		}
+	}
+	for _, o := range sa.pub.GCP {
+		if o.OrgID == id {
+			return cloudGCP, true
+		}
+	}
+	return 0, false
 }
 
 // parseList parses a comma-separated query filter; nil means no filter.

@@ -188,9 +188,9 @@ func (s *Server) serve(w http.ResponseWriter, c *call) *response {
 	switch {
 	case plan.status == http.StatusTooManyRequests:
 		c.addFault("429")
-		now := time.Now()
-		s.block(bucketName, now.Add(time.Second))
-		resp := s.fail(errorf(http.StatusTooManyRequests, "Rate limit exceeded"), s.peekAt(bucketName, now))
+		s.block(bucketName, time.Now().Add(time.Second))
+		// Reported like a real exhaustion: nothing left until Retry-After.
+		resp := s.fail(errorf(http.StatusTooManyRequests, "Rate limit exceeded"), rateState{limit: rl.limit, reset: 1})
 		resp.retryAfter = 1
 		return resp
 	case plan.status != 0:
@@ -291,6 +291,7 @@ func (s *Server) drop(w http.ResponseWriter, c *call, resp *response, mode int) 
 	}
 	h := w.Header()
 	s.setHeaders(h, resp)
+	s.beginWrite(c.e)
 	hj, ok := w.(http.Hijacker)
 	if ok {
 		conn, brw, err := hj.Hijack()
@@ -335,6 +336,7 @@ func (s *Server) setHeaders(h http.Header, resp *response) {
 
 func (s *Server) write(w http.ResponseWriter, c *call, resp *response) {
 	defer s.putBuf(resp.body)
+	s.beginWrite(c.e)
 	s.setHeaders(w.Header(), resp)
 	w.WriteHeader(resp.status)
 	n, err := w.Write(resp.body.Bytes())
@@ -350,6 +352,46 @@ func (s *Server) record(e *Request) {
 	s.log = append(s.log, *e)
 	if e.Completed && e.PageID != "" {
 		s.pages[e.PageID]++
+	}
+	if done, ok := s.writing[e]; ok {
+		close(done)
+		delete(s.writing, e)
+	}
+}
+
+// beginWrite marks the request as sending its response: from here on the
+// client may observe the response before the request is logged.
+func (s *Server) beginWrite(e *Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.writing[e] = make(chan struct{})
+}
+
+// settleTimeout bounds how long the log accessors wait for responses in
+// flight (a client that stops reading must not block them forever).
+const settleTimeout = 2 * time.Second
+
+// settle waits until the responses being written when it is called have
+// been logged, so a client that has just read a response finds it in the
+// log. Responses started later are not waited for.
+func (s *Server) settle() {
+	s.mu.Lock()
+	pending := make([]chan struct{}, 0, len(s.writing))
+	for _, ch := range s.writing {
+		pending = append(pending, ch)
+	}
+	s.mu.Unlock()
+	if len(pending) == 0 {
+		return
+	}
+	timeout := time.NewTimer(settleTimeout)
+	defer timeout.Stop()
+	for _, ch := range pending {
+		select {
+		case <-ch:
+		case <-timeout.C:
+			return
+		}
 	}
 }
 
