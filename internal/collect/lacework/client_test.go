@@ -543,3 +543,46 @@ func TestUnknownFrameworkErrorSurfacesAPIMessage(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func TestInventoryOverCapSplitsByAccount(t *testing.T) {
+	w := lacework.Window{From: day(21), To: day(22)}
+	for _, tc := range []struct {
+		name    string
+		split   bool
+		wantErr bool
+	}{{"split per account", true, false}, {"no accounts to split by", false, true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, emulator.Config{PageSize: 100, InventoryPerCSP: 600, ResultCap: 500},
+				lacework.Options{Limits: lacework.Limits{ResultCap: 500}}, nil)
+			ctx := context.Background()
+			sub, _ := e.client.SubAccount("acme-prod")
+			var accounts []string
+			if tc.split {
+				targets, err := sub.Targets(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, tg := range targets {
+					if tg.Cloud == lacework.AWS {
+						accounts = append(accounts, tg.ID())
+					}
+				}
+			}
+			st := &lacework.QueryStats{}
+			rows, err := collect(t, sub.Inventory(ctx, lacework.InventoryQuery{CSP: "AWS", Window: w, Accounts: accounts, Stats: st}))
+			if tc.wantErr {
+				if !errors.Is(err, lacework.ErrResultCap) {
+					t.Fatalf("err = %v", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rows) != 600 || st.Splits != 1 {
+				t.Fatalf("%d rows (want 600), stats %+v", len(rows), st)
+			}
+			e.checkClean(t)
+		})
+	}
+}
