@@ -1,0 +1,192 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/evidence-pack/evidence/internal/collect/lacework"
+	"github.com/evidence-pack/evidence/internal/config"
+	"github.com/evidence-pack/evidence/internal/job"
+	"github.com/evidence-pack/evidence/internal/pack"
+	"github.com/evidence-pack/evidence/internal/storage"
+	"github.com/evidence-pack/evidence/internal/storage/local"
+)
+
+// listFlag is a repeatable, comma-separated flag.
+type listFlag []string
+
+func (l *listFlag) String() string { return strings.Join(*l, ",") }
+
+func (l *listFlag) Set(v string) error {
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			*l = append(*l, s)
+		}
+	}
+	return nil
+}
+
+type runFlags struct {
+	config.Flags
+	logLevel string
+	logJSON  bool
+}
+
+func newFlagSet(name string, e env) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	return fs
+}
+
+func bindRunFlags(fs *flag.FlagSet, f *runFlags) {
+	fs.StringVar(&f.ConfigFile, "config", "", "YAML configuration `file` (see configs/evidence.example.yaml)")
+	fs.StringVar(&f.Out, "out", "", "output `directory` (default ./out, or output: in the config)")
+	fs.StringVar(&f.From, "from", "", "period start: a date (2026-11-21) or RFC 3339 time; default the previous UTC day")
+	fs.StringVar(&f.To, "to", "", "period end: a date (inclusive) or RFC 3339 time (exclusive)")
+	fs.Var((*listFlag)(&f.Accounts), "account", "cloud account `id`s to include (repeatable, comma-separated)")
+	fs.Var((*listFlag)(&f.Frameworks), "framework", "framework `names` or report types to include (repeatable)")
+	fs.Var((*listFlag)(&f.Datasets), "dataset", "`datasets` to include: reports, evaluations, inventory, audit_logs")
+	fs.StringVar(&f.Source, "source", "", "only tenants of this `source` (lacework)")
+	fs.StringVar(&f.logLevel, "log-level", "info", "log `level`: debug, info, warn, error")
+	fs.BoolVar(&f.logJSON, "log-json", false, "JSON log lines even on a terminal")
+}
+
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return usageError{err}
+		}
+		return usageError{err}
+	}
+	if fs.NArg() > 0 {
+		return usagef("%s: unexpected argument %q", fs.Name(), fs.Arg(0))
+	}
+	return nil
+}
+
+func (f runFlags) logger(e env) *slog.Logger {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
+		level = slog.LevelInfo
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if e.isTTY && !f.logJSON {
+		// On a terminal the progress bar shows progress; only warnings and
+		// errors interrupt it, unless debug was asked for.
+		if level == slog.LevelInfo {
+			opts.Level = slog.LevelWarn
+		}
+		return slog.New(slog.NewTextHandler(e.stderr, opts))
+	}
+	return slog.New(slog.NewJSONHandler(e.stderr, opts))
+}
+
+func loadConfig(f runFlags, e env) (*config.Config, error) {
+	cfg, err := config.Load(f.Flags, e.getenv, e.home, time.Now())
+	if err != nil {
+		return nil, usageError{err}
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, usageError{err}
+	}
+	return cfg, nil
+}
+
+// openStore opens the output location for writing packs.
+func openStore(out string) (storage.Store, error) {
+	if strings.HasPrefix(out, "s3://") {
+		return nil, usagef("output %s: S3 output is not available in this version; use a directory", out)
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return nil, fmt.Errorf("output directory %s: %w", out, err)
+	}
+	return local.New(out)
+}
+
+func cmdRun(ctx context.Context, args []string, e env) (int, error) {
+	var f runFlags
+	fs := newFlagSet("run", e)
+	bindRunFlags(fs, &f)
+	if err := parse(fs, args); err != nil {
+		return exitUsage, err
+	}
+	cfg, err := loadConfig(f, e)
+	if err != nil {
+		return exitUsage, err
+	}
+	return execute(ctx, cfg, f.logger(e), e, job.Deps{})
+}
+
+// execute runs the job and reports its packs; shared by run and demo.
+func execute(ctx context.Context, cfg *config.Config, log *slog.Logger, e env, deps job.Deps) (int, error) {
+	store, err := openStore(cfg.Output)
+	if err != nil {
+		return exitFailed, err
+	}
+	prog := newProgress(e)
+	defer prog.finish()
+	deps.Store = store
+	deps.Location = cfg.Output
+	deps.Logger = log
+	deps.Progress = prog
+	deps.Build = job.Build{Version: version, Commit: commit, Date: date}
+	res, err := job.Run(ctx, cfg, deps)
+	prog.finish()
+	if err != nil {
+		if errors.Is(err, lacework.ErrAuth) {
+			return exitFailed, fmt.Errorf("%w\nNo pack was written", err)
+		}
+		return exitFailed, err
+	}
+	code := exitOK
+	for _, p := range res.Packs {
+		dir := filepath.Join(cfg.Output, filepath.FromSlash(p.Prefix))
+		fmt.Fprintf(e.stdout, "Pack for %s written to %s\n", p.Tenant, dir)
+		fmt.Fprintf(e.stdout, "  %d files, %d queries, %d failed units\n", len(p.Manifest.Files), len(p.Manifest.Queries), len(p.Manifest.Failures))
+		for _, fl := range p.Manifest.Failures {
+			fmt.Fprintf(e.stdout, "  FAILED %s: %s\n", fl.Unit, fl.Error)
+		}
+		fmt.Fprintf(e.stdout, "  verify: evidence verify %s   (or: cd %s && sha256sum -c SHA256SUMS)\n", dir, dir)
+		if len(p.Manifest.Failures) > 0 {
+			code = exitPartial
+		}
+	}
+	return code, nil
+}
+
+func cmdVerify(ctx context.Context, args []string, e env) (int, error) {
+	fs := newFlagSet("verify", e)
+	if err := fs.Parse(args); err != nil {
+		return exitUsage, usageError{err}
+	}
+	if fs.NArg() != 1 {
+		return exitUsage, usagef("verify: want one pack location (a folder holding manifest.json)")
+	}
+	loc := fs.Arg(0)
+	if strings.HasPrefix(loc, "s3://") {
+		return exitUsage, usagef("verify %s: S3 locations are not available in this version", loc)
+	}
+	if st, err := os.Stat(loc); err != nil || !st.IsDir() {
+		return exitFailed, fmt.Errorf("verify %s: not a directory", loc)
+	}
+	store, err := local.New(loc)
+	if err != nil {
+		return exitFailed, err
+	}
+	rep, err := pack.Verify(ctx, store, "")
+	if err != nil {
+		return exitFailed, fmt.Errorf("verify %s: %w", loc, err)
+	}
+	fmt.Fprintln(e.stdout, rep.String())
+	if !rep.OK() {
+		return exitFailed, nil
+	}
+	return exitOK, nil
+}

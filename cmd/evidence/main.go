@@ -1,0 +1,129 @@
+// Command evidence turns cloud-security platforms' compliance data into
+// verifiable audit evidence packs. See README.md.
+//
+// Exit codes: 0 complete; 1 failed (no pack); 2 usage or configuration
+// error; 3 pack published with some units failed.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// Set at build time with -ldflags "-X main.version=… -X main.commit=… -X main.date=…".
+var (
+	version = "dev"
+	commit  = ""
+	date    = ""
+)
+
+// Exit codes.
+const (
+	exitOK      = 0
+	exitFailed  = 1
+	exitUsage   = 2
+	exitPartial = 3
+)
+
+// env is what a command may read of its process: passed in, so tests run
+// commands in-process with their own environment and streams.
+type env struct {
+	getenv func(string) string
+	stdout io.Writer
+	stderr io.Writer
+	isTTY  bool
+	home   string
+}
+
+// usageError marks errors of the command line or configuration (exit 2).
+type usageError struct{ error }
+
+func (u usageError) Unwrap() error { return u.error }
+
+func usagef(format string, a ...any) error { return usageError{fmt.Errorf(format, a...)} }
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	home, _ := os.UserHomeDir()
+	e := env{getenv: os.Getenv, stdout: os.Stdout, stderr: os.Stderr, isTTY: isTerminal(os.Stderr), home: home}
+	os.Exit(run(ctx, os.Args[1:], e))
+}
+
+const usage = `evidence — audit evidence packs from cloud-security platforms
+
+Usage:
+  evidence run [flags]          collect and publish a pack (default: the previous UTC day)
+  evidence plan [flags]         show units, request count and duration; fetches no data
+  evidence verify PATH          check a pack's files against its manifest
+  evidence demo [--out DIR]     a full run against the built-in Lacework emulator
+  evidence frameworks [flags]   list the frameworks and cloud accounts the key can see
+  evidence version              print version, commit and build date
+
+Run "evidence COMMAND -h" for a command's flags.
+Credentials: LW_ACCOUNT, LW_API_KEY, LW_API_SECRET (and LW_SUBACCOUNT, LW_API_URL),
+or a lacework CLI profile (~/.lacework.toml), or --config FILE.
+`
+
+func run(ctx context.Context, args []string, e env) int {
+	if len(args) == 0 {
+		fmt.Fprint(e.stderr, usage)
+		return exitUsage
+	}
+	cmds := map[string]func(context.Context, []string, env) (int, error){
+		"run":        cmdRun,
+		"plan":       cmdPlan,
+		"verify":     cmdVerify,
+		"demo":       cmdDemo,
+		"frameworks": cmdFrameworks,
+		"version":    cmdVersion,
+	}
+	name := args[0]
+	if name == "-h" || name == "--help" || name == "help" {
+		fmt.Fprint(e.stdout, usage)
+		return exitOK
+	}
+	cmd, ok := cmds[name]
+	if !ok {
+		fmt.Fprintf(e.stderr, "evidence: unknown command %q\n\n%s", name, usage)
+		return exitUsage
+	}
+	code, err := cmd(ctx, args[1:], e)
+	if err != nil {
+		return report(e, err)
+	}
+	return code
+}
+
+// report prints err and maps it to an exit code, in one place.
+func report(e env, err error) int {
+	var ue usageError
+	switch {
+	case errors.As(err, &ue):
+		fmt.Fprintf(e.stderr, "evidence: %v\n", err)
+		return exitUsage
+	case errors.Is(err, context.Canceled):
+		fmt.Fprintln(e.stderr, "evidence: interrupted; nothing was published")
+		return exitFailed
+	default:
+		fmt.Fprintf(e.stderr, "evidence: %v\n", err)
+		return exitFailed
+	}
+}
+
+func cmdVersion(_ context.Context, _ []string, e env) (int, error) {
+	fmt.Fprintf(e.stdout, "evidence %s (commit %s, built %s)\n", version, orDash(commit), orDash(date))
+	return exitOK, nil
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

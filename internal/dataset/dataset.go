@@ -1,0 +1,126 @@
+// Package dataset defines the pack's tables: one source-independent schema
+// per kind of evidence. Every source maps its records onto these columns, so
+// a data lake sees the same tables whatever platform the rows came from, and
+// the XLSX sheets and Parquet files of a pack always agree.
+package dataset
+
+import "github.com/evidence-pack/evidence/internal/reportgen"
+
+// Table names; also the Parquet folder names.
+const (
+	Controls    = "controls"
+	Violations  = "violations"
+	Evaluations = "evaluations"
+	Inventory   = "inventory"
+	AuditLogs   = "audit_logs"
+)
+
+const (
+	str = reportgen.String
+	num = reportgen.Int
+	tim = reportgen.Time
+)
+
+func col(name, title string, k reportgen.Kind, doc string) reportgen.Column {
+	return reportgen.Column{Name: name, Title: title, Kind: k, Doc: doc}
+}
+
+func scope() []reportgen.Column {
+	return []reportgen.Column{
+		col("source", "Source", str, "platform the evidence came from (lacework)"),
+		col("tenant", "Tenant", str, "tenant (Lacework organization or account)"),
+		col("sub_account", "Sub-account", str, "Lacework sub-account the rows were read from"),
+	}
+}
+
+// ControlsTable: one row per control (recommendation) per cloud account and
+// framework, from the platform's compliance report.
+func ControlsTable() reportgen.Table {
+	return reportgen.Table{Name: Controls, Title: "Controls", Columns: append(scope(),
+		col("framework", "Framework", str, "compliance framework (report name)"),
+		col("cloud", "Cloud", str, "AWS, Azure or GCP"),
+		col("account_id", "Cloud account", str, "AWS account, Azure subscription or GCP project"),
+		col("account_alias", "Account alias", str, "human name of the cloud account, when known"),
+		col("report_time", "Report time", tim, "when the platform assessed the account (UTC)"),
+		col("control_id", "Control", str, "control / recommendation id"),
+		col("title", "Title", str, "control title"),
+		col("category", "Section", str, "framework section or category"),
+		col("service", "Service", str, "cloud service the control checks"),
+		col("severity", "Severity", str, "Critical, High, Medium, Low, Info"),
+		col("severity_level", "Severity level", num, "1 (Critical) to 5 (Info)"),
+		col("status", "Status", str, "Compliant, NonCompliant, Suppressed, CouldNotAssess, RequiresManualAssessment"),
+		col("assessed_resources", "Assessed resources", num, "resources the control was evaluated on"),
+		col("violating_resources", "Violating resources", num, "resources in violation (rows in the violations table)"),
+		col("suppressions", "Suppressions", str, "suppressions applied, separated by '; '"),
+		col("info_link", "Reference", str, "link to the control's documentation"),
+	)}
+}
+
+// ViolationsTable: one row per non-compliant resource of a control.
+func ViolationsTable() reportgen.Table {
+	return reportgen.Table{Name: Violations, Title: "Resources", Columns: append(scope(),
+		col("framework", "Framework", str, "compliance framework (report name)"),
+		col("cloud", "Cloud", str, "AWS, Azure or GCP"),
+		col("account_id", "Cloud account", str, "AWS account, Azure subscription or GCP project"),
+		col("control_id", "Control", str, "control / recommendation id"),
+		col("control_title", "Control title", str, "control title"),
+		col("severity", "Severity", str, "Critical, High, Medium, Low, Info"),
+		col("region", "Region", str, "resource region"),
+		col("resource", "Resource", str, "resource identifier (ARN, resource id, URN)"),
+		col("reasons", "Reasons", str, "why the resource violates the control, separated by '; '"),
+	)}
+}
+
+// EvaluationsTable: one row per compliance evaluation of a resource.
+func EvaluationsTable() reportgen.Table {
+	return reportgen.Table{Name: Evaluations, Title: "Evaluations", Columns: append(scope(),
+		col("dataset", "Dataset", str, "AwsCompliance, AzureCompliance, GcpCompliance, K8sCompliance"),
+		col("account_id", "Cloud account", str, "cloud account, subscription, project or cluster"),
+		col("account_alias", "Account alias", str, "human name of the account, when known"),
+		col("report_time", "Evaluated at", tim, "when the evaluation ran (UTC)"),
+		col("control_id", "Control", str, "policy / recommendation id"),
+		col("recommendation", "Recommendation", str, "what the control requires"),
+		col("section", "Section", str, "framework section"),
+		col("severity", "Severity", str, "Critical, High, Medium, Low, Info"),
+		col("status", "Status", str, "Compliant, NonCompliant, Suppressed, CouldNotAssess, RequiresManualAssessment"),
+		col("resource", "Resource", str, "evaluated resource"),
+		col("reason", "Reason", str, "why the resource is (not) compliant"),
+		col("eval_type", "Evaluation type", str, "evaluation type as the platform names it"),
+	)}
+}
+
+// InventoryTable: one row per cloud resource of the inventory snapshot.
+func InventoryTable() reportgen.Table {
+	return reportgen.Table{Name: Inventory, Title: "Inventory", Columns: append(scope(),
+		col("csp", "Cloud", str, "AWS, Azure or GCP"),
+		col("account_id", "Cloud account", str, "AWS account, Azure subscription or GCP project"),
+		col("account_alias", "Account alias", str, "human name of the account, when known"),
+		col("resource_id", "Resource id", str, "resource identifier"),
+		col("resource_type", "Resource type", str, "e.g. ec2:instance"),
+		col("service", "Service", str, "cloud service"),
+		col("region", "Region", str, "resource region"),
+		col("urn", "URN", str, "unique resource name (ARN for AWS)"),
+		col("collected_from", "Collection start", tim, "start of the collection that saw the resource (UTC)"),
+		col("collected_to", "Collection end", tim, "end of that collection (UTC)"),
+		col("collection_status", "Collection status", str, "success or the collector's error"),
+		col("tags", "Tags", str, "resource tags as JSON"),
+		col("config", "Configuration", str, "resource configuration as JSON"),
+	)}
+}
+
+// AuditLogsTable: one row per audited action on the platform.
+func AuditLogsTable() reportgen.Table {
+	return reportgen.Table{Name: AuditLogs, Title: "Audit logs", Columns: append(scope(),
+		col("created_time", "Time", tim, "when the action happened (UTC)"),
+		col("account_name", "Account", str, "account the action was taken in"),
+		col("user_name", "User", str, "who acted"),
+		col("event_name", "Event", str, "event name"),
+		col("user_action", "Action", str, "action taken"),
+		col("event_description", "Description", str, "event description"),
+	)}
+}
+
+// All returns every table, in pack order.
+func All() []reportgen.Table {
+	return []reportgen.Table{ControlsTable(), ViolationsTable(), EvaluationsTable(), InventoryTable(), AuditLogsTable()}
+}

@@ -1,0 +1,283 @@
+// Package job runs the evidence pipeline for a configuration: discover, plan
+// units, collect them (one collector per API rate-limit bucket, in
+// parallel), generate XLSX, Parquet and PDF files while the rows stream
+// through, and publish the pack (data files, SHA256SUMS, manifest.json last).
+//
+// A unit that fails (a sub-account the key cannot reach, a report that
+// errors) is recorded in the manifest and on the first page of summary.pdf,
+// and the run carries on: Result.Failures is then non-empty (exit code 3).
+// Errors that make a pack meaningless (authentication refused, storage
+// failing, a cancelled run) abort it: nothing is published and no
+// manifest.json exists.
+package job
+
+import (
+	"cmp"
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/evidence-pack/evidence/internal/collect/httpx"
+	"github.com/evidence-pack/evidence/internal/collect/lacework"
+	"github.com/evidence-pack/evidence/internal/config"
+	"github.com/evidence-pack/evidence/internal/pack"
+	"github.com/evidence-pack/evidence/internal/storage"
+)
+
+// Build identifies the binary that made a pack.
+type Build struct {
+	Version string
+	Commit  string
+	Date    string
+}
+
+// Deps are the run's collaborators, passed in (no globals).
+type Deps struct {
+	Store      storage.Store // where packs go
+	Location   string        // how the user names the store (for "how to verify")
+	Logger     *slog.Logger
+	Progress   Progress
+	HTTPClient *http.Client
+	Now        func() time.Time
+	Rand       io.Reader // run ids; default crypto/rand
+	Build      Build
+	SpoolDir   string
+	// Limits override the Lacework API limits (tests and the demo scale
+	// them down); zero fields keep the documented values.
+	Limits lacework.Limits
+	Retry  httpx.Retry
+}
+
+func (d *Deps) defaults() {
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	if d.Progress == nil {
+		d.Progress = nopProgress{}
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Rand == nil {
+		d.Rand = rand.Reader
+	}
+	if d.Build.Version == "" {
+		d.Build.Version = "dev"
+	}
+}
+
+// Result describes the packs a run published.
+type Result struct {
+	Packs []PackResult
+}
+
+// PackResult is one tenant's pack.
+type PackResult struct {
+	Tenant   string
+	Prefix   string // key prefix of the pack in the store
+	Manifest pack.Manifest
+}
+
+// Failed reports whether any unit of any pack failed.
+func (r Result) Failed() bool {
+	for _, p := range r.Packs {
+		if len(p.Manifest.Failures) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// ErrNothingCollected means every unit failed: no pack is published.
+var ErrNothingCollected = errors.New("no unit of the run succeeded; nothing was published")
+
+// Run collects every tenant of cfg and publishes one pack per tenant. A
+// tenant whose credentials are refused stops the run with an error wrapping
+// lacework.ErrAuth, before anything is published for it.
+func Run(ctx context.Context, cfg *config.Config, deps Deps) (Result, error) {
+	deps.defaults()
+	var res Result
+	for _, t := range cfg.Tenants {
+		p, err := runTenant(ctx, cfg, t, deps)
+		if err != nil {
+			return res, fmt.Errorf("tenant %s: %w", t.Name, err)
+		}
+		res.Packs = append(res.Packs, p)
+	}
+	return res, nil
+}
+
+// run is one tenant's pack in the making.
+type run struct {
+	cfg    *config.Config
+	tenant config.Tenant
+	deps   Deps
+	log    *slog.Logger
+	id     string
+	pw     *pack.Writer
+	period lacework.Window
+
+	startedAt time.Time
+
+	mu       sync.Mutex
+	queries  []pack.Query
+	failures []pack.Failure
+	warnings []string
+	summary  *summary
+}
+
+func (r *run) fail(f pack.Failure) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.failures = append(r.failures, f)
+	r.log.Error("unit failed", "unit", f.Unit, "subaccount", f.SubAccount, "account", f.Account, "framework", f.Framework, "dataset", f.Dataset, "err", f.Error)
+	r.deps.Progress.UnitDone(f.Unit, false)
+}
+
+func (r *run) warn(format string, a ...any) {
+	msg := fmt.Sprintf(format, a...)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.warnings = append(r.warnings, msg)
+	r.log.Warn(msg)
+}
+
+func (r *run) query(q pack.Query) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.queries = append(r.queries, q)
+}
+
+func runTenant(ctx context.Context, cfg *config.Config, t config.Tenant, deps Deps) (PackResult, error) {
+	id := pack.RunID(deps.Now(), deps.Rand)
+	r := &run{
+		startedAt: deps.Now().UTC().Truncate(time.Second),
+		cfg:       cfg,
+		tenant:    t,
+		deps:      deps,
+		id:        id,
+		period:    cfg.Period,
+		summary:   newSummary(),
+	}
+	r.log = deps.Logger.With("run_id", id, "tenant", t.Name)
+	src, err := newLaceworkSource(ctx, r)
+	if err != nil {
+		return PackResult{}, err
+	}
+	prefix := pack.PackPrefix("", t.Name, pack.PeriodLabel(r.period.From, r.period.To), id)
+	r.pw, err = pack.NewWriter(ctx, deps.Store, prefix)
+	if err != nil {
+		return PackResult{}, fmt.Errorf("start pack %s: %w", prefix, err)
+	}
+	published := false
+	defer func() {
+		if !published {
+			r.pw.Abort(ctx)
+		}
+	}()
+	r.log.Info("run started", "pack", prefix, "from", r.period.From, "to", r.period.To, "units", src.unitCount())
+	deps.Progress.Start(t.Name, src.unitCount())
+	start := deps.Now()
+	if err := src.collect(ctx); err != nil {
+		return PackResult{}, err
+	}
+	if err := ctx.Err(); err != nil {
+		return PackResult{}, err
+	}
+	if r.summary.okUnits() == 0 && len(r.failures) > 0 {
+		return PackResult{}, fmt.Errorf("%w (%d failed; first: %s)", ErrNothingCollected, len(r.failures), r.failures[0].Error)
+	}
+	m := r.manifest(src, start)
+	if err := r.writeSummaryPDF(ctx, m); err != nil {
+		return PackResult{}, err
+	}
+	m = r.manifest(src, start)
+	if err := r.pw.Publish(ctx, m); err != nil {
+		return PackResult{}, fmt.Errorf("publish pack %s: %w", prefix, err)
+	}
+	published = true
+	r.log.Info("run finished", "pack", prefix, "files", len(m.Files), "failures", len(m.Failures),
+		"rows", r.summary.rows.Load(), "requests", src.client.Stats().Requests.Load(), "duration", deps.Now().Sub(start).String())
+	return PackResult{Tenant: t.Name, Prefix: prefix, Manifest: m}, nil
+}
+
+// collect runs the source's collectors side by side, at most
+// cfg.Concurrency at once. The first fatal error cancels the others.
+func (s *lwSource) collect(ctx context.Context) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	sem := make(chan struct{}, max(s.r.cfg.Concurrency, 1))
+	var wg sync.WaitGroup
+	var once sync.Once
+	var first error
+	for _, c := range s.collectors() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+			defer func() { <-sem }()
+			if err := c(ctx); err != nil {
+				once.Do(func() { first = err; cancel(err) })
+			}
+		}()
+	}
+	wg.Wait()
+	if first != nil {
+		return first
+	}
+	return context.Cause(ctx)
+}
+
+// manifest assembles the pack's manifest from what the run recorded.
+func (r *run) manifest(s *lwSource, start time.Time) pack.Manifest {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	st := s.client.Stats()
+	m := pack.Manifest{
+		PackID:      r.id,
+		Tenant:      r.tenant.Name,
+		Source:      pack.Source{System: "lacework", API: "Lacework API v2", BaseURL: s.client.BaseURL()},
+		Period:      pack.Period{From: r.period.From, To: r.period.To, Label: r.periodLabel()},
+		GeneratedAt: r.generatedAt(),
+		Generator:   pack.Generator{Name: "evidence", Version: r.deps.Build.Version, Commit: r.deps.Build.Commit},
+		Queries:     slices.Clone(r.queries),
+		Failures:    slices.Clone(r.failures),
+		Warnings:    slices.Clone(r.warnings),
+		Stats: map[string]int64{
+			"requests":       st.Requests.Load(),
+			"retries":        st.Retries.Load(),
+			"rate_limited":   st.RateLimited.Load(),
+			"server_errors":  st.ServerErrors.Load(),
+			"network_errors": st.NetErrors.Load(),
+			"bytes_received": st.BytesIn.Load(),
+			"rows":           r.summary.rows.Load(),
+			"duration_ms":    r.deps.Now().Sub(start).Milliseconds(),
+		},
+	}
+	for _, sub := range s.subs {
+		m.Scope.SubAccounts = append(m.Scope.SubAccounts, sub.name)
+		for _, t := range sub.targets {
+			m.Scope.Accounts = append(m.Scope.Accounts, t.String())
+		}
+	}
+	for _, f := range s.fws {
+		m.Scope.Frameworks = append(m.Scope.Frameworks, f.fw.Name)
+	}
+	m.Scope.Datasets = slices.Clone(r.cfg.Datasets)
+	slices.SortFunc(m.Queries, func(a, b pack.Query) int {
+		return cmp.Or(cmp.Compare(a.Dataset, b.Dataset), cmp.Compare(a.Framework, b.Framework), cmp.Compare(a.SubAccount, b.SubAccount), cmp.Compare(a.Account, b.Account))
+	})
+	slices.SortFunc(m.Failures, func(a, b pack.Failure) int { return cmp.Compare(a.Unit, b.Unit) })
+	return m
+}

@@ -1,0 +1,246 @@
+package job
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/evidence-pack/evidence/internal/pack"
+	"github.com/evidence-pack/evidence/internal/reportgen/pdf"
+	"github.com/evidence-pack/evidence/templates"
+)
+
+var severityColors = [5][3]int{{192, 0, 0}, {230, 110, 0}, {240, 180, 0}, {80, 140, 200}, {140, 140, 140}}
+
+func (r *run) newPDF(title string) (*pdf.Doc, error) {
+	return pdf.New(pdf.Options{Title: title, Subject: r.tenant.Name + " " + r.periodLabel(), Author: "evidence " + r.deps.Build.Version,
+		Created: r.generatedAt(), Footer: "evidence pack " + r.id})
+}
+
+func (r *run) coverFields(framework string) [][2]string {
+	f := [][2]string{
+		{"Tenant", r.tenant.Name},
+	}
+	if framework != "" {
+		f = append(f, [2]string{"Framework", framework})
+	}
+	return append(f,
+		[2]string{"Period (UTC)", fmt.Sprintf("%s to %s (exclusive)", r.period.From.Format(time.RFC3339), r.period.To.Format(time.RFC3339))},
+		[2]string{"Generated at (UTC)", r.generatedAt().Format(time.RFC3339)},
+		[2]string{"Source system", "Lacework, API v2 at " + r.tenant.Lacework.Credentials.URL()},
+		[2]string{"Pack id", r.id},
+		[2]string{"Generator", fmt.Sprintf("evidence %s (commit %s)", r.deps.Build.Version, orUnknown(r.deps.Build.Commit))},
+	)
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	return s
+}
+
+func (r *run) verifyText() string {
+	loc := r.deps.Location
+	if loc == "" {
+		loc = "."
+	}
+	t, err := templates.Text("verify", map[string]any{"Location": strings.TrimRight(loc, "/") + "/" + r.pw.Prefix(), "Signed": false})
+	if err != nil {
+		return "Verify with: evidence verify <pack folder>, or sha256sum -c SHA256SUMS in the pack folder."
+	}
+	return t
+}
+
+// failuresBlock puts the failed units where a reader cannot miss them.
+func (r *run) failuresBlock(d *pdf.Doc, failures []pack.Failure) {
+	intro, _ := templates.Text("failures", failures)
+	d.Notice(strings.TrimSpace(intro), len(failures) > 0)
+	if len(failures) == 0 {
+		return
+	}
+	rows := make([][]string, 0, len(failures))
+	for _, f := range failures {
+		rows = append(rows, []string{f.Unit, clip(f.Error, 600)})
+	}
+	d.Table([]pdf.Column{{Title: "Failed unit", Width: 1.2}, {Title: "Reason and fix", Width: 2.8}}, rows)
+}
+
+// clip keeps table cells to a sane length; full values are in the data files.
+func clip(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n]) + "…"
+	}
+	return s
+}
+
+func (r *run) failuresFor(pred func(pack.Failure) bool) []pack.Failure {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []pack.Failure
+	for _, f := range r.failures {
+		if pred(f) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func (r *run) frameworkBody(d *pdf.Doc, fs *fwSummary) {
+	d.Heading("Executive summary", 1)
+	pairs := [][2]string{
+		{"Cloud accounts", fmt.Sprint(len(fs.Accounts))},
+		{"Control results", fmt.Sprint(fs.total())},
+	}
+	if pct, ok := compliance(fs.Status); ok {
+		pairs = append(pairs, [2]string{"Compliance", fmt.Sprintf("%.1f%% of assessed controls compliant", pct)})
+	}
+	for _, st := range statusOrder {
+		pairs = append(pairs, [2]string{st, fmt.Sprint(fs.Status[st])})
+	}
+	pairs = append(pairs, [2]string{"Violating resources", fmt.Sprint(fs.Violated)})
+	d.KeyValues(pairs)
+	bars := make([]pdf.Bar, len(severityOrder))
+	for i, sev := range severityOrder {
+		bars[i] = pdf.Bar{Label: sev, Value: fs.Failed[i], Color: severityColors[i]}
+	}
+	d.BarChart("Non-compliant controls by severity", bars)
+
+	d.Heading("Results by severity and status", 2)
+	cols := []pdf.Column{{Title: "Severity", Width: 1.2}}
+	for _, st := range statusOrder {
+		cols = append(cols, pdf.Column{Title: st, Width: 1, Align: "R"})
+	}
+	var rows [][]string
+	for _, sev := range severityOrder {
+		row := []string{sev}
+		for _, st := range statusOrder {
+			row = append(row, fmt.Sprint(fs.SevStat[[2]string{sev, st}]))
+		}
+		rows = append(rows, row)
+	}
+	d.Table(cols, rows)
+
+	d.Heading("Top failing controls", 2)
+	top := fs.topFailing(15)
+	if len(top) == 0 {
+		d.Paragraph("No control is non-compliant.")
+	} else {
+		rows = rows[:0]
+		for _, c := range top {
+			rows = append(rows, []string{c.ID, clip(c.Title, 300), c.Severity, fmt.Sprint(c.FailingAccounts), fmt.Sprint(c.Violated)})
+		}
+		d.Table([]pdf.Column{{Title: "Control", Width: 1.3}, {Title: "Title", Width: 3}, {Title: "Severity", Width: 0.9},
+			{Title: "Accounts failing", Width: 0.9, Align: "R"}, {Title: "Violating resources", Width: 1, Align: "R"}}, rows)
+	}
+
+	d.Heading("Results by cloud account", 2)
+	rows = rows[:0]
+	for _, a := range fs.accounts() {
+		name := a.Account
+		if a.Alias != "" {
+			name += " (" + a.Alias + ")"
+		}
+		pct := "n/a"
+		if p, ok := compliance(a.Status); ok {
+			pct = fmt.Sprintf("%.1f%%", p)
+		}
+		rows = append(rows, []string{a.SubAccount, name, fmt.Sprint(a.Status["Compliant"]), fmt.Sprint(a.Status["NonCompliant"]),
+			fmt.Sprint(a.Status["Suppressed"] + a.Status["CouldNotAssess"] + a.Status["RequiresManualAssessment"]), fmt.Sprint(a.Violated), pct})
+	}
+	d.Table([]pdf.Column{{Title: "Sub-account", Width: 1.2}, {Title: "Cloud account", Width: 2}, {Title: "Compliant", Width: 0.9, Align: "R"},
+		{Title: "Non-compliant", Width: 1, Align: "R"}, {Title: "Other", Width: 0.7, Align: "R"}, {Title: "Violating resources", Width: 1, Align: "R"},
+		{Title: "Compliance", Width: 0.9, Align: "R"}}, rows)
+}
+
+func (r *run) writeFrameworkPDF(ctx context.Context, dir string, f lwFramework, fs *fwSummary) error {
+	d, err := r.newPDF(f.fw.Name)
+	if err != nil {
+		return err
+	}
+	d.Cover("Compliance evidence: "+f.fw.Name, r.tenant.Name+" · "+r.periodLabel(), r.coverFields(f.fw.Name))
+	r.failuresBlock(d, r.failuresFor(func(x pack.Failure) bool { return x.Framework == f.fw.Name || x.Framework == "" && x.Dataset == "" }))
+	d.Heading("How to verify this evidence", 2)
+	d.Paragraph(r.verifyText())
+	d.Page()
+	r.frameworkBody(d, fs)
+	return r.putPDF(ctx, dir+"/evidence.pdf", d)
+}
+
+func (r *run) putPDF(ctx context.Context, path string, d *pdf.Doc) error {
+	var buf bytes.Buffer
+	if _, err := d.WriteTo(&buf); err != nil {
+		return err
+	}
+	if _, err := r.pw.Put(ctx, path, &buf, "application/pdf", nil); err != nil {
+		return storeErr{fmt.Errorf("store %s: %w", path, err)}
+	}
+	return nil
+}
+
+// writeSummaryPDF is the pack's front page: scope, failures first, results
+// per framework, data volumes, and every file written so far with its
+// SHA-256 (the manifest and SHA256SUMS are written after it, and list it).
+func (r *run) writeSummaryPDF(ctx context.Context, m pack.Manifest) error {
+	d, err := r.newPDF("Evidence pack summary")
+	if err != nil {
+		return err
+	}
+	d.Cover("Evidence pack summary", r.tenant.Name+" · "+r.periodLabel(), r.coverFields(""))
+	r.failuresBlock(d, m.Failures)
+	d.Heading("How to verify this pack", 2)
+	d.Paragraph(r.verifyText())
+
+	d.Page()
+	d.Heading("Scope", 1)
+	d.KeyValues([][2]string{
+		{"Sub-accounts", strings.Join(m.Scope.SubAccounts, ", ")},
+		{"Cloud accounts", fmt.Sprintf("%d: %s", len(m.Scope.Accounts), clip(strings.Join(m.Scope.Accounts, ", "), 1500))},
+		{"Frameworks", strings.Join(m.Scope.Frameworks, "\n")},
+		{"Datasets", strings.Join(m.Scope.Datasets, ", ")},
+	})
+	d.Heading("Results by framework", 1)
+	var rows [][]string
+	for _, fs := range r.summary.frameworks() {
+		pct := "n/a"
+		if p, ok := compliance(fs.Status); ok {
+			pct = fmt.Sprintf("%.1f%%", p)
+		}
+		rows = append(rows, []string{fs.Name, fs.Cloud, fmt.Sprint(len(fs.Accounts)), fmt.Sprint(fs.Status["Compliant"]),
+			fmt.Sprint(fs.Status["NonCompliant"]), fmt.Sprint(fs.Failed[0] + fs.Failed[1]), pct})
+	}
+	if len(rows) == 0 {
+		d.Paragraph("No compliance report was collected in this run.")
+	} else {
+		d.Table([]pdf.Column{{Title: "Framework", Width: 3}, {Title: "Cloud", Width: 0.7}, {Title: "Accounts", Width: 0.8, Align: "R"},
+			{Title: "Compliant", Width: 0.9, Align: "R"}, {Title: "Non-compliant", Width: 1, Align: "R"},
+			{Title: "Critical + high failing", Width: 1.1, Align: "R"}, {Title: "Compliance", Width: 0.9, Align: "R"}}, rows)
+	}
+	d.Heading("Data collected", 1)
+	rows = rows[:0]
+	for _, q := range m.Queries {
+		acct := q.Account
+		if q.Framework != "" {
+			acct = q.Framework + " · " + acct
+		}
+		state := "complete"
+		if !q.Complete {
+			state = "FAILED"
+		}
+		rows = append(rows, []string{q.Dataset, q.SubAccount, strings.TrimPrefix(acct, " · "), fmt.Sprint(q.Pages), fmt.Sprint(q.Rows), state})
+	}
+	d.Table([]pdf.Column{{Title: "Dataset", Width: 1.4}, {Title: "Sub-account", Width: 1}, {Title: "Scope", Width: 2.2},
+		{Title: "Pages", Width: 0.6, Align: "R"}, {Title: "Rows", Width: 0.8, Align: "R"}, {Title: "State", Width: 0.8}}, rows)
+
+	d.Page()
+	d.Heading("Appendix: files and SHA-256 checksums", 1)
+	d.Paragraph("Every file written before this report, with its size and SHA-256. manifest.json and SHA256SUMS, written after this report, list this report too.")
+	rows = rows[:0]
+	for _, f := range r.pw.Files() {
+		rows = append(rows, []string{f.Path, fmt.Sprint(f.Size), f.SHA256})
+	}
+	d.Table([]pdf.Column{{Title: "File", Width: 2.3}, {Title: "Bytes", Width: 0.7, Align: "R"}, {Title: "SHA-256", Width: 2.6, Mono: true}}, rows)
+	return r.putPDF(ctx, "summary.pdf", d)
+}

@@ -1,0 +1,156 @@
+package job
+
+import (
+	"cmp"
+	"maps"
+	"slices"
+	"sync"
+	"sync/atomic"
+)
+
+// summary accumulates the counts the reports show, as rows stream past. It
+// holds one entry per framework, cloud account and control, never rows.
+type summary struct {
+	rows    atomic.Int64
+	okUnit  atomic.Int64
+	mu      sync.Mutex
+	fws     map[string]*fwSummary
+	tables  map[string]int64 // rows per dataset table
+	byLabel map[string]int64 // rows per dataset label (e.g. "evaluations AwsCompliance")
+}
+
+func newSummary() *summary {
+	return &summary{fws: map[string]*fwSummary{}, tables: map[string]int64{}, byLabel: map[string]int64{}}
+}
+
+func (s *summary) okUnits() int64 { return s.okUnit.Load() }
+
+func (s *summary) addRows(table, label string, n int64) {
+	s.rows.Add(n)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tables[table] += n
+	if label != "" {
+		s.byLabel[label] += n
+	}
+}
+
+// Statuses in display order.
+var statusOrder = []string{"Compliant", "NonCompliant", "Suppressed", "CouldNotAssess", "RequiresManualAssessment"}
+
+// Severities in display order (index = severity level - 1).
+var severityOrder = []string{"Critical", "High", "Medium", "Low", "Info"}
+
+type fwSummary struct {
+	Name     string
+	Cloud    string
+	Status   map[string]int64    // controls by status
+	Failed   [5]int64            // NonCompliant controls by severity level
+	SevStat  map[[2]string]int64 // (severity, status) → controls
+	Accounts map[string]*acctSummary
+	Controls map[string]*ctlSummary
+	Violated int64 // violating resources
+}
+
+type acctSummary struct {
+	SubAccount, Account, Alias string
+	Status                     map[string]int64
+	Violated                   int64
+}
+
+type ctlSummary struct {
+	ID, Title, Severity string
+	Level               int
+	FailingAccounts     int64
+	Violated            int64
+}
+
+func (s *summary) framework(name, cloud string) *fwSummary {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f, ok := s.fws[name]
+	if !ok {
+		f = &fwSummary{Name: name, Cloud: cloud, Status: map[string]int64{}, SevStat: map[[2]string]int64{},
+			Accounts: map[string]*acctSummary{}, Controls: map[string]*ctlSummary{}}
+		s.fws[name] = f
+	}
+	return f
+}
+
+// control records one control result of one account. Only the reports
+// collector writes a framework's summary, so no lock is needed per call.
+func (f *fwSummary) control(sub, account, alias, id, title, severity string, level int, status string, violated int64) {
+	f.Status[status]++
+	f.SevStat[[2]string{severity, status}]++
+	if status == "NonCompliant" && level >= 1 && level <= 5 {
+		f.Failed[level-1]++
+	}
+	f.Violated += violated
+	key := sub + "\x00" + account
+	a, ok := f.Accounts[key]
+	if !ok {
+		a = &acctSummary{SubAccount: sub, Account: account, Alias: alias, Status: map[string]int64{}}
+		f.Accounts[key] = a
+	}
+	a.Status[status]++
+	a.Violated += violated
+	c, ok := f.Controls[id]
+	if !ok {
+		c = &ctlSummary{ID: id, Title: title, Severity: severity, Level: level}
+		f.Controls[id] = c
+	}
+	if status == "NonCompliant" {
+		c.FailingAccounts++
+		c.Violated += violated
+	}
+}
+
+// Compliance is compliant / (compliant + non-compliant) controls, in percent;
+// suppressed, manual and not-assessable controls are left out, as the
+// platforms' own reports do. ok is false when nothing was assessed.
+func compliance(status map[string]int64) (pct float64, ok bool) {
+	c, n := status["Compliant"], status["NonCompliant"]
+	if c+n == 0 {
+		return 0, false
+	}
+	return 100 * float64(c) / float64(c+n), true
+}
+
+func (f *fwSummary) total() int64 {
+	var t int64
+	for _, v := range f.Status {
+		t += v
+	}
+	return t
+}
+
+// topFailing returns up to n failing controls, most severe and widest first.
+func (f *fwSummary) topFailing(n int) []*ctlSummary {
+	var out []*ctlSummary
+	for _, c := range f.Controls {
+		if c.FailingAccounts > 0 {
+			out = append(out, c)
+		}
+	}
+	slices.SortFunc(out, func(a, b *ctlSummary) int {
+		return cmp.Or(cmp.Compare(a.Level, b.Level), cmp.Compare(b.FailingAccounts, a.FailingAccounts),
+			cmp.Compare(b.Violated, a.Violated), cmp.Compare(a.ID, b.ID))
+	})
+	return out[:min(n, len(out))]
+}
+
+func (f *fwSummary) accounts() []*acctSummary {
+	out := slices.Collect(maps.Values(f.Accounts))
+	slices.SortFunc(out, func(a, b *acctSummary) int {
+		return cmp.Or(cmp.Compare(a.SubAccount, b.SubAccount), cmp.Compare(a.Account, b.Account))
+	})
+	return out
+}
+
+func (s *summary) frameworks() []*fwSummary {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := slices.Collect(maps.Values(s.fws))
+	slices.SortFunc(out, func(a, b *fwSummary) int { return cmp.Or(cmp.Compare(a.Cloud, b.Cloud), cmp.Compare(a.Name, b.Name)) })
+	return out
+}
