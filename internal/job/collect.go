@@ -285,7 +285,7 @@ func (s *lwSource) collectAuditLogs(ctx context.Context) (err error) {
 		}
 	}()
 	ts := &tableSeries{r: r, table: dataset.AuditLogsTable(), wb: wb}
-	sheet, err := wb.wb.Begin(ts.table)
+	sheet, err := wb.wb.Begin(sheetTable(ts.table))
 	if err != nil {
 		return fmt.Errorf("audit-logs.xlsx: %w", err)
 	}
@@ -523,7 +523,7 @@ func (s *lwSource) reportWorkbook(ctx context.Context, dir string, f lwFramework
 	}
 	var total int64
 	for _, pass := range []reportgen.Table{dataset.ControlsTable(), dataset.ViolationsTable()} {
-		sheet, err := wb.Begin(pass)
+		sheet, err := wb.Begin(sheetTable(pass))
 		if err != nil {
 			return err
 		}
@@ -571,6 +571,12 @@ func (r *run) frameworkSummaryPairs(f lwFramework, fs *fwSummary) [][2]any {
 	}
 	pairs = append(pairs, [2]any{"Violating resources", fs.Violated})
 	return pairs
+}
+
+// sheetTable names a table's sheet by its human title.
+func sheetTable(t reportgen.Table) reportgen.Table {
+	t.Name = t.Title
+	return t
 }
 
 func round2(f float64) float64 { return float64(int64(f*100+0.5)) / 100 }

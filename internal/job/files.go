@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"sync"
 
 	"github.com/evidence-pack/evidence/internal/pack"
 	"github.com/evidence-pack/evidence/internal/reportgen"
@@ -22,6 +23,8 @@ type packFile struct {
 	// before the pipe closes, read by the pack writer after it drained it.
 	rows *int64
 	done chan error
+	once sync.Once
+	err  error
 	file pack.File
 }
 
@@ -50,24 +53,30 @@ func errOr(err, def error) error {
 
 func (f *packFile) Write(p []byte) (int, error) { return f.bw.Write(p) }
 
+// wait returns the store's result; it may be called more than once.
+func (f *packFile) wait() error {
+	f.once.Do(func() { f.err = <-f.done })
+	return f.err
+}
+
 // Finish completes the file and returns its pack entry.
 func (f *packFile) Finish() (pack.File, error) {
 	if err := f.bw.Flush(); err != nil {
-		f.pw.CloseWithError(err)
-		<-f.done
+		f.Fail(err)
 		return pack.File{}, fmt.Errorf("write %s: %w", f.path, err)
 	}
 	f.pw.Close()
-	if err := <-f.done; err != nil {
+	if err := f.wait(); err != nil {
 		return pack.File{}, fmt.Errorf("store %s: %w", f.path, err)
 	}
 	return f.file, nil
 }
 
-// Fail abandons the file; nothing is kept under its path.
+// Fail abandons the file; nothing is kept under its path. After Finish it
+// does nothing (the file is stored).
 func (f *packFile) Fail(cause error) {
 	f.pw.CloseWithError(cause)
-	<-f.done
+	_ = f.wait()
 }
 
 // tableFile is a single-table file (Parquet) fed in batches.

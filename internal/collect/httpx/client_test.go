@@ -215,6 +215,27 @@ func TestLimiterPacesAndObeysHeaders(t *testing.T) {
 	if got := clk.Now().Sub(before); got < 30*time.Second {
 		t.Errorf("waited %s after RateLimit-Remaining: 0, want 30s", got)
 	}
+	// After a 429 the server's RateLimit-Remaining restores the budget: no
+	// pacing at the local rate once the server says there is room.
+	h429 := http.Header{}
+	h429.Set("Retry-After", "1")
+	h429.Set("RateLimit-Remaining", "0")
+	l.Observe("b", 429, h429)
+	ok := http.Header{}
+	ok.Set("RateLimit-Remaining", "100")
+	l.Observe("b", 200, ok)
+	clk.Sleep(ctx, time.Second)
+	before = clk.Now()
+	for range 50 {
+		release, err := l.Acquire(ctx, "b")
+		if err != nil {
+			t.Fatal(err)
+		}
+		release()
+	}
+	if got := clk.Now().Sub(before); got > 0 {
+		t.Errorf("50 requests with 100 remaining waited %s", got)
+	}
 	// A cancelled context ends the wait.
 	h.Set("RateLimit-Reset", "3600")
 	l.Observe("other", 200, h)

@@ -10,7 +10,7 @@ import (
 
 // Limiter paces requests per functionality bucket. Each bucket is a token
 // bucket (capacity Burst, refilled at PerHour/hour) that the server's own
-// headers correct: RateLimit-Remaining lowers the local count, a 429 or a
+// headers correct: RateLimit-Remaining replaces the local count, a 429 or a
 // remaining count of zero blocks the bucket until Retry-After / RateLimit-Reset
 // has passed. It also bounds how many requests of one bucket are in flight, so
 // that no request is sent while another's 429 is still unread.
@@ -114,7 +114,9 @@ func (l *Limiter) reserve(b *bucket) time.Duration {
 	}
 	rate := l.perHour / 3600 // tokens per second
 	if now.After(b.last) {
-		b.tokens = min(l.burst, b.tokens+now.Sub(b.last).Seconds()*rate)
+		if b.tokens < l.burst { // the server may have granted more than our burst
+			b.tokens = min(l.burst, b.tokens+now.Sub(b.last).Seconds()*rate)
+		}
 		b.last = now
 	}
 	if b.tokens >= 1 {
@@ -135,7 +137,12 @@ func (l *Limiter) Observe(name string, status int, h http.Header) time.Duration 
 	now := l.now()
 	reset, hasReset := seconds(h.Get("RateLimit-Reset"))
 	if rem, err := strconv.Atoi(h.Get("RateLimit-Remaining")); err == nil && rem >= 0 {
-		b.tokens = min(b.tokens, float64(rem))
+		// The server's count is the truth, up or down: it knows about
+		// other clients of the same key, and refills we did not see.
+		b.tokens = float64(rem)
+		if now.After(b.last) {
+			b.last = now
+		}
 		if rem == 0 && hasReset {
 			b.block(now.Add(reset))
 		}

@@ -1,0 +1,391 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io/fs"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	pq "github.com/parquet-go/parquet-go"
+
+	"github.com/evidence-pack/evidence/internal/collect/lacework/emulator"
+	"github.com/evidence-pack/evidence/internal/pack"
+)
+
+// cli runs the command in-process with its own environment.
+func cli(t *testing.T, ctx context.Context, vars map[string]string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	e := env{getenv: func(k string) string { return vars[k] }, stdout: &out, stderr: &errb, home: t.TempDir()}
+	code = run(ctx, args, e)
+	return code, out.String(), errb.String()
+}
+
+func lwEnv(url string) map[string]string {
+	return map[string]string{"LW_ACCOUNT": emulator.DefaultAccount, "LW_API_KEY": emulator.DefaultKeyID,
+		"LW_API_SECRET": emulator.DefaultSecret, "LW_API_URL": url}
+}
+
+// manifests finds every manifest.json under dir.
+func manifests(t *testing.T, dir string) []string {
+	t.Helper()
+	var out []string
+	_ = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.Name() == pack.ManifestName {
+			out = append(out, p)
+		}
+		return nil
+	})
+	return out
+}
+
+func readManifest(t *testing.T, path string) pack.Manifest {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	m, err := pack.DecodeManifest(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func requireTool(t *testing.T, name string, probe ...string) {
+	t.Helper()
+	if err := exec.Command(name, probe...).Run(); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s is required in CI (.ci/run installs it): %v", name, err)
+		}
+		t.Skipf("SKIPPED LOUDLY: %s not available (%v); install it to run this check", name, err)
+	}
+}
+
+func TestRunEndToEndWithFaults(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end")
+	}
+	emu := emulator.New(emulator.Config{
+		Seed: 7, Forbidden: []string{"acme-dev"},
+		EvaluationsPerDay: 1500, InventoryPerCSP: 400, AuditLogsPerDay: 600, Recommendations: 15, PageSize: 400,
+		Faults: emulator.Faults{ErrorEvery: 9, DropEvery: 11, RateLimitEvery: 17, Tricky: true},
+	})
+	srv := httptest.NewServer(emu)
+	defer srv.Close()
+	out := t.TempDir()
+	code, stdout, stderr := cli(t, context.Background(), lwEnv(srv.URL), "run", "--out", out)
+	if code != exitPartial {
+		t.Fatalf("exit %d, want %d (one sub-account refuses the key)\nstdout:\n%s\nstderr:\n%s", code, exitPartial, stdout, stderr)
+	}
+	if strings.Contains(stdout+stderr, emulator.DefaultSecret) {
+		t.Fatal("the secret was printed")
+	}
+	ms := manifests(t, out)
+	if len(ms) != 1 {
+		t.Fatalf("manifests %v", ms)
+	}
+	dir := filepath.Dir(ms[0])
+	m := readManifest(t, ms[0])
+
+	// The failure is recorded, names the sub-account and the fix.
+	if len(m.Failures) != 1 || m.Failures[0].SubAccount != "acme-dev" || !strings.Contains(m.Failures[0].Error, "API key") {
+		t.Fatalf("failures %+v", m.Failures)
+	}
+	if v := emu.Violations(); len(v) > 0 {
+		t.Errorf("%d requests during a Retry-After", len(v))
+	}
+	if d := emu.DuplicatePages(); len(d) > 0 {
+		t.Errorf("pages fetched twice: %v", d)
+	}
+
+	// Every unit is in the manifest with the emulator's row counts.
+	from, to := m.Period.From, m.Period.To
+	want := map[string]int64{}
+	for _, sub := range []string{"acme", "acme-prod"} {
+		for _, ds := range []string{"AwsCompliance", "AzureCompliance", "GcpCompliance", "K8sCompliance"} {
+			want["evaluations/"+ds+"|"+sub] = int64(emu.CountEvaluations(sub, ds, from, to))
+		}
+		for _, csp := range []string{"AWS", "Azure", "GCP"} {
+			want["inventory/"+csp+"|"+sub] = int64(emu.CountInventory(sub, csp, from, to))
+		}
+		want["audit_logs|"+sub] = int64(emu.CountAuditLogs(sub, from, to))
+	}
+	got := map[string]int64{}
+	reports := 0
+	for _, q := range m.Queries {
+		if !q.Complete {
+			t.Errorf("incomplete query %+v", q)
+		}
+		if q.Dataset == "reports" {
+			reports++
+			if q.Rows != int64(emu.ReportRecommendations()) {
+				t.Errorf("report %s %s: %d controls, want %d", q.Framework, q.Account, q.Rows, emu.ReportRecommendations())
+			}
+			continue
+		}
+		got[q.Dataset+"|"+q.SubAccount] = q.Rows
+	}
+	for k, w := range want {
+		if got[k] != w || w == 0 {
+			t.Errorf("%s: manifest says %d rows, emulator has %d", k, got[k], w)
+		}
+	}
+	if reports == 0 {
+		t.Error("no report queries")
+	}
+
+	// verify passes, and so does sha256sum -c.
+	if code, vout, verr := cli(t, context.Background(), nil, "verify", dir); code != exitOK {
+		t.Fatalf("verify exit %d\n%s\n%s", code, vout, verr)
+	}
+	requireTool(t, "sha256sum", "--version")
+	cmd := exec.Command("sha256sum", "--quiet", "-c", pack.SumsName)
+	cmd.Dir = dir
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("sha256sum -c: %v\n%s", err, b)
+	}
+
+	// Rows in the Parquet files, read by parquet-go, equal the manifest's.
+	var evalRows int64
+	for _, f := range m.Files {
+		if !strings.HasSuffix(f.Path, ".parquet") {
+			continue
+		}
+		n := parquetRows(t, filepath.Join(dir, f.Path))
+		if f.Rows == nil || *f.Rows != n {
+			t.Errorf("%s: %d rows in the file, manifest says %v", f.Path, n, f.Rows)
+		}
+		if strings.HasPrefix(f.Path, "parquet/evaluations/") {
+			evalRows += n
+		}
+	}
+	var wantEval int64
+	for k, w := range want {
+		if strings.HasPrefix(k, "evaluations/") {
+			wantEval += w
+		}
+	}
+	if evalRows != wantEval {
+		t.Errorf("Parquet holds %d evaluations, emulator %d", evalRows, wantEval)
+	}
+
+	// Rows in the XLSX files, read by openpyxl, equal the emulator's.
+	requireTool(t, "/usr/bin/python3", "-c", "import openpyxl")
+	b, err := exec.Command("/usr/bin/python3", "testdata/xlsx_rows.py",
+		filepath.Join(dir, "evaluations.xlsx"), filepath.Join(dir, "inventory.xlsx"), filepath.Join(dir, "audit-logs.xlsx")).Output()
+	if err != nil {
+		t.Fatalf("openpyxl: %v", err)
+	}
+	var sheets map[string]map[string]int64
+	if err := json.Unmarshal(b, &sheets); err != nil {
+		t.Fatal(err)
+	}
+	sum := func(file, prefix string) (n int64) {
+		for k, w := range want {
+			if strings.HasPrefix(k, prefix) {
+				n += w
+			}
+		}
+		return n
+	}
+	for _, ds := range []string{"AwsCompliance", "AzureCompliance", "GcpCompliance", "K8sCompliance"} {
+		if got, w := sheets[filepath.Join(dir, "evaluations.xlsx")][ds], sum("", "evaluations/"+ds+"|"); got != w {
+			t.Errorf("evaluations.xlsx %s: openpyxl reads %d rows, emulator has %d", ds, got, w)
+		}
+	}
+	if got, w := sheets[filepath.Join(dir, "audit-logs.xlsx")]["Audit logs"], sum("", "audit_logs|"); got != w {
+		t.Errorf("audit-logs.xlsx: openpyxl reads %d rows, emulator has %d (sheets %v)", got, w, sheets[filepath.Join(dir, "audit-logs.xlsx")])
+	}
+
+	// The failure is on the first page of summary.pdf.
+	requireTool(t, "pdftotext", "-v")
+	first, err := exec.Command("pdftotext", "-f", "1", "-l", "1", filepath.Join(dir, "summary.pdf"), "-").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(first), "acme-dev") || !strings.Contains(string(first), "failed") {
+		t.Errorf("summary.pdf page 1 does not show the failed unit:\n%s", first)
+	}
+
+	// Tampering makes verify fail: a flipped byte, a deleted file, an extra file.
+	tamper := []struct {
+		name   string
+		do     func(t *testing.T) (undo func())
+		report string
+	}{
+		{"one byte changed", func(t *testing.T) func() {
+			p := filepath.Join(dir, "evaluations.xlsx")
+			orig, _ := os.ReadFile(p)
+			mod := bytes.Clone(orig)
+			mod[len(mod)/2] ^= 0x01
+			os.WriteFile(p, mod, 0o644)
+			return func() { os.WriteFile(p, orig, 0o644) }
+		}, "evaluations.xlsx"},
+		{"file deleted", func(t *testing.T) func() {
+			p := filepath.Join(dir, "summary.pdf")
+			orig, _ := os.ReadFile(p)
+			os.Remove(p)
+			return func() { os.WriteFile(p, orig, 0o644) }
+		}, "summary.pdf"},
+		{"file added", func(t *testing.T) func() {
+			p := filepath.Join(dir, "frameworks", "extra.txt")
+			os.WriteFile(p, []byte("not evidence"), 0o644)
+			return func() { os.Remove(p) }
+		}, "extra.txt"},
+	}
+	for _, tc := range tamper {
+		t.Run(tc.name, func(t *testing.T) {
+			undo := tc.do(t)
+			defer undo()
+			code, vout, _ := cli(t, context.Background(), nil, "verify", dir)
+			if code != exitFailed || !strings.Contains(vout, tc.report) {
+				t.Fatalf("verify exit %d, output:\n%s", code, vout)
+			}
+		})
+	}
+	if code, vout, _ := cli(t, context.Background(), nil, "verify", dir); code != exitOK {
+		t.Fatalf("verify after undo: %d\n%s", code, vout)
+	}
+}
+
+func parquetRows(t *testing.T, path string) int64 {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	st, _ := f.Stat()
+	pf, err := pq.OpenFile(f, st.Size())
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return pf.NumRows()
+}
+
+func TestWrongCredentialsFailWithoutPack(t *testing.T) {
+	srv := httptest.NewServer(emulator.New(emulator.Config{}))
+	defer srv.Close()
+	vars := lwEnv(srv.URL)
+	vars["LW_API_SECRET"] = "_not_the_secret"
+	out := t.TempDir()
+	code, stdout, stderr := cli(t, context.Background(), vars, "run", "--out", out)
+	if code != exitFailed || !strings.Contains(stderr, "authentication failed") || !strings.Contains(stderr, `"acme"`) {
+		t.Fatalf("exit %d\nstdout %s\nstderr %s", code, stdout, stderr)
+	}
+	if strings.Contains(stdout+stderr, "_not_the_secret") {
+		t.Fatal("the secret was printed")
+	}
+	entries, _ := os.ReadDir(out)
+	if len(entries) != 0 {
+		t.Fatalf("output holds %v", entries)
+	}
+}
+
+func TestUsageErrorsExit2(t *testing.T) {
+	tests := [][]string{
+		{"nope"},
+		{"run", "--from", "yesterday"},
+		{"run", "--dataset", "nope"},
+		{"verify"},
+		{},
+	}
+	for _, args := range tests {
+		code, _, stderr := cli(t, context.Background(), map[string]string{"LW_ACCOUNT": "a", "LW_API_KEY": "k", "LW_API_SECRET": "s"}, args...)
+		if code != exitUsage || stderr == "" {
+			t.Errorf("%v: exit %d, stderr %q", args, code, stderr)
+		}
+	}
+	// Missing credentials name every variable.
+	code, _, stderr := cli(t, context.Background(), nil, "run", "--out", t.TempDir())
+	if code != exitUsage || !strings.Contains(stderr, "LW_API_KEY") || !strings.Contains(stderr, "LW_API_SECRET") {
+		t.Errorf("exit %d, stderr %s", code, stderr)
+	}
+}
+
+// countingHandler cancels the run when the emulator has seen n requests.
+type countingHandler struct {
+	h      http.Handler
+	n      int64
+	seen   atomic.Int64
+	cancel context.CancelFunc
+}
+
+func (c *countingHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if c.seen.Add(1) == c.n {
+		c.cancel()
+	}
+	c.h.ServeHTTP(w, r)
+}
+
+func TestKilledRunLeavesNoManifestAndRerunCompletes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end")
+	}
+	emuCfg := emulator.Config{EvaluationsPerDay: 800, InventoryPerCSP: 200, AuditLogsPerDay: 200, Recommendations: 10, PageSize: 200}
+	out := t.TempDir()
+	for _, n := range []int64{1, 4, 15, 40, 70} {
+		ctx, cancel := context.WithCancel(context.Background())
+		h := &countingHandler{h: emulator.New(emuCfg), n: n, cancel: cancel}
+		srv := httptest.NewServer(h)
+		code, stdout, stderr := cli(t, ctx, lwEnv(srv.URL), "run", "--out", out)
+		srv.Close()
+		cancel()
+		if code != exitFailed {
+			t.Fatalf("killed after %d requests: exit %d\n%s\n%s", n, code, stdout, stderr)
+		}
+		if ms := manifests(t, out); len(ms) != 0 {
+			t.Fatalf("killed after %d requests, yet manifests exist: %v", n, ms)
+		}
+	}
+	srv := httptest.NewServer(emulator.New(emuCfg))
+	defer srv.Close()
+	code, stdout, stderr := cli(t, context.Background(), lwEnv(srv.URL), "run", "--out", out)
+	if code != exitOK {
+		t.Fatalf("rerun exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	ms := manifests(t, out)
+	if len(ms) != 1 {
+		t.Fatalf("manifests after rerun: %v", ms)
+	}
+	// Nothing of the killed runs is left beside the pack.
+	var leftovers []string
+	_ = filepath.WalkDir(out, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && strings.Contains(d.Name(), "staging") {
+			leftovers = append(leftovers, p)
+		}
+		return nil
+	})
+	if len(leftovers) > 0 {
+		t.Errorf("staging left behind: %v", leftovers)
+	}
+	first := filepath.Dir(ms[0])
+	before, _ := os.ReadFile(filepath.Join(first, pack.ManifestName))
+
+	// A second run into the same --out is a new pack; the first is untouched.
+	time.Sleep(1100 * time.Millisecond) // a new run id second
+	if code, _, stderr := cli(t, context.Background(), lwEnv(srv.URL), "run", "--out", out); code != exitOK {
+		t.Fatalf("second run exit %d: %s", code, stderr)
+	}
+	if ms := manifests(t, out); len(ms) != 2 {
+		t.Fatalf("want two packs, got %v", ms)
+	}
+	after, _ := os.ReadFile(filepath.Join(first, pack.ManifestName))
+	if !bytes.Equal(before, after) {
+		t.Fatal("the first pack's manifest changed")
+	}
+	if code, vout, _ := cli(t, context.Background(), nil, "verify", first); code != exitOK {
+		t.Fatalf("first pack no longer verifies:\n%s", vout)
+	}
+}
