@@ -204,7 +204,10 @@ func (c *Config) Validate() error {
 	}
 	names := map[string]bool{}
 	for i, t := range c.Tenants {
-		where := fmt.Sprintf("tenant %d (%s)", i+1, t.Name)
+		where := fmt.Sprintf("tenant %d", i+1)
+		if t.Name != "" {
+			where += " (" + t.Name + ")"
+		}
 		if t.Source != "lacework" {
 			add("%s: source %q is not supported (want lacework)", where, t.Source)
 			continue
