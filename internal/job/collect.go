@@ -563,10 +563,10 @@ func (r *run) frameworkSummaryPairs(f lwFramework, fs *fwSummary) [][2]any {
 	if pct, ok := compliance(fs.Status); ok {
 		pairs = append(pairs, [2]any{"Compliance % (compliant / (compliant + non-compliant))", round2(pct)})
 	}
-	for _, st := range statusOrder {
-		pairs = append(pairs, [2]any{"Controls " + st, fs.Status[st]})
+	for _, st := range statuses() {
+		pairs = append(pairs, [2]any{"Controls " + statusLabel(st), fs.Status[st]})
 	}
-	for i, sev := range severityOrder {
+	for i, sev := range severities() {
 		pairs = append(pairs, [2]any{"Non-compliant " + sev, fs.Failed[i]})
 	}
 	pairs = append(pairs, [2]any{"Violating resources", fs.Violated})

@@ -203,6 +203,7 @@ func runTenant(ctx context.Context, cfg *config.Config, t config.Tenant, deps De
 		return PackResult{}, fmt.Errorf("publish pack %s: %w", prefix, err)
 	}
 	published = true
+	m = r.pw.Manifest()
 	r.log.Info("run finished", "pack", prefix, "files", len(m.Files), "failures", len(m.Failures),
 		"rows", r.summary.rows.Load(), "requests", src.client.Stats().Requests.Load(), "duration", deps.Now().Sub(start).String())
 	return PackResult{Tenant: t.Name, Prefix: prefix, Manifest: m}, nil
@@ -268,7 +269,7 @@ func (r *run) manifest(s *lwSource, start time.Time) pack.Manifest {
 	for _, sub := range s.subs {
 		m.Scope.SubAccounts = append(m.Scope.SubAccounts, sub.name)
 		for _, t := range sub.targets {
-			m.Scope.Accounts = append(m.Scope.Accounts, t.String())
+			m.Scope.Accounts = append(m.Scope.Accounts, sub.name+"/"+t.String())
 		}
 	}
 	for _, f := range s.fws {

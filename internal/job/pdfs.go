@@ -12,7 +12,10 @@ import (
 	"github.com/evidence-pack/evidence/templates"
 )
 
-var severityColors = [5][3]int{{192, 0, 0}, {230, 110, 0}, {240, 180, 0}, {80, 140, 200}, {140, 140, 140}}
+// severityColor is the bar colour of a severity level (1 Critical … 5 Info).
+func severityColor(level int) [3]int {
+	return [5][3]int{{192, 0, 0}, {230, 110, 0}, {240, 180, 0}, {80, 140, 200}, {140, 140, 140}}[level-1]
+}
 
 func (r *run) newPDF(title string) (*pdf.Doc, error) {
 	return pdf.New(pdf.Options{Title: title, Subject: r.tenant.Name + " " + r.periodLabel(), Author: "evidence " + r.deps.Build.Version,
@@ -97,26 +100,26 @@ func (r *run) frameworkBody(d *pdf.Doc, fs *fwSummary) {
 	if pct, ok := compliance(fs.Status); ok {
 		pairs = append(pairs, [2]string{"Compliance", fmt.Sprintf("%.1f%% of assessed controls compliant", pct)})
 	}
-	for _, st := range statusOrder {
-		pairs = append(pairs, [2]string{st, fmt.Sprint(fs.Status[st])})
+	for _, st := range statuses() {
+		pairs = append(pairs, [2]string{statusLabel(st), fmt.Sprint(fs.Status[st])})
 	}
 	pairs = append(pairs, [2]string{"Violating resources", fmt.Sprint(fs.Violated)})
 	d.KeyValues(pairs)
-	bars := make([]pdf.Bar, len(severityOrder))
-	for i, sev := range severityOrder {
-		bars[i] = pdf.Bar{Label: sev, Value: fs.Failed[i], Color: severityColors[i]}
+	bars := make([]pdf.Bar, len(severities()))
+	for i, sev := range severities() {
+		bars[i] = pdf.Bar{Label: sev, Value: fs.Failed[i], Color: severityColor(i + 1)}
 	}
 	d.BarChart("Non-compliant controls by severity", bars)
 
 	d.Heading("Results by severity and status", 2)
 	cols := []pdf.Column{{Title: "Severity", Width: 1.2}}
-	for _, st := range statusOrder {
-		cols = append(cols, pdf.Column{Title: st, Width: 1, Align: "R"})
+	for _, st := range statuses() {
+		cols = append(cols, pdf.Column{Title: statusLabel(st), Width: 1, Align: "R"})
 	}
 	var rows [][]string
-	for _, sev := range severityOrder {
+	for _, sev := range severities() {
 		row := []string{sev}
-		for _, st := range statusOrder {
+		for _, st := range statuses() {
 			row = append(row, fmt.Sprint(fs.SevStat[[2]string{sev, st}]))
 		}
 		rows = append(rows, row)

@@ -35,11 +35,26 @@ func (s *summary) addRows(table, label string, n int64) {
 	}
 }
 
-// Statuses in display order.
-var statusOrder = []string{"Compliant", "NonCompliant", "Suppressed", "CouldNotAssess", "RequiresManualAssessment"}
+// statuses lists control statuses in display order, as the API spells them.
+func statuses() []string {
+	return []string{"Compliant", "NonCompliant", "Suppressed", "CouldNotAssess", "RequiresManualAssessment"}
+}
 
-// Severities in display order (index = severity level - 1).
-var severityOrder = []string{"Critical", "High", "Medium", "Low", "Info"}
+// statusLabel is a status as a reader expects it.
+func statusLabel(s string) string {
+	switch s {
+	case "NonCompliant":
+		return "Non-compliant"
+	case "CouldNotAssess":
+		return "Could not assess"
+	case "RequiresManualAssessment":
+		return "Manual"
+	}
+	return s
+}
+
+// severities lists severities in display order (index = severity level - 1).
+func severities() []string { return []string{"Critical", "High", "Medium", "Low", "Info"} }
 
 type fwSummary struct {
 	Name     string

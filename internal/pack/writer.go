@@ -53,10 +53,11 @@ func WithSigner(sign Signer) Option { return func(w *Writer) { w.sign = sign } }
 // wished), then Publish writes SHA256SUMS, manifest.sig and manifest.json
 // last and commits; or Abort removes everything. Create it with NewWriter.
 type Writer struct {
-	prefix string
-	dest   storage.Store // the Txn, or the store itself
-	txn    storage.Txn   // nil when the store cannot Begin
-	sign   Signer
+	published Manifest // set by a successful Publish
+	prefix    string
+	dest      storage.Store // the Txn, or the store itself
+	txn       storage.Txn   // nil when the store cannot Begin
+	sign      Signer
 
 	mu       sync.Mutex
 	state    writerState
@@ -279,7 +280,18 @@ func (w *Writer) Publish(ctx context.Context, m Manifest) (err error) {
 			return fmt.Errorf("pack: publish %s: %w", w.prefix, err)
 		}
 	}
+	w.mu.Lock()
+	w.published = m
+	w.mu.Unlock()
 	return nil
+}
+
+// Manifest returns the manifest Publish wrote (with its Files), or the zero
+// Manifest before a successful Publish.
+func (w *Writer) Manifest() Manifest {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.published
 }
 
 // Abort removes everything the Writer stored: with a Txn, Txn.Abort;

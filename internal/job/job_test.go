@@ -1,0 +1,133 @@
+package job_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/evidence-pack/evidence/internal/collect/lacework/emulator"
+	"github.com/evidence-pack/evidence/internal/config"
+	"github.com/evidence-pack/evidence/internal/job"
+	"github.com/evidence-pack/evidence/internal/pack"
+	"github.com/evidence-pack/evidence/internal/storage"
+	"github.com/evidence-pack/evidence/internal/storage/memstore"
+)
+
+var now = time.Date(2026, 11, 22, 6, 0, 0, 0, time.UTC)
+
+func testConfig(t *testing.T, url string, mod func(map[string]string)) *config.Config {
+	t.Helper()
+	vars := map[string]string{"LW_ACCOUNT": "acme", "LW_API_KEY": emulator.DefaultKeyID, "LW_API_SECRET": emulator.DefaultSecret, "LW_API_URL": url}
+	if mod != nil {
+		mod(vars)
+	}
+	cfg, err := config.Load(config.Flags{}, func(k string) string { return vars[k] }, "", now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+func newEmulator(t *testing.T, cfg emulator.Config) *httptest.Server {
+	cfg.Now = func() time.Time { return now }
+	if cfg.EvaluationsPerDay == 0 {
+		cfg.EvaluationsPerDay, cfg.InventoryPerCSP, cfg.AuditLogsPerDay, cfg.Recommendations = 300, 100, 100, 8
+	}
+	srv := httptest.NewServer(emulator.New(cfg))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func hasManifest(t *testing.T, s storage.Store) bool {
+	t.Helper()
+	found := false
+	_ = s.List(context.Background(), "", func(o storage.Object) error {
+		if strings.HasSuffix(o.Key, pack.ManifestName) {
+			found = true
+		}
+		return nil
+	})
+	return found
+}
+
+// failingStore fails the nth Put, as a full disk or a lost bucket would.
+type failingStore struct {
+	storage.Store
+	n, seen atomic.Int64
+}
+
+var errDisk = errors.New("disk full")
+
+func (f *failingStore) Put(ctx context.Context, key string, r io.Reader, o storage.PutOptions) (storage.Object, error) {
+	if f.seen.Add(1) == f.n.Load() {
+		_, _ = io.Copy(io.Discard, r)
+		return storage.Object{}, errDisk
+	}
+	return f.Store.Put(ctx, key, r, o)
+}
+
+func TestStorageFailureAbortsThePack(t *testing.T) {
+	srv := newEmulator(t, emulator.Config{})
+	for _, n := range []int64{1, 10, 40} {
+		mem := memstore.New()
+		fs := &failingStore{Store: mem}
+		fs.n.Store(n)
+		_, err := job.Run(context.Background(), testConfig(t, srv.URL, nil), job.Deps{Store: fs, Now: func() time.Time { return now }})
+		if !errors.Is(err, errDisk) {
+			t.Fatalf("put %d failing: err = %v", n, err)
+		}
+		if hasManifest(t, mem) {
+			t.Fatalf("put %d failing: a manifest was published", n)
+		}
+	}
+}
+
+func TestEveryUnitFailingPublishesNothing(t *testing.T) {
+	srv := newEmulator(t, emulator.Config{Forbidden: []string{"acme-dev"}})
+	mem := memstore.New()
+	cfg := testConfig(t, srv.URL, func(v map[string]string) { v["LW_SUBACCOUNT"] = "acme-dev" })
+	_, err := job.Run(context.Background(), cfg, job.Deps{Store: mem, Now: func() time.Time { return now }})
+	if !errors.Is(err, job.ErrNothingCollected) || !strings.Contains(err.Error(), "403") {
+		t.Fatalf("err = %v", err)
+	}
+	if hasManifest(t, mem) {
+		t.Fatal("a manifest was published")
+	}
+}
+
+func TestNarrowingFlags(t *testing.T) {
+	srv := newEmulator(t, emulator.Config{})
+	cfg := testConfig(t, srv.URL, nil)
+	cfg.Datasets = []string{config.DatasetReports}
+	cfg.Tenants[0].Lacework.Frameworks = []string{"gcp cis benchmark 1.3", "AWS_SOC_2", "No Such Framework"}
+	mem := memstore.New()
+	res, err := job.Run(context.Background(), cfg, job.Deps{Store: mem, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := res.Packs[0].Manifest
+	if len(m.Scope.Frameworks) != 2 {
+		t.Errorf("frameworks %v", m.Scope.Frameworks)
+	}
+	if len(m.Warnings) == 0 || !strings.Contains(strings.Join(m.Warnings, " "), "No Such Framework") {
+		t.Errorf("warnings %v", m.Warnings)
+	}
+	for _, q := range m.Queries {
+		if q.Dataset != "reports" {
+			t.Errorf("query outside the datasets asked for: %+v", q)
+		}
+	}
+	for _, f := range m.Files {
+		if strings.HasPrefix(f.Path, "evaluations") || strings.HasPrefix(f.Path, "inventory") {
+			t.Errorf("file outside the datasets asked for: %s", f.Path)
+		}
+	}
+}
