@@ -60,9 +60,6 @@ func bindRunFlags(fs *flag.FlagSet, f *runFlags) {
 
 func parse(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return usageError{err}
-		}
 		return usageError{err}
 	}
 	if fs.NArg() > 0 {
@@ -110,14 +107,21 @@ func openStore(out string) (storage.Store, error) {
 	return local.New(out)
 }
 
-func cmdRun(ctx context.Context, args []string, e env) (int, error) {
+// runConfig parses the flags shared by run, plan and frameworks and loads
+// the configuration they describe.
+func runConfig(name string, args []string, e env) (*config.Config, runFlags, error) {
 	var f runFlags
-	fs := newFlagSet("run", e)
+	fs := newFlagSet(name, e)
 	bindRunFlags(fs, &f)
 	if err := parse(fs, args); err != nil {
-		return exitUsage, err
+		return nil, f, err
 	}
 	cfg, err := loadConfig(f, e)
+	return cfg, f, err
+}
+
+func cmdRun(ctx context.Context, args []string, e env) (int, error) {
+	cfg, f, err := runConfig("run", args, e)
 	if err != nil {
 		return exitUsage, err
 	}

@@ -8,6 +8,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -104,6 +105,8 @@ func run(ctx context.Context, args []string, e env) int {
 func report(e env, err error) int {
 	var ue usageError
 	switch {
+	case errors.Is(err, flag.ErrHelp): // -h: the flag package printed the usage
+		return exitOK
 	case errors.As(err, &ue):
 		fmt.Fprintf(e.stderr, "evidence: %v\n", err)
 		return exitUsage

@@ -24,13 +24,7 @@ import (
 func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
 
 func cmdPlan(ctx context.Context, args []string, e env) (int, error) {
-	var f runFlags
-	fs := newFlagSet("plan", e)
-	bindRunFlags(fs, &f)
-	if err := parse(fs, args); err != nil {
-		return exitUsage, err
-	}
-	cfg, err := loadConfig(f, e)
+	cfg, f, err := runConfig("plan", args, e)
 	if err != nil {
 		return exitUsage, err
 	}
@@ -43,13 +37,7 @@ func cmdPlan(ctx context.Context, args []string, e env) (int, error) {
 }
 
 func cmdFrameworks(ctx context.Context, args []string, e env) (int, error) {
-	var f runFlags
-	fs := newFlagSet("frameworks", e)
-	bindRunFlags(fs, &f)
-	if err := parse(fs, args); err != nil {
-		return exitUsage, err
-	}
-	cfg, err := loadConfig(f, e)
+	cfg, f, err := runConfig("frameworks", args, e)
 	if err != nil {
 		return exitUsage, err
 	}

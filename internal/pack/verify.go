@@ -346,7 +346,7 @@ func hashObject(ctx context.Context, store Reader, key string, keep bool) (res r
 	if keep {
 		w = io.MultiWriter(h, buf)
 	}
-	n, err := io.CopyBuffer(w, ctxReader{ctx, rc}, make([]byte, 256<<10))
+	n, err := io.CopyBuffer(w, storage.ContextReader(ctx, rc), make([]byte, 256<<10))
 	if err != nil {
 		return res, fmt.Errorf("read: %w", err)
 	}
@@ -375,17 +375,4 @@ func (c *capBuffer) Write(p []byte) (int, error) {
 		c.over, c.b = true, nil
 	}
 	return len(p), nil
-}
-
-// ctxReader checks its context before every Read.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }

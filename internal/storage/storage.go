@@ -111,3 +111,19 @@ func SafePart(s string) string {
 	}
 	return out
 }
+
+// ContextReader returns a reader that checks ctx before every Read, so a long
+// copy stops between two chunks once ctx is done.
+func ContextReader(ctx context.Context, r io.Reader) io.Reader { return ctxReader{ctx, r} }
+
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}

@@ -150,7 +150,7 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, _ storage.PutO
 		return storage.Object{}, fmt.Errorf("local: put %s: %w", key, err)
 	}
 	h := sha256.New()
-	n, err := io.CopyBuffer(io.MultiWriter(f, h), ctxReader{ctx, r}, make([]byte, copyBufSize))
+	n, err := io.CopyBuffer(io.MultiWriter(f, h), storage.ContextReader(ctx, r), make([]byte, copyBufSize))
 	if err != nil {
 		return storage.Object{}, fmt.Errorf("local: put %s: write: %w", key, err)
 	}
@@ -219,7 +219,7 @@ func (s *Store) Get(ctx context.Context, key string) (io.ReadCloser, error) {
 		_ = f.Close()
 		return nil, fmt.Errorf("local: get %s: not a file: %w", key, storage.ErrNotExist)
 	}
-	return ctxReadCloser{ctxReader{ctx, f}, f}, nil
+	return ctxReadCloser{storage.ContextReader(ctx, f), f}, nil
 }
 
 // List calls fn for every object whose key starts with prefix, in key order
@@ -435,21 +435,7 @@ func renameNoReplace(oldpath, newpath string, tryRenameat2 bool) error {
 	return os.Rename(oldpath, newpath)
 }
 
-// ctxReader checks its context before every Read, so that a long copy stops
-// between two chunks once the context is done.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
-}
-
 type ctxReadCloser struct {
-	ctxReader
+	io.Reader
 	io.Closer
 }
