@@ -566,8 +566,10 @@ func (r *run) frameworkSummaryPairs(f lwFramework, fs *fwSummary) [][2]any {
 	for _, st := range statuses() {
 		pairs = append(pairs, [2]any{"Controls " + statusLabel(st), fs.Status[st]})
 	}
-	for i, sev := range severities() {
-		pairs = append(pairs, [2]any{"Non-compliant " + sev, fs.Failed[i]})
+	for _, sev := range severities() {
+		pairs = append(pairs,
+			[2]any{sev + ": compliant (pass)", fs.SevStat[[2]string{sev, "Compliant"}]},
+			[2]any{sev + ": non-compliant (fail)", fs.SevStat[[2]string{sev, "NonCompliant"}]})
 	}
 	pairs = append(pairs, [2]any{"Violating resources", fs.Violated})
 	return pairs
