@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"flag"
 	"fmt"
@@ -54,6 +55,7 @@ func bindRunFlags(fs *flag.FlagSet, f *runFlags) {
 	fs.Var((*listFlag)(&f.Frameworks), "framework", "framework `names` or report types to include (repeatable)")
 	fs.Var((*listFlag)(&f.Datasets), "dataset", "`datasets` to include: reports, evaluations, inventory, audit_logs")
 	fs.StringVar(&f.Source, "source", "", "only tenants of this `source` (lacework)")
+	fs.StringVar(&f.SignKey, "sign-key", "", "ed25519 private key `file` (PEM or raw): sign manifest.json into manifest.sig")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log `level`: debug, info, warn, error")
 	fs.BoolVar(&f.logJSON, "log-json", false, "JSON log lines even on a terminal")
 }
@@ -136,6 +138,17 @@ func execute(ctx context.Context, cfg *config.Config, log *slog.Logger, e env, d
 	}
 	prog := newProgress(e)
 	defer prog.finish()
+	if cfg.SignKey != "" {
+		b, err := os.ReadFile(cfg.SignKey)
+		if err != nil {
+			return exitUsage, usageError{fmt.Errorf("signing key: %w", err)}
+		}
+		priv, err := pack.ParsePrivateKey(b)
+		if err != nil {
+			return exitUsage, usageError{fmt.Errorf("%s: %w", cfg.SignKey, err)}
+		}
+		deps.Signer = pack.Ed25519Signer(priv)
+	}
 	deps.Store = store
 	deps.Location = cfg.Output
 	deps.Logger = log
@@ -167,6 +180,7 @@ func execute(ctx context.Context, cfg *config.Config, log *slog.Logger, e env, d
 
 func cmdVerify(ctx context.Context, args []string, e env) (int, error) {
 	fs := newFlagSet("verify", e)
+	pubFile := fs.String("pub", "", "ed25519 public key `file`: also check manifest.sig")
 	if err := fs.Parse(args); err != nil {
 		return exitUsage, usageError{err}
 	}
@@ -189,8 +203,57 @@ func cmdVerify(ctx context.Context, args []string, e env) (int, error) {
 		return exitFailed, fmt.Errorf("verify %s: %w", loc, err)
 	}
 	fmt.Fprintln(e.stdout, rep.String())
+	code := exitOK
 	if !rep.OK() {
-		return exitFailed, nil
+		code = exitFailed
 	}
+	if *pubFile != "" {
+		b, err := os.ReadFile(*pubFile)
+		if err != nil {
+			return exitUsage, usageError{fmt.Errorf("public key: %w", err)}
+		}
+		pub, err := pack.ParsePublicKey(b)
+		if err != nil {
+			return exitUsage, usageError{fmt.Errorf("%s: %w", *pubFile, err)}
+		}
+		if err := pack.CheckSignature(ctx, store, "", pub); err != nil {
+			fmt.Fprintf(e.stdout, "signature: FAILED: %v\n", err)
+			return exitFailed, nil
+		}
+		fmt.Fprintln(e.stdout, "signature: OK (manifest.sig verifies with", *pubFile+")")
+	}
+	return code, nil
+}
+
+// cmdKeygen writes an ed25519 key pair for signing packs.
+func cmdKeygen(_ context.Context, args []string, e env) (int, error) {
+	fs := newFlagSet("keygen", e)
+	out := fs.String("out", ".", "`directory` for evidence-signing.key (0600) and evidence-signing.pub")
+	if err := parse(fs, args); err != nil {
+		return exitUsage, err
+	}
+	priv, pub, err := pack.GenerateKey(rand.Reader)
+	if err != nil {
+		return exitFailed, err
+	}
+	keyPath, pubPath := filepath.Join(*out, "evidence-signing.key"), filepath.Join(*out, "evidence-signing.pub")
+	for _, f := range []struct {
+		path string
+		b    []byte
+		mode os.FileMode
+	}{{keyPath, priv, 0o600}, {pubPath, pub, 0o644}} {
+		fh, err := os.OpenFile(f.path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, f.mode)
+		if err != nil {
+			return exitFailed, fmt.Errorf("keygen: %w (an existing key is never overwritten)", err)
+		}
+		_, err = fh.Write(f.b)
+		if cerr := fh.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return exitFailed, fmt.Errorf("keygen: %w", err)
+		}
+	}
+	fmt.Fprintf(e.stdout, "Wrote %s (keep it secret) and %s.\nSign packs with: evidence run --sign-key %s\nCheck them with: evidence verify --pub %s PACK\n", keyPath, pubPath, keyPath, pubPath)
 	return exitOK, nil
 }

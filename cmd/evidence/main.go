@@ -61,7 +61,8 @@ const usage = `evidence — audit evidence packs from cloud-security platforms
 Usage:
   evidence run [flags]          collect and publish a pack (default: the previous UTC day)
   evidence plan [flags]         show units, request count and duration; fetches no data
-  evidence verify PATH          check a pack's files against its manifest
+  evidence verify [--pub KEY] PATH   check a pack's files against its manifest (and its signature)
+  evidence keygen [--out DIR]   make an ed25519 key pair for signing packs (run --sign-key)
   evidence demo [--out DIR]     a full run against the built-in Lacework emulator
   evidence frameworks [flags]   list the frameworks and cloud accounts the key can see
   evidence version              print version, commit and build date
@@ -82,6 +83,7 @@ func run(ctx context.Context, args []string, e env) int {
 		"verify":     cmdVerify,
 		"demo":       cmdDemo,
 		"frameworks": cmdFrameworks,
+		"keygen":     cmdKeygen,
 		"version":    cmdVersion,
 	}
 	name := args[0]

@@ -470,3 +470,38 @@ func TestPlanFetchesNoData(t *testing.T) {
 		}
 	}
 }
+
+func TestSignedRunAndVerify(t *testing.T) {
+	emu := emulator.New(emulator.Config{EvaluationsPerDay: 200, InventoryPerCSP: 50, AuditLogsPerDay: 50, Recommendations: 5})
+	srv := httptest.NewServer(emu)
+	defer srv.Close()
+	keys := t.TempDir()
+	if code, out, errs := cli(t, context.Background(), nil, "keygen", "--out", keys); code != exitOK {
+		t.Fatalf("keygen %d %s %s", code, out, errs)
+	}
+	if code, _, _ := cli(t, context.Background(), nil, "keygen", "--out", keys); code != exitFailed {
+		t.Fatal("keygen overwrote an existing key")
+	}
+	if st, _ := os.Stat(filepath.Join(keys, "evidence-signing.key")); st.Mode().Perm() != 0o600 {
+		t.Errorf("private key mode %v", st.Mode())
+	}
+	out := t.TempDir()
+	code, stdout, stderr := cli(t, context.Background(), lwEnv(srv.URL), "run", "--out", out, "--dataset", "reports",
+		"--sign-key", filepath.Join(keys, "evidence-signing.key"))
+	if code != exitOK {
+		t.Fatalf("run %d\n%s\n%s", code, stdout, stderr)
+	}
+	dir := filepath.Dir(manifests(t, out)[0])
+	pub := filepath.Join(keys, "evidence-signing.pub")
+	if code, vout, _ := cli(t, context.Background(), nil, "verify", "--pub", pub, dir); code != exitOK || !strings.Contains(vout, "signature: OK") {
+		t.Fatalf("verify --pub: %d\n%s", code, vout)
+	}
+	// Any change to the manifest breaks the signature (and the sums check
+	// cannot catch a manifest edit on its own).
+	mp := filepath.Join(dir, pack.ManifestName)
+	b, _ := os.ReadFile(mp)
+	os.WriteFile(mp, bytes.Replace(b, []byte(`"tenant": "acme"`), []byte(`"tenant": "acmf"`), 1), 0o644)
+	if code, vout, _ := cli(t, context.Background(), nil, "verify", "--pub", pub, dir); code != exitFailed || !strings.Contains(vout, "signature: FAILED") {
+		t.Fatalf("verify --pub after a manifest edit: %d\n%s", code, vout)
+	}
+}

@@ -41,6 +41,7 @@ type Config struct {
 	Concurrency int      `yaml:"concurrency"` // collectors running at once (one per rate-limit bucket is enough)
 	Datasets    []string `yaml:"datasets"`    // default: all
 	Schedule    string   `yaml:"schedule"`    // cron spec for `evidence schedule`
+	SignKey     string   `yaml:"sign_key"`    // ed25519 private key file: packs get manifest.sig
 	TimeZone    string   `yaml:"timezone"`    // for the schedule; default UTC
 	Tenants     []Tenant `yaml:"tenants"`
 
@@ -80,6 +81,7 @@ type Flags struct {
 	Frameworks []string
 	Datasets   []string
 	Source     string
+	SignKey    string
 }
 
 // Load builds the Config: defaults, the YAML file (when flags name one),
@@ -107,6 +109,9 @@ func Load(f Flags, getenv func(string) string, home string, now time.Time) (*Con
 	}
 	if f.Out != "" {
 		cfg.Output = f.Out
+	}
+	if f.SignKey != "" {
+		cfg.SignKey = f.SignKey
 	}
 	if len(f.Datasets) > 0 {
 		cfg.Datasets = f.Datasets

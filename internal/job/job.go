@@ -53,6 +53,8 @@ type Deps struct {
 	// them down); zero fields keep the documented values.
 	Limits lacework.Limits
 	Retry  httpx.Retry
+	// Signer, when set, signs manifest.json into manifest.sig.
+	Signer pack.Signer
 }
 
 func (d *Deps) defaults() {
@@ -172,7 +174,11 @@ func runTenant(ctx context.Context, cfg *config.Config, t config.Tenant, deps De
 		return PackResult{}, err
 	}
 	prefix := pack.PackPrefix("", t.Name, pack.PeriodLabel(r.period.From, r.period.To), id)
-	r.pw, err = pack.NewWriter(ctx, deps.Store, prefix)
+	var opts []pack.Option
+	if deps.Signer != nil {
+		opts = append(opts, pack.WithSigner(deps.Signer))
+	}
+	r.pw, err = pack.NewWriter(ctx, deps.Store, prefix, opts...)
 	if err != nil {
 		return PackResult{}, fmt.Errorf("start pack %s: %w", prefix, err)
 	}

@@ -50,7 +50,7 @@ func (r *run) verifyText() string {
 	if loc == "" {
 		loc = "."
 	}
-	t, err := templates.Text("verify", map[string]any{"Location": strings.TrimRight(loc, "/") + "/" + r.pw.Prefix(), "Signed": false})
+	t, err := templates.Text("verify", map[string]any{"Location": strings.TrimRight(loc, "/") + "/" + r.pw.Prefix(), "Signed": r.deps.Signer != nil})
 	if err != nil {
 		return "Verify with: evidence verify <pack folder>, or sha256sum -c SHA256SUMS in the pack folder."
 	}
