@@ -47,6 +47,25 @@ type Config struct {
 
 	// Period is set from flags (--from/--to); default: the previous UTC day.
 	Period lacework.Window `yaml:"-"`
+	// Shard, from --shard i/n, runs only the units of shard i of n (an
+	// Indexed Job's pods each take one).
+	Shard Shard `yaml:"-"`
+}
+
+// Shard selects one of Count disjoint parts of a run's units; Count 0 or 1
+// means all of them.
+type Shard struct{ Index, Count int }
+
+// ParseShard reads "i/n" with 0 <= i < n.
+func ParseShard(s string) (Shard, error) {
+	var sh Shard
+	if s == "" {
+		return sh, nil
+	}
+	if _, err := fmt.Sscanf(s, "%d/%d", &sh.Index, &sh.Count); err != nil || sh.Count < 1 || sh.Index < 0 || sh.Index >= sh.Count {
+		return Shard{}, fmt.Errorf("--shard %q: want i/n with 0 <= i < n, e.g. 0/4", s)
+	}
+	return sh, nil
 }
 
 // Tenant is one platform tenant to collect from.
@@ -82,6 +101,7 @@ type Flags struct {
 	Datasets   []string
 	Source     string
 	SignKey    string
+	Shard      string // "i/n"
 }
 
 // Load builds the Config: defaults, the YAML file (when flags name one),
@@ -89,6 +109,7 @@ type Flags struct {
 // before now). It does not validate; call Validate.
 func Load(f Flags, getenv func(string) string, home string, now time.Time) (*Config, error) {
 	cfg := &Config{Output: "./out", Concurrency: 4, TimeZone: "UTC"}
+	var err error
 	if f.ConfigFile != "" {
 		b, err := os.ReadFile(f.ConfigFile)
 		if err != nil {
@@ -131,6 +152,9 @@ func Load(f Flags, getenv func(string) string, home string, now time.Time) (*Con
 	}
 	if f.Source != "" {
 		cfg.Tenants = slices.DeleteFunc(cfg.Tenants, func(t Tenant) bool { return t.Source != f.Source })
+	}
+	if cfg.Shard, err = ParseShard(f.Shard); err != nil {
+		return nil, err
 	}
 	p, err := ParsePeriod(f.From, f.To, now)
 	if err != nil {

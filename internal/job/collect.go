@@ -272,7 +272,8 @@ func (s *lwSource) collectInventory(ctx context.Context) (err error) {
 // collectAuditLogs: audit-logs.xlsx and parquet/audit_logs/account=<sub>/.
 func (s *lwSource) collectAuditLogs(ctx context.Context) (err error) {
 	r := s.r
-	if len(s.subs) == 0 {
+	subs := s.auditUnits()
+	if len(subs) == 0 {
 		return nil
 	}
 	wb, err := r.newWorkbook(ctx, "audit-logs.xlsx", "Platform audit logs")
@@ -289,7 +290,7 @@ func (s *lwSource) collectAuditLogs(ctx context.Context) (err error) {
 	if err != nil {
 		return fmt.Errorf("audit-logs.xlsx: %w", err)
 	}
-	for _, sub := range s.subs {
+	for _, sub := range subs {
 		st := &lacework.QueryStats{}
 		q := pack.Query{Dataset: dataset.AuditLogs, SubAccount: sub.name, Window: pack.Window{From: r.period.From, To: r.period.To}}
 		seq := sub.client.AuditLogs(ctx, lacework.AuditLogQuery{Window: r.period, Stats: st})

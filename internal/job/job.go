@@ -159,6 +159,9 @@ func (r *run) query(q pack.Query) {
 
 func runTenant(ctx context.Context, cfg *config.Config, t config.Tenant, deps Deps) (PackResult, error) {
 	id := pack.RunID(deps.Now(), deps.Rand)
+	if sh := cfg.Shard; sh.Count > 1 {
+		id += fmt.Sprintf("-shard%dof%d", sh.Index, sh.Count)
+	}
 	r := &run{
 		startedAt: deps.Now().UTC().Truncate(time.Second),
 		cfg:       cfg,

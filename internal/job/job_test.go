@@ -131,3 +131,44 @@ func TestNarrowingFlags(t *testing.T) {
 		}
 	}
 }
+
+func TestShardsCoverEveryUnitOnce(t *testing.T) {
+	srv := newEmulator(t, emulator.Config{})
+	key := func(q pack.Query) string { return q.Dataset + "|" + q.SubAccount + "|" + q.Account + "|" + q.Framework }
+	all := map[string]bool{}
+	res, err := job.Run(context.Background(), testConfig(t, srv.URL, nil), job.Deps{Store: memstore.New(), Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range res.Packs[0].Manifest.Queries {
+		all[key(q)] = true
+	}
+	const n = 4
+	seen := map[string]int{}
+	for i := range n {
+		cfg := testConfig(t, srv.URL, nil)
+		cfg.Shard = config.Shard{Index: i, Count: n}
+		res, err := job.Run(context.Background(), cfg, job.Deps{Store: memstore.New(), Now: func() time.Time { return now }})
+		if err != nil {
+			t.Fatalf("shard %d: %v", i, err)
+		}
+		m := res.Packs[0].Manifest
+		if !strings.HasSuffix(m.PackID, "-shard"+string(rune('0'+i))+"of4") {
+			t.Errorf("shard %d pack id %s", i, m.PackID)
+		}
+		if len(m.Queries) == 0 {
+			t.Errorf("shard %d got no units", i)
+		}
+		for _, q := range m.Queries {
+			seen[key(q)]++
+		}
+	}
+	if len(seen) != len(all) {
+		t.Errorf("shards cover %d units, the whole run %d", len(seen), len(all))
+	}
+	for k, c := range seen {
+		if c != 1 || !all[k] {
+			t.Errorf("unit %s: in %d shards (in the whole run: %v)", k, c, all[k])
+		}
+	}
+}

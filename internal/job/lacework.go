@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"regexp"
 	"slices"
 	"strings"
@@ -172,7 +173,7 @@ func (s *lwSource) planReports() {
 				order = append(order, key)
 			}
 			for _, t := range sub.targets {
-				if t.Cloud == fw.Cloud {
+				if t.Cloud == fw.Cloud && s.r.inShard("report|"+fw.Name+"|"+sub.name+"|"+t.String()) {
 					f.units = append(f.units, reportUnit{sub: sub, target: t,
 						query: lacework.ReportQuery{Target: t, Framework: fw.Name, ReportType: fw.ReportType}})
 				}
@@ -217,7 +218,7 @@ func (s *lwSource) evaluationUnits() [][2]string {
 	var out [][2]string
 	for _, ds := range lacework.EvaluationDatasets() {
 		for _, sub := range s.subs {
-			if c, ok := datasetCloud(ds); !ok || sub.hasCloud(c) {
+			if c, ok := datasetCloud(ds); (!ok || sub.hasCloud(c)) && s.r.inShard("evaluations|"+ds+"|"+sub.name) {
 				out = append(out, [2]string{ds, sub.name})
 			}
 		}
@@ -241,12 +242,36 @@ func (s *lwSource) inventoryUnits() [][2]string {
 	var out [][2]string
 	for _, csp := range lacework.InventoryCSPs() {
 		for _, sub := range s.subs {
-			if sub.hasCloud(lacework.Cloud(csp)) {
+			if sub.hasCloud(lacework.Cloud(csp)) && s.r.inShard("inventory|"+csp+"|"+sub.name) {
 				out = append(out, [2]string{csp, sub.name})
 			}
 		}
 	}
 	return out
+}
+
+// auditUnits are the sub-accounts whose audit log this shard collects.
+func (s *lwSource) auditUnits() []*lwSub {
+	var out []*lwSub
+	for _, sub := range s.subs {
+		if s.r.inShard("audit_logs|" + sub.name) {
+			out = append(out, sub)
+		}
+	}
+	return out
+}
+
+// inShard reports whether the unit named key belongs to this run's shard:
+// a stable hash of the unit, so every shard of an Indexed Job agrees on the
+// split without talking to the others.
+func (r *run) inShard(key string) bool {
+	sh := r.cfg.Shard
+	if sh.Count <= 1 {
+		return true
+	}
+	h := fnv.New32a()
+	h.Write([]byte(key))
+	return int(h.Sum32()%uint32(sh.Count)) == sh.Index
 }
 
 func (s *lwSource) sub(name string) *lwSub {
@@ -272,7 +297,7 @@ func (s *lwSource) unitCount() int {
 		n += len(s.inventoryUnits())
 	}
 	if s.r.wants(config.DatasetAuditLogs) {
-		n += len(s.subs)
+		n += len(s.auditUnits())
 	}
 	return n
 }

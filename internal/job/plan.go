@@ -131,7 +131,8 @@ func (s *lwSource) planBuckets() []BucketPlan {
 			Detail: fmt.Sprintf("one snapshot per sub-account × cloud, + 1 per further %d rows", l.PageRows)})
 	}
 	if s.r.wants(config.DatasetAuditLogs) {
-		out = append(out, BucketPlan{Bucket: "AuditLogs", Units: len(s.subs), Requests: len(s.subs),
+		n := len(s.auditUnits())
+		out = append(out, BucketPlan{Bucket: "AuditLogs", Units: n, Requests: n,
 			Detail: fmt.Sprintf("one per sub-account, + 1 per further %d rows", l.PageRows)})
 	}
 	slices.SortFunc(out, func(a, b BucketPlan) int { return cmp.Compare(a.Bucket, b.Bucket) })
