@@ -15,6 +15,7 @@ import (
 	"github.com/evidence-pack/evidence/internal/collect/lacework"
 	"github.com/evidence-pack/evidence/internal/config"
 	"github.com/evidence-pack/evidence/internal/job"
+	"github.com/evidence-pack/evidence/internal/metrics"
 	"github.com/evidence-pack/evidence/internal/pack"
 	"github.com/evidence-pack/evidence/internal/storage"
 	"github.com/evidence-pack/evidence/internal/storage/local"
@@ -55,6 +56,8 @@ func bindRunFlags(fs *flag.FlagSet, f *runFlags) {
 	fs.Var((*listFlag)(&f.Frameworks), "framework", "framework `names` or report types to include (repeatable)")
 	fs.Var((*listFlag)(&f.Datasets), "dataset", "`datasets` to include: reports, evaluations, inventory, audit_logs")
 	fs.StringVar(&f.Source, "source", "", "only tenants of this `source` (lacework)")
+	fs.StringVar(&f.Metrics.Pushgateway, "pushgateway", "", "push run metrics to this Pushgateway `URL`")
+	fs.StringVar(&f.Metrics.Textfile, "metrics-file", "", "write run metrics to this node_exporter textfile `path` (*.prom)")
 	fs.StringVar(&f.Shard, "shard", "", "run only shard `i/n` of the units (0-based; an Indexed Job passes $(JOB_COMPLETION_INDEX)/n)")
 	fs.StringVar(&f.SignKey, "sign-key", "", "ed25519 private key `file` (PEM or raw): sign manifest.json into manifest.sig")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log `level`: debug, info, warn, error")
@@ -155,8 +158,12 @@ func execute(ctx context.Context, cfg *config.Config, log *slog.Logger, e env, d
 	deps.Logger = log
 	deps.Progress = prog
 	deps.Build = job.Build{Version: version, Commit: commit, Date: date}
+	start := time.Now()
 	res, err := job.Run(ctx, cfg, deps)
 	prog.finish()
+	if merr := publishMetrics(ctx, cfg, res, err, time.Since(start)); merr != nil {
+		log.Warn("metrics not published", "err", merr)
+	}
 	if err != nil {
 		if errors.Is(err, lacework.ErrAuth) {
 			return exitFailed, fmt.Errorf("%w\nNo pack was written", err)
@@ -257,4 +264,39 @@ func cmdKeygen(_ context.Context, args []string, e env) (int, error) {
 	}
 	fmt.Fprintf(e.stdout, "Wrote %s (keep it secret) and %s.\nSign packs with: evidence run --sign-key %s\nCheck them with: evidence verify --pub %s PACK\n", keyPath, pubPath, keyPath, pubPath)
 	return exitOK, nil
+}
+
+// publishMetrics sends the run's metrics where the config says; a tenant
+// that failed is reported with success 0.
+func publishMetrics(ctx context.Context, cfg *config.Config, res job.Result, runErr error, took time.Duration) error {
+	if cfg.Metrics.Pushgateway == "" && cfg.Metrics.Textfile == "" {
+		return nil
+	}
+	var runs []metrics.Run
+	done := map[string]bool{}
+	for _, p := range res.Packs {
+		st := p.Manifest.Stats
+		runs = append(runs, metrics.Run{Tenant: p.Tenant, Success: true, UnitsOK: p.UnitsOK(), UnitsFailed: int64(len(p.Manifest.Failures)),
+			Rows: st["rows"], Bytes: p.Bytes(), Requests: st["requests"], RateLimited: st["rate_limited"], Retries: st["retries"],
+			Duration: time.Duration(st["duration_ms"]) * time.Millisecond, Finished: time.Now()})
+		done[p.Tenant] = true
+	}
+	if runErr != nil {
+		for _, t := range cfg.Tenants {
+			if !done[t.Name] {
+				runs = append(runs, metrics.Run{Tenant: t.Name, Duration: took, Finished: time.Now()})
+				break // tenants after the failed one did not run
+			}
+		}
+	}
+	var errs []error
+	if p := cfg.Metrics.Textfile; p != "" {
+		errs = append(errs, metrics.WriteTextfile(p, runs))
+	}
+	if u := cfg.Metrics.Pushgateway; u != "" {
+		pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		errs = append(errs, metrics.Push(pctx, u, nil, runs))
+	}
+	return errors.Join(errs...)
 }

@@ -486,10 +486,15 @@ func TestSignedRunAndVerify(t *testing.T) {
 		t.Errorf("private key mode %v", st.Mode())
 	}
 	out := t.TempDir()
+	prom := filepath.Join(t.TempDir(), "evidence.prom")
 	code, stdout, stderr := cli(t, context.Background(), lwEnv(srv.URL), "run", "--out", out, "--dataset", "reports",
-		"--sign-key", filepath.Join(keys, "evidence-signing.key"))
+		"--sign-key", filepath.Join(keys, "evidence-signing.key"), "--metrics-file", prom)
 	if code != exitOK {
 		t.Fatalf("run %d\n%s\n%s", code, stdout, stderr)
+	}
+	if b, err := os.ReadFile(prom); err != nil || !strings.Contains(string(b), `evidence_last_run_success{tenant="acme"} 1`) ||
+		!strings.Contains(string(b), `evidence_last_run_units{result="failed",tenant="acme"} 0`) {
+		t.Errorf("metrics textfile: %v\n%s", err, b)
 	}
 	dir := filepath.Dir(manifests(t, out)[0])
 	pub := filepath.Join(keys, "evidence-signing.pub")

@@ -42,7 +42,8 @@ type Config struct {
 	Datasets    []string `yaml:"datasets"`    // default: all
 	Schedule    string   `yaml:"schedule"`    // cron spec for `evidence schedule`
 	SignKey     string   `yaml:"sign_key"`    // ed25519 private key file: packs get manifest.sig
-	TimeZone    string   `yaml:"timezone"`    // for the schedule; default UTC
+	Metrics     Metrics  `yaml:"metrics"`
+	TimeZone    string   `yaml:"timezone"` // for the schedule; default UTC
 	Tenants     []Tenant `yaml:"tenants"`
 
 	// Period is set from flags (--from/--to); default: the previous UTC day.
@@ -66,6 +67,12 @@ func ParseShard(s string) (Shard, error) {
 		return Shard{}, fmt.Errorf("--shard %q: want i/n with 0 <= i < n, e.g. 0/4", s)
 	}
 	return sh, nil
+}
+
+// Metrics says where a run's Prometheus metrics go.
+type Metrics struct {
+	Pushgateway string `yaml:"pushgateway"` // URL of a Pushgateway
+	Textfile    string `yaml:"textfile"`    // path of a node_exporter textfile (*.prom)
 }
 
 // Tenant is one platform tenant to collect from.
@@ -102,6 +109,7 @@ type Flags struct {
 	Source     string
 	SignKey    string
 	Shard      string // "i/n"
+	Metrics    Metrics
 }
 
 // Load builds the Config: defaults, the YAML file (when flags name one),
@@ -133,6 +141,12 @@ func Load(f Flags, getenv func(string) string, home string, now time.Time) (*Con
 	}
 	if f.SignKey != "" {
 		cfg.SignKey = f.SignKey
+	}
+	if f.Metrics.Pushgateway != "" {
+		cfg.Metrics.Pushgateway = f.Metrics.Pushgateway
+	}
+	if f.Metrics.Textfile != "" {
+		cfg.Metrics.Textfile = f.Metrics.Textfile
 	}
 	if len(f.Datasets) > 0 {
 		cfg.Datasets = f.Datasets

@@ -213,9 +213,32 @@ func runTenant(ctx context.Context, cfg *config.Config, t config.Tenant, deps De
 	}
 	published = true
 	m = r.pw.Manifest()
-	r.log.Info("run finished", "pack", prefix, "files", len(m.Files), "failures", len(m.Failures),
-		"rows", r.summary.rows.Load(), "requests", src.client.Stats().Requests.Load(), "duration", deps.Now().Sub(start).String())
-	return PackResult{Tenant: t.Name, Prefix: prefix, Manifest: m}, nil
+	pr := PackResult{Tenant: t.Name, Prefix: prefix, Manifest: m}
+	st := src.client.Stats()
+	r.log.Info("run finished", "pack", prefix, "units_ok", pr.UnitsOK(), "units_failed", len(m.Failures), "files", len(m.Files),
+		"rows", r.summary.rows.Load(), "bytes", pr.Bytes(), "requests", st.Requests.Load(), "rate_limited", st.RateLimited.Load(),
+		"retries", st.Retries.Load(), "duration", deps.Now().Sub(start).String())
+	return pr, nil
+}
+
+// UnitsOK counts the pack's complete units.
+func (p PackResult) UnitsOK() int64 {
+	var n int64
+	for _, q := range p.Manifest.Queries {
+		if q.Complete {
+			n++
+		}
+	}
+	return n
+}
+
+// Bytes is the size of the pack's files.
+func (p PackResult) Bytes() int64 {
+	var n int64
+	for _, f := range p.Manifest.Files {
+		n += f.Size
+	}
+	return n
 }
 
 // collect runs the source's collectors side by side, at most
