@@ -63,6 +63,7 @@ Usage:
   evidence plan [flags]         show units, request count and duration; fetches no data
   evidence verify [--pub KEY] PATH   check a pack's files against its manifest (and its signature)
   evidence keygen [--out DIR]   make an ed25519 key pair for signing packs (run --sign-key)
+  evidence schedule --config F  run on the config's cron schedule until SIGTERM (no overlapping runs)
   evidence demo [--out DIR]     a full run against the built-in Lacework emulator
   evidence frameworks [flags]   list the frameworks and cloud accounts the key can see
   evidence version              print version, commit and build date
@@ -84,6 +85,7 @@ func run(ctx context.Context, args []string, e env) int {
 		"demo":       cmdDemo,
 		"frameworks": cmdFrameworks,
 		"keygen":     cmdKeygen,
+		"schedule":   cmdSchedule,
 		"version":    cmdVersion,
 	}
 	name := args[0]

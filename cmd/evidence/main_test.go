@@ -510,3 +510,32 @@ func TestSignedRunAndVerify(t *testing.T) {
 		t.Fatalf("verify --pub after a manifest edit: %d\n%s", code, vout)
 	}
 }
+
+func TestScheduleRunsAndStopsCleanly(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end")
+	}
+	srv := httptest.NewServer(emulator.New(emulator.Config{EvaluationsPerDay: 100, InventoryPerCSP: 20, AuditLogsPerDay: 20, Recommendations: 3}))
+	defer srv.Close()
+	out := t.TempDir()
+	cfgFile := filepath.Join(t.TempDir(), "evidence.yaml")
+	yaml := "output: " + out + "\nschedule: \"@every 1s\"\ndatasets: [reports, audit_logs]\ntenants:\n- name: acme\n  lacework: {account: acme, api_url: " + srv.URL + "}\n"
+	if err := os.WriteFile(cfgFile, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(3500*time.Millisecond, cancel) // SIGTERM
+	code, stdout, stderr := cli(t, ctx, lwEnv(srv.URL), "schedule", "--config", cfgFile, "--grace", "20s")
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	ms := manifests(t, out)
+	if len(ms) < 1 {
+		t.Fatalf("no pack published:\n%s\n%s", stdout, stderr)
+	}
+	for _, m := range ms {
+		if code, vout, _ := cli(t, context.Background(), nil, "verify", filepath.Dir(m)); code != exitOK {
+			t.Errorf("%s does not verify:\n%s", m, vout)
+		}
+	}
+}

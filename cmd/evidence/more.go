@@ -19,6 +19,7 @@ import (
 	"github.com/evidence-pack/evidence/internal/collect/lacework/emulator"
 	"github.com/evidence-pack/evidence/internal/config"
 	"github.com/evidence-pack/evidence/internal/job"
+	"github.com/evidence-pack/evidence/internal/schedule"
 )
 
 func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
@@ -194,4 +195,47 @@ func (p *progress) finish() {
 		_ = p.bar.Finish()
 		p.done = true
 	}
+}
+
+// cmdSchedule runs the same job as `run` on the config's schedule until
+// SIGTERM/SIGINT, never two runs at once. Each run covers the period the
+// flags give, computed when it starts (default: the previous UTC day).
+func cmdSchedule(ctx context.Context, args []string, e env) (int, error) {
+	var f runFlags
+	fs := newFlagSet("schedule", e)
+	bindRunFlags(fs, &f)
+	grace := fs.Duration("grace", 30*time.Second, "on SIGTERM, how long the current run may finish before it is cancelled")
+	if err := parse(fs, args); err != nil {
+		return exitUsage, err
+	}
+	cfg, err := loadConfig(f, e)
+	if err != nil {
+		return exitUsage, err
+	}
+	if cfg.Schedule == "" {
+		return exitUsage, usagef("schedule: the config has no schedule: (e.g. schedule: \"15 2 * * *\" or \"@daily\")")
+	}
+	if _, err := schedule.ParseSpec(cfg.Schedule); err != nil {
+		return exitUsage, usageError{err}
+	}
+	loc, err := time.LoadLocation(cfg.TimeZone)
+	if err != nil {
+		return exitUsage, usagef("timezone %q: %v", cfg.TimeZone, err)
+	}
+	log := f.logger(e)
+	run := func(ctx context.Context) error {
+		cfg, err := loadConfig(f, e) // a fresh period for every run
+		if err != nil {
+			return err
+		}
+		code, err := execute(ctx, cfg, log, e, job.Deps{})
+		if err == nil && code != exitOK {
+			err = fmt.Errorf("run ended with exit code %d", code)
+		}
+		return err
+	}
+	if err := schedule.Run(ctx, schedule.Options{Spec: cfg.Schedule, Location: loc, Grace: *grace, Logger: log}, run, nil); err != nil {
+		return exitFailed, err
+	}
+	return exitOK, nil
 }
