@@ -19,6 +19,7 @@ import (
 	"github.com/evidence-pack/evidence/internal/pack"
 	"github.com/evidence-pack/evidence/internal/storage"
 	"github.com/evidence-pack/evidence/internal/storage/local"
+	"github.com/evidence-pack/evidence/internal/storage/s3"
 )
 
 // listFlag is a repeatable, comma-separated flag.
@@ -49,7 +50,8 @@ func newFlagSet(name string, e env) *flag.FlagSet {
 
 func bindRunFlags(fs *flag.FlagSet, f *runFlags) {
 	fs.StringVar(&f.ConfigFile, "config", "", "YAML configuration `file` (see configs/evidence.example.yaml)")
-	fs.StringVar(&f.Out, "out", "", "output `directory` (default ./out, or output: in the config)")
+	fs.StringVar(&f.Out, "out", "", "output `directory` or s3://bucket/prefix (default ./out, or output: in the config)")
+	fs.StringVar(&f.S3Endpoint, "s3-endpoint", "", "S3-compatible server `URL` (path-style addressing); default AWS_ENDPOINT_URL_S3 or AWS")
 	fs.StringVar(&f.From, "from", "", "period start: a date (2026-11-21) or RFC 3339 time; default the previous UTC day")
 	fs.StringVar(&f.To, "to", "", "period end: a date (inclusive) or RFC 3339 time (exclusive)")
 	fs.Var((*listFlag)(&f.Accounts), "account", "cloud account `id`s to include (repeatable, comma-separated)")
@@ -102,10 +104,19 @@ func loadConfig(f runFlags, e env) (*config.Config, error) {
 	return cfg, nil
 }
 
-// openStore opens the output location for writing packs.
-func openStore(out string) (storage.Store, error) {
+// openStore opens the output location for writing packs: a directory, or
+// s3://bucket/prefix with the config's S3 settings.
+func openStore(ctx context.Context, out string, c config.S3, log *slog.Logger) (storage.Store, error) {
 	if strings.HasPrefix(out, "s3://") {
-		return nil, usagef("output %s: S3 output is not available in this version; use a directory", out)
+		sc, err := s3.ParseURL(out)
+		if err != nil {
+			return nil, usageError{err}
+		}
+		sc.Region, sc.Endpoint, sc.PathStyle = c.Region, c.Endpoint, c.PathStyle
+		sc.SSE, sc.KMSKeyID, sc.ObjectLockMode, sc.RetainDays = c.SSE, c.KMSKeyID, c.ObjectLockMode, c.RetainDays
+		sc.PartSize = int64(c.PartSizeMiB) << 20
+		sc.Logger = log
+		return s3.New(ctx, sc)
 	}
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return nil, fmt.Errorf("output directory %s: %w", out, err)
@@ -136,7 +147,7 @@ func cmdRun(ctx context.Context, args []string, e env) (int, error) {
 
 // execute runs the job and reports its packs; shared by run and demo.
 func execute(ctx context.Context, cfg *config.Config, log *slog.Logger, e env, deps job.Deps) (int, error) {
-	store, err := openStore(cfg.Output)
+	store, err := openStore(ctx, cfg.Output, cfg.S3, log)
 	if err != nil {
 		return exitFailed, err
 	}
@@ -173,12 +184,19 @@ func execute(ctx context.Context, cfg *config.Config, log *slog.Logger, e env, d
 	code := exitOK
 	for _, p := range res.Packs {
 		dir := filepath.Join(cfg.Output, filepath.FromSlash(p.Prefix))
+		if strings.HasPrefix(cfg.Output, "s3://") {
+			dir = strings.TrimSuffix(cfg.Output, "/") + "/" + p.Prefix + "/"
+		}
 		fmt.Fprintf(e.stdout, "Pack for %s written to %s\n", p.Tenant, dir)
 		fmt.Fprintf(e.stdout, "  %d files, %d queries, %d failed units\n", len(p.Manifest.Files), len(p.Manifest.Queries), len(p.Manifest.Failures))
 		for _, fl := range p.Manifest.Failures {
 			fmt.Fprintf(e.stdout, "  FAILED %s: %s\n", fl.Unit, fl.Error)
 		}
-		fmt.Fprintf(e.stdout, "  verify: evidence verify %s   (or: cd %s && sha256sum -c SHA256SUMS)\n", dir, dir)
+		if strings.HasPrefix(dir, "s3://") {
+			fmt.Fprintf(e.stdout, "  verify: evidence verify %s\n", dir)
+		} else {
+			fmt.Fprintf(e.stdout, "  verify: evidence verify %s   (or: cd %s && sha256sum -c SHA256SUMS)\n", dir, dir)
+		}
 		if len(p.Manifest.Failures) > 0 {
 			code = exitPartial
 		}
@@ -189,6 +207,7 @@ func execute(ctx context.Context, cfg *config.Config, log *slog.Logger, e env, d
 func cmdVerify(ctx context.Context, args []string, e env) (int, error) {
 	fs := newFlagSet("verify", e)
 	pubFile := fs.String("pub", "", "ed25519 public key `file`: also check manifest.sig")
+	endpoint := fs.String("s3-endpoint", "", "S3-compatible server `URL` for s3:// locations (path-style)")
 	if err := fs.Parse(args); err != nil {
 		return exitUsage, usageError{err}
 	}
@@ -196,15 +215,23 @@ func cmdVerify(ctx context.Context, args []string, e env) (int, error) {
 		return exitUsage, usagef("verify: want one pack location (a folder holding manifest.json)")
 	}
 	loc := fs.Arg(0)
+	var store storage.Store
 	if strings.HasPrefix(loc, "s3://") {
-		return exitUsage, usagef("verify %s: S3 locations are not available in this version", loc)
-	}
-	if st, err := os.Stat(loc); err != nil || !st.IsDir() {
-		return exitFailed, fmt.Errorf("verify %s: not a directory", loc)
-	}
-	store, err := local.New(loc)
-	if err != nil {
-		return exitFailed, err
+		// The pack's own prefix is the store's root, as a folder is locally.
+		s, err := openStore(ctx, strings.TrimSuffix(loc, "/"), config.S3{Endpoint: *endpoint, PathStyle: *endpoint != ""}, slog.New(slog.DiscardHandler))
+		if err != nil {
+			return exitFailed, fmt.Errorf("verify %s: %w", loc, err)
+		}
+		store = s
+	} else {
+		if st, err := os.Stat(loc); err != nil || !st.IsDir() {
+			return exitFailed, fmt.Errorf("verify %s: not a directory", loc)
+		}
+		s, err := local.New(loc)
+		if err != nil {
+			return exitFailed, err
+		}
+		store = s
 	}
 	rep, err := pack.Verify(ctx, store, "")
 	if err != nil {

@@ -43,6 +43,7 @@ type Config struct {
 	Schedule    string   `yaml:"schedule"`    // cron spec for `evidence schedule`
 	SignKey     string   `yaml:"sign_key"`    // ed25519 private key file: packs get manifest.sig
 	Metrics     Metrics  `yaml:"metrics"`
+	S3          S3       `yaml:"s3"`       // used when output is s3://bucket/prefix
 	TimeZone    string   `yaml:"timezone"` // for the schedule; default UTC
 	Tenants     []Tenant `yaml:"tenants"`
 
@@ -67,6 +68,19 @@ func ParseShard(s string) (Shard, error) {
 		return Shard{}, fmt.Errorf("--shard %q: want i/n with 0 <= i < n, e.g. 0/4", s)
 	}
 	return sh, nil
+}
+
+// S3 configures an s3:// output. Credentials come from the AWS default
+// chain (environment, shared profile, web identity / IRSA on EKS).
+type S3 struct {
+	Region         string `yaml:"region"`           // default AWS_REGION / the profile
+	Endpoint       string `yaml:"endpoint"`         // S3-compatible server; default AWS_ENDPOINT_URL_S3
+	PathStyle      bool   `yaml:"path_style"`       // bucket in the path, for S3-compatible servers
+	SSE            string `yaml:"sse"`              // "", "AES256" (SSE-S3) or "aws:kms" (SSE-KMS)
+	KMSKeyID       string `yaml:"kms_key_id"`       // for aws:kms
+	ObjectLockMode string `yaml:"object_lock_mode"` // "", GOVERNANCE or COMPLIANCE
+	RetainDays     int    `yaml:"retain_days"`      // Object Lock retention of every object
+	PartSizeMiB    int    `yaml:"part_size_mib"`    // multipart part size; default 16
 }
 
 // Metrics says where a run's Prometheus metrics go.
@@ -110,6 +124,7 @@ type Flags struct {
 	SignKey    string
 	Shard      string // "i/n"
 	Metrics    Metrics
+	S3Endpoint string
 }
 
 // Load builds the Config: defaults, the YAML file (when flags name one),
@@ -141,6 +156,9 @@ func Load(f Flags, getenv func(string) string, home string, now time.Time) (*Con
 	}
 	if f.SignKey != "" {
 		cfg.SignKey = f.SignKey
+	}
+	if f.S3Endpoint != "" {
+		cfg.S3.Endpoint, cfg.S3.PathStyle = f.S3Endpoint, true
 	}
 	if f.Metrics.Pushgateway != "" {
 		cfg.Metrics.Pushgateway = f.Metrics.Pushgateway
@@ -272,6 +290,26 @@ func (c *Config) Validate() error {
 			add("%s: tenant name used twice", where)
 		}
 		names[t.Name] = true
+	}
+	switch c.S3.SSE {
+	case "", "AES256", "aws:kms":
+	default:
+		add("s3.sse %q: want AES256 or aws:kms", c.S3.SSE)
+	}
+	if c.S3.KMSKeyID != "" && c.S3.SSE != "aws:kms" {
+		add("s3.kms_key_id is set but s3.sse is not aws:kms")
+	}
+	switch c.S3.ObjectLockMode {
+	case "":
+		if c.S3.RetainDays != 0 {
+			add("s3.retain_days is set but s3.object_lock_mode is not")
+		}
+	case "GOVERNANCE", "COMPLIANCE":
+		if c.S3.RetainDays < 1 {
+			add("s3.object_lock_mode %s needs s3.retain_days >= 1", c.S3.ObjectLockMode)
+		}
+	default:
+		add("s3.object_lock_mode %q: want GOVERNANCE or COMPLIANCE", c.S3.ObjectLockMode)
 	}
 	if !c.Period.From.Before(c.Period.To) {
 		add("period %s: from must be before to", c.Period)
