@@ -3,9 +3,12 @@ GO       ?= go
 PKGS     ?= ./...
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT   ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
-LDFLAGS  := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
+DATE     ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
+LDFLAGS  := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.date=$(DATE)
+IMAGE    ?= ghcr.io/evidence-pack/evidence
+DOCKER   ?= docker
 
-.PHONY: all build test test-short fuzz bench demo lint clean
+.PHONY: all build test fuzz bench demo lint image clean
 
 all: build
 
@@ -35,6 +38,10 @@ bench:
 ## demo: a full run against the built-in Lacework emulator, writing a pack to ./out.
 demo:
 	$(GO) run ./cmd/evidence demo --out ./out
+
+## image: the container image (static binary on distroless, user 65532), where docker exists.
+image:
+	$(DOCKER) build --build-arg VERSION=$(VERSION) --build-arg COMMIT=$(COMMIT) --build-arg DATE=$(DATE) -t $(IMAGE):$(VERSION) .
 
 lint:
 	$(GO) vet $(PKGS)
