@@ -47,8 +47,16 @@ func TestRunToS3(t *testing.T) {
 	if code, vout, verr := cli(t, context.Background(), nil, "verify", "--s3-endpoint", gw.Endpoint, loc[1]); code != exitOK {
 		t.Fatalf("verify exit %d\n%s\n%s", code, vout, verr)
 	}
-	// Replace one object behind the store's back: verify catches it.
+	// Every object names its pack and carries its SHA-256 in its metadata.
 	key := strings.TrimPrefix(loc[1], "s3://"+bucket+"/") + "summary.pdf"
+	head, err := gw.Client.HeadObject(context.Background(), &s3sdk.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id := head.Metadata["evidence-pack-id"]; id == "" || !strings.Contains(key, id) || len(head.Metadata["sha256"]) != 64 {
+		t.Errorf("metadata %v", head.Metadata)
+	}
+	// Replace one object behind the store's back: verify catches it.
 	if _, err := gw.Client.PutObject(context.Background(), &s3sdk.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key),
 		Body: strings.NewReader("%PDF-1.4 forged")}); err != nil {
 		t.Fatal(err)

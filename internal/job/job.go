@@ -177,7 +177,7 @@ func runTenant(ctx context.Context, cfg *config.Config, t config.Tenant, deps De
 		return PackResult{}, err
 	}
 	prefix := pack.PackPrefix("", t.Name, pack.PeriodLabel(r.period.From, r.period.To), id)
-	var opts []pack.Option
+	opts := []pack.Option{pack.WithMetadata(map[string]string{"evidence-pack-id": id, "evidence-tenant": storage.SafePart(t.Name)})}
 	if deps.Signer != nil {
 		opts = append(opts, pack.WithSigner(deps.Signer))
 	}

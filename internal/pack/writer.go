@@ -49,6 +49,16 @@ type Option func(*Writer)
 // WithSigner makes Publish write manifest.sig, signed by sign.
 func WithSigner(sign Signer) Option { return func(w *Writer) { w.sign = sign } }
 
+// WithMetadata sends m with every object of the pack (S3: x-amz-meta-*), so
+// an object found on its own still names its pack. m is copied.
+func WithMetadata(m map[string]string) Option {
+	c := make(map[string]string, len(m))
+	for k, v := range m {
+		c[k] = v
+	}
+	return func(w *Writer) { w.meta = c }
+}
+
 // Writer builds one pack. Data files go in with Put (concurrently if
 // wished), then Publish writes SHA256SUMS, manifest.sig and manifest.json
 // last and commits; or Abort removes everything. Create it with NewWriter.
@@ -58,6 +68,7 @@ type Writer struct {
 	dest      storage.Store // the Txn, or the store itself
 	txn       storage.Txn   // nil when the store cannot Begin
 	sign      Signer
+	meta      map[string]string // sent with every object (read only)
 
 	mu       sync.Mutex
 	state    writerState
@@ -146,7 +157,7 @@ func (w *Writer) put(ctx context.Context, path string, r io.Reader, mediaType st
 	w.inflight++
 	w.mu.Unlock()
 
-	obj, err := w.dest.Put(ctx, key, r, storage.PutOptions{ContentType: mediaType})
+	obj, err := w.dest.Put(ctx, key, r, storage.PutOptions{ContentType: mediaType, Metadata: w.meta})
 
 	w.mu.Lock()
 	w.inflight--
