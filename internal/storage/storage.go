@@ -22,6 +22,10 @@ var ErrNotExist = errors.New("object does not exist")
 // never overwrite evidence.
 var ErrExist = errors.New("object already exists")
 
+// ErrTxnClosed is returned (wrapped) by a Txn's methods after Commit or
+// Abort.
+var ErrTxnClosed = errors.New("transaction already committed or aborted")
+
 // Object is a stored file.
 type Object struct {
 	Key    string

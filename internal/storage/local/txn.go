@@ -13,8 +13,8 @@ import (
 	"github.com/evidence-pack/evidence/internal/storage"
 )
 
-// ErrTxnClosed is returned (wrapped) by a Txn's methods after Commit or Abort.
-var ErrTxnClosed = errors.New("local: transaction already committed or aborted")
+// ErrTxnClosed is storage.ErrTxnClosed, named here for callers of this store.
+var ErrTxnClosed = storage.ErrTxnClosed
 
 type txnState int
 

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -16,8 +15,8 @@ import (
 	"github.com/evidence-pack/evidence/internal/storage"
 )
 
-// ErrTxnClosed is returned (wrapped) by a Txn's methods after Commit or Abort.
-var ErrTxnClosed = errors.New("memstore: transaction already committed or aborted")
+// ErrTxnClosed is storage.ErrTxnClosed, named here for callers of this store.
+var ErrTxnClosed = storage.ErrTxnClosed
 
 // chunkSize is how much Put reads between two context checks.
 const chunkSize = 64 << 10

@@ -130,6 +130,9 @@ func testTxnInvisibleUntilCommit(t *testing.T, s storage.Store, b storage.Beginn
 	if got := Keys(t, s, prefix+"/"); !slices.Equal(got, want) {
 		t.Errorf("Abort after Commit changed the pack: List = %q", got)
 	}
+	if _, err := tx.Put(t.Context(), "late.txt", bytes.NewReader([]byte("x")), storage.PutOptions{}); !errors.Is(err, storage.ErrTxnClosed) {
+		t.Errorf("Put after Commit = %v, want storage.ErrTxnClosed", err)
+	}
 }
 
 func testTxnAbort(t *testing.T, s storage.Store, b storage.Beginner) {
