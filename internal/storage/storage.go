@@ -8,6 +8,8 @@ package storage
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -130,4 +132,21 @@ func (c ctxReader) Read(p []byte) (int, error) {
 		return 0, err
 	}
 	return c.r.Read(p)
+}
+
+// Replacer is a Store that can also replace an object whole. It is for the
+// small pointer and state objects kept beside packs (latest.json,
+// state.json), never for the files of a pack, which are written once.
+// Replace reads r (at most MaxReplaceSize bytes) before it writes anything.
+type Replacer interface {
+	Replace(ctx context.Context, key string, r io.Reader, o PutOptions) (Object, error)
+}
+
+// MaxReplaceSize bounds what Replace accepts: pointers, not data.
+const MaxReplaceSize = 1 << 20
+
+// SHA256Hex is the lower-case hex SHA-256 of b.
+func SHA256Hex(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
 }

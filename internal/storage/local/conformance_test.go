@@ -20,3 +20,5 @@ func newStore(t *testing.T) storage.Store {
 func TestConformance(t *testing.T) { storetest.Run(t, newStore) }
 
 func TestTxnConformance(t *testing.T) { storetest.RunTxn(t, newStore) }
+
+func TestReplaceConformance(t *testing.T) { storetest.RunReplace(t, newStore) }

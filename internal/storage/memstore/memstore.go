@@ -301,3 +301,23 @@ func (t *txn) Abort(_ context.Context) error {
 	t.stage.mu.Unlock()
 	return nil
 }
+
+var _ storage.Replacer = (*Store)(nil)
+
+// Replace sets key whole, replacing what was there.
+func (s *Store) Replace(ctx context.Context, key string, r io.Reader, o storage.PutOptions) (storage.Object, error) {
+	if err := storage.CleanKey(key); err != nil {
+		return storage.Object{}, fmt.Errorf("memstore: replace: %w", err)
+	}
+	data, sum, err := readAll(ctx, io.LimitReader(r, storage.MaxReplaceSize+1))
+	if err != nil {
+		return storage.Object{}, fmt.Errorf("memstore: replace %s: %w", key, err)
+	}
+	if len(data) > storage.MaxReplaceSize {
+		return storage.Object{}, fmt.Errorf("memstore: replace %s: larger than %d bytes", key, storage.MaxReplaceSize)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.objects[key] = object{data: data, sha256: sum, opts: cloneOpts(o)}
+	return storage.Object{Key: key, Size: int64(len(data)), SHA256: sum}, nil
+}

@@ -13,3 +13,5 @@ func newStore(*testing.T) storage.Store { return memstore.New() }
 func TestConformance(t *testing.T) { storetest.Run(t, newStore) }
 
 func TestTxnConformance(t *testing.T) { storetest.RunTxn(t, newStore) }
+
+func TestReplaceConformance(t *testing.T) { storetest.RunReplace(t, newStore) }

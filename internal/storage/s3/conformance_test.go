@@ -52,3 +52,12 @@ func TestTxnConformanceObjectLock(t *testing.T) {
 }
 
 var _ storage.Beginner = (*s3.Store)(nil)
+
+func TestReplaceConformance(t *testing.T) {
+	g := startGateway(t)
+	storetest.RunReplace(t, func(t *testing.T) storage.Store {
+		cfg := g.config(g.bucket(t, true))
+		cfg.ObjectLockMode, cfg.RetainDays = "GOVERNANCE", 1 // a new version each time, even under a lock
+		return g.store(t, cfg)
+	})
+}
