@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -536,6 +537,52 @@ func TestScheduleRunsAndStopsCleanly(t *testing.T) {
 	for _, m := range ms {
 		if code, vout, _ := cli(t, context.Background(), nil, "verify", filepath.Dir(m)); code != exitOK {
 			t.Errorf("%s does not verify:\n%s", m, vout)
+		}
+	}
+}
+
+func TestScheduleCatchesUpMissedDays(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end")
+	}
+	srv := httptest.NewServer(emulator.New(emulator.Config{EvaluationsPerDay: 50, InventoryPerCSP: 10, AuditLogsPerDay: 20, Recommendations: 2}))
+	defer srv.Close()
+	out := t.TempDir()
+	today := time.Now().UTC().Truncate(24 * time.Hour)
+	last := today.AddDate(0, 0, -3) // days -3, -2 and -1 have no pack yet
+	os.MkdirAll(filepath.Join(out, "acme"), 0o755)
+	state := `{"schema":"evidence-state/v1","last_period_end":"` + last.Format(time.RFC3339) + `","audit_watermark":"` + last.Format(time.RFC3339) + `"}`
+	os.WriteFile(filepath.Join(out, "acme", "state.json"), []byte(state), 0o644)
+	cfgFile := filepath.Join(t.TempDir(), "evidence.yaml")
+	yaml := "output: " + out + "\nschedule: \"@every 1s\"\ndatasets: [audit_logs]\ntenants:\n- name: acme\n  lacework: {account: acme, api_url: " + srv.URL + "}\n"
+	os.WriteFile(cfgFile, []byte(yaml), 0o600)
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(2500*time.Millisecond, cancel)
+	code, stdout, stderr := cli(t, ctx, lwEnv(srv.URL), "schedule", "--config", cfgFile, "--grace", "60s")
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	days := map[string]bool{}
+	var windows [][2]time.Time
+	for _, p := range manifests(t, out) {
+		m := readManifest(t, p)
+		days[m.Period.Label] = true
+		for _, q := range m.Queries {
+			if q.SubAccount == "acme" {
+				windows = append(windows, [2]time.Time{q.Window.From, q.Window.To})
+			}
+		}
+	}
+	for d := last; d.Before(today); d = d.AddDate(0, 0, 1) {
+		if !days[d.Format(time.DateOnly)] {
+			t.Errorf("no pack for %s (packs for %v)", d.Format(time.DateOnly), days)
+		}
+	}
+	// The audit windows of the catch-up runs join without gap or overlap.
+	slices.SortFunc(windows, func(a, b [2]time.Time) int { return a[0].Compare(b[0]) })
+	for i := 1; i < len(windows) && i < 3; i++ {
+		if !windows[i][0].Equal(windows[i-1][1]) {
+			t.Errorf("audit windows %v", windows)
 		}
 	}
 }

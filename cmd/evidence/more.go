@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -228,14 +230,52 @@ func cmdSchedule(ctx context.Context, args []string, e env) (int, error) {
 		if err != nil {
 			return err
 		}
-		code, err := execute(ctx, cfg, log, e, job.Deps{})
-		if err == nil && code != exitOK {
-			err = fmt.Errorf("run ended with exit code %d", code)
-		}
-		return err
+		return catchUp(ctx, cfg, log, e)
 	}
 	if err := schedule.Run(ctx, schedule.Options{Spec: cfg.Schedule, Location: loc, Grace: *grace, Logger: log}, run, nil); err != nil {
 		return exitFailed, err
 	}
 	return exitOK, nil
+}
+
+// catchUp runs every day missed since the tenant's last published period
+// (state.json beside the packs), oldest first, then the current one. The
+// audit log of each run starts at the watermark, so no interval is skipped
+// or collected twice. Tenants are caught up one by one.
+func catchUp(ctx context.Context, cfg *config.Config, log *slog.Logger, e env) error {
+	store, err := openStore(ctx, cfg.Output, cfg.S3, log)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, t := range cfg.Tenants {
+		one := *cfg
+		one.Tenants = []config.Tenant{t}
+		st, err := job.ReadState(ctx, store, t.Name)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		days := job.CatchUp(st, cfg.Period.To, cfg.CatchUpDays)
+		if len(days) > 1 {
+			log.Warn("catching up missed days", "tenant", t.Name, "from", days[0].From, "days", len(days))
+		}
+		for _, w := range days {
+			if st, err = job.ReadState(ctx, store, t.Name); err != nil {
+				errs = append(errs, err)
+				break
+			}
+			one.Period, one.AuditFrom = w, st.AuditWatermark
+			code, err := execute(ctx, &one, log, e, job.Deps{})
+			if err != nil {
+				// No pack: later days wait for this one, so the state never skips it.
+				errs = append(errs, fmt.Errorf("tenant %s, %s: %w", t.Name, w.From.Format(time.DateOnly), err))
+				break
+			}
+			if code != exitOK {
+				log.Warn("pack published with failed units", "tenant", t.Name, "day", w.From.Format(time.DateOnly))
+			}
+		}
+	}
+	return errors.Join(errs...)
 }

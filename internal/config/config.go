@@ -49,6 +49,11 @@ type Config struct {
 
 	// Period is set from flags (--from/--to); default: the previous UTC day.
 	Period lacework.Window `yaml:"-"`
+	// AuditFrom, when set, starts the audit-log window there instead of at
+	// Period.From: the scheduler passes the last watermark.
+	AuditFrom time.Time `yaml:"-"`
+	// CatchUpDays bounds how many missed days a scheduled run fills.
+	CatchUpDays int `yaml:"catch_up_days"`
 	// Shard, from --shard i/n, runs only the units of shard i of n (an
 	// Indexed Job's pods each take one).
 	Shard Shard `yaml:"-"`
@@ -131,7 +136,7 @@ type Flags struct {
 // environment, flags. now is the clock (the default period is the UTC day
 // before now). It does not validate; call Validate.
 func Load(f Flags, getenv func(string) string, home string, now time.Time) (*Config, error) {
-	cfg := &Config{Output: "./out", Concurrency: 4, TimeZone: "UTC"}
+	cfg := &Config{Output: "./out", Concurrency: 4, TimeZone: "UTC", CatchUpDays: 7}
 	var err error
 	if f.ConfigFile != "" {
 		b, err := os.ReadFile(f.ConfigFile)

@@ -290,10 +290,11 @@ func (s *lwSource) collectAuditLogs(ctx context.Context) (err error) {
 	if err != nil {
 		return fmt.Errorf("audit-logs.xlsx: %w", err)
 	}
+	r.auditComplete = len(subs) == len(s.subs) // a shard sees only part of the log
 	for _, sub := range subs {
 		st := &lacework.QueryStats{}
-		q := pack.Query{Dataset: dataset.AuditLogs, SubAccount: sub.name, Window: pack.Window{From: r.period.From, To: r.period.To}}
-		seq := sub.client.AuditLogs(ctx, lacework.AuditLogQuery{Window: r.period, Stats: st})
+		q := pack.Query{Dataset: dataset.AuditLogs, SubAccount: sub.name, Window: pack.Window{From: r.audit.From, To: r.audit.To}}
+		seq := sub.client.AuditLogs(ctx, lacework.AuditLogQuery{Window: r.audit, Stats: st})
 		n, apiErr, sinkErr := ts.unit(ctx, sheet, partPath(dataset.AuditLogs, "", sub.name),
 			func(sinks ...writeRows) (int64, error, error) {
 				return stream(seq, func(v lacework.AuditLog) reportgen.Row { return s.auditRow(sub.name, v) }, sinks...)
@@ -306,6 +307,7 @@ func (s *lwSource) collectAuditLogs(ctx context.Context) (err error) {
 		}
 		r.summary.addRows(dataset.AuditLogs, "", n)
 		r.unitResult("audit logs "+sub.name, q, st, n, apiErr)
+		r.auditComplete = r.auditComplete && apiErr == nil
 	}
 	if err := sheet.Close(); err != nil {
 		return fmt.Errorf("audit-logs.xlsx: %w", err)

@@ -128,6 +128,11 @@ type run struct {
 
 	startedAt time.Time
 
+	// The audit-log window, and whether every sub-account's log of it was
+	// collected whole (for the watermark).
+	audit         lacework.Window
+	auditComplete bool
+
 	mu       sync.Mutex
 	queries  []pack.Query
 	failures []pack.Failure
@@ -171,6 +176,10 @@ func runTenant(ctx context.Context, cfg *config.Config, t config.Tenant, deps De
 		period:    cfg.Period,
 		summary:   newSummary(),
 	}
+	r.audit = r.period
+	if !cfg.AuditFrom.IsZero() && cfg.AuditFrom.Before(r.period.To) {
+		r.audit.From = cfg.AuditFrom
+	}
 	r.log = deps.Logger.With("run_id", id, "tenant", t.Name)
 	src, err := newLaceworkSource(ctx, r)
 	if err != nil {
@@ -213,6 +222,11 @@ func runTenant(ctx context.Context, cfg *config.Config, t config.Tenant, deps De
 	}
 	published = true
 	m = r.pw.Manifest()
+	if err := r.recordPublished(ctx, m, r.audit.To, r.auditComplete); err != nil {
+		// The pack stands; only the scheduler's bookkeeping is behind.
+		r.log.Error("pack published, but latest.json/state.json not updated", "err", err)
+		r.warn("latest.json/state.json not updated: %v", err)
+	}
 	pr := PackResult{Tenant: t.Name, Prefix: prefix, Manifest: m}
 	st := src.client.Stats()
 	r.log.Info("run finished", "pack", prefix, "units_ok", pr.UnitsOK(), "units_failed", len(m.Failures), "files", len(m.Files),

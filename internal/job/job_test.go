@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/evidence-pack/evidence/internal/collect/lacework"
 	"github.com/evidence-pack/evidence/internal/collect/lacework/emulator"
 	"github.com/evidence-pack/evidence/internal/config"
 	"github.com/evidence-pack/evidence/internal/job"
@@ -170,5 +171,95 @@ func TestShardsCoverEveryUnitOnce(t *testing.T) {
 		if c != 1 || !all[k] {
 			t.Errorf("unit %s: in %d shards (in the whole run: %v)", k, c, all[k])
 		}
+	}
+}
+
+func TestCatchUpDays(t *testing.T) {
+	d := func(day int) time.Time { return time.Date(2026, 11, day, 0, 0, 0, 0, time.UTC) }
+	to := d(22).Add(5 * time.Hour) // a run at 05:00 covers the 21st
+	tests := []struct {
+		name  string
+		last  time.Time
+		max   int
+		first time.Time
+		n     int
+	}{
+		{"no state: yesterday", time.Time{}, 7, d(21), 1},
+		{"up to date", d(22), 7, d(21), 1},
+		{"two days missed", d(19), 7, d(19), 3},
+		{"bounded", d(1), 7, d(15), 7},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			w := job.CatchUp(job.State{LastPeriodEnd: tc.last}, to, tc.max)
+			if len(w) != tc.n || !w[0].From.Equal(tc.first) || !w[len(w)-1].To.Equal(d(22)) {
+				t.Fatalf("%v", w)
+			}
+			for i := 1; i < len(w); i++ {
+				if !w[i].From.Equal(w[i-1].To) {
+					t.Fatalf("gap in %v", w)
+				}
+			}
+		})
+	}
+}
+
+func TestStateAndAuditWatermark(t *testing.T) {
+	emu := emulator.New(emulator.Config{Now: func() time.Time { return now }, EvaluationsPerDay: 100, InventoryPerCSP: 20, AuditLogsPerDay: 240, Recommendations: 3})
+	srv := httptest.NewServer(emu)
+	defer srv.Close()
+	mem := memstore.New()
+	deps := job.Deps{Store: mem, Now: func() time.Time { return now }}
+	day := func(d int) time.Time { return time.Date(2026, 11, d, 0, 0, 0, 0, time.UTC) }
+	auditQueries := func(m pack.Manifest) map[string]pack.Query {
+		out := map[string]pack.Query{}
+		for _, q := range m.Queries {
+			if q.Dataset == "audit_logs" {
+				out[q.SubAccount] = q
+			}
+		}
+		return out
+	}
+
+	// Day 19, then (day 20 missed) day 21 starting the audit log at the watermark.
+	cfg := testConfig(t, srv.URL, nil)
+	cfg.Datasets = []string{config.DatasetAuditLogs}
+	cfg.Period = lacework.Window{From: day(19), To: day(20)}
+	first, err := job.Run(context.Background(), cfg, deps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := job.ReadState(context.Background(), mem, "acme")
+	if err != nil || !st.LastPeriodEnd.Equal(day(20)) || !st.AuditWatermark.Equal(day(20)) {
+		t.Fatalf("state %+v, %v", st, err)
+	}
+	rc, err := mem.Get(context.Background(), "acme/2026-11-19/latest.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(rc)
+	rc.Close()
+	if !strings.Contains(string(b), first.Packs[0].Manifest.PackID) {
+		t.Errorf("latest.json %s", b)
+	}
+
+	cfg.Period = lacework.Window{From: day(21), To: day(22)}
+	cfg.AuditFrom = st.AuditWatermark
+	second, err := job.Run(context.Background(), cfg, deps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q1, q2 := auditQueries(first.Packs[0].Manifest), auditQueries(second.Packs[0].Manifest)
+	for sub, a := range q1 {
+		b := q2[sub]
+		if !a.Window.To.Equal(b.Window.From) {
+			t.Errorf("%s: audit windows %v then %v: a gap or an overlap", sub, a.Window, b.Window)
+		}
+		if got, want := a.Rows+b.Rows, int64(emu.CountAuditLogs(sub, day(19), day(22))); got != want {
+			t.Errorf("%s: %d audit rows over both runs, emulator has %d", sub, got, want)
+		}
+	}
+	if st, _ := job.ReadState(context.Background(), mem, "acme"); !st.AuditWatermark.Equal(day(22)) || !st.LastPeriodEnd.Equal(day(22)) {
+		t.Errorf("state after the second run %+v", st)
 	}
 }
