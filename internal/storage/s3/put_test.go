@@ -322,7 +322,9 @@ func TestMultipartInterrupted(t *testing.T) {
 			if want := map[bool]error{false: boom, true: context.Canceled}[cancel]; !errors.Is(err, want) {
 				t.Fatalf("Put = %v, want %v", err, want)
 			}
-			if len(p.requests("UploadPart")) == 0 || len(p.requests("AbortMultipartUpload")) != 1 {
+			// After a cancel the parts in flight may die before they reach
+			// the server; what matters is the abort and nothing left.
+			if (!cancel && len(p.requests("UploadPart")) == 0) || len(p.requests("AbortMultipartUpload")) != 1 {
 				t.Errorf("%d parts sent, %d aborts; want some parts and one abort",
 					len(p.requests("UploadPart")), len(p.requests("AbortMultipartUpload")))
 			}
