@@ -323,7 +323,11 @@ func publishMetrics(ctx context.Context, cfg *config.Config, res job.Result, run
 	if u := cfg.Metrics.Pushgateway; u != "" {
 		pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
-		errs = append(errs, metrics.Push(pctx, u, nil, runs))
+		var grouping map[string]string
+		if sh := cfg.Shard; sh.Count > 1 {
+			grouping = map[string]string{"shard": fmt.Sprintf("%d-of-%d", sh.Index, sh.Count)}
+		}
+		errs = append(errs, metrics.Push(pctx, u, nil, runs, grouping))
 	}
 	return errors.Join(errs...)
 }

@@ -136,6 +136,8 @@ func (r *run) unitResult(unit string, q pack.Query, st *lacework.QueryStats, row
 		return
 	}
 	r.summary.okUnit.Add(1)
+	r.log.Info("unit done", "unit", unit, "subaccount", q.SubAccount, "account", q.Account, "framework", q.Framework,
+		"dataset", q.Dataset, "rows", rows, "pages", q.Pages)
 	r.deps.Progress.UnitDone(unit, true)
 }
 

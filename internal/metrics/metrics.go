@@ -74,10 +74,15 @@ func Registry(runs []Run) *prometheus.Registry {
 	return reg
 }
 
-// Push sends the runs' metrics to a Pushgateway under job "evidence",
-// replacing the group's previous values.
-func Push(ctx context.Context, url string, hc *http.Client, runs []Run) error {
+// Push sends the runs' metrics to a Pushgateway under job "evidence" and
+// the grouping labels (e.g. shard="2-of-4", so that the pods of an Indexed
+// Job do not replace each other's values), replacing the group's previous
+// values.
+func Push(ctx context.Context, url string, hc *http.Client, runs []Run, grouping map[string]string) error {
 	p := push.New(url, "evidence").Gatherer(Registry(runs))
+	for k, v := range grouping {
+		p = p.Grouping(k, v)
+	}
 	if hc != nil {
 		p = p.Client(hc)
 	}

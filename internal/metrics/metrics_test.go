@@ -8,7 +8,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -117,19 +116,19 @@ func TestPushReachesTheGateway(t *testing.T) {
 		w.WriteHeader(http.StatusOK)
 	}))
 	defer gw.Close()
-	if err := Push(context.Background(), gw.URL, nil, runs); err != nil {
+	if err := Push(context.Background(), gw.URL, nil, runs, map[string]string{"shard": "1-of-4"}); err != nil {
 		t.Fatal(err)
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	if method != http.MethodPut || !strings.HasPrefix(path, "/metrics/job/evidence") {
+	if method != http.MethodPut || path != "/metrics/job/evidence/shard/1-of-4" {
 		t.Fatalf("%s %s", method, path)
 	}
 	check(t, parse(t, bytes.NewReader(body), expfmt.ResponseFormat(http.Header{"Content-Type": {ctype}})))
 
 	down := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusBadGateway) }))
 	defer down.Close()
-	if err := Push(context.Background(), down.URL, nil, runs); err == nil {
+	if err := Push(context.Background(), down.URL, nil, runs, nil); err == nil {
 		t.Fatal("push to a failing gateway succeeded")
 	}
 }

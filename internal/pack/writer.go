@@ -167,11 +167,14 @@ func (w *Writer) put(ctx context.Context, path string, r io.Reader, mediaType st
 		w.written = append(w.written, key)
 	}
 	f := File{Path: path, Size: obj.Size, SHA256: obj.SHA256, MediaType: mediaType}
-	if rows != nil {
+	ok := err == nil && !aborted && isHexSHA256(obj.SHA256) && obj.Size >= 0
+	if rows != nil && err == nil {
+		// Only now, with r read to its end, has the writer of the
+		// content stopped counting: a failed Put may return while the
+		// content is still being written.
 		n := *rows
 		f.Rows = &n
 	}
-	ok := err == nil && !aborted && isHexSHA256(obj.SHA256) && obj.Size >= 0
 	if ok && !reserved {
 		w.files[path] = f.clone() // the caller gets f: no shared Rows
 	}
