@@ -242,6 +242,11 @@ func cmdVerify(ctx context.Context, args []string, e env) (int, error) {
 	if !rep.OK() {
 		code = exitFailed
 	}
+	if s3s, ok := store.(*s3.Store); ok {
+		if !checkS3(ctx, e, s3s, rep.Manifest) {
+			code = exitFailed
+		}
+	}
 	if *pubFile != "" {
 		b, err := os.ReadFile(*pubFile)
 		if err != nil {
@@ -330,4 +335,47 @@ func publishMetrics(ctx context.Context, cfg *config.Config, res job.Result, run
 		errs = append(errs, metrics.Push(pctx, u, nil, runs, grouping))
 	}
 	return errors.Join(errs...)
+}
+
+// checkS3 compares what S3 itself recorded for each file of the pack (its
+// stored SHA-256 checksum, or our sha256 metadata) with the manifest, and
+// reports the Object Lock state of the pack's objects.
+func checkS3(ctx context.Context, e env, s *s3.Store, m pack.Manifest) bool {
+	ok := true
+	locked := map[string]int{}
+	var earliest time.Time
+	for _, f := range m.Files {
+		info, err := s.Info(ctx, f.Path)
+		if err != nil {
+			fmt.Fprintf(e.stdout, "s3: %s: %v\n", f.Path, err)
+			ok = false
+			continue
+		}
+		if info.SHA256 != "" && info.SHA256 != f.SHA256 {
+			fmt.Fprintf(e.stdout, "s3: %s: S3 records SHA-256 %s, the manifest %s\n", f.Path, info.SHA256, f.SHA256)
+			ok = false
+		}
+		mode := info.LockMode
+		if mode == "" {
+			mode = "none"
+		} else if earliest.IsZero() || info.RetainUntil.Before(earliest) {
+			earliest = info.RetainUntil
+		}
+		locked[mode]++
+	}
+	var parts []string
+	for _, mode := range []string{"COMPLIANCE", "GOVERNANCE", "none"} {
+		if n := locked[mode]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, mode))
+		}
+	}
+	line := "s3: Object Lock: " + strings.Join(parts, ", ")
+	if !earliest.IsZero() {
+		line += ", retained until at least " + earliest.UTC().Format(time.RFC3339)
+	}
+	fmt.Fprintln(e.stdout, line)
+	if ok {
+		fmt.Fprintln(e.stdout, "s3: the checksums S3 stored agree with the manifest")
+	}
+	return ok
 }

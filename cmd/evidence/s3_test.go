@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"regexp"
 	"strings"
 	"testing"
@@ -44,9 +45,25 @@ func TestRunToS3(t *testing.T) {
 	if loc == nil {
 		t.Fatalf("no location in:\n%s", stdout)
 	}
-	if code, vout, verr := cli(t, context.Background(), nil, "verify", "--s3-endpoint", gw.Endpoint, loc[1]); code != exitOK {
+	if code, vout, verr := cli(t, context.Background(), nil, "verify", "--s3-endpoint", gw.Endpoint, loc[1]); code != exitOK ||
+		!strings.Contains(vout, "s3: Object Lock: ") || !strings.Contains(vout, "checksums S3 stored agree") {
 		t.Fatalf("verify exit %d\n%s\n%s", code, vout, verr)
 	}
+	// An independent client (the AWS CLI) downloads the pack, and
+	// sha256sum -c accepts it.
+	requireTool(t, "aws", "--version")
+	dl := t.TempDir()
+	awsCmd := exec.Command("aws", "--endpoint-url", gw.Endpoint, "--region", s3test.Region, "s3", "cp", "--recursive", "--only-show-errors", loc[1], dl)
+	awsCmd.Env = append(os.Environ(), "AWS_CONFIG_FILE="+os.DevNull, "AWS_SHARED_CREDENTIALS_FILE="+os.DevNull, "AWS_EC2_METADATA_DISABLED=true")
+	if out, err := awsCmd.CombinedOutput(); err != nil {
+		t.Fatalf("aws s3 cp: %v\n%s", err, out)
+	}
+	sums := exec.Command("sha256sum", "--quiet", "-c", "SHA256SUMS")
+	sums.Dir = dl
+	if out, err := sums.CombinedOutput(); err != nil {
+		t.Fatalf("sha256sum -c on the downloaded pack: %v\n%s", err, out)
+	}
+
 	// Every object names its pack and carries its SHA-256 in its metadata.
 	key := strings.TrimPrefix(loc[1], "s3://"+bucket+"/") + "summary.pdf"
 	head, err := gw.Client.HeadObject(context.Background(), &s3sdk.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
