@@ -87,16 +87,6 @@ type PackResult struct {
 	Manifest pack.Manifest
 }
 
-// Failed reports whether any unit of any pack failed.
-func (r Result) Failed() bool {
-	for _, p := range r.Packs {
-		if len(p.Manifest.Failures) > 0 {
-			return true
-		}
-	}
-	return false
-}
-
 // ErrNothingCollected means every unit failed: no pack is published.
 var ErrNothingCollected = errors.New("no unit of the run succeeded; nothing was published")
 

@@ -178,9 +178,6 @@ func (c *Client) Name() string {
 	return c.creds.AccountName()
 }
 
-// Account is the tenant's (primary) account name.
-func (c *Client) Account() string { return c.creds.AccountName() }
-
 // BaseURL is the API base URL (never carries secrets).
 func (c *Client) BaseURL() string { return c.creds.URL() }
 

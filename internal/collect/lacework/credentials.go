@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 
 	"github.com/BurntSushi/toml"
@@ -72,13 +71,4 @@ func orDefault(s, d string) string {
 		return d
 	}
 	return s
-}
-
-// UserHome returns the home directory or "" when it cannot be found.
-func UserHome() string {
-	h, err := os.UserHomeDir()
-	if err != nil {
-		return ""
-	}
-	return h
 }

@@ -80,9 +80,6 @@ func (c *Client) Report(ctx context.Context, q ReportQuery) (*Report, error) {
 // Close removes the report's temporary file.
 func (r *Report) Close() error { return r.file.Close() }
 
-// Size is the byte size of the JSON document.
-func (r *Report) Size() int64 { return r.file.Size }
-
 // readHeader decodes everything of data[0] except its recommendations.
 func (r *Report) readHeader() error {
 	found := false

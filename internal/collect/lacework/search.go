@@ -274,8 +274,6 @@ type pager[T any] struct {
 	stats *QueryStats
 }
 
-var _ httpx.Pager[Evaluation] = (*pager[Evaluation])(nil)
-
 func (p *pager[T]) NextPage(ctx context.Context) ([]T, bool, error) {
 	req := p.first
 	if p.pages > 0 {

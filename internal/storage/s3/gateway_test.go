@@ -41,8 +41,6 @@ func (g *gateway) creds() aws.CredentialsProvider {
 	})
 }
 
-func (g *gateway) newClient(endpoint string) *s3sdk.Client { return g.Gateway.NewClient(endpoint) }
-
 func (g *gateway) bucket(t *testing.T, lock bool) string { return g.Gateway.Bucket(t, lock) }
 
 // config is a store configuration for bucket on this gateway: small parts,

@@ -256,5 +256,3 @@ func isPart(r *http.Request) bool {
 	q := r.URL.Query()
 	return r.Method == http.MethodPut && q.Has("partNumber") && q.Has("uploadId")
 }
-
-func contains(s, sub string) bool { return strings.Contains(s, sub) }
