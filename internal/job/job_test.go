@@ -263,3 +263,32 @@ func TestStateAndAuditWatermark(t *testing.T) {
 		t.Errorf("state after the second run %+v", st)
 	}
 }
+
+// The same input gives byte-identical XLSX and Parquet files: two runs with
+// the same clock, run id and emulator seed.
+func TestDeterministicFiles(t *testing.T) {
+	srv := newEmulator(t, emulator.Config{Seed: 3, Faults: emulator.Faults{Tricky: true}})
+	sums := func() map[string]string {
+		res, err := job.Run(context.Background(), testConfig(t, srv.URL, nil), job.Deps{Store: memstore.New(),
+			Now: func() time.Time { return now }, Rand: strings.NewReader(strings.Repeat("\x01", 64))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]string{}
+		for _, f := range res.Packs[0].Manifest.Files {
+			if strings.HasSuffix(f.Path, ".xlsx") || strings.HasSuffix(f.Path, ".parquet") {
+				out[f.Path] = f.SHA256
+			}
+		}
+		return out
+	}
+	a, b := sums(), sums()
+	if len(a) == 0 || len(a) != len(b) {
+		t.Fatalf("%d and %d files", len(a), len(b))
+	}
+	for p, h := range a {
+		if b[p] != h {
+			t.Errorf("%s differs between two runs of the same input", p)
+		}
+	}
+}
