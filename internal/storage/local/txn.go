@@ -4,11 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sync"
 
 	"github.com/evidence-pack/evidence/internal/storage"
 )
@@ -16,27 +14,13 @@ import (
 // ErrTxnClosed is storage.ErrTxnClosed, named here for callers of this store.
 var ErrTxnClosed = storage.ErrTxnClosed
 
-type txnState int
-
-const (
-	txnOpen txnState = iota
-	txnCommitted
-	txnAborted
-)
-
 // txn is a pack staged in a hidden directory next to its final place.
 type txn struct {
-	stage  *Store // rooted at the staging directory; keys relative to the pack
-	prefix string // the pack's key in the parent store
-	final  string // <root>/<prefix>
-	root   string // the parent store's root, where pruning stops
-
-	// ops is held shared by Put and Delete and exclusively by Commit, so
-	// that Commit renames a directory nobody is writing into.
-	ops sync.RWMutex
-	// mu guards state; Commit holds it for the whole rename.
-	mu    sync.Mutex
-	state txnState
+	storage.Staged        // Put, Get, List, Delete into the staging directory
+	staging        string // the staging directory
+	prefix         string // the pack's key in the parent store
+	final          string // <root>/<prefix>
+	root           string // the parent store's root, where pruning stops
 }
 
 var _ storage.Txn = (*txn)(nil)
@@ -79,114 +63,54 @@ func (s *Store) Begin(ctx context.Context, prefix string) (storage.Txn, error) {
 		_ = os.Remove(staging)
 		return nil, fmt.Errorf("local: begin %s: %w", prefix, err)
 	}
-	return &txn{stage: &Store{root: staging}, prefix: prefix, final: final, root: s.root}, nil
-}
-
-// check returns ErrTxnClosed unless the transaction is open.
-func (t *txn) check(op, key string) error {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.state != txnOpen {
-		return fmt.Errorf("local: %s %s in %s: %w", op, key, t.prefix, ErrTxnClosed)
-	}
-	return nil
-}
-
-func (t *txn) Put(ctx context.Context, key string, r io.Reader, o storage.PutOptions) (storage.Object, error) {
-	t.ops.RLock()
-	defer t.ops.RUnlock()
-	if err := t.check("put", key); err != nil {
-		return storage.Object{}, err
-	}
-	return t.stage.Put(ctx, key, r, o)
-}
-
-func (t *txn) Get(ctx context.Context, key string) (io.ReadCloser, error) {
-	if err := t.check("get", key); err != nil {
-		return nil, err
-	}
-	return t.stage.Get(ctx, key)
-}
-
-// List does not hold ops: fn may call the Txn's other methods.
-func (t *txn) List(ctx context.Context, prefix string, fn func(storage.Object) error) error {
-	if err := t.check("list", prefix); err != nil {
-		return err
-	}
-	return t.stage.List(ctx, prefix, fn)
-}
-
-func (t *txn) Delete(ctx context.Context, key string) error {
-	t.ops.RLock()
-	defer t.ops.RUnlock()
-	if err := t.check("delete", key); err != nil {
-		return err
-	}
-	return t.stage.Delete(ctx, key)
+	return &txn{Staged: storage.Staged{Stage: &Store{root: staging}, Name: "local: " + prefix},
+		staging: staging, prefix: prefix, final: final, root: s.root}, nil
 }
 
 // Commit makes the pack visible at its prefix at once. On ErrExist (another
 // run committed the same prefix meanwhile) or any other error the
 // transaction stays open and the caller should Abort it.
 func (t *txn) Commit(ctx context.Context) error {
-	t.ops.Lock()
-	defer t.ops.Unlock()
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.state != txnOpen {
-		return fmt.Errorf("local: commit %s: %w", t.prefix, ErrTxnClosed)
-	}
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("local: commit %s: %w", t.prefix, err)
-	}
-	staging := t.stage.root
-	// Files and the directories holding them were fsynced by Put; this
-	// makes the staging directory's own entries durable before it moves.
-	if err := syncDir(staging); err != nil {
-		return fmt.Errorf("local: commit %s: %w", t.prefix, err)
-	}
-	if err := renameNoReplace(staging, t.final, true); err != nil {
-		if errors.Is(err, fs.ErrExist) {
-			return fmt.Errorf("local: commit %s: %w", t.prefix, storage.ErrExist)
+	return t.CommitWith(ctx, func() (bool, error) {
+		// Files and the directories holding them were fsynced by Put; this
+		// makes the staging directory's own entries durable before it moves.
+		if err := syncDir(t.staging); err != nil {
+			return false, fmt.Errorf("local: commit %s: %w", t.prefix, err)
 		}
-		return fmt.Errorf("local: commit %s: %w", t.prefix, err)
-	}
-	if err := syncDir(filepath.Dir(t.final)); err != nil {
-		// The pack is visible but may not survive a crash. Put it back so
-		// that a failed Commit leaves nothing at the prefix.
-		if rerr := os.Rename(t.final, staging); rerr != nil {
-			t.state = txnCommitted
-			return fmt.Errorf("local: commit %s: %w (and moving it back failed: %v)", t.prefix, err, rerr)
+		if err := renameNoReplace(t.staging, t.final, true); err != nil {
+			if errors.Is(err, fs.ErrExist) {
+				return false, fmt.Errorf("local: commit %s: %w", t.prefix, storage.ErrExist)
+			}
+			return false, fmt.Errorf("local: commit %s: %w", t.prefix, err)
 		}
-		return fmt.Errorf("local: commit %s: %w", t.prefix, err)
-	}
-	t.state = txnCommitted
-	return nil
+		if err := syncDir(filepath.Dir(t.final)); err != nil {
+			// The pack is visible but may not survive a crash. Put it back
+			// so that a failed Commit leaves nothing at the prefix.
+			if rerr := os.Rename(t.final, t.staging); rerr != nil {
+				return true, fmt.Errorf("local: commit %s: %w (and moving it back failed: %v)", t.prefix, err, rerr)
+			}
+			return false, fmt.Errorf("local: commit %s: %w", t.prefix, err)
+		}
+		return true, nil
+	})
 }
 
 // Abort removes the staging directory, then its parents if they are left
 // empty. It does not wait for Puts in progress: they fail.
 func (t *txn) Abort(_ context.Context) error {
-	t.mu.Lock()
-	if t.state != txnOpen {
-		t.mu.Unlock()
-		return nil
-	}
-	t.state = txnAborted
-	t.mu.Unlock()
-
-	staging := t.stage.root
-	var err error
-	for range mkdirAttempts {
-		// A Put in progress may add a file while RemoveAll runs ("directory
-		// not empty"); it cannot recreate the staging directory itself.
-		if err = os.RemoveAll(staging); err == nil {
-			break
+	return t.AbortWith(func() error {
+		var err error
+		for range mkdirAttempts {
+			// A Put in progress may add a file while RemoveAll runs ("directory
+			// not empty"); it cannot recreate the staging directory itself.
+			if err = os.RemoveAll(t.staging); err == nil {
+				break
+			}
 		}
-	}
-	if err != nil {
-		return fmt.Errorf("local: abort %s: %w", t.prefix, err)
-	}
-	pruneEmpty(t.root, filepath.Dir(staging))
-	return nil
+		if err != nil {
+			return fmt.Errorf("local: abort %s: %w", t.prefix, err)
+		}
+		pruneEmpty(t.root, filepath.Dir(t.staging))
+		return nil
+	})
 }

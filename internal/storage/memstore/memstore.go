@@ -200,106 +200,47 @@ func (s *Store) Begin(ctx context.Context, prefix string) (storage.Txn, error) {
 	if occupied {
 		return nil, fmt.Errorf("memstore: begin %s: %w", prefix, storage.ErrExist)
 	}
-	return &txn{parent: s, prefix: prefix, stage: New()}, nil
+	stage := New()
+	return &txn{Staged: storage.Staged{Stage: stage, Name: "memstore: " + prefix}, parent: s, prefix: prefix, stage: stage}, nil
 }
 
 type txn struct {
-	parent *Store
-	prefix string
-	stage  *Store
-
-	// ops is held shared by Put and Delete and exclusively by Commit, so
-	// that Commit moves a complete set of objects.
-	ops    sync.RWMutex
-	mu     sync.Mutex
-	closed bool
-	done   string // "committed" or "aborted", for messages
+	storage.Staged // Put, Get, List, Delete into stage
+	parent         *Store
+	prefix         string
+	stage          *Store
 }
 
 var _ storage.Txn = (*txn)(nil)
 
-func (t *txn) check(op, key string) error {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.closed {
-		return fmt.Errorf("memstore: %s %s in %s (%s): %w", op, key, t.prefix, t.done, ErrTxnClosed)
-	}
-	return nil
-}
-
-func (t *txn) Put(ctx context.Context, key string, r io.Reader, o storage.PutOptions) (storage.Object, error) {
-	t.ops.RLock()
-	defer t.ops.RUnlock()
-	if err := t.check("put", key); err != nil {
-		return storage.Object{}, err
-	}
-	return t.stage.Put(ctx, key, r, o)
-}
-
-func (t *txn) Get(ctx context.Context, key string) (io.ReadCloser, error) {
-	if err := t.check("get", key); err != nil {
-		return nil, err
-	}
-	return t.stage.Get(ctx, key)
-}
-
-func (t *txn) List(ctx context.Context, prefix string, fn func(storage.Object) error) error {
-	if err := t.check("list", prefix); err != nil {
-		return err
-	}
-	return t.stage.List(ctx, prefix, fn)
-}
-
-func (t *txn) Delete(ctx context.Context, key string) error {
-	t.ops.RLock()
-	defer t.ops.RUnlock()
-	if err := t.check("delete", key); err != nil {
-		return err
-	}
-	return t.stage.Delete(ctx, key)
-}
-
 // Commit moves the staged objects under prefix at once. On error the
 // transaction stays open; the caller should Abort it.
 func (t *txn) Commit(ctx context.Context) error {
-	t.ops.Lock()
-	defer t.ops.Unlock()
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.closed {
-		return fmt.Errorf("memstore: commit %s (%s): %w", t.prefix, t.done, ErrTxnClosed)
-	}
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("memstore: commit %s: %w", t.prefix, err)
-	}
-	p := t.parent
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.occupiedLocked(t.prefix) {
-		return fmt.Errorf("memstore: commit %s: %w", t.prefix, storage.ErrExist)
-	}
-	t.stage.mu.RLock()
-	for k, o := range t.stage.objects {
-		p.objects[t.prefix+"/"+k] = o
-	}
-	t.stage.mu.RUnlock()
-	p.packs[t.prefix] = true
-	t.closed, t.done = true, "committed"
-	return nil
+	return t.CommitWith(ctx, func() (bool, error) {
+		p := t.parent
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		if p.occupiedLocked(t.prefix) {
+			return false, fmt.Errorf("memstore: commit %s: %w", t.prefix, storage.ErrExist)
+		}
+		t.stage.mu.RLock()
+		for k, o := range t.stage.objects {
+			p.objects[t.prefix+"/"+k] = o
+		}
+		t.stage.mu.RUnlock()
+		p.packs[t.prefix] = true
+		return true, nil
+	})
 }
 
 // Abort drops the staged objects. Abort after Commit or Abort does nothing.
 func (t *txn) Abort(_ context.Context) error {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.closed {
+	return t.AbortWith(func() error {
+		t.stage.mu.Lock()
+		clear(t.stage.objects)
+		t.stage.mu.Unlock()
 		return nil
-	}
-	t.closed, t.done = true, "aborted"
-	t.stage.mu.Lock()
-	clear(t.stage.objects)
-	t.stage.mu.Unlock()
-	return nil
+	})
 }
 
 var _ storage.Replacer = (*Store)(nil)
