@@ -57,6 +57,9 @@ type Config struct {
 	// Shard, from --shard i/n, runs only the units of shard i of n (an
 	// Indexed Job's pods each take one).
 	Shard Shard `yaml:"-"`
+	// Accounts and Frameworks, from --account/--framework, narrow every
+	// tenant's discovery (a source's own section may narrow it too).
+	Accounts, Frameworks []string `yaml:"-"`
 }
 
 // Shard selects one of Count disjoint parts of a run's units; Count 0 or 1
@@ -97,8 +100,12 @@ type Metrics struct {
 // Tenant is one platform tenant to collect from.
 type Tenant struct {
 	Name     string          `yaml:"name"`   // folder name in the pack; default the account
-	Source   string          `yaml:"source"` // "lacework"
+	Source   string          `yaml:"source"` // lacework (default), sophos, ibm_scc, lacework_edge
 	Lacework *LaceworkTenant `yaml:"lacework"`
+	// Sections holds the settings of the other sources, keyed by source name
+	// (sophos:, ibm_scc:, lacework_edge:); each source's package decodes its
+	// own, strictly (source.DecodeSection).
+	Sections map[string]yaml.Node `yaml:",inline"`
 }
 
 // LaceworkTenant holds a Lacework tenant's settings. Secrets are named by
@@ -177,6 +184,7 @@ func Load(f Flags, getenv func(string) string, home string, now time.Time) (*Con
 	if len(cfg.Datasets) == 0 {
 		cfg.Datasets = AllDatasets()
 	}
+	cfg.Accounts, cfg.Frameworks = f.Accounts, f.Frameworks
 	for i := range cfg.Tenants {
 		if lw := cfg.Tenants[i].Lacework; lw != nil {
 			if len(f.Frameworks) > 0 {
@@ -274,8 +282,15 @@ func (c *Config) Validate() error {
 		if t.Name != "" {
 			where += " (" + t.Name + ")"
 		}
+		if names[t.Name] {
+			add("%s: tenant name used twice", where)
+		}
+		names[t.Name] = true
 		if t.Source != "lacework" {
-			add("%s: source %q is not supported (want lacework)", where, t.Source)
+			// Other sources check their own section when they are opened.
+			if t.Name == "" {
+				add("%s: name is required for source %s", where, t.Source)
+			}
 			continue
 		}
 		if t.Lacework == nil {
@@ -291,10 +306,6 @@ func (c *Config) Validate() error {
 		if v := t.Lacework.APIKeyEnv; v != "" && t.Lacework.Credentials.KeyID == "" {
 			add("%s: api_key_env names %s, which is empty or unset", where, v)
 		}
-		if names[t.Name] {
-			add("%s: tenant name used twice", where)
-		}
-		names[t.Name] = true
 	}
 	switch c.S3.SSE {
 	case "", "AES256", "aws:kms":

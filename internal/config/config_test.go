@@ -84,7 +84,7 @@ func TestConfigErrors(t *testing.T) {
 		{"missing secret names the variable", "tenants:\n- lacework: {account: a, api_key: k, api_secret_env: MY_SECRET}\n", nil, []string{"MY_SECRET", "tenant 1"}},
 		{"bad dataset and concurrency", "concurrency: 0\ndatasets: [reprots]\ntenants:\n- lacework: {account: a, api_key: k}\n",
 			map[string]string{"LW_API_SECRET": "s"}, []string{"concurrency 0", `dataset "reprots"`}},
-		{"unsupported source", "tenants:\n- source: wiz\n", nil, []string{`source "wiz"`}},
+		{"other sources need a name", "tenants:\n- source: sophos\n  sophos: {}\n", nil, []string{`name is required for source sophos`}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -4,7 +4,12 @@
 // the XLSX sheets and Parquet files of a pack always agree.
 package dataset
 
-import "github.com/evidence-pack/evidence/internal/reportgen"
+import (
+	"strings"
+	"time"
+
+	"github.com/evidence-pack/evidence/internal/reportgen"
+)
 
 // Table names; also the Parquet folder names.
 const (
@@ -123,4 +128,107 @@ func AuditLogsTable() reportgen.Table {
 // All returns every table, in pack order.
 func All() []reportgen.Table {
 	return []reportgen.Table{ControlsTable(), ViolationsTable(), EvaluationsTable(), InventoryTable(), AuditLogsTable()}
+}
+
+// Scope is who a row belongs to: the first columns of every table.
+type Scope struct {
+	Source     string // platform: lacework, sophos, ibm_scc, lacework_edge
+	Tenant     string
+	SubAccount string
+}
+
+// Record is one row of the evaluations, inventory or audit-log table, as a
+// source produces it; the pipeline adds the scope.
+type Record interface {
+	// Table is the name of the table the record belongs to.
+	Table() string
+	// Row is the record as a row of that table, scope columns first.
+	Row(Scope) reportgen.Row
+}
+
+// Evaluation is a row of EvaluationsTable.
+type Evaluation struct {
+	Dataset        string // e.g. AwsCompliance; for other platforms the check family
+	AccountID      string
+	AccountAlias   string
+	ReportTime     time.Time
+	ControlID      string
+	Recommendation string
+	Section        string
+	Severity       string
+	Status         string
+	Resource       string
+	Reason         string
+	EvalType       string
+}
+
+func (Evaluation) Table() string { return Evaluations }
+
+func (e Evaluation) Row(s Scope) reportgen.Row {
+	return reportgen.Row{s.Source, s.Tenant, s.SubAccount, e.Dataset, str0(e.AccountID), str0(e.AccountAlias), time0(e.ReportTime),
+		str0(e.ControlID), str0(e.Recommendation), str0(e.Section), str0(e.Severity), str0(e.Status), str0(e.Resource), str0(e.Reason), str0(e.EvalType)}
+}
+
+// Resource is a row of InventoryTable.
+type Resource struct {
+	CSP           string // AWS, Azure, GCP, ...
+	AccountID     string
+	AccountAlias  string
+	ResourceID    string
+	ResourceType  string
+	Service       string
+	Region        string
+	URN           string
+	CollectedFrom time.Time
+	CollectedTo   time.Time
+	Status        string
+	Tags          string // JSON
+	Config        string // JSON
+}
+
+func (Resource) Table() string { return Inventory }
+
+func (v Resource) Row(s Scope) reportgen.Row {
+	return reportgen.Row{s.Source, s.Tenant, s.SubAccount, v.CSP, str0(v.AccountID), str0(v.AccountAlias), str0(v.ResourceID),
+		str0(v.ResourceType), str0(v.Service), str0(v.Region), str0(v.URN), time0(v.CollectedFrom), time0(v.CollectedTo),
+		str0(v.Status), json0(v.Tags), json0(v.Config)}
+}
+
+// AuditEvent is a row of AuditLogsTable.
+type AuditEvent struct {
+	Time        time.Time
+	AccountName string
+	UserName    string
+	EventName   string
+	UserAction  string
+	Description string
+}
+
+func (AuditEvent) Table() string { return AuditLogs }
+
+func (a AuditEvent) Row(s Scope) reportgen.Row {
+	return reportgen.Row{s.Source, s.Tenant, s.SubAccount, time0(a.Time), str0(a.AccountName), str0(a.UserName),
+		str0(a.EventName), str0(a.UserAction), str0(a.Description)}
+}
+
+// str0 stores "" as a missing value (an empty cell, a Parquet null).
+func str0(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func time0(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UTC()
+}
+
+func json0(s string) any {
+	if t := strings.TrimSpace(s); t == "" || t == "null" {
+		return nil
+	}
+	return s
 }

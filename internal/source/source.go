@@ -1,0 +1,211 @@
+// Package source is the seam between the pipeline and the platforms it
+// reads. A platform (Lacework, Sophos Cloud Optix, IBM Cloud SCC Workload
+// Protection, Lacework Edge) is a sub-package that implements Source: it
+// authenticates, discovers what a tenant holds, and returns a Plan of units
+// whose records stream from paging iterators. The pipeline (internal/job)
+// turns units into the pack's XLSX, Parquet and PDF files; it never sees a
+// vendor type.
+//
+// A source maps its records onto the pack's tables (internal/dataset):
+// framework reports become controls and violations, everything else a
+// TableUnit of evaluations, inventory or audit logs.
+package source
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/evidence-pack/evidence/internal/collect/httpx"
+	"github.com/evidence-pack/evidence/internal/dataset"
+)
+
+// ErrAuth means the platform refused the credentials: nothing can be
+// collected for the tenant, and the run stops before publishing anything.
+// Sources wrap it (see Auth) so callers can tell it from other failures.
+var ErrAuth = errors.New("authentication failed")
+
+// Auth marks err as a refused credential unless it already is one.
+func Auth(err error) error {
+	if err == nil || errors.Is(err, ErrAuth) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", ErrAuth, err)
+}
+
+// Window is a half-open time range [From, To).
+type Window struct{ From, To time.Time }
+
+// Info describes a platform for the manifest and the files' About pages.
+type Info struct {
+	System  string // the source name (lacework, sophos, ibm_scc, lacework_edge): the rows' "source" column
+	API     string // human name of the API, e.g. "Lacework API v2"
+	BaseURL string // where requests go
+}
+
+// Dataset names a pack can hold (the config's datasets list).
+const (
+	Reports     = "reports" // framework reports: controls and violations
+	Evaluations = dataset.Evaluations
+	Inventory   = dataset.Inventory
+	AuditLogs   = dataset.AuditLogs
+)
+
+// Request is what a run asks of a source.
+type Request struct {
+	Tenant   string
+	Period   Window // the pack's period
+	Audit    Window // the audit-log window: may start earlier (a scheduler's watermark)
+	Datasets []string
+	// InShard reports whether the unit with this stable key belongs to this
+	// run (sharded Indexed Jobs); nil means every unit does.
+	InShard func(key string) bool
+}
+
+// Wants reports whether the request includes dataset ds.
+func (r Request) Wants(ds string) bool {
+	for _, d := range r.Datasets {
+		if d == ds {
+			return true
+		}
+	}
+	return false
+}
+
+// Has reports whether the unit named key belongs to this run's shard.
+func (r Request) Has(key string) bool { return r.InShard == nil || r.InShard(key) }
+
+// Source is one tenant of one platform.
+type Source interface {
+	Info() Info
+	// Plan authenticates and discovers the tenant, and returns the units to
+	// collect. Refused credentials return an error wrapping ErrAuth; a part
+	// of the tenant that cannot be discovered (a sub-account the key cannot
+	// reach) is a Plan.Failure, not an error.
+	Plan(ctx context.Context, req Request) (*Plan, error)
+	// Stats are the source's request counters (for the manifest and metrics).
+	Stats() *httpx.Stats
+}
+
+// Plan is what a source will collect.
+type Plan struct {
+	SubAccounts []string // the scopes inside the tenant that were discovered
+	Accounts    []string // cloud accounts, as "<sub-account>/<cloud>:<id>"
+	Frameworks  []Framework
+	Tables      []TableUnit
+	Failures    []Failure // discovery failures: recorded, the run goes on
+	Warnings    []string
+}
+
+// Units counts the plan's units.
+func (p *Plan) Units() int {
+	n := len(p.Tables)
+	for _, f := range p.Frameworks {
+		n += len(f.Units)
+	}
+	return n
+}
+
+// Failure is a part of the tenant that could not be discovered.
+type Failure struct {
+	Unit       string
+	SubAccount string
+	Err        error
+}
+
+// Framework is one compliance framework and the reports that are its
+// evidence: one per (sub-account, cloud account) it applies to.
+type Framework struct {
+	Name  string // as the platform names it; the pack folder is derived from it
+	Cloud string // AWS, Azure, GCP, or "" when the framework spans clouds
+	Units []ReportUnit
+}
+
+// ReportUnit fetches one report of a framework.
+type ReportUnit struct {
+	SubAccount string
+	Account    string // cloud account id the report covers
+	Cloud      string
+	// Fetch gets the report. An error fails this unit only, unless the
+	// context is done.
+	Fetch func(ctx context.Context) (Report, error)
+}
+
+// Report is one fetched framework report. The pipeline reads its controls
+// more than once (Parquet, then the workbook's sheets), so Controls must be
+// re-iterable: keep the report in a temporary file, not in memory, when it
+// can be large.
+type Report interface {
+	AccountAlias() string
+	ReportTime() time.Time
+	Controls() iter.Seq2[Control, error]
+	// Vendor is the platform's own rendering of the report (Lacework's PDF),
+	// stored verbatim beside ours as <name>.<ext>; a nil reader means none.
+	Vendor(ctx context.Context) (r io.ReadCloser, ext string, err error)
+	Close() error
+}
+
+// Control is one control (recommendation, rule, requirement) of a report.
+type Control struct {
+	ID           string
+	Title        string
+	Category     string // framework section
+	Service      string
+	Severity     string // Critical, High, Medium, Low, Info
+	SeverityRank int    // 1 (Critical) .. 5 (Info)
+	Status       string // Compliant, NonCompliant, Suppressed, CouldNotAssess, RequiresManualAssessment
+	Assessed     int64  // resources evaluated
+	Violations   []Violation
+	Suppressions []string
+	InfoLink     string
+}
+
+// Violation is a resource that fails a control.
+type Violation struct {
+	Region   string
+	Resource string
+	Reasons  []string
+}
+
+// TableUnit streams one part of an evaluations, inventory or audit-log
+// table: one Parquet file, and rows on one sheet of the table's workbook.
+type TableUnit struct {
+	Table string // dataset.Evaluations, dataset.Inventory or dataset.AuditLogs
+	// Sheet names the workbook sheet (e.g. "AwsCompliance"); units of one
+	// sheet must be consecutive in Plan.Tables. "" uses the table's title.
+	Sheet string
+	// Partition is the Hive folder below the table ("dataset=AwsCompliance");
+	// the pipeline adds account=<sub-account>.
+	Partition  string
+	SubAccount string
+	Account    string
+	Window     Window
+	// Rows streams the records; stats, filled as it goes, are recorded in the
+	// manifest. An error ends the unit: the rows before it are kept and the
+	// unit is marked incomplete.
+	Rows func(ctx context.Context, stats *QueryStats) iter.Seq2[dataset.Record, error]
+}
+
+// QueryStats count the requests behind one unit.
+type QueryStats struct {
+	Pages   int // pages received
+	Queries int // result sets started (windows, re-queries after a split)
+	Splits  int // result sets re-queried in parts because of a row cap
+}
+
+// Env is what every source gets from the program: no globals.
+type Env struct {
+	Getenv     func(string) string
+	Home       string // for vendor CLI config files (~/.lacework.toml)
+	HTTPClient *http.Client
+	Retry      httpx.Retry
+	Logger     *slog.Logger
+	UserAgent  string
+	Now        func() time.Time
+	SpoolDir   string // temporary files
+}
