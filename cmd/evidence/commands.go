@@ -12,11 +12,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/evidence-pack/evidence/internal/collect/lacework"
 	"github.com/evidence-pack/evidence/internal/config"
 	"github.com/evidence-pack/evidence/internal/job"
 	"github.com/evidence-pack/evidence/internal/metrics"
 	"github.com/evidence-pack/evidence/internal/pack"
+	"github.com/evidence-pack/evidence/internal/source"
+	"github.com/evidence-pack/evidence/internal/source/sources"
 	"github.com/evidence-pack/evidence/internal/storage"
 	"github.com/evidence-pack/evidence/internal/storage/local"
 	"github.com/evidence-pack/evidence/internal/storage/s3"
@@ -164,6 +165,12 @@ func execute(ctx context.Context, cfg *config.Config, log *slog.Logger, e env, d
 		}
 		deps.Signer = pack.Ed25519Signer(priv)
 	}
+	if deps.Sources == nil {
+		deps.Sources = sources.Registry(sources.Options{})
+	}
+	if deps.Getenv == nil {
+		deps.Getenv = e.getenv
+	}
 	deps.Store = store
 	deps.Location = cfg.Output
 	deps.Logger = log
@@ -176,7 +183,7 @@ func execute(ctx context.Context, cfg *config.Config, log *slog.Logger, e env, d
 		log.Warn("metrics not published", "err", merr)
 	}
 	if err != nil {
-		if errors.Is(err, lacework.ErrAuth) {
+		if errors.Is(err, source.ErrAuth) {
 			return exitFailed, fmt.Errorf("%w\nNo pack was written", err)
 		}
 		return exitFailed, err

@@ -17,11 +17,12 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
-	"github.com/evidence-pack/evidence/internal/collect/lacework"
 	"github.com/evidence-pack/evidence/internal/collect/lacework/emulator"
 	"github.com/evidence-pack/evidence/internal/config"
 	"github.com/evidence-pack/evidence/internal/job"
 	"github.com/evidence-pack/evidence/internal/schedule"
+	"github.com/evidence-pack/evidence/internal/source"
+	"github.com/evidence-pack/evidence/internal/source/sources"
 )
 
 func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
@@ -31,7 +32,7 @@ func cmdPlan(ctx context.Context, args []string, e env) (int, error) {
 	if err != nil {
 		return exitUsage, err
 	}
-	p, err := job.MakePlan(ctx, cfg, job.Deps{Logger: f.logger(e)})
+	p, err := job.MakePlan(ctx, cfg, job.Deps{Logger: f.logger(e), Getenv: e.getenv, Sources: sources.Registry(sources.Options{})})
 	if err != nil {
 		return exitFailed, err
 	}
@@ -39,47 +40,36 @@ func cmdPlan(ctx context.Context, args []string, e env) (int, error) {
 	return exitOK, nil
 }
 
+// cmdFrameworks lists, per tenant, the frameworks and cloud accounts
+// discovery finds: what --framework and --account can name.
 func cmdFrameworks(ctx context.Context, args []string, e env) (int, error) {
 	cfg, f, err := runConfig("frameworks", args, e)
 	if err != nil {
 		return exitUsage, err
 	}
+	reg := sources.Registry(sources.Options{})
 	for _, t := range cfg.Tenants {
-		c, err := lacework.New(t.Lacework.Credentials, lacework.Options{Logger: f.logger(e), UserAgent: "evidence/" + version})
+		src, err := reg.Open(ctx, t, source.Env{Getenv: e.getenv, Home: e.home, Logger: f.logger(e), UserAgent: "evidence/" + version, Now: time.Now})
 		if err != nil {
 			return exitFailed, err
 		}
-		subs := []string{t.Lacework.Credentials.SubAccount}
-		if subs[0] == "" {
-			if subs, err = c.SubAccounts(ctx); err != nil {
-				return exitFailed, err
-			}
+		p, err := src.Plan(ctx, source.Request{Tenant: t.Name, Period: source.Window(cfg.Period), Audit: source.Window(cfg.Period),
+			Datasets: []string{source.Reports}, Accounts: cfg.Accounts, Frameworks: cfg.Frameworks})
+		if err != nil {
+			return exitFailed, fmt.Errorf("tenant %s: %w", t.Name, err)
 		}
 		tw := tabwriter.NewWriter(e.stdout, 2, 4, 2, ' ', 0)
-		fmt.Fprintf(tw, "TENANT %s\n", t.Name)
-		for _, name := range subs {
-			sc, err := c.SubAccount(name)
-			if err != nil {
-				return exitFailed, err
-			}
-			fmt.Fprintf(tw, "\nSUB-ACCOUNT %s\n", name)
-			targets, err := sc.Targets(ctx)
-			if err != nil {
-				fmt.Fprintf(tw, "  unreachable: %v\n", err)
-				continue
-			}
-			fws, err := sc.Frameworks(ctx)
-			if err != nil {
-				fmt.Fprintf(tw, "  frameworks unavailable: %v\n", err)
-			}
-			fmt.Fprintln(tw, "  FRAMEWORK\tCLOUD\tCUSTOM")
-			for _, fw := range fws {
-				fmt.Fprintf(tw, "  %s\t%s\t%v\n", fw.Name, fw.Cloud, fw.Custom)
-			}
-			fmt.Fprintln(tw, "  CLOUD ACCOUNT\tCLOUD\tALIAS")
-			for _, tg := range targets {
-				fmt.Fprintf(tw, "  %s\t%s\t%s\n", tg.ID(), tg.Cloud, tg.Alias)
-			}
+		fmt.Fprintf(tw, "TENANT %s (%s, %s)\n", t.Name, src.Info().API, src.Info().BaseURL)
+		for _, fl := range p.Failures {
+			fmt.Fprintf(tw, "  unreachable %s: %v\n", fl.SubAccount, fl.Err)
+		}
+		fmt.Fprintln(tw, "\n  FRAMEWORK\tCLOUD\tREPORTS")
+		for _, fw := range p.Frameworks {
+			fmt.Fprintf(tw, "  %s\t%s\t%d\n", fw.Name, fw.Cloud, len(fw.Units))
+		}
+		fmt.Fprintln(tw, "\n  ACCOUNT (<sub-account>/<cloud>:<id>)")
+		for _, a := range p.Accounts {
+			fmt.Fprintf(tw, "  %s\n", a)
 		}
 		tw.Flush()
 	}
@@ -129,7 +119,7 @@ func cmdDemo(ctx context.Context, args []string, e env) (int, error) {
 		return exitUsage, usageError{err}
 	}
 	f := runFlags{logLevel: "info", logJSON: *logJSON}
-	code, err := execute(ctx, cfg, f.logger(e), e, job.Deps{})
+	code, err := execute(ctx, cfg, f.logger(e), e, job.Deps{Getenv: getenv})
 	if err == nil {
 		fmt.Fprintf(e.stdout, "Demo finished (exit code %d). Open the .xlsx and .pdf files, or run the verify command above.\n", code)
 	}

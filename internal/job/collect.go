@@ -2,7 +2,6 @@ package job
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"iter"
@@ -10,12 +9,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/evidence-pack/evidence/internal/collect/lacework"
 	"github.com/evidence-pack/evidence/internal/dataset"
 	"github.com/evidence-pack/evidence/internal/pack"
 	"github.com/evidence-pack/evidence/internal/reportgen"
 	"github.com/evidence-pack/evidence/internal/reportgen/parquet"
 	"github.com/evidence-pack/evidence/internal/reportgen/xlsx"
+	"github.com/evidence-pack/evidence/internal/source"
 	"github.com/evidence-pack/evidence/internal/storage"
 )
 
@@ -27,7 +26,7 @@ type writeRows func([]reportgen.Row) error
 // ends the unit early and comes back as apiErr: the rows before it are
 // kept, and the unit is recorded as failed. An error from a sink (writing
 // the pack) is fatal and comes back as sinkErr.
-func stream[T any](seq iter.Seq2[T, error], conv func(T) reportgen.Row, sinks ...writeRows) (n int64, apiErr, sinkErr error) {
+func stream(seq iter.Seq2[dataset.Record, error], scope dataset.Scope, sinks ...writeRows) (n int64, apiErr, sinkErr error) {
 	batch := make([]reportgen.Row, 0, batchRows)
 	flush := func() error {
 		for _, w := range sinks {
@@ -44,7 +43,7 @@ func stream[T any](seq iter.Seq2[T, error], conv func(T) reportgen.Row, sinks ..
 			apiErr = err
 			break
 		}
-		batch = append(batch, conv(v))
+		batch = append(batch, v.Row(scope))
 		if len(batch) == cap(batch) {
 			if err := flush(); err != nil {
 				return n, nil, err
@@ -65,7 +64,7 @@ func (r *run) xlsxOptions(title string) xlsx.Options {
 
 func (r *run) parquetFormat(table string) reportgen.Format {
 	return parquet.New(parquet.Options{Metadata: map[string]string{
-		"evidence.pack_id": r.id, "evidence.tenant": r.tenant.Name, "evidence.table": table,
+		"evidence.pack_id": r.id, "evidence.tenant": r.tenant.Name, "evidence.table": table, "evidence.source": r.info.System,
 		"evidence.period_from": r.period.From.Format(time.RFC3339), "evidence.period_to": r.period.To.Format(time.RFC3339),
 	}})
 }
@@ -73,6 +72,10 @@ func (r *run) parquetFormat(table string) reportgen.Format {
 func (r *run) generatedAt() time.Time { return r.startedAt }
 
 func (r *run) periodLabel() string { return pack.PeriodLabel(r.period.From, r.period.To) }
+
+func (r *run) scope(sub string) dataset.Scope {
+	return dataset.Scope{Source: r.info.System, Tenant: r.tenant.Name, SubAccount: sub}
+}
 
 // workbook is an XLSX file of the pack being written sheet by sheet.
 type workbook struct {
@@ -110,7 +113,7 @@ func (r *run) aboutPairs(title string) [][2]any {
 	return [][2]any{
 		{"Evidence", title},
 		{"Tenant", r.tenant.Name},
-		{"Source", "Lacework API v2 (" + r.tenant.Lacework.Credentials.URL() + ")"},
+		{"Source", r.info.API + " (" + r.info.BaseURL + ")"},
 		{"Period from (UTC)", r.period.From},
 		{"Period to (UTC, exclusive)", r.period.To},
 		{"Generated at (UTC)", r.generatedAt()},
@@ -122,10 +125,8 @@ func (r *run) aboutPairs(title string) [][2]any {
 
 // unitResult ends a unit: the query goes into the manifest, a failure into
 // the failures.
-func (r *run) unitResult(unit string, q pack.Query, st *lacework.QueryStats, rows int64, apiErr error) {
-	if st != nil {
-		q.Pages, q.Queries, q.Splits = int64(st.Pages), int64(st.Queries), int64(st.Splits)
-	}
+func (r *run) unitResult(unit string, q pack.Query, st source.QueryStats, rows int64, apiErr error) {
+	q.Pages, q.Queries, q.Splits = int64(st.Pages), int64(st.Queries), int64(st.Splits)
 	q.Rows = rows
 	q.Complete = apiErr == nil
 	r.deps.Progress.Rows(rows)
@@ -141,21 +142,71 @@ func (r *run) unitResult(unit string, q pack.Query, st *lacework.QueryStats, row
 	r.deps.Progress.UnitDone(unit, true)
 }
 
-// tableSeries collects one table unit by unit: one XLSX sheet per group
-// (dataset, csp) in a workbook, and one Parquet file per unit.
-type tableSeries struct {
-	r     *run
-	table reportgen.Table
-	wb    *workbook
-	rows  int64
+// tableFiles names each table's workbook and its title.
+var tableFiles = map[string][2]string{
+	dataset.Evaluations: {"evaluations.xlsx", "Compliance evaluations"},
+	dataset.Inventory:   {"inventory.xlsx", "Resource inventory"},
+	dataset.AuditLogs:   {"audit-logs.xlsx", "Platform audit logs"},
 }
 
-func (ts *tableSeries) unit(ctx context.Context, sheet reportgen.Sink, parquetPath string, run func(sinks ...writeRows) (int64, error, error)) (int64, error, error) {
-	pq, err := ts.r.createTable(ctx, parquetPath, ts.r.parquetFormat(ts.table.Name), ts.table)
+// collectTable writes one table: a workbook with one sheet per run of units
+// sharing a Sheet, and one Parquet file per unit under
+// parquet/<table>/[<partition>/]account=<sub-account>/.
+func (r *run) collectTable(ctx context.Context, table string, units []source.TableUnit) (err error) {
+	file := tableFiles[table]
+	wb, err := r.newWorkbook(ctx, file[0], file[1])
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			wb.abort(err)
+		}
+	}()
+	base := tableOf(table)
+	var total int64
+	complete := true
+	for i := 0; i < len(units); {
+		t := base
+		if s := units[i].Sheet; s != "" {
+			t.Name, t.Title = s, s
+		} else {
+			t.Name = t.Title
+		}
+		sheet, err := wb.wb.Begin(t)
+		if err != nil {
+			return fmt.Errorf("%s sheet %s: %w", file[0], t.Name, err)
+		}
+		for sheetName := units[i].Sheet; i < len(units) && units[i].Sheet == sheetName; i++ {
+			u := units[i]
+			n, apiErr, err := r.tableUnit(ctx, base, u, sheet)
+			if err != nil {
+				return err
+			}
+			total += n
+			complete = complete && apiErr == nil
+		}
+		if err := sheet.Close(); err != nil {
+			return fmt.Errorf("%s sheet %s: %w", file[0], t.Name, err)
+		}
+	}
+	if table == dataset.AuditLogs {
+		// The watermark moves only over a log collected whole: a shard
+		// sees part of the tenant.
+		r.auditComplete = complete && r.cfg.Shard.Count <= 1
+	}
+	_, err = wb.finish(total)
+	return err
+}
+
+// tableUnit streams one unit into its sheet and its own Parquet file.
+func (r *run) tableUnit(ctx context.Context, t reportgen.Table, u source.TableUnit, sheet reportgen.Sink) (int64, error, error) {
+	pq, err := r.createTable(ctx, partPath(t.Name, u.Partition, u.SubAccount), r.parquetFormat(t.Name), t)
 	if err != nil {
 		return 0, nil, err
 	}
-	n, apiErr, sinkErr := run(sheet.Write, pq.WriteRows)
+	var st source.QueryStats
+	n, apiErr, sinkErr := stream(u.Rows(ctx, &st), r.scope(u.SubAccount), sheet.Write, pq.WriteRows)
 	if sinkErr != nil {
 		pq.Fail(sinkErr)
 		return n, apiErr, sinkErr
@@ -163,159 +214,37 @@ func (ts *tableSeries) unit(ctx context.Context, sheet reportgen.Sink, parquetPa
 	if _, err := pq.Finish(); err != nil {
 		return n, apiErr, err
 	}
-	ts.rows += n
+	if err := ctx.Err(); err != nil {
+		return n, apiErr, err
+	}
+	ds := t.Name
+	if u.Sheet != "" {
+		ds += "/" + u.Sheet
+	}
+	r.summary.addRows(t.Name, n)
+	unit := strings.Join(nonEmpty(strings.ReplaceAll(t.Name, "_", " "), u.Sheet, u.SubAccount, u.Account), " ")
+	r.unitResult(unit, pack.Query{Dataset: ds, SubAccount: u.SubAccount, Account: u.Account,
+		Window: pack.Window{From: u.Window.From, To: u.Window.To}}, st, n, apiErr)
 	return n, apiErr, nil
 }
 
-// collectEvaluations: evaluations.xlsx with one sheet per dataset, and
-// parquet/evaluations/dataset=<ds>/account=<sub>/part-00000.parquet.
-func (s *lwSource) collectEvaluations(ctx context.Context) (err error) {
-	r := s.r
-	units := s.evaluationUnits()
-	if len(units) == 0 {
-		return nil
-	}
-	wb, err := r.newWorkbook(ctx, "evaluations.xlsx", "Compliance evaluations")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			wb.abort(err)
-		}
-	}()
-	ts := &tableSeries{r: r, table: dataset.EvaluationsTable(), wb: wb}
-	for i := 0; i < len(units); {
-		ds := units[i][0]
-		t := ts.table
-		t.Name, t.Title = ds, ds
-		sheet, err := wb.wb.Begin(t)
-		if err != nil {
-			return fmt.Errorf("evaluations.xlsx sheet %s: %w", ds, err)
-		}
-		for ; i < len(units) && units[i][0] == ds; i++ {
-			sub := s.sub(units[i][1])
-			st := &lacework.QueryStats{}
-			q := pack.Query{Dataset: "evaluations/" + ds, SubAccount: sub.name, Window: pack.Window{From: r.period.From, To: r.period.To}}
-			seq := sub.client.Evaluations(ctx, lacework.EvaluationQuery{Dataset: ds, Window: r.period, Stats: st})
-			n, apiErr, sinkErr := ts.unit(ctx, sheet, partPath(dataset.Evaluations, "dataset="+ds, sub.name),
-				func(sinks ...writeRows) (int64, error, error) {
-					return stream(seq, func(e lacework.Evaluation) reportgen.Row { return s.evaluationRow(sub.name, ds, e) }, sinks...)
-				})
-			if sinkErr != nil {
-				return sinkErr
-			}
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			r.summary.addRows(dataset.Evaluations, ds, n)
-			r.unitResult(fmt.Sprintf("evaluations %s %s", ds, sub.name), q, st, n, apiErr)
-		}
-		if err := sheet.Close(); err != nil {
-			return fmt.Errorf("evaluations.xlsx sheet %s: %w", ds, err)
+func tableOf(name string) reportgen.Table {
+	for _, t := range dataset.All() {
+		if t.Name == name {
+			return t
 		}
 	}
-	_, err = wb.finish(ts.rows)
-	return err
+	panic("job: unknown table " + name) // the table names are this package's constants
 }
 
-// collectInventory: inventory.xlsx with one sheet per cloud, and
-// parquet/inventory/csp=<csp>/account=<sub>/part-00000.parquet.
-func (s *lwSource) collectInventory(ctx context.Context) (err error) {
-	r := s.r
-	units := s.inventoryUnits()
-	if len(units) == 0 {
-		return nil
-	}
-	wb, err := r.newWorkbook(ctx, "inventory.xlsx", "Cloud resource inventory")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			wb.abort(err)
-		}
-	}()
-	ts := &tableSeries{r: r, table: dataset.InventoryTable(), wb: wb}
-	for i := 0; i < len(units); {
-		csp := units[i][0]
-		t := ts.table
-		t.Name, t.Title = csp, csp+" inventory"
-		sheet, err := wb.wb.Begin(t)
-		if err != nil {
-			return fmt.Errorf("inventory.xlsx sheet %s: %w", csp, err)
-		}
-		for ; i < len(units) && units[i][0] == csp; i++ {
-			sub := s.sub(units[i][1])
-			st := &lacework.QueryStats{}
-			q := pack.Query{Dataset: "inventory/" + csp, SubAccount: sub.name, Window: pack.Window{From: r.period.From, To: r.period.To}}
-			seq := sub.client.Inventory(ctx, lacework.InventoryQuery{CSP: csp, Window: r.period, Accounts: sub.accountsOf(lacework.Cloud(csp)), Stats: st})
-			n, apiErr, sinkErr := ts.unit(ctx, sheet, partPath(dataset.Inventory, "csp="+csp, sub.name),
-				func(sinks ...writeRows) (int64, error, error) {
-					return stream(seq, func(v lacework.Resource) reportgen.Row { return s.inventoryRow(sub.name, v) }, sinks...)
-				})
-			if sinkErr != nil {
-				return sinkErr
-			}
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			r.summary.addRows(dataset.Inventory, csp, n)
-			r.unitResult(fmt.Sprintf("inventory %s %s", csp, sub.name), q, st, n, apiErr)
-		}
-		if err := sheet.Close(); err != nil {
-			return fmt.Errorf("inventory.xlsx sheet %s: %w", csp, err)
+func nonEmpty(ss ...string) []string {
+	var out []string
+	for _, s := range ss {
+		if s != "" {
+			out = append(out, s)
 		}
 	}
-	_, err = wb.finish(ts.rows)
-	return err
-}
-
-// collectAuditLogs: audit-logs.xlsx and parquet/audit_logs/account=<sub>/.
-func (s *lwSource) collectAuditLogs(ctx context.Context) (err error) {
-	r := s.r
-	subs := s.auditUnits()
-	if len(subs) == 0 {
-		return nil
-	}
-	wb, err := r.newWorkbook(ctx, "audit-logs.xlsx", "Platform audit logs")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			wb.abort(err)
-		}
-	}()
-	ts := &tableSeries{r: r, table: dataset.AuditLogsTable(), wb: wb}
-	sheet, err := wb.wb.Begin(sheetTable(ts.table))
-	if err != nil {
-		return fmt.Errorf("audit-logs.xlsx: %w", err)
-	}
-	r.auditComplete = len(subs) == len(s.subs) // a shard sees only part of the log
-	for _, sub := range subs {
-		st := &lacework.QueryStats{}
-		q := pack.Query{Dataset: dataset.AuditLogs, SubAccount: sub.name, Window: pack.Window{From: r.audit.From, To: r.audit.To}}
-		seq := sub.client.AuditLogs(ctx, lacework.AuditLogQuery{Window: r.audit, Stats: st})
-		n, apiErr, sinkErr := ts.unit(ctx, sheet, partPath(dataset.AuditLogs, "", sub.name),
-			func(sinks ...writeRows) (int64, error, error) {
-				return stream(seq, func(v lacework.AuditLog) reportgen.Row { return s.auditRow(sub.name, v) }, sinks...)
-			})
-		if sinkErr != nil {
-			return sinkErr
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		r.summary.addRows(dataset.AuditLogs, "", n)
-		r.unitResult("audit logs "+sub.name, q, st, n, apiErr)
-		r.auditComplete = r.auditComplete && apiErr == nil
-	}
-	if err := sheet.Close(); err != nil {
-		return fmt.Errorf("audit-logs.xlsx: %w", err)
-	}
-	_, err = wb.finish(ts.rows)
-	return err
+	return out
 }
 
 // partPath is parquet/<table>/[<partition>/]account=<sub>/part-00000.parquet,
@@ -328,12 +257,34 @@ func partPath(table, partition, sub string) string {
 	return path.Join(append(parts, "account="+storage.SafePart(sub), "part-00000.parquet")...)
 }
 
-// collectReports fetches, per framework, every target's report (JSON, kept
-// in temporary files) and the vendor's PDF (stored verbatim), then writes
-// the framework's Parquet, workbook and PDF from the kept reports.
-func (s *lwSource) collectReports(ctx context.Context) error {
-	for _, f := range s.fws {
-		if err := s.collectFramework(ctx, f); err != nil {
+// framework is a planned framework with its folder in the pack.
+type framework struct {
+	source.Framework
+	slug string
+}
+
+// frameworks gives each framework a folder; two whose names sanitise alike
+// do not share one.
+func (r *run) frameworks() []framework {
+	used := map[string]int{}
+	var out []framework
+	for _, f := range r.plan.Frameworks {
+		slug := storage.SafePart(f.Name)
+		if n := used[slug]; n > 0 {
+			slug = fmt.Sprintf("%s_%d", slug, n+1)
+		}
+		used[storage.SafePart(f.Name)]++
+		out = append(out, framework{Framework: f, slug: slug})
+	}
+	return out
+}
+
+// collectFrameworks fetches, per framework, every unit's report (the source
+// keeps it re-readable) and the vendor's own rendering (stored verbatim),
+// then writes the framework's Parquet, workbook and PDF from the reports.
+func (r *run) collectFrameworks(ctx context.Context) error {
+	for _, f := range r.frameworks() {
+		if err := r.collectFramework(ctx, f); err != nil {
 			return err
 		}
 	}
@@ -341,12 +292,20 @@ func (s *lwSource) collectReports(ctx context.Context) error {
 }
 
 type fetchedReport struct {
-	unit reportUnit
-	rep  *lacework.Report
+	unit source.ReportUnit
+	rep  source.Report
 }
 
-func (s *lwSource) collectFramework(ctx context.Context, f lwFramework) (err error) {
-	r := s.r
+func (f framework) unitName(u source.ReportUnit) string {
+	return fmt.Sprintf("report %s %s %s:%s", f.Name, u.SubAccount, u.Cloud, u.Account)
+}
+
+func (r *run) reportQuery(f framework, u source.ReportUnit) pack.Query {
+	return pack.Query{Dataset: source.Reports, SubAccount: u.SubAccount, Account: u.Account, Framework: f.Name,
+		Window: pack.Window{From: r.period.From, To: r.period.To}}
+}
+
+func (r *run) collectFramework(ctx context.Context, f framework) (err error) {
 	dir := "frameworks/" + f.slug
 	var reps []fetchedReport
 	defer func() {
@@ -354,15 +313,12 @@ func (s *lwSource) collectFramework(ctx context.Context, f lwFramework) (err err
 			_ = fr.rep.Close()
 		}
 	}()
-	for _, u := range f.units {
-		unit := fmt.Sprintf("report %s %s %s", f.fw.Name, u.sub.name, u.target)
-		q := pack.Query{Dataset: "reports", SubAccount: u.sub.name, Account: u.target.ID(), Framework: f.fw.Name,
-			Window: pack.Window{From: r.period.From, To: r.period.To}}
-		rep, err := u.sub.client.Report(ctx, u.query)
+	for _, u := range f.Units {
+		rep, err := u.Fetch(ctx)
 		if err == nil {
-			err = s.storeVendorPDF(ctx, dir, u)
+			err = r.storeVendor(ctx, dir, u, rep)
 			if err != nil && ctx.Err() == nil && !isStoreErr(err) {
-				err = fmt.Errorf("vendor PDF: %w", err)
+				err = fmt.Errorf("vendor report: %w", err)
 			}
 		}
 		if err != nil {
@@ -372,7 +328,7 @@ func (s *lwSource) collectFramework(ctx context.Context, f lwFramework) (err err
 			if ctx.Err() != nil || isStoreErr(err) {
 				return err
 			}
-			r.unitResult(unit, q, &lacework.QueryStats{Queries: 1}, 0, err)
+			r.unitResult(f.unitName(u), r.reportQuery(f, u), source.QueryStats{Queries: 1}, 0, err)
 			continue
 		}
 		reps = append(reps, fetchedReport{unit: u, rep: rep})
@@ -380,14 +336,14 @@ func (s *lwSource) collectFramework(ctx context.Context, f lwFramework) (err err
 	if len(reps) == 0 {
 		return nil
 	}
-	fs := r.summary.framework(f.fw.Name, string(f.fw.Cloud))
+	fs := r.summary.framework(f.Name, f.Cloud)
 	// Pass 1: Parquet (one controls and one violations file per sub-account)
 	// and the summary counts, which the workbook's first sheet needs.
-	if err := s.reportParquet(ctx, f, reps, fs); err != nil {
+	if err := r.reportParquet(ctx, f, reps, fs); err != nil {
 		return err
 	}
 	// Pass 2 and 3: the workbook's Controls and Resources sheets.
-	if err := s.reportWorkbook(ctx, dir, f, reps, fs); err != nil {
+	if err := r.reportWorkbook(ctx, dir, f, reps, fs); err != nil {
 		return err
 	}
 	return r.writeFrameworkPDF(ctx, dir, f, fs)
@@ -403,23 +359,26 @@ func isStoreErr(err error) bool {
 	return errors.As(err, &s)
 }
 
-func (s *lwSource) storeVendorPDF(ctx context.Context, dir string, u reportUnit) error {
-	pdf, err := u.sub.client.ReportPDF(ctx, u.query)
-	if err != nil {
+func (r *run) storeVendor(ctx context.Context, dir string, u source.ReportUnit, rep source.Report) error {
+	body, ext, err := rep.Vendor(ctx)
+	if err != nil || body == nil {
 		return err
 	}
-	defer pdf.Close()
-	name := fmt.Sprintf("%s/vendor/%s_%s.pdf", dir, storage.SafePart(u.sub.name), storage.SafePart(u.target.ID()))
-	if _, err := s.r.pw.Put(ctx, name, pdf, "application/pdf", nil); err != nil {
+	defer body.Close()
+	name := fmt.Sprintf("%s/vendor/%s_%s.%s", dir, storage.SafePart(u.SubAccount), storage.SafePart(u.Account), ext)
+	media := "application/octet-stream"
+	if ext == "pdf" {
+		media = "application/pdf"
+	}
+	if _, err := r.pw.Put(ctx, name, body, media, nil); err != nil {
 		return storeErr{fmt.Errorf("store %s: %w", name, err)}
 	}
 	return nil
 }
 
-func (s *lwSource) reportParquet(ctx context.Context, f lwFramework, reps []fetchedReport, fs *fwSummary) error {
-	r := s.r
+func (r *run) reportParquet(ctx context.Context, f framework, reps []fetchedReport, fs *fwSummary) error {
 	for i := 0; i < len(reps); {
-		sub := reps[i].unit.sub.name
+		sub := reps[i].unit.SubAccount
 		ctl, err := r.createTable(ctx, partPath(dataset.Controls, "framework="+f.slug, sub), r.parquetFormat(dataset.Controls), dataset.ControlsTable())
 		if err != nil {
 			return err
@@ -429,19 +388,17 @@ func (s *lwSource) reportParquet(ctx context.Context, f lwFramework, reps []fetc
 			ctl.Fail(err)
 			return err
 		}
-		for ; i < len(reps) && reps[i].unit.sub.name == sub; i++ {
+		for ; i < len(reps) && reps[i].unit.SubAccount == sub; i++ {
 			fr := reps[i]
-			nCtl, nVio, apiErr, sinkErr := s.reportRows(fr, f, ctl.WriteRows, vio.WriteRows, fs)
+			nCtl, nVio, apiErr, sinkErr := r.reportRows(fr, f, ctl.WriteRows, vio.WriteRows, fs)
 			if sinkErr != nil {
 				ctl.Fail(sinkErr)
 				vio.Fail(sinkErr)
 				return sinkErr
 			}
-			q := pack.Query{Dataset: "reports", SubAccount: sub, Account: fr.unit.target.ID(), Framework: f.fw.Name,
-				Window: pack.Window{From: r.period.From, To: r.period.To}}
-			r.summary.addRows(dataset.Controls, f.fw.Name, nCtl)
-			r.summary.addRows(dataset.Violations, f.fw.Name, nVio)
-			r.unitResult(fmt.Sprintf("report %s %s %s", f.fw.Name, sub, fr.unit.target), q, &lacework.QueryStats{Pages: 1, Queries: 1}, nCtl, apiErr)
+			r.summary.addRows(dataset.Controls, nCtl)
+			r.summary.addRows(dataset.Violations, nVio)
+			r.unitResult(f.unitName(fr.unit), r.reportQuery(f, fr.unit), source.QueryStats{Pages: 1, Queries: 1}, nCtl, apiErr)
 		}
 		if _, err := ctl.Finish(); err != nil {
 			vio.Fail(err)
@@ -456,13 +413,10 @@ func (s *lwSource) reportParquet(ctx context.Context, f lwFramework, reps []fetc
 
 // reportRows writes one report's controls and violations; fs, when not nil,
 // receives the counts.
-func (s *lwSource) reportRows(fr fetchedReport, f lwFramework, ctl, vio writeRows, fs *fwSummary) (nCtl, nVio int64, apiErr, sinkErr error) {
-	h := fr.rep.Header
-	t := fr.unit.target
-	alias := t.Alias
-	if alias == "" {
-		alias = firstNonEmpty(h.AccountAlias, h.SubscriptionName, h.ProjectName)
-	}
+func (r *run) reportRows(fr fetchedReport, f framework, ctl, vio writeRows, fs *fwSummary) (nCtl, nVio int64, apiErr, sinkErr error) {
+	u := fr.unit
+	alias, at := fr.rep.AccountAlias(), fr.rep.ReportTime()
+	sc := r.scope(u.SubAccount)
 	var ctlBatch, vioBatch []reportgen.Row
 	flush := func(force bool) error {
 		if ctl != nil && (force || len(ctlBatch) >= batchRows) && len(ctlBatch) > 0 {
@@ -479,28 +433,26 @@ func (s *lwSource) reportRows(fr fetchedReport, f lwFramework, ctl, vio writeRow
 		}
 		return nil
 	}
-	sub := fr.unit.sub.name
-	for rec, err := range fr.rep.Recommendations() {
+	for c, err := range fr.rep.Controls() {
 		if err != nil {
 			apiErr = err
 			break
 		}
-		sev := lacework.SeverityName(rec.Severity)
-		violated := int64(len(rec.Violations))
+		violated := int64(len(c.Violations))
 		if fs != nil {
-			fs.control(sub, t.ID(), alias, rec.RecID, rec.Title, sev, rec.Severity, rec.Status, violated)
+			fs.control(u.SubAccount, u.Account, alias, c.ID, c.Title, c.Severity, c.SeverityRank, c.Status, violated)
 		}
 		nCtl++
 		if ctl != nil {
-			ctlBatch = append(ctlBatch, reportgen.Row{"lacework", s.r.tenant.Name, sub, f.fw.Name, string(t.Cloud), t.ID(), nilIfEmpty(alias),
-				timeOrNil(h.ReportTime.Time), rec.RecID, rec.Title, nilIfEmpty(rec.Category), nilIfEmpty(rec.Service), sev, int64(rec.Severity),
-				rec.Status, int64(rec.AssessedResourceCount), violated, nilIfEmpty(strings.Join(rec.Suppressions, "; ")), nilIfEmpty(rec.InfoLink)})
+			ctlBatch = append(ctlBatch, reportgen.Row{sc.Source, sc.Tenant, sc.SubAccount, f.Name, nilIfEmpty(u.Cloud), nilIfEmpty(u.Account), nilIfEmpty(alias),
+				timeOrNil(at), c.ID, nilIfEmpty(c.Title), nilIfEmpty(c.Category), nilIfEmpty(c.Service), nilIfEmpty(c.Severity), int64(c.SeverityRank),
+				c.Status, c.Assessed, violated, nilIfEmpty(strings.Join(c.Suppressions, "; ")), nilIfEmpty(c.InfoLink)})
 		}
-		for _, v := range rec.Violations {
+		for _, v := range c.Violations {
 			nVio++
 			if vio != nil {
-				vioBatch = append(vioBatch, reportgen.Row{"lacework", s.r.tenant.Name, sub, f.fw.Name, string(t.Cloud), t.ID(), rec.RecID,
-					rec.Title, sev, nilIfEmpty(v.Region), v.Resource, nilIfEmpty(strings.Join(v.Reasons, "; "))})
+				vioBatch = append(vioBatch, reportgen.Row{sc.Source, sc.Tenant, sc.SubAccount, f.Name, nilIfEmpty(u.Cloud), nilIfEmpty(u.Account), c.ID,
+					nilIfEmpty(c.Title), nilIfEmpty(c.Severity), nilIfEmpty(v.Region), v.Resource, nilIfEmpty(strings.Join(v.Reasons, "; "))})
 			}
 		}
 		if err := flush(false); err != nil {
@@ -513,10 +465,9 @@ func (s *lwSource) reportRows(fr fetchedReport, f lwFramework, ctl, vio writeRow
 	return nCtl, nVio, apiErr, nil
 }
 
-func (s *lwSource) reportWorkbook(ctx context.Context, dir string, f lwFramework, reps []fetchedReport, fs *fwSummary) (err error) {
-	r := s.r
+func (r *run) reportWorkbook(ctx context.Context, dir string, f framework, reps []fetchedReport, fs *fwSummary) (err error) {
 	f2 := r.create(ctx, dir+"/evidence.xlsx", xlsx.MediaType, true)
-	wb := xlsx.NewWorkbook(f2, r.xlsxOptions(f.fw.Name))
+	wb := xlsx.NewWorkbook(f2, r.xlsxOptions(f.Name))
 	defer func() {
 		if err != nil {
 			wb.Abort()
@@ -536,9 +487,9 @@ func (s *lwSource) reportWorkbook(ctx context.Context, dir string, f lwFramework
 			var nc, nv int64
 			var sinkErr error
 			if pass.Name == dataset.Controls {
-				nc, _, _, sinkErr = s.reportRows(fr, f, sheet.Write, nil, nil)
+				nc, _, _, sinkErr = r.reportRows(fr, f, sheet.Write, nil, nil)
 			} else {
-				_, nv, _, sinkErr = s.reportRows(fr, f, nil, sheet.Write, nil)
+				_, nv, _, sinkErr = r.reportRows(fr, f, nil, sheet.Write, nil)
 			}
 			if sinkErr != nil {
 				return sinkErr
@@ -557,11 +508,11 @@ func (s *lwSource) reportWorkbook(ctx context.Context, dir string, f lwFramework
 	return err
 }
 
-func (r *run) frameworkSummaryPairs(f lwFramework, fs *fwSummary) [][2]any {
-	pairs := r.aboutPairs(f.fw.Name)
+func (r *run) frameworkSummaryPairs(f framework, fs *fwSummary) [][2]any {
+	pairs := r.aboutPairs(f.Name)
 	pairs = append(pairs,
-		[2]any{"Framework", f.fw.Name},
-		[2]any{"Cloud", string(f.fw.Cloud)},
+		[2]any{"Framework", f.Name},
+		[2]any{"Cloud", f.Cloud},
 		[2]any{"Cloud accounts", int64(len(fs.Accounts))},
 		[2]any{"Controls assessed (all accounts)", fs.total()},
 	)
@@ -588,31 +539,6 @@ func sheetTable(t reportgen.Table) reportgen.Table {
 
 func round2(f float64) float64 { return float64(int64(f*100+0.5)) / 100 }
 
-func (s *lwSource) evaluationRow(sub, ds string, e lacework.Evaluation) reportgen.Row {
-	a := e.Account
-	id := firstNonEmpty(a.AccountID, a.SubscriptionID, a.ProjectID, a.ClusterName, a.TenantID, a.OrganizationID)
-	return reportgen.Row{"lacework", s.r.tenant.Name, sub, ds, nilIfEmpty(id), nilIfEmpty(a.AccountAlias), timeOrNil(e.ReportTime.Time),
-		nilIfEmpty(e.ID), nilIfEmpty(e.Recommendation), nilIfEmpty(e.Section), nilIfEmpty(e.Severity), nilIfEmpty(e.Status),
-		nilIfEmpty(e.Resource), nilIfEmpty(e.Reason), nilIfEmpty(e.EvalType)}
-}
-
-func (s *lwSource) inventoryRow(sub string, v lacework.Resource) reportgen.Row {
-	c := v.CloudDetails
-	id := firstNonEmpty(c.AccountID, c.SubscriptionID, c.ProjectID, c.TenantID, c.OrganizationID)
-	status := v.Status.Status
-	if v.Status.ErrorMessage != "" {
-		status = strings.TrimSpace(status + ": " + v.Status.ErrorMessage)
-	}
-	return reportgen.Row{"lacework", s.r.tenant.Name, sub, v.CSP, nilIfEmpty(id), nilIfEmpty(c.AccountAlias), nilIfEmpty(v.ResourceID),
-		nilIfEmpty(v.ResourceType), nilIfEmpty(v.Service), nilIfEmpty(v.ResourceRegion), nilIfEmpty(v.URN),
-		timeOrNil(v.StartTime.Time), timeOrNil(v.EndTime.Time), nilIfEmpty(status), rawJSON(v.ResourceTags), rawJSON(v.ResourceConfig)}
-}
-
-func (s *lwSource) auditRow(sub string, v lacework.AuditLog) reportgen.Row {
-	return reportgen.Row{"lacework", s.r.tenant.Name, sub, timeOrNil(v.CreatedTime.Time), nilIfEmpty(v.AccountName), nilIfEmpty(v.UserName),
-		nilIfEmpty(v.EventName), nilIfEmpty(v.UserAction), nilIfEmpty(v.EventDescription)}
-}
-
 func nilIfEmpty(s string) any {
 	if s == "" {
 		return nil
@@ -625,21 +551,4 @@ func timeOrNil(t time.Time) any {
 		return nil
 	}
 	return t.UTC()
-}
-
-func rawJSON(b json.RawMessage) any {
-	s := strings.TrimSpace(string(b))
-	if s == "" || s == "null" {
-		return nil
-	}
-	return s
-}
-
-func firstNonEmpty(ss ...string) string {
-	for _, s := range ss {
-		if s != "" {
-			return s
-		}
-	}
-	return ""
 }

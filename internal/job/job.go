@@ -17,9 +17,11 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"slices"
 	"sync"
 	"time"
@@ -27,7 +29,9 @@ import (
 	"github.com/evidence-pack/evidence/internal/collect/httpx"
 	"github.com/evidence-pack/evidence/internal/collect/lacework"
 	"github.com/evidence-pack/evidence/internal/config"
+	"github.com/evidence-pack/evidence/internal/dataset"
 	"github.com/evidence-pack/evidence/internal/pack"
+	"github.com/evidence-pack/evidence/internal/source"
 	"github.com/evidence-pack/evidence/internal/storage"
 )
 
@@ -49,10 +53,10 @@ type Deps struct {
 	Rand       io.Reader // run ids; default crypto/rand
 	Build      Build
 	SpoolDir   string
-	// Limits override the Lacework API limits (tests and the demo scale
-	// them down); zero fields keep the documented values.
-	Limits lacework.Limits
-	Retry  httpx.Retry
+	// Sources open each tenant's platform by its source: name.
+	Sources source.Registry
+	Getenv  func(string) string // default os.Getenv
+	Retry   httpx.Retry
 	// Signer, when set, signs manifest.json into manifest.sig.
 	Signer pack.Signer
 }
@@ -66,6 +70,9 @@ func (d *Deps) defaults() {
 	}
 	if d.Now == nil {
 		d.Now = time.Now
+	}
+	if d.Getenv == nil {
+		d.Getenv = os.Getenv
 	}
 	if d.Rand == nil {
 		d.Rand = rand.Reader
@@ -90,9 +97,15 @@ type PackResult struct {
 // ErrNothingCollected means every unit failed: no pack is published.
 var ErrNothingCollected = errors.New("no unit of the run succeeded; nothing was published")
 
+// env is what the tenant's source gets from the run.
+func (d Deps) env(log *slog.Logger) source.Env {
+	return source.Env{Getenv: d.Getenv, HTTPClient: d.HTTPClient, Retry: d.Retry, Logger: log,
+		UserAgent: "evidence/" + d.Build.Version, Now: d.Now, SpoolDir: d.SpoolDir}
+}
+
 // Run collects every tenant of cfg and publishes one pack per tenant. A
 // tenant whose credentials are refused stops the run with an error wrapping
-// lacework.ErrAuth, before anything is published for it.
+// source.ErrAuth, before anything is published for it.
 func Run(ctx context.Context, cfg *config.Config, deps Deps) (Result, error) {
 	deps.defaults()
 	var res Result
@@ -115,6 +128,9 @@ type run struct {
 	id     string
 	pw     *pack.Writer
 	period lacework.Window
+	src    source.Source
+	info   source.Info
+	plan   *source.Plan
 
 	startedAt time.Time
 
@@ -171,11 +187,11 @@ func runTenant(ctx context.Context, cfg *config.Config, t config.Tenant, deps De
 		r.audit.From = cfg.AuditFrom
 	}
 	r.log = deps.Logger.With("run_id", id, "tenant", t.Name)
-	src, err := newLaceworkSource(ctx, r)
-	if err != nil {
+	if err := r.discover(ctx); err != nil {
 		return PackResult{}, err
 	}
 	prefix := pack.PackPrefix("", t.Name, pack.PeriodLabel(r.period.From, r.period.To), id)
+	var err error
 	opts := []pack.Option{pack.WithMetadata(map[string]string{"evidence-pack-id": id, "evidence-tenant": storage.SafePart(t.Name)})}
 	if deps.Signer != nil {
 		opts = append(opts, pack.WithSigner(deps.Signer))
@@ -190,10 +206,10 @@ func runTenant(ctx context.Context, cfg *config.Config, t config.Tenant, deps De
 			r.pw.Abort(ctx)
 		}
 	}()
-	r.log.Info("run started", "pack", prefix, "from", r.period.From, "to", r.period.To, "units", src.unitCount())
-	deps.Progress.Start(t.Name, src.unitCount())
+	r.log.Info("run started", "pack", prefix, "source", r.info.System, "from", r.period.From, "to", r.period.To, "units", r.plan.Units())
+	deps.Progress.Start(t.Name, r.plan.Units())
 	start := deps.Now()
-	if err := src.collect(ctx); err != nil {
+	if err := r.collect(ctx); err != nil {
 		return PackResult{}, err
 	}
 	if err := ctx.Err(); err != nil {
@@ -202,11 +218,11 @@ func runTenant(ctx context.Context, cfg *config.Config, t config.Tenant, deps De
 	if r.summary.okUnits() == 0 && len(r.failures) > 0 {
 		return PackResult{}, fmt.Errorf("%w (%d failed; first: %s)", ErrNothingCollected, len(r.failures), r.failures[0].Error)
 	}
-	m := r.manifest(src, start)
+	m := r.manifest(start)
 	if err := r.writeSummaryPDF(ctx, m); err != nil {
 		return PackResult{}, err
 	}
-	m = r.manifest(src, start)
+	m = r.manifest(start)
 	if err := r.pw.Publish(ctx, m); err != nil {
 		return PackResult{}, fmt.Errorf("publish pack %s: %w", prefix, err)
 	}
@@ -218,7 +234,7 @@ func runTenant(ctx context.Context, cfg *config.Config, t config.Tenant, deps De
 		r.warn("latest.json/state.json not updated: %v", err)
 	}
 	pr := PackResult{Tenant: t.Name, Prefix: prefix, Manifest: m}
-	st := src.client.Stats()
+	st := r.src.Stats()
 	r.log.Info("run finished", "pack", prefix, "units_ok", pr.UnitsOK(), "units_failed", len(m.Failures), "files", len(m.Files),
 		"rows", r.summary.rows.Load(), "bytes", pr.Bytes(), "requests", st.Requests.Load(), "rate_limited", st.RateLimited.Load(),
 		"retries", st.Retries.Load(), "duration", deps.Now().Sub(start).String())
@@ -245,16 +261,81 @@ func (p PackResult) Bytes() int64 {
 	return n
 }
 
-// collect runs the source's collectors side by side, at most
-// cfg.Concurrency at once. The first fatal error cancels the others.
-func (s *lwSource) collect(ctx context.Context) error {
+// discover opens the tenant's source and plans its units. Discovery
+// failures (a sub-account the key cannot reach) are recorded as failed
+// units; refused credentials end the tenant.
+func (r *run) discover(ctx context.Context) error {
+	src, err := r.deps.Sources.Open(ctx, r.tenant, r.deps.env(r.log))
+	if err != nil {
+		return err
+	}
+	r.src, r.info = src, src.Info()
+	r.log = r.log.With("source", r.info.System)
+	plan, err := src.Plan(ctx, r.request())
+	if err != nil {
+		return err
+	}
+	r.plan = plan
+	for _, f := range plan.Failures {
+		r.fail(pack.Failure{Unit: f.Unit, SubAccount: f.SubAccount, Error: f.Err.Error()})
+	}
+	for _, w := range plan.Warnings {
+		r.warn("%s", w)
+	}
+	return nil
+}
+
+func (r *run) request() source.Request {
+	return source.Request{Tenant: r.tenant.Name,
+		Period: source.Window{From: r.period.From, To: r.period.To}, Audit: source.Window{From: r.audit.From, To: r.audit.To},
+		Datasets: r.cfg.Datasets, Accounts: r.cfg.Accounts, Frameworks: r.cfg.Frameworks, InShard: r.inShard}
+}
+
+// inShard reports whether the unit named key belongs to this run's shard:
+// a stable hash of the unit, so every shard of an Indexed Job agrees on the
+// split without talking to the others.
+func (r *run) inShard(key string) bool {
+	sh := r.cfg.Shard
+	if sh.Count <= 1 {
+		return true
+	}
+	h := fnv.New32a()
+	h.Write([]byte(key))
+	return int(h.Sum32()%uint32(sh.Count)) == sh.Index
+}
+
+// collectors returns the run's collectors: the frameworks, and one per
+// table. Each source's rate-limit buckets follow these lines, so they run
+// side by side without sharing a budget.
+func (r *run) collectors() []func(context.Context) error {
+	var out []func(context.Context) error
+	if len(r.plan.Frameworks) > 0 {
+		out = append(out, r.collectFrameworks)
+	}
+	for _, table := range []string{dataset.Evaluations, dataset.Inventory, dataset.AuditLogs} {
+		var units []source.TableUnit
+		for _, u := range r.plan.Tables {
+			if u.Table == table {
+				units = append(units, u)
+			}
+		}
+		if len(units) > 0 {
+			out = append(out, func(ctx context.Context) error { return r.collectTable(ctx, table, units) })
+		}
+	}
+	return out
+}
+
+// collect runs the collectors side by side, at most cfg.Concurrency at
+// once. The first fatal error cancels the others.
+func (r *run) collect(ctx context.Context) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	sem := make(chan struct{}, max(s.r.cfg.Concurrency, 1))
+	sem := make(chan struct{}, max(r.cfg.Concurrency, 1))
 	var wg sync.WaitGroup
 	var once sync.Once
 	var first error
-	for _, c := range s.collectors() {
+	for _, c := range r.collectors() {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -277,14 +358,14 @@ func (s *lwSource) collect(ctx context.Context) error {
 }
 
 // manifest assembles the pack's manifest from what the run recorded.
-func (r *run) manifest(s *lwSource, start time.Time) pack.Manifest {
+func (r *run) manifest(start time.Time) pack.Manifest {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	st := s.client.Stats()
+	st := r.src.Stats()
 	m := pack.Manifest{
 		PackID:      r.id,
 		Tenant:      r.tenant.Name,
-		Source:      pack.Source{System: "lacework", API: "Lacework API v2", BaseURL: s.client.BaseURL()},
+		Source:      pack.Source{System: r.info.System, API: r.info.API, BaseURL: r.info.BaseURL},
 		Period:      pack.Period{From: r.period.From, To: r.period.To, Label: r.periodLabel()},
 		GeneratedAt: r.generatedAt(),
 		Generator:   pack.Generator{Name: "evidence", Version: r.deps.Build.Version, Commit: r.deps.Build.Commit},
@@ -302,14 +383,10 @@ func (r *run) manifest(s *lwSource, start time.Time) pack.Manifest {
 			"duration_ms":    r.deps.Now().Sub(start).Milliseconds(),
 		},
 	}
-	for _, sub := range s.subs {
-		m.Scope.SubAccounts = append(m.Scope.SubAccounts, sub.name)
-		for _, t := range sub.targets {
-			m.Scope.Accounts = append(m.Scope.Accounts, sub.name+"/"+t.String())
-		}
-	}
-	for _, f := range s.fws {
-		m.Scope.Frameworks = append(m.Scope.Frameworks, f.fw.Name)
+	m.Scope.SubAccounts = slices.Clone(r.plan.SubAccounts)
+	m.Scope.Accounts = slices.Clone(r.plan.Accounts)
+	for _, f := range r.plan.Frameworks {
+		m.Scope.Frameworks = append(m.Scope.Frameworks, f.Name)
 	}
 	m.Scope.Datasets = slices.Clone(r.cfg.Datasets)
 	slices.SortFunc(m.Queries, func(a, b pack.Query) int {

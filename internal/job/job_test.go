@@ -15,6 +15,7 @@ import (
 	"github.com/evidence-pack/evidence/internal/config"
 	"github.com/evidence-pack/evidence/internal/job"
 	"github.com/evidence-pack/evidence/internal/pack"
+	"github.com/evidence-pack/evidence/internal/source/sources"
 	"github.com/evidence-pack/evidence/internal/storage"
 	"github.com/evidence-pack/evidence/internal/storage/memstore"
 )
@@ -81,7 +82,7 @@ func TestStorageFailureAbortsThePack(t *testing.T) {
 		mem := memstore.New()
 		fs := &failingStore{Store: mem}
 		fs.n.Store(n)
-		_, err := job.Run(context.Background(), testConfig(t, srv.URL, nil), job.Deps{Store: fs, Now: func() time.Time { return now }})
+		_, err := job.Run(context.Background(), testConfig(t, srv.URL, nil), job.Deps{Sources: testSources, Store: fs, Now: func() time.Time { return now }})
 		if !errors.Is(err, errDisk) {
 			t.Fatalf("put %d failing: err = %v", n, err)
 		}
@@ -95,7 +96,7 @@ func TestEveryUnitFailingPublishesNothing(t *testing.T) {
 	srv := newEmulator(t, emulator.Config{Forbidden: []string{"acme-dev"}})
 	mem := memstore.New()
 	cfg := testConfig(t, srv.URL, func(v map[string]string) { v["LW_SUBACCOUNT"] = "acme-dev" })
-	_, err := job.Run(context.Background(), cfg, job.Deps{Store: mem, Now: func() time.Time { return now }})
+	_, err := job.Run(context.Background(), cfg, job.Deps{Sources: testSources, Store: mem, Now: func() time.Time { return now }})
 	if !errors.Is(err, job.ErrNothingCollected) || !strings.Contains(err.Error(), "403") {
 		t.Fatalf("err = %v", err)
 	}
@@ -110,7 +111,7 @@ func TestNarrowingFlags(t *testing.T) {
 	cfg.Datasets = []string{config.DatasetReports}
 	cfg.Tenants[0].Lacework.Frameworks = []string{"gcp cis benchmark 1.3", "AWS_SOC_2", "No Such Framework"}
 	mem := memstore.New()
-	res, err := job.Run(context.Background(), cfg, job.Deps{Store: mem, Now: func() time.Time { return now }})
+	res, err := job.Run(context.Background(), cfg, job.Deps{Sources: testSources, Store: mem, Now: func() time.Time { return now }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +138,7 @@ func TestShardsCoverEveryUnitOnce(t *testing.T) {
 	srv := newEmulator(t, emulator.Config{})
 	key := func(q pack.Query) string { return q.Dataset + "|" + q.SubAccount + "|" + q.Account + "|" + q.Framework }
 	all := map[string]bool{}
-	res, err := job.Run(context.Background(), testConfig(t, srv.URL, nil), job.Deps{Store: memstore.New(), Now: func() time.Time { return now }})
+	res, err := job.Run(context.Background(), testConfig(t, srv.URL, nil), job.Deps{Sources: testSources, Store: memstore.New(), Now: func() time.Time { return now }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +150,7 @@ func TestShardsCoverEveryUnitOnce(t *testing.T) {
 	for i := range n {
 		cfg := testConfig(t, srv.URL, nil)
 		cfg.Shard = config.Shard{Index: i, Count: n}
-		res, err := job.Run(context.Background(), cfg, job.Deps{Store: memstore.New(), Now: func() time.Time { return now }})
+		res, err := job.Run(context.Background(), cfg, job.Deps{Sources: testSources, Store: memstore.New(), Now: func() time.Time { return now }})
 		if err != nil {
 			t.Fatalf("shard %d: %v", i, err)
 		}
@@ -209,7 +210,7 @@ func TestStateAndAuditWatermark(t *testing.T) {
 	srv := httptest.NewServer(emu)
 	defer srv.Close()
 	mem := memstore.New()
-	deps := job.Deps{Store: mem, Now: func() time.Time { return now }}
+	deps := job.Deps{Sources: testSources, Store: mem, Now: func() time.Time { return now }}
 	day := func(d int) time.Time { return time.Date(2026, 11, d, 0, 0, 0, 0, time.UTC) }
 	auditQueries := func(m pack.Manifest) map[string]pack.Query {
 		out := map[string]pack.Query{}
@@ -269,7 +270,7 @@ func TestStateAndAuditWatermark(t *testing.T) {
 func TestDeterministicFiles(t *testing.T) {
 	srv := newEmulator(t, emulator.Config{Seed: 3, Faults: emulator.Faults{Tricky: true}})
 	sums := func() map[string]string {
-		res, err := job.Run(context.Background(), testConfig(t, srv.URL, nil), job.Deps{Store: memstore.New(),
+		res, err := job.Run(context.Background(), testConfig(t, srv.URL, nil), job.Deps{Sources: testSources, Store: memstore.New(),
 			Now: func() time.Time { return now }, Rand: strings.NewReader(strings.Repeat("\x01", 64))})
 		if err != nil {
 			t.Fatal(err)
@@ -292,3 +293,5 @@ func TestDeterministicFiles(t *testing.T) {
 		}
 	}
 }
+
+var testSources = sources.Registry(sources.Options{})

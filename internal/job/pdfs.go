@@ -32,7 +32,7 @@ func (r *run) coverFields(framework string) [][2]string {
 	return append(f,
 		[2]string{"Period (UTC)", fmt.Sprintf("%s to %s (exclusive)", r.period.From.Format(time.RFC3339), r.period.To.Format(time.RFC3339))},
 		[2]string{"Generated at (UTC)", r.generatedAt().Format(time.RFC3339)},
-		[2]string{"Source system", "Lacework, API v2 at " + r.tenant.Lacework.Credentials.URL()},
+		[2]string{"Source system", r.info.API + " at " + r.info.BaseURL},
 		[2]string{"Pack id", r.id},
 		[2]string{"Generator", fmt.Sprintf("evidence %s (commit %s)", r.deps.Build.Version, orUnknown(r.deps.Build.Commit))},
 	)
@@ -158,13 +158,13 @@ func (r *run) frameworkBody(d *pdf.Doc, fs *fwSummary) {
 		{Title: "Compliance", Width: 0.9, Align: "R"}}, rows)
 }
 
-func (r *run) writeFrameworkPDF(ctx context.Context, dir string, f lwFramework, fs *fwSummary) error {
-	d, err := r.newPDF(f.fw.Name)
+func (r *run) writeFrameworkPDF(ctx context.Context, dir string, f framework, fs *fwSummary) error {
+	d, err := r.newPDF(f.Name)
 	if err != nil {
 		return err
 	}
-	d.Cover("Compliance evidence: "+f.fw.Name, r.tenant.Name+" · "+r.periodLabel(), r.coverFields(f.fw.Name))
-	r.failuresBlock(d, r.failuresFor(func(x pack.Failure) bool { return x.Framework == f.fw.Name || x.Framework == "" && x.Dataset == "" }))
+	d.Cover("Compliance evidence: "+f.Name, r.tenant.Name+" · "+r.periodLabel(), r.coverFields(f.Name))
+	r.failuresBlock(d, r.failuresFor(func(x pack.Failure) bool { return x.Framework == f.Name || x.Framework == "" && x.Dataset == "" }))
 	d.Heading("How to verify this evidence", 2)
 	d.Paragraph(r.verifyText())
 	d.Page()

@@ -5,7 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"math"
+
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -13,6 +13,7 @@ import (
 
 	"github.com/evidence-pack/evidence/internal/collect/lacework"
 	"github.com/evidence-pack/evidence/internal/config"
+	"github.com/evidence-pack/evidence/internal/source"
 )
 
 // Plan is what a run would do, found by discovery alone (no data requests).
@@ -26,29 +27,18 @@ type TenantPlan struct {
 	BaseURL     string
 	SubAccounts []string
 	Failures    []string // sub-accounts that failed discovery
-	Buckets     []BucketPlan
+	Buckets     []source.Bucket
 	Discovery   int64         // requests spent discovering
 	Latency     time.Duration // mean request time seen during discovery
-	PerHour     int           // the rate limit per bucket
 }
 
-// BucketPlan is the work of one rate-limit bucket. Requests is a floor: one
-// request per result set (a report, its PDF, a search window), plus one per
-// further page of 5,000 rows, which only the data reveals.
-type BucketPlan struct {
-	Bucket   string
-	Units    int
-	Requests int
-	Detail   string
-}
-
-// Duration estimates the wall time of the bucket: requests beyond the
+// Duration estimates the wall time of a bucket: requests beyond the
 // bucket's burst wait for tokens (PerHour per hour), and every request
 // takes about one latency.
-func (b BucketPlan) Duration(perHour int, latency time.Duration) time.Duration {
+func Duration(b source.Bucket, latency time.Duration) time.Duration {
 	d := time.Duration(b.Requests) * latency
-	if perHour > 0 && b.Requests > perHour {
-		d = max(d, time.Duration(float64(b.Requests-perHour)/float64(perHour)*float64(time.Hour)))
+	if b.PerHour > 0 && b.Requests > b.PerHour {
+		d = max(d, time.Duration(float64(b.Requests-b.PerHour)/float64(b.PerHour)*float64(time.Hour)))
 	}
 	return d
 }
@@ -57,7 +47,7 @@ func (b BucketPlan) Duration(perHour int, latency time.Duration) time.Duration {
 func (p TenantPlan) ETA() time.Duration {
 	var eta time.Duration
 	for _, b := range p.Buckets {
-		eta = max(eta, b.Duration(p.PerHour, p.Latency))
+		eta = max(eta, Duration(b, p.Latency))
 	}
 	return eta
 }
@@ -76,66 +66,50 @@ func MakePlan(ctx context.Context, cfg *config.Config, deps Deps) (Plan, error) 
 	deps.defaults()
 	var p Plan
 	for _, t := range cfg.Tenants {
-		r := &run{cfg: cfg, tenant: t, deps: deps, period: cfg.Period, summary: newSummary(), log: deps.Logger.With("tenant", t.Name)}
+		r := &run{cfg: cfg, tenant: t, deps: deps, period: cfg.Period, audit: cfg.Period, summary: newSummary(), log: deps.Logger.With("tenant", t.Name)}
 		start := deps.Now()
-		src, err := newLaceworkSource(ctx, r)
-		if err != nil {
+		if err := r.discover(ctx); err != nil {
 			return p, fmt.Errorf("tenant %s: %w", t.Name, err)
 		}
-		tp := TenantPlan{Tenant: t.Name, BaseURL: src.client.BaseURL(), PerHour: src.client.Limits().RequestsPerHour}
-		tp.Discovery = src.client.Stats().Requests.Load()
+		tp := TenantPlan{Tenant: t.Name, BaseURL: r.info.BaseURL, SubAccounts: r.plan.SubAccounts}
+		tp.Discovery = r.src.Stats().Requests.Load()
 		if tp.Discovery > 0 {
 			tp.Latency = deps.Now().Sub(start) / time.Duration(tp.Discovery)
-		}
-		for _, s := range src.subs {
-			tp.SubAccounts = append(tp.SubAccounts, s.name)
 		}
 		for _, f := range r.failures {
 			tp.Failures = append(tp.Failures, f.Unit+": "+f.Error)
 		}
-		tp.Buckets = src.planBuckets()
+		tp.Buckets = r.planBuckets()
 		p.Tenants = append(p.Tenants, tp)
 	}
 	return p, nil
 }
 
-func (s *lwSource) planBuckets() []BucketPlan {
-	l := s.client.Limits()
-	period := s.r.period
-	windows := func(max time.Duration) int {
-		if max <= 0 {
-			return 1
+// planBuckets asks the source for its estimate; a source without one gets
+// a bucket per table with one request per unit.
+func (r *run) planBuckets() []source.Bucket {
+	var out []source.Bucket
+	if e, ok := r.src.(source.Estimator); ok {
+		out = e.Estimate(r.plan, r.request())
+	} else {
+		n := 0
+		for _, f := range r.plan.Frameworks {
+			n += len(f.Units)
 		}
-		return int(math.Ceil(float64(period.To.Sub(period.From)) / float64(max)))
-	}
-	var out []BucketPlan
-	if s.r.wants(config.DatasetReports) {
-		units := 0
-		var fws []string
-		for _, f := range s.fws {
-			units += len(f.units)
-			fws = append(fws, fmt.Sprintf("%s (%d)", f.fw.Name, len(f.units)))
+		if n > 0 {
+			out = append(out, source.Bucket{Name: source.Reports, Units: n, Requests: n, Detail: "one request per report, at least"})
 		}
-		out = append(out, BucketPlan{Bucket: "Reports", Units: units, Requests: 2 * units,
-			Detail: "JSON and vendor PDF per cloud account × framework: " + strings.Join(fws, ", ")})
+		for _, u := range r.plan.Tables {
+			i := slices.IndexFunc(out, func(b source.Bucket) bool { return b.Name == u.Table })
+			if i < 0 {
+				out = append(out, source.Bucket{Name: u.Table, Detail: "one request per unit, + 1 per further page"})
+				i = len(out) - 1
+			}
+			out[i].Units++
+			out[i].Requests++
+		}
 	}
-	if s.r.wants(config.DatasetEvaluations) {
-		units := len(s.evaluationUnits())
-		w := windows(l.EvaluationWindow)
-		out = append(out, BucketPlan{Bucket: "Configs/ComplianceEvaluations/search", Units: units, Requests: units * w,
-			Detail: fmt.Sprintf("%d window(s) of ≤ %d days per sub-account × dataset, + 1 per further %d rows", w, int(l.EvaluationWindow.Hours()/24), l.PageRows)})
-	}
-	if s.r.wants(config.DatasetInventory) {
-		units := len(s.inventoryUnits())
-		out = append(out, BucketPlan{Bucket: "Inventory/search", Units: units, Requests: units,
-			Detail: fmt.Sprintf("one snapshot per sub-account × cloud, + 1 per further %d rows", l.PageRows)})
-	}
-	if s.r.wants(config.DatasetAuditLogs) {
-		n := len(s.auditUnits())
-		out = append(out, BucketPlan{Bucket: "AuditLogs", Units: n, Requests: n,
-			Detail: fmt.Sprintf("one per sub-account, + 1 per further %d rows", l.PageRows)})
-	}
-	slices.SortFunc(out, func(a, b BucketPlan) int { return cmp.Compare(a.Bucket, b.Bucket) })
+	slices.SortFunc(out, func(a, b source.Bucket) int { return cmp.Compare(a.Name, b.Name) })
 	return out
 }
 
@@ -153,10 +127,10 @@ func (p Plan) Print(w io.Writer, period lacework.Window) {
 		units := 0
 		for _, b := range t.Buckets {
 			units += b.Units
-			fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\n", b.Bucket, b.Units, b.Requests, b.Duration(t.PerHour, t.Latency).Round(time.Second), b.Detail)
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\n", b.Name, b.Units, b.Requests, Duration(b, t.Latency).Round(time.Second), b.Detail)
 		}
 		tw.Flush()
-		fmt.Fprintf(w, "\n%d units, at least %d data requests (+%d for discovery and tokens), about %s at %d requests/hour per bucket with buckets in parallel.\n\n",
-			units, t.Requests(), t.Discovery, t.ETA().Round(time.Second), t.PerHour)
+		fmt.Fprintf(w, "\n%d units, at least %d data requests (+%d for discovery and tokens), about %s with buckets in parallel.\n\n",
+			units, t.Requests(), t.Discovery, t.ETA().Round(time.Second))
 	}
 }

@@ -11,28 +11,24 @@ import (
 // summary accumulates the counts the reports show, as rows stream past. It
 // holds one entry per framework, cloud account and control, never rows.
 type summary struct {
-	rows    atomic.Int64
-	okUnit  atomic.Int64
-	mu      sync.Mutex
-	fws     map[string]*fwSummary
-	tables  map[string]int64 // rows per dataset table
-	byLabel map[string]int64 // rows per dataset label (e.g. "evaluations AwsCompliance")
+	rows   atomic.Int64
+	okUnit atomic.Int64
+	mu     sync.Mutex
+	fws    map[string]*fwSummary
+	tables map[string]int64 // rows per dataset table
 }
 
 func newSummary() *summary {
-	return &summary{fws: map[string]*fwSummary{}, tables: map[string]int64{}, byLabel: map[string]int64{}}
+	return &summary{fws: map[string]*fwSummary{}, tables: map[string]int64{}}
 }
 
 func (s *summary) okUnits() int64 { return s.okUnit.Load() }
 
-func (s *summary) addRows(table, label string, n int64) {
+func (s *summary) addRows(table string, n int64) {
 	s.rows.Add(n)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.tables[table] += n
-	if label != "" {
-		s.byLabel[label] += n
-	}
 }
 
 // statuses lists control statuses in display order, as the API spells them.

@@ -62,6 +62,9 @@ type Request struct {
 	Period   Window // the pack's period
 	Audit    Window // the audit-log window: may start earlier (a scheduler's watermark)
 	Datasets []string
+	// Accounts and Frameworks narrow discovery (--account, --framework); a
+	// source's own settings may narrow it further. Empty means all.
+	Accounts, Frameworks []string
 	// InShard reports whether the unit with this stable key belongs to this
 	// run (sharded Indexed Jobs); nil means every unit does.
 	InShard func(key string) bool
@@ -208,4 +211,18 @@ type Env struct {
 	UserAgent  string
 	Now        func() time.Time
 	SpoolDir   string // temporary files
+}
+
+// Bucket is one rate-limit bucket's share of a plan, for `evidence plan`.
+type Bucket struct {
+	Name     string
+	Units    int
+	Requests int // data requests, at least
+	PerHour  int // the bucket's rate limit
+	Detail   string
+}
+
+// Estimator is implemented by sources that can predict a plan's requests.
+type Estimator interface {
+	Estimate(p *Plan, req Request) []Bucket
 }

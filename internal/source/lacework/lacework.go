@@ -1,0 +1,494 @@
+// Package lacework is the Lacework API v2 source: it discovers a tenant's
+// sub-accounts, cloud accounts and frameworks, and plans the pack's units
+// over internal/collect/lacework.
+//
+//   - reports: one unit per framework × sub-account × cloud account of the
+//     framework's cloud (the report JSON, spooled, and the vendor's PDF);
+//   - evaluations: one unit per ComplianceEvaluations dataset × sub-account
+//     that has accounts of the dataset's cloud (Kubernetes always);
+//   - inventory: one unit per cloud × sub-account;
+//   - audit_logs: one unit per sub-account, over the request's audit window.
+package lacework
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"math"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/evidence-pack/evidence/internal/collect/httpx"
+	"github.com/evidence-pack/evidence/internal/collect/lacework"
+	"github.com/evidence-pack/evidence/internal/config"
+	"github.com/evidence-pack/evidence/internal/dataset"
+	"github.com/evidence-pack/evidence/internal/source"
+)
+
+// Name is the source's name in configurations.
+const Name = "lacework"
+
+// Opener opens Lacework tenants. limits overrides the documented API limits
+// (tests and the demo scale them down); zero fields keep the documented
+// values.
+func Opener(limits lacework.Limits) source.Opener {
+	return func(ctx context.Context, t config.Tenant, env source.Env) (source.Source, error) {
+		if t.Lacework == nil {
+			return nil, fmt.Errorf("tenant %s: the lacework: section is missing", t.Name)
+		}
+		c, err := lacework.New(t.Lacework.Credentials, lacework.Options{
+			HTTPClient: env.HTTPClient,
+			Retry:      env.Retry,
+			Limits:     limits,
+			Logger:     env.Logger,
+			UserAgent:  env.UserAgent,
+			Now:        env.Now,
+			SpoolDir:   env.SpoolDir,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("tenant %s: %w", t.Name, err)
+		}
+		return &Source{cfg: t.Lacework, client: c}, nil
+	}
+}
+
+// Source is one Lacework tenant.
+type Source struct {
+	cfg    *config.LaceworkTenant
+	client *lacework.Client
+}
+
+// Client is the tenant's API client (for `evidence frameworks`).
+func (s *Source) Client() *lacework.Client { return s.client }
+
+func (s *Source) Info() source.Info {
+	return source.Info{System: Name, API: "Lacework API v2", BaseURL: s.client.BaseURL()}
+}
+
+func (s *Source) Stats() *httpx.Stats { return s.client.Stats() }
+
+// sub is one reachable sub-account with what discovery found in it.
+type sub struct {
+	name       string
+	client     *lacework.Client
+	targets    []lacework.Target
+	frameworks []lacework.Framework
+}
+
+// reportTypeRE recognises an API report type (AWS_CIS_14) given where a
+// framework name is expected.
+var reportTypeRE = regexp.MustCompile(`^[A-Z0-9][A-Z0-9_.:\-]+$`)
+
+// Plan authenticates and discovers: sub-accounts, then each one's cloud
+// accounts and frameworks. Refused credentials are fatal; a sub-account that
+// fails discovery (403) becomes a failure and the others go on.
+func (s *Source) Plan(ctx context.Context, req source.Request) (*source.Plan, error) {
+	p := &source.Plan{}
+	var names []string
+	var err error
+	if one := s.cfg.Credentials.SubAccount; one != "" {
+		names = []string{strings.ToLower(one)}
+	} else if names, err = s.client.SubAccounts(ctx); err != nil {
+		return nil, authErr(err)
+	}
+	if len(s.cfg.SubAccounts) > 0 {
+		names = slices.DeleteFunc(names, func(n string) bool { return !containsFold(s.cfg.SubAccounts, n) })
+		if len(names) == 0 {
+			return nil, fmt.Errorf("none of the configured sub-accounts %v is reachable with this key", s.cfg.SubAccounts)
+		}
+	}
+	var subs []*sub
+	for _, name := range names {
+		sc, err := s.client.SubAccount(name)
+		if err != nil {
+			return nil, err
+		}
+		sb := &sub{name: name, client: sc}
+		if err := s.discover(ctx, req, sb, p); err != nil {
+			if errors.Is(err, lacework.ErrAuth) || ctx.Err() != nil {
+				return nil, authErr(err)
+			}
+			p.Failures = append(p.Failures, source.Failure{Unit: "discover " + name, SubAccount: name, Err: err})
+			continue
+		}
+		subs = append(subs, sb)
+		p.SubAccounts = append(p.SubAccounts, name)
+		for _, t := range sb.targets {
+			p.Accounts = append(p.Accounts, name+"/"+t.String())
+		}
+	}
+	if req.Wants(source.Reports) {
+		p.Frameworks = s.planReports(req, subs)
+	}
+	if req.Wants(source.Evaluations) {
+		p.Tables = append(p.Tables, s.evaluationUnits(req, subs)...)
+	}
+	if req.Wants(source.Inventory) {
+		p.Tables = append(p.Tables, s.inventoryUnits(req, subs)...)
+	}
+	if req.Wants(source.AuditLogs) {
+		p.Tables = append(p.Tables, s.auditUnits(req, subs)...)
+	}
+	return p, nil
+}
+
+func authErr(err error) error {
+	if errors.Is(err, lacework.ErrAuth) {
+		return source.Auth(err)
+	}
+	return err
+}
+
+func (s *Source) discover(ctx context.Context, req source.Request, sb *sub, p *source.Plan) error {
+	targets, err := sb.client.Targets(ctx)
+	if err != nil {
+		return err
+	}
+	accounts := s.cfg.Accounts
+	if len(accounts) == 0 {
+		accounts = req.Accounts
+	}
+	if len(accounts) > 0 {
+		targets = slices.DeleteFunc(targets, func(t lacework.Target) bool {
+			return !containsFold(accounts, t.ID()) && !containsFold(accounts, t.Primary)
+		})
+	}
+	sb.targets = targets
+	if !req.Wants(source.Reports) {
+		return nil
+	}
+	fws, err := sb.client.Frameworks(ctx)
+	if err != nil {
+		return err
+	}
+	want := s.cfg.Frameworks
+	if len(want) == 0 {
+		want = req.Frameworks
+	}
+	if len(want) > 0 {
+		fws = selectFrameworks(fws, want, p)
+	}
+	sb.frameworks = fws
+	return nil
+}
+
+// selectFrameworks keeps the wanted frameworks: report names (or display
+// names), compared case-insensitively, or API report types (AWS_CIS_14).
+func selectFrameworks(all []lacework.Framework, want []string, p *source.Plan) []lacework.Framework {
+	var out []lacework.Framework
+	for _, w := range want {
+		i := slices.IndexFunc(all, func(f lacework.Framework) bool {
+			return strings.EqualFold(f.Name, w) || strings.EqualFold(f.DisplayName, w)
+		})
+		switch {
+		case i >= 0:
+			out = append(out, all[i])
+		case reportTypeRE.MatchString(w):
+			out = append(out, lacework.Framework{Name: w, ReportType: w, Cloud: cloudOfReportType(w)})
+		default:
+			msg := fmt.Sprintf("framework %q is not among the report definitions of this sub-account; run `evidence frameworks` to list them", w)
+			if !slices.Contains(p.Warnings, msg) {
+				p.Warnings = append(p.Warnings, msg)
+			}
+		}
+	}
+	return out
+}
+
+func cloudOfReportType(t string) lacework.Cloud {
+	switch {
+	case strings.HasPrefix(t, "AZURE"):
+		return lacework.Azure
+	case strings.HasPrefix(t, "GCP"):
+		return lacework.GCP
+	}
+	return lacework.AWS
+}
+
+// planReports groups report units by framework: every target of the
+// framework's cloud in every sub-account that has the framework.
+func (s *Source) planReports(req source.Request, subs []*sub) []source.Framework {
+	byKey := map[string]*source.Framework{}
+	var keys []string
+	for _, sb := range subs {
+		for _, fw := range sb.frameworks {
+			key := string(fw.Cloud) + "\x00" + fw.Name
+			f, ok := byKey[key]
+			if !ok {
+				f = &source.Framework{Name: fw.Name, Cloud: string(fw.Cloud)}
+				byKey[key] = f
+				keys = append(keys, key)
+			}
+			for _, t := range sb.targets {
+				if t.Cloud != fw.Cloud || !req.Has("report|"+fw.Name+"|"+sb.name+"|"+t.String()) {
+					continue
+				}
+				q := lacework.ReportQuery{Target: t, Framework: fw.Name, ReportType: fw.ReportType}
+				client := sb.client
+				f.Units = append(f.Units, source.ReportUnit{SubAccount: sb.name, Account: t.ID(), Cloud: string(t.Cloud),
+					Fetch: func(ctx context.Context) (source.Report, error) {
+						rep, err := client.Report(ctx, q)
+						if err != nil {
+							return nil, err
+						}
+						return &report{rep: rep, client: client, query: q}, nil
+					}})
+			}
+		}
+	}
+	slices.Sort(keys)
+	var out []source.Framework
+	for _, k := range keys {
+		if f := byKey[k]; len(f.Units) > 0 {
+			out = append(out, *f)
+		}
+	}
+	return out
+}
+
+// report adapts a spooled Lacework report.
+type report struct {
+	rep    *lacework.Report
+	client *lacework.Client
+	query  lacework.ReportQuery
+}
+
+func (r *report) AccountAlias() string {
+	h := r.rep.Header
+	return firstNonEmpty(r.query.Target.Alias, h.AccountAlias, h.SubscriptionName, h.ProjectName)
+}
+
+func (r *report) ReportTime() time.Time { return r.rep.Header.ReportTime.Time }
+
+func (r *report) Controls() iter.Seq2[source.Control, error] {
+	return func(yield func(source.Control, error) bool) {
+		for rec, err := range r.rep.Recommendations() {
+			if err != nil {
+				yield(source.Control{}, err)
+				return
+			}
+			c := source.Control{ID: rec.RecID, Title: rec.Title, Category: rec.Category, Service: rec.Service,
+				Severity: lacework.SeverityName(rec.Severity), SeverityRank: rec.Severity, Status: rec.Status,
+				Assessed: int64(rec.AssessedResourceCount), Suppressions: rec.Suppressions, InfoLink: rec.InfoLink}
+			for _, v := range rec.Violations {
+				c.Violations = append(c.Violations, source.Violation{Region: v.Region, Resource: v.Resource, Reasons: v.Reasons})
+			}
+			if !yield(c, nil) {
+				return
+			}
+		}
+	}
+}
+
+// Vendor is Lacework's own PDF rendering of the report.
+func (r *report) Vendor(ctx context.Context) (io.ReadCloser, string, error) {
+	pdf, err := r.client.ReportPDF(ctx, r.query)
+	if err != nil {
+		return nil, "", err
+	}
+	return pdf, "pdf", nil
+}
+
+func (r *report) Close() error { return r.rep.Close() }
+
+func (sb *sub) hasCloud(c lacework.Cloud) bool {
+	return slices.ContainsFunc(sb.targets, func(t lacework.Target) bool { return t.Cloud == c })
+}
+
+func (sb *sub) accountsOf(c lacework.Cloud) []string {
+	var out []string
+	for _, t := range sb.targets {
+		if t.Cloud == c {
+			out = append(out, t.ID())
+		}
+	}
+	return out
+}
+
+func window(w source.Window) lacework.Window { return lacework.Window{From: w.From, To: w.To} }
+
+// evaluationUnits: every dataset × sub-account that has accounts of the
+// dataset's cloud (Kubernetes is always asked: clusters are not listed by
+// CloudAccounts). One sheet per dataset.
+func (s *Source) evaluationUnits(req source.Request, subs []*sub) []source.TableUnit {
+	var out []source.TableUnit
+	for _, ds := range lacework.EvaluationDatasets() {
+		for _, sb := range subs {
+			if c, ok := datasetCloud(ds); (ok && !sb.hasCloud(c)) || !req.Has("evaluations|"+ds+"|"+sb.name) {
+				continue
+			}
+			out = append(out, source.TableUnit{Table: dataset.Evaluations, Sheet: ds, Partition: "dataset=" + ds,
+				SubAccount: sb.name, Window: req.Period,
+				Rows: func(ctx context.Context, st *source.QueryStats) iter.Seq2[dataset.Record, error] {
+					var ls lacework.QueryStats
+					seq := sb.client.Evaluations(ctx, lacework.EvaluationQuery{Dataset: ds, Window: window(req.Period), Stats: &ls})
+					return records(seq, &ls, st, func(e lacework.Evaluation) dataset.Record { return evaluation(ds, e) })
+				}})
+		}
+	}
+	return out
+}
+
+func datasetCloud(ds string) (lacework.Cloud, bool) {
+	switch ds {
+	case "AwsCompliance":
+		return lacework.AWS, true
+	case "AzureCompliance":
+		return lacework.Azure, true
+	case "GcpCompliance":
+		return lacework.GCP, true
+	}
+	return "", false
+}
+
+// inventoryUnits: one snapshot per cloud × sub-account; one sheet per cloud.
+func (s *Source) inventoryUnits(req source.Request, subs []*sub) []source.TableUnit {
+	var out []source.TableUnit
+	for _, csp := range lacework.InventoryCSPs() {
+		for _, sb := range subs {
+			if !sb.hasCloud(lacework.Cloud(csp)) || !req.Has("inventory|"+csp+"|"+sb.name) {
+				continue
+			}
+			accounts := sb.accountsOf(lacework.Cloud(csp))
+			out = append(out, source.TableUnit{Table: dataset.Inventory, Sheet: csp, Partition: "csp=" + csp,
+				SubAccount: sb.name, Window: req.Period,
+				Rows: func(ctx context.Context, st *source.QueryStats) iter.Seq2[dataset.Record, error] {
+					var ls lacework.QueryStats
+					seq := sb.client.Inventory(ctx, lacework.InventoryQuery{CSP: csp, Window: window(req.Period), Accounts: accounts, Stats: &ls})
+					return records(seq, &ls, st, resource)
+				}})
+		}
+	}
+	return out
+}
+
+// auditUnits: each sub-account's audit log over the audit window.
+func (s *Source) auditUnits(req source.Request, subs []*sub) []source.TableUnit {
+	var out []source.TableUnit
+	for _, sb := range subs {
+		if !req.Has("audit_logs|" + sb.name) {
+			continue
+		}
+		out = append(out, source.TableUnit{Table: dataset.AuditLogs, SubAccount: sb.name, Window: req.Audit,
+			Rows: func(ctx context.Context, st *source.QueryStats) iter.Seq2[dataset.Record, error] {
+				var ls lacework.QueryStats
+				seq := sb.client.AuditLogs(ctx, lacework.AuditLogQuery{Window: window(req.Audit), Stats: &ls})
+				return records(seq, &ls, st, auditEvent)
+			}})
+	}
+	return out
+}
+
+// records converts a collector's iterator, copying its query counters into
+// the unit's as it goes.
+func records[T any](seq iter.Seq2[T, error], ls *lacework.QueryStats, st *source.QueryStats, conv func(T) dataset.Record) iter.Seq2[dataset.Record, error] {
+	sync := func() {
+		if st != nil {
+			*st = source.QueryStats{Pages: ls.Pages, Queries: ls.Queries, Splits: ls.Splits}
+		}
+	}
+	return func(yield func(dataset.Record, error) bool) {
+		defer sync()
+		for v, err := range seq {
+			sync()
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			if !yield(conv(v), nil) {
+				return
+			}
+		}
+	}
+}
+
+func evaluation(ds string, e lacework.Evaluation) dataset.Record {
+	a := e.Account
+	return dataset.Evaluation{Dataset: ds,
+		AccountID:    firstNonEmpty(a.AccountID, a.SubscriptionID, a.ProjectID, a.ClusterName, a.TenantID, a.OrganizationID),
+		AccountAlias: a.AccountAlias, ReportTime: e.ReportTime.Time, ControlID: e.ID, Recommendation: e.Recommendation,
+		Section: e.Section, Severity: e.Severity, Status: e.Status, Resource: e.Resource, Reason: e.Reason, EvalType: e.EvalType}
+}
+
+func resource(v lacework.Resource) dataset.Record {
+	c := v.CloudDetails
+	status := v.Status.Status
+	if v.Status.ErrorMessage != "" {
+		status = strings.TrimSpace(status + ": " + v.Status.ErrorMessage)
+	}
+	return dataset.Resource{CSP: v.CSP, AccountID: firstNonEmpty(c.AccountID, c.SubscriptionID, c.ProjectID, c.TenantID, c.OrganizationID),
+		AccountAlias: c.AccountAlias, ResourceID: v.ResourceID, ResourceType: v.ResourceType, Service: v.Service,
+		Region: v.ResourceRegion, URN: v.URN, CollectedFrom: v.StartTime.Time, CollectedTo: v.EndTime.Time, Status: status,
+		Tags: string(v.ResourceTags), Config: string(v.ResourceConfig)}
+}
+
+func auditEvent(v lacework.AuditLog) dataset.Record {
+	return dataset.AuditEvent{Time: v.CreatedTime.Time, AccountName: v.AccountName, UserName: v.UserName,
+		EventName: v.EventName, UserAction: v.UserAction, Description: v.EventDescription}
+}
+
+// Estimate is the plan's request floor per rate-limit bucket, for `evidence
+// plan`: one request per result set (a report and its PDF, a search
+// window), plus one per further page of rows, which only the data reveals.
+func (s *Source) Estimate(p *source.Plan, req source.Request) []source.Bucket {
+	l := s.client.Limits()
+	windows := func(w source.Window, max time.Duration) int {
+		if max <= 0 {
+			return 1
+		}
+		return int(math.Ceil(float64(w.To.Sub(w.From)) / float64(max)))
+	}
+	count := func(table string) int {
+		n := 0
+		for _, u := range p.Tables {
+			if u.Table == table {
+				n++
+			}
+		}
+		return n
+	}
+	var out []source.Bucket
+	if req.Wants(source.Reports) {
+		units := 0
+		var fws []string
+		for _, f := range p.Frameworks {
+			units += len(f.Units)
+			fws = append(fws, fmt.Sprintf("%s (%d)", f.Name, len(f.Units)))
+		}
+		out = append(out, source.Bucket{Name: "Reports", Units: units, Requests: 2 * units, PerHour: l.RequestsPerHour,
+			Detail: "JSON and vendor PDF per cloud account × framework: " + strings.Join(fws, ", ")})
+	}
+	if req.Wants(source.Evaluations) {
+		units, w := count(dataset.Evaluations), windows(req.Period, l.EvaluationWindow)
+		out = append(out, source.Bucket{Name: "Configs/ComplianceEvaluations/search", Units: units, Requests: units * w, PerHour: l.RequestsPerHour,
+			Detail: fmt.Sprintf("%d window(s) of ≤ %d days per sub-account × dataset, + 1 per further %d rows", w, int(l.EvaluationWindow.Hours()/24), l.PageRows)})
+	}
+	if req.Wants(source.Inventory) {
+		units := count(dataset.Inventory)
+		out = append(out, source.Bucket{Name: "Inventory/search", Units: units, Requests: units, PerHour: l.RequestsPerHour,
+			Detail: fmt.Sprintf("one snapshot per sub-account × cloud, + 1 per further %d rows", l.PageRows)})
+	}
+	if req.Wants(source.AuditLogs) {
+		units := count(dataset.AuditLogs)
+		out = append(out, source.Bucket{Name: "AuditLogs", Units: units, Requests: units, PerHour: l.RequestsPerHour,
+			Detail: fmt.Sprintf("one per sub-account, + 1 per further %d rows", l.PageRows)})
+	}
+	return out
+}
+
+func containsFold(list []string, s string) bool {
+	return slices.ContainsFunc(list, func(x string) bool { return strings.EqualFold(x, s) })
+}
+
+func firstNonEmpty(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}
