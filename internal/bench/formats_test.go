@@ -11,6 +11,7 @@ import (
 	"flag"
 	"fmt"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -64,8 +65,11 @@ type counter struct{ n int64 }
 func (c *counter) Write(p []byte) (int, error) { c.n += int64(len(p)); return len(p), nil }
 
 func report(b *testing.B, n int, size int64) {
-	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+	rate := float64(n) * float64(b.N) / b.Elapsed().Seconds()
+	b.ReportMetric(rate, "rows/s")
 	b.ReportMetric(float64(size), "file-bytes")
+	_, name, _ := strings.Cut(b.Name(), "/")
+	results.formats = append(results.formats, fmt.Sprintf("| %s | %d | %.0f | %d |", name, n, rate, size))
 }
 
 func BenchmarkFormats(b *testing.B) {

@@ -1,0 +1,243 @@
+package bench
+
+import (
+	"flag"
+	"fmt"
+	"io/fs"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/evidence-pack/evidence/internal/collect/lacework/emulator"
+	"github.com/evidence-pack/evidence/internal/pack"
+)
+
+var (
+	scalesFlag = flag.String("scales", "500000,2000000", "evaluation rows of the end-to-end runs, comma separated")
+	perfOut    = flag.String("perf-out", "", "write the results as Markdown to this `file` (docs/PERFORMANCE.md)")
+)
+
+// results collects what the benchmarks measured, for -perf-out.
+var results = &perf{}
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	code := m.Run()
+	if *perfOut != "" && code == 0 {
+		if err := results.write(*perfOut); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
+
+// binary builds cmd/evidence once per benchmark run: the end-to-end runs
+// measure the real program in its own process, so its peak RSS is ours
+// alone (the emulator runs in the benchmark's process).
+func binary(b *testing.B) string {
+	b.Helper()
+	bin := filepath.Join(b.TempDir(), "evidence")
+	cmd := exec.Command("go", "build", "-o", bin, "github.com/evidence-pack/evidence/cmd/evidence")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		b.Fatalf("build evidence: %v\n%s", err, out)
+	}
+	return bin
+}
+
+var benchNow = time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)
+
+// scaled is an emulated tenant holding evalRows ComplianceEvaluations rows
+// for the day before benchNow (2 sub-accounts × 4 datasets), plus a fifth
+// as many inventory and a tenth as many audit-log rows.
+func scaled(evalRows int) emulator.Config {
+	return emulator.Config{Seed: 7, Now: func() time.Time { return benchNow },
+		EvaluationsPerDay: evalRows / 8, InventoryPerCSP: evalRows / 30, AuditLogsPerDay: evalRows / 20, Recommendations: 40}
+}
+
+// runResult is one end-to-end run.
+type runResult struct {
+	Name          string
+	EvalRows      int
+	Rows          int64
+	Wall          time.Duration
+	PeakRSS       int64 // bytes
+	Bytes         int64
+	Requests      int
+	MinRequests   int
+	Files         int
+	RetryAfterBad int
+}
+
+func BenchmarkRun(b *testing.B) {
+	bin := binary(b)
+	for _, s := range strings.Split(*scalesFlag, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil {
+			b.Fatalf("-scales %q: %v", s, err)
+		}
+		b.Run("evaluations="+s, func(b *testing.B) {
+			var r runResult
+			for b.Loop() {
+				r = runOnce(b, bin, n)
+			}
+			b.ReportMetric(float64(r.Rows)/r.Wall.Seconds(), "rows/s")
+			b.ReportMetric(float64(r.PeakRSS)/(1<<20), "peak-RSS-MiB")
+			b.ReportMetric(float64(r.Bytes)/(1<<20), "written-MiB")
+			b.ReportMetric(float64(r.Requests), "requests")
+			b.ReportMetric(float64(r.Requests)/float64(r.MinRequests), "requests/min")
+			results.add(r)
+		})
+	}
+}
+
+func runOnce(b *testing.B, bin string, n int) runResult {
+	b.Helper()
+	emu := emulator.New(scaled(n))
+	srv := httptest.NewServer(emu)
+	defer srv.Close()
+	out := b.TempDir()
+	cmd := exec.Command(bin, "run", "--out", out, "--from", "2026-11-20", "--log-json", "--log-level", "warn")
+	cmd.Env = []string{"HOME=" + b.TempDir(), "TMPDIR=" + b.TempDir(), "LW_ACCOUNT=" + emulator.DefaultAccount,
+		"LW_API_KEY=" + emulator.DefaultKeyID, "LW_API_SECRET=" + emulator.DefaultSecret, "LW_API_URL=" + srv.URL}
+	start := time.Now()
+	if outb, err := cmd.CombinedOutput(); err != nil {
+		b.Fatalf("evidence run: %v\n%s", err, outb)
+	}
+	wall := time.Since(start)
+	ru, _ := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	m := manifest(b, out)
+	r := runResult{Name: fmt.Sprintf("evidence run, %s evaluations", human(n)), EvalRows: n, Wall: wall, Rows: m.Stats["rows"],
+		Files: len(m.Files), Requests: len(emu.Requests()), MinRequests: minRequests(emu, m), RetryAfterBad: len(emu.Violations())}
+	if ru != nil {
+		r.PeakRSS = ru.Maxrss << 10 // kilobytes on Linux
+	}
+	for _, f := range m.Files {
+		r.Bytes += f.Size
+	}
+	if len(m.Failures) > 0 {
+		b.Fatalf("run had failures: %+v", m.Failures)
+	}
+	return r
+}
+
+func manifest(b *testing.B, dir string) pack.Manifest {
+	b.Helper()
+	var found []string
+	_ = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.Name() == "manifest.json" {
+			found = append(found, p)
+		}
+		return nil
+	})
+	if len(found) != 1 {
+		b.Fatalf("want one manifest under %s, found %v", dir, found)
+	}
+	f, err := os.Open(found[0])
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	m, err := pack.DecodeManifest(f)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return m
+}
+
+// minRequests is the least a client can send for what the run collected:
+// one token, the discovery requests, one request per report and its PDF,
+// and ⌈rows/page⌉ (at least one) per result set.
+func minRequests(emu *emulator.Server, m pack.Manifest) int {
+	n := 0
+	for _, r := range emu.Requests() {
+		if r.PageID == "" && !strings.Contains(r.Path, "/Reports") && !strings.HasSuffix(r.Path, "/search") && !strings.Contains(r.Path, "/AuditLogs") {
+			n++ // token and discovery: needed whatever the data
+		}
+	}
+	page := emulator.DefaultPageSize
+	for _, q := range m.Queries {
+		if q.Dataset == "reports" {
+			n += 2
+			continue
+		}
+		n += max(1, int((q.Rows+int64(page)-1)/int64(page)))
+	}
+	return n
+}
+
+func human(n int) string {
+	switch {
+	case n >= 1_000_000 && n%1_000_000 == 0:
+		return strconv.Itoa(n/1_000_000) + "M"
+	case n >= 1000 && n%1000 == 0:
+		return strconv.Itoa(n/1000) + "k"
+	}
+	return strconv.Itoa(n)
+}
+
+// perf is the results table of docs/PERFORMANCE.md.
+type perf struct {
+	runs    []runResult
+	formats []string
+	limited []string
+}
+
+func (p *perf) add(r runResult) { p.runs = append(p.runs, r) }
+
+func (p *perf) write(path string) error {
+	if len(p.runs)+len(p.formats)+len(p.limited) == 0 {
+		return nil
+	}
+	var sb strings.Builder
+	host, _ := os.Hostname()
+	fmt.Fprintf(&sb, "# Performance\n\nWritten by `make bench` (`go test -bench . ./internal/bench -perf-out docs/PERFORMANCE.md`) on %s.\n\n",
+		time.Now().UTC().Format("2006-01-02"))
+	fmt.Fprintf(&sb, "Machine: %s, %s/%s, %d CPUs (GOMAXPROCS %d), %s. Host %q.\n\n", cpuModel(), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version(), host)
+	if len(p.formats) > 0 {
+		sb.WriteString("## Writers against their raw libraries (same rows, same run)\n\n| writer | rows | rows/s | file bytes |\n|---|---:|---:|---:|\n")
+		for _, l := range p.formats {
+			sb.WriteString(l + "\n")
+		}
+		sb.WriteString("\n")
+	}
+	if len(p.runs) > 0 {
+		sb.WriteString("## `evidence run` end to end against the emulator (no rate limit)\n\n")
+		sb.WriteString("The program runs in its own process (peak RSS is its own); the emulator serves from the benchmark's process on loopback.\n\n")
+		sb.WriteString("| run | rows | wall | rows/s | peak RSS | written | requests | minimum | ratio | files |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+		for _, r := range p.runs {
+			fmt.Fprintf(&sb, "| %s | %d | %.1f s | %.0f | %.0f MiB | %.1f MiB | %d | %d | %.3f | %d |\n", r.Name, r.Rows, r.Wall.Seconds(),
+				float64(r.Rows)/r.Wall.Seconds(), float64(r.PeakRSS)/(1<<20), float64(r.Bytes)/(1<<20), r.Requests, r.MinRequests,
+				float64(r.Requests)/float64(r.MinRequests), r.Files)
+		}
+		sb.WriteString("\n")
+	}
+	if len(p.limited) > 0 {
+		sb.WriteString("## Rate-limited run (480 requests per window, scaled down in time)\n\n")
+		for _, l := range p.limited {
+			sb.WriteString(l + "\n")
+		}
+		sb.WriteString("\n")
+	}
+	return os.WriteFile(path, []byte(sb.String()), 0o644)
+}
+
+func cpuModel() string {
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return runtime.GOARCH
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(l, ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return runtime.GOARCH
+}
