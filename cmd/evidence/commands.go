@@ -65,6 +65,7 @@ func bindRunFlags(fs *flag.FlagSet, f *runFlags) {
 	fs.StringVar(&f.SignKey, "sign-key", "", "ed25519 private key `file` (PEM or raw): sign manifest.json into manifest.sig")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log `level`: debug, info, warn, error")
 	fs.BoolVar(&f.logJSON, "log-json", false, "JSON log lines even on a terminal")
+	bindLakeFlag(fs, &f.Flags)
 }
 
 func parse(fs *flag.FlagSet, args []string) error {
@@ -208,6 +209,7 @@ func execute(ctx context.Context, cfg *config.Config, log *slog.Logger, e env, d
 			code = exitPartial
 		}
 	}
+	code = max(code, exportLake(ctx, cfg, store, res, e, log))
 	return code, nil
 }
 

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -38,6 +39,7 @@ func AllDatasets() []string {
 // Config is everything a run needs.
 type Config struct {
 	Output      string   `yaml:"output"`      // directory or s3://bucket/prefix
+	Lake        string   `yaml:"lake"`        // optional data lake for the Parquet datasets: directory or s3://bucket/prefix (internal/lake)
 	Concurrency int      `yaml:"concurrency"` // collectors running at once (one per rate-limit bucket is enough)
 	Datasets    []string `yaml:"datasets"`    // default: all
 	Schedule    string   `yaml:"schedule"`    // cron spec for `evidence schedule`
@@ -128,6 +130,7 @@ type LaceworkTenant struct {
 type Flags struct {
 	ConfigFile string
 	Out        string
+	Lake       string // --lake: data-lake directory or s3://bucket/prefix
 	From, To   string
 	Accounts   []string // cloud accounts or sub-accounts
 	Frameworks []string
@@ -165,6 +168,9 @@ func Load(f Flags, getenv func(string) string, home string, now time.Time) (*Con
 	}
 	if f.Out != "" {
 		cfg.Output = f.Out
+	}
+	if f.Lake != "" {
+		cfg.Lake = f.Lake
 	}
 	if f.SignKey != "" {
 		cfg.SignKey = f.SignKey
@@ -265,6 +271,9 @@ func (c *Config) Validate() error {
 	if c.Output == "" {
 		add("output is empty: set --out DIR or output: in the config")
 	}
+	if c.Lake != "" && sameLocation(c.Lake, c.Output) {
+		add("lake %s is the output location: give the data lake its own directory or s3:// prefix", c.Lake)
+	}
 	if c.Concurrency < 1 || c.Concurrency > 64 {
 		add("concurrency %d: want 1..64", c.Concurrency)
 	}
@@ -331,6 +340,18 @@ func (c *Config) Validate() error {
 		add("period %s: from must be before to", c.Period)
 	}
 	return errors.Join(errs...)
+}
+
+// sameLocation reports whether two output locations (directories or
+// s3://bucket/prefix) name the same place.
+func sameLocation(a, b string) bool {
+	norm := func(s string) string {
+		if strings.HasPrefix(s, "s3://") {
+			return strings.TrimRight(s, "/")
+		}
+		return filepath.Clean(s)
+	}
+	return norm(a) == norm(b)
 }
 
 // ParsePeriod reads --from/--to: dates (2026-11-21, the whole UTC day) or

@@ -1,0 +1,67 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"strings"
+
+	"github.com/evidence-pack/evidence/internal/config"
+	"github.com/evidence-pack/evidence/internal/job"
+	"github.com/evidence-pack/evidence/internal/lake"
+	"github.com/evidence-pack/evidence/internal/storage"
+)
+
+// bindLakeFlag registers --lake.
+func bindLakeFlag(fs *flag.FlagSet, f *config.Flags) {
+	fs.StringVar(&f.Lake, "lake", "", "also copy the Parquet datasets to this data-lake `directory` or s3://bucket/prefix (Hive layout; Athena and DuckDB DDL in _ddl/)")
+}
+
+// exportLake copies the Parquet datasets of the packs a run published
+// (res, in packStore) into the data lake cfg.Lake and writes the lake's
+// DDL; see internal/lake. Without a lake it does nothing. The packs stand
+// whatever happens here: every pack is tried, failures are logged and
+// printed, and the result is exitOK, or exitPartial if an export failed.
+// Exporting again later completes it, since the export is idempotent.
+func exportLake(ctx context.Context, cfg *config.Config, packStore storage.Store, res job.Result, e env, log *slog.Logger) int {
+	if cfg.Lake == "" || len(res.Packs) == 0 {
+		return exitOK
+	}
+	fail := func(err error) int {
+		log.Error("data lake export failed; the packs are published", "lake", cfg.Lake, "err", err)
+		fmt.Fprintf(e.stderr, "evidence: data lake: %v\n", err)
+		return exitPartial
+	}
+	loc := strings.TrimSuffix(cfg.Lake, "/")
+	if !strings.HasPrefix(loc, "s3://") {
+		abs, err := filepath.Abs(loc)
+		if err != nil {
+			return fail(fmt.Errorf("%s: %w", cfg.Lake, err))
+		}
+		loc = abs
+	}
+	store, err := openStore(ctx, loc, cfg.S3, log)
+	if err != nil {
+		return fail(fmt.Errorf("open %s: %w", cfg.Lake, err))
+	}
+	target := lake.Lake{Store: store, Location: loc}
+	code := exitOK
+	var ddl []string
+	for _, p := range res.Packs {
+		r, err := lake.Export(ctx, packStore, p.Prefix, target)
+		if err != nil {
+			code = fail(fmt.Errorf("pack %s (%d files copied before the error): %w", p.Prefix, r.Copied(), err))
+			continue
+		}
+		log.Info("pack exported to the data lake", "pack", p.Prefix, "lake", loc, "files", len(r.Objects), "copied", r.Copied())
+		fmt.Fprintf(e.stdout, "Data lake: %d Parquet files of %s in %s (%d were already there)\n",
+			len(r.Objects), p.Tenant, loc, len(r.Objects)-r.Copied())
+		ddl = r.DDLKeys
+	}
+	if len(ddl) == 2 {
+		fmt.Fprintf(e.stdout, "  Athena DDL: %s/%s\n  DuckDB views: duckdb -init %s/%s\n", loc, ddl[0], loc, ddl[1])
+	}
+	return code
+}

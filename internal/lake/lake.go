@@ -1,0 +1,441 @@
+package lake
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"path"
+	"strings"
+
+	"github.com/evidence-pack/evidence/internal/dataset"
+	"github.com/evidence-pack/evidence/internal/pack"
+	"github.com/evidence-pack/evidence/internal/storage"
+)
+
+// Errors, testable with errors.Is.
+var (
+	// ErrNotPublished: the pack has no manifest.json.
+	ErrNotPublished = errors.New("pack is not published (no manifest.json)")
+	// ErrChecksum: a file read from the pack does not match its size or
+	// SHA-256 in the manifest. Nothing was stored for it.
+	ErrChecksum = errors.New("file does not match the manifest")
+	// ErrConflict: the lake already holds a different object under the key.
+	ErrConflict = errors.New("lake already holds a different object")
+	// ErrLayout: a Parquet file's path, the pack id or the period cannot
+	// be placed in the lake layout.
+	ErrLayout = errors.New("not in the lake layout")
+)
+
+// DDL file names under <lake>/_ddl/.
+const (
+	DDLDir     = "_ddl"
+	AthenaFile = "athena.sql"
+	DuckDBFile = "duckdb.sql"
+)
+
+// Partition keys of every lake table, in folder order.
+const (
+	PartDate    = "dt"
+	PartTenant  = "tenant"
+	PartAccount = "account"
+)
+
+// Lake is a data-lake destination.
+type Lake struct {
+	Store storage.Store
+	// Prefix is where the lake starts in Store ("" is its root).
+	Prefix string
+	// Location is Store's root as query engines name it: "s3://bucket/prefix"
+	// or an absolute directory. The DDL's locations are built from it.
+	Location string
+}
+
+// root is the lake's location with its prefix, without a trailing slash.
+func (l Lake) root() string {
+	r := strings.TrimSuffix(l.Location, "/")
+	if l.Prefix != "" {
+		r += "/" + l.Prefix
+	}
+	return r
+}
+
+func (l Lake) key(parts ...string) string {
+	if l.Prefix != "" {
+		parts = append([]string{l.Prefix}, parts...)
+	}
+	return path.Join(parts...)
+}
+
+// Object is one Parquet file of a pack and its place in the lake.
+type Object struct {
+	Table  string // dataset table, e.g. "evaluations"
+	Path   string // in the pack, e.g. "parquet/evaluations/dataset=AwsCompliance/account=prod/part-00000.parquet"
+	Key    string // in the lake's store
+	Size   int64
+	SHA256 string
+	Rows   *int64 // from the manifest; nil if it has none
+	// Existed is set by Export when the lake already held the object with
+	// the manifest's checksum: nothing was copied.
+	Existed bool
+}
+
+// Result is what Export did.
+type Result struct {
+	PackID  string
+	Objects []Object // every Parquet file of the pack, in manifest order
+	DDL     DDL      // the DDL written to _ddl/
+	DDLKeys []string // keys of athena.sql and duckdb.sql in the lake's store
+}
+
+// Copied counts the objects Export stored (not already present).
+func (r Result) Copied() int {
+	n := 0
+	for _, o := range r.Objects {
+		if !o.Existed {
+			n++
+		}
+	}
+	return n
+}
+
+// Export copies the Parquet files of the published pack at packPrefix in
+// from into the lake and writes the DDL; see the package documentation.
+// On error the Result holds the objects handled before it.
+func Export(ctx context.Context, from storage.Store, packPrefix string, to Lake) (Result, error) {
+	if to.Prefix != "" {
+		if err := storage.CleanKey(to.Prefix); err != nil {
+			return Result{}, fmt.Errorf("lake: prefix: %w", err)
+		}
+	}
+	m, err := readManifest(ctx, from, packPrefix)
+	if err != nil {
+		return Result{}, err
+	}
+	objs, err := Plan(m, to.Prefix)
+	if err != nil {
+		return Result{}, fmt.Errorf("lake: pack %s: %w", packPrefix, err)
+	}
+	res := Result{PackID: m.PackID}
+	meta := map[string]string{"evidence-pack-id": m.PackID, "evidence-tenant": storage.SafePart(m.Tenant)}
+	for _, o := range objs {
+		if err := copyObject(ctx, from, packPrefix+"/"+o.Path, to.Store, &o, meta); err != nil {
+			return res, fmt.Errorf("lake: pack %s: %w", packPrefix, err)
+		}
+		res.Objects = append(res.Objects, o)
+	}
+	res.DDL, res.DDLKeys, err = writeDDL(ctx, to)
+	if err != nil {
+		return res, fmt.Errorf("lake: pack %s: %w", packPrefix, err)
+	}
+	return res, nil
+}
+
+// readManifest reads and checks the pack's manifest.json.
+func readManifest(ctx context.Context, s storage.Store, packPrefix string) (pack.Manifest, error) {
+	key := packPrefix + "/" + pack.ManifestName
+	rc, err := s.Get(ctx, key)
+	if errors.Is(err, storage.ErrNotExist) {
+		return pack.Manifest{}, fmt.Errorf("lake: pack %s: %w", packPrefix, ErrNotPublished)
+	}
+	if err != nil {
+		return pack.Manifest{}, fmt.Errorf("lake: read %s: %w", key, err)
+	}
+	defer rc.Close()
+	m, err := pack.DecodeManifest(rc)
+	if err != nil {
+		return pack.Manifest{}, fmt.Errorf("lake: %s: %w", key, err)
+	}
+	if err := m.Validate(); err != nil {
+		return pack.Manifest{}, fmt.Errorf("lake: %s: %w: %w", key, pack.ErrBadManifest, err)
+	}
+	return m, nil
+}
+
+// Plan places the Parquet files of m in the lake under prefix ("" for the
+// store's root), without touching any store. Files outside "parquet/" are
+// not data sets and are left out. It fails with ErrLayout if a Parquet
+// path is not "parquet/<table>/[<key>=<value>/...]account=<sub>/<name>.parquet"
+// with a dataset table, if two files would share a key, or if the pack id
+// or the period cannot name a lake file.
+func Plan(m pack.Manifest, prefix string) ([]Object, error) {
+	runID := m.PackID
+	if runID == "" || storage.SafePart(runID) != runID || strings.ContainsAny(runID, "_=") {
+		return nil, fmt.Errorf("pack id %q cannot start a lake file name (want letters, digits, '-' and '.'): %w", runID, ErrLayout)
+	}
+	if m.Period.From.IsZero() {
+		return nil, fmt.Errorf("the manifest has no period start for dt=: %w", ErrLayout)
+	}
+	dt := m.Period.From.UTC().Format("2006-01-02")
+	tenant := partValue(m.Tenant)
+	tables := map[string]bool{}
+	for _, t := range dataset.All() {
+		tables[t.Name] = true
+	}
+	l := Lake{Prefix: prefix}
+	var out []Object
+	seen := map[string]string{}
+	for _, f := range m.Files {
+		if !strings.HasPrefix(f.Path, "parquet/") {
+			continue
+		}
+		table, account, name, err := placeFile(f.Path, runID)
+		if err != nil {
+			return nil, err
+		}
+		if !tables[table] {
+			return nil, fmt.Errorf("%s: %q is not a dataset table: %w", f.Path, table, ErrLayout)
+		}
+		key := l.key(table, PartDate+"="+dt, PartTenant+"="+tenant, PartAccount+"="+account, name)
+		if other, dup := seen[key]; dup {
+			return nil, fmt.Errorf("%s and %s both go to %s: %w", other, f.Path, key, ErrLayout)
+		}
+		seen[key] = f.Path
+		var rows *int64
+		if f.Rows != nil {
+			n := *f.Rows
+			rows = &n
+		}
+		out = append(out, Object{Table: table, Path: f.Path, Key: key, Size: f.Size, SHA256: f.SHA256, Rows: rows})
+	}
+	return out, nil
+}
+
+// placeFile splits "parquet/<table>/[<k>=<v>/...]account=<sub>/<base>.parquet"
+// into the table, the account partition value and the lake file name
+// "<run-id>[_<k>-<v>...][_<base>].parquet" (base "part-00000" is left out).
+func placeFile(p, runID string) (table, account, name string, err error) {
+	parts := strings.Split(p, "/")
+	base, ok := strings.CutSuffix(parts[len(parts)-1], ".parquet")
+	if len(parts) < 4 || !ok || base == "" {
+		return "", "", "", fmt.Errorf("%s: want parquet/<table>/.../account=<sub-account>/<name>.parquet: %w", p, ErrLayout)
+	}
+	table = parts[1]
+	name = runID
+	found := false
+	for _, seg := range parts[2 : len(parts)-1] {
+		k, v, isKV := strings.Cut(seg, "=")
+		switch {
+		case isKV && k == PartAccount:
+			if found {
+				return "", "", "", fmt.Errorf("%s: two %s= folders: %w", p, PartAccount, ErrLayout)
+			}
+			account, found = partValue(v), true
+		case isKV && (k == PartDate || k == PartTenant):
+			return "", "", "", fmt.Errorf("%s: folder %s= is a lake partition key: %w", p, k, ErrLayout)
+		case isKV:
+			name += "_" + nameValue(k) + "-" + nameValue(v)
+		default:
+			name += "_" + nameValue(seg)
+		}
+	}
+	if !found {
+		return "", "", "", fmt.Errorf("%s: no %s=<sub-account> folder: %w", p, PartAccount, ErrLayout)
+	}
+	if base != "part-00000" {
+		name += "_" + nameValue(base)
+	}
+	return table, account, name + ".parquet", nil
+}
+
+// partValue is a partition value: a key part without '=' (Hive splits
+// "k=v" at the first '=', but a value with one is not worth the doubt).
+func partValue(s string) string { return strings.ReplaceAll(storage.SafePart(s), "=", "_") }
+
+// nameValue is a part of a file name: no '=', which Hive readers could
+// take for a partition.
+func nameValue(s string) string { return strings.ReplaceAll(storage.SafePart(s), "=", "-") }
+
+// copyObject streams src from the pack's store to o.Key in the lake,
+// checking size and SHA-256 against the manifest while it copies. An
+// object already under o.Key is accepted if it has the manifest's checksum.
+func copyObject(ctx context.Context, from storage.Store, src string, to storage.Store, o *Object, meta map[string]string) error {
+	found, err := exists(ctx, to, o.Key)
+	if err != nil {
+		return err
+	}
+	if found {
+		o.Existed = true
+		return checkExisting(ctx, to, *o)
+	}
+	rc, err := from.Get(ctx, src)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", src, err)
+	}
+	defer rc.Close()
+	cr := &checkedReader{r: rc, h: sha256.New(), size: o.Size, sha: o.SHA256, name: src}
+	obj, err := to.Put(ctx, o.Key, cr, storage.PutOptions{ContentType: pack.MediaTypeParquet, Metadata: meta})
+	switch {
+	case cr.err != nil:
+		// The store failed because the content did not match: say so
+		// first, whatever words the store wrapped it in.
+		return fmt.Errorf("copy %s to %s: %w", src, o.Key, cr.err)
+	case errors.Is(err, storage.ErrExist):
+		// Stored meanwhile, by a concurrent export of the same run.
+		o.Existed = true
+		return checkExisting(ctx, to, *o)
+	case err != nil:
+		return fmt.Errorf("copy %s to %s: %w", src, o.Key, err)
+	case obj.Size != o.Size || obj.SHA256 != o.SHA256:
+		// checkedReader saw EOF and agreed, so the store stored other bytes
+		// than it was given. The object stays: the lake never deletes.
+		return fmt.Errorf("copy %s to %s: the store reports %d bytes, SHA-256 %s; the manifest %d bytes, SHA-256 %s: %w",
+			src, o.Key, obj.Size, obj.SHA256, o.Size, o.SHA256, ErrConflict)
+	}
+	return nil
+}
+
+// errFound stops a List at the first match.
+var errFound = errors.New("found")
+
+// exists reports whether key is an object of s.
+func exists(ctx context.Context, s storage.Store, key string) (bool, error) {
+	err := s.List(ctx, key, func(o storage.Object) error {
+		if o.Key == key {
+			return errFound
+		}
+		return nil
+	})
+	if errors.Is(err, errFound) {
+		return true, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("look for %s: %w", key, err)
+	}
+	return false, nil
+}
+
+// checkExisting reads o.Key back from the lake and compares its size and
+// SHA-256 with the manifest's.
+func checkExisting(ctx context.Context, s storage.Store, o Object) error {
+	rc, err := s.Get(ctx, o.Key)
+	if err != nil {
+		return fmt.Errorf("read back %s: %w", o.Key, err)
+	}
+	defer rc.Close()
+	h := sha256.New()
+	// One byte more than expected is enough to tell a larger object.
+	n, err := io.Copy(h, io.LimitReader(storage.ContextReader(ctx, rc), o.Size+1))
+	if err != nil {
+		return fmt.Errorf("read back %s: %w", o.Key, err)
+	}
+	if sum := hex.EncodeToString(h.Sum(nil)); n != o.Size || sum != o.SHA256 {
+		return fmt.Errorf("%s exists and differs from %s of pack (%d bytes, SHA-256 %s; want %d bytes, %s): %w",
+			o.Key, o.Path, n, sum, o.Size, o.SHA256, ErrConflict)
+	}
+	return nil
+}
+
+// checkedReader hashes and counts what passes through it. Once the content
+// is longer than the manifest says, or at EOF if size or SHA-256 differ, it
+// returns an error instead, so that the store fails the Put and keeps
+// nothing.
+type checkedReader struct {
+	r    io.Reader
+	h    hash.Hash
+	n    int64
+	size int64
+	sha  string
+	name string
+	err  error // the mismatch, once found
+}
+
+func (c *checkedReader) Read(p []byte) (int, error) {
+	if c.err != nil {
+		return 0, c.err
+	}
+	n, err := c.r.Read(p)
+	c.h.Write(p[:n])
+	c.n += int64(n)
+	switch {
+	case c.n > c.size:
+		c.err = fmt.Errorf("%s: more than the manifest's %d bytes: %w", c.name, c.size, ErrChecksum)
+		return 0, c.err
+	case err == io.EOF:
+		if sum := hex.EncodeToString(c.h.Sum(nil)); c.n != c.size || sum != c.sha {
+			c.err = fmt.Errorf("%s: read %d bytes with SHA-256 %s, the manifest says %d bytes with %s: %w", c.name, c.n, sum, c.size, c.sha, ErrChecksum)
+			return 0, c.err
+		}
+	}
+	return n, err
+}
+
+// writeDDL generates the DDL for the lake and writes it to _ddl/: Athena for
+// every dataset table, DuckDB for the tables that have files in the lake.
+func writeDDL(ctx context.Context, l Lake) (DDL, []string, error) {
+	var present []string
+	for _, t := range dataset.All() {
+		ok, err := hasObjects(ctx, l.Store, l.key(t.Name)+"/")
+		if err != nil {
+			return DDL{}, nil, err
+		}
+		if ok {
+			present = append(present, t.Name)
+		}
+	}
+	d := Generate(l.root(), present)
+	var keys []string
+	for _, f := range []struct{ name, body string }{{AthenaFile, d.Athena}, {DuckDBFile, d.DuckDB}} {
+		key := l.key(DDLDir, f.name)
+		if err := putSmall(ctx, l.Store, key, f.body); err != nil {
+			return DDL{}, nil, err
+		}
+		keys = append(keys, key)
+	}
+	return d, keys, nil
+}
+
+func hasObjects(ctx context.Context, s storage.Store, prefix string) (bool, error) {
+	err := s.List(ctx, prefix, func(storage.Object) error { return errFound })
+	if errors.Is(err, errFound) {
+		return true, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("list %s: %w", prefix, err)
+	}
+	return false, nil
+}
+
+// putSmall sets key to body: nothing if it already holds body, else
+// Replace when the store can, else Put (which fails if key exists).
+func putSmall(ctx context.Context, s storage.Store, key, body string) error {
+	found, err := exists(ctx, s, key)
+	if err != nil {
+		return err
+	}
+	if found {
+		same, err := holds(ctx, s, key, body)
+		if err != nil || same {
+			return err
+		}
+	}
+	o := storage.PutOptions{ContentType: "application/sql; charset=utf-8"}
+	if r, ok := s.(storage.Replacer); ok {
+		if _, err := r.Replace(ctx, key, strings.NewReader(body), o); err != nil {
+			return fmt.Errorf("write %s: %w", key, err)
+		}
+		return nil
+	}
+	if _, err := s.Put(ctx, key, strings.NewReader(body), o); err != nil {
+		return fmt.Errorf("write %s (the store cannot replace files): %w", key, err)
+	}
+	return nil
+}
+
+// holds reports whether key's content is body.
+func holds(ctx context.Context, s storage.Store, key, body string) (bool, error) {
+	rc, err := s.Get(ctx, key)
+	if err != nil {
+		return false, fmt.Errorf("read %s: %w", key, err)
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(io.LimitReader(storage.ContextReader(ctx, rc), int64(len(body))+1))
+	if err != nil {
+		return false, fmt.Errorf("read %s: %w", key, err)
+	}
+	return bytes.Equal(b, []byte(body)), nil
+}
