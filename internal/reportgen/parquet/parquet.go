@@ -23,6 +23,10 @@ const (
 
 	// DefaultRowGroupRows is the default number of rows per row group.
 	DefaultRowGroupRows = 50_000
+	// DefaultRowGroupBytes bounds the data of a row group, which is
+	// buffered in memory until it is flushed: wide rows (inventory
+	// configurations) get smaller row groups, so memory stays flat.
+	DefaultRowGroupBytes = 16 << 20
 
 	// CreatedBy is the fixed created_by of every file, so that the bytes do
 	// not depend on how the binary was built.
@@ -35,6 +39,10 @@ type Options struct {
 	// hold fewer); a row group is buffered in memory until it is complete.
 	// Zero or less means DefaultRowGroupRows.
 	RowGroupRows int
+	// RowGroupBytes flushes a row group early once its values hold this
+	// many bytes (strings by length, other values 8). Zero or less means
+	// DefaultRowGroupBytes.
+	RowGroupBytes int
 	// Metadata is key/value metadata for the file footer (tenant, dataset,
 	// pack id, ...), written in sorted key order.
 	Metadata map[string]string
@@ -45,6 +53,13 @@ func (o Options) rowGroupRows() int {
 		return DefaultRowGroupRows
 	}
 	return o.RowGroupRows
+}
+
+func (o Options) rowGroupBytes() int {
+	if o.RowGroupBytes <= 0 {
+		return DefaultRowGroupBytes
+	}
+	return o.RowGroupBytes
 }
 
 type parquetFormat struct{ opts Options }
@@ -81,6 +96,7 @@ func (f parquetFormat) Begin(w io.Writer, t reportgen.Table) (reportgen.Sink, er
 		t:    t,
 		w:    pq.NewWriter(w, options...),
 		rgN:  f.opts.rowGroupRows(),
+		rgB:  f.opts.rowGroupBytes(),
 		vals: make([]pq.Value, 0, len(t.Columns)),
 	}
 	return s, nil
@@ -91,7 +107,9 @@ type sink struct {
 	t    reportgen.Table
 	w    *pq.Writer
 	rgN  int        // rows per row group
+	rgB  int        // bytes per row group, about
 	inRG int        // rows in the current row group
+	inB  int        // bytes in the current row group, about
 	rows []pq.Row   // reused batch
 	vals []pq.Value // reused backing store of the batch's values
 	n    int64      // rows written
@@ -118,12 +136,12 @@ func (s *sink) Write(rows []reportgen.Row) error {
 		}
 		rows = rows[n:]
 		s.inRG += n
-		if s.inRG == s.rgN {
+		if s.inRG == s.rgN || s.inB >= s.rgB {
 			if err := s.w.Flush(); err != nil {
 				s.fail = fmt.Errorf("parquet: %s: flush row group: %w", s.t.Name, err)
 				return s.fail
 			}
-			s.inRG = 0
+			s.inRG, s.inB = 0, 0
 		}
 	}
 	return nil
@@ -140,6 +158,11 @@ func (s *sink) writeBatch(rows []reportgen.Row) error {
 		start := len(s.vals)
 		for i, v := range r {
 			s.vals = append(s.vals, value(s.t.Columns[i].Kind, v).Level(0, defLevel(s.t.Columns[i].Kind, v), i))
+			if str, ok := v.(string); ok {
+				s.inB += len(str)
+			} else {
+				s.inB += 8
+			}
 		}
 		s.rows = append(s.rows, pq.Row(s.vals[start:start+cols:start+cols]))
 	}

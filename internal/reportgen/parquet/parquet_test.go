@@ -454,3 +454,22 @@ func BenchmarkWrite100k(b *testing.B) {
 type countWriter struct{ n int64 }
 
 func (c *countWriter) Write(p []byte) (int, error) { c.n += int64(len(p)); return len(p), nil }
+
+// Wide rows flush row groups by size before the row count is reached, so a
+// table of large values never buffers RowGroupRows of them.
+func TestRowGroupBytes(t *testing.T) {
+	const rows = 120 // every 12th row holds a 40,000-byte string
+	b := writeFile(t, Options{RowGroupBytes: 50_000}, rows, 7)
+	f := openFile(t, b)
+	groups := f.Metadata().RowGroups
+	if len(groups) < 5 {
+		t.Fatalf("%d row groups, want at least 5 (about 320 kB of values in groups of 50 kB)", len(groups))
+	}
+	var n int64
+	for _, g := range groups {
+		n += g.NumRows
+	}
+	if n != rows || len(readAll(t, f)) != rows {
+		t.Fatalf("rows in groups = %d, want %d", n, rows)
+	}
+}
