@@ -3,8 +3,14 @@ package job_test
 import (
 	"context"
 	"errors"
+	"flag"
 	"io"
+	"net"
+	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -265,13 +271,23 @@ func TestStateAndAuditWatermark(t *testing.T) {
 	}
 }
 
+var update = flag.Bool("update", false, "rewrite testdata/golden-checksums.txt")
+
 // The same input gives byte-identical XLSX and Parquet files: two runs with
-// the same clock, run id and emulator seed.
+// the same clock, run id and emulator seed agree with each other and with
+// the checksums in testdata/golden-checksums.txt (go test -update rewrites
+// it; a change there is a change of the pack format and needs a reason).
 func TestDeterministicFiles(t *testing.T) {
 	srv := newEmulator(t, emulator.Config{Seed: 3, Faults: emulator.Faults{Tricky: true}})
+	// The files name the API's URL: a fixed one, whatever port the
+	// emulator got, so they are the same in every process.
+	dial := func(ctx context.Context, network, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, network, srv.Listener.Addr().String())
+	}
+	client := &http.Client{Transport: &http.Transport{DialContext: dial}}
 	sums := func() map[string]string {
-		res, err := job.Run(context.Background(), testConfig(t, srv.URL, nil), job.Deps{Sources: testSources, Store: memstore.New(),
-			Now: func() time.Time { return now }, Rand: strings.NewReader(strings.Repeat("\x01", 64))})
+		res, err := job.Run(context.Background(), testConfig(t, "http://acme.emulator.test", nil), job.Deps{Sources: testSources, Store: memstore.New(),
+			HTTPClient: client, Now: func() time.Time { return now }, Rand: strings.NewReader(strings.Repeat("\x01", 64))})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -291,6 +307,25 @@ func TestDeterministicFiles(t *testing.T) {
 		if b[p] != h {
 			t.Errorf("%s differs between two runs of the same input", p)
 		}
+	}
+	var lines []string
+	for p, h := range a {
+		lines = append(lines, h+"  "+p)
+	}
+	slices.Sort(lines)
+	got := strings.Join(lines, "\n") + "\n"
+	golden := filepath.Join("testdata", "golden-checksums.txt")
+	if *update {
+		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("the files differ from %s:\n got:\n%s\nwant:\n%s", golden, got, want)
 	}
 }
 
