@@ -254,7 +254,7 @@ func (r *run) collectTable(ctx context.Context, table string, units []source.Tab
 
 // tableUnit streams one unit into its sheet and its own Parquet file.
 func (r *run) tableUnit(ctx context.Context, t reportgen.Table, u source.TableUnit, sheet reportgen.Sink) (int64, error, error) {
-	pq, err := r.createTable(ctx, partPath(t.Name, u.Partition, u.SubAccount), r.parquetFormat(t.Name), t)
+	pq, err := r.createTable(ctx, partPath(t.Name, u.Partition, u.SubAccount, u.Account), r.parquetFormat(t.Name), t)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -301,13 +301,19 @@ func nonEmpty(ss ...string) []string {
 }
 
 // partPath is parquet/<table>/[<partition>/]account=<sub>/part-00000.parquet,
-// a Hive layout that Athena, Glue and DuckDB read as partitions.
-func partPath(table, partition, sub string) string {
+// a Hive layout that Athena, Glue and DuckDB read as partitions. A unit of
+// one cloud account (account != "") is part-<account>.parquet, so the
+// accounts of a sub-account sit side by side.
+func partPath(table, partition, sub, account string) string {
 	parts := []string{"parquet", table}
 	if partition != "" {
 		parts = append(parts, storage.SafePart(partition))
 	}
-	return path.Join(append(parts, "account="+storage.SafePart(sub), "part-00000.parquet")...)
+	name := "part-00000.parquet"
+	if account != "" {
+		name = "part-" + storage.SafePart(account) + ".parquet"
+	}
+	return path.Join(append(parts, "account="+storage.SafePart(sub), name)...)
 }
 
 // framework is a planned framework with its folder in the pack.
@@ -432,11 +438,11 @@ func (r *run) storeVendor(ctx context.Context, dir string, u source.ReportUnit, 
 func (r *run) reportParquet(ctx context.Context, f framework, reps []fetchedReport, fs *fwSummary) error {
 	for i := 0; i < len(reps); {
 		sub := reps[i].unit.SubAccount
-		ctl, err := r.createTable(ctx, partPath(dataset.Controls, "framework="+f.slug, sub), r.parquetFormat(dataset.Controls), dataset.ControlsTable())
+		ctl, err := r.createTable(ctx, partPath(dataset.Controls, "framework="+f.slug, sub, ""), r.parquetFormat(dataset.Controls), dataset.ControlsTable())
 		if err != nil {
 			return err
 		}
-		vio, err := r.createTable(ctx, partPath(dataset.Violations, "framework="+f.slug, sub), r.parquetFormat(dataset.Violations), dataset.ViolationsTable())
+		vio, err := r.createTable(ctx, partPath(dataset.Violations, "framework="+f.slug, sub, ""), r.parquetFormat(dataset.Violations), dataset.ViolationsTable())
 		if err != nil {
 			ctl.Fail(err)
 			return err

@@ -7,6 +7,7 @@ import (
 	"github.com/evidence-pack/evidence/internal/collect/lacework"
 	"github.com/evidence-pack/evidence/internal/source"
 	lwsource "github.com/evidence-pack/evidence/internal/source/lacework"
+	"github.com/evidence-pack/evidence/internal/source/sophos"
 )
 
 // Options tune the sources (tests and the demo scale API limits down).
@@ -18,5 +19,6 @@ type Options struct {
 func Registry(o Options) source.Registry {
 	return source.Registry{
 		lwsource.Name: lwsource.Opener(o.Lacework),
+		"sophos":      sophos.Open,
 	}
 }

@@ -1,0 +1,293 @@
+package emulator
+
+import (
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Config configures a Server. The zero value of every field selects its
+// default; data is a pure function of Seed and Now.
+type Config struct {
+	Seed   int64
+	APIKey string // the one key accepted; default DefaultAPIKey
+
+	// Environments are the customer's accounts; default: two AWS accounts,
+	// one Azure subscription, one GCP project, one Kubernetes cluster and a
+	// disabled AWS account, with ids derived from Seed. Entries with an
+	// empty, duplicate or comma-holding id, or another type than AWS, Azure,
+	// GCP, Kubernetes or Docker, are dropped. Disabled and Docker
+	// environments hold no alerts and no inventory.
+	Environments []Environment
+
+	AlertsPerEnvironment int // alerts of each enabled cloud/Kubernetes environment; default 240
+	Rules                int // rules in the catalog; default 40
+	HistoryDays          int // alerts' lastSeen spread evenly over this many days before Now; default 400
+
+	HostsPerEnvironment     int // vms per AWS/Azure/GCP environment; default 30
+	UsersPerEnvironment     int // users per AWS/Azure/GCP environment; default 12
+	FunctionsPerEnvironment int // serverless functions per AWS/Azure environment; default 8
+	ContainerObjectsPerType int // clusters, nodes, pods, containers per environment; default 6
+
+	// Now is the emulated clock; default time.Now. Alerts are laid out
+	// backwards from Now as it was when New ran; "days" and the default
+	// 365-day window are measured from Now at each request. Retry-After
+	// blocks use the real clock.
+	Now func() time.Time
+
+	Faults Faults
+}
+
+// Faults injects misbehaviour. The counters run over API requests that
+// passed routing, authentication and the rate-limit check, so the cadence
+// is deterministic for a given request sequence.
+type Faults struct {
+	// ErrorEvery: every k-th API request gets a 5xx, cycling 500, 502, 503
+	// (503 carries Retry-After).
+	ErrorEvery int
+	// DropEvery: every k-th API request has its connection dropped,
+	// alternating "before any byte" and "after the headers and half the body".
+	DropEvery int
+	// RateLimitEvery: every k-th API request gets 429 with Retry-After and
+	// blocks its endpoint for RetryAfter; requests arriving at a blocked
+	// endpoint are violations (Violations) and get 429 again.
+	RateLimitEvery int
+	// RetryAfter is the wait announced by 429 and 503 responses; default 1s.
+	// Sub-second values are sent as decimal seconds ("0.05"), which speeds
+	// up tests; a real server sends whole seconds.
+	RetryAfter time.Duration
+}
+
+// Environment is one account of the customer.
+type Environment struct {
+	ID       string
+	Name     string
+	Type     string // AWS, Azure, GCP, Kubernetes or Docker
+	Disabled bool
+}
+
+// Request is one entry of the request log.
+type Request struct {
+	Time      time.Time // arrival (real clock)
+	Method    string
+	Path      string
+	RawQuery  string
+	PageID    string // path?canonical-query for pages of the paginated endpoints
+	Status    int    // status sent; 0 when the connection was dropped before any byte
+	Completed bool   // a 2xx body was written in full
+	Violation bool   // arrived while its endpoint was blocked by a Retry-After
+	Fault     string // injected fault: "500", "502", "503", "429", "drop-before", "drop-mid"
+}
+
+// Defaults.
+const (
+	DefaultAPIKey                  = "emulator-optix-api-key-0123456789"
+	DefaultAlertsPerEnvironment    = 240
+	DefaultRules                   = 40
+	DefaultHistoryDays             = 400
+	DefaultHostsPerEnvironment     = 30
+	DefaultUsersPerEnvironment     = 12
+	DefaultFunctionsPerEnvironment = 8
+	DefaultContainerObjectsPerType = 6
+)
+
+const msPerDay = int64(24 * time.Hour / time.Millisecond)
+
+// Server is the emulator. It implements http.Handler and is safe for
+// concurrent use.
+type Server struct {
+	cfg    Config
+	root   key
+	rules  []rule
+	envs   []*env
+	byID   map[string]*env
+	anchor int64 // ms: alert i of every environment was last seen at anchor-(i+1)*step
+	step   int64 // ms between consecutive alerts of an environment
+	period int   // alert attributes repeat with this period: 8 phases × rules
+
+	mu       sync.Mutex
+	log      []Request
+	pages    map[string]int       // completed page id -> times served
+	blocked  map[string]time.Time // endpoint -> end of its Retry-After block
+	writing  map[*Request]chan struct{}
+	faultSeq uint64
+	errorSeq uint64
+	dropSeq  uint64
+}
+
+// env is an environment with its derived state.
+type env struct {
+	pub Environment
+	idx int
+	key key
+	off int // residue offset: alert i has attributes of residue (i+off) % period
+}
+
+// alerting reports whether the environment holds alerts.
+func (e *env) alerting() bool { return !e.pub.Disabled && e.pub.Type != "Docker" }
+
+// New returns an emulator for cfg (see Config for the defaults).
+func New(cfg Config) *Server {
+	cfg = normalize(cfg)
+	root := newKey(cfg.Seed)
+	s := &Server{
+		cfg:     cfg,
+		root:    root,
+		rules:   buildRules(root, cfg.Rules),
+		byID:    map[string]*env{},
+		anchor:  cfg.Now().UTC().Truncate(time.Second).UnixMilli(),
+		step:    max(int64(cfg.HistoryDays)*msPerDay/int64(cfg.AlertsPerEnvironment), 1),
+		period:  phases * cfg.Rules,
+		pages:   map[string]int{},
+		blocked: map[string]time.Time{},
+		writing: map[*Request]chan struct{}{},
+	}
+	for i, e := range cfg.Environments {
+		k := root.str("env").str(e.ID)
+		x := &env{pub: e, idx: i, key: k, off: int(uint64(k) % uint64(s.period))}
+		s.envs = append(s.envs, x)
+		s.byID[e.ID] = x
+	}
+	return s
+}
+
+func normalize(c Config) Config {
+	if c.APIKey == "" {
+		c.APIKey = DefaultAPIKey
+	}
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&c.AlertsPerEnvironment, DefaultAlertsPerEnvironment)
+	def(&c.Rules, DefaultRules)
+	def(&c.HistoryDays, DefaultHistoryDays)
+	def(&c.HostsPerEnvironment, DefaultHostsPerEnvironment)
+	def(&c.UsersPerEnvironment, DefaultUsersPerEnvironment)
+	def(&c.FunctionsPerEnvironment, DefaultFunctionsPerEnvironment)
+	def(&c.ContainerObjectsPerType, DefaultContainerObjectsPerType)
+	c.Rules = max(c.Rules, minRules)
+	// Keep alerts at distinct milliseconds.
+	c.AlertsPerEnvironment = int(min(int64(c.AlertsPerEnvironment), int64(c.HistoryDays)*msPerDay))
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Faults.RetryAfter <= 0 {
+		c.Faults.RetryAfter = time.Second
+	}
+	if c.Environments == nil {
+		c.Environments = defaultEnvironments(newKey(c.Seed))
+	}
+	var envs []Environment
+	seen := map[string]bool{}
+	for _, e := range c.Environments {
+		e.ID = strings.TrimSpace(e.ID)
+		if e.ID == "" || seen[e.ID] || strings.Contains(e.ID, ",") || !slices.Contains(accountTypes, e.Type) {
+			continue
+		}
+		seen[e.ID] = true
+		if e.Name == "" {
+			e.Name = e.ID
+		}
+		envs = append(envs, e)
+	}
+	c.Environments = envs
+	return c
+}
+
+// minRules leaves, after the anomaly and GuardDuty rules (2 in 10), at
+// least one policy rule per framework.
+const minRules = 16
+
+// accountTypes are the provider values of GET api/v1/accounts (case-sensitive).
+var accountTypes = []string{"AWS", "Azure", "GCP", "Kubernetes", "Docker"}
+
+func defaultEnvironments(k key) []Environment {
+	r := k.str("environments").rng()
+	return []Environment{
+		{ID: r.digits(12), Name: "Production", Type: "AWS"},
+		{ID: r.digits(12), Name: "Staging", Type: "AWS"},
+		{ID: r.uuid(), Name: "Corporate subscription", Type: "Azure"},
+		{ID: "analytics-" + r.digits(6), Name: "Analytics", Type: "GCP"},
+		{ID: r.uuid(), Name: "prod-cluster", Type: "Kubernetes"},
+		{ID: r.digits(12), Name: "Legacy (monitoring off)", Type: "AWS", Disabled: true},
+	}
+}
+
+// APIKey returns the key the emulator accepts.
+func (s *Server) APIKey() string { return s.cfg.APIKey }
+
+// Environments returns the customer's environments, in the order the API
+// lists them.
+func (s *Server) Environments() []Environment { return slices.Clone(s.cfg.Environments) }
+
+// PolicyTags returns the frameworks (policyTagList values) the emulator
+// knows: the document's list.
+func PolicyTags() []string { return slices.Clone(policyTags) }
+
+// Requests returns a copy of the request log, in completion order. Like
+// Violations and DuplicatePages, it first waits (at most 2 s) for responses
+// already being written, so a response the client has just read is logged.
+func (s *Server) Requests() []Request {
+	s.settle()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.log)
+}
+
+// Violations returns the requests that arrived while a Retry-After block
+// was in force for their endpoint.
+func (s *Server) Violations() []Request {
+	var v []Request
+	for _, r := range s.Requests() {
+		if r.Violation {
+			v = append(v, r)
+		}
+	}
+	return v
+}
+
+// DuplicatePages returns, sorted, the page ids that were served completely
+// (200, body fully written) more than once.
+func (s *Server) DuplicatePages() []string {
+	s.settle()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var d []string
+	for id, n := range s.pages {
+		if n > 1 {
+			d = append(d, id)
+		}
+	}
+	slices.Sort(d)
+	return d
+}
+
+// settleTimeout bounds how long the log accessors wait for responses in
+// flight.
+const settleTimeout = 2 * time.Second
+
+// settle waits until the responses being written when it is called have
+// been logged.
+func (s *Server) settle() {
+	s.mu.Lock()
+	pending := make([]chan struct{}, 0, len(s.writing))
+	for _, ch := range s.writing {
+		pending = append(pending, ch)
+	}
+	s.mu.Unlock()
+	if len(pending) == 0 {
+		return
+	}
+	timeout := time.NewTimer(settleTimeout)
+	defer timeout.Stop()
+	for _, ch := range pending {
+		select {
+		case <-ch:
+		case <-timeout.C:
+			return
+		}
+	}
+}

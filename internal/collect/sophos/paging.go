@@ -1,0 +1,83 @@
+package sophos
+
+import (
+	"context"
+	"fmt"
+	"iter"
+	"net/url"
+	"strconv"
+
+	"github.com/evidence-pack/evidence/internal/collect/httpx"
+	"github.com/evidence-pack/evidence/internal/source"
+)
+
+// pageSpec is one paged query: the endpoint, its parameters without page
+// and size, and the paging scheme (alerts count pages from 1, the inventory
+// endpoints from 0).
+type pageSpec struct {
+	path  string
+	query url.Values
+	first int
+	size  int
+	scope string // for messages: "alerts of environment 1234"
+}
+
+// maxPages stops a server that keeps answering hasNext with new rows
+// forever; at the smallest page size it is 5 million rows.
+const maxPages = 100_000
+
+// pages fetches the pages of s one at a time, yielding their rows, so only
+// one page is in memory. It stops when a page has hasNext false. A page that
+// says hasNext but carries no rows is an error (the next one could never
+// make progress), and so is a 200 response whose errorMessage is set: an
+// empty result there would read as "nothing found" in the evidence.
+func pages[T any](ctx context.Context, c *Client, s pageSpec, st *source.QueryStats) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		if st != nil {
+			st.Queries++
+		}
+		for n := 0; ; n++ {
+			if n >= maxPages {
+				yield(*new(T), fmt.Errorf("sophos tenant %s: %s: more than %d pages; stopping", c.tenant, s.scope, maxPages))
+				return
+			}
+			page := s.first + n
+			q := url.Values{}
+			for k, v := range s.query {
+				q[k] = v
+			}
+			q.Set("page", strconv.Itoa(page))
+			q.Set("size", strconv.Itoa(s.size))
+			var pg Page[T]
+			scope := fmt.Sprintf("%s (page %d)", s.scope, page)
+			if err := c.get(ctx, httpx.Request{Path: s.path, Query: q}, scope, &pg); err != nil {
+				yield(*new(T), err)
+				return
+			}
+			if st != nil {
+				st.Pages++
+			}
+			if pg.ErrorMessage != "" {
+				yield(*new(T), fmt.Errorf("sophos tenant %s: %s: the API answered with an error: %s", c.tenant, scope, truncate(pg.ErrorMessage, 300)))
+				return
+			}
+			for _, v := range pg.Data {
+				if !yield(v, nil) {
+					return
+				}
+			}
+			if !pg.HasNext {
+				return
+			}
+			if len(pg.Data) == 0 {
+				yield(*new(T), fmt.Errorf("sophos tenant %s: %s: the API says more pages follow but sent an empty page; stopping to avoid a loop", c.tenant, scope))
+				return
+			}
+		}
+	}
+}
+
+// fail returns an iterator that yields err once.
+func fail[T any](err error) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) { yield(*new(T), err) }
+}
