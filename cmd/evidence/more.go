@@ -5,10 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
-	"net/http"
 	"os"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"text/tabwriter"
@@ -17,7 +14,6 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
-	"github.com/evidence-pack/evidence/internal/collect/lacework/emulator"
 	"github.com/evidence-pack/evidence/internal/config"
 	"github.com/evidence-pack/evidence/internal/job"
 	"github.com/evidence-pack/evidence/internal/schedule"
@@ -74,64 +70,6 @@ func cmdFrameworks(ctx context.Context, args []string, e env) (int, error) {
 		tw.Flush()
 	}
 	return exitOK, nil
-}
-
-// cmdDemo runs the whole pipeline against the built-in emulator: no
-// credentials, no network beyond a loopback listener.
-func cmdDemo(ctx context.Context, args []string, e env) (int, error) {
-	fs := newFlagSet("demo", e)
-	out := fs.String("out", "./out", "output `directory`")
-	logJSON := fs.Bool("log-json", false, "JSON log lines even on a terminal")
-	forbid := fs.String("forbid", "", "make this emulated `sub-account` refuse the key (shows a partial pack, exit code 3)")
-	if err := parse(fs, args); err != nil {
-		return exitUsage, err
-	}
-	now := time.Now().UTC()
-	emuCfg := emulator.Config{
-		Seed: 1, EvaluationsPerDay: 3000, InventoryPerCSP: 2000, AuditLogsPerDay: 1500, Recommendations: 40,
-		Faults: emulator.Faults{Tricky: true},
-	}
-	if *forbid != "" {
-		emuCfg.Forbidden = []string{*forbid}
-	}
-	emu := emulator.New(emuCfg)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return exitFailed, fmt.Errorf("demo: start the emulator: %w", err)
-	}
-	srv := &http.Server{Handler: emu, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = srv.Serve(ln) }()
-	defer srv.Close()
-	url := "http://" + ln.Addr().String()
-	fmt.Fprintf(e.stdout, "Lacework emulator listening on %s (tenant %q, sub-accounts %s)\n", url, emulator.DefaultAccount,
-		strings.Join(subNames(emu), ", "))
-
-	demoEnv := map[string]string{
-		"LW_ACCOUNT": emulator.DefaultAccount, "LW_API_KEY": emulator.DefaultKeyID,
-		"LW_API_SECRET": emulator.DefaultSecret, "LW_API_URL": url,
-	}
-	getenv := func(k string) string { return demoEnv[k] }
-	cfg, err := config.Load(config.Flags{Out: *out}, getenv, "", now)
-	if err != nil {
-		return exitUsage, usageError{err}
-	}
-	if err := cfg.Validate(); err != nil {
-		return exitUsage, usageError{err}
-	}
-	f := runFlags{logLevel: "info", logJSON: *logJSON}
-	code, err := execute(ctx, cfg, f.logger(e), e, job.Deps{Getenv: getenv})
-	if err == nil {
-		fmt.Fprintf(e.stdout, "Demo finished (exit code %d). Open the .xlsx and .pdf files, or run the verify command above.\n", code)
-	}
-	return code, err
-}
-
-func subNames(emu *emulator.Server) []string {
-	var out []string
-	for _, s := range emu.Tenant().SubAccounts {
-		out = append(out, s.Name)
-	}
-	return out
 }
 
 // progress shows a bar on a terminal; elsewhere it is silent (the JSON log

@@ -13,7 +13,9 @@ import (
 	"github.com/evidence-pack/evidence/internal/pack"
 	"github.com/evidence-pack/evidence/internal/storage/memstore"
 
+	ibmemu "github.com/evidence-pack/evidence/internal/collect/ibmscc/emulator"
 	sophosemu "github.com/evidence-pack/evidence/internal/collect/sophos/emulator"
+	"github.com/evidence-pack/evidence/internal/source/ibmscc"
 	"github.com/evidence-pack/evidence/internal/source/sophos"
 )
 
@@ -29,6 +31,11 @@ var sourceCases = []sourceCase{
 		srv := httptest.NewServer(sophosemu.New(sophosemu.Config{Seed: 5, Now: func() time.Time { return now }, HistoryDays: 30}))
 		t.Cleanup(srv.Close)
 		return sophos.EmulatorTenant("optix-demo", srv.URL)
+	}},
+	{"ibm_scc", func(t *testing.T) (config.Tenant, map[string]string) {
+		srv := httptest.NewServer(ibmemu.New(ibmemu.Config{Seed: 5, Now: func() time.Time { return now }, Tricky: true}))
+		t.Cleanup(srv.Close)
+		return ibmscc.EmulatorTenant("scc-demo", srv.URL)
 	}},
 }
 

@@ -1,0 +1,282 @@
+package ibmscc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/evidence-pack/evidence/internal/collect/httpx"
+	"github.com/evidence-pack/evidence/internal/source"
+)
+
+// ErrForbidden means the key's access policy does not allow the request
+// (HTTP 403, "Forbidden access to CSPM v1"): only what needs that service
+// fails.
+var ErrForbidden = errors.New("ibm_scc: access forbidden")
+
+// Credentials identify a Workload Protection instance and the API key that
+// reads it.
+type Credentials struct {
+	APIKey     httpx.Secret // IBM Cloud API key (IBMCLOUD_API_KEY)
+	InstanceID string       // the instance GUID, sent as IBMInstanceID
+	TeamID     string       // optional: sent as TeamID
+	BaseURL    string       // regional endpoint, e.g. RegionURL("us-south"); a trailing /api is removed
+	IAMURL     string       // IAM token endpoint; default DefaultIAMURL
+}
+
+// Validate lists every missing or malformed field.
+func (c Credentials) Validate() error {
+	var errs []error
+	if c.APIKey == "" {
+		errs = append(errs, errors.New("ibm_scc: API key is not set"))
+	}
+	if strings.TrimSpace(c.InstanceID) == "" {
+		errs = append(errs, errors.New("ibm_scc: instance_id (the IBMInstanceID GUID) is not set"))
+	}
+	if _, err := httpx.ParseBase(c.apiURL()); err != nil {
+		errs = append(errs, fmt.Errorf("ibm_scc: api_url: %w", err))
+	}
+	if _, err := httpx.ParseBase(c.iamURL()); err != nil {
+		errs = append(errs, fmt.Errorf("ibm_scc: iam_url: %w", err))
+	}
+	return errors.Join(errs...)
+}
+
+// apiURL is the base URL without the document's "/api" suffix: every path
+// carries it.
+func (c Credentials) apiURL() string {
+	u := strings.TrimRight(strings.TrimSpace(c.BaseURL), "/")
+	return strings.TrimSuffix(u, "/api")
+}
+
+func (c Credentials) iamURL() string {
+	if c.IAMURL == "" {
+		return DefaultIAMURL
+	}
+	return strings.TrimSpace(c.IAMURL)
+}
+
+// Options are the optional parts of a Client.
+type Options struct {
+	HTTPClient *http.Client
+	Limiter    *httpx.Limiter // default: one from Limits, private to the client
+	Retry      httpx.Retry
+	Limits     Limits
+	Logger     *slog.Logger
+	UserAgent  string
+	Now        func() time.Time
+}
+
+// Client reads one Workload Protection instance. It is safe for concurrent
+// use.
+type Client struct {
+	creds  Credentials
+	limits Limits
+	now    func() time.Time
+	tokens *tokenSource
+	http   *httpx.Client
+	stats  *httpx.Stats
+	log    *slog.Logger
+}
+
+// New returns a Client for creds. It makes no request.
+func New(creds Credentials, opts Options) (*Client, error) {
+	if err := creds.Validate(); err != nil {
+		return nil, err
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.UserAgent == "" {
+		opts.UserAgent = "evidence"
+	}
+	limits := opts.Limits.withDefaults()
+	if opts.Limiter == nil {
+		perHour := max(limits.RequestsPerMinute, 0) * 60
+		opts.Limiter = httpx.NewLimiter(httpx.LimiterConfig{PerHour: perHour, Burst: limits.Burst})
+	}
+	log := opts.Logger.With("source", "ibm_scc", "instance", creds.InstanceID)
+	stats := &httpx.Stats{}
+	// The IAM endpoint is another host: a client of its own, with its own
+	// bucket and no Authorizer.
+	iam, err := httpx.New(httpx.Config{
+		BaseURL: creds.iamURL(), HTTPClient: opts.HTTPClient, Limiter: opts.Limiter, Retry: opts.Retry,
+		UserAgent: opts.UserAgent, Logger: log, Stats: stats, Now: opts.Now,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("ibm_scc: iam_url: %w", err)
+	}
+	tokens := &tokenSource{http: iam, key: creds.APIKey, now: opts.Now, log: log, refresh: make(chan struct{}, 1)}
+	h := http.Header{}
+	h.Set(HeaderInstance, strings.TrimSpace(creds.InstanceID))
+	if t := strings.TrimSpace(creds.TeamID); t != "" {
+		h.Set(HeaderTeam, t)
+	}
+	api, err := httpx.New(httpx.Config{
+		BaseURL: creds.apiURL(), HTTPClient: opts.HTTPClient, Auth: tokens, Limiter: opts.Limiter, Retry: opts.Retry,
+		Header: h, UserAgent: opts.UserAgent, Logger: log, Stats: stats, Now: opts.Now,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("ibm_scc: api_url: %w", err)
+	}
+	return &Client{creds: creds, limits: limits, now: opts.Now, tokens: tokens, http: api, stats: stats, log: log}, nil
+}
+
+// BaseURL is the API base URL (never carries secrets).
+func (c *Client) BaseURL() string { return c.creds.apiURL() }
+
+// InstanceID is the instance GUID the client reads.
+func (c *Client) InstanceID() string { return strings.TrimSpace(c.creds.InstanceID) }
+
+// Stats returns the request counters (IAM requests included).
+func (c *Client) Stats() *httpx.Stats { return c.stats }
+
+// Limits returns the limits in force.
+func (c *Client) Limits() Limits { return c.limits }
+
+// TokenRefreshes returns how many access tokens were obtained.
+func (c *Client) TokenRefreshes() int64 {
+	c.tokens.mu.Lock()
+	defer c.tokens.mu.Unlock()
+	return c.tokens.refreshes
+}
+
+// Authenticate obtains an access token unless a fresh one is cached: a
+// refused API key returns an error wrapping source.ErrAuth.
+func (c *Client) Authenticate(ctx context.Context) error {
+	_, err := c.tokens.get(ctx)
+	return err
+}
+
+// getJSON sends a GET and decodes the body into v.
+func (c *Client) getJSON(ctx context.Context, r httpx.Request, v any) error {
+	r.Method = http.MethodGet
+	return c.wrap(c.http.JSON(ctx, r, v))
+}
+
+// wrap turns a 401 that survived a token refresh into source.ErrAuth and a
+// 403 into ErrForbidden, with what to check.
+func (c *Client) wrap(err error) error {
+	if err == nil || errors.Is(err, source.ErrAuth) {
+		return err
+	}
+	switch httpx.StatusOf(err) {
+	case http.StatusUnauthorized:
+		return source.Auth(fmt.Errorf("ibm_scc: instance %s refused a fresh IAM token (HTTP 401): check instance_id (the IBMInstanceID GUID) "+
+			"and that the API key's identity has a Workload Protection role on it: %w", c.InstanceID(), err))
+	case http.StatusForbidden:
+		return fmt.Errorf("%w: instance %s (HTTP 403): the API key's identity lacks the IAM action for this request, or team_id is wrong: %w",
+			ErrForbidden, c.InstanceID(), err)
+	}
+	return err
+}
+
+// tokenSource holds the IAM access token. One exchange runs at a time;
+// callers that arrive meanwhile wait and share its result.
+type tokenSource struct {
+	http *httpx.Client
+	key  httpx.Secret
+	now  func() time.Time
+	log  *slog.Logger
+
+	refresh   chan struct{} // one-slot semaphore held while exchanging
+	mu        sync.Mutex
+	token     string
+	renewAt   time.Time
+	refreshes int64
+}
+
+var _ httpx.Authorizer = (*tokenSource)(nil)
+
+// Authorize sets the Authorization header.
+func (t *tokenSource) Authorize(ctx context.Context, req *http.Request) (string, error) {
+	tok, err := t.get(ctx)
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Authorization", "Bearer "+tok)
+	return tok, nil
+}
+
+// Invalidate drops tok if it is still the cached token (after a 401).
+func (t *tokenSource) Invalidate(tok string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.token == tok {
+		t.token = ""
+	}
+}
+
+func (t *tokenSource) cached() (string, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.token, t.token != "" && t.now().Before(t.renewAt)
+}
+
+func (t *tokenSource) get(ctx context.Context) (string, error) {
+	if tok, ok := t.cached(); ok {
+		return tok, nil
+	}
+	select {
+	case t.refresh <- struct{}{}:
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+	defer func() { <-t.refresh }()
+	if tok, ok := t.cached(); ok { // exchanged while we waited
+		return tok, nil
+	}
+	return t.fetch(ctx)
+}
+
+// defaultTokenLifetime is assumed when the response states none; IAM
+// access tokens live 60 minutes.
+const defaultTokenLifetime = time.Hour
+
+func (t *tokenSource) fetch(ctx context.Context) (string, error) {
+	form := url.Values{"grant_type": {GrantTypeAPIKey}, "apikey": {t.key.Reveal()}}
+	h := http.Header{}
+	h.Set("Content-Type", "application/x-www-form-urlencoded")
+	var resp tokenResponse
+	issued := t.now()
+	err := t.http.JSON(ctx, httpx.Request{Method: http.MethodPost, Header: h, Body: []byte(form.Encode()), Bucket: bucketIAM}, &resp)
+	if err != nil {
+		switch httpx.StatusOf(err) {
+		case http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden:
+			// The document: a 400 from the token endpoint means the API
+			// key is not valid.
+			return "", source.Auth(fmt.Errorf("ibm_scc: the IAM token endpoint refused the API key: check the API key variable (default IBMCLOUD_API_KEY): %w", err))
+		}
+		return "", fmt.Errorf("ibm_scc: get IAM access token: %w", err)
+	}
+	if resp.AccessToken == "" {
+		return "", source.Auth(errors.New("ibm_scc: the IAM token response carried no access_token"))
+	}
+	if tt := resp.TokenType; tt != "" && !strings.EqualFold(tt, "Bearer") {
+		return "", fmt.Errorf("ibm_scc: IAM token type %q, want Bearer", truncate(tt, 20))
+	}
+	life := time.Duration(resp.ExpiresIn) * time.Second
+	if life <= 0 || life > 24*time.Hour {
+		life = defaultTokenLifetime
+	}
+	expires := issued.Add(life)
+	// Renew early: a fifth of the lifetime, at most 5 minutes, so a page
+	// fetch never starts with a token about to lapse.
+	margin := min(life/5, 5*time.Minute)
+	t.mu.Lock()
+	t.token = resp.AccessToken
+	t.renewAt = expires.Add(-margin)
+	t.refreshes++
+	t.mu.Unlock()
+	t.log.Debug("IAM access token issued", "expires_at", expires.UTC().Format(time.RFC3339))
+	return resp.AccessToken, nil
+}

@@ -1,0 +1,34 @@
+package ibmscc
+
+import (
+	"context"
+	"iter"
+	"net/url"
+
+	"github.com/evidence-pack/evidence/internal/source"
+)
+
+// InventoryQuery selects inventory resources.
+type InventoryQuery struct {
+	// Accounts, when set, keeps the resources of these cloud accounts
+	// (filter `account in (…)`).
+	Accounts []string
+	Stats    *source.QueryStats
+}
+
+// Inventory streams the inventory (GET /api/cspm/v1/inventory/resources,
+// paged), asking for every field the pack keeps. The inventory is the
+// current state: the API has no time parameter.
+func (c *Client) Inventory(ctx context.Context, q InventoryQuery) iter.Seq2[InventoryResource, error] {
+	query := url.Values{"fields": {inventoryFields}}
+	if len(q.Accounts) > 0 {
+		query.Set("filter", In("account", q.Accounts...))
+	}
+	return pages[InventoryResource](ctx, c, pageSpec{
+		what:     "inventory resources",
+		path:     pathInventory,
+		query:    query,
+		bucket:   bucketInventory,
+		pageSize: c.limits.PageSize,
+	}, q.Stats)
+}

@@ -1,0 +1,281 @@
+package ibmscc
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"maps"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/evidence-pack/evidence/internal/collect/ibmscc"
+	"github.com/evidence-pack/evidence/internal/source"
+)
+
+// fetchReport reads the requirements of policy in zone z, and the failing
+// resources of each failing control, into a temporary JSON-lines file of
+// source.Control values: the pipeline reads a report's controls several
+// times, and a policy can have thousands of failing resources. At most one
+// page and one control are in memory.
+func (s *Source) fetchReport(ctx context.Context, policy string, z zoneRef) (_ source.Report, err error) {
+	f, err := os.CreateTemp(s.env.SpoolDir, "evidence-ibmscc-report-*.jsonl")
+	if err != nil {
+		return nil, fmt.Errorf("%s report %q zone %q: spool: %w", Name, policy, z.name, err)
+	}
+	rep := &report{path: f.Name(), zone: z.name, at: z.policy.LastEvaluated()}
+	defer func() {
+		if cerr := f.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("%s report %q zone %q: spool: %w", Name, policy, z.name, cerr)
+		}
+		if err != nil {
+			_ = os.Remove(rep.path)
+		}
+	}()
+	bw := bufio.NewWriterSize(f, 64<<10)
+	enc := json.NewEncoder(bw)
+	for req, err := range s.client.Requirements(ctx, ibmscc.RequirementQuery{Policy: policy, Zone: z.name}) {
+		if err != nil {
+			return nil, err
+		}
+		if len(req.Controls) == 0 {
+			if err := enc.Encode(requirementControl(req)); err != nil {
+				return nil, fmt.Errorf("%s report %q zone %q: spool: %w", Name, policy, z.name, err)
+			}
+			continue
+		}
+		for _, ctl := range req.Controls {
+			c, err := s.control(ctx, req, ctl)
+			if err != nil {
+				return nil, fmt.Errorf("%s report %q zone %q: requirement %s control %s: %w", Name, policy, z.name, req.RequirementID, ctl.ID, err)
+			}
+			if err := enc.Encode(c); err != nil {
+				return nil, fmt.Errorf("%s report %q zone %q: spool: %w", Name, policy, z.name, err)
+			}
+			if ctl.LastUpdate.After(rep.at) {
+				rep.at = ctl.LastUpdate.Time
+			}
+		}
+	}
+	if err := bw.Flush(); err != nil {
+		return nil, fmt.Errorf("%s report %q zone %q: spool: %w", Name, policy, z.name, err)
+	}
+	if rep.at.IsZero() && s.env.Now != nil {
+		rep.at = s.env.Now().UTC()
+	}
+	return rep, nil
+}
+
+// control maps one (requirement, control) pair, reading the control's
+// failing resources when it has any.
+func (s *Source) control(ctx context.Context, req ibmscc.Requirement, ctl ibmscc.Control) (source.Control, error) {
+	sev, rank := Severity(string(ctl.Severity))
+	if ctl.Severity == "" {
+		sev, rank = Severity(string(req.Severity))
+	}
+	c := source.Control{
+		ID:           string(req.RequirementID) + "/" + string(ctl.ID),
+		Title:        ctl.Name,
+		Category:     req.Name,
+		Service:      firstNonEmpty(ctl.ResourceKind, ctl.Target),
+		Severity:     sev,
+		SeverityRank: rank,
+		Status:       Status(ctl),
+		Assessed:     ctl.Assessed(),
+	}
+	if ctl.IsManual || ctl.ObjectsCount == 0 && ctl.AcceptedCount == 0 {
+		return c, nil
+	}
+	accepted := map[string]int{}
+	for res, err := range s.client.FailingResources(ctx, ctl, nil) {
+		if errors.Is(err, ibmscc.ErrNoResourceEndpoint) {
+			// The control's status and counts stand; its resources cannot
+			// be listed. Not a reason to lose the rest of the report.
+			s.log.Warn("failing control without a resource endpoint: its resources are not listed",
+				"control", c.ID, "failing", int64(ctl.ObjectsCount), "accepted", int64(ctl.AcceptedCount))
+			return c, nil
+		}
+		if err != nil {
+			return c, err
+		}
+		if res.Passed {
+			continue // the server ignored pass=false
+		}
+		if res.Acceptance != nil {
+			accepted[acceptanceLabel(res.Acceptance)]++
+			continue
+		}
+		c.Violations = append(c.Violations, violation(res))
+	}
+	for _, label := range slices.Sorted(maps.Keys(accepted)) {
+		c.Suppressions = append(c.Suppressions, fmt.Sprintf("%s: %d resources", label, accepted[label]))
+	}
+	if int64(len(c.Violations)) != int64(ctl.ObjectsCount) {
+		s.log.Debug("failing resources differ from the control's objectsCount", "control", c.ID,
+			"objects_count", int64(ctl.ObjectsCount), "listed", len(c.Violations))
+	}
+	return c, nil
+}
+
+// requirementControl stands in for a requirement that came without its
+// controls: one control of the requirement's own, without resources.
+func requirementControl(req ibmscc.Requirement) source.Control {
+	sev, rank := Severity(string(req.Severity))
+	failing := int64(req.HighSeverityCount) + int64(req.MediumSeverityCount) + int64(req.LowSeverityCount)
+	status := "NonCompliant"
+	if req.Pass {
+		status = "Compliant"
+	}
+	return source.Control{
+		ID:           string(req.RequirementID),
+		Title:        req.Name,
+		Category:     req.Name,
+		Severity:     sev,
+		SeverityRank: rank,
+		Status:       status,
+		Assessed:     failing + int64(req.AcceptedCount) + int64(req.PassingCount),
+	}
+}
+
+// Status maps a control's result onto the pack's statuses.
+func Status(ctl ibmscc.Control) string {
+	switch {
+	case ctl.IsManual:
+		return "RequiresManualAssessment"
+	case ctl.Pass:
+		return "Compliant"
+	case ctl.ObjectsCount == 0 && ctl.AcceptedCount > 0:
+		return "Suppressed"
+	}
+	return "NonCompliant"
+}
+
+// Severity maps the API's severity ("High", "medium", or the filter's
+// numbers 1=low, 2=medium, 3=high) onto the pack's names and ranks
+// (1 Critical … 5 Info). Anything else is Info.
+func Severity(s string) (string, int) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "critical", "4":
+		return "Critical", 1
+	case "high", "3":
+		return "High", 2
+	case "medium", "2":
+		return "Medium", 3
+	case "low", "1":
+		return "Low", 4
+	}
+	return "Info", 5
+}
+
+// violation maps a failing resource: Resource is the most specific
+// identifier the API gives, Region its location, Reasons what else
+// identifies it.
+func violation(r ibmscc.ControlResource) source.Violation {
+	id := r.Name
+	switch {
+	case r.GlobalID != "":
+		id = r.GlobalID
+	case r.Account != "" && r.Name != "":
+		id = string(r.Account) + "/" + r.Name
+	case r.ClusterName != "" && r.ClusterName != "N/A" && r.Namespace != "":
+		id = r.ClusterName + "/" + r.Namespace + "/" + r.Name
+	case r.ClusterName != "" && r.ClusterName != "N/A":
+		id = r.ClusterName + "/" + r.Name
+	}
+	if id == "" {
+		id = r.Hash
+	}
+	var reasons []string
+	add := func(k, v string) {
+		if v != "" {
+			reasons = append(reasons, k+": "+v)
+		}
+	}
+	add("type", r.Type)
+	add("account", string(r.Account))
+	add("organization", string(r.Organization))
+	add("os", strings.TrimSpace(r.OSName+" "+r.OSImage))
+	add("hash", r.Hash)
+	if !r.LastSeenDate.IsZero() {
+		add("last seen", r.LastSeenDate.UTC().Format(time.RFC3339))
+	}
+	return source.Violation{Region: firstNonEmpty(r.Location, r.CloudRegion), Resource: id, Reasons: reasons}
+}
+
+// acceptanceLabel names a risk acceptance for the suppressions column.
+func acceptanceLabel(a *ibmscc.Acceptance) string {
+	label := "risk accepted"
+	if r := firstNonEmpty(a.Reason, a.Justification); r != "" {
+		label += " (" + r + ")"
+	}
+	if exp, err := ibmscc.ParseEpoch(string(a.ExpiresAt)); err == nil && !exp.IsZero() {
+		label += " until " + exp.Format("2006-01-02")
+	}
+	return label
+}
+
+func firstNonEmpty(ss ...string) string {
+	for _, s := range ss {
+		if s = strings.TrimSpace(s); s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+// report is a fetched report: its controls in a JSON-lines file.
+type report struct {
+	path string
+	zone string
+	at   time.Time
+}
+
+var _ source.Report = (*report)(nil)
+
+func (r *report) AccountAlias() string  { return "" }
+func (r *report) ReportTime() time.Time { return r.at }
+
+// Controls re-reads the file; each call opens it anew, so iterations are
+// independent.
+func (r *report) Controls() iter.Seq2[source.Control, error] {
+	return func(yield func(source.Control, error) bool) {
+		f, err := os.Open(r.path)
+		if err != nil {
+			yield(source.Control{}, fmt.Errorf("%s report zone %q: %w", Name, r.zone, err))
+			return
+		}
+		defer f.Close()
+		dec := json.NewDecoder(bufio.NewReaderSize(f, 64<<10))
+		for {
+			var c source.Control
+			err := dec.Decode(&c)
+			if errors.Is(err, io.EOF) {
+				return
+			}
+			if err != nil {
+				yield(source.Control{}, fmt.Errorf("%s report zone %q: read spool: %w", Name, r.zone, err))
+				return
+			}
+			if !yield(c, nil) {
+				return
+			}
+		}
+	}
+}
+
+// Vendor implements source.Report: the API has no rendering of its own to
+// keep beside ours.
+func (r *report) Vendor(context.Context) (io.ReadCloser, string, error) { return nil, "", nil }
+
+// Close removes the file.
+func (r *report) Close() error {
+	if err := os.Remove(r.path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,524 @@
+package ibmscc_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/evidence-pack/evidence/internal/collect/httpx"
+	"github.com/evidence-pack/evidence/internal/collect/ibmscc/emulator"
+	"github.com/evidence-pack/evidence/internal/config"
+	"github.com/evidence-pack/evidence/internal/dataset"
+	"github.com/evidence-pack/evidence/internal/source"
+	"github.com/evidence-pack/evidence/internal/source/ibmscc"
+)
+
+var now = time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+
+var day = source.Window{From: time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC), To: time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+type fixture struct {
+	emu   *emulator.Server
+	url   string
+	env   source.Env
+	vars  map[string]string
+	spool string
+	logs  *syncBuffer
+}
+
+func newFixture(t *testing.T, cfg emulator.Config) *fixture {
+	t.Helper()
+	if cfg.Now == nil {
+		cfg.Now = func() time.Time { return now }
+	}
+	emu := emulator.New(cfg)
+	srv := httptest.NewServer(emu)
+	t.Cleanup(srv.Close)
+	_, vars := ibmscc.EmulatorTenant("x", srv.URL)
+	f := &fixture{emu: emu, url: srv.URL, vars: vars, spool: t.TempDir(), logs: &syncBuffer{}}
+	f.env = source.Env{
+		Getenv:     func(k string) string { return f.vars[k] },
+		HTTPClient: &http.Client{Timeout: 30 * time.Second},
+		Retry:      httpx.Retry{MaxAttempts: 8, BaseDelay: 2 * time.Millisecond, MaxDelay: 20 * time.Millisecond},
+		Logger:     slog.New(slog.NewJSONHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		UserAgent:  "evidence-test",
+		Now:        func() time.Time { return now },
+		SpoolDir:   f.spool,
+	}
+	return f
+}
+
+// tenant is the emulator tenant with the keys of extra (YAML) set over
+// its section.
+func (f *fixture) tenant(t *testing.T, name, extra string) config.Tenant {
+	t.Helper()
+	base, _ := ibmscc.EmulatorTenant(name, f.url)
+	node := base.Sections[ibmscc.Name]
+	section := map[string]any{}
+	if err := node.Decode(&section); err != nil {
+		t.Fatal(err)
+	}
+	over := map[string]any{}
+	if err := yaml.Unmarshal([]byte(extra), &over); err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range over {
+		section[k] = v
+	}
+	var merged yaml.Node
+	if err := merged.Encode(section); err != nil {
+		t.Fatal(err)
+	}
+	base.Sections[ibmscc.Name] = merged
+	return base
+}
+
+func (f *fixture) open(t *testing.T, tn config.Tenant) source.Source {
+	t.Helper()
+	src, err := source.Registry{ibmscc.Name: ibmscc.Open}.Open(context.Background(), tn, f.env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return src
+}
+
+func allDatasets() []string {
+	return []string{source.Reports, source.Evaluations, source.Inventory, source.AuditLogs}
+}
+
+// reportTotals reads every control of a report, twice.
+type reportTotals struct {
+	controls, violations, manual int
+	accepted, assessed           int64
+}
+
+func readReport(t *testing.T, rep source.Report) reportTotals {
+	t.Helper()
+	var first reportTotals
+	for pass := range 2 {
+		var r reportTotals
+		ids := map[string]bool{}
+		for c, err := range rep.Controls() {
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ids[c.ID] {
+				t.Fatalf("control %s twice", c.ID)
+			}
+			ids[c.ID] = true
+			if c.ID == "" || c.Title == "" || c.Category == "" || c.SeverityRank < 1 || c.SeverityRank > 5 {
+				t.Fatalf("control not mapped: %+v", c)
+			}
+			if want := map[string]int{"Critical": 1, "High": 2, "Medium": 3, "Low": 4, "Info": 5}[c.Severity]; want != c.SeverityRank {
+				t.Fatalf("severity %s rank %d", c.Severity, c.SeverityRank)
+			}
+			switch c.Status {
+			case "Compliant":
+				if len(c.Violations) > 0 {
+					t.Fatalf("compliant control with violations: %+v", c)
+				}
+			case "NonCompliant":
+				if len(c.Violations) == 0 {
+					t.Fatalf("non-compliant control without violations: %+v", c)
+				}
+			case "Suppressed":
+				if len(c.Suppressions) == 0 || len(c.Violations) > 0 {
+					t.Fatalf("suppressed control: %+v", c)
+				}
+			case "RequiresManualAssessment":
+				r.manual++
+			default:
+				t.Fatalf("status %q", c.Status)
+			}
+			for _, v := range c.Violations {
+				if v.Resource == "" {
+					t.Fatalf("violation without a resource: %+v", c)
+				}
+			}
+			for _, s := range c.Suppressions {
+				var n int64
+				if i := strings.LastIndex(s, ": "); i < 0 || func() error { _, err := fmt.Sscanf(s[i+2:], "%d resources", &n); return err }() != nil {
+					t.Fatalf("suppression %q", s)
+				}
+				r.accepted += n
+			}
+			r.controls++
+			r.violations += len(c.Violations)
+			r.assessed += c.Assessed
+		}
+		if pass == 0 {
+			first = r
+		} else if r != first {
+			t.Fatalf("second read %+v, first %+v", r, first)
+		}
+	}
+	return first
+}
+
+func TestOpenPlanCollect(t *testing.T) {
+	f := newFixture(t, emulator.Config{Seed: 11, InventoryResources: 777, AuditEventsPerDay: 1500})
+	src := f.open(t, f.tenant(t, "ibm-prod", "page_size: 9\naudit_limit: 200\n"))
+	if info := src.Info(); info.System != "ibm_scc" || info.API != "IBM Cloud SCC Workload Protection API" || info.BaseURL != f.url {
+		t.Fatalf("info %+v", info)
+	}
+	ctx := context.Background()
+	audit := source.Window{From: day.From.Add(-6 * time.Hour), To: day.To}
+	plan, err := src.Plan(ctx, source.Request{Tenant: "ibm-prod", Period: day, Audit: audit, Datasets: allDatasets()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plan.Failures) > 0 {
+		t.Fatalf("failures: %+v", plan.Failures)
+	}
+	if !slices.ContainsFunc(plan.Warnings, func(w string) bool { return strings.Contains(w, "evaluations") }) {
+		t.Errorf("no warning about evaluations: %v", plan.Warnings)
+	}
+	if len(plan.SubAccounts) != 1 || plan.SubAccounts[0] != emulator.DefaultInstanceID {
+		t.Errorf("sub-accounts %v", plan.SubAccounts)
+	}
+	// Every (policy, zone) of the emulator is one report unit.
+	want := map[string]bool{}
+	for _, z := range f.emu.Zones() {
+		for _, p := range f.emu.ZonePolicies(z) {
+			want[p+"|"+z] = true
+		}
+	}
+	units := 0
+	for _, fw := range plan.Frameworks {
+		for _, u := range fw.Units {
+			units++
+			key := fw.Name + "|" + u.Account
+			if !want[key] {
+				t.Fatalf("unexpected unit %s", key)
+			}
+			delete(want, key)
+			rep, err := u.Fetch(ctx)
+			if err != nil {
+				t.Fatalf("%s: %v", key, err)
+			}
+			got := readReport(t, rep)
+			wc := f.emu.CountReport(fw.Name, u.Account)
+			if got.controls != wc.Controls || int64(got.violations) != wc.Failing || got.accepted != wc.Accepted ||
+				got.assessed != wc.Failing+wc.Accepted+wc.Passing || got.manual != wc.Manual {
+				t.Errorf("%s: read %+v, emulator holds %+v", key, got, wc)
+			}
+			if rep.ReportTime().IsZero() || rep.ReportTime().After(now) {
+				t.Errorf("%s: report time %v", key, rep.ReportTime())
+			}
+			if body, _, err := rep.Vendor(ctx); body != nil || err != nil {
+				t.Errorf("vendor report: %v", err)
+			}
+			if err := rep.Close(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if len(want) > 0 || units == 0 {
+		t.Fatalf("units missing: %v", want)
+	}
+	if n := len(plan.Accounts); n != len(f.emu.Zones()) {
+		t.Errorf("accounts %v", plan.Accounts)
+	}
+	if plan.Units() != units+2 || len(plan.Tables) != 2 {
+		t.Fatalf("%d units, tables %+v", plan.Units(), plan.Tables)
+	}
+	for _, u := range plan.Tables {
+		var st source.QueryStats
+		n := int64(0)
+		for rec, err := range u.Rows(ctx, &st) {
+			if err != nil {
+				t.Fatalf("%s: %v", u.Table, err)
+			}
+			if rec.Table() != u.Table {
+				t.Fatalf("record of %s in %s", rec.Table(), u.Table)
+			}
+			row := rec.Row(dataset.Scope{Source: "ibm_scc", Tenant: "ibm-prod", SubAccount: u.SubAccount})
+			if cols := tableColumns(u.Table); len(row) != cols {
+				t.Fatalf("%s row has %d cells, the table %d columns", u.Table, len(row), cols)
+			}
+			n++
+		}
+		var wantRows int64
+		switch u.Table {
+		case dataset.Inventory:
+			wantRows = f.emu.CountInventory()
+		case dataset.AuditLogs:
+			wantRows = f.emu.CountAuditEvents(audit.From, audit.To)
+			if u.Window != audit {
+				t.Errorf("audit unit window %+v", u.Window)
+			}
+		}
+		if n != wantRows || st.Pages == 0 {
+			t.Errorf("%s: %d rows (stats %+v), emulator holds %d", u.Table, n, st, wantRows)
+		}
+	}
+	if entries, _ := os.ReadDir(f.spool); len(entries) > 0 {
+		t.Errorf("spool not cleaned: %v", entries)
+	}
+	if strings.Contains(f.logs.String(), emulator.DefaultAPIKey) {
+		t.Error("the API key is in the logs")
+	}
+	if src.Stats().Requests.Load() == 0 {
+		t.Error("no requests counted")
+	}
+}
+
+func tableColumns(name string) int {
+	for _, tb := range dataset.All() {
+		if tb.Name == name {
+			return len(tb.Columns)
+		}
+	}
+	return -1
+}
+
+func TestPlanSelection(t *testing.T) {
+	f := newFixture(t, emulator.Config{Seed: 12})
+	policies := f.emu.Policies()
+	zones := f.emu.Zones()
+	tests := []struct {
+		name       string
+		extra      string
+		datasets   []string
+		inShard    func(string) bool
+		frameworks []string // want, sorted
+		units      int      // report units, -1: don't check
+		tables     []string
+		warning    string
+	}{
+		{name: "frameworks by name, any case", extra: "frameworks: [\"" + strings.ToUpper(policies[3]) + "\"]\n",
+			datasets: []string{source.Reports}, frameworks: []string{policies[3]}, units: len(zonesOf(f.emu, policies[3]))},
+		{name: "frameworks by id, and an unknown one", extra: "frameworks: [\"15\", \"NIST 800-53\"]\n",
+			datasets: []string{source.Reports}, frameworks: []string{policies[0]}, units: -1, warning: "NIST 800-53"},
+		{name: "a quoted policy name", extra: "frameworks: ['" + policies[4] + "']\n",
+			datasets: []string{source.Reports}, frameworks: []string{policies[4]}, units: -1},
+		{name: "zones", extra: "zones: [\"" + zones[1] + "\"]\n", datasets: []string{source.Reports},
+			frameworks: sorted(f.emu.ZonePolicies(zones[1])), units: len(f.emu.ZonePolicies(zones[1]))},
+		{name: "unknown zone", extra: "zones: [\"Nowhere\"]\n", datasets: []string{source.Reports}, units: 0, warning: "Nowhere"},
+		{name: "audit only", datasets: []string{source.AuditLogs}, units: 0, tables: []string{dataset.AuditLogs}},
+		{name: "shard without the inventory", datasets: allDatasets(), units: -1, tables: []string{dataset.AuditLogs},
+			inShard: func(k string) bool { return !strings.HasPrefix(k, "inventory|") }},
+		{name: "shard with one report", datasets: []string{source.Reports}, frameworks: []string{policies[0]}, units: 1,
+			inShard: func(k string) bool { return k == "report|"+policies[0]+"|"+emulator.DefaultInstanceID+"|"+zones[0] }},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			src := f.open(t, f.tenant(t, "sel", tc.extra))
+			plan, err := src.Plan(context.Background(), source.Request{Period: day, Audit: day, Datasets: tc.datasets, InShard: tc.inShard})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var names []string
+			units := 0
+			for _, fw := range plan.Frameworks {
+				names = append(names, fw.Name)
+				units += len(fw.Units)
+			}
+			if tc.frameworks != nil && !slices.Equal(names, tc.frameworks) {
+				t.Errorf("frameworks %q, want %q", names, tc.frameworks)
+			}
+			if tc.units >= 0 && units != tc.units {
+				t.Errorf("%d report units, want %d", units, tc.units)
+			}
+			var tables []string
+			for _, u := range plan.Tables {
+				tables = append(tables, u.Table)
+			}
+			if !slices.Equal(tables, tc.tables) {
+				t.Errorf("tables %v, want %v", tables, tc.tables)
+			}
+			if tc.warning != "" && !slices.ContainsFunc(plan.Warnings, func(w string) bool { return strings.Contains(w, tc.warning) }) {
+				t.Errorf("no warning naming %q: %v", tc.warning, plan.Warnings)
+			}
+		})
+	}
+}
+
+func zonesOf(emu *emulator.Server, policy string) []string {
+	var out []string
+	for _, z := range emu.Zones() {
+		if slices.Contains(emu.ZonePolicies(z), policy) {
+			out = append(out, z)
+		}
+	}
+	return out
+}
+
+func sorted(s []string) []string { s = slices.Clone(s); slices.Sort(s); return s }
+
+func TestInventoryAccountsFilter(t *testing.T) {
+	f := newFixture(t, emulator.Config{Seed: 13, InventoryResources: 301})
+	accts := emulator.Accounts()
+	src := f.open(t, f.tenant(t, "acct", fmt.Sprintf("accounts: [%q, %q]\n", accts[0].ID, accts[2].ID)))
+	plan, err := src.Plan(context.Background(), source.Request{Period: day, Audit: day, Datasets: []string{source.Inventory}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := int64(0)
+	for rec, err := range plan.Tables[0].Rows(context.Background(), &source.QueryStats{}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := rec.(dataset.Resource)
+		if r.AccountID != accts[0].ID && r.AccountID != accts[2].ID {
+			t.Fatalf("resource of account %q", r.AccountID)
+		}
+		if r.ResourceID == "" || r.CSP == "" || r.Region == "" || r.URN == "" || r.Config == "" || r.CollectedTo.IsZero() {
+			t.Fatalf("resource not mapped: %+v", r)
+		}
+		n++
+	}
+	if want := f.emu.CountInventory(accts[0].ID, accts[2].ID); n != want {
+		t.Fatalf("%d rows, want %d", n, want)
+	}
+}
+
+func TestOpenErrors(t *testing.T) {
+	f := newFixture(t, emulator.Config{})
+	tests := []struct {
+		name  string
+		extra string
+		vars  map[string]string
+		want  string
+	}{
+		{"unknown key", "api_token: x\n", nil, "field api_token not found"},
+		{"bad region", "api_url: \"\"\nregion: mars\n", nil, "region"},
+		{"no instance", "instance_id: \"\"\n", nil, "instance_id"},
+		{"api key variable empty", "", map[string]string{}, "IBMCLOUD_API_KEY"},
+		{"other api key variable unset", "api_key_env: SCC_KEY\n", nil, "SCC_KEY"},
+		{"audit limit", "audit_limit: 10000\n", nil, "audit_limit"},
+		{"bad iam url", "iam_url: \"ftp://iam\"\n", nil, "iam_url"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			env := f.env
+			if tc.vars != nil {
+				env.Getenv = func(k string) string { return tc.vars[k] }
+			}
+			tn := f.tenant(t, "broken-tenant", tc.extra)
+			_, err := ibmscc.Open(context.Background(), tn, env)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if !strings.Contains(err.Error(), "broken-tenant") || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %q does not name the tenant and %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestPlanFailures(t *testing.T) {
+	t.Run("refused API key", func(t *testing.T) {
+		f := newFixture(t, emulator.Config{})
+		f.vars = map[string]string{ibmscc.DefaultAPIKeyEnv: "wrong"}
+		src := f.open(t, f.tenant(t, "auth", ""))
+		_, err := src.Plan(context.Background(), source.Request{Period: day, Audit: day, Datasets: allDatasets()})
+		if !errors.Is(err, source.ErrAuth) || !strings.Contains(err.Error(), "auth") {
+			t.Fatalf("err = %v, want ErrAuth naming the tenant", err)
+		}
+		if strings.Contains(err.Error(), "wrong") {
+			t.Fatal("the key is in the error")
+		}
+	})
+	t.Run("unknown instance", func(t *testing.T) {
+		f := newFixture(t, emulator.Config{})
+		src := f.open(t, f.tenant(t, "inst", "instance_id: 11111111-2222-3333-4444-555555555555\n"))
+		_, err := src.Plan(context.Background(), source.Request{Period: day, Audit: day, Datasets: []string{source.AuditLogs}})
+		if !errors.Is(err, source.ErrAuth) {
+			t.Fatalf("err = %v, want ErrAuth", err)
+		}
+	})
+	t.Run("views forbidden", func(t *testing.T) {
+		f := newFixture(t, emulator.Config{})
+		src := f.open(t, f.tenant(t, "team", "team_id: \"999\"\n"))
+		plan, err := src.Plan(context.Background(), source.Request{Period: day, Audit: day, Datasets: []string{source.Reports, source.AuditLogs}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(plan.Failures) != 1 || len(plan.Frameworks) != 0 || len(plan.Tables) != 1 {
+			t.Fatalf("plan %+v", plan)
+		}
+	})
+	t.Run("report fetch fails, spool removed", func(t *testing.T) {
+		f := newFixture(t, emulator.Config{Faults: emulator.Faults{ErrorEvery: 2}})
+		f.env.Retry = httpx.Retry{MaxAttempts: 1}
+		src := f.open(t, f.tenant(t, "flaky", ""))
+		var plan *source.Plan
+		var err error
+		for range 4 { // the views may meet the injected 5xx
+			if plan, err = src.Plan(context.Background(), source.Request{Period: day, Audit: day, Datasets: []string{source.Reports}}); err == nil && len(plan.Frameworks) > 0 {
+				break
+			}
+		}
+		if err != nil || len(plan.Frameworks) == 0 {
+			t.Fatalf("plan: %v %+v", err, plan)
+		}
+		failed := 0
+		for _, fw := range plan.Frameworks {
+			for _, u := range fw.Units {
+				rep, err := u.Fetch(context.Background())
+				if err != nil {
+					failed++
+					continue
+				}
+				_ = rep.Close()
+			}
+		}
+		if failed == 0 {
+			t.Fatal("no fetch failed")
+		}
+		if entries, _ := os.ReadDir(f.spool); len(entries) > 0 {
+			t.Errorf("spool not cleaned: %v", entries)
+		}
+	})
+}
+
+func TestEmulatorTenant(t *testing.T) {
+	tn, vars := ibmscc.EmulatorTenant("demo", "http://127.0.0.1:9/")
+	if tn.Source != "ibm_scc" || tn.Name != "demo" || vars[ibmscc.DefaultAPIKeyEnv] != emulator.DefaultAPIKey {
+		t.Fatalf("%+v %v", tn, vars)
+	}
+	var cfg ibmscc.Config
+	if err := source.DecodeSection(tn, &cfg); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.APIURL != "http://127.0.0.1:9" || cfg.IAMURL != "http://127.0.0.1:9/identity/token" || cfg.InstanceID != emulator.DefaultInstanceID || cfg.RequestsPerMinute != -1 {
+		t.Fatalf("section %+v", cfg)
+	}
+}
+
+func TestMapping(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		name string
+		rank int
+	}{{"High", "High", 2}, {"medium", "Medium", 3}, {"1", "Low", 4}, {"3", "High", 2}, {"Critical", "Critical", 1}, {"", "Info", 5}, {"weird", "Info", 5}} {
+		if n, r := ibmscc.Severity(tc.in); n != tc.name || r != tc.rank {
+			t.Errorf("Severity(%q) = %s %d", tc.in, n, r)
+		}
+	}
+}
