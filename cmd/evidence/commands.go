@@ -126,12 +126,15 @@ func openStore(ctx context.Context, out string, c config.S3, log *slog.Logger) (
 	return local.New(out)
 }
 
-// runConfig parses the flags shared by run, plan and frameworks and loads
-// the configuration they describe.
-func runConfig(name string, args []string, e env) (*config.Config, runFlags, error) {
+// runConfig parses the flags shared by run, plan and frameworks (plus a
+// command's own, bound by more) and loads the configuration they describe.
+func runConfig(name string, args []string, e env, more ...func(*flag.FlagSet)) (*config.Config, runFlags, error) {
 	var f runFlags
 	fs := newFlagSet(name, e)
 	bindRunFlags(fs, &f)
+	for _, bind := range more {
+		bind(fs)
+	}
 	if err := parse(fs, args); err != nil {
 		return nil, f, err
 	}

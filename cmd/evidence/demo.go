@@ -9,8 +9,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/evidence-pack/evidence/internal/collect/lacework/emulator"
 	ibmemu "github.com/evidence-pack/evidence/internal/collect/ibmscc/emulator"
+	"github.com/evidence-pack/evidence/internal/collect/lacework/emulator"
 	sophosemu "github.com/evidence-pack/evidence/internal/collect/sophos/emulator"
 	"github.com/evidence-pack/evidence/internal/config"
 	"github.com/evidence-pack/evidence/internal/job"

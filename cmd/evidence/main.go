@@ -72,7 +72,7 @@ const usage = `evidence — audit evidence packs from cloud-security platforms
 
 Usage:
   evidence run [flags]          collect and publish a pack (default: the previous UTC day)
-  evidence plan [flags]         show units, request count and duration; fetches no data
+  evidence plan [flags]         show units, requests and duration (counts rows with one small request per result set; --probe=false: none)
   evidence verify [--pub KEY] PATH   check a pack's files against its manifest (and its signature)
   evidence keygen [--out DIR]   make an ed25519 key pair for signing packs (run --sign-key)
   evidence schedule --config F  run on the config's cron schedule until SIGTERM (no overlapping runs)

@@ -455,7 +455,7 @@ func TestPlanFetchesNoData(t *testing.T) {
 	emu := emulator.New(emulator.Config{Forbidden: []string{"acme-dev"}})
 	srv := httptest.NewServer(emu)
 	defer srv.Close()
-	code, stdout, stderr := cli(t, context.Background(), lwEnv(srv.URL), "plan", "--from", time.Now().UTC().AddDate(0, 0, -10).Format(time.DateOnly))
+	code, stdout, stderr := cli(t, context.Background(), lwEnv(srv.URL), "plan", "--probe=false", "--from", time.Now().UTC().AddDate(0, 0, -10).Format(time.DateOnly))
 	if code != exitOK {
 		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
 	}
@@ -469,6 +469,11 @@ func TestPlanFetchesNoData(t *testing.T) {
 		case strings.Contains(r.Path, "search"), strings.Contains(r.Path, "AuditLogs"), strings.HasSuffix(r.Path, "/Reports"):
 			t.Errorf("plan fetched data: %s %s", r.Method, r.Path)
 		}
+	}
+	// By default it probes: one page per result set, and says so.
+	code, stdout, stderr = cli(t, context.Background(), lwEnv(srv.URL), "plan", "--from", time.Now().UTC().AddDate(0, 0, -10).Format(time.DateOnly))
+	if code != exitOK || !strings.Contains(stdout, "REQUESTS (ESTIMATED)") || !strings.Contains(stdout, "(probed)") {
+		t.Errorf("probing plan: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 	"os"
@@ -24,11 +25,14 @@ import (
 func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
 
 func cmdPlan(ctx context.Context, args []string, e env) (int, error) {
-	cfg, f, err := runConfig("plan", args, e)
+	probe := true
+	cfg, f, err := runConfig("plan", args, e, func(fs *flag.FlagSet) {
+		fs.BoolVar(&probe, "probe", true, "fetch the first page of each result set to count its rows (--probe=false: no data requests, a floor)")
+	})
 	if err != nil {
 		return exitUsage, err
 	}
-	p, err := job.MakePlan(ctx, cfg, job.Deps{Logger: f.logger(e), Getenv: e.getenv, Sources: sources.Registry(sources.Options{})})
+	p, err := job.MakePlan(ctx, cfg, job.Deps{Logger: f.logger(e), Getenv: e.getenv, Sources: sources.Registry(sources.Options{})}, probe)
 	if err != nil {
 		return exitFailed, err
 	}

@@ -330,3 +330,43 @@ func TestDeterministicFiles(t *testing.T) {
 }
 
 var testSources = sources.Registry(sources.Options{})
+
+// With probes, the plan's data requests equal what the run then sends:
+// reports and their PDFs, and every page of every result set (a 10-day
+// period has two evaluation windows). Without, it is a floor.
+func TestPlanPredictsRequests(t *testing.T) {
+	cfgEmu := emulator.Config{Seed: 9, EvaluationsPerDay: 1200, InventoryPerCSP: 700, AuditLogsPerDay: 900, Recommendations: 5, PageSize: 250}
+	period := lacework.Window{From: now.Truncate(24*time.Hour).AddDate(0, 0, -10), To: now.Truncate(24 * time.Hour)}
+	plan := func(probe bool) int {
+		cfg := testConfig(t, newEmulator(t, cfgEmu).URL, nil)
+		cfg.Period = period
+		deps := job.Deps{Sources: sources.Registry(sources.Options{Lacework: lacework.Limits{PageRows: 250}}), Now: func() time.Time { return now }}
+		p, err := job.MakePlan(context.Background(), cfg, deps, probe)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Tenants[0].Probed != probe {
+			t.Errorf("Probed = %v, want %v", p.Tenants[0].Probed, probe)
+		}
+		return p.Tenants[0].Requests()
+	}
+	srv := newEmulator(t, cfgEmu)
+	emu := srv.Config.Handler.(*emulator.Server)
+	cfg := testConfig(t, srv.URL, nil)
+	cfg.Period = period
+	if _, err := job.Run(context.Background(), cfg, job.Deps{Sources: testSources, Store: memstore.New(), Now: func() time.Time { return now }}); err != nil {
+		t.Fatal(err)
+	}
+	data := 0
+	for _, r := range emu.Requests() {
+		if r.PageID != "" || strings.HasSuffix(r.Path, "/Reports") {
+			data++
+		}
+	}
+	if got := plan(true); got != data {
+		t.Errorf("probed plan predicts %d data requests, the run sent %d", got, data)
+	}
+	if floor := plan(false); floor >= data || floor == 0 {
+		t.Errorf("floor %d, run %d: the floor should be below", floor, data)
+	}
+}

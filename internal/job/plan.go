@@ -28,8 +28,9 @@ type TenantPlan struct {
 	SubAccounts []string
 	Failures    []string // sub-accounts that failed discovery
 	Buckets     []source.Bucket
-	Discovery   int64         // requests spent discovering
+	Discovery   int64         // requests spent discovering (and probing)
 	Latency     time.Duration // mean request time seen during discovery
+	Probed      bool          // Requests are estimated from row counts, not a floor
 }
 
 // Duration estimates the wall time of a bucket: requests beyond the
@@ -37,8 +38,9 @@ type TenantPlan struct {
 // takes about one latency.
 func Duration(b source.Bucket, latency time.Duration) time.Duration {
 	d := time.Duration(b.Requests) * latency
-	if b.PerHour > 0 && b.Requests > b.PerHour {
-		d = max(d, time.Duration(float64(b.Requests-b.PerHour)/float64(b.PerHour)*float64(time.Hour)))
+	burst := cmp.Or(b.Burst, b.PerHour)
+	if b.PerHour > 0 && b.Requests > burst {
+		d = max(d, time.Duration(float64(b.Requests-burst)/float64(b.PerHour)*float64(time.Hour)))
 	}
 	return d
 }
@@ -62,24 +64,31 @@ func (p TenantPlan) Requests() int {
 }
 
 // MakePlan discovers each tenant's scope and counts its units.
-func MakePlan(ctx context.Context, cfg *config.Config, deps Deps) (Plan, error) {
+// With probe, the source may fetch each result set's first page to count
+// its rows, so the request and time estimates are not only a floor.
+func MakePlan(ctx context.Context, cfg *config.Config, deps Deps, probe bool) (Plan, error) {
 	deps.defaults()
 	var p Plan
 	for _, t := range cfg.Tenants {
 		r := &run{cfg: cfg, tenant: t, deps: deps, period: cfg.Period, audit: cfg.Period, summary: newSummary(), log: deps.Logger.With("tenant", t.Name)}
 		start := deps.Now()
-		if err := r.discover(ctx); err != nil {
+		err := r.discover(ctx)
+		if err != nil {
 			return p, fmt.Errorf("tenant %s: %w", t.Name, err)
 		}
 		tp := TenantPlan{Tenant: t.Name, BaseURL: r.info.BaseURL, SubAccounts: r.plan.SubAccounts}
-		tp.Discovery = r.src.Stats().Requests.Load()
-		if tp.Discovery > 0 {
-			tp.Latency = deps.Now().Sub(start) / time.Duration(tp.Discovery)
-		}
 		for _, f := range r.failures {
 			tp.Failures = append(tp.Failures, f.Unit+": "+f.Error)
 		}
-		tp.Buckets = r.planBuckets()
+		if tp.Buckets, err = r.planBuckets(ctx, probe); err != nil {
+			return p, fmt.Errorf("tenant %s: %w", t.Name, err)
+		}
+		_, estimates := r.src.(source.Estimator)
+		tp.Probed = estimates && probe
+		// Latency over discovery and probes: the probes are data pages.
+		if tp.Discovery = r.src.Stats().Requests.Load(); tp.Discovery > 0 {
+			tp.Latency = deps.Now().Sub(start) / time.Duration(tp.Discovery)
+		}
 		p.Tenants = append(p.Tenants, tp)
 	}
 	return p, nil
@@ -87,10 +96,13 @@ func MakePlan(ctx context.Context, cfg *config.Config, deps Deps) (Plan, error) 
 
 // planBuckets asks the source for its estimate; a source without one gets
 // a bucket per table with one request per unit.
-func (r *run) planBuckets() []source.Bucket {
+func (r *run) planBuckets(ctx context.Context, probe bool) ([]source.Bucket, error) {
 	var out []source.Bucket
 	if e, ok := r.src.(source.Estimator); ok {
-		out = e.Estimate(r.plan, r.request())
+		var err error
+		if out, err = e.Estimate(ctx, r.plan, r.request(), probe); err != nil {
+			return nil, err
+		}
 	} else {
 		n := 0
 		for _, f := range r.plan.Frameworks {
@@ -110,7 +122,7 @@ func (r *run) planBuckets() []source.Bucket {
 		}
 	}
 	slices.SortFunc(out, func(a, b source.Bucket) int { return cmp.Compare(a.Name, b.Name) })
-	return out
+	return out, nil
 }
 
 // Print writes the plan for a person.
@@ -123,14 +135,22 @@ func (p Plan) Print(w io.Writer, period lacework.Window) {
 			fmt.Fprintf(w, "  UNREACHABLE %s\n", f)
 		}
 		tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "\nBUCKET\tUNITS\tREQUESTS (AT LEAST)\tTIME (AT LEAST)\tHOW")
+		how := "AT LEAST"
+		if t.Probed {
+			how = "ESTIMATED"
+		}
+		fmt.Fprintf(tw, "\nBUCKET\tUNITS\tREQUESTS (%s)\tTIME (%s)\tHOW\n", how, how)
 		units := 0
 		for _, b := range t.Buckets {
 			units += b.Units
 			fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\n", b.Name, b.Units, b.Requests, Duration(b, t.Latency).Round(time.Second), b.Detail)
 		}
 		tw.Flush()
-		fmt.Fprintf(w, "\n%d units, at least %d data requests (+%d for discovery and tokens), about %s with buckets in parallel.\n\n",
-			units, t.Requests(), t.Discovery, t.ETA().Round(time.Second))
+		what := "at least"
+		if t.Probed {
+			what = "about"
+		}
+		fmt.Fprintf(w, "\n%d units, %s %d data requests (+%d for discovery, tokens and probes), about %s with buckets in parallel.\n\n",
+			units, what, t.Requests(), t.Discovery, t.ETA().Round(time.Second))
 	}
 }

@@ -217,12 +217,16 @@ type Env struct {
 type Bucket struct {
 	Name     string
 	Units    int
-	Requests int // data requests, at least
-	PerHour  int // the bucket's rate limit
+	Requests int   // data requests: exact when probed, else a floor
+	Rows     int64 // rows the probe counted (0 when not probed)
+	PerHour  int   // the bucket's rate limit
+	Burst    int   // requests that may go at once; PerHour when 0
 	Detail   string
 }
 
 // Estimator is implemented by sources that can predict a plan's requests.
+// With probe, it may ask the API for each result set's size (one small
+// request each) to predict the pages; without, it gives a floor.
 type Estimator interface {
-	Estimate(p *Plan, req Request) []Bucket
+	Estimate(ctx context.Context, p *Plan, req Request, probe bool) ([]Bucket, error)
 }

@@ -28,6 +28,11 @@ type Limits struct {
 	// RequestsPerHour: "480 API requests per hour per user", per
 	// functionality bucket (Overview › Rate Limiting).
 	RequestsPerHour int
+	// Burst is the bucket's capacity: requests that may go at once before
+	// the hourly rate paces them. Default RequestsPerHour (a full hour's
+	// budget, as the server grants); tests scale time down with a higher
+	// rate and the documented burst.
+	Burst int
 	// EvaluationWindow: "The maximum time range per API request is 7 days"
 	// (Search Compliance Evaluations).
 	EvaluationWindow time.Duration
@@ -72,6 +77,9 @@ func (l Limits) withDefaults() Limits {
 		l.RequestsPerHour = 0
 	} else if l.RequestsPerHour == 0 {
 		l.RequestsPerHour = d.RequestsPerHour
+	}
+	if l.Burst <= 0 {
+		l.Burst = l.RequestsPerHour
 	}
 	if l.EvaluationWindow <= 0 {
 		l.EvaluationWindow = d.EvaluationWindow

@@ -109,7 +109,7 @@ func New(creds Credentials, opts Options) (*Client, error) {
 	}
 	limits := opts.Limits.withDefaults()
 	if opts.Limiter == nil {
-		opts.Limiter = httpx.NewLimiter(httpx.LimiterConfig{PerHour: max(limits.RequestsPerHour, 0)})
+		opts.Limiter = httpx.NewLimiter(httpx.LimiterConfig{PerHour: max(limits.RequestsPerHour, 0), Burst: limits.Burst})
 	}
 	if _, err := httpx.ParseBase(creds.URL()); err != nil {
 		return nil, fmt.Errorf("lacework account %q: %w", creds.AccountName(), err)

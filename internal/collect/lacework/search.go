@@ -53,6 +53,7 @@ func minTime(a, b time.Time) time.Time {
 type QueryStats struct {
 	Pages   int // pages received
 	Rows    int // rows yielded
+	Total   int // rows the API announced (totalRows of each result set collected)
 	Queries int // result sets started (windows, including re-queries after a split)
 	Splits  int // result sets re-queried as smaller parts because of the row cap
 }
@@ -222,6 +223,7 @@ func search[T any](ctx context.Context, c *Client, s searchSpec, windows []Windo
 				}
 				continue
 			}
+			st.Total += max(p.total, len(rows))
 			for {
 				for _, r := range rows {
 					if !yield(r, nil) {

@@ -16,7 +16,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
-	"math"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -431,26 +431,13 @@ func auditEvent(v lacework.AuditLog) dataset.Record {
 		EventName: v.EventName, UserAction: v.UserAction, Description: v.EventDescription}
 }
 
-// Estimate is the plan's request floor per rate-limit bucket, for `evidence
-// plan`: one request per result set (a report and its PDF, a search
-// window), plus one per further page of rows, which only the data reveals.
-func (s *Source) Estimate(p *source.Plan, req source.Request) []source.Bucket {
+// Estimate predicts the plan's requests per rate-limit bucket, for
+// `evidence plan`: a report and its PDF per report unit, and per search
+// result set ⌈rows/page⌉ pages (at least one). With probe, each result set's
+// first page is fetched for its totalRows (one request each); without, the
+// estimate is the floor of one page per result set.
+func (s *Source) Estimate(ctx context.Context, p *source.Plan, req source.Request, probe bool) ([]source.Bucket, error) {
 	l := s.client.Limits()
-	windows := func(w source.Window, max time.Duration) int {
-		if max <= 0 {
-			return 1
-		}
-		return int(math.Ceil(float64(w.To.Sub(w.From)) / float64(max)))
-	}
-	count := func(table string) int {
-		n := 0
-		for _, u := range p.Tables {
-			if u.Table == table {
-				n++
-			}
-		}
-		return n
-	}
 	var out []source.Bucket
 	if req.Wants(source.Reports) {
 		units := 0
@@ -459,25 +446,72 @@ func (s *Source) Estimate(p *source.Plan, req source.Request) []source.Bucket {
 			units += len(f.Units)
 			fws = append(fws, fmt.Sprintf("%s (%d)", f.Name, len(f.Units)))
 		}
-		out = append(out, source.Bucket{Name: "Reports", Units: units, Requests: 2 * units, PerHour: l.RequestsPerHour,
+		out = append(out, source.Bucket{Name: "Reports", Units: units, Requests: 2 * units, PerHour: l.RequestsPerHour, Burst: l.Burst,
 			Detail: "JSON and vendor PDF per cloud account × framework: " + strings.Join(fws, ", ")})
 	}
-	if req.Wants(source.Evaluations) {
-		units, w := count(dataset.Evaluations), windows(req.Period, l.EvaluationWindow)
-		out = append(out, source.Bucket{Name: "Configs/ComplianceEvaluations/search", Units: units, Requests: units * w, PerHour: l.RequestsPerHour,
-			Detail: fmt.Sprintf("%d window(s) of ≤ %d days per sub-account × dataset, + 1 per further %d rows", w, int(l.EvaluationWindow.Hours()/24), l.PageRows)})
+	buckets := map[string]*source.Bucket{}
+	for _, u := range p.Tables {
+		name := map[string]string{dataset.Evaluations: "Configs/ComplianceEvaluations/search", dataset.Inventory: "Inventory/search", dataset.AuditLogs: "AuditLogs"}[u.Table]
+		b := buckets[name]
+		if b == nil {
+			b = &source.Bucket{Name: name, PerHour: l.RequestsPerHour, Burst: l.Burst}
+			buckets[name] = b
+		}
+		b.Units++
+		windows := []lacework.Window{window(u.Window)}
+		if u.Table == dataset.Evaluations {
+			windows = window(u.Window).Split(l.EvaluationWindow)
+		}
+		for _, w := range windows {
+			if !probe {
+				b.Requests++
+				continue
+			}
+			total, err := s.count(ctx, u, w)
+			if err != nil {
+				return nil, fmt.Errorf("probe %s %s %s: %w", u.Table, u.Sheet, u.SubAccount, err)
+			}
+			b.Rows += int64(total)
+			b.Requests += max(1, (total+l.PageRows-1)/l.PageRows)
+		}
 	}
-	if req.Wants(source.Inventory) {
-		units := count(dataset.Inventory)
-		out = append(out, source.Bucket{Name: "Inventory/search", Units: units, Requests: units, PerHour: l.RequestsPerHour,
-			Detail: fmt.Sprintf("one snapshot per sub-account × cloud, + 1 per further %d rows", l.PageRows)})
+	for _, name := range slices.Sorted(maps.Keys(buckets)) {
+		b := buckets[name]
+		if probe {
+			b.Detail = fmt.Sprintf("%d rows in pages of %d (probed)", b.Rows, l.PageRows)
+		} else {
+			b.Detail = fmt.Sprintf("at least one request per result set, + 1 per further %d rows", l.PageRows)
+		}
+		out = append(out, *b)
 	}
-	if req.Wants(source.AuditLogs) {
-		units := count(dataset.AuditLogs)
-		out = append(out, source.Bucket{Name: "AuditLogs", Units: units, Requests: units, PerHour: l.RequestsPerHour,
-			Detail: fmt.Sprintf("one per sub-account, + 1 per further %d rows", l.PageRows)})
+	return out, nil
+}
+
+// count asks for the first page of one result set and returns the rows the
+// API announces for it.
+func (s *Source) count(ctx context.Context, u source.TableUnit, w lacework.Window) (int, error) {
+	sc, err := s.client.SubAccount(u.SubAccount)
+	if err != nil {
+		return 0, err
 	}
-	return out
+	var st lacework.QueryStats
+	switch u.Table {
+	case dataset.Evaluations:
+		err = first(sc.Evaluations(ctx, lacework.EvaluationQuery{Dataset: u.Sheet, Window: w, Stats: &st}))
+	case dataset.Inventory:
+		err = first(sc.Inventory(ctx, lacework.InventoryQuery{CSP: u.Sheet, Window: w, Stats: &st}))
+	case dataset.AuditLogs:
+		err = first(sc.AuditLogs(ctx, lacework.AuditLogQuery{Window: w, Stats: &st}))
+	}
+	return st.Total, err
+}
+
+// first reads an iterator's first row (its first page) and stops.
+func first[T any](seq iter.Seq2[T, error]) error {
+	for _, err := range seq {
+		return err
+	}
+	return nil
 }
 
 func containsFold(list []string, s string) bool {
