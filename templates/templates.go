@@ -1,6 +1,9 @@
 // Package templates holds what the PDF reports are made of besides data: the
-// embedded Unicode fonts (DejaVu, see fonts/LICENSE-DejaVu.txt) and the fixed
-// texts, so wording changes without touching code.
+// embedded Unicode fonts and the fixed texts, so wording changes without
+// touching code. The fonts are DejaVu Sans, Sans Bold and Sans Mono (Latin,
+// Greek, Cyrillic, Arabic, Hebrew; see fonts/LICENSE-DejaVu.txt) and Droid
+// Sans Fallback (Chinese, Japanese, Korean; Apache-2.0, see
+// fonts/LICENSE-DroidSansFallback.txt), all TrueType with glyf outlines.
 package templates
 
 import (
@@ -10,7 +13,7 @@ import (
 	"text/template"
 )
 
-//go:embed fonts/*.ttf fonts/LICENSE-DejaVu.txt text/*.tmpl
+//go:embed fonts/*.ttf fonts/LICENSE-*.txt text/*.tmpl
 var files embed.FS
 
 // Font returns an embedded font file by name (e.g. "DejaVuSans.ttf").

@@ -1,14 +1,38 @@
 // Package pdf lays out the pack's PDF reports with go-pdf/fpdf: a cover,
 // headings with bookmarks, wrapped paragraphs, key/value blocks, tables whose
 // header repeats after every page break, and bar charts, with "page x of y"
-// on every page. Text is set in the embedded DejaVu fonts (templates/), so
-// accented, Cyrillic, Greek, Arabic and Hebrew text is kept; characters the
-// font lacks (CJK) are written as the font's fallback glyph by fpdf, but the
-// text layer keeps them, so pdftotext and search still find them.
+// on every page.
+//
+// Text is set in embedded TrueType fonts (templates/fonts): DejaVu Sans, Sans
+// Bold and Sans Mono for Latin, Greek, Cyrillic, Arabic and Hebrew, and Droid
+// Sans Fallback for Chinese, Japanese and Korean. Every line is split into
+// runs, each drawn in the first font of its style that has its glyphs
+// (bold: DejaVu Bold, DejaVu, Droid; mono: DejaVu Mono, DejaVu, Droid), and
+// widths are measured per run, so mixed-script text wraps within its box.
+// Fonts are subset: only the glyphs used are embedded, and Droid Sans
+// Fallback only in documents that have CJK text. The text layer has the
+// characters as given, so pdftotext and search find them.
+//
+// Limits, as they are:
+//   - CJK has no bold face: bold CJK text is set in the regular weight.
+//   - Right-to-left text (Hebrew, Arabic) is drawn in visual order by a
+//     simplified bidi algorithm for a left-to-right paragraph: runs of
+//     right-to-left words are reversed, numbers in them keep their order,
+//     marks stay on their letter, enclosed brackets are mirrored. Explicit
+//     bidi controls are not interpreted. Arabic letters are not shaped: they
+//     appear in their isolated forms, unjoined (the text layer is exact).
+//   - fpdf cannot set characters beyond the Basic Multilingual Plane (emoji,
+//     rare CJK extensions): they are written as U+FFFD, as are invalid UTF-8
+//     bytes. Tabs become spaces. A character no font has is drawn as the
+//     font's missing-glyph box; the text layer keeps it.
+//   - Lines break at spaces, between Chinese or Japanese characters (not
+//     before closing punctuation), and inside a word only when it alone is
+//     wider than the line. Table rows taller than a page continue on the
+//     next page; column titles longer than 12 lines are cut.
 //
 // A Doc is built in memory (reports hold summaries, never datasets) and
 // written once with WriteTo. The first error stops further drawing and is
-// returned by WriteTo.
+// returned by WriteTo. The same input gives the same bytes.
 package pdf
 
 import (
@@ -23,8 +47,6 @@ import (
 )
 
 const (
-	family     = "DejaVu"
-	mono       = "DejaVuMono"
 	lineH      = 5.0 // mm, body text
 	bodySize   = 9.5
 	smallSize  = 8.0
@@ -47,21 +69,30 @@ type Doc struct {
 	opts   Options
 	width  float64 // usable width
 	height float64
+
+	chains     [monospace + 1][]*metrics // of each style's faces, shared read-only
+	registered map[string]bool           // faces added to f, by face.key()
+	st         style                     // current style and size (points)
+	size       float64
+	cur        face // the face and size fpdf has selected
+	curSize    float64
 }
 
 // New starts an A4 portrait document.
 func New(opts Options) (*Doc, error) {
+	m, err := fontMetrics()
+	if err != nil {
+		return nil, fmt.Errorf("pdf: fonts: %w", err)
+	}
 	f := fpdf.New("P", "mm", "A4", "")
-	for _, font := range []struct{ family, style, file string }{
-		{family, "", "DejaVuSans.ttf"},
-		{family, "B", "DejaVuSans-Bold.ttf"},
-		{mono, "", "DejaVuSansMono.ttf"},
-	} {
-		b, err := templates.Font(font.file)
+	d := &Doc{f: f, opts: opts, chains: chainMetrics(m), registered: map[string]bool{}}
+	for _, fc := range []face{sans, sansBold, sansMono} {
+		b, err := templates.Font(fc.file)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("pdf: fonts: %w", err)
 		}
-		f.AddUTF8FontFromBytes(font.family, font.style, b)
+		f.AddUTF8FontFromBytes(fc.family, fc.style, b)
+		d.registered[fc.key()] = true
 	}
 	if err := f.Error(); err != nil {
 		return nil, fmt.Errorf("pdf: fonts: %w", err)
@@ -72,25 +103,27 @@ func New(opts Options) (*Doc, error) {
 	}
 	f.SetCreationDate(created.UTC())
 	f.SetModificationDate(created.UTC())
-	f.SetTitle(opts.Title, true)
-	f.SetSubject(opts.Subject, true)
-	f.SetAuthor(opts.Author, true)
+	f.SetTitle(clean(opts.Title), true)
+	f.SetSubject(clean(opts.Subject), true)
+	f.SetAuthor(clean(opts.Author), true)
 	f.SetCreator("evidence", true)
 	f.SetProducer("evidence (go-pdf/fpdf)", true)
 	f.SetMargins(marginMM, marginMM, marginMM)
 	f.SetAutoPageBreak(true, footerRoom+5)
 	f.AliasNbPages("{nb}")
 	f.SetCatalogSort(true)
-	d := &Doc{f: f, opts: opts}
 	w, h := f.GetPageSize()
 	d.width, d.height = w-2*marginMM, h
 	f.SetFooterFunc(func() {
+		// fpdf restores its font after the footer; so do we.
+		st, size, cur, curSize := d.st, d.size, d.cur, d.curSize
 		f.SetY(-footerRoom)
-		f.SetFont(family, "", smallSize)
+		d.setFont(regular, smallSize)
 		f.SetTextColor(110, 110, 110)
-		f.CellFormat(d.width/2, 5, d.opts.Footer, "T", 0, "L", false, 0, "")
-		f.CellFormat(d.width/2, 5, fmt.Sprintf("page %d of {nb}", f.PageNo()), "T", 0, "R", false, 0, "")
+		d.cell(d.width/2, 5, d.opts.Footer, "T", 0, "L")
+		d.cell(d.width/2, 5, fmt.Sprintf("page %d of {nb}", f.PageNo()), "T", 0, "R")
 		f.SetTextColor(0, 0, 0)
+		d.st, d.size, d.cur, d.curSize = st, size, cur, curSize
 	})
 	return d, nil
 }
@@ -100,14 +133,14 @@ func New(opts Options) (*Doc, error) {
 func (d *Doc) Cover(title, subtitle string, fields [][2]string) {
 	f := d.f
 	f.AddPage()
-	f.Bookmark(title, 0, -1)
+	f.Bookmark(clean(title), 0, -1)
 	f.SetY(45)
-	f.SetFont(family, "B", 22)
-	f.MultiCell(d.width, 10, title, "", "L", false)
+	d.setFont(bold, 22)
+	d.text(d.width, 10, title, "L", false)
 	if subtitle != "" {
-		f.SetFont(family, "", 13)
+		d.setFont(regular, 13)
 		f.SetTextColor(70, 70, 70)
-		f.MultiCell(d.width, 7, subtitle, "", "L", false)
+		d.text(d.width, 7, subtitle, "L", false)
 		f.SetTextColor(0, 0, 0)
 	}
 	f.Ln(8)
@@ -117,10 +150,19 @@ func (d *Doc) Cover(title, subtitle string, fields [][2]string) {
 // Page starts a new page.
 func (d *Doc) Page() { d.f.AddPage() }
 
+// started opens the first page for a document that did not start with
+// Cover or Page: what is drawn before any page would be lost.
+func (d *Doc) started() {
+	if d.f.PageNo() == 0 {
+		d.f.AddPage()
+	}
+}
+
 // Heading writes a section title (level 1) or sub-title (level 2) and adds
 // it to the bookmarks (the PDF outline, shown as a table of contents).
 func (d *Doc) Heading(text string, level int) {
 	f := d.f
+	d.started()
 	size := 14.0
 	if level > 1 {
 		size = 11.5
@@ -129,18 +171,19 @@ func (d *Doc) Heading(text string, level int) {
 		f.AddPage()
 	}
 	f.Ln(3)
-	f.Bookmark(text, max(level, 1), -1)
-	f.SetFont(family, "B", size)
-	f.MultiCell(d.width, size*0.55, text, "", "L", false)
+	f.Bookmark(clean(text), max(level, 1), -1)
+	d.setFont(bold, size)
+	d.text(d.width, size*0.55, text, "L", false)
 	f.Ln(1.5)
-	f.SetFont(family, "", bodySize)
+	d.setFont(regular, bodySize)
 }
 
 // Paragraph writes wrapped text; blank lines separate paragraphs.
 func (d *Doc) Paragraph(text string) {
-	d.f.SetFont(family, "", bodySize)
+	d.started()
+	d.setFont(regular, bodySize)
 	for _, p := range strings.Split(strings.TrimSpace(text), "\n\n") {
-		d.f.MultiCell(d.width, lineH, p, "", "L", false)
+		d.text(d.width, lineH, p, "L", false)
 		d.f.Ln(1.5)
 	}
 }
@@ -148,14 +191,15 @@ func (d *Doc) Paragraph(text string) {
 // Notice writes text in a shaded box, for what a reader must not miss.
 func (d *Doc) Notice(text string, alert bool) {
 	f := d.f
+	d.started()
 	if alert {
 		f.SetFillColor(253, 226, 226)
 	} else {
 		f.SetFillColor(226, 240, 226)
 	}
-	f.SetFont(family, "B", bodySize)
-	f.MultiCell(d.width, lineH+0.5, text, "", "L", true)
-	f.SetFont(family, "", bodySize)
+	d.setFont(bold, bodySize)
+	d.text(d.width, lineH+0.5, text, "L", true)
+	d.setFont(regular, bodySize)
 	f.Ln(2)
 }
 
@@ -178,118 +222,159 @@ type Column struct {
 }
 
 // Table writes rows under a header row that repeats on every page the table
-// spans. Cells wrap; nothing is cut.
+// spans. Cells wrap; nothing is cut: a row taller than what is left of a
+// page goes on after the page break, under the repeated header.
 func (d *Doc) Table(cols []Column, rows [][]string) {
 	d.table(cols, rows, true)
 	d.f.Ln(2)
 }
 
+const (
+	cellH          = 4.6 // mm, a table line
+	maxHeaderLines = 12  // a longer column title is cut: titles are labels
+)
+
 func (d *Doc) table(cols []Column, rows [][]string, header bool) {
 	f := d.f
-	total := 0.0
-	for _, c := range cols {
-		total += c.Width
+	d.started()
+	if len(cols) == 0 {
+		return
 	}
-	widths := make([]float64, len(cols))
-	for i, c := range cols {
-		widths[i] = d.width * c.Width / total
+	widths := d.columnWidths(cols)
+	bottom := d.height - footerRoom - 5
+	// The header's lines, the same on every page.
+	var hdr [][]string
+	hdrH := 0.0
+	if header {
+		d.setFont(bold, smallSize+0.5)
+		hdr = make([][]string, len(cols))
+		n := 1
+		for i, c := range cols {
+			hdr[i] = d.wrap(clean(c.Title), widths[i]-1)
+			if len(hdr[i]) > maxHeaderLines { // keep room for rows on every page
+				hdr[i] = append(hdr[i][:maxHeaderLines-1], "…")
+			}
+			n = max(n, len(hdr[i]))
+		}
+		hdrH = float64(n)*cellH + 1
 	}
-	const cellH = 4.6
+	// Lines of a row that fit on a page of their own.
+	pageFit := int((bottom - marginMM - hdrH - 1) / cellH)
 	drawHeader := func() {
 		if !header {
 			return
 		}
-		f.SetFont(family, "B", smallSize+0.5)
+		d.setFont(bold, smallSize+0.5)
+		h := hdrH
+		if f.GetY()+h+cellH+1 > bottom { // no header alone at a page's foot
+			f.AddPage()
+		}
 		f.SetFillColor(31, 56, 100)
 		f.SetTextColor(255, 255, 255)
 		y := f.GetY()
-		h := d.rowHeight(cols, widths, titles(cols), cellH, true)
 		x := marginMM
 		for i, c := range cols {
 			f.Rect(x, y, widths[i], h, "F")
 			f.SetXY(x+0.5, y+0.5)
-			f.MultiCell(widths[i]-1, cellH, c.Title, "", align(c.Align), false)
+			for _, l := range hdr[i] {
+				d.line(widths[i]-1, cellH, l, "", 2, align(c.Align), false)
+			}
 			x += widths[i]
 		}
 		f.SetXY(marginMM, y+h)
 		f.SetTextColor(0, 0, 0)
 	}
 	drawHeader()
-	bottom := d.height - footerRoom - 5
+	// top is where rows start on the current page. A row that does not fit
+	// where it would start begins on the next page, unless it is at the top
+	// already (right under a header counts: a header is never left alone at
+	// a page's foot) or is taller than a page: then it is split, and goes on
+	// on the next pages under the repeated header.
+	top := -1.0
+	if header {
+		top = f.GetY()
+	}
 	for n, row := range rows {
-		h := d.rowHeight(cols, widths, row, cellH, false)
-		if f.GetY()+h > bottom {
-			f.AddPage()
-			drawHeader()
-		}
-		y := f.GetY()
-		if n%2 == 1 {
-			f.SetFillColor(242, 242, 242)
-			f.Rect(marginMM, y, d.width, h, "F")
-		}
-		x := marginMM
+		// Each cell's lines, wrapped in its own font.
+		lines := make([][]string, len(cols))
+		rest := 1
 		for i, c := range cols {
 			cell := ""
 			if i < len(row) {
 				cell = row[i]
 			}
 			d.cellFont(c, !header && i == 0)
-			f.SetXY(x+0.5, y+0.5)
-			f.MultiCell(widths[i]-1, cellH, cell, "", align(c.Align), false)
-			x += widths[i]
+			lines[i] = d.wrap(clean(cell), widths[i]-1)
+			rest = max(rest, len(lines[i]))
 		}
-		f.SetDrawColor(200, 200, 200)
-		f.Line(marginMM, y+h, marginMM+d.width, y+h)
-		f.SetDrawColor(0, 0, 0)
-		f.SetXY(marginMM, y+h)
+		for from := 0; from < rest; {
+			fit := int((bottom - f.GetY() - 1) / cellH)
+			if fit < rest-from && f.GetY() != top && (fit < 2 || (from == 0 && rest <= pageFit)) {
+				f.AddPage()
+				drawHeader()
+				top = f.GetY()
+				continue
+			}
+			fit = max(1, min(fit, rest-from))
+			h := float64(fit)*cellH + 1
+			y := f.GetY()
+			if n%2 == 1 {
+				f.SetFillColor(242, 242, 242)
+				f.Rect(marginMM, y, d.width, h, "F")
+			}
+			x := marginMM
+			for i, c := range cols {
+				d.cellFont(c, !header && i == 0)
+				f.SetXY(x+0.5, y+0.5)
+				for k := from; k < from+fit && k < len(lines[i]); k++ {
+					d.line(widths[i]-1, cellH, lines[i][k], "", 2, align(c.Align), false)
+				}
+				x += widths[i]
+			}
+			f.SetDrawColor(200, 200, 200)
+			f.Line(marginMM, y+h, marginMM+d.width, y+h)
+			f.SetDrawColor(0, 0, 0)
+			f.SetXY(marginMM, y+h)
+			from += fit
+		}
 	}
-	f.SetFont(family, "", bodySize)
+	d.setFont(regular, bodySize)
+}
+
+// columnWidths shares the page width among cols by their Width.
+func (d *Doc) columnWidths(cols []Column) []float64 {
+	total := 0.0
+	for _, c := range cols {
+		total += max(c.Width, 0)
+	}
+	widths := make([]float64, len(cols))
+	for i, c := range cols {
+		if total > 0 {
+			widths[i] = d.width * max(c.Width, 0) / total
+		} else {
+			widths[i] = d.width / float64(len(cols))
+		}
+	}
+	return widths
 }
 
 func (d *Doc) cellFont(c Column, label bool) {
 	switch {
 	case c.Mono:
-		d.f.SetFont(mono, "", smallSize-0.5)
+		d.setFont(monospace, smallSize-0.5)
 	case label:
-		d.f.SetFont(family, "B", smallSize+0.5)
+		d.setFont(bold, smallSize+0.5)
 	default:
-		d.f.SetFont(family, "", smallSize+0.5)
+		d.setFont(regular, smallSize+0.5)
 	}
-}
-
-// rowHeight is the height of the tallest wrapped cell of row. A single cell
-// taller than a page would loop forever on page breaks, so very long values
-// are already cut by the caller (the full value is in the data files).
-func (d *Doc) rowHeight(cols []Column, widths []float64, row []string, cellH float64, header bool) float64 {
-	lines := 1
-	for i, c := range cols {
-		if i >= len(row) {
-			break
-		}
-		if header {
-			d.f.SetFont(family, "B", smallSize+0.5)
-		} else {
-			d.cellFont(c, i == 0 && c.Title == "")
-		}
-		n := len(d.f.SplitText(row[i], widths[i]-1))
-		lines = max(lines, n)
-	}
-	return float64(lines)*cellH + 1
-}
-
-func titles(cols []Column) []string {
-	out := make([]string, len(cols))
-	for i, c := range cols {
-		out[i] = c.Title
-	}
-	return out
 }
 
 func align(a string) string {
-	if a == "" {
-		return "L"
+	switch a {
+	case "R", "C":
+		return a
 	}
-	return a
+	return "L"
 }
 
 // Bar is one bar of a chart.
@@ -303,14 +388,15 @@ type Bar struct {
 // printed after each bar.
 func (d *Doc) BarChart(title string, bars []Bar) {
 	f := d.f
+	d.started()
 	const barH, gap = 6.0, 2.5
 	need := float64(len(bars))*(barH+gap) + 12
 	if f.GetY()+need > d.height-footerRoom-5 {
 		f.AddPage()
 	}
 	if title != "" {
-		f.SetFont(family, "B", bodySize)
-		f.CellFormat(d.width, lineH+1, title, "", 1, "L", false, 0, "")
+		d.setFont(bold, bodySize)
+		d.cell(d.width, lineH+1, title, "", 1, "L")
 	}
 	var top int64 = 1
 	for _, b := range bars {
@@ -318,18 +404,18 @@ func (d *Doc) BarChart(title string, bars []Bar) {
 	}
 	labelW := d.width * 0.25
 	barMax := d.width*0.75 - 22
-	f.SetFont(family, "", smallSize+0.5)
+	d.setFont(regular, smallSize+0.5)
 	for _, b := range bars {
 		y := f.GetY()
 		f.SetXY(marginMM, y)
-		f.CellFormat(labelW, barH, b.Label, "", 0, "R", false, 0, "")
-		w := barMax * float64(b.Value) / float64(top)
+		d.cell(labelW, barH, b.Label, "", 0, "R")
+		w := barMax * float64(max(b.Value, 0)) / float64(top)
 		f.SetFillColor(b.Color[0], b.Color[1], b.Color[2])
 		if w > 0 {
 			f.Rect(marginMM+labelW+2, y+0.5, w, barH-1, "F")
 		}
 		f.SetXY(marginMM+labelW+4+w, y)
-		f.CellFormat(20, barH, fmt.Sprint(b.Value), "", 0, "L", false, 0, "")
+		d.cell(20, barH, fmt.Sprint(b.Value), "", 0, "L")
 		f.SetXY(marginMM, y+barH+gap)
 	}
 	f.Ln(2)

@@ -35,24 +35,38 @@ func sample(t *testing.T, rows int) []byte {
 	return buf.Bytes()
 }
 
-func pdftotext(t *testing.T, b []byte) string {
+// poppler runs a poppler-utils tool (pdftotext, pdftoppm) on the PDF b with
+// args before the file name and returns its standard output. A missing tool
+// fails the test in CI and skips it, loudly, elsewhere.
+func poppler(t *testing.T, tool string, b []byte, args ...string) []byte {
 	t.Helper()
-	bin, err := exec.LookPath("pdftotext")
+	bin, err := exec.LookPath(tool)
 	if err != nil {
 		if os.Getenv("CI") == "true" {
-			t.Fatal("pdftotext (poppler-utils) is required in CI")
+			t.Fatalf("%s (poppler-utils) is required in CI", tool)
 		}
-		t.Skip("SKIPPED LOUDLY: pdftotext not installed (apt-get install poppler-utils)")
+		t.Skipf("SKIPPED LOUDLY: %s not installed (apt-get install poppler-utils)", tool)
 	}
 	p := filepath.Join(t.TempDir(), "x.pdf")
 	if err := os.WriteFile(p, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out, err := exec.Command(bin, "-layout", p, "-").CombinedOutput()
-	if err != nil {
-		t.Fatalf("pdftotext: %v: %s", err, out)
+	var stdout, stderr bytes.Buffer
+	args = append(args, p)
+	if tool == "pdftotext" {
+		args = append(args, "-") // to standard output, as pdftoppm does by itself
 	}
-	return string(out)
+	cmd := exec.Command(bin, args...)
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("%s: %v: %s", tool, err, stderr.Bytes())
+	}
+	return stdout.Bytes()
+}
+
+func pdftotext(t *testing.T, b []byte) string {
+	t.Helper()
+	return string(poppler(t, "pdftotext", b, "-layout"))
 }
 
 func TestPDFTextSurvives(t *testing.T) {
