@@ -273,7 +273,7 @@ func TestStateAndAuditWatermark(t *testing.T) {
 
 var update = flag.Bool("update", false, "rewrite testdata/golden-checksums.txt")
 
-// The same input gives byte-identical XLSX and Parquet files: two runs with
+// The same input gives byte-identical XLSX, Parquet and PDF files: two runs with
 // the same clock, run id and emulator seed agree with each other and with
 // the checksums in testdata/golden-checksums.txt (go test -update rewrites
 // it; a change there is a change of the pack format and needs a reason).
@@ -293,7 +293,7 @@ func TestDeterministicFiles(t *testing.T) {
 		}
 		out := map[string]string{}
 		for _, f := range res.Packs[0].Manifest.Files {
-			if strings.HasSuffix(f.Path, ".xlsx") || strings.HasSuffix(f.Path, ".parquet") {
+			if strings.HasSuffix(f.Path, ".xlsx") || strings.HasSuffix(f.Path, ".parquet") || strings.HasSuffix(f.Path, ".pdf") {
 				out[f.Path] = f.SHA256
 			}
 		}
