@@ -112,9 +112,9 @@ func (r *run) frameworkBody(d *pdf.Doc, fs *fwSummary) {
 	d.BarChart("Non-compliant controls by severity", bars)
 
 	d.Heading("Results by severity and status", 2)
-	cols := []pdf.Column{{Title: "Severity", Width: 1.2}}
+	cols := []pdf.Column{{Title: "Severity", Width: 1.1}}
 	for _, st := range statuses() {
-		cols = append(cols, pdf.Column{Title: statusLabel(st), Width: 1, Align: "R"})
+		cols = append(cols, pdf.Column{Title: statusLabel(st), Width: 1.2, Align: "R"})
 	}
 	var rows [][]string
 	for _, sev := range severities() {
@@ -153,9 +153,9 @@ func (r *run) frameworkBody(d *pdf.Doc, fs *fwSummary) {
 		rows = append(rows, []string{a.SubAccount, name, fmt.Sprint(a.Status["Compliant"]), fmt.Sprint(a.Status["NonCompliant"]),
 			fmt.Sprint(a.Status["Suppressed"] + a.Status["CouldNotAssess"] + a.Status["RequiresManualAssessment"]), fmt.Sprint(a.Violated), pct})
 	}
-	d.Table([]pdf.Column{{Title: "Sub-account", Width: 1.2}, {Title: "Cloud account", Width: 2}, {Title: "Compliant", Width: 0.9, Align: "R"},
-		{Title: "Non-compliant", Width: 1, Align: "R"}, {Title: "Other", Width: 0.7, Align: "R"}, {Title: "Violating resources", Width: 1, Align: "R"},
-		{Title: "Compliance", Width: 0.9, Align: "R"}}, rows)
+	d.Table([]pdf.Column{{Title: "Sub-account", Width: 1.2}, {Title: "Cloud account", Width: 2}, {Title: "Compliant", Width: 1.1, Align: "R"},
+		{Title: "Non-compliant", Width: 1.4, Align: "R"}, {Title: "Other", Width: 0.7, Align: "R"}, {Title: "Violating resources", Width: 1.1, Align: "R"},
+		{Title: "Compliance", Width: 1.2, Align: "R"}}, rows)
 }
 
 func (r *run) writeFrameworkPDF(ctx context.Context, dir string, f framework, fs *fwSummary) error {
@@ -217,9 +217,9 @@ func (r *run) writeSummaryPDF(ctx context.Context, m pack.Manifest) error {
 	if len(rows) == 0 {
 		d.Paragraph("No compliance report was collected in this run.")
 	} else {
-		d.Table([]pdf.Column{{Title: "Framework", Width: 3}, {Title: "Cloud", Width: 0.7}, {Title: "Accounts", Width: 0.8, Align: "R"},
-			{Title: "Compliant", Width: 0.9, Align: "R"}, {Title: "Non-compliant", Width: 1, Align: "R"},
-			{Title: "Critical + high failing", Width: 1.1, Align: "R"}, {Title: "Compliance", Width: 0.9, Align: "R"}}, rows)
+		d.Table([]pdf.Column{{Title: "Framework", Width: 2.4}, {Title: "Cloud", Width: 0.8}, {Title: "Accounts", Width: 1, Align: "R"},
+			{Title: "Compliant", Width: 1.1, Align: "R"}, {Title: "Non-compliant", Width: 1.6, Align: "R"},
+			{Title: "Critical + high failing", Width: 1.1, Align: "R"}, {Title: "Compliance", Width: 1.2, Align: "R"}}, rows)
 	}
 	d.Heading("Data collected", 1)
 	rows = rows[:0]
