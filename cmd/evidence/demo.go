@@ -9,11 +9,13 @@ import (
 	"strings"
 	"time"
 
+	edgeemu "github.com/evidence-pack/evidence/internal/collect/edge/emulator"
 	ibmemu "github.com/evidence-pack/evidence/internal/collect/ibmscc/emulator"
 	"github.com/evidence-pack/evidence/internal/collect/lacework/emulator"
 	sophosemu "github.com/evidence-pack/evidence/internal/collect/sophos/emulator"
 	"github.com/evidence-pack/evidence/internal/config"
 	"github.com/evidence-pack/evidence/internal/job"
+	"github.com/evidence-pack/evidence/internal/source/edge"
 	"github.com/evidence-pack/evidence/internal/source/ibmscc"
 	"github.com/evidence-pack/evidence/internal/source/sophos"
 )
@@ -56,6 +58,11 @@ var demoSources = []demoSource{
 		emu := ibmemu.New(ibmemu.Config{Seed: 1, Tricky: true})
 		return emu, func(url string) (config.Tenant, map[string]string) { return ibmscc.EmulatorTenant("scc-demo", url) },
 			fmt.Sprintf("zones %s", strings.Join(emu.Zones(), ", "))
+	}},
+	{"lacework_edge", func(now time.Time, _ string) (http.Handler, func(string) (config.Tenant, map[string]string), string) {
+		emu := edgeemu.New(edgeemu.Config{Seed: 1, PageSize: 100, Faults: edgeemu.Faults{Tricky: true}})
+		return emu, func(url string) (config.Tenant, map[string]string) { return edge.EmulatorTenant("edge-demo", url) },
+			fmt.Sprintf("account %q", edgeemu.DefaultAccount)
 	}},
 }
 

@@ -13,8 +13,10 @@ import (
 	"github.com/evidence-pack/evidence/internal/pack"
 	"github.com/evidence-pack/evidence/internal/storage/memstore"
 
+	edgeemu "github.com/evidence-pack/evidence/internal/collect/edge/emulator"
 	ibmemu "github.com/evidence-pack/evidence/internal/collect/ibmscc/emulator"
 	sophosemu "github.com/evidence-pack/evidence/internal/collect/sophos/emulator"
+	"github.com/evidence-pack/evidence/internal/source/edge"
 	"github.com/evidence-pack/evidence/internal/source/ibmscc"
 	"github.com/evidence-pack/evidence/internal/source/sophos"
 )
@@ -36,6 +38,11 @@ var sourceCases = []sourceCase{
 		srv := httptest.NewServer(ibmemu.New(ibmemu.Config{Seed: 5, Now: func() time.Time { return now }, Tricky: true}))
 		t.Cleanup(srv.Close)
 		return ibmscc.EmulatorTenant("scc-demo", srv.URL)
+	}},
+	{"lacework_edge", func(t *testing.T) (config.Tenant, map[string]string) {
+		srv := httptest.NewServer(edgeemu.New(edgeemu.Config{Seed: 5, Now: func() time.Time { return now }, PageSize: 50, Faults: edgeemu.Faults{Tricky: true}}))
+		t.Cleanup(srv.Close)
+		return edge.EmulatorTenant("edge-demo", srv.URL)
 	}},
 }
 

@@ -6,6 +6,7 @@ package sources
 import (
 	"github.com/evidence-pack/evidence/internal/collect/lacework"
 	"github.com/evidence-pack/evidence/internal/source"
+	"github.com/evidence-pack/evidence/internal/source/edge"
 	"github.com/evidence-pack/evidence/internal/source/ibmscc"
 	lwsource "github.com/evidence-pack/evidence/internal/source/lacework"
 	"github.com/evidence-pack/evidence/internal/source/sophos"
@@ -22,5 +23,6 @@ func Registry(o Options) source.Registry {
 		lwsource.Name: lwsource.Opener(o.Lacework),
 		"sophos":      sophos.Open,
 		ibmscc.Name:   ibmscc.Open,
+		edge.Name:     edge.Open,
 	}
 }

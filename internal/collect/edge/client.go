@@ -1,0 +1,282 @@
+package edge
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/evidence-pack/evidence/internal/collect/httpx"
+)
+
+// ErrAuth means the API token was refused. Nothing can be collected for the
+// tenant. (The source layer wraps it as source.ErrAuth.)
+var ErrAuth = errors.New("lacework edge: authentication failed")
+
+// Credentials identify a Lacework Edge account and API token.
+type Credentials struct {
+	Account string       // account name: TokenLogin's account parameter
+	KeyID   string       // the API token's uuid
+	Secret  httpx.Secret // the API token's secret
+	BaseURL string       // API base URL, e.g. https://edge.example.com
+}
+
+// Validate lists every missing field.
+func (c Credentials) Validate() error {
+	var errs []error
+	if strings.TrimSpace(c.BaseURL) == "" {
+		errs = append(errs, errors.New("lacework edge: API URL is not set"))
+	} else if _, err := httpx.ParseBase(c.BaseURL); err != nil {
+		errs = append(errs, fmt.Errorf("lacework edge: %w", err))
+	}
+	if strings.TrimSpace(c.Account) == "" {
+		errs = append(errs, errors.New("lacework edge: account is not set"))
+	}
+	if c.KeyID == "" {
+		errs = append(errs, errors.New("lacework edge: API key (token uuid) is not set"))
+	}
+	if c.Secret == "" {
+		errs = append(errs, errors.New("lacework edge: API secret is not set"))
+	}
+	return errors.Join(errs...)
+}
+
+// Options are the optional parts of a Client.
+type Options struct {
+	HTTPClient *http.Client
+	Limiter    *httpx.Limiter // shared per API token; default from Limits.RequestsPerHour
+	Retry      httpx.Retry
+	Limits     Limits
+	Paths      Paths // empty fields: DefaultPaths
+	Logger     *slog.Logger
+	UserAgent  string
+	Now        func() time.Time
+	SpoolDir   string // where responses are spooled; default os.TempDir()
+}
+
+// Client reads one Lacework Edge account. It is safe for concurrent use.
+type Client struct {
+	creds  Credentials
+	opts   Options
+	limits Limits
+	paths  Paths
+	tokens *tokenSource
+	stats  *httpx.Stats
+	http   *httpx.Client
+	log    *slog.Logger
+}
+
+// New returns a Client for creds. It makes no request.
+func New(creds Credentials, opts Options) (*Client, error) {
+	if err := creds.Validate(); err != nil {
+		return nil, err
+	}
+	paths := opts.Paths.WithDefaults()
+	if err := paths.Validate(); err != nil {
+		return nil, fmt.Errorf("lacework edge: %w", err)
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.UserAgent == "" {
+		opts.UserAgent = "evidence"
+	}
+	limits := opts.Limits.withDefaults()
+	if opts.Limiter == nil {
+		opts.Limiter = httpx.NewLimiter(httpx.LimiterConfig{PerHour: limits.RequestsPerHour})
+	}
+	c := &Client{
+		creds:  creds,
+		opts:   opts,
+		limits: limits,
+		paths:  paths,
+		stats:  &httpx.Stats{},
+		log:    opts.Logger.With("source", "lacework_edge", "account", creds.Account),
+	}
+	newHTTP := func(auth httpx.Authorizer) (*httpx.Client, error) {
+		return httpx.New(httpx.Config{
+			BaseURL:    creds.BaseURL,
+			HTTPClient: opts.HTTPClient,
+			Auth:       auth,
+			Limiter:    opts.Limiter,
+			Retry:      opts.Retry,
+			UserAgent:  opts.UserAgent,
+			Logger:     c.log,
+			Stats:      c.stats,
+			Now:        opts.Now,
+		})
+	}
+	login, err := newHTTP(nil)
+	if err != nil {
+		return nil, fmt.Errorf("lacework edge account %q: %w", creds.Account, err)
+	}
+	c.tokens = &tokenSource{http: login, creds: creds, path: paths.TokenLogin, fallback: limits.TokenTTL,
+		now: opts.Now, log: c.log, sem: make(chan struct{}, 1)}
+	if c.http, err = newHTTP(c.tokens); err != nil {
+		return nil, fmt.Errorf("lacework edge account %q: %w", creds.Account, err)
+	}
+	return c, nil
+}
+
+// Account is the account name.
+func (c *Client) Account() string { return c.creds.Account }
+
+// BaseURL is the API base URL (never carries secrets).
+func (c *Client) BaseURL() string { return c.http.Base().String() }
+
+// Paths returns the paths in use.
+func (c *Client) Paths() Paths { return c.paths }
+
+// Limits returns the budgets in use.
+func (c *Client) Limits() Limits { return c.limits }
+
+// Stats returns the request counters.
+func (c *Client) Stats() *httpx.Stats { return c.stats }
+
+// TokenRefreshes returns how many session tokens were obtained.
+func (c *Client) TokenRefreshes() int64 {
+	c.tokens.mu.Lock()
+	defer c.tokens.mu.Unlock()
+	return c.tokens.refreshes
+}
+
+// Authenticate logs in (TokenLogin) unless a valid session token is cached.
+// A refused API token is an error wrapping ErrAuth.
+func (c *Client) Authenticate(ctx context.Context) error {
+	_, err := c.tokens.get(ctx)
+	return err
+}
+
+// wrap adds context to a failed list request: a 401 that survived a fresh
+// login is ErrAuth, a 403 says which permission is missing.
+func (c *Client) wrap(what string, page int, err error) error {
+	if errors.Is(err, ErrAuth) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("lacework edge %s: %s (page %d): %w", c.creds.Account, what, page, err)
+	}
+	switch httpx.StatusOf(err) {
+	case http.StatusUnauthorized:
+		return fmt.Errorf("%w for account %q: the API refused a fresh session token when listing %s; check the API token's status and role: %w",
+			ErrAuth, c.creds.Account, what, err)
+	case http.StatusForbidden:
+		return fmt.Errorf("lacework edge %s: %s: the API token's role may not read them (HTTP 403); use a token with read access to %s: %w",
+			c.creds.Account, what, what, err)
+	}
+	return fmt.Errorf("lacework edge %s: %s (page %d): %w", c.creds.Account, what, page, err)
+}
+
+// tokenSource logs in with the API token and caches the session token. One
+// login runs at a time; callers that arrive meanwhile wait and share it.
+type tokenSource struct {
+	http     *httpx.Client
+	creds    Credentials
+	path     string
+	fallback time.Duration
+	now      func() time.Time
+	log      *slog.Logger
+	sem      chan struct{} // one-slot semaphore held while logging in
+
+	mu        sync.Mutex
+	token     string
+	renewAt   time.Time
+	refreshes int64
+}
+
+var _ httpx.Authorizer = (*tokenSource)(nil)
+
+// Authorize sets "Authorization: Bearer <session token>".
+func (t *tokenSource) Authorize(ctx context.Context, req *http.Request) (string, error) {
+	tok, err := t.get(ctx)
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Authorization", "Bearer "+tok)
+	return tok, nil
+}
+
+// Invalidate drops tok if it is still the cached token (after a 401).
+func (t *tokenSource) Invalidate(tok string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.token == tok {
+		t.token = ""
+	}
+}
+
+func (t *tokenSource) cached() (string, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.token, t.token != "" && t.now().Before(t.renewAt)
+}
+
+func (t *tokenSource) get(ctx context.Context) (string, error) {
+	if tok, ok := t.cached(); ok {
+		return tok, nil
+	}
+	select {
+	case t.sem <- struct{}{}:
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+	defer func() { <-t.sem }()
+	if tok, ok := t.cached(); ok { // logged in while we waited
+		return tok, nil
+	}
+	return t.login(ctx)
+}
+
+// login calls TokenLogin: GET <path>?account=<account> with the API token
+// as HTTP Basic credentials.
+func (t *tokenSource) login(ctx context.Context) (string, error) {
+	h := http.Header{}
+	h.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(t.creds.KeyID+":"+t.creds.Secret.Reveal())))
+	var s session
+	issued := t.now()
+	err := t.http.JSON(ctx, httpx.Request{Method: http.MethodGet, Path: t.path, Header: h,
+		Query: url.Values{paramAccount: {t.creds.Account}}}, &s)
+	if err != nil {
+		if st := httpx.StatusOf(err); st == http.StatusUnauthorized || st == http.StatusForbidden {
+			return "", fmt.Errorf("%w for account %q with API key %s: check LW_EDGE_API_KEY and LW_EDGE_API_SECRET (the API token's uuid and secret) and the account name: %w",
+				ErrAuth, t.creds.Account, keyHint(t.creds.KeyID), err)
+		}
+		return "", fmt.Errorf("lacework edge: log in to account %q: %w", t.creds.Account, err)
+	}
+	if s.Token == "" {
+		return "", fmt.Errorf("%w for account %q: the login response carried no token", ErrAuth, t.creds.Account)
+	}
+	expires := issued.Add(t.fallback)
+	switch {
+	case s.TTLSec > 0:
+		expires = issued.Add(time.Duration(s.TTLSec) * time.Second)
+	case s.ExpireTimeSec > 0:
+		if at, err := FromEpoch(int64(s.ExpireTimeSec)); err == nil && at.After(issued) {
+			expires = at
+		}
+	}
+	// Renew a fifth of the lifetime early, at most 5 minutes, so a long
+	// response never starts with a token about to lapse.
+	margin := min(expires.Sub(issued)/5, 5*time.Minute)
+	t.mu.Lock()
+	t.token = s.Token
+	t.renewAt = expires.Add(-margin)
+	t.refreshes++
+	t.mu.Unlock()
+	t.log.Debug("session token issued", "expires_at", expires.UTC().Format(time.RFC3339))
+	return s.Token, nil
+}
+
+// keyHint shows enough of a key id to tell keys apart, never all of it.
+func keyHint(id string) string {
+	if len(id) <= 8 {
+		return "…"
+	}
+	return id[:4] + "…" + id[len(id)-4:]
+}

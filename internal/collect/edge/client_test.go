@@ -1,0 +1,497 @@
+package edge_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/evidence-pack/evidence/internal/collect/edge"
+	"github.com/evidence-pack/evidence/internal/collect/edge/emulator"
+	"github.com/evidence-pack/evidence/internal/collect/httpx"
+)
+
+var now = time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+
+func day(d int) time.Time { return time.Date(2026, 11, d, 0, 0, 0, 0, time.UTC) }
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+// authRecorder remembers every session token sent, to prove none reaches
+// logs or errors.
+type authRecorder struct {
+	mu     sync.Mutex
+	tokens map[string]bool
+	next   http.RoundTripper
+}
+
+func (a *authRecorder) RoundTrip(r *http.Request) (*http.Response, error) {
+	if tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
+		a.mu.Lock()
+		a.tokens[tok] = true
+		a.mu.Unlock()
+	}
+	return a.next.RoundTrip(r)
+}
+
+type env struct {
+	emu    *emulator.Server
+	srv    *httptest.Server
+	client *edge.Client
+	logs   *syncBuffer
+	auth   *authRecorder
+	spool  string
+}
+
+func newEnv(t *testing.T, cfg emulator.Config, creds edge.Credentials, opts edge.Options) *env {
+	t.Helper()
+	if cfg.Now == nil {
+		cfg.Now = func() time.Time { return now }
+	}
+	emu := emulator.New(cfg)
+	srv := httptest.NewServer(emu)
+	t.Cleanup(srv.Close)
+	logs := &syncBuffer{}
+	rec := &authRecorder{tokens: map[string]bool{}, next: http.DefaultTransport}
+	if creds.BaseURL == "" {
+		creds.BaseURL = srv.URL
+	}
+	if creds.Account == "" {
+		creds.Account = emu.Account()
+	}
+	if creds.KeyID == "" {
+		creds.KeyID = emulator.DefaultKeyID
+	}
+	if creds.Secret == "" {
+		creds.Secret = emulator.DefaultSecret
+	}
+	opts.Now = func() time.Time { return now }
+	opts.Logger = slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	opts.HTTPClient = &http.Client{Transport: rec, Timeout: 30 * time.Second}
+	opts.Retry = httpx.Retry{MaxAttempts: 8, BaseDelay: time.Millisecond, MaxDelay: 20 * time.Millisecond}
+	if opts.Limits.RequestsPerHour == 0 {
+		opts.Limits.RequestsPerHour = -1 // the emulator's 429s pace
+	}
+	spool := t.TempDir()
+	opts.SpoolDir = spool
+	c, err := edge.New(creds, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &env{emu: emu, srv: srv, client: c, logs: logs, auth: rec, spool: spool}
+}
+
+// checkClean asserts what every test owes: no request during a
+// Retry-After, no page served twice, no secret or token in logs or errors,
+// no spool file left behind.
+func (e *env) checkClean(t *testing.T, errs ...error) {
+	t.Helper()
+	if v := e.emu.Violations(); len(v) > 0 {
+		t.Errorf("%d requests sent while a Retry-After was in force, first %+v", len(v), v[0])
+	}
+	if d := e.emu.DuplicatePages(); len(d) > 0 {
+		t.Errorf("pages fetched twice: %v", d)
+	}
+	text := e.logs.String()
+	for _, err := range errs {
+		if err != nil {
+			text += err.Error()
+		}
+	}
+	if strings.Contains(text, emulator.DefaultSecret) || strings.Contains(text, emulator.SecretMarker) {
+		t.Error("a secret appears in logs or errors")
+	}
+	e.auth.mu.Lock()
+	for tok := range e.auth.tokens {
+		if strings.Contains(text, tok) {
+			t.Error("a session token appears in logs or errors")
+		}
+	}
+	e.auth.mu.Unlock()
+	if left, _ := os.ReadDir(e.spool); len(left) > 0 {
+		t.Errorf("%d spool files left behind", len(left))
+	}
+}
+
+func collect[T any](seq func(yield func(T, error) bool)) ([]T, error) {
+	var out []T
+	for v, err := range seq {
+		if err != nil {
+			return out, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// uniqueIDs fails on an empty or repeated id.
+func uniqueIDs[T any](t *testing.T, what string, rows []T, id func(T) string) {
+	t.Helper()
+	seen := map[string]bool{}
+	for _, r := range rows {
+		k := id(r)
+		if k == "" || seen[k] {
+			t.Fatalf("%s: empty or repeated id %q", what, k)
+		}
+		seen[k] = true
+	}
+}
+
+func TestDefaultPathsAreTheEmulators(t *testing.T) {
+	c, e := edge.DefaultPaths(), emulator.DefaultPaths()
+	if c.TokenLogin != e.TokenLogin || c.Users != e.Users || c.Groups != e.Groups || c.Apps != e.Apps ||
+		c.Accesses != e.Accesses || c.AuditEvents != e.AuditEvents {
+		t.Fatalf("client defaults %+v differ from the emulator's %+v", c, e)
+	}
+}
+
+func TestListsAcrossPages(t *testing.T) {
+	tests := []struct {
+		name     string
+		pageSize int
+	}{
+		{"unpaged as documented", 0},
+		{"one record per page", 1},
+		{"pages of 7", 7},
+		{"pages larger than the lists", 5000},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := emulator.Config{Seed: 7, Users: 120, Groups: 9, Apps: 11, Accesses: 23, AuditEventsPerDay: 50, PageSize: tc.pageSize}
+			e := newEnv(t, cfg, edge.Credentials{}, edge.Options{})
+			ctx := context.Background()
+			pages := func(n int) int {
+				if tc.pageSize == 0 || n == 0 {
+					return 1
+				}
+				return (n + tc.pageSize - 1) / tc.pageSize
+			}
+
+			var st edge.QueryStats
+			users, err := collect(e.client.Users(ctx, &st))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(users) != e.emu.CountUsers() || st.Rows != len(users) || st.Pages != pages(len(users)) {
+				t.Errorf("users: %d rows in %d pages (stats %+v), want %d in %d", len(users), st.Pages, st, e.emu.CountUsers(), pages(e.emu.CountUsers()))
+			}
+			uniqueIDs(t, "users", users, func(u edge.User) string { return u.UUID })
+
+			groups, err := collect(e.client.Groups(ctx, nil))
+			if err != nil || len(groups) != e.emu.CountGroups() {
+				t.Errorf("groups: %d, %v; want %d", len(groups), err, e.emu.CountGroups())
+			}
+			uniqueIDs(t, "groups", groups, func(g edge.Group) string { return g.UUID })
+
+			apps, err := collect(e.client.Apps(ctx, nil))
+			if err != nil || len(apps) != e.emu.CountApps() {
+				t.Errorf("apps: %d, %v; want %d", len(apps), err, e.emu.CountApps())
+			}
+			uniqueIDs(t, "apps", apps, func(a edge.App) string { return a.UUID })
+
+			st = edge.QueryStats{}
+			accesses, err := collect(e.client.Accesses(ctx, &st))
+			if err != nil || len(accesses) != e.emu.CountAccesses() || st.Pages != pages(len(accesses)) {
+				t.Errorf("accesses: %d in %d pages, %v; want %d", len(accesses), st.Pages, err, e.emu.CountAccesses())
+			}
+			uniqueIDs(t, "accesses", accesses, func(a edge.Access) string { return a.UUID })
+			for _, a := range accesses {
+				if len(a.UserList) == 0 || len(a.AppList) == 0 || a.CreateTime.IsZero() {
+					t.Fatalf("access %s decoded without assignments or times: %+v", a.UUID, a)
+				}
+			}
+
+			w := edge.Window{From: day(20), To: day(22).Add(7 * time.Hour)}
+			st = edge.QueryStats{}
+			events, err := collect(e.client.AuditEvents(ctx, edge.AuditQuery{Window: w, Stats: &st}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := e.emu.CountAuditEvents(w.From, w.To); len(events) != want || st.Queries != 3 || st.Rows != want {
+				t.Errorf("audit events: %d in %d queries (stats %+v), want %d in 3", len(events), st.Queries, st, want)
+			}
+			uniqueIDs(t, "audit events", events, func(a edge.AuditEvent) string { return a.UUID })
+			for i, ev := range events {
+				if ev.CreateTime.Before(w.From) || !ev.CreateTime.Before(w.To) || (i > 0 && ev.CreateTime.Before(events[i-1].CreateTime.Time)) {
+					t.Fatalf("event %d at %s: outside %s or out of order", i, ev.CreateTime, w)
+				}
+			}
+			e.checkClean(t)
+		})
+	}
+}
+
+func TestAuthFailure(t *testing.T) {
+	tests := []struct {
+		name  string
+		creds edge.Credentials
+	}{
+		{"wrong secret", edge.Credentials{Secret: "_wrong_secret"}},
+		{"wrong key id", edge.Credentials{KeyID: "00000000-0000-4000-8000-000000000000"}},
+		{"wrong account", edge.Credentials{Account: "someone-else"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, emulator.Config{}, tc.creds, edge.Options{})
+			ctx := context.Background()
+			err := e.client.Authenticate(ctx)
+			if !errors.Is(err, edge.ErrAuth) || httpx.StatusOf(err) != http.StatusUnauthorized {
+				t.Fatalf("Authenticate: %v, want ErrAuth with HTTP 401", err)
+			}
+			if !strings.Contains(err.Error(), e.client.Account()) || strings.Contains(err.Error(), "_wrong_secret") {
+				t.Errorf("error should name the account and not the secret: %v", err)
+			}
+			_, err = collect(e.client.Users(ctx, nil))
+			if !errors.Is(err, edge.ErrAuth) {
+				t.Fatalf("Users: %v, want ErrAuth", err)
+			}
+			for _, r := range e.emu.Requests() {
+				if r.Op != "login" {
+					t.Errorf("a data request was sent without a session: %+v", r)
+				}
+			}
+			e.checkClean(t, err)
+		})
+	}
+}
+
+func TestFaultStormsKeepRowsExact(t *testing.T) {
+	retry := 15 * time.Millisecond
+	tests := []struct {
+		name   string
+		faults emulator.Faults
+	}{
+		{"5xx every 3rd request", emulator.Faults{ErrorEvery: 3, RetryAfter: retry}},
+		{"429 every 4th request", emulator.Faults{RateLimitEvery: 4, RetryAfter: retry}},
+		{"429 on every other request", emulator.Faults{RateLimitEvery: 2, RetryAfter: retry}},
+		{"dropped connection every 3rd request", emulator.Faults{DropEvery: 3}},
+		{"session expired every 5th request", emulator.Faults{ExpireEvery: 5}},
+		{"all at once", emulator.Faults{ErrorEvery: 5, RateLimitEvery: 7, DropEvery: 4, ExpireEvery: 11, RetryAfter: retry}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := emulator.Config{Seed: 3, Users: 300, Accesses: 40, AuditEventsPerDay: 100, PageSize: 13, Faults: tc.faults}
+			e := newEnv(t, cfg, edge.Credentials{}, edge.Options{})
+			ctx := context.Background()
+			users, err := collect(e.client.Users(ctx, nil))
+			if err != nil || len(users) != e.emu.CountUsers() {
+				t.Fatalf("users: %d, %v; want %d", len(users), err, e.emu.CountUsers())
+			}
+			uniqueIDs(t, "users", users, func(u edge.User) string { return u.UUID })
+			accesses, err := collect(e.client.Accesses(ctx, nil))
+			if err != nil || len(accesses) != e.emu.CountAccesses() {
+				t.Fatalf("accesses: %d, %v; want %d", len(accesses), err, e.emu.CountAccesses())
+			}
+			w := edge.Window{From: day(21), To: day(22)}
+			events, err := collect(e.client.AuditEvents(ctx, edge.AuditQuery{Window: w}))
+			if want := e.emu.CountAuditEvents(w.From, w.To); err != nil || len(events) != want {
+				t.Fatalf("audit events: %d, %v; want %d", len(events), err, want)
+			}
+			uniqueIDs(t, "audit events", events, func(a edge.AuditEvent) string { return a.UUID })
+			faults := 0
+			for _, r := range e.emu.Requests() {
+				if r.Fault != "" {
+					faults++
+				}
+			}
+			if faults == 0 {
+				t.Error("no fault was injected")
+			}
+			if tc.faults.ExpireEvery > 0 && e.client.TokenRefreshes() < 2 {
+				t.Errorf("expired sessions were not renewed: %d logins", e.client.TokenRefreshes())
+			}
+			e.checkClean(t)
+		})
+	}
+}
+
+func TestConfigurablePaths(t *testing.T) {
+	custom := emulator.Paths{TokenLogin: "/edge/login", Users: "/edge/v2/people", Groups: "/edge/v2/teams",
+		Apps: "/edge/v2/applications", Accesses: "/edge/v2/access", AuditEvents: "/edge/v2/audit"}
+	prefixed := emulator.DefaultPaths()
+	for _, p := range []*string{&prefixed.TokenLogin, &prefixed.Users, &prefixed.Groups, &prefixed.Apps, &prefixed.Accesses, &prefixed.AuditEvents} {
+		*p = "/tenant-a" + *p
+	}
+	tests := []struct {
+		name    string
+		emu     emulator.Paths
+		paths   edge.Paths
+		prefix  string // appended to the base URL
+		wantErr bool
+	}{
+		{"overridden paths", custom, edge.Paths{TokenLogin: custom.TokenLogin, Users: custom.Users, Groups: custom.Groups,
+			Apps: custom.Apps, Accesses: custom.Accesses, AuditEvents: custom.AuditEvents}, "", false},
+		{"base URL with a path prefix", prefixed, edge.Paths{}, "/tenant-a", false},
+		{"defaults against a server elsewhere", custom, edge.Paths{}, "", true},
+		{"one path overridden, the rest default", emulator.Paths{Users: "/v9/users"}, edge.Paths{Users: "/v9/users"}, "", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			emu := emulator.New(emulator.Config{Paths: tc.emu, Now: func() time.Time { return now }})
+			srv := httptest.NewServer(emu)
+			defer srv.Close()
+			c, err := edge.New(edge.Credentials{Account: emulator.DefaultAccount, KeyID: emulator.DefaultKeyID,
+				Secret: emulator.DefaultSecret, BaseURL: srv.URL + tc.prefix},
+				edge.Options{Paths: tc.paths, SpoolDir: t.TempDir(), Retry: httpx.Retry{MaxAttempts: 2, BaseDelay: time.Millisecond}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			users, err := collect(c.Users(context.Background(), nil))
+			if tc.wantErr {
+				if httpx.StatusOf(err) != http.StatusNotFound {
+					t.Fatalf("got %d users, err %v; want a 404", len(users), err)
+				}
+				return
+			}
+			if err != nil || len(users) != emu.CountUsers() {
+				t.Fatalf("users: %d, %v", len(users), err)
+			}
+			for _, r := range emu.Requests() {
+				if r.Op == "" {
+					t.Errorf("request to an unserved path %s", r.Path)
+				}
+			}
+		})
+	}
+}
+
+func TestInvalidPathsAreRefused(t *testing.T) {
+	for _, p := range []string{"users", "//evil.example/users", "/api/v1/users?x=1", "/api/../admin", "/a b"} {
+		_, err := edge.New(edge.Credentials{Account: "a", KeyID: "k", Secret: "s", BaseURL: "https://edge.example"},
+			edge.Options{Paths: edge.Paths{Users: p}})
+		if err == nil || !strings.Contains(err.Error(), "paths.users") {
+			t.Errorf("path %q: err = %v", p, err)
+		}
+	}
+}
+
+func TestCredentialsValidateNamesEveryProblem(t *testing.T) {
+	err := edge.Credentials{BaseURL: "ftp://x"}.Validate()
+	for _, want := range []string{"API base URL", "account", "API key", "API secret"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("missing %q in %v", want, err)
+		}
+	}
+}
+
+// loopingServer logs in and then answers every list with the same
+// continuation token.
+func loopingServer(t *testing.T) *httptest.Server {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if r.URL.Path == edge.DefaultPaths().TokenLogin {
+			fmt.Fprint(w, `{"token":"t","ttl_sec":3600}`)
+			return
+		}
+		fmt.Fprintf(w, `{"continuation_token":"same","users":[{"uuid":"u-%s"}]}`, r.URL.Query().Get("continuation_token"))
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func TestRepeatedContinuationTokenStops(t *testing.T) {
+	srv := loopingServer(t)
+	c, err := edge.New(edge.Credentials{Account: "a", KeyID: "k", Secret: "s", BaseURL: srv.URL}, edge.Options{SpoolDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	users, err := collect(c.Users(context.Background(), nil))
+	if err == nil || !strings.Contains(err.Error(), "same continuation_token twice") || len(users) != 2 {
+		t.Fatalf("got %d users, err %v; want 2 and a loop error", len(users), err)
+	}
+}
+
+func TestEarlyBreakRemovesSpool(t *testing.T) {
+	e := newEnv(t, emulator.Config{PageSize: 10}, edge.Credentials{}, edge.Options{})
+	n := 0
+	for _, err := range e.client.Users(context.Background(), nil) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n++; n == 15 {
+			break
+		}
+	}
+	if got := len(e.emu.Requests()); got != 3 { // login + 2 pages
+		t.Errorf("%d requests after reading 15 of pages of 10, want 3", got)
+	}
+	e.checkClean(t)
+}
+
+func TestSecretFieldsAreNotDecoded(t *testing.T) {
+	e := newEnv(t, emulator.Config{Users: 30}, edge.Credentials{}, edge.Options{})
+	ctx := context.Background()
+	users, err := collect(e.client.Users(ctx, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	events, err := collect(e.client.AuditEvents(ctx, edge.AuditQuery{Window: edge.Window{From: day(21), To: day(22)}}))
+	if err != nil || len(events) == 0 {
+		t.Fatal(len(events), err)
+	}
+	b, _ := json.Marshal([]any{users, events})
+	if bytes.Contains(b, []byte(emulator.SecretMarker)) {
+		t.Fatal("a secret field of the API reached a decoded record")
+	}
+	e.checkClean(t)
+}
+
+func TestTrickyValuesDecode(t *testing.T) {
+	e := newEnv(t, emulator.Config{Users: 50, Faults: emulator.Faults{Tricky: true}}, edge.Credentials{}, edge.Options{})
+	users, err := collect(e.client.Users(context.Background(), nil))
+	if err != nil || len(users) != 50 {
+		t.Fatal(len(users), err)
+	}
+	quoted := 0
+	for _, u := range users {
+		if u.CreateTime.IsZero() || u.CreateTime.Year() < 2020 {
+			t.Fatalf("user %s: create_time %v", u.UUID, u.CreateTime)
+		}
+		if strings.HasPrefix(u.DisplayName, "=") {
+			quoted++
+		}
+	}
+	if quoted == 0 {
+		t.Error("no hostile display name seen")
+	}
+}
+
+func TestContextCancelStops(t *testing.T) {
+	e := newEnv(t, emulator.Config{PageSize: 5}, edge.Credentials{}, edge.Options{})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	n := 0
+	var last error
+	for _, err := range e.client.Users(ctx, nil) {
+		if err != nil {
+			last = err
+			break
+		}
+		if n++; n == 7 {
+			cancel()
+		}
+	}
+	if !errors.Is(last, context.Canceled) || n != 10 {
+		t.Fatalf("after cancel: %d rows, err %v; want the page in hand (10) then context.Canceled", n, last)
+	}
+}

@@ -1,0 +1,314 @@
+package emulator
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Paths place the emulated operations.
+type Paths struct {
+	TokenLogin, Users, Groups, Apps, Accesses, AuditEvents string
+}
+
+// DefaultPaths are the collector's default paths.
+func DefaultPaths() Paths {
+	return Paths{
+		TokenLogin:  "/api/v1/tokenlogin",
+		Users:       "/api/v1/users",
+		Groups:      "/api/v1/groups",
+		Apps:        "/api/v1/apps",
+		Accesses:    "/api/v1/accesses",
+		AuditEvents: "/api/v1/auditevents",
+	}
+}
+
+// Config configures a Server. The zero value of every field selects its
+// default; data is a pure function of Seed (and Now for audit events).
+type Config struct {
+	Seed    int64
+	Account string // account name (TokenLogin's account), default DefaultAccount
+	KeyID   string // API token uuid, default DefaultKeyID
+	Secret  string // API token secret, default DefaultSecret
+	Paths   Paths  // default DefaultPaths(); empty fields keep their default
+
+	Users             int // default 200
+	Groups            int // default 12
+	Apps              int // default 15
+	Accesses          int // default 20
+	AuditEventsPerDay int // default 240
+
+	// PageSize > 0 pages lists with continuation_token; 0 answers each list
+	// in one response, as the document shows.
+	PageSize int
+	// TokenTTL is the session lifetime (real clock); default one hour.
+	TokenTTL time.Duration
+	// Now is the data clock (audit events exist for the 120 days before it,
+	// end_time of accesses is relative to it); default time.Now.
+	Now func() time.Time
+
+	Faults Faults
+}
+
+// Faults injects misbehaviour. Counters run over API requests (every
+// request but TokenLogin that passed routing and authentication), so the
+// cadence is deterministic for a given request sequence. Precedence when
+// cadences coincide: expiry, 5xx, 429, drop.
+type Faults struct {
+	// ErrorEvery: every k-th API request gets a 5xx, cycling 500, 502, 503
+	// (503 carries Retry-After).
+	ErrorEvery int
+	// RateLimitEvery: every k-th API request gets 429 with Retry-After and
+	// blocks its operation for RetryAfter.
+	RateLimitEvery int
+	// RetryAfter is the block of an injected 429 (default 1s). Whole
+	// seconds are sent as an integer; a fraction as a decimal ("0.05"),
+	// which httpx accepts, to keep tests fast.
+	RetryAfter time.Duration
+	// DropEvery: every k-th API request has its connection dropped,
+	// alternating before any byte and after the headers and half the body.
+	DropEvery int
+	// ExpireEvery: every k-th API request finds its session token expired:
+	// 401, and the token is revoked.
+	ExpireEvery int
+	// Tricky puts hostile values in records: formula prefixes, RTL and CJK
+	// text, control characters, and 64-bit times quoted as strings.
+	Tricky bool
+}
+
+// Request is one entry of the request log.
+type Request struct {
+	Time      time.Time // arrival (real clock)
+	Method    string
+	Path      string
+	RawQuery  string
+	Op        string // "login", "users", "groups", "apps", "accesses", "audit_events"; "" when unrouted
+	PageID    string // "<op>|<window>|<first index>" for list pages
+	Status    int    // status sent; 0 when the connection was dropped before any byte
+	Completed bool   // a 2xx body was written in full
+	Violation bool   // arrived while its operation was blocked by a 429's Retry-After
+	Fault     string // injected fault: "500", "502", "503", "429", "401", "drop-before", "drop-mid"
+}
+
+// Defaults.
+const (
+	DefaultAccount           = "acme-edge"
+	DefaultKeyID             = "5d1c3a70-e0e1-4c2b-9a51-000000000001"
+	DefaultSecret            = "_edge_emulator_secret"
+	DefaultUsers             = 200
+	DefaultGroups            = 12
+	DefaultApps              = 15
+	DefaultAccesses          = 20
+	DefaultAuditEventsPerDay = 240
+)
+
+// SecretMarker is inside every user's mfa_encrypted_secret and every audit
+// event's request_body: it must never appear in a pack.
+const SecretMarker = "EDGE-EMULATOR-SECRET"
+
+// Server is the emulator; it implements http.Handler and is safe for
+// concurrent use.
+type Server struct {
+	cfg     Config
+	root    key
+	pageKey []byte
+	routes  map[string]string // path -> op
+	bufs    sync.Pool         // *bytes.Buffer
+
+	mu       sync.Mutex
+	log      []Request
+	pages    map[string]int // completed page id -> times served
+	tokens   map[string]time.Time
+	blocked  map[string]time.Time // op -> 429 block end (real clock)
+	writing  map[*Request]chan struct{}
+	faultSeq uint64
+	errorSeq uint64
+	dropSeq  uint64
+}
+
+// New returns an emulator for cfg (see Config for the defaults).
+func New(cfg Config) *Server {
+	cfg = normalize(cfg)
+	pk := sha256.Sum256([]byte("edge-emulator-page-token|" + strconv.FormatInt(cfg.Seed, 10)))
+	p := cfg.Paths
+	s := &Server{
+		cfg:     cfg,
+		root:    newKey(cfg.Seed),
+		pageKey: pk[:],
+		routes: map[string]string{
+			p.TokenLogin: opLogin, p.Users: opUsers, p.Groups: opGroups,
+			p.Apps: opApps, p.Accesses: opAccesses, p.AuditEvents: opAudit,
+		},
+		pages:   map[string]int{},
+		tokens:  map[string]time.Time{},
+		blocked: map[string]time.Time{},
+		writing: map[*Request]chan struct{}{},
+	}
+	s.bufs.New = func() any { return new(bytes.Buffer) }
+	return s
+}
+
+func normalize(c Config) Config {
+	c.Account = strings.TrimSpace(c.Account)
+	if c.Account == "" {
+		c.Account = DefaultAccount
+	}
+	if c.KeyID == "" {
+		c.KeyID = DefaultKeyID
+	}
+	if c.Secret == "" {
+		c.Secret = DefaultSecret
+	}
+	d := DefaultPaths()
+	for _, f := range []struct {
+		v *string
+		d string
+	}{
+		{&c.Paths.TokenLogin, d.TokenLogin}, {&c.Paths.Users, d.Users}, {&c.Paths.Groups, d.Groups},
+		{&c.Paths.Apps, d.Apps}, {&c.Paths.Accesses, d.Accesses}, {&c.Paths.AuditEvents, d.AuditEvents},
+	} {
+		if *f.v == "" {
+			*f.v = f.d
+		}
+	}
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&c.Users, DefaultUsers)
+	def(&c.Groups, DefaultGroups)
+	def(&c.Apps, DefaultApps)
+	def(&c.Accesses, DefaultAccesses)
+	def(&c.AuditEventsPerDay, DefaultAuditEventsPerDay)
+	c.AuditEventsPerDay = min(c.AuditEventsPerDay, msPerDay)
+	c.PageSize = max(c.PageSize, 0)
+	if c.TokenTTL <= 0 {
+		c.TokenTTL = time.Hour
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Faults.RetryAfter <= 0 {
+		c.Faults.RetryAfter = time.Second
+	}
+	return c
+}
+
+// Account is the emulated account name.
+func (s *Server) Account() string { return s.cfg.Account }
+
+// Paths are where the operations are served.
+func (s *Server) Paths() Paths { return s.cfg.Paths }
+
+// CountUsers, CountGroups, CountApps and CountAccesses are the records a
+// correct client receives from an unfiltered list (or one filtered on INIT,
+// ACTIVE and SUSPENDED: no record is DELETED).
+func (s *Server) CountUsers() int    { return s.cfg.Users }
+func (s *Server) CountGroups() int   { return s.cfg.Groups }
+func (s *Server) CountApps() int     { return s.cfg.Apps }
+func (s *Server) CountAccesses() int { return s.cfg.Accesses }
+
+// CountAuditEvents returns the audit events created in [from, to) (and in
+// the data horizon, the 120 days before Now).
+func (s *Server) CountAuditEvents(from, to time.Time) int {
+	lo, hi := s.auditSpan(from.UnixMilli(), to.UnixMilli())
+	return int(hi - lo)
+}
+
+// Requests returns a copy of the request log, in completion order. Like
+// Violations and DuplicatePages, it first waits (at most 2 s) for responses
+// already being written, so a response the client has just read is logged.
+func (s *Server) Requests() []Request {
+	s.settle()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.log)
+}
+
+// Violations returns the requests that arrived while a 429's Retry-After
+// was in force for their operation.
+func (s *Server) Violations() []Request {
+	var v []Request
+	for _, r := range s.Requests() {
+		if r.Violation {
+			v = append(v, r)
+		}
+	}
+	return v
+}
+
+// DuplicatePages returns, sorted, the ids of pages served completely more
+// than once.
+func (s *Server) DuplicatePages() []string {
+	s.settle()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var d []string
+	for id, n := range s.pages {
+		if n > 1 {
+			d = append(d, id)
+		}
+	}
+	slices.Sort(d)
+	return d
+}
+
+// Review is what a correct access review of the emulated account finds.
+// Only ACTIVE accesses are checked; an assignment is a user_list entry that
+// names a user or group ("user:<uuid>", "group:<uuid>" or a bare uuid).
+type Review struct {
+	Accesses    int // access objects
+	Active      int // of them ACTIVE
+	Assignments int // user and group entries of all accesses (tag selectors excluded)
+	Suspended   int // entries of active accesses naming a SUSPENDED user or group
+	Unknown     int // entries of active accesses naming a user that does not exist
+	Expired     int // active accesses whose end_time has passed
+	Failing     int // active accesses with at least one of the above
+}
+
+// Review computes the expected findings from the data model, independently
+// of any client.
+func (s *Server) Review() Review {
+	r := Review{Accesses: s.cfg.Accesses}
+	now := s.cfg.Now().UnixMilli()
+	for m := range s.cfg.Accesses {
+		a := s.accessPlan(m)
+		r.Assignments += len(a.groups) + len(a.users) + len(a.bare)
+		if a.ghost {
+			r.Assignments++
+		}
+		if a.status != statusActive {
+			continue
+		}
+		r.Active++
+		n := 0
+		for _, g := range a.groups {
+			if s.groupStatus(g) == statusSuspended {
+				n++
+			}
+		}
+		for _, u := range append(slices.Clone(a.users), a.bare...) {
+			if s.userStatus(u) == statusSuspended {
+				n++
+			}
+		}
+		r.Suspended += n
+		if a.ghost {
+			r.Unknown++
+			n++
+		}
+		if a.end != 0 && a.end <= now {
+			r.Expired++
+			n++
+		}
+		if n > 0 {
+			r.Failing++
+		}
+	}
+	return r
+}

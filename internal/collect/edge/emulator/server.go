@@ -1,0 +1,721 @@
+package emulator
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Operations (also the request log's Op).
+const (
+	opLogin    = "login"
+	opUsers    = "users"
+	opGroups   = "groups"
+	opApps     = "apps"
+	opAccesses = "accesses"
+	opAudit    = "audit_events"
+)
+
+const paramToken = "continuation_token"
+
+// call is the state of one request.
+type call struct {
+	r   *http.Request
+	e   *Request
+	now time.Time // data clock, UTC
+}
+
+// response is a rendered response; body comes from the buffer pool.
+type response struct {
+	status     int
+	body       *bytes.Buffer
+	retryAfter time.Duration
+	allow      string
+	pageID     string
+}
+
+// apiError is a 4xx/5xx outcome.
+type apiError struct {
+	status int
+	msg    string
+}
+
+func errorf(status int, format string, a ...any) *apiError {
+	return &apiError{status: status, msg: fmt.Sprintf(format, a...)}
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	c := &call{r: r, e: &Request{Time: time.Now(), Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery},
+		now: s.cfg.Now().UTC()}
+	if resp := s.serve(w, c); resp != nil {
+		s.write(w, c, resp)
+	}
+	s.record(c.e)
+}
+
+// serve runs route, method, authentication, rate-limit block, faults and
+// the handler. It returns nil when the connection was dropped.
+func (s *Server) serve(w http.ResponseWriter, c *call) *response {
+	op, ok := s.routes[c.r.URL.Path]
+	if !ok {
+		return s.fail(errorf(http.StatusNotFound, "no such endpoint: %s", c.r.URL.Path))
+	}
+	c.e.Op = op
+	if c.r.Method != http.MethodGet {
+		resp := s.fail(errorf(http.StatusMethodNotAllowed, "method %s not allowed for %s", c.r.Method, c.r.URL.Path))
+		resp.allow = http.MethodGet
+		return resp
+	}
+	if op == opLogin {
+		return s.handleLogin(c)
+	}
+	tok, err := s.authenticate(c.r)
+	if err != nil {
+		return s.fail(err)
+	}
+	if wait := s.blockedFor(op); wait > 0 {
+		c.e.Violation = true
+		resp := s.fail(errorf(http.StatusTooManyRequests, "Rate limit exceeded"))
+		resp.retryAfter = wait
+		return resp
+	}
+	plan := s.nextFault()
+	switch {
+	case plan.expire:
+		c.addFault("401")
+		s.mu.Lock()
+		delete(s.tokens, tok)
+		s.mu.Unlock()
+		return s.fail(errorf(http.StatusUnauthorized, "session token expired"))
+	case plan.status == http.StatusTooManyRequests:
+		c.addFault("429")
+		s.block(op, s.cfg.Faults.RetryAfter)
+		resp := s.fail(errorf(http.StatusTooManyRequests, "Rate limit exceeded"))
+		resp.retryAfter = s.cfg.Faults.RetryAfter
+		return resp
+	case plan.status != 0:
+		c.addFault(strconv.Itoa(plan.status))
+		resp := s.fail(errorf(plan.status, "%s (injected fault)", http.StatusText(plan.status)))
+		if plan.status == http.StatusServiceUnavailable {
+			resp.retryAfter = s.cfg.Faults.RetryAfter
+		}
+		return resp
+	}
+	var resp *response
+	switch op {
+	case opUsers:
+		resp = s.handleDirectory(c, op, s.cfg.Users, s.userStatus, func(i int) any { return s.user(i) })
+	case opGroups:
+		resp = s.handleDirectory(c, op, s.cfg.Groups, s.groupStatus, func(j int) any { return s.group(j) })
+	case opApps:
+		resp = s.handleDirectory(c, op, s.cfg.Apps, s.appStatus, func(k int) any { return s.app(k) })
+	case opAccesses:
+		resp = s.handleAccesses(c)
+	default:
+		resp = s.handleAudit(c)
+	}
+	if plan.drop != dropNone && resp.status/100 == 2 {
+		s.drop(w, c, resp, plan.drop)
+		return nil
+	}
+	return resp
+}
+
+func (c *call) addFault(f string) {
+	if c.e.Fault == "" {
+		c.e.Fault = f
+	} else {
+		c.e.Fault += "," + f
+	}
+}
+
+// handleLogin serves TokenLogin: GET ?account=<account>[&redirect=] with
+// the API token as HTTP Basic credentials.
+func (s *Server) handleLogin(c *call) *response {
+	q := c.r.URL.Query()
+	if err := allowParams(q, []string{"account", "redirect"}, nil); err != nil {
+		return s.fail(err)
+	}
+	account := q.Get("account")
+	if account == "" {
+		return s.fail(errorf(http.StatusBadRequest, "account is required"))
+	}
+	id, secret, ok := c.r.BasicAuth()
+	if !ok || !equal(id, s.cfg.KeyID) || !equal(secret, s.cfg.Secret) || account != s.cfg.Account {
+		return s.fail(errorf(http.StatusUnauthorized, "invalid API token"))
+	}
+	var raw [24]byte
+	if _, err := rand.Read(raw[:]); err != nil {
+		return s.fail(errorf(http.StatusInternalServerError, "generating token: %v", err))
+	}
+	tok := "EDGE_" + hex.EncodeToString(raw[:])
+	now := time.Now()
+	expires := now.Add(s.cfg.TokenTTL)
+	s.mu.Lock()
+	if len(s.tokens) >= 1024 {
+		for t, exp := range s.tokens {
+			if !now.Before(exp) {
+				delete(s.tokens, t)
+			}
+		}
+	}
+	s.tokens[tok] = expires
+	s.mu.Unlock()
+	ttl := int64(s.cfg.TokenTTL / time.Second)
+	return s.jsonResp(http.StatusOK, struct {
+		AccountName   string `json:"account_name"`
+		AccountUUID   string `json:"account_uuid"`
+		CreateTime    int64  `json:"create_time"`
+		ExpireTimeSec int64  `json:"expire_time_sec"`
+		LoginType     int    `json:"login_type"`
+		Status        int    `json:"status"`
+		Token         string `json:"token"`
+		TTLSec        int64  `json:"ttl_sec"`
+		UserRole      int    `json:"user_role"`
+		UserUUID      string `json:"user_uuid"`
+		UUID          string `json:"uuid"`
+	}{s.cfg.Account, s.accountUUID(), now.UnixMilli(), expires.Unix(), 2, statusActive, tok, ttl, 1, s.userUUID(0), s.accessUUID(-1)})
+}
+
+func (s *Server) accountUUID() string {
+	r := s.root.str("account").rng()
+	return r.uuid()
+}
+
+func equal(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }
+
+// authenticate checks "Authorization: Bearer <token>" and returns the token.
+func (s *Server) authenticate(r *http.Request) (string, *apiError) {
+	v := strings.TrimSpace(r.Header.Get("Authorization"))
+	tok, ok := strings.CutPrefix(v, "Bearer ")
+	if !ok || strings.TrimSpace(tok) == "" {
+		return "", errorf(http.StatusUnauthorized, "missing session token (Authorization: Bearer)")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	exp, ok := s.tokens[tok]
+	if !ok {
+		return "", errorf(http.StatusUnauthorized, "invalid session token")
+	}
+	if !time.Now().Before(exp) {
+		delete(s.tokens, tok)
+		return "", errorf(http.StatusUnauthorized, "session token expired")
+	}
+	return tok, nil
+}
+
+// allowParams rejects parameters outside allowed, and those in
+// notEmulated with a message saying so.
+func allowParams(q url.Values, allowed, notEmulated []string) *apiError {
+	for name := range q {
+		switch {
+		case slices.Contains(allowed, name):
+		case slices.Contains(notEmulated, name):
+			return errorf(http.StatusBadRequest, "parameter %s is not emulated", name)
+		default:
+			return errorf(http.StatusBadRequest, "unknown parameter %s", name)
+		}
+	}
+	return nil
+}
+
+// statusFilter parses "comma separated status to match"; absent matches all.
+func statusFilter(q url.Values) (func(int) bool, string, *apiError) {
+	v, ok := q["status"]
+	if !ok {
+		return func(int) bool { return true }, "", nil
+	}
+	want := map[int]bool{}
+	var names []string
+	for _, part := range strings.Split(strings.Join(v, ","), ",") {
+		name := strings.ToUpper(strings.TrimSpace(part))
+		n, ok := statusByName[name]
+		if !ok {
+			return nil, "", errorf(http.StatusBadRequest, "status %q: want INIT, ACTIVE, SUSPENDED or DELETED", part)
+		}
+		if !want[n] {
+			want[n] = true
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names)
+	return func(st int) bool { return want[st] }, strings.Join(names, ","), nil
+}
+
+// pageState travels, signed, in a continuation token.
+type pageState struct {
+	Op     string `json:"o"`
+	Next   int64  `json:"n"`
+	From   int64  `json:"a,omitempty"`
+	To     int64  `json:"b,omitempty"`
+	Filter string `json:"f,omitempty"`
+}
+
+func (s *Server) sign(p pageState) string {
+	b, _ := json.Marshal(p)
+	m := hmac.New(sha256.New, s.pageKey)
+	m.Write(b)
+	return base64.RawURLEncoding.EncodeToString(b) + "." + hex.EncodeToString(m.Sum(nil)[:8])
+}
+
+// pageFrom returns the state of the request's continuation token (ok false
+// when it has none).
+func (s *Server) pageFrom(q url.Values, op string) (pageState, bool, *apiError) {
+	v := q.Get(paramToken)
+	if v == "" {
+		return pageState{}, false, nil
+	}
+	bad := errorf(http.StatusBadRequest, "invalid continuation_token")
+	data, mac, ok := strings.Cut(v, ".")
+	if !ok {
+		return pageState{}, false, bad
+	}
+	b, err := base64.RawURLEncoding.DecodeString(data)
+	if err != nil {
+		return pageState{}, false, bad
+	}
+	m := hmac.New(sha256.New, s.pageKey)
+	m.Write(b)
+	if got, err := hex.DecodeString(mac); err != nil || !hmac.Equal(got, m.Sum(nil)[:8]) {
+		return pageState{}, false, bad
+	}
+	var p pageState
+	if json.Unmarshal(b, &p) != nil || p.Op != op || p.Next < 0 {
+		return pageState{}, false, bad
+	}
+	return p, true, nil
+}
+
+// handleDirectory serves Query Users, Groups and Apps.
+func (s *Server) handleDirectory(c *call, op string, n int, status func(int) int, render func(int) any) *response {
+	q := c.r.URL.Query()
+	if err := allowParams(q, []string{"status", paramToken}, []string{"tag", "datasource"}); err != nil {
+		return s.fail(err)
+	}
+	keep, filter, err := statusFilter(q)
+	if err != nil {
+		return s.fail(err)
+	}
+	start := 0
+	if p, ok, err := s.pageFrom(q, op); err != nil {
+		return s.fail(err)
+	} else if ok {
+		if p.Filter != filter || p.Next > int64(n) {
+			return s.fail(errorf(http.StatusBadRequest, "continuation_token does not belong to this query"))
+		}
+		start = int(p.Next)
+	}
+	var idx []int
+	i := start
+	for ; i < n && (s.cfg.PageSize == 0 || len(idx) < s.cfg.PageSize); i++ {
+		if keep(status(i)) {
+			idx = append(idx, i)
+		}
+	}
+	for i < n && !keep(status(i)) { // no token for an empty last page
+		i++
+	}
+	token := ""
+	if i < n {
+		token = s.sign(pageState{Op: op, Next: int64(i), Filter: filter})
+	}
+	b := s.getBuf()
+	enc := newEncoder(b)
+	o := objectWriter{b: b}
+	o.field(paramToken, token != "", func() { encodeTo(enc, b, token) })
+	o.field(op, len(idx) > 0, func() { encodeArray(enc, b, idx, render) })
+	o.end()
+	return &response{status: http.StatusOK, body: b, pageID: fmt.Sprintf("%s|%s|%d", op, filter, start)}
+}
+
+// handleAccesses serves Query access objects: appid and userid are
+// required (empty selects all); the response also carries the apps,
+// groups and users the page's accesses name.
+func (s *Server) handleAccesses(c *call) *response {
+	q := c.r.URL.Query()
+	if err := allowParams(q, []string{"appid", "userid", paramToken}, nil); err != nil {
+		return s.fail(err)
+	}
+	for _, p := range []string{"appid", "userid"} {
+		if !q.Has(p) {
+			return s.fail(errorf(http.StatusBadRequest, "%s is required", p))
+		}
+		if q.Get(p) != "" {
+			return s.fail(errorf(http.StatusBadRequest, "filtering by %s is not emulated; send it empty", p))
+		}
+	}
+	start := 0
+	if p, ok, err := s.pageFrom(q, opAccesses); err != nil {
+		return s.fail(err)
+	} else if ok {
+		if p.Next > int64(s.cfg.Accesses) {
+			return s.fail(errorf(http.StatusBadRequest, "continuation_token does not belong to this query"))
+		}
+		start = int(p.Next)
+	}
+	end := s.cfg.Accesses
+	if s.cfg.PageSize > 0 {
+		end = min(end, start+s.cfg.PageSize)
+	}
+	token := ""
+	if end < s.cfg.Accesses {
+		token = s.sign(pageState{Op: opAccesses, Next: int64(end)})
+	}
+	apps, groups, users := map[int]bool{}, map[int]bool{}, map[int]bool{}
+	for m := start; m < end; m++ {
+		p := s.accessPlan(m)
+		for _, k := range p.apps {
+			apps[k] = true
+		}
+		for _, j := range p.groups {
+			groups[j] = true
+		}
+		for _, i := range append(slices.Clone(p.users), p.bare...) {
+			users[i] = true
+		}
+	}
+	sorted := func(m map[int]bool) []int { return slices.Sorted(maps.Keys(m)) }
+	b := s.getBuf()
+	enc := newEncoder(b)
+	o := objectWriter{b: b}
+	accesses := make([]int, 0, end-start)
+	for m := start; m < end; m++ {
+		accesses = append(accesses, m)
+	}
+	o.field("accesses", len(accesses) > 0, func() {
+		encodeArray(enc, b, accesses, func(m int) any { a, _ := s.access(m); return a })
+	})
+	o.field("apps", len(apps) > 0, func() { encodeArray(enc, b, sorted(apps), func(k int) any { return s.app(k) }) })
+	o.field(paramToken, token != "", func() { encodeTo(enc, b, token) })
+	o.field("groups", len(groups) > 0, func() { encodeArray(enc, b, sorted(groups), func(j int) any { return s.group(j) }) })
+	o.field("users", len(users) > 0, func() { encodeArray(enc, b, sorted(users), func(i int) any { return s.user(i) }) })
+	o.end()
+	return &response{status: http.StatusOK, body: b, pageID: fmt.Sprintf("%s||%d", opAccesses, start)}
+}
+
+// handleAudit serves Query Audit Events: start_time (required) and
+// end_time (default now) in epoch milliseconds, a half-open window.
+func (s *Server) handleAudit(c *call) *response {
+	q := c.r.URL.Query()
+	if err := allowParams(q, []string{"start_time", "end_time", paramToken}, nil); err != nil {
+		return s.fail(err)
+	}
+	from, err := epochParam(q, "start_time", -1)
+	if err != nil {
+		return s.fail(err)
+	}
+	to, err := epochParam(q, "end_time", c.now.UnixMilli())
+	if err != nil {
+		return s.fail(err)
+	}
+	if to < from {
+		return s.fail(errorf(http.StatusBadRequest, "end_time is before start_time"))
+	}
+	lo, hi := s.auditSpan(from, to)
+	start := lo
+	if p, ok, err := s.pageFrom(q, opAudit); err != nil {
+		return s.fail(err)
+	} else if ok {
+		if p.From != from || p.To != to || p.Next < lo || p.Next > hi {
+			return s.fail(errorf(http.StatusBadRequest, "continuation_token does not belong to this query"))
+		}
+		start = p.Next
+	}
+	end := hi
+	if s.cfg.PageSize > 0 {
+		end = min(hi, start+int64(s.cfg.PageSize))
+	}
+	token := ""
+	if end < hi {
+		token = s.sign(pageState{Op: opAudit, Next: end, From: from, To: to})
+	}
+	b := s.getBuf()
+	enc := newEncoder(b)
+	o := objectWriter{b: b}
+	o.field("audit_events", end > start, func() {
+		b.WriteByte('[')
+		for n := start; n < end; n++ {
+			if n > start {
+				b.WriteByte(',')
+			}
+			encodeTo(enc, b, s.auditEvent(n))
+		}
+		b.WriteByte(']')
+	})
+	o.field(paramToken, token != "", func() { encodeTo(enc, b, token) })
+	o.end()
+	return &response{status: http.StatusOK, body: b, pageID: fmt.Sprintf("%s|%d-%d|%d", opAudit, from, to, start)}
+}
+
+// epochParam reads an epoch-millisecond parameter; def < 0 makes it required.
+func epochParam(q url.Values, name string, def int64) (int64, *apiError) {
+	v := q.Get(name)
+	if v == "" {
+		if def < 0 {
+			return 0, errorf(http.StatusBadRequest, "%s is required", name)
+		}
+		return def, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 {
+		return 0, errorf(http.StatusBadRequest, "%s %q: want epoch milliseconds", name, v)
+	}
+	return n, nil
+}
+
+// Injected connection drops.
+const (
+	dropNone = iota
+	dropBefore
+	dropMid
+)
+
+type faultPlan struct {
+	expire bool
+	status int
+	drop   int
+}
+
+func (s *Server) nextFault() faultPlan {
+	f := s.cfg.Faults
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faultSeq++
+	n := s.faultSeq
+	every := func(k int) bool { return k > 0 && n%uint64(k) == 0 }
+	var p faultPlan
+	switch {
+	case every(f.ExpireEvery):
+		p.expire = true
+	case every(f.ErrorEvery):
+		p.status = [...]int{http.StatusInternalServerError, http.StatusBadGateway, http.StatusServiceUnavailable}[s.errorSeq%3]
+		s.errorSeq++
+	case every(f.RateLimitEvery):
+		p.status = http.StatusTooManyRequests
+	case every(f.DropEvery):
+		p.drop = dropBefore + int(s.dropSeq%2)
+		s.dropSeq++
+	}
+	return p
+}
+
+// blockedFor returns how long op stays blocked by an earlier 429.
+func (s *Server) blockedFor(op string) time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return time.Until(s.blocked[op])
+}
+
+func (s *Server) block(op string, d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if until := time.Now().Add(d); until.After(s.blocked[op]) {
+		s.blocked[op] = until
+	}
+}
+
+// drop breaks the connection: before any byte, or after the status line,
+// the headers (with the full Content-Length) and half of the body.
+func (s *Server) drop(w http.ResponseWriter, c *call, resp *response, mode int) {
+	defer s.putBuf(resp.body)
+	half := resp.body.Bytes()[:resp.body.Len()/2]
+	if mode == dropBefore {
+		c.addFault("drop-before")
+	} else {
+		c.addFault("drop-mid")
+		c.e.Status = resp.status
+	}
+	h := w.Header()
+	s.setHeaders(h, resp)
+	s.beginWrite(c.e)
+	if hj, ok := w.(http.Hijacker); ok {
+		if conn, brw, err := hj.Hijack(); err == nil {
+			defer conn.Close()
+			if mode == dropMid {
+				fmt.Fprintf(brw, "HTTP/1.1 %03d %s\r\n", resp.status, http.StatusText(resp.status))
+				h.Set("Date", time.Now().UTC().Format(http.TimeFormat))
+				_ = h.Write(brw)
+				_, _ = brw.WriteString("\r\n")
+				_, _ = brw.Write(half)
+				_ = brw.Flush()
+			}
+			return
+		}
+	}
+	// Not hijackable (HTTP/2): abort the response through net/http.
+	if mode == dropMid {
+		w.WriteHeader(resp.status)
+		_, _ = w.Write(half)
+		if f, ok := w.(http.Flusher); ok {
+			f.Flush()
+		}
+	}
+	s.record(c.e)
+	panic(http.ErrAbortHandler)
+}
+
+func (s *Server) setHeaders(h http.Header, resp *response) {
+	h.Set("Content-Type", "application/json")
+	h.Set("Content-Length", strconv.Itoa(resp.body.Len()))
+	if resp.retryAfter > 0 {
+		h.Set("Retry-After", retryAfterValue(resp.retryAfter))
+	}
+	if resp.allow != "" {
+		h.Set("Allow", resp.allow)
+	}
+}
+
+// retryAfterValue writes whole seconds as an integer (RFC 9110), a fraction
+// as a decimal, rounded up to the millisecond so the client never wakes
+// early.
+func retryAfterValue(d time.Duration) string {
+	if d%time.Second == 0 {
+		return strconv.FormatInt(int64(d/time.Second), 10)
+	}
+	ms := (d + time.Millisecond - 1) / time.Millisecond
+	return strconv.FormatFloat(float64(ms)/1000, 'f', -1, 64)
+}
+
+func (s *Server) write(w http.ResponseWriter, c *call, resp *response) {
+	defer s.putBuf(resp.body)
+	s.beginWrite(c.e)
+	s.setHeaders(w.Header(), resp)
+	w.WriteHeader(resp.status)
+	n, err := w.Write(resp.body.Bytes())
+	c.e.Status = resp.status
+	c.e.PageID = resp.pageID
+	c.e.Completed = resp.status/100 == 2 && err == nil && n == resp.body.Len()
+}
+
+// record appends the finished request to the log.
+func (s *Server) record(e *Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if done, ok := s.writing[e]; ok {
+		close(done)
+		delete(s.writing, e)
+	}
+	s.log = append(s.log, *e)
+	if e.Completed && e.PageID != "" {
+		s.pages[e.PageID]++
+	}
+}
+
+// beginWrite marks the request as sending its response: from here on the
+// client may see the response before the request is logged.
+func (s *Server) beginWrite(e *Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.writing[e] = make(chan struct{})
+}
+
+// settle waits (at most 2 s) until the responses being written when it is
+// called have been logged.
+func (s *Server) settle() {
+	s.mu.Lock()
+	pending := make([]chan struct{}, 0, len(s.writing))
+	for _, ch := range s.writing {
+		pending = append(pending, ch)
+	}
+	s.mu.Unlock()
+	timeout := time.NewTimer(2 * time.Second)
+	defer timeout.Stop()
+	for _, ch := range pending {
+		select {
+		case <-ch:
+		case <-timeout.C:
+			return
+		}
+	}
+}
+
+func (s *Server) getBuf() *bytes.Buffer { return s.bufs.Get().(*bytes.Buffer) }
+
+func (s *Server) putBuf(b *bytes.Buffer) {
+	if b == nil || b.Cap() > 64<<20 {
+		return
+	}
+	b.Reset()
+	s.bufs.Put(b)
+}
+
+func newEncoder(b *bytes.Buffer) *json.Encoder {
+	enc := json.NewEncoder(b)
+	enc.SetEscapeHTML(false)
+	return enc
+}
+
+// encodeTo writes v without the encoder's trailing newline. Only
+// emulator-built values are encoded, which cannot fail.
+func encodeTo(enc *json.Encoder, b *bytes.Buffer, v any) {
+	if err := enc.Encode(v); err != nil {
+		b.WriteString("null")
+		return
+	}
+	b.Truncate(b.Len() - 1)
+}
+
+func encodeArray(enc *json.Encoder, b *bytes.Buffer, idx []int, render func(int) any) {
+	b.WriteByte('[')
+	for n, i := range idx {
+		if n > 0 {
+			b.WriteByte(',')
+		}
+		encodeTo(enc, b, render(i))
+	}
+	b.WriteByte(']')
+}
+
+// objectWriter writes a JSON object field by field, in call order.
+type objectWriter struct {
+	b    *bytes.Buffer
+	open bool
+}
+
+func (o *objectWriter) field(name string, present bool, value func()) {
+	if !present {
+		return
+	}
+	if o.open {
+		o.b.WriteByte(',')
+	} else {
+		o.b.WriteByte('{')
+		o.open = true
+	}
+	fmt.Fprintf(o.b, "%q:", name)
+	value()
+}
+
+func (o *objectWriter) end() {
+	if !o.open {
+		o.b.WriteByte('{')
+	}
+	o.b.WriteByte('}')
+}
+
+func (s *Server) jsonResp(status int, v any) *response {
+	b := s.getBuf()
+	encodeTo(newEncoder(b), b, v)
+	return &response{status: status, body: b}
+}
+
+// fail renders an error as {"message": "..."}, the document's error shape.
+func (s *Server) fail(err *apiError) *response {
+	return s.jsonResp(err.status, struct {
+		Message string `json:"message"`
+	}{err.msg})
+}
