@@ -31,9 +31,13 @@ fuzz:
 	  done; \
 	done
 
-## bench: benchmarks with their figures (rows/s, requests, memory).
+## bench: benchmarks with their figures (rows/s, requests, memory); the
+## end-to-end, scale and rate-limit results go to docs/PERFORMANCE.md.
+BENCHROWS ?= 500000
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1x $(PKGS)
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1x $$($(GO) list ./... | grep -v /internal/bench)
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1x -timeout 60m ./internal/bench \
+	  -rows $(BENCHROWS) -scales $(BENCHROWS),2000000 -perf-out $(CURDIR)/docs/PERFORMANCE.md
 
 ## demo: a full run against the built-in Lacework emulator, writing a pack to ./out.
 demo:
