@@ -591,3 +591,35 @@ func TestScheduleCatchesUpMissedDays(t *testing.T) {
 		}
 	}
 }
+
+// `make demo` runs every platform's emulator and publishes one verifying
+// pack per platform; --forbid shows a partial pack (exit 3).
+func TestDemo(t *testing.T) {
+	out := t.TempDir()
+	code, stdout, stderr := cli(t, context.Background(), nil, "demo", "--out", out, "--log-json")
+	if code != exitOK {
+		t.Fatalf("demo: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	var packs []string
+	_ = filepath.WalkDir(out, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.Name() == "manifest.json" {
+			packs = append(packs, filepath.Dir(p))
+		}
+		return nil
+	})
+	if len(packs) != len(demoSources) {
+		t.Fatalf("%d packs for %d platforms: %v\n%s", len(packs), len(demoSources), packs, stdout)
+	}
+	for _, p := range packs {
+		if code, vout, verr := cli(t, context.Background(), nil, "verify", p); code != exitOK {
+			t.Errorf("verify %s: exit %d\n%s\n%s", p, code, vout, verr)
+		}
+	}
+	code, stdout, stderr = cli(t, context.Background(), nil, "demo", "--out", t.TempDir(), "--source", "lacework", "--forbid", "acme-dev", "--log-json")
+	if code != exitPartial || !strings.Contains(stdout, "FAILED") {
+		t.Errorf("demo --forbid: exit %d, want %d\n%s\n%s", code, exitPartial, stdout, stderr)
+	}
+	if code, _, _ := cli(t, context.Background(), nil, "demo", "--source", "nope"); code != exitUsage {
+		t.Errorf("demo --source nope: exit %d, want %d", code, exitUsage)
+	}
+}

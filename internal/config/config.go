@@ -101,9 +101,12 @@ type Metrics struct {
 
 // Tenant is one platform tenant to collect from.
 type Tenant struct {
-	Name     string          `yaml:"name"`   // folder name in the pack; default the account
-	Source   string          `yaml:"source"` // lacework (default), sophos, ibm_scc, lacework_edge
-	Lacework *LaceworkTenant `yaml:"lacework"`
+	Name   string `yaml:"name"`   // folder name in the pack; default the account
+	Source string `yaml:"source"` // lacework (default), sophos, ibm_scc, lacework_edge
+	// Concurrency overrides the top-level concurrency for this tenant:
+	// how many of its collectors (one per rate-limit bucket) run at once.
+	Concurrency int             `yaml:"concurrency"`
+	Lacework    *LaceworkTenant `yaml:"lacework"`
 	// Sections holds the settings of the other sources, keyed by source name
 	// (sophos:, ibm_scc:, lacework_edge:); each source's package decodes its
 	// own, strictly (source.DecodeSection).
@@ -295,6 +298,9 @@ func (c *Config) Validate() error {
 			add("%s: tenant name used twice", where)
 		}
 		names[t.Name] = true
+		if t.Concurrency < 0 || t.Concurrency > 64 {
+			add("%s: concurrency %d: want 1..64, or 0 for the top-level value", where, t.Concurrency)
+		}
 		if t.Source != "lacework" {
 			// Other sources check their own section when they are opened.
 			if t.Name == "" {

@@ -84,6 +84,7 @@ func TestConfigErrors(t *testing.T) {
 		{"missing secret names the variable", "tenants:\n- lacework: {account: a, api_key: k, api_secret_env: MY_SECRET}\n", nil, []string{"MY_SECRET", "tenant 1"}},
 		{"bad dataset and concurrency", "concurrency: 0\ndatasets: [reprots]\ntenants:\n- lacework: {account: a, api_key: k}\n",
 			map[string]string{"LW_API_SECRET": "s"}, []string{"concurrency 0", `dataset "reprots"`}},
+		{"tenant concurrency out of range", "tenants:\n- name: x\n  source: sophos\n  concurrency: 99\n", nil, []string{"concurrency 99"}},
 		{"other sources need a name", "tenants:\n- source: sophos\n  sophos: {}\n", nil, []string{`name is required for source sophos`}},
 	}
 	for _, tc := range tests {

@@ -326,12 +326,12 @@ func (r *run) collectors() []func(context.Context) error {
 	return out
 }
 
-// collect runs the collectors side by side, at most cfg.Concurrency at
-// once. The first fatal error cancels the others.
+// collect runs the collectors side by side, at most the tenant's (else the
+// run's) concurrency at once. The first fatal error cancels the others.
 func (r *run) collect(ctx context.Context) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	sem := make(chan struct{}, max(r.cfg.Concurrency, 1))
+	sem := make(chan struct{}, max(cmp.Or(r.tenant.Concurrency, r.cfg.Concurrency), 1))
 	var wg sync.WaitGroup
 	var once sync.Once
 	var first error
