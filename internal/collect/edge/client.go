@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/evidence-pack/evidence/internal/collect/httpx"
@@ -66,7 +65,7 @@ type Client struct {
 	opts   Options
 	limits Limits
 	paths  Paths
-	tokens *tokenSource
+	tokens *httpx.TokenCache
 	stats  *httpx.Stats
 	http   *httpx.Client
 	log    *slog.Logger
@@ -119,8 +118,8 @@ func New(creds Credentials, opts Options) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("lacework edge account %q: %w", creds.Account, err)
 	}
-	c.tokens = &tokenSource{http: login, creds: creds, path: paths.TokenLogin, fallback: limits.TokenTTL,
-		now: opts.Now, log: c.log, sem: make(chan struct{}, 1)}
+	fetcher := &tokenFetcher{http: login, creds: creds, path: paths.TokenLogin, fallback: limits.TokenTTL, now: opts.Now, log: c.log}
+	c.tokens = httpx.NewTokenCache(httpx.TokenCacheConfig{Fetch: fetcher.login, Now: opts.Now})
 	if c.http, err = newHTTP(c.tokens); err != nil {
 		return nil, fmt.Errorf("lacework edge account %q: %w", creds.Account, err)
 	}
@@ -143,16 +142,12 @@ func (c *Client) Limits() Limits { return c.limits }
 func (c *Client) Stats() *httpx.Stats { return c.stats }
 
 // TokenRefreshes returns how many session tokens were obtained.
-func (c *Client) TokenRefreshes() int64 {
-	c.tokens.mu.Lock()
-	defer c.tokens.mu.Unlock()
-	return c.tokens.refreshes
-}
+func (c *Client) TokenRefreshes() int64 { return c.tokens.Refreshes() }
 
 // Authenticate logs in (TokenLogin) unless a valid session token is cached.
 // A refused API token is an error wrapping ErrAuth.
 func (c *Client) Authenticate(ctx context.Context) error {
-	_, err := c.tokens.get(ctx)
+	_, err := c.tokens.Token(ctx)
 	return err
 }
 
@@ -173,69 +168,20 @@ func (c *Client) wrap(what string, page int, err error) error {
 	return fmt.Errorf("lacework edge %s: %s (page %d): %w", c.creds.Account, what, page, err)
 }
 
-// tokenSource logs in with the API token and caches the session token. One
-// login runs at a time; callers that arrive meanwhile wait and share it.
-type tokenSource struct {
+// tokenFetcher logs in with the API token for an httpx.TokenCache, which
+// caches and renews the session token.
+type tokenFetcher struct {
 	http     *httpx.Client
 	creds    Credentials
 	path     string
 	fallback time.Duration
 	now      func() time.Time
 	log      *slog.Logger
-	sem      chan struct{} // one-slot semaphore held while logging in
-
-	mu        sync.Mutex
-	token     string
-	renewAt   time.Time
-	refreshes int64
-}
-
-var _ httpx.Authorizer = (*tokenSource)(nil)
-
-// Authorize sets "Authorization: Bearer <session token>".
-func (t *tokenSource) Authorize(ctx context.Context, req *http.Request) (string, error) {
-	tok, err := t.get(ctx)
-	if err != nil {
-		return "", err
-	}
-	req.Header.Set("Authorization", "Bearer "+tok)
-	return tok, nil
-}
-
-// Invalidate drops tok if it is still the cached token (after a 401).
-func (t *tokenSource) Invalidate(tok string) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.token == tok {
-		t.token = ""
-	}
-}
-
-func (t *tokenSource) cached() (string, bool) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.token, t.token != "" && t.now().Before(t.renewAt)
-}
-
-func (t *tokenSource) get(ctx context.Context) (string, error) {
-	if tok, ok := t.cached(); ok {
-		return tok, nil
-	}
-	select {
-	case t.sem <- struct{}{}:
-	case <-ctx.Done():
-		return "", ctx.Err()
-	}
-	defer func() { <-t.sem }()
-	if tok, ok := t.cached(); ok { // logged in while we waited
-		return tok, nil
-	}
-	return t.login(ctx)
 }
 
 // login calls TokenLogin: GET <path>?account=<account> with the API token
 // as HTTP Basic credentials.
-func (t *tokenSource) login(ctx context.Context) (string, error) {
+func (t *tokenFetcher) login(ctx context.Context) (string, time.Time, error) {
 	h := http.Header{}
 	h.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(t.creds.KeyID+":"+t.creds.Secret.Reveal())))
 	var s session
@@ -244,13 +190,13 @@ func (t *tokenSource) login(ctx context.Context) (string, error) {
 		Query: url.Values{paramAccount: {t.creds.Account}}}, &s)
 	if err != nil {
 		if st := httpx.StatusOf(err); st == http.StatusUnauthorized || st == http.StatusForbidden {
-			return "", fmt.Errorf("%w for account %q with API key %s: check LW_EDGE_API_KEY and LW_EDGE_API_SECRET (the API token's uuid and secret) and the account name: %w",
+			return "", time.Time{}, fmt.Errorf("%w for account %q with API key %s: check LW_EDGE_API_KEY and LW_EDGE_API_SECRET (the API token's uuid and secret) and the account name: %w",
 				ErrAuth, t.creds.Account, keyHint(t.creds.KeyID), err)
 		}
-		return "", fmt.Errorf("lacework edge: log in to account %q: %w", t.creds.Account, err)
+		return "", time.Time{}, fmt.Errorf("lacework edge: log in to account %q: %w", t.creds.Account, err)
 	}
 	if s.Token == "" {
-		return "", fmt.Errorf("%w for account %q: the login response carried no token", ErrAuth, t.creds.Account)
+		return "", time.Time{}, fmt.Errorf("%w for account %q: the login response carried no token", ErrAuth, t.creds.Account)
 	}
 	expires := issued.Add(t.fallback)
 	switch {
@@ -261,16 +207,8 @@ func (t *tokenSource) login(ctx context.Context) (string, error) {
 			expires = at
 		}
 	}
-	// Renew a fifth of the lifetime early, at most 5 minutes, so a long
-	// response never starts with a token about to lapse.
-	margin := min(expires.Sub(issued)/5, 5*time.Minute)
-	t.mu.Lock()
-	t.token = s.Token
-	t.renewAt = expires.Add(-margin)
-	t.refreshes++
-	t.mu.Unlock()
 	t.log.Debug("session token issued", "expires_at", expires.UTC().Format(time.RFC3339))
-	return s.Token, nil
+	return s.Token, expires, nil
 }
 
 // keyHint shows enough of a key id to tell keys apart, never all of it.

@@ -11,55 +11,25 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/evidence-pack/evidence/internal/collect/edge"
 	"github.com/evidence-pack/evidence/internal/collect/edge/emulator"
 	"github.com/evidence-pack/evidence/internal/collect/httpx"
+	"github.com/evidence-pack/evidence/internal/collect/httpx/httpxtest"
 )
 
 var now = time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
 
 func day(d int) time.Time { return time.Date(2026, 11, d, 0, 0, 0, 0, time.UTC) }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
-
-// authRecorder remembers every session token sent, to prove none reaches
-// logs or errors.
-type authRecorder struct {
-	mu     sync.Mutex
-	tokens map[string]bool
-	next   http.RoundTripper
-}
-
-func (a *authRecorder) RoundTrip(r *http.Request) (*http.Response, error) {
-	if tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
-		a.mu.Lock()
-		a.tokens[tok] = true
-		a.mu.Unlock()
-	}
-	return a.next.RoundTrip(r)
-}
-
 type env struct {
 	emu    *emulator.Server
 	srv    *httptest.Server
 	client *edge.Client
-	logs   *syncBuffer
-	auth   *authRecorder
+	logs   *httpxtest.SyncBuffer
+	auth   *httpxtest.AuthRecorder
 	spool  string
 }
 
@@ -71,8 +41,8 @@ func newEnv(t *testing.T, cfg emulator.Config, creds edge.Credentials, opts edge
 	emu := emulator.New(cfg)
 	srv := httptest.NewServer(emu)
 	t.Cleanup(srv.Close)
-	logs := &syncBuffer{}
-	rec := &authRecorder{tokens: map[string]bool{}, next: http.DefaultTransport}
+	logs := &httpxtest.SyncBuffer{}
+	rec := &httpxtest.AuthRecorder{Next: http.DefaultTransport}
 	if creds.BaseURL == "" {
 		creds.BaseURL = srv.URL
 	}
@@ -121,13 +91,11 @@ func (e *env) checkClean(t *testing.T, errs ...error) {
 	if strings.Contains(text, emulator.DefaultSecret) || strings.Contains(text, emulator.SecretMarker) {
 		t.Error("a secret appears in logs or errors")
 	}
-	e.auth.mu.Lock()
-	for tok := range e.auth.tokens {
+	for _, tok := range e.auth.Tokens() {
 		if strings.Contains(text, tok) {
 			t.Error("a session token appears in logs or errors")
 		}
 	}
-	e.auth.mu.Unlock()
 	if left, _ := os.ReadDir(e.spool); len(left) > 0 {
 		t.Errorf("%d spool files left behind", len(left))
 	}

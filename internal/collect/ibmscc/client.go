@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/evidence-pack/evidence/internal/collect/httpx"
@@ -79,7 +78,7 @@ type Client struct {
 	creds  Credentials
 	limits Limits
 	now    func() time.Time
-	tokens *tokenSource
+	tokens *httpx.TokenCache
 	http   *httpx.Client
 	stats  *httpx.Stats
 	log    *slog.Logger
@@ -115,7 +114,8 @@ func New(creds Credentials, opts Options) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ibm_scc: iam_url: %w", err)
 	}
-	tokens := &tokenSource{http: iam, key: creds.APIKey, now: opts.Now, log: log, refresh: make(chan struct{}, 1)}
+	fetcher := &tokenFetcher{http: iam, key: creds.APIKey, now: opts.Now, log: log}
+	tokens := httpx.NewTokenCache(httpx.TokenCacheConfig{Fetch: fetcher.fetch, Now: opts.Now})
 	h := http.Header{}
 	h.Set(HeaderInstance, strings.TrimSpace(creds.InstanceID))
 	if t := strings.TrimSpace(creds.TeamID); t != "" {
@@ -144,16 +144,12 @@ func (c *Client) Stats() *httpx.Stats { return c.stats }
 func (c *Client) Limits() Limits { return c.limits }
 
 // TokenRefreshes returns how many access tokens were obtained.
-func (c *Client) TokenRefreshes() int64 {
-	c.tokens.mu.Lock()
-	defer c.tokens.mu.Unlock()
-	return c.tokens.refreshes
-}
+func (c *Client) TokenRefreshes() int64 { return c.tokens.Refreshes() }
 
 // Authenticate obtains an access token unless a fresh one is cached: a
 // refused API key returns an error wrapping source.ErrAuth.
 func (c *Client) Authenticate(ctx context.Context) error {
-	_, err := c.tokens.get(ctx)
+	_, err := c.tokens.Token(ctx)
 	return err
 }
 
@@ -180,69 +176,20 @@ func (c *Client) wrap(err error) error {
 	return err
 }
 
-// tokenSource holds the IAM access token. One exchange runs at a time;
-// callers that arrive meanwhile wait and share its result.
-type tokenSource struct {
+// tokenFetcher exchanges the API key for IAM access tokens for an
+// httpx.TokenCache, which caches and renews them.
+type tokenFetcher struct {
 	http *httpx.Client
 	key  httpx.Secret
 	now  func() time.Time
 	log  *slog.Logger
-
-	refresh   chan struct{} // one-slot semaphore held while exchanging
-	mu        sync.Mutex
-	token     string
-	renewAt   time.Time
-	refreshes int64
-}
-
-var _ httpx.Authorizer = (*tokenSource)(nil)
-
-// Authorize sets the Authorization header.
-func (t *tokenSource) Authorize(ctx context.Context, req *http.Request) (string, error) {
-	tok, err := t.get(ctx)
-	if err != nil {
-		return "", err
-	}
-	req.Header.Set("Authorization", "Bearer "+tok)
-	return tok, nil
-}
-
-// Invalidate drops tok if it is still the cached token (after a 401).
-func (t *tokenSource) Invalidate(tok string) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.token == tok {
-		t.token = ""
-	}
-}
-
-func (t *tokenSource) cached() (string, bool) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.token, t.token != "" && t.now().Before(t.renewAt)
-}
-
-func (t *tokenSource) get(ctx context.Context) (string, error) {
-	if tok, ok := t.cached(); ok {
-		return tok, nil
-	}
-	select {
-	case t.refresh <- struct{}{}:
-	case <-ctx.Done():
-		return "", ctx.Err()
-	}
-	defer func() { <-t.refresh }()
-	if tok, ok := t.cached(); ok { // exchanged while we waited
-		return tok, nil
-	}
-	return t.fetch(ctx)
 }
 
 // defaultTokenLifetime is assumed when the response states none; IAM
 // access tokens live 60 minutes.
 const defaultTokenLifetime = time.Hour
 
-func (t *tokenSource) fetch(ctx context.Context) (string, error) {
+func (t *tokenFetcher) fetch(ctx context.Context) (string, time.Time, error) {
 	form := url.Values{"grant_type": {GrantTypeAPIKey}, "apikey": {t.key.Reveal()}}
 	h := http.Header{}
 	h.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -254,29 +201,21 @@ func (t *tokenSource) fetch(ctx context.Context) (string, error) {
 		case http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden:
 			// The document: a 400 from the token endpoint means the API
 			// key is not valid.
-			return "", source.Auth(fmt.Errorf("ibm_scc: the IAM token endpoint refused the API key: check the API key variable (default IBMCLOUD_API_KEY): %w", err))
+			return "", time.Time{}, source.Auth(fmt.Errorf("ibm_scc: the IAM token endpoint refused the API key: check the API key variable (default IBMCLOUD_API_KEY): %w", err))
 		}
-		return "", fmt.Errorf("ibm_scc: get IAM access token: %w", err)
+		return "", time.Time{}, fmt.Errorf("ibm_scc: get IAM access token: %w", err)
 	}
 	if resp.AccessToken == "" {
-		return "", source.Auth(errors.New("ibm_scc: the IAM token response carried no access_token"))
+		return "", time.Time{}, source.Auth(errors.New("ibm_scc: the IAM token response carried no access_token"))
 	}
 	if tt := resp.TokenType; tt != "" && !strings.EqualFold(tt, "Bearer") {
-		return "", fmt.Errorf("ibm_scc: IAM token type %q, want Bearer", truncate(tt, 20))
+		return "", time.Time{}, fmt.Errorf("ibm_scc: IAM token type %q, want Bearer", truncate(tt, 20))
 	}
 	life := time.Duration(resp.ExpiresIn) * time.Second
 	if life <= 0 || life > 24*time.Hour {
 		life = defaultTokenLifetime
 	}
 	expires := issued.Add(life)
-	// Renew early: a fifth of the lifetime, at most 5 minutes, so a page
-	// fetch never starts with a token about to lapse.
-	margin := min(life/5, 5*time.Minute)
-	t.mu.Lock()
-	t.token = resp.AccessToken
-	t.renewAt = expires.Add(-margin)
-	t.refreshes++
-	t.mu.Unlock()
 	t.log.Debug("IAM access token issued", "expires_at", expires.UTC().Format(time.RFC3339))
-	return resp.AccessToken, nil
+	return resp.AccessToken, expires, nil
 }

@@ -1,7 +1,6 @@
 package ibmscc_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/evidence-pack/evidence/internal/collect/httpx"
+	"github.com/evidence-pack/evidence/internal/collect/httpx/httpxtest"
 	"github.com/evidence-pack/evidence/internal/collect/ibmscc"
 	"github.com/evidence-pack/evidence/internal/collect/ibmscc/emulator"
 	"github.com/evidence-pack/evidence/internal/source"
@@ -25,38 +25,8 @@ type env struct {
 	emu    *emulator.Server
 	srv    *httptest.Server
 	client *ibmscc.Client
-	logs   *syncBuffer
-	auth   *authRecorder
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
-
-// authRecorder remembers every bearer token sent, to prove tokens never
-// reach logs or errors.
-type authRecorder struct {
-	mu     sync.Mutex
-	tokens map[string]bool
-	next   http.RoundTripper
-}
-
-func (a *authRecorder) RoundTrip(r *http.Request) (*http.Response, error) {
-	if v := r.Header.Get("Authorization"); v != "" {
-		a.mu.Lock()
-		a.tokens[strings.TrimPrefix(v, "Bearer ")] = true
-		a.mu.Unlock()
-	}
-	return a.next.RoundTrip(r)
+	logs   *httpxtest.SyncBuffer
+	auth   *httpxtest.AuthRecorder
 }
 
 type envOpts struct {
@@ -74,10 +44,10 @@ func newEnv(t *testing.T, cfg emulator.Config, o envOpts) *env {
 	emu := emulator.New(cfg)
 	srv := httptest.NewServer(emu)
 	t.Cleanup(srv.Close)
-	logs := &syncBuffer{}
+	logs := &httpxtest.SyncBuffer{}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.DisableKeepAlives = o.noKeep
-	rec := &authRecorder{tokens: map[string]bool{}, next: tr}
+	rec := &httpxtest.AuthRecorder{Next: tr}
 	creds := ibmscc.Credentials{
 		APIKey:     emulator.DefaultAPIKey,
 		InstanceID: emulator.DefaultInstanceID,
@@ -123,9 +93,7 @@ func (e *env) checkClean(t *testing.T, errs ...error) {
 	if strings.Contains(text, emulator.DefaultAPIKey) {
 		t.Error("the API key appears in logs or errors")
 	}
-	e.auth.mu.Lock()
-	defer e.auth.mu.Unlock()
-	for tok := range e.auth.tokens {
+	for _, tok := range e.auth.Tokens() {
 		if strings.Contains(text, tok) {
 			t.Error("an access token appears in logs or errors")
 		}

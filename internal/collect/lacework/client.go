@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/evidence-pack/evidence/internal/collect/httpx"
@@ -86,7 +85,7 @@ type Client struct {
 	subAccount string
 	opts       Options
 	limits     Limits
-	tokens     *tokenSource
+	tokens     *httpx.TokenCache
 	stats      *httpx.Stats
 	limiter    *httpx.Limiter
 	http       *httpx.Client
@@ -126,7 +125,8 @@ func New(creds Credentials, opts Options) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.tokens = &tokenSource{http: tokHTTP, creds: creds, expiry: limits.TokenExpiry, now: opts.Now, log: c.log}
+	fetcher := &tokenFetcher{http: tokHTTP, creds: creds, expiry: limits.TokenExpiry, now: opts.Now, log: c.log}
+	c.tokens = httpx.NewTokenCache(httpx.TokenCacheConfig{Fetch: fetcher.fetch, Now: opts.Now})
 	return c.forSubAccount(creds.SubAccount)
 }
 
@@ -188,11 +188,7 @@ func (c *Client) Stats() *httpx.Stats { return c.stats }
 func (c *Client) Limits() Limits { return c.limits }
 
 // TokenRefreshes returns how many access tokens were requested.
-func (c *Client) TokenRefreshes() int64 {
-	c.tokens.mu.Lock()
-	defer c.tokens.mu.Unlock()
-	return c.tokens.refreshes
-}
+func (c *Client) TokenRefreshes() int64 { return c.tokens.Refreshes() }
 
 // getJSON sends a GET and decodes the body, adding context to errors.
 func (c *Client) getJSON(ctx context.Context, r httpx.Request, v any) error {
@@ -214,71 +210,20 @@ func (c *Client) wrap(err error) error {
 	return err
 }
 
-// tokenSource caches the bearer token. One refresh runs at a time; callers
-// that arrive meanwhile wait for it and share its result.
-type tokenSource struct {
+// tokenFetcher gets access tokens (POST /api/v2/access/tokens) for an
+// httpx.TokenCache, which caches and renews them.
+type tokenFetcher struct {
 	http   *httpx.Client
 	creds  Credentials
 	expiry time.Duration
 	now    func() time.Time
 	log    *slog.Logger
-
-	refresh   chan struct{} // one-slot semaphore held while refreshing
-	once      sync.Once
-	mu        sync.Mutex
-	token     string
-	renewAt   time.Time
-	refreshes int64
 }
 
-var _ httpx.Authorizer = (*tokenSource)(nil)
-
-// Authorize sets the Authorization header.
-func (t *tokenSource) Authorize(ctx context.Context, req *http.Request) (string, error) {
-	tok, err := t.get(ctx)
-	if err != nil {
-		return "", err
-	}
-	req.Header.Set("Authorization", "Bearer "+tok)
-	return tok, nil
-}
-
-// Invalidate drops tok if it is still the cached token (after a 401).
-func (t *tokenSource) Invalidate(tok string) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.token == tok {
-		t.token = ""
-	}
-}
-
-func (t *tokenSource) cached() (string, bool) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.token, t.token != "" && t.now().Before(t.renewAt)
-}
-
-func (t *tokenSource) get(ctx context.Context) (string, error) {
-	if tok, ok := t.cached(); ok {
-		return tok, nil
-	}
-	t.once.Do(func() { t.refresh = make(chan struct{}, 1) })
-	select {
-	case t.refresh <- struct{}{}:
-	case <-ctx.Done():
-		return "", ctx.Err()
-	}
-	defer func() { <-t.refresh }()
-	if tok, ok := t.cached(); ok { // refreshed while we waited
-		return tok, nil
-	}
-	return t.fetch(ctx)
-}
-
-func (t *tokenSource) fetch(ctx context.Context) (string, error) {
+func (t *tokenFetcher) fetch(ctx context.Context) (string, time.Time, error) {
 	body, err := json.Marshal(tokenRequest{KeyID: t.creds.KeyID, ExpiryTime: int(t.expiry / time.Second)})
 	if err != nil {
-		return "", err
+		return "", time.Time{}, err
 	}
 	h := http.Header{}
 	h.Set("X-LW-UAKS", t.creds.Secret.Reveal())
@@ -287,28 +232,20 @@ func (t *tokenSource) fetch(ctx context.Context) (string, error) {
 	err = t.http.JSON(ctx, httpx.Request{Method: http.MethodPost, Path: pathTokens, Header: h, Body: body}, &resp)
 	if err != nil {
 		if s := httpx.StatusOf(err); s == http.StatusUnauthorized || s == http.StatusForbidden {
-			return "", fmt.Errorf("%w for account %q with key id %s: check LW_API_KEY and LW_API_SECRET (or the lacework profile): %w",
+			return "", time.Time{}, fmt.Errorf("%w for account %q with key id %s: check LW_API_KEY and LW_API_SECRET (or the lacework profile): %w",
 				ErrAuth, t.creds.AccountName(), keyHint(t.creds.KeyID), err)
 		}
-		return "", fmt.Errorf("lacework: get access token for account %q: %w", t.creds.AccountName(), err)
+		return "", time.Time{}, fmt.Errorf("lacework: get access token for account %q: %w", t.creds.AccountName(), err)
 	}
 	if resp.Token == "" {
-		return "", fmt.Errorf("%w for account %q: the token response carried no token", ErrAuth, t.creds.AccountName())
+		return "", time.Time{}, fmt.Errorf("%w for account %q: the token response carried no token", ErrAuth, t.creds.AccountName())
 	}
 	expires := resp.ExpiresAt.Time
 	if expires.IsZero() {
 		expires = issued.Add(t.expiry)
 	}
-	// Renew before expiry: a fifth of the lifetime early, at most 5 minutes,
-	// so a long page fetch never starts with a token about to lapse.
-	margin := min(expires.Sub(issued)/5, 5*time.Minute)
-	t.mu.Lock()
-	t.token = resp.Token
-	t.renewAt = expires.Add(-margin)
-	t.refreshes++
-	t.mu.Unlock()
 	t.log.Debug("access token issued", "expires_at", expires.Format(time.RFC3339))
-	return resp.Token, nil
+	return resp.Token, expires, nil
 }
 
 // keyHint shows enough of a key id to tell keys apart, never all of it.

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/evidence-pack/evidence/internal/collect/httpx"
+	"github.com/evidence-pack/evidence/internal/collect/httpx/httpxtest"
 	"github.com/evidence-pack/evidence/internal/collect/lacework"
 	"github.com/evidence-pack/evidence/internal/collect/lacework/emulator"
 )
@@ -26,37 +27,8 @@ type env struct {
 	emu    *emulator.Server
 	srv    *httptest.Server
 	client *lacework.Client
-	logs   *syncBuffer
-	auth   *authRecorder
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
-
-// authRecorder remembers every Authorization value sent, to prove tokens
-// never reach logs or errors.
-type authRecorder struct {
-	mu     sync.Mutex
-	tokens map[string]bool
-	next   http.RoundTripper
-}
-
-func (a *authRecorder) RoundTrip(r *http.Request) (*http.Response, error) {
-	if v := r.Header.Get("Authorization"); v != "" {
-		a.mu.Lock()
-		a.tokens[strings.TrimPrefix(v, "Bearer ")] = true
-		a.mu.Unlock()
-	}
-	return a.next.RoundTrip(r)
+	logs   *httpxtest.SyncBuffer
+	auth   *httpxtest.AuthRecorder
 }
 
 func newEnv(t *testing.T, cfg emulator.Config, opts lacework.Options, wrap func(http.Handler) http.Handler) *env {
@@ -71,8 +43,8 @@ func newEnv(t *testing.T, cfg emulator.Config, opts lacework.Options, wrap func(
 	}
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	logs := &syncBuffer{}
-	rec := &authRecorder{tokens: map[string]bool{}, next: http.DefaultTransport}
+	logs := &httpxtest.SyncBuffer{}
+	rec := &httpxtest.AuthRecorder{Next: http.DefaultTransport}
 	if opts.Now == nil {
 		opts.Now = func() time.Time { return now }
 	}
@@ -109,9 +81,7 @@ func (e *env) checkClean(t *testing.T, errs ...error) {
 	if strings.Contains(text, emulator.DefaultSecret) {
 		t.Error("the API secret appears in logs or errors")
 	}
-	e.auth.mu.Lock()
-	defer e.auth.mu.Unlock()
-	for tok := range e.auth.tokens {
+	for _, tok := range e.auth.Tokens() {
 		if strings.Contains(text, tok) {
 			t.Errorf("an access token appears in logs or errors")
 		}
