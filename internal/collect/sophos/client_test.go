@@ -1,18 +1,17 @@
 package sophos_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/evidence-pack/evidence/internal/collect/httpx"
+	"github.com/evidence-pack/evidence/internal/collect/httpx/httpxtest"
 	"github.com/evidence-pack/evidence/internal/collect/sophos"
 	"github.com/evidence-pack/evidence/internal/collect/sophos/emulator"
 	"github.com/evidence-pack/evidence/internal/source"
@@ -20,23 +19,10 @@ import (
 
 var now = time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
-
 type env struct {
 	emu    *emulator.Server
 	client *sophos.Client
-	logs   *syncBuffer
+	logs   *httpxtest.SyncBuffer
 }
 
 func newEnv(t *testing.T, cfg emulator.Config, key string, wrap func(http.Handler) http.Handler) *env {
@@ -54,7 +40,7 @@ func newEnv(t *testing.T, cfg emulator.Config, key string, wrap func(http.Handle
 	if key == "" {
 		key = emu.APIKey()
 	}
-	logs := &syncBuffer{}
+	logs := &httpxtest.SyncBuffer{}
 	c, err := sophos.New(httpx.Secret(key), sophos.Options{
 		BaseURL:    srv.URL,
 		Tenant:     "acme-optix",

@@ -1,7 +1,6 @@
 package ibmscc_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -11,13 +10,13 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"go.yaml.in/yaml/v3"
 
 	"github.com/evidence-pack/evidence/internal/collect/httpx"
+	"github.com/evidence-pack/evidence/internal/collect/httpx/httpxtest"
 	"github.com/evidence-pack/evidence/internal/collect/ibmscc/emulator"
 	"github.com/evidence-pack/evidence/internal/config"
 	"github.com/evidence-pack/evidence/internal/dataset"
@@ -29,25 +28,13 @@ var now = time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
 
 var day = source.Window{From: time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC), To: time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)}
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
-
 type fixture struct {
 	emu   *emulator.Server
 	url   string
 	env   source.Env
 	vars  map[string]string
 	spool string
-	logs  *syncBuffer
+	logs  *httpxtest.SyncBuffer
 }
 
 func newFixture(t *testing.T, cfg emulator.Config) *fixture {
@@ -59,7 +46,7 @@ func newFixture(t *testing.T, cfg emulator.Config) *fixture {
 	srv := httptest.NewServer(emu)
 	t.Cleanup(srv.Close)
 	_, vars := ibmscc.EmulatorTenant("x", srv.URL)
-	f := &fixture{emu: emu, url: srv.URL, vars: vars, spool: t.TempDir(), logs: &syncBuffer{}}
+	f := &fixture{emu: emu, url: srv.URL, vars: vars, spool: t.TempDir(), logs: &httpxtest.SyncBuffer{}}
 	f.env = source.Env{
 		Getenv:     func(k string) string { return f.vars[k] },
 		HTTPClient: &http.Client{Timeout: 30 * time.Second},
