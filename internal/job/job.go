@@ -275,12 +275,36 @@ func (r *run) discover(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := checkPlan(plan); err != nil {
+		return fmt.Errorf("source %s: %w: a bug in the source, please report it", r.info.System, err)
+	}
 	r.plan = plan
 	for _, f := range plan.Failures {
 		r.fail(pack.Failure{Unit: f.Unit, SubAccount: f.SubAccount, Error: f.Err.Error()})
 	}
 	for _, w := range plan.Warnings {
 		r.warn("%s", w)
+	}
+	return nil
+}
+
+// checkPlan refuses units the pipeline cannot run, before anything is
+// written.
+func checkPlan(p *source.Plan) error {
+	for _, u := range p.Tables {
+		if _, ok := tableFiles[u.Table]; !ok {
+			return fmt.Errorf("a unit of table %q, which the pack does not have (want evaluations, inventory or audit_logs)", u.Table)
+		}
+		if u.Rows == nil {
+			return fmt.Errorf("a %s unit of sub-account %q without rows", u.Table, u.SubAccount)
+		}
+	}
+	for _, f := range p.Frameworks {
+		for _, u := range f.Units {
+			if u.Fetch == nil {
+				return fmt.Errorf("a report unit of framework %q without a fetch", f.Name)
+			}
+		}
 	}
 	return nil
 }

@@ -2,15 +2,19 @@ package job_test
 
 import (
 	"context"
+	"iter"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/evidence-pack/evidence/internal/collect/httpx"
 	"github.com/evidence-pack/evidence/internal/collect/lacework"
 	"github.com/evidence-pack/evidence/internal/config"
+	"github.com/evidence-pack/evidence/internal/dataset"
 	"github.com/evidence-pack/evidence/internal/job"
 	"github.com/evidence-pack/evidence/internal/pack"
+	"github.com/evidence-pack/evidence/internal/source"
 	"github.com/evidence-pack/evidence/internal/storage/memstore"
 
 	edgeemu "github.com/evidence-pack/evidence/internal/collect/edge/emulator"
@@ -110,6 +114,48 @@ func TestEverySourceMakesAPack(t *testing.T) {
 				t.Error("the pack holds no rows")
 			}
 			t.Logf("%s: %d files, rows %v", tc.name, len(m.Files), fileRows)
+		})
+	}
+}
+
+// fakeSource returns a fixed plan.
+type fakeSource struct{ plan *source.Plan }
+
+func (f fakeSource) Info() source.Info { return source.Info{System: "fake", API: "Fake API"} }
+func (f fakeSource) Plan(context.Context, source.Request) (*source.Plan, error) {
+	return f.plan, nil
+}
+func (f fakeSource) Stats() *httpx.Stats { return &httpx.Stats{} }
+
+// A source that plans a unit the pipeline cannot run is refused before
+// anything is written, with a message that names it.
+func TestBadPlanIsRefused(t *testing.T) {
+	rows := func(context.Context, *source.QueryStats) iter.Seq2[dataset.Record, error] {
+		return func(func(dataset.Record, error) bool) {}
+	}
+	for _, tc := range []struct {
+		name string
+		plan source.Plan
+		want string
+	}{
+		{"unknown table", source.Plan{Tables: []source.TableUnit{{Table: "secrets", Rows: rows}}}, `table "secrets"`},
+		{"no rows", source.Plan{Tables: []source.TableUnit{{Table: "inventory", SubAccount: "s"}}}, "without rows"},
+		{"no fetch", source.Plan{Frameworks: []source.Framework{{Name: "CIS", Units: []source.ReportUnit{{SubAccount: "s"}}}}}, "without a fetch"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			reg := source.Registry{"fake": func(context.Context, config.Tenant, source.Env) (source.Source, error) {
+				return fakeSource{plan: &tc.plan}, nil
+			}}
+			store := memstore.New()
+			cfg := &config.Config{Output: "mem", Concurrency: 1, Datasets: config.AllDatasets(),
+				Tenants: []config.Tenant{{Name: "t", Source: "fake"}}, Period: lacework.Window{From: now.Add(-time.Hour), To: now}}
+			_, err := job.Run(context.Background(), cfg, job.Deps{Sources: reg, Store: store, Now: func() time.Time { return now }})
+			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "source fake") {
+				t.Fatalf("err = %v, want one naming the source and %q", err, tc.want)
+			}
+			if hasManifest(t, store) {
+				t.Error("a pack was published")
+			}
 		})
 	}
 }
