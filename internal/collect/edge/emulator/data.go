@@ -5,71 +5,15 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/evidence-pack/evidence/internal/collect/emulatorkit"
 )
 
-// Deterministic derivation: every value is a pure function of the seed and
-// a path of names and indices. A key is a node of that derivation tree; an
-// rng is a splitmix64 stream started from a key.
-
-const golden = 0x9e3779b97f4a7c15
-
-func mix64(x uint64) uint64 {
-	x ^= x >> 30
-	x *= 0xbf58476d1ce4e5b9
-	x ^= x >> 27
-	x *= 0x94d049bb133111eb
-	x ^= x >> 31
-	return x
-}
-
-type key uint64
-
-func newKey(seed int64) key { return key(mix64(uint64(seed) ^ 0x65646765656d7521)) }
-
-func (k key) str(s string) key {
-	h := uint64(14695981039346656037)
-	for i := 0; i < len(s); i++ {
-		h ^= uint64(s[i])
-		h *= 1099511628211
-	}
-	return key(mix64(uint64(k) ^ mix64(h+golden)))
-}
-
-func (k key) num(v int) key { return key(mix64(uint64(k) ^ mix64(uint64(v)+golden))) }
-
-func (k key) rng() rng { return rng{s: uint64(k)} }
-
-type rng struct{ s uint64 }
-
-func (r *rng) next() uint64 {
-	r.s += golden
-	return mix64(r.s)
-}
-
-func (r *rng) intn(n int) int { return int(r.next() % uint64(n)) }
-
-func (r *rng) hex(n int) string {
-	const digits = "0123456789abcdef"
-	b := make([]byte, n)
-	var v uint64
-	for i := range b {
-		if i%16 == 0 {
-			v = r.next()
-		}
-		b[i] = digits[v&0xf]
-		v >>= 4
-	}
-	return string(b)
-}
-
-// uuid returns a version-4-looking UUID.
-func (r *rng) uuid() string {
-	h := []byte(r.hex(32))
-	h[12] = '4'
-	h[16] = "89ab"[r.intn(4)]
-	s := string(h)
-	return s[0:8] + "-" + s[8:12] + "-" + s[12:16] + "-" + s[16:20] + "-" + s[20:32]
-}
+// newKey is the root of the derivation tree every generated value comes
+// from: a pure function of the seed and a path of names and indices (see
+// emulatorkit.Key). The salt keeps this emulator's data apart from the
+// other emulators' for the same seed.
+func newKey(seed int64) emulatorkit.Key { return emulatorkit.NewKey(seed, 0x65646765656d7521) }
 
 // proto.EnumStatus numbers (0 is protobuf's unspecified value).
 const (
@@ -134,28 +78,28 @@ func (s *Server) ms(v int64, i int) any {
 var base = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixMilli()
 
 func (s *Server) userUUID(i int) string {
-	r := s.root.str("user").num(i).rng()
-	return r.uuid()
+	r := s.root.Str("user").Num(int64(i)).Rng()
+	return r.UUID()
 }
 
 func (s *Server) ghostUUID(m int) string {
-	r := s.root.str("ghost").num(m).rng()
-	return r.uuid()
+	r := s.root.Str("ghost").Num(int64(m)).Rng()
+	return r.UUID()
 }
 
 func (s *Server) groupUUID(j int) string {
-	r := s.root.str("group").num(j).rng()
-	return r.uuid()
+	r := s.root.Str("group").Num(int64(j)).Rng()
+	return r.UUID()
 }
 
 func (s *Server) appUUID(k int) string {
-	r := s.root.str("app").num(k).rng()
-	return r.uuid()
+	r := s.root.Str("app").Num(int64(k)).Rng()
+	return r.UUID()
 }
 
 func (s *Server) accessUUID(m int) string {
-	r := s.root.str("access").num(m).rng()
-	return r.uuid()
+	r := s.root.Str("access").Num(int64(m)).Rng()
+	return r.UUID()
 }
 
 func (s *Server) userStatus(i int) int {
@@ -220,9 +164,9 @@ type wireUser struct {
 }
 
 func (s *Server) user(i int) wireUser {
-	r := s.root.str("user-attrs").num(i).rng()
-	created := base - int64(i%900)*msPerDay - int64(r.intn(msPerDay))
-	updated := created + int64(r.intn(60))*msPerDay
+	r := s.root.Str("user-attrs").Num(int64(i)).Rng()
+	created := base - int64(i%900)*msPerDay - int64(r.Intn(msPerDay))
+	updated := created + int64(r.Intn(60))*msPerDay
 	integration := ""
 	ds := 0
 	if i%3 != 0 {
@@ -236,11 +180,11 @@ func (s *Server) user(i int) wireUser {
 		IdPMFAStatus:       i % 3,
 		IntegrationID:      integration,
 		Location:           []string{"US", "DE", "IN", "BR", "JP"}[i%5],
-		MFAEncryptedSecret: SecretMarker + "-mfa-" + r.hex(24),
+		MFAEncryptedSecret: SecretMarker + "-mfa-" + r.Hex(24),
 		MFAStatus:          (i / 3) % 3,
 		RecordUpdateTime:   s.ms(updated, i+1),
 		Role:               []int{0, 1, 2, 10}[i%4],
-		SourceUserID:       "00u" + r.hex(17),
+		SourceUserID:       "00u" + r.Hex(17),
 		Status:             s.userStatus(i),
 		Tags:               []string{"dept:" + strings.ToLower(groupNames[i%len(groupNames)])},
 		UpdateTime:         s.ms(updated, i+2),
@@ -485,12 +429,12 @@ func (s *Server) auditSpan(from, to int64) (int64, int64) {
 }
 
 func (s *Server) auditEvent(n int64) wireAuditEvent {
-	r := s.root.str("audit").num(int(n)).rng()
-	op := auditOps[r.intn(len(auditOps))]
-	u := r.intn(s.cfg.Users)
-	path := strings.ReplaceAll(op.path, "{uuid}", r.uuid())
+	r := s.root.Str("audit").Num(n).Rng()
+	op := auditOps[r.Intn(len(auditOps))]
+	u := r.Intn(s.cfg.Users)
+	path := strings.ReplaceAll(op.path, "{uuid}", r.UUID())
 	status, text := 200, "OK"
-	switch r.intn(20) {
+	switch r.Intn(20) {
 	case 0:
 		status, text = 403, "Forbidden"
 	case 1:
@@ -499,7 +443,7 @@ func (s *Server) auditEvent(n int64) wireAuditEvent {
 	i := int(n % 1_000_000)
 	body := ""
 	if op.method != "GET" {
-		body = fmt.Sprintf(`{"account_name":%q,"secret":"%s-%s"}`, s.cfg.Account, SecretMarker, r.hex(12))
+		body = fmt.Sprintf(`{"account_name":%q,"secret":"%s-%s"}`, s.cfg.Account, SecretMarker, r.Hex(12))
 	}
 	return wireAuditEvent{
 		AccountName:        s.cfg.Account,
@@ -507,7 +451,7 @@ func (s *Server) auditEvent(n int64) wireAuditEvent {
 		AuthRole:           []int{1, 2, 10}[u%3],
 		AuthType:           []string{"session", "token"}[u%2],
 		AuthUUID:           s.userUUID(u),
-		ClientIP:           fmt.Sprintf("10.%d.%d.%d", r.intn(256), r.intn(256), 1+r.intn(254)),
+		ClientIP:           fmt.Sprintf("10.%d.%d.%d", r.Intn(256), r.Intn(256), 1+r.Intn(254)),
 		CreateTime:         s.ms(s.auditTime(n), i),
 		MatchedPath:        op.path,
 		Method:             op.method,
@@ -518,9 +462,9 @@ func (s *Server) auditEvent(n int64) wireAuditEvent {
 		RequestBody:        body,
 		ResponseStatus:     status,
 		ResponseStatusText: text,
-		Trace:              r.hex(32),
+		Trace:              r.Hex(32),
 		UserDisplayName:    s.hostile(i, s.userName(u)),
 		UserLogin:          s.userLogin(u),
-		UUID:               r.uuid(),
+		UUID:               r.UUID(),
 	}
 }

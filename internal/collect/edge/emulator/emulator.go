@@ -1,13 +1,14 @@
 package emulator
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/evidence-pack/evidence/internal/collect/emulatorkit"
 )
 
 // Paths place the emulated operations.
@@ -80,18 +81,14 @@ type Faults struct {
 	Tricky bool
 }
 
-// Request is one entry of the request log.
+// Request is one entry of the request log: the common fields of
+// emulatorkit.Entry and the operation. PageID is "<op>|<window>|<first
+// index>" for list pages; Violation means the request arrived while its
+// operation was blocked by a 429's Retry-After; Fault is "500", "502",
+// "503", "429", "401", "drop-before" or "drop-mid".
 type Request struct {
-	Time      time.Time // arrival (real clock)
-	Method    string
-	Path      string
-	RawQuery  string
-	Op        string // "login", "users", "groups", "apps", "accesses", "audit_events"; "" when unrouted
-	PageID    string // "<op>|<window>|<first index>" for list pages
-	Status    int    // status sent; 0 when the connection was dropped before any byte
-	Completed bool   // a 2xx body was written in full
-	Violation bool   // arrived while its operation was blocked by a 429's Retry-After
-	Fault     string // injected fault: "500", "502", "503", "429", "401", "drop-before", "drop-mid"
+	emulatorkit.Entry
+	Op string // "login", "users", "groups", "apps", "accesses", "audit_events"; "" when unrouted
 }
 
 // Defaults.
@@ -114,20 +111,17 @@ const SecretMarker = "EDGE-EMULATOR-SECRET"
 // concurrent use.
 type Server struct {
 	cfg     Config
-	root    key
+	root    emulatorkit.Key
 	pageKey []byte
 	routes  map[string]string // path -> op
-	bufs    sync.Pool         // *bytes.Buffer
+	bufs    emulatorkit.BufferPool
 
-	mu       sync.Mutex
-	log      []Request
-	pages    map[string]int // completed page id -> times served
-	tokens   map[string]time.Time
-	blocked  map[string]time.Time // op -> 429 block end (real clock)
-	writing  map[*Request]chan struct{}
-	faultSeq uint64
-	errorSeq uint64
-	dropSeq  uint64
+	log    emulatorkit.Log[Request, *Request]
+	faults emulatorkit.FaultCounter
+	blocks emulatorkit.Blocks // op -> 429 block end (real clock)
+
+	mu     sync.Mutex
+	tokens map[string]time.Time
 }
 
 // New returns an emulator for cfg (see Config for the defaults).
@@ -143,12 +137,8 @@ func New(cfg Config) *Server {
 			p.TokenLogin: opLogin, p.Users: opUsers, p.Groups: opGroups,
 			p.Apps: opApps, p.Accesses: opAccesses, p.AuditEvents: opAudit,
 		},
-		pages:   map[string]int{},
-		tokens:  map[string]time.Time{},
-		blocked: map[string]time.Time{},
-		writing: map[*Request]chan struct{}{},
+		tokens: map[string]time.Time{},
 	}
-	s.bufs.New = func() any { return new(bytes.Buffer) }
 	return s
 }
 
@@ -223,40 +213,15 @@ func (s *Server) CountAuditEvents(from, to time.Time) int {
 // Requests returns a copy of the request log, in completion order. Like
 // Violations and DuplicatePages, it first waits (at most 2 s) for responses
 // already being written, so a response the client has just read is logged.
-func (s *Server) Requests() []Request {
-	s.settle()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.log)
-}
+func (s *Server) Requests() []Request { return s.log.Requests() }
 
 // Violations returns the requests that arrived while a 429's Retry-After
 // was in force for their operation.
-func (s *Server) Violations() []Request {
-	var v []Request
-	for _, r := range s.Requests() {
-		if r.Violation {
-			v = append(v, r)
-		}
-	}
-	return v
-}
+func (s *Server) Violations() []Request { return s.log.Violations() }
 
 // DuplicatePages returns, sorted, the ids of pages served completely more
 // than once.
-func (s *Server) DuplicatePages() []string {
-	s.settle()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var d []string
-	for id, n := range s.pages {
-		if n > 1 {
-			d = append(d, id)
-		}
-	}
-	slices.Sort(d)
-	return d
-}
+func (s *Server) DuplicatePages() []string { return s.log.DuplicatePages() }
 
 // Review is what a correct access review of the emulated account finds.
 // Only ACTIVE accesses are checked; an assignment is a user_list entry that

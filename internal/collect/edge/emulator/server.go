@@ -17,6 +17,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/evidence-pack/evidence/internal/collect/emulatorkit"
 )
 
 // Operations (also the request log's Op).
@@ -59,12 +61,11 @@ func errorf(status int, format string, a ...any) *apiError {
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	c := &call{r: r, e: &Request{Time: time.Now(), Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery},
-		now: s.cfg.Now().UTC()}
+	c := &call{r: r, e: &Request{Entry: emulatorkit.NewEntry(r)}, now: s.cfg.Now().UTC()}
 	if resp := s.serve(w, c); resp != nil {
 		s.write(w, c, resp)
 	}
-	s.record(c.e)
+	s.log.Record(c.e)
 }
 
 // serve runs route, method, authentication, rate-limit block, faults and
@@ -87,30 +88,31 @@ func (s *Server) serve(w http.ResponseWriter, c *call) *response {
 	if err != nil {
 		return s.fail(err)
 	}
-	if wait := s.blockedFor(op); wait > 0 {
+	if wait := s.blocks.Remaining(op, time.Now()); wait > 0 {
 		c.e.Violation = true
 		resp := s.fail(errorf(http.StatusTooManyRequests, "Rate limit exceeded"))
 		resp.retryAfter = wait
 		return resp
 	}
-	plan := s.nextFault()
+	f := s.cfg.Faults
+	plan := s.faults.Next(emulatorkit.Cadence{ExpireEvery: f.ExpireEvery, ErrorEvery: f.ErrorEvery, RateLimitEvery: f.RateLimitEvery, DropEvery: f.DropEvery})
 	switch {
-	case plan.expire:
-		c.addFault("401")
+	case plan.Expire:
+		c.e.AddFault("401")
 		s.mu.Lock()
 		delete(s.tokens, tok)
 		s.mu.Unlock()
 		return s.fail(errorf(http.StatusUnauthorized, "session token expired"))
-	case plan.status == http.StatusTooManyRequests:
-		c.addFault("429")
-		s.block(op, s.cfg.Faults.RetryAfter)
+	case plan.Status == http.StatusTooManyRequests:
+		c.e.AddFault("429")
+		s.blocks.Block(op, time.Now().Add(s.cfg.Faults.RetryAfter))
 		resp := s.fail(errorf(http.StatusTooManyRequests, "Rate limit exceeded"))
 		resp.retryAfter = s.cfg.Faults.RetryAfter
 		return resp
-	case plan.status != 0:
-		c.addFault(strconv.Itoa(plan.status))
-		resp := s.fail(errorf(plan.status, "%s (injected fault)", http.StatusText(plan.status)))
-		if plan.status == http.StatusServiceUnavailable {
+	case plan.Status != 0:
+		c.e.AddFault(strconv.Itoa(plan.Status))
+		resp := s.fail(errorf(plan.Status, "%s (injected fault)", http.StatusText(plan.Status)))
+		if plan.Status == http.StatusServiceUnavailable {
 			resp.retryAfter = s.cfg.Faults.RetryAfter
 		}
 		return resp
@@ -128,19 +130,11 @@ func (s *Server) serve(w http.ResponseWriter, c *call) *response {
 	default:
 		resp = s.handleAudit(c)
 	}
-	if plan.drop != dropNone && resp.status/100 == 2 {
-		s.drop(w, c, resp, plan.drop)
+	if plan.Drop != emulatorkit.DropNone && resp.status/100 == 2 {
+		s.drop(w, c, resp, plan.Drop)
 		return nil
 	}
 	return resp
-}
-
-func (c *call) addFault(f string) {
-	if c.e.Fault == "" {
-		c.e.Fault = f
-	} else {
-		c.e.Fault += "," + f
-	}
 }
 
 // handleLogin serves TokenLogin: GET ?account=<account>[&redirect=] with
@@ -192,8 +186,8 @@ func (s *Server) handleLogin(c *call) *response {
 }
 
 func (s *Server) accountUUID() string {
-	r := s.root.str("account").rng()
-	return r.uuid()
+	r := s.root.Str("account").Rng()
+	return r.UUID()
 }
 
 func equal(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }
@@ -333,7 +327,7 @@ func (s *Server) handleDirectory(c *call, op string, n int, status func(int) int
 	if i < n {
 		token = s.sign(pageState{Op: op, Next: int64(i), Filter: filter})
 	}
-	b := s.getBuf()
+	b := s.bufs.Get()
 	enc := newEncoder(b)
 	o := objectWriter{b: b}
 	o.field(paramToken, token != "", func() { encodeTo(enc, b, token) })
@@ -389,7 +383,7 @@ func (s *Server) handleAccesses(c *call) *response {
 		}
 	}
 	sorted := func(m map[int]bool) []int { return slices.Sorted(maps.Keys(m)) }
-	b := s.getBuf()
+	b := s.bufs.Get()
 	enc := newEncoder(b)
 	o := objectWriter{b: b}
 	accesses := make([]int, 0, end-start)
@@ -443,7 +437,7 @@ func (s *Server) handleAudit(c *call) *response {
 	if end < hi {
 		token = s.sign(pageState{Op: opAudit, Next: end, From: from, To: to})
 	}
-	b := s.getBuf()
+	b := s.bufs.Get()
 	enc := newEncoder(b)
 	o := objectWriter{b: b}
 	o.field("audit_events", end > start, func() {
@@ -477,95 +471,12 @@ func epochParam(q url.Values, name string, def int64) (int64, *apiError) {
 	return n, nil
 }
 
-// Injected connection drops.
-const (
-	dropNone = iota
-	dropBefore
-	dropMid
-)
-
-type faultPlan struct {
-	expire bool
-	status int
-	drop   int
-}
-
-func (s *Server) nextFault() faultPlan {
-	f := s.cfg.Faults
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faultSeq++
-	n := s.faultSeq
-	every := func(k int) bool { return k > 0 && n%uint64(k) == 0 }
-	var p faultPlan
-	switch {
-	case every(f.ExpireEvery):
-		p.expire = true
-	case every(f.ErrorEvery):
-		p.status = [...]int{http.StatusInternalServerError, http.StatusBadGateway, http.StatusServiceUnavailable}[s.errorSeq%3]
-		s.errorSeq++
-	case every(f.RateLimitEvery):
-		p.status = http.StatusTooManyRequests
-	case every(f.DropEvery):
-		p.drop = dropBefore + int(s.dropSeq%2)
-		s.dropSeq++
-	}
-	return p
-}
-
-// blockedFor returns how long op stays blocked by an earlier 429.
-func (s *Server) blockedFor(op string) time.Duration {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return time.Until(s.blocked[op])
-}
-
-func (s *Server) block(op string, d time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if until := time.Now().Add(d); until.After(s.blocked[op]) {
-		s.blocked[op] = until
-	}
-}
-
-// drop breaks the connection: before any byte, or after the status line,
-// the headers (with the full Content-Length) and half of the body.
-func (s *Server) drop(w http.ResponseWriter, c *call, resp *response, mode int) {
-	defer s.putBuf(resp.body)
-	half := resp.body.Bytes()[:resp.body.Len()/2]
-	if mode == dropBefore {
-		c.addFault("drop-before")
-	} else {
-		c.addFault("drop-mid")
-		c.e.Status = resp.status
-	}
-	h := w.Header()
-	s.setHeaders(h, resp)
-	s.beginWrite(c.e)
-	if hj, ok := w.(http.Hijacker); ok {
-		if conn, brw, err := hj.Hijack(); err == nil {
-			defer conn.Close()
-			if mode == dropMid {
-				fmt.Fprintf(brw, "HTTP/1.1 %03d %s\r\n", resp.status, http.StatusText(resp.status))
-				h.Set("Date", time.Now().UTC().Format(http.TimeFormat))
-				_ = h.Write(brw)
-				_, _ = brw.WriteString("\r\n")
-				_, _ = brw.Write(half)
-				_ = brw.Flush()
-			}
-			return
-		}
-	}
-	// Not hijackable (HTTP/2): abort the response through net/http.
-	if mode == dropMid {
-		w.WriteHeader(resp.status)
-		_, _ = w.Write(half)
-		if f, ok := w.(http.Flusher); ok {
-			f.Flush()
-		}
-	}
-	s.record(c.e)
-	panic(http.ErrAbortHandler)
+// drop breaks the connection instead of sending resp (see
+// emulatorkit.Log.Drop).
+func (s *Server) drop(w http.ResponseWriter, c *call, resp *response, mode emulatorkit.DropMode) {
+	defer s.bufs.Put(resp.body)
+	s.setHeaders(w.Header(), resp)
+	s.log.Drop(w, c.e, resp.status, resp.body.Bytes(), mode)
 }
 
 func (s *Server) setHeaders(h http.Header, resp *response) {
@@ -591,66 +502,9 @@ func retryAfterValue(d time.Duration) string {
 }
 
 func (s *Server) write(w http.ResponseWriter, c *call, resp *response) {
-	defer s.putBuf(resp.body)
-	s.beginWrite(c.e)
+	defer s.bufs.Put(resp.body)
 	s.setHeaders(w.Header(), resp)
-	w.WriteHeader(resp.status)
-	n, err := w.Write(resp.body.Bytes())
-	c.e.Status = resp.status
-	c.e.PageID = resp.pageID
-	c.e.Completed = resp.status/100 == 2 && err == nil && n == resp.body.Len()
-}
-
-// record appends the finished request to the log.
-func (s *Server) record(e *Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if done, ok := s.writing[e]; ok {
-		close(done)
-		delete(s.writing, e)
-	}
-	s.log = append(s.log, *e)
-	if e.Completed && e.PageID != "" {
-		s.pages[e.PageID]++
-	}
-}
-
-// beginWrite marks the request as sending its response: from here on the
-// client may see the response before the request is logged.
-func (s *Server) beginWrite(e *Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.writing[e] = make(chan struct{})
-}
-
-// settle waits (at most 2 s) until the responses being written when it is
-// called have been logged.
-func (s *Server) settle() {
-	s.mu.Lock()
-	pending := make([]chan struct{}, 0, len(s.writing))
-	for _, ch := range s.writing {
-		pending = append(pending, ch)
-	}
-	s.mu.Unlock()
-	timeout := time.NewTimer(2 * time.Second)
-	defer timeout.Stop()
-	for _, ch := range pending {
-		select {
-		case <-ch:
-		case <-timeout.C:
-			return
-		}
-	}
-}
-
-func (s *Server) getBuf() *bytes.Buffer { return s.bufs.Get().(*bytes.Buffer) }
-
-func (s *Server) putBuf(b *bytes.Buffer) {
-	if b == nil || b.Cap() > 64<<20 {
-		return
-	}
-	b.Reset()
-	s.bufs.Put(b)
+	s.log.Write(w, c.e, resp.status, resp.body.Bytes(), resp.pageID)
 }
 
 func newEncoder(b *bytes.Buffer) *json.Encoder {
@@ -708,7 +562,7 @@ func (o *objectWriter) end() {
 }
 
 func (s *Server) jsonResp(status int, v any) *response {
-	b := s.getBuf()
+	b := s.bufs.Get()
 	encodeTo(newEncoder(b), b, v)
 	return &response{status: status, body: b}
 }

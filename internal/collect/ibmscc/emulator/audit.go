@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/evidence-pack/evidence/internal/collect/emulatorkit"
 )
 
 // The activity audit is a series of events evenly spaced over time: event k
@@ -152,24 +154,24 @@ var (
 
 // auditEvent renders event k.
 func (s *Server) auditEvent(k int64) any {
-	rg := s.root.str("audit").num(k).rng()
+	rg := s.root.Str("audit").Num(k).Rng()
 	ts := k * s.spacing()
-	typ := pick(&rg, auditTypes)
-	host := "ip-10-0-" + strconv.Itoa(rg.intn(256)) + "-" + strconv.Itoa(rg.intn(256)) + ".internal"
-	cluster := pick(&rg, []string{"iks-prod-cluster", "roks-dev"})
+	typ := emulatorkit.Pick(&rg, auditTypes)
+	host := "ip-10-0-" + strconv.Itoa(rg.Intn(256)) + "-" + strconv.Itoa(rg.Intn(256)) + ".internal"
+	cluster := emulatorkit.Pick(&rg, []string{"iks-prod-cluster", "roks-dev"})
 	labels := map[string]string{
 		"host.hostName":             host,
 		"kubernetes.cluster.name":   cluster,
-		"kubernetes.namespace.name": pick(&rg, []string{"default", "payments", "kube-system"}),
+		"kubernetes.namespace.name": emulatorkit.Pick(&rg, []string{"default", "payments", "kube-system"}),
 	}
-	user := pick(&rg, auditUsers)
-	comm := pick(&rg, auditComms)
-	cmdline := comm + " " + pick(&rg, []string{"-la /etc", "https://example.com/install.sh", "get pods -A", "manage.py migrate"})
+	user := emulatorkit.Pick(&rg, auditUsers)
+	comm := emulatorkit.Pick(&rg, auditComms)
+	cmdline := comm + " " + emulatorkit.Pick(&rg, []string{"-la /etc", "https://example.com/install.sh", "get pods -A", "manage.py migrate"})
 	if s.cfg.Tricky && k%97 == 13 {
 		user, cmdline = "مستخدم\u202e", "=cmd|' /C calc'!A0\t"+strings.Repeat("x", 40)+" 中文"
 	}
-	base := auditBase{rg.hex(32), encodeCursor('b', k+1), ts, typ, host, rg.hex(12), labels}
-	pid := 1000 + rg.intn(30000)
+	base := auditBase{rg.Hex(32), encodeCursor('b', k+1), ts, typ, host, rg.Hex(12), labels}
+	pid := 1000 + rg.Intn(30000)
 	switch typ {
 	case "command":
 		return struct {
@@ -187,8 +189,8 @@ func (s *Server) auditEvent(k int64) any {
 			UserLoginUID       int    `json:"userLoginUid"`
 			UserLoginName      string `json:"userLoginName"`
 			ProcExepath        string `json:"procExepath"`
-		}{base, cmdline, comm, "bash", pid, pid - 1, rg.intn(2000), "/home/" + user, rg.intn(99999), rg.intn(5), 34816,
-			rg.intn(2000), user, "/usr/bin/" + comm}
+		}{base, cmdline, comm, "bash", pid, pid - 1, rg.Intn(2000), "/home/" + user, rg.Intn(99999), rg.Intn(5), 34816,
+			rg.Intn(2000), user, "/usr/bin/" + comm}
 	case "connection":
 		return struct {
 			auditBase
@@ -204,9 +206,9 @@ func (s *Server) auditEvent(k int64) any {
 			L4Protocol  string   `json:"l4protocol"`
 			DNSDomains  []string `json:"dnsDomains"`
 			TTY         int      `json:"tty"`
-		}{base, comm, cmdline, pid, comm, "10.0." + strconv.Itoa(rg.intn(256)) + "." + strconv.Itoa(rg.intn(256)), 30000 + rg.intn(30000),
-			"172.16." + strconv.Itoa(rg.intn(256)) + "." + strconv.Itoa(rg.intn(256)), pick(&rg, []int{22, 443, 5432, 6443}),
-			pick(&rg, []string{"in", "out"}), "tcp", []string{"example.com"}, 0}
+		}{base, comm, cmdline, pid, comm, "10.0." + strconv.Itoa(rg.Intn(256)) + "." + strconv.Itoa(rg.Intn(256)), 30000 + rg.Intn(30000),
+			"172.16." + strconv.Itoa(rg.Intn(256)) + "." + strconv.Itoa(rg.Intn(256)), emulatorkit.Pick(&rg, []int{22, 443, 5432, 6443}),
+			emulatorkit.Pick(&rg, []string{"in", "out"}), "tcp", []string{"example.com"}, 0}
 	case "fileaccess":
 		return struct {
 			auditBase
@@ -216,8 +218,8 @@ func (s *Server) auditEvent(k int64) any {
 			Filename    string `json:"filename"`
 			Permissions string `json:"permissions"`
 			TTY         int    `json:"tty"`
-		}{base, comm, pid, pick(&rg, []string{"/etc", "/root/.ssh", "/var/lib/kubelet"}),
-			pick(&rg, []string{"shadow", "authorized_keys", "config.yaml"}), pick(&rg, []string{"r", "w", "rw"}), 0}
+		}{base, comm, pid, emulatorkit.Pick(&rg, []string{"/etc", "/root/.ssh", "/var/lib/kubelet"}),
+			emulatorkit.Pick(&rg, []string{"shadow", "authorized_keys", "config.yaml"}), emulatorkit.Pick(&rg, []string{"r", "w", "rw"}), 0}
 	}
 	type kubeUser struct {
 		Username string   `json:"username"`
@@ -233,7 +235,7 @@ func (s *Server) auditEvent(k int64) any {
 		User            kubeUser          `json:"user"`
 		UserAgent       string            `json:"userAgent"`
 		Args            map[string]string `json:"args"`
-	}{base, "pods", pick(&rg, []string{"exec", "attach"}), labels["kubernetes.namespace.name"], "pod-" + rg.hex(5),
+	}{base, "pods", emulatorkit.Pick(&rg, []string{"exec", "attach"}), labels["kubernetes.namespace.name"], "pod-" + rg.Hex(5),
 		[]string{"10.1.2.3"}, kubeUser{user + "@example.com", []string{"system:authenticated"}}, "kubectl/v1.29.0",
 		map[string]string{"command": "bash", "container": "app"}}
 }

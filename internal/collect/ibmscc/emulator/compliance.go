@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/evidence-pack/evidence/internal/collect/emulatorkit"
 )
 
 // controlDef is a control of requirement r of policy p, evaluated in zone z.
@@ -63,7 +65,7 @@ var requirementTitles = []string{
 
 // controlCount is the number of controls of requirement r of policy p.
 func (s *Server) controlCount(p, r int) int {
-	return 1 + s.root.str("ctl-count").num(int64(p)).num(int64(r)).n(s.cfg.ControlsPerRequirement)
+	return 1 + s.root.Str("ctl-count").Num(int64(p)).Num(int64(r)).Mod(s.cfg.ControlsPerRequirement)
 }
 
 // controlID encodes (p, r, c) so a resources request can find its control.
@@ -84,21 +86,21 @@ func (s *Server) decodeControlID(id string) (p, r, c int, ok bool) {
 
 // control returns control c of requirement r of policy p in zone z.
 func (s *Server) control(z, p, r, c int) controlDef {
-	rg := s.root.str("control").num(int64(p)).num(int64(r)).num(int64(c)).rng()
-	d := controlDef{id: controlID(p, r, c), severity: pick(&rg, severities)}
+	rg := s.root.Str("control").Num(int64(p)).Num(int64(r)).Num(int64(c)).Rng()
+	d := controlDef{id: controlID(p, r, c), severity: emulatorkit.Pick(&rg, severities)}
 	kind := s.policies[p].kind
 	if kind == kindMixed {
-		kind = []int{kindAWS, kindKube, kindHost, kindAWS}[rg.intn(4)]
+		kind = []int{kindAWS, kindKube, kindHost, kindAWS}[rg.Intn(4)]
 	}
-	subject := pick(&rg, controlSubjects)
+	subject := emulatorkit.Pick(&rg, controlSubjects)
 	switch kind {
 	case kindAWS:
-		d.provider = pick(&rg, []string{"AWS", "AWS", "GCP", "Azure"})
+		d.provider = emulatorkit.Pick(&rg, []string{"AWS", "AWS", "GCP", "Azure"})
 		if s.policies[p].kind == kindAWS {
 			d.provider = "AWS"
 		}
 		d.target = d.provider
-		d.resourceKind = pick(&rg, cloudKinds[d.provider])
+		d.resourceKind = emulatorkit.Pick(&rg, cloudKinds[d.provider])
 		d.path = pathCloudResources
 		d.name = strings.TrimPrefix(strings.SplitN(d.resourceKind, "_", 2)[1], "_") + " - " + subject
 	case kindKube:
@@ -112,17 +114,17 @@ func (s *Server) control(z, p, r, c int) controlDef {
 	if s.cfg.Tricky && (p+r+c)%7 == 0 {
 		d.name = "=HYPERLINK(\"http://x\") " + d.name + " — تحقق 検査"
 	}
-	k := s.root.str("counts").num(int64(z)).num(int64(p)).num(int64(r)).num(int64(c)).rng()
-	if k.intn(17) == 0 {
+	k := s.root.Str("counts").Num(int64(z)).Num(int64(p)).Num(int64(r)).Num(int64(c)).Rng()
+	if k.Intn(17) == 0 {
 		d.manual = true
 		return d
 	}
-	t := k.intn(s.cfg.ResourcesPerControl + 1)
-	if k.intn(5) >= 2 {
-		d.failing = k.intn(t + 1)
+	t := k.Intn(s.cfg.ResourcesPerControl + 1)
+	if k.Intn(5) >= 2 {
+		d.failing = k.Intn(t + 1)
 	}
-	if rest := t - d.failing; rest > 0 && k.intn(4) == 0 {
-		d.accepted = 1 + k.intn(rest)
+	if rest := t - d.failing; rest > 0 && k.Intn(4) == 0 {
+		d.accepted = 1 + k.Intn(rest)
 	}
 	d.passing = t - d.failing - d.accepted
 	return d
@@ -157,11 +159,11 @@ type requirementDef struct {
 }
 
 func (s *Server) requirement(z, p, r int) requirementDef {
-	rg := s.root.str("requirement").num(int64(p)).num(int64(r)).rng()
+	rg := s.root.Str("requirement").Num(int64(p)).Num(int64(r)).Rng()
 	d := requirementDef{
 		id:       strconv.Itoa(16000 + p*1000 + r),
-		name:     fmt.Sprintf("%d.%d %s", r/5+1, r%5+1, pick(&rg, requirementTitles)),
-		severity: pick(&rg, severities),
+		name:     fmt.Sprintf("%d.%d %s", r/5+1, r%5+1, emulatorkit.Pick(&rg, requirementTitles)),
+		severity: emulatorkit.Pick(&rg, severities),
 		pass:     true,
 	}
 	if s.cfg.Tricky && r%5 == 3 {
@@ -477,21 +479,21 @@ type acceptanceJSON struct {
 
 // controlResource renders resource j of a control.
 func (s *Server) controlResource(now time.Time, def controlDef, z, p, r, c, j int, sp span) any {
-	rg := s.root.str("resource").num(int64(p)).num(int64(r)).num(int64(c)).num(int64(j)).rng()
+	rg := s.root.Str("resource").Num(int64(p)).Num(int64(r)).Num(int64(c)).Num(int64(j)).Rng()
 	zones := []zoneJSON{{s.zones[z].id, s.zones[z].name}}
 	var acc *acceptanceJSON
 	if sp.accepted {
-		acc = &acceptanceJSON{Reason: pick(&rg, []string{"Risk Owned", "Risk Transferred", "Risk Mitigated"}),
+		acc = &acceptanceJSON{Reason: emulatorkit.Pick(&rg, []string{"Risk Owned", "Risk Transferred", "Risk Mitigated"}),
 			Description: "Accepted by the security team", Username: "secops@example.com",
 			ExpiresAt: strconv.FormatInt(now.Add(90*24*time.Hour).UnixMilli(), 10)}
 	}
-	hash := rg.hex(16)
-	seen := now.Add(-time.Duration(rg.intn(86400)) * time.Second)
+	hash := rg.Hex(16)
+	seen := now.Add(-time.Duration(rg.Intn(86400)) * time.Second)
 	name := ""
 	switch def.path {
 	case pathCloudResources:
 		acct := s.cloudAccount(def.provider, &rg)
-		name = strings.ToLower(strings.ReplaceAll(def.resourceKind, "_", "-")) + "-" + rg.hex(8)
+		name = strings.ToLower(strings.ReplaceAll(def.resourceKind, "_", "-")) + "-" + rg.Hex(8)
 		if s.cfg.Tricky && j%11 == 5 {
 			name = "@SUM(1+1) " + name + " 名前"
 		}
@@ -508,10 +510,10 @@ func (s *Server) controlResource(now time.Time, def controlDef, z, p, r, c, j in
 			LastSeenDate string          `json:"lastSeenDate"`
 			LabelValues  []string        `json:"labelValues"`
 			GlobalID     string          `json:"globalId"`
-		}{name, sp.passed, hash, strings.ReplaceAll(def.resourceKind, "_", " "), acct.ID, acct.Region, "o-" + rg.hex(10), acc, zones,
+		}{name, sp.passed, hash, strings.ReplaceAll(def.resourceKind, "_", " "), acct.ID, acct.Region, "o-" + rg.Hex(10), acc, zones,
 			strconv.FormatInt(seen.UnixMilli(), 10), []string{}, ""}
 	case pathKubeResources:
-		name = pick(&rg, []string{"payments", "checkout", "catalog", "frontend"}) + "-" + rg.hex(5)
+		name = emulatorkit.Pick(&rg, []string{"payments", "checkout", "catalog", "frontend"}) + "-" + rg.Hex(5)
 		return struct {
 			Name                string          `json:"name"`
 			Passed              bool            `json:"passed"`
@@ -525,8 +527,8 @@ func (s *Server) controlResource(now time.Time, def controlDef, z, p, r, c, j in
 			LabelValues         []string        `json:"labelValues"`
 			DistributionName    string          `json:"distributionName"`
 			DistributionVersion string          `json:"distributionVersion"`
-		}{name, sp.passed, hash, pick(&rg, []string{"Deployment", "DaemonSet", "StatefulSet"}), "iks-prod-cluster",
-			pick(&rg, []string{"default", "payments", "kube-system"}), acc, zones, strconv.FormatInt(seen.UnixMilli(), 10),
+		}{name, sp.passed, hash, emulatorkit.Pick(&rg, []string{"Deployment", "DaemonSet", "StatefulSet"}), "iks-prod-cluster",
+			emulatorkit.Pick(&rg, []string{"default", "payments", "kube-system"}), acc, zones, strconv.FormatInt(seen.UnixMilli(), 10),
 			[]string{"app:" + name}, "IKS", "1.29"}
 	}
 	return struct {
@@ -544,17 +546,17 @@ func (s *Server) controlResource(now time.Time, def controlDef, z, p, r, c, j in
 		DistributionName string          `json:"distributionName"`
 		CloudRegion      string          `json:"cloudRegion"`
 		AgentTags        []string        `json:"agentTags"`
-	}{"host-" + rg.hex(8) + ".internal", "Host", sp.passed, "", "linux", "Red Hat Enterprise Linux 9.4", "N/A", acc, hash, zones,
+	}{"host-" + rg.Hex(8) + ".internal", "Host", sp.passed, "", "linux", "Red Hat Enterprise Linux 9.4", "N/A", acc, hash, zones,
 		strconv.FormatInt(seen.Unix(), 10), "Linux", "us-south", []string{}}
 }
 
 // cloudAccount picks an inventory account of the provider.
-func (s *Server) cloudAccount(provider string, rg *rng) Account {
+func (s *Server) cloudAccount(provider string, rg *emulatorkit.Rng) Account {
 	var of []Account
 	for _, a := range accounts {
 		if a.Platform == provider {
 			of = append(of, a)
 		}
 	}
-	return pick(rg, of)
+	return emulatorkit.Pick(rg, of)
 }

@@ -1,12 +1,13 @@
 package emulator
 
 import (
-	"bytes"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/evidence-pack/evidence/internal/collect/emulatorkit"
 )
 
 // Config configures a Server. A zero field selects its default; all data is
@@ -123,41 +124,34 @@ var accounts = []Account{
 // Accounts returns the inventory's accounts.
 func Accounts() []Account { return slices.Clone(accounts) }
 
-// Request is one entry of the request log.
+// Request is one entry of the request log: the common fields of
+// emulatorkit.Entry and the instance and team headers. PageID is the path
+// and sorted query of a page of a paged list; Violation means the request
+// arrived while its endpoint family was blocked by a Retry-After; Fault is
+// "expire", "500", "502", "503", "429", "drop-before" or "drop-mid".
 type Request struct {
-	Time      time.Time // arrival (real clock)
-	Method    string
-	Path      string
-	RawQuery  string
-	Instance  string // IBMInstanceID header
-	Team      string // TeamID header
-	PageID    string // path and sorted query of a page of a paged list
-	Status    int    // status sent; 0 when the connection was dropped before any byte
-	Completed bool   // a 2xx body was written in full
-	Violation bool   // arrived while its endpoint family was blocked by a Retry-After
-	Fault     string // injected fault: "expire", "500", "502", "503", "429", "drop-before", "drop-mid"
+	emulatorkit.Entry
+	Instance string // IBMInstanceID header
+	Team     string // TeamID header
 }
 
 // Server is the emulator: an http.Handler, safe for concurrent use.
 type Server struct {
 	cfg      Config
-	root     key
+	root     emulatorkit.Key
 	zones    []zone
 	policies []policy
 	long     string
 
-	mu       sync.Mutex
-	log      []Request
-	pages    map[string]int // completed page id → times served
-	tokens   map[string]time.Time
-	revoked  map[string]bool
-	issued   int
-	blocked  map[string]time.Time // family → end of its Retry-After block
-	writing  map[*Request]chan struct{}
-	faultSeq uint64
-	errorSeq uint64
-	dropSeq  uint64
-	bufs     sync.Pool
+	log    emulatorkit.Log[Request, *Request]
+	faults emulatorkit.FaultCounter
+	blocks emulatorkit.Blocks // family → end of its Retry-After block
+	bufs   emulatorkit.BufferPool
+
+	mu      sync.Mutex
+	tokens  map[string]time.Time
+	revoked map[string]bool
+	issued  int
 }
 
 type zone struct {
@@ -184,17 +178,13 @@ func New(cfg Config) *Server {
 	s := &Server{
 		cfg:     cfg,
 		root:    root,
-		pages:   map[string]int{},
 		tokens:  map[string]time.Time{},
 		revoked: map[string]bool{},
-		blocked: map[string]time.Time{},
-		writing: map[*Request]chan struct{}{},
 		long:    strings.Repeat("evidence-", 4000), // > 32,767 characters
 	}
-	s.bufs.New = func() any { return new(bytes.Buffer) }
 	for i, name := range cfg.Zones {
-		r := root.str("zone").num(int64(i)).rng()
-		s.zones = append(s.zones, zone{id: r.hex(8), name: name})
+		r := root.Str("zone").Num(int64(i)).Rng()
+		s.zones = append(s.zones, zone{id: r.Hex(8), name: name})
 	}
 	for i, name := range cfg.Policies {
 		s.policies = append(s.policies, policy{id: strconv.Itoa(15 + 7*i), name: name, kind: i % 4})
@@ -324,40 +314,15 @@ func (s *Server) TokensIssued() int {
 // Requests returns a copy of the request log, in completion order. Like
 // Violations and DuplicatePages it first waits (at most 2 s) for responses
 // already being written, so a response the client has just read is logged.
-func (s *Server) Requests() []Request {
-	s.settle()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.log)
-}
+func (s *Server) Requests() []Request { return s.log.Requests() }
 
 // Violations returns the requests that arrived while a Retry-After block was
 // in force for their endpoint family.
-func (s *Server) Violations() []Request {
-	var v []Request
-	for _, r := range s.Requests() {
-		if r.Violation {
-			v = append(v, r)
-		}
-	}
-	return v
-}
+func (s *Server) Violations() []Request { return s.log.Violations() }
 
 // DuplicatePages returns, sorted, the pages of paged lists that were served
 // completely (200, body written in full) more than once.
-func (s *Server) DuplicatePages() []string {
-	s.settle()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var d []string
-	for id, n := range s.pages {
-		if n > 1 {
-			d = append(d, id)
-		}
-	}
-	slices.Sort(d)
-	return d
-}
+func (s *Server) DuplicatePages() []string { return s.log.DuplicatePages() }
 
 // Faults returns the number of requests that met each injected fault.
 func (s *Server) Faults() map[string]int {

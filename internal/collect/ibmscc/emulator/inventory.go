@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/evidence-pack/evidence/internal/collect/emulatorkit"
 )
 
 // inventoryDefaultFields are the document's default fields.
@@ -114,29 +116,29 @@ var inventoryTypes = map[string][][2]string{ // platform → (type, category)
 // inventoryResource renders resource i with the requested fields.
 func (s *Server) inventoryResource(now time.Time, i int64, fields []string) inventoryJSON {
 	acct := accounts[i%int64(len(accounts))]
-	rg := s.root.str("inventory").num(i).rng()
-	tc := pick(&rg, inventoryTypes[acct.Platform])
-	name := strings.ToLower(strings.ReplaceAll(tc[0], " ", "-")) + "-" + rg.hex(8)
+	rg := s.root.Str("inventory").Num(i).Rng()
+	tc := emulatorkit.Pick(&rg, inventoryTypes[acct.Platform])
+	name := strings.ToLower(strings.ReplaceAll(tc[0], " ", "-")) + "-" + rg.Hex(8)
 	if s.cfg.Tricky && i%13 == 7 {
 		name = "-" + name + " \u202eevil\u202c ملف"
 	}
-	id, hash := rg.hex(24), rg.hex(16)
+	id, hash := rg.Hex(24), rg.Hex(16)
 	meta := map[string]any{}
 	switch acct.Platform {
 	case "AWS":
 		// The API's metadata keys vary in case between platforms.
 		meta["Account"], meta["Region"], meta["arn"] = acct.ID, acct.Region, "arn:aws:"+strings.ToLower(strings.Fields(tc[0])[0])+":"+acct.Region+":"+acct.ID+":"+name
-		meta["Organization"] = "o-" + rg.hex(10)
+		meta["Organization"] = "o-" + rg.Hex(10)
 	case "GCP":
 		meta["project"], meta["location"], meta["resourceId"] = acct.ID, acct.Region, "//"+strings.ToLower(tc[1])+".googleapis.com/projects/"+acct.ID+"/"+name
 	case "Azure":
 		meta["subscription"], meta["location"], meta["resourceId"] = acct.ID, acct.Region, "/subscriptions/"+acct.ID+"/resourceGroups/rg-prod/providers/"+name
 	case "Kubernetes":
-		meta["cluster"], meta["namespace"], meta["distribution"] = acct.ID, pick(&rg, []string{"default", "payments"}), "iks"
+		meta["cluster"], meta["namespace"], meta["distribution"] = acct.ID, emulatorkit.Pick(&rg, []string{"default", "payments"}), "iks"
 		meta["region"] = acct.Region
 	}
-	pass := rg.intn(3) != 0
-	pol := s.policies[rg.intn(len(s.policies))]
+	pass := rg.Intn(3) != 0
+	pol := s.policies[rg.Intn(len(s.policies))]
 	summary, _ := json.Marshal(map[string]any{"passPercentage": map[bool]int{true: 100, false: 50}[pass],
 		"policies": []map[string]any{{"id": pol.id, "name": pol.name, "pass": pass}}})
 	controls, _ := json.Marshal([]map[string]any{{"policyId": pol.id, "name": pol.name, "failedControls": map[bool]int{true: 0, false: 2}[pass], "acceptedControls": 0}})
@@ -144,8 +146,8 @@ func (s *Server) inventoryResource(now time.Time, i int64, fields []string) inve
 		ID: id, Hash: hash, Name: name, Platform: acct.Platform, Type: tc[0], Category: tc[1],
 		Configuration:         "metadata:\n  name: " + name + "\n",
 		KeyValueConfigs:       json.RawMessage(`[]`),
-		Labels:                []string{"env:prod", "owner:team-" + rg.hex(4)},
-		LastSeen:              strconv.FormatInt(now.Add(-time.Duration(rg.intn(86400))*time.Second).Unix(), 10),
+		Labels:                []string{"env:prod", "owner:team-" + rg.Hex(4)},
+		LastSeen:              strconv.FormatInt(now.Add(-time.Duration(rg.Intn(86400))*time.Second).Unix(), 10),
 		Metadata:              meta,
 		Zones:                 []zoneJSON{{s.zones[0].id, s.zones[0].name}},
 		PosturePolicySummary:  summary,

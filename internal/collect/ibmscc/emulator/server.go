@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/evidence-pack/evidence/internal/collect/emulatorkit"
 )
 
 // Paths served.
@@ -80,13 +82,13 @@ func errorf(status int, format string, args ...any) *apiError {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c := &call{
 		r:   r,
-		e:   &Request{Time: time.Now(), Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery},
+		e:   &Request{Entry: emulatorkit.NewEntry(r)},
 		now: s.cfg.Now().UTC(),
 	}
 	if resp := s.serve(w, c); resp != nil {
 		s.write(w, c, resp)
 	}
-	s.record(c.e)
+	s.log.Record(c.e)
 }
 
 // serve runs the pipeline: route, method, IAM token, instance, team,
@@ -124,29 +126,30 @@ func (s *Server) serve(w http.ResponseWriter, c *call) *response {
 	if team := strings.TrimSpace(c.e.Team); team != "" && !slices.Contains(s.cfg.Teams, team) {
 		return s.fail(errorf(http.StatusForbidden, "Forbidden: the user is not a member of team %s", team))
 	}
-	if retry := s.checkBlock(rt.family); retry > 0 {
+	if retry := emulatorkit.CeilSeconds(s.blocks.Remaining(rt.family, time.Now())); retry > 0 {
 		c.e.Violation = true
 		resp := s.fail(errorf(http.StatusTooManyRequests, "Too Many Requests"))
 		resp.retryAfter = retry
 		return resp
 	}
 
-	plan := s.nextFault()
+	f := s.cfg.Faults
+	plan := s.faults.Next(emulatorkit.Cadence{ExpireEvery: f.ExpireTokenEvery, ErrorEvery: f.ErrorEvery, RateLimitEvery: f.RateLimitEvery, DropEvery: f.DropEvery})
 	switch {
-	case plan.expire:
-		c.addFault("expire")
+	case plan.Expire:
+		c.e.AddFault("expire")
 		s.revoke(tok)
 		return s.fail(errorf(http.StatusUnauthorized, "Invalid or missing auth token: the token has expired"))
-	case plan.status == http.StatusTooManyRequests:
-		c.addFault("429")
-		s.block(rt.family, time.Now().Add(time.Second))
+	case plan.Status == http.StatusTooManyRequests:
+		c.e.AddFault("429")
+		s.blocks.Block(rt.family, time.Now().Add(time.Second))
 		resp := s.fail(errorf(http.StatusTooManyRequests, "Too Many Requests"))
 		resp.retryAfter = 1
 		return resp
-	case plan.status != 0:
-		c.addFault(strconv.Itoa(plan.status))
-		resp := s.fail(errorf(plan.status, "%s (injected fault)", http.StatusText(plan.status)))
-		if plan.status == http.StatusServiceUnavailable {
+	case plan.Status != 0:
+		c.e.AddFault(strconv.Itoa(plan.Status))
+		resp := s.fail(errorf(plan.Status, "%s (injected fault)", http.StatusText(plan.Status)))
+		if plan.Status == http.StatusServiceUnavailable {
 			resp.retryAfter = 1
 		}
 		return resp
@@ -157,19 +160,11 @@ func (s *Server) serve(w http.ResponseWriter, c *call) *response {
 	if rt.paged && resp.status == http.StatusOK {
 		resp.pageID = c.r.URL.Path + "?" + c.q.Encode()
 	}
-	if plan.drop != dropNone {
-		s.drop(w, c, resp, plan.drop)
+	if plan.Drop != emulatorkit.DropNone {
+		s.drop(w, c, resp, plan.Drop)
 		return nil
 	}
 	return resp
-}
-
-func (c *call) addFault(f string) {
-	if c.e.Fault == "" {
-		c.e.Fault = f
-	} else {
-		c.e.Fault += "," + f
-	}
 }
 
 // checkQuery refuses parameters the endpoint does not know: a misspelt
@@ -209,103 +204,12 @@ func window(page, size int, total int64) (int64, int64) {
 	return lo, min(lo+int64(size), total)
 }
 
-// checkBlock returns the seconds left of family's Retry-After block.
-func (s *Server) checkBlock(family string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if until, ok := s.blocked[family]; ok {
-		if d := time.Until(until); d > 0 {
-			return int((d + time.Second - 1) / time.Second)
-		}
-	}
-	return 0
-}
-
-func (s *Server) block(family string, until time.Time) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if until.After(s.blocked[family]) {
-		s.blocked[family] = until
-	}
-}
-
-// Injected connection drops.
-const (
-	dropNone = iota
-	dropBefore
-	dropMid
-)
-
-type faultPlan struct {
-	expire bool
-	status int
-	drop   int
-}
-
-// nextFault advances the fault counter. Precedence when cadences coincide:
-// expired token, 5xx, 429, drop.
-func (s *Server) nextFault() faultPlan {
-	f := s.cfg.Faults
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faultSeq++
-	n := s.faultSeq
-	every := func(k int) bool { return k > 0 && n%uint64(k) == 0 }
-	var p faultPlan
-	switch {
-	case every(f.ExpireTokenEvery):
-		p.expire = true
-	case every(f.ErrorEvery):
-		p.status = [...]int{http.StatusInternalServerError, http.StatusBadGateway, http.StatusServiceUnavailable}[s.errorSeq%3]
-		s.errorSeq++
-	case every(f.RateLimitEvery):
-		p.status = http.StatusTooManyRequests
-	case every(f.DropEvery):
-		p.drop = dropBefore + int(s.dropSeq%2)
-		s.dropSeq++
-	}
-	return p
-}
-
-// drop breaks the connection: before any byte, or after the status line,
-// the headers (with the full Content-Length) and half of the body.
-func (s *Server) drop(w http.ResponseWriter, c *call, resp *response, mode int) {
-	defer s.putBuf(resp.body)
-	body := resp.body.Bytes()
-	if mode == dropBefore {
-		c.addFault("drop-before")
-	} else {
-		c.addFault("drop-mid")
-		c.e.Status = resp.status
-	}
-	s.beginWrite(c.e)
-	h := w.Header()
-	s.setHeaders(h, resp)
-	if hj, ok := w.(http.Hijacker); ok {
-		conn, brw, err := hj.Hijack()
-		if err == nil {
-			defer conn.Close()
-			if mode == dropMid {
-				fmt.Fprintf(brw, "HTTP/1.1 %03d %s\r\n", resp.status, http.StatusText(resp.status))
-				h.Set("Date", time.Now().UTC().Format(http.TimeFormat))
-				_ = h.Write(brw)
-				_, _ = brw.WriteString("\r\n")
-				_, _ = brw.Write(body[:len(body)/2])
-				_ = brw.Flush()
-			}
-			return
-		}
-	}
-	// Not hijackable (HTTP/2): abort the response through net/http.
-	if mode == dropMid {
-		w.WriteHeader(resp.status)
-		_, _ = w.Write(body[:len(body)/2])
-		if f, ok := w.(http.Flusher); ok {
-			f.Flush()
-		}
-	}
-	s.record(c.e)
-	panic(http.ErrAbortHandler)
+// drop breaks the connection instead of sending resp (see
+// emulatorkit.Log.Drop).
+func (s *Server) drop(w http.ResponseWriter, c *call, resp *response, mode emulatorkit.DropMode) {
+	defer s.bufs.Put(resp.body)
+	s.setHeaders(w.Header(), resp)
+	s.log.Drop(w, c.e, resp.status, resp.body.Bytes(), mode)
 }
 
 func (s *Server) setHeaders(h http.Header, resp *response) {
@@ -317,74 +221,14 @@ func (s *Server) setHeaders(h http.Header, resp *response) {
 }
 
 func (s *Server) write(w http.ResponseWriter, c *call, resp *response) {
-	defer s.putBuf(resp.body)
-	s.beginWrite(c.e)
+	defer s.bufs.Put(resp.body)
 	s.setHeaders(w.Header(), resp)
-	w.WriteHeader(resp.status)
-	n, err := w.Write(resp.body.Bytes())
-	c.e.Status = resp.status
-	c.e.PageID = resp.pageID
-	c.e.Completed = resp.status/100 == 2 && err == nil && n == resp.body.Len()
-}
-
-// record appends the finished request to the log.
-func (s *Server) record(e *Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.log = append(s.log, *e)
-	if e.Completed && e.PageID != "" {
-		s.pages[e.PageID]++
-	}
-	if done, ok := s.writing[e]; ok {
-		close(done)
-		delete(s.writing, e)
-	}
-}
-
-// beginWrite marks the request as answering: from here the client may see
-// the response before the request is logged.
-func (s *Server) beginWrite(e *Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.writing[e] = make(chan struct{})
-}
-
-// settle waits (at most 2 s) until the responses being written when it is
-// called are logged.
-func (s *Server) settle() {
-	s.mu.Lock()
-	pending := make([]chan struct{}, 0, len(s.writing))
-	for _, ch := range s.writing {
-		pending = append(pending, ch)
-	}
-	s.mu.Unlock()
-	if len(pending) == 0 {
-		return
-	}
-	timeout := time.NewTimer(2 * time.Second)
-	defer timeout.Stop()
-	for _, ch := range pending {
-		select {
-		case <-ch:
-		case <-timeout.C:
-			return
-		}
-	}
-}
-
-func (s *Server) getBuf() *bytes.Buffer { return s.bufs.Get().(*bytes.Buffer) }
-
-func (s *Server) putBuf(b *bytes.Buffer) {
-	if b == nil || b.Cap() > 64<<20 {
-		return
-	}
-	b.Reset()
-	s.bufs.Put(b)
+	s.log.Write(w, c.e, resp.status, resp.body.Bytes(), resp.pageID)
 }
 
 // jsonResp renders v. Only emulator-built values are encoded.
 func (s *Server) jsonResp(status int, v any) *response {
-	b := s.getBuf()
+	b := s.bufs.Get()
 	enc := json.NewEncoder(b)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil {

@@ -3,6 +3,8 @@ package emulator
 import (
 	"net/http"
 	"strconv"
+
+	"github.com/evidence-pack/evidence/internal/collect/emulatorkit"
 )
 
 // auditRow is one AuditLogs row. createdTime is epoch milliseconds (the
@@ -24,28 +26,28 @@ var auditFields = fieldSet{
 // auditSource generates the audit log of one sub-account.
 type auditSource struct {
 	sub    *subAccount
-	k      key
+	k      emulatorkit.Key
 	series series
 	tricky bool
 }
 
 func (s *Server) newAuditSource(sa *subAccount) *auditSource {
-	return &auditSource{sub: sa, k: sa.key.str("auditlogs"), series: series{int64(s.cfg.AuditLogsPerDay)}, tricky: s.cfg.Faults.Tricky}
+	return &auditSource{sub: sa, k: sa.key.Str("auditlogs"), series: series{int64(s.cfg.AuditLogsPerDay)}, tricky: s.cfg.Faults.Tricky}
 }
 
 func (a *auditSource) row(g int64) auditRow {
-	r := a.k.num(g).rng()
-	ev := auditEvents[r.intn(len(auditEvents))]
+	r := a.k.Num(g).Rng()
+	ev := auditEvents[r.Intn(len(auditEvents))]
 	row := auditRow{
 		AccountName:      a.sub.upper,
 		CreatedTime:      a.series.at(g),
 		EventName:        ev.eventName,
 		UserAction:       ev.userAction,
-		UserName:         auditUsers[r.intn(len(auditUsers))],
+		UserName:         auditUsers[r.Intn(len(auditUsers))],
 		EventDescription: ev.description + " (event " + strconv.FormatInt(g, 36) + ")",
 	}
 	if a.tricky {
-		switch u := r.intn(128); {
+		switch u := r.Intn(128); {
 		case u == 0:
 			row.EventDescription = trickyCJK
 		case u == 1:

@@ -87,7 +87,7 @@ var cloudAccountTypes = []string{"AwsCfg", "AwsCtSqs", "AwsEksAudit", "AwsSideki
 
 // cloudAccounts renders the integrations of a sub-account.
 func (s *Server) cloudAccounts(sa *subAccount, now time.Time) []cloudAccount {
-	r := sa.key.str("cloudaccounts").rng()
+	r := sa.key.Str("cloudaccounts").Rng()
 	// Integrations were last polled at the latest hourly mark before now.
 	polled := floorDiv(msCeil(now), int64(time.Hour/time.Millisecond)) * int64(time.Hour/time.Millisecond)
 	mk := func(guid, name, typ string, enabled bool, data any) cloudAccount {
@@ -107,19 +107,19 @@ func (s *Server) cloudAccounts(sa *subAccount, now time.Time) []cloudAccount {
 	for _, a := range sa.pub.AWS {
 		var d awsCfgData
 		d.CrossAccountCredentials.RoleArn = "arn:aws:iam::" + a.AccountID + ":role/lw"
-		d.CrossAccountCredentials.ExternalID = "lweid:aws:v2:" + sa.pub.Name + ":" + a.AccountID + ":" + r.hex(8)
+		d.CrossAccountCredentials.ExternalID = "lweid:aws:v2:" + sa.pub.Name + ":" + a.AccountID + ":" + r.Hex(8)
 		d.AwsAccountID = a.AccountID
 		out = append(out, mk(a.IntgGuid, a.Name, "AwsCfg", a.Enabled, d))
 	}
 	for _, t := range sa.pub.Azure {
 		var d azureCfgData
-		d.Credentials.ClientID = r.uuid()
+		d.Credentials.ClientID = r.UUID()
 		d.TenantID = t.TenantID
 		out = append(out, mk(t.IntgGuid, t.Name, "AzureCfg", true, d))
 	}
 	for _, o := range sa.pub.GCP {
 		var d gcpCfgData
-		d.Credentials.ClientID = r.digits(21)
+		d.Credentials.ClientID = r.Digits(21)
 		d.Credentials.ClientEmail = "lacework@" + o.Projects[0].ID + ".iam.gserviceaccount.com"
 		d.IDType = "ORGANIZATION"
 		d.ID = o.OrgID

@@ -1,13 +1,14 @@
 package emulator
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/evidence-pack/evidence/internal/collect/emulatorkit"
 )
 
 // Config configures a Server. The zero value of every field selects its
@@ -69,20 +70,17 @@ type Faults struct {
 	Tricky bool
 }
 
-// Request is one entry of the request log.
+// Request is one entry of the request log: the common fields of
+// emulatorkit.Entry, the sub-account and the rate-limit functionality.
+// PageID is "<bucket>|<sub>|<dataset or csp>|<start>|<end>|<offset>" for
+// pages of a result set; Violation means the request arrived while its
+// bucket was blocked by a Retry-After; Fault is "500", "502", "503",
+// "429", "drop-before", "drop-mid" or "slow", and may combine them (e.g.
+// "slow,500").
 type Request struct {
-	Time        time.Time // arrival (real clock)
-	Method      string
-	Path        string
-	RawQuery    string
+	emulatorkit.Entry
 	AccountName string // resolved sub-account (lower-case); raw header value when it was rejected; "" for access/tokens
 	Bucket      string // rate-limit functionality; "" when the path is unknown
-	PageID      string // "<bucket>|<sub>|<dataset or csp>|<start>|<end>|<offset>" for pages of a result set
-	Status      int    // status sent; 0 when the connection was dropped before any byte
-	Completed   bool   // a 2xx body was written in full
-
-	Violation bool   // arrived while its bucket was blocked by a Retry-After
-	Fault     string // injected fault: "500", "502", "503", "429", "drop-before", "drop-mid", "slow" (may combine, e.g. "slow,500")
 }
 
 // Defaults.
@@ -105,23 +103,20 @@ const maxPerDay = int(msPerDay)
 // concurrent use.
 type Server struct {
 	cfg     Config
-	root    key
+	root    emulatorkit.Key
 	cat     *catalog
 	tenant  Tenant
 	subs    map[string]*subAccount
 	pageKey []byte
 	long    string
-	bufs    sync.Pool // *bytes.Buffer
+	bufs    emulatorkit.BufferPool
 
-	mu       sync.Mutex
-	log      []Request
-	pages    map[string]int // completed page id -> times served
-	tokens   map[string]accessToken
-	buckets  map[string]*bucket
-	writing  map[*Request]chan struct{} // responses being written, not yet logged
-	faultSeq uint64
-	errorSeq uint64
-	dropSeq  uint64
+	log    emulatorkit.Log[Request, *Request]
+	faults emulatorkit.FaultCounter
+
+	mu      sync.Mutex
+	tokens  map[string]accessToken
+	buckets map[string]*bucket
 }
 
 // New returns an emulator for cfg (see Config for the defaults).
@@ -139,12 +134,9 @@ func New(cfg Config) *Server {
 		subs:    subs,
 		pageKey: pk[:],
 		long:    longValue(),
-		pages:   map[string]int{},
 		tokens:  map[string]accessToken{},
 		buckets: map[string]*bucket{},
-		writing: map[*Request]chan struct{}{},
 	}
-	s.bufs.New = func() any { return new(bytes.Buffer) }
 	return s
 }
 
@@ -200,43 +192,15 @@ func normalize(c Config) Config {
 // Requests returns a copy of the request log, in completion order. Like
 // Violations and DuplicatePages, it first waits (at most 2 s) for responses
 // already being written, so a response the client has just read is logged.
-func (s *Server) Requests() []Request {
-	s.settle()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.log)
-}
+func (s *Server) Requests() []Request { return s.log.Requests() }
 
 // Violations returns the requests that arrived while a Retry-After block
 // (after a 429) was in force for their bucket.
-func (s *Server) Violations() []Request {
-	s.settle()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var v []Request
-	for _, r := range s.log {
-		if r.Violation {
-			v = append(v, r)
-		}
-	}
-	return v
-}
+func (s *Server) Violations() []Request { return s.log.Violations() }
 
 // DuplicatePages returns, sorted, the page ids that were served completely
 // (200, body fully written) more than once.
-func (s *Server) DuplicatePages() []string {
-	s.settle()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var d []string
-	for id, n := range s.pages {
-		if n > 1 {
-			d = append(d, id)
-		}
-	}
-	slices.Sort(d)
-	return d
-}
+func (s *Server) DuplicatePages() []string { return s.log.DuplicatePages() }
 
 // Tenant returns a copy of what exists: accounts, cloud integrations and
 // frameworks.

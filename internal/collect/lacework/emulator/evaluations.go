@@ -3,6 +3,8 @@ package emulator
 import (
 	"net/http"
 	"strconv"
+
+	"github.com/evidence-pack/evidence/internal/collect/emulatorkit"
 )
 
 // evalAccount is the "account" object of an evaluation (wire keys are
@@ -36,7 +38,7 @@ var evalFields = fieldSet{
 type evalSource struct {
 	sub    *subAccount
 	cloud  int
-	k      key
+	k      emulatorkit.Key
 	series series
 	refs   []acctRef
 	pols   []policy
@@ -52,7 +54,7 @@ func (s *Server) newEvalSource(sa *subAccount, dataset string) (*evalSource, boo
 	e := &evalSource{
 		sub:    sa,
 		cloud:  cl,
-		k:      sa.key.str("evaluations").str(dataset),
+		k:      sa.key.Str("evaluations").Str(dataset),
 		series: series{int64(s.cfg.EvaluationsPerDay)},
 		refs:   sa.refs[cl],
 		pols:   s.cat.policies[cl],
@@ -65,11 +67,11 @@ func (s *Server) newEvalSource(sa *subAccount, dataset string) (*evalSource, boo
 }
 
 func (e *evalSource) row(g int64) evalRow {
-	r := e.k.num(g).rng()
+	r := e.k.Num(g).Rng()
 	ai := int(g - floorDiv(g, int64(len(e.refs)))*int64(len(e.refs)))
 	ref := e.refs[ai]
-	p := &e.pols[r.intn(len(e.pols))]
-	status := pickStatus(r.intn(100))
+	p := &e.pols[r.Intn(len(e.pols))]
+	status := pickStatus(r.Intn(100))
 	row := evalRow{
 		Account:        evalAccount{AccountID: ref.id, AccountAlias: ref.alias},
 		EvalType:       "LW_SA",
@@ -100,7 +102,7 @@ func (e *evalSource) row(g int64) evalRow {
 		row.Resource = e.accountResource(ref, &r)
 	}
 	if e.tricky {
-		switch u := r.intn(128); {
+		switch u := r.Intn(128); {
 		case u == 0:
 			reason = trickyCJK
 		case u == 1:
@@ -126,7 +128,7 @@ func (e *evalSource) row(g int64) evalRow {
 
 // accountResource is the account-level resource of manual and
 // could-not-assess evaluations, and the workload of K8s evaluations.
-func (e *evalSource) accountResource(ref acctRef, r *rng) string {
+func (e *evalSource) accountResource(ref acctRef, r *emulatorkit.Rng) string {
 	switch e.cloud {
 	case cloudAWS:
 		return "arn:aws:::" + ref.id
@@ -135,8 +137,8 @@ func (e *evalSource) accountResource(ref acctRef, r *rng) string {
 	case cloudGCP:
 		return "//cloudresourcemanager.googleapis.com/projects/" + ref.id
 	default:
-		ns := [...]string{"default", "kube-system", "payments", "web"}[r.intn(4)]
-		return "k8s:" + ref.id + ":namespace/" + ns + "/deployment/app-" + strconv.Itoa(r.intn(500))
+		ns := [...]string{"default", "kube-system", "payments", "web"}[r.Intn(4)]
+		return "k8s:" + ref.id + ":namespace/" + ns + "/deployment/app-" + strconv.Itoa(r.Intn(500))
 	}
 }
 

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/evidence-pack/evidence/internal/collect/emulatorkit"
 )
 
 // invCloudDetails is an inventory row's "cloudDetails". AWS rows carry
@@ -57,7 +59,7 @@ type invSource struct {
 	sub    *subAccount
 	cloud  int
 	csp    string
-	k      key
+	k      emulatorkit.Key
 	refs   []acctRef
 	n      int64
 	col    int64 // collection start (ms)
@@ -71,7 +73,7 @@ func (s *Server) newInvSource(sa *subAccount, csp string, col int64) (*invSource
 	}
 	return &invSource{
 		sub: sa, cloud: cl, csp: csp,
-		k:      sa.key.str("inventory").str(csp),
+		k:      sa.key.Str("inventory").Str(csp),
 		refs:   sa.refs[cl],
 		n:      int64(s.cfg.InventoryPerCSP),
 		col:    col,
@@ -97,29 +99,29 @@ func (v *invSource) resourcesOf(ai int) int64 {
 
 // resourceOf picks, with r, one resource of account index ai (or an empty
 // resource when the account has none).
-func (v *invSource) resourceOf(ai int, r *rng) invResource {
+func (v *invSource) resourceOf(ai int, r *emulatorkit.Rng) invResource {
 	ru := v.resourcesOf(ai)
 	if ru == 0 {
 		return invResource{}
 	}
-	return v.resource(r.int63n(ru)*int64(len(v.refs)) + int64(ai))
+	return v.resource(r.Int63n(ru)*int64(len(v.refs)) + int64(ai))
 }
 
 // resource builds resource i.
 func (v *invSource) resource(i int64) invResource {
-	r := v.k.num(i).rng()
+	r := v.k.Num(i).Rng()
 	res := invResource{ref: v.refs[int(i%int64(len(v.refs)))]}
 	types := inventoryTypes[v.cloud]
-	res.typ = &types[r.intn(len(types))]
+	res.typ = &types[r.Intn(len(types))]
 	regs := regions[v.cloud]
-	res.region = regs[r.intn(len(regs))]
+	res.region = regs[r.Intn(len(regs))]
 	n := strconv.FormatInt(i, 10)
 	acct := res.ref.id
 	switch v.cloud {
 	case cloudAWS:
 		switch res.typ.kind {
 		case "instance":
-			res.id = "i-0" + r.hex(16)
+			res.id = "i-0" + r.Hex(16)
 			res.name = "web-" + n
 			res.urn = "arn:aws:ec2:" + res.region + ":" + acct + ":instance/" + res.id
 		case "bucket":
@@ -128,11 +130,11 @@ func (v *invSource) resource(i int64) invResource {
 			res.urn = "arn:aws:s3:::" + res.id
 		case "user", "role":
 			res.name = "svc-" + res.typ.kind + "-" + n
-			res.id = "AID" + strings.ToUpper(r.hex(17))
+			res.id = "AID" + strings.ToUpper(r.Hex(17))
 			res.region = "global"
 			res.urn = "arn:aws:iam::" + acct + ":" + res.typ.kind + "/" + res.name
 		case "security-group":
-			res.id = "sg-0" + r.hex(16)
+			res.id = "sg-0" + r.Hex(16)
 			res.name = "sg-" + n
 			res.urn = "arn:aws:ec2:" + res.region + ":" + acct + ":security-group/" + res.id
 		case "db":
@@ -144,7 +146,7 @@ func (v *invSource) resource(i int64) invResource {
 			res.id = res.name
 			res.urn = "arn:aws:lambda:" + res.region + ":" + acct + ":function:" + res.name
 		case "key":
-			res.id = r.uuid()
+			res.id = r.UUID()
 			res.name = res.id
 			res.urn = "arn:aws:kms:" + res.region + ":" + acct + ":key/" + res.id
 		case "trail":
@@ -152,7 +154,7 @@ func (v *invSource) resource(i int64) invResource {
 			res.id = res.name
 			res.urn = "arn:aws:cloudtrail:" + res.region + ":" + acct + ":trail/" + res.name
 		default: // volume
-			res.id = "vol-0" + r.hex(16)
+			res.id = "vol-0" + r.Hex(16)
 			res.name = res.id
 			res.urn = "arn:aws:ec2:" + res.region + ":" + acct + ":volume/" + res.id
 		}
@@ -162,7 +164,7 @@ func (v *invSource) resource(i int64) invResource {
 		res.id = res.urn
 	default: // GCP
 		res.name = strings.ToLower(res.typ.kind[:len(res.typ.kind)-1]) + "-" + n
-		res.id = r.digits(19)
+		res.id = r.Digits(19)
 		switch res.typ.kind {
 		case "instances":
 			res.urn = "//compute.googleapis.com/projects/" + acct + "/zones/" + res.region + "-a/instances/" + res.name
@@ -184,10 +186,10 @@ func (v *invSource) resource(i int64) invResource {
 
 func (v *invSource) row(i int64) invRow {
 	res := v.resource(i)
-	meta := v.k.num(i).str("meta").rng()
-	apiKey := strings.ToUpper(meta.hex(16))
-	created := fmtMs(1672531200000 + meta.int63n(700)*msPerDay + meta.int63n(msPerDay)) // 2023-01-01 + up to ~2 years
-	r := v.k.num(i).str("row").num(v.col).rng()
+	meta := v.k.Num(i).Str("meta").Rng()
+	apiKey := strings.ToUpper(meta.Hex(16))
+	created := fmtMs(1672531200000 + meta.Int63n(700)*msPerDay + meta.Int63n(msPerDay)) // 2023-01-01 + up to ~2 years
+	r := v.k.Num(i).Str("row").Num(v.col).Rng()
 	row := invRow{
 		APIKey:         apiKey,
 		Csp:            v.csp,
@@ -211,16 +213,16 @@ func (v *invSource) row(i int64) invRow {
 		row.CloudDetails.OrganizationID, row.CloudDetails.ProjectID = res.ref.parentID, res.ref.id
 		row.ResourceConfig = map[string]any{"name": res.name, "selfLink": "https:" + res.urn, "location": res.region, "creationTimestamp": created}
 	}
-	switch r.intn(3) {
+	switch r.Intn(3) {
 	case 0:
 		row.ResourceTags = map[string]string{}
 	case 1:
 		row.ResourceTags = map[string]string{"env": "prod"}
 	default:
-		row.ResourceTags = map[string]string{"env": "dev", "owner": "team-" + string(rune('a'+r.intn(4)))}
+		row.ResourceTags = map[string]string{"env": "dev", "owner": "team-" + string(rune('a'+r.Intn(4)))}
 	}
 	if v.tricky {
-		switch u := r.intn(128); {
+		switch u := r.Intn(128); {
 		case u == 0:
 			row.ResourceTags = nil
 		case u == 1:

@@ -230,8 +230,8 @@ func startResultSet[R any](s *Server, c *call, st pageState, src rowSource[R], f
 	}
 	st.Long = -1
 	if s.cfg.Faults.Tricky && st.Tot > 0 {
-		r := s.root.str("long").str(st.Kind).str(st.Sub).str(st.DS).num(st.Lo).num(st.Hi).rng()
-		st.Long = r.int63n(st.Tot)
+		r := s.root.Str("long").Str(st.Kind).Str(st.Sub).Str(st.DS).Num(st.Lo).Num(st.Hi).Rng()
+		st.Long = r.Int63n(st.Tot)
 	}
 	return servePage(s, c, st, src, fields)
 }
@@ -243,8 +243,8 @@ func servePage[R any](s *Server, c *call, st pageState, src rowSource[R], fields
 	if err != nil {
 		return s.failResp(err)
 	}
-	data := s.getBuf()
-	defer s.putBuf(data)
+	data := s.bufs.Get()
+	defer s.bufs.Put(data)
 	enc := newEncoder(data)
 	var proj *projector
 	if len(st.R) > 0 {
@@ -287,7 +287,7 @@ func servePage[R any](s *Server, c *call, st pageState, src rowSource[R], fields
 		u := requestScheme(c.r) + "://" + c.r.Host + kinds[st.Kind].nextPrefix + s.encodeToken(&next)
 		pg.Urls.NextPage = &u
 	}
-	out := s.getBuf()
+	out := s.bufs.Get()
 	out.Grow(data.Len() + 512)
 	out.WriteString(`{"paging":`)
 	encodeTo(newEncoder(out), out, &pg)

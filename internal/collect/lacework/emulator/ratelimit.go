@@ -3,6 +3,8 @@ package emulator
 import (
 	"math"
 	"time"
+
+	"github.com/evidence-pack/evidence/internal/collect/emulatorkit"
 )
 
 // nominalLimit is the documented limit ("480 API requests per hour per
@@ -22,14 +24,6 @@ type rateState struct {
 	limit     int
 	remaining int
 	reset     int // seconds until a token is available when remaining is 0
-}
-
-// ceilSeconds rounds a positive duration up to whole seconds (at least 1).
-func ceilSeconds(d time.Duration) int {
-	if d <= 0 {
-		return 0
-	}
-	return max(1, int((d+time.Second-1)/time.Second))
 }
 
 // bucketLocked returns the named bucket, refilled to now. s.mu must be held.
@@ -67,7 +61,7 @@ func (s *Server) stateLocked(b *bucket) rateState {
 	st := rateState{limit: s.cfg.Faults.RateLimit, remaining: int(math.Floor(b.tokens))}
 	if st.remaining <= 0 {
 		st.remaining = 0
-		st.reset = ceilSeconds(s.untilToken(b))
+		st.reset = emulatorkit.CeilSeconds(s.untilToken(b))
 	}
 	return st
 }
@@ -81,7 +75,7 @@ func (s *Server) take(name string, now time.Time) (st rateState, retryAfter int,
 	defer s.mu.Unlock()
 	b := s.bucketLocked(name, now)
 	if now.Before(b.blocked) {
-		return s.stateLocked(b), ceilSeconds(b.blocked.Sub(now)), true
+		return s.stateLocked(b), emulatorkit.CeilSeconds(b.blocked.Sub(now)), true
 	}
 	if s.cfg.Faults.RateLimit <= 0 {
 		return s.stateLocked(b), 0, false
@@ -89,7 +83,7 @@ func (s *Server) take(name string, now time.Time) (st rateState, retryAfter int,
 	if b.tokens < 1 {
 		wait := s.untilToken(b)
 		b.blocked = now.Add(wait)
-		return s.stateLocked(b), ceilSeconds(wait), false
+		return s.stateLocked(b), emulatorkit.CeilSeconds(wait), false
 	}
 	b.tokens--
 	return s.stateLocked(b), 0, false

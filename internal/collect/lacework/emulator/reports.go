@@ -124,7 +124,7 @@ func (s *Server) buildReport(sa *subAccount, fw *framework, ai int, now time.Tim
 	inv, _ := s.newInvSource(sa, cloudNames[cl], 0)
 	universe := inv.resourcesOf(ai)
 	k := len(inv.refs)
-	r := sa.key.str("report").str(fw.pub.ReportName).str(ref.id).rng()
+	r := sa.key.Str("report").Str(fw.pub.ReportName).Str(ref.id).Rng()
 
 	// The daily assessment runs after the 02:00 collection; the report is
 	// stamped 30-55 minutes after the last collection at least 1h before now.
@@ -133,15 +133,14 @@ func (s *Server) buildReport(sa *subAccount, fw *framework, ai int, now time.Tim
 	if !ok {
 		col = floorDiv(msCeil(now), msPerDay) * msPerDay
 	}
-	day := r
-	day.s ^= uint64(col)
-	rt := col + 30*60*1000 + day.int63n(25*60*1000)
+	day := r.Fork(uint64(col))
+	rt := col + 30*60*1000 + day.Int63n(25*60*1000)
 
 	rep := &report{fw: fw, ref: ref, sub: sa, reportTime: rt, universe: universe}
 	urn := func(x int64) invResource { return inv.resource(x*int64(k) + int64(ai)) }
 	for i, pi := range fw.policies {
 		p := &s.cat.policies[cl][pi]
-		status := pickStatus(r.intn(100))
+		status := pickStatus(r.Intn(100))
 		if universe == 0 && status != statusManual {
 			status = statusCouldNotAssess
 		}
@@ -167,27 +166,27 @@ func (s *Server) buildReport(sa *subAccount, fw *framework, ai int, now time.Tim
 		var rr recResources
 		switch status {
 		case statusCompliant, statusNonCompliant, statusSuppressed:
-			rr.n = 1 + r.int63n(min(universe, 60))
-			rr.lo = r.int63n(universe - rr.n + 1)
+			rr.n = 1 + r.Int63n(min(universe, 60))
+			rr.lo = r.Int63n(universe - rr.n + 1)
 			rec.AssessedResourceCount, rec.ResourceCount = rr.n, rr.n
 			switch status {
 			case statusNonCompliant:
-				v := 1 + r.int63n(min(rr.n, 20))
-				o := r.int63n(rr.n - v + 1)
+				v := 1 + r.Int63n(min(rr.n, 20))
+				o := r.Int63n(rr.n - v + 1)
 				for x := rr.lo + o; x < rr.lo+o+v; x++ {
 					res := urn(x)
 					viol := violation{Resource: res.urn, Reasons: []string{p.reason}}
 					if cl == cloudAWS {
 						viol.Region = res.region
 					}
-					if s.cfg.Faults.Tricky && r.intn(16) == 0 {
-						viol.Reasons = append(viol.Reasons, [...]string{trickyCJK, trickyRTL, trickyFormulas[0], trickyAccents}[r.intn(4)])
+					if s.cfg.Faults.Tricky && r.Intn(16) == 0 {
+						viol.Reasons = append(viol.Reasons, [...]string{trickyCJK, trickyRTL, trickyFormulas[0], trickyAccents}[r.Intn(4)])
 					}
 					rec.Violations = append(rec.Violations, viol)
 					rr.violated = append(rr.violated, x)
 				}
 			case statusSuppressed:
-				n := 1 + r.int63n(min(rr.n, 3))
+				n := 1 + r.Int63n(min(rr.n, 3))
 				for x := rr.lo; x < rr.lo+n; x++ {
 					rec.Suppressions = append(rec.Suppressions, urn(x).urn)
 					rr.suppressed = append(rr.suppressed, x)
@@ -466,7 +465,7 @@ func (s *Server) pdfResp(rep *report, sum reportSummary) *response {
 			sum.NumRecommendations, sum.NumCompliant, sum.NumNotCompliant, sum.NumSuppressed),
 		fmt.Sprintf("Assessed resources: %d  Violated resources: %d", sum.AssessedResourceCount, sum.ViolatedResourceCount),
 	}
-	b := s.getBuf()
+	b := s.bufs.Get()
 	writePDF(b, rep.fw.pub.ReportName, "Lacework Compliance Report", lines)
 	return &response{status: http.StatusOK, contentType: "application/pdf", body: b}
 }

@@ -11,14 +11,14 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/evidence-pack/evidence/internal/collect/emulatorkit"
 )
 
 const (
 	apiPrefix = "/api/v2/"
 	// maxBodyBytes: "POST body content is limited to 1 MB" (API document).
 	maxBodyBytes = 1 << 20
-	// maxPooledBuffer: larger buffers are dropped instead of pooled.
-	maxPooledBuffer = 64 << 20
 )
 
 // Rate-limit functionalities (buckets), one per endpoint family.
@@ -126,13 +126,13 @@ func errorf(status int, format string, args ...any) *apiError {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c := &call{
 		r:   r,
-		e:   &Request{Time: time.Now(), Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery},
+		e:   &Request{Entry: emulatorkit.NewEntry(r)},
 		now: s.cfg.Now().UTC(),
 	}
 	if resp := s.serve(w, c); resp != nil {
 		s.write(w, c, resp)
 	}
-	s.record(c.e)
+	s.log.Record(c.e)
 }
 
 // serve runs the request pipeline: route, method, authentication, account,
@@ -174,9 +174,10 @@ func (s *Server) serve(w http.ResponseWriter, c *call) *response {
 		return resp
 	}
 
-	plan := s.nextFault()
-	if plan.slow {
-		c.addFault("slow")
+	f := s.cfg.Faults
+	plan := s.faults.Next(emulatorkit.Cadence{ErrorEvery: f.ErrorEvery, RateLimitEvery: f.RateLimitEvery, DropEvery: f.DropEvery, SlowEvery: f.SlowEvery})
+	if plan.Slow && f.SlowDelay > 0 {
+		c.e.AddFault("slow")
 		t := time.NewTimer(s.cfg.Faults.SlowDelay)
 		select {
 		case <-t.C:
@@ -186,17 +187,17 @@ func (s *Server) serve(w http.ResponseWriter, c *call) *response {
 		}
 	}
 	switch {
-	case plan.status == http.StatusTooManyRequests:
-		c.addFault("429")
+	case plan.Status == http.StatusTooManyRequests:
+		c.e.AddFault("429")
 		s.block(bucketName, time.Now().Add(time.Second))
 		// Reported like a real exhaustion: nothing left until Retry-After.
 		resp := s.fail(errorf(http.StatusTooManyRequests, "Rate limit exceeded"), rateState{limit: rl.limit, reset: 1})
 		resp.retryAfter = 1
 		return resp
-	case plan.status != 0:
-		c.addFault(strconv.Itoa(plan.status))
-		resp := s.fail(errorf(plan.status, "%s (injected fault)", http.StatusText(plan.status)), rl)
-		if plan.status == http.StatusServiceUnavailable {
+	case plan.Status != 0:
+		c.e.AddFault(strconv.Itoa(plan.Status))
+		resp := s.fail(errorf(plan.Status, "%s (injected fault)", http.StatusText(plan.Status)), rl)
+		if plan.Status == http.StatusServiceUnavailable {
 			resp.retryAfter = 1
 		}
 		return resp
@@ -204,19 +205,11 @@ func (s *Server) serve(w http.ResponseWriter, c *call) *response {
 
 	resp := rt.handle(s, c)
 	resp.rl = rl
-	if plan.drop != dropNone {
-		s.drop(w, c, resp, plan.drop)
+	if plan.Drop != emulatorkit.DropNone {
+		s.drop(w, c, resp, plan.Drop)
 		return nil
 	}
 	return resp
-}
-
-func (c *call) addFault(f string) {
-	if c.e.Fault == "" {
-		c.e.Fault = f
-	} else {
-		c.e.Fault += "," + f
-	}
 }
 
 // resolveAccount sets c.sub from the Account-Name header (case-insensitive;
@@ -240,84 +233,12 @@ func (s *Server) resolveAccount(c *call) *apiError {
 	return nil
 }
 
-// Injected connection drops.
-const (
-	dropNone = iota
-	dropBefore
-	dropMid
-)
-
-type faultPlan struct {
-	slow   bool
-	status int // injected 5xx or 429
-	drop   int
-}
-
-// nextFault advances the global fault counter and decides this request's
-// faults. Precedence when cadences coincide: 5xx, then 429, then drop.
-func (s *Server) nextFault() faultPlan {
-	f := s.cfg.Faults
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faultSeq++
-	n := s.faultSeq
-	every := func(k int) bool { return k > 0 && n%uint64(k) == 0 }
-	var p faultPlan
-	p.slow = every(f.SlowEvery) && f.SlowDelay > 0
-	switch {
-	case every(f.ErrorEvery):
-		p.status = [...]int{http.StatusInternalServerError, http.StatusBadGateway, http.StatusServiceUnavailable}[s.errorSeq%3]
-		s.errorSeq++
-	case every(f.RateLimitEvery):
-		p.status = http.StatusTooManyRequests
-	case every(f.DropEvery):
-		p.drop = dropBefore + int(s.dropSeq%2)
-		s.dropSeq++
-	}
-	return p
-}
-
-// drop breaks the connection: before any byte, or after the status line, the
-// headers (with the full Content-Length) and half of the body.
-func (s *Server) drop(w http.ResponseWriter, c *call, resp *response, mode int) {
-	defer s.putBuf(resp.body)
-	body := resp.body.Bytes()
-	half := body[:len(body)/2]
-	if mode == dropBefore {
-		c.addFault("drop-before")
-	} else {
-		c.addFault("drop-mid")
-		c.e.Status = resp.status
-	}
-	h := w.Header()
-	s.setHeaders(h, resp)
-	s.beginWrite(c.e)
-	hj, ok := w.(http.Hijacker)
-	if ok {
-		conn, brw, err := hj.Hijack()
-		if err == nil {
-			defer conn.Close()
-			if mode == dropMid {
-				fmt.Fprintf(brw, "HTTP/1.1 %03d %s\r\n", resp.status, http.StatusText(resp.status))
-				h.Set("Date", time.Now().UTC().Format(http.TimeFormat))
-				_ = h.Write(brw)
-				_, _ = brw.WriteString("\r\n")
-				_, _ = brw.Write(half)
-				_ = brw.Flush()
-			}
-			return
-		}
-	}
-	// Not hijackable (e.g. HTTP/2): abort the response through net/http.
-	if mode == dropMid {
-		w.WriteHeader(resp.status)
-		_, _ = w.Write(half)
-		if f, ok := w.(http.Flusher); ok {
-			f.Flush()
-		}
-	}
-	s.record(c.e)
-	panic(http.ErrAbortHandler)
+// drop breaks the connection instead of sending resp (see
+// emulatorkit.Log.Drop).
+func (s *Server) drop(w http.ResponseWriter, c *call, resp *response, mode emulatorkit.DropMode) {
+	defer s.bufs.Put(resp.body)
+	s.setHeaders(w.Header(), resp)
+	s.log.Drop(w, c.e, resp.status, resp.body.Bytes(), mode)
 }
 
 func (s *Server) setHeaders(h http.Header, resp *response) {
@@ -335,74 +256,9 @@ func (s *Server) setHeaders(h http.Header, resp *response) {
 }
 
 func (s *Server) write(w http.ResponseWriter, c *call, resp *response) {
-	defer s.putBuf(resp.body)
-	s.beginWrite(c.e)
+	defer s.bufs.Put(resp.body)
 	s.setHeaders(w.Header(), resp)
-	w.WriteHeader(resp.status)
-	n, err := w.Write(resp.body.Bytes())
-	c.e.Status = resp.status
-	c.e.PageID = resp.pageID
-	c.e.Completed = resp.status/100 == 2 && err == nil && n == resp.body.Len()
-}
-
-// record appends the finished request to the log.
-func (s *Server) record(e *Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.log = append(s.log, *e)
-	if e.Completed && e.PageID != "" {
-		s.pages[e.PageID]++
-	}
-	if done, ok := s.writing[e]; ok {
-		close(done)
-		delete(s.writing, e)
-	}
-}
-
-// beginWrite marks the request as sending its response: from here on the
-// client may observe the response before the request is logged.
-func (s *Server) beginWrite(e *Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.writing[e] = make(chan struct{})
-}
-
-// settleTimeout bounds how long the log accessors wait for responses in
-// flight (a client that stops reading must not block them forever).
-const settleTimeout = 2 * time.Second
-
-// settle waits until the responses being written when it is called have
-// been logged, so a client that has just read a response finds it in the
-// log. Responses started later are not waited for.
-func (s *Server) settle() {
-	s.mu.Lock()
-	pending := make([]chan struct{}, 0, len(s.writing))
-	for _, ch := range s.writing {
-		pending = append(pending, ch)
-	}
-	s.mu.Unlock()
-	if len(pending) == 0 {
-		return
-	}
-	timeout := time.NewTimer(settleTimeout)
-	defer timeout.Stop()
-	for _, ch := range pending {
-		select {
-		case <-ch:
-		case <-timeout.C:
-			return
-		}
-	}
-}
-
-func (s *Server) getBuf() *bytes.Buffer { return s.bufs.Get().(*bytes.Buffer) }
-
-func (s *Server) putBuf(b *bytes.Buffer) {
-	if b == nil || b.Cap() > maxPooledBuffer {
-		return
-	}
-	b.Reset()
-	s.bufs.Put(b)
+	s.log.Write(w, c.e, resp.status, resp.body.Bytes(), resp.pageID)
 }
 
 // newEncoder returns a JSON encoder writing to b. HTML characters are not
@@ -424,7 +280,7 @@ func encodeTo(enc *json.Encoder, b *bytes.Buffer, v any) {
 
 // jsonResp renders v as a JSON response.
 func (s *Server) jsonResp(status int, v any) *response {
-	b := s.getBuf()
+	b := s.bufs.Get()
 	encodeTo(newEncoder(b), b, v)
 	return &response{status: status, contentType: "application/json", body: b}
 }

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/evidence-pack/evidence/internal/collect/emulatorkit"
 )
 
 // Tenant describes everything the emulator serves: the organisation's
@@ -122,7 +124,7 @@ type acctRef struct {
 type subAccount struct {
 	pub      SubAccount
 	upper    string
-	key      key
+	key      emulatorkit.Key
 	refs     [numClouds][]acctRef // enabled accounts per cloud, row order
 	custGuid string
 	userGuid string
@@ -149,7 +151,7 @@ type catalog struct {
 	frameworks []*framework
 }
 
-func buildCatalog(root key, perReport int) *catalog {
+func buildCatalog(root emulatorkit.Key, perReport int) *catalog {
 	c := &catalog{}
 	size := [numClouds]int{}
 	for cl := range numClouds {
@@ -177,9 +179,9 @@ func buildCatalog(root key, perReport int) *catalog {
 		}
 	}
 	add := func(fs frameworkSeed, enabled bool, createdBy string) {
-		r := root.str("framework").str(fs.reportName).rng()
+		r := root.Str("framework").Str(fs.reportName).Rng()
 		f := &framework{cloud: fs.cloud, pub: Framework{
-			Guid:       strings.ToUpper(r.hex(32)),
+			Guid:       strings.ToUpper(r.Hex(32)),
 			ReportName: fs.reportName,
 			ReportType: fs.reportType,
 			Cloud:      cloudNames[fs.cloud],
@@ -209,7 +211,7 @@ func buildCatalog(root key, perReport int) *catalog {
 }
 
 // buildTenant derives the organisation from the normalised config.
-func buildTenant(cfg *Config, root key, cat *catalog) (Tenant, map[string]*subAccount) {
+func buildTenant(cfg *Config, root emulatorkit.Key, cat *catalog) (Tenant, map[string]*subAccount) {
 	t := Tenant{Account: cfg.Account}
 	subs := map[string]*subAccount{}
 	forbidden := map[string]bool{}
@@ -219,31 +221,31 @@ func buildTenant(cfg *Config, root key, cat *catalog) (Tenant, map[string]*subAc
 	usedAWS := map[string]bool{}
 	names := append([]string{cfg.Account}, cfg.SubAccounts...)
 	for _, name := range names {
-		k := root.str("sub").str(name)
-		r := k.rng()
+		k := root.Str("sub").Str(name)
+		r := k.Rng()
 		upper := strings.ToUpper(name)
 		guidPrefix := strings.ToUpper(strings.ReplaceAll(name, "-", "_")) + "_"
 		sa := &subAccount{
 			upper:    upper,
 			key:      k,
-			custGuid: guidPrefix + strings.ToUpper(r.hex(32)),
-			userGuid: guidPrefix + strings.ToUpper(r.hex(32)),
+			custGuid: guidPrefix + strings.ToUpper(r.Hex(32)),
+			userGuid: guidPrefix + strings.ToUpper(r.Hex(32)),
 			// A fixed day in 2024 so integration metadata does not depend on Now.
-			intgTime: 1704067200000 + r.int63n(300)*msPerDay + r.int63n(msPerDay),
+			intgTime: 1704067200000 + r.Int63n(300)*msPerDay + r.Int63n(msPerDay),
 		}
 		pub := SubAccount{Name: name, Primary: name == cfg.Account, Forbidden: forbidden[name]}
 		title := titleCase(name)
 		short := strings.TrimPrefix(name, cfg.Account+"-")
 
 		for i, suffix := range []string{"security", "workloads", "legacy"} {
-			id := r.digits(12)
+			id := r.Digits(12)
 			for usedAWS[id] {
-				id = r.digits(12)
+				id = r.Digits(12)
 			}
 			usedAWS[id] = true
 			alias := name + "-" + suffix
 			pub.AWS = append(pub.AWS, AWSAccount{
-				IntgGuid:  guidPrefix + strings.ToUpper(r.hex(32)),
+				IntgGuid:  guidPrefix + strings.ToUpper(r.Hex(32)),
 				Name:      "aws-config-" + alias,
 				AccountID: id,
 				Alias:     alias,
@@ -251,19 +253,19 @@ func buildTenant(cfg *Config, root key, cat *catalog) (Tenant, map[string]*subAc
 			})
 		}
 		pub.Azure = []AzureTenant{{
-			IntgGuid:   guidPrefix + strings.ToUpper(r.hex(32)),
+			IntgGuid:   guidPrefix + strings.ToUpper(r.Hex(32)),
 			Name:       "azure-config-" + name,
-			TenantID:   r.uuid(),
+			TenantID:   r.UUID(),
 			TenantName: title + " Tenant",
 			Subscriptions: []IDName{
-				{ID: r.uuid(), Name: title + " Production"},
-				{ID: r.uuid(), Name: title + " Shared Services"},
+				{ID: r.UUID(), Name: title + " Production"},
+				{ID: r.UUID(), Name: title + " Shared Services"},
 			},
 		}}
 		pub.GCP = []GCPOrganization{{
-			IntgGuid: guidPrefix + strings.ToUpper(r.hex(32)),
+			IntgGuid: guidPrefix + strings.ToUpper(r.Hex(32)),
 			Name:     "gcp-config-" + name,
-			OrgID:    r.digits(12),
+			OrgID:    r.Digits(12),
 			OrgName:  name + "-org",
 			Projects: []IDName{
 				{ID: name + "-proj-a", Name: "Project A"},

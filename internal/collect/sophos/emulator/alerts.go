@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/evidence-pack/evidence/internal/collect/emulatorkit"
 )
 
 // Alert data model.
@@ -69,11 +71,11 @@ var ruleTemplates = []struct{ label, title, noun string }{
 
 // buildRules derives the rule catalog. Every framework gets at least one
 // policy rule; anomaly and GuardDuty rules belong to no framework.
-func buildRules(root key, n int) []rule {
+func buildRules(root emulatorkit.Key, n int) []rule {
 	out := make([]rule, n)
 	policy := 0
 	for r := range out {
-		rg := root.str("rule").num(int64(r)).rng()
+		rg := root.Str("rule").Num(int64(r)).Rng()
 		t := ruleTemplates[r%len(ruleTemplates)]
 		ru := rule{
 			code:      fmt.Sprintf("OPX-%04d", 1001+r),
@@ -98,13 +100,13 @@ func buildRules(root key, n int) []rule {
 		default:
 			ru.tags = 1 << (policy % len(policyTags))
 			for i := range policyTags {
-				if rg.intn(100) < 35 {
+				if rg.Intn(100) < 35 {
 					ru.tags |= 1 << i
 				}
 			}
 			policy++
 		}
-		switch v := rg.intn(10); {
+		switch v := rg.Intn(10); {
 		case v == 0:
 			ru.severity = "critical"
 		case v <= 3:
@@ -343,19 +345,19 @@ func (s *Server) kth(es *envSel, lo, k int64) int64 {
 func (s *Server) alertAt(e *env, i int64) wireAlert {
 	c := int((i + int64(e.off)) % int64(s.period))
 	ru := s.rules[c%s.cfg.Rules]
-	rg := e.key.str("alert").num(i).rng()
+	rg := e.key.Str("alert").Num(i).Rng()
 	lastSeen := s.anchor - (i+1)*s.step
-	firstSeen := lastSeen - int64(rg.intn(30*24*3600))*1000
+	firstSeen := lastSeen - int64(rg.Intn(30*24*3600))*1000
 	state, action := "OPEN", "Created"
 	var suppression *string
 	if c/s.cfg.Rules == suppressPhase {
 		state, action = "SUPPRESS", "Suppressed"
-		suppression = ptr(pick(&rg, []string{"Manual", "Rule based"}))
+		suppression = ptr(emulatorkit.Pick(&rg, []string{"Manual", "Rule based"}))
 	}
 	id := int64(e.idx+1)*10_000_000_000 + i + 1
 	var jira *string
-	if rg.intn(5) == 0 {
-		jira = ptr("SEC-" + strconv.Itoa(1000+rg.intn(9000)))
+	if rg.Intn(5) == 0 {
+		jira = ptr("SEC-" + strconv.Itoa(1000+rg.Intn(9000)))
 	}
 	a := wireAlert{
 		ID:             id,
@@ -370,7 +372,7 @@ func (s *Server) alertAt(e *env, i int64) wireAlert {
 		AlertDetails:   fmt.Sprintf("%s in %s (%s).", ru.title, e.pub.Name, e.pub.Type),
 		FirstSeen:      firstSeen,
 		LastSeen:       lastSeen,
-		Score:          1 + rg.intn(100),
+		Score:          1 + rg.Intn(100),
 		State:          state,
 		LastAction:     action,
 		LastActionTime: time.UnixMilli(lastSeen).UTC().Format("2006-01-02T15:04:05.000+00:00"),
@@ -386,8 +388,8 @@ func (s *Server) alertAt(e *env, i int64) wireAlert {
 	n := resourcesOf(c, s.cfg.Rules)
 	a.RuleResult.AffectedResources = make([]wireAffected, n)
 	for j := range n {
-		rr := e.key.str("alert").num(i).num(int64(j)).rng()
-		region := pick(&rr, regions[e.pub.Type])
+		rr := e.key.Str("alert").Num(i).Num(int64(j)).Rng()
+		region := emulatorkit.Pick(&rr, regions[e.pub.Type])
 		name := resourceName(&rr, e, ru.noun, region)
 		dm := map[string]string{"resourceType": ru.noun}
 		if region != "" {
@@ -419,17 +421,17 @@ var regions = map[string][]string{
 }
 
 // resourceName builds a resource identifier in the provider's style.
-func resourceName(r *rng, e *env, noun, region string) string {
-	n := noun + "-" + r.hex(8)
+func resourceName(r *emulatorkit.Rng, e *env, noun, region string) string {
+	n := noun + "-" + r.Hex(8)
 	switch e.pub.Type {
 	case "AWS":
 		return fmt.Sprintf("arn:aws:%s:%s:%s:%s/%s", awsService(noun), region, e.pub.ID, noun, n)
 	case "Azure":
-		return fmt.Sprintf("/subscriptions/%s/resourceGroups/rg-%s/providers/Microsoft.Resources/%s/%s", e.pub.ID, r.hex(4), noun, n)
+		return fmt.Sprintf("/subscriptions/%s/resourceGroups/rg-%s/providers/Microsoft.Resources/%s/%s", e.pub.ID, r.Hex(4), noun, n)
 	case "GCP":
 		return fmt.Sprintf("//cloudresourcemanager.googleapis.com/projects/%s/%s/%s", e.pub.ID, noun, n)
 	}
-	return fmt.Sprintf("%s/namespaces/ns-%s/%s/%s", e.pub.Name, r.hex(3), noun, n)
+	return fmt.Sprintf("%s/namespaces/ns-%s/%s/%s", e.pub.Name, r.Hex(3), noun, n)
 }
 
 func awsService(noun string) string {

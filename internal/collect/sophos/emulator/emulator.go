@@ -3,8 +3,9 @@ package emulator
 import (
 	"slices"
 	"strings"
-	"sync"
 	"time"
+
+	"github.com/evidence-pack/evidence/internal/collect/emulatorkit"
 )
 
 // Config configures a Server. The zero value of every field selects its
@@ -67,17 +68,13 @@ type Environment struct {
 	Disabled bool
 }
 
-// Request is one entry of the request log.
+// Request is one entry of the request log (the common fields of
+// emulatorkit.Entry). PageID is path?canonical-query for pages of the
+// paginated endpoints; Violation means the request arrived while its
+// endpoint was blocked by a Retry-After; Fault is "500", "502", "503",
+// "429", "drop-before" or "drop-mid".
 type Request struct {
-	Time      time.Time // arrival (real clock)
-	Method    string
-	Path      string
-	RawQuery  string
-	PageID    string // path?canonical-query for pages of the paginated endpoints
-	Status    int    // status sent; 0 when the connection was dropped before any byte
-	Completed bool   // a 2xx body was written in full
-	Violation bool   // arrived while its endpoint was blocked by a Retry-After
-	Fault     string // injected fault: "500", "502", "503", "429", "drop-before", "drop-mid"
+	emulatorkit.Entry
 }
 
 // Defaults.
@@ -98,7 +95,7 @@ const msPerDay = int64(24 * time.Hour / time.Millisecond)
 // concurrent use.
 type Server struct {
 	cfg    Config
-	root   key
+	root   emulatorkit.Key
 	rules  []rule
 	envs   []*env
 	byID   map[string]*env
@@ -106,21 +103,16 @@ type Server struct {
 	step   int64 // ms between consecutive alerts of an environment
 	period int   // alert attributes repeat with this period: 8 phases × rules
 
-	mu       sync.Mutex
-	log      []Request
-	pages    map[string]int       // completed page id -> times served
-	blocked  map[string]time.Time // endpoint -> end of its Retry-After block
-	writing  map[*Request]chan struct{}
-	faultSeq uint64
-	errorSeq uint64
-	dropSeq  uint64
+	log    emulatorkit.Log[Request, *Request]
+	faults emulatorkit.FaultCounter
+	blocks emulatorkit.Blocks // endpoint -> end of its Retry-After block
 }
 
 // env is an environment with its derived state.
 type env struct {
 	pub Environment
 	idx int
-	key key
+	key emulatorkit.Key
 	off int // residue offset: alert i has attributes of residue (i+off) % period
 }
 
@@ -132,19 +124,16 @@ func New(cfg Config) *Server {
 	cfg = normalize(cfg)
 	root := newKey(cfg.Seed)
 	s := &Server{
-		cfg:     cfg,
-		root:    root,
-		rules:   buildRules(root, cfg.Rules),
-		byID:    map[string]*env{},
-		anchor:  cfg.Now().UTC().Truncate(time.Second).UnixMilli(),
-		step:    max(int64(cfg.HistoryDays)*msPerDay/int64(cfg.AlertsPerEnvironment), 1),
-		period:  phases * cfg.Rules,
-		pages:   map[string]int{},
-		blocked: map[string]time.Time{},
-		writing: map[*Request]chan struct{}{},
+		cfg:    cfg,
+		root:   root,
+		rules:  buildRules(root, cfg.Rules),
+		byID:   map[string]*env{},
+		anchor: cfg.Now().UTC().Truncate(time.Second).UnixMilli(),
+		step:   max(int64(cfg.HistoryDays)*msPerDay/int64(cfg.AlertsPerEnvironment), 1),
+		period: phases * cfg.Rules,
 	}
 	for i, e := range cfg.Environments {
-		k := root.str("env").str(e.ID)
+		k := root.Str("env").Str(e.ID)
 		x := &env{pub: e, idx: i, key: k, off: int(uint64(k) % uint64(s.period))}
 		s.envs = append(s.envs, x)
 		s.byID[e.ID] = x
@@ -204,15 +193,15 @@ const minRules = 16
 // accountTypes are the provider values of GET api/v1/accounts (case-sensitive).
 var accountTypes = []string{"AWS", "Azure", "GCP", "Kubernetes", "Docker"}
 
-func defaultEnvironments(k key) []Environment {
-	r := k.str("environments").rng()
+func defaultEnvironments(k emulatorkit.Key) []Environment {
+	r := k.Str("environments").Rng()
 	return []Environment{
-		{ID: r.digits(12), Name: "Production", Type: "AWS"},
-		{ID: r.digits(12), Name: "Staging", Type: "AWS"},
-		{ID: r.uuid(), Name: "Corporate subscription", Type: "Azure"},
-		{ID: "analytics-" + r.digits(6), Name: "Analytics", Type: "GCP"},
-		{ID: r.uuid(), Name: "prod-cluster", Type: "Kubernetes"},
-		{ID: r.digits(12), Name: "Legacy (monitoring off)", Type: "AWS", Disabled: true},
+		{ID: r.Digits(12), Name: "Production", Type: "AWS"},
+		{ID: r.Digits(12), Name: "Staging", Type: "AWS"},
+		{ID: r.UUID(), Name: "Corporate subscription", Type: "Azure"},
+		{ID: "analytics-" + r.Digits(6), Name: "Analytics", Type: "GCP"},
+		{ID: r.UUID(), Name: "prod-cluster", Type: "Kubernetes"},
+		{ID: r.Digits(12), Name: "Legacy (monitoring off)", Type: "AWS", Disabled: true},
 	}
 }
 
@@ -230,64 +219,12 @@ func PolicyTags() []string { return slices.Clone(policyTags) }
 // Requests returns a copy of the request log, in completion order. Like
 // Violations and DuplicatePages, it first waits (at most 2 s) for responses
 // already being written, so a response the client has just read is logged.
-func (s *Server) Requests() []Request {
-	s.settle()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.log)
-}
+func (s *Server) Requests() []Request { return s.log.Requests() }
 
 // Violations returns the requests that arrived while a Retry-After block
 // was in force for their endpoint.
-func (s *Server) Violations() []Request {
-	var v []Request
-	for _, r := range s.Requests() {
-		if r.Violation {
-			v = append(v, r)
-		}
-	}
-	return v
-}
+func (s *Server) Violations() []Request { return s.log.Violations() }
 
 // DuplicatePages returns, sorted, the page ids that were served completely
 // (200, body fully written) more than once.
-func (s *Server) DuplicatePages() []string {
-	s.settle()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var d []string
-	for id, n := range s.pages {
-		if n > 1 {
-			d = append(d, id)
-		}
-	}
-	slices.Sort(d)
-	return d
-}
-
-// settleTimeout bounds how long the log accessors wait for responses in
-// flight.
-const settleTimeout = 2 * time.Second
-
-// settle waits until the responses being written when it is called have
-// been logged.
-func (s *Server) settle() {
-	s.mu.Lock()
-	pending := make([]chan struct{}, 0, len(s.writing))
-	for _, ch := range s.writing {
-		pending = append(pending, ch)
-	}
-	s.mu.Unlock()
-	if len(pending) == 0 {
-		return
-	}
-	timeout := time.NewTimer(settleTimeout)
-	defer timeout.Stop()
-	for _, ch := range pending {
-		select {
-		case <-ch:
-		case <-timeout.C:
-			return
-		}
-	}
-}
+func (s *Server) DuplicatePages() []string { return s.log.DuplicatePages() }

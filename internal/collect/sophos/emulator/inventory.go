@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/evidence-pack/evidence/internal/collect/emulatorkit"
 )
 
 // Inventory data model: every enabled environment of a kind's providers
@@ -102,12 +104,12 @@ func (s *Server) CountContainers(cloudProvider, containerType string, accountIDs
 }
 
 // ipv4 returns a private address.
-func ipv4(r *rng) string {
-	return fmt.Sprintf("10.%d.%d.%d", r.intn(256), r.intn(256), 1+r.intn(254))
+func ipv4(r *emulatorkit.Rng) string {
+	return fmt.Sprintf("10.%d.%d.%d", r.Intn(256), r.Intn(256), 1+r.Intn(254))
 }
 
-func publicIP(r *rng) string {
-	return fmt.Sprintf("203.0.113.%d", 1+r.intn(254))
+func publicIP(r *emulatorkit.Rng) string {
+	return fmt.Sprintf("203.0.113.%d", 1+r.Intn(254))
 }
 
 func (s *Server) ts(offset time.Duration) string {
@@ -129,21 +131,21 @@ type wireInventory struct {
 }
 
 func (s *Server) host(e *env, j int) any {
-	r := e.key.str("host").num(int64(j)).rng()
-	region := pick(&r, regions[e.pub.Type])
-	name := pick(&r, []string{"web", "api", "worker", "db", "bastion"}) + "-" + strconv.Itoa(j+1)
-	agent := map[string]any{"agentId": r.uuid(), "hostname": name, "health": pick(&r, []string{"good", "suspicious", "bad"}),
-		"osName": pick(&r, []string{"Ubuntu 24.04", "Amazon Linux 2023", "Windows Server 2022"}), "lastSeenAt": s.ts(time.Duration(r.intn(3600)) * time.Second)}
-	public := r.intn(4) == 0
+	r := e.key.Str("host").Num(int64(j)).Rng()
+	region := emulatorkit.Pick(&r, regions[e.pub.Type])
+	name := emulatorkit.Pick(&r, []string{"web", "api", "worker", "db", "bastion"}) + "-" + strconv.Itoa(j+1)
+	agent := map[string]any{"agentId": r.UUID(), "hostname": name, "health": emulatorkit.Pick(&r, []string{"good", "suspicious", "bad"}),
+		"osName": emulatorkit.Pick(&r, []string{"Ubuntu 24.04", "Amazon Linux 2023", "Windows Server 2022"}), "lastSeenAt": s.ts(time.Duration(r.Intn(3600)) * time.Second)}
+	public := r.Intn(4) == 0
 	switch e.pub.Type {
 	case "AWS":
-		return wireInventory{AccountType: "AWS", AccountID: e.pub.ID, InstanceID: "i-0" + r.hex(16), MoreInfo: map[string]any{
-			"imageId": "ami-0" + r.hex(16), "instanceProfileId": "AIPA" + strings.ToUpper(r.hex(16)),
-			"runningState": pick(&r, []string{"running", "stopped"}), "instanceType": pick(&r, []string{"t3.micro", "m6i.large", "c7g.xlarge"}),
-			"region": region, "availabilityZone": region + "a", "subnetId": "subnet-" + r.hex(17), "vpcId": "vpc-" + r.hex(17),
-			"isPublic": public, "hasContainerNodes": r.intn(3) == 0, "isIAMRoleAssigned": r.intn(2) == 0,
-			"securityGroupList": []map[string]string{{"name": "default", "value": "sg-" + r.hex(17)}},
-			"networkInterfaces": []map[string]any{{"interfaceId": "eni-" + r.hex(17), "isPublicIP": public, "publicIP": publicIP(&r), "privateIP": ipv4(&r)}},
+		return wireInventory{AccountType: "AWS", AccountID: e.pub.ID, InstanceID: "i-0" + r.Hex(16), MoreInfo: map[string]any{
+			"imageId": "ami-0" + r.Hex(16), "instanceProfileId": "AIPA" + strings.ToUpper(r.Hex(16)),
+			"runningState": emulatorkit.Pick(&r, []string{"running", "stopped"}), "instanceType": emulatorkit.Pick(&r, []string{"t3.micro", "m6i.large", "c7g.xlarge"}),
+			"region": region, "availabilityZone": region + "a", "subnetId": "subnet-" + r.Hex(17), "vpcId": "vpc-" + r.Hex(17),
+			"isPublic": public, "hasContainerNodes": r.Intn(3) == 0, "isIAMRoleAssigned": r.Intn(2) == 0,
+			"securityGroupList": []map[string]string{{"name": "default", "value": "sg-" + r.Hex(17)}},
+			"networkInterfaces": []map[string]any{{"interfaceId": "eni-" + r.Hex(17), "isPublicIP": public, "publicIP": publicIP(&r), "privateIP": ipv4(&r)}},
 			// The document shows AWS tags as a string holding JSON.
 			"tags":           fmt.Sprintf(`{ "Name":%q, "env":"prod" }`, name),
 			"lastModifiedBy": "arn:aws:iam::" + e.pub.ID + ":user/deployer",
@@ -154,68 +156,68 @@ func (s *Server) host(e *env, j int) any {
 			InstanceID: fmt.Sprintf("/subscriptions/%s/resourceGroups/rg-app/providers/Microsoft.Compute/virtualMachines/%s", e.pub.ID, name),
 			MoreInfo: map[string]any{"name": name, "image": "Canonical:ubuntu-24_04-lts", "runningState": "VM running",
 				"instanceType": "Standard_D2s_v5", "region": region, "osType": "Linux", "resourceGroup": "rg-app",
-				"isPublic": public, "passwordLogin": r.intn(2) == 0, "provisioningState": "Succeeded", "osDiskEncryption": true,
+				"isPublic": public, "passwordLogin": r.Intn(2) == 0, "provisioningState": "Succeeded", "osDiskEncryption": true,
 				"publicIP": publicIP(&r), "privateIP": ipv4(&r), "hasContainerNodes": false, "dataDisksEncryption": true,
 				"tags": map[string]string{"env": "prod", "owner": "platform"}, "serverAgent": agent}}
 	default: // GCP
-		return wireInventory{AccountType: "GCP", AccountID: e.pub.ID, InstanceID: r.digits(19), MoreInfo: map[string]any{
+		return wireInventory{AccountType: "GCP", AccountID: e.pub.ID, InstanceID: r.Digits(19), MoreInfo: map[string]any{
 			"name": name, "description": "", "instanceType": "e2-standard-2", "status": "RUNNING", "zone": region + "-b",
 			"canIpForward": false, "kind": "compute#instance", "isPublic": public, "publicIP": publicIP(&r), "privateIP": ipv4(&r),
-			"deletionProtection": r.intn(2) == 0, "metadata": nil, "tags": nil, "firewallList": []string{"default-allow-ssh"},
+			"deletionProtection": r.Intn(2) == 0, "metadata": nil, "tags": nil, "firewallList": []string{"default-allow-ssh"},
 			"hasContainerNodes": false}}
 	}
 }
 
 func (s *Server) user(e *env, j int) any {
-	r := e.key.str("user").num(int64(j)).rng()
-	name := pick(&r, []string{"alice", "bob", "carol", "dave", "erin", "frank"}) + strconv.Itoa(j+1)
+	r := e.key.Str("user").Num(int64(j)).Rng()
+	name := emulatorkit.Pick(&r, []string{"alice", "bob", "carol", "dave", "erin", "frank"}) + strconv.Itoa(j+1)
 	switch e.pub.Type {
 	case "AWS":
 		return wireInventory{AccountType: "AWS", AccountID: e.pub.ID, Name: name, MoreInfo: map[string]any{
-			"arn": "arn:aws:iam::" + e.pub.ID + ":user/" + name, "userId": "AIDA" + strings.ToUpper(r.hex(16)),
-			"isMfaActive": strconv.FormatBool(r.intn(3) != 0), "isActive": true, "createDate": s.ts(time.Duration(100+r.intn(900)) * 24 * time.Hour),
-			"accessKeyAge": strconv.Itoa(r.intn(400)), "consolePasswdStatus": "enabled", "groupList": "developers",
+			"arn": "arn:aws:iam::" + e.pub.ID + ":user/" + name, "userId": "AIDA" + strings.ToUpper(r.Hex(16)),
+			"isMfaActive": strconv.FormatBool(r.Intn(3) != 0), "isActive": true, "createDate": s.ts(time.Duration(100+r.Intn(900)) * 24 * time.Hour),
+			"accessKeyAge": strconv.Itoa(r.Intn(400)), "consolePasswdStatus": "enabled", "groupList": "developers",
 			"isOverPrivileged": nil, "policyUtilizationRatio": nil}}
 	case "Azure":
 		return wireInventory{AccountType: "Azure", AccountID: e.pub.ID, Name: name, MoreInfo: map[string]any{
 			"principalName": name + "@example.onmicrosoft.com", "mail": name + "@example.com", "userType": "Member",
-			"isMfaActive": r.intn(3) != 0, "isActive": true, "tenantId": r.uuid()}}
+			"isMfaActive": r.Intn(3) != 0, "isActive": true, "tenantId": r.UUID()}}
 	default:
 		return wireInventory{AccountType: "GCP", AccountID: e.pub.ID, Name: name, MoreInfo: map[string]any{
-			"primaryEmail": name + "@example.com", "isAdmin": r.intn(5) == 0, "isEnrolledIn2Sv": r.intn(3) != 0,
-			"isSuspended": false, "lastLoginTime": s.ts(time.Duration(r.intn(720)) * time.Hour), "orgId": r.digits(12)}}
+			"primaryEmail": name + "@example.com", "isAdmin": r.Intn(5) == 0, "isEnrolledIn2Sv": r.Intn(3) != 0,
+			"isSuspended": false, "lastLoginTime": s.ts(time.Duration(r.Intn(720)) * time.Hour), "orgId": r.Digits(12)}}
 	}
 }
 
 func (s *Server) function(e *env, j int) any {
-	r := e.key.str("function").num(int64(j)).rng()
-	region := pick(&r, regions[e.pub.Type])
-	name := pick(&r, []string{"ingest", "resize", "notify", "cleanup"}) + "-" + strconv.Itoa(j+1)
+	r := e.key.Str("function").Num(int64(j)).Rng()
+	region := emulatorkit.Pick(&r, regions[e.pub.Type])
+	name := emulatorkit.Pick(&r, []string{"ingest", "resize", "notify", "cleanup"}) + "-" + strconv.Itoa(j+1)
 	if e.pub.Type == "AWS" {
 		return wireInventory{AccountType: "AWS", AccountID: e.pub.ID, FunctionName: name, Region: region, MoreInfo: map[string]any{
 			"functionArn": fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", region, e.pub.ID, name),
-			"runtime":     pick(&r, []string{"python3.12", "nodejs20.x", "provided.al2023"}), "role": "arn:aws:iam::" + e.pub.ID + ":role/lambda-exec",
-			"codeSize": 1000 + r.intn(5_000_000), "memorySize": 128 << r.intn(4), "lastModified": s.ts(time.Duration(r.intn(90*24)) * time.Hour),
-			"version": "$LATEST", "revisionId": r.uuid(), "vpcId": nil, "mappedTags": "env=prod"}}
+			"runtime":     emulatorkit.Pick(&r, []string{"python3.12", "nodejs20.x", "provided.al2023"}), "role": "arn:aws:iam::" + e.pub.ID + ":role/lambda-exec",
+			"codeSize": 1000 + r.Intn(5_000_000), "memorySize": 128 << r.Intn(4), "lastModified": s.ts(time.Duration(r.Intn(90*24)) * time.Hour),
+			"version": "$LATEST", "revisionId": r.UUID(), "vpcId": nil, "mappedTags": "env=prod"}}
 	}
 	return wireInventory{AccountType: "Azure", AccountID: e.pub.ID, FunctionName: name, Region: region, MoreInfo: map[string]any{
 		"resourceGroup": "rg-functions", "instanceId": fmt.Sprintf("/subscriptions/%s/resourceGroups/rg-functions/providers/Microsoft.Web/sites/%s", e.pub.ID, name),
-		"state": "Running", "httpsOnly": r.intn(4) != 0, "os": "linux", "isPublic": r.intn(3) == 0, "tlsVersion": "1.2", "mappedTags": `{"env":"prod"}`}}
+		"state": "Running", "httpsOnly": r.Intn(4) != 0, "os": "linux", "isPublic": r.Intn(3) == 0, "tlsVersion": "1.2", "mappedTags": `{"env":"prod"}`}}
 }
 
 func (s *Server) container(e *env, k inventoryKind, j int) any {
-	r := e.key.str("container").str(k.cloudPr + "/" + k.cType).num(int64(j)).rng()
+	r := e.key.Str("container").Str(k.cloudPr + "/" + k.cType).Num(int64(j)).Rng()
 	singular := strings.TrimSuffix(k.cType, "s")
-	name := singular + "-" + r.hex(6)
-	more := map[string]any{"instanceId": r.uuid(), "status": pick(&r, []string{"Running", "Active", "Ready"}), "mappedTags": "team=platform"}
+	name := singular + "-" + r.Hex(6)
+	more := map[string]any{"instanceId": r.UUID(), "status": emulatorkit.Pick(&r, []string{"Running", "Active", "Ready"}), "mappedTags": "team=platform"}
 	if k.cType == "clusters" {
-		more["region"] = pick(&r, regions[e.pub.Type])
+		more["region"] = emulatorkit.Pick(&r, regions[e.pub.Type])
 		more["version"] = "1.31"
 	} else {
-		more["namespace"] = pick(&r, []string{"default", "kube-system", "payments"})
+		more["namespace"] = emulatorkit.Pick(&r, []string{"default", "kube-system", "payments"})
 		more["cloudProvider"] = k.cloudPr
 	}
-	return wireInventory{AccountType: e.pub.Type, AccountID: e.pub.ID, ObjectID: r.uuid(), Name: name, MoreInfo: more}
+	return wireInventory{AccountType: e.pub.Type, AccountID: e.pub.ID, ObjectID: r.UUID(), Name: name, MoreInfo: more}
 }
 
 // wireAccount is an element of GET api/v1/accounts.

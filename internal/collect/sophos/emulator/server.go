@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/evidence-pack/evidence/internal/collect/emulatorkit"
 )
 
 // Endpoints (seed 004).
@@ -70,11 +72,11 @@ type response struct {
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	e := &Request{Time: time.Now(), Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery}
+	e := &Request{Entry: emulatorkit.NewEntry(r)}
 	if resp := s.serve(w, r, e); resp != nil {
 		s.write(w, e, resp)
 	}
-	s.record(e)
+	s.log.Record(e)
 }
 
 type handler func(s *Server, q url.Values, now time.Time) *response
@@ -110,24 +112,25 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, e *Request) *resp
 	if !strings.EqualFold(scheme, "ApiKey") || strings.TrimSpace(key) != s.cfg.APIKey {
 		return s.springError(http.StatusUnauthorized, msgUnauthorized, path, now)
 	}
-	if wait, violation := s.blockedFor(path); violation {
+	if wait := s.blocks.Remaining(path, time.Now()); wait > 0 {
 		e.Violation = true
 		resp := s.springError(http.StatusTooManyRequests, "Too Many Requests", path, now)
 		resp.retryAfter = wait
 		return resp
 	}
-	fault := s.nextFault()
+	f := s.cfg.Faults
+	fault := s.faults.Next(emulatorkit.Cadence{ErrorEvery: f.ErrorEvery, RateLimitEvery: f.RateLimitEvery, DropEvery: f.DropEvery})
 	switch {
-	case fault.status == http.StatusTooManyRequests:
-		e.Fault = "429"
-		s.block(path, s.cfg.Faults.RetryAfter)
+	case fault.Status == http.StatusTooManyRequests:
+		e.AddFault("429")
+		s.blocks.Block(path, time.Now().Add(s.cfg.Faults.RetryAfter))
 		resp := s.springError(http.StatusTooManyRequests, "Too Many Requests", path, now)
 		resp.retryAfter = s.cfg.Faults.RetryAfter
 		return resp
-	case fault.status != 0:
-		e.Fault = strconv.Itoa(fault.status)
-		resp := s.springError(fault.status, http.StatusText(fault.status)+" (injected fault)", path, now)
-		if fault.status == http.StatusServiceUnavailable {
+	case fault.Status != 0:
+		e.AddFault(strconv.Itoa(fault.Status))
+		resp := s.springError(fault.Status, http.StatusText(fault.Status)+" (injected fault)", path, now)
+		if fault.Status == http.StatusServiceUnavailable {
 			resp.retryAfter = s.cfg.Faults.RetryAfter
 		}
 		return resp
@@ -137,68 +140,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, e *Request) *resp
 	if resp.status == http.StatusOK && (path == pathAlerts || path == pathVMs || path == pathUsers || path == pathServerless || path == pathContainers) {
 		resp.pageID = path + "?" + q.Encode()
 	}
-	if fault.drop != dropNone {
-		s.drop(w, e, resp, fault.drop)
+	if fault.Drop != emulatorkit.DropNone {
+		s.setHeaders(w.Header(), resp)
+		s.log.Drop(w, e, resp.status, resp.body, fault.Drop)
 		return nil
 	}
 	return resp
-}
-
-// blockedFor reports whether path is inside a Retry-After block, and for
-// how much longer.
-func (s *Server) blockedFor(path string) (time.Duration, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	until, ok := s.blocked[path]
-	if !ok {
-		return 0, false
-	}
-	if d := time.Until(until); d > 0 {
-		return d, true
-	}
-	delete(s.blocked, path)
-	return 0, false
-}
-
-func (s *Server) block(path string, d time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.blocked[path] = time.Now().Add(d)
-}
-
-// Injected connection drops.
-const (
-	dropNone = iota
-	dropBefore
-	dropMid
-)
-
-type faultPlan struct {
-	status int // injected 5xx or 429
-	drop   int
-}
-
-// nextFault advances the fault counter and decides this request's fault.
-// Precedence when cadences coincide: 5xx, then 429, then drop.
-func (s *Server) nextFault() faultPlan {
-	f := s.cfg.Faults
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faultSeq++
-	n := s.faultSeq
-	every := func(k int) bool { return k > 0 && n%uint64(k) == 0 }
-	var p faultPlan
-	switch {
-	case every(f.ErrorEvery):
-		p.status = [...]int{http.StatusInternalServerError, http.StatusBadGateway, http.StatusServiceUnavailable}[s.errorSeq%3]
-		s.errorSeq++
-	case every(f.RateLimitEvery):
-		p.status = http.StatusTooManyRequests
-	case every(f.DropEvery):
-		p.drop = dropBefore + int(s.dropSeq%2)
-		s.dropSeq++
-	}
-	return p
 }
 
 func (s *Server) setHeaders(h http.Header, resp *response) {
@@ -210,72 +157,8 @@ func (s *Server) setHeaders(h http.Header, resp *response) {
 }
 
 func (s *Server) write(w http.ResponseWriter, e *Request, resp *response) {
-	s.beginWrite(e)
 	s.setHeaders(w.Header(), resp)
-	w.WriteHeader(resp.status)
-	n, err := w.Write(resp.body)
-	e.Status = resp.status
-	e.PageID = resp.pageID
-	e.Completed = resp.status/100 == 2 && err == nil && n == len(resp.body)
-}
-
-// drop breaks the connection: before any byte, or after the status line,
-// the headers (with the full Content-Length) and half of the body.
-func (s *Server) drop(w http.ResponseWriter, e *Request, resp *response, mode int) {
-	half := resp.body[:len(resp.body)/2]
-	if mode == dropBefore {
-		e.Fault = "drop-before"
-	} else {
-		e.Fault = "drop-mid"
-		e.Status = resp.status
-	}
-	h := w.Header()
-	s.setHeaders(h, resp)
-	s.beginWrite(e)
-	if hj, ok := w.(http.Hijacker); ok {
-		if conn, brw, err := hj.Hijack(); err == nil {
-			defer conn.Close()
-			if mode == dropMid {
-				fmt.Fprintf(brw, "HTTP/1.1 %03d %s\r\n", resp.status, http.StatusText(resp.status))
-				h.Set("Date", time.Now().UTC().Format(http.TimeFormat))
-				_ = h.Write(brw)
-				_, _ = brw.WriteString("\r\n")
-				_, _ = brw.Write(half)
-				_ = brw.Flush()
-			}
-			return
-		}
-	}
-	// Not hijackable (HTTP/2): abort the response through net/http.
-	if mode == dropMid {
-		w.WriteHeader(resp.status)
-		_, _ = w.Write(half)
-		if f, ok := w.(http.Flusher); ok {
-			f.Flush()
-		}
-	}
-	s.record(e)
-	panic(http.ErrAbortHandler)
-}
-
-// record appends the finished request to the log.
-func (s *Server) record(e *Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if done, ok := s.writing[e]; ok {
-		close(done)
-		delete(s.writing, e)
-	}
-	s.log = append(s.log, *e)
-	if e.Completed && e.PageID != "" {
-		s.pages[e.PageID]++
-	}
-}
-
-func (s *Server) beginWrite(e *Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.writing[e] = make(chan struct{})
+	s.log.Write(w, e, resp.status, resp.body, resp.pageID)
 }
 
 // jsonBody renders v. Only emulator-built values are encoded, which cannot
