@@ -82,7 +82,9 @@ func (n *Int) UnmarshalJSON(b []byte) error {
 // "" decode to the zero Time. It always holds UTC.
 type Time struct{ time.Time }
 
-// maxEpochMilli is 9999-12-31T23:59:59.999Z: later instants have no RFC 3339 form.
+// maxEpochMilli is 9999-12-31T23:59:59.999Z: later instants have no RFC 3339
+// form. Times before the epoch are refused in every form, as negative epoch
+// numbers are, so every Time marshals (as epoch milliseconds) and reads back.
 const maxEpochMilli = 253402300799999
 
 // isoLayouts are the forms of ISO 8601 the API document describes, plus
@@ -113,7 +115,7 @@ func ParseTime(s string) (time.Time, error) {
 	}
 	for _, l := range isoLayouts {
 		if t, err := time.Parse(l, s); err == nil {
-			if t = t.UTC(); t.Year() < 1 || t.Year() > 9999 {
+			if t = t.UTC(); t.Before(time.UnixMilli(0)) || t.Year() > 9999 {
 				return time.Time{}, fmt.Errorf("time %q out of range", truncate(s, 40))
 			}
 			return t, nil
