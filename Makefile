@@ -21,8 +21,8 @@ test:
 	$(GO) test -race -count=1 -timeout 15m $(PKGS)
 	$(MAKE) fuzz
 
-## fuzz: each fuzz target for FUZZTIME (default 5s).
-FUZZTIME ?= 5s
+## fuzz: each fuzz target for FUZZTIME (default 3s; longer: make fuzz FUZZTIME=1m).
+FUZZTIME ?= 3s
 fuzz:
 	@set -e; for pkg in $$($(GO) list ./...); do \
 	  for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz' || true); do \

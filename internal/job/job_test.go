@@ -335,12 +335,12 @@ var testSources = sources.Registry(sources.Options{})
 // reports and their PDFs, and every page of every result set (a 10-day
 // period has two evaluation windows). Without, it is a floor.
 func TestPlanPredictsRequests(t *testing.T) {
-	cfgEmu := emulator.Config{Seed: 9, EvaluationsPerDay: 1200, InventoryPerCSP: 700, AuditLogsPerDay: 900, Recommendations: 5, PageSize: 250}
+	cfgEmu := emulator.Config{Seed: 9, EvaluationsPerDay: 250, InventoryPerCSP: 250, AuditLogsPerDay: 150, Recommendations: 3, PageSize: 100}
 	period := lacework.Window{From: now.Truncate(24*time.Hour).AddDate(0, 0, -10), To: now.Truncate(24 * time.Hour)}
 	plan := func(probe bool) int {
 		cfg := testConfig(t, newEmulator(t, cfgEmu).URL, nil)
 		cfg.Period = period
-		deps := job.Deps{Sources: sources.Registry(sources.Options{Lacework: lacework.Limits{PageRows: 250}}), Now: func() time.Time { return now }}
+		deps := job.Deps{Sources: sources.Registry(sources.Options{Lacework: lacework.Limits{PageRows: 100}}), Now: func() time.Time { return now }}
 		p, err := job.MakePlan(context.Background(), cfg, deps, probe)
 		if err != nil {
 			t.Fatal(err)
