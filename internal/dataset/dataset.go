@@ -32,9 +32,9 @@ func col(name, title string, k reportgen.Kind, doc string) reportgen.Column {
 
 func scope() []reportgen.Column {
 	return []reportgen.Column{
-		col("source", "Source", str, "platform the evidence came from (lacework)"),
-		col("tenant", "Tenant", str, "tenant (Lacework organization or account)"),
-		col("sub_account", "Sub-account", str, "Lacework sub-account the rows were read from"),
+		col("source", "Source", str, "platform the evidence came from: lacework, sophos, ibm_scc, lacework_edge"),
+		col("tenant", "Tenant", str, "tenant as configured (a Lacework organization, a Sophos customer, an IBM SCC instance, an Edge account)"),
+		col("sub_account", "Sub-account", str, "scope inside the tenant the rows were read from (Lacework sub-account, SCC instance, Optix customer, Edge account)"),
 	}
 }
 
@@ -43,8 +43,8 @@ func scope() []reportgen.Column {
 func ControlsTable() reportgen.Table {
 	return reportgen.Table{Name: Controls, Title: "Controls", Columns: append(scope(),
 		col("framework", "Framework", str, "compliance framework (report name)"),
-		col("cloud", "Cloud", str, "AWS, Azure or GCP"),
-		col("account_id", "Cloud account", str, "AWS account, Azure subscription or GCP project"),
+		col("cloud", "Cloud", str, "AWS, Azure, GCP, Kubernetes, when the platform says"),
+		col("account_id", "Cloud account", str, "what the report covers: AWS account, Azure subscription, GCP project, cluster (IBM SCC: the zone)"),
 		col("account_alias", "Account alias", str, "human name of the cloud account, when known"),
 		col("report_time", "Report time", tim, "when the platform assessed the account (UTC)"),
 		col("control_id", "Control", str, "control / recommendation id"),
@@ -65,8 +65,8 @@ func ControlsTable() reportgen.Table {
 func ViolationsTable() reportgen.Table {
 	return reportgen.Table{Name: Violations, Title: "Resources", Columns: append(scope(),
 		col("framework", "Framework", str, "compliance framework (report name)"),
-		col("cloud", "Cloud", str, "AWS, Azure or GCP"),
-		col("account_id", "Cloud account", str, "AWS account, Azure subscription or GCP project"),
+		col("cloud", "Cloud", str, "AWS, Azure, GCP, Kubernetes, when the platform says"),
+		col("account_id", "Cloud account", str, "what the report covers: AWS account, Azure subscription, GCP project, cluster (IBM SCC: the zone)"),
 		col("control_id", "Control", str, "control / recommendation id"),
 		col("control_title", "Control title", str, "control title"),
 		col("severity", "Severity", str, "Critical, High, Medium, Low, Info"),
@@ -97,8 +97,8 @@ func EvaluationsTable() reportgen.Table {
 // InventoryTable: one row per cloud resource of the inventory snapshot.
 func InventoryTable() reportgen.Table {
 	return reportgen.Table{Name: Inventory, Title: "Inventory", Columns: append(scope(),
-		col("csp", "Cloud", str, "AWS, Azure or GCP"),
-		col("account_id", "Cloud account", str, "AWS account, Azure subscription or GCP project"),
+		col("csp", "Cloud", str, "AWS, Azure, GCP, Kubernetes (LaceworkEdge for Edge directory objects)"),
+		col("account_id", "Cloud account", str, "AWS account, Azure subscription, GCP project or cluster"),
 		col("account_alias", "Account alias", str, "human name of the account, when known"),
 		col("resource_id", "Resource id", str, "resource identifier"),
 		col("resource_type", "Resource type", str, "e.g. ec2:instance"),
