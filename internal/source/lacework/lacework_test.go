@@ -1,0 +1,46 @@
+package lacework
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/evidence-pack/evidence/internal/collect/lacework"
+	"github.com/evidence-pack/evidence/internal/source"
+)
+
+func TestSelectFrameworks(t *testing.T) {
+	all := []lacework.Framework{
+		{Name: "CIS Amazon Web Services Foundations Benchmark v1.4.0", DisplayName: "AWS CIS 1.4", ReportType: "AWS_CIS_14", Cloud: lacework.AWS},
+		{Name: "GCP CIS Benchmark 1.3", ReportType: "GCP_CIS13", Cloud: lacework.GCP},
+	}
+	tests := []struct {
+		name       string
+		want       []string
+		names      []string
+		clouds     []lacework.Cloud
+		warnsAbout string
+	}{
+		{"by name, any case", []string{"gcp cis benchmark 1.3"}, []string{"GCP CIS Benchmark 1.3"}, []lacework.Cloud{lacework.GCP}, ""},
+		{"by display name", []string{"AWS CIS 1.4"}, []string{"CIS Amazon Web Services Foundations Benchmark v1.4.0"}, []lacework.Cloud{lacework.AWS}, ""},
+		{"an API report type not defined here", []string{"AZURE_CIS_131"}, []string{"AZURE_CIS_131"}, []lacework.Cloud{lacework.Azure}, ""},
+		{"unknown name warns", []string{"No Such Framework"}, nil, nil, `"No Such Framework"`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := &source.Plan{}
+			got := selectFrameworks(all, tc.want, p)
+			var names []string
+			var clouds []lacework.Cloud
+			for _, f := range got {
+				names, clouds = append(names, f.Name), append(clouds, f.Cloud)
+			}
+			if !slices.Equal(names, tc.names) || !slices.Equal(clouds, tc.clouds) {
+				t.Errorf("got %v %v, want %v %v", names, clouds, tc.names, tc.clouds)
+			}
+			if tc.warnsAbout == "" && len(p.Warnings) > 0 || tc.warnsAbout != "" && (len(p.Warnings) != 1 || !strings.Contains(p.Warnings[0], tc.warnsAbout)) {
+				t.Errorf("warnings %q, want one about %s", p.Warnings, tc.warnsAbout)
+			}
+		})
+	}
+}
