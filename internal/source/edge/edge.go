@@ -37,6 +37,7 @@
 package edge
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -333,7 +334,7 @@ func (s *Source) resource(typ, id string, tags []string, cfg any, at time.Time) 
 
 func auditEvent(e edge.AuditEvent) dataset.Record {
 	event := e.Op
-	path := firstNonEmpty(e.MatchedPath, e.Path)
+	path := cmp.Or(e.MatchedPath, e.Path)
 	if event == "" {
 		event = strings.TrimSpace(e.Method + " " + path)
 	}
@@ -347,16 +348,7 @@ func auditEvent(e edge.AuditEvent) dataset.Record {
 	if e.AuthType != "" {
 		desc = append(desc, "auth "+e.AuthType)
 	}
-	return dataset.AuditEvent{Time: e.CreateTime.Time, AccountName: firstNonEmpty(e.AccountName, e.AuthAccountName),
-		UserName: firstNonEmpty(e.UserLogin, e.UserDisplayName, e.AuthUUID), EventName: event,
+	return dataset.AuditEvent{Time: e.CreateTime.Time, AccountName: cmp.Or(e.AccountName, e.AuthAccountName),
+		UserName: cmp.Or(e.UserLogin, e.UserDisplayName, e.AuthUUID), EventName: event,
 		UserAction: strings.TrimSpace(e.Method + " " + e.Path), Description: strings.Join(desc, "; ")}
-}
-
-func firstNonEmpty(ss ...string) string {
-	for _, s := range ss {
-		if s != "" {
-			return s
-		}
-	}
-	return ""
 }

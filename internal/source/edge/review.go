@@ -2,6 +2,7 @@ package edge
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -187,7 +188,7 @@ func (s *Source) resolve(ctx context.Context, l *lookup) error {
 		}
 		if id := strings.ToLower(a.UUID); l.apps[id] == "" {
 			if _, named := l.apps[id]; named {
-				l.apps[id] = firstNonEmpty(a.Name, a.UUID)
+				l.apps[id] = cmp.Or(a.Name, a.UUID)
 			}
 		}
 	}
@@ -198,7 +199,7 @@ func (s *Source) resolve(ctx context.Context, l *lookup) error {
 func control(a edge.Access, l *lookup, at time.Time) source.Control {
 	c := source.Control{
 		ID:           a.UUID,
-		Title:        firstNonEmpty(strings.TrimSpace(a.Description), "Access policy "+a.UUID),
+		Title:        cmp.Or(strings.TrimSpace(a.Description), "Access policy "+a.UUID),
 		Category:     sectionInactive,
 		Severity:     "High",
 		SeverityRank: 2,
@@ -206,7 +207,7 @@ func control(a edge.Access, l *lookup, at time.Time) source.Control {
 	}
 	var apps []string
 	for _, id := range a.AppList {
-		apps = append(apps, firstNonEmpty(l.apps[strings.ToLower(strings.TrimSpace(id))], id))
+		apps = append(apps, cmp.Or(l.apps[strings.ToLower(strings.TrimSpace(id))], id))
 	}
 	c.Service = strings.Join(apps, ", ")
 	active := edge.StatusName(a.Status) == edge.StatusActive
@@ -229,8 +230,8 @@ func control(a edge.Access, l *lookup, at time.Time) source.Control {
 		p, found := l.find(kind, id)
 		switch {
 		case !found:
-			what := firstNonEmpty(kind, "user or group")
-			c.Violations = append(c.Violations, source.Violation{Resource: firstNonEmpty(kind, "principal") + ":" + id,
+			what := cmp.Or(kind, "user or group")
+			c.Violations = append(c.Violations, source.Violation{Resource: cmp.Or(kind, "principal") + ":" + id,
 				Reasons: []string{fmt.Sprintf("assigned %s is not in the directory (deleted or unknown)", what)}})
 		case p.status == edge.StatusSuspended || p.status == edge.StatusDeleted:
 			c.Violations = append(c.Violations, source.Violation{Resource: p.kind + ":" + id,

@@ -2,6 +2,7 @@ package ibmscc
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -82,7 +83,7 @@ func (s *Source) control(ctx context.Context, req ibmscc.Requirement, ctl ibmscc
 		ID:           string(req.RequirementID) + "/" + string(ctl.ID),
 		Title:        ctl.Name,
 		Category:     req.Name,
-		Service:      firstNonEmpty(ctl.ResourceKind, ctl.Target),
+		Service:      cmp.Or(ctl.ResourceKind, ctl.Target),
 		Severity:     sev,
 		SeverityRank: rank,
 		Status:       Status(ctl),
@@ -204,28 +205,19 @@ func violation(r ibmscc.ControlResource) source.Violation {
 	if !r.LastSeenDate.IsZero() {
 		add("last seen", r.LastSeenDate.UTC().Format(time.RFC3339))
 	}
-	return source.Violation{Region: firstNonEmpty(r.Location, r.CloudRegion), Resource: id, Reasons: reasons}
+	return source.Violation{Region: cmp.Or(r.Location, r.CloudRegion), Resource: id, Reasons: reasons}
 }
 
 // acceptanceLabel names a risk acceptance for the suppressions column.
 func acceptanceLabel(a *ibmscc.Acceptance) string {
 	label := "risk accepted"
-	if r := firstNonEmpty(a.Reason, a.Justification); r != "" {
+	if r := cmp.Or(a.Reason, a.Justification); r != "" {
 		label += " (" + r + ")"
 	}
 	if exp, err := ibmscc.ParseEpoch(string(a.ExpiresAt)); err == nil && !exp.IsZero() {
 		label += " until " + exp.Format("2006-01-02")
 	}
 	return label
-}
-
-func firstNonEmpty(ss ...string) string {
-	for _, s := range ss {
-		if s = strings.TrimSpace(s); s != "" {
-			return s
-		}
-	}
-	return ""
 }
 
 // report is a fetched report: its controls in a JSON-lines file.

@@ -1,6 +1,7 @@
 package ibmscc
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -88,11 +89,11 @@ func Resource(r ibmscc.InventoryResource) dataset.Resource {
 	return dataset.Resource{
 		CSP:           r.Platform,
 		AccountID:     r.Meta("account", "accountId", "project", "projectId", "subscription", "subscriptionId", "cluster", "clusterName"),
-		ResourceID:    firstNonEmpty(string(r.ID), r.Hash),
+		ResourceID:    cmp.Or(string(r.ID), r.Hash),
 		ResourceType:  r.Type,
 		Service:       r.Category,
 		Region:        r.Meta("region", "location", "zone"),
-		URN:           firstNonEmpty(r.Meta("arn", "crn", "resourceId", "globalId"), r.Name),
+		URN:           cmp.Or(r.Meta("arn", "crn", "resourceId", "globalId"), r.Name),
 		CollectedFrom: seen,
 		CollectedTo:   seen,
 		Tags:          tags,
@@ -116,7 +117,7 @@ func AuditEvent(e ibmscc.AuditEvent) dataset.AuditEvent {
 	}
 	switch e.Type {
 	case "command":
-		action = firstNonEmpty(e.Cmdline, e.Comm)
+		action = cmp.Or(e.Cmdline, e.Comm)
 		add("cwd", e.Cwd)
 		add("exe", e.ProcExepath)
 		add("uid", string(e.UID))
@@ -141,10 +142,10 @@ func AuditEvent(e ibmscc.AuditEvent) dataset.AuditEvent {
 	add("process", e.Comm)
 	add("pid", string(e.PID))
 	add("id", e.ID)
-	user := firstNonEmpty(e.User.Username, e.UserLoginName)
+	user := cmp.Or(e.User.Username, e.UserLoginName)
 	return dataset.AuditEvent{
 		Time:        e.Timestamp.Time,
-		AccountName: firstNonEmpty(e.Labels["kubernetes.cluster.name"], e.Labels["host.hostName"], e.Hostname),
+		AccountName: cmp.Or(e.Labels["kubernetes.cluster.name"], e.Labels["host.hostName"], e.Hostname),
 		UserName:    user,
 		EventName:   e.Type,
 		UserAction:  action,

@@ -11,6 +11,7 @@
 package lacework
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -259,7 +260,7 @@ type report struct {
 
 func (r *report) AccountAlias() string {
 	h := r.rep.Header
-	return firstNonEmpty(r.query.Target.Alias, h.AccountAlias, h.SubscriptionName, h.ProjectName)
+	return cmp.Or(r.query.Target.Alias, h.AccountAlias, h.SubscriptionName, h.ProjectName)
 }
 
 func (r *report) ReportTime() time.Time { return r.rep.Header.ReportTime.Time }
@@ -409,7 +410,7 @@ func records[T any](seq iter.Seq2[T, error], ls *lacework.QueryStats, st *source
 func evaluation(ds string, e lacework.Evaluation) dataset.Record {
 	a := e.Account
 	return dataset.Evaluation{Dataset: ds,
-		AccountID:    firstNonEmpty(a.AccountID, a.SubscriptionID, a.ProjectID, a.ClusterName, a.TenantID, a.OrganizationID),
+		AccountID:    cmp.Or(a.AccountID, a.SubscriptionID, a.ProjectID, a.ClusterName, a.TenantID, a.OrganizationID),
 		AccountAlias: a.AccountAlias, ReportTime: e.ReportTime.Time, ControlID: e.ID, Recommendation: e.Recommendation,
 		Section: e.Section, Severity: e.Severity, Status: e.Status, Resource: e.Resource, Reason: e.Reason, EvalType: e.EvalType}
 }
@@ -420,7 +421,7 @@ func resource(v lacework.Resource) dataset.Record {
 	if v.Status.ErrorMessage != "" {
 		status = strings.TrimSpace(status + ": " + v.Status.ErrorMessage)
 	}
-	return dataset.Resource{CSP: v.CSP, AccountID: firstNonEmpty(c.AccountID, c.SubscriptionID, c.ProjectID, c.TenantID, c.OrganizationID),
+	return dataset.Resource{CSP: v.CSP, AccountID: cmp.Or(c.AccountID, c.SubscriptionID, c.ProjectID, c.TenantID, c.OrganizationID),
 		AccountAlias: c.AccountAlias, ResourceID: v.ResourceID, ResourceType: v.ResourceType, Service: v.Service,
 		Region: v.ResourceRegion, URN: v.URN, CollectedFrom: v.StartTime.Time, CollectedTo: v.EndTime.Time, Status: status,
 		Tags: string(v.ResourceTags), Config: string(v.ResourceConfig)}
@@ -516,13 +517,4 @@ func first[T any](seq iter.Seq2[T, error]) error {
 
 func containsFold(list []string, s string) bool {
 	return slices.ContainsFunc(list, func(x string) bool { return strings.EqualFold(x, s) })
-}
-
-func firstNonEmpty(ss ...string) string {
-	for _, s := range ss {
-		if s != "" {
-			return s
-		}
-	}
-	return ""
 }
