@@ -327,14 +327,15 @@ type framework struct {
 // frameworks gives each framework a folder; two whose names sanitise alike
 // do not share one.
 func (r *run) frameworks() []framework {
-	used := map[string]int{}
+	used := map[string]bool{}
 	var out []framework
 	for _, f := range r.plan.Frameworks {
-		slug := storage.SafePart(f.Name)
-		if n := used[slug]; n > 0 {
-			slug = fmt.Sprintf("%s_%d", slug, n+1)
+		base := storage.SafePart(f.Name)
+		slug := base
+		for n := 2; used[slug]; n++ {
+			slug = fmt.Sprintf("%s_%d", base, n)
 		}
-		used[storage.SafePart(f.Name)]++
+		used[slug] = true
 		out = append(out, framework{Framework: f, slug: slug})
 	}
 	return out
@@ -397,7 +398,7 @@ func (r *run) collectFramework(ctx context.Context, f framework) (err error) {
 	if len(reps) == 0 {
 		return nil
 	}
-	fs := r.summary.framework(f.Name, f.Cloud)
+	fs := r.summary.framework(f.slug, f.Name, f.Cloud)
 	// Pass 1: Parquet (one controls and one violations file per sub-account)
 	// and the summary counts, which the workbook's first sheet needs.
 	if err := r.reportParquet(ctx, f, reps, fs); err != nil {

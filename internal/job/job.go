@@ -300,10 +300,16 @@ func checkPlan(p *source.Plan) error {
 		}
 	}
 	for _, f := range p.Frameworks {
+		seen := map[[2]string]bool{}
 		for _, u := range f.Units {
 			if u.Fetch == nil {
 				return fmt.Errorf("a report unit of framework %q without a fetch", f.Name)
 			}
+			k := [2]string{u.SubAccount, u.Account}
+			if seen[k] {
+				return fmt.Errorf("two report units of framework %q for sub-account %q, account %q", f.Name, u.SubAccount, u.Account)
+			}
+			seen[k] = true
 		}
 	}
 	return nil

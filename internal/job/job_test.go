@@ -115,7 +115,7 @@ func TestNarrowingFlags(t *testing.T) {
 	srv := newEmulator(t, emulator.Config{})
 	cfg := testConfig(t, srv.URL, nil)
 	cfg.Datasets = []string{config.DatasetReports}
-	cfg.Tenants[0].Lacework.Frameworks = []string{"gcp cis benchmark 1.3", "AWS_SOC_2", "No Such Framework"}
+	cfg.Tenants[0].Lacework.Frameworks = []string{"gcp cis benchmark 1.3", "AWS_SOC_2", "No Such Framework", "GCP CIS Benchmark 1.3"} // one twice: collected once
 	mem := memstore.New()
 	res, err := job.Run(context.Background(), cfg, job.Deps{Sources: testSources, Store: mem, Now: func() time.Time { return now }})
 	if err != nil {

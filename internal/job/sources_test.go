@@ -2,6 +2,7 @@ package job_test
 
 import (
 	"context"
+	"errors"
 	"iter"
 	"net/http/httptest"
 	"strings"
@@ -127,6 +128,8 @@ func (f fakeSource) Plan(context.Context, source.Request) (*source.Plan, error) 
 }
 func (f fakeSource) Stats() *httpx.Stats { return &httpx.Stats{} }
 
+func fetchNothing(context.Context) (source.Report, error) { return nil, errors.New("not fetched") }
+
 // A source that plans a unit the pipeline cannot run is refused before
 // anything is written, with a message that names it.
 func TestBadPlanIsRefused(t *testing.T) {
@@ -141,6 +144,8 @@ func TestBadPlanIsRefused(t *testing.T) {
 		{"unknown table", source.Plan{Tables: []source.TableUnit{{Table: "secrets", Rows: rows}}}, `table "secrets"`},
 		{"no rows", source.Plan{Tables: []source.TableUnit{{Table: "inventory", SubAccount: "s"}}}, "without rows"},
 		{"no fetch", source.Plan{Frameworks: []source.Framework{{Name: "CIS", Units: []source.ReportUnit{{SubAccount: "s"}}}}}, "without a fetch"},
+		{"a report twice", source.Plan{Frameworks: []source.Framework{{Name: "CIS", Units: []source.ReportUnit{
+			{SubAccount: "s", Account: "a", Fetch: fetchNothing}, {SubAccount: "s", Account: "a", Fetch: fetchNothing}}}}}, "two report units"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			reg := source.Registry{"fake": func(context.Context, config.Tenant, source.Env) (source.Source, error) {

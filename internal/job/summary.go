@@ -76,14 +76,16 @@ type ctlSummary struct {
 	Violated            int64
 }
 
-func (s *summary) framework(name, cloud string) *fwSummary {
+// framework is the summary of the framework in folder slug (two frameworks
+// may share a name, never a folder).
+func (s *summary) framework(slug, name, cloud string) *fwSummary {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	f, ok := s.fws[name]
+	f, ok := s.fws[slug]
 	if !ok {
 		f = &fwSummary{Name: name, Cloud: cloud, Status: map[string]int64{}, SevStat: map[[2]string]int64{},
 			Accounts: map[string]*acctSummary{}, Controls: map[string]*ctlSummary{}}
-		s.fws[name] = f
+		s.fws[slug] = f
 	}
 	return f
 }

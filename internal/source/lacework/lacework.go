@@ -185,16 +185,23 @@ func selectFrameworks(all []lacework.Framework, want []string, p *source.Plan) [
 		i := slices.IndexFunc(all, func(f lacework.Framework) bool {
 			return strings.EqualFold(f.Name, w) || strings.EqualFold(f.DisplayName, w)
 		})
+		var f lacework.Framework
 		switch {
 		case i >= 0:
-			out = append(out, all[i])
+			f = all[i]
 		case reportTypeRE.MatchString(w):
-			out = append(out, lacework.Framework{Name: w, ReportType: w, Cloud: cloudOfReportType(w)})
+			f = lacework.Framework{Name: w, ReportType: w, Cloud: cloudOfReportType(w)}
 		default:
 			msg := fmt.Sprintf("framework %q is not among the report definitions of this sub-account; run `evidence frameworks` to list them", w)
 			if !slices.Contains(p.Warnings, msg) {
 				p.Warnings = append(p.Warnings, msg)
 			}
+			continue
+		}
+		// The same framework asked for twice (a name and its display name)
+		// is collected once.
+		if !slices.ContainsFunc(out, func(o lacework.Framework) bool { return o.Name == f.Name && o.Cloud == f.Cloud }) {
+			out = append(out, f)
 		}
 	}
 	return out

@@ -213,7 +213,10 @@ func (s *src) planFrameworks(req source.Request, p *source.Plan, selected []soph
 		names = sophos.PolicyTags()
 	}
 	var out []source.Framework
-	for _, fw := range names {
+	for i, fw := range names {
+		if slices.Contains(names[:i], fw) {
+			continue // a tag asked for twice is collected once
+		}
 		if !slices.Contains(sophos.PolicyTags(), fw) {
 			p.Warnings = append(p.Warnings, fmt.Sprintf("sophos tenant %s: framework %q is not a policy tag the API document lists (%s); it is collected as given, and an unknown tag yields no alerts",
 				s.tenant, fw, strings.Join(sophos.PolicyTags(), ", ")))
