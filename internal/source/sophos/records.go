@@ -130,9 +130,10 @@ func (s *src) inventoryUnits(req source.Request, all, selected []sophos.Account,
 		}
 	}
 	// The environments unit lists what discovery saw, disabled ones too.
+	envs := s.environments(req)
 	var listed []sophos.Account
 	for _, a := range all {
-		if len(s.cfg.Environments) == 0 || slices.Contains(s.cfg.Environments, string(a.AccountID)) {
+		if len(envs) == 0 || slices.Contains(envs, string(a.AccountID)) {
 			listed = append(listed, a)
 		}
 	}
@@ -146,7 +147,8 @@ func (s *src) inventoryUnits(req source.Request, all, selected []sophos.Account,
 		}
 	})
 	// ids limits a query to the selected environments of cloud when the
-	// config names environments; otherwise the API's own list applies.
+	// config or --account names environments; otherwise the API's own list
+	// applies.
 	ids := func(cloud string) ([]string, bool) {
 		var out []string
 		for _, a := range selected {
@@ -154,7 +156,7 @@ func (s *src) inventoryUnits(req source.Request, all, selected []sophos.Account,
 				out = append(out, string(a.AccountID))
 			}
 		}
-		if len(s.cfg.Environments) == 0 {
+		if len(envs) == 0 {
 			return nil, len(out) > 0
 		}
 		return out, len(out) > 0

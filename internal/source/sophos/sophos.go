@@ -144,12 +144,7 @@ func (s *src) Plan(ctx context.Context, req source.Request) (*source.Plan, error
 	}
 	p := &source.Plan{SubAccounts: []string{s.tenant}}
 	accts := s.accounts(all)
-	// The section's environments, else --account (which may name accounts
-	// of other tenants: those are not failures here).
-	envs := s.cfg.Environments
-	if len(envs) == 0 {
-		envs = req.Accounts
-	}
+	envs := s.environments(req)
 	var selected []sophos.Account
 	for _, a := range all {
 		id := string(a.AccountID)
@@ -193,6 +188,16 @@ func (s *src) Plan(ctx context.Context, req source.Request) (*source.Plan, error
 		p.Warnings = append(p.Warnings, fmt.Sprintf("sophos tenant %s: the Cloud Optix API has no audit log of the platform; audit_logs is not collected", s.tenant))
 	}
 	return p, nil
+}
+
+// environments is the environment filter: the section's, else --account
+// (which may name accounts of other tenants: those are not failures here).
+// Empty means all.
+func (s *src) environments(req source.Request) []string {
+	if len(s.cfg.Environments) > 0 {
+		return s.cfg.Environments
+	}
+	return req.Accounts
 }
 
 // accounts indexes the environments by id.

@@ -432,3 +432,38 @@ func TestEmulatorTenantURLFromEnvironment(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// --account (the request's accounts) narrows like environments: does, every
+// table included, without failing the accounts other tenants hold.
+func TestAccountFlagNarrowsEveryTable(t *testing.T) {
+	f := newFixture(t, emulator.Config{Seed: 3})
+	aws := f.emu.Environments()[0]
+	s := f.open(t, tenant(t, "flagged", fmt.Sprintf("api_url: %s\n", f.url)))
+	req := request()
+	req.Accounts = []string{aws.ID, "999999999999"}
+	p, err := s.Plan(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Failures) != 0 {
+		t.Errorf("failures %+v", p.Failures)
+	}
+	for _, fw := range p.Frameworks {
+		for _, u := range fw.Units {
+			if u.Account != aws.ID {
+				t.Errorf("%s: unit of %s", fw.Name, u.Account)
+			}
+		}
+	}
+	for _, u := range p.Tables {
+		n, _ := rows(t, u)
+		switch {
+		case u.Partition == "dataset=Environments" && n != 1:
+			t.Errorf("environments: %d rows, want 1", n)
+		case u.Partition == "dataset=AwsHosts" && n != f.emu.CountHosts("AWS", aws.ID):
+			t.Errorf("hosts: %d, want %d", n, f.emu.CountHosts("AWS", aws.ID))
+		case strings.HasPrefix(u.Partition, "dataset=Azure"), strings.HasPrefix(u.Partition, "dataset=Gcp"), strings.HasPrefix(u.Partition, "dataset=Aks"), strings.HasPrefix(u.Partition, "dataset=Gke"):
+			t.Errorf("unit %s for an environment outside --account", u.Partition)
+		}
+	}
+}
