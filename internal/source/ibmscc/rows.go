@@ -15,10 +15,17 @@ import (
 
 type iterRecords = iter.Seq2[dataset.Record, error]
 
-// inventoryRows streams the inventory as dataset.Resource rows.
-func (s *Source) inventoryRows(ctx context.Context, st *source.QueryStats) iterRecords {
+// inventoryRows streams the inventory of accounts (all when empty) as
+// dataset.Resource rows.
+func (s *Source) inventoryRows(accounts []string) func(context.Context, *source.QueryStats) iterRecords {
+	return func(ctx context.Context, st *source.QueryStats) iterRecords {
+		return s.inventory(ctx, accounts, st)
+	}
+}
+
+func (s *Source) inventory(ctx context.Context, accounts []string, st *source.QueryStats) iterRecords {
 	return func(yield func(dataset.Record, error) bool) {
-		for r, err := range s.client.Inventory(ctx, ibmscc.InventoryQuery{Accounts: s.cfg.Accounts, Stats: st}) {
+		for r, err := range s.client.Inventory(ctx, ibmscc.InventoryQuery{Accounts: accounts, Stats: st}) {
 			if err != nil {
 				yield(nil, err)
 				return

@@ -188,7 +188,7 @@ func (s *Source) Plan(ctx context.Context, req source.Request) (*source.Plan, er
 	}
 	if req.Wants(source.Inventory) && req.Has("inventory|"+sub) {
 		plan.Tables = append(plan.Tables, source.TableUnit{
-			Table: source.Inventory, SubAccount: sub, Window: req.Period, Rows: s.inventoryRows,
+			Table: source.Inventory, SubAccount: sub, Window: req.Period, Rows: s.inventoryRows(s.accounts(req)),
 		})
 	}
 	if req.Wants(source.AuditLogs) && req.Has("audit_logs|"+sub) {
@@ -295,4 +295,13 @@ func containsFoldKeys(m map[string]bool, s string) bool {
 		}
 	}
 	return false
+}
+
+// accounts narrows the inventory: the section's accounts, else --account.
+// Empty means all.
+func (s *Source) accounts(req source.Request) []string {
+	if len(s.cfg.Accounts) > 0 {
+		return s.cfg.Accounts
+	}
+	return req.Accounts
 }

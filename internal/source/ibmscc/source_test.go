@@ -357,30 +357,41 @@ func zonesOf(emu *emulator.Server, policy string) []string {
 
 func sorted(s []string) []string { s = slices.Clone(s); slices.Sort(s); return s }
 
+// The section's accounts, or else --account, narrow the inventory.
 func TestInventoryAccountsFilter(t *testing.T) {
 	f := newFixture(t, emulator.Config{Seed: 13, InventoryResources: 301})
 	accts := emulator.Accounts()
-	src := f.open(t, f.tenant(t, "acct", fmt.Sprintf("accounts: [%q, %q]\n", accts[0].ID, accts[2].ID)))
-	plan, err := src.Plan(context.Background(), source.Request{Period: day, Audit: day, Datasets: []string{source.Inventory}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := int64(0)
-	for rec, err := range plan.Tables[0].Rows(context.Background(), &source.QueryStats{}) {
-		if err != nil {
-			t.Fatal(err)
-		}
-		r := rec.(dataset.Resource)
-		if r.AccountID != accts[0].ID && r.AccountID != accts[2].ID {
-			t.Fatalf("resource of account %q", r.AccountID)
-		}
-		if r.ResourceID == "" || r.CSP == "" || r.Region == "" || r.URN == "" || r.Config == "" || r.CollectedTo.IsZero() {
-			t.Fatalf("resource not mapped: %+v", r)
-		}
-		n++
-	}
-	if want := f.emu.CountInventory(accts[0].ID, accts[2].ID); n != want {
-		t.Fatalf("%d rows, want %d", n, want)
+	for _, tc := range []struct {
+		name, section string
+		flag          []string
+	}{
+		{"section", fmt.Sprintf("accounts: [%q, %q]\n", accts[0].ID, accts[2].ID), nil},
+		{"--account", "", []string{accts[0].ID, accts[2].ID}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			src := f.open(t, f.tenant(t, "acct", tc.section))
+			plan, err := src.Plan(context.Background(), source.Request{Period: day, Audit: day, Datasets: []string{source.Inventory}, Accounts: tc.flag})
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := int64(0)
+			for rec, err := range plan.Tables[0].Rows(context.Background(), &source.QueryStats{}) {
+				if err != nil {
+					t.Fatal(err)
+				}
+				r := rec.(dataset.Resource)
+				if r.AccountID != accts[0].ID && r.AccountID != accts[2].ID {
+					t.Fatalf("resource of account %q", r.AccountID)
+				}
+				if r.ResourceID == "" || r.CSP == "" || r.Region == "" || r.URN == "" || r.Config == "" || r.CollectedTo.IsZero() {
+					t.Fatalf("resource not mapped: %+v", r)
+				}
+				n++
+			}
+			if want := f.emu.CountInventory(accts[0].ID, accts[2].ID); n != want {
+				t.Fatalf("%d rows, want %d", n, want)
+			}
+		})
 	}
 }
 
