@@ -260,6 +260,10 @@ func (r *run) tableUnit(ctx context.Context, t reportgen.Table, u source.TableUn
 	}
 	var st source.QueryStats
 	n, apiErr, sinkErr := stream(u.Rows(ctx, &st), r.scope(u.SubAccount), sheet.Write, pq.WriteRows)
+	if sinkErr == nil && errors.Is(apiErr, source.ErrAuth) {
+		// Credentials refused mid-run: no unit of the tenant can succeed.
+		sinkErr = apiErr
+	}
 	if sinkErr != nil {
 		pq.Fail(sinkErr)
 		return n, apiErr, sinkErr
@@ -387,7 +391,7 @@ func (r *run) collectFramework(ctx context.Context, f framework) (err error) {
 			if rep != nil {
 				_ = rep.Close()
 			}
-			if ctx.Err() != nil || isStoreErr(err) {
+			if ctx.Err() != nil || isStoreErr(err) || errors.Is(err, source.ErrAuth) {
 				return err
 			}
 			r.unitResult(f.unitName(u), r.reportQuery(f, u), source.QueryStats{Queries: 1}, 0, err)
@@ -548,13 +552,20 @@ func (r *run) reportWorkbook(ctx context.Context, dir string, f framework, reps 
 		for _, fr := range reps {
 			var nc, nv int64
 			var sinkErr error
+			var apiErr error
 			if pass.Name == dataset.Controls {
-				nc, _, _, sinkErr = r.reportRows(fr, f, sheet.Write, nil, nil)
+				nc, _, apiErr, sinkErr = r.reportRows(fr, f, sheet.Write, nil, nil)
 			} else {
-				_, nv, _, sinkErr = r.reportRows(fr, f, nil, sheet.Write, nil)
+				_, nv, apiErr, sinkErr = r.reportRows(fr, f, nil, sheet.Write, nil)
 			}
 			if sinkErr != nil {
 				return sinkErr
+			}
+			if apiErr != nil {
+				// The first read of this report succeeded: failing now (the
+				// spool file gone or unreadable) would leave the workbook
+				// short of what the manifest counts.
+				return fmt.Errorf("%s: re-reading the report of %s %s: %w", dir, fr.unit.SubAccount, fr.unit.Account, apiErr)
 			}
 			total += nc + nv
 		}

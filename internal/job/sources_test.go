@@ -164,3 +164,28 @@ func TestBadPlanIsRefused(t *testing.T) {
 		})
 	}
 }
+
+// Credentials refused in the middle of a run end it: no pack, an error
+// that says so; a unit's other failures are only recorded.
+func TestAuthRefusedMidRunPublishesNothing(t *testing.T) {
+	refused := func(context.Context, *source.QueryStats) iter.Seq2[dataset.Record, error] {
+		return func(yield func(dataset.Record, error) bool) {
+			if yield(dataset.Resource{ResourceID: "r1"}, nil) {
+				yield(nil, source.Auth(errors.New("token revoked")))
+			}
+		}
+	}
+	reg := source.Registry{"fake": func(context.Context, config.Tenant, source.Env) (source.Source, error) {
+		return fakeSource{plan: &source.Plan{SubAccounts: []string{"s"}, Tables: []source.TableUnit{{Table: "inventory", SubAccount: "s", Rows: refused}}}}, nil
+	}}
+	store := memstore.New()
+	cfg := &config.Config{Output: "mem", Concurrency: 1, Datasets: config.AllDatasets(),
+		Tenants: []config.Tenant{{Name: "t", Source: "fake"}}, Period: lacework.Window{From: now.Add(-time.Hour), To: now}}
+	_, err := job.Run(context.Background(), cfg, job.Deps{Sources: reg, Store: store, Now: func() time.Time { return now }})
+	if !errors.Is(err, source.ErrAuth) {
+		t.Fatalf("err = %v, want ErrAuth", err)
+	}
+	if hasManifest(t, store) {
+		t.Error("a pack was published")
+	}
+}
