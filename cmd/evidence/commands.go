@@ -16,7 +16,6 @@ import (
 	"github.com/evidence-pack/evidence/internal/job"
 	"github.com/evidence-pack/evidence/internal/metrics"
 	"github.com/evidence-pack/evidence/internal/pack"
-	"github.com/evidence-pack/evidence/internal/source"
 	"github.com/evidence-pack/evidence/internal/source/sources"
 	"github.com/evidence-pack/evidence/internal/storage"
 	"github.com/evidence-pack/evidence/internal/storage/local"
@@ -186,12 +185,6 @@ func execute(ctx context.Context, cfg *config.Config, log *slog.Logger, e env, d
 	if merr := publishMetrics(ctx, cfg, res, err, time.Since(start)); merr != nil {
 		log.Warn("metrics not published", "err", merr)
 	}
-	if err != nil {
-		if errors.Is(err, source.ErrAuth) {
-			return exitFailed, fmt.Errorf("%w\nNo pack was written", err)
-		}
-		return exitFailed, err
-	}
 	code := exitOK
 	for _, p := range res.Packs {
 		dir := filepath.Join(cfg.Output, filepath.FromSlash(p.Prefix))
@@ -213,6 +206,13 @@ func execute(ctx context.Context, cfg *config.Config, log *slog.Logger, e env, d
 		}
 	}
 	code = max(code, exportLake(ctx, cfg, store, res, e, log))
+	if err != nil {
+		// One tenant failing does not stop the others: say which packs stand.
+		if len(res.Packs) == 0 {
+			return exitFailed, fmt.Errorf("%w\nNo pack was written", err)
+		}
+		return exitFailed, fmt.Errorf("%w\nThe %d pack(s) listed above were published", err, len(res.Packs))
+	}
 	return code, nil
 }
 

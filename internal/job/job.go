@@ -105,18 +105,25 @@ func (d Deps) env(log *slog.Logger) source.Env {
 
 // Run collects every tenant of cfg and publishes one pack per tenant. A
 // tenant whose credentials are refused stops the run with an error wrapping
-// source.ErrAuth, before anything is published for it.
+// source.ErrAuth, before anything is published for it. The other tenants
+// still run: Result holds the packs published, and the error joins every
+// tenant's failure. A cancelled context stops at once.
 func Run(ctx context.Context, cfg *config.Config, deps Deps) (Result, error) {
 	deps.defaults()
 	var res Result
+	var errs []error
 	for _, t := range cfg.Tenants {
 		p, err := runTenant(ctx, cfg, t, deps)
 		if err != nil {
-			return res, fmt.Errorf("tenant %s: %w", t.Name, err)
+			errs = append(errs, fmt.Errorf("tenant %s: %w", t.Name, err))
+			if ctx.Err() != nil {
+				break
+			}
+			continue
 		}
 		res.Packs = append(res.Packs, p)
 	}
-	return res, nil
+	return res, errors.Join(errs...)
 }
 
 // run is one tenant's pack in the making.

@@ -21,6 +21,7 @@ import (
 	"github.com/evidence-pack/evidence/internal/config"
 	"github.com/evidence-pack/evidence/internal/job"
 	"github.com/evidence-pack/evidence/internal/pack"
+	"github.com/evidence-pack/evidence/internal/source"
 	"github.com/evidence-pack/evidence/internal/source/sources"
 	"github.com/evidence-pack/evidence/internal/storage"
 	"github.com/evidence-pack/evidence/internal/storage/memstore"
@@ -368,5 +369,22 @@ func TestPlanPredictsRequests(t *testing.T) {
 	}
 	if floor := plan(false); floor >= data || floor == 0 {
 		t.Errorf("floor %d, run %d: the floor should be below", floor, data)
+	}
+}
+
+// One tenant refused does not stop the others: their packs are published
+// and returned, and the error names the tenant that failed.
+func TestOneTenantFailingLeavesTheOthers(t *testing.T) {
+	srv := newEmulator(t, emulator.Config{EvaluationsPerDay: 50, InventoryPerCSP: 20, AuditLogsPerDay: 20, Recommendations: 3})
+	bad := testConfig(t, srv.URL, func(v map[string]string) { v["LW_API_SECRET"] = "wrong" }).Tenants[0]
+	bad.Name = "refused"
+	cfg := testConfig(t, srv.URL, nil)
+	cfg.Tenants = append([]config.Tenant{bad}, cfg.Tenants...)
+	res, err := job.Run(context.Background(), cfg, job.Deps{Sources: testSources, Store: memstore.New(), Now: func() time.Time { return now }})
+	if !errors.Is(err, source.ErrAuth) || !strings.Contains(err.Error(), "tenant refused") {
+		t.Fatalf("err = %v, want the refused tenant's ErrAuth", err)
+	}
+	if len(res.Packs) != 1 || res.Packs[0].Tenant != "acme" {
+		t.Fatalf("packs %+v, want acme's", res.Packs)
 	}
 }
