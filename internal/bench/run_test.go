@@ -230,6 +230,7 @@ type perf struct {
 	formats []string
 	limited []string
 	rawXLSX float64 // rows/s of excelize alone (BenchmarkFormats), 0 if not run
+	ourXLSX float64 // rows/s of our XLSX writer alone
 }
 
 func (p *perf) add(r runResult) { p.runs = append(p.runs, r) }
@@ -248,7 +249,7 @@ func (p *perf) write(path string) error {
 		for _, l := range p.formats {
 			sb.WriteString(l + "\n")
 		}
-		sb.WriteString("\n")
+		sb.WriteString("\n`fpdf-raw` and `json=decode-raw` are floors with no row writer of ours beside them: the pack's PDFs hold summaries, not rows, and decoding the API's pages is part of every collector.\n\n")
 	}
 	if len(p.runs) > 0 {
 		sb.WriteString("## `evidence run` end to end against the emulator (no rate limit)\n\n")
@@ -261,11 +262,12 @@ func (p *perf) write(path string) error {
 		}
 		sb.WriteString("\n")
 		if p.rawXLSX > 0 {
-			sb.WriteString("Against the slowest raw writer: excelize's StreamWriter alone, at its measured rate above, writing as many rows as the run put into workbooks.\n\n")
-			sb.WriteString("| run | rows in workbooks | excelize alone | run wall | ratio |\n|---|---:|---:|---:|---:|\n")
+			sb.WriteString("Against the slowest raw writer: excelize's StreamWriter alone, at its measured rate above, writing as many rows as the run put into workbooks; and against our own XLSX writer alone, likewise.\n\n")
+			sb.WriteString("| run | rows in workbooks | excelize alone | our XLSX writer alone | run wall | ratio to excelize | ratio to our writer |\n|---|---:|---:|---:|---:|---:|---:|\n")
 			for _, r := range p.runs {
-				floor := float64(r.XLSXRows) / p.rawXLSX
-				fmt.Fprintf(&sb, "| %s | %d | %.1f s | %.1f s | %.2f |\n", r.Name, r.XLSXRows, floor, r.Wall.Seconds(), r.Wall.Seconds()/floor)
+				raw, ours := float64(r.XLSXRows)/p.rawXLSX, float64(r.XLSXRows)/p.ourXLSX
+				fmt.Fprintf(&sb, "| %s | %d | %.1f s | %.1f s | %.1f s | %.2f | %.2f |\n", r.Name, r.XLSXRows, raw, ours, r.Wall.Seconds(),
+					r.Wall.Seconds()/raw, r.Wall.Seconds()/ours)
 			}
 			sb.WriteString("\n")
 		}
