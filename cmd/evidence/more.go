@@ -49,11 +49,11 @@ func cmdFrameworks(ctx context.Context, args []string, e env) (int, error) {
 	}
 	reg := sources.Registry(sources.Options{})
 	for _, t := range cfg.Tenants {
-		src, err := reg.Open(ctx, t, source.Env{Getenv: e.getenv, Home: e.home, Logger: f.logger(e), UserAgent: "evidence/" + version, Now: time.Now})
+		src, err := reg.Open(ctx, t, source.Env{Getenv: e.getenv, Logger: f.logger(e), UserAgent: "evidence/" + version, Now: time.Now})
 		if err != nil {
 			return exitFailed, err
 		}
-		p, err := src.Plan(ctx, source.Request{Tenant: t.Name, Period: source.Window(cfg.Period), Audit: source.Window(cfg.Period),
+		p, err := src.Plan(ctx, source.Request{Period: source.Window(cfg.Period), Audit: source.Window(cfg.Period),
 			Datasets: []string{source.Reports}, Accounts: cfg.Accounts, Frameworks: cfg.Frameworks})
 		if err != nil {
 			return exitFailed, fmt.Errorf("tenant %s: %w", t.Name, err)

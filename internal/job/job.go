@@ -323,7 +323,7 @@ func checkPlan(p *source.Plan) error {
 }
 
 func (r *run) request() source.Request {
-	return source.Request{Tenant: r.tenant.Name,
+	return source.Request{
 		Period: source.Window{From: r.period.From, To: r.period.To}, Audit: source.Window{From: r.audit.From, To: r.audit.To},
 		Datasets: r.cfg.Datasets, Accounts: r.cfg.Accounts, Frameworks: r.cfg.Frameworks, InShard: r.inShard}
 }

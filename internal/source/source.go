@@ -4,7 +4,8 @@
 // authenticates, discovers what a tenant holds, and returns a Plan of units
 // whose records stream from paging iterators. The pipeline (internal/job)
 // turns units into the pack's XLSX, Parquet and PDF files; it never sees a
-// vendor type.
+// vendor's records. (The period type, lacework.Window, is still shared
+// through the configuration: a leftover of the single-source days.)
 //
 // A source maps its records onto the pack's tables (internal/dataset):
 // framework reports become controls and violations, everything else a
@@ -58,7 +59,6 @@ const (
 
 // Request is what a run asks of a source.
 type Request struct {
-	Tenant   string
 	Period   Window // the pack's period
 	Audit    Window // the audit-log window: may start earlier (a scheduler's watermark)
 	Datasets []string
@@ -204,7 +204,6 @@ type QueryStats struct {
 // Env is what every source gets from the program: no globals.
 type Env struct {
 	Getenv     func(string) string
-	Home       string // for vendor CLI config files (~/.lacework.toml)
 	HTTPClient *http.Client
 	Retry      httpx.Retry
 	Logger     *slog.Logger

@@ -235,7 +235,7 @@ func (c *Client) Frameworks(ctx context.Context) ([]Framework, error) {
 		if !strings.EqualFold(d.ReportType, "COMPLIANCE") || d.Enabled != 1 || d.ReportName == "" {
 			continue
 		}
-		cloud := Cloud(d.SubReportType)
+		var cloud Cloud
 		switch strings.ToLower(d.SubReportType) {
 		case "aws":
 			cloud = AWS

@@ -61,7 +61,7 @@ func testRow(i int) reportgen.Row {
 		r[1], r[2] = int64(math.MinInt64), math.Inf(-1)
 	}
 	if i == 8 {
-		r[1], r[2] = int64(math.MaxInt64), -0.0
+		r[1], r[2] = int64(math.MaxInt64), math.Copysign(0, -1)
 	}
 	return r
 }

@@ -54,7 +54,7 @@ func allDatasets() []string {
 }
 
 func request(datasets ...string) source.Request {
-	return source.Request{Tenant: "edge", Period: source.Window{From: now.Add(-24 * time.Hour), To: now},
+	return source.Request{Period: source.Window{From: now.Add(-24 * time.Hour), To: now},
 		Audit: source.Window{From: now.Add(-50 * time.Hour), To: now.Add(-2 * time.Hour)}, Datasets: datasets}
 }
 

@@ -174,7 +174,7 @@ func TestOpenPlanCollect(t *testing.T) {
 	}
 	ctx := context.Background()
 	audit := source.Window{From: day.From.Add(-6 * time.Hour), To: day.To}
-	plan, err := src.Plan(ctx, source.Request{Tenant: "ibm-prod", Period: day, Audit: audit, Datasets: allDatasets()})
+	plan, err := src.Plan(ctx, source.Request{Period: day, Audit: audit, Datasets: allDatasets()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -79,7 +79,7 @@ func request(datasets ...string) source.Request {
 	if len(datasets) == 0 {
 		datasets = []string{source.Reports, source.Evaluations, source.Inventory, source.AuditLogs}
 	}
-	return source.Request{Tenant: "acme", Period: period, Audit: period, Datasets: datasets}
+	return source.Request{Period: period, Audit: period, Datasets: datasets}
 }
 
 // controls reads a report's controls.

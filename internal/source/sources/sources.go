@@ -21,7 +21,7 @@ type Options struct {
 func Registry(o Options) source.Registry {
 	return source.Registry{
 		lwsource.Name: lwsource.Opener(o.Lacework),
-		"sophos":      sophos.Open,
+		sophos.Name:   sophos.Open,
 		ibmscc.Name:   ibmscc.Open,
 		edge.Name:     edge.Open,
 	}

@@ -16,7 +16,6 @@ import (
 )
 
 const (
-	apiPrefix = "/api/v2/"
 	// maxBodyBytes: "POST body content is limited to 1 MB" (API document).
 	maxBodyBytes = 1 << 20
 )
