@@ -108,13 +108,23 @@ func (t *TokenCache) Token(ctx context.Context) (string, error) {
 		return "", errEmptyToken
 	}
 	margin := min(expires.Sub(issued)/5, t.renewEarly)
+	// An expiry already past by our clock (the server's clock behind ours)
+	// would make every request fetch a token: keep it minTokenUse, and let
+	// a 401 (Invalidate) say when it really is stale.
+	renewAt := expires.Add(-margin)
+	if floor := issued.Add(minTokenUse); renewAt.Before(floor) {
+		renewAt = floor
+	}
 	t.mu.Lock()
 	t.token = tok
-	t.renewAt = expires.Add(-margin)
+	t.renewAt = renewAt
 	t.refreshes++
 	t.mu.Unlock()
 	return tok, nil
 }
+
+// minTokenUse is how long a fetched token is used at least.
+const minTokenUse = 30 * time.Second
 
 func (t *TokenCache) cached() (string, bool) {
 	t.mu.Lock()

@@ -83,7 +83,8 @@ func TestTokenCacheRenewsEarlyAndAfterExpiry(t *testing.T) {
 		{"custom margin, fresh", time.Hour, time.Minute, 58*time.Minute + 59*time.Second, 1},
 		{"custom margin, due", time.Hour, time.Minute, 59 * time.Minute, 2},
 		{"expired", time.Hour, 0, 2 * time.Hour, 2},
-		{"issued already expired", -time.Minute, 0, 0, 2},
+		{"issued already expired by our clock: used 30 s anyway", -time.Minute, 0, 29 * time.Second, 1},
+		{"issued already expired, after 30 s", -time.Minute, 0, 30 * time.Second, 2},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
