@@ -296,8 +296,13 @@ func (r *run) discover(ctx context.Context) error {
 }
 
 // checkPlan refuses units the pipeline cannot run, before anything is
-// written.
+// written: unknown tables, units without rows or fetch, a report unit twice,
+// and orders the writers rely on (a framework's units grouped by
+// sub-account, a table's units grouped by sheet, one Parquet file per unit).
 func checkPlan(p *source.Plan) error {
+	files := map[string]bool{}
+	sheets := map[string]string{} // table → last sheet
+	done := map[[2]string]bool{}  // (table, sheet) runs already ended
 	for _, u := range p.Tables {
 		if _, ok := tableFiles[u.Table]; !ok {
 			return fmt.Errorf("a unit of table %q, which the pack does not have (want evaluations, inventory or audit_logs)", u.Table)
@@ -305,10 +310,23 @@ func checkPlan(p *source.Plan) error {
 		if u.Rows == nil {
 			return fmt.Errorf("a %s unit of sub-account %q without rows", u.Table, u.SubAccount)
 		}
+		path := partPath(u.Table, u.Partition, u.SubAccount, u.Account)
+		if files[path] {
+			return fmt.Errorf("two units write %s", path)
+		}
+		files[path] = true
+		if last, ok := sheets[u.Table]; ok && last != u.Sheet {
+			done[[2]string{u.Table, last}] = true
+		}
+		if done[[2]string{u.Table, u.Sheet}] {
+			return fmt.Errorf("the %s units of sheet %q are not consecutive", u.Table, u.Sheet)
+		}
+		sheets[u.Table] = u.Sheet
 	}
 	for _, f := range p.Frameworks {
 		seen := map[[2]string]bool{}
-		for _, u := range f.Units {
+		ended := map[string]bool{}
+		for i, u := range f.Units {
 			if u.Fetch == nil {
 				return fmt.Errorf("a report unit of framework %q without a fetch", f.Name)
 			}
@@ -317,6 +335,12 @@ func checkPlan(p *source.Plan) error {
 				return fmt.Errorf("two report units of framework %q for sub-account %q, account %q", f.Name, u.SubAccount, u.Account)
 			}
 			seen[k] = true
+			if i > 0 && f.Units[i-1].SubAccount != u.SubAccount {
+				ended[f.Units[i-1].SubAccount] = true
+			}
+			if ended[u.SubAccount] {
+				return fmt.Errorf("the report units of framework %q for sub-account %q are not consecutive", f.Name, u.SubAccount)
+			}
 		}
 	}
 	return nil

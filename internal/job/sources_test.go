@@ -144,6 +144,11 @@ func TestBadPlanIsRefused(t *testing.T) {
 		{"unknown table", source.Plan{Tables: []source.TableUnit{{Table: "secrets", Rows: rows}}}, `table "secrets"`},
 		{"no rows", source.Plan{Tables: []source.TableUnit{{Table: "inventory", SubAccount: "s"}}}, "without rows"},
 		{"no fetch", source.Plan{Frameworks: []source.Framework{{Name: "CIS", Units: []source.ReportUnit{{SubAccount: "s"}}}}}, "without a fetch"},
+		{"a Parquet file twice", source.Plan{Tables: []source.TableUnit{{Table: "inventory", SubAccount: "s", Rows: rows}, {Table: "inventory", SubAccount: "s", Rows: rows}}}, "two units write"},
+		{"sheet runs split", source.Plan{Tables: []source.TableUnit{{Table: "inventory", Sheet: "A", Partition: "k=A", SubAccount: "s", Rows: rows},
+			{Table: "inventory", Sheet: "B", Partition: "k=B", SubAccount: "s", Rows: rows}, {Table: "inventory", Sheet: "A", Partition: "k=A", SubAccount: "t", Rows: rows}}}, "not consecutive"},
+		{"sub-accounts interleaved", source.Plan{Frameworks: []source.Framework{{Name: "CIS", Units: []source.ReportUnit{
+			{SubAccount: "s", Account: "a", Fetch: fetchNothing}, {SubAccount: "t", Account: "b", Fetch: fetchNothing}, {SubAccount: "s", Account: "c", Fetch: fetchNothing}}}}}, "not consecutive"},
 		{"a report twice", source.Plan{Frameworks: []source.Framework{{Name: "CIS", Units: []source.ReportUnit{
 			{SubAccount: "s", Account: "a", Fetch: fetchNothing}, {SubAccount: "s", Account: "a", Fetch: fetchNothing}}}}}, "two report units"},
 	} {

@@ -122,7 +122,8 @@ type Failure struct {
 }
 
 // Framework is one compliance framework and the reports that are its
-// evidence: one per (sub-account, cloud account) it applies to.
+// evidence: one per (sub-account, cloud account) it applies to, the units of
+// a sub-account consecutive (the pipeline checks).
 type Framework struct {
 	Name  string // as the platform names it; the pack folder is derived from it
 	Cloud string // AWS, Azure, GCP, or "" when the framework spans clouds
