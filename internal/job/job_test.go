@@ -388,3 +388,23 @@ func TestOneTenantFailingLeavesTheOthers(t *testing.T) {
 		t.Fatalf("packs %+v, want acme's", res.Packs)
 	}
 }
+
+// A sub-account discovery cannot reach has no audit-log unit: its log for
+// the period is missing, so the watermark stays where it was.
+func TestWatermarkHoldsWhenASubAccountIsUnreachable(t *testing.T) {
+	srv := newEmulator(t, emulator.Config{Forbidden: []string{"acme-dev"}})
+	mem := memstore.New()
+	cfg := testConfig(t, srv.URL, nil)
+	cfg.Datasets = []string{config.DatasetAuditLogs}
+	res, err := job.Run(context.Background(), cfg, job.Deps{Sources: testSources, Store: mem, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Packs[0].Manifest.Failures) == 0 {
+		t.Fatal("the unreachable sub-account was not recorded")
+	}
+	st, err := job.ReadState(context.Background(), mem, "acme")
+	if err != nil || !st.LastPeriodEnd.Equal(cfg.Period.To) || !st.AuditWatermark.IsZero() {
+		t.Fatalf("state %+v, %v: the period is done, the audit watermark must not move", st, err)
+	}
+}

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"path"
-	"strings"
 	"time"
 
 	"github.com/evidence-pack/evidence/internal/collect/lacework"
@@ -101,12 +100,9 @@ func (r *run) recordPublished(ctx context.Context, m pack.Manifest, auditTo time
 	if r.period.To.After(st.LastPeriodEnd) {
 		st.LastPeriodEnd = r.period.To
 	}
-	for _, f := range m.Failures {
-		if strings.HasPrefix(f.Unit, "discover ") { // a whole sub-account's log is missing
-			auditComplete = false
-		}
-	}
-	if auditComplete && auditTo.After(st.AuditWatermark) {
+	// A part of the tenant that discovery could not reach (a sub-account)
+	// has no audit-log unit at all: its log is missing, whatever the others.
+	if auditComplete && len(r.plan.Failures) == 0 && auditTo.After(st.AuditWatermark) {
 		st.AuditWatermark = auditTo
 	}
 	if err := put(statePath(r.tenant.Name), st); err != nil {
