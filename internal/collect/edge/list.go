@@ -209,7 +209,7 @@ func decodePage[T any](r io.Reader, key string, fn func(T) bool) (next string, e
 	fail := func(format string, a ...any) (string, error) {
 		return "", fmt.Errorf("%w: %s", errDecode, fmt.Sprintf(format, a...))
 	}
-	if err := expectDelim(dec, '{'); err != nil {
+	if err := httpx.ExpectDelim(dec, '{'); err != nil {
 		return fail("response is not a JSON object: %v", err)
 	}
 	sawList, sawToken := false, false
@@ -263,52 +263,16 @@ func decodePage[T any](r io.Reader, key string, fn func(T) bool) (next string, e
 				next = *s
 			}
 		default:
-			if err := skipValue(dec); err != nil {
+			if err := httpx.SkipValue(dec); err != nil {
 				return fail("%q: %v", name, err)
 			}
 		}
 	}
-	if err := expectDelim(dec, '}'); err != nil {
+	if err := httpx.ExpectDelim(dec, '}'); err != nil {
 		return fail("%v", err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return fail("unexpected data after the JSON object")
 	}
 	return next, nil
-}
-
-func expectDelim(dec *json.Decoder, want json.Delim) error {
-	tok, err := dec.Token()
-	if err != nil {
-		return err
-	}
-	if d, ok := tok.(json.Delim); !ok || d != want {
-		return fmt.Errorf("want %q, got %v", want, tok)
-	}
-	return nil
-}
-
-// skipValue consumes one JSON value, holding at most one token at a time.
-func skipValue(dec *json.Decoder) error {
-	depth := 0
-	for {
-		tok, err := dec.Token()
-		if err != nil {
-			if err == io.EOF {
-				return io.ErrUnexpectedEOF
-			}
-			return err
-		}
-		if d, ok := tok.(json.Delim); ok {
-			switch d {
-			case '{', '[':
-				depth++
-			default:
-				depth--
-			}
-		}
-		if depth == 0 {
-			return nil
-		}
-	}
 }

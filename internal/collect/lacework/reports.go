@@ -85,7 +85,7 @@ func (r *Report) readHeader() error {
 	found := false
 	err := r.walk(func(dec *json.Decoder, index int, key string) error {
 		if index > 0 || key == "recommendations" {
-			return skipValue(dec)
+			return httpx.SkipValue(dec)
 		}
 		found = true
 		return decodeField(dec, &r.Header, key)
@@ -106,7 +106,7 @@ func (r *Report) Recommendations() iter.Seq2[Recommendation, error] {
 		stop := errors.New("stop")
 		err := r.walk(func(dec *json.Decoder, _ int, key string) error {
 			if key != "recommendations" {
-				return skipValue(dec)
+				return httpx.SkipValue(dec)
 			}
 			return eachArray(dec, func() error {
 				var rec Recommendation
@@ -135,7 +135,7 @@ func (r *Report) walk(field func(dec *json.Decoder, index int, key string) error
 	dec := json.NewDecoder(r.file)
 	err := eachObject(dec, func(key string) error {
 		if key != "data" {
-			return skipValue(dec)
+			return httpx.SkipValue(dec)
 		}
 		index := 0
 		return eachArray(dec, func() error {
@@ -152,7 +152,7 @@ func (r *Report) walk(field func(dec *json.Decoder, index int, key string) error
 // eachObject reads an object, calling fn with the decoder before each value.
 // fn must consume the value.
 func eachObject(dec *json.Decoder, fn func(key string) error) error {
-	if err := expectDelim(dec, '{'); err != nil {
+	if err := httpx.ExpectDelim(dec, '{'); err != nil {
 		return err
 	}
 	for dec.More() {
@@ -168,7 +168,7 @@ func eachObject(dec *json.Decoder, fn func(key string) error) error {
 			return err
 		}
 	}
-	return expectDelim(dec, '}')
+	return httpx.ExpectDelim(dec, '}')
 }
 
 // eachArray reads an array (or null), calling fn before each element; fn
@@ -189,40 +189,7 @@ func eachArray(dec *json.Decoder, fn func() error) error {
 			return err
 		}
 	}
-	return expectDelim(dec, ']')
-}
-
-func expectDelim(dec *json.Decoder, want json.Delim) error {
-	t, err := dec.Token()
-	if err != nil {
-		return err
-	}
-	if d, ok := t.(json.Delim); !ok || d != want {
-		return fmt.Errorf("want %q, got %v", want, t)
-	}
-	return nil
-}
-
-// skipValue consumes one value of any kind without keeping it.
-func skipValue(dec *json.Decoder) error {
-	depth := 0
-	for {
-		t, err := dec.Token()
-		if err != nil {
-			return err
-		}
-		if d, ok := t.(json.Delim); ok {
-			switch d {
-			case '{', '[':
-				depth++
-			default:
-				depth--
-			}
-		}
-		if depth == 0 {
-			return nil
-		}
-	}
+	return httpx.ExpectDelim(dec, ']')
 }
 
 // decodeField decodes one value into the field of v whose JSON key is key,
