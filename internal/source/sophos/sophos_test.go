@@ -160,9 +160,15 @@ func TestCollectEverything(t *testing.T) {
 			t.Fatalf("framework %s: %d units", fw.Name, len(fw.Units))
 		}
 		for _, u := range fw.Units {
+			before := len(f.emu.Requests())
 			rep, err := u.Fetch(ctx)
 			if err != nil {
 				t.Fatalf("%s %s: %v", fw.Name, u.Account, err)
+			}
+			for _, r := range f.emu.Requests()[before:] {
+				if !strings.HasSuffix(r.Path, "/alerts") {
+					t.Errorf("%s %s: a report fetch sent %s: only alert pages are needed", fw.Name, u.Account, r.Path)
+				}
 			}
 			first := controls(t, rep)
 			if again := controls(t, rep); !reflect.DeepEqual(first, again) {
