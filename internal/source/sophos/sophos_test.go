@@ -473,3 +473,35 @@ func TestAccountFlagNarrowsEveryTable(t *testing.T) {
 		}
 	}
 }
+
+// With probes, the plan's alert requests equal the alert pages the reports
+// and evaluations then fetch.
+func TestEstimateCountsAlertPages(t *testing.T) {
+	f := newFixture(t, emulator.Config{Seed: 4, HistoryDays: 2, AlertsPerEnvironment: 600})
+	s := f.open(t, tenant(t, "est", fmt.Sprintf("api_url: %s\n", f.url)))
+	req := request(source.Reports, source.Evaluations)
+	p, err := s.Plan(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	buckets, err := s.(source.Estimator).Estimate(context.Background(), p, req, true)
+	if err != nil || len(buckets) != 1 || buckets[0].Name != "alerts" || buckets[0].Requests <= buckets[0].Units {
+		t.Fatalf("buckets %+v, %v: want more alert pages than units", buckets, err)
+	}
+	before := len(f.emu.Requests())
+	for _, fw := range p.Frameworks {
+		for _, u := range fw.Units {
+			rep, err := u.Fetch(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			rep.Close()
+		}
+	}
+	for _, u := range p.Tables {
+		rows(t, u)
+	}
+	if sent := len(f.emu.Requests()) - before; sent != buckets[0].Requests {
+		t.Errorf("estimated %d alert requests, the units sent %d", buckets[0].Requests, sent)
+	}
+}
