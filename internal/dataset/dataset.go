@@ -165,8 +165,8 @@ type Evaluation struct {
 func (Evaluation) Table() string { return Evaluations }
 
 func (e Evaluation) Row(s Scope) reportgen.Row {
-	return reportgen.Row{s.Source, s.Tenant, s.SubAccount, e.Dataset, str0(e.AccountID), str0(e.AccountAlias), time0(e.ReportTime),
-		str0(e.ControlID), str0(e.Recommendation), str0(e.Section), str0(e.Severity), str0(e.Status), str0(e.Resource), str0(e.Reason), str0(e.EvalType)}
+	return reportgen.Row{s.Source, s.Tenant, s.SubAccount, e.Dataset, NullString(e.AccountID), NullString(e.AccountAlias), NullTime(e.ReportTime),
+		NullString(e.ControlID), NullString(e.Recommendation), NullString(e.Section), NullString(e.Severity), NullString(e.Status), NullString(e.Resource), NullString(e.Reason), NullString(e.EvalType)}
 }
 
 // Resource is a row of InventoryTable.
@@ -189,9 +189,9 @@ type Resource struct {
 func (Resource) Table() string { return Inventory }
 
 func (v Resource) Row(s Scope) reportgen.Row {
-	return reportgen.Row{s.Source, s.Tenant, s.SubAccount, v.CSP, str0(v.AccountID), str0(v.AccountAlias), str0(v.ResourceID),
-		str0(v.ResourceType), str0(v.Service), str0(v.Region), str0(v.URN), time0(v.CollectedFrom), time0(v.CollectedTo),
-		str0(v.Status), json0(v.Tags), json0(v.Config)}
+	return reportgen.Row{s.Source, s.Tenant, s.SubAccount, v.CSP, NullString(v.AccountID), NullString(v.AccountAlias), NullString(v.ResourceID),
+		NullString(v.ResourceType), NullString(v.Service), NullString(v.Region), NullString(v.URN), NullTime(v.CollectedFrom), NullTime(v.CollectedTo),
+		NullString(v.Status), json0(v.Tags), json0(v.Config)}
 }
 
 // AuditEvent is a row of AuditLogsTable.
@@ -207,19 +207,20 @@ type AuditEvent struct {
 func (AuditEvent) Table() string { return AuditLogs }
 
 func (a AuditEvent) Row(s Scope) reportgen.Row {
-	return reportgen.Row{s.Source, s.Tenant, s.SubAccount, time0(a.Time), str0(a.AccountName), str0(a.UserName),
-		str0(a.EventName), str0(a.UserAction), str0(a.Description)}
+	return reportgen.Row{s.Source, s.Tenant, s.SubAccount, NullTime(a.Time), NullString(a.AccountName), NullString(a.UserName),
+		NullString(a.EventName), NullString(a.UserAction), NullString(a.Description)}
 }
 
-// str0 stores "" as a missing value (an empty cell, a Parquet null).
-func str0(s string) any {
+// NullString stores "" as a missing value (an empty cell, a Parquet null).
+func NullString(s string) any {
 	if s == "" {
 		return nil
 	}
 	return s
 }
 
-func time0(t time.Time) any {
+// NullTime stores the zero time as a missing value; others in UTC.
+func NullTime(t time.Time) any {
 	if t.IsZero() {
 		return nil
 	}

@@ -510,15 +510,15 @@ func (r *run) reportRows(fr fetchedReport, f framework, ctl, vio writeRows, fs *
 		}
 		nCtl++
 		if ctl != nil {
-			ctlBatch = append(ctlBatch, reportgen.Row{sc.Source, sc.Tenant, sc.SubAccount, f.Name, nilIfEmpty(u.Cloud), nilIfEmpty(u.Account), nilIfEmpty(alias),
-				timeOrNil(at), c.ID, nilIfEmpty(c.Title), nilIfEmpty(c.Category), nilIfEmpty(c.Service), nilIfEmpty(c.Severity), int64(c.SeverityRank),
-				c.Status, c.Assessed, violated, nilIfEmpty(strings.Join(c.Suppressions, "; ")), nilIfEmpty(c.InfoLink)})
+			ctlBatch = append(ctlBatch, reportgen.Row{sc.Source, sc.Tenant, sc.SubAccount, f.Name, dataset.NullString(u.Cloud), dataset.NullString(u.Account), dataset.NullString(alias),
+				dataset.NullTime(at), c.ID, dataset.NullString(c.Title), dataset.NullString(c.Category), dataset.NullString(c.Service), dataset.NullString(c.Severity), int64(c.SeverityRank),
+				c.Status, c.Assessed, violated, dataset.NullString(strings.Join(c.Suppressions, "; ")), dataset.NullString(c.InfoLink)})
 		}
 		for _, v := range c.Violations {
 			nVio++
 			if vio != nil {
-				vioBatch = append(vioBatch, reportgen.Row{sc.Source, sc.Tenant, sc.SubAccount, f.Name, nilIfEmpty(u.Cloud), nilIfEmpty(u.Account), c.ID,
-					nilIfEmpty(c.Title), nilIfEmpty(c.Severity), nilIfEmpty(v.Region), v.Resource, nilIfEmpty(strings.Join(v.Reasons, "; "))})
+				vioBatch = append(vioBatch, reportgen.Row{sc.Source, sc.Tenant, sc.SubAccount, f.Name, dataset.NullString(u.Cloud), dataset.NullString(u.Account), c.ID,
+					dataset.NullString(c.Title), dataset.NullString(c.Severity), dataset.NullString(v.Region), v.Resource, dataset.NullString(strings.Join(v.Reasons, "; "))})
 			}
 		}
 		if err := flush(false); err != nil {
@@ -611,17 +611,3 @@ func sheetTable(t reportgen.Table) reportgen.Table {
 }
 
 func round2(f float64) float64 { return float64(int64(f*100+0.5)) / 100 }
-
-func nilIfEmpty(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}
-
-func timeOrNil(t time.Time) any {
-	if t.IsZero() {
-		return nil
-	}
-	return t.UTC()
-}
