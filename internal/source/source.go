@@ -211,6 +211,11 @@ type Env struct {
 	UserAgent  string
 	Now        func() time.Time
 	SpoolDir   string // temporary files
+	// Redactor collects the tenant's secrets: a source adds every credential
+	// it reads (API secret, key id, passwords) and its clients add every token
+	// they obtain, so that the pipeline can redact server text before it logs
+	// or stores it. Never nil when the pipeline builds the Env.
+	Redactor *httpx.Redactor
 }
 
 // Bucket is one rate-limit bucket's share of a plan, for `evidence plan`.
