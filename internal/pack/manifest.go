@@ -108,6 +108,9 @@ type Query struct {
 	Queries  int64 `json:"result_sets,omitempty"`
 	Splits   int64 `json:"splits,omitempty"`
 	Complete bool  `json:"complete"` // false: the unit failed; Rows is what came before the error
+	// AnnouncedRows is the API's own count of the rows (totalRows,
+	// totalCount, …) when it gave one; Rows must equal it for a complete unit.
+	AnnouncedRows *int64 `json:"announced_rows,omitempty"`
 }
 
 // File is one file of the pack.

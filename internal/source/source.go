@@ -200,6 +200,12 @@ type QueryStats struct {
 	Pages   int // pages received
 	Queries int // result sets started (windows, re-queries after a split)
 	Splits  int // result sets re-queried in parts because of a row cap
+	// Announced is the number of rows the API said the unit's result sets
+	// hold (totalRows, totalCount, …, summed over the result sets kept), when
+	// HasAnnounced. Rows received short of it fail the unit; the manifest
+	// records both.
+	Announced    int
+	HasAnnounced bool
 }
 
 // Env is what every source gets from the program: no globals.
