@@ -97,10 +97,12 @@ type PackResult struct {
 // ErrNothingCollected means every unit failed: no pack is published.
 var ErrNothingCollected = errors.New("no unit of the run succeeded; nothing was published")
 
-// env is what the tenant's source gets from the run.
-func (d Deps) env(log *slog.Logger) source.Env {
-	return source.Env{Getenv: d.Getenv, HTTPClient: d.HTTPClient, Retry: d.Retry, Logger: log,
-		UserAgent: "evidence/" + d.Build.Version, Now: d.Now, SpoolDir: d.SpoolDir}
+// env is what the tenant's source gets from the run: red collects its
+// secrets (the source adds its credentials, the HTTP client every
+// credential header it sends).
+func (d Deps) env(log *slog.Logger, red *httpx.Redactor) source.Env {
+	return source.Env{Getenv: d.Getenv, HTTPClient: recordingClient(d.HTTPClient, red), Retry: d.Retry, Logger: log,
+		UserAgent: "evidence/" + d.Build.Version, Now: d.Now, SpoolDir: d.SpoolDir, Redactor: red}
 }
 
 // Run collects every tenant of cfg and publishes one pack per tenant. A
@@ -146,6 +148,11 @@ type run struct {
 	audit         lacework.Window
 	auditComplete bool
 
+	// red holds the tenant's secrets (its source adds its credentials, the
+	// HTTP client every credential header it sends): every text of server
+	// origin the run keeps or logs goes through it.
+	red *httpx.Redactor
+
 	mu       sync.Mutex
 	queries  []pack.Query
 	failures []pack.Failure
@@ -153,16 +160,24 @@ type run struct {
 	summary  *summary
 }
 
+// fail records a failed unit and counts it done.
 func (r *run) fail(f pack.Failure) {
+	r.record(f)
+	r.deps.Progress.UnitDone(f.Unit, false)
+}
+
+// record records a unit's failure; its text may come from a server, so it
+// is redacted before it is kept (manifest, PDFs) or logged.
+func (r *run) record(f pack.Failure) {
+	f.Error = r.red.Redact(f.Error)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.failures = append(r.failures, f)
 	r.log.Error("unit failed", "unit", f.Unit, "subaccount", f.SubAccount, "account", f.Account, "framework", f.Framework, "dataset", f.Dataset, "err", f.Error)
-	r.deps.Progress.UnitDone(f.Unit, false)
 }
 
 func (r *run) warn(format string, a ...any) {
-	msg := fmt.Sprintf(format, a...)
+	msg := r.red.Redact(fmt.Sprintf(format, a...))
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.warnings = append(r.warnings, msg)
@@ -175,7 +190,11 @@ func (r *run) query(q pack.Query) {
 	r.queries = append(r.queries, q)
 }
 
-func runTenant(ctx context.Context, cfg *config.Config, t config.Tenant, deps Deps) (PackResult, error) {
+func runTenant(ctx context.Context, cfg *config.Config, t config.Tenant, deps Deps) (_ PackResult, err error) {
+	red := httpx.NewRedactor()
+	// The tenant's error reaches the terminal and the scheduler's log: it
+	// may quote a server's error body.
+	defer func() { err = red.Error(err) }()
 	id := pack.RunID(deps.Now(), deps.Rand)
 	if sh := cfg.Shard; sh.Count > 1 {
 		id += fmt.Sprintf("-shard%dof%d", sh.Index, sh.Count)
@@ -188,17 +207,17 @@ func runTenant(ctx context.Context, cfg *config.Config, t config.Tenant, deps De
 		id:        id,
 		period:    cfg.Period,
 		summary:   newSummary(),
+		red:       red,
 	}
 	r.audit = r.period
 	if !cfg.AuditFrom.IsZero() && cfg.AuditFrom.Before(r.period.To) {
 		r.audit.From = cfg.AuditFrom
 	}
-	r.log = deps.Logger.With("run_id", id, "tenant", t.Name)
+	r.log = newRunLog(deps.Logger, red).With("run_id", id, "tenant", t.Name)
 	if err := r.discover(ctx); err != nil {
 		return PackResult{}, err
 	}
 	prefix := pack.PackPrefix("", t.Name, pack.PeriodLabel(r.period.From, r.period.To), id)
-	var err error
 	opts := []pack.Option{pack.WithMetadata(map[string]string{"evidence-pack-id": id, "evidence-tenant": storage.SafePart(t.Name)})}
 	if deps.Signer != nil {
 		opts = append(opts, pack.WithSigner(deps.Signer))
@@ -272,7 +291,7 @@ func (p PackResult) Bytes() int64 {
 // failures (a sub-account the key cannot reach) are recorded as failed
 // units; refused credentials end the tenant.
 func (r *run) discover(ctx context.Context) error {
-	src, err := r.deps.Sources.Open(ctx, r.tenant, r.deps.env(r.log))
+	src, err := r.deps.Sources.Open(ctx, r.tenant, r.deps.env(r.log, r.red))
 	if err != nil {
 		return err
 	}

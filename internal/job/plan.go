@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/evidence-pack/evidence/internal/collect/httpx"
 	"github.com/evidence-pack/evidence/internal/collect/lacework"
 	"github.com/evidence-pack/evidence/internal/config"
 	"github.com/evidence-pack/evidence/internal/source"
@@ -70,18 +71,20 @@ func MakePlan(ctx context.Context, cfg *config.Config, deps Deps, probe bool) (P
 	deps.defaults()
 	var p Plan
 	for _, t := range cfg.Tenants {
-		r := &run{cfg: cfg, tenant: t, deps: deps, period: cfg.Period, audit: cfg.Period, summary: newSummary(), log: deps.Logger.With("tenant", t.Name)}
+		red := httpx.NewRedactor()
+		r := &run{cfg: cfg, tenant: t, deps: deps, period: cfg.Period, audit: cfg.Period, summary: newSummary(),
+			log: newRunLog(deps.Logger, red).With("tenant", t.Name), red: red}
 		start := deps.Now()
 		err := r.discover(ctx)
 		if err != nil {
-			return p, fmt.Errorf("tenant %s: %w", t.Name, err)
+			return p, fmt.Errorf("tenant %s: %w", t.Name, red.Error(err))
 		}
 		tp := TenantPlan{Tenant: t.Name, BaseURL: r.info.BaseURL, SubAccounts: r.plan.SubAccounts}
 		for _, f := range r.failures {
 			tp.Failures = append(tp.Failures, f.Unit+": "+f.Error)
 		}
 		if tp.Buckets, err = r.planBuckets(ctx, probe); err != nil {
-			return p, fmt.Errorf("tenant %s: %w", t.Name, err)
+			return p, fmt.Errorf("tenant %s: %w", t.Name, red.Error(err))
 		}
 		_, estimates := r.src.(source.Estimator)
 		tp.Probed = estimates && probe

@@ -138,6 +138,8 @@ func Open(ctx context.Context, t config.Tenant, env source.Env) (source.Source, 
 	if err != nil {
 		return nil, fmt.Errorf("tenant %s: %w", t.Name, err)
 	}
+	// Server text may echo them: the pipeline redacts them.
+	env.Redactor.AddBasic(creds.KeyID, creds.Secret.Reveal())
 	log := env.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)

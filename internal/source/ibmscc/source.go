@@ -120,6 +120,8 @@ func Open(ctx context.Context, t config.Tenant, env source.Env) (source.Source, 
 	if err := cfg.validate(t.Name, getenv); err != nil {
 		return nil, err
 	}
+	// Server text may echo it: the pipeline redacts it.
+	env.Redactor.Add(getenv(cfg.APIKeyEnv))
 	log := env.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)

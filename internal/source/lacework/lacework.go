@@ -41,6 +41,9 @@ func Opener(limits lacework.Limits) source.Opener {
 		if t.Lacework == nil {
 			return nil, fmt.Errorf("tenant %s: the lacework: section is missing", t.Name)
 		}
+		// Server text may echo them (an error body quoting the request's
+		// headers): the pipeline redacts them from all it keeps or logs.
+		env.Redactor.Add(t.Lacework.Credentials.KeyID, t.Lacework.Credentials.Secret.Reveal())
 		c, err := lacework.New(t.Lacework.Credentials, lacework.Options{
 			HTTPClient: env.HTTPClient,
 			Retry:      env.Retry,

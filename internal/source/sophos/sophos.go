@@ -96,6 +96,8 @@ func Open(_ context.Context, t config.Tenant, env source.Env) (source.Source, er
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
+	// Server text may echo it: the pipeline redacts it.
+	env.Redactor.Add(key)
 	log := env.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
