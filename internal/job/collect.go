@@ -195,6 +195,30 @@ func (r *run) unitResult(unit string, q pack.Query, st source.QueryStats, rows i
 	r.deps.Progress.UnitDone(unit, true)
 }
 
+// failLate fails a unit that unitResult recorded as complete: a later pass
+// over its data (the framework workbook) could not read all of it again.
+func (r *run) failLate(unit string, q pack.Query, err error) {
+	r.mu.Lock()
+	found := false
+	for i, old := range r.queries {
+		if old.Dataset == q.Dataset && old.Framework == q.Framework && old.SubAccount == q.SubAccount && old.Account == q.Account {
+			if !old.Complete {
+				r.mu.Unlock()
+				return // already failed: its failure says why
+			}
+			r.queries[i].Complete = false
+			q.Rows, found = old.Rows, true
+		}
+	}
+	r.mu.Unlock()
+	if found {
+		r.summary.okUnit.Add(-1)
+	}
+	// Not r.fail: the unit was already counted done in the progress.
+	r.record(pack.Failure{Unit: unit, SubAccount: q.SubAccount, Account: q.Account, Framework: q.Framework, Dataset: q.Dataset,
+		Error: err.Error(), RowsBeforeError: q.Rows})
+}
+
 // tableFiles names each table's workbook and its title.
 var tableFiles = map[string][2]string{
 	dataset.Evaluations: {"evaluations.xlsx", "Compliance evaluations"},
@@ -360,6 +384,12 @@ func (r *run) collectFrameworks(ctx context.Context) error {
 type fetchedReport struct {
 	unit source.ReportUnit
 	rep  source.Report
+	// What the first read (pass 1) found: the controls and violations
+	// before the end or the error, and the error. A report whose data is
+	// malformed fails its own unit there; the later passes read the same
+	// rows and meet the same error.
+	nCtl, nVio int64
+	err        error
 }
 
 func (f framework) unitName(u source.ReportUnit) string {
@@ -457,6 +487,7 @@ func (r *run) reportParquet(ctx context.Context, f framework, reps []fetchedRepo
 		for ; i < len(reps) && reps[i].unit.SubAccount == sub; i++ {
 			fr := reps[i]
 			nCtl, nVio, apiErr, sinkErr := r.reportRows(fr, f, ctl.WriteRows, vio.WriteRows, fs)
+			reps[i].nCtl, reps[i].nVio, reps[i].err = nCtl, nVio, apiErr
 			if sinkErr != nil {
 				ctl.Fail(sinkErr)
 				vio.Fail(sinkErr)
@@ -561,11 +592,21 @@ func (r *run) reportWorkbook(ctx context.Context, dir string, f framework, reps 
 			if sinkErr != nil {
 				return sinkErr
 			}
-			if apiErr != nil {
-				// The first read of this report succeeded: failing now (the
-				// spool file gone or unreadable) would leave the workbook
-				// short of what the manifest counts.
-				return fmt.Errorf("%s: re-reading the report of %s %s: %w", dir, fr.unit.SubAccount, fr.unit.Account, apiErr)
+			want := fr.nCtl
+			if pass.Name != dataset.Controls {
+				want = fr.nVio
+			}
+			switch got := nc + nv; {
+			case apiErr == nil && fr.err == nil:
+			case fr.err != nil && got == want:
+				// The unit failed on its first read (malformed data): the
+				// workbook holds the same rows before the same error.
+			default:
+				// The first read went further (the spool file gone or
+				// unreadable since): the workbook is short of the Parquet
+				// files, so the unit is no longer complete.
+				r.failLate(f.unitName(fr.unit), r.reportQuery(f, fr.unit), fmt.Errorf("%s/evidence.xlsx %s sheet: re-reading the report gave %d rows of %d: %w",
+					dir, pass.Title, got, want, cmp.Or(apiErr, errors.New("a different row count"))))
 			}
 			total += nc + nv
 		}

@@ -1,0 +1,81 @@
+package job_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"iter"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/evidence-pack/evidence/internal/collect/lacework"
+	"github.com/evidence-pack/evidence/internal/config"
+	"github.com/evidence-pack/evidence/internal/job"
+	"github.com/evidence-pack/evidence/internal/pack"
+	"github.com/evidence-pack/evidence/internal/source"
+	"github.com/evidence-pack/evidence/internal/storage/memstore"
+)
+
+// malformedReport is a report whose second control cannot be decoded: every
+// read of it yields one control, then the error, as a spooled Lacework
+// report with one malformed recommendation does.
+type malformedReport struct{ bad bool }
+
+func (m malformedReport) AccountAlias() string  { return "alias" }
+func (m malformedReport) ReportTime() time.Time { return now }
+func (m malformedReport) Controls() iter.Seq2[source.Control, error] {
+	return func(yield func(source.Control, error) bool) {
+		if !yield(source.Control{ID: "c1", Title: "One", Severity: "High", SeverityRank: 2, Status: "NonCompliant",
+			Violations: []source.Violation{{Region: "eu", Resource: "r1"}}}, nil) {
+			return
+		}
+		if m.bad {
+			yield(source.Control{}, errors.New("recommendation 2: json: cannot unmarshal number into Go struct field .SEVERITY of type string"))
+			return
+		}
+		yield(source.Control{ID: "c2", Title: "Two", Severity: "Low", SeverityRank: 4, Status: "Compliant"}, nil)
+	}
+}
+func (m malformedReport) Vendor(context.Context) (io.ReadCloser, string, error) { return nil, "", nil }
+func (m malformedReport) Close() error                                          { return nil }
+
+// One malformed report fails its own unit: the pack is published, the
+// other report of the framework is complete, and the pack verifies.
+func TestMalformedReportFailsOnlyItsUnit(t *testing.T) {
+	fetch := func(bad bool) func(context.Context) (source.Report, error) {
+		return func(context.Context) (source.Report, error) { return malformedReport{bad: bad}, nil }
+	}
+	plan := &source.Plan{SubAccounts: []string{"s"}, Frameworks: []source.Framework{{Name: "CIS", Cloud: "AWS", Units: []source.ReportUnit{
+		{SubAccount: "s", Account: "111", Cloud: "AWS", Fetch: fetch(false)},
+		{SubAccount: "s", Account: "222", Cloud: "AWS", Fetch: fetch(true)},
+	}}}}
+	reg := source.Registry{"fake": func(context.Context, config.Tenant, source.Env) (source.Source, error) {
+		return fakeSource{plan: plan}, nil
+	}}
+	store := memstore.New()
+	cfg := &config.Config{Output: "mem", Concurrency: 1, Datasets: config.AllDatasets(),
+		Tenants: []config.Tenant{{Name: "t", Source: "fake"}}, Period: lacework.Window{From: now.Add(-time.Hour), To: now}}
+	res, err := job.Run(context.Background(), cfg, job.Deps{Sources: reg, Store: store, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatalf("err = %v: one malformed report must not fail the tenant", err)
+	}
+	m := res.Packs[0].Manifest
+	if len(m.Failures) != 1 || m.Failures[0].Account != "222" || !strings.Contains(m.Failures[0].Error, "recommendation 2") || m.Failures[0].RowsBeforeError != 1 {
+		t.Fatalf("failures %+v, want account 222's, after 1 control", m.Failures)
+	}
+	for _, q := range m.Queries {
+		if q.Complete != (q.Account == "111") {
+			t.Errorf("query %+v: only account 111's is complete", q)
+		}
+	}
+	rep, err := pack.Verify(context.Background(), store, res.Packs[0].Prefix)
+	if err != nil || !rep.OK() {
+		t.Fatalf("verify: %v %+v", err, rep.Problems)
+	}
+	for _, f := range m.Files {
+		if f.Path == "frameworks/CIS/evidence.xlsx" && (f.Rows == nil || *f.Rows != 5) {
+			t.Errorf("workbook rows %v, want 3 controls and 2 violations", f.Rows)
+		}
+	}
+}
