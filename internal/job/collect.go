@@ -181,6 +181,15 @@ func (r *run) aboutPairs(title string) [][2]any {
 func (r *run) unitResult(unit string, q pack.Query, st source.QueryStats, rows int64, apiErr error) {
 	q.Pages, q.Queries, q.Splits = int64(st.Pages), int64(st.Queries), int64(st.Splits)
 	q.Rows = rows
+	if st.HasAnnounced {
+		n := int64(st.Announced)
+		q.AnnouncedRows = &n
+		if apiErr == nil && n != rows {
+			// Paging ended without an error, yet short of (or beyond)
+			// what the API said it holds: rows are missing or doubled.
+			apiErr = fmt.Errorf("incomplete: the API announced %d rows, %d were received", n, rows)
+		}
+	}
 	q.Complete = apiErr == nil
 	r.deps.Progress.Rows(rows)
 	r.query(q)

@@ -201,4 +201,3 @@ func packTexts(t *testing.T, dir string) map[string]string {
 	}
 	return out
 }
-

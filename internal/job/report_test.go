@@ -11,6 +11,7 @@ import (
 
 	"github.com/evidence-pack/evidence/internal/collect/lacework"
 	"github.com/evidence-pack/evidence/internal/config"
+	"github.com/evidence-pack/evidence/internal/dataset"
 	"github.com/evidence-pack/evidence/internal/job"
 	"github.com/evidence-pack/evidence/internal/pack"
 	"github.com/evidence-pack/evidence/internal/source"
@@ -77,5 +78,45 @@ func TestMalformedReportFailsOnlyItsUnit(t *testing.T) {
 		if f.Path == "frameworks/CIS/evidence.xlsx" && (f.Rows == nil || *f.Rows != 5) {
 			t.Errorf("workbook rows %v, want 3 controls and 2 violations", f.Rows)
 		}
+	}
+}
+
+// A table unit records the API's own row count; received rows that differ
+// from it leave the unit incomplete, with both numbers in its failure.
+func TestAnnouncedRows(t *testing.T) {
+	rows := func(announced int) func(context.Context, *source.QueryStats) iter.Seq2[dataset.Record, error] {
+		return func(_ context.Context, st *source.QueryStats) iter.Seq2[dataset.Record, error] {
+			return func(yield func(dataset.Record, error) bool) {
+				st.Pages, st.Queries, st.Announced, st.HasAnnounced = 1, 1, announced, true
+				for _, id := range []string{"r1", "r2"} {
+					if !yield(dataset.Resource{ResourceID: id}, nil) {
+						return
+					}
+				}
+			}
+		}
+	}
+	plan := &source.Plan{SubAccounts: []string{"a", "b"}, Tables: []source.TableUnit{
+		{Table: "inventory", SubAccount: "a", Rows: rows(2)},
+		{Table: "inventory", SubAccount: "b", Rows: rows(3)},
+	}}
+	reg := source.Registry{"fake": func(context.Context, config.Tenant, source.Env) (source.Source, error) {
+		return fakeSource{plan: plan}, nil
+	}}
+	cfg := &config.Config{Output: "mem", Concurrency: 1, Datasets: config.AllDatasets(),
+		Tenants: []config.Tenant{{Name: "t", Source: "fake"}}, Period: lacework.Window{From: now.Add(-time.Hour), To: now}}
+	res, err := job.Run(context.Background(), cfg, job.Deps{Sources: reg, Store: memstore.New(), Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := res.Packs[0].Manifest
+	for _, q := range m.Queries {
+		want := map[string]int64{"a": 2, "b": 3}[q.SubAccount]
+		if q.AnnouncedRows == nil || *q.AnnouncedRows != want || q.Rows != 2 || q.Complete != (q.SubAccount == "a") {
+			t.Errorf("query %+v (announced %v): want announced %d, 2 rows, complete only for a", q, q.AnnouncedRows, want)
+		}
+	}
+	if len(m.Failures) != 1 || m.Failures[0].SubAccount != "b" || !strings.Contains(m.Failures[0].Error, "announced 3 rows, 2 were received") {
+		t.Errorf("failures %+v", m.Failures)
 	}
 }
