@@ -21,6 +21,7 @@ import (
 
 	"github.com/evidence-pack/evidence/internal/collect/httpx"
 	"github.com/evidence-pack/evidence/internal/collect/lacework"
+	"github.com/evidence-pack/evidence/internal/pack"
 )
 
 // Datasets a pack can hold; --dataset narrows to some of them.
@@ -289,6 +290,7 @@ func (c *Config) Validate() error {
 		add("no tenants to collect from")
 	}
 	names := map[string]bool{}
+	folders := map[string]string{} // folder → the first tenant name given it
 	for i, t := range c.Tenants {
 		where := fmt.Sprintf("tenant %d", i+1)
 		if t.Name != "" {
@@ -296,8 +298,14 @@ func (c *Config) Validate() error {
 		}
 		if names[t.Name] {
 			add("%s: tenant name used twice", where)
+		} else if other, ok := folders[pack.TenantFolder(t.Name)]; ok && t.Name != "" {
+			add("%s: tenants %q and %q would share the folder %q (their packs, state.json and latest.json): give one of them another name:",
+				where, other, t.Name, pack.TenantFolder(t.Name))
 		}
 		names[t.Name] = true
+		if _, ok := folders[pack.TenantFolder(t.Name)]; !ok {
+			folders[pack.TenantFolder(t.Name)] = t.Name
+		}
 		if t.Concurrency < 0 || t.Concurrency > 64 {
 			add("%s: concurrency %d: want 1..64, or 0 for the top-level value", where, t.Concurrency)
 		}

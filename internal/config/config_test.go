@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/evidence-pack/evidence/internal/collect/lacework"
 )
 
 var now = time.Date(2026, 11, 22, 10, 30, 0, 0, time.UTC)
@@ -117,4 +119,41 @@ func FuzzDecode(f *testing.F) {
 		var cfg Config
 		_ = Decode(strings.NewReader(string(b)), &cfg)
 	})
+}
+
+// Tenants whose names clean up to one folder would share state.json and
+// latest.json: Validate refuses each pair, naming both and the folder.
+func TestTenantsSharingAFolderAreRefused(t *testing.T) {
+	tenant := func(name string) Tenant { return Tenant{Name: name, Source: "sophos"} }
+	for _, tc := range []struct {
+		name    string
+		tenants []string
+		want    []string
+	}{
+		{"space and underscore", []string{"acme prod", "acme_prod"}, []string{`"acme prod" and "acme_prod" would share the folder "acme_prod"`}},
+		{"non-Latin", []string{"東京", "大阪", "ok"}, []string{`"東京" and "大阪" would share the folder "_"`}},
+		{"distinct", []string{"acme", "acme-prod", "東京"}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := &Config{Output: "out", Concurrency: 1, Period: lacework.Window{From: now.Add(-time.Hour), To: now}}
+			for _, n := range tc.tenants {
+				cfg.Tenants = append(cfg.Tenants, tenant(n))
+			}
+			err := cfg.Validate()
+			if len(tc.want) == 0 {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("err %q, want %q", err, w)
+				}
+			}
+		})
+	}
 }

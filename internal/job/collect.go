@@ -287,7 +287,7 @@ func (r *run) collectTable(ctx context.Context, table string, units []source.Tab
 
 // tableUnit streams one unit into its sheet and its own Parquet file.
 func (r *run) tableUnit(ctx context.Context, t reportgen.Table, u source.TableUnit, sheet reportgen.Sink) (int64, error, error) {
-	pq, err := r.createTable(ctx, partPath(t.Name, u.Partition, u.SubAccount, u.Account), r.parquetFormat(t.Name), t)
+	pq, err := r.createTable(ctx, r.folders.partPath(t.Name, u.Partition, u.SubAccount, u.Account), r.parquetFormat(t.Name), t)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -339,20 +339,43 @@ func nonEmpty(ss ...string) []string {
 	return out
 }
 
+// folders are the pack's folders of the run's sub-accounts, cloud accounts
+// and frameworks: distinct for distinct names (pack.Folders), assigned in
+// the plan's order so that they do not depend on which collector runs first.
+type folders struct{ subs, accts, frameworks pack.Folders }
+
+func (fo *folders) assign(p *source.Plan) {
+	for _, s := range p.SubAccounts {
+		fo.subs.Folder(s)
+	}
+	for _, u := range p.Tables {
+		fo.subs.Folder(u.SubAccount)
+		if u.Account != "" {
+			fo.accts.Folder(u.Account)
+		}
+	}
+	for _, f := range p.Frameworks {
+		for _, u := range f.Units {
+			fo.subs.Folder(u.SubAccount)
+			fo.accts.Folder(u.Account)
+		}
+	}
+}
+
 // partPath is parquet/<table>/[<partition>/]account=<sub>/part-00000.parquet,
 // a Hive layout that Athena, Glue and DuckDB read as partitions. A unit of
 // one cloud account (account != "") is part-<account>.parquet, so the
 // accounts of a sub-account sit side by side.
-func partPath(table, partition, sub, account string) string {
+func (fo *folders) partPath(table, partition, sub, account string) string {
 	parts := []string{"parquet", table}
 	if partition != "" {
 		parts = append(parts, storage.SafePart(partition))
 	}
 	name := "part-00000.parquet"
 	if account != "" {
-		name = "part-" + storage.SafePart(account) + ".parquet"
+		name = "part-" + fo.accts.Folder(account) + ".parquet"
 	}
-	return path.Join(append(parts, "account="+storage.SafePart(sub), name)...)
+	return path.Join(append(parts, "account="+fo.subs.Folder(sub), name)...)
 }
 
 // framework is a planned framework with its folder in the pack.
@@ -364,16 +387,9 @@ type framework struct {
 // frameworks gives each framework a folder; two whose names sanitise alike
 // do not share one.
 func (r *run) frameworks() []framework {
-	used := map[string]bool{}
 	var out []framework
 	for _, f := range r.plan.Frameworks {
-		base := storage.SafePart(f.Name)
-		slug := base
-		for n := 2; used[slug]; n++ {
-			slug = fmt.Sprintf("%s_%d", base, n)
-		}
-		used[slug] = true
-		out = append(out, framework{Framework: f, slug: slug})
+		out = append(out, framework{Framework: f, slug: r.folders.frameworks.New(f.Name)})
 	}
 	return out
 }
@@ -470,7 +486,7 @@ func (r *run) storeVendor(ctx context.Context, dir string, u source.ReportUnit, 
 		return err
 	}
 	defer body.Close()
-	name := fmt.Sprintf("%s/vendor/%s_%s.%s", dir, storage.SafePart(u.SubAccount), storage.SafePart(u.Account), ext)
+	name := fmt.Sprintf("%s/vendor/%s_%s.%s", dir, r.folders.subs.Folder(u.SubAccount), r.folders.accts.Folder(u.Account), ext)
 	media := "application/octet-stream"
 	if ext == "pdf" {
 		media = "application/pdf"
@@ -484,11 +500,11 @@ func (r *run) storeVendor(ctx context.Context, dir string, u source.ReportUnit, 
 func (r *run) reportParquet(ctx context.Context, f framework, reps []fetchedReport, fs *fwSummary) error {
 	for i := 0; i < len(reps); {
 		sub := reps[i].unit.SubAccount
-		ctl, err := r.createTable(ctx, partPath(dataset.Controls, "framework="+f.slug, sub, ""), r.parquetFormat(dataset.Controls), dataset.ControlsTable())
+		ctl, err := r.createTable(ctx, r.folders.partPath(dataset.Controls, "framework="+f.slug, sub, ""), r.parquetFormat(dataset.Controls), dataset.ControlsTable())
 		if err != nil {
 			return err
 		}
-		vio, err := r.createTable(ctx, partPath(dataset.Violations, "framework="+f.slug, sub, ""), r.parquetFormat(dataset.Violations), dataset.ViolationsTable())
+		vio, err := r.createTable(ctx, r.folders.partPath(dataset.Violations, "framework="+f.slug, sub, ""), r.parquetFormat(dataset.Violations), dataset.ViolationsTable())
 		if err != nil {
 			ctl.Fail(err)
 			return err

@@ -152,6 +152,8 @@ type run struct {
 	// HTTP client every credential header it sends): every text of server
 	// origin the run keeps or logs goes through it.
 	red *httpx.Redactor
+	// folders name the pack's folders of sub-accounts, accounts, frameworks.
+	folders folders
 
 	mu       sync.Mutex
 	queries  []pack.Query
@@ -218,7 +220,7 @@ func runTenant(ctx context.Context, cfg *config.Config, t config.Tenant, deps De
 		return PackResult{}, err
 	}
 	prefix := pack.PackPrefix("", t.Name, pack.PeriodLabel(r.period.From, r.period.To), id)
-	opts := []pack.Option{pack.WithMetadata(map[string]string{"evidence-pack-id": id, "evidence-tenant": storage.SafePart(t.Name)})}
+	opts := []pack.Option{pack.WithMetadata(map[string]string{"evidence-pack-id": id, "evidence-tenant": pack.TenantFolder(t.Name)})}
 	if deps.Signer != nil {
 		opts = append(opts, pack.WithSigner(deps.Signer))
 	}
@@ -301,7 +303,8 @@ func (r *run) discover(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := checkPlan(plan); err != nil {
+	r.folders.assign(plan)
+	if err := checkPlan(plan, &r.folders); err != nil {
 		return fmt.Errorf("source %s: %w: a bug in the source, please report it", r.info.System, err)
 	}
 	r.plan = plan
@@ -318,7 +321,7 @@ func (r *run) discover(ctx context.Context) error {
 // written: unknown tables, units without rows or fetch, a report unit twice,
 // and orders the writers rely on (a framework's units grouped by
 // sub-account, a table's units grouped by sheet, one Parquet file per unit).
-func checkPlan(p *source.Plan) error {
+func checkPlan(p *source.Plan, fo *folders) error {
 	files := map[string]bool{}
 	sheets := map[string]string{} // table → last sheet
 	done := map[[2]string]bool{}  // (table, sheet) runs already ended
@@ -329,7 +332,7 @@ func checkPlan(p *source.Plan) error {
 		if u.Rows == nil {
 			return fmt.Errorf("a %s unit of sub-account %q without rows", u.Table, u.SubAccount)
 		}
-		path := partPath(u.Table, u.Partition, u.SubAccount, u.Account)
+		path := fo.partPath(u.Table, u.Partition, u.SubAccount, u.Account)
 		if files[path] {
 			return fmt.Errorf("two units write %s", path)
 		}

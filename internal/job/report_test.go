@@ -120,3 +120,52 @@ func TestAnnouncedRows(t *testing.T) {
 		t.Errorf("failures %+v", m.Failures)
 	}
 }
+
+// Sub-accounts whose names clean up alike ("acme prod", "acme_prod", two
+// names in a script the cleaning drops) each get their own folders; the
+// tenant is not aborted.
+func TestSubAccountsSharingAFolderNameGetTheirOwn(t *testing.T) {
+	rows := func(context.Context, *source.QueryStats) iter.Seq2[dataset.Record, error] {
+		return func(yield func(dataset.Record, error) bool) { yield(dataset.Resource{ResourceID: "r1"}, nil) }
+	}
+	subs := []string{"acme prod", "acme_prod", "東京", "大阪"}
+	plan := &source.Plan{SubAccounts: subs}
+	fw := source.Framework{Name: "CIS"}
+	for _, s := range subs {
+		plan.Tables = append(plan.Tables, source.TableUnit{Table: "inventory", SubAccount: s, Rows: rows})
+		fw.Units = append(fw.Units, source.ReportUnit{SubAccount: s, Account: "111", Cloud: "AWS",
+			Fetch: func(context.Context) (source.Report, error) { return malformedReport{}, nil }})
+	}
+	plan.Frameworks = []source.Framework{fw}
+	reg := source.Registry{"fake": func(context.Context, config.Tenant, source.Env) (source.Source, error) { return fakeSource{plan: plan}, nil }}
+	cfg := &config.Config{Output: "mem", Concurrency: 2, Datasets: config.AllDatasets(),
+		Tenants: []config.Tenant{{Name: "t", Source: "fake"}}, Period: lacework.Window{From: now.Add(-time.Hour), To: now}}
+	res, err := job.Run(context.Background(), cfg, job.Deps{Sources: reg, Store: memstore.New(), Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := res.Packs[0].Manifest
+	if len(m.Failures) > 0 {
+		t.Fatalf("failures %+v", m.Failures)
+	}
+	dirs := map[string]map[string]bool{} // table → account= folders
+	for _, f := range m.Files {
+		parts := strings.Split(f.Path, "/")
+		if parts[0] != "parquet" {
+			continue
+		}
+		for _, p := range parts {
+			if strings.HasPrefix(p, "account=") {
+				if dirs[parts[1]] == nil {
+					dirs[parts[1]] = map[string]bool{}
+				}
+				dirs[parts[1]][p] = true
+			}
+		}
+	}
+	for _, table := range []string{"inventory", "controls", "violations"} {
+		if len(dirs[table]) != len(subs) {
+			t.Errorf("%s: folders %v, want one per sub-account", table, dirs[table])
+		}
+	}
+}

@@ -50,7 +50,7 @@ type State struct {
 	LastPackID     string    `json:"last_pack_id"`
 }
 
-func statePath(tenant string) string { return path.Join(storage.SafePart(tenant), "state.json") }
+func statePath(tenant string) string { return path.Join(pack.TenantFolder(tenant), "state.json") }
 
 // ReadState returns the tenant's state; a missing state is the zero State.
 func ReadState(ctx context.Context, store storage.Store, tenant string) (State, error) {

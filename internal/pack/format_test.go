@@ -310,3 +310,32 @@ func FuzzManifestDecode(f *testing.F) {
 		}
 	})
 }
+
+func TestFoldersAreDistinct(t *testing.T) {
+	long := strings.Repeat("a", 120)
+	for _, tc := range []struct {
+		name  string
+		names []string
+		want  []string
+	}{
+		{"space and underscore", []string{"acme_prod", "acme prod", "acme/prod"}, []string{"acme_prod", "acme_prod_2", "acme_prod_3"}},
+		{"non-Latin", []string{"東京", "大阪", "東京"}, []string{"_", "__2", "_"}},
+		{"cut at 100 bytes", []string{long, long + "b"}, []string{long[:100], long[:98] + "_2"}},
+		{"safe names unchanged", []string{"CIS", "SOC_2"}, []string{"CIS", "SOC_2"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var f pack.Folders
+			seen := map[string]string{}
+			for i, n := range tc.names {
+				got := f.Folder(n)
+				if got != tc.want[i] {
+					t.Errorf("Folder(%q) = %q, want %q", n, got, tc.want[i])
+				}
+				if other, ok := seen[got]; ok && other != n {
+					t.Errorf("%q and %q share %q", n, other, got)
+				}
+				seen[got] = n
+			}
+		})
+	}
+}

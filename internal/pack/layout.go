@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/evidence-pack/evidence/internal/storage"
@@ -60,7 +61,8 @@ func PackPrefix(prefix, tenant, periodLabel, runID string) string {
 			parts = append(parts, storage.SafePart(p))
 		}
 	}
-	for _, p := range []string{tenant, periodLabel, runID} {
+	parts = append(parts, TenantFolder(tenant))
+	for _, p := range []string{periodLabel, runID} {
 		parts = append(parts, storage.SafePart(p))
 	}
 	return strings.Join(parts, "/")
@@ -81,4 +83,61 @@ func VendorReportPath(framework, account string) string {
 // ParquetPath is "parquet/<dataset>/account=<account>/part-00000.parquet".
 func ParquetPath(dataset, account string, part int) string {
 	return fmt.Sprintf("parquet/%s/account=%s/part-%05d.parquet", storage.SafePart(dataset), storage.SafePart(account), part)
+}
+
+// TenantFolder is the folder of a tenant's packs, latest.json and
+// state.json: storage.SafePart(name). Two tenants with one folder would
+// share their state: the configuration refuses them (config.Validate).
+func TenantFolder(name string) string { return storage.SafePart(name) }
+
+// Folders gives names (sub-accounts, cloud accounts, frameworks) distinct
+// folders within one pack: a name's folder is storage.SafePart(name), and a
+// name whose folder another name already has gets "_2", "_3", … So
+// "acme prod" and "acme_prod", or two names in a script SafePart drops,
+// never share a folder; the rows keep the exact names. Assign the names in
+// a stable order (the plan's) before the folders are used concurrently.
+// The zero value is ready; it is safe for concurrent use.
+type Folders struct {
+	mu     sync.Mutex
+	byName map[string]string
+	used   map[string]bool
+}
+
+// maxFolder is storage.SafePart's longest result.
+const maxFolder = 100
+
+// Folder returns name's folder, assigning one on first use.
+func (f *Folders) Folder(name string) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if d, ok := f.byName[name]; ok {
+		return d
+	}
+	return f.assign(name)
+}
+
+// New returns a folder for name that no other name or call has, even when
+// name already has one (two frameworks of one name each get their own).
+func (f *Folders) New(name string) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.assign(name)
+}
+
+func (f *Folders) assign(name string) string {
+	if f.byName == nil {
+		f.byName, f.used = map[string]string{}, map[string]bool{}
+	}
+	base := storage.SafePart(name)
+	d := base
+	for n := 2; f.used[d]; n++ {
+		suffix := fmt.Sprintf("_%d", n)
+		// SafePart's folders are ASCII, at most maxFolder bytes.
+		d = base[:min(len(base), maxFolder-len(suffix))] + suffix
+	}
+	if _, ok := f.byName[name]; !ok {
+		f.byName[name] = d
+	}
+	f.used[d] = true
+	return d
 }
