@@ -137,7 +137,9 @@ func TestSubAccountsSharingAFolderNameGetTheirOwn(t *testing.T) {
 			Fetch: func(context.Context) (source.Report, error) { return malformedReport{}, nil }})
 	}
 	plan.Frameworks = []source.Framework{fw}
-	reg := source.Registry{"fake": func(context.Context, config.Tenant, source.Env) (source.Source, error) { return fakeSource{plan: plan}, nil }}
+	reg := source.Registry{"fake": func(context.Context, config.Tenant, source.Env) (source.Source, error) {
+		return fakeSource{plan: plan}, nil
+	}}
 	cfg := &config.Config{Output: "mem", Concurrency: 2, Datasets: config.AllDatasets(),
 		Tenants: []config.Tenant{{Name: "t", Source: "fake"}}, Period: lacework.Window{From: now.Add(-time.Hour), To: now}}
 	res, err := job.Run(context.Background(), cfg, job.Deps{Sources: reg, Store: memstore.New(), Now: func() time.Time { return now }})
