@@ -149,8 +149,39 @@ func cmdRun(ctx context.Context, args []string, e env) (int, error) {
 	return execute(ctx, cfg, f.logger(e), e, job.Deps{})
 }
 
+// checkOutput refuses an output location that is a pack or inside one,
+// before any request: the new pack would become an extra file of the old
+// one, which would then fail verification (on an Object Lock bucket, for
+// its whole retention).
+func checkOutput(ctx context.Context, out string, c config.S3, log *slog.Logger) error {
+	var err error
+	if strings.HasPrefix(out, "s3://") {
+		sc, perr := s3.ParseURL(out)
+		if perr != nil {
+			return usageError{perr}
+		}
+		bucket, berr := openStore(ctx, "s3://"+sc.Bucket, c, log)
+		if berr != nil {
+			return berr
+		}
+		err = pack.EnclosingPack(ctx, bucket, sc.Prefix)
+	} else {
+		err = pack.EnclosingDir(out)
+	}
+	if errors.Is(err, pack.ErrInsidePack) {
+		return usagef("output %s: %w; a pack written there would make that pack fail verification: give the folder (or prefix) that holds the tenants' folders", out, err)
+	}
+	if err != nil {
+		return fmt.Errorf("output %s: %w", out, err)
+	}
+	return nil
+}
+
 // execute runs the job and reports its packs; shared by run and demo.
 func execute(ctx context.Context, cfg *config.Config, log *slog.Logger, e env, deps job.Deps) (int, error) {
+	if err := checkOutput(ctx, cfg.Output, cfg.S3, log); err != nil {
+		return exitUsage, err
+	}
 	store, err := openStore(ctx, cfg.Output, cfg.S3, log)
 	if err != nil {
 		return exitFailed, err

@@ -619,3 +619,34 @@ func TestDemo(t *testing.T) {
 		t.Errorf("demo --source nope: exit %d, want %d", code, exitUsage)
 	}
 }
+
+// --out naming a pack, or a folder inside one, is refused before any
+// request (exit 2), naming the pack; the pack is untouched.
+func TestOutInsideAPackIsRefused(t *testing.T) {
+	var requests atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		http.Error(w, "no", http.StatusTeapot)
+	}))
+	defer srv.Close()
+	out := t.TempDir()
+	packDir := filepath.Join(out, "acme", "2026-11-21", "20261122T021500Z-3f9a1c")
+	if err := os.MkdirAll(filepath.Join(packDir, "frameworks"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(packDir, pack.ManifestName), []byte("{}"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range []string{packDir, filepath.Join(packDir, "frameworks"), filepath.Join(packDir, "new", "folder")} {
+		code, stdout, stderr := cli(t, context.Background(), lwEnv(srv.URL), "run", "--out", o)
+		if code != exitUsage || !strings.Contains(stderr, packDir) || !strings.Contains(stderr, "inside an existing evidence pack") {
+			t.Errorf("--out %s: exit %d\nstdout %s\nstderr %s", o, code, stdout, stderr)
+		}
+	}
+	if n := requests.Load(); n != 0 {
+		t.Errorf("%d requests sent", n)
+	}
+	if _, err := os.Stat(filepath.Join(packDir, "new")); err == nil {
+		t.Error("a folder was created inside the pack")
+	}
+}

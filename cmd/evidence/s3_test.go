@@ -49,6 +49,13 @@ func TestRunToS3(t *testing.T) {
 		!strings.Contains(vout, "s3: Object Lock: ") || !strings.Contains(vout, "checksums S3 stored agree") {
 		t.Fatalf("verify exit %d\n%s\n%s", code, vout, verr)
 	}
+	// --out inside that pack is refused before any request, naming it.
+	for _, o := range []string{loc[1], loc[1] + "frameworks/more"} {
+		code, stdout, stderr := cli(t, context.Background(), lwEnv("http://127.0.0.1:1"), "run", "--out", o, "--s3-endpoint", gw.Endpoint)
+		if code != exitUsage || !strings.Contains(stderr, strings.TrimSuffix(strings.TrimPrefix(loc[1], "s3://"+bucket+"/"), "/")) {
+			t.Errorf("--out %s: exit %d\n%s\n%s", o, code, stdout, stderr)
+		}
+	}
 	// An independent client (the AWS CLI) downloads the pack, and
 	// sha256sum -c accepts it.
 	requireTool(t, "aws", "--version")
