@@ -157,11 +157,15 @@ func cmdSchedule(ctx context.Context, args []string, e env) (int, error) {
 		return exitUsage, usagef("timezone %q: %v", cfg.TimeZone, err)
 	}
 	log := f.logger(e)
+	sched, _ := schedule.ParseSpec(cfg.Schedule) // checked above
 	run := func(ctx context.Context) error {
 		cfg, err := loadConfig(f, e) // a fresh period for every run
 		if err != nil {
 			return err
 		}
+		// The run (every day it catches up) ends when the next one is
+		// due, or at its timeout if that comes first: runs never overlap.
+		cfg.Deadline = config.Deadline{At: sched.Next(time.Now().In(loc)), Reason: "the next scheduled run"}
 		return catchUp(ctx, cfg, log, e)
 	}
 	if err := schedule.Run(ctx, schedule.Options{Spec: cfg.Schedule, Location: loc, Grace: *grace, Logger: log}, run, nil); err != nil {

@@ -49,6 +49,14 @@ type Config struct {
 	S3          S3       `yaml:"s3"`       // used when output is s3://bucket/prefix
 	TimeZone    string   `yaml:"timezone"` // for the schedule; default UTC
 	Tenants     []Tenant `yaml:"tenants"`
+	// Timeout bounds the time a run reads the APIs (timeout:, --timeout):
+	// units not finished by then fail, and the pack is still published.
+	// 0 means unset: `evidence run` then uses DefaultTimeout, `evidence
+	// schedule` the time until the next scheduled run.
+	Timeout time.Duration `yaml:"timeout"`
+	// Deadline, set by the scheduler, ends the run at the next tick, so
+	// that runs never overlap; the earlier of it and Timeout applies.
+	Deadline Deadline `yaml:"-"`
 
 	// Period is set from flags (--from/--to); default: the previous UTC day.
 	Period lacework.Window `yaml:"-"`
@@ -63,6 +71,20 @@ type Config struct {
 	// Accounts and Frameworks, from --account/--framework, narrow every
 	// tenant's discovery (a source's own section may narrow it too).
 	Accounts, Frameworks []string `yaml:"-"`
+}
+
+// DefaultTimeout is `evidence run`'s timeout. The shipped CronJob kills
+// its pod after 4 hours (activeDeadlineSeconds: 14400), which publishes
+// nothing; a timeout half an hour earlier leaves the run time to publish
+// what it collected. A daily pack needs far less: a Lacework
+// rate-limit bucket allows 480 requests an hour, and the buckets run side
+// by side. Longer backfills pass --timeout.
+const DefaultTimeout = 3*time.Hour + 30*time.Minute
+
+// Deadline is a fixed end for a run and why it is there.
+type Deadline struct {
+	At     time.Time
+	Reason string // e.g. "the next scheduled run"
 }
 
 // Shard selects one of Count disjoint parts of a run's units; Count 0 or 1
@@ -144,6 +166,7 @@ type Flags struct {
 	Shard      string // "i/n"
 	Metrics    Metrics
 	S3Endpoint string
+	Timeout    time.Duration // --timeout; 0: the file's, else the command's default
 }
 
 // Load builds the Config: defaults, the YAML file (when flags name one),
@@ -178,6 +201,9 @@ func Load(f Flags, getenv func(string) string, home string, now time.Time) (*Con
 	}
 	if f.SignKey != "" {
 		cfg.SignKey = f.SignKey
+	}
+	if f.Timeout != 0 {
+		cfg.Timeout = f.Timeout
 	}
 	if f.S3Endpoint != "" {
 		cfg.S3.Endpoint, cfg.S3.PathStyle = f.S3Endpoint, true
@@ -277,6 +303,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Lake != "" && sameLocation(c.Lake, c.Output) {
 		add("lake %s is the output location: give the data lake its own directory or s3:// prefix", c.Lake)
+	}
+	if c.Timeout < 0 {
+		add("timeout %s: want a positive duration such as 2h, or none", c.Timeout)
 	}
 	if c.Concurrency < 1 || c.Concurrency > 64 {
 		add("concurrency %d: want 1..64", c.Concurrency)

@@ -238,7 +238,7 @@ var tableFiles = map[string][2]string{
 // collectTable writes one table: a workbook with one sheet per run of units
 // sharing a Sheet, and one Parquet file per unit under
 // parquet/<table>/[<partition>/]account=<sub-account>/.
-func (r *run) collectTable(ctx context.Context, table string, units []source.TableUnit) (err error) {
+func (r *run) collectTable(ctx, api context.Context, table string, units []source.TableUnit) (err error) {
 	file := tableFiles[table]
 	wb, err := r.newWorkbook(ctx, file[0], file[1])
 	if err != nil {
@@ -265,7 +265,7 @@ func (r *run) collectTable(ctx context.Context, table string, units []source.Tab
 		}
 		for sheetName := units[i].Sheet; i < len(units) && units[i].Sheet == sheetName; i++ {
 			u := units[i]
-			n, apiErr, err := r.tableUnit(ctx, base, u, sheet)
+			n, apiErr, err := r.tableUnit(ctx, api, base, u, sheet)
 			if err != nil {
 				return err
 			}
@@ -285,14 +285,16 @@ func (r *run) collectTable(ctx context.Context, table string, units []source.Tab
 	return err
 }
 
-// tableUnit streams one unit into its sheet and its own Parquet file.
-func (r *run) tableUnit(ctx context.Context, t reportgen.Table, u source.TableUnit, sheet reportgen.Sink) (int64, error, error) {
+// tableUnit streams one unit into its sheet and its own Parquet file. The
+// API is read under api (the run's deadline), the pack written under ctx.
+func (r *run) tableUnit(ctx, api context.Context, t reportgen.Table, u source.TableUnit, sheet reportgen.Sink) (int64, error, error) {
 	pq, err := r.createTable(ctx, r.folders.partPath(t.Name, u.Partition, u.SubAccount, u.Account), r.parquetFormat(t.Name), t)
 	if err != nil {
 		return 0, nil, err
 	}
 	var st source.QueryStats
-	n, apiErr, sinkErr := stream(u.Rows(ctx, &st), r.scope(u.SubAccount), sheet.Write, pq.WriteRows)
+	n, apiErr, sinkErr := stream(u.Rows(api, &st), r.scope(u.SubAccount), sheet.Write, pq.WriteRows)
+	apiErr = notCollected(api, apiErr)
 	if sinkErr == nil && errors.Is(apiErr, source.ErrAuth) {
 		// Credentials refused mid-run: no unit of the tenant can succeed.
 		sinkErr = apiErr
@@ -397,9 +399,9 @@ func (r *run) frameworks() []framework {
 // collectFrameworks fetches, per framework, every unit's report (the source
 // keeps it re-readable) and the vendor's own rendering (stored verbatim),
 // then writes the framework's Parquet, workbook and PDF from the reports.
-func (r *run) collectFrameworks(ctx context.Context) error {
+func (r *run) collectFrameworks(ctx, api context.Context) error {
 	for _, f := range r.frameworks() {
-		if err := r.collectFramework(ctx, f); err != nil {
+		if err := r.collectFramework(ctx, api, f); err != nil {
 			return err
 		}
 	}
@@ -426,7 +428,7 @@ func (r *run) reportQuery(f framework, u source.ReportUnit) pack.Query {
 		Window: pack.Window{From: r.period.From, To: r.period.To}}
 }
 
-func (r *run) collectFramework(ctx context.Context, f framework) (err error) {
+func (r *run) collectFramework(ctx, api context.Context, f framework) (err error) {
 	dir := "frameworks/" + f.slug
 	var reps []fetchedReport
 	defer func() {
@@ -435,9 +437,9 @@ func (r *run) collectFramework(ctx context.Context, f framework) (err error) {
 		}
 	}()
 	for _, u := range f.Units {
-		rep, err := u.Fetch(ctx)
+		rep, err := u.Fetch(api)
 		if err == nil {
-			err = r.storeVendor(ctx, dir, u, rep)
+			err = r.storeVendor(ctx, api, dir, u, rep)
 			if err != nil && ctx.Err() == nil && !isStoreErr(err) {
 				err = fmt.Errorf("vendor report: %w", err)
 			}
@@ -449,7 +451,7 @@ func (r *run) collectFramework(ctx context.Context, f framework) (err error) {
 			if ctx.Err() != nil || isStoreErr(err) || errors.Is(err, source.ErrAuth) {
 				return err
 			}
-			r.unitResult(f.unitName(u), r.reportQuery(f, u), source.QueryStats{Queries: 1}, 0, err)
+			r.unitResult(f.unitName(u), r.reportQuery(f, u), source.QueryStats{Queries: 1}, 0, notCollected(api, err))
 			continue
 		}
 		reps = append(reps, fetchedReport{unit: u, rep: rep})
@@ -480,8 +482,8 @@ func isStoreErr(err error) bool {
 	return errors.As(err, &s)
 }
 
-func (r *run) storeVendor(ctx context.Context, dir string, u source.ReportUnit, rep source.Report) error {
-	body, ext, err := rep.Vendor(ctx)
+func (r *run) storeVendor(ctx, api context.Context, dir string, u source.ReportUnit, rep source.Report) error {
+	body, ext, err := rep.Vendor(api)
 	if err != nil || body == nil {
 		return err
 	}
@@ -492,6 +494,10 @@ func (r *run) storeVendor(ctx context.Context, dir string, u source.ReportUnit, 
 		media = "application/pdf"
 	}
 	if _, err := r.pw.Put(ctx, name, body, media, nil); err != nil {
+		if api.Err() != nil && ctx.Err() == nil {
+			// The body stopped at the run's deadline, not the store.
+			return fmt.Errorf("vendor report %s: %w", name, err)
+		}
 		return storeErr{fmt.Errorf("store %s: %w", name, err)}
 	}
 	return nil

@@ -110,12 +110,19 @@ func (d Deps) env(log *slog.Logger, red *httpx.Redactor) source.Env {
 // source.ErrAuth, before anything is published for it. The other tenants
 // still run: Result holds the packs published, and the error joins every
 // tenant's failure. A cancelled context stops at once.
+//
+// The run's deadline (cfg.Deadline, else cfg.Timeout from now) bounds the
+// reading of the APIs only: units not finished by then fail, saying so, and
+// the packs are still written and published under ctx, which only a signal
+// cancels. A tenant not yet discovered at the deadline gets no pack.
 func Run(ctx context.Context, cfg *config.Config, deps Deps) (Result, error) {
 	deps.defaults()
+	api, cancel := budget(ctx, cfg, deps.Now())
+	defer cancel()
 	var res Result
 	var errs []error
 	for _, t := range cfg.Tenants {
-		p, err := runTenant(ctx, cfg, t, deps)
+		p, err := runTenant(ctx, api, cfg, t, deps)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("tenant %s: %w", t.Name, err))
 			if ctx.Err() != nil {
@@ -192,7 +199,7 @@ func (r *run) query(q pack.Query) {
 	r.queries = append(r.queries, q)
 }
 
-func runTenant(ctx context.Context, cfg *config.Config, t config.Tenant, deps Deps) (_ PackResult, err error) {
+func runTenant(ctx, api context.Context, cfg *config.Config, t config.Tenant, deps Deps) (_ PackResult, err error) {
 	red := httpx.NewRedactor()
 	// The tenant's error reaches the terminal and the scheduler's log: it
 	// may quote a server's error body.
@@ -216,8 +223,8 @@ func runTenant(ctx context.Context, cfg *config.Config, t config.Tenant, deps De
 		r.audit.From = cfg.AuditFrom
 	}
 	r.log = newRunLog(deps.Logger, red).With("run_id", id, "tenant", t.Name)
-	if err := r.discover(ctx); err != nil {
-		return PackResult{}, err
+	if err := r.discover(api); err != nil {
+		return PackResult{}, notCollected(api, err)
 	}
 	prefix := pack.PackPrefix("", t.Name, pack.PeriodLabel(r.period.From, r.period.To), id)
 	opts := []pack.Option{pack.WithMetadata(map[string]string{"evidence-pack-id": id, "evidence-tenant": pack.TenantFolder(t.Name)})}
@@ -237,7 +244,7 @@ func runTenant(ctx context.Context, cfg *config.Config, t config.Tenant, deps De
 	r.log.Info("run started", "pack", prefix, "source", r.info.System, "from", r.period.From, "to", r.period.To, "units", r.plan.Units())
 	deps.Progress.Start(t.Name, r.plan.Units())
 	start := deps.Now()
-	if err := r.collect(ctx); err != nil {
+	if err := r.collect(ctx, api); err != nil {
 		return PackResult{}, err
 	}
 	if err := ctx.Err(); err != nil {
@@ -390,8 +397,8 @@ func (r *run) inShard(key string) bool {
 // collectors returns the run's collectors: the frameworks, and one per
 // table. Each source's rate-limit buckets follow these lines, so they run
 // side by side without sharing a budget.
-func (r *run) collectors() []func(context.Context) error {
-	var out []func(context.Context) error
+func (r *run) collectors() []func(ctx, api context.Context) error {
+	var out []func(ctx, api context.Context) error
 	if len(r.plan.Frameworks) > 0 {
 		out = append(out, r.collectFrameworks)
 	}
@@ -403,7 +410,7 @@ func (r *run) collectors() []func(context.Context) error {
 			}
 		}
 		if len(units) > 0 {
-			out = append(out, func(ctx context.Context) error { return r.collectTable(ctx, table, units) })
+			out = append(out, func(ctx, api context.Context) error { return r.collectTable(ctx, api, table, units) })
 		}
 	}
 	return out
@@ -411,9 +418,16 @@ func (r *run) collectors() []func(context.Context) error {
 
 // collect runs the collectors side by side, at most the tenant's (else the
 // run's) concurrency at once. The first fatal error cancels the others.
-func (r *run) collect(ctx context.Context) error {
+// They write the pack under ctx and read the API under api, which also
+// ends at the run's deadline: then the units not finished fail, and the
+// pack is still written.
+func (r *run) collect(ctx, api context.Context) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
+	api, cancelAPI := context.WithCancelCause(api)
+	defer cancelAPI(nil)
+	stop := context.AfterFunc(ctx, func() { cancelAPI(context.Cause(ctx)) })
+	defer stop()
 	sem := make(chan struct{}, max(cmp.Or(r.tenant.Concurrency, r.cfg.Concurrency), 1))
 	var wg sync.WaitGroup
 	var once sync.Once
@@ -428,7 +442,7 @@ func (r *run) collect(ctx context.Context) error {
 				return
 			}
 			defer func() { <-sem }()
-			if err := c(ctx); err != nil {
+			if err := c(ctx, api); err != nil {
 				once.Do(func() { first = err; cancel(err) })
 			}
 		}()
