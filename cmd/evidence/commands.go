@@ -221,11 +221,15 @@ func execute(ctx context.Context, cfg *config.Config, log *slog.Logger, e env, d
 		log.Warn("metrics not published", "err", merr)
 	}
 	code := exitOK
+	var stand []string // "tenant: location" of every pack published
+	published := map[string]bool{}
 	for _, p := range res.Packs {
 		dir := filepath.Join(cfg.Output, filepath.FromSlash(p.Prefix))
 		if strings.HasPrefix(cfg.Output, "s3://") {
 			dir = strings.TrimSuffix(cfg.Output, "/") + "/" + p.Prefix + "/"
 		}
+		stand = append(stand, p.Tenant+": "+dir)
+		published[p.Tenant] = true
 		fmt.Fprintf(e.stdout, "Pack for %s written to %s\n", p.Tenant, dir)
 		fmt.Fprintf(e.stdout, "  %d files, %d queries, %d failed units\n", len(p.Manifest.Files), len(p.Manifest.Queries), len(p.Manifest.Failures))
 		for _, fl := range p.Manifest.Failures {
@@ -242,13 +246,48 @@ func execute(ctx context.Context, cfg *config.Config, log *slog.Logger, e env, d
 	}
 	code = max(code, exportLake(ctx, cfg, store, res, e, log))
 	if err != nil {
-		// One tenant failing does not stop the others: say which packs stand.
-		if len(res.Packs) == 0 {
-			return exitFailed, fmt.Errorf("%w\nNo pack was written", err)
+		// One tenant failing (or a signal) does not undo the others: say
+		// which packs stand and which tenants have none.
+		var missing []string
+		for _, t := range cfg.Tenants {
+			if !published[t.Name] {
+				missing = append(missing, t.Name)
+			}
 		}
-		return exitFailed, fmt.Errorf("%w\nThe %d pack(s) listed above were published", err, len(res.Packs))
+		return exitFailed, outcome{err: err, stand: stand, missing: missing}
 	}
 	return code, nil
+}
+
+// outcome is a run that ended with an error: what was published, and what
+// was not.
+type outcome struct {
+	err     error
+	stand   []string // "tenant: location" of the packs published
+	missing []string // tenants without a pack
+}
+
+func (o outcome) Unwrap() error { return o.err }
+
+func (o outcome) Error() string {
+	var b strings.Builder
+	if errors.Is(o.err, context.Canceled) {
+		b.WriteString("interrupted")
+	} else {
+		b.WriteString(o.err.Error())
+	}
+	if len(o.stand) == 0 {
+		b.WriteString("; nothing was published")
+	} else {
+		fmt.Fprintf(&b, "\nPublished, and complete as their manifests say (%d):", len(o.stand))
+		for _, s := range o.stand {
+			b.WriteString("\n  " + s)
+		}
+	}
+	if len(o.missing) > 0 {
+		fmt.Fprintf(&b, "\nNot published (%d): %s", len(o.missing), strings.Join(o.missing, ", "))
+	}
+	return b.String()
 }
 
 func cmdVerify(ctx context.Context, args []string, e env) (int, error) {

@@ -120,12 +120,16 @@ func run(ctx context.Context, args []string, e env) int {
 // report prints err and maps it to an exit code, in one place.
 func report(e env, err error) int {
 	var ue usageError
+	var oc outcome
 	switch {
 	case errors.Is(err, flag.ErrHelp): // -h: the flag package printed the usage
 		return exitOK
 	case errors.As(err, &ue):
 		fmt.Fprintf(e.stderr, "evidence: %v\n", err)
 		return exitUsage
+	case errors.As(err, &oc):
+		fmt.Fprintf(e.stderr, "evidence: %v\n", oc)
+		return exitFailed
 	case errors.Is(err, context.Canceled):
 		fmt.Fprintln(e.stderr, "evidence: interrupted; nothing was published")
 		return exitFailed

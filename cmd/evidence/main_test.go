@@ -650,3 +650,42 @@ func TestOutInsideAPackIsRefused(t *testing.T) {
 		t.Error("a folder was created inside the pack")
 	}
 }
+
+// A signal after one tenant's pack was published says which pack stands
+// and which tenant has none, instead of "nothing was published".
+func TestInterruptedRunNamesWhatWasPublished(t *testing.T) {
+	emuCfg := emulator.Config{EvaluationsPerDay: 50, InventoryPerCSP: 20, AuditLogsPerDay: 20, Recommendations: 3}
+	first := httptest.NewServer(emulator.New(emuCfg))
+	defer first.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	second := httptest.NewServer(&countingHandler{h: emulator.New(emuCfg), n: 3, cancel: cancel})
+	defer second.Close()
+	cfgFile := filepath.Join(t.TempDir(), "evidence.yaml")
+	yaml := fmt.Sprintf(`tenants:
+  - name: first
+    lacework: {account: acme, api_key_env: LW_API_KEY, api_secret_env: LW_API_SECRET, api_url: %q}
+  - name: second
+    lacework: {account: acme, api_key_env: LW_API_KEY, api_secret_env: LW_API_SECRET, api_url: %q}
+  - name: third
+    lacework: {account: acme, api_key_env: LW_API_KEY, api_secret_env: LW_API_SECRET, api_url: %q}
+`, first.URL, second.URL, second.URL)
+	if err := os.WriteFile(cfgFile, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	code, stdout, stderr := cli(t, ctx, lwEnv(first.URL), "run", "--config", cfgFile, "--out", out)
+	ms := manifests(t, out)
+	if code != exitFailed || len(ms) != 1 {
+		t.Fatalf("exit %d, manifests %v\nstdout %s\nstderr %s", code, ms, stdout, stderr)
+	}
+	packDir := filepath.Dir(ms[0])
+	for _, want := range []string{"interrupted", "Published", "first: " + packDir, "Not published (2): second, third"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+	if strings.Contains(stderr, "nothing was published") {
+		t.Errorf("stderr says nothing was published:\n%s", stderr)
+	}
+}
