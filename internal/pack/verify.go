@@ -32,6 +32,13 @@ type Reader interface {
 	List(ctx context.Context, prefix string, fn func(storage.Object) error) error
 }
 
+// StrayLister is implemented by stores that keep entries List does not
+// show (a directory's temporary files, staging folders, symbolic links,
+// FIFOs): Verify reports each under the pack as an extra file.
+type StrayLister interface {
+	Strays(ctx context.Context, prefix string, fn func(key, kind string) error) error
+}
+
 // Kind classifies a Problem.
 type Kind string
 
@@ -185,6 +192,16 @@ func Verify(ctx context.Context, store Reader, prefix string) (Report, error) {
 		return rep, fmt.Errorf("pack: verify %s: list: %w", prefix, err)
 	}
 	_, rep.Signed = listed[SignatureName]
+	if sl, ok := store.(StrayLister); ok {
+		err := sl.Strays(ctx, dir, func(key, kind string) error {
+			rep.Problems = append(rep.Problems, Problem{Path: strings.TrimPrefix(key, dir), Kind: KindExtra,
+				Detail: "a " + kind + " in the pack, not in the manifest"})
+			return nil
+		})
+		if err != nil {
+			return rep, fmt.Errorf("pack: verify %s: list: %w", prefix, err)
+		}
+	}
 
 	// Files to read: listed in the manifest, once each, with a usable path.
 	inManifest := map[string]File{}
