@@ -231,6 +231,7 @@ func runTenant(ctx, api context.Context, cfg *config.Config, t config.Tenant, de
 	if deps.Signer != nil {
 		opts = append(opts, pack.WithSigner(deps.Signer))
 	}
+	r.removeStale(ctx)
 	r.pw, err = pack.NewWriter(ctx, deps.Store, prefix, opts...)
 	if err != nil {
 		return PackResult{}, fmt.Errorf("start pack %s: %w", prefix, err)
@@ -491,4 +492,30 @@ func (r *run) manifest(start time.Time) pack.Manifest {
 	})
 	slices.SortFunc(m.Failures, func(a, b pack.Failure) int { return cmp.Compare(a.Unit, b.Unit) })
 	return m
+}
+
+// staleAfter is how long a staging folder must have been left untouched
+// before a run of the same tenant removes it: twice the longest a run may
+// read the APIs, and at least a day, so that a live run's folder (written
+// to all the time) is never taken for the leftovers of a killed one.
+func staleAfter(timeout time.Duration) time.Duration {
+	return max(24*time.Hour, 2*cmp.Or(timeout, config.DefaultTimeout))
+}
+
+// removeStale removes what runs of this tenant killed without cleanup
+// (kill -9) left in the store: their staging folders and temporary files.
+// A failure to clean is logged, never fatal.
+func (r *run) removeStale(ctx context.Context) {
+	sr, ok := r.deps.Store.(storage.StaleRemover)
+	if !ok {
+		return
+	}
+	tenant := pack.TenantFolder(r.tenant.Name)
+	removed, err := sr.RemoveStale(ctx, tenant, r.deps.Now().Add(-staleAfter(r.cfg.Timeout)))
+	for _, key := range removed {
+		r.log.Info("removed the staging left by a run that did not finish", "key", key)
+	}
+	if err != nil {
+		r.log.Warn("could not remove the staging left by earlier runs", "tenant_folder", tenant, "err", err)
+	}
 }

@@ -1,10 +1,12 @@
 package job_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -24,6 +26,7 @@ import (
 	"github.com/evidence-pack/evidence/internal/source"
 	"github.com/evidence-pack/evidence/internal/source/sources"
 	"github.com/evidence-pack/evidence/internal/storage"
+	"github.com/evidence-pack/evidence/internal/storage/local"
 	"github.com/evidence-pack/evidence/internal/storage/memstore"
 )
 
@@ -406,5 +409,51 @@ func TestWatermarkHoldsWhenASubAccountIsUnreachable(t *testing.T) {
 	st, err := job.ReadState(context.Background(), mem, "acme")
 	if err != nil || !st.LastPeriodEnd.Equal(cfg.Period.To) || !st.AuditWatermark.IsZero() {
 		t.Fatalf("state %+v, %v: the period is done, the audit watermark must not move", st, err)
+	}
+}
+
+// A run killed with kill -9 leaves its staging folder; the next run of the
+// same tenant into the same output removes it, once it is older than any run
+// can last, and says so in its log.
+func TestStaleStagingRemovedByTheNextRun(t *testing.T) {
+	srv := newEmulator(t, emulator.Config{EvaluationsPerDay: 20, InventoryPerCSP: 5, AuditLogsPerDay: 5, Recommendations: 2})
+	dir := t.TempDir()
+	store, err := local.New(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	killed := filepath.Join(dir, "acme", "2026-11-20", ".staging-20261121T020000Z-abc-123")
+	fresh := filepath.Join(dir, "acme", "2026-11-21", ".staging-20261122T055900Z-def-456")
+	for _, d := range []string{killed, fresh} {
+		if err := os.MkdirAll(filepath.Join(d, "frameworks"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The killed run's folder is as old as its run; the other one is a
+	// live run's, written a minute ago by the fake clock's reckoning.
+	for _, p := range []string{killed, filepath.Join(killed, "frameworks")} {
+		if err := os.Chtimes(p, now.Add(-30*time.Hour), now.Add(-30*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, p := range []string{fresh, filepath.Join(fresh, "frameworks")} {
+		if err := os.Chtimes(p, now.Add(-time.Minute), now.Add(-time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var logs bytes.Buffer
+	cfg := testConfig(t, srv.URL, nil)
+	if _, err := job.Run(context.Background(), cfg, job.Deps{Sources: testSources, Store: store, Now: func() time.Time { return now },
+		Logger: slog.New(slog.NewTextHandler(&logs, nil))}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(killed); !os.IsNotExist(err) {
+		t.Errorf("the killed run's staging is still there: %v", err)
+	}
+	if _, err := os.Stat(fresh); err != nil {
+		t.Errorf("a live run's staging was removed: %v", err)
+	}
+	if !strings.Contains(logs.String(), ".staging-20261121T020000Z-abc-123") {
+		t.Errorf("the log does not name the removed staging:\n%s", logs.String())
 	}
 }

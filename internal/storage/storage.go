@@ -15,6 +15,7 @@ import (
 	"io"
 	"path"
 	"strings"
+	"time"
 )
 
 // ErrNotExist is returned (wrapped) by Get for a key that does not exist.
@@ -68,6 +69,13 @@ type Txn interface {
 // ErrExist when prefix already holds a pack.
 type Beginner interface {
 	Begin(ctx context.Context, prefix string) (Txn, error)
+}
+
+// StaleRemover is a Store whose unfinished writes can outlive a run killed
+// without cleanup (kill -9): RemoveStale removes those under prefix in which
+// nothing changed after cutoff, and returns their keys.
+type StaleRemover interface {
+	RemoveStale(ctx context.Context, prefix string, cutoff time.Time) ([]string, error)
 }
 
 // CleanKey checks a key: relative, slash-separated, no "." or ".." parts, no
