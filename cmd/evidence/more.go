@@ -165,7 +165,15 @@ func cmdSchedule(ctx context.Context, args []string, e env) (int, error) {
 		}
 		// The run (every day it catches up) ends when the next one is
 		// due, or at its timeout if that comes first: runs never overlap.
-		cfg.Deadline = config.Deadline{At: sched.Next(time.Now().In(loc)), Reason: "the next scheduled run"}
+		// It gets at least a minute, cron's own granularity: only an
+		// "@every" of seconds fires sooner, and a tick that comes while a
+		// run is going is skipped anyway.
+		now := time.Now().In(loc)
+		next := sched.Next(now)
+		if min := now.Add(time.Minute); next.Before(min) {
+			next = min
+		}
+		cfg.Deadline = config.Deadline{At: next, Reason: "the next scheduled run"}
 		return catchUp(ctx, cfg, log, e)
 	}
 	if err := schedule.Run(ctx, schedule.Options{Spec: cfg.Schedule, Location: loc, Grace: *grace, Logger: log}, run, nil); err != nil {
