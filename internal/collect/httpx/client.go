@@ -108,9 +108,14 @@ func New(cfg Config) (*Client, error) {
 		now:     cfg.Now,
 		sleep:   cfg.Sleep,
 	}
-	if c.hc == nil {
-		c.hc = &http.Client{Timeout: 5 * time.Minute}
+	// A copy: the caller's client may be shared, and only ours refuses
+	// redirects off the base (below).
+	hc := http.Client{Timeout: 5 * time.Minute}
+	if c.hc != nil {
+		hc = *c.hc
 	}
+	hc.CheckRedirect = SameOriginRedirects(base, hc.CheckRedirect)
+	c.hc = &hc
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
@@ -127,6 +132,28 @@ func New(cfg Config) (*Client, error) {
 		c.limiter = newLimiter(LimiterConfig{}, c.now, c.sleep)
 	}
 	return c, nil
+}
+
+// SameOriginRedirects returns a CheckRedirect that follows a redirect only
+// to base's scheme, host and port, then defers to next (nil: Go's default of
+// at most 10 redirects). Go forwards custom headers on a redirect (an API
+// secret in X-LW-UAKS, a 307 re-sends a POST body) and keeps Authorization
+// for another port of the same host, so a redirect anywhere else would hand
+// the credentials to another server, or let its rows pass as the API's.
+func SameOriginRedirects(base *url.URL, next func(*http.Request, []*http.Request) error) func(*http.Request, []*http.Request) error {
+	return func(req *http.Request, via []*http.Request) error {
+		if !strings.EqualFold(req.URL.Scheme, base.Scheme) || !sameHost(req.URL, base) {
+			return fmt.Errorf("%w: refusing a redirect from %s://%s%s to %s://%s", ErrForeignURL,
+				via[0].URL.Scheme, via[0].URL.Host, via[0].URL.Path, req.URL.Scheme, req.URL.Host)
+		}
+		if next != nil {
+			return next(req, via)
+		}
+		if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		return nil
+	}
 }
 
 // ParseBase checks an API base URL: http or https, a host, no user info.
@@ -312,6 +339,10 @@ func (c *Client) attempt(ctx context.Context, r Request, u *url.URL, bucket stri
 	if err != nil {
 		if ctx.Err() != nil {
 			return -1, ctx.Err()
+		}
+		if ue := (*url.Error)(nil); errors.As(err, &ue) && errors.Is(ue.Err, ErrForeignURL) {
+			// ue names the redirect's whole URL; ue.Err names origins only.
+			return -1, fmt.Errorf("%s %s: %w", r.Method, u.Path, ue.Err)
 		}
 		c.stats.NetErrors.Add(1)
 		return 0, fmt.Errorf("%s %s: %w", r.Method, u.Path, err)

@@ -210,6 +210,7 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 			o.BaseEndpoint = aws.String(cfg.Endpoint)
 		}
 		o.UsePathStyle = cfg.PathStyle
+		o.HTTPClient = sameOriginClient(o.HTTPClient)
 		// Every write carries our own SHA-256; the SDK adds no checksum of
 		// its own (CRC32, aws-chunked trailers) where none is required.
 		o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
@@ -221,6 +222,36 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// sameOriginClient is hc (the SDK's client, with its transport, CA bundle
+// and timeout, or the caller's) following a redirect only within the origin
+// (scheme, host, port) of the request that got it, and then only a 307 or
+// 308, as the SDK's own client does. The SDK's client follows a 307 to any
+// host: the object's bytes (the evidence) would go there, and Go keeps the
+// signed Authorization header for another port of the same host.
+func sameOriginClient(hc aws.HTTPClient) aws.HTTPClient {
+	var c http.Client
+	switch h := hc.(type) {
+	case *awshttp.BuildableClient:
+		c = http.Client{Transport: h.GetTransport(), Timeout: h.GetTimeout()}
+	case *http.Client:
+		c = *h
+	default:
+		return hc // not ours to rebuild; the SDK's own policy applies
+	}
+	c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		from := via[0].URL
+		if !strings.EqualFold(req.URL.Scheme, from.Scheme) || !strings.EqualFold(req.URL.Host, from.Host) {
+			return fmt.Errorf("s3: refusing a redirect from %s://%s to %s://%s: the endpoint must answer itself",
+				from.Scheme, from.Host, req.URL.Scheme, req.URL.Host)
+		}
+		if s := req.Response.StatusCode; (s != http.StatusTemporaryRedirect && s != http.StatusPermanentRedirect) || len(via) >= 10 {
+			return http.ErrUseLastResponse
+		}
+		return nil
+	}
+	return &c
 }
 
 // newStore checks cfg and fills in the defaults; the client is set by New.
