@@ -269,11 +269,23 @@ func (c *Client) Do(ctx context.Context, r Request, read func(io.Reader) error) 
 		if attempt >= c.retry.MaxAttempts {
 			return fmt.Errorf("%s %s: %w after %d attempts: %w", r.Method, u.Path, ErrRetriesExhausted, attempt, last)
 		}
+		asked := serverWait(last)
 		if retryIn == 0 {
 			retryIn = c.backoff(attempt)
 		}
 		if c.now().Add(retryIn).Sub(start) > c.retry.MaxElapsed {
+			if asked != "" {
+				return fmt.Errorf("%s %s: %w: the server asked to wait %s (%s), past the request's %s retry budget: %w",
+					r.Method, u.Path, ErrWaitTooLong, retryIn.Round(time.Second), asked, c.retry.MaxElapsed, last)
+			}
 			return fmt.Errorf("%s %s: %w: next try would pass the %s limit: %w", r.Method, u.Path, ErrRetriesExhausted, c.retry.MaxElapsed, last)
+		}
+		why := "the next try is due"
+		if asked != "" {
+			why = "the server asked to wait (" + asked + ")"
+		}
+		if err := beyondDeadline(ctx, c.now(), retryIn, why); err != nil {
+			return fmt.Errorf("%s %s: %w: %w", r.Method, u.Path, err, last)
 		}
 		c.stats.Retries.Add(1)
 		log.Debug("retrying", "attempt", attempt, "retry_in", retryIn, "err", err)
@@ -393,6 +405,12 @@ func (c *Client) apiError(r Request, u *url.URL, resp *http.Response, body io.Re
 		RequestID:  firstHeader(resp.Header, "X-Request-Id", "X-Amzn-Requestid", "Request-Id", "X-Correlation-Id"),
 		RetryAfter: RetryAfter(resp.Header, c.now()),
 	}
+	for _, h := range []string{"Retry-After", "RateLimit-Reset"} {
+		if v := resp.Header.Get(h); v != "" {
+			e.Wait = h + ": " + v
+			break
+		}
+	}
 	if body != nil {
 		b, _ := io.ReadAll(io.LimitReader(body, 64<<10))
 		e.Message = errorMessage(b)
@@ -430,4 +448,13 @@ func (c *countingReader) Read(p []byte) (int, error) {
 		err = fmt.Errorf("%w: %w", errTransport, err)
 	}
 	return n, err
+}
+
+// serverWait is the server's own rate-limit words in err, if any.
+func serverWait(err error) string {
+	var ae *APIError
+	if errors.As(err, &ae) {
+		return ae.Wait
+	}
+	return ""
 }

@@ -13,6 +13,11 @@ import (
 // scheme or host is not the configured base. Such URLs are never fetched.
 var ErrForeignURL = errors.New("URL is not on the configured API host")
 
+// ErrWaitTooLong means the server asked for a wait (Retry-After,
+// RateLimit-Reset) that ends after the run's deadline or the request's
+// retry budget: the request fails at once instead of sleeping.
+var ErrWaitTooLong = errors.New("the server asked to wait longer than the time left")
+
 // ErrRetriesExhausted wraps the last error when the retry budget is spent.
 var ErrRetriesExhausted = errors.New("retries exhausted")
 
@@ -24,6 +29,9 @@ type APIError struct {
 	Message    string // the API's own message, when the body carried one
 	RequestID  string
 	RetryAfter time.Duration
+	// Wait quotes the server's own rate-limit words when it sent any
+	// ("Retry-After: 604800"), for messages about a refused wait.
+	Wait string
 }
 
 func (e *APIError) Error() string {

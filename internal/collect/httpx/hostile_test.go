@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // A redirect off the configured scheme, host and port is never followed:
@@ -80,5 +81,80 @@ func TestRedirectsStayOnTheOrigin(t *testing.T) {
 	shared := &http.Client{}
 	if _, err := New(Config{BaseURL: base, HTTPClient: shared}); err != nil || shared.CheckRedirect != nil {
 		t.Errorf("New changed the shared client: %v", err)
+	}
+}
+
+// A server asking for a wait the run cannot afford fails the request at once,
+// quoting the server's words, instead of blocking the bucket for days or
+// (when the value overflowed) hammering the server every second.
+func TestWaitsBeyondTheBudgetFailAtOnce(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		header   map[string]string
+		status   int
+		deadline time.Duration // 0: none (the request's MaxElapsed budget applies)
+		quote    string
+	}{
+		{"429 Retry-After a week", map[string]string{"Retry-After": "604800"}, 429, 2 * time.Hour, "Retry-After: 604800"},
+		{"429 Retry-After a billion seconds", map[string]string{"Retry-After": "1000000000"}, 429, 0, "Retry-After: 1000000000"},
+		{"429 RateLimit-Reset a week", map[string]string{"RateLimit-Remaining": "0", "RateLimit-Reset": "604800"}, 429, 2 * time.Hour, "RateLimit-Reset: 604800"},
+		{"503 Retry-After a week", map[string]string{"Retry-After": "604800"}, 503, 0, "Retry-After: 604800"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var n atomic.Int64
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				n.Add(1)
+				for k, v := range tc.header {
+					w.Header().Set(k, v)
+				}
+				w.WriteHeader(tc.status)
+			}))
+			defer srv.Close()
+			// Deadlines are on the real clock: the fake one starts there.
+			clk := &fakeClock{t: time.Now()}
+			c := newTestClient(t, srv.URL, clk, nil)
+			ctx := context.Background()
+			if tc.deadline > 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithDeadline(ctx, clk.Now().Add(tc.deadline))
+				defer cancel()
+			}
+			var v any
+			err := c.JSON(ctx, Request{Method: "GET", Path: "/a"}, &v)
+			if !errors.Is(err, ErrWaitTooLong) || !strings.Contains(err.Error(), tc.quote) {
+				t.Fatalf("err = %v, want ErrWaitTooLong quoting %q", err, tc.quote)
+			}
+			if n.Load() != 1 || len(clk.sleeps) != 0 {
+				t.Errorf("%d requests, sleeps %v: want one request and no sleep", n.Load(), clk.sleeps)
+			}
+		})
+	}
+}
+
+// A 200 that empties the bucket until a week from now makes the next
+// request of that bucket fail at once, not sleep for a week.
+func TestRateLimitResetBeyondTheDeadline(t *testing.T) {
+	var n atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		w.Header().Set("RateLimit-Remaining", "0")
+		w.Header().Set("RateLimit-Reset", "604800")
+		io.WriteString(w, `{}`)
+	}))
+	defer srv.Close()
+	clk := &fakeClock{t: time.Now()} // deadlines are on the real clock
+	c := newTestClient(t, srv.URL, clk, nil)
+	ctx, cancel := context.WithDeadline(context.Background(), clk.Now().Add(2*time.Hour))
+	defer cancel()
+	var v any
+	if err := c.JSON(ctx, Request{Method: "GET", Path: "/a"}, &v); err != nil {
+		t.Fatal(err)
+	}
+	err := c.JSON(ctx, Request{Method: "GET", Path: "/a"}, &v)
+	if !errors.Is(err, ErrWaitTooLong) || !strings.Contains(err.Error(), "168h0m0s") {
+		t.Fatalf("err = %v, want ErrWaitTooLong naming the week", err)
+	}
+	if n.Load() != 1 || len(clk.sleeps) != 0 {
+		t.Errorf("%d requests, sleeps %v", n.Load(), clk.sleeps)
 	}
 }

@@ -2,6 +2,8 @@ package httpx
 
 import (
 	"context"
+	"fmt"
+	"math"
 	"net/http"
 	"strconv"
 	"sync"
@@ -91,6 +93,10 @@ func (l *Limiter) Acquire(ctx context.Context, name string) (release func(), err
 		wait := l.reserve(b)
 		if wait <= 0 {
 			return release, nil
+		}
+		if err := beyondDeadline(ctx, l.now(), wait, "the rate-limit bucket "+name+" is blocked (the server's Retry-After or RateLimit-Reset)"); err != nil {
+			release()
+			return nil, err
 		}
 		if err := l.sleep(ctx, wait); err != nil {
 			release()
@@ -198,14 +204,23 @@ func RetryAfter(h http.Header, now time.Time) time.Duration {
 	return 0
 }
 
+// maxServerWait caps the waits servers ask for (100 years): longer values
+// are kept as this, which every run's time budget refuses.
+const maxServerWait = 100 * 365 * 24 * time.Hour
+
 // seconds parses a non-negative integer or decimal number of seconds.
 func seconds(v string) (time.Duration, bool) {
 	if v == "" {
 		return 0, false
 	}
 	f, err := strconv.ParseFloat(v, 64)
-	if err != nil || f < 0 || f > 7*24*3600 {
+	if err != nil || f < 0 || math.IsNaN(f) {
 		return 0, false
+	}
+	// Saturate instead of overflowing: a server asking for a billion
+	// seconds means "not within this run", never "in a second".
+	if f > maxServerWait.Seconds() {
+		return maxServerWait, true
 	}
 	return time.Duration(f * float64(time.Second)), true
 }
@@ -219,4 +234,15 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// beyondDeadline returns an ErrWaitTooLong error when waiting d from now
+// would end after ctx's deadline (the run's time budget): such a wait is
+// refused at once rather than slept through to a cancelled run.
+func beyondDeadline(ctx context.Context, now time.Time, d time.Duration, why string) error {
+	dl, ok := ctx.Deadline()
+	if !ok || !now.Add(d).After(dl) {
+		return nil
+	}
+	return fmt.Errorf("%w: %s for %s, beyond the run's time budget (deadline in %s)", ErrWaitTooLong, why, d.Round(time.Second), dl.Sub(now).Round(time.Second))
 }
