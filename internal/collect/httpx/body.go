@@ -4,28 +4,44 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 )
 
-// MaxPageBytes bounds one buffered response. A Lacework page is at most 5,000
-// rows; even wide rows stay far below this.
-const MaxPageBytes = 512 << 20
+// DefaultMaxBodyBytes bounds one buffered response (Config.MaxBodyBytes).
+// A page is at most 5,000 rows (Lacework API v2, seed 000: "each page
+// contains 5,000 rows at most"; the other APIs page smaller): 64 MiB allows
+// 13 KiB a row on average, several times the documented samples (the
+// widest, an inventory row with its resource configuration, is about 2 KiB).
+// Counted after decompression, so a small gzip body cannot expand past it.
+const DefaultMaxBodyBytes = 64 << 20
+
+// DefaultMaxSpoolBytes bounds one spooled download (Config.MaxSpoolBytes):
+// a framework report's JSON or a vendor PDF. Our choice: the largest report
+// of a big account is tens of MiB; 512 MiB leaves room for ten times that,
+// while a hostile server cannot fill the disk or put gigabytes in a pack.
+const DefaultMaxSpoolBytes = 512 << 20
+
+// ErrTooLarge means a response passed its size limit; nothing of it is used.
+var ErrTooLarge = errors.New("response larger than the limit")
 
 // JSON sends r and decodes a 2xx body into v. The body is buffered whole
-// (one page), so a connection dropped mid-body is retried and v only ever
-// sees a complete response.
+// (one page, at most Config.MaxBodyBytes), so a connection dropped mid-body
+// is retried and v only ever sees a complete response.
 func (c *Client) JSON(ctx context.Context, r Request, v any) error {
 	var buf bytes.Buffer
+	limit := c.maxBody
 	err := c.Do(ctx, r, func(body io.Reader) error {
 		buf.Reset()
-		n, err := buf.ReadFrom(io.LimitReader(body, MaxPageBytes+1))
+		n, err := buf.ReadFrom(io.LimitReader(body, limit+1))
 		if err != nil {
 			return err
 		}
-		if n > MaxPageBytes {
-			return fmt.Errorf("%s %s: response larger than %d bytes", r.Method, r.Path, MaxPageBytes)
+		if n > limit {
+			return fmt.Errorf("%s %s%s: %w (%d MiB, after decompression)", r.Method, r.Path, redactedURL(r.URL), ErrTooLarge, limit>>20)
 		}
 		return nil
 	})
@@ -33,9 +49,22 @@ func (c *Client) JSON(ctx context.Context, r Request, v any) error {
 		return err
 	}
 	if err := json.Unmarshal(buf.Bytes(), v); err != nil {
-		return fmt.Errorf("%s %s%s: decode response: %w", r.Method, r.Path, r.URL, err)
+		return fmt.Errorf("%s %s%s: decode response: %w", r.Method, r.Path, redactedURL(r.URL), err)
 	}
 	return nil
+}
+
+// redactedURL keeps the path of a next-page URL for messages: its query
+// may hold a long cursor.
+func redactedURL(raw string) string {
+	if raw == "" {
+		return ""
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	return u.Path
 }
 
 // Spool sends r and streams a 2xx body into a temporary file in dir (the
@@ -55,8 +84,11 @@ func (c *Client) Spool(ctx context.Context, dir string, r Request) (*Spooled, er
 		if err := f.Truncate(0); err != nil {
 			return err
 		}
-		n, err := io.Copy(f, body)
+		n, err := io.Copy(f, io.LimitReader(body, c.maxSpool+1))
 		s.Size = n
+		if err == nil && n > c.maxSpool {
+			return fmt.Errorf("%s %s: %w (%d MiB)", r.Method, r.Path, ErrTooLarge, c.maxSpool>>20)
+		}
 		return err
 	})
 	if err == nil {

@@ -2,6 +2,7 @@ package httpx
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -29,6 +30,19 @@ type Retry struct {
 	BaseDelay   time.Duration // first backoff ceiling; default 500ms
 	MaxDelay    time.Duration // backoff ceiling; default 30s
 	MaxElapsed  time.Duration // total time spent on one request, waits included; default 2h
+
+	// A response body must deliver at least SlowBytes in every SlowWindow
+	// (defaults 64 KiB per minute), and the whole response must arrive
+	// within MaxAttempt of the request (default 15 minutes); otherwise the
+	// attempt fails and is retried like a dropped connection. A server
+	// trickling a byte a second would otherwise hold each attempt for the
+	// HTTP client's whole timeout. Our choice: any working API delivers
+	// pages at hundreds of KiB per second, and the largest documented page
+	// (5,000 rows) arrives in seconds, so only a broken or hostile server
+	// meets these bounds.
+	SlowBytes  int64
+	SlowWindow time.Duration
+	MaxAttempt time.Duration
 }
 
 func (r Retry) withDefaults() Retry {
@@ -44,6 +58,15 @@ func (r Retry) withDefaults() Retry {
 	if r.MaxElapsed <= 0 {
 		r.MaxElapsed = 2 * time.Hour
 	}
+	if r.SlowBytes <= 0 {
+		r.SlowBytes = 64 << 10
+	}
+	if r.SlowWindow <= 0 {
+		r.SlowWindow = time.Minute
+	}
+	if r.MaxAttempt <= 0 {
+		r.MaxAttempt = 15 * time.Minute
+	}
 	return r
 }
 
@@ -58,6 +81,9 @@ type Config struct {
 	UserAgent  string
 	Logger     *slog.Logger
 	Stats      *Stats // nil: a private one
+	// MaxBodyBytes bounds a buffered response (JSON), MaxSpoolBytes a
+	// spooled one (Spool); defaults DefaultMaxBodyBytes, DefaultMaxSpoolBytes.
+	MaxBodyBytes, MaxSpoolBytes int64
 
 	// Now and Sleep replace the clock in tests.
 	Now   func() time.Time
@@ -77,6 +103,8 @@ type Client struct {
 	stats   *Stats
 	now     func() time.Time
 	sleep   func(context.Context, time.Duration) error
+
+	maxBody, maxSpool int64
 }
 
 // Stats counts what a client did. Fields are read with their Load methods.
@@ -107,6 +135,9 @@ func New(cfg Config) (*Client, error) {
 		stats:   cfg.Stats,
 		now:     cfg.Now,
 		sleep:   cfg.Sleep,
+
+		maxBody:  cmp.Or(cfg.MaxBodyBytes, DefaultMaxBodyBytes),
+		maxSpool: cmp.Or(cfg.MaxSpoolBytes, DefaultMaxSpoolBytes),
 	}
 	// A copy: the caller's client may be shared, and only ours refuses
 	// redirects off the base (below).
@@ -360,7 +391,8 @@ func (c *Client) attempt(ctx context.Context, r Request, u *url.URL, bucket stri
 		return 0, fmt.Errorf("%s %s: %w", r.Method, u.Path, err)
 	}
 	defer resp.Body.Close()
-	counted := &countingReader{r: resp.Body, n: &c.stats.BytesIn}
+	guarded := &speedGuard{r: resp.Body, now: c.now, sent: t0, windowStart: c.now(), retry: c.retry}
+	counted := &countingReader{r: guarded, n: &c.stats.BytesIn}
 	block := c.limiter.Observe(bucket, resp.StatusCode, resp.Header)
 	c.log.Debug("response", "method", r.Method, "path", u.Path, "status", resp.StatusCode, "duration", c.now().Sub(t0))
 
@@ -457,4 +489,31 @@ func serverWait(err error) string {
 		return ae.Wait
 	}
 	return ""
+}
+
+// speedGuard fails a response body that arrives too slowly (see Retry): its
+// errors reach the caller through countingReader as transport errors, so the
+// attempt is retried within the request's bounds.
+type speedGuard struct {
+	r           io.Reader
+	now         func() time.Time
+	sent        time.Time // when the request went out
+	windowStart time.Time
+	inWindow    int64
+	retry       Retry
+}
+
+func (g *speedGuard) Read(p []byte) (int, error) {
+	if d := g.now().Sub(g.sent); d > g.retry.MaxAttempt {
+		return 0, fmt.Errorf("response still incomplete %s after the request (limit %s)", d.Round(time.Second), g.retry.MaxAttempt)
+	}
+	n, err := g.r.Read(p)
+	g.inWindow += int64(n)
+	if now := g.now(); now.Sub(g.windowStart) >= g.retry.SlowWindow {
+		if g.inWindow < g.retry.SlowBytes && err == nil {
+			return n, fmt.Errorf("response body too slow: %d bytes in %s (at least %d expected)", g.inWindow, now.Sub(g.windowStart).Round(time.Second), g.retry.SlowBytes)
+		}
+		g.windowStart, g.inWindow = now, 0
+	}
+	return n, err
 }

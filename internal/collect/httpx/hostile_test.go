@@ -1,12 +1,16 @@
 package httpx
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -157,4 +161,136 @@ func TestRateLimitResetBeyondTheDeadline(t *testing.T) {
 	if n.Load() != 1 || len(clk.sleeps) != 0 {
 		t.Errorf("%d requests, sleeps %v", n.Load(), clk.sleeps)
 	}
+}
+
+// trickle is a response body that delivers one byte per Read, each Read
+// taking a second of the fake clock: a server trickling a byte a second.
+type trickle struct {
+	clk  *fakeClock
+	left int
+}
+
+func (b *trickle) Read(p []byte) (int, error) {
+	if b.left == 0 {
+		return 0, io.EOF
+	}
+	b.clk.mu.Lock()
+	b.clk.t = b.clk.t.Add(time.Second)
+	b.clk.mu.Unlock()
+	b.left--
+	p[0] = ' '
+	return 1, nil
+}
+
+func (b *trickle) Close() error { return nil }
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// A body trickling a byte a second fails its attempt after the slow-body
+// window (a minute), not the HTTP client's five-minute timeout, and the
+// request gives up after its attempts: minutes, not hours.
+func TestTricklingBodyIsBounded(t *testing.T) {
+	clk := newFakeClock()
+	var reads []int
+	var cur *trickle
+	hc := &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		if cur != nil {
+			reads = append(reads, 100000-cur.left)
+		}
+		cur = &trickle{clk: clk, left: 100000}
+		return &http.Response{StatusCode: 200, Header: http.Header{}, Body: cur, Request: r}, nil
+	})}
+	c := newTestClient(t, "https://api.example", clk, func(cfg *Config) { cfg.HTTPClient = hc })
+	start := clk.Now()
+	var v any
+	err := c.JSON(context.Background(), Request{Method: "GET", Path: "/a"}, &v)
+	reads = append(reads, 100000-cur.left)
+	if !errors.Is(err, ErrRetriesExhausted) || !strings.Contains(err.Error(), "too slow") {
+		t.Fatalf("err = %v, want the slow body retried, then given up", err)
+	}
+	for i, n := range reads {
+		if n > 61 {
+			t.Errorf("attempt %d read %d bytes (seconds) before failing, want about 60", i+1, n)
+		}
+	}
+	if len(reads) != 4 {
+		t.Errorf("%d attempts, want the client's 4", len(reads))
+	}
+	if took := clk.Now().Sub(start); took > 10*time.Minute {
+		t.Errorf("the request took %s of the clock", took)
+	}
+}
+
+// zeros is an endless-looking body that allocates nothing: n bytes of '0'.
+type zeros struct{ left int64 }
+
+func (z *zeros) Read(p []byte) (int, error) {
+	if z.left <= 0 {
+		return 0, io.EOF
+	}
+	n := int(min(int64(len(p)), z.left))
+	for i := range p[:n] {
+		p[i] = '0'
+	}
+	z.left -= int64(n)
+	return n, nil
+}
+
+func (z *zeros) Close() error { return nil }
+
+// Oversized responses fail at their limit, counted after decompression, and
+// memory stays near the limit whatever the body's size; a spooled download
+// past its limit fails and leaves no file behind.
+func TestOversizedResponsesFailAtTheLimit(t *testing.T) {
+	const limit = 1 << 20
+	t.Run("buffered page of 200 MB", func(t *testing.T) {
+		hc := &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			return &http.Response{StatusCode: 200, Header: http.Header{}, Body: &zeros{left: 200 << 20}, Request: r}, nil
+		})}
+		c := newTestClient(t, "https://api.example", newFakeClock(), func(cfg *Config) { cfg.HTTPClient = hc; cfg.MaxBodyBytes = limit })
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		var v any
+		err := c.JSON(context.Background(), Request{Method: "GET", Path: "/a"}, &v)
+		runtime.ReadMemStats(&after)
+		if !errors.Is(err, ErrTooLarge) || c.Stats().Requests.Load() != 1 {
+			t.Fatalf("err = %v after %d requests, want ErrTooLarge at once", err, c.Stats().Requests.Load())
+		}
+		if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 8*limit {
+			t.Errorf("allocated %d bytes for a %d-byte limit", alloc, limit)
+		}
+	})
+	t.Run("gzip bomb", func(t *testing.T) {
+		var packed bytes.Buffer
+		zw := gzip.NewWriter(&packed)
+		io.Copy(zw, &zeros{left: 50 << 20})
+		zw.Close()
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Encoding", "gzip")
+			w.Write(packed.Bytes())
+		}))
+		defer srv.Close()
+		c := newTestClient(t, srv.URL, newFakeClock(), func(cfg *Config) { cfg.MaxBodyBytes = limit })
+		var v any
+		if err := c.JSON(context.Background(), Request{Method: "GET", Path: "/a"}, &v); !errors.Is(err, ErrTooLarge) {
+			t.Fatalf("%d compressed bytes expanding to 50 MiB: err = %v, want ErrTooLarge", packed.Len(), err)
+		}
+	})
+	t.Run("spooled vendor PDF", func(t *testing.T) {
+		hc := &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			return &http.Response{StatusCode: 200, Header: http.Header{}, Body: &zeros{left: 3 * limit}, Request: r}, nil
+		})}
+		c := newTestClient(t, "https://api.example", newFakeClock(), func(cfg *Config) { cfg.HTTPClient = hc; cfg.MaxSpoolBytes = limit })
+		dir := t.TempDir()
+		sp, err := c.Spool(context.Background(), dir, Request{Method: "GET", Path: "/report.pdf"})
+		if !errors.Is(err, ErrTooLarge) {
+			sp.Close()
+			t.Fatalf("err = %v, want ErrTooLarge", err)
+		}
+		if left, _ := os.ReadDir(dir); len(left) != 0 {
+			t.Errorf("spool files left: %v", left)
+		}
+	})
 }
