@@ -16,9 +16,7 @@ import (
 // header expects them. A tenant without an organization yields its own
 // account only.
 func (c *Client) SubAccounts(ctx context.Context) ([]string, error) {
-	var resp struct {
-		Data []UserProfile `json:"data"`
-	}
+	var resp page[UserProfile]
 	if err := c.getJSON(ctx, httpx.Request{Path: pathUserProfile}, &resp); err != nil {
 		return nil, fmt.Errorf("lacework %s: list sub-accounts: %w", c.creds.AccountName(), err)
 	}
@@ -98,9 +96,7 @@ func (t Target) String() string {
 // expanded through the Configs endpoints. The result is sorted and
 // de-duplicated.
 func (c *Client) Targets(ctx context.Context) ([]Target, error) {
-	var resp struct {
-		Data []CloudAccount `json:"data"`
-	}
+	var resp page[CloudAccount]
 	if err := c.getJSON(ctx, httpx.Request{Path: pathCloudAccounts}, &resp); err != nil {
 		return nil, fmt.Errorf("lacework %s: list cloud accounts: %w", c.Name(), err)
 	}
@@ -162,9 +158,7 @@ func (c *Client) Targets(ctx context.Context) ([]Target, error) {
 }
 
 func (c *Client) azureSubscriptions(ctx context.Context, tenant string) ([]Target, error) {
-	var resp struct {
-		Data []AzureConfig `json:"data"`
-	}
+	var resp page[AzureConfig]
 	q := url.Values{"tenantId": {tenant}}
 	if err := c.getJSON(ctx, httpx.Request{Path: pathAzureSubscriptions, Query: q}, &resp); err != nil {
 		return nil, fmt.Errorf("lacework %s: list Azure subscriptions of tenant %s: %w", c.Name(), tenant, err)
@@ -186,9 +180,7 @@ func (c *Client) azureSubscriptions(ctx context.Context, tenant string) ([]Targe
 }
 
 func (c *Client) gcpProjects(ctx context.Context, org string) ([]Target, error) {
-	var resp struct {
-		Data []GcpConfig `json:"data"`
-	}
+	var resp page[GcpConfig]
 	q := url.Values{"orgId": {org}}
 	if err := c.getJSON(ctx, httpx.Request{Path: pathGcpProjects, Query: q}, &resp); err != nil {
 		return nil, fmt.Errorf("lacework %s: list GCP projects of organization %s: %w", c.Name(), org, err)
@@ -223,9 +215,7 @@ type Framework struct {
 // (GET /api/v2/ReportDefinitions, reportType COMPLIANCE), sorted by cloud
 // and name.
 func (c *Client) Frameworks(ctx context.Context) ([]Framework, error) {
-	var resp struct {
-		Data []ReportDefinition `json:"data"`
-	}
+	var resp page[ReportDefinition]
 	if err := c.getJSON(ctx, httpx.Request{Path: pathReportDefinitions}, &resp); err != nil {
 		return nil, fmt.Errorf("lacework %s: list report definitions: %w", c.Name(), err)
 	}

@@ -56,6 +56,11 @@ type QueryStats struct {
 	Total   int // rows the API announced (totalRows of each result set collected)
 	Queries int // result sets started (windows, including re-queries after a split)
 	Splits  int // result sets re-queried as smaller parts because of the row cap
+	// Announced sums the totalRows of the result sets kept; Unannounced
+	// counts those that carried no paging (audit logs: the document's
+	// samples have none), whose size only the rows tell.
+	Announced   int
+	Unannounced int
 }
 
 // EvaluationQuery selects compliance evaluations.
@@ -224,6 +229,11 @@ func search[T any](ctx context.Context, c *Client, s searchSpec, windows []Windo
 				continue
 			}
 			st.Total += max(p.total, len(rows))
+			if p.announced {
+				st.Announced += p.total
+			} else {
+				st.Unannounced++
+			}
 			for {
 				for _, r := range rows {
 					if !yield(r, nil) {
@@ -237,6 +247,13 @@ func search[T any](ctx context.Context, c *Client, s searchSpec, windows []Windo
 					yield(*new(T), fmt.Errorf("lacework %s: %s %s (page %d): %w", c.Name(), s.what, j.w, p.pages+1, err))
 					return
 				}
+			}
+			// The last page came: the result set must hold what its first
+			// page announced, or rows are missing (or doubled).
+			if p.announced && p.rows != p.total {
+				yield(*new(T), fmt.Errorf("lacework %s: %s %s: %w: the API announced %d rows (totalRows), %d were delivered in %d pages",
+					c.Name(), s.what, j.w, ErrShortResult, p.total, p.rows, p.pages))
+				return
 			}
 		}
 	}
@@ -265,16 +282,27 @@ func split(s searchSpec, j job, l Limits) ([]job, error) {
 
 // pager follows paging.urls.nextPage with GET and the same headers, only on
 // the configured host, and never fetches the same URL twice.
+//
+// It also bounds a result set by what the API announced and documented: a
+// page of more than PageRows rows, more rows than totalRows, more pages
+// than totalRows needs, or (without a total) more rows than the result-set
+// cap end it with an error. Endless next pages cannot hold a run.
 type pager[T any] struct {
-	c     *Client
-	first httpx.Request
-	what  string
-	next  string
-	pages int
-	total int
-	seen  map[string]bool
-	stats *QueryStats
+	c         *Client
+	first     httpx.Request
+	what      string
+	next      string
+	pages     int
+	rows      int
+	total     int
+	announced bool // the first page carried paging.totalRows
+	seen      map[string]bool
+	stats     *QueryStats
 }
+
+// ErrShortResult means a result set did not deliver the rows it announced,
+// or delivered more: its data cannot be called complete.
+var ErrShortResult = errors.New("result set does not match its announced size")
 
 func (p *pager[T]) NextPage(ctx context.Context) ([]T, bool, error) {
 	req := p.first
@@ -291,13 +319,14 @@ func (p *pager[T]) NextPage(ctx context.Context) ([]T, bool, error) {
 		return nil, false, err
 	}
 	p.pages++
+	p.rows += len(pg.Data)
 	p.stats.Pages++
 	p.stats.Rows += len(pg.Data)
 	p.next = ""
+	if pg.Paging != nil && p.pages == 1 {
+		p.total, p.announced = pg.Paging.TotalRows, true
+	}
 	if pg.Paging != nil {
-		if p.pages == 1 {
-			p.total = pg.Paging.TotalRows
-		}
 		if n := pg.Paging.URLs.NextPage; n != nil && *n != "" {
 			if p.seen[*n] {
 				return nil, false, fmt.Errorf("the API returned the same next page twice (%s); stopping to avoid a loop", p.c.redactURL(*n))
@@ -306,7 +335,29 @@ func (p *pager[T]) NextPage(ctx context.Context) ([]T, bool, error) {
 			p.next = *n
 		}
 	}
+	if err := p.bounds(len(pg.Data), p.next != ""); err != nil {
+		return nil, false, err
+	}
 	return pg.Data, p.next != "", nil
+}
+
+// bounds checks the pages so far against the documented limits and the
+// announced total. more tells whether this page names a next one.
+func (p *pager[T]) bounds(n int, more bool) error {
+	l := p.c.limits
+	switch {
+	case n > l.PageRows:
+		return fmt.Errorf("%w: page %d holds %d rows, the API's documented page limit is %d", ErrShortResult, p.pages, n, l.PageRows)
+	case p.announced && p.rows > p.total:
+		return fmt.Errorf("%w: the API announced %d rows (totalRows), page %d brings the count to %d", ErrShortResult, p.total, p.pages, p.rows)
+	case n == 0 && more:
+		// Every page but the last brings rows, so pages never outnumber
+		// rows and the limits on rows bound the pages too.
+		return fmt.Errorf("%w: page %d is empty, yet names a next page", ErrShortResult, p.pages)
+	case p.rows > l.ResultCap:
+		return fmt.Errorf("%w: %d rows in %d pages pass the documented %d-row cap of a result set", ErrShortResult, p.rows, p.pages, l.ResultCap)
+	}
+	return nil
 }
 
 // redactURL keeps scheme, host and path of a URL for messages.

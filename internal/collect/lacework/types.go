@@ -3,6 +3,7 @@ package lacework
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -126,10 +127,32 @@ type Paging struct {
 	} `json:"urls"`
 }
 
-// page is the envelope of paged search responses.
+// page is the envelope of paged search responses, and of the list
+// endpoints (which have no paging). Every response sample of seed 000
+// carries "data"; a body without it (null, {}, {"data": null}) is an
+// error, never an empty result: a proxy's or a broken server's empty answer
+// would otherwise drop every sub-account, account or framework silently.
 type page[T any] struct {
-	Paging *Paging `json:"paging"`
-	Data   []T     `json:"data"`
+	Paging *Paging
+	Data   []T
+}
+
+// ErrNoEnvelope means a 200 response lacks the documented "data" key.
+var ErrNoEnvelope = errors.New(`response has no "data" (the documented envelope)`)
+
+func (p *page[T]) UnmarshalJSON(b []byte) error {
+	var raw struct {
+		Paging *Paging `json:"paging"`
+		Data   *[]T    `json:"data"`
+	}
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	if raw.Data == nil {
+		return ErrNoEnvelope
+	}
+	p.Paging, p.Data = raw.Paging, *raw.Data
+	return nil
 }
 
 // tokenRequest and tokenResponse are POST /api/v2/access/tokens.

@@ -399,7 +399,10 @@ func (s *Source) auditUnits(req source.Request, subs []*sub) []source.TableUnit 
 func records[T any](seq iter.Seq2[T, error], ls *lacework.QueryStats, st *source.QueryStats, conv func(T) dataset.Record) iter.Seq2[dataset.Record, error] {
 	sync := func() {
 		if st != nil {
-			*st = source.QueryStats{Pages: ls.Pages, Queries: ls.Queries, Splits: ls.Splits}
+			*st = source.QueryStats{Pages: ls.Pages, Queries: ls.Queries, Splits: ls.Splits,
+				// Only when every result set kept announced its size
+				// (paging.totalRows) is the sum the API's own count.
+				Announced: ls.Announced, HasAnnounced: ls.Unannounced == 0 && ls.Queries > ls.Splits}
 		}
 	}
 	return func(yield func(dataset.Record, error) bool) {
