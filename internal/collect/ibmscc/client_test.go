@@ -34,6 +34,7 @@ type envOpts struct {
 	limits ibmscc.Limits
 	now    func() time.Time
 	noKeep bool // disable keep-alives, so every dropped connection is seen
+	wrap   func(http.Handler) http.Handler // a misbehaving server in front of the emulator
 }
 
 func newEnv(t *testing.T, cfg emulator.Config, o envOpts) *env {
@@ -42,7 +43,11 @@ func newEnv(t *testing.T, cfg emulator.Config, o envOpts) *env {
 		cfg.Now = func() time.Time { return now }
 	}
 	emu := emulator.New(cfg)
-	srv := httptest.NewServer(emu)
+	var h http.Handler = emu
+	if o.wrap != nil {
+		h = o.wrap(emu)
+	}
+	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	logs := &httpxtest.SyncBuffer{}
 	tr := http.DefaultTransport.(*http.Transport).Clone()

@@ -57,11 +57,20 @@ func pages[T any](ctx context.Context, c *Client, s pageSpec, st *source.QuerySt
 				return
 			}
 			var rows []T
-			if d := bytes.TrimSpace(lp.Data); len(d) > 0 && !bytes.Equal(d, []byte("null")) {
-				if err := json.Unmarshal(d, &rows); err != nil {
-					yield(*new(T), fmt.Errorf("ibm_scc %s: %s (page %d): decode data: %w", c.InstanceID(), s.what, page, err))
-					return
-				}
+			d := bytes.TrimSpace(lp.Data)
+			if len(d) == 0 || bytes.Equal(d, []byte("null")) {
+				// Every list sample of seed 002 carries "data": without
+				// it, an empty answer would read as "nothing found".
+				yield(*new(T), fmt.Errorf(`%w: %s (page %d): response has no "data" (the documented envelope)`, ErrPaging, s.what, page))
+				return
+			}
+			if err := json.Unmarshal(d, &rows); err != nil {
+				yield(*new(T), fmt.Errorf("ibm_scc %s: %s (page %d): decode data: %w", c.InstanceID(), s.what, page, err))
+				return
+			}
+			if len(rows) > s.pageSize {
+				yield(*new(T), fmt.Errorf("%w: %s (page %d): %d rows in a page of size %d", ErrPaging, s.what, page, len(rows), s.pageSize))
+				return
 			}
 			st.Pages++
 			if len(rows) > 0 {
@@ -82,6 +91,14 @@ func pages[T any](ctx context.Context, c *Client, s pageSpec, st *source.QuerySt
 			// pageSize below ours sends short pages that are not the last.
 			// Without it, a short page is the last.
 			total := int64(lp.TotalCount)
+			switch {
+			case total > 0 && fetched > total:
+				yield(*new(T), fmt.Errorf("%w: %s: the API announced %d rows (totalCount), page %d brings the count to %d", ErrPaging, s.what, total, page, fetched))
+				return
+			case total > 0 && len(rows) == 0 && fetched < total:
+				yield(*new(T), fmt.Errorf("%w: %s: the API announced %d rows (totalCount), %d were delivered", ErrPaging, s.what, total, fetched))
+				return
+			}
 			if len(rows) == 0 || total > 0 && fetched >= total || total <= 0 && len(rows) < s.pageSize {
 				return
 			}

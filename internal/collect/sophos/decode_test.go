@@ -2,6 +2,7 @@ package sophos
 
 import (
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -107,7 +108,9 @@ func TestDecodeAccounts(t *testing.T) {
 		{`{"data":[{"accountId":"a"}],"hasNext":false}`, 1, true, ""},
 		{`{"data":[],"errorMessage":"boom"}`, 0, false, "boom"},
 		{`{"data":[],"hasNext":true}`, 0, false, "paged"},
-		{`null`, 0, false, ""},
+		{`null`, 0, false, "response is null"},
+		{`{}`, 0, false, `no "data"`},
+		{`{"data":null,"hasNext":false}`, 0, false, `no "data"`},
 		{`"x"`, 0, false, "JSON array"},
 		{`[{"accountId":{}}]`, 0, false, "environment 0"},
 	}
@@ -226,4 +229,35 @@ func FuzzTime(f *testing.F) {
 			t.Fatalf("round trip %v -> %s -> %v", v, out, back)
 		}
 	})
+}
+
+// A page that contradicts the announced or documented paging ends the query.
+func TestPageBounds(t *testing.T) {
+	s := pageSpec{size: 50}
+	for _, tc := range []struct {
+		name                string
+		n, rows, totalPages int
+		hasNext, noData     bool
+		want                string
+	}{
+		{"a middle page", 1, 50, 3, true, false, ""},
+		{"the last page", 2, 7, 3, false, false, ""},
+		{"no total announced", 5, 50, 0, true, false, ""},
+		{"empty result", 0, 0, 0, false, false, ""},
+		{"no data key", 0, 0, 0, false, true, `no "data"`},
+		{"more rows than the size", 0, 51, 1, false, false, "51 rows in a page of size 50"},
+		{"past the announced pages", 3, 50, 3, true, false, "page 4 of 3 announced pages"},
+		{"short: ends before the announced pages", 0, 50, 3, false, false, "announced 3 pages (totalPages), 1 were delivered"},
+	} {
+		err := pageBounds(s, tc.n, tc.rows, tc.hasNext, tc.noData, tc.totalPages)
+		if tc.want == "" {
+			if err != nil {
+				t.Errorf("%s: %v", tc.name, err)
+			}
+			continue
+		}
+		if !errors.Is(err, ErrPaging) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: err = %v, want %q", tc.name, err, tc.want)
+		}
+	}
 }

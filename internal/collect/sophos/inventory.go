@@ -116,8 +116,12 @@ func decodeAccounts(raw json.RawMessage) ([]Account, error) {
 		if pg.HasNext {
 			return nil, errors.New("the API paged the environment list, which its document does not describe; please report it")
 		}
+		if pg.Data == nil {
+			return nil, errors.New(`response has no "data" (the documented envelope)`)
+		}
 		elems = pg.Data
 	case string(raw) == "null":
+		return nil, errors.New("response is null, not the documented list of environments")
 	default:
 		return nil, errors.New("decode response: want a JSON array of environments")
 	}

@@ -2,6 +2,7 @@ package sophos
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"iter"
 	"net/url"
@@ -61,6 +62,10 @@ func pages[T any](ctx context.Context, c *Client, s pageSpec, st *source.QuerySt
 				yield(*new(T), fmt.Errorf("sophos tenant %s: %s: the API answered with an error: %s", c.tenant, scope, truncate(pg.ErrorMessage, 300)))
 				return
 			}
+			if err := pageBounds(s, n, len(pg.Data), pg.HasNext, pg.Data == nil, int(pg.TotalPages)); err != nil {
+				yield(*new(T), fmt.Errorf("sophos tenant %s: %s: %w", c.tenant, scope, err))
+				return
+			}
 			for _, v := range pg.Data {
 				if !yield(v, nil) {
 					return
@@ -75,6 +80,28 @@ func pages[T any](ctx context.Context, c *Client, s pageSpec, st *source.QuerySt
 			}
 		}
 	}
+}
+
+// ErrPaging means a page contradicts the paging the API announced or
+// documented: the rows cannot be called complete.
+var ErrPaging = errors.New("inconsistent paging")
+
+// pageBounds checks the n-th page (from 0) of s: it carries "data" (every
+// paged sample of seed 004 does: without it, "nothing found" would be
+// made up), no more rows than the size asked for, and it agrees with the
+// totalPages the API announced: not past it, and not the last before it.
+func pageBounds(s pageSpec, n, rows int, hasNext, noData bool, totalPages int) error {
+	switch {
+	case noData:
+		return fmt.Errorf(`%w: response has no "data" (the documented envelope)`, ErrPaging)
+	case rows > s.size:
+		return fmt.Errorf("%w: %d rows in a page of size %d", ErrPaging, rows, s.size)
+	case totalPages > 0 && n+1 > totalPages:
+		return fmt.Errorf("%w: page %d of %d announced pages", ErrPaging, n+1, totalPages)
+	case totalPages > 0 && !hasNext && n+1 < totalPages:
+		return fmt.Errorf("%w: the API announced %d pages (totalPages), %d were delivered", ErrPaging, totalPages, n+1)
+	}
+	return nil
 }
 
 // fail returns an iterator that yields err once.

@@ -1,0 +1,66 @@
+package ibmscc_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/evidence-pack/evidence/internal/collect/ibmscc"
+	"github.com/evidence-pack/evidence/internal/collect/ibmscc/emulator"
+)
+
+// A list is bounded by the totalCount it announced and the page size asked
+// for; a short list and a page without "data" are errors, not complete.
+func TestListPagingCannotRunAwayOrComeShort(t *testing.T) {
+	row := `{"id":"r%d","name":"n","platform":"AWS","category":"c","lastSeen":1700000000}`
+	for _, tc := range []struct {
+		name      string
+		page      func(n int) string
+		maxServed int64
+		want      string
+	}{
+		{"endless pages: stops at totalCount", func(n int) string {
+			return fmt.Sprintf(`{"data":[`+row+`],"totalCount":3}`, n)
+		}, 3, ""},
+		{"a page larger than asked for", func(n int) string {
+			return fmt.Sprintf(`{"data":[`+row+`,`+row+`],"totalCount":3}`, n, n+100)
+		}, 1, "2 rows in a page of size 1"},
+		{"short: empty page before totalCount", func(n int) string {
+			if n == 1 {
+				return fmt.Sprintf(`{"data":[`+row+`],"totalCount":5}`, n)
+			}
+			return `{"data":[],"totalCount":5}`
+		}, 2, "the API announced 5 rows (totalCount), 1 were delivered"},
+		{"no data key", func(int) string { return `{"totalCount":0}` }, 1, `response has no "data"`},
+		{"null body", func(int) string { return `null` }, 1, `response has no "data"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var served atomic.Int64
+			e := newEnv(t, emulator.Config{}, envOpts{limits: ibmscc.Limits{PageSize: 1}, wrap: func(emu http.Handler) http.Handler {
+				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					if r.URL.Path != "/api/cspm/v1/inventory/resources" {
+						emu.ServeHTTP(w, r)
+						return
+					}
+					w.Header().Set("Content-Type", "application/json")
+					w.Write([]byte(tc.page(int(served.Add(1)))))
+				})
+			}})
+			rows, err := collect(e.client.Inventory(context.Background(), ibmscc.InventoryQuery{}))
+			if tc.want == "" {
+				if err != nil || len(rows) != 3 {
+					t.Errorf("%d rows, err %v: want the 3 announced", len(rows), err)
+				}
+			} else if !errors.Is(err, ibmscc.ErrPaging) || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want ErrPaging with %q", err, tc.want)
+			}
+			if n := served.Load(); n > tc.maxServed {
+				t.Errorf("%d pages served, want at most %d", n, tc.maxServed)
+			}
+		})
+	}
+}
