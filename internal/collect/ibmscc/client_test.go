@@ -33,7 +33,7 @@ type envOpts struct {
 	creds  func(*ibmscc.Credentials)
 	limits ibmscc.Limits
 	now    func() time.Time
-	noKeep bool // disable keep-alives, so every dropped connection is seen
+	noKeep bool                            // disable keep-alives, so every dropped connection is seen
 	wrap   func(http.Handler) http.Handler // a misbehaving server in front of the emulator
 }
 
