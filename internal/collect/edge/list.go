@@ -125,6 +125,12 @@ func (c *Client) AuditEvents(ctx context.Context, q AuditQuery) iter.Seq2[AuditE
 	}
 }
 
+// maxListRows bounds one list: the document announces no totals, so a
+// server naming new continuation tokens forever is stopped here. Our
+// choice: a million users, apps or audit events of one window is far past
+// any Edge account (audit windows are split to keep each list small).
+const maxListRows = 1_000_000
+
 // listSpec is one list operation.
 type listSpec struct {
 	what  string     // for messages: "users"
@@ -143,6 +149,7 @@ func listAll[T any](ctx context.Context, c *Client, s listSpec, st *QueryStats) 
 	}
 	return func(yield func(T, error) bool) {
 		st.Queries++
+		listStart := st.Rows
 		seen := map[string]bool{}
 		token := ""
 		for page := 1; ; page++ {
@@ -160,6 +167,7 @@ func listAll[T any](ctx context.Context, c *Client, s listSpec, st *QueryStats) 
 				return
 			}
 			st.Pages++
+			rowsBefore := st.Rows
 			stopped := false
 			next, err := decodePage(sp, s.key, func(v T) bool {
 				st.Rows++
@@ -181,6 +189,16 @@ func listAll[T any](ctx context.Context, c *Client, s listSpec, st *QueryStats) 
 				return
 			}
 			if next == "" {
+				return
+			}
+			if n := st.Rows - rowsBefore; n == 0 {
+				yield(*new(T), fmt.Errorf("lacework edge %s: %s (page %d): the API sent an empty page with a continuation_token; stopping to avoid a loop",
+					c.creds.Account, s.what, page))
+				return
+			}
+			if st.Rows-listStart > maxListRows {
+				yield(*new(T), fmt.Errorf("lacework edge %s: %s (page %d): more than %d records and the API still names a next page; stopping",
+					c.creds.Account, s.what, page, maxListRows))
 				return
 			}
 			if seen[next] {
@@ -205,7 +223,8 @@ var errDecode = errors.New("decode response")
 // held in memory. A missing or null array is an empty list (protobuf's JSON
 // mapping omits empty repeated fields).
 func decodePage[T any](r io.Reader, key string, fn func(T) bool) (next string, err error) {
-	dec := json.NewDecoder(r)
+	budget := httpx.NewValueBudget(r, httpx.DefaultMaxValueBytes)
+	dec := json.NewDecoder(budget)
 	fail := func(format string, a ...any) (string, error) {
 		return "", fmt.Errorf("%w: %s", errDecode, fmt.Sprintf(format, a...))
 	}
@@ -214,6 +233,7 @@ func decodePage[T any](r io.Reader, key string, fn func(T) bool) (next string, e
 	}
 	sawList, sawToken := false, false
 	for dec.More() {
+		budget.Reset()
 		tok, err := dec.Token()
 		if err != nil {
 			return fail("%v", err)
@@ -239,6 +259,7 @@ func decodePage[T any](r io.Reader, key string, fn func(T) bool) (next string, e
 				return fail("%q is not an array", key)
 			}
 			for i := 0; dec.More(); i++ {
+				budget.Reset()
 				var v T
 				if err := dec.Decode(&v); err != nil {
 					return fail("%s[%d]: %v", key, i, err)

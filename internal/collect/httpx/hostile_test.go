@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -293,4 +294,82 @@ func TestOversizedResponsesFailAtTheLimit(t *testing.T) {
 			t.Errorf("spool files left: %v", left)
 		}
 	})
+}
+
+// padded is `{"data": [` + n bytes of filler + `1]}`, generated as read.
+type padded struct {
+	head, tail string
+	fill       byte
+	n          int64
+	pos        int64
+}
+
+func (p *padded) Read(b []byte) (int, error) {
+	total := int64(len(p.head)) + p.n + int64(len(p.tail))
+	if p.pos >= total {
+		return 0, io.EOF
+	}
+	i := 0
+	for ; i < len(b) && p.pos < total; i, p.pos = i+1, p.pos+1 {
+		switch {
+		case p.pos < int64(len(p.head)):
+			b[i] = p.head[p.pos]
+		case p.pos < int64(len(p.head))+p.n:
+			b[i] = p.fill
+		default:
+			b[i] = p.tail[p.pos-int64(len(p.head))-p.n]
+		}
+	}
+	return i, nil
+}
+
+// A streaming decoder behind a ValueBudget fails on 100 MB of whitespace
+// between values, or one 100 MB string, holding only about its budget.
+func TestValueBudgetBoundsStreamedDecoding(t *testing.T) {
+	const budget = 1 << 20
+	for _, tc := range []struct {
+		name string
+		body *padded
+	}{
+		{"whitespace between values", &padded{head: `{"data": [`, fill: ' ', n: 100 << 20, tail: `1]}`}},
+		{"one huge string", &padded{head: `{"data": ["`, fill: 'x', n: 100 << 20, tail: `"]}`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			vb := NewValueBudget(tc.body, budget)
+			dec := json.NewDecoder(vb)
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			err := func() error {
+				if err := ExpectDelim(dec, '{'); err != nil {
+					return err
+				}
+				for dec.More() {
+					vb.Reset()
+					if _, err := dec.Token(); err != nil { // the key
+						return err
+					}
+					if err := ExpectDelim(dec, '['); err != nil {
+						return err
+					}
+					for dec.More() {
+						vb.Reset()
+						if err := SkipValue(dec); err != nil {
+							return err
+						}
+					}
+					if err := ExpectDelim(dec, ']'); err != nil {
+						return err
+					}
+				}
+				return ExpectDelim(dec, '}')
+			}()
+			runtime.ReadMemStats(&after)
+			if !errors.Is(err, ErrTooLarge) {
+				t.Fatalf("err = %v, want ErrTooLarge", err)
+			}
+			if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 16*budget {
+				t.Errorf("allocated %d MiB for a %d MiB budget", alloc>>20, budget>>20)
+			}
+		})
+	}
 }

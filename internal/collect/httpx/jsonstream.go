@@ -47,3 +47,40 @@ func SkipValue(dec *json.Decoder) error {
 		}
 	}
 }
+
+// DefaultMaxValueBytes bounds what a streaming decoder may pull for one
+// record (ValueBudget). Our choice: a record of the documented samples is a
+// few KiB; the largest legitimate one, a report recommendation listing
+// thousands of violating resources, stays under a few MiB. 32 MiB leaves
+// ample room, and bounds the memory a single value (or padding between
+// values, which json.Decoder keeps buffered) can take.
+const DefaultMaxValueBytes = 32 << 20
+
+// ValueBudget is a reader for a streaming json.Decoder that fails once the
+// decoder has pulled more than max bytes since the last Reset: call Reset
+// after each record (or key) is consumed. json.Decoder holds a whole value,
+// and any whitespace before it, in memory until it is decoded; without a
+// budget, one 3 GB string or 3 GB of spaces in a spooled body would be
+// held whole. The decoder reads ahead, so up to twice max may be buffered.
+type ValueBudget struct {
+	r      io.Reader
+	max, n int64
+}
+
+// NewValueBudget wraps r with a budget of max bytes per value.
+func NewValueBudget(r io.Reader, max int64) *ValueBudget { return &ValueBudget{r: r, max: max} }
+
+// Reset starts a new value's budget.
+func (b *ValueBudget) Reset() { b.n = 0 }
+
+func (b *ValueBudget) Read(p []byte) (int, error) {
+	if b.n >= b.max {
+		return 0, fmt.Errorf("%w: one value (or the padding before it) passes %d MiB", ErrTooLarge, b.max>>20)
+	}
+	if left := b.max - b.n; int64(len(p)) > left {
+		p = p[:left]
+	}
+	n, err := b.r.Read(p)
+	b.n += int64(n)
+	return n, err
+}

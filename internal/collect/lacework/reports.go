@@ -57,6 +57,9 @@ type Report struct {
 	Header ReportHeader
 	file   *httpx.Spooled
 	name   string
+	// budget bounds each value the current walk decodes (reset per key and
+	// per recommendation); walks are sequential, as the file's offset is.
+	budget *httpx.ValueBudget
 }
 
 // Report downloads q's report as JSON. The caller must Close it.
@@ -109,6 +112,7 @@ func (r *Report) Recommendations() iter.Seq2[Recommendation, error] {
 				return httpx.SkipValue(dec)
 			}
 			return eachArray(dec, func() error {
+				r.budget.Reset()
 				var rec Recommendation
 				if err := dec.Decode(&rec); err != nil {
 					return err
@@ -132,15 +136,18 @@ func (r *Report) walk(field func(dec *json.Decoder, index int, key string) error
 	if _, err := r.file.Seek(0, io.SeekStart); err != nil {
 		return fmt.Errorf("%s: %w", r.name, err)
 	}
-	dec := json.NewDecoder(r.file)
+	budget := httpx.NewValueBudget(r.file, httpx.DefaultMaxValueBytes)
+	r.budget = budget
+	dec := json.NewDecoder(budget)
 	err := eachObject(dec, func(key string) error {
+		budget.Reset()
 		if key != "data" {
 			return httpx.SkipValue(dec)
 		}
 		index := 0
 		return eachArray(dec, func() error {
 			defer func() { index++ }()
-			return eachObject(dec, func(k string) error { return field(dec, index, k) })
+			return eachObject(dec, func(k string) error { budget.Reset(); return field(dec, index, k) })
 		})
 	})
 	if err != nil {
