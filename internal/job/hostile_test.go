@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/evidence-pack/evidence/internal/collect/httpx"
+	"github.com/evidence-pack/evidence/internal/collect/httpx/httpxtest"
 	"github.com/evidence-pack/evidence/internal/collect/lacework/emulator"
 	"github.com/evidence-pack/evidence/internal/job"
 	"github.com/evidence-pack/evidence/internal/source"
@@ -65,24 +66,6 @@ func (e *echoServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// lockedBuffer is a log sink safe for concurrent writers.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // A server that echoes the API secret and the bearer token in its error
 // bodies gets neither into any byte of the pack (unzipped workbooks and
 // the text of the PDFs included), the logs or the run's error.
@@ -102,7 +85,7 @@ func TestEchoedSecretsNeverLeak(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var logs lockedBuffer
+	var logs httpxtest.SyncBuffer
 	log := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	res, err := job.Run(context.Background(), cfg, job.Deps{Sources: testSources, Store: store, Logger: log, Now: func() time.Time { return now },
 		Retry: httpx.Retry{MaxAttempts: 2, BaseDelay: time.Millisecond, MaxDelay: time.Millisecond}})
