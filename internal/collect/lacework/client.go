@@ -147,10 +147,13 @@ func (c *Client) newHTTP(auth httpx.Authorizer, header http.Header) (*httpx.Clie
 
 func (c *Client) forSubAccount(name string) (*Client, error) {
 	h := http.Header{}
-	if name != "" {
+	// Seed 000: with Org-Access: true the Account-Name header is ignored,
+	// so every sub-account would get the same organization-level data under
+	// its own name. A sub-account's client therefore never sends both.
+	switch {
+	case name != "":
 		h.Set("Account-Name", name)
-	}
-	if c.opts.OrgAccess {
+	case c.opts.OrgAccess:
 		h.Set("Org-Access", "true")
 	}
 	hc, err := c.newHTTP(c.tokens, h)

@@ -222,7 +222,7 @@ func (c *Client) Frameworks(ctx context.Context) ([]Framework, error) {
 	var out []Framework
 	seen := map[string]bool{}
 	for _, d := range resp.Data {
-		if !strings.EqualFold(d.ReportType, "COMPLIANCE") || d.Enabled != 1 || d.ReportName == "" {
+		if !strings.EqualFold(d.ReportType, "COMPLIANCE") || !d.IsEnabled() || d.ReportName == "" {
 			continue
 		}
 		var cloud Cloud

@@ -124,3 +124,59 @@ func TestDiscoveryRefusesAMissingEnvelope(t *testing.T) {
 		}
 	}
 }
+
+// A report definition without an "enabled" key (go-sdk's user-created
+// fixture has none) is a framework; an explicit 0 is not.
+func TestReportDefinitionWithoutEnabledKey(t *testing.T) {
+	body := `{"data":[
+	 {"reportDefinitionGuid":"G1","reportName":"Custom AWS","displayName":"Custom AWS","reportType":"COMPLIANCE","subReportType":"AWS","createdBy":"someone@acme.com"},
+	 {"reportDefinitionGuid":"G2","reportName":"Disabled AWS","displayName":"Disabled AWS","reportType":"COMPLIANCE","subReportType":"AWS","enabled":0}]}`
+	e := newEnv(t, emulator.Config{}, lacework.Options{}, func(emu http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/api/v2/ReportDefinitions" {
+				w.Write([]byte(body))
+				return
+			}
+			emu.ServeHTTP(w, r)
+		})
+	})
+	fws, err := e.client.Frameworks(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fws) != 1 || !strings.Contains(fmt.Sprint(fws[0]), "Custom AWS") {
+		t.Errorf("frameworks %+v, want only the custom one", fws)
+	}
+}
+
+// Org-Access: true makes the API ignore Account-Name (seed 000), so a
+// sub-account's requests never carry both.
+func TestOrgAccessNeverWithAccountName(t *testing.T) {
+	var both atomic.Int64
+	var orgOnly atomic.Int64
+	e := newEnv(t, emulator.Config{}, lacework.Options{OrgAccess: true}, func(emu http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			switch org, name := r.Header.Get("Org-Access"), r.Header.Get("Account-Name"); {
+			case org != "" && name != "":
+				both.Add(1)
+			case org != "":
+				orgOnly.Add(1)
+			}
+			emu.ServeHTTP(w, r)
+		})
+	})
+	ctx := context.Background()
+	if _, err := e.client.SubAccounts(ctx); err != nil {
+		t.Fatal(err)
+	}
+	sub, err := e.client.SubAccount("acme-dev")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sub.Targets(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if both.Load() != 0 || orgOnly.Load() == 0 {
+		t.Errorf("%d requests with both headers, %d with Org-Access alone", both.Load(), orgOnly.Load())
+	}
+}

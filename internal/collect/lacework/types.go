@@ -247,8 +247,17 @@ type ReportDefinition struct {
 	ReportType    string `json:"reportType"`    // COMPLIANCE
 	SubReportType string `json:"subReportType"` // AWS | Azure | GCP
 	CreatedBy     string `json:"createdBy"`     // SYSTEM for built-in frameworks
-	Enabled       int    `json:"enabled"`
+	// Enabled is nil when the definition has no "enabled" key. The seed
+	// does not say what a missing key means; lacework/go-sdk's fixture of
+	// a user-created definition (api/report_definitions_test.go,
+	// singleMockReportDefinition) has none, so a missing key counts as
+	// enabled and custom frameworks are not lost; only an explicit 0
+	// excludes a framework.
+	Enabled *int `json:"enabled"`
 }
+
+// IsEnabled reports whether the definition is enabled (a missing key is).
+func (d ReportDefinition) IsEnabled() bool { return d.Enabled == nil || *d.Enabled == 1 }
 
 // ReportHeader is a compliance report without its recommendations.
 type ReportHeader struct {
