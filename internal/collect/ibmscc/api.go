@@ -34,9 +34,15 @@ const (
 	// MaxAuditLimit: "Limit the number of results to return. Possible
 	// values: 1 ≤ value ≤ 9999" (Retrieves a list of audit events).
 	MaxAuditLimit = 9999
-	// HeaderInstance and HeaderTeam are the document's headers.
+	// HeaderInstance is the document's instance header. HeaderTeam is
+	// "SysdigTeamID", not the seed's "TeamID": that part of the seed is
+	// copied from IBM Cloud Monitoring, while IBM's Workload Protection
+	// and Monitoring curl examples send "SysdigTeamID: $TEAM_ID", and so
+	// does Sysdig's own IBM client (sysdiglabs/terraform-provider-sysdig,
+	// sysdig/internal/client/v2/ibm.go: sysdigTeamIDHeader). A "TeamID"
+	// header is presumably ignored, the data then the user's default team's.
 	HeaderInstance = "IBMInstanceID"
-	HeaderTeam     = "TeamID"
+	HeaderTeam     = "SysdigTeamID"
 )
 
 // RegionURL returns the public endpoint of a region ("us-south" →

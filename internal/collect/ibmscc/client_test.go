@@ -406,7 +406,7 @@ func TestAuthFailures(t *testing.T) {
 			e.checkClean(t, err)
 		})
 	}
-	t.Run("a valid team is sent as TeamID", func(t *testing.T) {
+	t.Run("a valid team is sent as SysdigTeamID", func(t *testing.T) {
 		e := newEnv(t, emulator.Config{}, envOpts{creds: func(c *ibmscc.Credentials) { c.TeamID = emulator.DefaultTeamID }})
 		if _, err := e.client.Views(context.Background()); err != nil {
 			t.Fatal(err)

@@ -10,7 +10,7 @@
 //     grant_type=urn:ibm:params:oauth:grant-type:apikey&apikey=…; the URL is
 //     configurable so an emulator can serve it). The access token is sent as
 //     "Authorization: Bearer …" with the instance's GUID in "IBMInstanceID"
-//     and, when configured, the team's in "TeamID" (section Authentication).
+//     and, when configured, the team's in "SysdigTeamID" (not the seed's "TeamID": see HeaderTeam).
 //     Tokens are renewed before they expire, and once more after a 401.
 //   - Errors: a key the IAM endpoint refuses (the document: "400 Client
 //     Error: Bad Request for url: https://iam.cloud.ibm.com/identity/token,

@@ -22,7 +22,7 @@
 //   - Every /api request needs "Authorization: Bearer <token>" and the
 //     instance GUID in IBMInstanceID: a missing, unknown or expired token
 //     and a missing or unknown IBMInstanceID get 401 {"message": "Invalid
-//     or missing auth token…"}. TeamID is optional; an unknown team gets
+//     or missing auth token…"}. SysdigTeamID is optional; an unknown team gets
 //     403. Only GET is served (405 otherwise); unknown paths get 404;
 //     unknown query parameters get 400.
 //   - GET /api/cspm/v1/compliance/views (no parameters): every zone with

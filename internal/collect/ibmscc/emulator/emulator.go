@@ -16,7 +16,7 @@ type Config struct {
 	Seed       int64
 	APIKey     string   // the one API key the IAM endpoint accepts; default DefaultAPIKey
 	InstanceID string   // the instance GUID (IBMInstanceID); default DefaultInstanceID
-	Teams      []string // TeamID values accepted; default {DefaultTeamID}. No TeamID header is fine too.
+	Teams      []string // SysdigTeamID values accepted; default {DefaultTeamID}. No SysdigTeamID header is fine too (a "TeamID" one is ignored).
 
 	Zones                  []string // zone names; default DefaultZones. The first one holds every policy.
 	Policies               []string // policy names; default DefaultPolicies
@@ -132,7 +132,7 @@ func Accounts() []Account { return slices.Clone(accounts) }
 type Request struct {
 	emulatorkit.Entry
 	Instance string // IBMInstanceID header
-	Team     string // TeamID header
+	Team     string // SysdigTeamID header
 }
 
 // Server is the emulator: an http.Handler, safe for concurrent use.

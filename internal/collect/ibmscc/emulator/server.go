@@ -109,7 +109,9 @@ func (s *Server) serve(w http.ResponseWriter, c *call) *response {
 		return s.fail(errorf(http.StatusMethodNotAllowed, "method %s not allowed", c.r.Method))
 	}
 	c.e.Instance = c.r.Header.Get("IBMInstanceID")
-	c.e.Team = c.r.Header.Get("TeamID")
+	// The real service reads SysdigTeamID (ibmscc.HeaderTeam); a "TeamID"
+	// header is ignored here as it presumably is there.
+	c.e.Team = c.r.Header.Get("SysdigTeamID")
 	tok, err := s.authenticate(c.r)
 	if err != nil {
 		return s.fail(err)
