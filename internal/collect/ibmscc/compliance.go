@@ -42,10 +42,10 @@ func (c *Client) Requirements(ctx context.Context, q RequirementQuery) iter.Seq2
 		return fail[Requirement](errors.New("ibm_scc: requirements: policy and zone are required"))
 	}
 	query := url.Values{
+		// The document lists filter, pageNumber and pageSize only; the
+		// controls come with each requirement without any other parameter
+		// (public clients, e.g. Sysdig's, send none).
 		"filter": {And(In("policy.name", q.Policy), In("zone.name", q.Zone))},
-		// Not in the document's parameter list: without it the API
-		// returns the requirements without their controls.
-		"includeControls": {"true"},
 	}
 	return pages[Requirement](ctx, c, pageSpec{
 		what:     fmt.Sprintf("requirements of %q in zone %q", q.Policy, q.Zone),

@@ -295,7 +295,9 @@ type requirementJSON struct {
 
 // handleRequirements serves GET /api/cspm/v1/compliance/requirements.
 // Filter fields: name, policy.name, zone.name, pass, severity (1..3).
-// Controls are included with includeControls=true.
+// Every requirement carries its controls: the document names no parameter
+// for them (an includeControls parameter, which older versions of our
+// client sent, is accepted and changes nothing).
 func (s *Server) handleRequirements(c *call) *response {
 	if err := c.checkQuery("filter", "pageNumber", "pageSize", "includeControls"); err != nil {
 		return s.fail(err)
@@ -308,7 +310,6 @@ func (s *Server) handleRequirements(c *call) *response {
 	if err != nil {
 		return s.fail(errorf(http.StatusBadRequest, "%v", err))
 	}
-	withControls := c.q.Get("includeControls") == "true"
 	lastUpdate := strconv.FormatInt(s.evaluatedAt(c.now).Unix(), 10)
 	lo, hi := window(page, size, 1<<62)
 	var data []requirementJSON
@@ -324,7 +325,7 @@ func (s *Server) handleRequirements(c *call) *response {
 					continue
 				}
 				if total >= lo && total < hi {
-					data = append(data, s.requirementJSON(z, p, r, rd, withControls, lastUpdate))
+					data = append(data, s.requirementJSON(z, p, r, rd, lastUpdate))
 				}
 				total++
 			}
@@ -350,7 +351,7 @@ func matchAll(conds []cond, vals map[string]string) bool {
 	return true
 }
 
-func (s *Server) requirementJSON(z, p, r int, rd requirementDef, withControls bool, lastUpdate string) requirementJSON {
+func (s *Server) requirementJSON(z, p, r int, rd requirementDef, lastUpdate string) requirementJSON {
 	pol, zn := s.policies[p], s.zones[z]
 	out := requirementJSON{
 		RequirementID: rd.id, Name: rd.name, Pass: rd.pass, Severity: rd.severity,
@@ -358,9 +359,6 @@ func (s *Server) requirementJSON(z, p, r int, rd requirementDef, withControls bo
 		FailedControls: rd.failedControls, HighSeverityCount: rd.high, MediumSeverityCount: rd.medium,
 		LowSeverityCount: rd.low, AcceptedCount: rd.accepted, PassingCount: rd.passing,
 		Description: "Requirement " + rd.name + " of " + pol.name + ".",
-	}
-	if !withControls {
-		return out
 	}
 	for ci := range s.controlCount(p, r) {
 		d := s.control(z, p, r, ci)

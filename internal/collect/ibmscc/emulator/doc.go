@@ -30,7 +30,7 @@
 //     requirementsHistory entry (date in epoch seconds).
 //   - GET /api/cspm/v1/compliance/requirements: filter (fields name,
 //     policy.name, zone.name, pass, severity), pageNumber (default 1),
-//     pageSize (default 10), includeControls=true for the controls.
+//     pageSize (default 10); every requirement carries its controls (no parameter asks for them).
 //     totalCount is a string, as the API sends it here.
 //   - GET /api/cspm/v1/{cloud,kube,clusteranalysis}/resources: a control's
 //     resources, reached through its resourceApiEndpoint (controlId,
