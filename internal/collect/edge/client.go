@@ -57,6 +57,9 @@ type Options struct {
 	UserAgent  string
 	Now        func() time.Time
 	SpoolDir   string // where responses are spooled; default os.TempDir()
+	// Redactor, when set, gets the credentials and every token obtained,
+	// and redacts them from the servers' text in errors (nil: none).
+	Redactor *httpx.Redactor
 }
 
 // Client reads one Lacework Edge account. It is safe for concurrent use.
@@ -89,6 +92,7 @@ func New(creds Credentials, opts Options) (*Client, error) {
 	if opts.UserAgent == "" {
 		opts.UserAgent = "evidence"
 	}
+	opts.Redactor.AddBasic(creds.KeyID, creds.Secret.Reveal())
 	limits := opts.Limits.withDefaults()
 	if opts.Limiter == nil {
 		opts.Limiter = httpx.NewLimiter(httpx.LimiterConfig{PerHour: limits.RequestsPerHour})
@@ -111,6 +115,7 @@ func New(creds Credentials, opts Options) (*Client, error) {
 			UserAgent:  opts.UserAgent,
 			Logger:     c.log,
 			Stats:      c.stats,
+			Redactor:   opts.Redactor,
 			Now:        opts.Now,
 		})
 	}
@@ -119,7 +124,7 @@ func New(creds Credentials, opts Options) (*Client, error) {
 		return nil, fmt.Errorf("lacework edge account %q: %w", creds.Account, err)
 	}
 	fetcher := &tokenFetcher{http: login, creds: creds, path: paths.TokenLogin, fallback: limits.TokenTTL, now: opts.Now, log: c.log}
-	c.tokens = httpx.NewTokenCache(httpx.TokenCacheConfig{Fetch: fetcher.login, Now: opts.Now})
+	c.tokens = httpx.NewTokenCache(httpx.TokenCacheConfig{Fetch: fetcher.login, Now: opts.Now, Redactor: opts.Redactor})
 	if c.http, err = newHTTP(c.tokens); err != nil {
 		return nil, fmt.Errorf("lacework edge account %q: %w", creds.Account, err)
 	}

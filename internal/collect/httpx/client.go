@@ -81,6 +81,10 @@ type Config struct {
 	UserAgent  string
 	Logger     *slog.Logger
 	Stats      *Stats // nil: a private one
+	// Redactor removes the tenant's secrets from the server's text that
+	// httpx puts into errors and logs (an error body echoing the request's
+	// headers, a redirect's host); nil redacts nothing.
+	Redactor *Redactor
 	// MaxBodyBytes bounds a buffered response (JSON), MaxSpoolBytes a
 	// spooled one (Spool); defaults DefaultMaxBodyBytes, DefaultMaxSpoolBytes.
 	MaxBodyBytes, MaxSpoolBytes int64
@@ -101,6 +105,7 @@ type Client struct {
 	ua      string
 	log     *slog.Logger
 	stats   *Stats
+	red     *Redactor
 	now     func() time.Time
 	sleep   func(context.Context, time.Duration) error
 
@@ -133,6 +138,7 @@ func New(cfg Config) (*Client, error) {
 		ua:      cfg.UserAgent,
 		log:     cfg.Logger,
 		stats:   cfg.Stats,
+		red:     cfg.Redactor,
 		now:     cfg.Now,
 		sleep:   cfg.Sleep,
 
@@ -264,7 +270,15 @@ func (c *Client) target(r Request) (*url.URL, error) {
 // start from scratch each time: when it fails while reading (a dropped
 // connection), the request is retried. An error read returns that is not a
 // transport error ends the call.
+//
+// Server text in the error (an API's message, a redirect's host) has the
+// Config.Redactor's values replaced; errors.Is and errors.As still see the
+// whole chain.
 func (c *Client) Do(ctx context.Context, r Request, read func(io.Reader) error) error {
+	return c.red.Error(c.do(ctx, r, read))
+}
+
+func (c *Client) do(ctx context.Context, r Request, read func(io.Reader) error) error {
 	u, err := c.target(r)
 	if err != nil {
 		return err
@@ -319,7 +333,7 @@ func (c *Client) Do(ctx context.Context, r Request, read func(io.Reader) error) 
 			return fmt.Errorf("%s %s: %w: %w", r.Method, u.Path, err, last)
 		}
 		c.stats.Retries.Add(1)
-		log.Debug("retrying", "attempt", attempt, "retry_in", retryIn, "err", err)
+		log.Debug("retrying", "attempt", attempt, "retry_in", retryIn, "err", c.red.Error(err))
 		if err := c.sleep(ctx, retryIn); err != nil {
 			return err
 		}
@@ -430,22 +444,25 @@ func (c *Client) attempt(ctx context.Context, r Request, u *url.URL, bucket stri
 }
 
 func (c *Client) apiError(r Request, u *url.URL, resp *http.Response, body io.Reader) *APIError {
+	// Every string here is the server's: a hostile or careless one may
+	// echo the request's headers (the API secret, the bearer token) in any
+	// of them, and the error reaches logs and the pack's manifest.
 	e := &APIError{
 		Method:     r.Method,
 		Path:       u.Path,
 		Status:     resp.StatusCode,
-		RequestID:  firstHeader(resp.Header, "X-Request-Id", "X-Amzn-Requestid", "Request-Id", "X-Correlation-Id"),
+		RequestID:  c.red.Redact(firstHeader(resp.Header, "X-Request-Id", "X-Amzn-Requestid", "Request-Id", "X-Correlation-Id")),
 		RetryAfter: RetryAfter(resp.Header, c.now()),
 	}
 	for _, h := range []string{"Retry-After", "RateLimit-Reset"} {
 		if v := resp.Header.Get(h); v != "" {
-			e.Wait = h + ": " + v
+			e.Wait = c.red.Redact(h + ": " + v)
 			break
 		}
 	}
 	if body != nil {
 		b, _ := io.ReadAll(io.LimitReader(body, 64<<10))
-		e.Message = errorMessage(b)
+		e.Message = c.red.Redact(errorMessage(b))
 	}
 	return e
 }

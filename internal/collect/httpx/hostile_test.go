@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -371,6 +372,68 @@ func TestValueBudgetBoundsStreamedDecoding(t *testing.T) {
 			}
 			if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 32*budget { // process-wide, noisy; far below 100 MB
 				t.Errorf("allocated %d MiB for a %d MiB budget", alloc>>20, budget>>20)
+			}
+		})
+	}
+}
+
+// A server echoing the request's headers in its error body, its request-id
+// header or a redirect's host name never gets a credential into the error:
+// the client redacts the API secret it was given and the bearer token its
+// TokenCache obtained, wherever the server's text lands.
+func TestServerTextIsRedacted(t *testing.T) {
+	const secret, token = "the-api-secret-123", "bearer-token-456"
+	var echoed atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		echo := fmt.Sprintf("X-LW-UAKS=%s Authorization=%q", r.Header.Get("X-Lw-Uaks"), r.Header.Get("Authorization"))
+		if strings.Contains(echo, secret) && strings.Contains(echo, token) {
+			echoed.Add(1)
+		}
+		switch r.URL.Path {
+		case "/message":
+			w.WriteHeader(http.StatusBadRequest)
+			json.NewEncoder(w).Encode(map[string]string{"message": "bad request: " + echo})
+		case "/nested":
+			w.WriteHeader(http.StatusForbidden)
+			json.NewEncoder(w).Encode(map[string]any{"data": map[string]string{"message": echo}})
+		case "/request-id":
+			w.Header().Set("X-Request-Id", r.Header.Get("X-Lw-Uaks"))
+			w.WriteHeader(http.StatusNotFound)
+		case "/redirect":
+			http.Redirect(w, r, "http://"+token+".example/", http.StatusFound)
+		}
+	}))
+	defer srv.Close()
+	for _, path := range []string{"/message", "/nested", "/request-id", "/redirect"} {
+		t.Run(path, func(t *testing.T) {
+			echoed.Store(0)
+			red := NewRedactor()
+			red.Add(secret)
+			tokens := NewTokenCache(TokenCacheConfig{Redactor: red, Fetch: func(context.Context) (string, time.Time, error) {
+				return token, time.Now().Add(time.Hour), nil
+			}})
+			c := newTestClient(t, srv.URL, newFakeClock(), func(cfg *Config) { cfg.Redactor = red; cfg.Auth = tokens })
+			var v any
+			err := c.JSON(context.Background(), Request{Method: "GET", Path: path, Header: http.Header{"X-Lw-Uaks": {secret}}}, &v)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if path != "/redirect" && echoed.Load() == 0 {
+				t.Fatal("the server did not get the credentials to echo")
+			}
+			var ae *APIError
+			if errors.As(err, &ae) {
+				for _, s := range []string{ae.Message, ae.RequestID, ae.Error()} {
+					if strings.Contains(s, secret) || strings.Contains(s, token) {
+						t.Errorf("APIError carries a credential: %q", s)
+					}
+				}
+			}
+			if msg := err.Error(); strings.Contains(msg, secret) || strings.Contains(msg, token) || !strings.Contains(msg, Redacted) {
+				t.Errorf("err = %v, want the credentials redacted", err)
+			}
+			if path == "/redirect" && !errors.Is(err, ErrForeignURL) {
+				t.Errorf("err = %v: the redacted error lost its chain", err)
 			}
 		})
 	}

@@ -19,6 +19,10 @@ type TokenCacheConfig struct {
 	// its lifetime early, at most RenewEarly, so a long page fetch never
 	// starts with a token about to lapse. Default 5 minutes.
 	RenewEarly time.Duration
+	// Redactor, when set, gets every token Fetch obtains before any request
+	// carries it, so a server echoing the Authorization header in an error
+	// body cannot get it into logs or the pack.
+	Redactor *Redactor
 }
 
 // TokenCache caches a bearer token and implements Authorizer. One Fetch runs
@@ -28,6 +32,7 @@ type TokenCache struct {
 	fetch      func(context.Context) (string, time.Time, error)
 	now        func() time.Time
 	renewEarly time.Duration
+	red        *Redactor
 	sem        chan struct{} // one-slot semaphore held while fetching
 
 	mu        sync.Mutex
@@ -53,7 +58,7 @@ func NewTokenCache(cfg TokenCacheConfig) *TokenCache {
 	if cfg.RenewEarly <= 0 {
 		cfg.RenewEarly = 5 * time.Minute
 	}
-	return &TokenCache{fetch: cfg.Fetch, now: cfg.Now, renewEarly: cfg.RenewEarly, sem: make(chan struct{}, 1)}
+	return &TokenCache{fetch: cfg.Fetch, now: cfg.Now, renewEarly: cfg.RenewEarly, red: cfg.Redactor, sem: make(chan struct{}, 1)}
 }
 
 // Authorize sets "Authorization: Bearer <token>" and returns the token.
@@ -107,6 +112,7 @@ func (t *TokenCache) Token(ctx context.Context) (string, error) {
 	if tok == "" {
 		return "", errEmptyToken
 	}
+	t.red.Add(tok)
 	margin := min(expires.Sub(issued)/5, t.renewEarly)
 	// An expiry already past by our clock (the server's clock behind ours)
 	// would make every request fetch a token: keep it minTokenUse, and let

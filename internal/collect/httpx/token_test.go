@@ -226,3 +226,24 @@ func TestTokenCacheAuthorizeSetsBearer(t *testing.T) {
 		t.Errorf("Authorize: %q, %v, header %q", cred, err, req.Header.Get("Authorization"))
 	}
 }
+
+// Every token obtained is known to the Redactor before any request carries
+// it.
+func TestTokenCacheAddsTokensToTheRedactor(t *testing.T) {
+	red := NewRedactor()
+	n := 0
+	tc := NewTokenCache(TokenCacheConfig{Redactor: red, Fetch: func(context.Context) (string, time.Time, error) {
+		n++
+		return fmt.Sprintf("token-number-%d", n), time.Now().Add(time.Hour), nil
+	}})
+	for range 2 {
+		tok, err := tc.Token(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := red.Redact("echo " + tok); got != "echo "+Redacted {
+			t.Errorf("Redact = %q", got)
+		}
+		tc.Invalidate(tok)
+	}
+}

@@ -70,6 +70,9 @@ type Options struct {
 	Logger     *slog.Logger
 	UserAgent  string
 	Now        func() time.Time
+	// Redactor, when set, gets the credentials and every token obtained,
+	// and redacts them from the servers' text in errors (nil: none).
+	Redactor *httpx.Redactor
 }
 
 // Client reads one Workload Protection instance. It is safe for concurrent
@@ -98,6 +101,7 @@ func New(creds Credentials, opts Options) (*Client, error) {
 	if opts.UserAgent == "" {
 		opts.UserAgent = "evidence"
 	}
+	opts.Redactor.Add(creds.APIKey.Reveal())
 	limits := opts.Limits.withDefaults()
 	if opts.Limiter == nil {
 		perHour := max(limits.RequestsPerMinute, 0) * 60
@@ -109,13 +113,13 @@ func New(creds Credentials, opts Options) (*Client, error) {
 	// bucket and no Authorizer.
 	iam, err := httpx.New(httpx.Config{
 		BaseURL: creds.iamURL(), HTTPClient: opts.HTTPClient, Limiter: opts.Limiter, Retry: opts.Retry,
-		UserAgent: opts.UserAgent, Logger: log, Stats: stats, Now: opts.Now,
+		UserAgent: opts.UserAgent, Logger: log, Stats: stats, Now: opts.Now, Redactor: opts.Redactor,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("ibm_scc: iam_url: %w", err)
 	}
 	fetcher := &tokenFetcher{http: iam, key: creds.APIKey, now: opts.Now, log: log}
-	tokens := httpx.NewTokenCache(httpx.TokenCacheConfig{Fetch: fetcher.fetch, Now: opts.Now})
+	tokens := httpx.NewTokenCache(httpx.TokenCacheConfig{Fetch: fetcher.fetch, Now: opts.Now, Redactor: opts.Redactor})
 	h := http.Header{}
 	h.Set(HeaderInstance, strings.TrimSpace(creds.InstanceID))
 	if t := strings.TrimSpace(creds.TeamID); t != "" {
@@ -123,7 +127,7 @@ func New(creds Credentials, opts Options) (*Client, error) {
 	}
 	api, err := httpx.New(httpx.Config{
 		BaseURL: creds.apiURL(), HTTPClient: opts.HTTPClient, Auth: tokens, Limiter: opts.Limiter, Retry: opts.Retry,
-		Header: h, UserAgent: opts.UserAgent, Logger: log, Stats: stats, Now: opts.Now,
+		Header: h, UserAgent: opts.UserAgent, Logger: log, Stats: stats, Now: opts.Now, Redactor: opts.Redactor,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("ibm_scc: api_url: %w", err)

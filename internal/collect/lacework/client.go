@@ -75,6 +75,9 @@ type Options struct {
 	Now        func() time.Time
 	SpoolDir   string // where reports are buffered; default os.TempDir()
 	OrgAccess  bool   // send Org-Access: true (org-level data sets; needs org admin)
+	// Redactor, when set, gets the credentials and every token obtained,
+	// and redacts them from the servers' text in errors (nil: none).
+	Redactor *httpx.Redactor
 }
 
 // Client talks to one Lacework account or sub-account. It is safe for
@@ -106,6 +109,7 @@ func New(creds Credentials, opts Options) (*Client, error) {
 	if opts.UserAgent == "" {
 		opts.UserAgent = "evidence"
 	}
+	opts.Redactor.Add(creds.KeyID, creds.Secret.Reveal())
 	limits := opts.Limits.withDefaults()
 	if opts.Limiter == nil {
 		opts.Limiter = httpx.NewLimiter(httpx.LimiterConfig{PerHour: max(limits.RequestsPerHour, 0), Burst: limits.Burst})
@@ -126,7 +130,7 @@ func New(creds Credentials, opts Options) (*Client, error) {
 		return nil, err
 	}
 	fetcher := &tokenFetcher{http: tokHTTP, creds: creds, expiry: limits.TokenExpiry, now: opts.Now, log: c.log}
-	c.tokens = httpx.NewTokenCache(httpx.TokenCacheConfig{Fetch: fetcher.fetch, Now: opts.Now})
+	c.tokens = httpx.NewTokenCache(httpx.TokenCacheConfig{Fetch: fetcher.fetch, Now: opts.Now, Redactor: opts.Redactor})
 	return c.forSubAccount(creds.SubAccount)
 }
 
@@ -141,6 +145,7 @@ func (c *Client) newHTTP(auth httpx.Authorizer, header http.Header) (*httpx.Clie
 		UserAgent:  c.opts.UserAgent,
 		Logger:     c.log,
 		Stats:      c.stats,
+		Redactor:   c.opts.Redactor,
 		Now:        c.opts.Now,
 	})
 }

@@ -59,6 +59,9 @@ type Options struct {
 	Logger     *slog.Logger
 	UserAgent  string
 	Now        func() time.Time
+	// Redactor, when set, gets the credentials and every token obtained,
+	// and redacts them from the servers' text in errors (nil: none).
+	Redactor *httpx.Redactor
 }
 
 // Client reads one Cloud Optix customer through its API key. It is safe for
@@ -91,6 +94,7 @@ func New(key httpx.Secret, opts Options) (*Client, error) {
 		return nil, source.Auth(fmt.Errorf("sophos tenant %s: the Cloud Optix API key is empty: set %s (generate a key in Cloud Optix under Settings > Integrations > Sophos Cloud Optix API)",
 			opts.Tenant, opts.KeyEnv))
 	}
+	opts.Redactor.Add(key.Reveal())
 	if opts.Limiter == nil {
 		opts.Limiter = httpx.NewLimiter(httpx.LimiterConfig{})
 	}
@@ -102,6 +106,7 @@ func New(key httpx.Secret, opts Options) (*Client, error) {
 		Retry:      opts.Retry,
 		UserAgent:  opts.UserAgent,
 		Logger:     opts.Logger.With("source", "sophos", "tenant", opts.Tenant),
+		Redactor:   opts.Redactor,
 		Now:        opts.Now,
 	})
 	if err != nil {
