@@ -29,7 +29,15 @@ type Retry struct {
 	MaxAttempts int           // attempts per request, including the first; default 6
 	BaseDelay   time.Duration // first backoff ceiling; default 500ms
 	MaxDelay    time.Duration // backoff ceiling; default 30s
-	MaxElapsed  time.Duration // total time spent on one request, waits included; default 2h
+	// MaxElapsed bounds the time spent on one request, waits included
+	// (default 2h): a retry, a Retry-After or a blocked rate-limit bucket
+	// that would end later fails at once with ErrWaitTooLong. Our choice:
+	// Lacework's limit is 480 requests an hour on a rolling one-hour window
+	// (seed 000, "Rate Limits"), so a server honestly out of tokens may ask
+	// for up to an hour; two hours allow that wait once with the retries
+	// around it, and refuse the days a broken server may ask for. The run's
+	// deadline (the context's) is usually the tighter bound.
+	MaxElapsed time.Duration
 
 	// A response body must deliver at least SlowBytes in every SlowWindow
 	// (defaults 64 KiB per minute), and the whole response must arrive
@@ -295,7 +303,7 @@ func (c *Client) do(ctx context.Context, r Request, read func(io.Reader) error) 
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		retryIn, err := c.attempt(ctx, r, u, bucket, read, &refreshed)
+		retryIn, err := c.attempt(ctx, r, u, bucket, start, read, &refreshed)
 		if err == nil {
 			return nil
 		}
@@ -318,19 +326,20 @@ func (c *Client) do(ctx context.Context, r Request, read func(io.Reader) error) 
 		if retryIn == 0 {
 			retryIn = c.backoff(attempt)
 		}
+		why := "the next try is due"
+		if asked != "" {
+			why = "the server asked to wait (" + asked + ")"
+		}
+		// The run's deadline first: it names the budget the user set.
+		if err := beyondDeadline(ctx, c.now(), retryIn, why); err != nil {
+			return fmt.Errorf("%s %s: %w: %w", r.Method, u.Path, err, last)
+		}
 		if c.now().Add(retryIn).Sub(start) > c.retry.MaxElapsed {
 			if asked != "" {
 				return fmt.Errorf("%s %s: %w: the server asked to wait %s (%s), past the request's %s retry budget: %w",
 					r.Method, u.Path, ErrWaitTooLong, retryIn.Round(time.Second), asked, c.retry.MaxElapsed, last)
 			}
 			return fmt.Errorf("%s %s: %w: next try would pass the %s limit: %w", r.Method, u.Path, ErrRetriesExhausted, c.retry.MaxElapsed, last)
-		}
-		why := "the next try is due"
-		if asked != "" {
-			why = "the server asked to wait (" + asked + ")"
-		}
-		if err := beyondDeadline(ctx, c.now(), retryIn, why); err != nil {
-			return fmt.Errorf("%s %s: %w: %w", r.Method, u.Path, err, last)
 		}
 		c.stats.Retries.Add(1)
 		log.Debug("retrying", "attempt", attempt, "retry_in", retryIn, "err", c.red.Error(err))
@@ -353,10 +362,11 @@ func (c *Client) backoff(attempt int) time.Duration {
 // "retry after backoff" and > 0 for "retry after exactly this long"; the
 // limiter already holds the bucket for that long, so the sleep and the
 // limiter agree.
-func (c *Client) attempt(ctx context.Context, r Request, u *url.URL, bucket string, read func(io.Reader) error, refreshed *bool) (time.Duration, error) {
-	release, err := c.limiter.Acquire(ctx, bucket)
+func (c *Client) attempt(ctx context.Context, r Request, u *url.URL, bucket string, start time.Time, read func(io.Reader) error, refreshed *bool) (time.Duration, error) {
+	left := max(c.retry.MaxElapsed-c.now().Sub(start), 0)
+	release, err := c.limiter.acquire(ctx, bucket, left, c.retry.MaxElapsed)
 	if err != nil {
-		return -1, err
+		return -1, fmt.Errorf("%s %s: %w", r.Method, u.Path, err)
 	}
 	defer release()
 

@@ -138,31 +138,98 @@ func TestWaitsBeyondTheBudgetFailAtOnce(t *testing.T) {
 }
 
 // A 200 that empties the bucket until a week from now makes the next
-// request of that bucket fail at once, not sleep for a week.
-func TestRateLimitResetBeyondTheDeadline(t *testing.T) {
-	var n atomic.Int64
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		n.Add(1)
-		w.Header().Set("RateLimit-Remaining", "0")
-		w.Header().Set("RateLimit-Reset", "604800")
-		io.WriteString(w, `{}`)
-	}))
-	defer srv.Close()
-	clk := &fakeClock{t: time.Now()} // deadlines are on the real clock
-	c := newTestClient(t, srv.URL, clk, nil)
-	ctx, cancel := context.WithDeadline(context.Background(), clk.Now().Add(2*time.Hour))
+// request of that bucket fail at once, not sleep for a week: past the run's
+// deadline when there is one, past the request's retry budget otherwise.
+// A server answering 429 to every request is bounded by the same budget.
+func TestRateLimitBlocksBeyondTheBudget(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		header   map[string]string
+		status   int
+		deadline time.Duration // 0: none
+		requests int64         // how many the server gets
+		want     []string      // in the error
+	}{
+		{"reset a week, deadline in 2h", map[string]string{"RateLimit-Remaining": "0", "RateLimit-Reset": "604800"}, 200, 2 * time.Hour, 1,
+			[]string{"RateLimit-Reset: 604800", "168h0m0s", "deadline in 2h0m0s"}},
+		{"reset a week, no deadline", map[string]string{"RateLimit-Remaining": "0", "RateLimit-Reset": "604800"}, 200, 0, 1,
+			[]string{"RateLimit-Reset: 604800", "168h0m0s", "2h0m0s retry budget"}},
+		// The first request is the 200; the second sees 429s at minutes
+		// 0, 1, …, 120 of its 2h budget, and refuses the 121st wait.
+		{"429 every minute, no deadline", map[string]string{"Retry-After": "60"}, 429, 0, 1 + 121,
+			[]string{"Retry-After: 60", "retry budget"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var n atomic.Int64
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				for k, v := range tc.header {
+					w.Header().Set(k, v)
+				}
+				if n.Add(1) == 1 {
+					w.WriteHeader(200) // the first request of each case succeeds
+				} else {
+					w.WriteHeader(tc.status)
+				}
+				io.WriteString(w, `{}`)
+			}))
+			defer srv.Close()
+			clk := &fakeClock{t: time.Now()} // deadlines are on the real clock
+			c := newTestClient(t, srv.URL, clk, func(cfg *Config) { cfg.Retry.MaxElapsed = 2 * time.Hour })
+			ctx := context.Background()
+			if tc.deadline > 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithDeadline(ctx, clk.Now().Add(tc.deadline))
+				defer cancel()
+			}
+			var v any
+			if err := c.JSON(ctx, Request{Method: "GET", Path: "/a"}, &v); err != nil && tc.status == 200 {
+				t.Fatal(err)
+			}
+			start := clk.Now()
+			err := c.JSON(ctx, Request{Method: "GET", Path: "/a"}, &v)
+			if !errors.Is(err, ErrWaitTooLong) {
+				t.Fatalf("err = %v, want ErrWaitTooLong", err)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("err = %v, want it to say %q", err, w)
+				}
+			}
+			if n.Load() != tc.requests {
+				t.Errorf("%d requests, want %d", n.Load(), tc.requests)
+			}
+			if took := clk.Now().Sub(start); took > 2*time.Hour {
+				t.Errorf("the request took %s of the clock, past its 2h budget", took)
+			}
+		})
+	}
+}
+
+// Limiter.Acquire refuses a block past the context's deadline at once,
+// quoting the server's words, instead of sleeping into a cancelled run.
+func TestLimiterAcquireRefusesPastTheDeadline(t *testing.T) {
+	clk := &fakeClock{t: time.Now()}
+	l := newLimiter(LimiterConfig{}, clk.Now, clk.Sleep)
+	l.Observe("GET /a", http.StatusTooManyRequests, http.Header{"Retry-After": {"7200"}})
+	ctx, cancel := context.WithDeadline(context.Background(), clk.Now().Add(time.Hour))
 	defer cancel()
-	var v any
-	if err := c.JSON(ctx, Request{Method: "GET", Path: "/a"}, &v); err != nil {
+	release, err := l.Acquire(ctx, "GET /a")
+	if err == nil {
+		release()
+	}
+	if !errors.Is(err, ErrWaitTooLong) || !strings.Contains(err.Error(), "Retry-After: 7200") || !strings.Contains(err.Error(), "2h0m0s") {
+		t.Fatalf("err = %v, want ErrWaitTooLong quoting the server", err)
+	}
+	if len(clk.sleeps) != 0 {
+		t.Errorf("slept %v", clk.sleeps)
+	}
+	// The slot was released: a request within the budget still goes.
+	clk.Sleep(ctx, 2*time.Hour)
+	release, err = l.Acquire(context.Background(), "GET /a")
+	if err != nil {
 		t.Fatal(err)
 	}
-	err := c.JSON(ctx, Request{Method: "GET", Path: "/a"}, &v)
-	if !errors.Is(err, ErrWaitTooLong) || !strings.Contains(err.Error(), "168h0m0s") {
-		t.Fatalf("err = %v, want ErrWaitTooLong naming the week", err)
-	}
-	if n.Load() != 1 || len(clk.sleeps) != 0 {
-		t.Errorf("%d requests, sleeps %v", n.Load(), clk.sleeps)
-	}
+	release()
 }
 
 // trickle is a response body that delivers one byte per Read, each Read

@@ -34,6 +34,7 @@ type bucket struct {
 	tokens       float64
 	last         time.Time
 	blockedUntil time.Time
+	blockedBy    string // the server's words that set blockedUntil ("Retry-After: 60")
 	slots        chan struct{}
 	waited       time.Duration
 }
@@ -78,8 +79,17 @@ func (l *Limiter) get(name string) *bucket {
 }
 
 // Acquire waits until a request of bucket name may be sent and returns the
-// function that releases its in-flight slot; call it after Observe.
+// function that releases its in-flight slot; call it after Observe. A wait
+// that would end after ctx's deadline fails at once with ErrWaitTooLong,
+// quoting the server's words when they set it.
 func (l *Limiter) Acquire(ctx context.Context, name string) (release func(), err error) {
+	return l.acquire(ctx, name, -1, 0)
+}
+
+// acquire is Acquire that also refuses a wait longer than left (unless
+// negative), what remains of a request's retry budget of the given length.
+// A duration, not a time: the caller's clock may not be the limiter's.
+func (l *Limiter) acquire(ctx context.Context, name string, left, budget time.Duration) (release func(), err error) {
 	l.mu.Lock()
 	b := l.get(name)
 	l.mu.Unlock()
@@ -90,33 +100,48 @@ func (l *Limiter) Acquire(ctx context.Context, name string) (release func(), err
 	}
 	release = func() { <-b.slots }
 	for {
-		wait := l.reserve(b)
+		wait, words := l.reserve(b)
 		if wait <= 0 {
 			return release, nil
 		}
-		if err := beyondDeadline(ctx, l.now(), wait, "the rate-limit bucket "+name+" is blocked (the server's Retry-After or RateLimit-Reset)"); err != nil {
+		why := "rate-limit bucket " + name + ": the local budget has no token left"
+		if words != "" {
+			why = "rate-limit bucket " + name + ": the server asked to wait (" + words + ")"
+		}
+		now := l.now()
+		// The run's deadline first: it names the budget the user set.
+		if err := beyondDeadline(ctx, now, wait, why); err != nil {
 			release()
 			return nil, err
+		}
+		if left >= 0 && wait > left {
+			release()
+			return nil, fmt.Errorf("%w: %s for %s, beyond the request's %s retry budget (%s left)",
+				ErrWaitTooLong, why, wait.Round(time.Second), budget, left.Round(time.Second))
 		}
 		if err := l.sleep(ctx, wait); err != nil {
 			release()
 			return nil, err
 		}
+		if left >= 0 {
+			left -= wait
+		}
 	}
 }
 
-// reserve takes a token and returns 0, or returns how long to wait first.
-func (l *Limiter) reserve(b *bucket) time.Duration {
+// reserve takes a token and returns 0, or returns how long to wait first
+// and, when the server's headers set that wait, their words.
+func (l *Limiter) reserve(b *bucket) (time.Duration, string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
 	if now.Before(b.blockedUntil) {
 		d := b.blockedUntil.Sub(now)
 		b.waited += d
-		return d
+		return d, b.blockedBy
 	}
 	if l.perHour <= 0 {
-		return 0
+		return 0, ""
 	}
 	rate := l.perHour / 3600 // tokens per second
 	if now.After(b.last) {
@@ -127,11 +152,11 @@ func (l *Limiter) reserve(b *bucket) time.Duration {
 	}
 	if b.tokens >= 1 {
 		b.tokens--
-		return 0
+		return 0, ""
 	}
 	d := time.Duration((1 - b.tokens) / rate * float64(time.Second))
 	b.waited += d
-	return max(d, time.Millisecond)
+	return max(d, time.Millisecond), ""
 }
 
 // Observe feeds a response's rate-limit headers back into bucket name and
@@ -150,18 +175,18 @@ func (l *Limiter) Observe(name string, status int, h http.Header) time.Duration 
 			b.last = now
 		}
 		if rem == 0 && hasReset {
-			b.block(now.Add(reset))
+			b.block(now.Add(reset), "RateLimit-Remaining: 0, RateLimit-Reset: "+h.Get("RateLimit-Reset"))
 		}
 	}
 	if status == http.StatusTooManyRequests {
-		d := RetryAfter(h, now)
+		d, words := RetryAfter(h, now), "Retry-After: "+h.Get("Retry-After")
 		if d <= 0 {
-			d = reset
+			d, words = reset, "RateLimit-Reset: "+h.Get("RateLimit-Reset")
 		}
 		if d <= 0 {
-			d = time.Second // a 429 with no hint still means "not now"
+			d, words = time.Second, "" // a 429 with no hint still means "not now"
 		}
-		b.block(now.Add(d))
+		b.block(now.Add(d), words)
 	}
 	if now.Before(b.blockedUntil) {
 		return b.blockedUntil.Sub(now)
@@ -171,9 +196,10 @@ func (l *Limiter) Observe(name string, status int, h http.Header) time.Duration 
 
 // block stops the bucket until the given time, when the server's bucket has
 // room for one more request again.
-func (b *bucket) block(until time.Time) {
+func (b *bucket) block(until time.Time, words string) {
 	if until.After(b.blockedUntil) {
 		b.blockedUntil = until
+		b.blockedBy = words
 		b.tokens = 1
 		b.last = until
 	}
