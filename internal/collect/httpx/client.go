@@ -39,15 +39,22 @@ type Retry struct {
 	// deadline (the context's) is usually the tighter bound.
 	MaxElapsed time.Duration
 
-	// A response body must deliver at least SlowBytes in every SlowWindow
-	// (defaults 64 KiB per minute), and the whole response must arrive
-	// within MaxAttempt of the request (default 15 minutes); otherwise the
+	// Once the headers are in, a response body must deliver at least
+	// SlowBytes in every SlowWindow (defaults 64 KiB per minute, about
+	// 1 KiB/s, like curl --speed-limit 1092 --speed-time 60); a body that
+	// stops altogether fails at the end of its window too. The whole
+	// response must arrive within MaxAttempt of the request (default 15
+	// minutes), and within what is left of MaxElapsed. Otherwise the
 	// attempt fails and is retried like a dropped connection. A server
 	// trickling a byte a second would otherwise hold each attempt for the
-	// HTTP client's whole timeout. Our choice: any working API delivers
-	// pages at hundreds of KiB per second, and the largest documented page
-	// (5,000 rows) arrives in seconds, so only a broken or hostile server
-	// meets these bounds.
+	// HTTP client's whole timeout, or forever without one. Our choice: a
+	// working API sends a page at hundreds of KiB per second, so a full
+	// 64 MiB page (DefaultMaxBodyBytes) arrives in minutes even at
+	// 100 KiB/s, a 512 MiB spool (DefaultMaxSpoolBytes) in 15 minutes at
+	// 600 KiB/s; the time a server takes to compute a page before its
+	// headers is not limited by the window, only by MaxAttempt and the
+	// HTTP client's timeout. Only a broken or hostile server meets these
+	// bounds.
 	SlowBytes  int64
 	SlowWindow time.Duration
 	MaxAttempt time.Duration
@@ -374,7 +381,21 @@ func (c *Client) attempt(ctx context.Context, r Request, u *url.URL, bucket stri
 	if r.Body != nil {
 		body = bytes.NewReader(r.Body)
 	}
-	req, err := http.NewRequestWithContext(ctx, r.Method, u.String(), body)
+	// The attempt's own context: ended by the per-attempt ceiling, by the
+	// slow-body watchdog, or when the attempt returns. Its cause says why.
+	// Our choice: at least a second, so that the last moments of a budget
+	// still get a real try rather than an instant failure.
+	left = max(c.retry.MaxElapsed-c.now().Sub(start), 0)
+	ceiling := min(c.retry.MaxAttempt, max(left, time.Second))
+	actx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	why := fmt.Sprintf("the per-attempt limit is %s", c.retry.MaxAttempt)
+	if ceiling < c.retry.MaxAttempt {
+		why = fmt.Sprintf("what was left of the request's %s budget", c.retry.MaxElapsed)
+	}
+	actx, stop := context.WithTimeoutCause(actx, ceiling, fmt.Errorf("%w: not complete %s after the request (%s)", ErrSlowResponse, ceiling.Round(time.Second), why))
+	defer stop()
+	req, err := http.NewRequestWithContext(actx, r.Method, u.String(), body)
 	if err != nil {
 		return -1, fmt.Errorf("build request %s %s: %w", r.Method, u.Path, err)
 	}
@@ -407,6 +428,10 @@ func (c *Client) attempt(ctx context.Context, r Request, u *url.URL, bucket stri
 		if ctx.Err() != nil {
 			return -1, ctx.Err()
 		}
+		if cause := context.Cause(actx); actx.Err() != nil {
+			c.stats.NetErrors.Add(1)
+			return 0, fmt.Errorf("%s %s: %w", r.Method, u.Path, cause)
+		}
 		if ue := (*url.Error)(nil); errors.As(err, &ue) && errors.Is(ue.Err, ErrForeignURL) {
 			// ue names the redirect's whole URL; ue.Err names origins only.
 			return -1, fmt.Errorf("%s %s: %w", r.Method, u.Path, ue.Err)
@@ -416,6 +441,7 @@ func (c *Client) attempt(ctx context.Context, r Request, u *url.URL, bucket stri
 	}
 	defer resp.Body.Close()
 	guarded := &speedGuard{r: resp.Body, now: c.now, sent: t0, windowStart: c.now(), retry: c.retry}
+	go guarded.watch(actx, cancel)
 	counted := &countingReader{r: guarded, n: &c.stats.BytesIn}
 	block := c.limiter.Observe(bucket, resp.StatusCode, resp.Header)
 	c.log.Debug("response", "method", r.Method, "path", u.Path, "status", resp.StatusCode, "duration", c.now().Sub(t0))
@@ -425,6 +451,12 @@ func (c *Client) attempt(ctx context.Context, r Request, u *url.URL, bucket stri
 		if err := read(counted); err != nil {
 			if ctx.Err() != nil {
 				return -1, ctx.Err()
+			}
+			if cause := context.Cause(actx); actx.Err() != nil {
+				// The reader saw the cancellation ("context canceled");
+				// the cause is what the caller needs.
+				c.stats.NetErrors.Add(1)
+				return 0, fmt.Errorf("%s %s: reading response: %w", r.Method, u.Path, cause)
 			}
 			if isTransport(err) {
 				c.stats.NetErrors.Add(1)
@@ -528,17 +560,44 @@ type speedGuard struct {
 	windowStart time.Time
 	inWindow    int64
 	retry       Retry
+	total       atomic.Int64 // bytes read, for watch
+}
+
+// watch ends the attempt (cancel, with the reason as its cause) when a
+// SlowWindow passes with under SlowBytes read. Read checks the same bound,
+// but only when the body returns something: a server that stops sending
+// altogether holds Read until the HTTP client's timeout, if it has one.
+// Cancelling the request's context makes the transport close the
+// connection, and the blocked Read return. watch returns when ctx ends.
+func (g *speedGuard) watch(ctx context.Context, cancel context.CancelCauseFunc) {
+	t := time.NewTicker(g.retry.SlowWindow)
+	defer t.Stop()
+	var seen int64
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			n := g.total.Load()
+			if n-seen < g.retry.SlowBytes {
+				cancel(fmt.Errorf("%w: %d bytes of the body in %s (at least %d expected)", ErrSlowResponse, n-seen, g.retry.SlowWindow, g.retry.SlowBytes))
+				return
+			}
+			seen = n
+		}
+	}
 }
 
 func (g *speedGuard) Read(p []byte) (int, error) {
 	if d := g.now().Sub(g.sent); d > g.retry.MaxAttempt {
-		return 0, fmt.Errorf("response still incomplete %s after the request (limit %s)", d.Round(time.Second), g.retry.MaxAttempt)
+		return 0, fmt.Errorf("%w: not complete %s after the request (the per-attempt limit is %s)", ErrSlowResponse, d.Round(time.Second), g.retry.MaxAttempt)
 	}
 	n, err := g.r.Read(p)
 	g.inWindow += int64(n)
+	g.total.Add(int64(n))
 	if now := g.now(); now.Sub(g.windowStart) >= g.retry.SlowWindow {
 		if g.inWindow < g.retry.SlowBytes && err == nil {
-			return n, fmt.Errorf("response body too slow: %d bytes in %s (at least %d expected)", g.inWindow, now.Sub(g.windowStart).Round(time.Second), g.retry.SlowBytes)
+			return n, fmt.Errorf("%w: %d bytes of the body in %s (at least %d expected)", ErrSlowResponse, g.inWindow, now.Sub(g.windowStart).Round(time.Second), g.retry.SlowBytes)
 		}
 		g.windowStart, g.inWindow = now, 0
 	}

@@ -18,6 +18,12 @@ var ErrForeignURL = errors.New("URL is not on the configured API host")
 // retry budget: the request fails at once instead of sleeping.
 var ErrWaitTooLong = errors.New("the server asked to wait longer than the time left")
 
+// ErrSlowResponse means an attempt's response arrived too slowly: under
+// Retry.SlowBytes in a Retry.SlowWindow, or not whole within
+// Retry.MaxAttempt (or what was left of Retry.MaxElapsed). Such an attempt
+// is retried like a dropped connection.
+var ErrSlowResponse = errors.New("response too slow")
+
 // ErrRetriesExhausted wraps the last error when the retry budget is spent.
 var ErrRetriesExhausted = errors.New("retries exhausted")
 
