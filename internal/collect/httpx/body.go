@@ -1,7 +1,6 @@
 package httpx
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -32,26 +31,59 @@ var ErrTooLarge = errors.New("response larger than the limit")
 // (one page, at most Config.MaxBodyBytes), so a connection dropped mid-body
 // is retried and v only ever sees a complete response.
 func (c *Client) JSON(ctx context.Context, r Request, v any) error {
-	var buf bytes.Buffer
+	var buf []byte
 	limit := c.maxBody
+	r.maxBytes = limit
 	err := c.Do(ctx, r, func(body io.Reader) error {
-		buf.Reset()
-		n, err := buf.ReadFrom(io.LimitReader(body, limit+1))
-		if err != nil {
-			return err
+		var err error
+		buf, err = readAtMost(buf[:0], body, limit)
+		if errors.Is(err, ErrTooLarge) {
+			return fmt.Errorf("%s %s%s: %w: the limit is %s, after decompression", r.Method, r.Path, redactedURL(r.URL), ErrTooLarge, byteSize(limit))
 		}
-		if n > limit {
-			return fmt.Errorf("%s %s%s: %w (%d MiB, after decompression)", r.Method, r.Path, redactedURL(r.URL), ErrTooLarge, limit>>20)
-		}
-		return nil
+		return err
 	})
 	if err != nil {
 		return err
 	}
-	if err := json.Unmarshal(buf.Bytes(), v); err != nil {
+	if err := json.Unmarshal(buf, v); err != nil {
 		return fmt.Errorf("%s %s%s: decode response: %w", r.Method, r.Path, redactedURL(r.URL), err)
 	}
 	return nil
+}
+
+// readAtMost appends r's bytes to b, failing with ErrTooLarge past limit.
+// It grows b by doubling, as io.ReadAll does, but never beyond limit+1, so
+// that an oversized body costs about twice the limit in allocations, never
+// more, whatever its size.
+func readAtMost(b []byte, r io.Reader, limit int64) ([]byte, error) {
+	for {
+		if len(b) == cap(b) {
+			n := min(max(2*int64(cap(b)), 512), limit+1)
+			if n <= int64(len(b)) {
+				return b, ErrTooLarge
+			}
+			b = append(make([]byte, 0, n), b...)
+		}
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if int64(len(b)) > limit {
+			return b, ErrTooLarge
+		}
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+	}
+}
+
+// byteSize writes n in MiB when it is a whole number of them.
+func byteSize(n int64) string {
+	if n >= 1<<20 && n%(1<<20) == 0 {
+		return fmt.Sprintf("%d MiB", n>>20)
+	}
+	return fmt.Sprintf("%d bytes", n)
 }
 
 // redactedURL keeps the path of a next-page URL for messages: its query
@@ -77,6 +109,7 @@ func (c *Client) Spool(ctx context.Context, dir string, r Request) (*Spooled, er
 		return nil, fmt.Errorf("spool %s: %w", r.Path, err)
 	}
 	s := &Spooled{File: f}
+	r.maxBytes = c.maxSpool
 	err = c.Do(ctx, r, func(body io.Reader) error {
 		if _, err := f.Seek(0, io.SeekStart); err != nil {
 			return err
@@ -87,7 +120,7 @@ func (c *Client) Spool(ctx context.Context, dir string, r Request) (*Spooled, er
 		n, err := io.Copy(f, io.LimitReader(body, c.maxSpool+1))
 		s.Size = n
 		if err == nil && n > c.maxSpool {
-			return fmt.Errorf("%s %s: %w (%d MiB)", r.Method, r.Path, ErrTooLarge, c.maxSpool>>20)
+			return fmt.Errorf("%s %s%s: %w: the limit is %s", r.Method, r.Path, redactedURL(r.URL), ErrTooLarge, byteSize(c.maxSpool))
 		}
 		return err
 	})

@@ -235,6 +235,10 @@ type Request struct {
 	Header http.Header
 	Body   []byte // sent on every attempt; nil for none
 	Bucket string // rate-limit bucket; default Method+" "+Path
+
+	// maxBytes, when > 0, fails a 2xx response whose Content-Length is
+	// larger before any of it is read (set by JSON and Spool).
+	maxBytes int64
 }
 
 // Resolve returns the absolute URL of ref if it is on the base's scheme and
@@ -448,6 +452,17 @@ func (c *Client) attempt(ctx context.Context, r Request, u *url.URL, bucket stri
 
 	switch s := resp.StatusCode; {
 	case s >= 200 && s < 300:
+		if r.maxBytes > 0 && resp.ContentLength > r.maxBytes {
+			return -1, fmt.Errorf("%s %s: %w: Content-Length %d, the limit is %s", r.Method, u.Path, ErrTooLarge, resp.ContentLength, byteSize(r.maxBytes))
+		}
+		// Go's transport asks for gzip and decompresses it itself unless
+		// the request names an encoding; a body encoded anyway (a proxy, a
+		// transport with DisableCompression) would reach the decoder as
+		// binary and its size limit would count compressed bytes.
+		if ce := resp.Header.Get("Content-Encoding"); ce != "" && !strings.EqualFold(ce, "identity") &&
+			!resp.Uncompressed && req.Header.Get("Accept-Encoding") == "" {
+			return -1, fmt.Errorf("%s %s: the server sent a body with Content-Encoding %q, which was not asked for", r.Method, u.Path, c.red.Redact(ce))
+		}
 		if err := read(counted); err != nil {
 			if ctx.Err() != nil {
 				return -1, ctx.Err()

@@ -314,24 +314,68 @@ func (z *zeros) Close() error { return nil }
 // past its limit fails and leaves no file behind.
 func TestOversizedResponsesFailAtTheLimit(t *testing.T) {
 	const limit = 1 << 20
-	t.Run("buffered page of 200 MB", func(t *testing.T) {
+	t.Run("buffered page of 600 MB", func(t *testing.T) {
 		hc := &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
-			return &http.Response{StatusCode: 200, Header: http.Header{}, Body: &zeros{left: 200 << 20}, Request: r}, nil
+			return &http.Response{StatusCode: 200, Header: http.Header{}, ContentLength: -1, Body: &zeros{left: 600 << 20}, Request: r}, nil
 		})}
 		c := newTestClient(t, "https://api.example", newFakeClock(), func(cfg *Config) { cfg.HTTPClient = hc; cfg.MaxBodyBytes = limit })
 		var before, after runtime.MemStats
+		runtime.GC()
 		runtime.ReadMemStats(&before)
 		var v any
 		err := c.JSON(context.Background(), Request{Method: "GET", Path: "/a"}, &v)
 		runtime.ReadMemStats(&after)
-		if !errors.Is(err, ErrTooLarge) || c.Stats().Requests.Load() != 1 {
-			t.Fatalf("err = %v after %d requests, want ErrTooLarge at once", err, c.Stats().Requests.Load())
+		if !errors.Is(err, ErrTooLarge) || c.Stats().Requests.Load() != 1 || !strings.Contains(err.Error(), "GET /a") || !strings.Contains(err.Error(), "1 MiB") {
+			t.Fatalf("err = %v after %d requests, want ErrTooLarge at once, naming the endpoint and the limit", err, c.Stats().Requests.Load())
 		}
-		// Process-wide and noisy (the race detector allocates too), yet
-		// far below the 200 MB a reader without the limit would take.
-		if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 32*limit {
-			t.Errorf("allocated %d bytes for a %d-byte limit", alloc, limit)
+		// The buffer doubles up to limit+1 bytes (about twice the limit in
+		// all); the rest is the client's own few KiB. Process-wide, so
+		// with a margin, yet far below the 600 MB body.
+		t.Logf("allocated %.2f MiB", float64(after.TotalAlloc-before.TotalAlloc)/(1<<20))
+		if alloc := after.TotalAlloc - before.TotalAlloc; alloc > limit+4<<20 {
+			t.Errorf("allocated %.1f MiB for a %d MiB limit", float64(alloc)/(1<<20), limit>>20)
 		}
+		if read := c.Stats().BytesIn.Load(); read > limit+64<<10 {
+			t.Errorf("read %d bytes of the body", read)
+		}
+	})
+	t.Run("Content-Length over the limit", func(t *testing.T) {
+		body := &zeros{left: 3 << 30}
+		hc := &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			return &http.Response{StatusCode: 200, Header: http.Header{}, ContentLength: 3 << 30, Body: body, Request: r}, nil
+		})}
+		c := newTestClient(t, "https://api.example", newFakeClock(), func(cfg *Config) { cfg.HTTPClient = hc; cfg.MaxSpoolBytes = limit })
+		dir := t.TempDir()
+		sp, err := c.Spool(context.Background(), dir, Request{Method: "GET", Path: "/report.pdf"})
+		if !errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), "Content-Length 3221225472") {
+			sp.Close()
+			t.Fatalf("err = %v, want ErrTooLarge naming the Content-Length", err)
+		}
+		if body.left != 3<<30 || c.Stats().Requests.Load() != 1 {
+			t.Errorf("read %d bytes in %d requests, want none in one", 3<<30-body.left, c.Stats().Requests.Load())
+		}
+		if left, _ := os.ReadDir(dir); len(left) != 0 {
+			t.Errorf("spool files left: %v", left)
+		}
+	})
+	t.Run("gzip not asked for", func(t *testing.T) {
+		var packed bytes.Buffer
+		zw := gzip.NewWriter(&packed)
+		io.WriteString(zw, `{"ok":true}`)
+		zw.Close()
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Encoding", "gzip")
+			w.Write(packed.Bytes())
+		}))
+		defer srv.Close()
+		hc := &http.Client{Transport: &http.Transport{DisableCompression: true}}
+		c := newTestClient(t, srv.URL, newFakeClock(), func(cfg *Config) { cfg.HTTPClient = hc })
+		var v any
+		err := c.JSON(context.Background(), Request{Method: "GET", Path: "/a"}, &v)
+		if err == nil || !strings.Contains(err.Error(), `Content-Encoding "gzip", which was not asked for`) || c.Stats().Requests.Load() != 1 {
+			t.Fatalf("err = %v, want the unasked encoding refused, not retried", err)
+		}
+		hc.CloseIdleConnections()
 	})
 	t.Run("gzip bomb", func(t *testing.T) {
 		var packed bytes.Buffer
