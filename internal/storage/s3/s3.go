@@ -211,6 +211,9 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 		}
 		o.UsePathStyle = cfg.PathStyle
 		o.HTTPClient = sameOriginClient(o.HTTPClient)
+		if o.Retryer != nil {
+			o.Retryer = noRedirectRetries{o.Retryer}
+		}
 		// Every write carries our own SHA-256; the SDK adds no checksum of
 		// its own (CRC32, aws-chunked trailers) where none is required.
 		o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
@@ -243,15 +246,65 @@ func sameOriginClient(hc aws.HTTPClient) aws.HTTPClient {
 	c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
 		from := via[0].URL
 		if !strings.EqualFold(req.URL.Scheme, from.Scheme) || !strings.EqualFold(req.URL.Host, from.Host) {
-			return fmt.Errorf("s3: refusing a redirect from %s://%s to %s://%s: the endpoint must answer itself",
-				from.Scheme, from.Host, req.URL.Scheme, req.URL.Host)
+			return &RedirectError{From: from.Scheme + "://" + from.Host, To: req.URL.Scheme + "://" + req.URL.Host}
 		}
 		if s := req.Response.StatusCode; (s != http.StatusTemporaryRedirect && s != http.StatusPermanentRedirect) || len(via) >= 10 {
 			return http.ErrUseLastResponse
 		}
 		return nil
 	}
-	return &c
+	return redirectRefusingClient{&c}
+}
+
+// RedirectError is a redirect the store refused: it left the endpoint's
+// origin (scheme, host and port). It is never retried.
+type RedirectError struct {
+	From, To string // origins only: a Location's path and query are the server's noise
+}
+
+func (e *RedirectError) Error() string {
+	return fmt.Sprintf("s3: refusing a redirect from %s to %s: the endpoint must answer itself", e.From, e.To)
+}
+
+// redirectRefusingClient returns a refused redirect as the bare
+// *RedirectError: Go's *url.Error around it quotes the whole Location,
+// query included, and the response it comes with is already closed.
+type redirectRefusingClient struct{ c *http.Client }
+
+// A redirect Go does not follow (a PUT whose body it cannot re-read) comes
+// back as the 3xx itself: one off the origin is reported the same way.
+func (r redirectRefusingClient) Do(req *http.Request) (*http.Response, error) {
+	resp, err := r.c.Do(req)
+	if re := (*RedirectError)(nil); errors.As(err, &re) {
+		return nil, re
+	}
+	if err == nil && resp.StatusCode >= 300 && resp.StatusCode < 400 && resp.Header.Get("Location") != "" {
+		if to, perr := resp.Request.URL.Parse(resp.Header.Get("Location")); perr == nil &&
+			(!strings.EqualFold(to.Scheme, req.URL.Scheme) || !strings.EqualFold(to.Host, req.URL.Host)) {
+			resp.Body.Close()
+			return nil, &RedirectError{From: req.URL.Scheme + "://" + req.URL.Host, To: to.Scheme + "://" + to.Host}
+		}
+	}
+	return resp, err
+}
+
+// noRedirectRetries is the SDK's retryer, except that a refused redirect is
+// final: the SDK retries every failed send (RequestSendError), and another
+// try would only be refused again.
+type noRedirectRetries struct{ aws.Retryer }
+
+func (r noRedirectRetries) IsErrorRetryable(err error) bool {
+	if re := (*RedirectError)(nil); errors.As(err, &re) {
+		return false
+	}
+	return r.Retryer.IsErrorRetryable(err)
+}
+
+func (r noRedirectRetries) GetAttemptToken(ctx context.Context) (func(error) error, error) {
+	if v2, ok := r.Retryer.(aws.RetryerV2); ok {
+		return v2.GetAttemptToken(ctx)
+	}
+	return r.GetInitialToken(), nil
 }
 
 // newStore checks cfg and fills in the defaults; the client is set by New.
