@@ -13,6 +13,17 @@
 //     returned at once as *APIError.
 //   - Absolute URLs (next pages) are followed only on the configured scheme and
 //     host; anything else is ErrForeignURL and is never fetched.
+//   - Redirects are followed only within the base's scheme, host and port;
+//     anything else fails at once with ErrForeignURL.
+//   - No wait (backoff, Retry-After, a blocked bucket) ends after the
+//     context's deadline or the request's Retry.MaxElapsed: it fails at once
+//     with ErrWaitTooLong quoting the server's header. A body slower than
+//     Retry.SlowBytes per SlowWindow, stalled, or not whole within
+//     Retry.MaxAttempt fails its attempt (ErrSlowResponse) and is retried.
+//   - JSON buffers at most Config.MaxBodyBytes after decompression, Spool
+//     writes at most Config.MaxSpoolBytes; past them ErrTooLarge, no file.
 //   - Nothing here logs headers or bodies: secrets and tokens travel only in
-//     headers. Use Secret for values that must never be printed.
+//     headers. Server text put into errors (APIError.Message, request ids,
+//     a redirect's host) passes Config.Redactor. Use Secret for values that
+//     must never be printed.
 package httpx
