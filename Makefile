@@ -24,12 +24,7 @@ test:
 ## fuzz: each fuzz target for FUZZTIME (default 3s; longer: make fuzz FUZZTIME=1m).
 FUZZTIME ?= 3s
 fuzz:
-	@set -e; for pkg in $$($(GO) list ./...); do \
-	  for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz' || true); do \
-	    echo "fuzz $$pkg $$f"; \
-	    out=$$($(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg 2>&1) || { echo "$$out"; exit 1; }; \
-	  done; \
-	done
+	GO=$(GO) FUZZTIME=$(FUZZTIME) ./scripts/fuzz.sh
 
 ## bench: benchmarks with their figures (rows/s, requests, memory); the
 ## end-to-end, scale and rate-limit results go to docs/PERFORMANCE.md.
