@@ -3,7 +3,6 @@ package edge
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"iter"
@@ -213,7 +212,7 @@ func listAll[T any](ctx context.Context, c *Client, s listSpec, st *QueryStats) 
 }
 
 // errDecode marks a response that is not the expected JSON shape.
-var errDecode = errors.New("decode response")
+var errDecode = httpx.ErrDecode
 
 // decodePage reads one list response, {"<key>": [records...],
 // "continuation_token": "..."} in any key order with any other keys, and
@@ -222,78 +221,21 @@ var errDecode = errors.New("decode response")
 // sibling array (the apps, groups and users of an access query) is never
 // held in memory. A missing or null array is an empty list (protobuf's JSON
 // mapping omits empty repeated fields).
-func decodePage[T any](r io.Reader, key string, fn func(T) bool) (next string, err error) {
-	budget := httpx.NewValueBudget(r, httpx.DefaultMaxValueBytes)
-	dec := json.NewDecoder(budget)
-	fail := func(format string, a ...any) (string, error) {
-		return "", fmt.Errorf("%w: %s", errDecode, fmt.Sprintf(format, a...))
+func decodePage[T any](r io.ReadSeeker, key string, fn func(T) bool) (next string, err error) {
+	var token *string
+	d, err := httpx.DecodeEnvelope(r, httpx.Envelope{
+		List: key,
+		Meta: map[string]any{paramContinuation: &token},
+		Record: func(dec *json.Decoder) (bool, error) {
+			var v T
+			if err := dec.Decode(&v); err != nil {
+				return false, err
+			}
+			return fn(v), nil
+		},
+	})
+	if err != nil || d.Stopped || token == nil {
+		return "", err
 	}
-	if err := httpx.ExpectDelim(dec, '{'); err != nil {
-		return fail("response is not a JSON object: %v", err)
-	}
-	sawList, sawToken := false, false
-	for dec.More() {
-		budget.Reset()
-		tok, err := dec.Token()
-		if err != nil {
-			return fail("%v", err)
-		}
-		name, ok := tok.(string)
-		if !ok {
-			return fail("unexpected %v where a key was expected", tok)
-		}
-		switch name {
-		case key:
-			if sawList {
-				return fail("key %q appears twice", key)
-			}
-			sawList = true
-			tok, err := dec.Token()
-			if err != nil {
-				return fail("%q: %v", key, err)
-			}
-			if tok == nil {
-				continue
-			}
-			if d, ok := tok.(json.Delim); !ok || d != '[' {
-				return fail("%q is not an array", key)
-			}
-			for i := 0; dec.More(); i++ {
-				budget.Reset()
-				var v T
-				if err := dec.Decode(&v); err != nil {
-					return fail("%s[%d]: %v", key, i, err)
-				}
-				if !fn(v) {
-					return "", nil
-				}
-			}
-			if _, err := dec.Token(); err != nil {
-				return fail("%q: %v", key, err)
-			}
-		case paramContinuation:
-			if sawToken {
-				return fail("key %q appears twice", name)
-			}
-			sawToken = true
-			var s *string
-			if err := dec.Decode(&s); err != nil {
-				return fail("%s: %v", name, err)
-			}
-			if s != nil {
-				next = *s
-			}
-		default:
-			if err := httpx.SkipValue(dec); err != nil {
-				return fail("%q: %v", name, err)
-			}
-		}
-	}
-	if err := httpx.ExpectDelim(dec, '}'); err != nil {
-		return fail("%v", err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return fail("unexpected data after the JSON object")
-	}
-	return next, nil
+	return *token, nil
 }

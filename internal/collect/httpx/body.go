@@ -2,6 +2,7 @@ package httpx
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -117,8 +118,10 @@ func (c *Client) Spool(ctx context.Context, dir string, r Request) (*Spooled, er
 		if err := f.Truncate(0); err != nil {
 			return err
 		}
-		n, err := io.Copy(f, io.LimitReader(body, c.maxSpool+1))
+		h := sha256.New()
+		n, err := io.Copy(io.MultiWriter(f, h), io.LimitReader(body, c.maxSpool+1))
 		s.Size = n
+		h.Sum(s.Sum[:0])
 		if err == nil && n > c.maxSpool {
 			return fmt.Errorf("%s %s%s: %w: the limit is %s", r.Method, r.Path, redactedURL(r.URL), ErrTooLarge, byteSize(c.maxSpool))
 		}
@@ -138,6 +141,7 @@ func (c *Client) Spool(ctx context.Context, dir string, r Request) (*Spooled, er
 type Spooled struct {
 	*os.File
 	Size int64
+	Sum  [sha256.Size]byte // SHA-256 of the body: a pager tells a page served twice by it
 }
 
 // Close closes and removes the file.

@@ -208,14 +208,15 @@ func search[T any](ctx context.Context, c *Client, s searchSpec, windows []Windo
 			}
 			st.Queries++
 			p := &pager[T]{c: c, first: req, what: s.what, seen: map[string]bool{}, stats: st}
-			rows, more, err := p.NextPage(ctx)
-			if err != nil {
-				yield(*new(T), fmt.Errorf("lacework %s: %s %s: %w", c.Name(), s.what, j.w, err))
-				return
+			atCap := func() error {
+				if p.total >= c.limits.ResultCap {
+					return errAtCap
+				}
+				return nil
 			}
-			if p.total >= c.limits.ResultCap {
-				st.Pages-- // the dropped page does not count as evidence collected
-				st.Rows -= len(rows)
+			row := func(r T) bool { return yield(r, nil) }
+			more, stopped, err := p.NextPage(ctx, atCap, row)
+			if errors.Is(err, errAtCap) {
 				next, err := split(s, j, c.limits)
 				if err != nil {
 					yield(*new(T), fmt.Errorf("lacework %s: %s %s: %w", c.Name(), s.what, j.w, err))
@@ -228,25 +229,19 @@ func search[T any](ctx context.Context, c *Client, s searchSpec, windows []Windo
 				}
 				continue
 			}
-			st.Total += max(p.total, len(rows))
-			if p.announced {
-				st.Announced += p.total
-			} else {
-				st.Unannounced++
+			for err == nil && !stopped && more {
+				more, stopped, err = p.NextPage(ctx, nil, row)
 			}
-			for {
-				for _, r := range rows {
-					if !yield(r, nil) {
-						return
-					}
+			if stopped {
+				return
+			}
+			if err != nil {
+				page := ""
+				if p.pages > 1 {
+					page = fmt.Sprintf(" (page %d)", p.pages)
 				}
-				if !more {
-					break
-				}
-				if rows, more, err = p.NextPage(ctx); err != nil {
-					yield(*new(T), fmt.Errorf("lacework %s: %s %s (page %d): %w", c.Name(), s.what, j.w, p.pages+1, err))
-					return
-				}
+				yield(*new(T), fmt.Errorf("lacework %s: %s %s%s: %w", c.Name(), s.what, j.w, page, err))
+				return
 			}
 			// The last page came: the result set must hold what its first
 			// page announced, or rows are missing (or doubled).
@@ -255,9 +250,20 @@ func search[T any](ctx context.Context, c *Client, s searchSpec, windows []Windo
 					c.Name(), s.what, j.w, ErrShortResult, p.total, p.rows, p.pages))
 				return
 			}
+			if p.announced {
+				st.Total += p.total
+				st.Announced += p.total
+			} else {
+				st.Total += p.rows
+				st.Unannounced++
+			}
 		}
 	}
 }
+
+// errAtCap ends a result set's first page, before any of its rows is
+// passed on, when its totalRows reaches the row cap.
+var errAtCap = errors.New("result set at the row cap")
 
 func split(s searchSpec, j job, l Limits) ([]job, error) {
 	switch {
@@ -281,7 +287,9 @@ func split(s searchSpec, j job, l Limits) ([]job, error) {
 }
 
 // pager follows paging.urls.nextPage with GET and the same headers, only on
-// the configured host, and never fetches the same URL twice.
+// the configured host, and never fetches the same URL twice. Each page is
+// spooled to disk and its rows decoded one at a time, so a page costs one
+// row of memory, whatever its size.
 //
 // It also bounds a result set by what the API announced and documented: a
 // page of more than PageRows rows, more rows than totalRows, more pages
@@ -292,7 +300,7 @@ type pager[T any] struct {
 	first     httpx.Request
 	what      string
 	next      string
-	pages     int
+	pages     int // pages whose rows were passed on
 	rows      int
 	total     int
 	announced bool // the first page carried paging.totalRows
@@ -304,58 +312,99 @@ type pager[T any] struct {
 // or delivered more: its data cannot be called complete.
 var ErrShortResult = errors.New("result set does not match its announced size")
 
-func (p *pager[T]) NextPage(ctx context.Context) ([]T, bool, error) {
+// NextPage fetches the next page and passes its rows to row. On the first
+// page, accept (when set) runs once paging is known and before any row:
+// its error ends the page. more tells whether a next page is named;
+// stopped, that row returned false.
+func (p *pager[T]) NextPage(ctx context.Context, accept func() error, row func(T) bool) (more, stopped bool, err error) {
 	req := p.first
 	if p.pages > 0 {
 		// Checked here, not when the page that named it arrived, so the
 		// rows of that page are still delivered before the refusal.
 		if _, err := p.c.http.Resolve(p.next); err != nil {
-			return nil, false, fmt.Errorf("refusing next page: %w", err)
+			return false, false, fmt.Errorf("refusing next page: %w", err)
 		}
 		req = httpx.Request{Method: http.MethodGet, URL: p.next, Bucket: p.first.Bucket}
 	}
-	var pg page[T]
-	if err := p.c.wrap(p.c.http.JSON(ctx, req, &pg)); err != nil {
-		return nil, false, err
+	sp, err := p.c.http.Spool(ctx, p.c.opts.SpoolDir, req)
+	if err != nil {
+		return false, false, p.c.wrap(err)
 	}
-	p.pages++
-	p.rows += len(pg.Data)
-	p.stats.Pages++
-	p.stats.Rows += len(pg.Data)
-	p.next = ""
-	if pg.Paging != nil && p.pages == 1 {
-		p.total, p.announced = pg.Paging.TotalRows, true
-	}
-	if pg.Paging != nil {
-		if n := pg.Paging.URLs.NextPage; n != nil && *n != "" {
-			if p.seen[*n] {
-				return nil, false, fmt.Errorf("the API returned the same next page twice (%s); stopping to avoid a loop", p.c.redactURL(*n))
+	defer sp.Close()
+	var paging *Paging
+	n := 0
+	var bound error
+	d, err := httpx.DecodeEnvelope(sp, httpx.Envelope{
+		List: "data",
+		Meta: map[string]any{"paging": &paging},
+		Ready: func() error {
+			if p.pages == 0 {
+				if paging != nil {
+					p.total, p.announced = paging.TotalRows, true
+				}
+				if accept != nil {
+					if err := accept(); err != nil {
+						return err
+					}
+				}
 			}
-			p.seen[*n] = true
-			p.next = *n
+			p.pages++
+			p.stats.Pages++
+			return nil
+		},
+		Record: func(dec *json.Decoder) (bool, error) {
+			var v T
+			if err := dec.Decode(&v); err != nil {
+				return false, err
+			}
+			n++
+			p.rows++
+			p.stats.Rows++
+			if bound = p.bounds(n); bound != nil {
+				return false, nil
+			}
+			return row(v), nil
+		},
+	})
+	switch {
+	case bound != nil:
+		return false, false, bound
+	case err != nil:
+		return false, false, err
+	case d.Stopped:
+		return false, true, nil
+	case !d.List:
+		return false, false, ErrNoEnvelope
+	}
+	p.next = ""
+	if paging != nil {
+		if next := paging.URLs.NextPage; next != nil && *next != "" {
+			if p.seen[*next] {
+				return false, false, fmt.Errorf("the API returned the same next page twice (%s); stopping to avoid a loop", p.c.redactURL(*next))
+			}
+			p.seen[*next] = true
+			p.next = *next
 		}
 	}
-	if err := p.bounds(len(pg.Data), p.next != ""); err != nil {
-		return nil, false, err
+	if n == 0 && p.next != "" {
+		// Every page but the last brings rows, so pages never outnumber
+		// rows and the limits on rows bound the pages too.
+		return false, false, fmt.Errorf("%w: page %d is empty, yet names a next page", ErrShortResult, p.pages)
 	}
-	return pg.Data, p.next != "", nil
+	return p.next != "", false, nil
 }
 
-// bounds checks the pages so far against the documented limits and the
-// announced total. more tells whether this page names a next one.
-func (p *pager[T]) bounds(n int, more bool) error {
+// bounds checks the rows so far, n of them in this page, against the
+// documented limits and the announced total.
+func (p *pager[T]) bounds(n int) error {
 	l := p.c.limits
 	switch {
 	case n > l.PageRows:
-		return fmt.Errorf("%w: page %d holds %d rows, the API's documented page limit is %d", ErrShortResult, p.pages, n, l.PageRows)
+		return fmt.Errorf("%w: page %d holds more than %d rows, the API's documented page limit", ErrShortResult, p.pages, l.PageRows)
 	case p.announced && p.rows > p.total:
-		return fmt.Errorf("%w: the API announced %d rows (totalRows), page %d brings the count to %d", ErrShortResult, p.total, p.pages, p.rows)
-	case n == 0 && more:
-		// Every page but the last brings rows, so pages never outnumber
-		// rows and the limits on rows bound the pages too.
-		return fmt.Errorf("%w: page %d is empty, yet names a next page", ErrShortResult, p.pages)
+		return fmt.Errorf("%w: the API announced %d rows (totalRows), page %d brings the count past it", ErrShortResult, p.total, p.pages)
 	case p.rows > l.ResultCap:
-		return fmt.Errorf("%w: %d rows in %d pages pass the documented %d-row cap of a result set", ErrShortResult, p.rows, p.pages, l.ResultCap)
+		return fmt.Errorf("%w: more than %d rows in %d pages pass the documented cap of a result set", ErrShortResult, l.ResultCap, p.pages)
 	}
 	return nil
 }
