@@ -61,7 +61,7 @@ func bindRunFlags(fs *flag.FlagSet, f *runFlags) {
 	fs.StringVar(&f.Metrics.Pushgateway, "pushgateway", "", "push run metrics to this Pushgateway `URL`")
 	fs.StringVar(&f.Metrics.Textfile, "metrics-file", "", "write run metrics to this node_exporter textfile `path` (*.prom)")
 	fs.StringVar(&f.Shard, "shard", "", "run only shard `i/n` of the units (0-based; an Indexed Job passes $(JOB_COMPLETION_INDEX)/n)")
-	fs.DurationVar(&f.Timeout, "timeout", 0, "stop reading the APIs after this `duration` (e.g. 2h); unfinished units fail and the pack is still published (default 3h30m for run, the next scheduled run for schedule)")
+	fs.DurationVar(&f.Timeout, "timeout", 0, "stop reading the APIs after this `duration` (e.g. 2h); unfinished units fail and the pack is still published (default 3h30m for run, plan and frameworks; the next scheduled run for schedule)")
 	fs.StringVar(&f.SignKey, "sign-key", "", "ed25519 private key `file` (PEM or raw): sign manifest.json into manifest.sig")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log `level`: debug, info, warn, error")
 	fs.BoolVar(&f.logJSON, "log-json", false, "JSON log lines even on a terminal")

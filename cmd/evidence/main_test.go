@@ -477,6 +477,28 @@ func TestPlanFetchesNoData(t *testing.T) {
 	}
 }
 
+// frameworks lists what --framework and --account can name, per tenant,
+// and names the sub-accounts discovery could not reach.
+func TestFrameworksListsDiscovery(t *testing.T) {
+	emu := emulator.New(emulator.Config{Forbidden: []string{"acme-dev"}})
+	srv := httptest.NewServer(emu)
+	defer srv.Close()
+	code, stdout, stderr := cli(t, context.Background(), lwEnv(srv.URL), "frameworks", "--from", time.Now().UTC().AddDate(0, 0, -10).Format(time.DateOnly))
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	for _, want := range []string{"TENANT ", "FRAMEWORK", "CIS", "ACCOUNT (<sub-account>/<cloud>:<id>)", "unreachable ", "acme-dev"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("frameworks output lacks %q:\n%s", want, stdout)
+		}
+	}
+	for _, r := range emu.Requests() {
+		if strings.Contains(r.Path, "search") || strings.Contains(r.Path, "AuditLogs") {
+			t.Errorf("frameworks fetched data: %s %s", r.Method, r.Path)
+		}
+	}
+}
+
 func TestSignedRunAndVerify(t *testing.T) {
 	emu := emulator.New(emulator.Config{EvaluationsPerDay: 200, InventoryPerCSP: 50, AuditLogsPerDay: 50, Recommendations: 5})
 	srv := httptest.NewServer(emu)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -18,7 +19,6 @@ import (
 	"github.com/evidence-pack/evidence/internal/config"
 	"github.com/evidence-pack/evidence/internal/job"
 	"github.com/evidence-pack/evidence/internal/schedule"
-	"github.com/evidence-pack/evidence/internal/source"
 	"github.com/evidence-pack/evidence/internal/source/sources"
 )
 
@@ -32,6 +32,7 @@ func cmdPlan(ctx context.Context, args []string, e env) (int, error) {
 	if err != nil {
 		return exitUsage, err
 	}
+	cfg.Timeout = cmp.Or(cfg.Timeout, config.DefaultTimeout)
 	p, err := job.MakePlan(ctx, cfg, job.Deps{Logger: f.logger(e), Getenv: e.getenv, Sources: sources.Registry(sources.Options{})}, probe)
 	if err != nil {
 		return exitFailed, err
@@ -47,28 +48,24 @@ func cmdFrameworks(ctx context.Context, args []string, e env) (int, error) {
 	if err != nil {
 		return exitUsage, err
 	}
-	reg := sources.Registry(sources.Options{})
-	for _, t := range cfg.Tenants {
-		src, err := reg.Open(ctx, t, source.Env{Getenv: e.getenv, Logger: f.logger(e), UserAgent: "evidence/" + version, Now: time.Now})
-		if err != nil {
-			return exitFailed, err
-		}
-		p, err := src.Plan(ctx, source.Request{Period: source.Window(cfg.Period), Audit: source.Window(cfg.Period),
-			Datasets: []string{source.Reports}, Accounts: cfg.Accounts, Frameworks: cfg.Frameworks})
-		if err != nil {
-			return exitFailed, fmt.Errorf("tenant %s: %w", t.Name, err)
-		}
+	cfg.Timeout = cmp.Or(cfg.Timeout, config.DefaultTimeout)
+	found, err := job.Discover(ctx, cfg, job.Deps{Logger: f.logger(e), Getenv: e.getenv, Sources: sources.Registry(sources.Options{}),
+		Build: job.Build{Version: version}})
+	if err != nil {
+		return exitFailed, err
+	}
+	for _, d := range found {
 		tw := tabwriter.NewWriter(e.stdout, 2, 4, 2, ' ', 0)
-		fmt.Fprintf(tw, "TENANT %s (%s, %s)\n", t.Name, src.Info().API, src.Info().BaseURL)
-		for _, fl := range p.Failures {
-			fmt.Fprintf(tw, "  unreachable %s: %v\n", fl.SubAccount, fl.Err)
+		fmt.Fprintf(tw, "TENANT %s (%s, %s)\n", d.Tenant, d.API, d.BaseURL)
+		for _, fl := range d.Failures {
+			fmt.Fprintf(tw, "  unreachable %s\n", fl)
 		}
 		fmt.Fprintln(tw, "\n  FRAMEWORK\tCLOUD\tREPORTS")
-		for _, fw := range p.Frameworks {
+		for _, fw := range d.Frameworks {
 			fmt.Fprintf(tw, "  %s\t%s\t%d\n", fw.Name, fw.Cloud, len(fw.Units))
 		}
 		fmt.Fprintln(tw, "\n  ACCOUNT (<sub-account>/<cloud>:<id>)")
-		for _, a := range p.Accounts {
+		for _, a := range d.Accounts {
 			fmt.Fprintf(tw, "  %s\n", a)
 		}
 		tw.Flush()

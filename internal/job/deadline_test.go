@@ -2,11 +2,13 @@ package job_test
 
 import (
 	"context"
+	"errors"
 	"iter"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/evidence-pack/evidence/internal/collect/httpx"
 	"github.com/evidence-pack/evidence/internal/collect/lacework"
 	"github.com/evidence-pack/evidence/internal/config"
 	"github.com/evidence-pack/evidence/internal/dataset"
@@ -113,5 +115,60 @@ func TestCancelledRunPublishesNothingEvenWithADeadline(t *testing.T) {
 	}
 	if hasManifest(t, store) {
 		t.Error("a cancelled run published a pack")
+	}
+}
+
+// planFunc is a source whose discovery is fn.
+type planFunc func(context.Context, source.Request) (*source.Plan, error)
+
+func (f planFunc) Info() source.Info { return source.Info{System: "fake", API: "Fake API"} }
+func (f planFunc) Plan(ctx context.Context, r source.Request) (*source.Plan, error) {
+	return f(ctx, r)
+}
+func (f planFunc) Stats() *httpx.Stats { return &httpx.Stats{} }
+
+// `evidence plan` and `evidence frameworks` discover within the run's
+// deadline too (a server that never answers cannot hold them), and a
+// server's text in their errors is redacted as a run's is.
+func TestDiscoveryIsBoundedAndRedacted(t *testing.T) {
+	hang := planFunc(func(ctx context.Context, _ source.Request) (*source.Plan, error) {
+		<-ctx.Done()
+		return nil, context.Cause(ctx)
+	})
+	const secret = "s3cr3t-api-key-value"
+	echo := planFunc(func(ctx context.Context, _ source.Request) (*source.Plan, error) {
+		return nil, errors.New(`HTTP 400: {"echo": "X-LW-UAKS: ` + secret + `"}`)
+	})
+	for _, tc := range []struct {
+		name string
+		src  source.Source
+		want string
+	}{
+		{"no answer", hang, "the run's 50ms timeout passed"},
+		{"echoed secret", echo, "[redacted]"},
+	} {
+		reg := source.Registry{"fake": func(_ context.Context, _ config.Tenant, env source.Env) (source.Source, error) {
+			env.Redactor.Add(secret)
+			return tc.src, nil
+		}}
+		cfg := &config.Config{Datasets: config.AllDatasets(), Timeout: 50 * time.Millisecond,
+			Tenants: []config.Tenant{{Name: "t", Source: "fake"}}, Period: lacework.Window{From: now.Add(-time.Hour), To: now}}
+		for cmd, discover := range map[string]func() error{
+			"plan": func() error {
+				_, err := job.MakePlan(context.Background(), cfg, job.Deps{Sources: reg}, false)
+				return err
+			},
+			"frameworks": func() error {
+				_, err := job.Discover(context.Background(), cfg, job.Deps{Sources: reg})
+				return err
+			},
+		} {
+			t.Run(tc.name+"/"+cmd, func(t *testing.T) {
+				err := discover()
+				if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), secret) {
+					t.Fatalf("err = %v, want one with %q and no secret", err, tc.want)
+				}
+			})
+		}
 	}
 }

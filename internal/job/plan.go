@@ -69,22 +69,22 @@ func (p TenantPlan) Requests() int {
 // its rows, so the request and time estimates are not only a floor.
 func MakePlan(ctx context.Context, cfg *config.Config, deps Deps, probe bool) (Plan, error) {
 	deps.defaults()
+	ctx, cancel := budget(ctx, cfg, deps.Now())
+	defer cancel()
 	var p Plan
 	for _, t := range cfg.Tenants {
-		red := httpx.NewRedactor()
-		r := &run{cfg: cfg, tenant: t, deps: deps, period: cfg.Period, audit: cfg.Period, summary: newSummary(),
-			log: newRunLog(deps.Logger, red).With("tenant", t.Name), red: red}
+		r := discoveryRun(cfg, t, deps)
 		start := deps.Now()
 		err := r.discover(ctx)
 		if err != nil {
-			return p, fmt.Errorf("tenant %s: %w", t.Name, red.Error(err))
+			return p, fmt.Errorf("tenant %s: %w", t.Name, r.red.Error(err))
 		}
 		tp := TenantPlan{Tenant: t.Name, BaseURL: r.info.BaseURL, SubAccounts: r.plan.SubAccounts}
 		for _, f := range r.failures {
 			tp.Failures = append(tp.Failures, f.Unit+": "+f.Error)
 		}
 		if tp.Buckets, err = r.planBuckets(ctx, probe); err != nil {
-			return p, fmt.Errorf("tenant %s: %w", t.Name, red.Error(err))
+			return p, fmt.Errorf("tenant %s: %w", t.Name, r.red.Error(err))
 		}
 		_, estimates := r.src.(source.Estimator)
 		tp.Probed = estimates && probe
@@ -95,6 +95,46 @@ func MakePlan(ctx context.Context, cfg *config.Config, deps Deps, probe bool) (P
 		p.Tenants = append(p.Tenants, tp)
 	}
 	return p, nil
+}
+
+// discoveryRun is a run that only discovers (plan, frameworks): server text
+// in its errors is redacted as a collecting run's is.
+func discoveryRun(cfg *config.Config, t config.Tenant, deps Deps) *run {
+	red := httpx.NewRedactor()
+	return &run{cfg: cfg, tenant: t, deps: deps, period: cfg.Period, audit: cfg.Period, summary: newSummary(),
+		log: newRunLog(deps.Logger, red).With("tenant", t.Name), red: red}
+}
+
+// Discovery is one tenant's scope as discovery finds it: what --framework
+// and --account can name (`evidence frameworks`).
+type Discovery struct {
+	Tenant, API, BaseURL string
+	Failures             []string // sub-accounts that failed discovery
+	Frameworks           []source.Framework
+	Accounts             []string
+}
+
+// Discover runs each tenant's discovery of its reports, within the
+// configuration's deadline (Timeout, Deadline) like a run.
+func Discover(ctx context.Context, cfg *config.Config, deps Deps) ([]Discovery, error) {
+	deps.defaults()
+	ctx, cancel := budget(ctx, cfg, deps.Now())
+	defer cancel()
+	reports := *cfg
+	reports.Datasets = []string{source.Reports}
+	var out []Discovery
+	for _, t := range cfg.Tenants {
+		r := discoveryRun(&reports, t, deps)
+		if err := r.discover(ctx); err != nil {
+			return out, fmt.Errorf("tenant %s: %w", t.Name, r.red.Error(err))
+		}
+		d := Discovery{Tenant: t.Name, API: r.info.API, BaseURL: r.info.BaseURL, Frameworks: r.plan.Frameworks, Accounts: r.plan.Accounts}
+		for _, f := range r.failures {
+			d.Failures = append(d.Failures, f.Unit+": "+f.Error)
+		}
+		out = append(out, d)
+	}
+	return out, nil
 }
 
 // planBuckets asks the source for its estimate; a source without one gets

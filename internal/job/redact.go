@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/evidence-pack/evidence/internal/collect/httpx"
 )
@@ -17,15 +16,15 @@ func newRunLog(base *slog.Logger, red *httpx.Redactor) *slog.Logger {
 	return slog.New(red.Handler(base.Handler()))
 }
 
-// recordingClient returns a copy of hc (nil: the sources' default, a client
-// with a 5 minute timeout) whose transport adds the value of every
+// recordingClient returns a copy of hc (nil: a client without Timeout, as
+// httpx uses by default: its Retry bounds each attempt) whose transport adds the value of every
 // credential header it sends to red: bearer tokens obtained at run time,
 // API keys and Basic logins. The value is known to red before the request
 // leaves, so a server that echoes the request's headers in its error body
 // cannot get a secret past the redaction, whichever source or client sent
 // it.
 func recordingClient(hc *http.Client, red *httpx.Redactor) *http.Client {
-	c := &http.Client{Timeout: 5 * time.Minute}
+	c := &http.Client{}
 	if hc != nil {
 		cp := *hc
 		c = &cp

@@ -52,9 +52,11 @@ type Retry struct {
 	// 64 MiB page (DefaultMaxBodyBytes) arrives in minutes even at
 	// 100 KiB/s, a 512 MiB spool (DefaultMaxSpoolBytes) in 15 minutes at
 	// 600 KiB/s; the time a server takes to compute a page before its
-	// headers is not limited by the window, only by MaxAttempt and the
-	// HTTP client's timeout. Only a broken or hostile server meets these
-	// bounds.
+	// headers is not limited by the window, only by MaxAttempt. Only a
+	// broken or hostile server meets these bounds. They replace the HTTP
+	// client's Timeout, which New leaves unset when the caller gives no
+	// client: one overall timeout would cut a large download short at a
+	// healthy speed.
 	SlowBytes  int64
 	SlowWindow time.Duration
 	MaxAttempt time.Duration
@@ -161,8 +163,9 @@ func New(cfg Config) (*Client, error) {
 		maxSpool: cmp.Or(cfg.MaxSpoolBytes, DefaultMaxSpoolBytes),
 	}
 	// A copy: the caller's client may be shared, and only ours refuses
-	// redirects off the base (below).
-	hc := http.Client{Timeout: 5 * time.Minute}
+	// redirects off the base (below). Without one, no Timeout: Retry's
+	// MaxAttempt and slow-body window bound every attempt.
+	var hc http.Client
 	if c.hc != nil {
 		hc = *c.hc
 	}

@@ -33,7 +33,7 @@ type Envelope struct {
 
 // Decoded is what DecodeEnvelope found.
 type Decoded struct {
-	List    bool // the List key was present (null or an array)
+	List    bool // the List key held an array (not null, not missing)
 	Records int  // records passed to Record
 	Stopped bool // Record returned false
 }
@@ -77,7 +77,6 @@ func DecodeEnvelope(r io.ReadSeeker, e Envelope) (Decoded, error) {
 		if isMeta {
 			return dec.Decode(ptr)
 		}
-		d.List = true
 		if e.Ready != nil && !metaDone() {
 			deferred = true
 			return SkipValue(dec)
@@ -160,6 +159,7 @@ func readList(dec *json.Decoder, budget *ValueBudget, e Envelope, d *Decoded) er
 	if delim, ok := tok.(json.Delim); !ok || delim != '[' {
 		return fmt.Errorf("not an array")
 	}
+	d.List = true
 	for i := 0; ; i++ {
 		budget.Reset()
 		if !dec.More() {

@@ -24,7 +24,7 @@ func TestDecodeEnvelope(t *testing.T) {
 		{name: "meta first", in: `{"paging":{"total":2},"data":[1,2]}`, want: []int{1, 2}, total: 2, d: Decoded{List: true, Records: 2}},
 		{name: "meta after the list", in: `{"data":[1,2],"other":[[1],{"a":2}],"paging":{"total":2}}`, want: []int{1, 2}, total: 2, d: Decoded{List: true, Records: 2}},
 		{name: "no meta", in: `{"data":[3]}`, want: []int{3}, d: Decoded{List: true, Records: 1}},
-		{name: "null list", in: `{"data":null,"paging":{"total":0}}`, d: Decoded{List: true}},
+		{name: "null list", in: `{"data":null,"paging":{"total":0}}`, d: Decoded{}},
 		{name: "no list", in: `{"paging":{"total":0}}`, d: Decoded{}},
 		{name: "stop", in: `{"paging":{"total":3},"data":[1,2,3]}`, stopAt: 2, want: []int{1, 2}, total: 3, d: Decoded{List: true, Records: 2, Stopped: true}},
 		{name: "ready refuses before any record", in: `{"data":[1,2],"paging":{"total":9}}`, total: 9,

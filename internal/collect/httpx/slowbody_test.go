@@ -128,3 +128,24 @@ func TestSlowResponsesAreBounded(t *testing.T) {
 		})
 	}
 }
+
+// Without a caller's client, New sets no overall Timeout: one would cut a
+// 512 MiB report at any healthy speed under 1.7 MiB/s after 5 minutes,
+// while Retry's slow-body window and MaxAttempt already bound each attempt
+// (TestSlowResponsesAreBounded). A caller's Timeout is kept.
+func TestNoOverallTimeoutByDefault(t *testing.T) {
+	c, err := New(Config{BaseURL: "https://api.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.hc.Timeout != 0 {
+		t.Errorf("default client Timeout = %s, want none", c.hc.Timeout)
+	}
+	c, err = New(Config{BaseURL: "https://api.example", HTTPClient: &http.Client{Timeout: time.Hour}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.hc.Timeout != time.Hour {
+		t.Errorf("caller's Timeout = %s, want 1h kept", c.hc.Timeout)
+	}
+}

@@ -47,32 +47,41 @@ func (c *Client) AuditEvents(ctx context.Context, q AuditQuery) iter.Seq2[AuditE
 		query := url.Values{"from": {strconv.FormatInt(from, 10)}, "to": {strconv.FormatInt(to, 10)}, "limit": {limit}}
 		seen := map[string]bool{}
 		for page := 1; ; page++ {
-			var p auditPage
-			if err := c.getJSON(ctx, httpx.Request{Path: pathAuditEvents, Query: query, Bucket: bucketAudit}, &p); err != nil {
+			sp, err := c.getPage(ctx, httpx.Request{Path: pathAuditEvents, Query: query, Bucket: bucketAudit})
+			if err != nil {
 				yield(AuditEvent{}, fmt.Errorf("ibm_scc %s: activity audit events %s/%s (page %d): %w",
 					c.InstanceID(), q.From.UTC().Format(time.RFC3339), q.To.UTC().Format(time.RFC3339), page, err))
 				return
 			}
 			st.Pages++
-			older := false
-			for _, e := range p.Data {
+			var p auditPage
+			older, stopped := false, false
+			var bad error
+			d, err := readPage(sp, "data", map[string]any{"page": &p.Page}, func(e AuditEvent) bool {
 				if e.Timestamp.IsZero() {
-					yield(AuditEvent{}, fmt.Errorf("ibm_scc %s: activity audit event %q (page %d) has no timestamp", c.InstanceID(), truncate(e.ID, 40), page))
-					return
+					bad = fmt.Errorf("ibm_scc %s: activity audit event %q (page %d) has no timestamp", c.InstanceID(), truncate(e.ID, 40), page)
+					return false
 				}
-				ts := e.Timestamp.UnixNano()
-				if ts < from {
+				switch ts := e.Timestamp.UnixNano(); {
+				case ts < from:
 					older = true
-					continue
+				case ts < to:
+					stopped = !yield(e, nil)
 				}
-				if ts >= to {
-					continue
-				}
-				if !yield(e, nil) {
-					return
-				}
+				return !stopped
+			})
+			sp.Close()
+			switch {
+			case stopped:
+				return
+			case bad != nil:
+				yield(AuditEvent{}, bad)
+				return
+			case err != nil:
+				yield(AuditEvent{}, fmt.Errorf("ibm_scc %s: activity audit events (page %d): %w", c.InstanceID(), page, err))
+				return
 			}
-			if older || len(p.Data) < c.limits.AuditLimit || p.Page.Prev == "" {
+			if older || d.Records < c.limits.AuditLimit || p.Page.Prev == "" {
 				return
 			}
 			if seen[p.Page.Prev] {

@@ -2,6 +2,7 @@ package ibmscc
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -70,6 +71,7 @@ type Options struct {
 	Logger     *slog.Logger
 	UserAgent  string
 	Now        func() time.Time
+	SpoolDir   string // where list pages are spooled; default os.TempDir()
 	// Redactor, when set, gets the credentials and every token obtained,
 	// and redacts them from the servers' text in errors (nil: none).
 	Redactor *httpx.Redactor
@@ -85,6 +87,7 @@ type Client struct {
 	http   *httpx.Client
 	stats  *httpx.Stats
 	log    *slog.Logger
+	spool  string
 }
 
 // New returns a Client for creds. It makes no request.
@@ -132,7 +135,7 @@ func New(creds Credentials, opts Options) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ibm_scc: api_url: %w", err)
 	}
-	return &Client{creds: creds, limits: limits, now: opts.Now, tokens: tokens, http: api, stats: stats, log: log}, nil
+	return &Client{creds: creds, limits: limits, now: opts.Now, tokens: tokens, http: api, stats: stats, log: log, spool: opts.SpoolDir}, nil
 }
 
 // BaseURL is the API base URL (never carries secrets).
@@ -161,6 +164,26 @@ func (c *Client) Authenticate(ctx context.Context) error {
 func (c *Client) getJSON(ctx context.Context, r httpx.Request, v any) error {
 	r.Method = http.MethodGet
 	return c.wrap(c.http.JSON(ctx, r, v))
+}
+
+// getPage sends a GET and spools its body: a list page is then decoded
+// one row at a time (readPage), never held whole.
+func (c *Client) getPage(ctx context.Context, r httpx.Request) (*httpx.Spooled, error) {
+	r.Method = http.MethodGet
+	sp, err := c.http.Spool(ctx, c.spool, r)
+	return sp, c.wrap(err)
+}
+
+// readPage passes each record of the list under key in a spooled page to
+// row, and decodes the envelope's other keys into meta's pointers.
+func readPage[T any](sp *httpx.Spooled, key string, meta map[string]any, row func(T) bool) (httpx.Decoded, error) {
+	return httpx.DecodeEnvelope(sp, httpx.Envelope{List: key, Meta: meta, Record: func(dec *json.Decoder) (bool, error) {
+		var v T
+		if err := dec.Decode(&v); err != nil {
+			return false, err
+		}
+		return row(v), nil
+	}})
 }
 
 // wrap turns a 401 that survived a token refresh into source.ErrAuth and a

@@ -1,9 +1,11 @@
 package ibmscc_test
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"github.com/evidence-pack/evidence/internal/collect/httpx"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -22,21 +24,22 @@ func TestListPagingCannotRunAwayOrComeShort(t *testing.T) {
 		page      func(n int) string
 		maxServed int64
 		want      string
+		is        error // ibmscc.ErrPaging when nil
 	}{
 		{"endless pages: stops at totalCount", func(n int) string {
 			return fmt.Sprintf(`{"data":[`+row+`],"totalCount":3}`, n)
-		}, 3, ""},
+		}, 3, "", nil},
 		{"a page larger than asked for", func(n int) string {
 			return fmt.Sprintf(`{"data":[`+row+`,`+row+`],"totalCount":3}`, n, n+100)
-		}, 1, "2 rows in a page of size 1"},
+		}, 1, "more than 1 rows in a page of size 1", nil},
 		{"short: empty page before totalCount", func(n int) string {
 			if n == 1 {
 				return fmt.Sprintf(`{"data":[`+row+`],"totalCount":5}`, n)
 			}
 			return `{"data":[],"totalCount":5}`
-		}, 2, "the API announced 5 rows (totalCount), 1 were delivered"},
-		{"no data key", func(int) string { return `{"totalCount":0}` }, 1, `response has no "data"`},
-		{"null body", func(int) string { return `null` }, 1, `response has no "data"`},
+		}, 2, "the API announced 5 rows (totalCount), 1 were delivered", nil},
+		{"no data key", func(int) string { return `{"totalCount":0}` }, 1, `response has no "data"`, nil},
+		{"null body", func(int) string { return `null` }, 1, "not a JSON object", httpx.ErrDecode},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var served atomic.Int64
@@ -55,8 +58,8 @@ func TestListPagingCannotRunAwayOrComeShort(t *testing.T) {
 				if err != nil || len(rows) != 3 {
 					t.Errorf("%d rows, err %v: want the 3 announced", len(rows), err)
 				}
-			} else if !errors.Is(err, ibmscc.ErrPaging) || !strings.Contains(err.Error(), tc.want) {
-				t.Fatalf("err = %v, want ErrPaging with %q", err, tc.want)
+			} else if is := cmp.Or(tc.is, ibmscc.ErrPaging); !errors.Is(err, is) || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want %v with %q", err, is, tc.want)
 			}
 			if n := served.Load(); n > tc.maxServed {
 				t.Errorf("%d pages served, want at most %d", n, tc.maxServed)

@@ -1,10 +1,8 @@
 package ibmscc
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"iter"
@@ -31,11 +29,11 @@ type pageSpec struct {
 	pageSize int
 }
 
-// pages streams the rows of a pageNumber/pageSize list, one page in memory.
+// pages streams the rows of a pageNumber/pageSize list, one row in memory.
 // It stops after an empty page, once totalCount rows have come, or, when the
 // response has no totalCount, after a short page.
-// A page whose rows are byte-identical to the previous page's (a server
-// ignoring pageNumber) ends it with ErrPaging.
+// A page byte-identical to the previous one (a server ignoring pageNumber)
+// ends it with ErrPaging.
 func pages[T any](ctx context.Context, c *Client, s pageSpec, st *source.QueryStats) iter.Seq2[T, error] {
 	if st == nil {
 		st = &source.QueryStats{}
@@ -51,55 +49,59 @@ func pages[T any](ctx context.Context, c *Client, s pageSpec, st *source.QuerySt
 			}
 			q.Set("pageNumber", strconv.Itoa(page))
 			q.Set("pageSize", strconv.Itoa(s.pageSize))
-			var lp listPage
-			if err := c.getJSON(ctx, httpx.Request{Path: s.path, Query: q, Bucket: s.bucket}, &lp); err != nil {
+			sp, err := c.getPage(ctx, httpx.Request{Path: s.path, Query: q, Bucket: s.bucket})
+			if err != nil {
 				yield(*new(T), fmt.Errorf("ibm_scc %s: %s (page %d): %w", c.InstanceID(), s.what, page, err))
 				return
 			}
-			var rows []T
-			d := bytes.TrimSpace(lp.Data)
-			if len(d) == 0 || bytes.Equal(d, []byte("null")) {
+			// A server ignoring pageNumber serves the same body again:
+			// caught before any of its rows is passed on.
+			if page > 1 && sp.Sum == prev {
+				sp.Close()
+				yield(*new(T), fmt.Errorf("%w: %s: page %d repeats page %d", ErrPaging, s.what, page, page-1))
+				return
+			}
+			prev = sp.Sum
+			st.Pages++
+			var total FlexInt
+			n, stopped, oversized := 0, false, false
+			d, err := readPage(sp, "data", map[string]any{"totalCount": &total}, func(v T) bool {
+				if n++; n > s.pageSize {
+					oversized = true
+					return false
+				}
+				stopped = !yield(v, nil)
+				return !stopped
+			})
+			sp.Close()
+			switch {
+			case stopped:
+				return
+			case oversized:
+				yield(*new(T), fmt.Errorf("%w: %s (page %d): more than %d rows in a page of size %d", ErrPaging, s.what, page, s.pageSize, s.pageSize))
+				return
+			case err != nil:
+				yield(*new(T), fmt.Errorf("ibm_scc %s: %s (page %d): %w", c.InstanceID(), s.what, page, err))
+				return
+			case !d.List:
 				// Every list sample of seed 002 carries "data": without
 				// it, an empty answer would read as "nothing found".
 				yield(*new(T), fmt.Errorf(`%w: %s (page %d): response has no "data" (the documented envelope)`, ErrPaging, s.what, page))
 				return
 			}
-			if err := json.Unmarshal(d, &rows); err != nil {
-				yield(*new(T), fmt.Errorf("ibm_scc %s: %s (page %d): decode data: %w", c.InstanceID(), s.what, page, err))
-				return
-			}
-			if len(rows) > s.pageSize {
-				yield(*new(T), fmt.Errorf("%w: %s (page %d): %d rows in a page of size %d", ErrPaging, s.what, page, len(rows), s.pageSize))
-				return
-			}
-			st.Pages++
-			if len(rows) > 0 {
-				sum := sha256.Sum256(lp.Data)
-				if page > 1 && sum == prev {
-					yield(*new(T), fmt.Errorf("%w: %s: page %d repeats page %d", ErrPaging, s.what, page, page-1))
-					return
-				}
-				prev = sum
-			}
-			for _, r := range rows {
-				if !yield(r, nil) {
-					return
-				}
-			}
-			fetched += int64(len(rows))
+			fetched += int64(n)
 			// totalCount decides when it is present: a server that caps
 			// pageSize below ours sends short pages that are not the last.
 			// Without it, a short page is the last.
-			total := int64(lp.TotalCount)
 			switch {
-			case total > 0 && fetched > total:
+			case total > 0 && fetched > int64(total):
 				yield(*new(T), fmt.Errorf("%w: %s: the API announced %d rows (totalCount), page %d brings the count to %d", ErrPaging, s.what, total, page, fetched))
 				return
-			case total > 0 && len(rows) == 0 && fetched < total:
+			case total > 0 && n == 0 && fetched < int64(total):
 				yield(*new(T), fmt.Errorf("%w: %s: the API announced %d rows (totalCount), %d were delivered", ErrPaging, s.what, total, fetched))
 				return
 			}
-			if len(rows) == 0 || total > 0 && fetched >= total || total <= 0 && len(rows) < s.pageSize {
+			if n == 0 || total > 0 && fetched >= int64(total) || total <= 0 && n < s.pageSize {
 				return
 			}
 		}

@@ -59,6 +59,7 @@ type Options struct {
 	Logger     *slog.Logger
 	UserAgent  string
 	Now        func() time.Time
+	SpoolDir   string // where pages are spooled; default os.TempDir()
 	// Redactor, when set, gets the credentials and every token obtained,
 	// and redacts them from the servers' text in errors (nil: none).
 	Redactor *httpx.Redactor
@@ -67,10 +68,11 @@ type Options struct {
 // Client reads one Cloud Optix customer through its API key. It is safe for
 // concurrent use.
 type Client struct {
-	http   *httpx.Client
-	base   string
-	tenant string
-	keyEnv string
+	http     *httpx.Client
+	base     string
+	tenant   string
+	keyEnv   string
+	spoolDir string
 }
 
 // New returns a Client authenticating with key.
@@ -112,7 +114,7 @@ func New(key httpx.Secret, opts Options) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sophos tenant %s: %w", opts.Tenant, err)
 	}
-	return &Client{http: hc, base: hc.Base().String(), tenant: opts.Tenant, keyEnv: opts.KeyEnv}, nil
+	return &Client{http: hc, base: hc.Base().String(), tenant: opts.Tenant, keyEnv: opts.KeyEnv, spoolDir: opts.SpoolDir}, nil
 }
 
 // BaseURL is the API base URL (it never carries secrets).
@@ -144,6 +146,20 @@ func (c *Client) get(ctx context.Context, r httpx.Request, scope string, v any) 
 		return c.explain(err, scope)
 	}
 	return nil
+}
+
+// spool sends a GET and spools its body to disk, to be decoded a row at a
+// time; errors are explained for the scope as get's are.
+func (c *Client) spool(ctx context.Context, r httpx.Request, scope string) (*httpx.Spooled, error) {
+	r.Method = http.MethodGet
+	if r.Bucket == "" {
+		r.Bucket = r.Path
+	}
+	sp, err := c.http.Spool(ctx, c.spoolDir, r)
+	if err != nil {
+		return nil, c.explain(err, scope)
+	}
+	return sp, nil
 }
 
 // explain turns the API document's error responses into errors that say

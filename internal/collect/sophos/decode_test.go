@@ -245,7 +245,7 @@ func TestPageBounds(t *testing.T) {
 		{"no total announced", 5, 50, 0, true, false, ""},
 		{"empty result", 0, 0, 0, false, false, ""},
 		{"no data key", 0, 0, 0, false, true, `no "data"`},
-		{"more rows than the size", 0, 51, 1, false, false, "51 rows in a page of size 50"},
+		{"more rows than the size", 0, 51, 1, false, false, "more than 50 rows in a page of size 50"},
 		{"past the announced pages", 3, 50, 3, true, false, "page 4 of 3 announced pages"},
 		{"short: ends before the announced pages", 0, 50, 3, false, false, "announced 3 pages (totalPages), 1 were delivered"},
 	} {

@@ -2,6 +2,7 @@ package sophos
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"iter"
@@ -27,8 +28,8 @@ type pageSpec struct {
 // forever; at the smallest page size it is 5 million rows.
 const maxPages = 100_000
 
-// pages fetches the pages of s one at a time, yielding their rows, so only
-// one page is in memory. It stops when a page has hasNext false. A page that
+// pages fetches the pages of s one at a time, each spooled to disk and
+// its rows yielded as they are decoded, so only one row is in memory. It stops when a page has hasNext false. A page that
 // says hasNext but carries no rows is an error (the next one could never
 // make progress), and so is a 200 response whose errorMessage is set: an
 // empty result there would read as "nothing found" in the evidence.
@@ -49,32 +50,55 @@ func pages[T any](ctx context.Context, c *Client, s pageSpec, st *source.QuerySt
 			}
 			q.Set("page", strconv.Itoa(page))
 			q.Set("size", strconv.Itoa(s.size))
-			var pg Page[T]
 			scope := fmt.Sprintf("%s (page %d)", s.scope, page)
-			if err := c.get(ctx, httpx.Request{Path: s.path, Query: q}, scope, &pg); err != nil {
+			sp, err := c.spool(ctx, httpx.Request{Path: s.path, Query: q}, scope)
+			if err != nil {
 				yield(*new(T), err)
 				return
 			}
 			if st != nil {
 				st.Pages++
 			}
+			// The rows stream as they are decoded; what the page says
+			// about itself (errorMessage, hasNext, totalPages) is checked
+			// when it ends, and a contradiction fails the query.
+			var pg Page[T]
+			rows, stopped := 0, false
+			d, err := httpx.DecodeEnvelope(sp, httpx.Envelope{
+				List: "data",
+				Meta: map[string]any{"errorMessage": &pg.ErrorMessage, "hasNext": &pg.HasNext, "totalPages": &pg.TotalPages},
+				Record: func(dec *json.Decoder) (bool, error) {
+					var v T
+					if err := dec.Decode(&v); err != nil {
+						return false, err
+					}
+					if rows++; rows > s.size {
+						return false, nil // pageBounds reports it
+					}
+					stopped = !yield(v, nil)
+					return !stopped, nil
+				},
+			})
+			sp.Close()
+			if stopped {
+				return
+			}
+			if err != nil {
+				yield(*new(T), fmt.Errorf("sophos tenant %s: %s: %w", c.tenant, scope, err))
+				return
+			}
 			if pg.ErrorMessage != "" {
 				yield(*new(T), fmt.Errorf("sophos tenant %s: %s: the API answered with an error: %s", c.tenant, scope, truncate(pg.ErrorMessage, 300)))
 				return
 			}
-			if err := pageBounds(s, n, len(pg.Data), pg.HasNext, pg.Data == nil, int(pg.TotalPages)); err != nil {
+			if err := pageBounds(s, n, rows, pg.HasNext, !d.List, int(pg.TotalPages)); err != nil {
 				yield(*new(T), fmt.Errorf("sophos tenant %s: %s: %w", c.tenant, scope, err))
 				return
-			}
-			for _, v := range pg.Data {
-				if !yield(v, nil) {
-					return
-				}
 			}
 			if !pg.HasNext {
 				return
 			}
-			if len(pg.Data) == 0 {
+			if rows == 0 {
 				yield(*new(T), fmt.Errorf("sophos tenant %s: %s: the API says more pages follow but sent an empty page; stopping to avoid a loop", c.tenant, scope))
 				return
 			}
@@ -95,7 +119,7 @@ func pageBounds(s pageSpec, n, rows int, hasNext, noData bool, totalPages int) e
 	case noData:
 		return fmt.Errorf(`%w: response has no "data" (the documented envelope)`, ErrPaging)
 	case rows > s.size:
-		return fmt.Errorf("%w: %d rows in a page of size %d", ErrPaging, rows, s.size)
+		return fmt.Errorf("%w: more than %d rows in a page of size %d", ErrPaging, s.size, s.size)
 	case totalPages > 0 && n+1 > totalPages:
 		return fmt.Errorf("%w: page %d of %d announced pages", ErrPaging, n+1, totalPages)
 	case totalPages > 0 && !hasNext && n+1 < totalPages:

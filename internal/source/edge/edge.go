@@ -158,6 +158,7 @@ func Open(ctx context.Context, t config.Tenant, env source.Env) (source.Source, 
 		UserAgent:  env.UserAgent,
 		Now:        now,
 		SpoolDir:   env.SpoolDir,
+		Redactor:   env.Redactor,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("tenant %s: %w", t.Name, err)

@@ -139,6 +139,8 @@ func Open(ctx context.Context, t config.Tenant, env source.Env) (source.Source, 
 		Logger:     log,
 		UserAgent:  env.UserAgent,
 		Now:        env.Now,
+		SpoolDir:   env.SpoolDir,
+		Redactor:   env.Redactor,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("tenant %s: %w", t.Name, err)

@@ -52,6 +52,7 @@ func Opener(limits lacework.Limits) source.Opener {
 			UserAgent:  env.UserAgent,
 			Now:        env.Now,
 			SpoolDir:   env.SpoolDir,
+			Redactor:   env.Redactor,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("tenant %s: %w", t.Name, err)

@@ -116,6 +116,8 @@ func Open(_ context.Context, t config.Tenant, env source.Env) (source.Source, er
 		Logger:     log,
 		UserAgent:  ua,
 		Now:        now,
+		SpoolDir:   env.SpoolDir,
+		Redactor:   env.Redactor,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("tenant %s: %w", t.Name, err)
