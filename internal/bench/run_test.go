@@ -1,9 +1,11 @@
 package bench
 
 import (
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io/fs"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -88,7 +90,7 @@ func BenchmarkRun(b *testing.B) {
 		b.Run("evaluations="+s, func(b *testing.B) {
 			var r runResult
 			for b.Loop() {
-				r = runOnce(b, bin, n)
+				r = runOnce(b, bin, n, nil)
 			}
 			b.ReportMetric(float64(r.Rows)/r.Wall.Seconds(), "rows/s")
 			b.ReportMetric(float64(r.PeakRSS)/(1<<20), "peak-RSS-MiB")
@@ -101,10 +103,64 @@ func BenchmarkRun(b *testing.B) {
 	}
 }
 
-func runOnce(b *testing.B, bin string, n int) runResult {
+// runOnce runs the program against the emulator, served through wrap when
+// it is set (a hostile server in front of it).
+// BenchmarkHostilePages: pages as large as a server may make them. Every
+// compliance-evaluation row gets a padding field of -pad-kib KiB (unknown
+// to the client, skipped while decoding), so each 5,000-row page is about
+// 250 MiB, under the 512 MiB spool limit. Pages are spooled to disk and
+// decoded one row at a time: peak RSS must stay at the normal run's.
+func BenchmarkHostilePages(b *testing.B) {
+	bin := binary(b)
+	const n = 40_000 // 5,000 rows (one full page) per result set
+	pad := strings.Repeat("x", *padKiB<<10)
+	wrap := func(emu http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if !strings.HasSuffix(r.URL.Path, "/ComplianceEvaluations/search") {
+				emu.ServeHTTP(w, r)
+				return
+			}
+			rec := httptest.NewRecorder()
+			emu.ServeHTTP(rec, r)
+			var page map[string]any
+			if rec.Code != http.StatusOK || json.Unmarshal(rec.Body.Bytes(), &page) != nil {
+				for k, v := range rec.Header() {
+					w.Header()[k] = v
+				}
+				w.WriteHeader(rec.Code)
+				w.Write(rec.Body.Bytes())
+				return
+			}
+			rows, _ := page["data"].([]any)
+			for _, row := range rows {
+				if m, ok := row.(map[string]any); ok {
+					m["padding"] = pad
+				}
+			}
+			w.Header().Set("Content-Type", "application/json")
+			json.NewEncoder(w).Encode(page)
+		})
+	}
+	var r runResult
+	for b.Loop() {
+		r = runOnce(b, bin, n, wrap)
+	}
+	r.Name = fmt.Sprintf("evidence run, %s evaluations in pages padded to %d MiB (hostile)", human(n), (5000**padKiB)>>10)
+	b.ReportMetric(float64(r.PeakRSS)/(1<<20), "peak-RSS-MiB")
+	b.ReportMetric(r.Wall.Seconds(), "wall-s")
+	results.add(r)
+}
+
+var padKiB = flag.Int("pad-kib", 50, "KiB of padding per row in BenchmarkHostilePages")
+
+func runOnce(b *testing.B, bin string, n int, wrap func(http.Handler) http.Handler) runResult {
 	b.Helper()
 	emu := emulator.New(scaled(n))
-	srv := httptest.NewServer(emu)
+	var h http.Handler = emu
+	if wrap != nil {
+		h = wrap(emu)
+	}
+	srv := httptest.NewServer(h)
 	defer srv.Close()
 	out := b.TempDir()
 	cmd := exec.Command(bin, "run", "--out", out, "--from", "2026-11-20", "--log-json", "--log-level", "warn")

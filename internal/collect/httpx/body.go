@@ -11,16 +11,20 @@ import (
 	"os"
 )
 
-// DefaultMaxBodyBytes bounds one buffered response (Config.MaxBodyBytes).
-// A page is at most 5,000 rows (Lacework API v2, seed 000: "each page
-// contains 5,000 rows at most"; the other APIs page smaller): 64 MiB allows
-// 13 KiB a row on average, several times the documented samples (the
-// widest, an inventory row with its resource configuration, is about 2 KiB).
-// Counted after decompression, so a small gzip body cannot expand past it.
+// DefaultMaxBodyBytes bounds one buffered response (Config.MaxBodyBytes):
+// tokens, discovery lists, report definitions. Data pages are not buffered
+// but spooled (Spool, DecodeEnvelope). 64 MiB is far above any of these
+// documented answers (a few KiB to a few MiB for an organization's
+// accounts). Counted after decompression, so a small gzip body cannot
+// expand past it.
 const DefaultMaxBodyBytes = 64 << 20
 
 // DefaultMaxSpoolBytes bounds one spooled download (Config.MaxSpoolBytes):
-// a framework report's JSON or a vendor PDF. Our choice: the largest report
+// a data page, a framework report's JSON or a vendor PDF. A page is at most
+// 5,000 rows (Lacework API v2, seed 000: "each page contains 5,000 rows at
+// most"; the other APIs page smaller), so this allows 100 KiB a row, fifty
+// times the widest documented sample (an inventory row with its resource
+// configuration, about 2 KiB). Our choice: the largest report
 // of a big account is tens of MiB; 512 MiB leaves room for ten times that,
 // while a hostile server cannot fill the disk or put gigabytes in a pack.
 const DefaultMaxSpoolBytes = 512 << 20

@@ -48,10 +48,9 @@ type Retry struct {
 	// attempt fails and is retried like a dropped connection. A server
 	// trickling a byte a second would otherwise hold each attempt for the
 	// HTTP client's whole timeout, or forever without one. Our choice: a
-	// working API sends a page at hundreds of KiB per second, so a full
-	// 64 MiB page (DefaultMaxBodyBytes) arrives in minutes even at
-	// 100 KiB/s, a 512 MiB spool (DefaultMaxSpoolBytes) in 15 minutes at
-	// 600 KiB/s; the time a server takes to compute a page before its
+	// working API sends a page at hundreds of KiB per second, so a
+	// 64 MiB page arrives in minutes even at 100 KiB/s, a 512 MiB spool
+	// (DefaultMaxSpoolBytes) in 15 minutes at 600 KiB/s; the time a server takes to compute a page before its
 	// headers is not limited by the window, only by MaxAttempt. Only a
 	// broken or hostile server meets these bounds. They replace the HTTP
 	// client's Timeout, which New leaves unset when the caller gives no

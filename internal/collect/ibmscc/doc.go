@@ -20,7 +20,8 @@
 //   - Paging: the CSPM lists use pageNumber/pageSize and report totalCount;
 //     the activity audit uses a from/to window (epoch nanoseconds) for the
 //     first page and the "prev" cursor after it. Every list is an
-//     iter.Seq2[T, error] that holds one page in memory and fetches the next
+//     iter.Seq2[T, error] that spools one page to disk, decodes its rows one
+//     at a time, and fetches the next
 //     only when the caller asks for it. A page that comes back identical to
 //     the one before, or a cursor seen twice, ends the iterator with an error
 //     instead of looping.

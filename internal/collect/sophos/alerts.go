@@ -159,7 +159,7 @@ func (f AlertFilter) scope(what string) string {
 }
 
 // Alerts streams the alerts of q, newest pages first as the API orders
-// them, one page in memory (GET api/v1/alerts, pages from 1, at most 50
+// them, one row in memory (GET api/v1/alerts, pages from 1, at most 50
 // alerts each). A query the document forbids fails with ErrInvalidQuery
 // before any request.
 func (c *Client) Alerts(ctx context.Context, q AlertQuery) iter.Seq2[Alert, error] {
