@@ -48,7 +48,6 @@ func TestCompare(t *testing.T) {
 
 type stamp struct{ time.Time }
 
-
 func (s *stamp) UnmarshalJSON(b []byte) error {
 	var n int64
 	if err := json.Unmarshal(b, &n); err != nil {
