@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -100,8 +101,19 @@ func collect[T any](t *testing.T, seq func(yield func(T, error) bool)) ([]T, err
 	return out, nil
 }
 
+// Discovery finds every enabled integration: AwsCfg, AwsUsGovCfg (GovCloud,
+// account id with its access-key credentials), Azure subscriptions, GCP
+// projects of organizations and project-level GCP integrations.
 func TestDiscovery(t *testing.T) {
-	e := newEnv(t, emulator.Config{}, lacework.Options{}, nil)
+	for _, cfg := range []emulator.Config{{}, {GovCloud: true, GCPProjectLevel: true}} {
+		t.Run(fmt.Sprintf("govcloud=%v,gcp-project-level=%v", cfg.GovCloud, cfg.GCPProjectLevel), func(t *testing.T) {
+			testDiscovery(t, cfg)
+		})
+	}
+}
+
+func testDiscovery(t *testing.T, cfg emulator.Config) {
+	e := newEnv(t, cfg, lacework.Options{}, nil)
 	ctx := context.Background()
 	subs, err := e.client.SubAccounts(ctx)
 	if err != nil {
@@ -135,9 +147,23 @@ func TestDiscovery(t *testing.T) {
 		if len(targets) != want {
 			t.Errorf("%s: %d targets %v, want %d", sa.Name, len(targets), targets, want)
 		}
+		found := map[string]bool{}
 		for _, tg := range targets {
 			if tg.ID() == "" || (tg.Cloud != lacework.AWS && tg.Secondary == "") || strings.Contains(tg.ID(), "(") {
 				t.Errorf("%s: bad target %+v", sa.Name, tg)
+			}
+			found[tg.ID()] = true
+		}
+		for _, a := range sa.AWS {
+			if a.Enabled && !found[a.AccountID] {
+				t.Errorf("%s: AWS account %s (GovCloud %v) not discovered", sa.Name, a.AccountID, a.GovCloud)
+			}
+		}
+		for _, g := range sa.GCP {
+			for _, p := range g.Projects {
+				if !found[p.ID] {
+					t.Errorf("%s: GCP project %s (organization %q) not discovered", sa.Name, p.ID, g.OrgID)
+				}
 			}
 		}
 		fws, err := c.Frameworks(ctx)
@@ -447,7 +473,10 @@ func TestForbiddenSubAccountIsIsolated(t *testing.T) {
 }
 
 func TestReports(t *testing.T) {
-	e := newEnv(t, emulator.Config{Recommendations: 25, Faults: emulator.Faults{Tricky: true, DropEvery: 3}}, lacework.Options{}, nil)
+	// GovCloud and a project-level GCP integration: their reports are
+	// asked for like the others' (the latter with primaryQueryId "n/a").
+	e := newEnv(t, emulator.Config{Recommendations: 25, GovCloud: true, GCPProjectLevel: true,
+		Faults: emulator.Faults{Tricky: true, DropEvery: 3}}, lacework.Options{}, nil)
 	ctx := context.Background()
 	sub, _ := e.client.SubAccount("acme-prod")
 	targets, err := sub.Targets(ctx)

@@ -1,6 +1,7 @@
 package lacework
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -68,7 +69,7 @@ func (c Cloud) normal() Cloud {
 // subscription of a tenant, or a GCP project of an organization.
 type Target struct {
 	Cloud       Cloud
-	Primary     string // primaryQueryId: AWS account, Azure tenant, GCP organization
+	Primary     string // primaryQueryId: AWS account, Azure tenant, GCP organization ("" for a project-level GCP integration)
 	Secondary   string // secondaryQueryId: Azure subscription, GCP project
 	Alias       string // human name when the API gives one
 	Integration string // the CloudAccounts integration name
@@ -120,9 +121,12 @@ func (c *Client) Targets(ctx context.Context) ([]Target, error) {
 		}
 		switch ca.Type {
 		case "AwsCfg", "AwsUsGovCfg":
-			if d.AwsAccountID != "" {
-				add(Target{Cloud: AWS, Primary: d.AwsAccountID, Integration: ca.Name})
+			id := cmp.Or(d.AwsAccountID, d.AccessKeyCredentials.AccountID)
+			if id == "" {
+				c.log.Warn("cloud account integration without an account id; skipped", "integration", ca.Name, "type", ca.Type)
+				continue
 			}
+			add(Target{Cloud: AWS, Primary: id, Integration: ca.Name})
 		case "AzureCfg":
 			if d.TenantID == "" {
 				continue

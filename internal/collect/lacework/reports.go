@@ -14,6 +14,10 @@ import (
 	"github.com/evidence-pack/evidence/internal/collect/httpx"
 )
 
+// GCPNoOrganization is the primaryQueryId of a project-level GCP
+// integration's reports.
+const GCPNoOrganization = "n/a"
+
 // ReportQuery selects one compliance report: a framework for a target.
 type ReportQuery struct {
 	Target Target
@@ -25,8 +29,14 @@ type ReportQuery struct {
 
 func (q ReportQuery) request(format string) (httpx.Request, error) {
 	v := url.Values{"format": {format}}
-	if q.Target.Primary != "" {
+	switch {
+	case q.Target.Primary != "":
 		v.Set("primaryQueryId", q.Target.Primary)
+	case q.Target.Cloud == GCP:
+		// A project-level GCP integration has no organization: the
+		// lacework CLI sends "n/a" (go-sdk cli/cmd/compliance_gcp.go,
+		// extractGcpProjects); the document marks neither id required.
+		v.Set("primaryQueryId", GCPNoOrganization)
 	}
 	if q.Target.Secondary != "" {
 		v.Set("secondaryQueryId", q.Target.Secondary)

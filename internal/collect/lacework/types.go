@@ -207,6 +207,12 @@ type IntegrationState struct {
 // (AwsCfg: awsAccountId; AzureCfg: tenantId; GcpCfg: idType + id).
 type cloudAccountData struct {
 	AwsAccountID string `json:"awsAccountId"`
+	// AwsUsGovCfg (AWS GovCloud) keeps the account id with its access-key
+	// credentials, not in awsAccountId (lacework/go-sdk
+	// api/cloud_accounts_aws_gov_cfg.go, AwsUsGovCfgCredentials).
+	AccessKeyCredentials struct {
+		AccountID string `json:"accountId"`
+	} `json:"accessKeyCredentials"`
 	TenantID     string `json:"tenantId"`
 	IDType       string `json:"idType"` // PROJECT | ORGANIZATION
 	ID           string `json:"id"`

@@ -392,6 +392,9 @@ func (s *Server) reportTarget(sa *subAccount, fw *framework, primary, secondary 
 		if secondary == "" {
 			return 0, errorf(http.StatusBadRequest, "secondaryQueryId (%s id) is required for %s reports", child, cloudNames[fw.cloud])
 		}
+		if fw.cloud == cloudGCP && primary == gcpNoOrganization {
+			primary = "" // a project-level integration: no organization
+		}
 		found := false
 		for i, r := range sa.refs[fw.cloud] {
 			if r.parentID == primary {
@@ -407,6 +410,13 @@ func (s *Server) reportTarget(sa *subAccount, fw *framework, primary, secondary 
 		return 0, errorf(http.StatusNotFound, "%s %q not found in %s %s", child, secondary, parent, primary)
 	}
 }
+
+// gcpNoOrganization is the primaryQueryId of a project-level GCP
+// integration's reports, as the lacework CLI sends it (go-sdk
+// cli/cmd/compliance_gcp.go: OrganizationID "n/a"). The document marks
+// neither id required; a report without primaryQueryId is refused here
+// (inferred: every documented example carries one).
+const gcpNoOrganization = "n/a"
 
 // cloudOfID returns the cloud of a primaryQueryId (AWS account, Azure
 // tenant or GCP organisation id) of the sub-account.
