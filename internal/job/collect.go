@@ -181,6 +181,14 @@ func (r *run) aboutPairs(title string) [][2]any {
 func (r *run) unitResult(unit string, q pack.Query, st source.QueryStats, rows int64, apiErr error) {
 	q.Pages, q.Queries, q.Splits = int64(st.Pages), int64(st.Queries), int64(st.Splits)
 	q.Rows = rows
+	for _, p := range st.Parts {
+		qp := pack.QueryPart{Window: pack.Window{From: p.From, To: p.To}, Filter: p.Filter, Rows: int64(p.Rows)}
+		if p.HasAnnounced {
+			n := int64(p.Announced)
+			qp.AnnouncedRows = &n
+		}
+		q.Parts = append(q.Parts, qp)
+	}
 	if st.HasAnnounced {
 		n := int64(st.Announced)
 		q.AnnouncedRows = &n

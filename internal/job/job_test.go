@@ -358,7 +358,7 @@ func TestPlanPredictsRequests(t *testing.T) {
 	emu := srv.Config.Handler.(*emulator.Server)
 	cfg := testConfig(t, srv.URL, nil)
 	cfg.Period = period
-	if _, err := job.Run(context.Background(), cfg, job.Deps{Sources: testSources, Store: memstore.New(), Now: func() time.Time { return now }}); err != nil {
+	if _, err := job.Run(context.Background(), cfg, job.Deps{Sources: sources.Registry(sources.Options{Lacework: lacework.Limits{PageRows: 100}}), Store: memstore.New(), Now: func() time.Time { return now }}); err != nil {
 		t.Fatal(err)
 	}
 	data := 0

@@ -88,6 +88,7 @@ func TestAnnouncedRows(t *testing.T) {
 		return func(_ context.Context, st *source.QueryStats) iter.Seq2[dataset.Record, error] {
 			return func(yield func(dataset.Record, error) bool) {
 				st.Pages, st.Queries, st.Announced, st.HasAnnounced = 1, 1, announced, true
+				st.Parts = []source.Part{{From: now.Add(-time.Hour), To: now, Rows: 2, Announced: announced, HasAnnounced: true}}
 				for _, id := range []string{"r1", "r2"} {
 					if !yield(dataset.Resource{ResourceID: id}, nil) {
 						return
@@ -114,6 +115,11 @@ func TestAnnouncedRows(t *testing.T) {
 		want := map[string]int64{"a": 2, "b": 3}[q.SubAccount]
 		if q.AnnouncedRows == nil || *q.AnnouncedRows != want || q.Rows != 2 || q.Complete != (q.SubAccount == "a") {
 			t.Errorf("query %+v (announced %v): want announced %d, 2 rows, complete only for a", q, q.AnnouncedRows, want)
+		}
+		// Each result set is listed with its rows and the API's count.
+		if len(q.Parts) != 1 || q.Parts[0].Rows != 2 || q.Parts[0].AnnouncedRows == nil || *q.Parts[0].AnnouncedRows != want ||
+			!q.Parts[0].Window.To.Equal(now) {
+			t.Errorf("parts %+v: want one window of 2 rows, announced %d", q.Parts, want)
 		}
 	}
 	if len(m.Failures) != 1 || m.Failures[0].SubAccount != "b" || !strings.Contains(m.Failures[0].Error, "announced 3 rows, 2 were received") {

@@ -111,6 +111,18 @@ type Query struct {
 	// AnnouncedRows is the API's own count of the rows (totalRows,
 	// totalCount, …) when it gave one; Rows must equal it for a complete unit.
 	AnnouncedRows *int64 `json:"announced_rows,omitempty"`
+	// Parts are the result sets the unit was read as (time windows, or
+	// re-runs in parts after a row cap), each with its rows and the API's
+	// own count when it gave one: a count can be checked window by window.
+	Parts []QueryPart `json:"parts,omitempty"`
+}
+
+// QueryPart is one result set of a unit.
+type QueryPart struct {
+	Window        Window `json:"window"`
+	Filter        string `json:"filter,omitempty"` // the part's filter, when the result set was split by one (an account)
+	Rows          int64  `json:"rows"`
+	AnnouncedRows *int64 `json:"announced_rows,omitempty"`
 }
 
 // File is one file of the pack.

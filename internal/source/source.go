@@ -206,6 +206,19 @@ type QueryStats struct {
 	// records both.
 	Announced    int
 	HasAnnounced bool
+	// Parts are the result sets run, in order: the manifest lists each
+	// window's rows (and count, when announced).
+	Parts []Part
+}
+
+// Part is one result set of a unit: its window (and filter, when it is a
+// part of a split), the rows it delivered and what the API announced.
+type Part struct {
+	From, To     time.Time
+	Filter       string
+	Rows         int
+	Announced    int
+	HasAnnounced bool
 }
 
 // Env is what every source gets from the program: no globals.

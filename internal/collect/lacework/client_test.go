@@ -55,6 +55,9 @@ func newEnv(t *testing.T, cfg emulator.Config, opts lacework.Options, wrap func(
 	if opts.Limits.RequestsPerHour == 0 {
 		opts.Limits.RequestsPerHour = -1 // unlimited: the emulator's limits apply
 	}
+	if opts.Limits.PageRows == 0 {
+		opts.Limits.PageRows = cfg.PageSize // the server's page is the documented one
+	}
 	c, err := lacework.New(lacework.Credentials{Account: "acme", KeyID: emulator.DefaultKeyID,
 		Secret: emulator.DefaultSecret, BaseURL: srv.URL}, opts)
 	if err != nil {
@@ -588,4 +591,48 @@ func TestInventoryOverCapSplitsByAccount(t *testing.T) {
 			e.checkClean(t)
 		})
 	}
+}
+
+// AuditLogs answers without paging (the document's samples): an answer as
+// long as a page may have been cut, so its window is run again as halves,
+// and every kept window is listed with its rows. A window that still fills
+// a page at the smallest split fails instead of passing a cut answer off
+// as complete.
+func TestAuditLogsUnpagedWindows(t *testing.T) {
+	w := lacework.Window{From: day(19), To: day(22)}
+	t.Run("split until no answer fills a page", func(t *testing.T) {
+		e := newEnv(t, emulator.Config{PageSize: 50, AuditLogsPerDay: 120}, lacework.Options{}, nil)
+		sub, _ := e.client.SubAccount("acme-prod")
+		st := &lacework.QueryStats{}
+		logs, err := collect(t, sub.AuditLogs(context.Background(), lacework.AuditLogQuery{Window: w, Stats: st}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := e.emu.CountAuditLogs("acme-prod", w.From, w.To)
+		if len(logs) != want || st.Rows != want {
+			t.Fatalf("%d rows (stats %d), want %d", len(logs), st.Rows, want)
+		}
+		if st.Splits == 0 || st.Announced != 0 || st.Unannounced != len(st.Parts) {
+			t.Errorf("stats %+v: want splits, no announced counts", st)
+		}
+		sum, prev := 0, w.From
+		for _, p := range st.Parts {
+			if p.Announced || p.Rows >= 50 || !p.Window.From.Equal(prev) {
+				t.Errorf("part %+v after %s", p, prev)
+			}
+			sum, prev = sum+p.Rows, p.Window.To
+		}
+		if sum != want || !prev.Equal(w.To) {
+			t.Errorf("parts hold %d rows up to %s, want %d up to %s", sum, prev, want, w.To)
+		}
+		e.checkClean(t)
+	})
+	t.Run("a window that cannot be split further", func(t *testing.T) {
+		e := newEnv(t, emulator.Config{PageSize: 50, AuditLogsPerDay: 2000}, lacework.Options{Limits: lacework.Limits{MinWindow: 2 * time.Hour}}, nil)
+		sub, _ := e.client.SubAccount("acme-prod")
+		logs, err := collect(t, sub.AuditLogs(context.Background(), lacework.AuditLogQuery{Window: w}))
+		if !errors.Is(err, lacework.ErrResultCap) || !strings.Contains(err.Error(), "may have been cut") || len(logs) != 0 {
+			t.Fatalf("%d rows, err = %v", len(logs), err)
+		}
+	})
 }

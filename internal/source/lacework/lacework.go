@@ -406,8 +406,18 @@ func records[T any](seq iter.Seq2[T, error], ls *lacework.QueryStats, st *source
 				Announced: ls.Announced, HasAnnounced: ls.Unannounced == 0 && ls.Queries > ls.Splits}
 		}
 	}
+	final := func() {
+		sync()
+		if st == nil {
+			return
+		}
+		for _, p := range ls.Parts {
+			st.Parts = append(st.Parts, source.Part{From: p.Window.From, To: p.Window.To, Filter: p.Filter,
+				Rows: p.Rows, Announced: p.Total, HasAnnounced: p.Announced})
+		}
+	}
 	return func(yield func(dataset.Record, error) bool) {
-		defer sync()
+		defer final()
 		for v, err := range seq {
 			sync()
 			if err != nil {
@@ -474,12 +484,26 @@ func (s *Source) Estimate(ctx context.Context, p *source.Plan, req source.Reques
 		}
 		b.Units++
 		windows := []lacework.Window{window(u.Window)}
-		if u.Table == dataset.Evaluations {
+		switch u.Table {
+		case dataset.Evaluations:
 			windows = window(u.Window).Split(l.EvaluationWindow)
+		case dataset.AuditLogs:
+			windows = window(u.Window).Split(l.AuditWindow)
 		}
 		for _, w := range windows {
 			if !probe {
 				b.Requests++
+				continue
+			}
+			if u.Table == dataset.AuditLogs {
+				// Unpaged answers: the probe is the window itself, with
+				// the halves a full answer is re-run as.
+				rows, requests, err := s.auditRequests(ctx, u, w)
+				if err != nil {
+					return nil, fmt.Errorf("probe %s %s: %w", u.Table, u.SubAccount, err)
+				}
+				b.Rows += int64(rows)
+				b.Requests += requests
 				continue
 			}
 			total, err := s.count(ctx, u, w)
@@ -519,6 +543,23 @@ func (s *Source) count(ctx context.Context, u source.TableUnit, w lacework.Windo
 		err = first(sc.AuditLogs(ctx, lacework.AuditLogQuery{Window: w, Stats: &st}))
 	}
 	return st.Total, err
+}
+
+// auditRequests reads one audit-log window as the run will, and returns
+// its rows and the requests it took (answers kept, and those dropped as
+// possibly cut before their window was split).
+func (s *Source) auditRequests(ctx context.Context, u source.TableUnit, w lacework.Window) (rows, requests int, err error) {
+	sc, err := s.client.SubAccount(u.SubAccount)
+	if err != nil {
+		return 0, 0, err
+	}
+	var st lacework.QueryStats
+	for _, err := range sc.AuditLogs(ctx, lacework.AuditLogQuery{Window: w, Stats: &st}) {
+		if err != nil {
+			return 0, 0, err
+		}
+	}
+	return st.Rows, st.Pages + st.Splits, nil
 }
 
 // first reads an iterator's first row (its first page) and stops.
