@@ -213,9 +213,9 @@ type cloudAccountData struct {
 	AccessKeyCredentials struct {
 		AccountID string `json:"accountId"`
 	} `json:"accessKeyCredentials"`
-	TenantID     string `json:"tenantId"`
-	IDType       string `json:"idType"` // PROJECT | ORGANIZATION
-	ID           string `json:"id"`
+	TenantID string `json:"tenantId"`
+	IDType   string `json:"idType"` // PROJECT | ORGANIZATION
+	ID       string `json:"id"`
 }
 
 // AzureConfig is one tenant of GET /api/v2/Configs/AzureSubscriptions.
