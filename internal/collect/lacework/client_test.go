@@ -615,6 +615,11 @@ func TestAuditLogsUnpagedWindows(t *testing.T) {
 		if st.Splits == 0 || st.Announced != 0 || st.Unannounced != len(st.Parts) {
 			t.Errorf("stats %+v: want splits, no announced counts", st)
 		}
+		// 120 rows a day, pages of 50: the first day is split twice to 6-hour
+		// windows, and the days after start at 6 hours (no answer dropped).
+		if st.Splits != 2 || len(st.Parts) != 12 {
+			t.Errorf("%d splits, %d windows: want 2 and 12 (later days start at the learned window)", st.Splits, len(st.Parts))
+		}
 		sum, prev := 0, w.From
 		for _, p := range st.Parts {
 			if p.Announced || p.Rows >= 50 || !p.Window.From.Equal(prev) {

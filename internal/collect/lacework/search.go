@@ -221,9 +221,20 @@ func search[T any](ctx context.Context, c *Client, s searchSpec, windows []Windo
 		for i := len(windows) - 1; i >= 0; i-- {
 			stack = append(stack, job{w: windows[i], request: s.request})
 		}
+		// learned is the longest window a split has shown to be needed:
+		// the windows still to come start at that length, rather than
+		// each being sent whole, dropped and split again.
+		var learned time.Duration
 		for len(stack) > 0 {
 			j := stack[len(stack)-1]
 			stack = stack[:len(stack)-1]
+			if learned > 0 && j.filter == "" && j.w.To.Sub(j.w.From) > learned {
+				parts := j.w.Split(learned)
+				for i := len(parts) - 1; i >= 0; i-- {
+					stack = append(stack, job{w: parts[i], request: j.request})
+				}
+				continue
+			}
 			req, err := j.request(j.w)
 			if err != nil {
 				yield(*new(T), err)
@@ -264,6 +275,9 @@ func search[T any](ctx context.Context, c *Client, s searchSpec, windows []Windo
 					return
 				}
 				st.Splits++
+				if s.splitTime {
+					learned = next[0].w.To.Sub(next[0].w.From)
+				}
 				c.log.Info("result set at the row cap; re-querying in parts", "query", s.what, "window", j.w.String(), "total_rows", p.total, "parts", len(next))
 				for i := len(next) - 1; i >= 0; i-- {
 					stack = append(stack, next[i])

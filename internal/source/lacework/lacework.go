@@ -484,20 +484,20 @@ func (s *Source) Estimate(ctx context.Context, p *source.Plan, req source.Reques
 		}
 		b.Units++
 		windows := []lacework.Window{window(u.Window)}
-		switch u.Table {
-		case dataset.Evaluations:
+		if u.Table == dataset.Evaluations {
 			windows = window(u.Window).Split(l.EvaluationWindow)
-		case dataset.AuditLogs:
-			windows = window(u.Window).Split(l.AuditWindow)
 		}
 		for _, w := range windows {
 			if !probe {
 				b.Requests++
+				if u.Table == dataset.AuditLogs {
+					b.Requests += len(w.Split(l.AuditWindow)) - 1 // a request a day
+				}
 				continue
 			}
 			if u.Table == dataset.AuditLogs {
-				// Unpaged answers: the probe is the window itself, with
-				// the halves a full answer is re-run as.
+				// Unpaged answers: the probe reads the unit as the run
+				// will, with the halves a full answer is re-run as.
 				rows, requests, err := s.auditRequests(ctx, u, w)
 				if err != nil {
 					return nil, fmt.Errorf("probe %s %s: %w", u.Table, u.SubAccount, err)
