@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/evidence-pack/evidence/internal/collect/httpx"
@@ -378,10 +379,11 @@ func (p *pager[T]) NextPage(ctx context.Context, accept func(listed int) error, 
 	if p.pages > 0 {
 		// Checked here, not when the page that named it arrived, so the
 		// rows of that page are still delivered before the refusal.
-		if _, err := p.c.http.Resolve(p.next); err != nil {
+		next, err := p.c.nextPageURL(p.next)
+		if err != nil {
 			return false, false, fmt.Errorf("refusing next page: %w", err)
 		}
-		req = httpx.Request{Method: http.MethodGet, URL: p.next, Bucket: p.first.Bucket}
+		req = httpx.Request{Method: http.MethodGet, URL: next, Bucket: p.first.Bucket}
 	}
 	sp, err := p.c.http.Spool(ctx, p.c.opts.SpoolDir, req)
 	if err != nil {
@@ -464,6 +466,33 @@ func (p *pager[T]) bounds(n int) error {
 		return fmt.Errorf("%w: more than %d rows in %d pages pass the documented cap of a result set", ErrShortResult, l.ResultCap, p.pages)
 	}
 	return nil
+}
+
+// nextPageURL is where a next page named ref is fetched. A URL on the
+// configured base is used as it is. One on the account's documented host
+// (https://<account>.lacework.net) while the base is another name for it (a
+// regional host, a proxy) is fetched from the base with its path and query:
+// lacework/go-sdk likewise keeps only a next page's path and query (issue
+// 15). Any other host is refused, and the error says what to set when that
+// host is the account's real API.
+func (c *Client) nextPageURL(ref string) (string, error) {
+	_, err := c.http.Resolve(ref)
+	if err == nil {
+		return ref, nil
+	}
+	u, perr := url.Parse(ref)
+	if perr != nil || u.User != nil {
+		return "", err
+	}
+	documented := c.creds.AccountName() + ".lacework.net"
+	if strings.EqualFold(u.Scheme, "https") && strings.EqualFold(u.Hostname(), documented) && (u.Port() == "" || u.Port() == "443") {
+		b := c.http.Base()
+		b.Path = strings.TrimRight(b.Path, "/") + u.Path
+		b.RawPath, b.RawQuery, b.Fragment = "", u.RawQuery, ""
+		return b.String(), nil
+	}
+	return "", fmt.Errorf("%w; the API names its next pages on %s://%s: if that host serves your account, set the tenant's Lacework api_url (LW_API_URL) to %s://%s",
+		err, u.Scheme, u.Host, u.Scheme, u.Host)
 }
 
 // redactURL keeps scheme, host and path of a URL for messages.
