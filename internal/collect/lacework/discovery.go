@@ -17,13 +17,13 @@ import (
 // header expects them. A tenant without an organization yields its own
 // account only.
 func (c *Client) SubAccounts(ctx context.Context) ([]string, error) {
-	var resp page[UserProfile]
+	var resp userProfiles
 	if err := c.getJSON(ctx, httpx.Request{Path: pathUserProfile}, &resp); err != nil {
 		return nil, fmt.Errorf("lacework %s: list sub-accounts: %w", c.creds.AccountName(), err)
 	}
 	seen := map[string]bool{}
 	var out []string
-	for _, p := range resp.Data {
+	for _, p := range resp {
 		for _, a := range p.Accounts {
 			name := strings.ToLower(strings.TrimSpace(a.AccountName))
 			if name == "" || a.UserEnabled != 1 || seen[name] {

@@ -155,6 +155,24 @@ func (p *page[T]) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// userProfiles is GET /api/v2/UserProfile: a bare array in the document's
+// response sample (seed 000, List Sub-accounts), a "data" envelope in
+// lacework/go-sdk (api/user_profile.go, UserProfileResponse). Both are
+// read; null, {} or {"data": null} is ErrNoEnvelope, never "no accounts".
+type userProfiles []UserProfile
+
+func (u *userProfiles) UnmarshalJSON(b []byte) error {
+	if b = bytes.TrimSpace(b); len(b) > 0 && b[0] == '[' {
+		return json.Unmarshal(b, (*[]UserProfile)(u))
+	}
+	var p page[UserProfile]
+	if err := json.Unmarshal(b, &p); err != nil {
+		return err
+	}
+	*u = p.Data
+	return nil
+}
+
 // tokenRequest and tokenResponse are POST /api/v2/access/tokens.
 type tokenRequest struct {
 	KeyID      string `json:"keyId"`

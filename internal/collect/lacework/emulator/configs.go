@@ -29,9 +29,10 @@ func (s *Server) handleUserProfile(c *call) *response {
 		in := s.subs[sa.Name]
 		p.Accounts = append(p.Accounts, account{Admin: true, AccountName: in.upper, CustGUID: in.custGuid, UserGUID: in.userGuid, UserEnabled: 1})
 	}
-	return s.jsonResp(http.StatusOK, struct {
-		Data []profile `json:"data"`
-	}{[]profile{p}})
+	// A bare array, as the document's response sample is (seed 000, List
+	// Sub-accounts); lacework/go-sdk (api/user_profile.go) reads a "data"
+	// envelope, which the client accepts too.
+	return s.jsonResp(http.StatusOK, []profile{p})
 }
 
 // Cloud account wire shapes (go-sdk v2CommonIntegrationData + data).

@@ -204,8 +204,9 @@ func TestTenantEndpoints(t *testing.T) {
 		check func(t *testing.T, body []byte)
 	}{
 		{"UserProfile", "/api/v2/UserProfile", func(t *testing.T, b []byte) {
+			// A bare array, as the document's sample is.
 			var p profile
-			mustUnmarshal(t, b, &p)
+			mustUnmarshal(t, append(append([]byte(`{"data":`), b...), '}'), &p)
 			if len(p.Data) != 1 || p.Data[0].URL != "acme.lacework.net" || !p.Data[0].OrgAccount {
 				t.Fatalf("profile %s", b)
 			}
