@@ -101,6 +101,7 @@ func InventoryTable() reportgen.Table {
 		col("account_id", "Cloud account", str, "AWS account, Azure subscription, GCP project or cluster"),
 		col("account_alias", "Account alias", str, "human name of the account, when known"),
 		col("resource_id", "Resource id", str, "resource identifier"),
+		col("source_key", "Platform key", str, "the platform's own key for the resource (Lacework apiKey)"),
 		col("resource_type", "Resource type", str, "e.g. ec2:instance"),
 		col("service", "Service", str, "cloud service"),
 		col("region", "Region", str, "resource region"),
@@ -108,6 +109,7 @@ func InventoryTable() reportgen.Table {
 		col("collected_from", "Collection start", tim, "start of the collection that saw the resource (UTC)"),
 		col("collected_to", "Collection end", tim, "end of that collection (UTC)"),
 		col("collection_status", "Collection status", str, "success or the collector's error"),
+		col("collection_details", "Collection details", str, "what the collector recorded with the status, as JSON (Lacework status.props)"),
 		col("tags", "Tags", str, "resource tags as JSON"),
 		col("config", "Configuration", str, "resource configuration as JSON"),
 	)}
@@ -175,6 +177,7 @@ type Resource struct {
 	AccountID     string
 	AccountAlias  string
 	ResourceID    string
+	SourceKey     string // the platform's key for the resource (Lacework apiKey)
 	ResourceType  string
 	Service       string
 	Region        string
@@ -182,6 +185,7 @@ type Resource struct {
 	CollectedFrom time.Time
 	CollectedTo   time.Time
 	Status        string
+	StatusDetails string // JSON
 	Tags          string // JSON
 	Config        string // JSON
 }
@@ -190,8 +194,8 @@ func (Resource) Table() string { return Inventory }
 
 func (v Resource) Row(s Scope) reportgen.Row {
 	return reportgen.Row{s.Source, s.Tenant, s.SubAccount, v.CSP, NullString(v.AccountID), NullString(v.AccountAlias), NullString(v.ResourceID),
-		NullString(v.ResourceType), NullString(v.Service), NullString(v.Region), NullString(v.URN), NullTime(v.CollectedFrom), NullTime(v.CollectedTo),
-		NullString(v.Status), json0(v.Tags), json0(v.Config)}
+		NullString(v.SourceKey), NullString(v.ResourceType), NullString(v.Service), NullString(v.Region), NullString(v.URN), NullTime(v.CollectedFrom),
+		NullTime(v.CollectedTo), NullString(v.Status), json0(v.StatusDetails), json0(v.Tags), json0(v.Config)}
 }
 
 // AuditEvent is a row of AuditLogsTable.

@@ -415,6 +415,7 @@ type Resource struct {
 	StartTime      Time            `json:"startTime"`
 	EndTime        Time            `json:"endTime"`
 	ResourceID     string          `json:"resourceId"`
+	APIKey         string          `json:"apiKey"` // Lacework's key for the resource
 	ResourceRegion string          `json:"resourceRegion"`
 	ResourceType   string          `json:"resourceType"`
 	Service        string          `json:"service"`
@@ -441,6 +442,8 @@ type ResourceStatus struct {
 	Status        string `json:"status"`
 	ErrorMessage  string `json:"errorMessage"`
 	ErrorType     string `json:"errorType"`
+	// Props is what the collector recorded with the status (an object).
+	Props json.RawMessage `json:"props"`
 }
 
 // AuditLog is a row of GET /api/v2/AuditLogs.

@@ -446,9 +446,10 @@ func resource(v lacework.Resource) dataset.Record {
 		status = strings.TrimSpace(status + ": " + v.Status.ErrorMessage)
 	}
 	return dataset.Resource{CSP: v.CSP, AccountID: cmp.Or(c.AccountID, c.SubscriptionID, c.ProjectID, c.TenantID, c.OrganizationID),
-		AccountAlias: c.AccountAlias, ResourceID: v.ResourceID, ResourceType: v.ResourceType, Service: v.Service,
+		AccountAlias: c.AccountAlias, ResourceID: v.ResourceID, SourceKey: v.APIKey, ResourceType: v.ResourceType, Service: v.Service,
 		Region: v.ResourceRegion, URN: v.URN, CollectedFrom: v.StartTime.Time, CollectedTo: v.EndTime.Time, Status: status,
-		Tags: string(v.ResourceTags), Config: string(v.ResourceConfig)}
+		StatusDetails: string(v.Status.Props),
+		Tags:          string(v.ResourceTags), Config: string(v.ResourceConfig)}
 }
 
 func auditEvent(v lacework.AuditLog) dataset.Record {
