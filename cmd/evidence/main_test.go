@@ -81,7 +81,7 @@ func TestRunEndToEndWithFaults(t *testing.T) {
 	}
 	emu := emulator.New(emulator.Config{
 		Seed: 7, Forbidden: []string{"acme-dev"},
-		EvaluationsPerDay: 1500, InventoryPerCSP: 400, AuditLogsPerDay: 600, Recommendations: 15, PageSize: 400,
+		EvaluationsPerDay: 1500, InventoryPerCSP: 400, AuditLogsPerDay: 300, Recommendations: 15, PageSize: 400,
 		Faults: emulator.Faults{ErrorEvery: 9, DropEvery: 11, RateLimitEvery: 17, Tricky: true},
 	})
 	srv := httptest.NewServer(emu)
@@ -394,7 +394,7 @@ func TestKilledRunLeavesNoManifestAndRerunCompletes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end")
 	}
-	emuCfg := emulator.Config{EvaluationsPerDay: 800, InventoryPerCSP: 200, AuditLogsPerDay: 200, Recommendations: 10, PageSize: 200}
+	emuCfg := emulator.Config{EvaluationsPerDay: 800, InventoryPerCSP: 200, AuditLogsPerDay: 150, Recommendations: 10, PageSize: 200}
 	out := t.TempDir()
 	for _, n := range []int64{1, 4, 15, 40, 70} {
 		ctx, cancel := context.WithCancel(context.Background())
@@ -709,5 +709,31 @@ func TestInterruptedRunNamesWhatWasPublished(t *testing.T) {
 	}
 	if strings.Contains(stderr, "nothing was published") {
 		t.Errorf("stderr says nothing was published:\n%s", stderr)
+	}
+}
+
+// A period that has not ended is refused before any request, with exit 2,
+// and nothing is written: a pack can only cover time that has passed.
+func TestFuturePeriodIsRefused(t *testing.T) {
+	emu := emulator.New(emulator.Config{})
+	srv := httptest.NewServer(emu)
+	defer srv.Close()
+	today := time.Now().UTC().Format(time.DateOnly)
+	for _, args := range [][]string{
+		{"--from", "2099-01-01"},
+		{"--from", today},
+		{"--from", "2026-01-01", "--to", "2099-01-01T00:00:00Z"},
+	} {
+		out := t.TempDir()
+		code, stdout, stderr := cli(t, context.Background(), lwEnv(srv.URL), append([]string{"run", "--out", out}, args...)...)
+		if code != exitUsage || !strings.Contains(stderr, "ends after now") {
+			t.Errorf("%v: exit %d\n%s\n%s", args, code, stdout, stderr)
+		}
+		if entries, _ := os.ReadDir(out); len(entries) != 0 {
+			t.Errorf("%v: wrote %d entries", args, len(entries))
+		}
+	}
+	if n := len(emu.Requests()); n != 0 {
+		t.Errorf("%d requests sent for refused periods", n)
 	}
 }
