@@ -16,6 +16,7 @@ import (
 	"github.com/evidence-pack/evidence/internal/job"
 	"github.com/evidence-pack/evidence/internal/metrics"
 	"github.com/evidence-pack/evidence/internal/pack"
+	"github.com/evidence-pack/evidence/internal/source"
 	"github.com/evidence-pack/evidence/internal/source/sources"
 	"github.com/evidence-pack/evidence/internal/storage"
 	"github.com/evidence-pack/evidence/internal/storage/local"
@@ -217,6 +218,9 @@ func execute(ctx context.Context, cfg *config.Config, log *slog.Logger, e env, d
 	start := time.Now()
 	res, err := job.Run(ctx, cfg, deps)
 	prog.finish()
+	if errors.Is(err, source.ErrRefused) {
+		return exitUsage, usageError{err}
+	}
 	if merr := publishMetrics(ctx, cfg, res, err, time.Since(start)); merr != nil {
 		log.Warn("metrics not published", "err", merr)
 	}

@@ -737,3 +737,26 @@ func TestFuturePeriodIsRefused(t *testing.T) {
 		t.Errorf("%d requests sent for refused periods", n)
 	}
 }
+
+// A period older than the platform keeps is refused before any request
+// (Lacework keeps compliance evaluations 90 days), by run, plan and
+// frameworks alike; without evaluations the same period is allowed.
+func TestTooOldPeriodIsRefused(t *testing.T) {
+	emu := emulator.New(emulator.Config{EvaluationsPerDay: 10, InventoryPerCSP: 5, AuditLogsPerDay: 5, Recommendations: 2})
+	srv := httptest.NewServer(emu)
+	defer srv.Close()
+	old := time.Now().UTC().AddDate(0, 0, -120).Format(time.DateOnly)
+	for _, cmd := range [][]string{{"run", "--out", t.TempDir()}, {"plan", "--probe=false"}} {
+		code, stdout, stderr := cli(t, context.Background(), lwEnv(srv.URL), append(cmd, "--from", old)...)
+		if code != exitUsage || !strings.Contains(stderr, "keeps compliance evaluations 90 days") {
+			t.Errorf("%v: exit %d\n%s\n%s", cmd, code, stdout, stderr)
+		}
+	}
+	if n := len(emu.Requests()); n != 0 {
+		t.Errorf("%d requests sent for a refused period", n)
+	}
+	code, stdout, stderr := cli(t, context.Background(), lwEnv(srv.URL), "frameworks", "--from", old)
+	if code != exitOK {
+		t.Errorf("frameworks (reports only) refused an old period: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+}

@@ -117,6 +117,9 @@ func (d Deps) env(log *slog.Logger, red *httpx.Redactor) source.Env {
 // cancels. A tenant not yet discovered at the deadline gets no pack.
 func Run(ctx context.Context, cfg *config.Config, deps Deps) (Result, error) {
 	deps.defaults()
+	if err := refuse(ctx, cfg, deps); err != nil {
+		return Result{}, err
+	}
 	api, cancel := budget(ctx, cfg, deps.Now())
 	defer cancel()
 	var res Result
@@ -377,9 +380,40 @@ func checkPlan(p *source.Plan, fo *folders) error {
 }
 
 func (r *run) request() source.Request {
+	req := request(r.cfg, r.period, r.audit)
+	req.InShard = r.inShard
+	return req
+}
+
+func request(cfg *config.Config, period, audit lacework.Window) source.Request {
 	return source.Request{
-		Period: source.Window{From: r.period.From, To: r.period.To}, Audit: source.Window{From: r.audit.From, To: r.audit.To},
-		Datasets: r.cfg.Datasets, Accounts: r.cfg.Accounts, Frameworks: r.cfg.Frameworks, InShard: r.inShard}
+		Period: source.Window{From: period.From, To: period.To}, Audit: source.Window{From: audit.From, To: audit.To},
+		Datasets: cfg.Datasets, Accounts: cfg.Accounts, Frameworks: cfg.Frameworks}
+}
+
+// refuse asks every tenant's source that can check a request
+// (source.Checker) whether it can be met, before any tenant is read:
+// an impossible request is refused with every problem listed
+// (source.ErrRefused). Opening a source makes no request; a tenant whose
+// source does not open is left to its run, which reports it.
+func refuse(ctx context.Context, cfg *config.Config, deps Deps) error {
+	var problems []error
+	for _, t := range cfg.Tenants {
+		red := httpx.NewRedactor()
+		src, err := deps.Sources.Open(ctx, t, deps.env(newRunLog(deps.Logger, red), red))
+		if err != nil {
+			continue
+		}
+		if c, ok := src.(source.Checker); ok {
+			for _, p := range c.Check(request(cfg, cfg.Period, cfg.Period), deps.Now()) {
+				problems = append(problems, fmt.Errorf("tenant %s: %w", t.Name, p))
+			}
+		}
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("%w:\n%w", source.ErrRefused, errors.Join(problems...))
+	}
+	return nil
 }
 
 // inShard reports whether the unit named key belongs to this run's shard:

@@ -69,6 +69,9 @@ func (p TenantPlan) Requests() int {
 // its rows, so the request and time estimates are not only a floor.
 func MakePlan(ctx context.Context, cfg *config.Config, deps Deps, probe bool) (Plan, error) {
 	deps.defaults()
+	if err := refuse(ctx, cfg, deps); err != nil {
+		return Plan{}, err
+	}
 	ctx, cancel := budget(ctx, cfg, deps.Now())
 	defer cancel()
 	var p Plan
@@ -118,10 +121,13 @@ type Discovery struct {
 // configuration's deadline (Timeout, Deadline) like a run.
 func Discover(ctx context.Context, cfg *config.Config, deps Deps) ([]Discovery, error) {
 	deps.defaults()
-	ctx, cancel := budget(ctx, cfg, deps.Now())
-	defer cancel()
 	reports := *cfg
 	reports.Datasets = []string{source.Reports}
+	if err := refuse(ctx, &reports, deps); err != nil {
+		return nil, err
+	}
+	ctx, cancel := budget(ctx, cfg, deps.Now())
+	defer cancel()
 	var out []Discovery
 	for _, t := range cfg.Tenants {
 		r := discoveryRun(&reports, t, deps)

@@ -95,6 +95,18 @@ type Source interface {
 	Stats() *httpx.Stats
 }
 
+// Checker is a Source that can tell, before any request, that a request
+// cannot be met: a period older than the platform keeps. Each problem says
+// what to change. The pipeline asks every tenant's source before it reads
+// any, and refuses the run (ErrRefused) with every problem listed.
+type Checker interface {
+	Check(req Request, now time.Time) []error
+}
+
+// ErrRefused marks a request refused before any API call: a usage problem
+// (exit 2), not a failure of the platform.
+var ErrRefused = errors.New("request refused before any API call")
+
 // Plan is what a source will collect.
 type Plan struct {
 	SubAccounts []string // the scopes inside the tenant that were discovered

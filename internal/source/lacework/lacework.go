@@ -67,6 +67,18 @@ type Source struct {
 	client *lacework.Client
 }
 
+// Check refuses a period whose evaluations the API no longer keeps
+// ("within the last 90 days", Search Compliance Evaluations): the client
+// would refuse every evaluation unit, so the run is refused instead.
+func (s *Source) Check(req source.Request, now time.Time) []error {
+	h := s.client.Limits().EvaluationHistory
+	if earliest := now.Add(-h); req.Wants(dataset.Evaluations) && req.Period.From.Before(earliest) {
+		return []error{fmt.Errorf("the period starts %s, but Lacework keeps compliance evaluations %d days (the earliest start now is %s): choose a later --from, or leave evaluations out (--dataset)",
+			req.Period.From.UTC().Format(time.RFC3339), int(h.Hours()/24), earliest.UTC().Format(time.RFC3339))}
+	}
+	return nil
+}
+
 // Client is the tenant's API client (for `evidence frameworks`).
 func (s *Source) Client() *lacework.Client { return s.client }
 
