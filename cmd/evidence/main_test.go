@@ -760,3 +760,41 @@ func TestTooOldPeriodIsRefused(t *testing.T) {
 		t.Errorf("frameworks (reports only) refused an old period: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 }
+
+// A --framework or --account that names nothing the tenant has is refused
+// with exit 2 before any data is read, with the valid values and the
+// nearest one; values that match run as before.
+func TestUnmatchedFiltersAreRefused(t *testing.T) {
+	emu := emulator.New(emulator.Config{EvaluationsPerDay: 10, InventoryPerCSP: 5, AuditLogsPerDay: 5, Recommendations: 2})
+	srv := httptest.NewServer(emu)
+	defer srv.Close()
+	aws := emu.Tenant().SubAccounts[1].AWS[0].AccountID
+	for _, tc := range []struct {
+		args []string
+		code int
+		want []string
+	}{
+		{[]string{"--framework", "nope"}, exitUsage, []string{`--framework "nope" matches nothing`, "CIS Amazon Web Services Foundations Benchmark v1.4.0"}},
+		{[]string{"--framework", "AWS SOC2 Report"}, exitUsage, []string{`(nearest: "AWS SOC 2 Report")`}},
+		{[]string{"--account", "000000000000", "--framework", "nope"}, exitUsage, []string{`--account "000000000000" matches nothing`, aws, `--framework "nope"`}},
+		{[]string{"--account", aws, "--framework", "aws soc 2 report", "--dataset", "reports"}, exitOK, nil},
+	} {
+		before := len(emu.Requests())
+		code, stdout, stderr := cli(t, context.Background(), lwEnv(srv.URL), append([]string{"run", "--out", t.TempDir()}, tc.args...)...)
+		if code != tc.code {
+			t.Errorf("%v: exit %d, want %d\n%s\n%s", tc.args, code, tc.code, stdout, stderr)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(stderr, w) {
+				t.Errorf("%v: stderr lacks %q:\n%s", tc.args, w, stderr)
+			}
+		}
+		if tc.code == exitUsage {
+			for _, r := range emu.Requests()[before:] {
+				if r.PageID != "" || strings.HasSuffix(r.Path, "/Reports") {
+					t.Errorf("%v: data requested before the refusal: %s", tc.args, r.Path)
+				}
+			}
+		}
+	}
+}

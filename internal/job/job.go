@@ -124,10 +124,31 @@ func Run(ctx context.Context, cfg *config.Config, deps Deps) (Result, error) {
 	defer cancel()
 	var res Result
 	var errs []error
-	for _, t := range cfg.Tenants {
-		p, err := runTenant(ctx, api, cfg, t, deps)
+	// Every tenant is discovered before any is read, so that a filter
+	// (--framework, --account) that matches nothing in any of them is
+	// refused before data is collected.
+	runs := make([]*run, len(cfg.Tenants))
+	for i, t := range cfg.Tenants {
+		r, err := discoverTenant(api, cfg, t, deps)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("tenant %s: %w", t.Name, err))
+			if ctx.Err() != nil {
+				return res, errors.Join(errs...)
+			}
+			continue
+		}
+		runs[i] = r
+	}
+	if err := unmatchedFilters(cfg, runs); err != nil {
+		return res, err
+	}
+	for _, r := range runs {
+		if r == nil {
+			continue
+		}
+		p, err := r.finish(ctx, api)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("tenant %s: %w", r.tenant.Name, err))
 			if ctx.Err() != nil {
 				break
 			}
@@ -202,7 +223,9 @@ func (r *run) query(q pack.Query) {
 	r.queries = append(r.queries, q)
 }
 
-func runTenant(ctx, api context.Context, cfg *config.Config, t config.Tenant, deps Deps) (_ PackResult, err error) {
+// discoverTenant starts a tenant's run: its source opened and its units
+// planned.
+func discoverTenant(api context.Context, cfg *config.Config, t config.Tenant, deps Deps) (_ *run, err error) {
 	red := httpx.NewRedactor()
 	// The tenant's error reaches the terminal and the scheduler's log: it
 	// may quote a server's error body.
@@ -227,10 +250,17 @@ func runTenant(ctx, api context.Context, cfg *config.Config, t config.Tenant, de
 	}
 	r.log = newRunLog(deps.Logger, red).With("run_id", id, "tenant", t.Name)
 	if err := r.discover(api); err != nil {
-		return PackResult{}, notCollected(api, err)
+		return nil, notCollected(api, err)
 	}
-	prefix := pack.PackPrefix("", t.Name, pack.PeriodLabel(r.period.From, r.period.To), id)
-	opts := []pack.Option{pack.WithMetadata(map[string]string{"evidence-pack-id": id, "evidence-tenant": pack.TenantFolder(t.Name)})}
+	return r, nil
+}
+
+// finish collects a discovered tenant's units and publishes its pack.
+func (r *run) finish(ctx, api context.Context) (_ PackResult, err error) {
+	defer func() { err = r.red.Error(err) }()
+	t, deps := r.tenant, r.deps
+	prefix := pack.PackPrefix("", t.Name, pack.PeriodLabel(r.period.From, r.period.To), r.id)
+	opts := []pack.Option{pack.WithMetadata(map[string]string{"evidence-pack-id": r.id, "evidence-tenant": pack.TenantFolder(t.Name)})}
 	if deps.Signer != nil {
 		opts = append(opts, pack.WithSigner(deps.Signer))
 	}

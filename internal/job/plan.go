@@ -75,6 +75,7 @@ func MakePlan(ctx context.Context, cfg *config.Config, deps Deps, probe bool) (P
 	ctx, cancel := budget(ctx, cfg, deps.Now())
 	defer cancel()
 	var p Plan
+	var runs []*run
 	for _, t := range cfg.Tenants {
 		r := discoveryRun(cfg, t, deps)
 		start := deps.Now()
@@ -82,6 +83,7 @@ func MakePlan(ctx context.Context, cfg *config.Config, deps Deps, probe bool) (P
 		if err != nil {
 			return p, fmt.Errorf("tenant %s: %w", t.Name, r.red.Error(err))
 		}
+		runs = append(runs, r)
 		tp := TenantPlan{Tenant: t.Name, BaseURL: r.info.BaseURL, SubAccounts: r.plan.SubAccounts}
 		for _, f := range r.failures {
 			tp.Failures = append(tp.Failures, f.Unit+": "+f.Error)
@@ -96,6 +98,9 @@ func MakePlan(ctx context.Context, cfg *config.Config, deps Deps, probe bool) (P
 			tp.Latency = deps.Now().Sub(start) / time.Duration(tp.Discovery)
 		}
 		p.Tenants = append(p.Tenants, tp)
+	}
+	if err := unmatchedFilters(cfg, runs); err != nil {
+		return Plan{}, err
 	}
 	return p, nil
 }

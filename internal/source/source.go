@@ -115,6 +115,18 @@ type Plan struct {
 	Tables      []TableUnit
 	Failures    []Failure // discovery failures: recorded, the run goes on
 	Warnings    []string
+	// Filters, when the source reports it, is what the request's
+	// --framework and --account values matched in this tenant; nil when the
+	// source does not say.
+	Filters *Filters
+}
+
+// Filters is what a tenant's discovery made of the request's filters: the
+// values that named nothing it has, and what it has. The pipeline refuses
+// a value that names nothing in every tenant (ErrRefused).
+type Filters struct {
+	UnmatchedFrameworks, UnmatchedAccounts []string
+	Frameworks, Accounts                   []string // what the tenant has, for the message
 }
 
 // Units counts the plan's units.

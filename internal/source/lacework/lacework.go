@@ -119,13 +119,14 @@ func (s *Source) Plan(ctx context.Context, req source.Request) (*source.Plan, er
 		}
 	}
 	var subs []*sub
+	fs := &filterState{known: &source.Filters{}, matched: map[string]bool{}}
 	for _, name := range names {
 		sc, err := s.client.SubAccount(name)
 		if err != nil {
 			return nil, err
 		}
 		sb := &sub{name: name, client: sc}
-		if err := s.discover(ctx, req, sb, p); err != nil {
+		if err := s.discover(ctx, req, sb, p, fs); err != nil {
 			if errors.Is(err, lacework.ErrAuth) || ctx.Err() != nil {
 				return nil, authErr(err)
 			}
@@ -137,6 +138,11 @@ func (s *Source) Plan(ctx context.Context, req source.Request) (*source.Plan, er
 		for _, t := range sb.targets {
 			p.Accounts = append(p.Accounts, name+"/"+t.String())
 		}
+	}
+	// A sub-account that could not be discovered may hold what a filter
+	// names: then the plan does not say what matched.
+	if len(p.Failures) == 0 {
+		p.Filters = fs.report(s.wantedAccounts(req), s.wantedFrameworks(req), req.Wants(source.Reports))
 	}
 	if req.Wants(source.Reports) {
 		p.Frameworks = s.planReports(req, subs)
@@ -160,18 +166,61 @@ func authErr(err error) error {
 	return err
 }
 
-func (s *Source) discover(ctx context.Context, req source.Request, sb *sub, p *source.Plan) error {
+// filterState gathers, across sub-accounts, what the filters matched.
+type filterState struct {
+	known   *source.Filters
+	matched map[string]bool // "account\x00<value>", "framework\x00<value>", lower-case
+}
+
+func (f *filterState) match(kind, value string) { f.matched[kind+"\x00"+strings.ToLower(value)] = true }
+
+// report lists the wanted values that matched nothing.
+func (f *filterState) report(accounts, frameworks []string, reports bool) *source.Filters {
+	out := *f.known
+	for _, a := range accounts {
+		if !f.matched["account\x00"+strings.ToLower(a)] {
+			out.UnmatchedAccounts = append(out.UnmatchedAccounts, a)
+		}
+	}
+	for _, w := range frameworks {
+		if reports && !f.matched["framework\x00"+strings.ToLower(w)] {
+			out.UnmatchedFrameworks = append(out.UnmatchedFrameworks, w)
+		}
+	}
+	return &out
+}
+
+func (s *Source) wantedAccounts(req source.Request) []string {
+	if len(s.cfg.Accounts) > 0 {
+		return s.cfg.Accounts
+	}
+	return req.Accounts
+}
+
+func (s *Source) wantedFrameworks(req source.Request) []string {
+	if len(s.cfg.Frameworks) > 0 {
+		return s.cfg.Frameworks
+	}
+	return req.Frameworks
+}
+
+func (s *Source) discover(ctx context.Context, req source.Request, sb *sub, p *source.Plan, fs *filterState) error {
 	targets, err := sb.client.Targets(ctx)
 	if err != nil {
 		return err
 	}
-	accounts := s.cfg.Accounts
-	if len(accounts) == 0 {
-		accounts = req.Accounts
+	for _, t := range targets {
+		fs.known.Accounts = append(fs.known.Accounts, t.ID())
 	}
-	if len(accounts) > 0 {
+	if accounts := s.wantedAccounts(req); len(accounts) > 0 {
 		targets = slices.DeleteFunc(targets, func(t lacework.Target) bool {
-			return !containsFold(accounts, t.ID()) && !containsFold(accounts, t.Primary)
+			for _, a := range accounts {
+				if strings.EqualFold(a, t.ID()) || strings.EqualFold(a, t.Primary) {
+					fs.match("account", a)
+					return false
+				}
+			}
+			return true
 		})
 	}
 	sb.targets = targets
@@ -182,12 +231,18 @@ func (s *Source) discover(ctx context.Context, req source.Request, sb *sub, p *s
 	if err != nil {
 		return err
 	}
-	want := s.cfg.Frameworks
-	if len(want) == 0 {
-		want = req.Frameworks
+	for _, f := range fws {
+		fs.known.Frameworks = append(fs.known.Frameworks, f.Name)
 	}
-	if len(want) > 0 {
+	if want := s.wantedFrameworks(req); len(want) > 0 {
 		fws = selectFrameworks(fws, want, p)
+		for _, w := range want {
+			if reportTypeRE.MatchString(w) || slices.ContainsFunc(fws, func(f lacework.Framework) bool {
+				return strings.EqualFold(f.Name, w) || strings.EqualFold(f.DisplayName, w)
+			}) {
+				fs.match("framework", w)
+			}
+		}
 	}
 	sb.frameworks = fws
 	return nil
