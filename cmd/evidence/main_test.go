@@ -798,3 +798,14 @@ func TestUnmatchedFiltersAreRefused(t *testing.T) {
 		}
 	}
 }
+
+// --source names a platform: an unknown one lists them all, with every
+// other usage problem in the same message.
+func TestUnknownSourceListsPlatforms(t *testing.T) {
+	code, _, stderr := cli(t, context.Background(), lwEnv("http://127.0.0.1:1"), "run", "--out", t.TempDir(), "--source", "nope", "--from", "2099-01-01")
+	for _, w := range []string{`--source "nope": want one of ibm_scc, lacework, lacework_edge, sophos`, "ends after now"} {
+		if code != exitUsage || !strings.Contains(stderr, w) {
+			t.Errorf("exit %d, stderr lacks %q:\n%s", code, w, stderr)
+		}
+	}
+}
