@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -807,5 +808,30 @@ func TestUnknownSourceListsPlatforms(t *testing.T) {
 		if code != exitUsage || !strings.Contains(stderr, w) {
 			t.Errorf("exit %d, stderr lacks %q:\n%s", code, w, stderr)
 		}
+	}
+}
+
+// Without ldflags the version comes from Go's build information: the
+// module version of `go install …@v1.2.3`, else the VCS revision.
+func TestBuildVersion(t *testing.T) {
+	vcs := []debug.BuildSetting{{Key: "vcs.revision", Value: "0123456789abcdef0123"}, {Key: "vcs.time", Value: "2026-12-01T10:00:00Z"}, {Key: "vcs.modified", Value: "true"}}
+	for _, tc := range []struct {
+		name    string
+		bi      *debug.BuildInfo
+		ok      bool
+		v, c, d string
+	}{
+		{"go install at a tag", &debug.BuildInfo{Main: debug.Module{Version: "v1.4.0"}}, true, "v1.4.0", "", ""},
+		{"a checkout", &debug.BuildInfo{Main: debug.Module{Version: "(devel)"}, Settings: vcs}, true, "devel-0123456789ab+dirty", "0123456789ab+dirty", "2026-12-01T10:00:00Z"},
+		{"no VCS stamp", &debug.BuildInfo{Main: debug.Module{Version: "(devel)"}}, true, "devel", "", ""},
+		{"no build info", nil, false, "devel", "", ""},
+	} {
+		v, c, d := buildVersion("", "", "", tc.bi, tc.ok)
+		if v != tc.v || c != tc.c || d != tc.d {
+			t.Errorf("%s: %q %q %q, want %q %q %q", tc.name, v, c, d, tc.v, tc.c, tc.d)
+		}
+	}
+	if v, c, _ := buildVersion("1.5.0", "abc", "", &debug.BuildInfo{Settings: vcs}, true); v != "1.5.0" || c != "abc" {
+		t.Errorf("ldflags overridden: %q %q", v, c)
 	}
 }

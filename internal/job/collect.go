@@ -116,7 +116,7 @@ func (r *run) xlsxOptions(title string) xlsx.Options {
 }
 
 func (r *run) parquetFormat(table string) reportgen.Format {
-	return parquet.New(parquet.Options{Metadata: map[string]string{
+	return parquet.New(parquet.Options{CreatedBy: "evidence version " + r.deps.Build.Version, Metadata: map[string]string{
 		"evidence.pack_id": r.id, "evidence.tenant": r.tenant.Name, "evidence.table": table, "evidence.source": r.info.System,
 		"evidence.period_from": r.period.From.Format(time.RFC3339), "evidence.period_to": r.period.To.Format(time.RFC3339),
 	}})
