@@ -382,10 +382,12 @@ type countingHandler struct {
 	n      int64
 	seen   atomic.Int64
 	cancel context.CancelFunc
+	data   bool // count only data requests (searches, reports, audit logs), not discovery
 }
 
 func (c *countingHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if c.seen.Add(1) == c.n {
+	isData := strings.HasSuffix(r.URL.Path, "/search") || strings.Contains(r.URL.Path, "/Reports") || strings.Contains(r.URL.Path, "/AuditLogs")
+	if (!c.data || isData) && c.seen.Add(1) == c.n {
 		c.cancel()
 	}
 	c.h.ServeHTTP(w, r)
@@ -682,7 +684,9 @@ func TestInterruptedRunNamesWhatWasPublished(t *testing.T) {
 	defer first.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	second := httptest.NewServer(&countingHandler{h: emulator.New(emuCfg), n: 3, cancel: cancel})
+	// Every tenant is discovered first; the signal comes with the second
+	// tenant's third data request, after the first tenant's pack is out.
+	second := httptest.NewServer(&countingHandler{h: emulator.New(emuCfg), n: 3, cancel: cancel, data: true})
 	defer second.Close()
 	cfgFile := filepath.Join(t.TempDir(), "evidence.yaml")
 	yaml := fmt.Sprintf(`tenants:
