@@ -319,6 +319,16 @@ func duckdbCounts(t *testing.T, dir string, want map[string]int64) {
 	if len(got["controls"]) != 1 || n(got["controls"][0]["n"]) == 0 {
 		t.Errorf("DuckDB controls: %v", got["controls"])
 	}
+	// The framework column holds the frameworks' real names (spaces and
+	// all), not a folder's slug, and a filter on one finds its rows.
+	if len(got["frameworks"]) == 0 || len(got["by_name"]) != 1 || n(got["by_name"][0]["n"]) == 0 {
+		t.Errorf("DuckDB frameworks %v, filtered by name %v", got["frameworks"], got["by_name"])
+	}
+	for _, r := range got["frameworks"] {
+		if name := fmt.Sprint(r["framework"]); !strings.Contains(name, " ") {
+			t.Errorf("DuckDB reads framework %q: a folder slug, not the framework's name", name)
+		}
+	}
 }
 
 func parquetRows(t *testing.T, path string) int64 {

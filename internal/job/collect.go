@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"iter"
 	"path"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -372,20 +373,26 @@ func (fo *folders) assign(p *source.Plan) {
 	}
 }
 
-// partPath is parquet/<table>/[<partition>/]account=<sub>/part-00000.parquet,
-// a Hive layout that Athena, Glue and DuckDB read as partitions. A unit of
-// one cloud account (account != "") is part-<account>.parquet, so the
-// accounts of a sub-account sit side by side.
+// partPath is parquet/<table>/account=<sub>/<name>.parquet. The only
+// folder key, account, is not a column of any table: a folder key that was
+// (framework=, csp=, dataset=) made DuckDB, which reads Hive partitions by
+// default, replace the column's real value with the folder's slug, and
+// Athena refuses a partition key that repeats a column. A unit's partition
+// ("framework=CIS 1.4") and cloud account go into the file name instead,
+// as "framework-CIS_1.4_<account>.parquet"; a unit with neither is
+// part-00000.parquet. pack.duckdb.sql has the views to query them.
 func (fo *folders) partPath(table, partition, sub, account string) string {
-	parts := []string{"parquet", table}
+	var name []string
 	if partition != "" {
-		parts = append(parts, storage.SafePart(partition))
+		name = append(name, strings.ReplaceAll(storage.SafePart(partition), "=", "-"))
 	}
-	name := "part-00000.parquet"
 	if account != "" {
-		name = "part-" + fo.accts.Folder(account) + ".parquet"
+		name = append(name, fo.accts.Folder(account))
 	}
-	return path.Join(append(parts, "account="+fo.subs.Folder(sub), name)...)
+	if len(name) == 0 {
+		name = []string{"part-00000"}
+	}
+	return path.Join("parquet", table, "account="+fo.subs.Folder(sub), strings.Join(name, "_")+".parquet")
 }
 
 // framework is a planned framework with its folder in the pack.
@@ -691,3 +698,31 @@ func sheetTable(t reportgen.Table) reportgen.Table {
 }
 
 func round2(f float64) float64 { return float64(int64(f*100+0.5)) / 100 }
+
+// writeDuckDBViews writes pack.duckdb.sql: a view per Parquet table of the
+// pack, reading its files as they are (hive_partitioning off, so the
+// account= folder adds no column and every value is the file's own).
+func (r *run) writeDuckDBViews(ctx context.Context) error {
+	var tables []string
+	for _, f := range r.pw.Files() {
+		if rest, ok := strings.CutPrefix(f.Path, "parquet/"); ok {
+			if t, _, ok := strings.Cut(rest, "/"); ok && !slices.Contains(tables, t) {
+				tables = append(tables, t)
+			}
+		}
+	}
+	if len(tables) == 0 {
+		return nil
+	}
+	slices.Sort(tables)
+	var b strings.Builder
+	b.WriteString("-- Views over this evidence pack's Parquet tables, for DuckDB.\n")
+	b.WriteString("-- Run DuckDB in the pack's folder:  duckdb -init pack.duckdb.sql\n")
+	b.WriteString("-- (or .read pack.duckdb.sql). Every column comes from the files: the\n")
+	b.WriteString("-- account=<sub-account> folders are not read as partitions.\n")
+	for _, t := range tables {
+		fmt.Fprintf(&b, "CREATE OR REPLACE VIEW %s AS SELECT * FROM read_parquet('parquet/%s/*/*.parquet', hive_partitioning = false);\n", t, t)
+	}
+	_, err := r.pw.Put(ctx, pack.DuckDBViews, strings.NewReader(b.String()), "application/sql", nil)
+	return err
+}

@@ -291,6 +291,9 @@ func (r *run) finish(ctx, api context.Context) (_ PackResult, err error) {
 	if err := r.writeSummaryPDF(ctx, m); err != nil {
 		return PackResult{}, err
 	}
+	if err := r.writeDuckDBViews(ctx); err != nil {
+		return PackResult{}, err
+	}
 	m = r.manifest(start)
 	if err := r.pw.Publish(ctx, m); err != nil {
 		return PackResult{}, fmt.Errorf("publish pack %s: %w", prefix, err)
