@@ -676,8 +676,10 @@ func (r *run) frameworkSummaryPairs(f framework, fs *fwSummary) [][2]any {
 		[2]any{"Cloud accounts", int64(len(fs.Accounts))},
 		[2]any{"Controls assessed (all accounts)", fs.total()},
 	)
-	if pct, ok := compliance(fs.Status); ok {
+	if pct, text, ok := r.compliance(fs.Status); ok {
 		pairs = append(pairs, [2]any{"Compliance % (compliant / (compliant + non-compliant))", round2(pct)})
+	} else if text == notApplicable {
+		pairs = append(pairs, [2]any{"Compliance %", text})
 	}
 	for _, st := range statuses() {
 		pairs = append(pairs, [2]any{"Controls " + statusLabel(st), fs.Status[st]})

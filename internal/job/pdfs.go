@@ -97,8 +97,10 @@ func (r *run) frameworkBody(d *pdf.Doc, fs *fwSummary) {
 		{"Cloud accounts", fmt.Sprint(len(fs.Accounts))},
 		{"Control results", fmt.Sprint(fs.total())},
 	}
-	if pct, ok := compliance(fs.Status); ok {
-		pairs = append(pairs, [2]string{"Compliance", fmt.Sprintf("%.1f%% of assessed controls compliant", pct)})
+	if pct, text, ok := r.compliance(fs.Status); ok {
+		pairs = append(pairs, [2]string{"Compliance", fmt.Sprintf("%.1f%% of assessed controls compliant (compliant / (compliant + non-compliant))", pct)})
+	} else if text == notApplicable {
+		pairs = append(pairs, [2]string{"Compliance", text})
 	}
 	for _, st := range statuses() {
 		pairs = append(pairs, [2]string{statusLabel(st), fmt.Sprint(fs.Status[st])})
@@ -146,9 +148,9 @@ func (r *run) frameworkBody(d *pdf.Doc, fs *fwSummary) {
 		if a.Alias != "" {
 			name += " (" + a.Alias + ")"
 		}
-		pct := "n/a"
-		if p, ok := compliance(a.Status); ok {
-			pct = fmt.Sprintf("%.1f%%", p)
+		_, pct, _ := r.compliance(a.Status)
+		if pct == notApplicable {
+			pct = "n/a"
 		}
 		rows = append(rows, []string{a.SubAccount, name, fmt.Sprint(a.Status["Compliant"]), fmt.Sprint(a.Status["NonCompliant"]),
 			fmt.Sprint(a.Status["Suppressed"] + a.Status["CouldNotAssess"] + a.Status["RequiresManualAssessment"]), fmt.Sprint(a.Violated), pct})
@@ -156,6 +158,17 @@ func (r *run) frameworkBody(d *pdf.Doc, fs *fwSummary) {
 	d.Table([]pdf.Column{{Title: "Sub-account", Width: 1.2}, {Title: "Cloud account", Width: 2}, {Title: "Compliant", Width: 1.1, Align: "R"},
 		{Title: "Non-compliant", Width: 1.4, Align: "R"}, {Title: "Other", Width: 0.7, Align: "R"}, {Title: "Violating resources", Width: 1.1, Align: "R"},
 		{Title: "Compliance", Width: 1.2, Align: "R"}}, rows)
+	r.complianceNote(d)
+}
+
+// complianceNote says under a table with a Compliance column how it is
+// computed, or why it is not.
+func (r *run) complianceNote(d *pdf.Doc) {
+	if r.info.FailingOnly {
+		d.Paragraph("Compliance: " + notApplicable + ". Every control listed failed somewhere; the platform does not report the controls that pass, so no percentage can be computed.")
+		return
+	}
+	d.Paragraph("Compliance = compliant / (compliant + non-compliant) controls; suppressed, not assessed and manual controls are left out.")
 }
 
 func (r *run) writeFrameworkPDF(ctx context.Context, dir string, f framework, fs *fwSummary) error {
@@ -207,9 +220,9 @@ func (r *run) writeSummaryPDF(ctx context.Context, m pack.Manifest) error {
 	d.Heading("Results by framework", 1)
 	var rows [][]string
 	for _, fs := range r.summary.frameworks() {
-		pct := "n/a"
-		if p, ok := compliance(fs.Status); ok {
-			pct = fmt.Sprintf("%.1f%%", p)
+		_, pct, _ := r.compliance(fs.Status)
+		if pct == notApplicable {
+			pct = "n/a"
 		}
 		rows = append(rows, []string{fs.Name, fs.Cloud, fmt.Sprint(len(fs.Accounts)), fmt.Sprint(fs.Status["Compliant"]),
 			fmt.Sprint(fs.Status["NonCompliant"]), fmt.Sprint(fs.Failed[0] + fs.Failed[1]), pct})
@@ -220,6 +233,7 @@ func (r *run) writeSummaryPDF(ctx context.Context, m pack.Manifest) error {
 		d.Table([]pdf.Column{{Title: "Framework", Width: 2.4}, {Title: "Cloud", Width: 0.8}, {Title: "Accounts", Width: 1, Align: "R"},
 			{Title: "Compliant", Width: 1.1, Align: "R"}, {Title: "Non-compliant", Width: 1.6, Align: "R"},
 			{Title: "Critical + high failing", Width: 1.1, Align: "R"}, {Title: "Compliance", Width: 1.2, Align: "R"}}, rows)
+		r.complianceNote(d)
 	}
 	d.Heading("Data collected", 1)
 	rows = rows[:0]

@@ -3,6 +3,7 @@ package job_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"iter"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"github.com/evidence-pack/evidence/internal/job"
 	"github.com/evidence-pack/evidence/internal/pack"
 	"github.com/evidence-pack/evidence/internal/source"
+	"github.com/evidence-pack/evidence/internal/storage/local"
 	"github.com/evidence-pack/evidence/internal/storage/memstore"
 )
 
@@ -175,5 +177,61 @@ func TestSubAccountsSharingAFolderNameGetTheirOwn(t *testing.T) {
 		if len(dirs[table]) != len(subs) {
 			t.Errorf("%s: folders %v, want one per sub-account", table, dirs[table])
 		}
+	}
+}
+
+// failingOnlySource is a platform that reports failing rules only.
+type failingOnlySource struct{ fakeSource }
+
+func (failingOnlySource) Info() source.Info {
+	return source.Info{System: "fake", API: "Fake API", FailingOnly: true}
+}
+
+// A platform that reports failing rules only (Sophos Cloud Optix) gets no
+// compliance percentage, in the PDFs and the workbook alike, but a plain
+// "not applicable" with the reason; other platforms state the formula.
+func TestFailingOnlyPlatformHasNoCompliancePercentage(t *testing.T) {
+	for _, failingOnly := range []bool{true, false} {
+		t.Run(fmt.Sprintf("failing-only=%v", failingOnly), func(t *testing.T) {
+			plan := &source.Plan{SubAccounts: []string{"s"}, Frameworks: []source.Framework{{Name: "CIS", Cloud: "AWS", Units: []source.ReportUnit{
+				{SubAccount: "s", Account: "111", Cloud: "AWS", Fetch: func(context.Context) (source.Report, error) { return malformedReport{}, nil }},
+			}}}}
+			reg := source.Registry{"fake": func(context.Context, config.Tenant, source.Env) (source.Source, error) {
+				if failingOnly {
+					return failingOnlySource{fakeSource{plan: plan}}, nil
+				}
+				return fakeSource{plan: plan}, nil
+			}}
+			dir := t.TempDir()
+			store, err := local.New(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg := &config.Config{Output: dir, Concurrency: 1, Datasets: []string{config.DatasetReports},
+				Tenants: []config.Tenant{{Name: "t", Source: "fake"}}, Period: lacework.Window{From: now.Add(-time.Hour), To: now}}
+			if _, err := job.Run(context.Background(), cfg, job.Deps{Sources: reg, Store: store, Now: func() time.Time { return now }}); err != nil {
+				t.Fatal(err)
+			}
+			var pdfText, xlsxText string
+			for k, v := range packTexts(t, dir) {
+				switch {
+				case strings.HasSuffix(k, "summary.pdf (pdftotext)"), strings.HasSuffix(k, "evidence.pdf (pdftotext)"):
+					pdfText += v
+				case strings.Contains(k, "evidence.xlsx!"):
+					xlsxText += v
+				}
+			}
+			const na = "not applicable: the platform reports failing rules only"
+			if failingOnly {
+				if !strings.Contains(strings.Join(strings.Fields(pdfText), " "), na) || !strings.Contains(xlsxText, na) {
+					t.Errorf("no %q in the PDFs or the workbook", na)
+				}
+				if strings.Contains(pdfText, "50.0%") {
+					t.Error("a compliance percentage is printed for a failing-only platform")
+				}
+			} else if !strings.Contains(pdfText, "50.0%") || !strings.Contains(strings.Join(strings.Fields(pdfText), " "), "Compliance = compliant / (compliant + non-compliant)") {
+				t.Error("the percentage or its formula is missing")
+			}
+		})
 	}
 }

@@ -2,6 +2,7 @@ package job
 
 import (
 	"cmp"
+	"fmt"
 	"maps"
 	"slices"
 	"sync"
@@ -121,6 +122,25 @@ func (f *fwSummary) control(sub, account, alias, id, title, severity string, lev
 // Compliance is compliant / (compliant + non-compliant) controls, in percent;
 // suppressed, manual and not-assessable controls are left out, as the
 // platforms' own reports do. ok is false when nothing was assessed.
+// notApplicable is what a compliance percentage reads as for a platform
+// that reports failing rules only.
+const notApplicable = "not applicable: the platform reports failing rules only"
+
+// compliance is the percentage of compliant controls among those assessed
+// compliant or non-compliant; the text says what is printed instead when
+// there is none ("n/a": nothing assessed; notApplicable: a platform that
+// reports failing rules only, whose every control fails by construction).
+func (r *run) compliance(status map[string]int64) (pct float64, text string, ok bool) {
+	if r.info.FailingOnly {
+		return 0, notApplicable, false
+	}
+	p, ok := compliance(status)
+	if !ok {
+		return 0, "n/a", false
+	}
+	return p, fmt.Sprintf("%.1f%%", p), true
+}
+
 func compliance(status map[string]int64) (pct float64, ok bool) {
 	c, n := status["Compliant"], status["NonCompliant"]
 	if c+n == 0 {

@@ -47,6 +47,10 @@ type Info struct {
 	System  string // the source name (lacework, sophos, ibm_scc, lacework_edge): the rows' "source" column
 	API     string // human name of the API, e.g. "Lacework API v2"
 	BaseURL string // where requests go
+	// FailingOnly: the platform reports failing rules only (Sophos Cloud
+	// Optix alerts), so no control is ever reported as passing and no
+	// compliance percentage can be computed from its reports.
+	FailingOnly bool
 }
 
 // Dataset names a pack can hold (the config's datasets list).

@@ -133,7 +133,9 @@ func Open(_ context.Context, t config.Tenant, env source.Env) (source.Source, er
 }
 
 func (s *src) Info() source.Info {
-	return source.Info{System: Name, API: "Sophos Cloud Optix API v1", BaseURL: s.client.BaseURL()}
+	// Alerts are raised for failing rules only: no rule is ever reported
+	// as passing (seed 004, Alerts).
+	return source.Info{System: Name, API: "Sophos Cloud Optix API v1", BaseURL: s.client.BaseURL(), FailingOnly: true}
 }
 
 func (s *src) Stats() *httpx.Stats { return s.client.Stats() }
