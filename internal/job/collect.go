@@ -583,7 +583,7 @@ func (r *run) reportRows(fr fetchedReport, f framework, ctl, vio writeRows, fs *
 		}
 		violated := int64(len(c.Violations))
 		if fs != nil {
-			fs.control(u.SubAccount, u.Account, alias, c.ID, c.Title, c.Severity, c.SeverityRank, c.Status, violated)
+			fs.control(u.SubAccount, u.Account, alias, c.ID, c.Title, c.Severity, c.SeverityRank, c.Status, c.Violations)
 		}
 		nCtl++
 		if ctl != nil {
@@ -689,7 +689,12 @@ func (r *run) frameworkSummaryPairs(f framework, fs *fwSummary) [][2]any {
 			[2]any{sev + ": compliant (pass)", fs.SevStat[[2]string{sev, "Compliant"}]},
 			[2]any{sev + ": non-compliant (fail)", fs.SevStat[[2]string{sev, "NonCompliant"}]})
 	}
-	pairs = append(pairs, [2]any{"Violating resources", fs.Violated})
+	pairs = append(pairs,
+		[2]any{"Violations (resource × control pairs, all accounts)", fs.Violated},
+		[2]any{"Distinct violating resources (all accounts)", fs.Distinct()})
+	for _, a := range fs.accounts() {
+		pairs = append(pairs, [2]any{"Distinct violating resources: " + a.SubAccount + "/" + a.Account, a.Distinct()})
+	}
 	return pairs
 }
 

@@ -105,7 +105,9 @@ func (r *run) frameworkBody(d *pdf.Doc, fs *fwSummary) {
 	for _, st := range statuses() {
 		pairs = append(pairs, [2]string{statusLabel(st), fmt.Sprint(fs.Status[st])})
 	}
-	pairs = append(pairs, [2]string{"Violating resources", fmt.Sprint(fs.Violated)})
+	pairs = append(pairs,
+		[2]string{"Violations (resource × control)", fmt.Sprintf("%d: each resource counted once per control it fails", fs.Violated)},
+		[2]string{"Distinct violating resources", fmt.Sprintf("%d: each resource counted once, whatever it fails", fs.Distinct())})
 	d.KeyValues(pairs)
 	bars := make([]pdf.Bar, len(severities()))
 	for i, sev := range severities() {
@@ -139,6 +141,7 @@ func (r *run) frameworkBody(d *pdf.Doc, fs *fwSummary) {
 		}
 		d.Table([]pdf.Column{{Title: "Control", Width: 1.3}, {Title: "Title", Width: 3}, {Title: "Severity", Width: 0.9},
 			{Title: "Accounts failing", Width: 0.9, Align: "R"}, {Title: "Violating resources", Width: 1, Align: "R"}}, rows)
+		d.Paragraph("Violating resources: the resources that fail the control, over all accounts.")
 	}
 
 	d.Heading("Results by cloud account", 2)
@@ -153,11 +156,14 @@ func (r *run) frameworkBody(d *pdf.Doc, fs *fwSummary) {
 			pct = "n/a"
 		}
 		rows = append(rows, []string{a.SubAccount, name, fmt.Sprint(a.Status["Compliant"]), fmt.Sprint(a.Status["NonCompliant"]),
-			fmt.Sprint(a.Status["Suppressed"] + a.Status["CouldNotAssess"] + a.Status["RequiresManualAssessment"]), fmt.Sprint(a.Violated), pct})
+			fmt.Sprint(a.Status["Suppressed"] + a.Status["CouldNotAssess"] + a.Status["RequiresManualAssessment"]), fmt.Sprint(a.Violated),
+			fmt.Sprint(a.Distinct()), pct})
 	}
-	d.Table([]pdf.Column{{Title: "Sub-account", Width: 1.2}, {Title: "Cloud account", Width: 2}, {Title: "Compliant", Width: 1.1, Align: "R"},
-		{Title: "Non-compliant", Width: 1.4, Align: "R"}, {Title: "Other", Width: 0.7, Align: "R"}, {Title: "Violating resources", Width: 1.1, Align: "R"},
-		{Title: "Compliance", Width: 1.2, Align: "R"}}, rows)
+	d.Table([]pdf.Column{{Title: "Sub-account", Width: 1.1}, {Title: "Cloud account", Width: 1.8}, {Title: "Compliant", Width: 1, Align: "R"},
+		{Title: "Non-compliant", Width: 1.2, Align: "R"}, {Title: "Other", Width: 0.7, Align: "R"}, {Title: "Violations", Width: 1, Align: "R"},
+		{Title: "Distinct resources", Width: 1, Align: "R"}, {Title: "Compliance", Width: 1, Align: "R"}}, rows)
+	d.Paragraph("Violations: (resource, control) pairs, a resource counted once per control it fails. Distinct resources: the resources " +
+		"failing at least one non-compliant control, each counted once (Lacework's own report calls them violated resources).")
 	r.complianceNote(d)
 }
 

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+
+	"github.com/evidence-pack/evidence/internal/source"
 )
 
 // summary accumulates the counts the reports show, as rows stream past. It
@@ -61,14 +63,29 @@ type fwSummary struct {
 	SevStat  map[[2]string]int64 // (severity, status) → controls
 	Accounts map[string]*acctSummary
 	Controls map[string]*ctlSummary
-	Violated int64 // violating resources
+	Violated int64 // violations: (resource, control) pairs
+	// resources are the distinct resources that violate a non-compliant
+	// control, by sub-account and account (a set: one entry per resource,
+	// never per row), for "distinct violating resources".
+	resources map[string]struct{}
 }
+
+// Distinct is the number of distinct resources violating a non-compliant
+// control, over all accounts (a resource of two accounts counts twice:
+// they are different resources).
+func (f *fwSummary) Distinct() int64 { return int64(len(f.resources)) }
 
 type acctSummary struct {
 	SubAccount, Account, Alias string
 	Status                     map[string]int64
-	Violated                   int64
+	Violated                   int64               // violations: (resource, control) pairs
+	resources                  map[string]struct{} // distinct violating resources
 }
+
+// Distinct is the number of distinct resources of the account that
+// violate a non-compliant control: the figure Lacework's own report calls
+// "violated resources" (summary VIOLATED_RESOURCE_COUNT).
+func (a *acctSummary) Distinct() int64 { return int64(len(a.resources)) }
 
 type ctlSummary struct {
 	ID, Title, Severity string
@@ -85,7 +102,7 @@ func (s *summary) framework(slug, name, cloud string) *fwSummary {
 	f, ok := s.fws[slug]
 	if !ok {
 		f = &fwSummary{Name: name, Cloud: cloud, Status: map[string]int64{}, SevStat: map[[2]string]int64{},
-			Accounts: map[string]*acctSummary{}, Controls: map[string]*ctlSummary{}}
+			Accounts: map[string]*acctSummary{}, Controls: map[string]*ctlSummary{}, resources: map[string]struct{}{}}
 		s.fws[slug] = f
 	}
 	return f
@@ -93,7 +110,8 @@ func (s *summary) framework(slug, name, cloud string) *fwSummary {
 
 // control records one control result of one account. Only the reports
 // collector writes a framework's summary, so no lock is needed per call.
-func (f *fwSummary) control(sub, account, alias, id, title, severity string, level int, status string, violated int64) {
+func (f *fwSummary) control(sub, account, alias, id, title, severity string, level int, status string, violations []source.Violation) {
+	violated := int64(len(violations))
 	f.Status[status]++
 	f.SevStat[[2]string{severity, status}]++
 	if status == "NonCompliant" && level >= 1 && level <= 5 {
@@ -103,11 +121,17 @@ func (f *fwSummary) control(sub, account, alias, id, title, severity string, lev
 	key := sub + "\x00" + account
 	a, ok := f.Accounts[key]
 	if !ok {
-		a = &acctSummary{SubAccount: sub, Account: account, Alias: alias, Status: map[string]int64{}}
+		a = &acctSummary{SubAccount: sub, Account: account, Alias: alias, Status: map[string]int64{}, resources: map[string]struct{}{}}
 		f.Accounts[key] = a
 	}
 	a.Status[status]++
 	a.Violated += violated
+	if status == "NonCompliant" {
+		for _, v := range violations {
+			a.resources[v.Resource] = struct{}{}
+			f.resources[key+"\x00"+v.Resource] = struct{}{}
+		}
+	}
 	c, ok := f.Controls[id]
 	if !ok {
 		c = &ctlSummary{ID: id, Title: title, Severity: severity, Level: level}
