@@ -583,7 +583,7 @@ func (r *run) reportRows(fr fetchedReport, f framework, ctl, vio writeRows, fs *
 		}
 		violated := int64(len(c.Violations))
 		if fs != nil {
-			fs.control(u.SubAccount, u.Account, alias, c.ID, c.Title, c.Severity, c.SeverityRank, c.Status, c.Violations)
+			fs.control(u.SubAccount, u.Account, alias, at, c.ID, c.Title, c.Severity, c.SeverityRank, c.Status, c.Violations)
 		}
 		nCtl++
 		if ctl != nil {
@@ -673,6 +673,7 @@ func (r *run) frameworkSummaryPairs(f framework, fs *fwSummary) [][2]any {
 	pairs = append(pairs,
 		[2]any{"Framework", f.Name},
 		[2]any{"Cloud", f.Cloud},
+		[2]any{"Assessed", fs.assessment(r.period.From, r.period.To)},
 		[2]any{"Cloud accounts", int64(len(fs.Accounts))},
 		[2]any{"Controls assessed (all accounts)", fs.total()},
 	)
@@ -694,6 +695,11 @@ func (r *run) frameworkSummaryPairs(f framework, fs *fwSummary) [][2]any {
 		[2]any{"Distinct violating resources (all accounts)", fs.Distinct()})
 	for _, a := range fs.accounts() {
 		pairs = append(pairs, [2]any{"Distinct violating resources: " + a.SubAccount + "/" + a.Account, a.Distinct()})
+	}
+	for _, a := range fs.accounts() {
+		if !a.AssessedAt.IsZero() {
+			pairs = append(pairs, [2]any{"Assessed at (UTC): " + a.SubAccount + "/" + a.Account, a.AssessedAt.UTC()})
+		}
 	}
 	return pairs
 }

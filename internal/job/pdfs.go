@@ -94,6 +94,7 @@ func (r *run) failuresFor(pred func(pack.Failure) bool) []pack.Failure {
 func (r *run) frameworkBody(d *pdf.Doc, fs *fwSummary) {
 	d.Heading("Executive summary", 1)
 	pairs := [][2]string{
+		{"Assessed", fs.assessment(r.period.From, r.period.To) + ". The counts below are those of the reports, not of the whole period."},
 		{"Cloud accounts", fmt.Sprint(len(fs.Accounts))},
 		{"Control results", fmt.Sprint(fs.total())},
 	}
@@ -151,17 +152,19 @@ func (r *run) frameworkBody(d *pdf.Doc, fs *fwSummary) {
 		if a.Alias != "" {
 			name += " (" + a.Alias + ")"
 		}
+		if !a.AssessedAt.IsZero() {
+			name += "\nassessed " + a.AssessedAt.UTC().Format("2006-01-02 15:04 UTC")
+		}
 		_, pct, _ := r.compliance(a.Status)
 		if pct == notApplicable {
 			pct = "n/a"
 		}
 		rows = append(rows, []string{a.SubAccount, name, fmt.Sprint(a.Status["Compliant"]), fmt.Sprint(a.Status["NonCompliant"]),
-			fmt.Sprint(a.Status["Suppressed"] + a.Status["CouldNotAssess"] + a.Status["RequiresManualAssessment"]), fmt.Sprint(a.Violated),
-			fmt.Sprint(a.Distinct()), pct})
+			fmt.Sprint(a.Violated), fmt.Sprint(a.Distinct()), pct})
 	}
-	d.Table([]pdf.Column{{Title: "Sub-account", Width: 1.1}, {Title: "Cloud account", Width: 1.8}, {Title: "Compliant", Width: 1, Align: "R"},
-		{Title: "Non-compliant", Width: 1.2, Align: "R"}, {Title: "Other", Width: 0.7, Align: "R"}, {Title: "Violations", Width: 1, Align: "R"},
-		{Title: "Distinct resources", Width: 1, Align: "R"}, {Title: "Compliance", Width: 1, Align: "R"}}, rows)
+	d.Table([]pdf.Column{{Title: "Sub-account", Width: 1.2}, {Title: "Cloud account", Width: 1.9}, {Title: "Compliant", Width: 1.05, Align: "R"},
+		{Title: "Non-compliant", Width: 1.4, Align: "R"}, {Title: "Violations", Width: 1.05, Align: "R"},
+		{Title: "Distinct resources", Width: 1.05, Align: "R"}, {Title: "Compliance", Width: 1.2, Align: "R"}}, rows)
 	d.Paragraph("Violations: (resource, control) pairs, a resource counted once per control it fails. Distinct resources: the resources " +
 		"failing at least one non-compliant control, each counted once (Lacework's own report calls them violated resources).")
 	r.complianceNote(d)
@@ -240,6 +243,22 @@ func (r *run) writeSummaryPDF(ctx context.Context, m pack.Manifest) error {
 			{Title: "Compliant", Width: 1.1, Align: "R"}, {Title: "Non-compliant", Width: 1.6, Align: "R"},
 			{Title: "Critical + high failing", Width: 1.1, Align: "R"}, {Title: "Compliance", Width: 1.2, Align: "R"}}, rows)
 		r.complianceNote(d)
+		var first, last time.Time
+		for _, fs := range r.summary.frameworks() {
+			f, l := fs.assessedRange()
+			if !f.IsZero() && (first.IsZero() || f.Before(first)) {
+				first = f
+			}
+			if l.After(last) {
+				last = l
+			}
+		}
+		when := "at times the platform does not give"
+		if !first.IsZero() {
+			when = "between " + first.UTC().Format(assessedLayout) + " and " + last.UTC().Format(assessedLayout) + " " + inPeriod(first, last, r.period.From, r.period.To)
+		}
+		d.Paragraph("Compliance reports are point-in-time assessments: each account's figures are those of its latest report, " +
+			"assessed " + when + "; each framework's PDF gives every account's time. Compliance evaluations and audit logs cover the whole period.")
 	}
 	d.Heading("Data collected", 1)
 	rows = rows[:0]

@@ -232,6 +232,20 @@ func TestFailingOnlyPlatformHasNoCompliancePercentage(t *testing.T) {
 			} else if !strings.Contains(pdfText, "50.0%") || !strings.Contains(strings.Join(strings.Fields(pdfText), " "), "Compliance = compliant / (compliant + non-compliant)") {
 				t.Error("the percentage or its formula is missing")
 			}
+			// Reports are point-in-time: the time of each account's report
+			// is printed, in the PDFs and the workbook.
+			at := now.UTC().Format("2006-01-02 15:04 UTC")
+			flat := strings.Join(strings.Fields(pdfText), " ")
+			// The fake report is stamped at the period's (exclusive) end.
+			for _, want := range []string{"point-in-time assessment at " + at + " (the platform's latest report when the pack was made; it lies outside the period",
+				"assessed " + at, "point-in-time assessments"} {
+				if !strings.Contains(flat, want) {
+					t.Errorf("the PDFs lack %q", want)
+				}
+			}
+			if !strings.Contains(xlsxText, "Assessed at (UTC): s/111") || !strings.Contains(xlsxText, "point-in-time assessment at "+at) {
+				t.Error("the workbook lacks the assessment time")
+			}
 		})
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/evidence-pack/evidence/internal/source"
 )
@@ -77,9 +78,12 @@ func (f *fwSummary) Distinct() int64 { return int64(len(f.resources)) }
 
 type acctSummary struct {
 	SubAccount, Account, Alias string
-	Status                     map[string]int64
-	Violated                   int64               // violations: (resource, control) pairs
-	resources                  map[string]struct{} // distinct violating resources
+	// AssessedAt is the report's own time: when the platform assessed the
+	// account's controls (a point in time, not the period).
+	AssessedAt time.Time
+	Status     map[string]int64
+	Violated   int64               // violations: (resource, control) pairs
+	resources  map[string]struct{} // distinct violating resources
 }
 
 // Distinct is the number of distinct resources of the account that
@@ -110,7 +114,7 @@ func (s *summary) framework(slug, name, cloud string) *fwSummary {
 
 // control records one control result of one account. Only the reports
 // collector writes a framework's summary, so no lock is needed per call.
-func (f *fwSummary) control(sub, account, alias, id, title, severity string, level int, status string, violations []source.Violation) {
+func (f *fwSummary) control(sub, account, alias string, at time.Time, id, title, severity string, level int, status string, violations []source.Violation) {
 	violated := int64(len(violations))
 	f.Status[status]++
 	f.SevStat[[2]string{severity, status}]++
@@ -121,7 +125,7 @@ func (f *fwSummary) control(sub, account, alias, id, title, severity string, lev
 	key := sub + "\x00" + account
 	a, ok := f.Accounts[key]
 	if !ok {
-		a = &acctSummary{SubAccount: sub, Account: account, Alias: alias, Status: map[string]int64{}, resources: map[string]struct{}{}}
+		a = &acctSummary{SubAccount: sub, Account: account, Alias: alias, AssessedAt: at, Status: map[string]int64{}, resources: map[string]struct{}{}}
 		f.Accounts[key] = a
 	}
 	a.Status[status]++
@@ -194,6 +198,49 @@ func (f *fwSummary) topFailing(n int) []*ctlSummary {
 			cmp.Compare(b.Violated, a.Violated), cmp.Compare(a.ID, b.ID))
 	})
 	return out[:min(n, len(out))]
+}
+
+// assessment says when the framework's controls were assessed: reports are
+// point-in-time assessments, not a record of the whole period [from, to),
+// and the platform's latest report may lie outside it.
+func (f *fwSummary) assessment(from, to time.Time) string {
+	first, last := f.assessedRange()
+	if first.IsZero() {
+		return "point-in-time assessment; the platform gives no assessment time"
+	}
+	when := "point-in-time assessment at " + first.UTC().Format(assessedLayout)
+	if !first.Equal(last) {
+		when = "point-in-time assessments between " + first.UTC().Format(assessedLayout) + " and " + last.UTC().Format(assessedLayout) + ", one per cloud account"
+	}
+	return when + " " + inPeriod(first, last, from, to)
+}
+
+const assessedLayout = "2006-01-02 15:04 UTC"
+
+// inPeriod says how assessment times [first, last] relate to the period.
+func inPeriod(first, last, from, to time.Time) string {
+	if !first.Before(from) && last.Before(to) {
+		return "(the latest report in the period)"
+	}
+	return fmt.Sprintf("(the platform's latest report when the pack was made; it lies outside the period %s to %s)",
+		from.UTC().Format(assessedLayout), to.UTC().Format(assessedLayout))
+}
+
+// assessedRange is the earliest and latest assessment time of the
+// framework's accounts (zero when no report gave one).
+func (f *fwSummary) assessedRange() (first, last time.Time) {
+	for _, a := range f.Accounts {
+		if a.AssessedAt.IsZero() {
+			continue
+		}
+		if first.IsZero() || a.AssessedAt.Before(first) {
+			first = a.AssessedAt
+		}
+		if a.AssessedAt.After(last) {
+			last = a.AssessedAt
+		}
+	}
+	return first, last
 }
 
 func (f *fwSummary) accounts() []*acctSummary {
