@@ -23,6 +23,7 @@ import (
 	"net/http"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -553,12 +554,38 @@ func (r *run) manifest(start time.Time) pack.Manifest {
 	for _, f := range r.plan.Frameworks {
 		m.Scope.Frameworks = append(m.Scope.Frameworks, f.Name)
 	}
-	m.Scope.Datasets = slices.Clone(r.cfg.Datasets)
+	m.Scope.Datasets, m.Scope.Excluded = r.datasetScope(m.Queries, m.Warnings)
 	slices.SortFunc(m.Queries, func(a, b pack.Query) int {
 		return cmp.Or(cmp.Compare(a.Dataset, b.Dataset), cmp.Compare(a.Framework, b.Framework), cmp.Compare(a.SubAccount, b.SubAccount), cmp.Compare(a.Account, b.Account))
 	})
 	slices.SortFunc(m.Failures, func(a, b pack.Failure) int { return cmp.Compare(a.Unit, b.Unit) })
 	return m
+}
+
+// datasetScope splits the datasets asked for into those the pack holds (a
+// unit of it ran) and those it does not, each with the reason: a warning
+// that names the dataset, else that the source planned nothing for it.
+func (r *run) datasetScope(queries []pack.Query, warnings []string) (held, excluded []string) {
+	ran := map[string]bool{}
+	for _, q := range queries {
+		table, _, _ := strings.Cut(q.Dataset, "/")
+		ran[table] = true
+	}
+	for _, ds := range r.cfg.Datasets {
+		if ran[ds] {
+			held = append(held, ds)
+			continue
+		}
+		reason := "nothing to collect: the source planned no unit of it"
+		for _, w := range warnings {
+			if strings.Contains(strings.ToLower(w), strings.ReplaceAll(ds, "_", " ")) || strings.Contains(w, ds) {
+				reason = w
+				break
+			}
+		}
+		excluded = append(excluded, ds+": "+reason)
+	}
+	return held, excluded
 }
 
 // staleAfter is how long a staging folder must have been left untouched

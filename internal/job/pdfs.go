@@ -2,6 +2,7 @@ package job
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"strings"
@@ -215,6 +216,14 @@ func (r *run) writeSummaryPDF(ctx context.Context, m pack.Manifest) error {
 	}
 	d.Cover("Evidence pack summary", r.tenant.Name+" · "+r.periodLabel(), r.coverFields(""))
 	r.failuresBlock(d, m.Failures)
+	if len(m.Warnings) > 0 {
+		d.Notice(fmt.Sprintf("%d warning(s): what the run left out or could not check.", len(m.Warnings)), true)
+		rows := make([][]string, 0, len(m.Warnings))
+		for _, w := range m.Warnings {
+			rows = append(rows, []string{clip(w, 600)})
+		}
+		d.Table([]pdf.Column{{Title: "Warning", Width: 4}}, rows)
+	}
 	d.Heading("How to verify this pack", 2)
 	d.Paragraph(r.verifyText())
 
@@ -225,6 +234,7 @@ func (r *run) writeSummaryPDF(ctx context.Context, m pack.Manifest) error {
 		{"Cloud accounts", fmt.Sprintf("%d: %s", len(m.Scope.Accounts), clip(strings.Join(m.Scope.Accounts, ", "), 1500))},
 		{"Frameworks", strings.Join(m.Scope.Frameworks, "\n")},
 		{"Datasets", strings.Join(m.Scope.Datasets, ", ")},
+		{"Excluded", cmp.Or(strings.Join(m.Scope.Excluded, "\n"), "nothing")},
 	})
 	d.Heading("Results by framework", 1)
 	var rows [][]string

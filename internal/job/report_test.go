@@ -5,7 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"iter"
+	"os/exec"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -247,5 +251,49 @@ func TestFailingOnlyPlatformHasNoCompliancePercentage(t *testing.T) {
 				t.Error("the workbook lacks the assessment time")
 			}
 		})
+	}
+}
+
+// The manifest's scope lists the datasets the pack holds; what was asked
+// for and is not there is listed as excluded, with the reason; warnings
+// are on page 1 of summary.pdf with the failures.
+func TestScopeAndWarningsWherePeopleRead(t *testing.T) {
+	const warn = "audit logs: the platform has no audit log API; none collected"
+	plan := &source.Plan{SubAccounts: []string{"s"}, Warnings: []string{warn},
+		Tables: []source.TableUnit{{Table: "inventory", SubAccount: "s", Rows: quickRows}}}
+	reg := source.Registry{"fake": func(context.Context, config.Tenant, source.Env) (source.Source, error) {
+		return fakeSource{plan: plan}, nil
+	}}
+	dir := t.TempDir()
+	store, err := local.New(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := &config.Config{Output: dir, Concurrency: 1, Datasets: config.AllDatasets(),
+		Tenants: []config.Tenant{{Name: "t", Source: "fake"}}, Period: lacework.Window{From: now.Add(-time.Hour), To: now}}
+	res, err := job.Run(context.Background(), cfg, job.Deps{Sources: reg, Store: store, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := res.Packs[0].Manifest.Scope
+	if !slices.Equal(sc.Datasets, []string{"inventory"}) || len(sc.Excluded) != 3 || !slices.Contains(sc.Excluded, "audit_logs: "+warn) {
+		t.Errorf("scope %+v", sc)
+	}
+	if _, err := exec.LookPath("pdftotext"); err != nil {
+		t.Skip("pdftotext not installed")
+	}
+	var summary string
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.Name() == "summary.pdf" {
+			summary = p
+		}
+		return nil
+	})
+	page1, err := exec.Command("pdftotext", "-f", "1", "-l", "1", summary, "-").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if flat := strings.Join(strings.Fields(string(page1)), " "); !strings.Contains(flat, warn) {
+		t.Errorf("page 1 of summary.pdf lacks the warning:\n%s", page1)
 	}
 }

@@ -84,7 +84,10 @@ type Scope struct {
 	SubAccounts []string `json:"sub_accounts"`
 	Accounts    []string `json:"accounts"`
 	Frameworks  []string `json:"frameworks"`
-	Datasets    []string `json:"datasets"`
+	Datasets    []string `json:"datasets"` // the datasets the pack holds (at least one unit ran)
+	// Excluded is what the run was asked for and the pack does not hold,
+	// each with the reason ("audit_logs: the platform has no audit log").
+	Excluded []string `json:"excluded,omitempty"`
 }
 
 // Window is a query's time range: [From, To).
