@@ -475,6 +475,7 @@ func (r *run) collectFramework(ctx, api context.Context, f framework) (err error
 		return nil
 	}
 	fs := r.summary.framework(f.slug, f.Name, f.Cloud)
+	fs.Planned = len(f.Units)
 	// Pass 1: Parquet (one controls and one violations file per sub-account)
 	// and the summary counts, which the workbook's first sheet needs.
 	if err := r.reportParquet(ctx, f, reps, fs); err != nil {
@@ -674,6 +675,7 @@ func (r *run) frameworkSummaryPairs(f framework, fs *fwSummary) [][2]any {
 		[2]any{"Framework", f.Name},
 		[2]any{"Cloud", f.Cloud},
 		[2]any{"Assessed", fs.assessment(r.period.From, r.period.To)},
+		[2]any{"Scope of these figures", cmp.Or(r.partial(fs), "complete: every report of the framework was collected")},
 		[2]any{"Cloud accounts", int64(len(fs.Accounts))},
 		[2]any{"Controls assessed (all accounts)", fs.total()},
 	)

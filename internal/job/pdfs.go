@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -99,8 +100,15 @@ func (r *run) frameworkBody(d *pdf.Doc, fs *fwSummary) {
 		{"Cloud accounts", fmt.Sprint(len(fs.Accounts))},
 		{"Control results", fmt.Sprint(fs.total())},
 	}
+	if p := r.partial(fs); p != "" {
+		pairs = append(pairs, [2]string{"Scope of these figures", strings.ToUpper(p[:1]) + p[1:]})
+	}
 	if pct, text, ok := r.compliance(fs.Status); ok {
-		pairs = append(pairs, [2]string{"Compliance", fmt.Sprintf("%.1f%% of assessed controls compliant (compliant / (compliant + non-compliant))", pct)})
+		c := fmt.Sprintf("%.1f%% of assessed controls compliant (compliant / (compliant + non-compliant))", pct)
+		if r.partial(fs) != "" {
+			c += "; partial: some reports failed"
+		}
+		pairs = append(pairs, [2]string{"Compliance", c})
 	} else if text == notApplicable {
 		pairs = append(pairs, [2]string{"Compliance", text})
 	}
@@ -243,6 +251,9 @@ func (r *run) writeSummaryPDF(ctx context.Context, m pack.Manifest) error {
 		if pct == notApplicable {
 			pct = "n/a"
 		}
+		if r.partial(fs) != "" {
+			pct += " (partial)"
+		}
 		rows = append(rows, []string{fs.Name, fs.Cloud, fmt.Sprint(len(fs.Accounts)), fmt.Sprint(fs.Status["Compliant"]),
 			fmt.Sprint(fs.Status["NonCompliant"]), fmt.Sprint(fs.Failed[0] + fs.Failed[1]), pct})
 	}
@@ -253,6 +264,9 @@ func (r *run) writeSummaryPDF(ctx context.Context, m pack.Manifest) error {
 			{Title: "Compliant", Width: 1.1, Align: "R"}, {Title: "Non-compliant", Width: 1.6, Align: "R"},
 			{Title: "Critical + high failing", Width: 1.1, Align: "R"}, {Title: "Compliance", Width: 1.2, Align: "R"}}, rows)
 		r.complianceNote(d)
+		if slices.ContainsFunc(r.summary.frameworks(), func(fs *fwSummary) bool { return r.partial(fs) != "" }) {
+			d.Paragraph("(partial): some of the framework's reports failed (see the failures on page 1); its figures cover the reports collected only.")
+		}
 		var first, last time.Time
 		for _, fs := range r.summary.frameworks() {
 			f, l := fs.assessedRange()

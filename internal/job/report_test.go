@@ -297,3 +297,41 @@ func TestScopeAndWarningsWherePeopleRead(t *testing.T) {
 		t.Errorf("page 1 of summary.pdf lacks the warning:\n%s", page1)
 	}
 }
+
+// A framework with a failed report says, wherever its figures are printed,
+// that they cover the reports collected only.
+func TestPartialFiguresSaySo(t *testing.T) {
+	fetch := func(bad bool) func(context.Context) (source.Report, error) {
+		return func(context.Context) (source.Report, error) { return malformedReport{bad: bad}, nil }
+	}
+	plan := &source.Plan{SubAccounts: []string{"s"}, Frameworks: []source.Framework{{Name: "CIS", Cloud: "AWS", Units: []source.ReportUnit{
+		{SubAccount: "s", Account: "111", Cloud: "AWS", Fetch: fetch(false)},
+		{SubAccount: "s", Account: "222", Cloud: "AWS", Fetch: fetch(true)},
+	}}}}
+	reg := source.Registry{"fake": func(context.Context, config.Tenant, source.Env) (source.Source, error) {
+		return fakeSource{plan: plan}, nil
+	}}
+	dir := t.TempDir()
+	store, err := local.New(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := &config.Config{Output: dir, Concurrency: 1, Datasets: []string{config.DatasetReports},
+		Tenants: []config.Tenant{{Name: "t", Source: "fake"}}, Period: lacework.Window{From: now.Add(-time.Hour), To: now}}
+	if _, err := job.Run(context.Background(), cfg, job.Deps{Sources: reg, Store: store, Now: func() time.Time { return now }}); err != nil {
+		t.Fatal(err)
+	}
+	const want = "partial: 1 of 2 reports collected (1 failed)"
+	var pdfs, book string
+	for k, v := range packTexts(t, dir) {
+		switch {
+		case strings.HasSuffix(k, ".pdf (pdftotext)"):
+			pdfs += strings.Join(strings.Fields(v), " ")
+		case strings.Contains(k, "evidence.xlsx!"):
+			book += v
+		}
+	}
+	if !strings.Contains(strings.ToLower(pdfs), want) || !strings.Contains(pdfs, "(partial)") || !strings.Contains(book, want) {
+		t.Errorf("the PDFs or the workbook do not say the figures are partial")
+	}
+}

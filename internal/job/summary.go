@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/evidence-pack/evidence/internal/pack"
 	"github.com/evidence-pack/evidence/internal/source"
 )
 
@@ -65,6 +66,7 @@ type fwSummary struct {
 	Accounts map[string]*acctSummary
 	Controls map[string]*ctlSummary
 	Violated int64 // violations: (resource, control) pairs
+	Planned  int   // reports planned (one per cloud account)
 	// resources are the distinct resources that violate a non-compliant
 	// control, by sub-account and account (a set: one entry per resource,
 	// never per row), for "distinct violating resources".
@@ -150,6 +152,16 @@ func (f *fwSummary) control(sub, account, alias string, at time.Time, id, title,
 // Compliance is compliant / (compliant + non-compliant) controls, in percent;
 // suppressed, manual and not-assessable controls are left out, as the
 // platforms' own reports do. ok is false when nothing was assessed.
+// partial says, when some of the framework's reports failed, that its
+// figures cover the others only; "" when every report was collected.
+func (r *run) partial(fs *fwSummary) string {
+	failed := len(r.failuresFor(func(f pack.Failure) bool { return f.Framework == fs.Name && f.Dataset == source.Reports }))
+	if failed == 0 {
+		return ""
+	}
+	return fmt.Sprintf("partial: %d of %d reports collected (%d failed); these figures cover the reports collected only", fs.Planned-failed, fs.Planned, failed)
+}
+
 // notApplicable is what a compliance percentage reads as for a platform
 // that reports failing rules only.
 const notApplicable = "not applicable: the platform reports failing rules only"
