@@ -221,6 +221,7 @@ func execute(ctx context.Context, cfg *config.Config, log *slog.Logger, e env, d
 	deps.Logger = log
 	deps.Progress = prog
 	deps.Build = job.Build{Version: version, Commit: commit, Date: date}
+	deps.CommandLine = job.RedactArgs(e.argv)
 	start := time.Now()
 	res, err := job.Run(ctx, cfg, deps)
 	prog.finish()

@@ -87,6 +87,7 @@ type env struct {
 	stderr io.Writer
 	isTTY  bool
 	home   string
+	argv   []string // the command line, program name first (for the manifest)
 }
 
 // usageError marks errors of the command line or configuration (exit 2).
@@ -111,7 +112,8 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	home, _ := os.UserHomeDir()
-	e := env{getenv: os.Getenv, stdout: os.Stdout, stderr: os.Stderr, isTTY: isTerminal(os.Stderr), home: home}
+	e := env{getenv: os.Getenv, stdout: os.Stdout, stderr: os.Stderr, isTTY: isTerminal(os.Stderr), home: home,
+		argv: append([]string{"evidence"}, os.Args[1:]...)}
 	os.Exit(run(ctx, os.Args[1:], e))
 }
 

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -22,6 +24,7 @@ import (
 	pq "github.com/parquet-go/parquet-go"
 
 	"github.com/evidence-pack/evidence/internal/collect/lacework/emulator"
+	"github.com/evidence-pack/evidence/internal/job"
 	"github.com/evidence-pack/evidence/internal/pack"
 )
 
@@ -29,7 +32,7 @@ import (
 func cli(t *testing.T, ctx context.Context, vars map[string]string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	e := env{getenv: func(k string) string { return vars[k] }, stdout: &out, stderr: &errb, home: t.TempDir()}
+	e := env{getenv: func(k string) string { return vars[k] }, stdout: &out, stderr: &errb, home: t.TempDir(), argv: append([]string{"evidence"}, args...)}
 	code = run(ctx, args, e)
 	return code, out.String(), errb.String()
 }
@@ -847,5 +850,47 @@ func TestBuildVersion(t *testing.T) {
 	}
 	if v, c, _ := buildVersion("1.5.0", "abc", "", &debug.BuildInfo{Settings: vcs}, true); v != "1.5.0" || c != "abc" {
 		t.Errorf("ldflags overridden: %q %q", v, c)
+	}
+}
+
+// The manifest says how the run was asked for (command line, the
+// configuration's SHA-256, the masked key id: never a secret) and, for
+// every unit, the API call behind it.
+func TestManifestProvenance(t *testing.T) {
+	srv := httptest.NewServer(emulator.New(emulator.Config{EvaluationsPerDay: 20, InventoryPerCSP: 5, AuditLogsPerDay: 5, Recommendations: 2}))
+	defer srv.Close()
+	cfgFile := filepath.Join(t.TempDir(), "evidence.yaml")
+	yaml := fmt.Sprintf("tenants:\n  - name: acme\n    lacework: {account: acme, api_key_env: LW_API_KEY, api_secret_env: LW_API_SECRET, api_url: %q}\n", srv.URL)
+	if err := os.WriteFile(cfgFile, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	if code, stdout, stderr := cli(t, context.Background(), lwEnv(srv.URL), "run", "--config", cfgFile, "--out", out); code != exitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	m := readManifest(t, manifests(t, out)[0])
+	sum := sha256.Sum256([]byte(yaml))
+	inv := m.Invocation
+	if inv == nil || inv.ConfigSHA256 != hex.EncodeToString(sum[:]) || !strings.Contains(inv.Credential, "…") ||
+		strings.Contains(inv.Credential, emulator.DefaultKeyID) || !slices.Contains(inv.CommandLine, "--config") {
+		t.Errorf("invocation %+v", inv)
+	}
+	for _, q := range m.Queries {
+		r := q.Request
+		if r == nil || r.Method == "" || !strings.HasPrefix(r.Path, "/api/v2/") || len(r.Params) == 0 {
+			t.Errorf("query %s %s: request %+v", q.Dataset, q.Account, r)
+			continue
+		}
+		if q.Dataset == "reports" && r.Params["format"] != "json" {
+			t.Errorf("report request %+v", r)
+		}
+	}
+	for _, tc := range [][2][]string{
+		{{"evidence", "run", "--api-secret", "s3cr3t", "--out", "x"}, {"evidence", "run", "--api-secret", "[redacted]", "--out", "x"}},
+		{{"evidence", "run", "--token=abc", "--sign-key", "k.pem"}, {"evidence", "run", "--token=[redacted]", "--sign-key", "k.pem"}},
+	} {
+		if got := job.RedactArgs(tc[0]); !slices.Equal(got, tc[1]) {
+			t.Errorf("RedactArgs(%v) = %v", tc[0], got)
+		}
 	}
 }

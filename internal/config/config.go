@@ -8,6 +8,8 @@ package config
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -60,6 +62,9 @@ type Config struct {
 
 	// Period is set from flags (--from/--to); default: the previous UTC day.
 	Period lacework.Window `yaml:"-"`
+	// FileSHA256 is the SHA-256 of the configuration file read (hex), for
+	// the manifest; "" when there was none.
+	FileSHA256 string `yaml:"-"`
 	// LoadedAt is when Load read the flags (the "now" of the period):
 	// Validate refuses a period that ends after it.
 	LoadedAt time.Time `yaml:"-"`
@@ -186,6 +191,8 @@ func Load(f Flags, getenv func(string) string, home string, now time.Time) (*Con
 		if err := Decode(bytes.NewReader(b), cfg); err != nil {
 			return nil, fmt.Errorf("config %s: %w", f.ConfigFile, err)
 		}
+		sum := sha256.Sum256(b)
+		cfg.FileSHA256 = hex.EncodeToString(sum[:])
 	}
 	if len(cfg.Tenants) == 0 {
 		// No file: one Lacework tenant from the environment / lacework profile.

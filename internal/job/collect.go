@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"maps"
 	"path"
 	"slices"
 	"strings"
@@ -325,7 +326,7 @@ func (r *run) tableUnit(ctx, api context.Context, t reportgen.Table, u source.Ta
 	r.summary.addRows(t.Name, n)
 	unit := strings.Join(nonEmpty(strings.ReplaceAll(t.Name, "_", " "), u.Sheet, u.SubAccount, u.Account), " ")
 	r.unitResult(unit, pack.Query{Dataset: ds, SubAccount: u.SubAccount, Account: u.Account,
-		Window: pack.Window{From: u.Window.From, To: u.Window.To}}, st, n, apiErr)
+		Window: pack.Window{From: u.Window.From, To: u.Window.To}, Request: callRecord(u.Call)}, st, n, apiErr)
 	return n, apiErr, nil
 }
 
@@ -440,7 +441,16 @@ func (f framework) unitName(u source.ReportUnit) string {
 
 func (r *run) reportQuery(f framework, u source.ReportUnit) pack.Query {
 	return pack.Query{Dataset: source.Reports, SubAccount: u.SubAccount, Account: u.Account, Framework: f.Name,
-		Window: pack.Window{From: r.period.From, To: r.period.To}}
+		Window: pack.Window{From: r.period.From, To: r.period.To}, Request: callRecord(u.Call)}
+}
+
+// callRecord is a unit's call as the manifest records it (nil when the source
+// does not say).
+func callRecord(c source.Call) *pack.Request {
+	if c.Method == "" && c.Path == "" {
+		return nil
+	}
+	return &pack.Request{Method: c.Method, Path: c.Path, Params: maps.Clone(c.Params)}
 }
 
 func (r *run) collectFramework(ctx, api context.Context, f framework) (err error) {

@@ -60,6 +60,9 @@ type Deps struct {
 	Retry   httpx.Retry
 	// Signer, when set, signs manifest.json into manifest.sig.
 	Signer pack.Signer
+	// CommandLine is the run's command line, secrets removed, for the
+	// manifest (the CLI passes it; see RedactArgs).
+	CommandLine []string
 }
 
 func (d *Deps) defaults() {
@@ -538,6 +541,7 @@ func (r *run) manifest(start time.Time) pack.Manifest {
 		Queries:     slices.Clone(r.queries),
 		Failures:    slices.Clone(r.failures),
 		Warnings:    slices.Clone(r.warnings),
+		Invocation:  &pack.Invocation{CommandLine: r.deps.CommandLine, ConfigSHA256: r.cfg.FileSHA256, Credential: r.info.Credential},
 		Stats: map[string]int64{
 			"requests":       st.Requests.Load(),
 			"retries":        st.Retries.Load(),
@@ -560,6 +564,33 @@ func (r *run) manifest(start time.Time) pack.Manifest {
 	})
 	slices.SortFunc(m.Failures, func(a, b pack.Failure) int { return cmp.Compare(a.Unit, b.Unit) })
 	return m
+}
+
+// RedactArgs is a command line as the manifest may keep it: the value of
+// any flag whose name says it holds a secret (secret, token, password) is
+// replaced. The program reads credentials from the environment, never
+// from flags, so this is a guard, not the rule.
+func RedactArgs(args []string) []string {
+	out := slices.Clone(args)
+	secret := func(flag string) bool {
+		f := strings.ToLower(strings.TrimLeft(flag, "-"))
+		return strings.Contains(f, "secret") || strings.Contains(f, "token") || strings.Contains(f, "password")
+	}
+	for i := 0; i < len(out); i++ {
+		a := out[i]
+		if !strings.HasPrefix(a, "-") {
+			continue
+		}
+		if name, _, ok := strings.Cut(a, "="); ok {
+			if secret(name) {
+				out[i] = name + "=[redacted]"
+			}
+		} else if secret(a) && i+1 < len(out) {
+			out[i+1] = "[redacted]"
+			i++
+		}
+	}
+	return out
 }
 
 // datasetScope splits the datasets asked for into those the pack holds (a

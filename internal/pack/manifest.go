@@ -56,6 +56,16 @@ type Manifest struct {
 	Warnings    []string         `json:"warnings,omitempty"` // for the auditor's attention
 	Failures    []Failure        `json:"failures,omitempty"` // units that failed
 	Stats       map[string]int64 `json:"stats,omitempty"`    // run counters: requests, retries, rate_limited, bytes...
+	Invocation  *Invocation      `json:"invocation,omitempty"` // how the run was asked for
+}
+
+// Invocation is how a run was asked for, so that it can be repeated: the
+// command line (secrets removed), the SHA-256 of the configuration file and
+// the public id of the credential used (never a secret).
+type Invocation struct {
+	CommandLine  []string `json:"command_line,omitempty"`
+	ConfigSHA256 string   `json:"config_sha256,omitempty"`
+	Credential   string   `json:"credential,omitempty"`
 }
 
 // Source is where the data came from. Never credentials.
@@ -114,10 +124,19 @@ type Query struct {
 	// AnnouncedRows is the API's own count of the rows (totalRows,
 	// totalCount, …) when it gave one; Rows must equal it for a complete unit.
 	AnnouncedRows *int64 `json:"announced_rows,omitempty"`
+	// Request is the API call behind the unit: method, path, parameters.
+	Request *Request `json:"request,omitempty"`
 	// Parts are the result sets the unit was read as (time windows, or
 	// re-runs in parts after a row cap), each with its rows and the API's
 	// own count when it gave one: a count can be checked window by window.
 	Parts []QueryPart `json:"parts,omitempty"`
+}
+
+// Request is an API call as the manifest records it (never a credential).
+type Request struct {
+	Method string            `json:"method"`
+	Path   string            `json:"path"`
+	Params map[string]string `json:"params,omitempty"`
 }
 
 // QueryPart is one result set of a unit.

@@ -20,6 +20,7 @@ import (
 	"iter"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/evidence-pack/evidence/internal/collect/httpx"
@@ -47,6 +48,9 @@ type Info struct {
 	System  string // the source name (lacework, sophos, ibm_scc, lacework_edge): the rows' "source" column
 	API     string // human name of the API, e.g. "Lacework API v2"
 	BaseURL string // where requests go
+	// Credential is the public id of the credential the source reads with
+	// (an API key id), for the manifest; never the secret.
+	Credential string
 	// FailingOnly: the platform reports failing rules only (Sophos Cloud
 	// Optix alerts), so no control is ever reported as passing and no
 	// compliance percentage can be computed from its reports.
@@ -107,6 +111,17 @@ type Checker interface {
 	Check(req Request, now time.Time) []error
 }
 
+// MaskID shows a credential's public id as a manifest may keep it: its
+// first and last four characters, enough to tell keys apart, not to use
+// one (the pipeline redacts the whole id from server text).
+func MaskID(id string) string {
+	r := []rune(id)
+	if len(r) <= 10 {
+		return strings.Repeat("*", len(r))
+	}
+	return string(r[:4]) + "…" + string(r[len(r)-4:])
+}
+
 // ErrRefused marks a request refused before any API call: a usage problem
 // (exit 2), not a failure of the platform.
 var ErrRefused = errors.New("request refused before any API call")
@@ -163,9 +178,19 @@ type ReportUnit struct {
 	SubAccount string
 	Account    string // cloud account id the report covers
 	Cloud      string
+	// Call is the request behind the unit, for the manifest.
+	Call Call
 	// Fetch gets the report. An error fails this unit only, unless the
 	// context is done.
 	Fetch func(ctx context.Context) (Report, error)
+}
+
+// Call is the request behind a unit, as the manifest records it so that an
+// auditor can repeat it: method, path and parameters (dataset, window,
+// filters, ids, report type). Never a credential.
+type Call struct {
+	Method, Path string
+	Params       map[string]string
 }
 
 // Report is one fetched framework report. The pipeline reads its controls
@@ -211,9 +236,11 @@ type TableUnit struct {
 	// Sheet names the workbook sheet (e.g. "AwsCompliance"); units of one
 	// sheet must be consecutive in Plan.Tables. "" uses the table's title.
 	Sheet string
-	// Partition is the Hive folder below the table ("dataset=AwsCompliance");
-	// the pipeline adds account=<sub-account>.
-	Partition  string
+	// Partition names the unit's file ("dataset=AwsCompliance" gives
+	// dataset-AwsCompliance.parquet under account=<sub-account>).
+	Partition string
+	// Call is the request behind the unit, for the manifest.
+	Call       Call
 	SubAccount string
 	Account    string
 	Window     Window

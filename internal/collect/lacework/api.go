@@ -50,6 +50,14 @@ type Limits struct {
 	TokenExpiry time.Duration
 }
 
+// Endpoints, exported for the manifest's record of each unit's call.
+const (
+	PathEvaluations = pathEvaluations
+	PathInventory   = pathInventory
+	PathAuditLogs   = pathAuditLogs
+	PathReports     = pathReports
+)
+
 // Documented limit values.
 const (
 	MaxTokenExpiry = 24 * time.Hour

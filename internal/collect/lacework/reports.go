@@ -10,6 +10,7 @@ import (
 	"iter"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/evidence-pack/evidence/internal/collect/httpx"
 )
@@ -50,6 +51,20 @@ func (q ReportQuery) request(format string) (httpx.Request, error) {
 		return httpx.Request{}, errors.New("report query names neither a framework nor a report type")
 	}
 	return httpx.Request{Method: http.MethodGet, Path: pathReports, Query: v, Bucket: pathReports}, nil
+}
+
+// Params are the report request's query parameters (format=json), for
+// the manifest's record of the call.
+func (q ReportQuery) Params() map[string]string {
+	r, err := q.request("json")
+	if err != nil {
+		return nil
+	}
+	out := map[string]string{}
+	for k, v := range r.Query {
+		out[k] = strings.Join(v, ",")
+	}
+	return out
 }
 
 func (q ReportQuery) String() string {

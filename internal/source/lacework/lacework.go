@@ -18,6 +18,7 @@ import (
 	"io"
 	"iter"
 	"maps"
+	"net/http"
 	"regexp"
 	"slices"
 	"strings"
@@ -83,7 +84,7 @@ func (s *Source) Check(req source.Request, now time.Time) []error {
 func (s *Source) Client() *lacework.Client { return s.client }
 
 func (s *Source) Info() source.Info {
-	return source.Info{System: Name, API: "Lacework API v2", BaseURL: s.client.BaseURL()}
+	return source.Info{System: Name, API: "Lacework API v2", BaseURL: s.client.BaseURL(), Credential: "API key " + source.MaskID(s.cfg.Credentials.KeyID)}
 }
 
 func (s *Source) Stats() *httpx.Stats { return s.client.Stats() }
@@ -309,6 +310,7 @@ func (s *Source) planReports(req source.Request, subs []*sub) []source.Framework
 				q := lacework.ReportQuery{Target: t, Framework: fw.Name, ReportType: fw.ReportType}
 				client := sb.client
 				f.Units = append(f.Units, source.ReportUnit{SubAccount: sb.name, Account: t.ID(), Cloud: string(t.Cloud),
+					Call: source.Call{Method: http.MethodGet, Path: lacework.PathReports, Params: q.Params()},
 					Fetch: func(ctx context.Context) (source.Report, error) {
 						rep, err := client.Report(ctx, q)
 						if err != nil {
@@ -401,7 +403,7 @@ func (s *Source) evaluationUnits(req source.Request, subs []*sub) []source.Table
 				continue
 			}
 			out = append(out, source.TableUnit{Table: dataset.Evaluations, Sheet: ds, Partition: "dataset=" + ds,
-				SubAccount: sb.name, Window: req.Period,
+				SubAccount: sb.name, Window: req.Period, Call: searchCall(lacework.PathEvaluations, req.Period, s.client.Limits().EvaluationWindow, "dataset", ds),
 				Rows: func(ctx context.Context, st *source.QueryStats) iter.Seq2[dataset.Record, error] {
 					var ls lacework.QueryStats
 					seq := sb.client.Evaluations(ctx, lacework.EvaluationQuery{Dataset: ds, Window: window(req.Period), Stats: &ls})
@@ -410,6 +412,16 @@ func (s *Source) evaluationUnits(req source.Request, subs []*sub) []source.Table
 		}
 	}
 	return out
+}
+
+// searchCall records a search unit's call: its body's time filter and
+// dataset or csp, and how the client splits the window.
+func searchCall(path string, w source.Window, split time.Duration, key, value string) source.Call {
+	p := map[string]string{key: value, "timeFilter.startTime": w.From.UTC().Format(time.RFC3339), "timeFilter.endTime": w.To.UTC().Format(time.RFC3339)}
+	if split > 0 {
+		p["windows"] = fmt.Sprintf("at most %s per request", split)
+	}
+	return source.Call{Method: http.MethodPost, Path: path, Params: p}
 }
 
 func datasetCloud(ds string) (lacework.Cloud, bool) {
@@ -434,7 +446,7 @@ func (s *Source) inventoryUnits(req source.Request, subs []*sub) []source.TableU
 			}
 			accounts := sb.accountsOf(lacework.Cloud(csp))
 			out = append(out, source.TableUnit{Table: dataset.Inventory, Sheet: csp, Partition: "csp=" + csp,
-				SubAccount: sb.name, Window: req.Period,
+				SubAccount: sb.name, Window: req.Period, Call: searchCall(lacework.PathInventory, req.Period, 0, "csp", csp),
 				Rows: func(ctx context.Context, st *source.QueryStats) iter.Seq2[dataset.Record, error] {
 					var ls lacework.QueryStats
 					seq := sb.client.Inventory(ctx, lacework.InventoryQuery{CSP: csp, Window: window(req.Period), Accounts: accounts, Stats: &ls})
@@ -453,6 +465,9 @@ func (s *Source) auditUnits(req source.Request, subs []*sub) []source.TableUnit 
 			continue
 		}
 		out = append(out, source.TableUnit{Table: dataset.AuditLogs, SubAccount: sb.name, Window: req.Audit,
+			Call: source.Call{Method: http.MethodGet, Path: lacework.PathAuditLogs, Params: map[string]string{
+				"startTime": req.Audit.From.UTC().Format(time.RFC3339), "endTime": req.Audit.To.UTC().Format(time.RFC3339),
+				"windows": "a day per request, halved while an answer fills a page"}},
 			Rows: func(ctx context.Context, st *source.QueryStats) iter.Seq2[dataset.Record, error] {
 				var ls lacework.QueryStats
 				seq := sb.client.AuditLogs(ctx, lacework.AuditLogQuery{Window: window(req.Audit), Stats: &ls})
