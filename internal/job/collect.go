@@ -600,13 +600,16 @@ func (r *run) reportRows(fr fetchedReport, f framework, ctl, vio writeRows, fs *
 		if ctl != nil {
 			ctlBatch = append(ctlBatch, reportgen.Row{sc.Source, sc.Tenant, sc.SubAccount, f.Name, dataset.NullString(u.Cloud), dataset.NullString(u.Account), dataset.NullString(alias),
 				dataset.NullTime(at), c.ID, dataset.NullString(c.Title), dataset.NullString(c.Category), dataset.NullString(c.Service), dataset.NullString(c.Severity), int64(c.SeverityRank),
-				c.Status, c.Assessed, violated, dataset.NullString(strings.Join(c.Suppressions, "; ")), dataset.NullString(c.InfoLink)})
+				c.Status, c.Assessed, violated, dataset.NullString(strings.Join(c.Suppressions, "; ")), dataset.NullString(c.InfoLink),
+				// A control of an account in a framework: the same in every report.
+				dataset.RowID(sc.Source, sc.Tenant, sc.SubAccount, f.Name, u.Account, c.ID)})
 		}
 		for _, v := range c.Violations {
 			nVio++
 			if vio != nil {
 				vioBatch = append(vioBatch, reportgen.Row{sc.Source, sc.Tenant, sc.SubAccount, f.Name, dataset.NullString(u.Cloud), dataset.NullString(u.Account), c.ID,
-					dataset.NullString(c.Title), dataset.NullString(c.Severity), dataset.NullString(v.Region), v.Resource, dataset.NullString(strings.Join(v.Reasons, "; "))})
+					dataset.NullString(c.Title), dataset.NullString(c.Severity), dataset.NullString(v.Region), v.Resource, dataset.NullString(strings.Join(v.Reasons, "; ")),
+					dataset.RowID(sc.Source, sc.Tenant, sc.SubAccount, f.Name, u.Account, c.ID, v.Region, v.Resource)})
 			}
 		}
 		if err := flush(false); err != nil {

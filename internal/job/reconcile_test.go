@@ -1,12 +1,17 @@
 package job_test
 
 import (
+	"bytes"
 	"context"
+	"io"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/parquet-go/parquet-go"
 	"github.com/xuri/excelize/v2"
 
 	"github.com/evidence-pack/evidence/internal/collect/lacework"
@@ -98,5 +103,55 @@ func TestDistinctViolatingResourcesReconcile(t *testing.T) {
 	}
 	if checked < 5 || differ == 0 {
 		t.Fatalf("%d accounts checked, %d frameworks where pairs and distinct differ: the test checks too little", checked, differ)
+	}
+}
+
+// Every row of every table carries a row_id that names it: unique in its
+// table, and the same in another run for the same finding.
+func TestRowIDsAreStableAndUnique(t *testing.T) {
+	srv := newEmulator(t, emulator.Config{EvaluationsPerDay: 40, InventoryPerCSP: 10, AuditLogsPerDay: 10, Recommendations: 6})
+	ids := func() map[string][]string {
+		mem := memstore.New()
+		res, err := job.Run(context.Background(), testConfig(t, srv.URL, nil), job.Deps{Sources: testSources, Store: mem, Now: func() time.Time { return now }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string][]string{}
+		for _, f := range res.Packs[0].Manifest.Files {
+			rest, ok := strings.CutPrefix(f.Path, "parquet/")
+			if !ok {
+				continue
+			}
+			table, _, _ := strings.Cut(rest, "/")
+			rc, err := mem.Get(context.Background(), res.Packs[0].Prefix+"/"+f.Path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(rc)
+			rc.Close()
+			rows, err := parquet.Read[struct {
+				RowID string `parquet:"row_id"`
+			}](bytes.NewReader(b), int64(len(b)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range rows {
+				out[table] = append(out[table], r.RowID)
+			}
+		}
+		return out
+	}
+	a, b := ids(), ids()
+	if len(a) != 5 {
+		t.Fatalf("tables %v", slices.Collect(maps.Keys(a)))
+	}
+	for table, list := range a {
+		sorted := slices.Sorted(slices.Values(list))
+		if len(slices.Compact(slices.Clone(sorted))) != len(sorted) || slices.Contains(sorted, "") {
+			t.Errorf("%s: row ids not unique (or empty) among %d rows", table, len(sorted))
+		}
+		if !slices.Equal(sorted, slices.Sorted(slices.Values(b[table]))) {
+			t.Errorf("%s: row ids differ between two runs of the same data", table)
+		}
 	}
 }
