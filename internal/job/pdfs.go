@@ -117,7 +117,7 @@ func (r *run) frameworkBody(d *pdf.Doc, fs *fwSummary) {
 	}
 	pairs = append(pairs,
 		[2]string{"Violations (resource × control)", fmt.Sprintf("%d: each resource counted once per control it fails", fs.Violated)},
-		[2]string{"Distinct violating resources", fmt.Sprintf("%d: each resource counted once, whatever it fails", fs.Distinct())})
+		[2]string{"Distinct violating resources", fmt.Sprintf("%d: each resource counted once, whatever it fails and under however many accounts or zones", fs.Distinct())})
 	d.KeyValues(pairs)
 	bars := make([]pdf.Bar, len(severities()))
 	for i, sev := range severities() {

@@ -18,6 +18,7 @@ import (
 	"github.com/evidence-pack/evidence/internal/collect/lacework/emulator"
 	"github.com/evidence-pack/evidence/internal/config"
 	"github.com/evidence-pack/evidence/internal/job"
+	"github.com/evidence-pack/evidence/internal/source"
 	"github.com/evidence-pack/evidence/internal/storage/memstore"
 )
 
@@ -153,5 +154,45 @@ func TestRowIDsAreStableAndUnique(t *testing.T) {
 		if !slices.Equal(sorted, slices.Sorted(slices.Values(b[table]))) {
 			t.Errorf("%s: row ids differ between two runs of the same data", table)
 		}
+	}
+}
+
+// A resource listed under two accounts (IBM SCC zones overlap: Entire
+// Infrastructure holds Production) counts once in the framework's total.
+func TestOverlappingAccountsCountAResourceOnce(t *testing.T) {
+	fetch := func(context.Context) (source.Report, error) { return malformedReport{}, nil } // violates with resource r1
+	plan := &source.Plan{SubAccounts: []string{"s"}, Frameworks: []source.Framework{{Name: "CIS", Units: []source.ReportUnit{
+		{SubAccount: "s", Account: "Entire Infrastructure", Fetch: fetch},
+		{SubAccount: "s", Account: "Production", Fetch: fetch},
+	}}}}
+	reg := source.Registry{"fake": func(context.Context, config.Tenant, source.Env) (source.Source, error) {
+		return fakeSource{plan: plan}, nil
+	}}
+	mem := memstore.New()
+	cfg := &config.Config{Output: "mem", Concurrency: 1, Datasets: []string{config.DatasetReports},
+		Tenants: []config.Tenant{{Name: "t", Source: "fake"}}, Period: lacework.Window{From: now.Add(-time.Hour), To: now}}
+	res, err := job.Run(context.Background(), cfg, job.Deps{Sources: reg, Store: mem, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc, err := mem.Get(context.Background(), res.Packs[0].Prefix+"/frameworks/CIS/evidence.xlsx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	x, err := excelize.OpenReader(rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, _ := x.GetRows("Summary")
+	got := map[string]string{}
+	for _, r := range rows {
+		if len(r) >= 2 {
+			got[r[0]] = r[1]
+		}
+	}
+	if got["Distinct violating resources (all accounts)"] != "1" || got["Distinct violating resources: s/Production"] != "1" ||
+		got["Violations (resource × control pairs, all accounts)"] != "2" {
+		t.Errorf("summary %v", got)
 	}
 }

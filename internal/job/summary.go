@@ -74,8 +74,10 @@ type fwSummary struct {
 }
 
 // Distinct is the number of distinct resources violating a non-compliant
-// control, over all accounts (a resource of two accounts counts twice:
-// they are different resources).
+// control, over all accounts. A resource listed under two accounts counts
+// once: IBM SCC zones overlap (Entire Infrastructure holds Production), and
+// elsewhere a resource id (an ARN, an Azure or GCP resource path) already
+// names its account.
 func (f *fwSummary) Distinct() int64 { return int64(len(f.resources)) }
 
 type acctSummary struct {
@@ -135,7 +137,7 @@ func (f *fwSummary) control(sub, account, alias string, at time.Time, id, title,
 	if status == "NonCompliant" {
 		for _, v := range violations {
 			a.resources[v.Resource] = struct{}{}
-			f.resources[key+"\x00"+v.Resource] = struct{}{}
+			f.resources[v.Resource] = struct{}{}
 		}
 	}
 	c, ok := f.Controls[id]
