@@ -43,7 +43,9 @@
 //     fields (only the named fields are returned), pageSize default 20;
 //     lastSeen in epoch seconds; metadata keys differ per platform.
 //   - GET /api/v2/activityAudit/events: from and to in epoch nanoseconds, or
-//     cursor (mutually exclusive: 400), limit 1..9999 (default 100). Events
+//     cursor (mutually exclusive: 400), limit 1..9999 (default 100); a
+//     from/to span longer than 2 weeks gets 400 (seed 002 states the limit
+//     for the secure-events feed; inferred for the audit events). Events
 //     come newest first; page.prev continues with older events, page.next
 //     with newer ones. With from/to both cursors are always set; with a
 //     cursor, prev is set iff older events exist, and results are not

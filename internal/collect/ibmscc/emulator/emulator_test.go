@@ -152,14 +152,18 @@ func TestAuditRefusals(t *testing.T) {
 	defer srv.Close()
 	tok := token(t, srv.URL)
 	ns := strconv.FormatInt(now.UnixNano(), 10)
+	twoWeeksAgo := strconv.FormatInt(now.Add(-14*24*time.Hour).UnixNano(), 10)
 	tests := []struct {
 		name, query string
 		status      int
 	}{
 		{"cursor with from/to", "from=" + ns + "&to=" + ns + "&cursor=abc", 400},
 		{"milliseconds", "from=" + strconv.FormatInt(now.UnixMilli()-1000, 10) + "&to=" + strconv.FormatInt(now.UnixMilli(), 10), 400},
-		{"limit 10000", "from=1700000000000000000&to=" + ns + "&limit=10000", 400},
-		{"limit 9999", "from=1700000000000000000&to=" + ns + "&limit=9999", 200},
+		{"limit 10000", "from=" + twoWeeksAgo + "&to=" + ns + "&limit=10000", 400},
+		{"limit 9999", "from=" + twoWeeksAgo + "&to=" + ns + "&limit=9999", 200},
+		{"exactly 2 weeks", "from=" + twoWeeksAgo + "&to=" + ns, 200},
+		{"2 weeks and a nanosecond", "from=" + strconv.FormatInt(now.Add(-14*24*time.Hour).UnixNano()-1, 10) + "&to=" + ns, 400},
+		{"3 years", "from=1700000000000000000&to=" + ns, 400},
 		{"bad cursor", "cursor=%%%", 400},
 		{"nothing", "", 400},
 	}
