@@ -119,7 +119,8 @@ func collect[T any](seq func(yield func(T, error) bool)) ([]T, error) {
 }
 
 // readReport reads every requirement of a policy in a zone and the failing
-// resources of its failing controls, as the source does.
+// and accepted resources of its controls, as the source does: each listed
+// once, and as many as the control's objectsCount and acceptedCount.
 func readReport(ctx context.Context, c *ibmscc.Client, policy, zone string) (emulator.ReportCounts, error) {
 	var rc emulator.ReportCounts
 	for req, err := range c.Requirements(ctx, ibmscc.RequirementQuery{Policy: policy, Zone: zone}) {
@@ -140,17 +141,26 @@ func readReport(ctx context.Context, c *ibmscc.Client, policy, zone string) (emu
 				continue
 			}
 			var failing, accepted int64
-			for res, err := range c.FailingResources(ctx, ctl, nil) {
-				if err != nil {
-					return rc, err
-				}
-				if res.Passed {
-					return rc, errors.New("a passing resource among the failing ones")
-				}
-				if res.Acceptance != nil {
-					accepted++
-				} else {
+			if ctl.ObjectsCount > 0 {
+				for res, err := range c.FailingResources(ctx, ctl, nil) {
+					if err != nil {
+						return rc, err
+					}
+					if res.Passed || res.Acceptance != nil {
+						return rc, errors.New("a passing or accepted resource among the failing ones")
+					}
 					failing++
+				}
+			}
+			if ctl.AcceptedCount > 0 {
+				for res, err := range c.AcceptedResources(ctx, ctl, nil) {
+					if err != nil {
+						return rc, err
+					}
+					if res.Acceptance == nil {
+						return rc, errors.New("a resource without acceptance among the accepted ones")
+					}
+					accepted++
 				}
 			}
 			if failing != int64(ctl.ObjectsCount) || accepted != int64(ctl.AcceptedCount) {

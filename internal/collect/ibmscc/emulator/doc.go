@@ -35,10 +35,12 @@
 //   - GET /api/cspm/v1/{cloud,kube,clusteranalysis}/resources: a control's
 //     resources, reached through its resourceApiEndpoint (controlId,
 //     providerType, resourceKind, benchmarkType, filter "policyId=… and
-//     zones.id=…" plus pass and accepted), pageSize default 50. Failing
-//     resources whose risk is accepted carry an "acceptance" object; the
-//     control's objectsCount, acceptedCount and passingCount count the
-//     three kinds. lastSeenDate is in milliseconds (hosts: seconds).
+//     zones.id=…" plus pass and accepted), pageSize default 50. Resources
+//     whose risk is accepted carry an "acceptance" object and "passed":
+//     true, so pass=false does not find them (inferred from the document's
+//     example filter "pass=false or accepted=true"); the control's
+//     objectsCount, acceptedCount and passingCount count the three kinds,
+//     without overlap. lastSeenDate is in milliseconds (hosts: seconds).
 //   - GET /api/cspm/v1/inventory/resources: filter (account, platform),
 //     fields (only the named fields are returned), pageSize default 20;
 //     lastSeen in epoch seconds; metadata keys differ per platform.

@@ -259,3 +259,75 @@ func FuzzServeQuery(f *testing.F) {
 		}
 	})
 }
+
+// TestAcceptedResources: accepted resources are not found by pass=false
+// (the document's example filter "pass=false or accepted=true" implies it),
+// accepted=true finds exactly acceptedCount of them, each with an
+// acceptance, and the three counts partition the unfiltered list.
+func TestAcceptedResources(t *testing.T) {
+	s := New(Config{Seed: 3, ResourcesPerControl: 40, Now: func() time.Time { return now }})
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	tok := token(t, srv.URL)
+	type resources struct {
+		Data []struct {
+			Passed     bool            `json:"passed"`
+			Acceptance json.RawMessage `json:"acceptance"`
+		} `json:"data"`
+		TotalCount int `json:"totalCount"`
+	}
+	list := func(endpoint, term string) resources {
+		u, err := url.Parse(endpoint)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q := u.Query()
+		q.Set("filter", ibmscc.And(q.Get("filter"), term))
+		q.Set("pageSize", "1000")
+		var r resources
+		get(t, srv.URL+u.Path+"?"+q.Encode(), tok, &r)
+		return r
+	}
+	checked := 0
+	for _, zone := range s.Zones() {
+		for _, policy := range s.ZonePolicies(zone) {
+			var reqs struct {
+				Data []struct {
+					Controls []struct {
+						ObjectsCount        int    `json:"objectsCount"`
+						AcceptedCount       int    `json:"acceptedCount"`
+						PassingCount        int    `json:"passingCount"`
+						ResourceAPIEndpoint string `json:"resourceApiEndpoint"`
+					} `json:"controls"`
+				} `json:"data"`
+			}
+			q := url.Values{"filter": {ibmscc.And(ibmscc.In("policy.name", policy), ibmscc.In("zone.name", zone))}, "pageSize": {"1000"}}
+			get(t, srv.URL+"/api/cspm/v1/compliance/requirements?"+q.Encode(), tok, &reqs)
+			for _, r := range reqs.Data {
+				for _, c := range r.Controls {
+					if c.AcceptedCount == 0 || checked > 20 {
+						continue
+					}
+					checked++
+					failing, accepted, all := list(c.ResourceAPIEndpoint, "pass=false"), list(c.ResourceAPIEndpoint, "accepted=true"), list(c.ResourceAPIEndpoint, "")
+					for _, res := range failing.Data {
+						if res.Passed || len(res.Acceptance) > 0 && string(res.Acceptance) != "null" {
+							t.Fatalf("pass=false found a passing or accepted resource")
+						}
+					}
+					for _, res := range accepted.Data {
+						if len(res.Acceptance) == 0 || string(res.Acceptance) == "null" {
+							t.Fatalf("accepted=true found a resource without acceptance")
+						}
+					}
+					if len(failing.Data) != c.ObjectsCount || len(accepted.Data) != c.AcceptedCount || all.TotalCount != c.ObjectsCount+c.AcceptedCount+c.PassingCount {
+						t.Fatalf("pass=false %d, accepted=true %d, all %d; counts %+v", len(failing.Data), len(accepted.Data), all.TotalCount, c)
+					}
+				}
+			}
+		}
+	}
+	if checked == 0 {
+		t.Fatal("no control with accepted resources")
+	}
+}
