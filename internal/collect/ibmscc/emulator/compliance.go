@@ -28,6 +28,10 @@ func (d controlDef) pass() bool { return !d.manual && d.failing == 0 && d.accept
 
 func (d controlDef) total() int { return d.failing + d.accepted + d.passing }
 
+// severities are the values of a requirement's and a control's "severity":
+// the names of seed 002's three levels (1=low, 2=medium, 3=high), as its
+// inventory filter writes them (control.severity in ("High")). That the
+// responses carry names rather than the numbers is inferred.
 var severities = []string{"High", "Medium", "Low"}
 
 // severityNumber is the filter's number for a severity (1=low, 2=medium,
