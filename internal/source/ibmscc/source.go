@@ -28,7 +28,7 @@ type Config struct {
 	APIURL     string `yaml:"api_url"`     // overrides region (private endpoints, emulator)
 	IAMURL     string `yaml:"iam_url"`     // default https://iam.cloud.ibm.com/identity/token
 	InstanceID string `yaml:"instance_id"` // the Workload Protection instance GUID (IBMInstanceID)
-	TeamID     string `yaml:"team_id"`     // optional TeamID header
+	TeamID     string `yaml:"team_id"`     // optional SysdigTeamID header
 	APIKeyEnv  string `yaml:"api_key_env"` // default IBMCLOUD_API_KEY
 
 	Frameworks []string `yaml:"frameworks"` // policy names or ids; default all
