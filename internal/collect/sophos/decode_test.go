@@ -18,6 +18,11 @@ func TestParseTime(t *testing.T) {
 		{`1793520000000`, want, false},
 		{`"1793520000000"`, want, false},
 		{`1793520000000.7`, want, false},
+		// firstSeen/lastSeen units are unstated: seconds by magnitude.
+		{`1793520000`, want, false},
+		{`"1793520000"`, want, false},
+		{`99999999999`, time.Unix(99999999999, 0).UTC(), false},
+		{`100000000000`, time.UnixMilli(100000000000).UTC(), false},
 		{`"2026-11-01T08:00:00Z"`, want, false},
 		{`"2026-11-01T08:00:00.000+00:00"`, want, false},
 		{`"2026-11-01T09:00:00+01:00"`, want, false},
