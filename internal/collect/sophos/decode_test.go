@@ -266,3 +266,27 @@ func TestPageBounds(t *testing.T) {
 		}
 	}
 }
+
+// A 12-digit AWS account id sent as a JSON number keeps its leading zero;
+// other providers' ids, and ids already 12 digits long, are left alone.
+func TestAccountIDOf(t *testing.T) {
+	for _, tc := range []struct{ provider, in, want string }{
+		{"AWS", `12345678901`, "012345678901"},
+		{"aws", `"12345678901"`, "012345678901"},
+		{"AWS", `123456789012`, "123456789012"},
+		{"GCP", `12345678901`, "12345678901"},
+		{"Azure", `"8e7f0c2a-1b2c-4d3e-9f00-1234567890ab"`, "8e7f0c2a-1b2c-4d3e-9f00-1234567890ab"},
+	} {
+		var id Text
+		if err := json.Unmarshal([]byte(tc.in), &id); err != nil {
+			t.Fatal(err)
+		}
+		if got := AccountIDOf(tc.provider, id); got != tc.want {
+			t.Errorf("%s %s: %q, want %q", tc.provider, tc.in, got, tc.want)
+		}
+	}
+	accts, err := decodeAccounts(json.RawMessage(`[{"accountId": 12345678901, "accountType": "AWS", "name": "prod"}]`))
+	if err != nil || len(accts) != 1 || accts[0].AccountID != "012345678901" {
+		t.Errorf("environments %+v, %v", accts, err)
+	}
+}

@@ -131,6 +131,7 @@ func decodeAccounts(raw json.RawMessage) ([]Account, error) {
 		if err := json.Unmarshal(e, &a); err != nil {
 			return nil, fmt.Errorf("decode environment %d: %w", i, err)
 		}
+		a.AccountID = Text(AccountIDOf(a.AccountType, a.AccountID))
 		a.Raw = e
 		out = append(out, a)
 	}

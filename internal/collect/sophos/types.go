@@ -319,6 +319,18 @@ func (a Account) Enabled() bool { return a.IsEnabled == nil || *a.IsEnabled }
 // Cloud is the account type in the spelling the rest of the pack uses.
 func (a Account) Cloud() string { return NormalizeCloud(a.AccountType) }
 
+// AccountIDOf is an environment's id as its provider writes it. An AWS
+// account id is 12 digits, and the API may send one as a JSON number, which
+// drops its leading zeros (012345678901 arrives as 12345678901): they are
+// put back, so that the pack, the filters and the environment list agree.
+func AccountIDOf(provider string, id Text) string {
+	s := string(id)
+	if NormalizeCloud(provider) == "AWS" && len(s) < 12 && isDigits(s) {
+		return strings.Repeat("0", 12-len(s)) + s
+	}
+	return s
+}
+
 // NormalizeCloud maps the API's spellings of a provider (AWS, aws, AZURE,
 // Azure, GCP, Kubernetes, …) to AWS, Azure, GCP, Kubernetes or Docker;
 // anything else is returned trimmed.

@@ -84,7 +84,7 @@ func evaluations(a sophos.Alert, acct sophos.Account) []dataset.Evaluation {
 	}
 	base := dataset.Evaluation{
 		Dataset:        datasetPrefix(cloud) + "Alerts",
-		AccountID:      string(a.AccountID),
+		AccountID:      sophos.AccountIDOf(a.Provider, a.AccountID),
 		AccountAlias:   alias,
 		ReportTime:     a.LastSeen.Time,
 		ControlID:      controlID(a),
@@ -250,7 +250,8 @@ func mapSeq[T, U any](seq iter.Seq2[T, error], f func(T) U) iter.Seq2[U, error] 
 
 // resource fills the columns every inventory kind shares.
 func resource(accountType string, accountID sophos.Text, raw any, more sophos.MoreInfo, accts map[string]sophos.Account) dataset.Resource {
-	a := accts[string(accountID)]
+	id := sophos.AccountIDOf(accountType, accountID)
+	a := accts[id]
 	cloud := sophos.NormalizeCloud(accountType)
 	if cloud == "" {
 		cloud = a.Cloud()
@@ -262,7 +263,7 @@ func resource(accountType string, accountID sophos.Text, raw any, more sophos.Mo
 	}
 	return dataset.Resource{
 		CSP:          cloud,
-		AccountID:    string(accountID),
+		AccountID:    id,
 		AccountAlias: a.Name,
 		Region:       region,
 		CollectedTo:  a.AccountSyncBenchmark.LatestSuccessSyncTime.Time,
