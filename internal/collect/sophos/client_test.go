@@ -3,6 +3,7 @@ package sophos_test
 import (
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -431,6 +432,38 @@ func TestStorms(t *testing.T) {
 				t.Error("no fault was injected")
 			}
 			e.checkClean(t)
+		})
+	}
+}
+
+// A 400 answered in plain text reads as the same clear error as its JSON
+// form; an HTML page (a proxy's) is never quoted.
+func TestPlainTextErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name, ctype, body string
+		is                error
+		want, not         string
+	}{
+		{"plain text", "text/plain; charset=utf-8", "Account ids 111122223333 not found\n", sophos.ErrEnvironmentNotFound, "111122223333", ""},
+		{"html", "text/html", "<html><body>Account ids 111122223333 not found</body></html>", nil, "", "<html>"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			plain := func(h http.Handler) http.Handler {
+				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					if r.URL.Path != sophos.PathAlerts {
+						h.ServeHTTP(w, r)
+						return
+					}
+					w.Header().Set("Content-Type", tc.ctype)
+					w.WriteHeader(http.StatusBadRequest)
+					io.WriteString(w, tc.body)
+				})
+			}
+			e := newEnv(t, emulator.Config{Seed: 1}, "", plain)
+			_, err := collect(e.client.Alerts(context.Background(), sophos.AlertQuery{AlertFilter: sophos.AlertFilter{AccountIDs: []string{"111122223333"}}}))
+			if err == nil || (tc.is != nil && !errors.Is(err, tc.is)) || !strings.Contains(err.Error(), tc.want) || (tc.not != "" && strings.Contains(err.Error(), tc.not)) {
+				t.Fatalf("err = %v", err)
+			}
 		})
 	}
 }
