@@ -112,6 +112,7 @@ func EvaluationsTable() reportgen.Table {
 		col("resource", "Resource", str, "evaluated resource"),
 		col("reason", "Reason", str, "why the resource is (not) compliant"),
 		col("eval_type", "Evaluation type", str, "evaluation type as the platform names it"),
+		col("remediation", "Remediation", str, "the remediation trail as the platform records it, as JSON (Sophos: last action and its time, Jira issue, remediation date)"),
 		rowID(),
 	)}
 }
@@ -186,13 +187,14 @@ type Evaluation struct {
 	Resource       string
 	Reason         string
 	EvalType       string
+	Remediation    string // JSON
 }
 
 func (Evaluation) Table() string { return Evaluations }
 
 func (e Evaluation) Row(s Scope) reportgen.Row {
 	return reportgen.Row{s.Source, s.Tenant, s.SubAccount, e.Dataset, NullString(e.AccountID), NullString(e.AccountAlias), NullTime(e.ReportTime),
-		NullString(e.ControlID), NullString(e.Recommendation), NullString(e.Section), NullString(e.Severity), NullString(e.Status), NullString(e.Resource), NullString(e.Reason), NullString(e.EvalType),
+		NullString(e.ControlID), NullString(e.Recommendation), NullString(e.Section), NullString(e.Severity), NullString(e.Status), NullString(e.Resource), NullString(e.Reason), NullString(e.EvalType), json0(e.Remediation),
 		// An evaluation is an observation at its time: the time is part of it.
 		RowID(s.Source, s.Tenant, s.SubAccount, e.Dataset, e.AccountID, e.ControlID, e.Resource, stamp(e.ReportTime))}
 }

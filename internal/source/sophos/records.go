@@ -7,6 +7,7 @@ import (
 	"iter"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/evidence-pack/evidence/internal/collect/sophos"
 	"github.com/evidence-pack/evidence/internal/dataset"
@@ -102,6 +103,7 @@ func evaluations(a sophos.Alert, acct sophos.Account) []dataset.Evaluation {
 	res := a.RuleResult.AffectedResources
 	if len(res) == 0 {
 		e := base
+		e.Remediation = remediation(a, time.Time{}, "")
 		e.Status, e.Reason = status(""), a.AlertDetails
 		return []dataset.Evaluation{e}
 	}
@@ -110,6 +112,7 @@ func evaluations(a sophos.Alert, acct sophos.Account) []dataset.Evaluation {
 		e := base
 		e.Status = status(r.State)
 		e.Resource = string(r.AffectedResource)
+		e.Remediation = remediation(a, r.RemediateDate.Time, r.Comment)
 		e.Reason = r.FailureReason
 		if e.Reason == "" {
 			e.Reason = a.AlertDetails
@@ -117,6 +120,30 @@ func evaluations(a sophos.Alert, acct sophos.Account) []dataset.Evaluation {
 		out[i] = e
 	}
 	return out
+}
+
+// remediation is an alert's remediation trail as JSON, with what it
+// records of one affected resource: evidence that a finding was acted on.
+// "" when the alert records none.
+func remediation(a sophos.Alert, remediated time.Time, comment string) string {
+	trail := map[string]string{}
+	add := func(k, v string) {
+		if v = strings.TrimSpace(v); v != "" {
+			trail[k] = v
+		}
+	}
+	add("last_action", a.LastAction)
+	add("last_action_time", string(a.LastActionTime))
+	add("jira_id", string(a.JiraID))
+	add("comment", comment)
+	if !remediated.IsZero() {
+		add("remediate_date", remediated.UTC().Format(time.RFC3339))
+	}
+	if len(trail) == 0 {
+		return ""
+	}
+	b, _ := json.Marshal(trail) // a map of strings always encodes
+	return string(b)
 }
 
 // inventoryUnits plans one unit per inventory kind and provider that has
