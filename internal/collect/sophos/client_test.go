@@ -3,10 +3,12 @@ package sophos_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -463,6 +465,35 @@ func TestPlainTextErrors(t *testing.T) {
 			_, err := collect(e.client.Alerts(context.Background(), sophos.AlertQuery{AlertFilter: sophos.AlertFilter{AccountIDs: []string{"111122223333"}}}))
 			if err == nil || (tc.is != nil && !errors.Is(err, tc.is)) || !strings.Contains(err.Error(), tc.want) || (tc.not != "" && strings.Contains(err.Error(), tc.not)) {
 				t.Fatalf("err = %v", err)
+			}
+		})
+	}
+}
+
+// The document calls api/v1/accounts paginated yet shows one array: both
+// answers give every environment, and a paged answer is followed page by
+// page to its end.
+func TestAccountsPagedOrNot(t *testing.T) {
+	var want []string
+	for _, pageSize := range []int{0, 2, 4, 100} {
+		t.Run(fmt.Sprintf("page size %d", pageSize), func(t *testing.T) {
+			e := newEnv(t, emulator.Config{Seed: 1, AccountsPageSize: pageSize}, "", nil)
+			accts, err := e.client.Accounts(context.Background(), sophos.AccountQuery{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ids []string
+			for _, a := range accts {
+				ids = append(ids, string(a.AccountID))
+			}
+			if want == nil {
+				want = ids
+			}
+			if len(ids) < 5 || !slices.Equal(ids, want) {
+				t.Errorf("environments %v, want %v", ids, want)
+			}
+			if pages := len(e.emu.Requests()); pageSize > 0 && pages != (len(want)+pageSize-1)/pageSize {
+				t.Errorf("%d requests for %d environments in pages of %d", pages, len(want), pageSize)
 			}
 		})
 	}

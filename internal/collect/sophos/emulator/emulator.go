@@ -31,6 +31,12 @@ type Config struct {
 	FunctionsPerEnvironment int // serverless functions per AWS/Azure environment; default 8
 	ContainerObjectsPerType int // clusters, nodes, pods, containers per environment; default 6
 
+	// AccountsPageSize, when > 0, serves GET api/v1/accounts in pages of
+	// this many environments, in the inventory endpoints' envelope (pages
+	// from 0, page and size parameters): the document says "This api is
+	// paginated" yet shows one array, its default here.
+	AccountsPageSize int
+
 	// Now is the emulated clock; default time.Now. Alerts are laid out
 	// backwards from Now as it was when New ran; "days" and the default
 	// 365-day window are measured from Now at each request. Retry-After
