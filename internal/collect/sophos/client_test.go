@@ -2,6 +2,7 @@ package sophos_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -494,6 +495,36 @@ func TestAccountsPagedOrNot(t *testing.T) {
 			}
 			if pages := len(e.emu.Requests()); pageSize > 0 && pages != (len(want)+pageSize-1)/pageSize {
 				t.Errorf("%d requests for %d environments in pages of %d", pages, len(want), pageSize)
+			}
+		})
+	}
+}
+
+// Serverless paging contradicts itself in the document (inventory pages
+// start at 0; serverless lists "Page number should be greater than 0"):
+// either server answer gives every function, the first page once.
+func TestServerlessPagesFromZeroOrOne(t *testing.T) {
+	var want int
+	for _, fromOne := range []bool{false, true} {
+		t.Run(fmt.Sprintf("from one %v", fromOne), func(t *testing.T) {
+			e := newEnv(t, emulator.Config{Seed: 1, FunctionsPerEnvironment: 250, ServerlessPagesFromOne: fromOne}, "", nil)
+			fns, err := collect(e.client.Serverless(context.Background(), sophos.InventoryQuery{Provider: "AWS", PageSize: 100}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			seen := map[string]bool{}
+			for _, f := range fns {
+				b, _ := json.Marshal(f)
+				if seen[string(b)] {
+					t.Fatalf("function served twice: %s", b)
+				}
+				seen[string(b)] = true
+			}
+			if want == 0 {
+				want = len(fns)
+			}
+			if len(fns) != want || want < 250 {
+				t.Errorf("%d functions, want %d", len(fns), want)
 			}
 		})
 	}

@@ -36,6 +36,11 @@ type Config struct {
 	// from 0, page and size parameters): the document says "This api is
 	// paginated" yet shows one array, its default here.
 	AccountsPageSize int
+	// ServerlessPagesFromOne makes api/v1/serverless refuse page 0 with
+	// "Page number should be greater than 0" and count its pages from 1:
+	// the document says inventory pages start at 0, yet lists that error
+	// for serverless. Default: pages from 0.
+	ServerlessPagesFromOne bool
 
 	// Now is the emulated clock; default time.Now. Alerts are laid out
 	// backwards from Now as it was when New ran; "days" and the default

@@ -443,6 +443,12 @@ func (s *Server) handleInventory(q url.Values, path string) *response {
 		}
 		page = 0 // "invalid values will be considered as [page]:0"
 	}
+	if path == pathServerless && s.cfg.ServerlessPagesFromOne {
+		if page < 1 {
+			return inventoryError(msgPageNumber)
+		}
+		page--
+	}
 	if !slices.Contains(k.types, provider) {
 		if path == pathServerless {
 			p := provider
