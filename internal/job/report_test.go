@@ -200,22 +200,11 @@ func TestFailingOnlyPlatformHasNoCompliancePercentage(t *testing.T) {
 			plan := &source.Plan{SubAccounts: []string{"s"}, Frameworks: []source.Framework{{Name: "CIS", Cloud: "AWS", Units: []source.ReportUnit{
 				{SubAccount: "s", Account: "111", Cloud: "AWS", Fetch: func(context.Context) (source.Report, error) { return malformedReport{}, nil }},
 			}}}}
-			reg := source.Registry{"fake": func(context.Context, config.Tenant, source.Env) (source.Source, error) {
-				if failingOnly {
-					return failingOnlySource{fakeSource{plan: plan}}, nil
-				}
-				return fakeSource{plan: plan}, nil
-			}}
-			dir := t.TempDir()
-			store, err := local.New(dir)
-			if err != nil {
-				t.Fatal(err)
+			var src source.Source = fakeSource{plan: plan}
+			if failingOnly {
+				src = failingOnlySource{fakeSource{plan: plan}}
 			}
-			cfg := &config.Config{Output: dir, Concurrency: 1, Datasets: []string{config.DatasetReports},
-				Tenants: []config.Tenant{{Name: "t", Source: "fake"}}, Period: lacework.Window{From: now.Add(-time.Hour), To: now}}
-			if _, err := job.Run(context.Background(), cfg, job.Deps{Sources: reg, Store: store, Now: func() time.Time { return now }}); err != nil {
-				t.Fatal(err)
-			}
+			dir, _ := runLocal(t, src, []string{config.DatasetReports})
 			var pdfText, xlsxText string
 			for k, v := range packTexts(t, dir) {
 				switch {
@@ -261,20 +250,7 @@ func TestScopeAndWarningsWherePeopleRead(t *testing.T) {
 	const warn = "audit logs: the platform has no audit log API; none collected"
 	plan := &source.Plan{SubAccounts: []string{"s"}, Warnings: []string{warn},
 		Tables: []source.TableUnit{{Table: "inventory", SubAccount: "s", Rows: quickRows}}}
-	reg := source.Registry{"fake": func(context.Context, config.Tenant, source.Env) (source.Source, error) {
-		return fakeSource{plan: plan}, nil
-	}}
-	dir := t.TempDir()
-	store, err := local.New(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := &config.Config{Output: dir, Concurrency: 1, Datasets: config.AllDatasets(),
-		Tenants: []config.Tenant{{Name: "t", Source: "fake"}}, Period: lacework.Window{From: now.Add(-time.Hour), To: now}}
-	res, err := job.Run(context.Background(), cfg, job.Deps{Sources: reg, Store: store, Now: func() time.Time { return now }})
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir, res := runLocal(t, fakeSource{plan: plan}, config.AllDatasets())
 	sc := res.Packs[0].Manifest.Scope
 	if !slices.Equal(sc.Datasets, []string{"inventory"}) || len(sc.Excluded) != 3 || !slices.Contains(sc.Excluded, "audit_logs: "+warn) {
 		t.Errorf("scope %+v", sc)
@@ -308,19 +284,7 @@ func TestPartialFiguresSaySo(t *testing.T) {
 		{SubAccount: "s", Account: "111", Cloud: "AWS", Fetch: fetch(false)},
 		{SubAccount: "s", Account: "222", Cloud: "AWS", Fetch: fetch(true)},
 	}}}}
-	reg := source.Registry{"fake": func(context.Context, config.Tenant, source.Env) (source.Source, error) {
-		return fakeSource{plan: plan}, nil
-	}}
-	dir := t.TempDir()
-	store, err := local.New(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := &config.Config{Output: dir, Concurrency: 1, Datasets: []string{config.DatasetReports},
-		Tenants: []config.Tenant{{Name: "t", Source: "fake"}}, Period: lacework.Window{From: now.Add(-time.Hour), To: now}}
-	if _, err := job.Run(context.Background(), cfg, job.Deps{Sources: reg, Store: store, Now: func() time.Time { return now }}); err != nil {
-		t.Fatal(err)
-	}
+	dir, _ := runLocal(t, fakeSource{plan: plan}, []string{config.DatasetReports})
 	const want = "partial: 1 of 2 reports collected (1 failed)"
 	var pdfs, book string
 	for k, v := range packTexts(t, dir) {
@@ -334,4 +298,23 @@ func TestPartialFiguresSaySo(t *testing.T) {
 	if !strings.Contains(strings.ToLower(pdfs), want) || !strings.Contains(pdfs, "(partial)") || !strings.Contains(book, want) {
 		t.Errorf("the PDFs or the workbook do not say the figures are partial")
 	}
+}
+
+// runLocal runs one tenant of src over the last hour into a local folder,
+// returning the folder and the result.
+func runLocal(t *testing.T, src source.Source, datasets []string) (string, job.Result) {
+	t.Helper()
+	reg := source.Registry{"fake": func(context.Context, config.Tenant, source.Env) (source.Source, error) { return src, nil }}
+	dir := t.TempDir()
+	store, err := local.New(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := &config.Config{Output: dir, Concurrency: 1, Datasets: datasets,
+		Tenants: []config.Tenant{{Name: "t", Source: "fake"}}, Period: lacework.Window{From: now.Add(-time.Hour), To: now}}
+	res, err := job.Run(context.Background(), cfg, job.Deps{Sources: reg, Store: store, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir, res
 }
