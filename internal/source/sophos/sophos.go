@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"iter"
 	"log/slog"
+	"net/http"
 	"slices"
 	"strings"
 	"time"
@@ -183,6 +184,7 @@ func (s *src) Plan(ctx context.Context, req source.Request) (*source.Plan, error
 			p.Tables = append(p.Tables, source.TableUnit{
 				Table: dataset.Evaluations, Sheet: "Alerts", Partition: "dataset=" + datasetPrefix(a.Cloud()) + "Alerts",
 				SubAccount: s.tenant, Account: id, Window: req.Period,
+				Call: source.Call{Method: http.MethodGet, Path: sophos.PathAlerts, Params: alertFilter(id, req.Period).Params()},
 				Rows: s.evaluationRows(a, req.Period),
 			})
 		}
@@ -238,10 +240,13 @@ func (s *src) planFrameworks(req source.Request, p *source.Plan, selected []soph
 			if !req.Has("report|" + fw + "|" + s.tenant + "|" + id) {
 				continue
 			}
+			rf := alertFilter(id, req.Period)
+			rf.PolicyTags = []string{fw}
 			f.Units = append(f.Units, source.ReportUnit{
 				SubAccount: s.tenant,
 				Account:    id,
 				Cloud:      a.Cloud(),
+				Call:       source.Call{Method: http.MethodGet, Path: sophos.PathAlerts, Params: rf.Params()},
 				Fetch: func(ctx context.Context) (source.Report, error) {
 					return s.fetchReport(ctx, fw, accts[id], req.Period)
 				},
