@@ -81,6 +81,10 @@ func TestEverySourceMakesAPack(t *testing.T) {
 			queryRows := map[string]int64{}
 			for _, q := range m.Queries {
 				queryRows[strings.SplitN(q.Dataset, "/", 2)[0]] += q.Rows
+				// Every unit names the API call behind it.
+				if r := q.Request; r == nil || r.Method == "" || !strings.HasPrefix(r.Path, "/api/") {
+					t.Errorf("query %s %s: request %+v", q.Dataset, q.Account, r)
+				}
 			}
 			fileRows := map[string]int64{}
 			has := map[string]bool{}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"iter"
+	"net/http"
 	"slices"
 	"strings"
 	"time"
@@ -150,11 +151,20 @@ func remediation(a sophos.Alert, remediated time.Time, comment string) string {
 // selected environments, and one for the environments themselves.
 func (s *src) inventoryUnits(req source.Request, all, selected []sophos.Account, accts map[string]sophos.Account) []source.TableUnit {
 	var out []source.TableUnit
-	add := func(key, sheet, partition string, rows func(context.Context, *source.QueryStats) iter.Seq2[dataset.Record, error]) {
+	add := func(key, sheet, partition string, call source.Call, rows func(context.Context, *source.QueryStats) iter.Seq2[dataset.Record, error]) {
 		if req.Has("inventory|" + s.tenant + "|" + key) {
 			out = append(out, source.TableUnit{Table: dataset.Inventory, Sheet: sheet, Partition: "dataset=" + partition,
-				SubAccount: s.tenant, Window: req.Period, Rows: rows})
+				SubAccount: s.tenant, Window: req.Period, Call: call, Rows: rows})
 		}
+	}
+	call := func(path string, kv ...string) source.Call {
+		p := map[string]string{}
+		for i := 0; i+1 < len(kv); i += 2 {
+			if kv[i+1] != "" {
+				p[kv[i]] = kv[i+1]
+			}
+		}
+		return source.Call{Method: http.MethodGet, Path: path, Params: p}
 	}
 	// The environments unit lists what discovery saw, disabled ones too.
 	envs := s.environments(req)
@@ -164,7 +174,7 @@ func (s *src) inventoryUnits(req source.Request, all, selected []sophos.Account,
 			listed = append(listed, a)
 		}
 	}
-	add("environments", "Environments", "Environments", func(context.Context, *source.QueryStats) iter.Seq2[dataset.Record, error] {
+	add("environments", "Environments", "Environments", call(sophos.PathAccounts, "accountIds", strings.Join(envs, ",")), func(context.Context, *source.QueryStats) iter.Seq2[dataset.Record, error] {
 		return func(yield func(dataset.Record, error) bool) {
 			for _, a := range listed {
 				if !yield(environmentResource(a), nil) {
@@ -190,7 +200,7 @@ func (s *src) inventoryUnits(req source.Request, all, selected []sophos.Account,
 	}
 	for _, p := range sophos.HostProviders() {
 		if acctIDs, ok := ids(p); ok {
-			add("hosts|"+p, "Hosts", datasetPrefix(p)+"Hosts", rowsOf(func(ctx context.Context, st *source.QueryStats) iter.Seq2[dataset.Resource, error] {
+			add("hosts|"+p, "Hosts", datasetPrefix(p)+"Hosts", call(sophos.PathVMs, "provider", p, "accountIds", strings.Join(acctIDs, ",")), rowsOf(func(ctx context.Context, st *source.QueryStats) iter.Seq2[dataset.Resource, error] {
 				return mapSeq(s.client.Hosts(ctx, sophos.InventoryQuery{Provider: p, AccountIDs: acctIDs, Stats: st}),
 					func(h sophos.Host) dataset.Resource { return hostResource(h, accts) })
 			}))
@@ -198,7 +208,7 @@ func (s *src) inventoryUnits(req source.Request, all, selected []sophos.Account,
 	}
 	for _, p := range sophos.UserProviders() {
 		if acctIDs, ok := ids(p); ok {
-			add("users|"+p, "Users", datasetPrefix(p)+"Users", rowsOf(func(ctx context.Context, st *source.QueryStats) iter.Seq2[dataset.Resource, error] {
+			add("users|"+p, "Users", datasetPrefix(p)+"Users", call(sophos.PathUsers, "provider", p, "accountIds", strings.Join(acctIDs, ",")), rowsOf(func(ctx context.Context, st *source.QueryStats) iter.Seq2[dataset.Resource, error] {
 				return mapSeq(s.client.Users(ctx, sophos.InventoryQuery{Provider: p, AccountIDs: acctIDs, Stats: st}),
 					func(u sophos.User) dataset.Resource { return userResource(u, accts) })
 			}))
@@ -206,7 +216,7 @@ func (s *src) inventoryUnits(req source.Request, all, selected []sophos.Account,
 	}
 	for _, p := range sophos.ServerlessProviders() {
 		if acctIDs, ok := ids(p); ok {
-			add("serverless|"+p, "Serverless", datasetPrefix(p)+"Serverless", rowsOf(func(ctx context.Context, st *source.QueryStats) iter.Seq2[dataset.Resource, error] {
+			add("serverless|"+p, "Serverless", datasetPrefix(p)+"Serverless", call(sophos.PathServerless, "provider", p, "accountIds", strings.Join(acctIDs, ",")), rowsOf(func(ctx context.Context, st *source.QueryStats) iter.Seq2[dataset.Resource, error] {
 				return mapSeq(s.client.Serverless(ctx, sophos.InventoryQuery{Provider: p, AccountIDs: acctIDs, Stats: st}),
 					func(f sophos.Function) dataset.Resource { return functionResource(f, accts) })
 			}))
@@ -219,26 +229,27 @@ func (s *src) inventoryUnits(req source.Request, all, selected []sophos.Account,
 		}
 		for _, ct := range sophos.ContainerTypes() {
 			partition := strings.ToUpper(cp[:1]) + cp[1:] + strings.ToUpper(ct[:1]) + ct[1:] // EksPods
-			add("containers|"+cp+"|"+ct, "Containers", partition, rowsOf(func(ctx context.Context, st *source.QueryStats) iter.Seq2[dataset.Resource, error] {
-				q := sophos.ContainerQuery{CloudProvider: cp, ContainerType: ct, AccountIDs: acctIDs, Stats: st}
-				return func(yield func(dataset.Resource, error) bool) {
-					for c, err := range s.client.Containers(ctx, q) {
-						if errors.Is(err, sophos.ErrNotSupported) {
-							// The API has no objects of this kind for this
-							// provider: an empty part, not a failure.
-							s.log.Info("container kind not offered by the API", "cloud_provider", cp, "container_type", ct)
-							return
-						}
-						if err != nil {
-							yield(dataset.Resource{}, err)
-							return
-						}
-						if !yield(containerResource(c, cp, ct, accts), nil) {
-							return
+			add("containers|"+cp+"|"+ct, "Containers", partition,
+				call(sophos.PathContainers, "cloudProvider", cp, "containerType", ct, "accountIds", strings.Join(acctIDs, ",")), rowsOf(func(ctx context.Context, st *source.QueryStats) iter.Seq2[dataset.Resource, error] {
+					q := sophos.ContainerQuery{CloudProvider: cp, ContainerType: ct, AccountIDs: acctIDs, Stats: st}
+					return func(yield func(dataset.Resource, error) bool) {
+						for c, err := range s.client.Containers(ctx, q) {
+							if errors.Is(err, sophos.ErrNotSupported) {
+								// The API has no objects of this kind for this
+								// provider: an empty part, not a failure.
+								s.log.Info("container kind not offered by the API", "cloud_provider", cp, "container_type", ct)
+								return
+							}
+							if err != nil {
+								yield(dataset.Resource{}, err)
+								return
+							}
+							if !yield(containerResource(c, cp, ct, accts), nil) {
+								return
+							}
 						}
 					}
-				}
-			}))
+				}))
 		}
 	}
 	return out
