@@ -559,6 +559,7 @@ func (r *run) manifest(start time.Time) pack.Manifest {
 		m.Scope.Frameworks = append(m.Scope.Frameworks, f.Name)
 	}
 	m.Scope.Datasets, m.Scope.Excluded = r.datasetScope(m.Queries, m.Warnings)
+	m.Scope.Excluded = append(m.Scope.Excluded, r.plan.Excluded...)
 	slices.SortFunc(m.Queries, func(a, b pack.Query) int {
 		return cmp.Or(cmp.Compare(a.Dataset, b.Dataset), cmp.Compare(a.Framework, b.Framework), cmp.Compare(a.SubAccount, b.SubAccount), cmp.Compare(a.Account, b.Account))
 	})

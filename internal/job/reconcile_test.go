@@ -196,3 +196,19 @@ func TestOverlappingAccountsCountAResourceOnce(t *testing.T) {
 		t.Errorf("summary %v", got)
 	}
 }
+
+// A cloud integration discovery found disabled is listed in the scope as
+// excluded, with the reason, rather than silently missing.
+func TestDisabledIntegrationsAreListedAsExcluded(t *testing.T) {
+	srv := newEmulator(t, emulator.Config{EvaluationsPerDay: 10, InventoryPerCSP: 5, AuditLogsPerDay: 5, Recommendations: 2})
+	cfg := testConfig(t, srv.URL, nil)
+	cfg.Datasets = []string{config.DatasetReports}
+	res, err := job.Run(context.Background(), cfg, job.Deps{Sources: testSources, Store: memstore.New(), Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `acme-prod: AwsCfg integration "aws-config-acme-prod-legacy": disabled in Lacework`
+	if ex := res.Packs[0].Manifest.Scope.Excluded; !slices.ContainsFunc(ex, func(e string) bool { return strings.HasPrefix(e, want) }) {
+		t.Errorf("scope.excluded %v lacks %q", ex, want)
+	}
+}

@@ -134,6 +134,10 @@ type Plan struct {
 	Tables      []TableUnit
 	Failures    []Failure // discovery failures: recorded, the run goes on
 	Warnings    []string
+	// Excluded lists the accounts discovery found and left out, each with
+	// the reason ("AWS:123456789012: the integration is disabled"): the
+	// manifest's scope.excluded.
+	Excluded []string
 	// Filters, when the source reports it, is what the request's
 	// --framework and --account values matched in this tenant; nil when the
 	// source does not say.

@@ -97,9 +97,16 @@ func (t Target) String() string {
 // expanded through the Configs endpoints. The result is sorted and
 // de-duplicated.
 func (c *Client) Targets(ctx context.Context) ([]Target, error) {
+	t, _, err := c.TargetsAndExcluded(ctx)
+	return t, err
+}
+
+// TargetsAndExcluded is Targets, plus the cloud integrations left out and
+// why (disabled), for the pack's scope.
+func (c *Client) TargetsAndExcluded(ctx context.Context) ([]Target, []string, error) {
 	var resp page[CloudAccount]
 	if err := c.getJSON(ctx, httpx.Request{Path: pathCloudAccounts}, &resp); err != nil {
-		return nil, fmt.Errorf("lacework %s: list cloud accounts: %w", c.Name(), err)
+		return nil, nil, fmt.Errorf("lacework %s: list cloud accounts: %w", c.Name(), err)
 	}
 	var out []Target
 	seen := map[string]bool{}
@@ -109,14 +116,16 @@ func (c *Client) Targets(ctx context.Context) ([]Target, error) {
 			out = append(out, t)
 		}
 	}
+	var excluded []string
 	for _, ca := range resp.Data {
 		if ca.Enabled != 1 {
+			excluded = append(excluded, fmt.Sprintf("%s integration %q: disabled in Lacework; no reports, evaluations or inventory", ca.Type, ca.Name))
 			continue
 		}
 		var d cloudAccountData
 		if len(ca.Data) > 0 {
 			if err := json.Unmarshal(ca.Data, &d); err != nil {
-				return nil, fmt.Errorf("lacework %s: cloud account %q (%s): %w", c.Name(), ca.Name, ca.Type, err)
+				return nil, nil, fmt.Errorf("lacework %s: cloud account %q (%s): %w", c.Name(), ca.Name, ca.Type, err)
 			}
 		}
 		switch ca.Type {
@@ -133,7 +142,7 @@ func (c *Client) Targets(ctx context.Context) ([]Target, error) {
 			}
 			subs, err := c.azureSubscriptions(ctx, d.TenantID)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			for _, s := range subs {
 				s.Integration = ca.Name
@@ -149,7 +158,7 @@ func (c *Client) Targets(ctx context.Context) ([]Target, error) {
 			}
 			projects, err := c.gcpProjects(ctx, d.ID)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			for _, p := range projects {
 				p.Integration = ca.Name
@@ -158,7 +167,7 @@ func (c *Client) Targets(ctx context.Context) ([]Target, error) {
 		}
 	}
 	slices.SortFunc(out, func(a, b Target) int { return strings.Compare(a.String(), b.String()) })
-	return out, nil
+	return out, excluded, nil
 }
 
 func (c *Client) azureSubscriptions(ctx context.Context, tenant string) ([]Target, error) {

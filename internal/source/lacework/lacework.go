@@ -206,9 +206,12 @@ func (s *Source) wantedFrameworks(req source.Request) []string {
 }
 
 func (s *Source) discover(ctx context.Context, req source.Request, sb *sub, p *source.Plan, fs *filterState) error {
-	targets, err := sb.client.Targets(ctx)
+	targets, excluded, err := sb.client.TargetsAndExcluded(ctx)
 	if err != nil {
 		return err
+	}
+	for _, x := range excluded {
+		p.Excluded = append(p.Excluded, sb.name+": "+x)
 	}
 	for _, t := range targets {
 		fs.known.Accounts = append(fs.known.Accounts, t.ID())

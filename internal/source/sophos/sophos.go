@@ -160,6 +160,7 @@ func (s *src) Plan(ctx context.Context, req source.Request) (*source.Plan, error
 		}
 		if !a.Enabled() {
 			p.Warnings = append(p.Warnings, fmt.Sprintf("sophos tenant %s: environment %s (%s) is disabled in Cloud Optix: only its inventory entry is collected", s.tenant, id, a.Name))
+			p.Excluded = append(p.Excluded, fmt.Sprintf("environment %s (%s): disabled in Cloud Optix; no alerts or reports", id, a.Name))
 			continue
 		}
 		selected = append(selected, a)
