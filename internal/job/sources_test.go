@@ -198,3 +198,18 @@ func TestAuthRefusedMidRunPublishesNothing(t *testing.T) {
 		t.Error("a pack was published")
 	}
 }
+
+// A --account or --framework that names nothing a Sophos tenant has is
+// refused before any alert is read, with what it has.
+func TestSophosUnmatchedFiltersAreRefused(t *testing.T) {
+	tenant, env := sourceCases[0].start(t)
+	day := now.Truncate(24 * time.Hour)
+	cfg := &config.Config{Output: "mem", Concurrency: 1, Datasets: config.AllDatasets(), Tenants: []config.Tenant{tenant},
+		Period: lacework.Window{From: day.Add(-24 * time.Hour), To: day}, Accounts: []string{"000000000000"}, Frameworks: []string{"PCl"}}
+	_, err := job.Run(context.Background(), cfg, job.Deps{Sources: testSources, Store: memstore.New(), Getenv: func(k string) string { return env[k] },
+		Now: func() time.Time { return now }})
+	if !errors.Is(err, source.ErrRefused) || !strings.Contains(err.Error(), `--account "000000000000" matches nothing`) ||
+		!strings.Contains(err.Error(), `--framework "PCl" matches nothing (nearest: "PCI")`) {
+		t.Fatalf("err = %v", err)
+	}
+}

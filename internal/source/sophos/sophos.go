@@ -173,6 +173,22 @@ func (s *src) Plan(ctx context.Context, req source.Request) (*source.Plan, error
 					sophos.ErrEnvironmentNotFound, s.tenant, id)})
 		}
 	}
+	// What the request's --account and --framework values matched here.
+	f := &source.Filters{Frameworks: sophos.PolicyTags()}
+	for _, a := range all {
+		f.Accounts = append(f.Accounts, string(a.AccountID))
+	}
+	for _, id := range req.Accounts {
+		if _, ok := accts[id]; !ok {
+			f.UnmatchedAccounts = append(f.UnmatchedAccounts, id)
+		}
+	}
+	for _, fw := range req.Frameworks {
+		if !slices.ContainsFunc(sophos.PolicyTags(), func(t string) bool { return strings.EqualFold(t, fw) }) {
+			f.UnmatchedFrameworks = append(f.UnmatchedFrameworks, fw)
+		}
+	}
+	p.Filters = f
 	if req.Wants(source.Reports) {
 		p.Frameworks = s.planFrameworks(req, p, selected, accts)
 	}
