@@ -213,3 +213,17 @@ func TestSophosUnmatchedFiltersAreRefused(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// An IBM SCC --framework that names no compliance policy of the instance
+// is refused before any report is read, listing the policies.
+func TestIBMUnmatchedFrameworkIsRefused(t *testing.T) {
+	tenant, env := sourceCases[1].start(t)
+	day := now.Truncate(24 * time.Hour)
+	cfg := &config.Config{Output: "mem", Concurrency: 1, Datasets: []string{config.DatasetReports}, Tenants: []config.Tenant{tenant},
+		Period: lacework.Window{From: day.Add(-24 * time.Hour), To: day}, Frameworks: []string{"No Such Benchmark"}}
+	_, err := job.Run(context.Background(), cfg, job.Deps{Sources: testSources, Store: memstore.New(), Getenv: func(k string) string { return env[k] },
+		Now: func() time.Time { return now }})
+	if !errors.Is(err, source.ErrRefused) || !strings.Contains(err.Error(), `--framework "No Such Benchmark" matches nothing; the tenants have: `) {
+		t.Fatalf("err = %v", err)
+	}
+}

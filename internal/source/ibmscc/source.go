@@ -251,6 +251,14 @@ func (s *Source) planReports(plan *source.Plan, views []ibmscc.View, req source.
 	if len(wanted) == 0 {
 		wanted = req.Frameworks // --framework
 	}
+	// What --framework matched here (the policies of the selected zones).
+	f := &source.Filters{Frameworks: names}
+	for _, want := range req.Frameworks {
+		if !slices.ContainsFunc(names, func(n string) bool { return strings.EqualFold(n, want) || ids[n] == want }) {
+			f.UnmatchedFrameworks = append(f.UnmatchedFrameworks, want)
+		}
+	}
+	plan.Filters = f
 	if len(wanted) > 0 {
 		var keep []string
 		for _, want := range wanted {
