@@ -227,3 +227,18 @@ func TestIBMUnmatchedFrameworkIsRefused(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// An Edge tenant has one framework and is its own only account: other
+// names are refused before any request for data.
+func TestEdgeUnmatchedFiltersAreRefused(t *testing.T) {
+	tenant, env := sourceCases[2].start(t)
+	day := now.Truncate(24 * time.Hour)
+	cfg := &config.Config{Output: "mem", Concurrency: 1, Datasets: config.AllDatasets(), Tenants: []config.Tenant{tenant},
+		Period: lacework.Window{From: day.Add(-24 * time.Hour), To: day}, Frameworks: []string{"Acess review"}, Accounts: []string{"nope"}}
+	_, err := job.Run(context.Background(), cfg, job.Deps{Sources: testSources, Store: memstore.New(), Getenv: func(k string) string { return env[k] },
+		Now: func() time.Time { return now }})
+	if !errors.Is(err, source.ErrRefused) || !strings.Contains(err.Error(), `--framework "Acess review" matches nothing (nearest: "Access review")`) ||
+		!strings.Contains(err.Error(), `--account "nope" matches nothing`) {
+		t.Fatalf("err = %v", err)
+	}
+}

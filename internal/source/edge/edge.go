@@ -239,6 +239,20 @@ func (s *Source) Plan(ctx context.Context, req source.Request) (*source.Plan, er
 	}
 	acct := s.client.Account()
 	p := &source.Plan{SubAccounts: []string{acct}}
+	// The account has one framework (the access review) and is its own
+	// only account: what --framework and --account matched here.
+	f := &source.Filters{Frameworks: []string{FrameworkName}, Accounts: []string{acct}}
+	for _, fw := range req.Frameworks {
+		if !strings.EqualFold(fw, FrameworkName) {
+			f.UnmatchedFrameworks = append(f.UnmatchedFrameworks, fw)
+		}
+	}
+	for _, a := range req.Accounts {
+		if !strings.EqualFold(a, acct) {
+			f.UnmatchedAccounts = append(f.UnmatchedAccounts, a)
+		}
+	}
+	p.Filters = f
 	if req.Wants(source.Reports) && req.Has("report|"+FrameworkName+"|"+acct) {
 		p.Frameworks = []source.Framework{{Name: FrameworkName, Units: []source.ReportUnit{{
 			SubAccount: acct, Account: acct,
