@@ -521,7 +521,11 @@ func (c *Client) apiError(r Request, u *url.URL, resp *http.Response, body io.Re
 	}
 	if body != nil {
 		b, _ := io.ReadAll(io.LimitReader(body, 64<<10))
-		e.Message = c.red.Redact(errorMessage(b))
+		msg := errorMessage(b)
+		if msg == "" {
+			msg = plainMessage(resp.Header.Get("Content-Type"), b)
+		}
+		e.Message = c.red.Redact(msg)
 	}
 	return e
 }

@@ -4,9 +4,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"mime"
 	"net/http"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // ErrForeignURL reports a URL (usually a next-page URL from a response) whose
@@ -62,6 +65,32 @@ func StatusOf(err error) int {
 		return ae.Status
 	}
 	return 0
+}
+
+// maxPlainMessage bounds the text plainMessage keeps of a body.
+const maxPlainMessage = 500
+
+// plainMessage returns a text/plain error body as a message: some APIs
+// answer a 400 with the bare sentence ("Account Ids 1 not found") instead
+// of a JSON body. Only a text/plain body is read (never HTML from a
+// proxy); it is trimmed, put on one line (control characters become
+// spaces), cut to maxPlainMessage bytes, and "" when not valid UTF-8.
+func plainMessage(contentType string, body []byte) string {
+	mt, _, err := mime.ParseMediaType(contentType)
+	if err != nil || mt != "text/plain" || !utf8.Valid(body) {
+		return ""
+	}
+	s := strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, string(body))
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > maxPlainMessage {
+		s = strings.ToValidUTF8(s[:maxPlainMessage], "") + "…"
+	}
+	return s
 }
 
 // errorMessage finds the human message in the error-body shapes seen in the

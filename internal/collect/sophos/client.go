@@ -73,6 +73,7 @@ type Client struct {
 	tenant   string
 	keyEnv   string
 	spoolDir string
+	log      *slog.Logger
 }
 
 // New returns a Client authenticating with key.
@@ -114,7 +115,8 @@ func New(key httpx.Secret, opts Options) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sophos tenant %s: %w", opts.Tenant, err)
 	}
-	return &Client{http: hc, base: hc.Base().String(), tenant: opts.Tenant, keyEnv: opts.KeyEnv, spoolDir: opts.SpoolDir}, nil
+	return &Client{http: hc, base: hc.Base().String(), tenant: opts.Tenant, keyEnv: opts.KeyEnv, spoolDir: opts.SpoolDir,
+		log: opts.Logger.With("source", "sophos", "tenant", opts.Tenant)}, nil
 }
 
 // BaseURL is the API base URL (it never carries secrets).

@@ -9,6 +9,7 @@ import (
 	"iter"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/evidence-pack/evidence/internal/collect/httpx"
@@ -66,9 +67,15 @@ type AccountQuery struct {
 }
 
 // Accounts returns the environments of the customer (GET api/v1/accounts).
-// The document calls the endpoint paginated but documents neither page
-// parameters nor an envelope: the response is one array. An envelope
-// ({"data": [...]}) is accepted too.
+//
+// Seed 004 calls the endpoint paginated ("Note: This api is paginated.")
+// but documents neither page parameters nor an envelope: its sample is one
+// array, and that answer is complete. Inferred: a paged answer uses the
+// envelope of the other inventory endpoints ({errorMessage, data,
+// currentPage, hasNext, totalPages, size}); while it says hasNext, the next
+// page is asked for with page=currentPage+1 and the size the server used,
+// and the pages are checked as the other pagers' are (totalPages, empty
+// pages, a page number that does not advance).
 func (c *Client) Accounts(ctx context.Context, q AccountQuery) ([]Account, error) {
 	var errs []error
 	add := func(f string, a ...any) { errs = append(errs, fmt.Errorf(f, a...)) }
@@ -84,55 +91,99 @@ func (c *Client) Accounts(ctx context.Context, q AccountQuery) ([]Account, error
 		v.Set("provider", q.Provider)
 	}
 	setList(v, "accountIds", q.AccountIDs)
-	var raw json.RawMessage
-	if err := c.get(ctx, httpx.Request{Path: PathAccounts, Query: v}, "environments", &raw); err != nil {
-		return nil, err
+	var out []Account
+	for n := 0; ; n++ {
+		if n >= maxPages {
+			return nil, fmt.Errorf("sophos tenant %s: environments: more than %d pages; stopping", c.tenant, maxPages)
+		}
+		scope := "environments"
+		if n > 0 {
+			scope = fmt.Sprintf("environments (page %s)", v.Get("page"))
+		}
+		var raw json.RawMessage
+		if err := c.get(ctx, httpx.Request{Path: PathAccounts, Query: v}, scope, &raw); err != nil {
+			return nil, err
+		}
+		pg, err := decodeAccounts(raw)
+		if err != nil {
+			return nil, fmt.Errorf("sophos tenant %s: %s: %w", c.tenant, scope, err)
+		}
+		out = append(out, pg.accounts...)
+		if !pg.paged {
+			if n > 0 {
+				return nil, fmt.Errorf("sophos tenant %s: %s: %w: a plain list answered a request for a further page", c.tenant, scope, ErrPaging)
+			}
+			return out, nil
+		}
+		size := int(pg.size)
+		if size <= 0 {
+			size = max(len(pg.accounts), 1)
+		}
+		if err := pageBounds(pageSpec{size: size}, n, len(pg.accounts), pg.hasNext, false, int(pg.totalPages)); err != nil {
+			return nil, fmt.Errorf("sophos tenant %s: %s: %w", c.tenant, scope, err)
+		}
+		if !pg.hasNext {
+			return out, nil
+		}
+		if len(pg.accounts) == 0 {
+			return nil, fmt.Errorf("sophos tenant %s: %s: the API says more pages follow but sent an empty page; stopping to avoid a loop", c.tenant, scope)
+		}
+		next := int(pg.currentPage) + 1
+		if prev := v.Get("page"); prev != "" && strconv.Itoa(next-1) != prev {
+			return nil, fmt.Errorf("sophos tenant %s: %s: %w: asked for page %s, the API answered page %d", c.tenant, scope, ErrPaging, prev, pg.currentPage)
+		}
+		v.Set("page", strconv.Itoa(next))
+		v.Set("size", strconv.Itoa(size))
 	}
-	accts, err := decodeAccounts(raw)
-	if err != nil {
-		return nil, fmt.Errorf("sophos tenant %s: environments: %w", c.tenant, err)
-	}
-	return accts, nil
 }
 
-// decodeAccounts decodes an accounts response: an array, or an envelope
-// with data (and, when set, errorMessage).
-func decodeAccounts(raw json.RawMessage) ([]Account, error) {
+// accountPage is one decoded answer of GET api/v1/accounts.
+type accountPage struct {
+	accounts                      []Account
+	paged                         bool // an envelope, not the documented plain array
+	hasNext                       bool
+	currentPage, totalPages, size Int
+}
+
+// decodeAccounts decodes an accounts response: the documented array, or
+// an envelope with data (and, when set, errorMessage and the paging keys).
+func decodeAccounts(raw json.RawMessage) (accountPage, error) {
 	raw = bytes.TrimSpace(raw)
 	var elems []json.RawMessage
+	var out accountPage
 	switch {
 	case len(raw) > 0 && raw[0] == '[':
 		if err := json.Unmarshal(raw, &elems); err != nil {
-			return nil, fmt.Errorf("decode response: %w", err)
+			return out, fmt.Errorf("decode response: %w", err)
 		}
 	case len(raw) > 0 && raw[0] == '{':
 		var pg Page[json.RawMessage]
 		if err := json.Unmarshal(raw, &pg); err != nil {
-			return nil, fmt.Errorf("decode response: %w", err)
+			return out, fmt.Errorf("decode response: %w", err)
 		}
 		if pg.ErrorMessage != "" {
-			return nil, fmt.Errorf("the API answered with an error: %s", truncate(pg.ErrorMessage, 300))
-		}
-		if pg.HasNext {
-			return nil, errors.New("the API paged the environment list, which its document does not describe; please report it")
+			return out, fmt.Errorf("the API answered with an error: %s", truncate(pg.ErrorMessage, 300))
 		}
 		if pg.Data == nil {
-			return nil, errors.New(`response has no "data" (the documented envelope)`)
+			return out, errors.New(`response has no "data" (the documented envelope)`)
 		}
 		elems = pg.Data
+		out.paged, out.hasNext = true, pg.HasNext
+		out.currentPage, out.totalPages, out.size = pg.CurrentPage, pg.TotalPages, pg.Size
 	case string(raw) == "null":
-		return nil, errors.New("response is null, not the documented list of environments")
+		return out, errors.New("response is null, not the documented list of environments")
 	default:
-		return nil, errors.New("decode response: want a JSON array of environments")
+		return out, errors.New("decode response: want a JSON array of environments")
 	}
-	out := make([]Account, 0, len(elems))
+	out.accounts = make([]Account, 0, len(elems))
 	for i, e := range elems {
 		var a Account
 		if err := json.Unmarshal(e, &a); err != nil {
-			return nil, fmt.Errorf("decode environment %d: %w", i, err)
+			return out, fmt.Errorf("decode environment %d: %w", i, err)
 		}
+		a.normalize()
 		a.Raw = e
-		out = append(out, a)
+		out.accounts = append(out.accounts, a)
 	}
 	return out, nil
 }
@@ -158,6 +209,11 @@ func (c *Client) Users(ctx context.Context, q InventoryQuery) iter.Seq2[User, er
 
 // Serverless streams the Lambda functions (AWS) or Functions (Azure) of q
 // (GET api/v1/serverless).
+//
+// Seed 004 contradicts itself on its pages: "Page to be retrieved. Should
+// start with 0. Default: 0", but its failures list 400 "Page number should
+// be greater than 0". Both are handled: paging starts at 0, and when page 0
+// is refused with that message it starts again at 1.
 func (c *Client) Serverless(ctx context.Context, q InventoryQuery) iter.Seq2[Function, error] {
 	return inventory[Function](ctx, c, PathServerless, "serverless functions", serverlessProviders, q)
 }
@@ -178,7 +234,7 @@ func inventory[T any](ctx context.Context, c *Client, path, what string, provide
 	}
 	v := url.Values{"provider": {q.Provider}}
 	setList(v, "accountIds", q.AccountIDs)
-	return pages[T](ctx, c, pageSpec{path: path, query: v, first: FirstInventoryPage, size: size, scope: scope}, q.Stats)
+	return pages[T](ctx, c, pageSpec{path: path, query: v, first: FirstInventoryPage, size: size, scope: scope, orFromOne: path == PathServerless}, q.Stats)
 }
 
 func inventorySize(add func(string, ...any), size int) int {

@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/evidence-pack/evidence/internal/collect/httpx"
 	"github.com/evidence-pack/evidence/internal/source"
@@ -22,6 +24,17 @@ type pageSpec struct {
 	first int
 	size  int
 	scope string // for messages: "alerts of environment 1234"
+	// orFromOne: when page 0 is refused with 400 "Page number should be
+	// greater than 0", page from 1 instead (serverless, see Serverless).
+	orFromOne bool
+}
+
+// pageZeroRefused reports whether err is the documented 400 "Page number
+// should be greater than 0" (seed 004: serverless, outgoing traffic).
+func pageZeroRefused(err error) bool {
+	var ae *httpx.APIError
+	return errors.As(err, &ae) && ae.Status == http.StatusBadRequest &&
+		strings.HasPrefix(strings.ToLower(strings.TrimSpace(ae.Message)), "page number should be greater than 0")
 }
 
 // maxPages stops a server that keeps answering hasNext with new rows
@@ -52,6 +65,12 @@ func pages[T any](ctx context.Context, c *Client, s pageSpec, st *source.QuerySt
 			q.Set("size", strconv.Itoa(s.size))
 			scope := fmt.Sprintf("%s (page %d)", s.scope, page)
 			sp, err := c.spool(ctx, httpx.Request{Path: s.path, Query: q}, scope)
+			if err != nil && n == 0 && s.first == 0 && s.orFromOne && pageZeroRefused(err) {
+				c.log.Info("page 0 refused: paging from 1", "path", s.path)
+				s.first = 1
+				n--
+				continue
+			}
 			if err != nil {
 				yield(*new(T), err)
 				return
@@ -71,6 +90,9 @@ func pages[T any](ctx context.Context, c *Client, s pageSpec, st *source.QuerySt
 					var v T
 					if err := dec.Decode(&v); err != nil {
 						return false, err
+					}
+					if n, ok := any(&v).(rowNormalizer); ok {
+						n.normalize()
 					}
 					if rows++; rows > s.size {
 						return false, nil // pageBounds reports it

@@ -75,16 +75,27 @@ func (n *Int) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// Time is a timestamp as the API writes it: epoch milliseconds (the
-// document's "number" for firstSeen and lastSeen), as a number or a quoted
-// number, or an ISO 8601 string (RFC 3339, or the document's
-// yyyy-MM-dd'T'HH:mm:ss[+hh:mm] where a missing offset means UTC). null and
-// "" decode to the zero Time. It always holds UTC.
+// Time is a timestamp as the API writes it: an epoch number (the
+// document's "number" for firstSeen and lastSeen, with no unit stated), as
+// a JSON number or a quoted number, or an ISO 8601 string (RFC 3339, or the
+// document's yyyy-MM-dd'T'HH:mm:ss[+hh:mm] where a missing offset means
+// UTC). null, "" and 0 decode to the zero Time. It always holds UTC.
+//
+// Seed 004 does not say whether epoch numbers are seconds or milliseconds
+// (its only unit-bearing sample is "<<epoch time>>" of the outgoing-traffic
+// API). Inferred: the unit is told by magnitude, as the IBM and Edge
+// decoders do (internal/collect/ibmscc EpochTime, internal/collect/edge
+// FromEpoch): below 10¹¹ the number is seconds (up to the year 5138), else
+// milliseconds. Any instant after 1973-03-03 is thus read right in either
+// unit.
 type Time struct{ time.Time }
+
+// secondsBelow is the magnitude under which an epoch number is seconds.
+const secondsBelow = 100_000_000_000
 
 // maxEpochMilli is 9999-12-31T23:59:59.999Z: later instants have no RFC 3339
 // form. Times before the epoch are refused in every form, as negative epoch
-// numbers are, so every Time marshals (as epoch milliseconds) and reads back.
+// numbers are, so every Time marshals and reads back.
 const maxEpochMilli = 253402300799999
 
 // isoLayouts are the forms of ISO 8601 the API document describes, plus
@@ -100,6 +111,23 @@ var isoLayouts = []string{
 	"2006-01-02",
 }
 
+// FromEpoch reads an epoch number by magnitude: seconds below 10¹¹, else
+// milliseconds (see Time). 0 is the zero Time; negative numbers and
+// instants after 9999 are errors.
+func FromEpoch(v int64) (time.Time, error) {
+	switch {
+	case v == 0:
+		return time.Time{}, nil
+	case v < 0:
+		return time.Time{}, fmt.Errorf("epoch time %d is negative", v)
+	case v < secondsBelow:
+		return time.Unix(v, 0).UTC(), nil
+	case v <= maxEpochMilli:
+		return time.UnixMilli(v).UTC(), nil
+	}
+	return time.Time{}, fmt.Errorf("epoch milliseconds %d out of range", v)
+}
+
 // ParseTime parses the forms Time accepts.
 func ParseTime(s string) (time.Time, error) {
 	s = strings.TrimSpace(s)
@@ -107,11 +135,11 @@ func ParseTime(s string) (time.Time, error) {
 		return time.Time{}, nil
 	}
 	if isDigits(s) {
-		ms, err := strconv.ParseInt(s, 10, 64)
-		if err != nil || ms > maxEpochMilli {
-			return time.Time{}, fmt.Errorf("epoch milliseconds %q out of range", truncate(s, 30))
+		v, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return time.Time{}, fmt.Errorf("epoch time %q out of range", truncate(s, 30))
 		}
-		return time.UnixMilli(ms).UTC(), nil
+		return FromEpoch(v)
 	}
 	for _, l := range isoLayouts {
 		if t, err := time.Parse(l, s); err == nil {
@@ -134,12 +162,16 @@ func (t *Time) UnmarshalJSON(b []byte) error {
 	if b[0] != '"' {
 		f, err := strconv.ParseFloat(string(b), 64)
 		if err != nil {
-			return fmt.Errorf("time: want epoch milliseconds or a string, got %s", truncate(string(b), 30))
+			return fmt.Errorf("time: want an epoch number or a string, got %s", truncate(string(b), 30))
 		}
 		if math.IsNaN(f) || f < 0 || f > maxEpochMilli {
-			return fmt.Errorf("epoch milliseconds %s out of range", truncate(string(b), 30))
+			return fmt.Errorf("epoch time %s out of range", truncate(string(b), 30))
 		}
-		t.Time = time.UnixMilli(int64(f)).UTC()
+		v, err := FromEpoch(int64(f))
+		if err != nil {
+			return err
+		}
+		t.Time = v
 		return nil
 	}
 	var s string
@@ -154,13 +186,19 @@ func (t *Time) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// MarshalJSON writes epoch milliseconds, or null for the zero Time, so a
-// Time survives a round trip through this package's own encoding.
+// timeLayout is how Time marshals: RFC 3339 in UTC with milliseconds. An
+// epoch number would not do: a millisecond count below 10¹¹ (before 1973)
+// would read back as seconds.
+const timeLayout = "2006-01-02T15:04:05.000Z07:00"
+
+// MarshalJSON writes RFC 3339 with milliseconds, or null for the zero
+// Time, so a Time survives a round trip through this package's own
+// encoding.
 func (t Time) MarshalJSON() ([]byte, error) {
 	if t.IsZero() {
 		return []byte("null"), nil
 	}
-	return strconv.AppendInt(nil, t.UnixMilli(), 10), nil
+	return strconv.AppendQuote(nil, t.UTC().Format(timeLayout)), nil
 }
 
 func isDigits(s string) bool {
@@ -408,3 +446,34 @@ func (m MoreInfo) TagsJSON() string {
 	}
 	return ""
 }
+
+// awsAccountIDLen is the length of an AWS account id: "A 12-digit number,
+// such as 123456789012" (AWS Account Management reference, "Viewing AWS
+// account identifiers"). Ids with leading zeros (012345678901) exist.
+const awsAccountIDLen = 12
+
+// AccountID returns id as the pack writes it: an AWS account id sent as a
+// JSON number (seed 004's vms sample types the AWS accountId "number") has
+// lost its leading zeros, so an all-digit AWS id shorter than 12 digits is
+// left-padded with zeros (12345678901 -> "012345678901"). Other clouds'
+// ids, and AWS ids that are not all digits, are returned unchanged.
+func AccountID(cloud string, id Text) Text {
+	s := string(id)
+	if NormalizeCloud(cloud) != "AWS" || len(s) >= awsAccountIDLen || !isDigits(s) {
+		return id
+	}
+	return Text(strings.Repeat("0", awsAccountIDLen-len(s)) + s)
+}
+
+// normalize repairs what the wire loses: AWS account ids' leading zeros.
+// The pagers call it on every row (see rowNormalizer).
+func (a *Account) normalize()         { a.AccountID = AccountID(a.AccountType, a.AccountID) }
+func (a *Alert) normalize()           { a.AccountID = AccountID(a.Provider, a.AccountID) }
+func (h *Host) normalize()            { h.AccountID = AccountID(h.AccountType, h.AccountID) }
+func (u *User) normalize()            { u.AccountID = AccountID(u.AccountType, u.AccountID) }
+func (f *Function) normalize()        { f.AccountID = AccountID(f.AccountType, f.AccountID) }
+func (o *ContainerObject) normalize() { o.AccountID = AccountID(o.AccountType, o.AccountID) }
+
+// rowNormalizer is implemented by the row types whose decoded form needs
+// repairs (normalize).
+type rowNormalizer interface{ normalize() }

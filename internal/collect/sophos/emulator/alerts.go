@@ -385,6 +385,10 @@ func (s *Server) alertAt(e *env, i int64) wireAlert {
 			ControlIDDesc: ru.controlDesc,
 		},
 	}
+	if s.cfg.EpochSeconds {
+		a.FirstSeen, a.LastSeen = firstSeen/1000, lastSeen/1000
+		firstSeen /= 1000
+	}
 	n := resourcesOf(c, s.cfg.Rules)
 	a.RuleResult.AffectedResources = make([]wireAffected, n)
 	for j := range n {

@@ -38,6 +38,31 @@ type Config struct {
 	Now func() time.Time
 
 	Faults Faults
+
+	// Switches for the behaviours seed 004 leaves open or contradicts; the
+	// zero value of each is the document's sample.
+
+	// AccountsPageSize, when > 0, pages GET api/v1/accounts ("Note: This
+	// api is paginated.", but no parameters or envelope documented): the
+	// answer is the inventory envelope, pages from 0, this many per page
+	// (a size parameter of 1..500 overrides it). 0: one plain array, the
+	// document's sample.
+	AccountsPageSize int
+	// NumericAccountIDs sends all-digit AWS account ids of GET
+	// api/v1/accounts as JSON numbers (leading zeros lost), as the vms
+	// sample types them.
+	NumericAccountIDs bool
+	// PlainTextErrors answers every 400 with the bare message as
+	// text/plain instead of a JSON body.
+	PlainTextErrors bool
+	// ServerlessPagesFromOne makes GET api/v1/serverless count pages from 1,
+	// refusing page 0 with the documented 400 "Page number should be
+	// greater than 0"; the document also says the endpoint "Should start
+	// with 0" (the default).
+	ServerlessPagesFromOne bool
+	// EpochSeconds sends the alerts' firstSeen and lastSeen as epoch
+	// seconds instead of milliseconds (the document states no unit).
+	EpochSeconds bool
 }
 
 // Faults injects misbehaviour. The counters run over API requests that

@@ -121,7 +121,7 @@ func (s *Server) ts(offset time.Duration) string {
 // endpoint.
 type wireInventory struct {
 	AccountType  string         `json:"accountType"`
-	AccountID    string         `json:"accountId"`
+	AccountID    any            `json:"accountId"` // a string; AWS hosts: a number, as the vms sample types it
 	InstanceID   string         `json:"instanceId,omitempty"`
 	ObjectID     string         `json:"objectId,omitempty"`
 	Name         string         `json:"name,omitempty"`
@@ -139,7 +139,8 @@ func (s *Server) host(e *env, j int) any {
 	public := r.Intn(4) == 0
 	switch e.pub.Type {
 	case "AWS":
-		return wireInventory{AccountType: "AWS", AccountID: e.pub.ID, InstanceID: "i-0" + r.Hex(16), MoreInfo: map[string]any{
+		// The vms sample types the AWS accountId "number" (the others "String").
+		return wireInventory{AccountType: "AWS", AccountID: numericID(e.pub.ID), InstanceID: "i-0" + r.Hex(16), MoreInfo: map[string]any{
 			"imageId": "ami-0" + r.Hex(16), "instanceProfileId": "AIPA" + strings.ToUpper(r.Hex(16)),
 			"runningState": emulatorkit.Pick(&r, []string{"running", "stopped"}), "instanceType": emulatorkit.Pick(&r, []string{"t3.micro", "m6i.large", "c7g.xlarge"}),
 			"region": region, "availabilityZone": region + "a", "subnetId": "subnet-" + r.Hex(17), "vpcId": "vpc-" + r.Hex(17),
@@ -222,7 +223,7 @@ func (s *Server) container(e *env, k inventoryKind, j int) any {
 
 // wireAccount is an element of GET api/v1/accounts.
 type wireAccount struct {
-	AccountID            string   `json:"accountId"`
+	AccountID            any      `json:"accountId"` // string, or a number (Config.NumericAccountIDs)
 	AccountType          string   `json:"accountType"`
 	Name                 string   `json:"name"`
 	RegisteredDate       string   `json:"registeredDate"`
@@ -253,6 +254,9 @@ func (s *Server) account(e *env) wireAccount {
 		CloudLogStatus: "Enabled",
 		FlowLogStatus:  "Enabled",
 	}
+	if s.cfg.NumericAccountIDs && e.pub.Type == "AWS" {
+		a.AccountID = numericID(e.pub.ID)
+	}
 	if e.pub.Disabled {
 		a.Status, a.CloudLogStatus, a.FlowLogStatus = "Disabled", "Disabled", "Disabled"
 		return a
@@ -267,4 +271,13 @@ func (s *Server) account(e *env) wireAccount {
 		}
 	}
 	return a
+}
+
+// numericID is id as a JSON number when it is all digits (leading zeros
+// are lost, as a real JSON number loses them), else id itself.
+func numericID(id string) any {
+	if n, err := strconv.ParseUint(id, 10, 63); err == nil {
+		return n
+	}
+	return id
 }
