@@ -2,8 +2,10 @@ package sophos_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
@@ -225,6 +227,117 @@ func TestPlainTextErrors(t *testing.T) {
 			fs, err := collect(e.client.Serverless(context.Background(), sophos.InventoryQuery{Provider: "Azure"}))
 			if err != nil || len(fs) != e.emu.CountServerless("Azure") {
 				t.Errorf("%d functions, %v", len(fs), err)
+			}
+		})
+	}
+}
+
+func TestActivityLogs(t *testing.T) {
+	cfg := emulator.Config{Seed: 9, ActivityLogsPerEnvironment: 230}
+	envs := emulator.New(cfg).Environments()
+	from, to := now.AddDate(0, 0, -90), now.AddDate(0, 0, -10)
+	tests := []struct {
+		name  string
+		q     sophos.ActivityLogQuery
+		pages int
+	}{
+		{"AWS, everything, one page", sophos.ActivityLogQuery{Provider: "AWS"}, 1},
+		{"AWS, 100 a page", sophos.ActivityLogQuery{Provider: "AWS", PageSize: 100}, 5},
+		{"AWS, one environment, a window", sophos.ActivityLogQuery{Provider: "AWS", AccountIDs: []string{envs[1].ID}, From: from, To: to, PageSize: 100}, 5},
+		{"Azure, a window", sophos.ActivityLogQuery{Provider: "Azure", From: from, To: to, PageSize: 10000}, 1},
+		{"GCP, from only", sophos.ActivityLogQuery{Provider: "GCP", From: from, PageSize: 229}, 2},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, cfg, "", nil)
+			var st source.QueryStats
+			tc.q.Stats = &st
+			logs, err := collect(e.client.ActivityLogs(context.Background(), tc.q))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := e.emu.CountActivityLogs(tc.q.Provider, tc.q.From, tc.q.To, tc.q.AccountIDs...)
+			if len(logs) != want || want == 0 {
+				t.Errorf("%d events, want %d", len(logs), want)
+			}
+			if st.Pages != tc.pages {
+				t.Errorf("%d pages, want %d", st.Pages, tc.pages)
+			}
+			for _, l := range logs {
+				if l.Time.IsZero() || l.User == "" || l.Event == "" || l.Service == "" || l.AccountID == "" || len(l.Raw) == 0 ||
+					sophos.NormalizeCloud(l.AccountType) != tc.q.Provider {
+					t.Fatalf("event %+v", l)
+				}
+				if !tc.q.From.IsZero() && l.Time.Before(tc.q.From) || !tc.q.To.IsZero() && !l.Time.Before(tc.q.To) {
+					t.Fatalf("event at %v outside the window", l.Time)
+				}
+				if len(tc.q.AccountIDs) > 0 && string(l.AccountID) != tc.q.AccountIDs[0] {
+					t.Fatalf("event of %s", l.AccountID)
+				}
+			}
+			e.checkClean(t)
+		})
+	}
+	t.Run("the document's limits are refused before sending", func(t *testing.T) {
+		e := newEnv(t, emulator.Config{Seed: 9}, "", nil)
+		for _, q := range []sophos.ActivityLogQuery{
+			{Provider: "AWS", PageSize: 10001},
+			{Provider: "AWS", PageSize: -1},
+			{Provider: "Kubernetes"},
+			{Provider: "AWS", From: to, To: from},
+		} {
+			if _, err := collect(e.client.ActivityLogs(context.Background(), q)); !errors.Is(err, sophos.ErrInvalidQuery) {
+				t.Errorf("%+v: err = %v", q, err)
+			}
+		}
+		if n := len(e.emu.Requests()); n != 0 {
+			t.Errorf("%d requests sent", n)
+		}
+	})
+}
+
+// The search pages are bounded: rows announced (totalElements, totalPages)
+// must be the rows received.
+func TestActivityLogsBounds(t *testing.T) {
+	tamper := func(edit func(m map[string]any)) func(http.Handler) http.Handler {
+		return func(next http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				rec := httptest.NewRecorder()
+				next.ServeHTTP(rec, r)
+				var m map[string]any
+				if rec.Code != http.StatusOK || json.Unmarshal(rec.Body.Bytes(), &m) != nil {
+					w.WriteHeader(rec.Code)
+					_, _ = w.Write(rec.Body.Bytes())
+					return
+				}
+				edit(m)
+				b, _ := json.Marshal(m)
+				w.Header().Set("Content-Type", "application/json")
+				_, _ = w.Write(b)
+			})
+		}
+	}
+	tests := []struct {
+		name string
+		edit func(m map[string]any)
+		want string
+	}{
+		{"more rows announced than sent", func(m map[string]any) { m["totalElements"] = m["totalElements"].(float64) + 1 },
+			"announced 461 rows (totalElements), 460 were delivered"},
+		{"fewer rows announced than sent", func(m map[string]any) { m["totalElements"] = 5.0 }, "rows received, the API announced 5"},
+		{"a row dropped from every page", func(m map[string]any) { d := m["data"].([]any); m["data"] = d[:len(d)-1] },
+			"were delivered"},
+		{"ends before the announced pages", func(m map[string]any) { m["hasNext"] = false }, "announced 5 pages (totalPages), 1 were delivered"},
+		{"a page larger than asked", func(m map[string]any) { m["data"] = append(m["data"].([]any), map[string]any{"accountId": "x"}) },
+			"more than 100 rows in a page of size 100"},
+		{"no data", func(m map[string]any) { delete(m, "data") }, `no "data"`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, emulator.Config{Seed: 9, ActivityLogsPerEnvironment: 230}, "", tamper(tc.edit))
+			_, err := collect(e.client.ActivityLogs(context.Background(), sophos.ActivityLogQuery{Provider: "AWS", PageSize: 100}))
+			if !errors.Is(err, sophos.ErrPaging) || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("err = %v, want %q", err, tc.want)
 			}
 		})
 	}

@@ -230,6 +230,10 @@ type Page[T any] struct {
 	HasPrevious  bool   `json:"hasPrevious"`
 	TotalPages   Int    `json:"totalPages"`
 	Size         Int    `json:"size"`
+	// TotalElements is the number of rows of the whole result, when the
+	// API says it (no sample of seed 004 does; the search endpoint's
+	// response is not documented at all): inferred from Spring Data's Page.
+	TotalElements *Int `json:"totalElements,omitempty"`
 }
 
 // Alert is one element of GET api/v1/alerts. One alert is one rule failing

@@ -189,7 +189,7 @@ func (s *src) Plan(ctx context.Context, req source.Request) (*source.Plan, error
 		p.Tables = append(p.Tables, s.inventoryUnits(req, all, selected, accts)...)
 	}
 	if req.Wants(source.AuditLogs) {
-		p.Warnings = append(p.Warnings, fmt.Sprintf("sophos tenant %s: the Cloud Optix API has no audit log of the platform; audit_logs is not collected", s.tenant))
+		p.Tables = append(p.Tables, s.auditUnits(req, selected, accts)...)
 	}
 	return p, nil
 }

@@ -30,6 +30,10 @@ type Config struct {
 	UsersPerEnvironment     int // users per AWS/Azure/GCP environment; default 12
 	FunctionsPerEnvironment int // serverless functions per AWS/Azure environment; default 8
 	ContainerObjectsPerType int // clusters, nodes, pods, containers per environment; default 6
+	// ActivityLogsPerEnvironment: activity-log events (search keys
+	// AWS/AZURE/GCP_ACTIVITY_LOG) per enabled AWS, Azure or GCP
+	// environment, evenly spaced over HistoryDays; default 200.
+	ActivityLogsPerEnvironment int
 
 	// Now is the emulated clock; default time.Now. Alerts are laid out
 	// backwards from Now as it was when New ran; "days" and the default
@@ -112,6 +116,7 @@ const (
 	DefaultUsersPerEnvironment     = 12
 	DefaultFunctionsPerEnvironment = 8
 	DefaultContainerObjectsPerType = 6
+	DefaultActivityLogs            = 200
 )
 
 const msPerDay = int64(24 * time.Hour / time.Millisecond)
@@ -182,6 +187,8 @@ func normalize(c Config) Config {
 	def(&c.UsersPerEnvironment, DefaultUsersPerEnvironment)
 	def(&c.FunctionsPerEnvironment, DefaultFunctionsPerEnvironment)
 	def(&c.ContainerObjectsPerType, DefaultContainerObjectsPerType)
+	def(&c.ActivityLogsPerEnvironment, DefaultActivityLogs)
+	c.ActivityLogsPerEnvironment = int(min(int64(c.ActivityLogsPerEnvironment), int64(c.HistoryDays)*msPerDay))
 	c.Rules = max(c.Rules, minRules)
 	// Keep alerts at distinct milliseconds.
 	c.AlertsPerEnvironment = int(min(int64(c.AlertsPerEnvironment), int64(c.HistoryDays)*msPerDay))

@@ -99,6 +99,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, e *Request) *resp
 	now := s.cfg.Now().UTC()
 	path := strings.TrimSuffix(r.URL.Path, "/")
 	h, ok := routes[path]
+	if key, isSearch := strings.CutPrefix(path, pathSearch); isSearch && key != "" && !strings.Contains(key, "/") {
+		h, ok = func(s *Server, q url.Values, now time.Time) *response { return s.handleSearch(key, q, now) }, true
+	}
 	if !ok {
 		return s.springError(http.StatusNotFound, msgNotFound, r.URL.Path, now)
 	}
@@ -138,7 +141,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, e *Request) *resp
 	}
 	q := r.URL.Query()
 	resp := h(s, q, now)
-	if resp.status == http.StatusOK && (path == pathAlerts || path == pathVMs || path == pathUsers || path == pathServerless || path == pathContainers) {
+	if resp.status == http.StatusOK && (path == pathAlerts || path == pathVMs || path == pathUsers || path == pathServerless || path == pathContainers ||
+		strings.HasPrefix(path, pathSearch) || (path == pathAccounts && s.cfg.AccountsPageSize > 0)) {
 		resp.pageID = path + "?" + q.Encode()
 	}
 	if fault.Drop != emulatorkit.DropNone {
