@@ -341,7 +341,7 @@ func TestInventory(t *testing.T) {
 		if string(a.AccountID) != envs[i].ID || a.Cloud() != envs[i].Type || a.Enabled() == envs[i].Disabled || len(a.Raw) == 0 {
 			t.Errorf("environment %d: %+v, want %+v", i, a, envs[i])
 		}
-		if a.Enabled() && a.AccountSyncBenchmark.LatestSuccessBenchmarkRunTime.IsZero() {
+		if a.Enabled() && a.BenchmarkTime().IsZero() {
 			t.Errorf("environment %s: no benchmark time", a.AccountID)
 		}
 	}

@@ -275,7 +275,7 @@ type AffectedResource struct {
 	ID                        Text            `json:"id"`
 	AffectedResource          Text            `json:"affectedResource"`
 	DataMap                   json.RawMessage `json:"dataMap"`
-	RemediateDate             Time            `json:"remediateDate"`
+	RemediateDate             Text            `json:"remediateDate"` // seed 004: "date", format unstated: kept as sent
 	Status                    string          `json:"status"`
 	FailureReason             string          `json:"failureReason"`
 	Comment                   string          `json:"Comment"`
@@ -328,13 +328,38 @@ type Account struct {
 	SubAccounts          []Text   `json:"subAccounts"`
 	Tags                 []string `json:"tags"`
 	AccountSyncBenchmark struct {
-		LatestSuccessSyncTime         Time `json:"latestSuccessSyncTime"`
-		LatestSuccessBenchmarkRunTime Time `json:"latestSuccessBenchmarkRunTime"`
+		// Seed 004 types both "String" without a format: they are kept as
+		// sent, and read as times by SyncTime and BenchmarkTime, so that an
+		// unexpected format loses the time, not the environment list.
+		LatestSuccessSyncTime         Text `json:"latestSuccessSyncTime"`
+		LatestSuccessBenchmarkRunTime Text `json:"latestSuccessBenchmarkRunTime"`
 	} `json:"accountSyncBenchmark"`
 	CloudLogStatus string `json:"cloudLogStatus"`
 	FlowLogStatus  string `json:"flowLogStatus"`
 
 	Raw json.RawMessage `json:"-"`
+}
+
+// SyncTime is the environment's latest successful sync, or the zero time
+// when the API sent none or a form ParseTime does not read.
+func (a Account) SyncTime() time.Time { return textTime(a.AccountSyncBenchmark.LatestSuccessSyncTime) }
+
+// BenchmarkTime is the environment's latest successful benchmark run, or
+// the zero time (as SyncTime).
+func (a Account) BenchmarkTime() time.Time {
+	return textTime(a.AccountSyncBenchmark.LatestSuccessBenchmarkRunTime)
+}
+
+// RemediationTime is the resource's remediateDate read as a time, or the
+// zero time when it is absent or in a form ParseTime does not read.
+func (r AffectedResource) RemediationTime() time.Time { return textTime(r.RemediateDate) }
+
+func textTime(t Text) time.Time {
+	v, err := ParseTime(string(t))
+	if err != nil {
+		return time.Time{}
+	}
+	return v
 }
 
 // Enabled reports whether Cloud Optix monitors the environment; an absent

@@ -265,7 +265,7 @@ func resource(accountType string, accountID sophos.Text, raw any, more sophos.Mo
 		AccountID:    string(accountID),
 		AccountAlias: a.Name,
 		Region:       region,
-		CollectedTo:  a.AccountSyncBenchmark.LatestSuccessSyncTime.Time,
+		CollectedTo:  a.SyncTime(),
 		Tags:         more.TagsJSON(),
 		Config:       string(cfg),
 	}
@@ -288,7 +288,7 @@ func environmentResource(a sophos.Account) dataset.Resource {
 		ResourceID:   string(a.AccountID),
 		ResourceType: "environment",
 		Service:      "Cloud Optix",
-		CollectedTo:  a.AccountSyncBenchmark.LatestSuccessSyncTime.Time,
+		CollectedTo:  a.SyncTime(),
 		Status:       status,
 		Tags:         tags,
 		Config:       string(a.Raw),
