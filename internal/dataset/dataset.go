@@ -91,6 +91,7 @@ func EvaluationsTable() reportgen.Table {
 		col("resource", "Resource", str, "evaluated resource"),
 		col("reason", "Reason", str, "why the resource is (not) compliant"),
 		col("eval_type", "Evaluation type", str, "evaluation type as the platform names it"),
+		col("remediation", "Remediation", str, "what was done about the finding as the platform records it (last action and its time, ticket, remediation date), separated by '; '"),
 	)}
 }
 
@@ -160,13 +161,15 @@ type Evaluation struct {
 	Resource       string
 	Reason         string
 	EvalType       string
+	Remediation    string // the platform's remediation trail, "" when it keeps none
 }
 
 func (Evaluation) Table() string { return Evaluations }
 
 func (e Evaluation) Row(s Scope) reportgen.Row {
 	return reportgen.Row{s.Source, s.Tenant, s.SubAccount, e.Dataset, NullString(e.AccountID), NullString(e.AccountAlias), NullTime(e.ReportTime),
-		NullString(e.ControlID), NullString(e.Recommendation), NullString(e.Section), NullString(e.Severity), NullString(e.Status), NullString(e.Resource), NullString(e.Reason), NullString(e.EvalType)}
+		NullString(e.ControlID), NullString(e.Recommendation), NullString(e.Section), NullString(e.Severity), NullString(e.Status), NullString(e.Resource), NullString(e.Reason), NullString(e.EvalType),
+		NullString(e.Remediation)}
 }
 
 // Resource is a row of InventoryTable.

@@ -103,12 +103,14 @@ func evaluations(a sophos.Alert, acct sophos.Account) []dataset.Evaluation {
 	if len(res) == 0 {
 		e := base
 		e.Status, e.Reason = status(""), a.AlertDetails
+		e.Remediation = remediation(a, "")
 		return []dataset.Evaluation{e}
 	}
 	out := make([]dataset.Evaluation, len(res))
 	for i, r := range res {
 		e := base
 		e.Status = status(r.State)
+		e.Remediation = remediation(a, string(r.RemediateDate))
 		e.Resource = string(r.AffectedResource)
 		e.Reason = r.FailureReason
 		if e.Reason == "" {
@@ -117,6 +119,27 @@ func evaluations(a sophos.Alert, acct sophos.Account) []dataset.Evaluation {
 		out[i] = e
 	}
 	return out
+}
+
+// remediation is the alert's remediation trail as Cloud Optix records it:
+// its last action and when (lastAction, lastActionTime), its Jira ticket
+// (jiraId), and the resource's remediateDate, each as sent (seed 004 types
+// the times "string" and "date" without a format), "" when none is set.
+func remediation(a sophos.Alert, remediateDate string) string {
+	var parts []string
+	add := func(label, v string) {
+		if v = strings.TrimSpace(v); v != "" {
+			parts = append(parts, label+v)
+		}
+	}
+	action := strings.TrimSpace(a.LastAction)
+	if at := strings.TrimSpace(string(a.LastActionTime)); at != "" {
+		action = strings.TrimSpace(action + " at " + at)
+	}
+	add("last action: ", action)
+	add("Jira: ", string(a.JiraID))
+	add("remediated: ", remediateDate)
+	return strings.Join(parts, "; ")
 }
 
 // inventoryUnits plans one unit per inventory kind and provider that has

@@ -110,7 +110,7 @@ func rows(t *testing.T, u source.TableUnit) (int, map[string]int) {
 		switch v := r.(type) {
 		case dataset.Evaluation:
 			status[v.Status]++
-			if v.ControlID == "" || v.Severity == "" || v.AccountID != u.Account {
+			if v.ControlID == "" || v.Severity == "" || v.AccountID != u.Account || !strings.HasPrefix(v.Remediation, "last action: ") {
 				t.Fatalf("evaluation %+v", v)
 			}
 		case dataset.Resource:

@@ -411,6 +411,11 @@ func (s *Server) alertAt(e *env, i int64) wireAlert {
 			FirstSeen:            firstSeen,
 			ResourceInfoList:     []any{},
 		}
+		// Some resources carry a remediation date; seed 004 types it "date"
+		// without a format: the emulator sends the form of lastActionTime.
+		if rr.Intn(4) == 0 {
+			a.RuleResult.AffectedResources[j].RemediateDate = ptr(time.UnixMilli(lastSeen).Add(14 * 24 * time.Hour).UTC().Format("2006-01-02T15:04:05.000+00:00"))
+		}
 	}
 	return a
 }
