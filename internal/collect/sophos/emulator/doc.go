@@ -33,6 +33,10 @@
 //     (cloudProvider eks/aks/gke/native × containerType): page from 0,
 //     size 100..500 (mandatory), envelope with errorMessage null, and the
 //     documented {"errorMessage": …} 400s.
+//   - GET api/v1/search/{AWS,AZURE,GCP}_ACTIVITY_LOG: each enabled
+//     environment's activity-log events (Config.ActivityLogsPerEnvironment),
+//     page from 1, size 1..10000 (mandatory); see search.go for the parts
+//     the document leaves out (response, messages, fields).
 //   - Errors of the alert endpoints, 401, 404 ("No message available"),
 //     405, 429 and 5xx come in Spring Boot's body {timestamp, status, error,
 //     message, path}.
