@@ -168,6 +168,9 @@ func (c *Client) spool(ctx context.Context, r httpx.Request, scope string) (*htt
 // which tenant, environment and framework failed and what to do:
 // refused keys wrap source.ErrAuth, unknown account ids
 // ErrEnvironmentNotFound, the documented filter messages ErrInvalidQuery.
+// The message is the JSON body's (message, errorMessage) or, inferred (seed
+// 004 prints its 400 causes as bare sentences and no error body), a
+// text/plain body's whole text: httpx puts either into APIError.Message.
 func (c *Client) explain(err error, scope string) error {
 	var ae *httpx.APIError
 	if !errors.As(err, &ae) {

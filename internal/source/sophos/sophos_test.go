@@ -524,3 +524,52 @@ func TestEstimateCountsAlertPages(t *testing.T) {
 		t.Errorf("estimated %d alert requests, the units sent %d", buckets[0].Requests, sent)
 	}
 }
+
+// Audit logs are the selected environments' cloud activity logs: a plan
+// with no AWS, Azure or GCP environment has none, and says so.
+func TestAuditLogUnits(t *testing.T) {
+	f := newFixture(t, emulator.Config{Seed: 3})
+	var k8s, aws emulator.Environment
+	for _, e := range f.emu.Environments() {
+		switch {
+		case e.Type == "Kubernetes":
+			k8s = e
+		case e.Type == "AWS" && aws.ID == "":
+			aws = e
+		}
+	}
+	tests := []struct {
+		name     string
+		accounts []string
+		units    []string
+		warn     bool
+	}{
+		{"every environment", nil, []string{"dataset=AwsActivityLogs", "dataset=AzureActivityLogs", "dataset=GcpActivityLogs"}, false},
+		{"one AWS account", []string{aws.ID}, []string{"dataset=AwsActivityLogs"}, false},
+		{"a Kubernetes cluster only", []string{k8s.ID}, nil, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := f.open(t, tenant(t, "audit", fmt.Sprintf("api_url: %s\n", f.url)))
+			req := request(source.AuditLogs)
+			req.Accounts = tc.accounts
+			p, err := s.Plan(context.Background(), req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var units []string
+			for _, u := range p.Tables {
+				if u.Table != dataset.AuditLogs || u.Sheet != "ActivityLogs" || u.SubAccount != "audit" {
+					t.Errorf("unit %+v", u)
+				}
+				units = append(units, u.Partition)
+			}
+			if !slices.Equal(units, tc.units) {
+				t.Errorf("units %v, want %v", units, tc.units)
+			}
+			if warned := strings.Contains(strings.Join(p.Warnings, " "), "no cloud activity logs"); warned != tc.warn {
+				t.Errorf("warnings %v", p.Warnings)
+			}
+		})
+	}
+}

@@ -422,8 +422,7 @@ func TestSwitches(t *testing.T) {
 		for _, tc := range []struct {
 			q      string
 			status int
-			first  string
-		}{{"page=0", 400, ""}, {"", 400, ""}, {"page=1", 200, "ingest"}, {"page=2", 200, ""}} {
+		}{{"page=0", 400}, {"", 400}, {"page=-1", 400}, {"page=1", 200}, {"page=2", 200}} {
 			r := get(t, ts, pathServerless, mustQuery(t, "provider=AWS&size=100&"+tc.q), authz)
 			if r.status != tc.status {
 				t.Errorf("%s: status %d, want %d: %s", tc.q, r.status, tc.status, r.body)
