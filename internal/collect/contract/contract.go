@@ -326,7 +326,9 @@ func check(v reflect.Value, raw any, path string, out *[]string) {
 		v = v.Elem()
 	}
 	if reflect.PointerTo(v.Type()).Implements(unmarshaler) || v.Type().Implements(unmarshaler) {
-		if v.IsZero() && !emptyJSON(raw) {
+		// A documented 0 or false decodes to a zero value by right here
+		// too (a counter type that decodes itself).
+		if v.IsZero() && !emptyJSON(raw) && !zeroJSON(raw) {
 			*out = append(*out, show(path)+": zero")
 		}
 		return

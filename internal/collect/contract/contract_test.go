@@ -114,6 +114,23 @@ func TestUnfilled(t *testing.T) {
 	if len(got) != 1 || got[0] != "v: zero" {
 		t.Errorf("a value our type dropped: %v", got)
 	}
+	// A documented 0 into a type that decodes itself is not a loss.
+	got, _ = Unfilled(sample(t, `{"page":0}`, nil), new(struct {
+		Page counter `json:"page"`
+	}))
+	if len(got) != 0 {
+		t.Errorf("a documented 0 reads as lost: %v", got)
+	}
+}
+
+// counter decodes a number itself.
+type counter int
+
+func (c *counter) UnmarshalJSON(b []byte) error {
+	var n int
+	err := json.Unmarshal(b, &n)
+	*c = counter(n)
+	return err
 }
 
 // lenient keeps strings and silently drops anything else.

@@ -9,7 +9,6 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
-	"mime"
 	"net/http"
 	"net/url"
 	"strings"
@@ -523,8 +522,8 @@ func (c *Client) apiError(r Request, u *url.URL, resp *http.Response, body io.Re
 	if body != nil {
 		b, _ := io.ReadAll(io.LimitReader(body, 64<<10))
 		msg := errorMessage(b)
-		if ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); msg == "" && ct == "text/plain" {
-			msg = plainMessage(b)
+		if msg == "" {
+			msg = plainMessage(resp.Header.Get("Content-Type"), b)
 		}
 		e.Message = c.red.Redact(msg)
 	}

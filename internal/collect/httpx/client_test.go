@@ -366,6 +366,23 @@ func TestErrorMessageShapes(t *testing.T) {
 	}
 }
 
+// A text/plain error body is the message; HTML and other types are not.
+func TestPlainMessage(t *testing.T) {
+	tests := []struct{ ctype, body, want string }{
+		{"text/plain", "Account Ids 12 not found", "Account Ids 12 not found"},
+		{"text/plain;charset=UTF-8", "  Pageable size cannot be\r\n greater than 500\n", "Pageable size cannot be greater than 500"},
+		{"text/html", "<html>bad gateway</html>", ""},
+		{"", "Account Ids 12 not found", ""},
+		{"text/plain", "\xff\xfe", ""},
+		{"text/plain", strings.Repeat("x", 600), strings.Repeat("x", 500) + "…"},
+	}
+	for _, tc := range tests {
+		if got := plainMessage(tc.ctype, []byte(tc.body)); got != tc.want {
+			t.Errorf("plainMessage(%q, %q) = %q, want %q", tc.ctype, tc.body, got, tc.want)
+		}
+	}
+}
+
 func FuzzErrorMessage(f *testing.F) {
 	f.Add([]byte(`{"message":"x"}`))
 	f.Add([]byte(`{"errors":[{"message":1}]}`))

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"mime"
 	"net/http"
 	"strings"
 	"time"
@@ -66,6 +67,32 @@ func StatusOf(err error) int {
 	return 0
 }
 
+// maxPlainMessage bounds the text plainMessage keeps of a body.
+const maxPlainMessage = 500
+
+// plainMessage returns a text/plain error body as a message: some APIs
+// answer a 400 with the bare sentence ("Account Ids 1 not found") instead
+// of a JSON body. Only a text/plain body is read (never HTML from a
+// proxy); it is trimmed, put on one line (control characters become
+// spaces), cut to maxPlainMessage bytes, and "" when not valid UTF-8.
+func plainMessage(contentType string, body []byte) string {
+	mt, _, err := mime.ParseMediaType(contentType)
+	if err != nil || mt != "text/plain" || !utf8.Valid(body) {
+		return ""
+	}
+	s := strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, string(body))
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > maxPlainMessage {
+		s = strings.ToValidUTF8(s[:maxPlainMessage], "") + "…"
+	}
+	return s
+}
+
 // errorMessage finds the human message in the error-body shapes seen in the
 // sources' APIs: {"message": …}, {"data": {"message": …}}, {"error": …},
 // {"errors": [{"message": …}]}, {"errorMessage": …}. It returns "" when the
@@ -104,30 +131,6 @@ func errorMessage(body []byte) string {
 		}
 	}
 	return ""
-}
-
-// plainMessage is a text/plain error body as a one-line message: some APIs
-// (Sophos Cloud Optix's 400s) answer in plain text what others put in JSON.
-// Whitespace runs become one space, anything not printable is dropped, and
-// it is cut at 300 characters. Only a body declared text/plain is read so
-// (an HTML page from a proxy is not).
-func plainMessage(body []byte) string {
-	if !utf8.Valid(body) {
-		return ""
-	}
-	s := strings.Join(strings.Fields(strings.Map(func(r rune) rune {
-		switch {
-		case unicode.IsSpace(r):
-			return ' '
-		case !unicode.IsPrint(r):
-			return -1
-		}
-		return r
-	}, string(body))), " ")
-	if r := []rune(s); len(r) > 300 {
-		s = string(r[:300]) + "…"
-	}
-	return s
 }
 
 // stringish returns a JSON string's value, or the "message" of an object.

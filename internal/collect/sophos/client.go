@@ -73,6 +73,7 @@ type Client struct {
 	tenant   string
 	keyEnv   string
 	spoolDir string
+	log      *slog.Logger
 }
 
 // New returns a Client authenticating with key.
@@ -114,7 +115,8 @@ func New(key httpx.Secret, opts Options) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sophos tenant %s: %w", opts.Tenant, err)
 	}
-	return &Client{http: hc, base: hc.Base().String(), tenant: opts.Tenant, keyEnv: opts.KeyEnv, spoolDir: opts.SpoolDir}, nil
+	return &Client{http: hc, base: hc.Base().String(), tenant: opts.Tenant, keyEnv: opts.KeyEnv, spoolDir: opts.SpoolDir,
+		log: opts.Logger.With("source", "sophos", "tenant", opts.Tenant)}, nil
 }
 
 // BaseURL is the API base URL (it never carries secrets).
@@ -166,6 +168,9 @@ func (c *Client) spool(ctx context.Context, r httpx.Request, scope string) (*htt
 // which tenant, environment and framework failed and what to do:
 // refused keys wrap source.ErrAuth, unknown account ids
 // ErrEnvironmentNotFound, the documented filter messages ErrInvalidQuery.
+// The message is the JSON body's (message, errorMessage) or, inferred (seed
+// 004 prints its 400 causes as bare sentences and no error body), a
+// text/plain body's whole text: httpx puts either into APIError.Message.
 func (c *Client) explain(err error, scope string) error {
 	var ae *httpx.APIError
 	if !errors.As(err, &ae) {

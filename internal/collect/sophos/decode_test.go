@@ -18,11 +18,15 @@ func TestParseTime(t *testing.T) {
 		{`1793520000000`, want, false},
 		{`"1793520000000"`, want, false},
 		{`1793520000000.7`, want, false},
-		// firstSeen/lastSeen units are unstated: seconds by magnitude.
+		// firstSeen/lastSeen units are unstated (seed 004): seconds by
+		// magnitude, as a number or a quoted number.
 		{`1793520000`, want, false},
 		{`"1793520000"`, want, false},
-		{`99999999999`, time.Unix(99999999999, 0).UTC(), false},
-		{`100000000000`, time.UnixMilli(100000000000).UTC(), false},
+		{`1793520000.0`, want, false},
+		{`99999999999`, time.Unix(99999999999, 0).UTC(), false},     // the largest seconds value
+		{`100000000000`, time.UnixMilli(100000000000).UTC(), false}, // the smallest milliseconds value
+		{`0`, time.Time{}, false},
+		{`253402300800000`, time.Time{}, true}, // after 9999
 		{`"2026-11-01T08:00:00Z"`, want, false},
 		{`"2026-11-01T08:00:00.000+00:00"`, want, false},
 		{`"2026-11-01T09:00:00+01:00"`, want, false},
@@ -105,33 +109,41 @@ func TestDecodeAccounts(t *testing.T) {
 		in      string
 		n       int
 		enabled bool
+		id      string
+		paged   bool
 		err     string
 	}{
-		{`[{"accountId":123456789012,"accountType":"AWS","isEnabled":true}]`, 1, true, ""},
-		{`[{"accountId":"a","accountType":"Azure"}]`, 1, true, ""},
-		{`[{"accountId":"a","isEnabled":false}]`, 1, false, ""},
-		{`{"data":[{"accountId":"a"}],"hasNext":false}`, 1, true, ""},
-		{`{"data":[],"errorMessage":"boom"}`, 0, false, "boom"},
-		{`null`, 0, false, "response is null"},
-		{`{}`, 0, false, `no "data"`},
-		{`{"data":null,"hasNext":false}`, 0, false, `no "data"`},
-		{`"x"`, 0, false, "JSON array"},
-		{`[{"accountId":{}}]`, 0, false, "environment 0"},
+		{`[{"accountId":123456789012,"accountType":"AWS","isEnabled":true}]`, 1, true, "123456789012", false, ""},
+		// AWS ids lose their leading zeros as JSON numbers; they are 12 digits.
+		{`[{"accountId":12345678901,"accountType":"AWS"}]`, 1, true, "012345678901", false, ""},
+		{`[{"accountId":"12345678901","accountType":"aws"}]`, 1, true, "012345678901", false, ""},
+		{`[{"accountId":12345678901,"accountType":"GCP"}]`, 1, true, "12345678901", false, ""},
+		{`[{"accountId":"i-abc","accountType":"AWS"}]`, 1, true, "i-abc", false, ""},
+		{`[{"accountId":"a","accountType":"Azure"}]`, 1, true, "a", false, ""},
+		{`[{"accountId":"a","isEnabled":false}]`, 1, false, "a", false, ""},
+		{`{"data":[{"accountId":"a"}],"hasNext":false}`, 1, true, "a", true, ""},
+		{`{"data":[{"accountId":"a"}],"hasNext":true,"currentPage":0,"totalPages":2}`, 1, true, "a", true, ""},
+		{`{"data":[],"errorMessage":"boom"}`, 0, false, "", false, "boom"},
+		{`null`, 0, false, "", false, "response is null"},
+		{`{}`, 0, false, "", false, `no "data"`},
+		{`{"data":null,"hasNext":false}`, 0, false, "", false, `no "data"`},
+		{`"x"`, 0, false, "", false, "JSON array"},
+		{`[{"accountId":{}}]`, 0, false, "", false, "environment 0"},
 	}
 	for _, tc := range tests {
-		got, _, err := decodeAccounts(json.RawMessage(tc.in))
+		got, err := decodeAccounts(json.RawMessage(tc.in))
 		if tc.err != "" {
 			if err == nil || !strings.Contains(err.Error(), tc.err) {
 				t.Errorf("%s: err %v, want %q", tc.in, err, tc.err)
 			}
 			continue
 		}
-		if err != nil || len(got) != tc.n {
-			t.Errorf("%s: %v, %v", tc.in, got, err)
+		if err != nil || len(got.accounts) != tc.n || got.paged != tc.paged {
+			t.Errorf("%s: %+v, %v", tc.in, got, err)
 			continue
 		}
-		if tc.n > 0 && (got[0].Enabled() != tc.enabled || string(got[0].Raw) == "") {
-			t.Errorf("%s: %+v", tc.in, got[0])
+		if a := got.accounts[0]; a.Enabled() != tc.enabled || string(a.Raw) == "" || string(a.AccountID) != tc.id {
+			t.Errorf("%s: %+v, want id %q", tc.in, a, tc.id)
 		}
 	}
 }
@@ -193,8 +205,8 @@ func FuzzInventory(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		if accts, _, err := decodeAccounts(b); err == nil {
-			for _, a := range accts {
+		if pg, err := decodeAccounts(b); err == nil {
+			for _, a := range pg.accounts {
 				_, _ = a.Cloud(), a.Enabled()
 			}
 		}
@@ -266,26 +278,28 @@ func TestPageBounds(t *testing.T) {
 	}
 }
 
-// A 12-digit AWS account id sent as a JSON number keeps its leading zero;
-// other providers' ids, and ids already 12 digits long, are left alone.
-func TestAccountIDOf(t *testing.T) {
-	for _, tc := range []struct{ provider, in, want string }{
-		{"AWS", `12345678901`, "012345678901"},
-		{"aws", `"12345678901"`, "012345678901"},
-		{"AWS", `123456789012`, "123456789012"},
-		{"GCP", `12345678901`, "12345678901"},
-		{"Azure", `"8e7f0c2a-1b2c-4d3e-9f00-1234567890ab"`, "8e7f0c2a-1b2c-4d3e-9f00-1234567890ab"},
-	} {
-		var id Text
-		if err := json.Unmarshal([]byte(tc.in), &id); err != nil {
-			t.Fatal(err)
-		}
-		if got := AccountIDOf(tc.provider, id); got != tc.want {
-			t.Errorf("%s %s: %q, want %q", tc.provider, tc.in, got, tc.want)
-		}
+// An alert's firstSeen and lastSeen decode to the same instants whether the
+// API sends seconds or milliseconds (seed 004 states no unit).
+func TestAlertTimesInSecondsOrMilliseconds(t *testing.T) {
+	first, last := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name string
+		page string
+	}{
+		{"milliseconds", `{"data":[{"firstSeen":1790812800000,"lastSeen":1793520000000,"ruleResult":{"affectedResources":[{"firstSeen":1790812800000}]}}]}`},
+		{"seconds", `{"data":[{"firstSeen":1790812800,"lastSeen":1793520000,"ruleResult":{"affectedResources":[{"firstSeen":1790812800}]}}]}`},
+		{"quoted seconds", `{"data":[{"firstSeen":"1790812800","lastSeen":"1793520000","ruleResult":{"affectedResources":[{"firstSeen":"1790812800"}]}}]}`},
 	}
-	accts, _, err := decodeAccounts(json.RawMessage(`[{"accountId": 12345678901, "accountType": "AWS", "name": "prod"}]`))
-	if err != nil || len(accts) != 1 || accts[0].AccountID != "012345678901" {
-		t.Errorf("environments %+v, %v", accts, err)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var pg Page[Alert]
+			if err := json.Unmarshal([]byte(tc.page), &pg); err != nil {
+				t.Fatal(err)
+			}
+			a := pg.Data[0]
+			if !a.FirstSeen.Equal(first) || !a.LastSeen.Equal(last) || !a.RuleResult.AffectedResources[0].FirstSeen.Equal(first) {
+				t.Errorf("firstSeen %v, lastSeen %v, resource firstSeen %v; want %v, %v", a.FirstSeen, a.LastSeen, a.RuleResult.AffectedResources[0].FirstSeen, first, last)
+			}
+		})
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"iter"
-	"maps"
 	"net/url"
 	"slices"
 	"strconv"
@@ -68,12 +67,15 @@ type AccountQuery struct {
 }
 
 // Accounts returns the environments of the customer (GET api/v1/accounts).
-// The document says "This api is paginated" but documents neither page
-// parameters nor an envelope: its response is one array. Both answers are
-// read: an array is the whole list; an envelope ({"data": [...]}) with
-// hasNext is followed as the inventory endpoints page (page from 0, with
-// the size the server reported), held to its totalPages (inferred from
-// the inventory endpoints' paging).
+//
+// Seed 004 calls the endpoint paginated ("Note: This api is paginated.")
+// but documents neither page parameters nor an envelope: its sample is one
+// array, and that answer is complete. Inferred: a paged answer uses the
+// envelope of the other inventory endpoints ({errorMessage, data,
+// currentPage, hasNext, totalPages, size}); while it says hasNext, the next
+// page is asked for with page=currentPage+1 and the size the server used,
+// and the pages are checked as the other pagers' are (totalPages, empty
+// pages, a page number that does not advance).
 func (c *Client) Accounts(ctx context.Context, q AccountQuery) ([]Account, error) {
 	var errs []error
 	add := func(f string, a ...any) { errs = append(errs, fmt.Errorf(f, a...)) }
@@ -89,78 +91,101 @@ func (c *Client) Accounts(ctx context.Context, q AccountQuery) ([]Account, error
 		v.Set("provider", q.Provider)
 	}
 	setList(v, "accountIds", q.AccountIDs)
-	var all []Account
-	for page := 0; page < maxPages; page++ {
+	var out []Account
+	for n := 0; ; n++ {
+		if n >= maxPages {
+			return nil, fmt.Errorf("sophos tenant %s: environments: more than %d pages; stopping", c.tenant, maxPages)
+		}
 		scope := "environments"
-		if page > 0 {
-			scope = fmt.Sprintf("environments (page %d)", page)
+		if n > 0 {
+			scope = fmt.Sprintf("environments (page %s)", v.Get("page"))
 		}
 		var raw json.RawMessage
 		if err := c.get(ctx, httpx.Request{Path: PathAccounts, Query: v}, scope, &raw); err != nil {
 			return nil, err
 		}
-		accts, pg, err := decodeAccounts(raw)
+		pg, err := decodeAccounts(raw)
 		if err != nil {
 			return nil, fmt.Errorf("sophos tenant %s: %s: %w", c.tenant, scope, err)
 		}
-		all = append(all, accts...)
-		switch {
-		case pg == nil || !pg.HasNext:
-			if pg != nil && pg.TotalPages > 0 && int(pg.TotalPages) != page+1 {
-				return nil, fmt.Errorf("sophos tenant %s: %s: %w: the API announced %d pages (totalPages), %d came", c.tenant, scope, ErrPaging, pg.TotalPages, page+1)
+		out = append(out, pg.accounts...)
+		if !pg.paged {
+			if n > 0 {
+				return nil, fmt.Errorf("sophos tenant %s: %s: %w: a plain list answered a request for a further page", c.tenant, scope, ErrPaging)
 			}
-			return all, nil
-		case len(accts) == 0:
-			return nil, fmt.Errorf("sophos tenant %s: %s: the API says more pages follow but sent an empty page; stopping to avoid a loop", c.tenant, scope)
-		case pg.TotalPages > 0 && page+1 >= int(pg.TotalPages):
-			return nil, fmt.Errorf("sophos tenant %s: %s: %w: hasNext past the %d pages announced (totalPages)", c.tenant, scope, ErrPaging, pg.TotalPages)
+			return out, nil
 		}
-		v = maps.Clone(v)
-		v.Set("page", strconv.Itoa(page+1))
-		v.Set("size", strconv.Itoa(max(int(pg.Size), len(accts))))
+		size := int(pg.size)
+		if size <= 0 {
+			size = max(len(pg.accounts), 1)
+		}
+		if err := pageBounds(pageSpec{size: size}, n, len(pg.accounts), pg.hasNext, false, int(pg.totalPages)); err != nil {
+			return nil, fmt.Errorf("sophos tenant %s: %s: %w", c.tenant, scope, err)
+		}
+		if !pg.hasNext {
+			return out, nil
+		}
+		if len(pg.accounts) == 0 {
+			return nil, fmt.Errorf("sophos tenant %s: %s: the API says more pages follow but sent an empty page; stopping to avoid a loop", c.tenant, scope)
+		}
+		next := int(pg.currentPage) + 1
+		if prev := v.Get("page"); prev != "" && strconv.Itoa(next-1) != prev {
+			return nil, fmt.Errorf("sophos tenant %s: %s: %w: asked for page %s, the API answered page %d", c.tenant, scope, ErrPaging, prev, pg.currentPage)
+		}
+		v.Set("page", strconv.Itoa(next))
+		v.Set("size", strconv.Itoa(size))
 	}
-	return nil, fmt.Errorf("sophos tenant %s: environments: more than %d pages; stopping", c.tenant, maxPages)
 }
 
-// decodeAccounts decodes an accounts response: an array, or an envelope
-// with data (and, when set, errorMessage).
-func decodeAccounts(raw json.RawMessage) ([]Account, *Page[json.RawMessage], error) {
+// accountPage is one decoded answer of GET api/v1/accounts.
+type accountPage struct {
+	accounts                      []Account
+	paged                         bool // an envelope, not the documented plain array
+	hasNext                       bool
+	currentPage, totalPages, size Int
+}
+
+// decodeAccounts decodes an accounts response: the documented array, or
+// an envelope with data (and, when set, errorMessage and the paging keys).
+func decodeAccounts(raw json.RawMessage) (accountPage, error) {
 	raw = bytes.TrimSpace(raw)
 	var elems []json.RawMessage
-	var env *Page[json.RawMessage]
+	var out accountPage
 	switch {
 	case len(raw) > 0 && raw[0] == '[':
 		if err := json.Unmarshal(raw, &elems); err != nil {
-			return nil, nil, fmt.Errorf("decode response: %w", err)
+			return out, fmt.Errorf("decode response: %w", err)
 		}
 	case len(raw) > 0 && raw[0] == '{':
 		var pg Page[json.RawMessage]
 		if err := json.Unmarshal(raw, &pg); err != nil {
-			return nil, nil, fmt.Errorf("decode response: %w", err)
+			return out, fmt.Errorf("decode response: %w", err)
 		}
 		if pg.ErrorMessage != "" {
-			return nil, nil, fmt.Errorf("the API answered with an error: %s", truncate(pg.ErrorMessage, 300))
+			return out, fmt.Errorf("the API answered with an error: %s", truncate(pg.ErrorMessage, 300))
 		}
 		if pg.Data == nil {
-			return nil, nil, errors.New(`response has no "data" (the documented envelope)`)
+			return out, errors.New(`response has no "data" (the documented envelope)`)
 		}
-		elems, env = pg.Data, &pg
+		elems = pg.Data
+		out.paged, out.hasNext = true, pg.HasNext
+		out.currentPage, out.totalPages, out.size = pg.CurrentPage, pg.TotalPages, pg.Size
 	case string(raw) == "null":
-		return nil, nil, errors.New("response is null, not the documented list of environments")
+		return out, errors.New("response is null, not the documented list of environments")
 	default:
-		return nil, nil, errors.New("decode response: want a JSON array of environments")
+		return out, errors.New("decode response: want a JSON array of environments")
 	}
-	out := make([]Account, 0, len(elems))
+	out.accounts = make([]Account, 0, len(elems))
 	for i, e := range elems {
 		var a Account
 		if err := json.Unmarshal(e, &a); err != nil {
-			return nil, nil, fmt.Errorf("decode environment %d: %w", i, err)
+			return out, fmt.Errorf("decode environment %d: %w", i, err)
 		}
-		a.AccountID = Text(AccountIDOf(a.AccountType, a.AccountID))
+		a.normalize()
 		a.Raw = e
-		out = append(out, a)
+		out.accounts = append(out.accounts, a)
 	}
-	return out, env, nil
+	return out, nil
 }
 
 // InventoryQuery selects one provider's resources of one inventory
@@ -184,6 +209,11 @@ func (c *Client) Users(ctx context.Context, q InventoryQuery) iter.Seq2[User, er
 
 // Serverless streams the Lambda functions (AWS) or Functions (Azure) of q
 // (GET api/v1/serverless).
+//
+// Seed 004 contradicts itself on its pages: "Page to be retrieved. Should
+// start with 0. Default: 0", but its failures list 400 "Page number should
+// be greater than 0". Both are handled: paging starts at 0, and when page 0
+// is refused with that message it starts again at 1.
 func (c *Client) Serverless(ctx context.Context, q InventoryQuery) iter.Seq2[Function, error] {
 	return inventory[Function](ctx, c, PathServerless, "serverless functions", serverlessProviders, q)
 }
@@ -204,7 +234,7 @@ func inventory[T any](ctx context.Context, c *Client, path, what string, provide
 	}
 	v := url.Values{"provider": {q.Provider}}
 	setList(v, "accountIds", q.AccountIDs)
-	return pages[T](ctx, c, pageSpec{path: path, query: v, first: FirstInventoryPage, size: size, scope: scope}, q.Stats)
+	return pages[T](ctx, c, pageSpec{path: path, query: v, first: FirstInventoryPage, size: size, scope: scope, orFromOne: path == PathServerless}, q.Stats)
 }
 
 func inventorySize(add func(string, ...any), size int) int {

@@ -75,16 +75,27 @@ func (n *Int) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// Time is a timestamp as the API writes it: epoch milliseconds (the
-// document's "number" for firstSeen and lastSeen), as a number or a quoted
-// number, or an ISO 8601 string (RFC 3339, or the document's
-// yyyy-MM-dd'T'HH:mm:ss[+hh:mm] where a missing offset means UTC). null and
-// "" decode to the zero Time. It always holds UTC.
+// Time is a timestamp as the API writes it: an epoch number (the
+// document's "number" for firstSeen and lastSeen, with no unit stated), as
+// a JSON number or a quoted number, or an ISO 8601 string (RFC 3339, or the
+// document's yyyy-MM-dd'T'HH:mm:ss[+hh:mm] where a missing offset means
+// UTC). null, "" and 0 decode to the zero Time. It always holds UTC.
+//
+// Seed 004 does not say whether epoch numbers are seconds or milliseconds
+// (its only unit-bearing sample is "<<epoch time>>" of the outgoing-traffic
+// API). Inferred: the unit is told by magnitude, as the IBM and Edge
+// decoders do (internal/collect/ibmscc EpochTime, internal/collect/edge
+// FromEpoch): below 10¹¹ the number is seconds (up to the year 5138), else
+// milliseconds. Any instant after 1973-03-03 is thus read right in either
+// unit.
 type Time struct{ time.Time }
+
+// secondsBelow is the magnitude under which an epoch number is seconds.
+const secondsBelow = 100_000_000_000
 
 // maxEpochMilli is 9999-12-31T23:59:59.999Z: later instants have no RFC 3339
 // form. Times before the epoch are refused in every form, as negative epoch
-// numbers are, so every Time marshals (as RFC 3339) and reads back.
+// numbers are, so every Time marshals and reads back.
 const maxEpochMilli = 253402300799999
 
 // isoLayouts are the forms of ISO 8601 the API document describes, plus
@@ -100,18 +111,21 @@ var isoLayouts = []string{
 	"2006-01-02",
 }
 
-// secondsBelow: the document never says whether epoch numbers (firstSeen,
-// lastSeen, "<<epoch time>>") are seconds or milliseconds, so the
-// magnitude decides, as the Edge decoder does (edge/types.go): below 1e11
-// is seconds (up to the year 5138), from there milliseconds (1973 on).
-const secondsBelow = 100_000_000_000
-
-// epoch reads an epoch number of unstated unit by its magnitude.
-func epoch(n int64) time.Time {
-	if n < secondsBelow {
-		return time.Unix(n, 0).UTC()
+// FromEpoch reads an epoch number by magnitude: seconds below 10¹¹, else
+// milliseconds (see Time). 0 is the zero Time; negative numbers and
+// instants after 9999 are errors.
+func FromEpoch(v int64) (time.Time, error) {
+	switch {
+	case v == 0:
+		return time.Time{}, nil
+	case v < 0:
+		return time.Time{}, fmt.Errorf("epoch time %d is negative", v)
+	case v < secondsBelow:
+		return time.Unix(v, 0).UTC(), nil
+	case v <= maxEpochMilli:
+		return time.UnixMilli(v).UTC(), nil
 	}
-	return time.UnixMilli(n).UTC()
+	return time.Time{}, fmt.Errorf("epoch milliseconds %d out of range", v)
 }
 
 // ParseTime parses the forms Time accepts.
@@ -121,11 +135,11 @@ func ParseTime(s string) (time.Time, error) {
 		return time.Time{}, nil
 	}
 	if isDigits(s) {
-		n, err := strconv.ParseInt(s, 10, 64)
-		if err != nil || n > maxEpochMilli {
-			return time.Time{}, fmt.Errorf("epoch milliseconds %q out of range", truncate(s, 30))
+		v, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return time.Time{}, fmt.Errorf("epoch time %q out of range", truncate(s, 30))
 		}
-		return epoch(n), nil
+		return FromEpoch(v)
 	}
 	for _, l := range isoLayouts {
 		if t, err := time.Parse(l, s); err == nil {
@@ -148,12 +162,16 @@ func (t *Time) UnmarshalJSON(b []byte) error {
 	if b[0] != '"' {
 		f, err := strconv.ParseFloat(string(b), 64)
 		if err != nil {
-			return fmt.Errorf("time: want epoch milliseconds or a string, got %s", truncate(string(b), 30))
+			return fmt.Errorf("time: want an epoch number or a string, got %s", truncate(string(b), 30))
 		}
 		if math.IsNaN(f) || f < 0 || f > maxEpochMilli {
-			return fmt.Errorf("epoch milliseconds %s out of range", truncate(string(b), 30))
+			return fmt.Errorf("epoch time %s out of range", truncate(string(b), 30))
 		}
-		t.Time = epoch(int64(f))
+		v, err := FromEpoch(int64(f))
+		if err != nil {
+			return err
+		}
+		t.Time = v
 		return nil
 	}
 	var s string
@@ -168,16 +186,19 @@ func (t *Time) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// MarshalJSON writes epoch milliseconds, or null for the zero Time, so a
-// Time survives a round trip through this package's own encoding.
+// timeLayout is how Time marshals: RFC 3339 in UTC with milliseconds. An
+// epoch number would not do: a millisecond count below 10¹¹ (before 1973)
+// would read back as seconds.
+const timeLayout = "2006-01-02T15:04:05.000Z07:00"
+
+// MarshalJSON writes RFC 3339 with milliseconds, or null for the zero
+// Time, so a Time survives a round trip through this package's own
+// encoding.
 func (t Time) MarshalJSON() ([]byte, error) {
 	if t.IsZero() {
 		return []byte("null"), nil
 	}
-	// RFC 3339 rather than an epoch number: epoch numbers below 1e11 read
-	// as seconds, so a millisecond number of the early 1970s would not
-	// read back as itself.
-	return []byte(`"` + t.UTC().Truncate(time.Millisecond).Format(time.RFC3339Nano) + `"`), nil
+	return strconv.AppendQuote(nil, t.UTC().Format(timeLayout)), nil
 }
 
 func isDigits(s string) bool {
@@ -209,6 +230,10 @@ type Page[T any] struct {
 	HasPrevious  bool   `json:"hasPrevious"`
 	TotalPages   Int    `json:"totalPages"`
 	Size         Int    `json:"size"`
+	// TotalElements is the number of rows of the whole result, when the
+	// API says it (no sample of seed 004 does; the search endpoint's
+	// response is not documented at all): inferred from Spring Data's Page.
+	TotalElements *Int `json:"totalElements,omitempty"`
 }
 
 // Alert is one element of GET api/v1/alerts. One alert is one rule failing
@@ -250,7 +275,7 @@ type AffectedResource struct {
 	ID                        Text            `json:"id"`
 	AffectedResource          Text            `json:"affectedResource"`
 	DataMap                   json.RawMessage `json:"dataMap"`
-	RemediateDate             Time            `json:"remediateDate"`
+	RemediateDate             Text            `json:"remediateDate"` // seed 004: "date", format unstated: kept as sent
 	Status                    string          `json:"status"`
 	FailureReason             string          `json:"failureReason"`
 	Comment                   string          `json:"Comment"`
@@ -303,13 +328,38 @@ type Account struct {
 	SubAccounts          []Text   `json:"subAccounts"`
 	Tags                 []string `json:"tags"`
 	AccountSyncBenchmark struct {
-		LatestSuccessSyncTime         Time `json:"latestSuccessSyncTime"`
-		LatestSuccessBenchmarkRunTime Time `json:"latestSuccessBenchmarkRunTime"`
+		// Seed 004 types both "String" without a format: they are kept as
+		// sent, and read as times by SyncTime and BenchmarkTime, so that an
+		// unexpected format loses the time, not the environment list.
+		LatestSuccessSyncTime         Text `json:"latestSuccessSyncTime"`
+		LatestSuccessBenchmarkRunTime Text `json:"latestSuccessBenchmarkRunTime"`
 	} `json:"accountSyncBenchmark"`
 	CloudLogStatus string `json:"cloudLogStatus"`
 	FlowLogStatus  string `json:"flowLogStatus"`
 
 	Raw json.RawMessage `json:"-"`
+}
+
+// SyncTime is the environment's latest successful sync, or the zero time
+// when the API sent none or a form ParseTime does not read.
+func (a Account) SyncTime() time.Time { return textTime(a.AccountSyncBenchmark.LatestSuccessSyncTime) }
+
+// BenchmarkTime is the environment's latest successful benchmark run, or
+// the zero time (as SyncTime).
+func (a Account) BenchmarkTime() time.Time {
+	return textTime(a.AccountSyncBenchmark.LatestSuccessBenchmarkRunTime)
+}
+
+// RemediationTime is the resource's remediateDate read as a time, or the
+// zero time when it is absent or in a form ParseTime does not read.
+func (r AffectedResource) RemediationTime() time.Time { return textTime(r.RemediateDate) }
+
+func textTime(t Text) time.Time {
+	v, err := ParseTime(string(t))
+	if err != nil {
+		return time.Time{}
+	}
+	return v
 }
 
 // Enabled reports whether Cloud Optix monitors the environment; an absent
@@ -318,18 +368,6 @@ func (a Account) Enabled() bool { return a.IsEnabled == nil || *a.IsEnabled }
 
 // Cloud is the account type in the spelling the rest of the pack uses.
 func (a Account) Cloud() string { return NormalizeCloud(a.AccountType) }
-
-// AccountIDOf is an environment's id as its provider writes it. An AWS
-// account id is 12 digits, and the API may send one as a JSON number, which
-// drops its leading zeros (012345678901 arrives as 12345678901): they are
-// put back, so that the pack, the filters and the environment list agree.
-func AccountIDOf(provider string, id Text) string {
-	s := string(id)
-	if NormalizeCloud(provider) == "AWS" && len(s) < 12 && isDigits(s) {
-		return strings.Repeat("0", 12-len(s)) + s
-	}
-	return s
-}
 
 // NormalizeCloud maps the API's spellings of a provider (AWS, aws, AZURE,
 // Azure, GCP, Kubernetes, …) to AWS, Azure, GCP, Kubernetes or Docker;
@@ -437,3 +475,34 @@ func (m MoreInfo) TagsJSON() string {
 	}
 	return ""
 }
+
+// awsAccountIDLen is the length of an AWS account id: "A 12-digit number,
+// such as 123456789012" (AWS Account Management reference, "Viewing AWS
+// account identifiers"). Ids with leading zeros (012345678901) exist.
+const awsAccountIDLen = 12
+
+// AccountID returns id as the pack writes it: an AWS account id sent as a
+// JSON number (seed 004's vms sample types the AWS accountId "number") has
+// lost its leading zeros, so an all-digit AWS id shorter than 12 digits is
+// left-padded with zeros (12345678901 -> "012345678901"). Other clouds'
+// ids, and AWS ids that are not all digits, are returned unchanged.
+func AccountID(cloud string, id Text) Text {
+	s := string(id)
+	if NormalizeCloud(cloud) != "AWS" || len(s) >= awsAccountIDLen || !isDigits(s) {
+		return id
+	}
+	return Text(strings.Repeat("0", awsAccountIDLen-len(s)) + s)
+}
+
+// normalize repairs what the wire loses: AWS account ids' leading zeros.
+// The pagers call it on every row (see rowNormalizer).
+func (a *Account) normalize()         { a.AccountID = AccountID(a.AccountType, a.AccountID) }
+func (a *Alert) normalize()           { a.AccountID = AccountID(a.Provider, a.AccountID) }
+func (h *Host) normalize()            { h.AccountID = AccountID(h.AccountType, h.AccountID) }
+func (u *User) normalize()            { u.AccountID = AccountID(u.AccountType, u.AccountID) }
+func (f *Function) normalize()        { f.AccountID = AccountID(f.AccountType, f.AccountID) }
+func (o *ContainerObject) normalize() { o.AccountID = AccountID(o.AccountType, o.AccountID) }
+
+// rowNormalizer is implemented by the row types whose decoded form needs
+// repairs (normalize).
+type rowNormalizer interface{ normalize() }

@@ -38,6 +38,10 @@
 //     and native Kubernetes), one unit per kind and provider; the
 //     configuration column holds the API's object, the collection end is the
 //     environment's latest successful sync.
-//   - Audit logs. The API has no audit log of the platform: nothing is
-//     collected, and the plan says so.
+//   - Audit logs. The cloud activity logs Cloud Optix holds (search keys
+//     AWS_ACTIVITY_LOG, AZURE_ACTIVITY_LOG, GCP_ACTIVITY_LOG of GET
+//     api/v1/search/{searchKey}), one unit per provider with selected
+//     environments, over the request's audit window: time, environment,
+//     user, event, service and the event as received (description). The
+//     API has no audit log of the Cloud Optix console itself.
 package sophos

@@ -13,7 +13,8 @@ import (
 // reports and evaluations are pages of at most 50 alerts: with probe, each
 // unit's alerts are counted (GET api/v1/alerts/count, one request each);
 // without, one page each. Inventory units are at least one request each
-// (the inventory endpoints have no count).
+// (the inventory endpoints have no count), and so are the activity-log
+// units (search).
 func (s *src) Estimate(ctx context.Context, p *source.Plan, req source.Request, probe bool) ([]source.Bucket, error) {
 	alerts := source.Bucket{Name: "alerts"}
 	count := func(f sophos.AlertFilter) error {
@@ -41,8 +42,14 @@ func (s *src) Estimate(ctx context.Context, p *source.Plan, req source.Request, 
 		}
 	}
 	inventory := source.Bucket{Name: "inventory", Detail: "at least one request per unit, + 1 per further page"}
+	search := source.Bucket{Name: "activity logs", Detail: fmt.Sprintf("at least one request per unit, + 1 per further %d events (the API has no count)", sophos.DefaultSearchPageSize)}
 	for _, u := range p.Tables {
-		if u.Table != dataset.Evaluations {
+		switch u.Table {
+		case dataset.AuditLogs:
+			search.Units++
+			search.Requests++
+			continue
+		case dataset.Inventory:
 			inventory.Units++
 			inventory.Requests++
 			continue
@@ -56,7 +63,7 @@ func (s *src) Estimate(ctx context.Context, p *source.Plan, req source.Request, 
 		alerts.Detail = fmt.Sprintf("%d alerts in pages of %d (counted)", alerts.Rows, sophos.MaxAlertPageSize)
 	}
 	var out []source.Bucket
-	for _, b := range []source.Bucket{alerts, inventory} {
+	for _, b := range []source.Bucket{alerts, inventory, search} {
 		if b.Units > 0 {
 			out = append(out, b)
 		}

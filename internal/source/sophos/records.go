@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/evidence-pack/evidence/internal/collect/sophos"
 	"github.com/evidence-pack/evidence/internal/dataset"
@@ -86,7 +85,7 @@ func evaluations(a sophos.Alert, acct sophos.Account) []dataset.Evaluation {
 	}
 	base := dataset.Evaluation{
 		Dataset:        datasetPrefix(cloud) + "Alerts",
-		AccountID:      sophos.AccountIDOf(a.Provider, a.AccountID),
+		AccountID:      string(a.AccountID),
 		AccountAlias:   alias,
 		ReportTime:     a.LastSeen.Time,
 		ControlID:      controlID(a),
@@ -104,8 +103,8 @@ func evaluations(a sophos.Alert, acct sophos.Account) []dataset.Evaluation {
 	res := a.RuleResult.AffectedResources
 	if len(res) == 0 {
 		e := base
-		e.Remediation = remediation(a, time.Time{}, "")
 		e.Status, e.Reason = status(""), a.AlertDetails
+		e.Remediation = remediation(a, "", "")
 		return []dataset.Evaluation{e}
 	}
 	out := make([]dataset.Evaluation, len(res))
@@ -113,7 +112,7 @@ func evaluations(a sophos.Alert, acct sophos.Account) []dataset.Evaluation {
 		e := base
 		e.Status = status(r.State)
 		e.Resource = string(r.AffectedResource)
-		e.Remediation = remediation(a, r.RemediateDate.Time, r.Comment)
+		e.Remediation = remediation(a, string(r.RemediateDate), r.Comment)
 		e.Reason = r.FailureReason
 		if e.Reason == "" {
 			e.Reason = a.AlertDetails
@@ -125,8 +124,9 @@ func evaluations(a sophos.Alert, acct sophos.Account) []dataset.Evaluation {
 
 // remediation is an alert's remediation trail as JSON, with what it
 // records of one affected resource: evidence that a finding was acted on.
-// "" when the alert records none.
-func remediation(a sophos.Alert, remediated time.Time, comment string) string {
+// The times are kept as sent (seed 004 types them "string" and "date"
+// without a format). "" when the alert records none.
+func remediation(a sophos.Alert, remediateDate, comment string) string {
 	trail := map[string]string{}
 	add := func(k, v string) {
 		if v = strings.TrimSpace(v); v != "" {
@@ -136,10 +136,8 @@ func remediation(a sophos.Alert, remediated time.Time, comment string) string {
 	add("last_action", a.LastAction)
 	add("last_action_time", string(a.LastActionTime))
 	add("jira_id", string(a.JiraID))
+	add("remediate_date", remediateDate)
 	add("comment", comment)
-	if !remediated.IsZero() {
-		add("remediate_date", remediated.UTC().Format(time.RFC3339))
-	}
 	if len(trail) == 0 {
 		return ""
 	}
@@ -288,7 +286,7 @@ func mapSeq[T, U any](seq iter.Seq2[T, error], f func(T) U) iter.Seq2[U, error] 
 
 // resource fills the columns every inventory kind shares.
 func resource(accountType string, accountID sophos.Text, raw any, more sophos.MoreInfo, accts map[string]sophos.Account) dataset.Resource {
-	id := sophos.AccountIDOf(accountType, accountID)
+	id := string(accountID)
 	a := accts[id]
 	cloud := sophos.NormalizeCloud(accountType)
 	if cloud == "" {
@@ -304,7 +302,7 @@ func resource(accountType string, accountID sophos.Text, raw any, more sophos.Mo
 		AccountID:    id,
 		AccountAlias: a.Name,
 		Region:       region,
-		CollectedTo:  a.AccountSyncBenchmark.LatestSuccessSyncTime.Time,
+		CollectedTo:  a.SyncTime(),
 		Tags:         more.TagsJSON(),
 		Config:       string(cfg),
 	}
@@ -327,7 +325,7 @@ func environmentResource(a sophos.Account) dataset.Resource {
 		ResourceID:   string(a.AccountID),
 		ResourceType: "environment",
 		Service:      "Cloud Optix",
-		CollectedTo:  a.AccountSyncBenchmark.LatestSuccessSyncTime.Time,
+		CollectedTo:  a.SyncTime(),
 		Status:       status,
 		Tags:         tags,
 		Config:       string(a.Raw),

@@ -25,7 +25,7 @@ func TestRemediationTrailIsKept(t *testing.T) {
 		t.Fatalf("%q: %v", rows[0].Remediation, err)
 	}
 	want := map[string]string{"last_action": "Jira ticket created", "last_action_time": "2026-11-20T10:00:00Z", "jira_id": "SEC-42",
-		"comment": "fixed", "remediate_date": "2026-11-01T08:00:00Z"}
+		"comment": "fixed", "remediate_date": "1793520000000"}
 	if !maps.Equal(trail, want) {
 		t.Errorf("trail %v, want %v", trail, want)
 	}

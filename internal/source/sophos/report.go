@@ -56,7 +56,7 @@ func (s *src) fetchReport(ctx context.Context, fw string, a sophos.Account, w so
 	if err != nil {
 		return nil, fmt.Errorf("sophos tenant %s: framework %s, environment %s: spool: %w", s.tenant, fw, id, err)
 	}
-	r := &report{f: file, index: map[string][]span{}, alias: a.Name, at: a.AccountSyncBenchmark.LatestSuccessBenchmarkRunTime.Time}
+	r := &report{f: file, index: map[string][]span{}, alias: a.Name, at: a.BenchmarkTime()}
 	if r.at.IsZero() {
 		r.at = s.now().UTC()
 	}

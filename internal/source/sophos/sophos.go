@@ -210,7 +210,10 @@ func (s *src) Plan(ctx context.Context, req source.Request) (*source.Plan, error
 		p.Tables = append(p.Tables, s.inventoryUnits(req, all, selected, accts)...)
 	}
 	if req.Wants(source.AuditLogs) {
-		p.Warnings = append(p.Warnings, fmt.Sprintf("sophos tenant %s: the Cloud Optix API has no audit log of the platform; audit_logs is not collected", s.tenant))
+		p.Tables = append(p.Tables, s.auditUnits(req, selected, accts)...)
+		if !slices.ContainsFunc(selected, func(a sophos.Account) bool { return sophos.ActivityLogKey(a.Cloud()) != "" }) {
+			p.Warnings = append(p.Warnings, fmt.Sprintf("sophos tenant %s: no AWS, Azure or GCP environment is selected: there are no cloud activity logs to collect (audit_logs)", s.tenant))
+		}
 	}
 	return p, nil
 }

@@ -110,12 +110,17 @@ func rows(t *testing.T, u source.TableUnit) (int, map[string]int) {
 		switch v := r.(type) {
 		case dataset.Evaluation:
 			status[v.Status]++
-			if v.ControlID == "" || v.Severity == "" || v.AccountID != u.Account {
+			if v.ControlID == "" || v.Severity == "" || v.AccountID != u.Account || !strings.Contains(v.Remediation, `"last_action":`) {
 				t.Fatalf("evaluation %+v", v)
 			}
 		case dataset.Resource:
 			if v.ResourceID == "" || v.CSP == "" || v.Config == "" {
 				t.Fatalf("resource %+v", v)
+			}
+		case dataset.AuditEvent:
+			if v.Time.IsZero() || v.AccountName == "" || v.UserName == "" || v.EventName == "" || !strings.Contains(v.UserAction, v.EventName) ||
+				!strings.HasPrefix(v.Description, "{") || v.Time.Before(u.Window.From) || !v.Time.Before(u.Window.To) {
+				t.Fatalf("audit event %+v", v)
 			}
 		}
 	}
@@ -148,7 +153,7 @@ func TestCollectEverything(t *testing.T) {
 	if len(p.Accounts) != len(enabled) || len(p.Failures) != 0 || !slices.Equal(p.SubAccounts, []string{"acme"}) {
 		t.Fatalf("plan accounts %v, failures %v, sub-accounts %v", p.Accounts, p.Failures, p.SubAccounts)
 	}
-	if w := strings.Join(p.Warnings, "\n"); !strings.Contains(w, "disabled") || !strings.Contains(w, "audit log") {
+	if w := strings.Join(p.Warnings, "\n"); !strings.Contains(w, "disabled") || strings.Contains(w, "audit log") {
 		t.Errorf("warnings %q", w)
 	}
 	if len(p.Frameworks) != len(emulator.PolicyTags()) {
@@ -245,8 +250,20 @@ func TestCollectEverything(t *testing.T) {
 				t.Errorf("%s: %d rows, emulator holds %d", u.Partition, n, w)
 			}
 			seen[u.Partition] = true
+		case dataset.AuditLogs:
+			// Cloud activity logs (search), one unit per provider.
+			p := map[string]string{"dataset=AwsActivityLogs": "AWS", "dataset=AzureActivityLogs": "Azure", "dataset=GcpActivityLogs": "GCP"}[u.Partition]
+			if w := f.emu.CountActivityLogs(p, period.From, period.To); p == "" || n != w || w == 0 || u.Window != period {
+				t.Errorf("%s: %d rows, emulator holds %d (window %+v)", u.Partition, n, w, u.Window)
+			}
+			seen[u.Partition] = true
 		default:
 			t.Errorf("unit of table %s", u.Table)
+		}
+	}
+	for _, p := range []string{"Aws", "Azure", "Gcp"} {
+		if !seen["dataset="+p+"ActivityLogs"] {
+			t.Errorf("no activity-log unit for %s", p)
 		}
 	}
 	if evalUnits != len(enabled) {
@@ -468,6 +485,8 @@ func TestAccountFlagNarrowsEveryTable(t *testing.T) {
 			t.Errorf("environments: %d rows, want 1", n)
 		case u.Partition == "dataset=AwsHosts" && n != f.emu.CountHosts("AWS", aws.ID):
 			t.Errorf("hosts: %d, want %d", n, f.emu.CountHosts("AWS", aws.ID))
+		case u.Partition == "dataset=AwsActivityLogs" && n != f.emu.CountActivityLogs("AWS", period.From, period.To, aws.ID):
+			t.Errorf("activity logs: %d, want %d", n, f.emu.CountActivityLogs("AWS", period.From, period.To, aws.ID))
 		case strings.HasPrefix(u.Partition, "dataset=Azure"), strings.HasPrefix(u.Partition, "dataset=Gcp"), strings.HasPrefix(u.Partition, "dataset=Aks"), strings.HasPrefix(u.Partition, "dataset=Gke"):
 			t.Errorf("unit %s for an environment outside --account", u.Partition)
 		}
@@ -503,5 +522,54 @@ func TestEstimateCountsAlertPages(t *testing.T) {
 	}
 	if sent := len(f.emu.Requests()) - before; sent != buckets[0].Requests {
 		t.Errorf("estimated %d alert requests, the units sent %d", buckets[0].Requests, sent)
+	}
+}
+
+// Audit logs are the selected environments' cloud activity logs: a plan
+// with no AWS, Azure or GCP environment has none, and says so.
+func TestAuditLogUnits(t *testing.T) {
+	f := newFixture(t, emulator.Config{Seed: 3})
+	var k8s, aws emulator.Environment
+	for _, e := range f.emu.Environments() {
+		switch {
+		case e.Type == "Kubernetes":
+			k8s = e
+		case e.Type == "AWS" && aws.ID == "":
+			aws = e
+		}
+	}
+	tests := []struct {
+		name     string
+		accounts []string
+		units    []string
+		warn     bool
+	}{
+		{"every environment", nil, []string{"dataset=AwsActivityLogs", "dataset=AzureActivityLogs", "dataset=GcpActivityLogs"}, false},
+		{"one AWS account", []string{aws.ID}, []string{"dataset=AwsActivityLogs"}, false},
+		{"a Kubernetes cluster only", []string{k8s.ID}, nil, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := f.open(t, tenant(t, "audit", fmt.Sprintf("api_url: %s\n", f.url)))
+			req := request(source.AuditLogs)
+			req.Accounts = tc.accounts
+			p, err := s.Plan(context.Background(), req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var units []string
+			for _, u := range p.Tables {
+				if u.Table != dataset.AuditLogs || u.Sheet != "ActivityLogs" || u.SubAccount != "audit" {
+					t.Errorf("unit %+v", u)
+				}
+				units = append(units, u.Partition)
+			}
+			if !slices.Equal(units, tc.units) {
+				t.Errorf("units %v, want %v", units, tc.units)
+			}
+			if warned := strings.Contains(strings.Join(p.Warnings, " "), "no cloud activity logs"); warned != tc.warn {
+				t.Errorf("warnings %v", p.Warnings)
+			}
+		})
 	}
 }

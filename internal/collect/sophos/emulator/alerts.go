@@ -385,6 +385,10 @@ func (s *Server) alertAt(e *env, i int64) wireAlert {
 			ControlIDDesc: ru.controlDesc,
 		},
 	}
+	if s.cfg.EpochSeconds {
+		a.FirstSeen, a.LastSeen = firstSeen/1000, lastSeen/1000
+		firstSeen /= 1000
+	}
 	n := resourcesOf(c, s.cfg.Rules)
 	a.RuleResult.AffectedResources = make([]wireAffected, n)
 	for j := range n {
@@ -406,6 +410,11 @@ func (s *Server) alertAt(e *env, i int64) wireAlert {
 			SuppressionType:      suppression,
 			FirstSeen:            firstSeen,
 			ResourceInfoList:     []any{},
+		}
+		// Some resources carry a remediation date; seed 004 types it "date"
+		// without a format: the emulator sends the form of lastActionTime.
+		if rr.Intn(4) == 0 {
+			a.RuleResult.AffectedResources[j].RemediateDate = ptr(time.UnixMilli(lastSeen).Add(14 * 24 * time.Hour).UTC().Format("2006-01-02T15:04:05.000+00:00"))
 		}
 	}
 	return a

@@ -25,11 +25,18 @@
 //   - GET api/v1/alerts/count: the same filters without severity and paging;
 //     {critical, high, medium, low, total}.
 //   - GET api/v1/accounts: every environment (disabled ones with isEnabled
-//     false) as a plain array, filtered by provider and accountIds.
+//     false) as a plain array, filtered by provider and accountIds; with
+//     Config.AccountsPageSize, paged in the inventory envelope (the document
+//     calls it paginated without saying how), and with
+//     Config.NumericAccountIDs, AWS ids as JSON numbers.
 //   - GET api/v1/vms, users, serverless (provider mandatory), containers
 //     (cloudProvider eks/aks/gke/native × containerType): page from 0,
 //     size 100..500 (mandatory), envelope with errorMessage null, and the
 //     documented {"errorMessage": …} 400s.
+//   - GET api/v1/search/{AWS,AZURE,GCP}_ACTIVITY_LOG: each enabled
+//     environment's activity-log events (Config.ActivityLogsPerEnvironment),
+//     page from 1, size 1..10000 (mandatory); see search.go for the parts
+//     the document leaves out (response, messages, fields).
 //   - Errors of the alert endpoints, 401, 404 ("No message available"),
 //     405, 429 and 5xx come in Spring Boot's body {timestamp, status, error,
 //     message, path}.
@@ -62,7 +69,14 @@
 //     number should be greater than 0", a size below 1 "Pageable size cannot
 //     be less than 1".
 //   - A negative serverless page gets "Page number should be greater than 0";
-//     other endpoints read invalid pages as 0, as documented.
+//     other endpoints read invalid pages as 0, as documented. With
+//     Config.ServerlessPagesFromOne, serverless refuses page 0 too and counts
+//     from 1 (the document says both).
+//   - Alerts' firstSeen/lastSeen are epoch milliseconds, or seconds with
+//     Config.EpochSeconds (the document states no unit). AWS hosts' accountId
+//     is a JSON number, as the vms sample types it.
+//   - Config.PlainTextErrors answers every 400 with the bare message as
+//     text/plain.
 //   - native Kubernetes environments have no "clusters" (400 "Provider:native
 //     not supported for Container-Type:clusters"); GuardDuty alerts exist
 //     only in AWS environments.

@@ -30,17 +30,10 @@ type Config struct {
 	UsersPerEnvironment     int // users per AWS/Azure/GCP environment; default 12
 	FunctionsPerEnvironment int // serverless functions per AWS/Azure environment; default 8
 	ContainerObjectsPerType int // clusters, nodes, pods, containers per environment; default 6
-
-	// AccountsPageSize, when > 0, serves GET api/v1/accounts in pages of
-	// this many environments, in the inventory endpoints' envelope (pages
-	// from 0, page and size parameters): the document says "This api is
-	// paginated" yet shows one array, its default here.
-	AccountsPageSize int
-	// ServerlessPagesFromOne makes api/v1/serverless refuse page 0 with
-	// "Page number should be greater than 0" and count its pages from 1:
-	// the document says inventory pages start at 0, yet lists that error
-	// for serverless. Default: pages from 0.
-	ServerlessPagesFromOne bool
+	// ActivityLogsPerEnvironment: activity-log events (search keys
+	// AWS/AZURE/GCP_ACTIVITY_LOG) per enabled AWS, Azure or GCP
+	// environment, evenly spaced over HistoryDays; default 200.
+	ActivityLogsPerEnvironment int
 
 	// Now is the emulated clock; default time.Now. Alerts are laid out
 	// backwards from Now as it was when New ran; "days" and the default
@@ -49,6 +42,31 @@ type Config struct {
 	Now func() time.Time
 
 	Faults Faults
+
+	// Switches for the behaviours seed 004 leaves open or contradicts; the
+	// zero value of each is the document's sample.
+
+	// AccountsPageSize, when > 0, pages GET api/v1/accounts ("Note: This
+	// api is paginated.", but no parameters or envelope documented): the
+	// answer is the inventory envelope, pages from 0, this many per page
+	// (a size parameter of 1..500 overrides it). 0: one plain array, the
+	// document's sample.
+	AccountsPageSize int
+	// NumericAccountIDs sends all-digit AWS account ids of GET
+	// api/v1/accounts as JSON numbers (leading zeros lost), as the vms
+	// sample types them.
+	NumericAccountIDs bool
+	// PlainTextErrors answers every 400 with the bare message as
+	// text/plain instead of a JSON body.
+	PlainTextErrors bool
+	// ServerlessPagesFromOne makes GET api/v1/serverless count pages from 1,
+	// refusing page 0 with the documented 400 "Page number should be
+	// greater than 0"; the document also says the endpoint "Should start
+	// with 0" (the default).
+	ServerlessPagesFromOne bool
+	// EpochSeconds sends the alerts' firstSeen and lastSeen as epoch
+	// seconds instead of milliseconds (the document states no unit).
+	EpochSeconds bool
 }
 
 // Faults injects misbehaviour. The counters run over API requests that
@@ -98,6 +116,7 @@ const (
 	DefaultUsersPerEnvironment     = 12
 	DefaultFunctionsPerEnvironment = 8
 	DefaultContainerObjectsPerType = 6
+	DefaultActivityLogs            = 200
 )
 
 const msPerDay = int64(24 * time.Hour / time.Millisecond)
@@ -168,6 +187,8 @@ func normalize(c Config) Config {
 	def(&c.UsersPerEnvironment, DefaultUsersPerEnvironment)
 	def(&c.FunctionsPerEnvironment, DefaultFunctionsPerEnvironment)
 	def(&c.ContainerObjectsPerType, DefaultContainerObjectsPerType)
+	def(&c.ActivityLogsPerEnvironment, DefaultActivityLogs)
+	c.ActivityLogsPerEnvironment = int(min(int64(c.ActivityLogsPerEnvironment), int64(c.HistoryDays)*msPerDay))
 	c.Rules = max(c.Rules, minRules)
 	// Keep alerts at distinct milliseconds.
 	c.AlertsPerEnvironment = int(min(int64(c.AlertsPerEnvironment), int64(c.HistoryDays)*msPerDay))

@@ -112,6 +112,11 @@ func TestDocumentedErrors(t *testing.T) {
 		{"containers bad type", pathContainers, "cloudProvider=eks&containerType=vms&size=100", authz, 400, "Invalid Container-Type:vms"},
 		{"containers native clusters", pathContainers, "cloudProvider=native&containerType=clusters&size=100", authz, 400, "Provider:native not supported for Container-Type:clusters"},
 		{"accounts provider", pathAccounts, "provider=aws", authz, 400, msgProviderType2},
+		{"search size missing", pathSearch + "AWS_ACTIVITY_LOG", "page=1", authz, 400, "Pageable size cannot be less than 1"},
+		{"search size 10001", pathSearch + "AWS_ACTIVITY_LOG", "page=1&size=10001", authz, 400, "Pageable size cannot be greater than 10000"},
+		{"search page 0", pathSearch + "GCP_ACTIVITY_LOG", "page=0&size=10", authz, 400, msgPageNumber},
+		{"search key", pathSearch + "AWS_NOPE", "page=1&size=10", authz, 400, "Search key AWS_NOPE not supported"},
+		{"search no key", pathSearch, "page=1&size=10", authz, 404, msgNotFound},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -408,4 +413,62 @@ func TestDeterministic(t *testing.T) {
 	if x, y := get(t, a, pathAlerts, q, authz), get(t, b, pathAlerts, q, authz); string(x.body) != string(y.body) {
 		t.Error("same seed, different bytes")
 	}
+}
+
+// The emulator's switches for what seed 004 leaves open.
+func TestSwitches(t *testing.T) {
+	t.Run("serverless pages from 1", func(t *testing.T) {
+		_, ts := newServer(t, Config{Seed: 1, ServerlessPagesFromOne: true, FunctionsPerEnvironment: 150})
+		for _, tc := range []struct {
+			q      string
+			status int
+		}{{"page=0", 400}, {"", 400}, {"page=-1", 400}, {"page=1", 200}, {"page=2", 200}} {
+			r := get(t, ts, pathServerless, mustQuery(t, "provider=AWS&size=100&"+tc.q), authz)
+			if r.status != tc.status {
+				t.Errorf("%s: status %d, want %d: %s", tc.q, r.status, tc.status, r.body)
+			}
+			if tc.status == 400 && message(t, r.body) != msgPageNumber {
+				t.Errorf("%s: %s", tc.q, r.body)
+			}
+		}
+		var p1, p2 struct {
+			Data        []map[string]any `json:"data"`
+			CurrentPage int              `json:"currentPage"`
+			HasPrevious bool             `json:"hasPrevious"`
+		}
+		_ = json.Unmarshal(get(t, ts, pathServerless, mustQuery(t, "provider=AWS&size=100&page=1"), authz).body, &p1)
+		_ = json.Unmarshal(get(t, ts, pathServerless, mustQuery(t, "provider=AWS&size=100&page=2"), authz).body, &p2)
+		if len(p1.Data) != 100 || p1.HasPrevious || p1.CurrentPage != 1 || len(p2.Data) != 100 || !p2.HasPrevious || p1.Data[0]["functionName"] == p2.Data[0]["functionName"] && p1.Data[0]["accountId"] == p2.Data[0]["accountId"] {
+			t.Errorf("page 1 %d rows (previous %v), page 2 %d rows", len(p1.Data), p1.HasPrevious, len(p2.Data))
+		}
+	})
+	t.Run("plain-text 400s", func(t *testing.T) {
+		_, ts := newServer(t, Config{Seed: 1, PlainTextErrors: true})
+		r := get(t, ts, pathVMs, mustQuery(t, "provider=AWS&size=100&accountIds=zzz"), authz)
+		if r.status != 400 || string(r.body) != "Account Ids zzz not found" || !strings.HasPrefix(r.header.Get("Content-Type"), "text/plain") {
+			t.Errorf("%d %q %s", r.status, r.body, r.header.Get("Content-Type"))
+		}
+	})
+	t.Run("accounts paged, AWS ids as numbers", func(t *testing.T) {
+		_, ts := newServer(t, Config{Seed: 1, AccountsPageSize: 4, NumericAccountIDs: true,
+			Environments: []Environment{{ID: "012345678901", Type: "AWS"}, {ID: "a", Type: "Azure"}, {ID: "b", Type: "GCP"}, {ID: "c", Type: "GCP"}, {ID: "d", Type: "GCP"}}})
+		var pg struct {
+			Data    []map[string]any `json:"data"`
+			HasNext bool             `json:"hasNext"`
+		}
+		dec := json.NewDecoder(strings.NewReader(string(get(t, ts, pathAccounts, nil, authz).body)))
+		dec.UseNumber()
+		if err := dec.Decode(&pg); err != nil || len(pg.Data) != 4 || !pg.HasNext || pg.Data[0]["accountId"] != json.Number("12345678901") {
+			t.Errorf("%+v, %v", pg, err)
+		}
+	})
+}
+
+func mustQuery(t *testing.T, s string) url.Values {
+	t.Helper()
+	q, err := url.ParseQuery(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return q
 }

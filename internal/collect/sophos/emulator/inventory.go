@@ -121,7 +121,7 @@ func (s *Server) ts(offset time.Duration) string {
 // endpoint.
 type wireInventory struct {
 	AccountType  string         `json:"accountType"`
-	AccountID    string         `json:"accountId"`
+	AccountID    any            `json:"accountId"` // a string; AWS hosts: a number, as the vms sample types it
 	InstanceID   string         `json:"instanceId,omitempty"`
 	ObjectID     string         `json:"objectId,omitempty"`
 	Name         string         `json:"name,omitempty"`
@@ -139,7 +139,8 @@ func (s *Server) host(e *env, j int) any {
 	public := r.Intn(4) == 0
 	switch e.pub.Type {
 	case "AWS":
-		return wireInventory{AccountType: "AWS", AccountID: e.pub.ID, InstanceID: "i-0" + r.Hex(16), MoreInfo: map[string]any{
+		// The vms sample types the AWS accountId "number" (the others "String").
+		return wireInventory{AccountType: "AWS", AccountID: numericID(e.pub.ID), InstanceID: "i-0" + r.Hex(16), MoreInfo: map[string]any{
 			"imageId": "ami-0" + r.Hex(16), "instanceProfileId": "AIPA" + strings.ToUpper(r.Hex(16)),
 			"runningState": emulatorkit.Pick(&r, []string{"running", "stopped"}), "instanceType": emulatorkit.Pick(&r, []string{"t3.micro", "m6i.large", "c7g.xlarge"}),
 			"region": region, "availabilityZone": region + "a", "subnetId": "subnet-" + r.Hex(17), "vpcId": "vpc-" + r.Hex(17),
@@ -152,19 +153,35 @@ func (s *Server) host(e *env, j int) any {
 			"serverAgent":    agent,
 		}}
 	case "Azure":
+		rg := fmt.Sprintf("/subscriptions/%s/resourceGroups/rg-app/providers/Microsoft.Network/", e.pub.ID)
+		vnet, nsg, nic := rg+"virtualNetworks/vnet-app", rg+"networkSecurityGroups/"+name+"-nsg", rg+"networkInterfaces/"+name+"-nic"
 		return wireInventory{AccountType: "AZURE", AccountID: e.pub.ID,
 			InstanceID: fmt.Sprintf("/subscriptions/%s/resourceGroups/rg-app/providers/Microsoft.Compute/virtualMachines/%s", e.pub.ID, name),
 			MoreInfo: map[string]any{"name": name, "image": "Canonical:ubuntu-24_04-lts", "runningState": "VM running",
 				"instanceType": "Standard_D2s_v5", "region": region, "osType": "Linux", "resourceGroup": "rg-app",
 				"isPublic": public, "passwordLogin": r.Intn(2) == 0, "provisioningState": "Succeeded", "osDiskEncryption": true,
 				"publicIP": publicIP(&r), "privateIP": ipv4(&r), "hasContainerNodes": false, "dataDisksEncryption": true,
-				"tags": map[string]string{"env": "prod", "owner": "platform"}, "serverAgent": agent}}
+				"tags": map[string]string{"env": "prod", "owner": "platform"}, "serverAgent": agent,
+				"subnetId": vnet + "/subnets/default", "vnetId": vnet, "primarySecurityGroup": nsg,
+				"securityGroupList": []map[string]string{{"name": name + "-nsg", "value": nsg}},
+				"networkInterfaces": []map[string]any{{"interfaceId": nic, "name": name + "-nic", "publicIP": publicIP(&r), "privateIP": ipv4(&r), "nsgId": nsg,
+					"ipConfigration": []map[string]any{{"name": "ipconfig1", "privateIP": ipv4(&r), "publicIP": publicIP(&r), "subnet": vnet + "/subnets/default",
+						"primary": true, "applicationSecurityGroups": []any{}}}}},
+				"vmScaleSetId": "", "vmScaleSet": ""}}
 	default: // GCP
 		return wireInventory{AccountType: "GCP", AccountID: e.pub.ID, InstanceID: r.Digits(19), MoreInfo: map[string]any{
 			"name": name, "description": "", "instanceType": "e2-standard-2", "status": "RUNNING", "zone": region + "-b",
 			"canIpForward": false, "kind": "compute#instance", "isPublic": public, "publicIP": publicIP(&r), "privateIP": ipv4(&r),
 			"deletionProtection": r.Intn(2) == 0, "metadata": nil, "tags": nil, "firewallList": []string{"default-allow-ssh"},
-			"hasContainerNodes": false}}
+			"hasContainerNodes": false, "cpuPlatform": "Intel Cascade Lake", "startRestricted": false,
+			"networkInterfaceList": []map[string]any{{"name": "nic0", "networkId": r.Digits(19), "privateIp": ipv4(&r), "subnetId": r.Digits(19),
+				"kind": "compute#networkInterface", "accessConfigList": []map[string]any{{"name": "External NAT", "natIP": publicIP(&r),
+					"publicPtrDomainName": "", "kind": "compute#accessConfig"}}}},
+			"disksList": []map[string]any{{"name": name, "sourceImage": "projects/debian-cloud/global/images/debian-12", "diskSizeGb": "10",
+				"diskType": "pd-balanced", "type": "PERSISTENT", "mode": "READ_WRITE", "source": "zones/" + region + "-b/disks/" + name,
+				"index": 0, "isEncrypted": true}},
+			"serviceAccountList": []map[string]any{{"email": r.Digits(12) + "-compute@developer.gserviceaccount.com",
+				"scopes": []string{"https://www.googleapis.com/auth/cloud-platform"}}}}}
 	}
 }
 
@@ -173,20 +190,75 @@ func (s *Server) user(e *env, j int) any {
 	name := emulatorkit.Pick(&r, []string{"alice", "bob", "carol", "dave", "erin", "frank"}) + strconv.Itoa(j+1)
 	switch e.pub.Type {
 	case "AWS":
-		return wireInventory{AccountType: "AWS", AccountID: e.pub.ID, Name: name, MoreInfo: map[string]any{
+		// Types as the users sample prints them (lastModifiedBy, attachedPolicies
+		// and path Boolean; counts as strings).
+		return wireInventory{AccountType: "AWS", AccountID: e.pub.ID, Name: name, MoreInfo: s.fill(&r, awsUserInfo, map[string]any{
 			"arn": "arn:aws:iam::" + e.pub.ID + ":user/" + name, "userId": "AIDA" + strings.ToUpper(r.Hex(16)),
-			"isMfaActive": strconv.FormatBool(r.Intn(3) != 0), "isActive": true, "createDate": s.ts(time.Duration(100+r.Intn(900)) * 24 * time.Hour),
-			"accessKeyAge": strconv.Itoa(r.Intn(400)), "consolePasswdStatus": "enabled", "groupList": "developers",
-			"isOverPrivileged": nil, "policyUtilizationRatio": nil}}
+			"isMfaActive": strconv.FormatBool(r.Intn(3) != 0), "isActive": true, "accessKeyAge": strconv.Itoa(r.Intn(400)),
+			"consolePasswdStatus": "enabled", "groupList": "developers", "isOverPrivileged": nil, "policyUtilizationRatio": nil})}
 	case "Azure":
-		return wireInventory{AccountType: "Azure", AccountID: e.pub.ID, Name: name, MoreInfo: map[string]any{
+		return wireInventory{AccountType: "Azure", AccountID: e.pub.ID, Name: name, MoreInfo: s.fill(&r, azureUserInfo, map[string]any{
 			"principalName": name + "@example.onmicrosoft.com", "mail": name + "@example.com", "userType": "Member",
-			"isMfaActive": r.Intn(3) != 0, "isActive": true, "tenantId": r.UUID()}}
+			"isMfaActive": r.Intn(3) != 0, "isActive": true, "tenantId": r.UUID(), "deletionTimestamp": ""})}
 	default:
-		return wireInventory{AccountType: "GCP", AccountID: e.pub.ID, Name: name, MoreInfo: map[string]any{
+		return wireInventory{AccountType: "GCP", AccountID: e.pub.ID, Name: name, MoreInfo: s.fill(&r, gcpUserInfo, map[string]any{
 			"primaryEmail": name + "@example.com", "isAdmin": r.Intn(5) == 0, "isEnrolledIn2Sv": r.Intn(3) != 0,
-			"isSuspended": false, "lastLoginTime": s.ts(time.Duration(r.Intn(720)) * time.Hour), "orgId": r.Digits(12)}}
+			"isSuspended": false, "orgId": r.Digits(12), "deletionTime": ""})}
 	}
+}
+
+// The moreInfo keys of the users, serverless and containers samples (seed
+// 004), as "key:kind": s string, b boolean, n number, d a date (an ISO 8601
+// string; the document writes "Date" or "String" for them). fill gives
+// every key a value of its kind; the renderers set the meaningful ones.
+const (
+	awsUserInfo = "accessKeyAge:s arn:s attachedManagedPolicyCount:s consolePasswdStatus:s groupList:s isActive:b isMfaActive:s " +
+		"lastActivity:d createDate:d lastModifiedBy:b attachedPolicies:b passwordLastChanged:d passwordLastUsed:d path:b userId:s " +
+		"userPolicyCount:s isOverPrivileged:s policyUtilizationRatio:s"
+	gcpUserInfo = "agreedToTerms:b changePasswordAtNextLogin:b creationTime:d deletionTime:d instanceId:s ipWhitelisted:b isAdmin:b " +
+		"isArchived:b isDelegatedAdmin:b isEnrolledIn2Sv:b isEnforcedIn2Sv:b isSuspended:b lastLoginTime:d orgId:s primaryEmail:s"
+	azureUserInfo = "accessKeyAge:s attachedManagedPolicyCount:n consolePasswdStatus:s createDate:d deletionTimestamp:d groupList:s " +
+		"instanceId:s isActive:b isMfaActive:b mail:s mainNickname:s passwordLastChanged:d passwordLastUsed:d principalName:s " +
+		"signInName:s source:s tenantId:s usageLocation:s userPolicyCount:n userType:s"
+	awsFunctionInfo = "functionArn:s runtime:s role:s codeSize:n memorySize:n lastModified:d version:s revisionId:s vpcId:s " +
+		"lastModifiedBy:d functionPolicy:s mappedSecurityGroupIdList:s executionRole:s mappedTags:s"
+	azureFunctionInfo = "resourceGroup:s instanceId:s alwaysOn:b appServicePlanId:s autoSwapSlotName:s clientAffinityEnabled:b " +
+		"clientCertEnabled:b containerSize:n defaultHostName:s enabled:b http20Enabled:b webSocketsEnabled:b storageAccount:s state:s " +
+		"repositorySiteName:s remoteDebuggingEnabled:b httpsOnly:b defaultContainer:s lastModifiedTime:d localMySqlEnabled:b os:s " +
+		"platformArchitecture:s isPublic:b ftpsOnly:b authEnabled:b principalId:s tlsVersion:s mappedOutboundIps:s mappedTags:s"
+	clusterInfo = "instanceId:s region:s roleArn:s version:s createdAt:d endpoint:s platformVersion:s status:s vpcId:s " +
+		"endpointPublicAccess:b endpointPrivateAccess:b mappedSecurityGroupList:s mappedSubnetList:s mappedLogging:s mappedTags:s"
+	nodeInfo = "instanceId:s namespace:s publicIp:s vmId:s provider:s providerId:s podCIDR:s containerVersion:s kernelVersion:s " +
+		"kubeProxyVersion:s kubeletVersion:s startTime:d cloudProvider:s cloudProviderId:s mappedAddresses:s mappedTags:s"
+	podInfo = "instanceId:s namespace:s nodeName:s privateIP:s status:s startTime:d subDomain:s spawnedBy:s serviceAccount:s hostIP:s " +
+		"isPublic:b isPrivileged:b cloudProvider:s cloudProviderId:s automountServiceAccountToken:b mappedPodSecurityContext:s " +
+		"mappedTags:s mappedNodeSelector:s mappedOwnerRefList:s"
+	containerInfo = "instanceId:s image:s imagePullPolicy:s status:s startedTime:d restartCount:n allowPrivilegeEscalation:b " +
+		"privileged:b workingDir:s isStdin:b isStdinOnce:b cloudProvider:s cloudProviderId:s mappedPorts:s mappedSecurityContext:s " +
+		"mappedCommands:s mappedArgs:s"
+)
+
+// fill returns an object with every key of keys ("key:kind ...") set to a
+// value of its kind drawn from r, then the values of set on top.
+func (s *Server) fill(r *emulatorkit.Rng, keys string, set map[string]any) map[string]any {
+	out := make(map[string]any, len(set)+16)
+	for _, f := range strings.Fields(keys) {
+		k, kind, _ := strings.Cut(f, ":")
+		switch kind {
+		case "b":
+			out[k] = r.Intn(2) == 0
+		case "n":
+			out[k] = r.Intn(1000)
+		case "d":
+			out[k] = s.ts(time.Duration(r.Intn(365*24)) * time.Hour)
+		default:
+			out[k] = k + "-" + r.Hex(6)
+		}
+	}
+	for k, v := range set {
+		out[k] = v
+	}
+	return out
 }
 
 func (s *Server) function(e *env, j int) any {
@@ -194,35 +266,52 @@ func (s *Server) function(e *env, j int) any {
 	region := emulatorkit.Pick(&r, regions[e.pub.Type])
 	name := emulatorkit.Pick(&r, []string{"ingest", "resize", "notify", "cleanup"}) + "-" + strconv.Itoa(j+1)
 	if e.pub.Type == "AWS" {
-		return wireInventory{AccountType: "AWS", AccountID: e.pub.ID, FunctionName: name, Region: region, MoreInfo: map[string]any{
+		role := "arn:aws:iam::" + e.pub.ID + ":role/lambda-exec"
+		return wireInventory{AccountType: "AWS", AccountID: e.pub.ID, FunctionName: name, Region: region, MoreInfo: s.fill(&r, awsFunctionInfo, map[string]any{
 			"functionArn": fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", region, e.pub.ID, name),
-			"runtime":     emulatorkit.Pick(&r, []string{"python3.12", "nodejs20.x", "provided.al2023"}), "role": "arn:aws:iam::" + e.pub.ID + ":role/lambda-exec",
-			"codeSize": 1000 + r.Intn(5_000_000), "memorySize": 128 << r.Intn(4), "lastModified": s.ts(time.Duration(r.Intn(90*24)) * time.Hour),
-			"version": "$LATEST", "revisionId": r.UUID(), "vpcId": nil, "mappedTags": "env=prod"}}
+			"runtime":     emulatorkit.Pick(&r, []string{"python3.12", "nodejs20.x", "provided.al2023"}), "role": role, "executionRole": role,
+			"codeSize": 1000 + r.Intn(5_000_000), "memorySize": 128 << r.Intn(4), "version": "$LATEST", "revisionId": r.UUID(),
+			"vpcId": nil, "mappedTags": "env=prod", "mappedSecurityGroupIdList": "", "functionPolicy": ""})}
 	}
-	return wireInventory{AccountType: "Azure", AccountID: e.pub.ID, FunctionName: name, Region: region, MoreInfo: map[string]any{
-		"resourceGroup": "rg-functions", "instanceId": fmt.Sprintf("/subscriptions/%s/resourceGroups/rg-functions/providers/Microsoft.Web/sites/%s", e.pub.ID, name),
-		"state": "Running", "httpsOnly": r.Intn(4) != 0, "os": "linux", "isPublic": r.Intn(3) == 0, "tlsVersion": "1.2", "mappedTags": `{"env":"prod"}`}}
+	id := fmt.Sprintf("/subscriptions/%s/resourceGroups/rg-functions/providers/Microsoft.Web/sites/%s", e.pub.ID, name)
+	return wireInventory{AccountType: "Azure", AccountID: e.pub.ID, FunctionName: name, Region: region, MoreInfo: s.fill(&r, azureFunctionInfo, map[string]any{
+		"resourceGroup": "rg-functions", "instanceId": id, "state": "Running", "httpsOnly": r.Intn(4) != 0, "os": "linux",
+		"isPublic": r.Intn(3) == 0, "tlsVersion": "1.2", "mappedTags": `{"env":"prod"}`, "defaultHostName": name + ".azurewebsites.net",
+		"enabled": true, "platformArchitecture": "x64", "principalId": r.UUID()})}
 }
 
 func (s *Server) container(e *env, k inventoryKind, j int) any {
 	r := e.key.Str("container").Str(k.cloudPr + "/" + k.cType).Num(int64(j)).Rng()
 	singular := strings.TrimSuffix(k.cType, "s")
 	name := singular + "-" + r.Hex(6)
-	more := map[string]any{"instanceId": r.UUID(), "status": emulatorkit.Pick(&r, []string{"Running", "Active", "Ready"}), "mappedTags": "team=platform"}
-	if k.cType == "clusters" {
-		more["region"] = emulatorkit.Pick(&r, regions[e.pub.Type])
-		more["version"] = "1.31"
-	} else {
-		more["namespace"] = emulatorkit.Pick(&r, []string{"default", "kube-system", "payments"})
-		more["cloudProvider"] = k.cloudPr
+	set := map[string]any{"instanceId": r.UUID(), "status": emulatorkit.Pick(&r, []string{"Running", "Active", "Ready"}), "mappedTags": "team=platform"}
+	keys := clusterInfo
+	switch k.cType {
+	case "clusters":
+		set["region"] = emulatorkit.Pick(&r, regions[e.pub.Type])
+		set["version"] = "1.31"
+	case "nodes":
+		keys = nodeInfo
+		delete(set, "status") // the nodes sample has no status
+	case "pods":
+		keys = podInfo
+	default:
+		keys = containerInfo
+		delete(set, "mappedTags") // the containers sample has no tags
+		set["image"] = "registry.example.com/app:" + r.Hex(7)
 	}
-	return wireInventory{AccountType: e.pub.Type, AccountID: e.pub.ID, ObjectID: r.UUID(), Name: name, MoreInfo: more}
+	if k.cType != "clusters" {
+		set["cloudProvider"] = k.cloudPr
+		if k.cType != "containers" {
+			set["namespace"] = emulatorkit.Pick(&r, []string{"default", "kube-system", "payments"})
+		}
+	}
+	return wireInventory{AccountType: e.pub.Type, AccountID: e.pub.ID, ObjectID: r.UUID(), Name: name, MoreInfo: s.fill(&r, keys, set)}
 }
 
 // wireAccount is an element of GET api/v1/accounts.
 type wireAccount struct {
-	AccountID            string   `json:"accountId"`
+	AccountID            any      `json:"accountId"` // string, or a number (Config.NumericAccountIDs)
 	AccountType          string   `json:"accountType"`
 	Name                 string   `json:"name"`
 	RegisteredDate       string   `json:"registeredDate"`
@@ -253,6 +342,9 @@ func (s *Server) account(e *env) wireAccount {
 		CloudLogStatus: "Enabled",
 		FlowLogStatus:  "Enabled",
 	}
+	if s.cfg.NumericAccountIDs && e.pub.Type == "AWS" {
+		a.AccountID = numericID(e.pub.ID)
+	}
 	if e.pub.Disabled {
 		a.Status, a.CloudLogStatus, a.FlowLogStatus = "Disabled", "Disabled", "Disabled"
 		return a
@@ -267,4 +359,13 @@ func (s *Server) account(e *env) wireAccount {
 		}
 	}
 	return a
+}
+
+// numericID is id as a JSON number when it is all digits (leading zeros
+// are lost, as a real JSON number loses them), else id itself.
+func numericID(id string) any {
+	if n, err := strconv.ParseUint(id, 10, 63); err == nil {
+		return n
+	}
+	return id
 }

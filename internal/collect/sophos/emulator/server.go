@@ -68,6 +68,7 @@ type response struct {
 	body       []byte
 	retryAfter time.Duration
 	pageID     string
+	msg        string // the error's message, for Config.PlainTextErrors
 }
 
 // ServeHTTP implements http.Handler.
@@ -98,6 +99,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, e *Request) *resp
 	now := s.cfg.Now().UTC()
 	path := strings.TrimSuffix(r.URL.Path, "/")
 	h, ok := routes[path]
+	if key, isSearch := strings.CutPrefix(path, pathSearch); isSearch && key != "" && !strings.Contains(key, "/") {
+		h, ok = func(s *Server, q url.Values, now time.Time) *response { return s.handleSearch(key, q, now) }, true
+	}
 	if !ok {
 		return s.springError(http.StatusNotFound, msgNotFound, r.URL.Path, now)
 	}
@@ -137,7 +141,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, e *Request) *resp
 	}
 	q := r.URL.Query()
 	resp := h(s, q, now)
-	if resp.status == http.StatusOK && (path == pathAlerts || path == pathVMs || path == pathUsers || path == pathServerless || path == pathContainers) {
+	if resp.status == http.StatusOK && (path == pathAlerts || path == pathVMs || path == pathUsers || path == pathServerless || path == pathContainers ||
+		strings.HasPrefix(path, pathSearch) || (path == pathAccounts && s.cfg.AccountsPageSize > 0)) {
 		resp.pageID = path + "?" + q.Encode()
 	}
 	if fault.Drop != emulatorkit.DropNone {
@@ -149,7 +154,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, e *Request) *resp
 }
 
 func (s *Server) setHeaders(h http.Header, resp *response) {
-	h.Set("Content-Type", "application/json")
+	ctype := "application/json"
+	if s.cfg.PlainTextErrors && resp.status == http.StatusBadRequest && resp.msg != "" {
+		resp.body, ctype = []byte(resp.msg), "text/plain;charset=UTF-8"
+	}
+	h.Set("Content-Type", ctype)
 	h.Set("Content-Length", strconv.Itoa(len(resp.body)))
 	if resp.retryAfter > 0 {
 		h.Set("Retry-After", strconv.FormatFloat(resp.retryAfter.Seconds(), 'f', -1, 64))
@@ -176,21 +185,26 @@ func jsonBody(status int, v any) *response {
 // springError renders the Spring Boot error body the API's messages come
 // in ("No message available" is Spring's 404 text).
 func (s *Server) springError(status int, msg, path string, now time.Time) *response {
-	return jsonBody(status, struct {
+	return withMsg(msg, jsonBody(status, struct {
 		Timestamp string `json:"timestamp"`
 		Status    int    `json:"status"`
 		Error     string `json:"error"`
 		Message   string `json:"message"`
 		Path      string `json:"path"`
-	}{now.Format("2006-01-02T15:04:05.000+00:00"), status, http.StatusText(status), msg, path})
+	}{now.Format("2006-01-02T15:04:05.000+00:00"), status, http.StatusText(status), msg, path}))
+}
+
+func withMsg(msg string, r *response) *response {
+	r.msg = msg
+	return r
 }
 
 // inventoryError renders the {"errorMessage": …} body of the inventory
 // endpoints.
 func inventoryError(msg string) *response {
-	return jsonBody(http.StatusBadRequest, struct {
+	return withMsg(msg, jsonBody(http.StatusBadRequest, struct {
 		ErrorMessage string `json:"errorMessage"`
-	}{msg})
+	}{msg}))
 }
 
 func list(q url.Values, key string) []string {
@@ -370,33 +384,40 @@ func (s *Server) handleAccounts(q url.Values, _ time.Time) *response {
 	if msg := s.checkAccounts(ids); msg != "" {
 		return inventoryError(msg)
 	}
-	out := []wireAccount{}
+	out := []any{}
 	for _, e := range s.envs {
 		if (provider == "" || e.pub.Type == provider) && (len(ids) == 0 || slices.Contains(ids, e.pub.ID)) {
 			out = append(out, s.account(e))
 		}
 	}
-	size := s.cfg.AccountsPageSize
-	if size <= 0 {
+	if s.cfg.AccountsPageSize <= 0 {
 		return jsonBody(http.StatusOK, out)
 	}
-	if v := q.Get("size"); v != "" {
-		if n, err := strconv.Atoi(v); err == nil && n > 0 {
-			size = min(n, s.cfg.AccountsPageSize)
-		}
+	// Config.AccountsPageSize: the inventory endpoints' envelope and paging.
+	size := s.cfg.AccountsPageSize
+	if n, err := strconv.Atoi(q.Get("size")); err == nil && n >= 1 && n <= maxInventoryPageSize {
+		size = n
 	}
-	page := 0
-	if v := q.Get("page"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
-			return inventoryError("page number should be a non-negative integer")
-		}
-		page = n
+	page, err := strconv.Atoi(q.Get("page"))
+	if err != nil || page < 0 {
+		page = 0
 	}
-	pages := max(1, (len(out)+size-1)/size)
-	lo, hi := min(page*size, len(out)), min((page+1)*size, len(out))
-	return jsonBody(http.StatusOK, map[string]any{"errorMessage": nil, "data": out[lo:hi], "currentPage": page,
-		"hasNext": page+1 < pages, "hasPrevious": page > 0, "totalPages": pages, "size": size})
+	return jsonBody(http.StatusOK, slicePage(out, page, 0, size))
+}
+
+// slicePage is page (counted from first) of all, size rows a page, in the
+// inventory endpoints' envelope.
+func slicePage(all []any, page, first, size int) pageEnvelope {
+	total := len(all)
+	out := pageEnvelope{Data: []any{}, CurrentPage: page, Size: size, HasPrevious: page > first,
+		TotalPages: (total + size - 1) / size, ErrorMessage: json.RawMessage("null")}
+	start := total
+	if page-first <= total { // no overflow on absurd page numbers
+		start = (page - first) * size
+	}
+	out.Data = append(out.Data, all[start:min(start+size, total)]...)
+	out.HasNext = start+size < total
+	return out
 }
 
 func (s *Server) handleInventory(q url.Values, path string) *response {
@@ -437,17 +458,20 @@ func (s *Server) handleInventory(q url.Values, path string) *response {
 		return inventoryError(fmt.Sprintf(msgSizeMin, minInventoryPageSize))
 	}
 	page, err := strconv.Atoi(q.Get("page"))
-	if err != nil || page < 0 {
+	first := 0
+	switch {
+	case path == pathServerless && s.cfg.ServerlessPagesFromOne:
+		// Config.ServerlessPagesFromOne: "Page number should be greater
+		// than 0" (seed 004, serverless failures) for page 0 too.
+		if err != nil || page < 1 {
+			return inventoryError(msgPageNumber)
+		}
+		first = 1
+	case err != nil || page < 0:
 		if path == pathServerless && err == nil {
 			return inventoryError(msgPageNumber)
 		}
 		page = 0 // "invalid values will be considered as [page]:0"
-	}
-	if path == pathServerless && s.cfg.ServerlessPagesFromOne {
-		if page < 1 {
-			return inventoryError(msgPageNumber)
-		}
-		page--
 	}
 	if !slices.Contains(k.types, provider) {
 		if path == pathServerless {
@@ -461,11 +485,11 @@ func (s *Server) handleInventory(q url.Values, path string) *response {
 	}
 	envs := s.inventoryEnvs(k, provider, ids)
 	total := len(envs) * k.perEnv
-	out := pageEnvelope{Data: []any{}, CurrentPage: page, Size: size, HasPrevious: page > 0,
+	out := pageEnvelope{Data: []any{}, CurrentPage: page, Size: size, HasPrevious: page > first,
 		TotalPages: (total + size - 1) / size, ErrorMessage: json.RawMessage("null")}
 	start := total
-	if page <= total { // no overflow on absurd page numbers
-		start = page * size
+	if page-first <= total { // no overflow on absurd page numbers
+		start = (page - first) * size
 	}
 	for n := start; n < min(start+size, total); n++ {
 		out.Data = append(out.Data, k.render(s, envs[n/k.perEnv], n%k.perEnv))
