@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/evidence-pack/evidence/internal/job"
 	"github.com/evidence-pack/evidence/internal/metrics"
 	"github.com/evidence-pack/evidence/internal/pack"
+	"github.com/evidence-pack/evidence/internal/source"
 	"github.com/evidence-pack/evidence/internal/source/sources"
 	"github.com/evidence-pack/evidence/internal/storage"
 	"github.com/evidence-pack/evidence/internal/storage/local"
@@ -57,7 +59,7 @@ func bindRunFlags(fs *flag.FlagSet, f *runFlags) {
 	fs.Var((*listFlag)(&f.Accounts), "account", "cloud account `id`s to include (repeatable, comma-separated)")
 	fs.Var((*listFlag)(&f.Frameworks), "framework", "framework `names` or report types to include (repeatable)")
 	fs.Var((*listFlag)(&f.Datasets), "dataset", "`datasets` to include: reports, evaluations, inventory, audit_logs")
-	fs.StringVar(&f.Source, "source", "", "only tenants of this `source` (lacework)")
+	fs.StringVar(&f.Source, "source", "", "only tenants of this `source` ("+strings.Join(sources.Registry(sources.Options{}).Names(), ", ")+")")
 	fs.StringVar(&f.Metrics.Pushgateway, "pushgateway", "", "push run metrics to this Pushgateway `URL`")
 	fs.StringVar(&f.Metrics.Textfile, "metrics-file", "", "write run metrics to this node_exporter textfile `path` (*.prom)")
 	fs.StringVar(&f.Shard, "shard", "", "run only shard `i/n` of the units (0-based; an Indexed Job passes $(JOB_COMPLETION_INDEX)/n)")
@@ -96,12 +98,17 @@ func (f runFlags) logger(e env) *slog.Logger {
 }
 
 func loadConfig(f runFlags, e env) (*config.Config, error) {
-	cfg, err := config.Load(f.Flags, e.getenv, e.home, time.Now())
-	if err != nil {
-		return nil, usageError{err}
+	// Every usage problem is reported at once.
+	var problems []error
+	if names := sources.Registry(sources.Options{}).Names(); f.Source != "" && !slices.Contains(names, f.Source) {
+		problems = append(problems, fmt.Errorf("--source %q: want one of %s", f.Source, strings.Join(names, ", ")))
 	}
-	if err := cfg.Validate(); err != nil {
-		return nil, usageError{err}
+	cfg, err := config.Load(f.Flags, e.getenv, e.home, time.Now())
+	if err == nil {
+		err = cfg.Validate()
+	}
+	if err != nil || len(problems) > 0 {
+		return nil, usageError{errors.Join(append(problems, err)...)}
 	}
 	return cfg, nil
 }
@@ -214,9 +221,13 @@ func execute(ctx context.Context, cfg *config.Config, log *slog.Logger, e env, d
 	deps.Logger = log
 	deps.Progress = prog
 	deps.Build = job.Build{Version: version, Commit: commit, Date: date}
+	deps.CommandLine = job.RedactArgs(e.argv)
 	start := time.Now()
 	res, err := job.Run(ctx, cfg, deps)
 	prog.finish()
+	if errors.Is(err, source.ErrRefused) {
+		return exitUsage, usageError{err}
+	}
 	if merr := publishMetrics(ctx, cfg, res, err, time.Since(start)); merr != nil {
 		log.Warn("metrics not published", "err", merr)
 	}

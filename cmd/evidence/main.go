@@ -6,6 +6,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -17,12 +18,58 @@ import (
 	"syscall"
 )
 
-// Set at build time with -ldflags "-X main.version=… -X main.commit=… -X main.date=…".
+// Set at build time with -ldflags "-X main.version=… -X main.commit=… -X main.date=…"
+// (make build, make image). Without them (go install, go run) they come
+// from the build information Go records: see init.
 var (
-	version = "dev"
+	version = ""
 	commit  = ""
 	date    = ""
 )
+
+// init fills what ldflags did not set from the binary's build information:
+// the module version of `go install …@v1.2.3`, else "devel" and the VCS
+// revision (with "+dirty" for uncommitted changes) and commit time of a
+// build from a checkout. The one string reaches the manifest, the PDFs,
+// the workbooks, Parquet's created_by and the User-Agent alike.
+func init() {
+	bi, ok := debug.ReadBuildInfo()
+	version, commit, date = buildVersion(version, commit, date, bi, ok)
+}
+
+// buildVersion completes the ldflags values v, c, d from bi.
+func buildVersion(v, c, d string, bi *debug.BuildInfo, ok bool) (string, string, string) {
+	if !ok {
+		return cmp.Or(v, "devel"), c, d
+	}
+	var rev, at string
+	dirty := false
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.time":
+			at = s.Value
+		case "vcs.modified":
+			dirty = s.Value == "true"
+		}
+	}
+	if len(rev) > 12 {
+		rev = rev[:12]
+	}
+	if dirty && rev != "" {
+		rev += "+dirty"
+	}
+	if v == "" {
+		v = "devel"
+		if mv := bi.Main.Version; mv != "" && mv != "(devel)" {
+			v = mv
+		} else if rev != "" {
+			v = "devel-" + rev
+		}
+	}
+	return v, cmp.Or(c, rev), cmp.Or(d, at)
+}
 
 // Exit codes.
 const (
@@ -40,6 +87,7 @@ type env struct {
 	stderr io.Writer
 	isTTY  bool
 	home   string
+	argv   []string // the command line, program name first (for the manifest)
 }
 
 // usageError marks errors of the command line or configuration (exit 2).
@@ -64,7 +112,8 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	home, _ := os.UserHomeDir()
-	e := env{getenv: os.Getenv, stdout: os.Stdout, stderr: os.Stderr, isTTY: isTerminal(os.Stderr), home: home}
+	e := env{getenv: os.Getenv, stdout: os.Stdout, stderr: os.Stderr, isTTY: isTerminal(os.Stderr), home: home,
+		argv: append([]string{"evidence"}, os.Args[1:]...)}
 	os.Exit(run(ctx, os.Args[1:], e))
 }
 

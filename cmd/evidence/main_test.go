@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -21,6 +24,7 @@ import (
 	pq "github.com/parquet-go/parquet-go"
 
 	"github.com/evidence-pack/evidence/internal/collect/lacework/emulator"
+	"github.com/evidence-pack/evidence/internal/job"
 	"github.com/evidence-pack/evidence/internal/pack"
 )
 
@@ -28,7 +32,7 @@ import (
 func cli(t *testing.T, ctx context.Context, vars map[string]string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	e := env{getenv: func(k string) string { return vars[k] }, stdout: &out, stderr: &errb, home: t.TempDir()}
+	e := env{getenv: func(k string) string { return vars[k] }, stdout: &out, stderr: &errb, home: t.TempDir(), argv: append([]string{"evidence"}, args...)}
 	code = run(ctx, args, e)
 	return code, out.String(), errb.String()
 }
@@ -81,7 +85,7 @@ func TestRunEndToEndWithFaults(t *testing.T) {
 	}
 	emu := emulator.New(emulator.Config{
 		Seed: 7, Forbidden: []string{"acme-dev"},
-		EvaluationsPerDay: 1500, InventoryPerCSP: 400, AuditLogsPerDay: 600, Recommendations: 15, PageSize: 400,
+		EvaluationsPerDay: 1500, InventoryPerCSP: 400, AuditLogsPerDay: 300, Recommendations: 15, PageSize: 400,
 		Faults: emulator.Faults{ErrorEvery: 9, DropEvery: 11, RateLimitEvery: 17, Tricky: true},
 	})
 	srv := httptest.NewServer(emu)
@@ -318,6 +322,16 @@ func duckdbCounts(t *testing.T, dir string, want map[string]int64) {
 	if len(got["controls"]) != 1 || n(got["controls"][0]["n"]) == 0 {
 		t.Errorf("DuckDB controls: %v", got["controls"])
 	}
+	// The framework column holds the frameworks' real names (spaces and
+	// all), not a folder's slug, and a filter on one finds its rows.
+	if len(got["frameworks"]) == 0 || len(got["by_name"]) != 1 || n(got["by_name"][0]["n"]) == 0 {
+		t.Errorf("DuckDB frameworks %v, filtered by name %v", got["frameworks"], got["by_name"])
+	}
+	for _, r := range got["frameworks"] {
+		if name := fmt.Sprint(r["framework"]); !strings.Contains(name, " ") {
+			t.Errorf("DuckDB reads framework %q: a folder slug, not the framework's name", name)
+		}
+	}
 }
 
 func parquetRows(t *testing.T, path string) int64 {
@@ -381,10 +395,12 @@ type countingHandler struct {
 	n      int64
 	seen   atomic.Int64
 	cancel context.CancelFunc
+	data   bool // count only data requests (searches, reports, audit logs), not discovery
 }
 
 func (c *countingHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if c.seen.Add(1) == c.n {
+	isData := strings.HasSuffix(r.URL.Path, "/search") || strings.Contains(r.URL.Path, "/Reports") || strings.Contains(r.URL.Path, "/AuditLogs")
+	if (!c.data || isData) && c.seen.Add(1) == c.n {
 		c.cancel()
 	}
 	c.h.ServeHTTP(w, r)
@@ -394,7 +410,7 @@ func TestKilledRunLeavesNoManifestAndRerunCompletes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end")
 	}
-	emuCfg := emulator.Config{EvaluationsPerDay: 800, InventoryPerCSP: 200, AuditLogsPerDay: 200, Recommendations: 10, PageSize: 200}
+	emuCfg := emulator.Config{EvaluationsPerDay: 800, InventoryPerCSP: 200, AuditLogsPerDay: 150, Recommendations: 10, PageSize: 200}
 	out := t.TempDir()
 	for _, n := range []int64{1, 4, 15, 40, 70} {
 		ctx, cancel := context.WithCancel(context.Background())
@@ -681,7 +697,9 @@ func TestInterruptedRunNamesWhatWasPublished(t *testing.T) {
 	defer first.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	second := httptest.NewServer(&countingHandler{h: emulator.New(emuCfg), n: 3, cancel: cancel})
+	// Every tenant is discovered first; the signal comes with the second
+	// tenant's third data request, after the first tenant's pack is out.
+	second := httptest.NewServer(&countingHandler{h: emulator.New(emuCfg), n: 3, cancel: cancel, data: true})
 	defer second.Close()
 	cfgFile := filepath.Join(t.TempDir(), "evidence.yaml")
 	yaml := fmt.Sprintf(`tenants:
@@ -709,5 +727,170 @@ func TestInterruptedRunNamesWhatWasPublished(t *testing.T) {
 	}
 	if strings.Contains(stderr, "nothing was published") {
 		t.Errorf("stderr says nothing was published:\n%s", stderr)
+	}
+}
+
+// A period that has not ended is refused before any request, with exit 2,
+// and nothing is written: a pack can only cover time that has passed.
+func TestFuturePeriodIsRefused(t *testing.T) {
+	emu := emulator.New(emulator.Config{})
+	srv := httptest.NewServer(emu)
+	defer srv.Close()
+	today := time.Now().UTC().Format(time.DateOnly)
+	for _, args := range [][]string{
+		{"--from", "2099-01-01"},
+		{"--from", today},
+		{"--from", "2026-01-01", "--to", "2099-01-01T00:00:00Z"},
+	} {
+		out := t.TempDir()
+		code, stdout, stderr := cli(t, context.Background(), lwEnv(srv.URL), append([]string{"run", "--out", out}, args...)...)
+		if code != exitUsage || !strings.Contains(stderr, "ends after now") {
+			t.Errorf("%v: exit %d\n%s\n%s", args, code, stdout, stderr)
+		}
+		if entries, _ := os.ReadDir(out); len(entries) != 0 {
+			t.Errorf("%v: wrote %d entries", args, len(entries))
+		}
+	}
+	if n := len(emu.Requests()); n != 0 {
+		t.Errorf("%d requests sent for refused periods", n)
+	}
+}
+
+// A period older than the platform keeps is refused before any request
+// (Lacework keeps compliance evaluations 90 days), by run, plan and
+// frameworks alike; without evaluations the same period is allowed.
+func TestTooOldPeriodIsRefused(t *testing.T) {
+	emu := emulator.New(emulator.Config{EvaluationsPerDay: 10, InventoryPerCSP: 5, AuditLogsPerDay: 5, Recommendations: 2})
+	srv := httptest.NewServer(emu)
+	defer srv.Close()
+	old := time.Now().UTC().AddDate(0, 0, -120).Format(time.DateOnly)
+	for _, cmd := range [][]string{{"run", "--out", t.TempDir()}, {"plan", "--probe=false"}} {
+		code, stdout, stderr := cli(t, context.Background(), lwEnv(srv.URL), append(cmd, "--from", old)...)
+		if code != exitUsage || !strings.Contains(stderr, "keeps compliance evaluations 90 days") {
+			t.Errorf("%v: exit %d\n%s\n%s", cmd, code, stdout, stderr)
+		}
+	}
+	if n := len(emu.Requests()); n != 0 {
+		t.Errorf("%d requests sent for a refused period", n)
+	}
+	code, stdout, stderr := cli(t, context.Background(), lwEnv(srv.URL), "frameworks", "--from", old)
+	if code != exitOK {
+		t.Errorf("frameworks (reports only) refused an old period: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+}
+
+// A --framework or --account that names nothing the tenant has is refused
+// with exit 2 before any data is read, with the valid values and the
+// nearest one; values that match run as before.
+func TestUnmatchedFiltersAreRefused(t *testing.T) {
+	emu := emulator.New(emulator.Config{EvaluationsPerDay: 10, InventoryPerCSP: 5, AuditLogsPerDay: 5, Recommendations: 2})
+	srv := httptest.NewServer(emu)
+	defer srv.Close()
+	aws := emu.Tenant().SubAccounts[1].AWS[0].AccountID
+	for _, tc := range []struct {
+		args []string
+		code int
+		want []string
+	}{
+		{[]string{"--framework", "nope"}, exitUsage, []string{`--framework "nope" matches nothing`, "CIS Amazon Web Services Foundations Benchmark v1.4.0"}},
+		{[]string{"--framework", "AWS SOC2 Report"}, exitUsage, []string{`(nearest: "AWS SOC 2 Report")`}},
+		{[]string{"--account", "000000000000", "--framework", "nope"}, exitUsage, []string{`--account "000000000000" matches nothing`, aws, `--framework "nope"`}},
+		{[]string{"--account", aws, "--framework", "aws soc 2 report", "--dataset", "reports"}, exitOK, nil},
+	} {
+		before := len(emu.Requests())
+		code, stdout, stderr := cli(t, context.Background(), lwEnv(srv.URL), append([]string{"run", "--out", t.TempDir()}, tc.args...)...)
+		if code != tc.code {
+			t.Errorf("%v: exit %d, want %d\n%s\n%s", tc.args, code, tc.code, stdout, stderr)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(stderr, w) {
+				t.Errorf("%v: stderr lacks %q:\n%s", tc.args, w, stderr)
+			}
+		}
+		if tc.code == exitUsage {
+			for _, r := range emu.Requests()[before:] {
+				if r.PageID != "" || strings.HasSuffix(r.Path, "/Reports") {
+					t.Errorf("%v: data requested before the refusal: %s", tc.args, r.Path)
+				}
+			}
+		}
+	}
+}
+
+// --source names a platform: an unknown one lists them all, with every
+// other usage problem in the same message.
+func TestUnknownSourceListsPlatforms(t *testing.T) {
+	code, _, stderr := cli(t, context.Background(), lwEnv("http://127.0.0.1:1"), "run", "--out", t.TempDir(), "--source", "nope", "--from", "2099-01-01")
+	for _, w := range []string{`--source "nope": want one of ibm_scc, lacework, lacework_edge, sophos`, "ends after now"} {
+		if code != exitUsage || !strings.Contains(stderr, w) {
+			t.Errorf("exit %d, stderr lacks %q:\n%s", code, w, stderr)
+		}
+	}
+}
+
+// Without ldflags the version comes from Go's build information: the
+// module version of `go install …@v1.2.3`, else the VCS revision.
+func TestBuildVersion(t *testing.T) {
+	vcs := []debug.BuildSetting{{Key: "vcs.revision", Value: "0123456789abcdef0123"}, {Key: "vcs.time", Value: "2026-12-01T10:00:00Z"}, {Key: "vcs.modified", Value: "true"}}
+	for _, tc := range []struct {
+		name    string
+		bi      *debug.BuildInfo
+		ok      bool
+		v, c, d string
+	}{
+		{"go install at a tag", &debug.BuildInfo{Main: debug.Module{Version: "v1.4.0"}}, true, "v1.4.0", "", ""},
+		{"a checkout", &debug.BuildInfo{Main: debug.Module{Version: "(devel)"}, Settings: vcs}, true, "devel-0123456789ab+dirty", "0123456789ab+dirty", "2026-12-01T10:00:00Z"},
+		{"no VCS stamp", &debug.BuildInfo{Main: debug.Module{Version: "(devel)"}}, true, "devel", "", ""},
+		{"no build info", nil, false, "devel", "", ""},
+	} {
+		v, c, d := buildVersion("", "", "", tc.bi, tc.ok)
+		if v != tc.v || c != tc.c || d != tc.d {
+			t.Errorf("%s: %q %q %q, want %q %q %q", tc.name, v, c, d, tc.v, tc.c, tc.d)
+		}
+	}
+	if v, c, _ := buildVersion("1.5.0", "abc", "", &debug.BuildInfo{Settings: vcs}, true); v != "1.5.0" || c != "abc" {
+		t.Errorf("ldflags overridden: %q %q", v, c)
+	}
+}
+
+// The manifest says how the run was asked for (command line, the
+// configuration's SHA-256, the masked key id: never a secret) and, for
+// every unit, the API call behind it.
+func TestManifestProvenance(t *testing.T) {
+	srv := httptest.NewServer(emulator.New(emulator.Config{EvaluationsPerDay: 20, InventoryPerCSP: 5, AuditLogsPerDay: 5, Recommendations: 2}))
+	defer srv.Close()
+	cfgFile := filepath.Join(t.TempDir(), "evidence.yaml")
+	yaml := fmt.Sprintf("tenants:\n  - name: acme\n    lacework: {account: acme, api_key_env: LW_API_KEY, api_secret_env: LW_API_SECRET, api_url: %q}\n", srv.URL)
+	if err := os.WriteFile(cfgFile, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	if code, stdout, stderr := cli(t, context.Background(), lwEnv(srv.URL), "run", "--config", cfgFile, "--out", out); code != exitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	m := readManifest(t, manifests(t, out)[0])
+	sum := sha256.Sum256([]byte(yaml))
+	inv := m.Invocation
+	if inv == nil || inv.ConfigSHA256 != hex.EncodeToString(sum[:]) || !strings.Contains(inv.Credential, "…") ||
+		strings.Contains(inv.Credential, emulator.DefaultKeyID) || !slices.Contains(inv.CommandLine, "--config") {
+		t.Errorf("invocation %+v", inv)
+	}
+	for _, q := range m.Queries {
+		r := q.Request
+		if r == nil || r.Method == "" || !strings.HasPrefix(r.Path, "/api/v2/") || len(r.Params) == 0 {
+			t.Errorf("query %s %s: request %+v", q.Dataset, q.Account, r)
+			continue
+		}
+		if q.Dataset == "reports" && r.Params["format"] != "json" {
+			t.Errorf("report request %+v", r)
+		}
+	}
+	for _, tc := range [][2][]string{
+		{{"evidence", "run", "--api-secret", "s3cr3t", "--out", "x"}, {"evidence", "run", "--api-secret", "[redacted]", "--out", "x"}},
+		{{"evidence", "run", "--token=abc", "--sign-key", "k.pem"}, {"evidence", "run", "--token=[redacted]", "--sign-key", "k.pem"}},
+	} {
+		if got := job.RedactArgs(tc[0]); !slices.Equal(got, tc[1]) {
+			t.Errorf("RedactArgs(%v) = %v", tc[0], got)
+		}
 	}
 }

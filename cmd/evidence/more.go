@@ -19,6 +19,7 @@ import (
 	"github.com/evidence-pack/evidence/internal/config"
 	"github.com/evidence-pack/evidence/internal/job"
 	"github.com/evidence-pack/evidence/internal/schedule"
+	"github.com/evidence-pack/evidence/internal/source"
 	"github.com/evidence-pack/evidence/internal/source/sources"
 )
 
@@ -34,6 +35,9 @@ func cmdPlan(ctx context.Context, args []string, e env) (int, error) {
 	}
 	cfg.Timeout = cmp.Or(cfg.Timeout, config.DefaultTimeout)
 	p, err := job.MakePlan(ctx, cfg, job.Deps{Logger: f.logger(e), Getenv: e.getenv, Sources: sources.Registry(sources.Options{})}, probe)
+	if errors.Is(err, source.ErrRefused) {
+		return exitUsage, usageError{err}
+	}
 	if err != nil {
 		return exitFailed, err
 	}
@@ -51,6 +55,9 @@ func cmdFrameworks(ctx context.Context, args []string, e env) (int, error) {
 	cfg.Timeout = cmp.Or(cfg.Timeout, config.DefaultTimeout)
 	found, err := job.Discover(ctx, cfg, job.Deps{Logger: f.logger(e), Getenv: e.getenv, Sources: sources.Registry(sources.Options{}),
 		Build: job.Build{Version: version}})
+	if errors.Is(err, source.ErrRefused) {
+		return exitUsage, usageError{err}
+	}
 	if err != nil {
 		return exitFailed, err
 	}

@@ -8,6 +8,8 @@ package config
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -60,6 +62,12 @@ type Config struct {
 
 	// Period is set from flags (--from/--to); default: the previous UTC day.
 	Period lacework.Window `yaml:"-"`
+	// FileSHA256 is the SHA-256 of the configuration file read (hex), for
+	// the manifest; "" when there was none.
+	FileSHA256 string `yaml:"-"`
+	// LoadedAt is when Load read the flags (the "now" of the period):
+	// Validate refuses a period that ends after it.
+	LoadedAt time.Time `yaml:"-"`
 	// AuditFrom, when set, starts the audit-log window there instead of at
 	// Period.From: the scheduler passes the last watermark.
 	AuditFrom time.Time `yaml:"-"`
@@ -183,6 +191,8 @@ func Load(f Flags, getenv func(string) string, home string, now time.Time) (*Con
 		if err := Decode(bytes.NewReader(b), cfg); err != nil {
 			return nil, fmt.Errorf("config %s: %w", f.ConfigFile, err)
 		}
+		sum := sha256.Sum256(b)
+		cfg.FileSHA256 = hex.EncodeToString(sum[:])
 	}
 	if len(cfg.Tenants) == 0 {
 		// No file: one Lacework tenant from the environment / lacework profile.
@@ -241,7 +251,7 @@ func Load(f Flags, getenv func(string) string, home string, now time.Time) (*Con
 	if err != nil {
 		return nil, err
 	}
-	cfg.Period = p
+	cfg.Period, cfg.LoadedAt = p, now.UTC()
 	return cfg, nil
 }
 
@@ -381,6 +391,13 @@ func (c *Config) Validate() error {
 	}
 	if !c.Period.From.Before(c.Period.To) {
 		add("period %s: from must be before to", c.Period)
+	}
+	if now := c.LoadedAt; !now.IsZero() && c.Period.To.After(now) {
+		// A pack is evidence of what happened: a period that has not
+		// ended yet would be published as complete while its end is
+		// still to come (and would move the scheduler's state past it).
+		add("period %s ends after now (%s): a pack can only cover time that has passed; end it at or before now (--to %s), or leave --from and --to out for the previous UTC day",
+			c.Period, now.Format(time.RFC3339), now.Truncate(time.Second).Format(time.RFC3339))
 	}
 	return errors.Join(errs...)
 }

@@ -5,6 +5,9 @@
 package dataset
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
 	"strings"
 	"time"
 
@@ -28,6 +31,22 @@ const (
 
 func col(name, title string, k reportgen.Kind, doc string) reportgen.Column {
 	return reportgen.Column{Name: name, Title: title, Kind: k, Doc: doc}
+}
+
+// rowID is the last column of every table.
+func rowID() reportgen.Column {
+	return col("row_id", "Row id", str, "stable id of the row: a hash of the fields that identify it, the same in every pack for the same finding, so that a sample can name rows")
+}
+
+// RowID is the row_id of a row identified by fields: the first 32 hex
+// digits of the SHA-256 of the fields, each length-prefixed so that no two
+// different lists collide by concatenation.
+func RowID(fields ...string) string {
+	h := sha256.New()
+	for _, f := range fields {
+		fmt.Fprintf(h, "%d:%s", len(f), f)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:32]
 }
 
 func scope() []reportgen.Column {
@@ -58,6 +77,7 @@ func ControlsTable() reportgen.Table {
 		col("violating_resources", "Violating resources", num, "resources in violation (rows in the violations table)"),
 		col("suppressions", "Suppressions", str, "suppressions applied, separated by '; '"),
 		col("info_link", "Reference", str, "link to the control's documentation"),
+		rowID(),
 	)}
 }
 
@@ -73,6 +93,7 @@ func ViolationsTable() reportgen.Table {
 		col("region", "Region", str, "resource region"),
 		col("resource", "Resource", str, "resource identifier (ARN, resource id, URN)"),
 		col("reasons", "Reasons", str, "why the resource violates the control, separated by '; '"),
+		rowID(),
 	)}
 }
 
@@ -91,6 +112,8 @@ func EvaluationsTable() reportgen.Table {
 		col("resource", "Resource", str, "evaluated resource"),
 		col("reason", "Reason", str, "why the resource is (not) compliant"),
 		col("eval_type", "Evaluation type", str, "evaluation type as the platform names it"),
+		col("remediation", "Remediation", str, "the remediation trail as the platform records it, as JSON (Sophos: last action and its time, Jira issue, remediation date)"),
+		rowID(),
 	)}
 }
 
@@ -101,6 +124,7 @@ func InventoryTable() reportgen.Table {
 		col("account_id", "Cloud account", str, "AWS account, Azure subscription, GCP project or cluster"),
 		col("account_alias", "Account alias", str, "human name of the account, when known"),
 		col("resource_id", "Resource id", str, "resource identifier"),
+		col("source_key", "Platform key", str, "the platform's own key for the resource (Lacework apiKey)"),
 		col("resource_type", "Resource type", str, "e.g. ec2:instance"),
 		col("service", "Service", str, "cloud service"),
 		col("region", "Region", str, "resource region"),
@@ -108,8 +132,10 @@ func InventoryTable() reportgen.Table {
 		col("collected_from", "Collection start", tim, "start of the collection that saw the resource (UTC)"),
 		col("collected_to", "Collection end", tim, "end of that collection (UTC)"),
 		col("collection_status", "Collection status", str, "success or the collector's error"),
+		col("collection_details", "Collection details", str, "what the collector recorded with the status, as JSON (Lacework status.props)"),
 		col("tags", "Tags", str, "resource tags as JSON"),
 		col("config", "Configuration", str, "resource configuration as JSON"),
+		rowID(),
 	)}
 }
 
@@ -122,6 +148,7 @@ func AuditLogsTable() reportgen.Table {
 		col("event_name", "Event", str, "event name"),
 		col("user_action", "Action", str, "action taken"),
 		col("event_description", "Description", str, "event description"),
+		rowID(),
 	)}
 }
 
@@ -160,13 +187,24 @@ type Evaluation struct {
 	Resource       string
 	Reason         string
 	EvalType       string
+	Remediation    string // JSON
 }
 
 func (Evaluation) Table() string { return Evaluations }
 
 func (e Evaluation) Row(s Scope) reportgen.Row {
 	return reportgen.Row{s.Source, s.Tenant, s.SubAccount, e.Dataset, NullString(e.AccountID), NullString(e.AccountAlias), NullTime(e.ReportTime),
-		NullString(e.ControlID), NullString(e.Recommendation), NullString(e.Section), NullString(e.Severity), NullString(e.Status), NullString(e.Resource), NullString(e.Reason), NullString(e.EvalType)}
+		NullString(e.ControlID), NullString(e.Recommendation), NullString(e.Section), NullString(e.Severity), NullString(e.Status), NullString(e.Resource), NullString(e.Reason), NullString(e.EvalType), json0(e.Remediation),
+		// An evaluation is an observation at its time: the time is part of it.
+		RowID(s.Source, s.Tenant, s.SubAccount, e.Dataset, e.AccountID, e.ControlID, e.Resource, stamp(e.ReportTime))}
+}
+
+// stamp writes a time for RowID ("" for none).
+func stamp(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339Nano)
 }
 
 // Resource is a row of InventoryTable.
@@ -175,6 +213,7 @@ type Resource struct {
 	AccountID     string
 	AccountAlias  string
 	ResourceID    string
+	SourceKey     string // the platform's key for the resource (Lacework apiKey)
 	ResourceType  string
 	Service       string
 	Region        string
@@ -182,6 +221,7 @@ type Resource struct {
 	CollectedFrom time.Time
 	CollectedTo   time.Time
 	Status        string
+	StatusDetails string // JSON
 	Tags          string // JSON
 	Config        string // JSON
 }
@@ -190,8 +230,10 @@ func (Resource) Table() string { return Inventory }
 
 func (v Resource) Row(s Scope) reportgen.Row {
 	return reportgen.Row{s.Source, s.Tenant, s.SubAccount, v.CSP, NullString(v.AccountID), NullString(v.AccountAlias), NullString(v.ResourceID),
-		NullString(v.ResourceType), NullString(v.Service), NullString(v.Region), NullString(v.URN), NullTime(v.CollectedFrom), NullTime(v.CollectedTo),
-		NullString(v.Status), json0(v.Tags), json0(v.Config)}
+		NullString(v.SourceKey), NullString(v.ResourceType), NullString(v.Service), NullString(v.Region), NullString(v.URN), NullTime(v.CollectedFrom),
+		NullTime(v.CollectedTo), NullString(v.Status), json0(v.StatusDetails), json0(v.Tags), json0(v.Config),
+		// A resource is the same resource in every snapshot.
+		RowID(s.Source, s.Tenant, s.SubAccount, v.CSP, v.AccountID, v.ResourceID, v.URN)}
 }
 
 // AuditEvent is a row of AuditLogsTable.
@@ -208,7 +250,8 @@ func (AuditEvent) Table() string { return AuditLogs }
 
 func (a AuditEvent) Row(s Scope) reportgen.Row {
 	return reportgen.Row{s.Source, s.Tenant, s.SubAccount, NullTime(a.Time), NullString(a.AccountName), NullString(a.UserName),
-		NullString(a.EventName), NullString(a.UserAction), NullString(a.Description)}
+		NullString(a.EventName), NullString(a.UserAction), NullString(a.Description),
+		RowID(s.Source, s.Tenant, s.SubAccount, stamp(a.Time), a.AccountName, a.UserName, a.EventName, a.UserAction, a.Description)}
 }
 
 // NullString stores "" as a missing value (an empty cell, a Parquet null).

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"maps"
 	"path"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -116,7 +118,7 @@ func (r *run) xlsxOptions(title string) xlsx.Options {
 }
 
 func (r *run) parquetFormat(table string) reportgen.Format {
-	return parquet.New(parquet.Options{Metadata: map[string]string{
+	return parquet.New(parquet.Options{CreatedBy: "evidence version " + r.deps.Build.Version, Metadata: map[string]string{
 		"evidence.pack_id": r.id, "evidence.tenant": r.tenant.Name, "evidence.table": table, "evidence.source": r.info.System,
 		"evidence.period_from": r.period.From.Format(time.RFC3339), "evidence.period_to": r.period.To.Format(time.RFC3339),
 	}})
@@ -181,6 +183,14 @@ func (r *run) aboutPairs(title string) [][2]any {
 func (r *run) unitResult(unit string, q pack.Query, st source.QueryStats, rows int64, apiErr error) {
 	q.Pages, q.Queries, q.Splits = int64(st.Pages), int64(st.Queries), int64(st.Splits)
 	q.Rows = rows
+	for _, p := range st.Parts {
+		qp := pack.QueryPart{Window: pack.Window{From: p.From, To: p.To}, Filter: p.Filter, Rows: int64(p.Rows)}
+		if p.HasAnnounced {
+			n := int64(p.Announced)
+			qp.AnnouncedRows = &n
+		}
+		q.Parts = append(q.Parts, qp)
+	}
 	if st.HasAnnounced {
 		n := int64(st.Announced)
 		q.AnnouncedRows = &n
@@ -316,7 +326,7 @@ func (r *run) tableUnit(ctx, api context.Context, t reportgen.Table, u source.Ta
 	r.summary.addRows(t.Name, n)
 	unit := strings.Join(nonEmpty(strings.ReplaceAll(t.Name, "_", " "), u.Sheet, u.SubAccount, u.Account), " ")
 	r.unitResult(unit, pack.Query{Dataset: ds, SubAccount: u.SubAccount, Account: u.Account,
-		Window: pack.Window{From: u.Window.From, To: u.Window.To}}, st, n, apiErr)
+		Window: pack.Window{From: u.Window.From, To: u.Window.To}, Request: callRecord(u.Call)}, st, n, apiErr)
 	return n, apiErr, nil
 }
 
@@ -364,20 +374,26 @@ func (fo *folders) assign(p *source.Plan) {
 	}
 }
 
-// partPath is parquet/<table>/[<partition>/]account=<sub>/part-00000.parquet,
-// a Hive layout that Athena, Glue and DuckDB read as partitions. A unit of
-// one cloud account (account != "") is part-<account>.parquet, so the
-// accounts of a sub-account sit side by side.
+// partPath is parquet/<table>/account=<sub>/<name>.parquet. The only
+// folder key, account, is not a column of any table: a folder key that was
+// (framework=, csp=, dataset=) made DuckDB, which reads Hive partitions by
+// default, replace the column's real value with the folder's slug, and
+// Athena refuses a partition key that repeats a column. A unit's partition
+// ("framework=CIS 1.4") and cloud account go into the file name instead,
+// as "framework-CIS_1.4_<account>.parquet"; a unit with neither is
+// part-00000.parquet. pack.duckdb.sql has the views to query them.
 func (fo *folders) partPath(table, partition, sub, account string) string {
-	parts := []string{"parquet", table}
+	var name []string
 	if partition != "" {
-		parts = append(parts, storage.SafePart(partition))
+		name = append(name, strings.ReplaceAll(storage.SafePart(partition), "=", "-"))
 	}
-	name := "part-00000.parquet"
 	if account != "" {
-		name = "part-" + fo.accts.Folder(account) + ".parquet"
+		name = append(name, fo.accts.Folder(account))
 	}
-	return path.Join(append(parts, "account="+fo.subs.Folder(sub), name)...)
+	if len(name) == 0 {
+		name = []string{"part-00000"}
+	}
+	return path.Join("parquet", table, "account="+fo.subs.Folder(sub), strings.Join(name, "_")+".parquet")
 }
 
 // framework is a planned framework with its folder in the pack.
@@ -425,7 +441,16 @@ func (f framework) unitName(u source.ReportUnit) string {
 
 func (r *run) reportQuery(f framework, u source.ReportUnit) pack.Query {
 	return pack.Query{Dataset: source.Reports, SubAccount: u.SubAccount, Account: u.Account, Framework: f.Name,
-		Window: pack.Window{From: r.period.From, To: r.period.To}}
+		Window: pack.Window{From: r.period.From, To: r.period.To}, Request: callRecord(u.Call)}
+}
+
+// callRecord is a unit's call as the manifest records it (nil when the source
+// does not say).
+func callRecord(c source.Call) *pack.Request {
+	if c.Method == "" && c.Path == "" {
+		return nil
+	}
+	return &pack.Request{Method: c.Method, Path: c.Path, Params: maps.Clone(c.Params)}
 }
 
 func (r *run) collectFramework(ctx, api context.Context, f framework) (err error) {
@@ -460,6 +485,7 @@ func (r *run) collectFramework(ctx, api context.Context, f framework) (err error
 		return nil
 	}
 	fs := r.summary.framework(f.slug, f.Name, f.Cloud)
+	fs.Planned = len(f.Units)
 	// Pass 1: Parquet (one controls and one violations file per sub-account)
 	// and the summary counts, which the workbook's first sheet needs.
 	if err := r.reportParquet(ctx, f, reps, fs); err != nil {
@@ -568,19 +594,22 @@ func (r *run) reportRows(fr fetchedReport, f framework, ctl, vio writeRows, fs *
 		}
 		violated := int64(len(c.Violations))
 		if fs != nil {
-			fs.control(u.SubAccount, u.Account, alias, c.ID, c.Title, c.Severity, c.SeverityRank, c.Status, violated)
+			fs.control(u.SubAccount, u.Account, alias, at, c.ID, c.Title, c.Severity, c.SeverityRank, c.Status, c.Violations)
 		}
 		nCtl++
 		if ctl != nil {
 			ctlBatch = append(ctlBatch, reportgen.Row{sc.Source, sc.Tenant, sc.SubAccount, f.Name, dataset.NullString(u.Cloud), dataset.NullString(u.Account), dataset.NullString(alias),
 				dataset.NullTime(at), c.ID, dataset.NullString(c.Title), dataset.NullString(c.Category), dataset.NullString(c.Service), dataset.NullString(c.Severity), int64(c.SeverityRank),
-				c.Status, c.Assessed, violated, dataset.NullString(strings.Join(c.Suppressions, "; ")), dataset.NullString(c.InfoLink)})
+				c.Status, c.Assessed, violated, dataset.NullString(strings.Join(c.Suppressions, "; ")), dataset.NullString(c.InfoLink),
+				// A control of an account in a framework: the same in every report.
+				dataset.RowID(sc.Source, sc.Tenant, sc.SubAccount, f.Name, u.Account, c.ID)})
 		}
 		for _, v := range c.Violations {
 			nVio++
 			if vio != nil {
 				vioBatch = append(vioBatch, reportgen.Row{sc.Source, sc.Tenant, sc.SubAccount, f.Name, dataset.NullString(u.Cloud), dataset.NullString(u.Account), c.ID,
-					dataset.NullString(c.Title), dataset.NullString(c.Severity), dataset.NullString(v.Region), v.Resource, dataset.NullString(strings.Join(v.Reasons, "; "))})
+					dataset.NullString(c.Title), dataset.NullString(c.Severity), dataset.NullString(v.Region), v.Resource, dataset.NullString(strings.Join(v.Reasons, "; ")),
+					dataset.RowID(sc.Source, sc.Tenant, sc.SubAccount, f.Name, u.Account, c.ID, v.Region, v.Resource)})
 			}
 		}
 		if err := flush(false); err != nil {
@@ -658,11 +687,15 @@ func (r *run) frameworkSummaryPairs(f framework, fs *fwSummary) [][2]any {
 	pairs = append(pairs,
 		[2]any{"Framework", f.Name},
 		[2]any{"Cloud", f.Cloud},
+		[2]any{"Assessed", fs.assessment(r.period.From, r.period.To)},
+		[2]any{"Scope of these figures", cmp.Or(r.partial(fs), "complete: every report of the framework was collected")},
 		[2]any{"Cloud accounts", int64(len(fs.Accounts))},
 		[2]any{"Controls assessed (all accounts)", fs.total()},
 	)
-	if pct, ok := compliance(fs.Status); ok {
+	if pct, text, ok := r.compliance(fs.Status); ok {
 		pairs = append(pairs, [2]any{"Compliance % (compliant / (compliant + non-compliant))", round2(pct)})
+	} else if text == notApplicable {
+		pairs = append(pairs, [2]any{"Compliance %", text})
 	}
 	for _, st := range statuses() {
 		pairs = append(pairs, [2]any{"Controls " + statusLabel(st), fs.Status[st]})
@@ -672,7 +705,17 @@ func (r *run) frameworkSummaryPairs(f framework, fs *fwSummary) [][2]any {
 			[2]any{sev + ": compliant (pass)", fs.SevStat[[2]string{sev, "Compliant"}]},
 			[2]any{sev + ": non-compliant (fail)", fs.SevStat[[2]string{sev, "NonCompliant"}]})
 	}
-	pairs = append(pairs, [2]any{"Violating resources", fs.Violated})
+	pairs = append(pairs,
+		[2]any{"Violations (resource × control pairs, all accounts)", fs.Violated},
+		[2]any{"Distinct violating resources (all accounts)", fs.Distinct()})
+	for _, a := range fs.accounts() {
+		pairs = append(pairs, [2]any{"Distinct violating resources: " + a.SubAccount + "/" + a.Account, a.Distinct()})
+	}
+	for _, a := range fs.accounts() {
+		if !a.AssessedAt.IsZero() {
+			pairs = append(pairs, [2]any{"Assessed at (UTC): " + a.SubAccount + "/" + a.Account, a.AssessedAt.UTC()})
+		}
+	}
 	return pairs
 }
 
@@ -683,3 +726,31 @@ func sheetTable(t reportgen.Table) reportgen.Table {
 }
 
 func round2(f float64) float64 { return float64(int64(f*100+0.5)) / 100 }
+
+// writeDuckDBViews writes pack.duckdb.sql: a view per Parquet table of the
+// pack, reading its files as they are (hive_partitioning off, so the
+// account= folder adds no column and every value is the file's own).
+func (r *run) writeDuckDBViews(ctx context.Context) error {
+	var tables []string
+	for _, f := range r.pw.Files() {
+		if rest, ok := strings.CutPrefix(f.Path, "parquet/"); ok {
+			if t, _, ok := strings.Cut(rest, "/"); ok && !slices.Contains(tables, t) {
+				tables = append(tables, t)
+			}
+		}
+	}
+	if len(tables) == 0 {
+		return nil
+	}
+	slices.Sort(tables)
+	var b strings.Builder
+	b.WriteString("-- Views over this evidence pack's Parquet tables, for DuckDB.\n")
+	b.WriteString("-- Run DuckDB in the pack's folder:  duckdb -init pack.duckdb.sql\n")
+	b.WriteString("-- (or .read pack.duckdb.sql). Every column comes from the files: the\n")
+	b.WriteString("-- account=<sub-account> folders are not read as partitions.\n")
+	for _, t := range tables {
+		fmt.Fprintf(&b, "CREATE OR REPLACE VIEW %s AS SELECT * FROM read_parquet('parquet/%s/*/*.parquet', hive_partitioning = false);\n", t, t)
+	}
+	_, err := r.pw.Put(ctx, pack.DuckDBViews, strings.NewReader(b.String()), "application/sql", nil)
+	return err
+}

@@ -23,6 +23,7 @@ import (
 	"net/http"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -59,6 +60,9 @@ type Deps struct {
 	Retry   httpx.Retry
 	// Signer, when set, signs manifest.json into manifest.sig.
 	Signer pack.Signer
+	// CommandLine is the run's command line, secrets removed, for the
+	// manifest (the CLI passes it; see RedactArgs).
+	CommandLine []string
 }
 
 func (d *Deps) defaults() {
@@ -117,14 +121,38 @@ func (d Deps) env(log *slog.Logger, red *httpx.Redactor) source.Env {
 // cancels. A tenant not yet discovered at the deadline gets no pack.
 func Run(ctx context.Context, cfg *config.Config, deps Deps) (Result, error) {
 	deps.defaults()
+	if err := refuse(ctx, cfg, deps); err != nil {
+		return Result{}, err
+	}
 	api, cancel := budget(ctx, cfg, deps.Now())
 	defer cancel()
 	var res Result
 	var errs []error
-	for _, t := range cfg.Tenants {
-		p, err := runTenant(ctx, api, cfg, t, deps)
+	// Every tenant is discovered before any is read, so that a filter
+	// (--framework, --account) that matches nothing in any of them is
+	// refused before data is collected.
+	runs := make([]*run, len(cfg.Tenants))
+	for i, t := range cfg.Tenants {
+		r, err := discoverTenant(api, cfg, t, deps)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("tenant %s: %w", t.Name, err))
+			if ctx.Err() != nil {
+				return res, errors.Join(errs...)
+			}
+			continue
+		}
+		runs[i] = r
+	}
+	if err := unmatchedFilters(cfg, runs); err != nil {
+		return res, err
+	}
+	for _, r := range runs {
+		if r == nil {
+			continue
+		}
+		p, err := r.finish(ctx, api)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("tenant %s: %w", r.tenant.Name, err))
 			if ctx.Err() != nil {
 				break
 			}
@@ -199,7 +227,9 @@ func (r *run) query(q pack.Query) {
 	r.queries = append(r.queries, q)
 }
 
-func runTenant(ctx, api context.Context, cfg *config.Config, t config.Tenant, deps Deps) (_ PackResult, err error) {
+// discoverTenant starts a tenant's run: its source opened and its units
+// planned.
+func discoverTenant(api context.Context, cfg *config.Config, t config.Tenant, deps Deps) (_ *run, err error) {
 	red := httpx.NewRedactor()
 	// The tenant's error reaches the terminal and the scheduler's log: it
 	// may quote a server's error body.
@@ -224,10 +254,17 @@ func runTenant(ctx, api context.Context, cfg *config.Config, t config.Tenant, de
 	}
 	r.log = newRunLog(deps.Logger, red).With("run_id", id, "tenant", t.Name)
 	if err := r.discover(api); err != nil {
-		return PackResult{}, notCollected(api, err)
+		return nil, notCollected(api, err)
 	}
-	prefix := pack.PackPrefix("", t.Name, pack.PeriodLabel(r.period.From, r.period.To), id)
-	opts := []pack.Option{pack.WithMetadata(map[string]string{"evidence-pack-id": id, "evidence-tenant": pack.TenantFolder(t.Name)})}
+	return r, nil
+}
+
+// finish collects a discovered tenant's units and publishes its pack.
+func (r *run) finish(ctx, api context.Context) (_ PackResult, err error) {
+	defer func() { err = r.red.Error(err) }()
+	t, deps := r.tenant, r.deps
+	prefix := pack.PackPrefix("", t.Name, pack.PeriodLabel(r.period.From, r.period.To), r.id)
+	opts := []pack.Option{pack.WithMetadata(map[string]string{"evidence-pack-id": r.id, "evidence-tenant": pack.TenantFolder(t.Name)})}
 	if deps.Signer != nil {
 		opts = append(opts, pack.WithSigner(deps.Signer))
 	}
@@ -256,6 +293,9 @@ func runTenant(ctx, api context.Context, cfg *config.Config, t config.Tenant, de
 	}
 	m := r.manifest(start)
 	if err := r.writeSummaryPDF(ctx, m); err != nil {
+		return PackResult{}, err
+	}
+	if err := r.writeDuckDBViews(ctx); err != nil {
 		return PackResult{}, err
 	}
 	m = r.manifest(start)
@@ -377,9 +417,40 @@ func checkPlan(p *source.Plan, fo *folders) error {
 }
 
 func (r *run) request() source.Request {
+	req := request(r.cfg, r.period, r.audit)
+	req.InShard = r.inShard
+	return req
+}
+
+func request(cfg *config.Config, period, audit lacework.Window) source.Request {
 	return source.Request{
-		Period: source.Window{From: r.period.From, To: r.period.To}, Audit: source.Window{From: r.audit.From, To: r.audit.To},
-		Datasets: r.cfg.Datasets, Accounts: r.cfg.Accounts, Frameworks: r.cfg.Frameworks, InShard: r.inShard}
+		Period: source.Window{From: period.From, To: period.To}, Audit: source.Window{From: audit.From, To: audit.To},
+		Datasets: cfg.Datasets, Accounts: cfg.Accounts, Frameworks: cfg.Frameworks}
+}
+
+// refuse asks every tenant's source that can check a request
+// (source.Checker) whether it can be met, before any tenant is read:
+// an impossible request is refused with every problem listed
+// (source.ErrRefused). Opening a source makes no request; a tenant whose
+// source does not open is left to its run, which reports it.
+func refuse(ctx context.Context, cfg *config.Config, deps Deps) error {
+	var problems []error
+	for _, t := range cfg.Tenants {
+		red := httpx.NewRedactor()
+		src, err := deps.Sources.Open(ctx, t, deps.env(newRunLog(deps.Logger, red), red))
+		if err != nil {
+			continue
+		}
+		if c, ok := src.(source.Checker); ok {
+			for _, p := range c.Check(request(cfg, cfg.Period, cfg.Period), deps.Now()) {
+				problems = append(problems, fmt.Errorf("tenant %s: %w", t.Name, p))
+			}
+		}
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("%w:\n%w", source.ErrRefused, errors.Join(problems...))
+	}
+	return nil
 }
 
 // inShard reports whether the unit named key belongs to this run's shard:
@@ -470,6 +541,7 @@ func (r *run) manifest(start time.Time) pack.Manifest {
 		Queries:     slices.Clone(r.queries),
 		Failures:    slices.Clone(r.failures),
 		Warnings:    slices.Clone(r.warnings),
+		Invocation:  &pack.Invocation{CommandLine: r.deps.CommandLine, ConfigSHA256: r.cfg.FileSHA256, Credential: r.info.Credential},
 		Stats: map[string]int64{
 			"requests":       st.Requests.Load(),
 			"retries":        st.Retries.Load(),
@@ -486,12 +558,66 @@ func (r *run) manifest(start time.Time) pack.Manifest {
 	for _, f := range r.plan.Frameworks {
 		m.Scope.Frameworks = append(m.Scope.Frameworks, f.Name)
 	}
-	m.Scope.Datasets = slices.Clone(r.cfg.Datasets)
+	m.Scope.Datasets, m.Scope.Excluded = r.datasetScope(m.Queries, m.Warnings)
+	m.Scope.Excluded = append(m.Scope.Excluded, r.plan.Excluded...)
 	slices.SortFunc(m.Queries, func(a, b pack.Query) int {
 		return cmp.Or(cmp.Compare(a.Dataset, b.Dataset), cmp.Compare(a.Framework, b.Framework), cmp.Compare(a.SubAccount, b.SubAccount), cmp.Compare(a.Account, b.Account))
 	})
 	slices.SortFunc(m.Failures, func(a, b pack.Failure) int { return cmp.Compare(a.Unit, b.Unit) })
 	return m
+}
+
+// RedactArgs is a command line as the manifest may keep it: the value of
+// any flag whose name says it holds a secret (secret, token, password) is
+// replaced. The program reads credentials from the environment, never
+// from flags, so this is a guard, not the rule.
+func RedactArgs(args []string) []string {
+	out := slices.Clone(args)
+	secret := func(flag string) bool {
+		f := strings.ToLower(strings.TrimLeft(flag, "-"))
+		return strings.Contains(f, "secret") || strings.Contains(f, "token") || strings.Contains(f, "password")
+	}
+	for i := 0; i < len(out); i++ {
+		a := out[i]
+		if !strings.HasPrefix(a, "-") {
+			continue
+		}
+		if name, _, ok := strings.Cut(a, "="); ok {
+			if secret(name) {
+				out[i] = name + "=[redacted]"
+			}
+		} else if secret(a) && i+1 < len(out) {
+			out[i+1] = "[redacted]"
+			i++
+		}
+	}
+	return out
+}
+
+// datasetScope splits the datasets asked for into those the pack holds (a
+// unit of it ran) and those it does not, each with the reason: a warning
+// that names the dataset, else that the source planned nothing for it.
+func (r *run) datasetScope(queries []pack.Query, warnings []string) (held, excluded []string) {
+	ran := map[string]bool{}
+	for _, q := range queries {
+		table, _, _ := strings.Cut(q.Dataset, "/")
+		ran[table] = true
+	}
+	for _, ds := range r.cfg.Datasets {
+		if ran[ds] {
+			held = append(held, ds)
+			continue
+		}
+		reason := "nothing to collect: the source planned no unit of it"
+		for _, w := range warnings {
+			if strings.Contains(strings.ToLower(w), strings.ReplaceAll(ds, "_", " ")) || strings.Contains(w, ds) {
+				reason = w
+				break
+			}
+		}
+		excluded = append(excluded, ds+": "+reason)
+	}
+	return held, excluded
 }
 
 // staleAfter is how long a staging folder must have been left untouched

@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/parquet-go/parquet-go"
+
 	"github.com/evidence-pack/evidence/internal/collect/lacework"
 	"github.com/evidence-pack/evidence/internal/collect/lacework/emulator"
 	"github.com/evidence-pack/evidence/internal/config"
@@ -358,7 +360,7 @@ func TestPlanPredictsRequests(t *testing.T) {
 	emu := srv.Config.Handler.(*emulator.Server)
 	cfg := testConfig(t, srv.URL, nil)
 	cfg.Period = period
-	if _, err := job.Run(context.Background(), cfg, job.Deps{Sources: testSources, Store: memstore.New(), Now: func() time.Time { return now }}); err != nil {
+	if _, err := job.Run(context.Background(), cfg, job.Deps{Sources: sources.Registry(sources.Options{Lacework: lacework.Limits{PageRows: 100}}), Store: memstore.New(), Now: func() time.Time { return now }}); err != nil {
 		t.Fatal(err)
 	}
 	data := 0
@@ -455,5 +457,44 @@ func TestStaleStagingRemovedByTheNextRun(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), ".staging-20261121T020000Z-abc-123") {
 		t.Errorf("the log does not name the removed staging:\n%s", logs.String())
+	}
+}
+
+// One version string everywhere: the manifest, the workbooks' creator, the
+// PDFs' author and Parquet's created_by all carry the build's version.
+func TestOneVersionString(t *testing.T) {
+	srv := newEmulator(t, emulator.Config{EvaluationsPerDay: 20, InventoryPerCSP: 5, AuditLogsPerDay: 5, Recommendations: 2})
+	mem := memstore.New()
+	res, err := job.Run(context.Background(), testConfig(t, srv.URL, nil), job.Deps{Sources: testSources, Store: mem,
+		Now: func() time.Time { return now }, Build: job.Build{Version: "9.9.9-test"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := res.Packs[0].Manifest
+	if m.Generator.Version != "9.9.9-test" {
+		t.Errorf("manifest generator %+v", m.Generator)
+	}
+	seen := 0
+	for _, f := range m.Files {
+		if !strings.HasSuffix(f.Path, ".parquet") {
+			continue
+		}
+		rc, err := mem.Get(context.Background(), res.Packs[0].Prefix+"/"+f.Path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(rc)
+		rc.Close()
+		pf, err := parquet.OpenFile(bytes.NewReader(b), int64(len(b)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := pf.Metadata().CreatedBy; got != "evidence version 9.9.9-test" {
+			t.Errorf("%s: created_by %q", f.Path, got)
+		}
+		seen++
+	}
+	if seen == 0 {
+		t.Fatal("no Parquet file in the pack")
 	}
 }

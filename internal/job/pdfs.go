@@ -2,8 +2,10 @@ package job
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -94,16 +96,28 @@ func (r *run) failuresFor(pred func(pack.Failure) bool) []pack.Failure {
 func (r *run) frameworkBody(d *pdf.Doc, fs *fwSummary) {
 	d.Heading("Executive summary", 1)
 	pairs := [][2]string{
+		{"Assessed", fs.assessment(r.period.From, r.period.To) + ". The counts below are those of the reports, not of the whole period."},
 		{"Cloud accounts", fmt.Sprint(len(fs.Accounts))},
 		{"Control results", fmt.Sprint(fs.total())},
 	}
-	if pct, ok := compliance(fs.Status); ok {
-		pairs = append(pairs, [2]string{"Compliance", fmt.Sprintf("%.1f%% of assessed controls compliant", pct)})
+	if p := r.partial(fs); p != "" {
+		pairs = append(pairs, [2]string{"Scope of these figures", strings.ToUpper(p[:1]) + p[1:]})
+	}
+	if pct, text, ok := r.compliance(fs.Status); ok {
+		c := fmt.Sprintf("%.1f%% of assessed controls compliant (compliant / (compliant + non-compliant))", pct)
+		if r.partial(fs) != "" {
+			c += "; partial: some reports failed"
+		}
+		pairs = append(pairs, [2]string{"Compliance", c})
+	} else if text == notApplicable {
+		pairs = append(pairs, [2]string{"Compliance", text})
 	}
 	for _, st := range statuses() {
 		pairs = append(pairs, [2]string{statusLabel(st), fmt.Sprint(fs.Status[st])})
 	}
-	pairs = append(pairs, [2]string{"Violating resources", fmt.Sprint(fs.Violated)})
+	pairs = append(pairs,
+		[2]string{"Violations (resource × control)", fmt.Sprintf("%d: each resource counted once per control it fails", fs.Violated)},
+		[2]string{"Distinct violating resources", fmt.Sprintf("%d: each resource counted once, whatever it fails and under however many accounts or zones", fs.Distinct())})
 	d.KeyValues(pairs)
 	bars := make([]pdf.Bar, len(severities()))
 	for i, sev := range severities() {
@@ -137,6 +151,7 @@ func (r *run) frameworkBody(d *pdf.Doc, fs *fwSummary) {
 		}
 		d.Table([]pdf.Column{{Title: "Control", Width: 1.3}, {Title: "Title", Width: 3}, {Title: "Severity", Width: 0.9},
 			{Title: "Accounts failing", Width: 0.9, Align: "R"}, {Title: "Violating resources", Width: 1, Align: "R"}}, rows)
+		d.Paragraph("Violating resources: the resources that fail the control, over all accounts.")
 	}
 
 	d.Heading("Results by cloud account", 2)
@@ -146,16 +161,32 @@ func (r *run) frameworkBody(d *pdf.Doc, fs *fwSummary) {
 		if a.Alias != "" {
 			name += " (" + a.Alias + ")"
 		}
-		pct := "n/a"
-		if p, ok := compliance(a.Status); ok {
-			pct = fmt.Sprintf("%.1f%%", p)
+		if !a.AssessedAt.IsZero() {
+			name += "\nassessed " + a.AssessedAt.UTC().Format("2006-01-02 15:04 UTC")
+		}
+		_, pct, _ := r.compliance(a.Status)
+		if pct == notApplicable {
+			pct = "n/a"
 		}
 		rows = append(rows, []string{a.SubAccount, name, fmt.Sprint(a.Status["Compliant"]), fmt.Sprint(a.Status["NonCompliant"]),
-			fmt.Sprint(a.Status["Suppressed"] + a.Status["CouldNotAssess"] + a.Status["RequiresManualAssessment"]), fmt.Sprint(a.Violated), pct})
+			fmt.Sprint(a.Violated), fmt.Sprint(a.Distinct()), pct})
 	}
-	d.Table([]pdf.Column{{Title: "Sub-account", Width: 1.2}, {Title: "Cloud account", Width: 2}, {Title: "Compliant", Width: 1.1, Align: "R"},
-		{Title: "Non-compliant", Width: 1.4, Align: "R"}, {Title: "Other", Width: 0.7, Align: "R"}, {Title: "Violating resources", Width: 1.1, Align: "R"},
-		{Title: "Compliance", Width: 1.2, Align: "R"}}, rows)
+	d.Table([]pdf.Column{{Title: "Sub-account", Width: 1.2}, {Title: "Cloud account", Width: 1.9}, {Title: "Compliant", Width: 1.05, Align: "R"},
+		{Title: "Non-compliant", Width: 1.4, Align: "R"}, {Title: "Violations", Width: 1.05, Align: "R"},
+		{Title: "Distinct resources", Width: 1.05, Align: "R"}, {Title: "Compliance", Width: 1.2, Align: "R"}}, rows)
+	d.Paragraph("Violations: (resource, control) pairs, a resource counted once per control it fails. Distinct resources: the resources " +
+		"failing at least one non-compliant control, each counted once (Lacework's own report calls them violated resources).")
+	r.complianceNote(d)
+}
+
+// complianceNote says under a table with a Compliance column how it is
+// computed, or why it is not.
+func (r *run) complianceNote(d *pdf.Doc) {
+	if r.info.FailingOnly {
+		d.Paragraph("Compliance: " + notApplicable + ". Every control listed failed somewhere; the platform does not report the controls that pass, so no percentage can be computed.")
+		return
+	}
+	d.Paragraph("Compliance = compliant / (compliant + non-compliant) controls; suppressed, not assessed and manual controls are left out.")
 }
 
 func (r *run) writeFrameworkPDF(ctx context.Context, dir string, f framework, fs *fwSummary) error {
@@ -193,6 +224,14 @@ func (r *run) writeSummaryPDF(ctx context.Context, m pack.Manifest) error {
 	}
 	d.Cover("Evidence pack summary", r.tenant.Name+" · "+r.periodLabel(), r.coverFields(""))
 	r.failuresBlock(d, m.Failures)
+	if len(m.Warnings) > 0 {
+		d.Notice(fmt.Sprintf("%d warning(s): what the run left out or could not check.", len(m.Warnings)), true)
+		rows := make([][]string, 0, len(m.Warnings))
+		for _, w := range m.Warnings {
+			rows = append(rows, []string{clip(w, 600)})
+		}
+		d.Table([]pdf.Column{{Title: "Warning", Width: 4}}, rows)
+	}
 	d.Heading("How to verify this pack", 2)
 	d.Paragraph(r.verifyText())
 
@@ -203,13 +242,17 @@ func (r *run) writeSummaryPDF(ctx context.Context, m pack.Manifest) error {
 		{"Cloud accounts", fmt.Sprintf("%d: %s", len(m.Scope.Accounts), clip(strings.Join(m.Scope.Accounts, ", "), 1500))},
 		{"Frameworks", strings.Join(m.Scope.Frameworks, "\n")},
 		{"Datasets", strings.Join(m.Scope.Datasets, ", ")},
+		{"Excluded", cmp.Or(strings.Join(m.Scope.Excluded, "\n"), "nothing")},
 	})
 	d.Heading("Results by framework", 1)
 	var rows [][]string
 	for _, fs := range r.summary.frameworks() {
-		pct := "n/a"
-		if p, ok := compliance(fs.Status); ok {
-			pct = fmt.Sprintf("%.1f%%", p)
+		_, pct, _ := r.compliance(fs.Status)
+		if pct == notApplicable {
+			pct = "n/a"
+		}
+		if r.partial(fs) != "" {
+			pct += " (partial)"
 		}
 		rows = append(rows, []string{fs.Name, fs.Cloud, fmt.Sprint(len(fs.Accounts)), fmt.Sprint(fs.Status["Compliant"]),
 			fmt.Sprint(fs.Status["NonCompliant"]), fmt.Sprint(fs.Failed[0] + fs.Failed[1]), pct})
@@ -220,6 +263,26 @@ func (r *run) writeSummaryPDF(ctx context.Context, m pack.Manifest) error {
 		d.Table([]pdf.Column{{Title: "Framework", Width: 2.4}, {Title: "Cloud", Width: 0.8}, {Title: "Accounts", Width: 1, Align: "R"},
 			{Title: "Compliant", Width: 1.1, Align: "R"}, {Title: "Non-compliant", Width: 1.6, Align: "R"},
 			{Title: "Critical + high failing", Width: 1.1, Align: "R"}, {Title: "Compliance", Width: 1.2, Align: "R"}}, rows)
+		r.complianceNote(d)
+		if slices.ContainsFunc(r.summary.frameworks(), func(fs *fwSummary) bool { return r.partial(fs) != "" }) {
+			d.Paragraph("(partial): some of the framework's reports failed (see the failures on page 1); its figures cover the reports collected only.")
+		}
+		var first, last time.Time
+		for _, fs := range r.summary.frameworks() {
+			f, l := fs.assessedRange()
+			if !f.IsZero() && (first.IsZero() || f.Before(first)) {
+				first = f
+			}
+			if l.After(last) {
+				last = l
+			}
+		}
+		when := "at times the platform does not give"
+		if !first.IsZero() {
+			when = "between " + first.UTC().Format(assessedLayout) + " and " + last.UTC().Format(assessedLayout) + " " + inPeriod(first, last, r.period.From, r.period.To)
+		}
+		d.Paragraph("Compliance reports are point-in-time assessments: each account's figures are those of its latest report, " +
+			"assessed " + when + "; each framework's PDF gives every account's time. Compliance evaluations and audit logs cover the whole period.")
 	}
 	d.Heading("Data collected", 1)
 	rows = rows[:0]

@@ -69,9 +69,13 @@ func (p TenantPlan) Requests() int {
 // its rows, so the request and time estimates are not only a floor.
 func MakePlan(ctx context.Context, cfg *config.Config, deps Deps, probe bool) (Plan, error) {
 	deps.defaults()
+	if err := refuse(ctx, cfg, deps); err != nil {
+		return Plan{}, err
+	}
 	ctx, cancel := budget(ctx, cfg, deps.Now())
 	defer cancel()
 	var p Plan
+	var runs []*run
 	for _, t := range cfg.Tenants {
 		r := discoveryRun(cfg, t, deps)
 		start := deps.Now()
@@ -79,6 +83,7 @@ func MakePlan(ctx context.Context, cfg *config.Config, deps Deps, probe bool) (P
 		if err != nil {
 			return p, fmt.Errorf("tenant %s: %w", t.Name, r.red.Error(err))
 		}
+		runs = append(runs, r)
 		tp := TenantPlan{Tenant: t.Name, BaseURL: r.info.BaseURL, SubAccounts: r.plan.SubAccounts}
 		for _, f := range r.failures {
 			tp.Failures = append(tp.Failures, f.Unit+": "+f.Error)
@@ -93,6 +98,9 @@ func MakePlan(ctx context.Context, cfg *config.Config, deps Deps, probe bool) (P
 			tp.Latency = deps.Now().Sub(start) / time.Duration(tp.Discovery)
 		}
 		p.Tenants = append(p.Tenants, tp)
+	}
+	if err := unmatchedFilters(cfg, runs); err != nil {
+		return Plan{}, err
 	}
 	return p, nil
 }
@@ -118,10 +126,13 @@ type Discovery struct {
 // configuration's deadline (Timeout, Deadline) like a run.
 func Discover(ctx context.Context, cfg *config.Config, deps Deps) ([]Discovery, error) {
 	deps.defaults()
-	ctx, cancel := budget(ctx, cfg, deps.Now())
-	defer cancel()
 	reports := *cfg
 	reports.Datasets = []string{source.Reports}
+	if err := refuse(ctx, &reports, deps); err != nil {
+		return nil, err
+	}
+	ctx, cancel := budget(ctx, cfg, deps.Now())
+	defer cancel()
 	var out []Discovery
 	for _, t := range cfg.Tenants {
 		r := discoveryRun(&reports, t, deps)

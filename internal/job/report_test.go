@@ -3,8 +3,13 @@ package job_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"io/fs"
 	"iter"
+	"os/exec"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +20,7 @@ import (
 	"github.com/evidence-pack/evidence/internal/job"
 	"github.com/evidence-pack/evidence/internal/pack"
 	"github.com/evidence-pack/evidence/internal/source"
+	"github.com/evidence-pack/evidence/internal/storage/local"
 	"github.com/evidence-pack/evidence/internal/storage/memstore"
 )
 
@@ -88,6 +94,7 @@ func TestAnnouncedRows(t *testing.T) {
 		return func(_ context.Context, st *source.QueryStats) iter.Seq2[dataset.Record, error] {
 			return func(yield func(dataset.Record, error) bool) {
 				st.Pages, st.Queries, st.Announced, st.HasAnnounced = 1, 1, announced, true
+				st.Parts = []source.Part{{From: now.Add(-time.Hour), To: now, Rows: 2, Announced: announced, HasAnnounced: true}}
 				for _, id := range []string{"r1", "r2"} {
 					if !yield(dataset.Resource{ResourceID: id}, nil) {
 						return
@@ -114,6 +121,11 @@ func TestAnnouncedRows(t *testing.T) {
 		want := map[string]int64{"a": 2, "b": 3}[q.SubAccount]
 		if q.AnnouncedRows == nil || *q.AnnouncedRows != want || q.Rows != 2 || q.Complete != (q.SubAccount == "a") {
 			t.Errorf("query %+v (announced %v): want announced %d, 2 rows, complete only for a", q, q.AnnouncedRows, want)
+		}
+		// Each result set is listed with its rows and the API's count.
+		if len(q.Parts) != 1 || q.Parts[0].Rows != 2 || q.Parts[0].AnnouncedRows == nil || *q.Parts[0].AnnouncedRows != want ||
+			!q.Parts[0].Window.To.Equal(now) {
+			t.Errorf("parts %+v: want one window of 2 rows, announced %d", q.Parts, want)
 		}
 	}
 	if len(m.Failures) != 1 || m.Failures[0].SubAccount != "b" || !strings.Contains(m.Failures[0].Error, "announced 3 rows, 2 were received") {
@@ -170,4 +182,139 @@ func TestSubAccountsSharingAFolderNameGetTheirOwn(t *testing.T) {
 			t.Errorf("%s: folders %v, want one per sub-account", table, dirs[table])
 		}
 	}
+}
+
+// failingOnlySource is a platform that reports failing rules only.
+type failingOnlySource struct{ fakeSource }
+
+func (failingOnlySource) Info() source.Info {
+	return source.Info{System: "fake", API: "Fake API", FailingOnly: true}
+}
+
+// A platform that reports failing rules only (Sophos Cloud Optix) gets no
+// compliance percentage, in the PDFs and the workbook alike, but a plain
+// "not applicable" with the reason; other platforms state the formula.
+func TestFailingOnlyPlatformHasNoCompliancePercentage(t *testing.T) {
+	for _, failingOnly := range []bool{true, false} {
+		t.Run(fmt.Sprintf("failing-only=%v", failingOnly), func(t *testing.T) {
+			plan := &source.Plan{SubAccounts: []string{"s"}, Frameworks: []source.Framework{{Name: "CIS", Cloud: "AWS", Units: []source.ReportUnit{
+				{SubAccount: "s", Account: "111", Cloud: "AWS", Fetch: func(context.Context) (source.Report, error) { return malformedReport{}, nil }},
+			}}}}
+			var src source.Source = fakeSource{plan: plan}
+			if failingOnly {
+				src = failingOnlySource{fakeSource{plan: plan}}
+			}
+			dir, _ := runLocal(t, src, []string{config.DatasetReports})
+			var pdfText, xlsxText string
+			for k, v := range packTexts(t, dir) {
+				switch {
+				case strings.HasSuffix(k, "summary.pdf (pdftotext)"), strings.HasSuffix(k, "evidence.pdf (pdftotext)"):
+					pdfText += v
+				case strings.Contains(k, "evidence.xlsx!"):
+					xlsxText += v
+				}
+			}
+			const na = "not applicable: the platform reports failing rules only"
+			if failingOnly {
+				if !strings.Contains(strings.Join(strings.Fields(pdfText), " "), na) || !strings.Contains(xlsxText, na) {
+					t.Errorf("no %q in the PDFs or the workbook", na)
+				}
+				if strings.Contains(pdfText, "50.0%") {
+					t.Error("a compliance percentage is printed for a failing-only platform")
+				}
+			} else if !strings.Contains(pdfText, "50.0%") || !strings.Contains(strings.Join(strings.Fields(pdfText), " "), "Compliance = compliant / (compliant + non-compliant)") {
+				t.Error("the percentage or its formula is missing")
+			}
+			// Reports are point-in-time: the time of each account's report
+			// is printed, in the PDFs and the workbook.
+			at := now.UTC().Format("2006-01-02 15:04 UTC")
+			flat := strings.Join(strings.Fields(pdfText), " ")
+			// The fake report is stamped at the period's (exclusive) end.
+			for _, want := range []string{"point-in-time assessment at " + at + " (the platform's latest report when the pack was made; it lies outside the period",
+				"assessed " + at, "point-in-time assessments"} {
+				if !strings.Contains(flat, want) {
+					t.Errorf("the PDFs lack %q", want)
+				}
+			}
+			if !strings.Contains(xlsxText, "Assessed at (UTC): s/111") || !strings.Contains(xlsxText, "point-in-time assessment at "+at) {
+				t.Error("the workbook lacks the assessment time")
+			}
+		})
+	}
+}
+
+// The manifest's scope lists the datasets the pack holds; what was asked
+// for and is not there is listed as excluded, with the reason; warnings
+// are on page 1 of summary.pdf with the failures.
+func TestScopeAndWarningsWherePeopleRead(t *testing.T) {
+	const warn = "audit logs: the platform has no audit log API; none collected"
+	plan := &source.Plan{SubAccounts: []string{"s"}, Warnings: []string{warn},
+		Tables: []source.TableUnit{{Table: "inventory", SubAccount: "s", Rows: quickRows}}}
+	dir, res := runLocal(t, fakeSource{plan: plan}, config.AllDatasets())
+	sc := res.Packs[0].Manifest.Scope
+	if !slices.Equal(sc.Datasets, []string{"inventory"}) || len(sc.Excluded) != 3 || !slices.Contains(sc.Excluded, "audit_logs: "+warn) {
+		t.Errorf("scope %+v", sc)
+	}
+	if _, err := exec.LookPath("pdftotext"); err != nil {
+		t.Skip("pdftotext not installed")
+	}
+	var summary string
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.Name() == "summary.pdf" {
+			summary = p
+		}
+		return nil
+	})
+	page1, err := exec.Command("pdftotext", "-f", "1", "-l", "1", summary, "-").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if flat := strings.Join(strings.Fields(string(page1)), " "); !strings.Contains(flat, warn) {
+		t.Errorf("page 1 of summary.pdf lacks the warning:\n%s", page1)
+	}
+}
+
+// A framework with a failed report says, wherever its figures are printed,
+// that they cover the reports collected only.
+func TestPartialFiguresSaySo(t *testing.T) {
+	fetch := func(bad bool) func(context.Context) (source.Report, error) {
+		return func(context.Context) (source.Report, error) { return malformedReport{bad: bad}, nil }
+	}
+	plan := &source.Plan{SubAccounts: []string{"s"}, Frameworks: []source.Framework{{Name: "CIS", Cloud: "AWS", Units: []source.ReportUnit{
+		{SubAccount: "s", Account: "111", Cloud: "AWS", Fetch: fetch(false)},
+		{SubAccount: "s", Account: "222", Cloud: "AWS", Fetch: fetch(true)},
+	}}}}
+	dir, _ := runLocal(t, fakeSource{plan: plan}, []string{config.DatasetReports})
+	const want = "partial: 1 of 2 reports collected (1 failed)"
+	var pdfs, book string
+	for k, v := range packTexts(t, dir) {
+		switch {
+		case strings.HasSuffix(k, ".pdf (pdftotext)"):
+			pdfs += strings.Join(strings.Fields(v), " ")
+		case strings.Contains(k, "evidence.xlsx!"):
+			book += v
+		}
+	}
+	if !strings.Contains(strings.ToLower(pdfs), want) || !strings.Contains(pdfs, "(partial)") || !strings.Contains(book, want) {
+		t.Errorf("the PDFs or the workbook do not say the figures are partial")
+	}
+}
+
+// runLocal runs one tenant of src over the last hour into a local folder,
+// returning the folder and the result.
+func runLocal(t *testing.T, src source.Source, datasets []string) (string, job.Result) {
+	t.Helper()
+	reg := source.Registry{"fake": func(context.Context, config.Tenant, source.Env) (source.Source, error) { return src, nil }}
+	dir := t.TempDir()
+	store, err := local.New(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := &config.Config{Output: dir, Concurrency: 1, Datasets: datasets,
+		Tenants: []config.Tenant{{Name: "t", Source: "fake"}}, Period: lacework.Window{From: now.Add(-time.Hour), To: now}}
+	res, err := job.Run(context.Background(), cfg, job.Deps{Sources: reg, Store: store, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir, res
 }

@@ -81,6 +81,10 @@ func TestEverySourceMakesAPack(t *testing.T) {
 			queryRows := map[string]int64{}
 			for _, q := range m.Queries {
 				queryRows[strings.SplitN(q.Dataset, "/", 2)[0]] += q.Rows
+				// Every unit names the API call behind it.
+				if r := q.Request; r == nil || r.Method == "" || !strings.HasPrefix(r.Path, "/api/") {
+					t.Errorf("query %s %s: request %+v", q.Dataset, q.Account, r)
+				}
 			}
 			fileRows := map[string]int64{}
 			has := map[string]bool{}
@@ -192,5 +196,49 @@ func TestAuthRefusedMidRunPublishesNothing(t *testing.T) {
 	}
 	if hasManifest(t, store) {
 		t.Error("a pack was published")
+	}
+}
+
+// A --account or --framework that names nothing a Sophos tenant has is
+// refused before any alert is read, with what it has.
+func TestSophosUnmatchedFiltersAreRefused(t *testing.T) {
+	tenant, env := sourceCases[0].start(t)
+	day := now.Truncate(24 * time.Hour)
+	cfg := &config.Config{Output: "mem", Concurrency: 1, Datasets: config.AllDatasets(), Tenants: []config.Tenant{tenant},
+		Period: lacework.Window{From: day.Add(-24 * time.Hour), To: day}, Accounts: []string{"000000000000"}, Frameworks: []string{"PCl"}}
+	_, err := job.Run(context.Background(), cfg, job.Deps{Sources: testSources, Store: memstore.New(), Getenv: func(k string) string { return env[k] },
+		Now: func() time.Time { return now }})
+	if !errors.Is(err, source.ErrRefused) || !strings.Contains(err.Error(), `--account "000000000000" matches nothing`) ||
+		!strings.Contains(err.Error(), `--framework "PCl" matches nothing (nearest: "PCI")`) {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+// An IBM SCC --framework that names no compliance policy of the instance
+// is refused before any report is read, listing the policies.
+func TestIBMUnmatchedFrameworkIsRefused(t *testing.T) {
+	tenant, env := sourceCases[1].start(t)
+	day := now.Truncate(24 * time.Hour)
+	cfg := &config.Config{Output: "mem", Concurrency: 1, Datasets: []string{config.DatasetReports}, Tenants: []config.Tenant{tenant},
+		Period: lacework.Window{From: day.Add(-24 * time.Hour), To: day}, Frameworks: []string{"No Such Benchmark"}}
+	_, err := job.Run(context.Background(), cfg, job.Deps{Sources: testSources, Store: memstore.New(), Getenv: func(k string) string { return env[k] },
+		Now: func() time.Time { return now }})
+	if !errors.Is(err, source.ErrRefused) || !strings.Contains(err.Error(), `--framework "No Such Benchmark" matches nothing; the tenants have: `) {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+// An Edge tenant has one framework and is its own only account: other
+// names are refused before any request for data.
+func TestEdgeUnmatchedFiltersAreRefused(t *testing.T) {
+	tenant, env := sourceCases[2].start(t)
+	day := now.Truncate(24 * time.Hour)
+	cfg := &config.Config{Output: "mem", Concurrency: 1, Datasets: config.AllDatasets(), Tenants: []config.Tenant{tenant},
+		Period: lacework.Window{From: day.Add(-24 * time.Hour), To: day}, Frameworks: []string{"Acess review"}, Accounts: []string{"nope"}}
+	_, err := job.Run(context.Background(), cfg, job.Deps{Sources: testSources, Store: memstore.New(), Getenv: func(k string) string { return env[k] },
+		Now: func() time.Time { return now }})
+	if !errors.Is(err, source.ErrRefused) || !strings.Contains(err.Error(), `--framework "Acess review" matches nothing (nearest: "Access review")`) ||
+		!strings.Contains(err.Error(), `--account "nope" matches nothing`) {
+		t.Fatalf("err = %v", err)
 	}
 }

@@ -2,10 +2,15 @@ package job
 
 import (
 	"cmp"
+	"fmt"
 	"maps"
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
+
+	"github.com/evidence-pack/evidence/internal/pack"
+	"github.com/evidence-pack/evidence/internal/source"
 )
 
 // summary accumulates the counts the reports show, as rows stream past. It
@@ -60,14 +65,35 @@ type fwSummary struct {
 	SevStat  map[[2]string]int64 // (severity, status) → controls
 	Accounts map[string]*acctSummary
 	Controls map[string]*ctlSummary
-	Violated int64 // violating resources
+	Violated int64 // violations: (resource, control) pairs
+	Planned  int   // reports planned (one per cloud account)
+	// resources are the distinct resources that violate a non-compliant
+	// control, by sub-account and account (a set: one entry per resource,
+	// never per row), for "distinct violating resources".
+	resources map[string]struct{}
 }
+
+// Distinct is the number of distinct resources violating a non-compliant
+// control, over all accounts. A resource listed under two accounts counts
+// once: IBM SCC zones overlap (Entire Infrastructure holds Production), and
+// elsewhere a resource id (an ARN, an Azure or GCP resource path) already
+// names its account.
+func (f *fwSummary) Distinct() int64 { return int64(len(f.resources)) }
 
 type acctSummary struct {
 	SubAccount, Account, Alias string
-	Status                     map[string]int64
-	Violated                   int64
+	// AssessedAt is the report's own time: when the platform assessed the
+	// account's controls (a point in time, not the period).
+	AssessedAt time.Time
+	Status     map[string]int64
+	Violated   int64               // violations: (resource, control) pairs
+	resources  map[string]struct{} // distinct violating resources
 }
+
+// Distinct is the number of distinct resources of the account that
+// violate a non-compliant control: the figure Lacework's own report calls
+// "violated resources" (summary VIOLATED_RESOURCE_COUNT).
+func (a *acctSummary) Distinct() int64 { return int64(len(a.resources)) }
 
 type ctlSummary struct {
 	ID, Title, Severity string
@@ -84,7 +110,7 @@ func (s *summary) framework(slug, name, cloud string) *fwSummary {
 	f, ok := s.fws[slug]
 	if !ok {
 		f = &fwSummary{Name: name, Cloud: cloud, Status: map[string]int64{}, SevStat: map[[2]string]int64{},
-			Accounts: map[string]*acctSummary{}, Controls: map[string]*ctlSummary{}}
+			Accounts: map[string]*acctSummary{}, Controls: map[string]*ctlSummary{}, resources: map[string]struct{}{}}
 		s.fws[slug] = f
 	}
 	return f
@@ -92,7 +118,8 @@ func (s *summary) framework(slug, name, cloud string) *fwSummary {
 
 // control records one control result of one account. Only the reports
 // collector writes a framework's summary, so no lock is needed per call.
-func (f *fwSummary) control(sub, account, alias, id, title, severity string, level int, status string, violated int64) {
+func (f *fwSummary) control(sub, account, alias string, at time.Time, id, title, severity string, level int, status string, violations []source.Violation) {
+	violated := int64(len(violations))
 	f.Status[status]++
 	f.SevStat[[2]string{severity, status}]++
 	if status == "NonCompliant" && level >= 1 && level <= 5 {
@@ -102,11 +129,17 @@ func (f *fwSummary) control(sub, account, alias, id, title, severity string, lev
 	key := sub + "\x00" + account
 	a, ok := f.Accounts[key]
 	if !ok {
-		a = &acctSummary{SubAccount: sub, Account: account, Alias: alias, Status: map[string]int64{}}
+		a = &acctSummary{SubAccount: sub, Account: account, Alias: alias, AssessedAt: at, Status: map[string]int64{}, resources: map[string]struct{}{}}
 		f.Accounts[key] = a
 	}
 	a.Status[status]++
 	a.Violated += violated
+	if status == "NonCompliant" {
+		for _, v := range violations {
+			a.resources[v.Resource] = struct{}{}
+			f.resources[v.Resource] = struct{}{}
+		}
+	}
 	c, ok := f.Controls[id]
 	if !ok {
 		c = &ctlSummary{ID: id, Title: title, Severity: severity, Level: level}
@@ -121,6 +154,35 @@ func (f *fwSummary) control(sub, account, alias, id, title, severity string, lev
 // Compliance is compliant / (compliant + non-compliant) controls, in percent;
 // suppressed, manual and not-assessable controls are left out, as the
 // platforms' own reports do. ok is false when nothing was assessed.
+// partial says, when some of the framework's reports failed, that its
+// figures cover the others only; "" when every report was collected.
+func (r *run) partial(fs *fwSummary) string {
+	failed := len(r.failuresFor(func(f pack.Failure) bool { return f.Framework == fs.Name && f.Dataset == source.Reports }))
+	if failed == 0 {
+		return ""
+	}
+	return fmt.Sprintf("partial: %d of %d reports collected (%d failed); these figures cover the reports collected only", fs.Planned-failed, fs.Planned, failed)
+}
+
+// notApplicable is what a compliance percentage reads as for a platform
+// that reports failing rules only.
+const notApplicable = "not applicable: the platform reports failing rules only"
+
+// compliance is the percentage of compliant controls among those assessed
+// compliant or non-compliant; the text says what is printed instead when
+// there is none ("n/a": nothing assessed; notApplicable: a platform that
+// reports failing rules only, whose every control fails by construction).
+func (r *run) compliance(status map[string]int64) (pct float64, text string, ok bool) {
+	if r.info.FailingOnly {
+		return 0, notApplicable, false
+	}
+	p, ok := compliance(status)
+	if !ok {
+		return 0, "n/a", false
+	}
+	return p, fmt.Sprintf("%.1f%%", p), true
+}
+
 func compliance(status map[string]int64) (pct float64, ok bool) {
 	c, n := status["Compliant"], status["NonCompliant"]
 	if c+n == 0 {
@@ -150,6 +212,49 @@ func (f *fwSummary) topFailing(n int) []*ctlSummary {
 			cmp.Compare(b.Violated, a.Violated), cmp.Compare(a.ID, b.ID))
 	})
 	return out[:min(n, len(out))]
+}
+
+// assessment says when the framework's controls were assessed: reports are
+// point-in-time assessments, not a record of the whole period [from, to),
+// and the platform's latest report may lie outside it.
+func (f *fwSummary) assessment(from, to time.Time) string {
+	first, last := f.assessedRange()
+	if first.IsZero() {
+		return "point-in-time assessment; the platform gives no assessment time"
+	}
+	when := "point-in-time assessment at " + first.UTC().Format(assessedLayout)
+	if !first.Equal(last) {
+		when = "point-in-time assessments between " + first.UTC().Format(assessedLayout) + " and " + last.UTC().Format(assessedLayout) + ", one per cloud account"
+	}
+	return when + " " + inPeriod(first, last, from, to)
+}
+
+const assessedLayout = "2006-01-02 15:04 UTC"
+
+// inPeriod says how assessment times [first, last] relate to the period.
+func inPeriod(first, last, from, to time.Time) string {
+	if !first.Before(from) && last.Before(to) {
+		return "(the latest report in the period)"
+	}
+	return fmt.Sprintf("(the platform's latest report when the pack was made; it lies outside the period %s to %s)",
+		from.UTC().Format(assessedLayout), to.UTC().Format(assessedLayout))
+}
+
+// assessedRange is the earliest and latest assessment time of the
+// framework's accounts (zero when no report gave one).
+func (f *fwSummary) assessedRange() (first, last time.Time) {
+	for _, a := range f.Accounts {
+		if a.AssessedAt.IsZero() {
+			continue
+		}
+		if first.IsZero() || a.AssessedAt.Before(first) {
+			first = a.AssessedAt
+		}
+		if a.AssessedAt.After(last) {
+			last = a.AssessedAt
+		}
+	}
+	return first, last
 }
 
 func (f *fwSummary) accounts() []*acctSummary {

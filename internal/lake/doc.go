@@ -17,10 +17,11 @@
 // replaced by '_'.
 //
 // Every table has the same three partition keys, dt, tenant and account,
-// and no others. The pack's extra folder (framework=, dataset= or csp=
-// between the table and account=) becomes part of the file name instead:
+// and no others. The pack's file name (framework-, dataset- or csp-, or
+// a k=v folder between the table and account= in older packs) becomes part
+// of the lake file name instead:
 //
-//	parquet/controls/framework=CIS_1.4/account=prod/part-00000.parquet
+//	parquet/controls/account=prod/framework-CIS_1.4.parquet
 //	  → controls/dt=2026-11-21/tenant=acme/account=prod/20261121T030405Z-3f9a1c_framework-CIS_1.4.parquet
 //
 // It is not a partition key for three reasons. A partition key overrides the

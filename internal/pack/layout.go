@@ -17,6 +17,9 @@ const (
 	SummaryPDF    = "summary.pdf"
 	InventoryXLSX = "inventory.xlsx"
 	AuditLogsXLSX = "audit-logs.xlsx"
+	// DuckDBViews defines a view per Parquet table of the pack, for DuckDB
+	// run in the pack's folder.
+	DuckDBViews = "pack.duckdb.sql"
 )
 
 // RunID returns a run id: the UTC time to the second and 6 hex digits read

@@ -43,19 +43,29 @@ var ErrBadManifest = errors.New("not a valid evidence-pack/v1 manifest")
 
 // Manifest is manifest.json. See the package documentation for every field.
 type Manifest struct {
-	Schema      string           `json:"schema"`             // Schema
-	PackID      string           `json:"pack_id"`            // the run id
-	Tenant      string           `json:"tenant"`             // whose evidence
-	Source      Source           `json:"source"`             // where the data came from
-	Period      Period           `json:"period"`             // what time it covers
-	GeneratedAt time.Time        `json:"generated_at"`       // when it was published
-	Generator   Generator        `json:"generator"`          // what built it
-	Scope       Scope            `json:"scope"`              // what it covers
-	Queries     []Query          `json:"queries"`            // one per unit of work
-	Files       []File           `json:"files"`              // every file but manifest.json and manifest.sig
-	Warnings    []string         `json:"warnings,omitempty"` // for the auditor's attention
-	Failures    []Failure        `json:"failures,omitempty"` // units that failed
-	Stats       map[string]int64 `json:"stats,omitempty"`    // run counters: requests, retries, rate_limited, bytes...
+	Schema      string           `json:"schema"`               // Schema
+	PackID      string           `json:"pack_id"`              // the run id
+	Tenant      string           `json:"tenant"`               // whose evidence
+	Source      Source           `json:"source"`               // where the data came from
+	Period      Period           `json:"period"`               // what time it covers
+	GeneratedAt time.Time        `json:"generated_at"`         // when it was published
+	Generator   Generator        `json:"generator"`            // what built it
+	Scope       Scope            `json:"scope"`                // what it covers
+	Queries     []Query          `json:"queries"`              // one per unit of work
+	Files       []File           `json:"files"`                // every file but manifest.json and manifest.sig
+	Warnings    []string         `json:"warnings,omitempty"`   // for the auditor's attention
+	Failures    []Failure        `json:"failures,omitempty"`   // units that failed
+	Stats       map[string]int64 `json:"stats,omitempty"`      // run counters: requests, retries, rate_limited, bytes...
+	Invocation  *Invocation      `json:"invocation,omitempty"` // how the run was asked for
+}
+
+// Invocation is how a run was asked for, so that it can be repeated: the
+// command line (secrets removed), the SHA-256 of the configuration file and
+// the public id of the credential used (never a secret).
+type Invocation struct {
+	CommandLine  []string `json:"command_line,omitempty"`
+	ConfigSHA256 string   `json:"config_sha256,omitempty"`
+	Credential   string   `json:"credential,omitempty"`
 }
 
 // Source is where the data came from. Never credentials.
@@ -84,7 +94,10 @@ type Scope struct {
 	SubAccounts []string `json:"sub_accounts"`
 	Accounts    []string `json:"accounts"`
 	Frameworks  []string `json:"frameworks"`
-	Datasets    []string `json:"datasets"`
+	Datasets    []string `json:"datasets"` // the datasets the pack holds (at least one unit ran)
+	// Excluded is what the run was asked for and the pack does not hold,
+	// each with the reason ("audit_logs: the platform has no audit log").
+	Excluded []string `json:"excluded,omitempty"`
 }
 
 // Window is a query's time range: [From, To).
@@ -110,6 +123,27 @@ type Query struct {
 	Complete bool  `json:"complete"` // false: the unit failed; Rows is what came before the error
 	// AnnouncedRows is the API's own count of the rows (totalRows,
 	// totalCount, …) when it gave one; Rows must equal it for a complete unit.
+	AnnouncedRows *int64 `json:"announced_rows,omitempty"`
+	// Request is the API call behind the unit: method, path, parameters.
+	Request *Request `json:"request,omitempty"`
+	// Parts are the result sets the unit was read as (time windows, or
+	// re-runs in parts after a row cap), each with its rows and the API's
+	// own count when it gave one: a count can be checked window by window.
+	Parts []QueryPart `json:"parts,omitempty"`
+}
+
+// Request is an API call as the manifest records it (never a credential).
+type Request struct {
+	Method string            `json:"method"`
+	Path   string            `json:"path"`
+	Params map[string]string `json:"params,omitempty"`
+}
+
+// QueryPart is one result set of a unit.
+type QueryPart struct {
+	Window        Window `json:"window"`
+	Filter        string `json:"filter,omitempty"` // the part's filter, when the result set was split by one (an account)
+	Rows          int64  `json:"rows"`
 	AnnouncedRows *int64 `json:"announced_rows,omitempty"`
 }
 

@@ -20,6 +20,7 @@ import (
 	"iter"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/evidence-pack/evidence/internal/collect/httpx"
@@ -47,6 +48,13 @@ type Info struct {
 	System  string // the source name (lacework, sophos, ibm_scc, lacework_edge): the rows' "source" column
 	API     string // human name of the API, e.g. "Lacework API v2"
 	BaseURL string // where requests go
+	// Credential is the public id of the credential the source reads with
+	// (an API key id), for the manifest; never the secret.
+	Credential string
+	// FailingOnly: the platform reports failing rules only (Sophos Cloud
+	// Optix alerts), so no control is ever reported as passing and no
+	// compliance percentage can be computed from its reports.
+	FailingOnly bool
 }
 
 // Dataset names a pack can hold (the config's datasets list).
@@ -95,6 +103,29 @@ type Source interface {
 	Stats() *httpx.Stats
 }
 
+// Checker is a Source that can tell, before any request, that a request
+// cannot be met: a period older than the platform keeps. Each problem says
+// what to change. The pipeline asks every tenant's source before it reads
+// any, and refuses the run (ErrRefused) with every problem listed.
+type Checker interface {
+	Check(req Request, now time.Time) []error
+}
+
+// MaskID shows a credential's public id as a manifest may keep it: its
+// first and last four characters, enough to tell keys apart, not to use
+// one (the pipeline redacts the whole id from server text).
+func MaskID(id string) string {
+	r := []rune(id)
+	if len(r) <= 10 {
+		return strings.Repeat("*", len(r))
+	}
+	return string(r[:4]) + "…" + string(r[len(r)-4:])
+}
+
+// ErrRefused marks a request refused before any API call: a usage problem
+// (exit 2), not a failure of the platform.
+var ErrRefused = errors.New("request refused before any API call")
+
 // Plan is what a source will collect.
 type Plan struct {
 	SubAccounts []string // the scopes inside the tenant that were discovered
@@ -103,6 +134,22 @@ type Plan struct {
 	Tables      []TableUnit
 	Failures    []Failure // discovery failures: recorded, the run goes on
 	Warnings    []string
+	// Excluded lists the accounts discovery found and left out, each with
+	// the reason ("AWS:123456789012: the integration is disabled"): the
+	// manifest's scope.excluded.
+	Excluded []string
+	// Filters, when the source reports it, is what the request's
+	// --framework and --account values matched in this tenant; nil when the
+	// source does not say.
+	Filters *Filters
+}
+
+// Filters is what a tenant's discovery made of the request's filters: the
+// values that named nothing it has, and what it has. The pipeline refuses
+// a value that names nothing in every tenant (ErrRefused).
+type Filters struct {
+	UnmatchedFrameworks, UnmatchedAccounts []string
+	Frameworks, Accounts                   []string // what the tenant has, for the message
 }
 
 // Units counts the plan's units.
@@ -135,9 +182,19 @@ type ReportUnit struct {
 	SubAccount string
 	Account    string // cloud account id the report covers
 	Cloud      string
+	// Call is the request behind the unit, for the manifest.
+	Call Call
 	// Fetch gets the report. An error fails this unit only, unless the
 	// context is done.
 	Fetch func(ctx context.Context) (Report, error)
+}
+
+// Call is the request behind a unit, as the manifest records it so that an
+// auditor can repeat it: method, path and parameters (dataset, window,
+// filters, ids, report type). Never a credential.
+type Call struct {
+	Method, Path string
+	Params       map[string]string
 }
 
 // Report is one fetched framework report. The pipeline reads its controls
@@ -183,9 +240,11 @@ type TableUnit struct {
 	// Sheet names the workbook sheet (e.g. "AwsCompliance"); units of one
 	// sheet must be consecutive in Plan.Tables. "" uses the table's title.
 	Sheet string
-	// Partition is the Hive folder below the table ("dataset=AwsCompliance");
-	// the pipeline adds account=<sub-account>.
-	Partition  string
+	// Partition names the unit's file ("dataset=AwsCompliance" gives
+	// dataset-AwsCompliance.parquet under account=<sub-account>).
+	Partition string
+	// Call is the request behind the unit, for the manifest.
+	Call       Call
 	SubAccount string
 	Account    string
 	Window     Window
@@ -204,6 +263,19 @@ type QueryStats struct {
 	// hold (totalRows, totalCount, …, summed over the result sets kept), when
 	// HasAnnounced. Rows received short of it fail the unit; the manifest
 	// records both.
+	Announced    int
+	HasAnnounced bool
+	// Parts are the result sets run, in order: the manifest lists each
+	// window's rows (and count, when announced).
+	Parts []Part
+}
+
+// Part is one result set of a unit: its window (and filter, when it is a
+// part of a split), the rows it delivered and what the API announced.
+type Part struct {
+	From, To     time.Time
+	Filter       string
+	Rows         int
 	Announced    int
 	HasAnnounced bool
 }

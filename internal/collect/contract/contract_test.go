@@ -145,3 +145,16 @@ func TestConcrete(t *testing.T) {
 		t.Errorf("%s %v", b, err)
 	}
 }
+
+// An empty object in a sample elides its content: any object matches.
+func TestCompareElidedObject(t *testing.T) {
+	s := sample(t, `{"paging":{"rows":5000,"urls":{}},"data":[{},{}]}`, nil)
+	diffs, err := Compare(s, []byte(`{"paging":{"rows":2,"urls":{"nextPage":null}},"data":[{"a":1},{"b":{"c":2}}]}`))
+	if err != nil || len(diffs) != 0 {
+		t.Errorf("diffs %v, err %v", diffs, err)
+	}
+	diffs, _ = Compare(s, []byte(`{"paging":{"rows":2,"urls":{}},"data":[1]}`))
+	if len(diffs) != 1 || !strings.Contains(diffs[0], "data[]: number") {
+		t.Errorf("a number where the sample has an object: %v", diffs)
+	}
+}

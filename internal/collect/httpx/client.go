@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"mime"
 	"net/http"
 	"net/url"
 	"strings"
@@ -521,7 +522,11 @@ func (c *Client) apiError(r Request, u *url.URL, resp *http.Response, body io.Re
 	}
 	if body != nil {
 		b, _ := io.ReadAll(io.LimitReader(body, 64<<10))
-		e.Message = c.red.Redact(errorMessage(b))
+		msg := errorMessage(b)
+		if ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); msg == "" && ct == "text/plain" {
+			msg = plainMessage(b)
+		}
+		e.Message = c.red.Redact(msg)
 	}
 	return e
 }

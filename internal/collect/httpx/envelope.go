@@ -23,10 +23,11 @@ type Envelope struct {
 	// Ready, when set, runs once after every Meta key the object holds has
 	// been decoded and before the first record: a pager checks announced
 	// totals there. An object whose list comes before a Meta key is read
-	// twice (the list is skipped on the first pass), so a record is never
-	// passed on before Ready. An error from Ready ends the decoding with
-	// that error, unwrapped.
-	Ready func() error
+	// twice (the list is skipped on the first pass, counting its records),
+	// so a record is never passed on before Ready. listed is that count, or
+	// -1 when the list was not read yet. An error from Ready ends the
+	// decoding with that error, unwrapped.
+	Ready func(listed int) error
 	// Record decodes one record (dec.Decode(&v)); false stops the decoding.
 	Record func(dec *json.Decoder) (bool, error)
 }
@@ -48,14 +49,14 @@ var errStop = errors.New("stop")
 func DecodeEnvelope(r io.ReadSeeker, e Envelope) (Decoded, error) {
 	var d Decoded
 	seen := map[string]bool{}
-	ready, deferred := false, false
+	ready, deferred, listed := false, false, -1
 	runReady := func() error {
 		if ready || e.Ready == nil {
 			ready = true
 			return nil
 		}
 		ready = true
-		return e.Ready()
+		return e.Ready(listed)
 	}
 	metaDone := func() bool {
 		for k := range e.Meta {
@@ -79,7 +80,9 @@ func DecodeEnvelope(r io.ReadSeeker, e Envelope) (Decoded, error) {
 		}
 		if e.Ready != nil && !metaDone() {
 			deferred = true
-			return SkipValue(dec)
+			var err error
+			listed, err = countList(dec, budget)
+			return err
 		}
 		if err := runReady(); err != nil {
 			return &passError{err}
@@ -146,6 +149,26 @@ func scanObject(r io.Reader, key func(name string, dec *json.Decoder, budget *Va
 type passError struct{ err error }
 
 func (e *passError) Error() string { return e.err.Error() }
+
+// countList skips the array at dec (or null), counting its elements.
+func countList(dec *json.Decoder, budget *ValueBudget) (int, error) {
+	tok, err := dec.Token()
+	if err != nil || tok == nil {
+		return 0, err
+	}
+	if delim, ok := tok.(json.Delim); !ok || delim != '[' {
+		return 0, fmt.Errorf("not an array")
+	}
+	n := 0
+	for budget.Reset(); dec.More(); budget.Reset() {
+		if err := SkipValue(dec); err != nil {
+			return n, err
+		}
+		n++
+	}
+	_, err = dec.Token()
+	return n, err
+}
 
 // readList passes each record of the array at dec to e.Record.
 func readList(dec *json.Decoder, budget *ValueBudget, e Envelope, d *Decoded) error {

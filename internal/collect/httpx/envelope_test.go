@@ -18,15 +18,16 @@ func TestDecodeEnvelope(t *testing.T) {
 		want    []int
 		total   int
 		d       Decoded
+		listed  int // what Ready was told
 		err     string
 		is      error
 	}{
-		{name: "meta first", in: `{"paging":{"total":2},"data":[1,2]}`, want: []int{1, 2}, total: 2, d: Decoded{List: true, Records: 2}},
-		{name: "meta after the list", in: `{"data":[1,2],"other":[[1],{"a":2}],"paging":{"total":2}}`, want: []int{1, 2}, total: 2, d: Decoded{List: true, Records: 2}},
-		{name: "no meta", in: `{"data":[3]}`, want: []int{3}, d: Decoded{List: true, Records: 1}},
+		{name: "meta first", in: `{"paging":{"total":2},"data":[1,2]}`, want: []int{1, 2}, total: 2, d: Decoded{List: true, Records: 2}, listed: -1},
+		{name: "meta after the list", in: `{"data":[1,2],"other":[[1],{"a":2}],"paging":{"total":2}}`, want: []int{1, 2}, total: 2, d: Decoded{List: true, Records: 2}, listed: 2},
+		{name: "no meta", in: `{"data":[3]}`, want: []int{3}, d: Decoded{List: true, Records: 1}, listed: 1},
 		{name: "null list", in: `{"data":null,"paging":{"total":0}}`, d: Decoded{}},
-		{name: "no list", in: `{"paging":{"total":0}}`, d: Decoded{}},
-		{name: "stop", in: `{"paging":{"total":3},"data":[1,2,3]}`, stopAt: 2, want: []int{1, 2}, total: 3, d: Decoded{List: true, Records: 2, Stopped: true}},
+		{name: "no list", in: `{"paging":{"total":0}}`, d: Decoded{}, listed: -1},
+		{name: "stop", in: `{"paging":{"total":3},"data":[1,2,3]}`, stopAt: 2, want: []int{1, 2}, total: 3, d: Decoded{List: true, Records: 2, Stopped: true}, listed: -1},
 		{name: "ready refuses before any record", in: `{"data":[1,2],"paging":{"total":9}}`, total: 9,
 			readyFn: func(total int) error {
 				if total > 5 {
@@ -49,12 +50,13 @@ func TestDecodeEnvelope(t *testing.T) {
 			var paging struct {
 				Total int `json:"total"`
 			}
-			readyCalls := 0
+			readyCalls, gotListed := 0, 0
 			e := Envelope{
 				List: "data",
 				Meta: map[string]any{"paging": &paging},
-				Ready: func() error {
+				Ready: func(listed int) error {
 					readyCalls++
+					gotListed = listed
 					if len(got) > 0 {
 						t.Errorf("Ready ran after %d records", len(got))
 					}
@@ -88,6 +90,9 @@ func TestDecodeEnvelope(t *testing.T) {
 			}
 			if err == nil && readyCalls != 1 {
 				t.Errorf("Ready ran %d times", readyCalls)
+			}
+			if err == nil && gotListed != tc.listed {
+				t.Errorf("Ready was told %d records listed, want %d", gotListed, tc.listed)
 			}
 		})
 	}

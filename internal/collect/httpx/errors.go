@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // ErrForeignURL reports a URL (usually a next-page URL from a response) whose
@@ -102,6 +104,30 @@ func errorMessage(body []byte) string {
 		}
 	}
 	return ""
+}
+
+// plainMessage is a text/plain error body as a one-line message: some APIs
+// (Sophos Cloud Optix's 400s) answer in plain text what others put in JSON.
+// Whitespace runs become one space, anything not printable is dropped, and
+// it is cut at 300 characters. Only a body declared text/plain is read so
+// (an HTML page from a proxy is not).
+func plainMessage(body []byte) string {
+	if !utf8.Valid(body) {
+		return ""
+	}
+	s := strings.Join(strings.Fields(strings.Map(func(r rune) rune {
+		switch {
+		case unicode.IsSpace(r):
+			return ' '
+		case !unicode.IsPrint(r):
+			return -1
+		}
+		return r
+	}, string(body))), " ")
+	if r := []rune(s); len(r) > 300 {
+		s = string(r[:300]) + "…"
+	}
+	return s
 }
 
 // stringish returns a JSON string's value, or the "message" of an object.

@@ -12,6 +12,11 @@ const (
 	pathClusterResources = "/api/cspm/v1/clusteranalysis/resources"
 	pathInventory        = "/api/cspm/v1/inventory/resources"
 	pathAuditEvents      = "/api/v2/activityAudit/events"
+
+	// Exported for the manifest's record of each unit's call.
+	PathRequirements = pathRequirements
+	PathInventory    = pathInventory
+	PathAuditEvents  = pathAuditEvents
 )
 
 // Rate-limit buckets, one per endpoint family. The document states no rate

@@ -25,7 +25,7 @@ var ErrForbidden = errors.New("ibm_scc: access forbidden")
 type Credentials struct {
 	APIKey     httpx.Secret // IBM Cloud API key (IBMCLOUD_API_KEY)
 	InstanceID string       // the instance GUID, sent as IBMInstanceID
-	TeamID     string       // optional: sent as TeamID
+	TeamID     string       // optional: sent as SysdigTeamID (HeaderTeam)
 	BaseURL    string       // regional endpoint, e.g. RegionURL("us-south"); a trailing /api is removed
 	IAMURL     string       // IAM token endpoint; default DefaultIAMURL
 }

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -117,7 +119,8 @@ func collect[T any](seq func(yield func(T, error) bool)) ([]T, error) {
 }
 
 // readReport reads every requirement of a policy in a zone and the failing
-// resources of its failing controls, as the source does.
+// and accepted resources of its controls, as the source does: each listed
+// once, and as many as the control's objectsCount and acceptedCount.
 func readReport(ctx context.Context, c *ibmscc.Client, policy, zone string) (emulator.ReportCounts, error) {
 	var rc emulator.ReportCounts
 	for req, err := range c.Requirements(ctx, ibmscc.RequirementQuery{Policy: policy, Zone: zone}) {
@@ -138,17 +141,26 @@ func readReport(ctx context.Context, c *ibmscc.Client, policy, zone string) (emu
 				continue
 			}
 			var failing, accepted int64
-			for res, err := range c.FailingResources(ctx, ctl, nil) {
-				if err != nil {
-					return rc, err
-				}
-				if res.Passed {
-					return rc, errors.New("a passing resource among the failing ones")
-				}
-				if res.Acceptance != nil {
-					accepted++
-				} else {
+			if ctl.ObjectsCount > 0 {
+				for res, err := range c.FailingResources(ctx, ctl, nil) {
+					if err != nil {
+						return rc, err
+					}
+					if res.Passed || res.Acceptance != nil {
+						return rc, errors.New("a passing or accepted resource among the failing ones")
+					}
 					failing++
+				}
+			}
+			if ctl.AcceptedCount > 0 {
+				for res, err := range c.AcceptedResources(ctx, ctl, nil) {
+					if err != nil {
+						return rc, err
+					}
+					if res.Acceptance == nil {
+						return rc, errors.New("a resource without acceptance among the accepted ones")
+					}
+					accepted++
 				}
 			}
 			if failing != int64(ctl.ObjectsCount) || accepted != int64(ctl.AcceptedCount) {
@@ -312,6 +324,83 @@ func TestAuditCursorPaging(t *testing.T) {
 			}
 			if st.Queries != 1 || st.Pages < int((want+int64(tc.limit)-1)/int64(tc.limit)) {
 				t.Errorf("stats %+v for %d events", st, want)
+			}
+			e.checkClean(t)
+		})
+	}
+}
+
+// TestAuditWindows: a period longer than the API's 2-week from/to limit is
+// read as consecutive windows, every event once, none lost at a window's
+// edge, and no request asks for more than 2 weeks (the emulator refuses it,
+// as the real API does).
+func TestAuditWindows(t *testing.T) {
+	const perDay = 200
+	spacing := int64(24*time.Hour) / perDay
+	at := func(k int64) time.Time { return time.Unix(0, k*spacing).UTC() }
+	kNow := now.UnixNano() / spacing
+	// A window edge falls 14 days (less the two slack nanoseconds) before
+	// the end of the period: this period puts it exactly on an event.
+	edgeOnEvent := at(kNow - 20*perDay).Add(ibmscc.MaxAuditWindow - 2*time.Nanosecond)
+	tests := []struct {
+		name     string
+		from, to time.Time
+		windows  int
+	}{
+		{"30 days", now.Add(-30 * 24 * time.Hour), now, 3},
+		{"a window edge on an event", edgeOnEvent.Add(-40 * 24 * time.Hour), edgeOnEvent, 3},
+		{"a window edge a nanosecond after an event", edgeOnEvent.Add(-40*24*time.Hour + 1), edgeOnEvent.Add(1), 3},
+		{"13 days", now.Add(-13 * 24 * time.Hour), now, 1},
+		{"exactly 14 days", now.Add(-14 * 24 * time.Hour), now, 2},
+		{"89 days", now.Add(-89 * 24 * time.Hour), now, 7},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, emulator.Config{Seed: 11, AuditEventsPerDay: perDay}, envOpts{limits: ibmscc.Limits{AuditLimit: 700}})
+			var st source.QueryStats
+			evs, err := collect(e.client.AuditEvents(context.Background(), ibmscc.AuditQuery{From: tc.from, To: tc.to, Stats: &st}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := e.emu.CountAuditEvents(tc.from, tc.to); int64(len(evs)) != want {
+				t.Fatalf("%d events, the emulator holds %d in the period", len(evs), want)
+			}
+			ids := map[string]bool{}
+			for i, ev := range evs {
+				if ev.Timestamp.Before(tc.from) || !ev.Timestamp.Before(tc.to) {
+					t.Fatalf("event at %s outside the period", ev.Timestamp.Format(time.RFC3339Nano))
+				}
+				if i > 0 && !ev.Timestamp.Before(evs[i-1].Timestamp.Time) {
+					t.Fatalf("events not newest first at %d", i)
+				}
+				if ids[ev.ID] {
+					t.Fatalf("event %s twice", ev.ID)
+				}
+				ids[ev.ID] = true
+			}
+			var spans []time.Duration
+			for _, r := range e.emu.Requests() {
+				q, _ := url.ParseQuery(r.RawQuery)
+				if r.Path != "/api/v2/activityAudit/events" || q.Get("from") == "" {
+					continue
+				}
+				from, _ := strconv.ParseInt(q.Get("from"), 10, 64)
+				to, _ := strconv.ParseInt(q.Get("to"), 10, 64)
+				if r.Status != http.StatusOK {
+					t.Errorf("window %s: HTTP %d", time.Duration(to-from), r.Status)
+				}
+				spans = append(spans, time.Duration(to-from))
+			}
+			if len(spans) != tc.windows || st.Queries != tc.windows {
+				t.Errorf("%d windows asked for (%v), stats %+v; want %d", len(spans), spans, st, tc.windows)
+			}
+			for _, d := range spans {
+				if d > ibmscc.MaxAuditWindow {
+					t.Errorf("a window of %s, longer than 2 weeks", d)
+				}
+			}
+			if st.Pages < st.Queries {
+				t.Errorf("stats %+v: fewer pages than windows", st)
 			}
 			e.checkClean(t)
 		})

@@ -19,7 +19,9 @@
 //     *httpx.APIError. 429, 5xx and dropped connections are retried by httpx.
 //   - Paging: the CSPM lists use pageNumber/pageSize and report totalCount;
 //     the activity audit uses a from/to window (epoch nanoseconds) for the
-//     first page and the "prev" cursor after it. Every list is an
+//     first page and the "prev" cursor after it. A from/to span may not
+//     exceed 2 weeks (MaxAuditWindow), so a longer period is read as
+//     consecutive half-open windows, each a result set of its own. Every list is an
 //     iter.Seq2[T, error] that spools one page to disk, decodes its rows one
 //     at a time, and fetches the next
 //     only when the caller asks for it. A page that comes back identical to

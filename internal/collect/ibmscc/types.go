@@ -240,7 +240,12 @@ type Requirement struct {
 
 // Control is a control of a requirement. ObjectsCount counts the failing
 // resources whose risk is not accepted, AcceptedCount those whose risk is,
-// PassingCount the passing ones; their sum is what was evaluated.
+// PassingCount the passing ones; their sum is what was evaluated. The
+// document has no response schema: the field names follow the public Sysdig
+// Secure API, and that the three counts do not overlap is inferred (see
+// FailingResources). Severity is the document's 1=low, 2=medium, 3=high, or
+// the names of those levels (the inventory filter's control.severity in
+// ("High")).
 type Control struct {
 	ID                  FlexString `json:"id"`
 	Name                string     `json:"name"`

@@ -41,10 +41,22 @@ type Limits struct {
 	// MinWindow: the smallest window a capped result set is split into
 	// before giving up.
 	MinWindow time.Duration
+	// AuditWindow: the window of one AuditLogs request. Our choice (the
+	// document states no window limit): a day of an account's audit log is
+	// far below a page, and an answer that reaches a page is split anyway.
+	AuditWindow time.Duration
 	// TokenExpiry: the access token lifetime asked for; "Maximum value:
 	// 86400 (24 hours)" (Access Tokens).
 	TokenExpiry time.Duration
 }
+
+// Endpoints, exported for the manifest's record of each unit's call.
+const (
+	PathEvaluations = pathEvaluations
+	PathInventory   = pathInventory
+	PathAuditLogs   = pathAuditLogs
+	PathReports     = pathReports
+)
 
 // Documented limit values.
 const (
@@ -61,6 +73,7 @@ func DefaultLimits() Limits {
 		EvaluationWindow:  7 * 24 * time.Hour,
 		EvaluationHistory: 90 * 24 * time.Hour,
 		MinWindow:         time.Minute,
+		AuditWindow:       24 * time.Hour,
 		TokenExpiry:       time.Hour,
 	}
 }
@@ -86,6 +99,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.EvaluationHistory <= 0 {
 		l.EvaluationHistory = d.EvaluationHistory
+	}
+	if l.AuditWindow <= 0 {
+		l.AuditWindow = d.AuditWindow
 	}
 	if l.MinWindow <= 0 {
 		l.MinWindow = d.MinWindow

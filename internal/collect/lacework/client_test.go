@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -53,6 +55,9 @@ func newEnv(t *testing.T, cfg emulator.Config, opts lacework.Options, wrap func(
 	opts.Retry = httpx.Retry{MaxAttempts: 8, BaseDelay: 5 * time.Millisecond, MaxDelay: 50 * time.Millisecond}
 	if opts.Limits.RequestsPerHour == 0 {
 		opts.Limits.RequestsPerHour = -1 // unlimited: the emulator's limits apply
+	}
+	if opts.Limits.PageRows == 0 {
+		opts.Limits.PageRows = cfg.PageSize // the server's page is the documented one
 	}
 	c, err := lacework.New(lacework.Credentials{Account: "acme", KeyID: emulator.DefaultKeyID,
 		Secret: emulator.DefaultSecret, BaseURL: srv.URL}, opts)
@@ -100,8 +105,19 @@ func collect[T any](t *testing.T, seq func(yield func(T, error) bool)) ([]T, err
 	return out, nil
 }
 
+// Discovery finds every enabled integration: AwsCfg, AwsUsGovCfg (GovCloud,
+// account id with its access-key credentials), Azure subscriptions, GCP
+// projects of organizations and project-level GCP integrations.
 func TestDiscovery(t *testing.T) {
-	e := newEnv(t, emulator.Config{}, lacework.Options{}, nil)
+	for _, cfg := range []emulator.Config{{}, {GovCloud: true, GCPProjectLevel: true}} {
+		t.Run(fmt.Sprintf("govcloud=%v,gcp-project-level=%v", cfg.GovCloud, cfg.GCPProjectLevel), func(t *testing.T) {
+			testDiscovery(t, cfg)
+		})
+	}
+}
+
+func testDiscovery(t *testing.T, cfg emulator.Config) {
+	e := newEnv(t, cfg, lacework.Options{}, nil)
 	ctx := context.Background()
 	subs, err := e.client.SubAccounts(ctx)
 	if err != nil {
@@ -135,9 +151,23 @@ func TestDiscovery(t *testing.T) {
 		if len(targets) != want {
 			t.Errorf("%s: %d targets %v, want %d", sa.Name, len(targets), targets, want)
 		}
+		found := map[string]bool{}
 		for _, tg := range targets {
 			if tg.ID() == "" || (tg.Cloud != lacework.AWS && tg.Secondary == "") || strings.Contains(tg.ID(), "(") {
 				t.Errorf("%s: bad target %+v", sa.Name, tg)
+			}
+			found[tg.ID()] = true
+		}
+		for _, a := range sa.AWS {
+			if a.Enabled && !found[a.AccountID] {
+				t.Errorf("%s: AWS account %s (GovCloud %v) not discovered", sa.Name, a.AccountID, a.GovCloud)
+			}
+		}
+		for _, g := range sa.GCP {
+			for _, p := range g.Projects {
+				if !found[p.ID] {
+					t.Errorf("%s: GCP project %s (organization %q) not discovered", sa.Name, p.ID, g.OrgID)
+				}
 			}
 		}
 		fws, err := c.Frameworks(ctx)
@@ -397,37 +427,62 @@ func TestRateLimitPacing(t *testing.T) {
 	e.checkClean(t)
 }
 
-func TestForeignNextPageIsRefused(t *testing.T) {
-	var foreign sync.Map
-	wrap := func(h http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if strings.Contains(r.Host, "evil") {
-				foreign.Store(r.URL.Path, true)
+// Next-page URLs: one on another host is refused before any request goes
+// there, and the error says what to set; one on the account's documented
+// host (acme.lacework.net) while the configured base is another name for
+// it is fetched from the base with its path and query.
+func TestNextPageHosts(t *testing.T) {
+	for _, tc := range []struct {
+		name, host string
+		refused    bool
+	}{
+		{"a foreign host", "http://evil.example", true},
+		{"the documented host over plain http", "http://acme.lacework.net", true},
+		{"the account's documented host", "https://acme.lacework.net", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var rewritten, elsewhere atomic.Int64
+			wrap := func(h http.Handler) http.Handler {
+				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					if !strings.HasPrefix(r.Host, "127.0.0.1") {
+						elsewhere.Add(1)
+					}
+					rec := httptest.NewRecorder()
+					h.ServeHTTP(rec, r)
+					body := rec.Body.String()
+					if strings.Contains(body, "http://"+r.Host) {
+						rewritten.Add(1)
+						body = strings.ReplaceAll(body, "http://"+r.Host, tc.host)
+					}
+					for k, v := range rec.Header() {
+						w.Header()[k] = v
+					}
+					w.Header().Del("Content-Length")
+					w.WriteHeader(rec.Code)
+					io.WriteString(w, body)
+				})
 			}
-			rec := httptest.NewRecorder()
-			h.ServeHTTP(rec, r)
-			body := strings.ReplaceAll(rec.Body.String(), "http://"+r.Host, "http://evil.example")
-			for k, v := range rec.Header() {
-				w.Header()[k] = v
+			e := newEnv(t, emulator.Config{PageSize: 50, EvaluationsPerDay: 500}, lacework.Options{}, wrap)
+			sub, _ := e.client.SubAccount("acme-prod")
+			w := lacework.Window{From: day(21), To: day(22)}
+			rows, err := collect(t, sub.Evaluations(context.Background(), lacework.EvaluationQuery{Dataset: "AwsCompliance", Window: w}))
+			if tc.refused {
+				if !errors.Is(err, httpx.ErrForeignURL) || !strings.Contains(err.Error(), "set the tenant's Lacework api_url (LW_API_URL) to "+tc.host) {
+					t.Fatalf("err = %v after %d rows", err, len(rows))
+				}
+				if len(rows) != 50 {
+					t.Errorf("%d rows before the refusal, want the first page (50)", len(rows))
+				}
+			} else {
+				want := e.emu.CountEvaluations("acme-prod", "AwsCompliance", w.From, w.To)
+				if err != nil || len(rows) != want || rewritten.Load() < 2 {
+					t.Fatalf("%d rows of %d (%d pages named on %s), err = %v", len(rows), want, rewritten.Load(), tc.host, err)
+				}
 			}
-			w.Header().Del("Content-Length")
-			w.WriteHeader(rec.Code)
-			io.WriteString(w, body)
+			if n := elsewhere.Load(); n > 0 {
+				t.Errorf("%d requests reached another host", n)
+			}
 		})
-	}
-	e := newEnv(t, emulator.Config{PageSize: 50, EvaluationsPerDay: 500}, lacework.Options{}, wrap)
-	sub, _ := e.client.SubAccount("acme-prod")
-	rows, err := collect(t, sub.Evaluations(context.Background(), lacework.EvaluationQuery{Dataset: "AwsCompliance", Window: lacework.Window{From: day(21), To: day(22)}}))
-	if !errors.Is(err, httpx.ErrForeignURL) {
-		t.Fatalf("err = %v after %d rows", err, len(rows))
-	}
-	if len(rows) != 50 {
-		t.Errorf("%d rows before the refusal, want the first page (50)", len(rows))
-	}
-	n := 0
-	foreign.Range(func(any, any) bool { n++; return true })
-	if n > 0 {
-		t.Error("a request reached the foreign host")
 	}
 }
 
@@ -447,7 +502,10 @@ func TestForbiddenSubAccountIsIsolated(t *testing.T) {
 }
 
 func TestReports(t *testing.T) {
-	e := newEnv(t, emulator.Config{Recommendations: 25, Faults: emulator.Faults{Tricky: true, DropEvery: 3}}, lacework.Options{}, nil)
+	// GovCloud and a project-level GCP integration: their reports are
+	// asked for like the others' (the latter with primaryQueryId "n/a").
+	e := newEnv(t, emulator.Config{Recommendations: 25, GovCloud: true, GCPProjectLevel: true,
+		Faults: emulator.Faults{Tricky: true, DropEvery: 3}}, lacework.Options{}, nil)
 	ctx := context.Background()
 	sub, _ := e.client.SubAccount("acme-prod")
 	targets, err := sub.Targets(ctx)
@@ -559,4 +617,53 @@ func TestInventoryOverCapSplitsByAccount(t *testing.T) {
 			e.checkClean(t)
 		})
 	}
+}
+
+// AuditLogs answers without paging (the document's samples): an answer as
+// long as a page may have been cut, so its window is run again as halves,
+// and every kept window is listed with its rows. A window that still fills
+// a page at the smallest split fails instead of passing a cut answer off
+// as complete.
+func TestAuditLogsUnpagedWindows(t *testing.T) {
+	w := lacework.Window{From: day(19), To: day(22)}
+	t.Run("split until no answer fills a page", func(t *testing.T) {
+		e := newEnv(t, emulator.Config{PageSize: 50, AuditLogsPerDay: 120}, lacework.Options{}, nil)
+		sub, _ := e.client.SubAccount("acme-prod")
+		st := &lacework.QueryStats{}
+		logs, err := collect(t, sub.AuditLogs(context.Background(), lacework.AuditLogQuery{Window: w, Stats: st}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := e.emu.CountAuditLogs("acme-prod", w.From, w.To)
+		if len(logs) != want || st.Rows != want {
+			t.Fatalf("%d rows (stats %d), want %d", len(logs), st.Rows, want)
+		}
+		if st.Splits == 0 || st.Announced != 0 || st.Unannounced != len(st.Parts) {
+			t.Errorf("stats %+v: want splits, no announced counts", st)
+		}
+		// 120 rows a day, pages of 50: the first day is split twice to 6-hour
+		// windows, and the days after start at 6 hours (no answer dropped).
+		if st.Splits != 2 || len(st.Parts) != 12 {
+			t.Errorf("%d splits, %d windows: want 2 and 12 (later days start at the learned window)", st.Splits, len(st.Parts))
+		}
+		sum, prev := 0, w.From
+		for _, p := range st.Parts {
+			if p.Announced || p.Rows >= 50 || !p.Window.From.Equal(prev) {
+				t.Errorf("part %+v after %s", p, prev)
+			}
+			sum, prev = sum+p.Rows, p.Window.To
+		}
+		if sum != want || !prev.Equal(w.To) {
+			t.Errorf("parts hold %d rows up to %s, want %d up to %s", sum, prev, want, w.To)
+		}
+		e.checkClean(t)
+	})
+	t.Run("a window that cannot be split further", func(t *testing.T) {
+		e := newEnv(t, emulator.Config{PageSize: 50, AuditLogsPerDay: 2000}, lacework.Options{Limits: lacework.Limits{MinWindow: 2 * time.Hour}}, nil)
+		sub, _ := e.client.SubAccount("acme-prod")
+		logs, err := collect(t, sub.AuditLogs(context.Background(), lacework.AuditLogQuery{Window: w}))
+		if !errors.Is(err, lacework.ErrResultCap) || !strings.Contains(err.Error(), "may have been cut") || len(logs) != 0 {
+			t.Fatalf("%d rows, err = %v", len(logs), err)
+		}
+	})
 }

@@ -273,3 +273,27 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// UserProfile is a bare array in the document's sample and a "data"
+// envelope in lacework/go-sdk: both are read, and an answer that is
+// neither is an error, never an organization without sub-accounts.
+func TestUserProfilesShapes(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want int // profiles; -1 for an error
+	}{
+		{`[{"username":"a","accounts":[{"accountName":"X","userEnabled":1}]}]`, 1},
+		{`{"data":[{"username":"a"},{"username":"b"}]}`, 2},
+		{`[]`, 0},
+		{`{}`, -1},
+		{`{"data":null}`, -1},
+		{`null`, -1},
+		{`"x"`, -1},
+	} {
+		var u userProfiles
+		err := json.Unmarshal([]byte(tc.in), &u)
+		if (err != nil) != (tc.want < 0) || tc.want >= 0 && len(u) != tc.want {
+			t.Errorf("%s: %d profiles, err %v; want %d", tc.in, len(u), err, tc.want)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package lacework
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -16,13 +17,13 @@ import (
 // header expects them. A tenant without an organization yields its own
 // account only.
 func (c *Client) SubAccounts(ctx context.Context) ([]string, error) {
-	var resp page[UserProfile]
+	var resp userProfiles
 	if err := c.getJSON(ctx, httpx.Request{Path: pathUserProfile}, &resp); err != nil {
 		return nil, fmt.Errorf("lacework %s: list sub-accounts: %w", c.creds.AccountName(), err)
 	}
 	seen := map[string]bool{}
 	var out []string
-	for _, p := range resp.Data {
+	for _, p := range resp {
 		for _, a := range p.Accounts {
 			name := strings.ToLower(strings.TrimSpace(a.AccountName))
 			if name == "" || a.UserEnabled != 1 || seen[name] {
@@ -68,7 +69,7 @@ func (c Cloud) normal() Cloud {
 // subscription of a tenant, or a GCP project of an organization.
 type Target struct {
 	Cloud       Cloud
-	Primary     string // primaryQueryId: AWS account, Azure tenant, GCP organization
+	Primary     string // primaryQueryId: AWS account, Azure tenant, GCP organization ("" for a project-level GCP integration)
 	Secondary   string // secondaryQueryId: Azure subscription, GCP project
 	Alias       string // human name when the API gives one
 	Integration string // the CloudAccounts integration name
@@ -96,9 +97,16 @@ func (t Target) String() string {
 // expanded through the Configs endpoints. The result is sorted and
 // de-duplicated.
 func (c *Client) Targets(ctx context.Context) ([]Target, error) {
+	t, _, err := c.TargetsAndExcluded(ctx)
+	return t, err
+}
+
+// TargetsAndExcluded is Targets, plus the cloud integrations left out and
+// why (disabled), for the pack's scope.
+func (c *Client) TargetsAndExcluded(ctx context.Context) ([]Target, []string, error) {
 	var resp page[CloudAccount]
 	if err := c.getJSON(ctx, httpx.Request{Path: pathCloudAccounts}, &resp); err != nil {
-		return nil, fmt.Errorf("lacework %s: list cloud accounts: %w", c.Name(), err)
+		return nil, nil, fmt.Errorf("lacework %s: list cloud accounts: %w", c.Name(), err)
 	}
 	var out []Target
 	seen := map[string]bool{}
@@ -108,28 +116,33 @@ func (c *Client) Targets(ctx context.Context) ([]Target, error) {
 			out = append(out, t)
 		}
 	}
+	var excluded []string
 	for _, ca := range resp.Data {
 		if ca.Enabled != 1 {
+			excluded = append(excluded, fmt.Sprintf("%s integration %q: disabled in Lacework; no reports, evaluations or inventory", ca.Type, ca.Name))
 			continue
 		}
 		var d cloudAccountData
 		if len(ca.Data) > 0 {
 			if err := json.Unmarshal(ca.Data, &d); err != nil {
-				return nil, fmt.Errorf("lacework %s: cloud account %q (%s): %w", c.Name(), ca.Name, ca.Type, err)
+				return nil, nil, fmt.Errorf("lacework %s: cloud account %q (%s): %w", c.Name(), ca.Name, ca.Type, err)
 			}
 		}
 		switch ca.Type {
 		case "AwsCfg", "AwsUsGovCfg":
-			if d.AwsAccountID != "" {
-				add(Target{Cloud: AWS, Primary: d.AwsAccountID, Integration: ca.Name})
+			id := cmp.Or(d.AwsAccountID, d.AccessKeyCredentials.AccountID)
+			if id == "" {
+				c.log.Warn("cloud account integration without an account id; skipped", "integration", ca.Name, "type", ca.Type)
+				continue
 			}
+			add(Target{Cloud: AWS, Primary: id, Integration: ca.Name})
 		case "AzureCfg":
 			if d.TenantID == "" {
 				continue
 			}
 			subs, err := c.azureSubscriptions(ctx, d.TenantID)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			for _, s := range subs {
 				s.Integration = ca.Name
@@ -145,7 +158,7 @@ func (c *Client) Targets(ctx context.Context) ([]Target, error) {
 			}
 			projects, err := c.gcpProjects(ctx, d.ID)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			for _, p := range projects {
 				p.Integration = ca.Name
@@ -154,7 +167,7 @@ func (c *Client) Targets(ctx context.Context) ([]Target, error) {
 		}
 	}
 	slices.SortFunc(out, func(a, b Target) int { return strings.Compare(a.String(), b.String()) })
-	return out, nil
+	return out, excluded, nil
 }
 
 func (c *Client) azureSubscriptions(ctx context.Context, tenant string) ([]Target, error) {

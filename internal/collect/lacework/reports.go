@@ -10,9 +10,14 @@ import (
 	"iter"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/evidence-pack/evidence/internal/collect/httpx"
 )
+
+// GCPNoOrganization is the primaryQueryId of a project-level GCP
+// integration's reports.
+const GCPNoOrganization = "n/a"
 
 // ReportQuery selects one compliance report: a framework for a target.
 type ReportQuery struct {
@@ -25,8 +30,14 @@ type ReportQuery struct {
 
 func (q ReportQuery) request(format string) (httpx.Request, error) {
 	v := url.Values{"format": {format}}
-	if q.Target.Primary != "" {
+	switch {
+	case q.Target.Primary != "":
 		v.Set("primaryQueryId", q.Target.Primary)
+	case q.Target.Cloud == GCP:
+		// A project-level GCP integration has no organization: the
+		// lacework CLI sends "n/a" (go-sdk cli/cmd/compliance_gcp.go,
+		// extractGcpProjects); the document marks neither id required.
+		v.Set("primaryQueryId", GCPNoOrganization)
 	}
 	if q.Target.Secondary != "" {
 		v.Set("secondaryQueryId", q.Target.Secondary)
@@ -40,6 +51,20 @@ func (q ReportQuery) request(format string) (httpx.Request, error) {
 		return httpx.Request{}, errors.New("report query names neither a framework nor a report type")
 	}
 	return httpx.Request{Method: http.MethodGet, Path: pathReports, Query: v, Bucket: pathReports}, nil
+}
+
+// Params are the report request's query parameters (format=json), for
+// the manifest's record of the call.
+func (q ReportQuery) Params() map[string]string {
+	r, err := q.request("json")
+	if err != nil {
+		return nil
+	}
+	out := map[string]string{}
+	for k, v := range r.Query {
+		out[k] = strings.Join(v, ",")
+	}
+	return out
 }
 
 func (q ReportQuery) String() string {

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/evidence-pack/evidence/internal/collect/httpx"
@@ -61,6 +62,18 @@ type QueryStats struct {
 	// samples have none), whose size only the rows tell.
 	Announced   int
 	Unannounced int
+	// Parts lists the result sets kept, in order, with their rows.
+	Parts []Part
+}
+
+// Part is one result set: its window, the filter of a part of a split
+// snapshot, its rows, and its totalRows when the API announced one.
+type Part struct {
+	Window    Window
+	Filter    string
+	Rows      int
+	Total     int
+	Announced bool
 }
 
 // EvaluationQuery selects compliance evaluations.
@@ -131,7 +144,7 @@ func (c *Client) Inventory(ctx context.Context, q InventoryQuery) iter.Seq2[Reso
 	}
 	s := searchSpec{what: "inventory " + q.CSP, bucket: pathInventory, request: body(nil)}
 	for _, a := range q.Accounts {
-		s.parts = append(s.parts, body([]Filter{{Field: "cloudDetails.accountID", Expression: "eq", Value: a}}))
+		s.parts = append(s.parts, part{"cloudDetails.accountID eq " + a, body([]Filter{{Field: "cloudDetails.accountID", Expression: "eq", Value: a}})})
 	}
 	return search[Resource](ctx, c, s, q.Window.Split(0), q.Stats)
 }
@@ -143,8 +156,13 @@ type AuditLogQuery struct {
 }
 
 // AuditLogs streams the audit log entries of q.Window
-// (GET /api/v2/AuditLogs?startTime&endTime), following pages when the
-// response has them.
+// (GET /api/v2/AuditLogs?startTime&endTime), one result set per
+// AuditWindow. The document's samples of this endpoint carry no paging, and
+// "No pagination is available for an API if the paging field is missing";
+// how such an answer ends is not documented. So an answer without paging
+// that holds PageRows rows or more is taken as possibly cut: it is dropped
+// before any row is passed on and its window re-run as two halves, down to
+// MinWindow. Pages are followed if a server does send them.
 func (c *Client) AuditLogs(ctx context.Context, q AuditLogQuery) iter.Seq2[AuditLog, error] {
 	s := searchSpec{
 		what:   "audit logs",
@@ -155,7 +173,7 @@ func (c *Client) AuditLogs(ctx context.Context, q AuditLogQuery) iter.Seq2[Audit
 		},
 		splitTime: true,
 	}
-	return search[AuditLog](ctx, c, s, q.Window.Split(0), q.Stats)
+	return search[AuditLog](ctx, c, s, q.Window.Split(c.limits.AuditWindow), q.Stats)
 }
 
 func postSearch(path string, b searchBody) (httpx.Request, error) {
@@ -176,13 +194,19 @@ type searchSpec struct {
 	bucket    string
 	request   func(Window) (httpx.Request, error)
 	splitTime bool
-	parts     []func(Window) (httpx.Request, error)
+	parts     []part
+}
+
+// part is one part of a snapshot split by a filter.
+type part struct {
+	filter  string // for the manifest: "cloudDetails.accountID eq 123"
+	request func(Window) (httpx.Request, error)
 }
 
 type job struct {
 	w       Window
 	request func(Window) (httpx.Request, error)
-	part    bool
+	filter  string // set for a part
 }
 
 // search runs one result set per window, in order. A result set whose first
@@ -198,9 +222,20 @@ func search[T any](ctx context.Context, c *Client, s searchSpec, windows []Windo
 		for i := len(windows) - 1; i >= 0; i-- {
 			stack = append(stack, job{w: windows[i], request: s.request})
 		}
+		// learned is the longest window a split has shown to be needed:
+		// the windows still to come start at that length, rather than
+		// each being sent whole, dropped and split again.
+		var learned time.Duration
 		for len(stack) > 0 {
 			j := stack[len(stack)-1]
 			stack = stack[:len(stack)-1]
+			if learned > 0 && j.filter == "" && j.w.To.Sub(j.w.From) > learned {
+				parts := j.w.Split(learned)
+				for i := len(parts) - 1; i >= 0; i-- {
+					stack = append(stack, job{w: parts[i], request: j.request})
+				}
+				continue
+			}
 			req, err := j.request(j.w)
 			if err != nil {
 				yield(*new(T), err)
@@ -208,21 +243,42 @@ func search[T any](ctx context.Context, c *Client, s searchSpec, windows []Windo
 			}
 			st.Queries++
 			p := &pager[T]{c: c, first: req, what: s.what, seen: map[string]bool{}, stats: st}
-			atCap := func() error {
-				if p.total >= c.limits.ResultCap {
+			// A result set at the row cap, or an answer without paging
+			// as long as a full page (maybe cut), is dropped before any
+			// of its rows is passed on and run again in parts.
+			// What a kept result set holds is counted once its first page
+			// is accepted, so that a caller who stops after the first row
+			// (a plan's probe) still reads the announced size.
+			counted := false
+			atCap := func(listed int) error {
+				if p.announced && p.total >= c.limits.ResultCap || !p.announced && listed >= c.limits.PageRows {
 					return errAtCap
+				}
+				switch {
+				case p.announced:
+					st.Total += p.total
+					st.Announced += p.total
+				case listed >= 0:
+					st.Total += listed
+					st.Unannounced++
+					counted = true
+				default:
+					st.Unannounced++
 				}
 				return nil
 			}
 			row := func(r T) bool { return yield(r, nil) }
 			more, stopped, err := p.NextPage(ctx, atCap, row)
 			if errors.Is(err, errAtCap) {
-				next, err := split(s, j, c.limits)
+				next, err := split(s, j, c.limits, p.announced)
 				if err != nil {
 					yield(*new(T), fmt.Errorf("lacework %s: %s %s: %w", c.Name(), s.what, j.w, err))
 					return
 				}
 				st.Splits++
+				if s.splitTime {
+					learned = next[0].w.To.Sub(next[0].w.From)
+				}
 				c.log.Info("result set at the row cap; re-querying in parts", "query", s.what, "window", j.w.String(), "total_rows", p.total, "parts", len(next))
 				for i := len(next) - 1; i >= 0; i-- {
 					stack = append(stack, next[i])
@@ -250,13 +306,10 @@ func search[T any](ctx context.Context, c *Client, s searchSpec, windows []Windo
 					c.Name(), s.what, j.w, ErrShortResult, p.total, p.rows, p.pages))
 				return
 			}
-			if p.announced {
-				st.Total += p.total
-				st.Announced += p.total
-			} else {
+			if !p.announced && !counted {
 				st.Total += p.rows
-				st.Unannounced++
 			}
+			st.Parts = append(st.Parts, Part{Window: j.w, Filter: j.filter, Rows: p.rows, Total: p.total, Announced: p.announced})
 		}
 	}
 }
@@ -265,7 +318,7 @@ func search[T any](ctx context.Context, c *Client, s searchSpec, windows []Windo
 // passed on, when its totalRows reaches the row cap.
 var errAtCap = errors.New("result set at the row cap")
 
-func split(s searchSpec, j job, l Limits) ([]job, error) {
+func split(s searchSpec, j job, l Limits, announced bool) ([]job, error) {
 	switch {
 	case s.splitTime && j.w.To.Sub(j.w.From) >= 2*l.MinWindow:
 		mid := j.w.From.Add(j.w.To.Sub(j.w.From) / 2).Truncate(time.Second)
@@ -276,12 +329,16 @@ func split(s searchSpec, j job, l Limits) ([]job, error) {
 			{w: Window{From: j.w.From, To: mid}, request: j.request},
 			{w: Window{From: mid, To: j.w.To}, request: j.request},
 		}, nil
-	case len(s.parts) > 0 && !j.part:
+	case len(s.parts) > 0 && j.filter == "":
 		out := make([]job, len(s.parts))
 		for i, p := range s.parts {
-			out[i] = job{w: j.w, request: p, part: true}
+			out[i] = job{w: j.w, request: p.request, filter: p.filter}
 		}
 		return out, nil
+	}
+	if !announced {
+		return nil, fmt.Errorf("%w: an answer without paging held %d rows or more (a full page) in a window of %s, so it may have been cut, and the window cannot be split further",
+			ErrResultCap, l.PageRows, j.w.To.Sub(j.w.From))
 	}
 	return nil, fmt.Errorf("%w (%d rows) and cannot be split further; narrow the period or the scope", ErrResultCap, l.ResultCap)
 }
@@ -313,18 +370,20 @@ type pager[T any] struct {
 var ErrShortResult = errors.New("result set does not match its announced size")
 
 // NextPage fetches the next page and passes its rows to row. On the first
-// page, accept (when set) runs once paging is known and before any row:
-// its error ends the page. more tells whether a next page is named;
+// page, accept (when set) runs once paging is known and before any row,
+// with the page's row count when it is known then (an answer without
+// paging, -1 otherwise): its error ends the page. more tells whether a next page is named;
 // stopped, that row returned false.
-func (p *pager[T]) NextPage(ctx context.Context, accept func() error, row func(T) bool) (more, stopped bool, err error) {
+func (p *pager[T]) NextPage(ctx context.Context, accept func(listed int) error, row func(T) bool) (more, stopped bool, err error) {
 	req := p.first
 	if p.pages > 0 {
 		// Checked here, not when the page that named it arrived, so the
 		// rows of that page are still delivered before the refusal.
-		if _, err := p.c.http.Resolve(p.next); err != nil {
+		next, err := p.c.nextPageURL(p.next)
+		if err != nil {
 			return false, false, fmt.Errorf("refusing next page: %w", err)
 		}
-		req = httpx.Request{Method: http.MethodGet, URL: p.next, Bucket: p.first.Bucket}
+		req = httpx.Request{Method: http.MethodGet, URL: next, Bucket: p.first.Bucket}
 	}
 	sp, err := p.c.http.Spool(ctx, p.c.opts.SpoolDir, req)
 	if err != nil {
@@ -337,13 +396,13 @@ func (p *pager[T]) NextPage(ctx context.Context, accept func() error, row func(T
 	d, err := httpx.DecodeEnvelope(sp, httpx.Envelope{
 		List: "data",
 		Meta: map[string]any{"paging": &paging},
-		Ready: func() error {
+		Ready: func(listed int) error {
 			if p.pages == 0 {
 				if paging != nil {
 					p.total, p.announced = paging.TotalRows, true
 				}
 				if accept != nil {
-					if err := accept(); err != nil {
+					if err := accept(listed); err != nil {
 						return err
 					}
 				}
@@ -407,6 +466,33 @@ func (p *pager[T]) bounds(n int) error {
 		return fmt.Errorf("%w: more than %d rows in %d pages pass the documented cap of a result set", ErrShortResult, l.ResultCap, p.pages)
 	}
 	return nil
+}
+
+// nextPageURL is where a next page named ref is fetched. A URL on the
+// configured base is used as it is. One on the account's documented host
+// (https://<account>.lacework.net) while the base is another name for it (a
+// regional host, a proxy) is fetched from the base with its path and query:
+// lacework/go-sdk likewise keeps only a next page's path and query (issue
+// 15). Any other host is refused, and the error says what to set when that
+// host is the account's real API.
+func (c *Client) nextPageURL(ref string) (string, error) {
+	_, err := c.http.Resolve(ref)
+	if err == nil {
+		return ref, nil
+	}
+	u, perr := url.Parse(ref)
+	if perr != nil || u.User != nil {
+		return "", err
+	}
+	documented := c.creds.AccountName() + ".lacework.net"
+	if strings.EqualFold(u.Scheme, "https") && strings.EqualFold(u.Hostname(), documented) && (u.Port() == "" || u.Port() == "443") {
+		b := c.http.Base()
+		b.Path = strings.TrimRight(b.Path, "/") + u.Path
+		b.RawPath, b.RawQuery, b.Fragment = "", u.RawQuery, ""
+		return b.String(), nil
+	}
+	return "", fmt.Errorf("%w; the API names its next pages on %s://%s: if that host serves your account, set the tenant's Lacework api_url (LW_API_URL) to %s://%s",
+		err, u.Scheme, u.Host, u.Scheme, u.Host)
 }
 
 // redactURL keeps scheme, host and path of a URL for messages.

@@ -155,6 +155,24 @@ func (p *page[T]) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// userProfiles is GET /api/v2/UserProfile: a bare array in the document's
+// response sample (seed 000, List Sub-accounts), a "data" envelope in
+// lacework/go-sdk (api/user_profile.go, UserProfileResponse). Both are
+// read; null, {} or {"data": null} is ErrNoEnvelope, never "no accounts".
+type userProfiles []UserProfile
+
+func (u *userProfiles) UnmarshalJSON(b []byte) error {
+	if b = bytes.TrimSpace(b); len(b) > 0 && b[0] == '[' {
+		return json.Unmarshal(b, (*[]UserProfile)(u))
+	}
+	var p page[UserProfile]
+	if err := json.Unmarshal(b, &p); err != nil {
+		return err
+	}
+	*u = p.Data
+	return nil
+}
+
 // tokenRequest and tokenResponse are POST /api/v2/access/tokens.
 type tokenRequest struct {
 	KeyID      string `json:"keyId"`
@@ -207,9 +225,15 @@ type IntegrationState struct {
 // (AwsCfg: awsAccountId; AzureCfg: tenantId; GcpCfg: idType + id).
 type cloudAccountData struct {
 	AwsAccountID string `json:"awsAccountId"`
-	TenantID     string `json:"tenantId"`
-	IDType       string `json:"idType"` // PROJECT | ORGANIZATION
-	ID           string `json:"id"`
+	// AwsUsGovCfg (AWS GovCloud) keeps the account id with its access-key
+	// credentials, not in awsAccountId (lacework/go-sdk
+	// api/cloud_accounts_aws_gov_cfg.go, AwsUsGovCfgCredentials).
+	AccessKeyCredentials struct {
+		AccountID string `json:"accountId"`
+	} `json:"accessKeyCredentials"`
+	TenantID string `json:"tenantId"`
+	IDType   string `json:"idType"` // PROJECT | ORGANIZATION
+	ID       string `json:"id"`
 }
 
 // AzureConfig is one tenant of GET /api/v2/Configs/AzureSubscriptions.
@@ -391,6 +415,7 @@ type Resource struct {
 	StartTime      Time            `json:"startTime"`
 	EndTime        Time            `json:"endTime"`
 	ResourceID     string          `json:"resourceId"`
+	APIKey         string          `json:"apiKey"` // Lacework's key for the resource
 	ResourceRegion string          `json:"resourceRegion"`
 	ResourceType   string          `json:"resourceType"`
 	Service        string          `json:"service"`
@@ -417,6 +442,8 @@ type ResourceStatus struct {
 	Status        string `json:"status"`
 	ErrorMessage  string `json:"errorMessage"`
 	ErrorType     string `json:"errorType"`
+	// Props is what the collector recorded with the status (an object).
+	Props json.RawMessage `json:"props"`
 }
 
 // AuditLog is a row of GET /api/v2/AuditLogs.

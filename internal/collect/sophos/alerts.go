@@ -140,6 +140,16 @@ func (f AlertFilter) values() url.Values {
 	return q
 }
 
+// Params are the filter's query parameters, for the manifest's record of
+// the call.
+func (f AlertFilter) Params() map[string]string {
+	out := map[string]string{}
+	for k, v := range f.values() {
+		out[k] = strings.Join(v, ",")
+	}
+	return out
+}
+
 func setList(q url.Values, key string, vs []string) {
 	if len(vs) > 0 {
 		q.Set(key, strings.Join(vs, ","))

@@ -2,10 +2,14 @@ package sophos_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -431,6 +435,97 @@ func TestStorms(t *testing.T) {
 				t.Error("no fault was injected")
 			}
 			e.checkClean(t)
+		})
+	}
+}
+
+// A 400 answered in plain text reads as the same clear error as its JSON
+// form; an HTML page (a proxy's) is never quoted.
+func TestPlainTextErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name, ctype, body string
+		is                error
+		want, not         string
+	}{
+		{"plain text", "text/plain; charset=utf-8", "Account ids 111122223333 not found\n", sophos.ErrEnvironmentNotFound, "111122223333", ""},
+		{"html", "text/html", "<html><body>Account ids 111122223333 not found</body></html>", nil, "", "<html>"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			plain := func(h http.Handler) http.Handler {
+				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					if r.URL.Path != sophos.PathAlerts {
+						h.ServeHTTP(w, r)
+						return
+					}
+					w.Header().Set("Content-Type", tc.ctype)
+					w.WriteHeader(http.StatusBadRequest)
+					io.WriteString(w, tc.body)
+				})
+			}
+			e := newEnv(t, emulator.Config{Seed: 1}, "", plain)
+			_, err := collect(e.client.Alerts(context.Background(), sophos.AlertQuery{AlertFilter: sophos.AlertFilter{AccountIDs: []string{"111122223333"}}}))
+			if err == nil || (tc.is != nil && !errors.Is(err, tc.is)) || !strings.Contains(err.Error(), tc.want) || (tc.not != "" && strings.Contains(err.Error(), tc.not)) {
+				t.Fatalf("err = %v", err)
+			}
+		})
+	}
+}
+
+// The document calls api/v1/accounts paginated yet shows one array: both
+// answers give every environment, and a paged answer is followed page by
+// page to its end.
+func TestAccountsPagedOrNot(t *testing.T) {
+	var want []string
+	for _, pageSize := range []int{0, 2, 4, 100} {
+		t.Run(fmt.Sprintf("page size %d", pageSize), func(t *testing.T) {
+			e := newEnv(t, emulator.Config{Seed: 1, AccountsPageSize: pageSize}, "", nil)
+			accts, err := e.client.Accounts(context.Background(), sophos.AccountQuery{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ids []string
+			for _, a := range accts {
+				ids = append(ids, string(a.AccountID))
+			}
+			if want == nil {
+				want = ids
+			}
+			if len(ids) < 5 || !slices.Equal(ids, want) {
+				t.Errorf("environments %v, want %v", ids, want)
+			}
+			if pages := len(e.emu.Requests()); pageSize > 0 && pages != (len(want)+pageSize-1)/pageSize {
+				t.Errorf("%d requests for %d environments in pages of %d", pages, len(want), pageSize)
+			}
+		})
+	}
+}
+
+// Serverless paging contradicts itself in the document (inventory pages
+// start at 0; serverless lists "Page number should be greater than 0"):
+// either server answer gives every function, the first page once.
+func TestServerlessPagesFromZeroOrOne(t *testing.T) {
+	var want int
+	for _, fromOne := range []bool{false, true} {
+		t.Run(fmt.Sprintf("from one %v", fromOne), func(t *testing.T) {
+			e := newEnv(t, emulator.Config{Seed: 1, FunctionsPerEnvironment: 250, ServerlessPagesFromOne: fromOne}, "", nil)
+			fns, err := collect(e.client.Serverless(context.Background(), sophos.InventoryQuery{Provider: "AWS", PageSize: 100}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			seen := map[string]bool{}
+			for _, f := range fns {
+				b, _ := json.Marshal(f)
+				if seen[string(b)] {
+					t.Fatalf("function served twice: %s", b)
+				}
+				seen[string(b)] = true
+			}
+			if want == 0 {
+				want = len(fns)
+			}
+			if len(fns) != want || want < 250 {
+				t.Errorf("%d functions, want %d", len(fns), want)
+			}
 		})
 	}
 }

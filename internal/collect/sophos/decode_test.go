@@ -18,6 +18,11 @@ func TestParseTime(t *testing.T) {
 		{`1793520000000`, want, false},
 		{`"1793520000000"`, want, false},
 		{`1793520000000.7`, want, false},
+		// firstSeen/lastSeen units are unstated: seconds by magnitude.
+		{`1793520000`, want, false},
+		{`"1793520000"`, want, false},
+		{`99999999999`, time.Unix(99999999999, 0).UTC(), false},
+		{`100000000000`, time.UnixMilli(100000000000).UTC(), false},
 		{`"2026-11-01T08:00:00Z"`, want, false},
 		{`"2026-11-01T08:00:00.000+00:00"`, want, false},
 		{`"2026-11-01T09:00:00+01:00"`, want, false},
@@ -107,7 +112,6 @@ func TestDecodeAccounts(t *testing.T) {
 		{`[{"accountId":"a","isEnabled":false}]`, 1, false, ""},
 		{`{"data":[{"accountId":"a"}],"hasNext":false}`, 1, true, ""},
 		{`{"data":[],"errorMessage":"boom"}`, 0, false, "boom"},
-		{`{"data":[],"hasNext":true}`, 0, false, "paged"},
 		{`null`, 0, false, "response is null"},
 		{`{}`, 0, false, `no "data"`},
 		{`{"data":null,"hasNext":false}`, 0, false, `no "data"`},
@@ -115,7 +119,7 @@ func TestDecodeAccounts(t *testing.T) {
 		{`[{"accountId":{}}]`, 0, false, "environment 0"},
 	}
 	for _, tc := range tests {
-		got, err := decodeAccounts(json.RawMessage(tc.in))
+		got, _, err := decodeAccounts(json.RawMessage(tc.in))
 		if tc.err != "" {
 			if err == nil || !strings.Contains(err.Error(), tc.err) {
 				t.Errorf("%s: err %v, want %q", tc.in, err, tc.err)
@@ -189,7 +193,7 @@ func FuzzInventory(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		if accts, err := decodeAccounts(b); err == nil {
+		if accts, _, err := decodeAccounts(b); err == nil {
 			for _, a := range accts {
 				_, _ = a.Cloud(), a.Enabled()
 			}
@@ -259,5 +263,29 @@ func TestPageBounds(t *testing.T) {
 		if !errors.Is(err, ErrPaging) || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: err = %v, want %q", tc.name, err, tc.want)
 		}
+	}
+}
+
+// A 12-digit AWS account id sent as a JSON number keeps its leading zero;
+// other providers' ids, and ids already 12 digits long, are left alone.
+func TestAccountIDOf(t *testing.T) {
+	for _, tc := range []struct{ provider, in, want string }{
+		{"AWS", `12345678901`, "012345678901"},
+		{"aws", `"12345678901"`, "012345678901"},
+		{"AWS", `123456789012`, "123456789012"},
+		{"GCP", `12345678901`, "12345678901"},
+		{"Azure", `"8e7f0c2a-1b2c-4d3e-9f00-1234567890ab"`, "8e7f0c2a-1b2c-4d3e-9f00-1234567890ab"},
+	} {
+		var id Text
+		if err := json.Unmarshal([]byte(tc.in), &id); err != nil {
+			t.Fatal(err)
+		}
+		if got := AccountIDOf(tc.provider, id); got != tc.want {
+			t.Errorf("%s %s: %q, want %q", tc.provider, tc.in, got, tc.want)
+		}
+	}
+	accts, _, err := decodeAccounts(json.RawMessage(`[{"accountId": 12345678901, "accountType": "AWS", "name": "prod"}]`))
+	if err != nil || len(accts) != 1 || accts[0].AccountID != "012345678901" {
+		t.Errorf("environments %+v, %v", accts, err)
 	}
 }

@@ -7,8 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"maps"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/evidence-pack/evidence/internal/collect/httpx"
@@ -66,9 +68,12 @@ type AccountQuery struct {
 }
 
 // Accounts returns the environments of the customer (GET api/v1/accounts).
-// The document calls the endpoint paginated but documents neither page
-// parameters nor an envelope: the response is one array. An envelope
-// ({"data": [...]}) is accepted too.
+// The document says "This api is paginated" but documents neither page
+// parameters nor an envelope: its response is one array. Both answers are
+// read: an array is the whole list; an envelope ({"data": [...]}) with
+// hasNext is followed as the inventory endpoints page (page from 0, with
+// the size the server reported), held to its totalPages (inferred from
+// the inventory endpoints' paging).
 func (c *Client) Accounts(ctx context.Context, q AccountQuery) ([]Account, error) {
 	var errs []error
 	add := func(f string, a ...any) { errs = append(errs, fmt.Errorf(f, a...)) }
@@ -84,57 +89,78 @@ func (c *Client) Accounts(ctx context.Context, q AccountQuery) ([]Account, error
 		v.Set("provider", q.Provider)
 	}
 	setList(v, "accountIds", q.AccountIDs)
-	var raw json.RawMessage
-	if err := c.get(ctx, httpx.Request{Path: PathAccounts, Query: v}, "environments", &raw); err != nil {
-		return nil, err
+	var all []Account
+	for page := 0; page < maxPages; page++ {
+		scope := "environments"
+		if page > 0 {
+			scope = fmt.Sprintf("environments (page %d)", page)
+		}
+		var raw json.RawMessage
+		if err := c.get(ctx, httpx.Request{Path: PathAccounts, Query: v}, scope, &raw); err != nil {
+			return nil, err
+		}
+		accts, pg, err := decodeAccounts(raw)
+		if err != nil {
+			return nil, fmt.Errorf("sophos tenant %s: %s: %w", c.tenant, scope, err)
+		}
+		all = append(all, accts...)
+		switch {
+		case pg == nil || !pg.HasNext:
+			if pg != nil && pg.TotalPages > 0 && int(pg.TotalPages) != page+1 {
+				return nil, fmt.Errorf("sophos tenant %s: %s: %w: the API announced %d pages (totalPages), %d came", c.tenant, scope, ErrPaging, pg.TotalPages, page+1)
+			}
+			return all, nil
+		case len(accts) == 0:
+			return nil, fmt.Errorf("sophos tenant %s: %s: the API says more pages follow but sent an empty page; stopping to avoid a loop", c.tenant, scope)
+		case pg.TotalPages > 0 && page+1 >= int(pg.TotalPages):
+			return nil, fmt.Errorf("sophos tenant %s: %s: %w: hasNext past the %d pages announced (totalPages)", c.tenant, scope, ErrPaging, pg.TotalPages)
+		}
+		v = maps.Clone(v)
+		v.Set("page", strconv.Itoa(page+1))
+		v.Set("size", strconv.Itoa(max(int(pg.Size), len(accts))))
 	}
-	accts, err := decodeAccounts(raw)
-	if err != nil {
-		return nil, fmt.Errorf("sophos tenant %s: environments: %w", c.tenant, err)
-	}
-	return accts, nil
+	return nil, fmt.Errorf("sophos tenant %s: environments: more than %d pages; stopping", c.tenant, maxPages)
 }
 
 // decodeAccounts decodes an accounts response: an array, or an envelope
 // with data (and, when set, errorMessage).
-func decodeAccounts(raw json.RawMessage) ([]Account, error) {
+func decodeAccounts(raw json.RawMessage) ([]Account, *Page[json.RawMessage], error) {
 	raw = bytes.TrimSpace(raw)
 	var elems []json.RawMessage
+	var env *Page[json.RawMessage]
 	switch {
 	case len(raw) > 0 && raw[0] == '[':
 		if err := json.Unmarshal(raw, &elems); err != nil {
-			return nil, fmt.Errorf("decode response: %w", err)
+			return nil, nil, fmt.Errorf("decode response: %w", err)
 		}
 	case len(raw) > 0 && raw[0] == '{':
 		var pg Page[json.RawMessage]
 		if err := json.Unmarshal(raw, &pg); err != nil {
-			return nil, fmt.Errorf("decode response: %w", err)
+			return nil, nil, fmt.Errorf("decode response: %w", err)
 		}
 		if pg.ErrorMessage != "" {
-			return nil, fmt.Errorf("the API answered with an error: %s", truncate(pg.ErrorMessage, 300))
-		}
-		if pg.HasNext {
-			return nil, errors.New("the API paged the environment list, which its document does not describe; please report it")
+			return nil, nil, fmt.Errorf("the API answered with an error: %s", truncate(pg.ErrorMessage, 300))
 		}
 		if pg.Data == nil {
-			return nil, errors.New(`response has no "data" (the documented envelope)`)
+			return nil, nil, errors.New(`response has no "data" (the documented envelope)`)
 		}
-		elems = pg.Data
+		elems, env = pg.Data, &pg
 	case string(raw) == "null":
-		return nil, errors.New("response is null, not the documented list of environments")
+		return nil, nil, errors.New("response is null, not the documented list of environments")
 	default:
-		return nil, errors.New("decode response: want a JSON array of environments")
+		return nil, nil, errors.New("decode response: want a JSON array of environments")
 	}
 	out := make([]Account, 0, len(elems))
 	for i, e := range elems {
 		var a Account
 		if err := json.Unmarshal(e, &a); err != nil {
-			return nil, fmt.Errorf("decode environment %d: %w", i, err)
+			return nil, nil, fmt.Errorf("decode environment %d: %w", i, err)
 		}
+		a.AccountID = Text(AccountIDOf(a.AccountType, a.AccountID))
 		a.Raw = e
 		out = append(out, a)
 	}
-	return out, nil
+	return out, env, nil
 }
 
 // InventoryQuery selects one provider's resources of one inventory

@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/evidence-pack/evidence/internal/collect/httpx"
 	"github.com/evidence-pack/evidence/internal/source"
@@ -52,6 +54,14 @@ func pages[T any](ctx context.Context, c *Client, s pageSpec, st *source.QuerySt
 			q.Set("size", strconv.Itoa(s.size))
 			scope := fmt.Sprintf("%s (page %d)", s.scope, page)
 			sp, err := c.spool(ctx, httpx.Request{Path: s.path, Query: q}, scope)
+			if err != nil && n == 0 && s.first == 0 && fromOne(err) {
+				// The document says the inventory pages start at 0, and
+				// lists "Page number should be greater than 0" among the
+				// serverless errors: a server that refuses page 0 is asked
+				// again from 1.
+				s.first, n = 1, -1
+				continue
+			}
 			if err != nil {
 				yield(*new(T), err)
 				return
@@ -104,6 +114,13 @@ func pages[T any](ctx context.Context, c *Client, s pageSpec, st *source.QuerySt
 			}
 		}
 	}
+}
+
+// fromOne reports whether err is the API's refusal of page 0.
+func fromOne(err error) bool {
+	var ae *httpx.APIError
+	return errors.As(err, &ae) && ae.Status == http.StatusBadRequest &&
+		strings.Contains(strings.ToLower(ae.Message), "page number should be greater than 0")
 }
 
 // ErrPaging means a page contradicts the paging the API announced or

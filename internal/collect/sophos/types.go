@@ -84,7 +84,7 @@ type Time struct{ time.Time }
 
 // maxEpochMilli is 9999-12-31T23:59:59.999Z: later instants have no RFC 3339
 // form. Times before the epoch are refused in every form, as negative epoch
-// numbers are, so every Time marshals (as epoch milliseconds) and reads back.
+// numbers are, so every Time marshals (as RFC 3339) and reads back.
 const maxEpochMilli = 253402300799999
 
 // isoLayouts are the forms of ISO 8601 the API document describes, plus
@@ -100,6 +100,20 @@ var isoLayouts = []string{
 	"2006-01-02",
 }
 
+// secondsBelow: the document never says whether epoch numbers (firstSeen,
+// lastSeen, "<<epoch time>>") are seconds or milliseconds, so the
+// magnitude decides, as the Edge decoder does (edge/types.go): below 1e11
+// is seconds (up to the year 5138), from there milliseconds (1973 on).
+const secondsBelow = 100_000_000_000
+
+// epoch reads an epoch number of unstated unit by its magnitude.
+func epoch(n int64) time.Time {
+	if n < secondsBelow {
+		return time.Unix(n, 0).UTC()
+	}
+	return time.UnixMilli(n).UTC()
+}
+
 // ParseTime parses the forms Time accepts.
 func ParseTime(s string) (time.Time, error) {
 	s = strings.TrimSpace(s)
@@ -107,11 +121,11 @@ func ParseTime(s string) (time.Time, error) {
 		return time.Time{}, nil
 	}
 	if isDigits(s) {
-		ms, err := strconv.ParseInt(s, 10, 64)
-		if err != nil || ms > maxEpochMilli {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || n > maxEpochMilli {
 			return time.Time{}, fmt.Errorf("epoch milliseconds %q out of range", truncate(s, 30))
 		}
-		return time.UnixMilli(ms).UTC(), nil
+		return epoch(n), nil
 	}
 	for _, l := range isoLayouts {
 		if t, err := time.Parse(l, s); err == nil {
@@ -139,7 +153,7 @@ func (t *Time) UnmarshalJSON(b []byte) error {
 		if math.IsNaN(f) || f < 0 || f > maxEpochMilli {
 			return fmt.Errorf("epoch milliseconds %s out of range", truncate(string(b), 30))
 		}
-		t.Time = time.UnixMilli(int64(f)).UTC()
+		t.Time = epoch(int64(f))
 		return nil
 	}
 	var s string
@@ -160,7 +174,10 @@ func (t Time) MarshalJSON() ([]byte, error) {
 	if t.IsZero() {
 		return []byte("null"), nil
 	}
-	return strconv.AppendInt(nil, t.UnixMilli(), 10), nil
+	// RFC 3339 rather than an epoch number: epoch numbers below 1e11 read
+	// as seconds, so a millisecond number of the early 1970s would not
+	// read back as itself.
+	return []byte(`"` + t.UTC().Truncate(time.Millisecond).Format(time.RFC3339Nano) + `"`), nil
 }
 
 func isDigits(s string) bool {
@@ -301,6 +318,18 @@ func (a Account) Enabled() bool { return a.IsEnabled == nil || *a.IsEnabled }
 
 // Cloud is the account type in the spelling the rest of the pack uses.
 func (a Account) Cloud() string { return NormalizeCloud(a.AccountType) }
+
+// AccountIDOf is an environment's id as its provider writes it. An AWS
+// account id is 12 digits, and the API may send one as a JSON number, which
+// drops its leading zeros (012345678901 arrives as 12345678901): they are
+// put back, so that the pack, the filters and the environment list agree.
+func AccountIDOf(provider string, id Text) string {
+	s := string(id)
+	if NormalizeCloud(provider) == "AWS" && len(s) < 12 && isDigits(s) {
+		return strings.Repeat("0", 12-len(s)) + s
+	}
+	return s
+}
 
 // NormalizeCloud maps the API's spellings of a provider (AWS, aws, AZURE,
 // Azure, GCP, Kubernetes, …) to AWS, Azure, GCP, Kubernetes or Docker;

@@ -1,6 +1,7 @@
 package parquet
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -28,8 +29,8 @@ const (
 	// configurations) get smaller row groups, so memory stays flat.
 	DefaultRowGroupBytes = 16 << 20
 
-	// CreatedBy is the fixed created_by of every file, so that the bytes do
-	// not depend on how the binary was built.
+	// CreatedBy is the created_by of a file when Options.CreatedBy is
+	// empty (tests, tools without a version).
 	CreatedBy = "evidence-pack version 1.0.0 (build reportgen)"
 )
 
@@ -46,6 +47,9 @@ type Options struct {
 	// Metadata is key/value metadata for the file footer (tenant, dataset,
 	// pack id, ...), written in sorted key order.
 	Metadata map[string]string
+	// CreatedBy is the footer's created_by ("evidence version 1.4.0"): the
+	// program's one version string. Empty means the constant CreatedBy.
+	CreatedBy string
 }
 
 func (o Options) rowGroupRows() int {
@@ -87,7 +91,7 @@ func (f parquetFormat) Begin(w io.Writer, t reportgen.Table) (reportgen.Sink, er
 		schema,
 		pq.Compression(&pq.Zstd),
 		pq.MaxRowsPerRowGroup(int64(f.opts.rowGroupRows())),
-		&pq.WriterConfig{CreatedBy: CreatedBy},
+		&pq.WriterConfig{CreatedBy: cmp.Or(f.opts.CreatedBy, CreatedBy)},
 	}
 	for k, v := range f.opts.Metadata {
 		options = append(options, pq.KeyValueMetadata(k, v))

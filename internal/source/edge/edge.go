@@ -44,6 +44,8 @@ import (
 	"fmt"
 	"iter"
 	"log/slog"
+	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -237,9 +239,25 @@ func (s *Source) Plan(ctx context.Context, req source.Request) (*source.Plan, er
 	}
 	acct := s.client.Account()
 	p := &source.Plan{SubAccounts: []string{acct}}
+	// The account has one framework (the access review) and is its own
+	// only account: what --framework and --account matched here.
+	f := &source.Filters{Frameworks: []string{FrameworkName}, Accounts: []string{acct}}
+	for _, fw := range req.Frameworks {
+		if !strings.EqualFold(fw, FrameworkName) {
+			f.UnmatchedFrameworks = append(f.UnmatchedFrameworks, fw)
+		}
+	}
+	for _, a := range req.Accounts {
+		if !strings.EqualFold(a, acct) {
+			f.UnmatchedAccounts = append(f.UnmatchedAccounts, a)
+		}
+	}
+	p.Filters = f
 	if req.Wants(source.Reports) && req.Has("report|"+FrameworkName+"|"+acct) {
 		p.Frameworks = []source.Framework{{Name: FrameworkName, Units: []source.ReportUnit{{
 			SubAccount: acct, Account: acct,
+			Call: source.Call{Method: http.MethodGet, Path: s.client.Paths().Accesses,
+				Params: map[string]string{"appid": "", "userid": "", "then": "users, groups and apps listed to resolve the assignments"}},
 			Fetch: func(ctx context.Context) (source.Report, error) {
 				rep, err := s.review(ctx)
 				if err != nil {
@@ -254,8 +272,11 @@ func (s *Source) Plan(ctx context.Context, req source.Request) (*source.Plan, er
 			if !req.Has("inventory|" + k.resourceType + "|" + acct) {
 				continue
 			}
+			paths := s.client.Paths()
+			path := map[string]string{"user": paths.Users, "group": paths.Groups, "app": paths.Apps, "access_policy": paths.Accesses}[k.resourceType]
 			p.Tables = append(p.Tables, source.TableUnit{Table: dataset.Inventory, Sheet: k.sheet,
 				Partition: "resource_type=" + k.resourceType, SubAccount: acct, Account: acct, Window: req.Period,
+				Call: source.Call{Method: http.MethodGet, Path: path, Params: map[string]string{"paging": "continuation_token until empty"}},
 				Rows: func(ctx context.Context, st *source.QueryStats) iter.Seq2[dataset.Record, error] {
 					var es edge.QueryStats
 					return withStats(k.rows(ctx, s, &es, s.now().UTC()), &es, st)
@@ -265,6 +286,9 @@ func (s *Source) Plan(ctx context.Context, req source.Request) (*source.Plan, er
 	if req.Wants(source.AuditLogs) && req.Has("audit_logs|"+acct) {
 		w := req.Audit
 		p.Tables = append(p.Tables, source.TableUnit{Table: dataset.AuditLogs, SubAccount: acct, Account: acct, Window: w,
+			Call: source.Call{Method: http.MethodGet, Path: s.client.Paths().AuditEvents, Params: map[string]string{
+				"start_time": strconv.FormatInt(w.From.UnixMilli(), 10), "end_time": strconv.FormatInt(w.To.UnixMilli(), 10),
+				"windows": fmt.Sprintf("at most %s per request", s.client.Limits().AuditWindow)}},
 			Rows: func(ctx context.Context, st *source.QueryStats) iter.Seq2[dataset.Record, error] {
 				var es edge.QueryStats
 				seq := s.client.AuditEvents(ctx, edge.AuditQuery{Window: edge.Window{From: w.From, To: w.To}, Stats: &es})

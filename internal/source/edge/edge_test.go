@@ -223,7 +223,7 @@ func checkReview(t *testing.T, plan *source.Plan, emu *emulator.Server) {
 		}
 	}
 	if len(first) != want.Accesses || active != want.Active || assessed != int64(want.Assignments) || failing != want.Failing ||
-		violations != want.Suspended+want.Unknown+want.Expired {
+		violations != want.Suspended+want.Unknown+want.Expired+want.Guest {
 		t.Errorf("review: %d controls, %d active, %d assessed, %d failing, %d violations; emulator says %+v",
 			len(first), active, assessed, failing, violations, want)
 	}

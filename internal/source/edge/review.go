@@ -45,7 +45,13 @@ const FrameworkName = "Access review"
 //	    stale uuid): the directory is read with every status the API lets
 //	    a filter name (INIT, ACTIVE, SUSPENDED);
 //	  - end_time has passed but the policy is still ACTIVE (the violating
-//	    resource is the policy itself, access_policy:<uuid>).
+//	    resource is the policy itself, access_policy:<uuid>);
+//	  - it allows guest access (allow_guest_access): anyone with the link,
+//	    not only the users selected (resource access_policy:<uuid>).
+//	A principal in revoked_user_list (by selector or bare uuid) has had
+//	its access revoked: it is not "still assigned", whatever its status.
+//	An account that lists no access policy gets one CouldNotAssess control
+//	saying so: an empty review is not evidence that access is right.
 //
 // Deliberately not checked, because the API does not support them: MFA
 // (mfa_status and idp_mfa_status are integers whose values the document
@@ -150,7 +156,7 @@ func (s *Source) review(ctx context.Context) (_ source.Report, err error) {
 	if _, err := accesses.Seek(0, io.SeekStart); err != nil {
 		return nil, fmt.Errorf("access review: %w", err)
 	}
-	rep, err := writeControls(accesses, l, at, s.spoolDir)
+	rep, err := writeControls(accesses, n, l, at, s.spoolDir)
 	if err != nil {
 		return nil, fmt.Errorf("access review: %w", err)
 	}
@@ -214,6 +220,12 @@ func control(a edge.Access, l *lookup, at time.Time) source.Control {
 	if active {
 		c.Category = sectionActive
 	}
+	revoked := map[string]bool{}
+	for _, sel := range a.RevokedUserList {
+		if _, id, ok := parseSelector(sel); ok {
+			revoked[id] = true
+		}
+	}
 	unresolved := 0
 	for _, sel := range a.UserList {
 		kind, id, ok := parseSelector(sel)
@@ -224,7 +236,7 @@ func control(a edge.Access, l *lookup, at time.Time) source.Control {
 			continue
 		}
 		c.Assessed++
-		if !active {
+		if !active || revoked[id] {
 			continue
 		}
 		p, found := l.find(kind, id)
@@ -242,6 +254,10 @@ func control(a edge.Access, l *lookup, at time.Time) source.Control {
 		c.Violations = append(c.Violations, source.Violation{Resource: "access_policy:" + a.UUID,
 			Reasons: []string{fmt.Sprintf("access ended %s but the policy is still ACTIVE", a.EndTime.UTC().Format(time.RFC3339))}})
 	}
+	if active && a.AllowGuestAccess {
+		c.Violations = append(c.Violations, source.Violation{Resource: "access_policy:" + a.UUID,
+			Reasons: []string{"guest access is allowed (allow_guest_access): not only the selected users can reach the apps"}})
+	}
 	switch {
 	case len(c.Violations) > 0:
 		c.Status = "NonCompliant"
@@ -252,7 +268,7 @@ func control(a edge.Access, l *lookup, at time.Time) source.Control {
 }
 
 // writeControls turns the spooled accesses into a spooled report.
-func writeControls(accesses io.Reader, l *lookup, at time.Time, dir string) (_ *report, err error) {
+func writeControls(accesses io.Reader, policies int, l *lookup, at time.Time, dir string) (_ *report, err error) {
 	f, err := os.CreateTemp(dir, "evidence-edge-review-*.jsonl")
 	if err != nil {
 		return nil, err
@@ -268,6 +284,13 @@ func writeControls(accesses io.Reader, l *lookup, at time.Time, dir string) (_ *
 	}()
 	w := bufio.NewWriter(f)
 	enc := json.NewEncoder(w)
+	if policies == 0 {
+		rep.failing++
+		if err := enc.Encode(source.Control{ID: "no-access-policies", Title: "The account lists no access policy",
+			Category: sectionActive, Severity: "High", SeverityRank: 2, Status: "CouldNotAssess"}); err != nil {
+			return nil, err
+		}
+	}
 	dec := json.NewDecoder(bufio.NewReader(accesses))
 	for {
 		var a edge.Access

@@ -2,6 +2,7 @@ package edge
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -84,6 +85,12 @@ func TestControl(t *testing.T) {
 		{"ends in the future", edge.Access{Status: active, EndTime: edge.Time{Time: at.Add(time.Second)}}, "Compliant", sectionActive, 0, nil},
 		{"status by name", edge.Access{Status: "ACTIVE", UserList: []string{"user:" + bob}}, "NonCompliant", sectionActive, 1,
 			[]source.Violation{{Resource: "user:" + bob, Reasons: []string{`user "Bob" is SUSPENDED but still assigned`}}}},
+		{"a revoked user is not still assigned", edge.Access{Status: active, UserList: []string{"user:" + bob, "user:" + ghost},
+			RevokedUserList: []string{"user:" + bob, ghost}}, "Compliant", sectionActive, 2, nil},
+		{"guest access", edge.Access{UUID: "acc-2", Status: active, AllowGuestAccess: true, UserList: []string{"user:" + alice}},
+			"NonCompliant", sectionActive, 1, []source.Violation{
+				{Resource: "access_policy:acc-2", Reasons: []string{"guest access is allowed (allow_guest_access): not only the selected users can reach the apps"}},
+			}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -130,5 +137,25 @@ func TestAuditEventMapping(t *testing.T) {
 				t.Errorf("got %+v\nwant %+v", got, tc.want)
 			}
 		})
+	}
+}
+
+// An account that lists no access policy is not a clean review: one
+// CouldNotAssess control says there was nothing to review.
+func TestEmptyReviewIsNotCompliant(t *testing.T) {
+	rep, err := writeControls(strings.NewReader(""), 0, testLookup(), time.Now(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rep.Close()
+	var got []source.Control
+	for c, err := range rep.Controls() {
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, c)
+	}
+	if len(got) != 1 || got[0].Status != "CouldNotAssess" || rep.failing != 1 {
+		t.Errorf("controls %+v", got)
 	}
 }

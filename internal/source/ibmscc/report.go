@@ -45,7 +45,11 @@ func (s *Source) fetchReport(ctx context.Context, policy string, z zoneRef) (_ s
 			return nil, err
 		}
 		if len(req.Controls) == 0 {
-			if err := enc.Encode(requirementControl(req)); err != nil {
+			rc, err := requirementControl(req)
+			if err != nil {
+				return nil, fmt.Errorf("%s report %q zone %q: %w", Name, policy, z.name, err)
+			}
+			if err := enc.Encode(rc); err != nil {
 				return nil, fmt.Errorf("%s report %q zone %q: spool: %w", Name, policy, z.name, err)
 			}
 			continue
@@ -73,14 +77,33 @@ func (s *Source) fetchReport(ctx context.Context, policy string, z zoneRef) (_ s
 }
 
 // control maps one (requirement, control) pair, reading the control's
-// failing resources when it has any.
+// failing and accepted resources when it has any.
+//
+// The counts the pack shows for it, and how they reconcile with the API's:
+//   - Assessed (assessed_resources) = objectsCount + acceptedCount +
+//     passingCount, the control's evaluated resources (they do not overlap:
+//     see ibmscc.FailingResources).
+//   - Violations (violating_resources, the rows of the violations table) =
+//     the failing resources whose risk is not accepted; there must be
+//     exactly objectsCount of them.
+//   - Suppressions: the accepted resources, grouped by acceptance ("risk
+//     accepted (reason) until date: N resources"); the Ns add up to exactly
+//     acceptedCount.
+//
+// A listing that does not match its count fails the report (ErrInconsistent)
+// rather than give figures that contradict each other.
 func (s *Source) control(ctx context.Context, req ibmscc.Requirement, ctl ibmscc.Control) (source.Control, error) {
-	sev, rank := Severity(string(ctl.Severity))
-	if ctl.Severity == "" {
-		sev, rank = Severity(string(req.Severity))
+	id := string(req.RequirementID) + "/" + string(ctl.ID)
+	sevText := string(ctl.Severity)
+	if sevText == "" {
+		sevText = string(req.Severity) // inferred: a control without a severity has its requirement's
+	}
+	sev, rank, err := Severity(sevText)
+	if err != nil {
+		return source.Control{}, fmt.Errorf("control %s: %w", id, err)
 	}
 	c := source.Control{
-		ID:           string(req.RequirementID) + "/" + string(ctl.ID),
+		ID:           id,
 		Title:        ctl.Name,
 		Category:     req.Name,
 		Service:      cmp.Or(ctl.ResourceKind, ctl.Target),
@@ -92,41 +115,61 @@ func (s *Source) control(ctx context.Context, req ibmscc.Requirement, ctl ibmscc
 	if ctl.IsManual || ctl.ObjectsCount == 0 && ctl.AcceptedCount == 0 {
 		return c, nil
 	}
-	accepted := map[string]int{}
-	for res, err := range s.client.FailingResources(ctx, ctl, nil) {
-		if errors.Is(err, ibmscc.ErrNoResourceEndpoint) {
-			// The control's status and counts stand; its resources cannot
-			// be listed. Not a reason to lose the rest of the report.
-			s.log.Warn("failing control without a resource endpoint: its resources are not listed",
-				"control", c.ID, "failing", int64(ctl.ObjectsCount), "accepted", int64(ctl.AcceptedCount))
-			return c, nil
+	if ctl.ObjectsCount > 0 {
+		for res, err := range s.client.FailingResources(ctx, ctl, nil) {
+			if errors.Is(err, ibmscc.ErrNoResourceEndpoint) {
+				// The control's status and counts stand; its resources cannot
+				// be listed. Not a reason to lose the rest of the report.
+				s.log.Warn("failing control without a resource endpoint: its resources are not listed",
+					"control", c.ID, "failing", int64(ctl.ObjectsCount), "accepted", int64(ctl.AcceptedCount))
+				return c, nil
+			}
+			if err != nil {
+				return c, err
+			}
+			c.Violations = append(c.Violations, violation(res))
 		}
-		if err != nil {
-			return c, err
+		if n := int64(len(c.Violations)); n != int64(ctl.ObjectsCount) {
+			return c, fmt.Errorf("%w: control %s: %d failing resources without an accepted risk were listed, the control's objectsCount is %d",
+				ibmscc.ErrInconsistent, c.ID, n, int64(ctl.ObjectsCount))
 		}
-		if res.Passed {
-			continue // the server ignored pass=false
-		}
-		if res.Acceptance != nil {
+	}
+	if ctl.AcceptedCount > 0 {
+		accepted := map[string]int64{}
+		var n int64
+		for res, err := range s.client.AcceptedResources(ctx, ctl, nil) {
+			if errors.Is(err, ibmscc.ErrNoResourceEndpoint) {
+				s.log.Warn("control with accepted risks but no resource endpoint: they are not listed",
+					"control", c.ID, "accepted", int64(ctl.AcceptedCount))
+				return c, nil
+			}
+			if err != nil {
+				return c, err
+			}
 			accepted[acceptanceLabel(res.Acceptance)]++
-			continue
+			n++
 		}
-		c.Violations = append(c.Violations, violation(res))
-	}
-	for _, label := range slices.Sorted(maps.Keys(accepted)) {
-		c.Suppressions = append(c.Suppressions, fmt.Sprintf("%s: %d resources", label, accepted[label]))
-	}
-	if int64(len(c.Violations)) != int64(ctl.ObjectsCount) {
-		s.log.Debug("failing resources differ from the control's objectsCount", "control", c.ID,
-			"objects_count", int64(ctl.ObjectsCount), "listed", len(c.Violations))
+		if n != int64(ctl.AcceptedCount) {
+			return c, fmt.Errorf("%w: control %s: %d resources with an accepted risk were listed, the control's acceptedCount is %d",
+				ibmscc.ErrInconsistent, c.ID, n, int64(ctl.AcceptedCount))
+		}
+		for _, label := range slices.Sorted(maps.Keys(accepted)) {
+			c.Suppressions = append(c.Suppressions, fmt.Sprintf("%s: %d resources", label, accepted[label]))
+		}
 	}
 	return c, nil
 }
 
 // requirementControl stands in for a requirement that came without its
-// controls: one control of the requirement's own, without resources.
-func requirementControl(req ibmscc.Requirement) source.Control {
-	sev, rank := Severity(string(req.Severity))
+// controls: one control of the requirement's own, without resources. Its
+// Assessed adds the requirement's failing counts per severity (inferred:
+// like objectsCount, without the accepted ones), acceptedCount and
+// passingCount.
+func requirementControl(req ibmscc.Requirement) (source.Control, error) {
+	sev, rank, err := Severity(string(req.Severity))
+	if err != nil {
+		return source.Control{}, fmt.Errorf("requirement %s: %w", req.RequirementID, err)
+	}
 	failing := int64(req.HighSeverityCount) + int64(req.MediumSeverityCount) + int64(req.LowSeverityCount)
 	status := "NonCompliant"
 	if req.Pass {
@@ -140,7 +183,7 @@ func requirementControl(req ibmscc.Requirement) source.Control {
 		SeverityRank: rank,
 		Status:       status,
 		Assessed:     failing + int64(req.AcceptedCount) + int64(req.PassingCount),
-	}
+	}, nil
 }
 
 // Status maps a control's result onto the pack's statuses.
@@ -156,21 +199,33 @@ func Status(ctl ibmscc.Control) string {
 	return "NonCompliant"
 }
 
-// Severity maps the API's severity ("High", "medium", or the filter's
-// numbers 1=low, 2=medium, 3=high) onto the pack's names and ranks
-// (1 Critical … 5 Info). Anything else is Info.
-func Severity(s string) (string, int) {
+// ErrSeverity means a severity that is none of the document's three levels.
+var ErrSeverity = errors.New("ibm_scc: severity is not one the API documents")
+
+// Severity maps the API's severity onto the pack's names and ranks (1
+// Critical … 5 Info). The document defines three levels, "1=low, 2=medium,
+// 3=high" (seed 002, the severity filter of Compliance Results and
+// Controls), and writes their names in the inventory's filter
+// (control.severity in ("High")): exactly those, numbers or names in any
+// case, are mapped. Anything else (0, 4, "Critical", "Info", empty) is
+// refused with ErrSeverity rather than guessed.
+func Severity(s string) (string, int, error) {
 	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "critical", "4":
-		return "Critical", 1
 	case "high", "3":
-		return "High", 2
+		return "High", 2, nil
 	case "medium", "2":
-		return "Medium", 3
+		return "Medium", 3, nil
 	case "low", "1":
-		return "Low", 4
+		return "Low", 4, nil
 	}
-	return "Info", 5
+	return "", 0, fmt.Errorf("%w: %q (want 1=low, 2=medium, 3=high)", ErrSeverity, truncate(s, 30))
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
 }
 
 // violation maps a failing resource: Resource is the most specific

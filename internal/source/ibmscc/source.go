@@ -1,12 +1,15 @@
 package ibmscc
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/evidence-pack/evidence/internal/collect/httpx"
@@ -28,7 +31,7 @@ type Config struct {
 	APIURL     string `yaml:"api_url"`     // overrides region (private endpoints, emulator)
 	IAMURL     string `yaml:"iam_url"`     // default https://iam.cloud.ibm.com/identity/token
 	InstanceID string `yaml:"instance_id"` // the Workload Protection instance GUID (IBMInstanceID)
-	TeamID     string `yaml:"team_id"`     // optional TeamID header
+	TeamID     string `yaml:"team_id"`     // optional SysdigTeamID header
 	APIKeyEnv  string `yaml:"api_key_env"` // default IBMCLOUD_API_KEY
 
 	Frameworks []string `yaml:"frameworks"` // policy names or ids; default all
@@ -193,12 +196,15 @@ func (s *Source) Plan(ctx context.Context, req source.Request) (*source.Plan, er
 	if req.Wants(source.Inventory) && req.Has("inventory|"+sub) {
 		plan.Tables = append(plan.Tables, source.TableUnit{
 			Table: source.Inventory, SubAccount: sub, Window: req.Period, Rows: s.inventoryRows(s.accounts(req)),
+			Call: source.Call{Method: http.MethodGet, Path: ibmscc.PathInventory, Params: map[string]string{"accounts": cmp.Or(strings.Join(s.accounts(req), ","), "all")}},
 		})
 	}
 	if req.Wants(source.AuditLogs) && req.Has("audit_logs|"+sub) {
 		w := req.Audit
 		plan.Tables = append(plan.Tables, source.TableUnit{
 			Table: source.AuditLogs, SubAccount: sub, Window: w,
+			Call: source.Call{Method: http.MethodGet, Path: ibmscc.PathAuditEvents, Params: map[string]string{
+				"from": strconv.FormatInt(w.From.UnixNano(), 10), "to": strconv.FormatInt(w.To.UnixNano(), 10), "windows": "at most 2 weeks per request"}},
 			Rows: func(ctx context.Context, st *source.QueryStats) iterRecords { return s.auditRows(ctx, w, st) },
 		})
 	}
@@ -245,6 +251,14 @@ func (s *Source) planReports(plan *source.Plan, views []ibmscc.View, req source.
 	if len(wanted) == 0 {
 		wanted = req.Frameworks // --framework
 	}
+	// What --framework matched here (the policies of the selected zones).
+	f := &source.Filters{Frameworks: names}
+	for _, want := range req.Frameworks {
+		if !slices.ContainsFunc(names, func(n string) bool { return strings.EqualFold(n, want) || ids[n] == want }) {
+			f.UnmatchedFrameworks = append(f.UnmatchedFrameworks, want)
+		}
+	}
+	plan.Filters = f
 	if len(wanted) > 0 {
 		var keep []string
 		for _, want := range wanted {
@@ -272,6 +286,8 @@ func (s *Source) planReports(plan *source.Plan, views []ibmscc.View, req source.
 			fw.Units = append(fw.Units, source.ReportUnit{
 				SubAccount: sub,
 				Account:    z.name,
+				Call: source.Call{Method: http.MethodGet, Path: ibmscc.PathRequirements,
+					Params: map[string]string{"policy.name": name, "zones.id": z.id, "zone": z.name}},
 				Fetch: func(ctx context.Context) (source.Report, error) {
 					return s.fetchReport(ctx, name, z)
 				},

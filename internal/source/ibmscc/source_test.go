@@ -17,6 +17,7 @@ import (
 
 	"github.com/evidence-pack/evidence/internal/collect/httpx"
 	"github.com/evidence-pack/evidence/internal/collect/httpx/httpxtest"
+	ibmclient "github.com/evidence-pack/evidence/internal/collect/ibmscc"
 	"github.com/evidence-pack/evidence/internal/collect/ibmscc/emulator"
 	"github.com/evidence-pack/evidence/internal/config"
 	"github.com/evidence-pack/evidence/internal/dataset"
@@ -39,11 +40,22 @@ type fixture struct {
 
 func newFixture(t *testing.T, cfg emulator.Config) *fixture {
 	t.Helper()
+	return newWrappedFixture(t, cfg, nil)
+}
+
+// newWrappedFixture puts wrap (a misbehaving server) in front of the
+// emulator.
+func newWrappedFixture(t *testing.T, cfg emulator.Config, wrap func(http.Handler) http.Handler) *fixture {
+	t.Helper()
 	if cfg.Now == nil {
 		cfg.Now = func() time.Time { return now }
 	}
 	emu := emulator.New(cfg)
-	srv := httptest.NewServer(emu)
+	var h http.Handler = emu
+	if wrap != nil {
+		h = wrap(emu)
+	}
+	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	_, vars := ibmscc.EmulatorTenant("x", srv.URL)
 	f := &fixture{emu: emu, url: srv.URL, vars: vars, spool: t.TempDir(), logs: &httpxtest.SyncBuffer{}}
@@ -509,14 +521,70 @@ func TestEmulatorTenant(t *testing.T) {
 	}
 }
 
-func TestMapping(t *testing.T) {
+func TestSeverity(t *testing.T) {
 	for _, tc := range []struct {
 		in   string
 		name string
 		rank int
-	}{{"High", "High", 2}, {"medium", "Medium", 3}, {"1", "Low", 4}, {"3", "High", 2}, {"Critical", "Critical", 1}, {"", "Info", 5}, {"weird", "Info", 5}} {
-		if n, r := ibmscc.Severity(tc.in); n != tc.name || r != tc.rank {
-			t.Errorf("Severity(%q) = %s %d", tc.in, n, r)
+		err  bool
+	}{
+		{"High", "High", 2, false}, {"medium", "Medium", 3, false}, {"LOW", "Low", 4, false},
+		{"1", "Low", 4, false}, {"2", "Medium", 3, false}, {" 3 ", "High", 2, false},
+		// Not among the document's 1=low, 2=medium, 3=high: refused.
+		{"Critical", "", 0, true}, {"4", "", 0, true}, {"0", "", 0, true}, {"Info", "", 0, true}, {"", "", 0, true}, {"weird", "", 0, true},
+	} {
+		n, r, err := ibmscc.Severity(tc.in)
+		if n != tc.name || r != tc.rank || (err != nil) != tc.err || err != nil && !errors.Is(err, ibmscc.ErrSeverity) {
+			t.Errorf("Severity(%q) = %s %d %v", tc.in, n, r, err)
 		}
+	}
+}
+
+// TestCountsReconcile: a control whose listed failing or accepted resources
+// differ from its objectsCount or acceptedCount fails its report, naming
+// both figures, rather than put contradicting counts in the pack.
+func TestCountsReconcile(t *testing.T) {
+	for _, tc := range []struct {
+		name, term string // the resource requests whose rows are dropped
+		count      string // the control's count named in the error
+	}{
+		{"failing resources missing", "pass=false", "objectsCount"},
+		{"accepted resources missing", "accepted=true", "acceptedCount"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			wrap := func(next http.Handler) http.Handler {
+				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					if strings.HasSuffix(r.URL.Path, "/resources") && strings.Contains(r.URL.Query().Get("filter"), tc.term) && !strings.Contains(r.URL.Path, "inventory") {
+						w.Header().Set("Content-Type", "application/json")
+						_, _ = w.Write([]byte(`{"data":[],"totalCount":0}`))
+						return
+					}
+					next.ServeHTTP(w, r)
+				})
+			}
+			f := newWrappedFixture(t, emulator.Config{Seed: 11, RequirementsPerPolicy: 12, ResourcesPerControl: 20}, wrap)
+			src := f.open(t, f.tenant(t, "ibm", ""))
+			plan, err := src.Plan(context.Background(), source.Request{Period: day, Datasets: []string{source.Reports}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			failed := 0
+			for _, fw := range plan.Frameworks {
+				for _, u := range fw.Units {
+					rep, err := u.Fetch(context.Background())
+					if err == nil {
+						rep.Close()
+						continue
+					}
+					if !errors.Is(err, ibmclient.ErrInconsistent) || !strings.Contains(err.Error(), tc.count) {
+						t.Fatalf("%s / %s: %v", fw.Name, u.Account, err)
+					}
+					failed++
+				}
+			}
+			if failed == 0 {
+				t.Fatal("no report refused")
+			}
+		})
 	}
 }

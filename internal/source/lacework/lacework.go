@@ -18,6 +18,7 @@ import (
 	"io"
 	"iter"
 	"maps"
+	"net/http"
 	"regexp"
 	"slices"
 	"strings"
@@ -67,11 +68,23 @@ type Source struct {
 	client *lacework.Client
 }
 
+// Check refuses a period whose evaluations the API no longer keeps
+// ("within the last 90 days", Search Compliance Evaluations): the client
+// would refuse every evaluation unit, so the run is refused instead.
+func (s *Source) Check(req source.Request, now time.Time) []error {
+	h := s.client.Limits().EvaluationHistory
+	if earliest := now.Add(-h); req.Wants(dataset.Evaluations) && req.Period.From.Before(earliest) {
+		return []error{fmt.Errorf("the period starts %s, but Lacework keeps compliance evaluations %d days (the earliest start now is %s): choose a later --from, or leave evaluations out (--dataset)",
+			req.Period.From.UTC().Format(time.RFC3339), int(h.Hours()/24), earliest.UTC().Format(time.RFC3339))}
+	}
+	return nil
+}
+
 // Client is the tenant's API client (for `evidence frameworks`).
 func (s *Source) Client() *lacework.Client { return s.client }
 
 func (s *Source) Info() source.Info {
-	return source.Info{System: Name, API: "Lacework API v2", BaseURL: s.client.BaseURL()}
+	return source.Info{System: Name, API: "Lacework API v2", BaseURL: s.client.BaseURL(), Credential: "API key " + source.MaskID(s.cfg.Credentials.KeyID)}
 }
 
 func (s *Source) Stats() *httpx.Stats { return s.client.Stats() }
@@ -107,13 +120,14 @@ func (s *Source) Plan(ctx context.Context, req source.Request) (*source.Plan, er
 		}
 	}
 	var subs []*sub
+	fs := &filterState{known: &source.Filters{}, matched: map[string]bool{}}
 	for _, name := range names {
 		sc, err := s.client.SubAccount(name)
 		if err != nil {
 			return nil, err
 		}
 		sb := &sub{name: name, client: sc}
-		if err := s.discover(ctx, req, sb, p); err != nil {
+		if err := s.discover(ctx, req, sb, p, fs); err != nil {
 			if errors.Is(err, lacework.ErrAuth) || ctx.Err() != nil {
 				return nil, authErr(err)
 			}
@@ -125,6 +139,11 @@ func (s *Source) Plan(ctx context.Context, req source.Request) (*source.Plan, er
 		for _, t := range sb.targets {
 			p.Accounts = append(p.Accounts, name+"/"+t.String())
 		}
+	}
+	// A sub-account that could not be discovered may hold what a filter
+	// names: then the plan does not say what matched.
+	if len(p.Failures) == 0 {
+		p.Filters = fs.report(s.wantedAccounts(req), s.wantedFrameworks(req), req.Wants(source.Reports))
 	}
 	if req.Wants(source.Reports) {
 		p.Frameworks = s.planReports(req, subs)
@@ -148,18 +167,64 @@ func authErr(err error) error {
 	return err
 }
 
-func (s *Source) discover(ctx context.Context, req source.Request, sb *sub, p *source.Plan) error {
-	targets, err := sb.client.Targets(ctx)
+// filterState gathers, across sub-accounts, what the filters matched.
+type filterState struct {
+	known   *source.Filters
+	matched map[string]bool // "account\x00<value>", "framework\x00<value>", lower-case
+}
+
+func (f *filterState) match(kind, value string) { f.matched[kind+"\x00"+strings.ToLower(value)] = true }
+
+// report lists the wanted values that matched nothing.
+func (f *filterState) report(accounts, frameworks []string, reports bool) *source.Filters {
+	out := *f.known
+	for _, a := range accounts {
+		if !f.matched["account\x00"+strings.ToLower(a)] {
+			out.UnmatchedAccounts = append(out.UnmatchedAccounts, a)
+		}
+	}
+	for _, w := range frameworks {
+		if reports && !f.matched["framework\x00"+strings.ToLower(w)] {
+			out.UnmatchedFrameworks = append(out.UnmatchedFrameworks, w)
+		}
+	}
+	return &out
+}
+
+func (s *Source) wantedAccounts(req source.Request) []string {
+	if len(s.cfg.Accounts) > 0 {
+		return s.cfg.Accounts
+	}
+	return req.Accounts
+}
+
+func (s *Source) wantedFrameworks(req source.Request) []string {
+	if len(s.cfg.Frameworks) > 0 {
+		return s.cfg.Frameworks
+	}
+	return req.Frameworks
+}
+
+func (s *Source) discover(ctx context.Context, req source.Request, sb *sub, p *source.Plan, fs *filterState) error {
+	targets, excluded, err := sb.client.TargetsAndExcluded(ctx)
 	if err != nil {
 		return err
 	}
-	accounts := s.cfg.Accounts
-	if len(accounts) == 0 {
-		accounts = req.Accounts
+	for _, x := range excluded {
+		p.Excluded = append(p.Excluded, sb.name+": "+x)
 	}
-	if len(accounts) > 0 {
+	for _, t := range targets {
+		fs.known.Accounts = append(fs.known.Accounts, t.ID())
+	}
+	if accounts := s.wantedAccounts(req); len(accounts) > 0 {
 		targets = slices.DeleteFunc(targets, func(t lacework.Target) bool {
-			return !containsFold(accounts, t.ID()) && !containsFold(accounts, t.Primary)
+			for _, a := range accounts {
+				if strings.EqualFold(a, t.ID()) || strings.EqualFold(a, t.Primary) {
+					fs.match("account", a)
+					return false
+				}
+			}
+			return true
 		})
 	}
 	sb.targets = targets
@@ -170,12 +235,18 @@ func (s *Source) discover(ctx context.Context, req source.Request, sb *sub, p *s
 	if err != nil {
 		return err
 	}
-	want := s.cfg.Frameworks
-	if len(want) == 0 {
-		want = req.Frameworks
+	for _, f := range fws {
+		fs.known.Frameworks = append(fs.known.Frameworks, f.Name)
 	}
-	if len(want) > 0 {
+	if want := s.wantedFrameworks(req); len(want) > 0 {
 		fws = selectFrameworks(fws, want, p)
+		for _, w := range want {
+			if reportTypeRE.MatchString(w) || slices.ContainsFunc(fws, func(f lacework.Framework) bool {
+				return strings.EqualFold(f.Name, w) || strings.EqualFold(f.DisplayName, w)
+			}) {
+				fs.match("framework", w)
+			}
+		}
 	}
 	sb.frameworks = fws
 	return nil
@@ -242,6 +313,7 @@ func (s *Source) planReports(req source.Request, subs []*sub) []source.Framework
 				q := lacework.ReportQuery{Target: t, Framework: fw.Name, ReportType: fw.ReportType}
 				client := sb.client
 				f.Units = append(f.Units, source.ReportUnit{SubAccount: sb.name, Account: t.ID(), Cloud: string(t.Cloud),
+					Call: source.Call{Method: http.MethodGet, Path: lacework.PathReports, Params: q.Params()},
 					Fetch: func(ctx context.Context) (source.Report, error) {
 						rep, err := client.Report(ctx, q)
 						if err != nil {
@@ -334,7 +406,7 @@ func (s *Source) evaluationUnits(req source.Request, subs []*sub) []source.Table
 				continue
 			}
 			out = append(out, source.TableUnit{Table: dataset.Evaluations, Sheet: ds, Partition: "dataset=" + ds,
-				SubAccount: sb.name, Window: req.Period,
+				SubAccount: sb.name, Window: req.Period, Call: searchCall(lacework.PathEvaluations, req.Period, s.client.Limits().EvaluationWindow, "dataset", ds),
 				Rows: func(ctx context.Context, st *source.QueryStats) iter.Seq2[dataset.Record, error] {
 					var ls lacework.QueryStats
 					seq := sb.client.Evaluations(ctx, lacework.EvaluationQuery{Dataset: ds, Window: window(req.Period), Stats: &ls})
@@ -343,6 +415,16 @@ func (s *Source) evaluationUnits(req source.Request, subs []*sub) []source.Table
 		}
 	}
 	return out
+}
+
+// searchCall records a search unit's call: its body's time filter and
+// dataset or csp, and how the client splits the window.
+func searchCall(path string, w source.Window, split time.Duration, key, value string) source.Call {
+	p := map[string]string{key: value, "timeFilter.startTime": w.From.UTC().Format(time.RFC3339), "timeFilter.endTime": w.To.UTC().Format(time.RFC3339)}
+	if split > 0 {
+		p["windows"] = fmt.Sprintf("at most %s per request", split)
+	}
+	return source.Call{Method: http.MethodPost, Path: path, Params: p}
 }
 
 func datasetCloud(ds string) (lacework.Cloud, bool) {
@@ -367,7 +449,7 @@ func (s *Source) inventoryUnits(req source.Request, subs []*sub) []source.TableU
 			}
 			accounts := sb.accountsOf(lacework.Cloud(csp))
 			out = append(out, source.TableUnit{Table: dataset.Inventory, Sheet: csp, Partition: "csp=" + csp,
-				SubAccount: sb.name, Window: req.Period,
+				SubAccount: sb.name, Window: req.Period, Call: searchCall(lacework.PathInventory, req.Period, 0, "csp", csp),
 				Rows: func(ctx context.Context, st *source.QueryStats) iter.Seq2[dataset.Record, error] {
 					var ls lacework.QueryStats
 					seq := sb.client.Inventory(ctx, lacework.InventoryQuery{CSP: csp, Window: window(req.Period), Accounts: accounts, Stats: &ls})
@@ -386,6 +468,9 @@ func (s *Source) auditUnits(req source.Request, subs []*sub) []source.TableUnit 
 			continue
 		}
 		out = append(out, source.TableUnit{Table: dataset.AuditLogs, SubAccount: sb.name, Window: req.Audit,
+			Call: source.Call{Method: http.MethodGet, Path: lacework.PathAuditLogs, Params: map[string]string{
+				"startTime": req.Audit.From.UTC().Format(time.RFC3339), "endTime": req.Audit.To.UTC().Format(time.RFC3339),
+				"windows": "a day per request, halved while an answer fills a page"}},
 			Rows: func(ctx context.Context, st *source.QueryStats) iter.Seq2[dataset.Record, error] {
 				var ls lacework.QueryStats
 				seq := sb.client.AuditLogs(ctx, lacework.AuditLogQuery{Window: window(req.Audit), Stats: &ls})
@@ -406,8 +491,18 @@ func records[T any](seq iter.Seq2[T, error], ls *lacework.QueryStats, st *source
 				Announced: ls.Announced, HasAnnounced: ls.Unannounced == 0 && ls.Queries > ls.Splits}
 		}
 	}
+	final := func() {
+		sync()
+		if st == nil {
+			return
+		}
+		for _, p := range ls.Parts {
+			st.Parts = append(st.Parts, source.Part{From: p.Window.From, To: p.Window.To, Filter: p.Filter,
+				Rows: p.Rows, Announced: p.Total, HasAnnounced: p.Announced})
+		}
+	}
 	return func(yield func(dataset.Record, error) bool) {
-		defer sync()
+		defer final()
 		for v, err := range seq {
 			sync()
 			if err != nil {
@@ -436,9 +531,10 @@ func resource(v lacework.Resource) dataset.Record {
 		status = strings.TrimSpace(status + ": " + v.Status.ErrorMessage)
 	}
 	return dataset.Resource{CSP: v.CSP, AccountID: cmp.Or(c.AccountID, c.SubscriptionID, c.ProjectID, c.TenantID, c.OrganizationID),
-		AccountAlias: c.AccountAlias, ResourceID: v.ResourceID, ResourceType: v.ResourceType, Service: v.Service,
+		AccountAlias: c.AccountAlias, ResourceID: v.ResourceID, SourceKey: v.APIKey, ResourceType: v.ResourceType, Service: v.Service,
 		Region: v.ResourceRegion, URN: v.URN, CollectedFrom: v.StartTime.Time, CollectedTo: v.EndTime.Time, Status: status,
-		Tags: string(v.ResourceTags), Config: string(v.ResourceConfig)}
+		StatusDetails: string(v.Status.Props),
+		Tags:          string(v.ResourceTags), Config: string(v.ResourceConfig)}
 }
 
 func auditEvent(v lacework.AuditLog) dataset.Record {
@@ -480,6 +576,20 @@ func (s *Source) Estimate(ctx context.Context, p *source.Plan, req source.Reques
 		for _, w := range windows {
 			if !probe {
 				b.Requests++
+				if u.Table == dataset.AuditLogs {
+					b.Requests += len(w.Split(l.AuditWindow)) - 1 // a request a day
+				}
+				continue
+			}
+			if u.Table == dataset.AuditLogs {
+				// Unpaged answers: the probe reads the unit as the run
+				// will, with the halves a full answer is re-run as.
+				rows, requests, err := s.auditRequests(ctx, u, w)
+				if err != nil {
+					return nil, fmt.Errorf("probe %s %s: %w", u.Table, u.SubAccount, err)
+				}
+				b.Rows += int64(rows)
+				b.Requests += requests
 				continue
 			}
 			total, err := s.count(ctx, u, w)
@@ -519,6 +629,23 @@ func (s *Source) count(ctx context.Context, u source.TableUnit, w lacework.Windo
 		err = first(sc.AuditLogs(ctx, lacework.AuditLogQuery{Window: w, Stats: &st}))
 	}
 	return st.Total, err
+}
+
+// auditRequests reads one audit-log window as the run will, and returns
+// its rows and the requests it took (answers kept, and those dropped as
+// possibly cut before their window was split).
+func (s *Source) auditRequests(ctx context.Context, u source.TableUnit, w lacework.Window) (rows, requests int, err error) {
+	sc, err := s.client.SubAccount(u.SubAccount)
+	if err != nil {
+		return 0, 0, err
+	}
+	var st lacework.QueryStats
+	for _, err := range sc.AuditLogs(ctx, lacework.AuditLogQuery{Window: w, Stats: &st}) {
+		if err != nil {
+			return 0, 0, err
+		}
+	}
+	return st.Rows, st.Pages + st.Splits, nil
 }
 
 // first reads an iterator's first row (its first page) and stops.

@@ -1,11 +1,13 @@
 package lacework
 
 import (
+	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/evidence-pack/evidence/internal/collect/lacework"
+	"github.com/evidence-pack/evidence/internal/dataset"
 	"github.com/evidence-pack/evidence/internal/source"
 )
 
@@ -42,5 +44,19 @@ func TestSelectFrameworks(t *testing.T) {
 				t.Errorf("warnings %q, want one about %s", p.Warnings, tc.warnsAbout)
 			}
 		})
+	}
+}
+
+// An inventory row keeps what Lacework records with it: its apiKey and the
+// collector's status.props, beside the status and its error.
+func TestResourceKeepsKeyAndStatusDetails(t *testing.T) {
+	var v lacework.Resource
+	if err := json.Unmarshal([]byte(`{"csp":"AWS","apiKey":"4F2C9A","resourceId":"i-1","cloudDetails":{"accountID":"123"},
+		"status":{"formatVersion":2,"status":"failure","errorMessage":"AccessDenied","props":{"retries":3}}}`), &v); err != nil {
+		t.Fatal(err)
+	}
+	r, ok := resource(v).(dataset.Resource)
+	if !ok || r.SourceKey != "4F2C9A" || r.StatusDetails != `{"retries":3}` || r.Status != "failure: AccessDenied" || r.AccountID != "123" {
+		t.Errorf("record %+v", r)
 	}
 }

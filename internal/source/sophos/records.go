@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"iter"
+	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/evidence-pack/evidence/internal/collect/sophos"
 	"github.com/evidence-pack/evidence/internal/dataset"
@@ -84,7 +86,7 @@ func evaluations(a sophos.Alert, acct sophos.Account) []dataset.Evaluation {
 	}
 	base := dataset.Evaluation{
 		Dataset:        datasetPrefix(cloud) + "Alerts",
-		AccountID:      string(a.AccountID),
+		AccountID:      sophos.AccountIDOf(a.Provider, a.AccountID),
 		AccountAlias:   alias,
 		ReportTime:     a.LastSeen.Time,
 		ControlID:      controlID(a),
@@ -102,6 +104,7 @@ func evaluations(a sophos.Alert, acct sophos.Account) []dataset.Evaluation {
 	res := a.RuleResult.AffectedResources
 	if len(res) == 0 {
 		e := base
+		e.Remediation = remediation(a, time.Time{}, "")
 		e.Status, e.Reason = status(""), a.AlertDetails
 		return []dataset.Evaluation{e}
 	}
@@ -110,6 +113,7 @@ func evaluations(a sophos.Alert, acct sophos.Account) []dataset.Evaluation {
 		e := base
 		e.Status = status(r.State)
 		e.Resource = string(r.AffectedResource)
+		e.Remediation = remediation(a, r.RemediateDate.Time, r.Comment)
 		e.Reason = r.FailureReason
 		if e.Reason == "" {
 			e.Reason = a.AlertDetails
@@ -119,15 +123,48 @@ func evaluations(a sophos.Alert, acct sophos.Account) []dataset.Evaluation {
 	return out
 }
 
+// remediation is an alert's remediation trail as JSON, with what it
+// records of one affected resource: evidence that a finding was acted on.
+// "" when the alert records none.
+func remediation(a sophos.Alert, remediated time.Time, comment string) string {
+	trail := map[string]string{}
+	add := func(k, v string) {
+		if v = strings.TrimSpace(v); v != "" {
+			trail[k] = v
+		}
+	}
+	add("last_action", a.LastAction)
+	add("last_action_time", string(a.LastActionTime))
+	add("jira_id", string(a.JiraID))
+	add("comment", comment)
+	if !remediated.IsZero() {
+		add("remediate_date", remediated.UTC().Format(time.RFC3339))
+	}
+	if len(trail) == 0 {
+		return ""
+	}
+	b, _ := json.Marshal(trail) // a map of strings always encodes
+	return string(b)
+}
+
 // inventoryUnits plans one unit per inventory kind and provider that has
 // selected environments, and one for the environments themselves.
 func (s *src) inventoryUnits(req source.Request, all, selected []sophos.Account, accts map[string]sophos.Account) []source.TableUnit {
 	var out []source.TableUnit
-	add := func(key, sheet, partition string, rows func(context.Context, *source.QueryStats) iter.Seq2[dataset.Record, error]) {
+	add := func(key, sheet, partition string, call source.Call, rows func(context.Context, *source.QueryStats) iter.Seq2[dataset.Record, error]) {
 		if req.Has("inventory|" + s.tenant + "|" + key) {
 			out = append(out, source.TableUnit{Table: dataset.Inventory, Sheet: sheet, Partition: "dataset=" + partition,
-				SubAccount: s.tenant, Window: req.Period, Rows: rows})
+				SubAccount: s.tenant, Window: req.Period, Call: call, Rows: rows})
 		}
+	}
+	call := func(path string, kv ...string) source.Call {
+		p := map[string]string{}
+		for i := 0; i+1 < len(kv); i += 2 {
+			if kv[i+1] != "" {
+				p[kv[i]] = kv[i+1]
+			}
+		}
+		return source.Call{Method: http.MethodGet, Path: path, Params: p}
 	}
 	// The environments unit lists what discovery saw, disabled ones too.
 	envs := s.environments(req)
@@ -137,7 +174,7 @@ func (s *src) inventoryUnits(req source.Request, all, selected []sophos.Account,
 			listed = append(listed, a)
 		}
 	}
-	add("environments", "Environments", "Environments", func(context.Context, *source.QueryStats) iter.Seq2[dataset.Record, error] {
+	add("environments", "Environments", "Environments", call(sophos.PathAccounts, "accountIds", strings.Join(envs, ",")), func(context.Context, *source.QueryStats) iter.Seq2[dataset.Record, error] {
 		return func(yield func(dataset.Record, error) bool) {
 			for _, a := range listed {
 				if !yield(environmentResource(a), nil) {
@@ -163,7 +200,7 @@ func (s *src) inventoryUnits(req source.Request, all, selected []sophos.Account,
 	}
 	for _, p := range sophos.HostProviders() {
 		if acctIDs, ok := ids(p); ok {
-			add("hosts|"+p, "Hosts", datasetPrefix(p)+"Hosts", rowsOf(func(ctx context.Context, st *source.QueryStats) iter.Seq2[dataset.Resource, error] {
+			add("hosts|"+p, "Hosts", datasetPrefix(p)+"Hosts", call(sophos.PathVMs, "provider", p, "accountIds", strings.Join(acctIDs, ",")), rowsOf(func(ctx context.Context, st *source.QueryStats) iter.Seq2[dataset.Resource, error] {
 				return mapSeq(s.client.Hosts(ctx, sophos.InventoryQuery{Provider: p, AccountIDs: acctIDs, Stats: st}),
 					func(h sophos.Host) dataset.Resource { return hostResource(h, accts) })
 			}))
@@ -171,7 +208,7 @@ func (s *src) inventoryUnits(req source.Request, all, selected []sophos.Account,
 	}
 	for _, p := range sophos.UserProviders() {
 		if acctIDs, ok := ids(p); ok {
-			add("users|"+p, "Users", datasetPrefix(p)+"Users", rowsOf(func(ctx context.Context, st *source.QueryStats) iter.Seq2[dataset.Resource, error] {
+			add("users|"+p, "Users", datasetPrefix(p)+"Users", call(sophos.PathUsers, "provider", p, "accountIds", strings.Join(acctIDs, ",")), rowsOf(func(ctx context.Context, st *source.QueryStats) iter.Seq2[dataset.Resource, error] {
 				return mapSeq(s.client.Users(ctx, sophos.InventoryQuery{Provider: p, AccountIDs: acctIDs, Stats: st}),
 					func(u sophos.User) dataset.Resource { return userResource(u, accts) })
 			}))
@@ -179,7 +216,7 @@ func (s *src) inventoryUnits(req source.Request, all, selected []sophos.Account,
 	}
 	for _, p := range sophos.ServerlessProviders() {
 		if acctIDs, ok := ids(p); ok {
-			add("serverless|"+p, "Serverless", datasetPrefix(p)+"Serverless", rowsOf(func(ctx context.Context, st *source.QueryStats) iter.Seq2[dataset.Resource, error] {
+			add("serverless|"+p, "Serverless", datasetPrefix(p)+"Serverless", call(sophos.PathServerless, "provider", p, "accountIds", strings.Join(acctIDs, ",")), rowsOf(func(ctx context.Context, st *source.QueryStats) iter.Seq2[dataset.Resource, error] {
 				return mapSeq(s.client.Serverless(ctx, sophos.InventoryQuery{Provider: p, AccountIDs: acctIDs, Stats: st}),
 					func(f sophos.Function) dataset.Resource { return functionResource(f, accts) })
 			}))
@@ -192,26 +229,27 @@ func (s *src) inventoryUnits(req source.Request, all, selected []sophos.Account,
 		}
 		for _, ct := range sophos.ContainerTypes() {
 			partition := strings.ToUpper(cp[:1]) + cp[1:] + strings.ToUpper(ct[:1]) + ct[1:] // EksPods
-			add("containers|"+cp+"|"+ct, "Containers", partition, rowsOf(func(ctx context.Context, st *source.QueryStats) iter.Seq2[dataset.Resource, error] {
-				q := sophos.ContainerQuery{CloudProvider: cp, ContainerType: ct, AccountIDs: acctIDs, Stats: st}
-				return func(yield func(dataset.Resource, error) bool) {
-					for c, err := range s.client.Containers(ctx, q) {
-						if errors.Is(err, sophos.ErrNotSupported) {
-							// The API has no objects of this kind for this
-							// provider: an empty part, not a failure.
-							s.log.Info("container kind not offered by the API", "cloud_provider", cp, "container_type", ct)
-							return
-						}
-						if err != nil {
-							yield(dataset.Resource{}, err)
-							return
-						}
-						if !yield(containerResource(c, cp, ct, accts), nil) {
-							return
+			add("containers|"+cp+"|"+ct, "Containers", partition,
+				call(sophos.PathContainers, "cloudProvider", cp, "containerType", ct, "accountIds", strings.Join(acctIDs, ",")), rowsOf(func(ctx context.Context, st *source.QueryStats) iter.Seq2[dataset.Resource, error] {
+					q := sophos.ContainerQuery{CloudProvider: cp, ContainerType: ct, AccountIDs: acctIDs, Stats: st}
+					return func(yield func(dataset.Resource, error) bool) {
+						for c, err := range s.client.Containers(ctx, q) {
+							if errors.Is(err, sophos.ErrNotSupported) {
+								// The API has no objects of this kind for this
+								// provider: an empty part, not a failure.
+								s.log.Info("container kind not offered by the API", "cloud_provider", cp, "container_type", ct)
+								return
+							}
+							if err != nil {
+								yield(dataset.Resource{}, err)
+								return
+							}
+							if !yield(containerResource(c, cp, ct, accts), nil) {
+								return
+							}
 						}
 					}
-				}
-			}))
+				}))
 		}
 	}
 	return out
@@ -250,7 +288,8 @@ func mapSeq[T, U any](seq iter.Seq2[T, error], f func(T) U) iter.Seq2[U, error] 
 
 // resource fills the columns every inventory kind shares.
 func resource(accountType string, accountID sophos.Text, raw any, more sophos.MoreInfo, accts map[string]sophos.Account) dataset.Resource {
-	a := accts[string(accountID)]
+	id := sophos.AccountIDOf(accountType, accountID)
+	a := accts[id]
 	cloud := sophos.NormalizeCloud(accountType)
 	if cloud == "" {
 		cloud = a.Cloud()
@@ -262,7 +301,7 @@ func resource(accountType string, accountID sophos.Text, raw any, more sophos.Mo
 	}
 	return dataset.Resource{
 		CSP:          cloud,
-		AccountID:    string(accountID),
+		AccountID:    id,
 		AccountAlias: a.Name,
 		Region:       region,
 		CollectedTo:  a.AccountSyncBenchmark.LatestSuccessSyncTime.Time,

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"iter"
 	"log/slog"
+	"net/http"
 	"slices"
 	"strings"
 	"time"
@@ -133,7 +134,9 @@ func Open(_ context.Context, t config.Tenant, env source.Env) (source.Source, er
 }
 
 func (s *src) Info() source.Info {
-	return source.Info{System: Name, API: "Sophos Cloud Optix API v1", BaseURL: s.client.BaseURL()}
+	// Alerts are raised for failing rules only: no rule is ever reported
+	// as passing (seed 004, Alerts).
+	return source.Info{System: Name, API: "Sophos Cloud Optix API v1", BaseURL: s.client.BaseURL(), FailingOnly: true}
 }
 
 func (s *src) Stats() *httpx.Stats { return s.client.Stats() }
@@ -157,6 +160,7 @@ func (s *src) Plan(ctx context.Context, req source.Request) (*source.Plan, error
 		}
 		if !a.Enabled() {
 			p.Warnings = append(p.Warnings, fmt.Sprintf("sophos tenant %s: environment %s (%s) is disabled in Cloud Optix: only its inventory entry is collected", s.tenant, id, a.Name))
+			p.Excluded = append(p.Excluded, fmt.Sprintf("environment %s (%s): disabled in Cloud Optix; no alerts or reports", id, a.Name))
 			continue
 		}
 		selected = append(selected, a)
@@ -169,6 +173,22 @@ func (s *src) Plan(ctx context.Context, req source.Request) (*source.Plan, error
 					sophos.ErrEnvironmentNotFound, s.tenant, id)})
 		}
 	}
+	// What the request's --account and --framework values matched here.
+	f := &source.Filters{Frameworks: sophos.PolicyTags()}
+	for _, a := range all {
+		f.Accounts = append(f.Accounts, string(a.AccountID))
+	}
+	for _, id := range req.Accounts {
+		if _, ok := accts[id]; !ok {
+			f.UnmatchedAccounts = append(f.UnmatchedAccounts, id)
+		}
+	}
+	for _, fw := range req.Frameworks {
+		if !slices.ContainsFunc(sophos.PolicyTags(), func(t string) bool { return strings.EqualFold(t, fw) }) {
+			f.UnmatchedFrameworks = append(f.UnmatchedFrameworks, fw)
+		}
+	}
+	p.Filters = f
 	if req.Wants(source.Reports) {
 		p.Frameworks = s.planFrameworks(req, p, selected, accts)
 	}
@@ -181,6 +201,7 @@ func (s *src) Plan(ctx context.Context, req source.Request) (*source.Plan, error
 			p.Tables = append(p.Tables, source.TableUnit{
 				Table: dataset.Evaluations, Sheet: "Alerts", Partition: "dataset=" + datasetPrefix(a.Cloud()) + "Alerts",
 				SubAccount: s.tenant, Account: id, Window: req.Period,
+				Call: source.Call{Method: http.MethodGet, Path: sophos.PathAlerts, Params: alertFilter(id, req.Period).Params()},
 				Rows: s.evaluationRows(a, req.Period),
 			})
 		}
@@ -236,10 +257,13 @@ func (s *src) planFrameworks(req source.Request, p *source.Plan, selected []soph
 			if !req.Has("report|" + fw + "|" + s.tenant + "|" + id) {
 				continue
 			}
+			rf := alertFilter(id, req.Period)
+			rf.PolicyTags = []string{fw}
 			f.Units = append(f.Units, source.ReportUnit{
 				SubAccount: s.tenant,
 				Account:    id,
 				Cloud:      a.Cloud(),
+				Call:       source.Call{Method: http.MethodGet, Path: sophos.PathAlerts, Params: rf.Params()},
 				Fetch: func(ctx context.Context) (source.Report, error) {
 					return s.fetchReport(ctx, fw, accts[id], req.Period)
 				},

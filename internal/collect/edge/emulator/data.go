@@ -280,6 +280,7 @@ type accessPlan struct {
 	ghost   bool  // "user:<uuid>" of a user that does not exist
 	tag     bool  // a tag selector, "tag:contractor"
 	revoked []int // user indices in revoked_user_list
+	guest   bool  // allow_guest_access
 	end     int64 // end_time, ms; 0 none
 }
 
@@ -302,6 +303,7 @@ func (s *Server) accessPlan(m int) accessPlan {
 	if m%7 == 0 {
 		p.revoked = []int{p.users[0]}
 	}
+	p.guest = m%9 == 0
 	switch m % 8 {
 	case 2:
 		p.end = s.cfg.Now().Add(-10 * 24 * time.Hour).UnixMilli()
@@ -335,7 +337,7 @@ func (s *Server) access(m int) (wireAccess, accessPlan) {
 	a := wireAccess{
 		AccessType:       m % 4,
 		AccountName:      s.cfg.Account,
-		AllowGuestAccess: m%9 == 0,
+		AllowGuestAccess: p.guest,
 		AppList:          []string{},
 		CreateTime:       s.ms(created, m),
 		CreatorUUID:      s.userUUID(0),

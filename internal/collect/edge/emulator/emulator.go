@@ -230,9 +230,10 @@ type Review struct {
 	Accesses    int // access objects
 	Active      int // of them ACTIVE
 	Assignments int // user and group entries of all accesses (tag selectors excluded)
-	Suspended   int // entries of active accesses naming a SUSPENDED user or group
+	Suspended   int // entries of active accesses naming a SUSPENDED user or group not revoked from it
 	Unknown     int // entries of active accesses naming a user that does not exist
 	Expired     int // active accesses whose end_time has passed
+	Guest       int // active accesses that allow guest access
 	Failing     int // active accesses with at least one of the above
 }
 
@@ -258,7 +259,7 @@ func (s *Server) Review() Review {
 			}
 		}
 		for _, u := range append(slices.Clone(a.users), a.bare...) {
-			if s.userStatus(u) == statusSuspended {
+			if s.userStatus(u) == statusSuspended && !slices.Contains(a.revoked, u) {
 				n++
 			}
 		}
@@ -269,6 +270,10 @@ func (s *Server) Review() Review {
 		}
 		if a.end != 0 && a.end <= now {
 			r.Expired++
+			n++
+		}
+		if a.guest {
+			r.Guest++
 			n++
 		}
 		if n > 0 {

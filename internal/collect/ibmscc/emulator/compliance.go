@@ -20,7 +20,7 @@ type controlDef struct {
 	severity              string
 	manual                bool
 	failing               int // failing, risk not accepted
-	accepted              int // failing, risk accepted
+	accepted              int // failed, risk accepted (listed as passed, with an acceptance)
 	passing               int
 }
 
@@ -28,6 +28,10 @@ func (d controlDef) pass() bool { return !d.manual && d.failing == 0 && d.accept
 
 func (d controlDef) total() int { return d.failing + d.accepted + d.passing }
 
+// severities are the values of a requirement's and a control's "severity":
+// the names of seed 002's three levels (1=low, 2=medium, 3=high), as its
+// inventory filter writes them (control.severity in ("High")). That the
+// responses carry names rather than the numbers is inferred.
 var severities = []string{"High", "Medium", "Low"}
 
 // severityNumber is the filter's number for a severity (1=low, 2=medium,
@@ -443,7 +447,12 @@ func (s *Server) handleResources(c *call) *response {
 	var spans []span
 	if z >= 0 && policyID == s.policies[p].id && s.applies(z, p) {
 		d := s.control(z, p, r, ci)
-		for _, sp := range []span{{0, d.failing, false, false}, {d.failing, d.failing + d.accepted, false, true}, {d.failing + d.accepted, d.total(), true, false}} {
+		// Accepted resources carry "passed": true and an acceptance, so
+		// pass=false does not find them: inferred from the document's
+		// example filter "pass=false or accepted=true", whose "or
+		// accepted=true" would add nothing if it did. A client that
+		// reads pass=false alone loses them.
+		for _, sp := range []span{{0, d.failing, false, false}, {d.failing, d.failing + d.accepted, true, true}, {d.failing + d.accepted, d.total(), true, false}} {
 			if sp.hi > sp.lo && matchAll(conds, map[string]string{"pass": strconv.FormatBool(sp.passed), "accepted": strconv.FormatBool(sp.accepted)}) {
 				spans = append(spans, sp)
 			}

@@ -35,15 +35,19 @@
 //   - GET /api/cspm/v1/{cloud,kube,clusteranalysis}/resources: a control's
 //     resources, reached through its resourceApiEndpoint (controlId,
 //     providerType, resourceKind, benchmarkType, filter "policyId=… and
-//     zones.id=…" plus pass and accepted), pageSize default 50. Failing
-//     resources whose risk is accepted carry an "acceptance" object; the
-//     control's objectsCount, acceptedCount and passingCount count the
-//     three kinds. lastSeenDate is in milliseconds (hosts: seconds).
+//     zones.id=…" plus pass and accepted), pageSize default 50. Resources
+//     whose risk is accepted carry an "acceptance" object and "passed":
+//     true, so pass=false does not find them (inferred from the document's
+//     example filter "pass=false or accepted=true"); the control's
+//     objectsCount, acceptedCount and passingCount count the three kinds,
+//     without overlap. lastSeenDate is in milliseconds (hosts: seconds).
 //   - GET /api/cspm/v1/inventory/resources: filter (account, platform),
 //     fields (only the named fields are returned), pageSize default 20;
 //     lastSeen in epoch seconds; metadata keys differ per platform.
 //   - GET /api/v2/activityAudit/events: from and to in epoch nanoseconds, or
-//     cursor (mutually exclusive: 400), limit 1..9999 (default 100). Events
+//     cursor (mutually exclusive: 400), limit 1..9999 (default 100); a
+//     from/to span longer than 2 weeks gets 400 (seed 002 states the limit
+//     for the secure-events feed; inferred for the audit events). Events
 //     come newest first; page.prev continues with older events, page.next
 //     with newer ones. With from/to both cursors are always set; with a
 //     cursor, prev is set iff older events exist, and results are not

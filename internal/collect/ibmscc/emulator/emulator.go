@@ -184,7 +184,10 @@ func New(cfg Config) *Server {
 	}
 	for i, name := range cfg.Zones {
 		r := root.Str("zone").Num(int64(i)).Rng()
-		s.zones = append(s.zones, zone{id: r.Hex(8), name: name})
+		// Zone ids are integers: seed 002's resource filters type zones.id
+		// "integer" ("zones.id=1"). Sent as JSON strings of digits
+		// (inferred: the type of the response fields is not documented).
+		s.zones = append(s.zones, zone{id: strconv.Itoa(10_000_000 + i*1_000_000 + r.Intn(1_000_000)), name: name})
 	}
 	for i, name := range cfg.Policies {
 		s.policies = append(s.policies, policy{id: strconv.Itoa(15 + 7*i), name: name, kind: i % 4})

@@ -152,14 +152,18 @@ func TestAuditRefusals(t *testing.T) {
 	defer srv.Close()
 	tok := token(t, srv.URL)
 	ns := strconv.FormatInt(now.UnixNano(), 10)
+	twoWeeksAgo := strconv.FormatInt(now.Add(-14*24*time.Hour).UnixNano(), 10)
 	tests := []struct {
 		name, query string
 		status      int
 	}{
 		{"cursor with from/to", "from=" + ns + "&to=" + ns + "&cursor=abc", 400},
 		{"milliseconds", "from=" + strconv.FormatInt(now.UnixMilli()-1000, 10) + "&to=" + strconv.FormatInt(now.UnixMilli(), 10), 400},
-		{"limit 10000", "from=1700000000000000000&to=" + ns + "&limit=10000", 400},
-		{"limit 9999", "from=1700000000000000000&to=" + ns + "&limit=9999", 200},
+		{"limit 10000", "from=" + twoWeeksAgo + "&to=" + ns + "&limit=10000", 400},
+		{"limit 9999", "from=" + twoWeeksAgo + "&to=" + ns + "&limit=9999", 200},
+		{"exactly 2 weeks", "from=" + twoWeeksAgo + "&to=" + ns, 200},
+		{"2 weeks and a nanosecond", "from=" + strconv.FormatInt(now.Add(-14*24*time.Hour).UnixNano()-1, 10) + "&to=" + ns, 400},
+		{"3 years", "from=1700000000000000000&to=" + ns, 400},
 		{"bad cursor", "cursor=%%%", 400},
 		{"nothing", "", 400},
 	}
@@ -254,4 +258,76 @@ func FuzzServeQuery(f *testing.F) {
 			t.Fatalf("%s?%s: invalid JSON", u.Path, query)
 		}
 	})
+}
+
+// TestAcceptedResources: accepted resources are not found by pass=false
+// (the document's example filter "pass=false or accepted=true" implies it),
+// accepted=true finds exactly acceptedCount of them, each with an
+// acceptance, and the three counts partition the unfiltered list.
+func TestAcceptedResources(t *testing.T) {
+	s := New(Config{Seed: 3, ResourcesPerControl: 40, Now: func() time.Time { return now }})
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	tok := token(t, srv.URL)
+	type resources struct {
+		Data []struct {
+			Passed     bool            `json:"passed"`
+			Acceptance json.RawMessage `json:"acceptance"`
+		} `json:"data"`
+		TotalCount int `json:"totalCount"`
+	}
+	list := func(endpoint, term string) resources {
+		u, err := url.Parse(endpoint)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q := u.Query()
+		q.Set("filter", ibmscc.And(q.Get("filter"), term))
+		q.Set("pageSize", "1000")
+		var r resources
+		get(t, srv.URL+u.Path+"?"+q.Encode(), tok, &r)
+		return r
+	}
+	checked := 0
+	for _, zone := range s.Zones() {
+		for _, policy := range s.ZonePolicies(zone) {
+			var reqs struct {
+				Data []struct {
+					Controls []struct {
+						ObjectsCount        int    `json:"objectsCount"`
+						AcceptedCount       int    `json:"acceptedCount"`
+						PassingCount        int    `json:"passingCount"`
+						ResourceAPIEndpoint string `json:"resourceApiEndpoint"`
+					} `json:"controls"`
+				} `json:"data"`
+			}
+			q := url.Values{"filter": {ibmscc.And(ibmscc.In("policy.name", policy), ibmscc.In("zone.name", zone))}, "pageSize": {"1000"}}
+			get(t, srv.URL+"/api/cspm/v1/compliance/requirements?"+q.Encode(), tok, &reqs)
+			for _, r := range reqs.Data {
+				for _, c := range r.Controls {
+					if c.AcceptedCount == 0 || checked > 20 {
+						continue
+					}
+					checked++
+					failing, accepted, all := list(c.ResourceAPIEndpoint, "pass=false"), list(c.ResourceAPIEndpoint, "accepted=true"), list(c.ResourceAPIEndpoint, "")
+					for _, res := range failing.Data {
+						if res.Passed || len(res.Acceptance) > 0 && string(res.Acceptance) != "null" {
+							t.Fatalf("pass=false found a passing or accepted resource")
+						}
+					}
+					for _, res := range accepted.Data {
+						if len(res.Acceptance) == 0 || string(res.Acceptance) == "null" {
+							t.Fatalf("accepted=true found a resource without acceptance")
+						}
+					}
+					if len(failing.Data) != c.ObjectsCount || len(accepted.Data) != c.AcceptedCount || all.TotalCount != c.ObjectsCount+c.AcceptedCount+c.PassingCount {
+						t.Fatalf("pass=false %d, accepted=true %d, all %d; counts %+v", len(failing.Data), len(accepted.Data), all.TotalCount, c)
+					}
+				}
+			}
+		}
+	}
+	if checked == 0 {
+		t.Fatal("no control with accepted resources")
+	}
 }

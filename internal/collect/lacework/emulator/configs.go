@@ -29,9 +29,10 @@ func (s *Server) handleUserProfile(c *call) *response {
 		in := s.subs[sa.Name]
 		p.Accounts = append(p.Accounts, account{Admin: true, AccountName: in.upper, CustGUID: in.custGuid, UserGUID: in.userGuid, UserEnabled: 1})
 	}
-	return s.jsonResp(http.StatusOK, struct {
-		Data []profile `json:"data"`
-	}{[]profile{p}})
+	// A bare array, as the document's response sample is (seed 000, List
+	// Sub-accounts); lacework/go-sdk (api/user_profile.go) reads a "data"
+	// envelope, which the client accepts too.
+	return s.jsonResp(http.StatusOK, []profile{p})
 }
 
 // Cloud account wire shapes (go-sdk v2CommonIntegrationData + data).
@@ -60,6 +61,16 @@ type awsCfgData struct {
 		ExternalID string `json:"externalId"`
 	} `json:"crossAccountCredentials"`
 	AwsAccountID string `json:"awsAccountId"`
+}
+
+// awsUsGovCfgData is AwsUsGovCfg's data (go-sdk
+// api/cloud_accounts_aws_gov_cfg.go: AwsUsGovCfgData): access-key
+// credentials that carry the account id; the secret is never returned.
+type awsUsGovCfgData struct {
+	AccessKeyCredentials struct {
+		AccountID   string `json:"accountId"`
+		AccessKeyID string `json:"accessKeyId"`
+	} `json:"accessKeyCredentials"`
 }
 
 type azureCfgData struct {
@@ -105,6 +116,13 @@ func (s *Server) cloudAccounts(sa *subAccount, now time.Time) []cloudAccount {
 	}
 	var out []cloudAccount
 	for _, a := range sa.pub.AWS {
+		if a.GovCloud {
+			var d awsUsGovCfgData
+			d.AccessKeyCredentials.AccountID = a.AccountID
+			d.AccessKeyCredentials.AccessKeyID = "AKIA" + strings.ToUpper(r.Hex(8))
+			out = append(out, mk(a.IntgGuid, a.Name, "AwsUsGovCfg", a.Enabled, d))
+			continue
+		}
 		var d awsCfgData
 		d.CrossAccountCredentials.RoleArn = "arn:aws:iam::" + a.AccountID + ":role/lw"
 		d.CrossAccountCredentials.ExternalID = "lweid:aws:v2:" + sa.pub.Name + ":" + a.AccountID + ":" + r.Hex(8)
@@ -121,8 +139,10 @@ func (s *Server) cloudAccounts(sa *subAccount, now time.Time) []cloudAccount {
 		var d gcpCfgData
 		d.Credentials.ClientID = r.Digits(21)
 		d.Credentials.ClientEmail = "lacework@" + o.Projects[0].ID + ".iam.gserviceaccount.com"
-		d.IDType = "ORGANIZATION"
-		d.ID = o.OrgID
+		d.IDType, d.ID = "ORGANIZATION", o.OrgID
+		if o.OrgID == "" {
+			d.IDType, d.ID = "PROJECT", o.Projects[0].ID
+		}
 		out = append(out, mk(o.IntgGuid, o.Name, "GcpCfg", true, d))
 	}
 	return out
@@ -192,7 +212,10 @@ func (s *Server) handleGcpProjects(c *call) *response {
 	want := c.r.URL.Query().Get("orgId")
 	out := []item{}
 	for _, o := range c.sub.pub.GCP {
-		if want != "" && want != o.OrgID {
+		// Inferred: a project-level integration belongs to no organization
+		// and is not listed here (the document describes organizations and
+		// their projects).
+		if o.OrgID == "" || want != "" && want != o.OrgID {
 			continue
 		}
 		it := item{Organization: o.OrgID + " (" + o.OrgName + ")", Projects: []string{}}

@@ -26,6 +26,16 @@ type Config struct {
 	AuditLogsPerDay   int // audit-log rows per sub-account per UTC day; default 500
 	Recommendations   int // recommendations per report; default 40
 
+	// GovCloud gives every sub-account one more AWS account, integrated as
+	// AwsUsGovCfg: its account id sits at data.accessKeyCredentials.accountId
+	// (lacework/go-sdk api/cloud_accounts_aws_gov_cfg.go), not awsAccountId.
+	GovCloud bool
+	// GCPProjectLevel gives every sub-account one more GCP project,
+	// integrated at project level (GcpCfg idType PROJECT, no organization):
+	// its reports take primaryQueryId "n/a" as the lacework CLI sends it
+	// (go-sdk cli/cmd/compliance_gcp.go, extractGcpProjects).
+	GCPProjectLevel bool
+
 	PageSize  int // rows per page; default 5000 (API document: 5,000)
 	ResultCap int // rows per result set; default 500000 (API document: 500,000)
 

@@ -204,8 +204,9 @@ func TestTenantEndpoints(t *testing.T) {
 		check func(t *testing.T, body []byte)
 	}{
 		{"UserProfile", "/api/v2/UserProfile", func(t *testing.T, b []byte) {
+			// A bare array, as the document's sample is.
 			var p profile
-			mustUnmarshal(t, b, &p)
+			mustUnmarshal(t, append(append([]byte(`{"data":`), b...), '}'), &p)
 			if len(p.Data) != 1 || p.Data[0].URL != "acme.lacework.net" || !p.Data[0].OrgAccount {
 				t.Fatalf("profile %s", b)
 			}
@@ -764,8 +765,11 @@ func TestAuditLogs(t *testing.T) {
 			rows, _ := e.collect(tc.method, tc.path, tc.body, "acme-dev")
 			if tc.from != "" {
 				from, to := mustTime(t, tc.from), mustTime(t, tc.to)
-				if want := e.emu.CountAuditLogs("acme-dev", from, to); len(rows) != want || want == 0 {
-					t.Fatalf("%d rows, CountAuditLogs %d", len(rows), want)
+				// Unpaged, as the document's samples are: an answer holds
+				// at most one page (cut silently past it: the worst case
+				// of what the document leaves open).
+				if want := min(e.emu.CountAuditLogs("acme-dev", from, to), 20); len(rows) != want || want == 0 {
+					t.Fatalf("%d rows, want %d", len(rows), want)
 				}
 			}
 			var prev int64

@@ -28,10 +28,16 @@ const pageTokenTTL = 24 * time.Hour
 // kinds describes each paged result-set kind.
 var kinds = map[string]struct {
 	bucket, nextPrefix string
+	// unpaged: answered as {"data": [...]} without paging, as the
+	// document's AuditLogs samples are ("No pagination is available for an
+	// API if the paging field is missing from a response"). What the real
+	// API does past one page is not documented; the emulator takes the
+	// worst case, an answer silently cut at PageSize rows (inferred).
+	unpaged bool
 }{
-	kindEvaluations: {bucketEvaluations, nextEvaluations},
-	kindInventory:   {bucketInventory, nextInventory},
-	kindAuditLogs:   {bucketAuditLogs, nextAuditLogs},
+	kindEvaluations: {bucketEvaluations, nextEvaluations, false},
+	kindInventory:   {bucketInventory, nextInventory, false},
+	kindAuditLogs:   {bucketAuditLogs, nextAuditLogs, true},
 }
 
 // filterSpec is one element of a search body's "filters".
@@ -289,9 +295,13 @@ func servePage[R any](s *Server, c *call, st pageState, src rowSource[R], fields
 	}
 	out := s.bufs.Get()
 	out.Grow(data.Len() + 512)
-	out.WriteString(`{"paging":`)
-	encodeTo(newEncoder(out), out, &pg)
-	out.WriteString(`,"data":[`)
+	if kinds[st.Kind].unpaged {
+		out.WriteString(`{"data":[`)
+	} else {
+		out.WriteString(`{"paging":`)
+		encodeTo(newEncoder(out), out, &pg)
+		out.WriteString(`,"data":[`)
+	}
 	out.Write(data.Bytes())
 	out.WriteString(`]}`)
 	return &response{status: http.StatusOK, contentType: "application/json", body: out, pageID: st.pageID()}

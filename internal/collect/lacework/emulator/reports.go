@@ -11,16 +11,17 @@ import (
 // recommendation is one report recommendation (UPPER_SNAKE wire keys; the
 // Azure/GCP identity keys are present only for those clouds).
 type recommendation struct {
-	TenantID              string      `json:"TENANT_ID,omitempty"`
-	TenantName            string      `json:"TENANT_NAME,omitempty"`
-	SubscriptionID        string      `json:"SUBSCRIPTION_ID,omitempty"`
-	SubscriptionName      string      `json:"SUBSCRIPTION_NAME,omitempty"`
-	ProjectID             string      `json:"PROJECT_ID,omitempty"`
-	ProjectName           string      `json:"PROJECT_NAME,omitempty"`
-	OrganizationID        string      `json:"ORGANIZATION_ID,omitempty"`
-	OrganizationName      string      `json:"ORGANIZATION_NAME,omitempty"`
-	AccountID             string      `json:"ACCOUNT_ID"`
-	AccountAlias          string      `json:"ACCOUNT_ALIAS"`
+	TenantID         string `json:"TENANT_ID,omitempty"`
+	TenantName       string `json:"TENANT_NAME,omitempty"`
+	SubscriptionID   string `json:"SUBSCRIPTION_ID,omitempty"`
+	SubscriptionName string `json:"SUBSCRIPTION_NAME,omitempty"`
+	ProjectID        string `json:"PROJECT_ID,omitempty"`
+	ProjectName      string `json:"PROJECT_NAME,omitempty"`
+	OrganizationID   string `json:"ORGANIZATION_ID,omitempty"`
+	OrganizationName string `json:"ORGANIZATION_NAME,omitempty"`
+	AccountID        string `json:"ACCOUNT_ID,omitempty"`    // AWS only: Azure and GCP rows name
+	AccountAlias     string `json:"ACCOUNT_ALIAS,omitempty"` // the tenant, subscription, organization and project
+
 	StartTime             int64       `json:"START_TIME"`
 	Suppressions          []string    `json:"SUPPRESSIONS"`
 	InfoLink              string      `json:"INFO_LINK"`
@@ -145,7 +146,6 @@ func (s *Server) buildReport(sa *subAccount, fw *framework, ai int, now time.Tim
 			status = statusCouldNotAssess
 		}
 		rec := recommendation{
-			AccountID: ref.id, AccountAlias: ref.alias,
 			StartTime:    rt,
 			Suppressions: []string{},
 			InfoLink:     p.infoLink,
@@ -158,6 +158,8 @@ func (s *Server) buildReport(sa *subAccount, fw *framework, ai int, now time.Tim
 			Severity:     p.severity,
 		}
 		switch cl {
+		case cloudAWS, cloudK8s:
+			rec.AccountID, rec.AccountAlias = ref.id, ref.alias
 		case cloudAzure:
 			rec.TenantID, rec.TenantName, rec.SubscriptionID, rec.SubscriptionName = ref.parentID, ref.parentName, ref.id, ref.alias
 		case cloudGCP:
@@ -314,13 +316,17 @@ func (s *Server) handleReports(c *call) *response {
 	}
 	var data any
 	reportTime := fmtMs(rep.reportTime)
+	// A report's reportType is the framework's display title, not the API
+	// code the request names it by (issue 15, from real reports; the
+	// document's sample is an empty object).
+	title := fw.pub.ReportName
 	switch fw.cloud {
 	case cloudAWS:
-		data = awsReport{fw.pub.ReportType, fw.pub.ReportName, recs, []reportSummary{sum}, rep.ref.id, rep.ref.alias, reportTime}
+		data = awsReport{title, fw.pub.ReportName, recs, []reportSummary{sum}, rep.ref.id, rep.ref.alias, reportTime}
 	case cloudAzure:
-		data = azureReport{fw.pub.ReportType, fw.pub.ReportName, recs, []reportSummary{sum}, rep.ref.parentID, rep.ref.parentName, rep.ref.id, rep.ref.alias, reportTime}
+		data = azureReport{title, fw.pub.ReportName, recs, []reportSummary{sum}, rep.ref.parentID, rep.ref.parentName, rep.ref.id, rep.ref.alias, reportTime}
 	default:
-		data = gcpReport{fw.pub.ReportType, fw.pub.ReportName, recs, []reportSummary{sum}, rep.ref.parentID, rep.ref.parentName, rep.ref.id, rep.ref.alias, reportTime}
+		data = gcpReport{title, fw.pub.ReportName, recs, []reportSummary{sum}, rep.ref.parentID, rep.ref.parentName, rep.ref.id, rep.ref.alias, reportTime}
 	}
 	return s.jsonResp(http.StatusOK, struct {
 		Data    []any  `json:"data"`
@@ -392,6 +398,9 @@ func (s *Server) reportTarget(sa *subAccount, fw *framework, primary, secondary 
 		if secondary == "" {
 			return 0, errorf(http.StatusBadRequest, "secondaryQueryId (%s id) is required for %s reports", child, cloudNames[fw.cloud])
 		}
+		if fw.cloud == cloudGCP && primary == gcpNoOrganization {
+			primary = "" // a project-level integration: no organization
+		}
 		found := false
 		for i, r := range sa.refs[fw.cloud] {
 			if r.parentID == primary {
@@ -407,6 +416,13 @@ func (s *Server) reportTarget(sa *subAccount, fw *framework, primary, secondary 
 		return 0, errorf(http.StatusNotFound, "%s %q not found in %s %s", child, secondary, parent, primary)
 	}
 }
+
+// gcpNoOrganization is the primaryQueryId of a project-level GCP
+// integration's reports, as the lacework CLI sends it (go-sdk
+// cli/cmd/compliance_gcp.go: OrganizationID "n/a"). The document marks
+// neither id required; a report without primaryQueryId is refused here
+// (inferred: every documented example carries one).
+const gcpNoOrganization = "n/a"
 
 // cloudOfID returns the cloud of a primaryQueryId (AWS account, Azure
 // tenant or GCP organisation id) of the sub-account.

@@ -42,6 +42,7 @@ type AWSAccount struct {
 	AccountID string // 12 digits
 	Alias     string
 	Enabled   bool
+	GovCloud  bool // an AwsUsGovCfg integration (access-key credentials)
 }
 
 // AzureTenant is one AzureCfg integration and its subscriptions.
@@ -54,7 +55,8 @@ type AzureTenant struct {
 }
 
 // GCPOrganization is one organisation-level GcpCfg integration and its
-// projects.
+// projects; with an empty OrgID, a project-level integration of its one
+// project.
 type GCPOrganization struct {
 	IntgGuid string
 	Name     string
@@ -272,6 +274,19 @@ func buildTenant(cfg *Config, root emulatorkit.Key, cat *catalog) (Tenant, map[s
 				{ID: name + "-proj-b", Name: "Project B"},
 			},
 		}}
+		if cfg.GovCloud {
+			id := r.Digits(12)
+			for usedAWS[id] {
+				id = r.Digits(12)
+			}
+			usedAWS[id] = true
+			pub.AWS = append(pub.AWS, AWSAccount{IntgGuid: guidPrefix + strings.ToUpper(r.Hex(32)), Name: "aws-govcloud-" + name,
+				AccountID: id, Alias: name + "-govcloud", Enabled: true, GovCloud: true})
+		}
+		if cfg.GCPProjectLevel {
+			pub.GCP = append(pub.GCP, GCPOrganization{IntgGuid: guidPrefix + strings.ToUpper(r.Hex(32)), Name: "gcp-project-" + name,
+				Projects: []IDName{{ID: name + "-standalone", Name: "Standalone Project"}}})
+		}
 		pub.K8sClusters = []string{"eks-" + short + "-1", "gke-" + short + "-1"}
 
 		for _, a := range pub.AWS {

@@ -31,6 +31,17 @@ type Config struct {
 	FunctionsPerEnvironment int // serverless functions per AWS/Azure environment; default 8
 	ContainerObjectsPerType int // clusters, nodes, pods, containers per environment; default 6
 
+	// AccountsPageSize, when > 0, serves GET api/v1/accounts in pages of
+	// this many environments, in the inventory endpoints' envelope (pages
+	// from 0, page and size parameters): the document says "This api is
+	// paginated" yet shows one array, its default here.
+	AccountsPageSize int
+	// ServerlessPagesFromOne makes api/v1/serverless refuse page 0 with
+	// "Page number should be greater than 0" and count its pages from 1:
+	// the document says inventory pages start at 0, yet lists that error
+	// for serverless. Default: pages from 0.
+	ServerlessPagesFromOne bool
+
 	// Now is the emulated clock; default time.Now. Alerts are laid out
 	// backwards from Now as it was when New ran; "days" and the default
 	// 365-day window are measured from Now at each request. Retry-After

@@ -376,7 +376,27 @@ func (s *Server) handleAccounts(q url.Values, _ time.Time) *response {
 			out = append(out, s.account(e))
 		}
 	}
-	return jsonBody(http.StatusOK, out)
+	size := s.cfg.AccountsPageSize
+	if size <= 0 {
+		return jsonBody(http.StatusOK, out)
+	}
+	if v := q.Get("size"); v != "" {
+		if n, err := strconv.Atoi(v); err == nil && n > 0 {
+			size = min(n, s.cfg.AccountsPageSize)
+		}
+	}
+	page := 0
+	if v := q.Get("page"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return inventoryError("page number should be a non-negative integer")
+		}
+		page = n
+	}
+	pages := max(1, (len(out)+size-1)/size)
+	lo, hi := min(page*size, len(out)), min((page+1)*size, len(out))
+	return jsonBody(http.StatusOK, map[string]any{"errorMessage": nil, "data": out[lo:hi], "currentPage": page,
+		"hasNext": page+1 < pages, "hasPrevious": page > 0, "totalPages": pages, "size": size})
 }
 
 func (s *Server) handleInventory(q url.Values, path string) *response {
@@ -422,6 +442,12 @@ func (s *Server) handleInventory(q url.Values, path string) *response {
 			return inventoryError(msgPageNumber)
 		}
 		page = 0 // "invalid values will be considered as [page]:0"
+	}
+	if path == pathServerless && s.cfg.ServerlessPagesFromOne {
+		if page < 1 {
+			return inventoryError(msgPageNumber)
+		}
+		page--
 	}
 	if !slices.Contains(k.types, provider) {
 		if path == pathServerless {

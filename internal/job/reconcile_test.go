@@ -1,0 +1,214 @@
+package job_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/parquet-go/parquet-go"
+	"github.com/xuri/excelize/v2"
+
+	"github.com/evidence-pack/evidence/internal/collect/lacework"
+	"github.com/evidence-pack/evidence/internal/collect/lacework/emulator"
+	"github.com/evidence-pack/evidence/internal/config"
+	"github.com/evidence-pack/evidence/internal/job"
+	"github.com/evidence-pack/evidence/internal/source"
+	"github.com/evidence-pack/evidence/internal/storage/memstore"
+)
+
+// The pack's "distinct violating resources" of each account equals the
+// figure Lacework's own report gives (summary VIOLATED_RESOURCE_COUNT),
+// and differs from the violations (resource × control pairs) it is shown
+// beside wherever a resource fails several controls.
+func TestDistinctViolatingResourcesReconcile(t *testing.T) {
+	srv := newEmulator(t, emulator.Config{EvaluationsPerDay: 10, InventoryPerCSP: 60, AuditLogsPerDay: 5, Recommendations: 30})
+	cfg := testConfig(t, srv.URL, nil)
+	cfg.Datasets = []string{config.DatasetReports}
+	mem := memstore.New()
+	res, err := job.Run(context.Background(), cfg, job.Deps{Sources: testSources, Store: mem, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	client, err := lacework.New(lacework.Credentials{Account: "acme", KeyID: emulator.DefaultKeyID, Secret: emulator.DefaultSecret, BaseURL: srv.URL},
+		lacework.Options{Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked, differ := 0, 0
+	for _, f := range res.Packs[0].Manifest.Files {
+		if !strings.HasSuffix(f.Path, "/evidence.xlsx") {
+			continue
+		}
+		rc, err := mem.Get(ctx, res.Packs[0].Prefix+"/"+f.Path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		x, err := excelize.OpenReader(rc)
+		rc.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, err := x.GetRows("Summary")
+		if err != nil {
+			t.Fatal(err)
+		}
+		pairs := map[string]string{}
+		for _, r := range rows {
+			if len(r) >= 2 {
+				pairs[r[0]] = r[1]
+			}
+		}
+		fw := pairs["Framework"]
+		for k, v := range pairs {
+			acct, ok := strings.CutPrefix(k, "Distinct violating resources: ")
+			if !ok {
+				continue
+			}
+			sub, id, _ := strings.Cut(acct, "/")
+			sc, err := client.SubAccount(sub)
+			if err != nil {
+				t.Fatal(err)
+			}
+			targets, err := sc.Targets(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, tg := range targets {
+				if tg.ID() != id {
+					continue
+				}
+				rep, err := sc.Report(ctx, lacework.ReportQuery{Target: tg, Framework: fw})
+				if err != nil {
+					t.Fatal(err)
+				}
+				vendor := rep.Header.Summary[0].ViolatedResourceCount
+				rep.Close()
+				if got, _ := strconv.Atoi(v); got != vendor {
+					t.Errorf("%s %s: %d distinct violating resources in the pack, the vendor's report says %d", fw, acct, got, vendor)
+				}
+				checked++
+			}
+		}
+		total, _ := strconv.Atoi(pairs["Distinct violating resources (all accounts)"])
+		pairsTotal, _ := strconv.Atoi(pairs["Violations (resource × control pairs, all accounts)"])
+		if total != pairsTotal {
+			differ++
+		}
+	}
+	if checked < 5 || differ == 0 {
+		t.Fatalf("%d accounts checked, %d frameworks where pairs and distinct differ: the test checks too little", checked, differ)
+	}
+}
+
+// Every row of every table carries a row_id that names it: unique in its
+// table, and the same in another run for the same finding.
+func TestRowIDsAreStableAndUnique(t *testing.T) {
+	srv := newEmulator(t, emulator.Config{EvaluationsPerDay: 40, InventoryPerCSP: 10, AuditLogsPerDay: 10, Recommendations: 6})
+	ids := func() map[string][]string {
+		mem := memstore.New()
+		res, err := job.Run(context.Background(), testConfig(t, srv.URL, nil), job.Deps{Sources: testSources, Store: mem, Now: func() time.Time { return now }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string][]string{}
+		for _, f := range res.Packs[0].Manifest.Files {
+			rest, ok := strings.CutPrefix(f.Path, "parquet/")
+			if !ok {
+				continue
+			}
+			table, _, _ := strings.Cut(rest, "/")
+			rc, err := mem.Get(context.Background(), res.Packs[0].Prefix+"/"+f.Path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(rc)
+			rc.Close()
+			rows, err := parquet.Read[struct {
+				RowID string `parquet:"row_id"`
+			}](bytes.NewReader(b), int64(len(b)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range rows {
+				out[table] = append(out[table], r.RowID)
+			}
+		}
+		return out
+	}
+	a, b := ids(), ids()
+	if len(a) != 5 {
+		t.Fatalf("tables %v", slices.Collect(maps.Keys(a)))
+	}
+	for table, list := range a {
+		sorted := slices.Sorted(slices.Values(list))
+		if len(slices.Compact(slices.Clone(sorted))) != len(sorted) || slices.Contains(sorted, "") {
+			t.Errorf("%s: row ids not unique (or empty) among %d rows", table, len(sorted))
+		}
+		if !slices.Equal(sorted, slices.Sorted(slices.Values(b[table]))) {
+			t.Errorf("%s: row ids differ between two runs of the same data", table)
+		}
+	}
+}
+
+// A resource listed under two accounts (IBM SCC zones overlap: Entire
+// Infrastructure holds Production) counts once in the framework's total.
+func TestOverlappingAccountsCountAResourceOnce(t *testing.T) {
+	fetch := func(context.Context) (source.Report, error) { return malformedReport{}, nil } // violates with resource r1
+	plan := &source.Plan{SubAccounts: []string{"s"}, Frameworks: []source.Framework{{Name: "CIS", Units: []source.ReportUnit{
+		{SubAccount: "s", Account: "Entire Infrastructure", Fetch: fetch},
+		{SubAccount: "s", Account: "Production", Fetch: fetch},
+	}}}}
+	reg := source.Registry{"fake": func(context.Context, config.Tenant, source.Env) (source.Source, error) {
+		return fakeSource{plan: plan}, nil
+	}}
+	mem := memstore.New()
+	cfg := &config.Config{Output: "mem", Concurrency: 1, Datasets: []string{config.DatasetReports},
+		Tenants: []config.Tenant{{Name: "t", Source: "fake"}}, Period: lacework.Window{From: now.Add(-time.Hour), To: now}}
+	res, err := job.Run(context.Background(), cfg, job.Deps{Sources: reg, Store: mem, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc, err := mem.Get(context.Background(), res.Packs[0].Prefix+"/frameworks/CIS/evidence.xlsx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	x, err := excelize.OpenReader(rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, _ := x.GetRows("Summary")
+	got := map[string]string{}
+	for _, r := range rows {
+		if len(r) >= 2 {
+			got[r[0]] = r[1]
+		}
+	}
+	if got["Distinct violating resources (all accounts)"] != "1" || got["Distinct violating resources: s/Production"] != "1" ||
+		got["Violations (resource × control pairs, all accounts)"] != "2" {
+		t.Errorf("summary %v", got)
+	}
+}
+
+// A cloud integration discovery found disabled is listed in the scope as
+// excluded, with the reason, rather than silently missing.
+func TestDisabledIntegrationsAreListedAsExcluded(t *testing.T) {
+	srv := newEmulator(t, emulator.Config{EvaluationsPerDay: 10, InventoryPerCSP: 5, AuditLogsPerDay: 5, Recommendations: 2})
+	cfg := testConfig(t, srv.URL, nil)
+	cfg.Datasets = []string{config.DatasetReports}
+	res, err := job.Run(context.Background(), cfg, job.Deps{Sources: testSources, Store: memstore.New(), Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `acme-prod: AwsCfg integration "aws-config-acme-prod-legacy": disabled in Lacework`
+	if ex := res.Packs[0].Manifest.Scope.Excluded; !slices.ContainsFunc(ex, func(e string) bool { return strings.HasPrefix(e, want) }) {
+		t.Errorf("scope.excluded %v lacks %q", ex, want)
+	}
+}
