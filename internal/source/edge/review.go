@@ -50,8 +50,15 @@ const FrameworkName = "Access review"
 //	    not only the users selected (resource access_policy:<uuid>).
 //	A principal in revoked_user_list (by selector or bare uuid) has had
 //	its access revoked: it is not "still assigned", whatever its status.
-//	An account that lists no access policy gets one CouldNotAssess control
-//	saying so: an empty review is not evidence that access is right.
+//	An account where the lookups find no access object gets one
+//	CouldNotAssess control saying so, and the report's Caveats say it
+//	too (a warning in the manifest and the summary): an empty review is
+//	not evidence that access is right.
+//
+// Where the access objects come from: Query access objects requires appid
+// and userid (a lookup, not a listing), so the client lists the apps and
+// users and looks every pair up (edge.Client.Accesses). An access object
+// that applies to no listed pair is not reachable that way.
 //
 // Deliberately not checked, because the API does not support them: MFA
 // (mfa_status and idp_mfa_status are integers whose values the document
@@ -286,7 +293,8 @@ func writeControls(accesses io.Reader, policies int, l *lookup, at time.Time, di
 	enc := json.NewEncoder(w)
 	if policies == 0 {
 		rep.failing++
-		if err := enc.Encode(source.Control{ID: "no-access-policies", Title: "The account lists no access policy",
+		rep.caveats = append(rep.caveats, emptyReviewCaveat)
+		if err := enc.Encode(source.Control{ID: "no-access-policies", Title: emptyReviewCaveat,
 			Category: sectionActive, Severity: "High", SeverityRank: 2, Status: "CouldNotAssess"}); err != nil {
 			return nil, err
 		}
@@ -313,6 +321,10 @@ func writeControls(accesses io.Reader, policies int, l *lookup, at time.Time, di
 	return rep, nil
 }
 
+// emptyReviewCaveat is the control title and the warning of a review that
+// found nothing.
+const emptyReviewCaveat = "No access object found: the per-app, per-user lookups returned none, so nothing was reviewed (not a pass)"
+
 // report is a spooled access review: Controls re-reads its file, Close
 // removes it.
 type report struct {
@@ -320,12 +332,16 @@ type report struct {
 	account string
 	at      time.Time
 	failing int
+	caveats []string
 
 	once     sync.Once
 	closeErr error
 }
 
-func (r *report) AccountAlias() string  { return r.account }
+func (r *report) AccountAlias() string { return r.account }
+
+// Caveats implements source.Caveats.
+func (r *report) Caveats() []string     { return r.caveats }
 func (r *report) ReportTime() time.Time { return r.at }
 
 // Vendor: Edge renders no report of its own.

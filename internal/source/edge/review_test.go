@@ -155,7 +155,19 @@ func TestEmptyReviewIsNotCompliant(t *testing.T) {
 		}
 		got = append(got, c)
 	}
-	if len(got) != 1 || got[0].Status != "CouldNotAssess" || rep.failing != 1 {
+	if len(got) != 1 || got[0].Status != "CouldNotAssess" || rep.failing != 1 || !strings.Contains(got[0].Title, "not a pass") {
 		t.Errorf("controls %+v", got)
+	}
+	if c := rep.Caveats(); len(c) != 1 || !strings.Contains(c[0], "nothing was reviewed") {
+		t.Errorf("caveats %q: an empty review must be a warning too", c)
+	}
+	// A review that found something has no caveat.
+	full, err := writeControls(strings.NewReader(`{"uuid":"a1","status":2}`+"\n"), 1, testLookup(), time.Now(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer full.Close()
+	if c := full.Caveats(); len(c) != 0 {
+		t.Errorf("caveats %q on a review that found an access object", c)
 	}
 }

@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -224,7 +225,7 @@ func (s *Server) group(j int) wireGroup {
 		SubGroupCount:        j % 3,
 		Tags:                 []string{},
 		UpdateTime:           s.ms(created+int64(j%30+1)*msPerDay, j+3),
-		UserCount:            5 + (j*37)%150,
+		UserCount:            s.groupSize(j),
 		UUID:                 s.groupUUID(j),
 	}
 }
@@ -373,6 +374,164 @@ func (s *Server) access(m int) (wireAccess, accessPlan) {
 		a.RevokedUserList = append(a.RevokedUserList, "user:"+s.userUUID(i))
 	}
 	return a, p
+}
+
+// Group membership (the emulator's own model: the document lists no
+// members): user i belongs to group i mod Groups.
+func (s *Server) memberOf(i, j int) bool { return i%s.cfg.Groups == j }
+
+func (s *Server) groupSize(j int) int {
+	if j >= s.cfg.Users {
+		return 0
+	}
+	return (s.cfg.Users - j + s.cfg.Groups - 1) / s.cfg.Groups
+}
+
+// selects reports whether an access or policy naming users, bare users and
+// groups (by index), minus revoked, selects user i. Tag selectors select
+// nobody (the document gives no selector syntax to resolve them by).
+func (s *Server) selects(users, bare, groups, revoked []int, i int) bool {
+	if slices.Contains(revoked, i) {
+		return false
+	}
+	if slices.Contains(users, i) || slices.Contains(bare, i) {
+		return true
+	}
+	return slices.ContainsFunc(groups, func(j int) bool { return s.memberOf(i, j) })
+}
+
+// accessApplies: access m applies to app k and user i (Query access
+// objects: "the access rules that apply to this app id / user id").
+func (s *Server) accessApplies(m, k, i int) bool {
+	p := s.accessPlan(m)
+	return slices.Contains(p.apps, k) && s.selects(p.users, p.bare, p.groups, p.revoked, i)
+}
+
+// policyPlan is the structure of policy m, by index.
+type policyPlan struct {
+	status int
+	action int
+	typ    int
+	apps   []int // app_filter selectors
+	users  []int // session_filter user selectors
+	groups []int // session_filter group selectors
+	guest  bool
+}
+
+// Policy action numbers are the document's enum values; it gives no names.
+var policyActions = []int{0, 1, 2, 3, 4, 101, 201, 300}
+
+func (s *Server) policyPlan(m int) policyPlan {
+	U, G, A := s.cfg.Users, s.cfg.Groups, s.cfg.Apps
+	p := policyPlan{status: statusActive, action: policyActions[m%len(policyActions)], typ: m % 5, guest: m%4 == 1}
+	if m%6 == 5 {
+		p.status = statusSuspended
+	}
+	for t := range min(1+m%2, A) {
+		p.apps = append(p.apps, (m*5+t)%A)
+	}
+	p.users = []int{(m * 7) % U}
+	if m%3 == 0 {
+		p.groups = []int{m % G}
+	}
+	return p
+}
+
+func (s *Server) policyApplies(m, k, i int) bool {
+	p := s.policyPlan(m)
+	return slices.Contains(p.apps, k) && s.selects(p.users, nil, p.groups, nil, i)
+}
+
+// wireFilter is the emulator's reading of proto.Filter, which the document
+// prints collapsed ({}): a list of selectors. Inferred; the client keeps
+// filters as sent and never interprets them.
+type wireFilter struct {
+	Selectors []string `json:"selectors"`
+}
+
+type wirePolicy struct {
+	AccountName                string            `json:"account_name"`
+	Action                     int               `json:"action"`
+	AllowGuestAccess           bool              `json:"allow_guest_access"`
+	AppFilter                  wireFilter        `json:"app_filter"`
+	Constraints                struct{}          `json:"constraints"`
+	CreateTime                 any               `json:"create_time"`
+	CreatorDisplayName         string            `json:"creator_display_name"`
+	CreatorUUID                string            `json:"creator_uuid"`
+	DataSource                 int               `json:"data_source"`
+	Description                string            `json:"description"`
+	FilterSelectorDisplayNames map[string]string `json:"filter_selector_display_names"`
+	IntegrationID              string            `json:"integration_id"`
+	Metadata                   string            `json:"metadata"`
+	MitmSettings               struct{}          `json:"mitm_settings"`
+	Name                       string            `json:"name"`
+	ParentAppControlPolicyUUID string            `json:"parent_app_control_policy_uuid"`
+	PolicyEventType            int               `json:"policy_event_type"`
+	Priority                   int               `json:"priority"`
+	SessionFilter              wireFilter        `json:"session_filter"`
+	Status                     int               `json:"status"`
+	Type                       int               `json:"type"`
+	UpdateTime                 any               `json:"update_time"`
+	UpdaterDisplayName         string            `json:"updater_display_name"`
+	UpdaterUUID                string            `json:"updater_uuid"`
+	UUID                       string            `json:"uuid"`
+	WorkflowUUID               string            `json:"workflow_uuid"`
+}
+
+func (s *Server) policyUUID(m int) string {
+	r := s.root.Str("policy").Num(int64(m)).Rng()
+	return r.UUID()
+}
+
+// policy renders policy m; names resolves filter_selector_display_names
+// (resolveDisplayNames=true).
+func (s *Server) policy(m int, names bool) wirePolicy {
+	p := s.policyPlan(m)
+	created := base - int64(200+m)*msPerDay
+	w := wirePolicy{
+		AccountName:        s.cfg.Account,
+		Action:             p.action,
+		AllowGuestAccess:   p.guest,
+		AppFilter:          wireFilter{Selectors: []string{}},
+		CreateTime:         s.ms(created, m),
+		CreatorDisplayName: s.userName(0),
+		CreatorUUID:        s.userUUID(0),
+		Description:        s.hostile(m, fmt.Sprintf("Policy %d", m)),
+		Name:               "policy-" + strconv.Itoa(m),
+		Priority:           m % 3,
+		SessionFilter:      wireFilter{Selectors: []string{}},
+		Status:             p.status,
+		Type:               p.typ,
+		UpdateTime:         s.ms(created+int64(m+1)*msPerDay, m+1),
+		UpdaterDisplayName: s.userName(0),
+		UpdaterUUID:        s.userUUID(0),
+		UUID:               s.policyUUID(m),
+	}
+	if names {
+		w.FilterSelectorDisplayNames = map[string]string{}
+	}
+	for _, k := range p.apps {
+		sel := "app:" + s.appUUID(k)
+		w.AppFilter.Selectors = append(w.AppFilter.Selectors, sel)
+		if names {
+			w.FilterSelectorDisplayNames[sel] = pick(appNames, k)
+		}
+	}
+	for _, i := range p.users {
+		sel := "user:" + s.userUUID(i)
+		w.SessionFilter.Selectors = append(w.SessionFilter.Selectors, sel)
+		if names {
+			w.FilterSelectorDisplayNames[sel] = s.userName(i)
+		}
+	}
+	for _, j := range p.groups {
+		sel := "group:" + s.groupUUID(j)
+		w.SessionFilter.Selectors = append(w.SessionFilter.Selectors, sel)
+		if names {
+			w.FilterSelectorDisplayNames[sel] = pick(groupNames, j)
+		}
+	}
+	return w
 }
 
 type wireAuditEvent struct {
