@@ -146,22 +146,25 @@ func (s *Server) userLogin(i int) string {
 // (alphabetical) order.
 
 type wireUser struct {
-	AccountName        string   `json:"account_name"`
-	CreateTime         any      `json:"create_time"`
-	DataSource         int      `json:"data_source"`
-	DisplayName        string   `json:"display_name"`
-	IdPMFAStatus       int      `json:"idp_mfa_status"`
-	IntegrationID      string   `json:"integration_id"`
-	Location           string   `json:"location"`
-	MFAEncryptedSecret string   `json:"mfa_encrypted_secret"`
-	MFAStatus          int      `json:"mfa_status"`
-	RecordUpdateTime   any      `json:"record_update_time"`
-	Role               int      `json:"role"`
-	SourceUserID       string   `json:"source_user_id"`
-	Status             int      `json:"status"`
-	Tags               []string `json:"tags"`
-	UpdateTime         any      `json:"update_time"`
-	UUID               string   `json:"uuid"`
+	AccountName   string `json:"account_name"`
+	CreateTime    any    `json:"create_time"`
+	DataSource    int    `json:"data_source"`
+	DisplayName   string `json:"display_name"`
+	IdPMFAStatus  int    `json:"idp_mfa_status"`
+	IntegrationID string `json:"integration_id"`
+	// IntegrationToSourceUserID: a map in the sample (collapsed); the
+	// emulator's content is its own.
+	IntegrationToSourceUserID map[string]string `json:"integration_to_source_user_id"`
+	Location                  string            `json:"location"`
+	MFAEncryptedSecret        string            `json:"mfa_encrypted_secret"`
+	MFAStatus                 int               `json:"mfa_status"`
+	RecordUpdateTime          any               `json:"record_update_time"`
+	Role                      int               `json:"role"`
+	SourceUserID              string            `json:"source_user_id"`
+	Status                    int               `json:"status"`
+	Tags                      []string          `json:"tags"`
+	UpdateTime                any               `json:"update_time"`
+	UUID                      string            `json:"uuid"`
 }
 
 func (s *Server) user(i int) wireUser {
@@ -173,24 +176,30 @@ func (s *Server) user(i int) wireUser {
 	if i%3 != 0 {
 		integration, ds = "okta-"+s.cfg.Account, 101
 	}
-	return wireUser{
-		AccountName:        s.cfg.Account,
-		CreateTime:         s.ms(created, i),
-		DataSource:         ds,
-		DisplayName:        s.hostile(i, s.userName(i)),
-		IdPMFAStatus:       i % 3,
-		IntegrationID:      integration,
-		Location:           []string{"US", "DE", "IN", "BR", "JP"}[i%5],
-		MFAEncryptedSecret: SecretMarker + "-mfa-" + r.Hex(24),
-		MFAStatus:          (i / 3) % 3,
-		RecordUpdateTime:   s.ms(updated, i+1),
-		Role:               []int{0, 1, 2, 10}[i%4],
-		SourceUserID:       "00u" + r.Hex(17),
-		Status:             s.userStatus(i),
-		Tags:               []string{"dept:" + strings.ToLower(groupNames[i%len(groupNames)])},
-		UpdateTime:         s.ms(updated, i+2),
-		UUID:               s.userUUID(i),
+	sourceID := "00u" + r.Hex(17)
+	w := wireUser{
+		AccountName:               s.cfg.Account,
+		CreateTime:                s.ms(created, i),
+		DataSource:                ds,
+		DisplayName:               s.hostile(i, s.userName(i)),
+		IdPMFAStatus:              i % 3,
+		IntegrationID:             integration,
+		IntegrationToSourceUserID: map[string]string{},
+		Location:                  []string{"US", "DE", "IN", "BR", "JP"}[i%5],
+		MFAEncryptedSecret:        SecretMarker + "-mfa-" + r.Hex(24),
+		MFAStatus:                 (i / 3) % 3,
+		RecordUpdateTime:          s.ms(updated, i+1),
+		Role:                      []int{0, 1, 2, 10}[i%4],
+		SourceUserID:              sourceID,
+		Status:                    s.userStatus(i),
+		Tags:                      []string{"dept:" + strings.ToLower(groupNames[i%len(groupNames)])},
+		UpdateTime:                s.ms(updated, i+2),
+		UUID:                      s.userUUID(i),
 	}
+	if integration != "" {
+		w.IntegrationToSourceUserID = map[string]string{integration: sourceID}
+	}
+	return w
 }
 
 type wireGroup struct {
@@ -231,23 +240,40 @@ func (s *Server) group(j int) wireGroup {
 }
 
 type wireApp struct {
-	AccountName         string   `json:"account_name"`
-	ConnectorUniqueName string   `json:"connector_unique_name"`
-	CreateTime          any      `json:"create_time"`
-	CreatorDisplayName  string   `json:"creator_display_name"`
-	CreatorUUID         string   `json:"creator_uuid"`
-	DataSource          int      `json:"data_source"`
-	Description         string   `json:"description"`
-	Host                string   `json:"host"`
-	IntegrationID       string   `json:"integration_id"`
-	Name                string   `json:"name"`
-	Path                string   `json:"path"`
-	Port                int      `json:"port"`
-	Protocol            string   `json:"protocol"`
-	Status              int      `json:"status"`
-	Tags                []string `json:"tags"`
-	UpdateTime          any      `json:"update_time"`
-	UUID                string   `json:"uuid"`
+	AccountName         string            `json:"account_name"`
+	ConnectorUniqueName string            `json:"connector_unique_name"`
+	CreateTime          any               `json:"create_time"`
+	CreatorDisplayName  string            `json:"creator_display_name"`
+	CreatorUUID         string            `json:"creator_uuid"`
+	DataSource          int               `json:"data_source"`
+	Description         string            `json:"description"`
+	Host                string            `json:"host"`
+	HostMatchType       int               `json:"host_match_type"`
+	IntegrationID       string            `json:"integration_id"`
+	InternalHostPattern string            `json:"internal_host_pattern"`
+	InternalPort        int               `json:"internal_port"`
+	InternalProtocol    string            `json:"internal_protocol"`
+	Name                string            `json:"name"`
+	Path                string            `json:"path"`
+	Port                int               `json:"port"`
+	Protocol            string            `json:"protocol"`
+	Protocols           []string          `json:"protocols"`
+	RefDisplayNames     map[string]string `json:"ref_display_names"`
+	RefMatches          []string          `json:"ref_matches"`
+	Refs                []string          `json:"refs"`
+	RequestHostHeader   string            `json:"request_host_header"`
+	ReverseProxyName    string            `json:"reverse_proxy_name"`
+	Status              int               `json:"status"`
+	Tags                []string          `json:"tags"`
+	TCPPortRanges       []string          `json:"tcp_port_ranges"`
+	TCPPorts            []int             `json:"tcp_ports"`
+	UDPPortRanges       []string          `json:"udp_port_ranges"`
+	UDPPorts            []int             `json:"udp_ports"`
+	UpdateTime          any               `json:"update_time"`
+	UpdaterDisplayName  string            `json:"updater_display_name"`
+	UpdaterUUID         string            `json:"updater_uuid"`
+	UUID                string            `json:"uuid"`
+	VerifyServerCert    int               `json:"verify_server_cert"`
 }
 
 func (s *Server) app(k int) wireApp {
@@ -260,14 +286,29 @@ func (s *Server) app(k int) wireApp {
 		CreatorUUID:         s.userUUID(0),
 		Description:         s.hostile(k, pick(appNames, k)+" (internal)"),
 		Host:                fmt.Sprintf("app%d.internal.example.com", k),
+		InternalHostPattern: fmt.Sprintf("app%d.corp.internal", k),
+		InternalPort:        8443,
+		InternalProtocol:    "https",
 		Name:                pick(appNames, k),
 		Path:                "/",
 		Port:                443,
 		Protocol:            "https",
+		Protocols:           []string{"https"},
+		RefDisplayNames:     map[string]string{},
+		RefMatches:          []string{},
+		Refs:                []string{},
+		ReverseProxyName:    "proxy-" + strconv.Itoa(k%2),
 		Status:              s.appStatus(k),
 		Tags:                []string{"tier:" + strconv.Itoa(1+k%3)},
+		TCPPortRanges:       []string{},
+		TCPPorts:            []int{443},
+		UDPPortRanges:       []string{},
+		UDPPorts:            []int{},
 		UpdateTime:          s.ms(created+int64(k+1)*msPerDay, k+1),
+		UpdaterDisplayName:  s.userName(0),
+		UpdaterUUID:         s.userUUID(0),
 		UUID:                s.appUUID(k),
+		VerifyServerCert:    1,
 	}
 }
 
