@@ -210,12 +210,15 @@ func checkReview(t *testing.T, plan *source.Plan, emu *emulator.Server) {
 	}
 	want := emu.Review()
 	var assessed int64
-	failing, violations, active := 0, 0, 0
+	failing, violations, active, manual := 0, 0, 0, 0
 	for _, c := range first {
 		assessed += c.Assessed
 		violations += len(c.Violations)
 		if c.Status == "NonCompliant" {
 			failing++
+		}
+		if c.Status == "RequiresManualAssessment" {
+			manual++
 		}
 		if c.Category == "Active access policies" {
 			active++
@@ -232,8 +235,9 @@ func checkReview(t *testing.T, plan *source.Plan, emu *emulator.Server) {
 			}
 		}
 	}
-	if len(first) != want.Accesses || active != want.Active || assessed != int64(want.Assignments) || failing != want.Failing ||
-		violations != want.Suspended+want.Unknown+want.Expired+want.Guest {
+	if len(first) != want.Accesses+want.Policies || active != want.Active || assessed != int64(want.Assignments+want.PoliciesActive) ||
+		failing != want.Failing+want.PoliciesGuest || manual != want.PoliciesActive-want.PoliciesGuest ||
+		violations != want.Suspended+want.Unknown+want.Expired+want.Guest+want.PoliciesGuest {
 		t.Errorf("review: %d controls, %d active, %d assessed, %d failing, %d violations; emulator says %+v",
 			len(first), active, assessed, failing, violations, want)
 	}

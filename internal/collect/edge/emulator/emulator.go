@@ -262,12 +262,24 @@ type Review struct {
 	Expired     int // active accesses whose end_time has passed
 	Guest       int // active accesses that allow guest access
 	Failing     int // active accesses with at least one of the above
+
+	Policies       int // policies
+	PoliciesActive int // of them ACTIVE
+	PoliciesGuest  int // active policies that allow guest access
 }
 
 // Review computes the expected findings from the data model, independently
 // of any client.
 func (s *Server) Review() Review {
-	r := Review{Accesses: s.cfg.Accesses}
+	r := Review{Accesses: s.cfg.Accesses, Policies: s.cfg.Policies}
+	for m := range s.cfg.Policies {
+		if p := s.policyPlan(m); p.status == statusActive {
+			r.PoliciesActive++
+			if p.guest {
+				r.PoliciesGuest++
+			}
+		}
+	}
 	now := s.cfg.Now().UnixMilli()
 	for m := range s.cfg.Accesses {
 		a := s.accessPlan(m)
