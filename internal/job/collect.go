@@ -479,6 +479,11 @@ func (r *run) collectFramework(ctx, api context.Context, f framework) (err error
 			r.unitResult(f.unitName(u), r.reportQuery(f, u), source.QueryStats{Queries: 1}, 0, notCollected(api, err))
 			continue
 		}
+		if c, ok := rep.(source.Caveats); ok {
+			for _, w := range c.Caveats() {
+				r.warn("%s: %s", f.unitName(u), w)
+			}
+		}
 		reps = append(reps, fetchedReport{unit: u, rep: rep})
 	}
 	if len(reps) == 0 {

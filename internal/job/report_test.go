@@ -318,3 +318,37 @@ func runLocal(t *testing.T, src source.Source, datasets []string) (string, job.R
 	}
 	return dir, res
 }
+
+// caveatReport is a report that says its figures need a warning.
+type caveatReport struct {
+	malformedReport
+	caveats []string
+}
+
+func (c caveatReport) Caveats() []string { return c.caveats }
+
+// A report's caveats (an empty review that must not read as a pass) are
+// warnings of the run: in the manifest, beside the figures.
+func TestReportCaveatsAreWarnings(t *testing.T) {
+	const caveat = "No access object found: nothing was reviewed (not a pass)"
+	tests := []struct {
+		name string
+		rep  source.Report
+		want bool
+	}{
+		{"with a caveat", caveatReport{caveats: []string{caveat}}, true},
+		{"without", malformedReport{}, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			plan := &source.Plan{SubAccounts: []string{"s"}, Frameworks: []source.Framework{{Name: "Access review", Units: []source.ReportUnit{
+				{SubAccount: "s", Account: "s", Fetch: func(context.Context) (source.Report, error) { return tc.rep, nil }},
+			}}}}
+			_, res := runLocal(t, fakeSource{plan: plan}, []string{config.DatasetReports})
+			got := strings.Join(res.Packs[0].Manifest.Warnings, "\n")
+			if strings.Contains(got, caveat) != tc.want {
+				t.Errorf("warnings %q", got)
+			}
+		})
+	}
+}

@@ -211,6 +211,14 @@ type Report interface {
 	Close() error
 }
 
+// Caveats is optionally implemented by a Report whose figures need a
+// warning beside them (e.g. a review that found nothing to review, which
+// must not read as a pass). The pipeline records each caveat as a warning
+// of the run, in the manifest and the summary.
+type Caveats interface {
+	Caveats() []string
+}
+
 // Control is one control (recommendation, rule, requirement) of a report.
 type Control struct {
 	ID           string

@@ -15,7 +15,8 @@ type Paths struct {
 	Users       string `yaml:"users"`        // Query Users
 	Groups      string `yaml:"groups"`       // Query Groups
 	Apps        string `yaml:"apps"`         // Query Apps
-	Accesses    string `yaml:"accesses"`     // Query access objects (access policies)
+	Accesses    string `yaml:"accesses"`     // Query access objects: ?appid=&userid= (both required)
+	Policies    string `yaml:"policies"`     // Query policies: ?appid=&userid=&resolveDisplayNames= (all required)
 	AuditEvents string `yaml:"audit_events"` // Query Audit Events
 }
 
@@ -27,6 +28,7 @@ func DefaultPaths() Paths {
 		Groups:      "/api/v1/groups",
 		Apps:        "/api/v1/apps",
 		Accesses:    "/api/v1/accesses",
+		Policies:    "/api/v1/policies", // inferred: the document names no path (as for the others)
 		AuditEvents: "/api/v1/auditevents",
 	}
 }
@@ -44,6 +46,7 @@ func (p Paths) WithDefaults() Paths {
 	def(&p.Groups, d.Groups)
 	def(&p.Apps, d.Apps)
 	def(&p.Accesses, d.Accesses)
+	def(&p.Policies, d.Policies)
 	def(&p.AuditEvents, d.AuditEvents)
 	return p
 }
@@ -54,7 +57,7 @@ func (p Paths) Validate() error {
 	var errs []error
 	for _, f := range []struct{ name, v string }{
 		{"token_login", p.TokenLogin}, {"users", p.Users}, {"groups", p.Groups},
-		{"apps", p.Apps}, {"accesses", p.Accesses}, {"audit_events", p.AuditEvents},
+		{"apps", p.Apps}, {"accesses", p.Accesses}, {"policies", p.Policies}, {"audit_events", p.AuditEvents},
 	} {
 		switch {
 		case !strings.HasPrefix(f.v, "/") || strings.HasPrefix(f.v, "//"):
@@ -70,13 +73,14 @@ func (p Paths) Validate() error {
 
 // Query parameters of the document's operations.
 const (
-	paramAccount      = "account"            // TokenLogin (required)
-	paramStatus       = "status"             // Query Users/Groups/Apps: "comma separated status to match"
-	paramAppID        = "appid"              // Query access objects (required)
-	paramUserID       = "userid"             // Query access objects (required)
-	paramStartTime    = "start_time"         // Query Audit Events (required)
-	paramEndTime      = "end_time"           // Query Audit Events
-	paramContinuation = "continuation_token" // the Edge paging field, sent back to get the next page
+	paramAccount      = "account"             // TokenLogin (required)
+	paramStatus       = "status"              // Query Users/Groups/Apps: "comma separated status to match"
+	paramAppID        = "appid"               // Query access objects, Query policies (required)
+	paramUserID       = "userid"              // Query access objects, Query policies (required)
+	paramResolveNames = "resolveDisplayNames" // Query policies (required): "whether or not to resolve display names"
+	paramStartTime    = "start_time"          // Query Audit Events (required)
+	paramEndTime      = "end_time"            // Query Audit Events (optional in the document)
+	paramContinuation = "continuation_token"  // the Edge paging field, sent back to get the next page
 )
 
 // allStatuses asks for every status the document lets a directory filter
@@ -98,6 +102,13 @@ type Limits struct {
 	// TokenTTL is assumed when a TokenLogin response states neither ttl_sec
 	// nor expire_time_sec. Default 15 minutes.
 	TokenTTL time.Duration
+	// MaxLookups bounds the (app, user) pairs Accesses and Policies look up
+	// (the document's Query access objects and Query policies require both
+	// appid and userid: one request per pair and page). A directory with
+	// more pairs is refused before the first lookup, with the count, rather
+	// than read for hours or in part. 0 selects DefaultMaxLookups, < 0
+	// means no bound.
+	MaxLookups int
 }
 
 // Default limit values.
@@ -105,11 +116,14 @@ const (
 	DefaultRequestsPerHour = 480
 	DefaultAuditWindow     = 24 * time.Hour
 	DefaultTokenTTL        = 15 * time.Minute
+	// DefaultMaxLookups: our choice, 2000 pairs (e.g. 20 apps × 100 users)
+	// take about 4 h per operation at the default 480 requests per hour.
+	DefaultMaxLookups = 2000
 )
 
 // DefaultLimits returns the default budgets.
 func DefaultLimits() Limits {
-	return Limits{RequestsPerHour: DefaultRequestsPerHour, AuditWindow: DefaultAuditWindow, TokenTTL: DefaultTokenTTL}
+	return Limits{RequestsPerHour: DefaultRequestsPerHour, AuditWindow: DefaultAuditWindow, TokenTTL: DefaultTokenTTL, MaxLookups: DefaultMaxLookups}
 }
 
 func (l Limits) withDefaults() Limits {
@@ -124,6 +138,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.TokenTTL <= 0 {
 		l.TokenTTL = DefaultTokenTTL
+	}
+	if l.MaxLookups == 0 {
+		l.MaxLookups = DefaultMaxLookups
 	}
 	return l
 }

@@ -23,7 +23,7 @@ func BenchmarkUnpagedDirectory(b *testing.B) {
 	var bytesIn int64
 	b.ResetTimer()
 	for range b.N {
-		c, err := edge.New(edge.Credentials{Account: emu.Account(), KeyID: emulator.DefaultKeyID, Secret: emulator.DefaultSecret, BaseURL: srv.URL},
+		c, err := edge.New(edge.Credentials{Account: emu.Account(), APIToken: emulator.DefaultAPIToken, BaseURL: srv.URL},
 			edge.Options{Now: func() time.Time { return now }, SpoolDir: b.TempDir()})
 		if err != nil {
 			b.Fatal(err)

@@ -18,15 +18,47 @@ import (
 // tenant. (The source layer wraps it as source.ErrAuth.)
 var ErrAuth = errors.New("lacework edge: authentication failed")
 
+// Login is how TokenLogin is given the API token.
+type Login string
+
+// Login modes.
+const (
+	// LoginAPIToken (the default) sends one long-lived API token, the
+	// credential the public EdgeGuardian client logs in with (the
+	// edgeguardian/actions-client README: "The user's long-lived API key to
+	// login", passed whole to "egctl advanced token-login <token>"). The
+	// document's TokenLogin ("Triggers login using a provided API token")
+	// lists only the query parameters account and redirect, so the token
+	// travels in a header: "Authorization: Bearer <api token>". That header
+	// is inferred: neither the document nor the public client shows the
+	// wire format; Bearer is the scheme the returned JWT is sent with.
+	LoginAPIToken Login = "api_token"
+	// LoginBasic sends the token's uuid and secret (as Create Token returns
+	// them) as HTTP Basic credentials. No source documents it: a guess,
+	// used only when configured (login: basic).
+	LoginBasic Login = "basic"
+)
+
 // Credentials identify a Lacework Edge account and API token.
 type Credentials struct {
-	Account string       // account name: TokenLogin's account parameter
-	KeyID   string       // the API token's uuid
-	Secret  httpx.Secret // the API token's secret
-	BaseURL string       // API base URL, e.g. https://edge.example.com
+	Account string // account name: TokenLogin's account parameter
+	BaseURL string // API base URL, e.g. https://edge.example.com
+	// Login selects the credential; "" is LoginAPIToken.
+	Login Login
+	// APIToken is the long-lived API token (LoginAPIToken).
+	APIToken httpx.Secret
+	KeyID    string       // LoginBasic: the API token's uuid
+	Secret   httpx.Secret // LoginBasic: the API token's secret
 }
 
-// Validate lists every missing field.
+func (c Credentials) login() Login {
+	if c.Login == "" {
+		return LoginAPIToken
+	}
+	return c.Login
+}
+
+// Validate lists every missing or contradictory field.
 func (c Credentials) Validate() error {
 	var errs []error
 	if strings.TrimSpace(c.BaseURL) == "" {
@@ -37,11 +69,26 @@ func (c Credentials) Validate() error {
 	if strings.TrimSpace(c.Account) == "" {
 		errs = append(errs, errors.New("lacework edge: account is not set"))
 	}
-	if c.KeyID == "" {
-		errs = append(errs, errors.New("lacework edge: API key (token uuid) is not set"))
-	}
-	if c.Secret == "" {
-		errs = append(errs, errors.New("lacework edge: API secret is not set"))
+	switch c.login() {
+	case LoginAPIToken:
+		if c.APIToken == "" {
+			errs = append(errs, errors.New("lacework edge: API token is not set"))
+		}
+		if c.KeyID != "" || c.Secret != "" {
+			errs = append(errs, errors.New("lacework edge: a token uuid and secret are only used with login basic; the api_token login sends the API token alone"))
+		}
+	case LoginBasic:
+		if c.KeyID == "" {
+			errs = append(errs, errors.New("lacework edge: API key (token uuid) is not set"))
+		}
+		if c.Secret == "" {
+			errs = append(errs, errors.New("lacework edge: API secret is not set"))
+		}
+		if c.APIToken != "" {
+			errs = append(errs, errors.New("lacework edge: login basic sends the token uuid and secret, not an API token"))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("lacework edge: login %q: want %q (default) or %q", c.Login, LoginAPIToken, LoginBasic))
 	}
 	return errors.Join(errs...)
 }
@@ -92,7 +139,11 @@ func New(creds Credentials, opts Options) (*Client, error) {
 	if opts.UserAgent == "" {
 		opts.UserAgent = "evidence"
 	}
-	opts.Redactor.AddBasic(creds.KeyID, creds.Secret.Reveal())
+	if creds.login() == LoginBasic {
+		opts.Redactor.AddBasic(creds.KeyID, creds.Secret.Reveal())
+	} else {
+		opts.Redactor.Add(creds.APIToken.Reveal())
+	}
 	limits := opts.Limits.withDefaults()
 	if opts.Limiter == nil {
 		opts.Limiter = httpx.NewLimiter(httpx.LimiterConfig{PerHour: limits.RequestsPerHour})
@@ -185,18 +236,27 @@ type tokenFetcher struct {
 }
 
 // login calls TokenLogin: GET <path>?account=<account> with the API token
-// as HTTP Basic credentials.
+// as "Authorization: Bearer <token>" (LoginAPIToken) or its uuid and
+// secret as HTTP Basic credentials (LoginBasic); see Login for where each
+// comes from.
 func (t *tokenFetcher) login(ctx context.Context) (string, time.Time, error) {
 	h := http.Header{}
-	h.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(t.creds.KeyID+":"+t.creds.Secret.Reveal())))
+	hint := "check LW_EDGE_API_TOKEN (the long-lived API token) and the account name"
+	switch t.creds.login() {
+	case LoginBasic:
+		h.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(t.creds.KeyID+":"+t.creds.Secret.Reveal())))
+		hint = fmt.Sprintf("check LW_EDGE_API_KEY and LW_EDGE_API_SECRET (the API token's uuid %s and secret) and the account name; login basic is a guess no source documents: try the default api_token login", keyHint(t.creds.KeyID))
+	default:
+		h.Set("Authorization", "Bearer "+t.creds.APIToken.Reveal())
+	}
 	var s session
 	issued := t.now()
 	err := t.http.JSON(ctx, httpx.Request{Method: http.MethodGet, Path: t.path, Header: h,
 		Query: url.Values{paramAccount: {t.creds.Account}}}, &s)
 	if err != nil {
 		if st := httpx.StatusOf(err); st == http.StatusUnauthorized || st == http.StatusForbidden {
-			return "", time.Time{}, fmt.Errorf("%w for account %q with API key %s: check LW_EDGE_API_KEY and LW_EDGE_API_SECRET (the API token's uuid and secret) and the account name: %w",
-				ErrAuth, t.creds.Account, keyHint(t.creds.KeyID), err)
+			return "", time.Time{}, fmt.Errorf("%w for account %q (login %s): %s: %w",
+				ErrAuth, t.creds.Account, t.creds.login(), hint, err)
 		}
 		return "", time.Time{}, fmt.Errorf("lacework edge: log in to account %q: %w", t.creds.Account, err)
 	}

@@ -49,11 +49,15 @@ func newEnv(t *testing.T, cfg emulator.Config, creds edge.Credentials, opts edge
 	if creds.Account == "" {
 		creds.Account = emu.Account()
 	}
-	if creds.KeyID == "" {
-		creds.KeyID = emulator.DefaultKeyID
-	}
-	if creds.Secret == "" {
-		creds.Secret = emulator.DefaultSecret
+	if creds.Login == edge.LoginBasic {
+		if creds.KeyID == "" {
+			creds.KeyID = emulator.DefaultKeyID
+		}
+		if creds.Secret == "" {
+			creds.Secret = emulator.DefaultSecret
+		}
+	} else if creds.APIToken == "" {
+		creds.APIToken = emulator.DefaultAPIToken
 	}
 	opts.Now = func() time.Time { return now }
 	opts.Logger = slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -79,8 +83,16 @@ func (e *env) checkClean(t *testing.T, errs ...error) {
 	if v := e.emu.Violations(); len(v) > 0 {
 		t.Errorf("%d requests sent while a Retry-After was in force, first %+v", len(v), v[0])
 	}
-	if d := e.emu.DuplicatePages(); len(d) > 0 {
-		t.Errorf("pages fetched twice: %v", d)
+	// Accesses and Policies list the apps and users again to look their
+	// pairs up (by design); any other page fetched twice is a fault.
+	var dup []string
+	for _, d := range e.emu.DuplicatePages() {
+		if !strings.HasPrefix(d, "apps|") && !strings.HasPrefix(d, "users|") {
+			dup = append(dup, d)
+		}
+	}
+	if len(dup) > 0 {
+		t.Errorf("pages fetched twice: %v", dup)
 	}
 	text := e.logs.String()
 	for _, err := range errs {
@@ -88,7 +100,7 @@ func (e *env) checkClean(t *testing.T, errs ...error) {
 			text += err.Error()
 		}
 	}
-	if strings.Contains(text, emulator.DefaultSecret) || strings.Contains(text, emulator.SecretMarker) {
+	if strings.Contains(text, emulator.DefaultSecret) || strings.Contains(text, emulator.DefaultAPIToken) || strings.Contains(text, emulator.SecretMarker) {
 		t.Error("a secret appears in logs or errors")
 	}
 	for _, tok := range e.auth.Tokens() {
@@ -128,7 +140,7 @@ func uniqueIDs[T any](t *testing.T, what string, rows []T, id func(T) string) {
 func TestDefaultPathsAreTheEmulators(t *testing.T) {
 	c, e := edge.DefaultPaths(), emulator.DefaultPaths()
 	if c.TokenLogin != e.TokenLogin || c.Users != e.Users || c.Groups != e.Groups || c.Apps != e.Apps ||
-		c.Accesses != e.Accesses || c.AuditEvents != e.AuditEvents {
+		c.Accesses != e.Accesses || c.Policies != e.Policies || c.AuditEvents != e.AuditEvents {
 		t.Fatalf("client defaults %+v differ from the emulator's %+v", c, e)
 	}
 }
@@ -145,7 +157,7 @@ func TestListsAcrossPages(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			cfg := emulator.Config{Seed: 7, Users: 120, Groups: 9, Apps: 11, Accesses: 23, AuditEventsPerDay: 50, PageSize: tc.pageSize}
+			cfg := emulator.Config{Seed: 7, Users: 40, Groups: 9, Apps: 11, Accesses: 23, AuditEventsPerDay: 50, PageSize: tc.pageSize}
 			e := newEnv(t, cfg, edge.Credentials{}, edge.Options{})
 			ctx := context.Background()
 			pages := func(n int) int {
@@ -179,13 +191,24 @@ func TestListsAcrossPages(t *testing.T) {
 
 			st = edge.QueryStats{}
 			accesses, err := collect(e.client.Accesses(ctx, &st))
-			if err != nil || len(accesses) != e.emu.CountAccesses() || st.Pages != pages(len(accesses)) {
-				t.Errorf("accesses: %d in %d pages, %v; want %d", len(accesses), st.Pages, err, e.emu.CountAccesses())
+			if err != nil || len(accesses) != e.emu.CountAccesses() || st.Lookups != e.emu.CountLookups() || st.Rows != len(accesses) {
+				t.Errorf("accesses: %d in %d lookups (stats %+v), %v; want %d in %d", len(accesses), st.Lookups, st, err, e.emu.CountAccesses(), e.emu.CountLookups())
 			}
 			uniqueIDs(t, "accesses", accesses, func(a edge.Access) string { return a.UUID })
 			for _, a := range accesses {
 				if len(a.UserList) == 0 || len(a.AppList) == 0 || a.CreateTime.IsZero() {
 					t.Fatalf("access %s decoded without assignments or times: %+v", a.UUID, a)
+				}
+			}
+
+			policies, err := collect(e.client.Policies(ctx, nil))
+			if err != nil || len(policies) != e.emu.CountPolicies() {
+				t.Errorf("policies: %d, %v; want %d", len(policies), err, e.emu.CountPolicies())
+			}
+			uniqueIDs(t, "policies", policies, func(p edge.Policy) string { return p.UUID })
+			for _, p := range policies {
+				if len(p.AppFilter) < 3 || len(p.SessionFilter) < 3 || len(p.FilterSelectorDisplayNames) < 3 || p.Status == "" || p.CreateTime.IsZero() {
+					t.Fatalf("policy %s decoded without filters, names, status or times: %+v", p.UUID, p)
 				}
 			}
 
@@ -212,15 +235,18 @@ func TestListsAcrossPages(t *testing.T) {
 func TestAuthFailure(t *testing.T) {
 	tests := []struct {
 		name  string
+		cfg   emulator.Config
 		creds edge.Credentials
 	}{
-		{"wrong secret", edge.Credentials{Secret: "_wrong_secret"}},
-		{"wrong key id", edge.Credentials{KeyID: "00000000-0000-4000-8000-000000000000"}},
-		{"wrong account", edge.Credentials{Account: "someone-else"}},
+		{"wrong api token", emulator.Config{}, edge.Credentials{APIToken: "_wrong_secret"}},
+		{"wrong account", emulator.Config{}, edge.Credentials{Account: "someone-else"}},
+		{"basic to a server that takes the api token", emulator.Config{}, edge.Credentials{Login: edge.LoginBasic}},
+		{"basic with a wrong secret", emulator.Config{AcceptBasic: true}, edge.Credentials{Login: edge.LoginBasic, Secret: "_wrong_secret"}},
+		{"basic with a wrong key id", emulator.Config{AcceptBasic: true}, edge.Credentials{Login: edge.LoginBasic, KeyID: "00000000-0000-4000-8000-000000000000"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			e := newEnv(t, emulator.Config{}, tc.creds, edge.Options{})
+			e := newEnv(t, tc.cfg, tc.creds, edge.Options{})
 			ctx := context.Background()
 			err := e.client.Authenticate(ctx)
 			if !errors.Is(err, edge.ErrAuth) || httpx.StatusOf(err) != http.StatusUnauthorized {
@@ -258,7 +284,7 @@ func TestFaultStormsKeepRowsExact(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			cfg := emulator.Config{Seed: 3, Users: 300, Accesses: 40, AuditEventsPerDay: 100, PageSize: 13, Faults: tc.faults}
+			cfg := emulator.Config{Seed: 3, Users: 60, Apps: 4, Accesses: 40, AuditEventsPerDay: 100, PageSize: 13, Faults: tc.faults}
 			e := newEnv(t, cfg, edge.Credentials{}, edge.Options{})
 			ctx := context.Background()
 			users, err := collect(e.client.Users(ctx, nil))
@@ -295,9 +321,9 @@ func TestFaultStormsKeepRowsExact(t *testing.T) {
 
 func TestConfigurablePaths(t *testing.T) {
 	custom := emulator.Paths{TokenLogin: "/edge/login", Users: "/edge/v2/people", Groups: "/edge/v2/teams",
-		Apps: "/edge/v2/applications", Accesses: "/edge/v2/access", AuditEvents: "/edge/v2/audit"}
+		Apps: "/edge/v2/applications", Accesses: "/edge/v2/access", Policies: "/edge/v2/policy", AuditEvents: "/edge/v2/audit"}
 	prefixed := emulator.DefaultPaths()
-	for _, p := range []*string{&prefixed.TokenLogin, &prefixed.Users, &prefixed.Groups, &prefixed.Apps, &prefixed.Accesses, &prefixed.AuditEvents} {
+	for _, p := range []*string{&prefixed.TokenLogin, &prefixed.Users, &prefixed.Groups, &prefixed.Apps, &prefixed.Accesses, &prefixed.Policies, &prefixed.AuditEvents} {
 		*p = "/tenant-a" + *p
 	}
 	tests := []struct {
@@ -308,18 +334,17 @@ func TestConfigurablePaths(t *testing.T) {
 		wantErr bool
 	}{
 		{"overridden paths", custom, edge.Paths{TokenLogin: custom.TokenLogin, Users: custom.Users, Groups: custom.Groups,
-			Apps: custom.Apps, Accesses: custom.Accesses, AuditEvents: custom.AuditEvents}, "", false},
+			Apps: custom.Apps, Accesses: custom.Accesses, Policies: custom.Policies, AuditEvents: custom.AuditEvents}, "", false},
 		{"base URL with a path prefix", prefixed, edge.Paths{}, "/tenant-a", false},
 		{"defaults against a server elsewhere", custom, edge.Paths{}, "", true},
 		{"one path overridden, the rest default", emulator.Paths{Users: "/v9/users"}, edge.Paths{Users: "/v9/users"}, "", false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			emu := emulator.New(emulator.Config{Paths: tc.emu, Now: func() time.Time { return now }})
+			emu := emulator.New(emulator.Config{Paths: tc.emu, Users: 20, Now: func() time.Time { return now }})
 			srv := httptest.NewServer(emu)
 			defer srv.Close()
-			c, err := edge.New(edge.Credentials{Account: emulator.DefaultAccount, KeyID: emulator.DefaultKeyID,
-				Secret: emulator.DefaultSecret, BaseURL: srv.URL + tc.prefix},
+			c, err := edge.New(edge.Credentials{Account: emulator.DefaultAccount, APIToken: emulator.DefaultAPIToken, BaseURL: srv.URL + tc.prefix},
 				edge.Options{Paths: tc.paths, SpoolDir: t.TempDir(), Retry: httpx.Retry{MaxAttempts: 2, BaseDelay: time.Millisecond}})
 			if err != nil {
 				t.Fatal(err)
@@ -334,6 +359,9 @@ func TestConfigurablePaths(t *testing.T) {
 			if err != nil || len(users) != emu.CountUsers() {
 				t.Fatalf("users: %d, %v", len(users), err)
 			}
+			if policies, err := collect(c.Policies(context.Background(), nil)); err != nil || len(policies) != emu.CountPolicies() {
+				t.Fatalf("policies: %d, %v", len(policies), err)
+			}
 			for _, r := range emu.Requests() {
 				if r.Op == "" {
 					t.Errorf("request to an unserved path %s", r.Path)
@@ -345,7 +373,7 @@ func TestConfigurablePaths(t *testing.T) {
 
 func TestInvalidPathsAreRefused(t *testing.T) {
 	for _, p := range []string{"users", "//evil.example/users", "/api/v1/users?x=1", "/api/../admin", "/a b"} {
-		_, err := edge.New(edge.Credentials{Account: "a", KeyID: "k", Secret: "s", BaseURL: "https://edge.example"},
+		_, err := edge.New(edge.Credentials{Account: "a", APIToken: "t", BaseURL: "https://edge.example"},
 			edge.Options{Paths: edge.Paths{Users: p}})
 		if err == nil || !strings.Contains(err.Error(), "paths.users") {
 			t.Errorf("path %q: err = %v", p, err)
@@ -354,11 +382,110 @@ func TestInvalidPathsAreRefused(t *testing.T) {
 }
 
 func TestCredentialsValidateNamesEveryProblem(t *testing.T) {
-	err := edge.Credentials{BaseURL: "ftp://x"}.Validate()
-	for _, want := range []string{"API base URL", "account", "API key", "API secret"} {
-		if err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("missing %q in %v", want, err)
+	tests := []struct {
+		name  string
+		creds edge.Credentials
+		want  []string
+	}{
+		{"nothing set", edge.Credentials{BaseURL: "ftp://x"}, []string{"lacework edge: ", "account", "API token"}},
+		{"basic without key and secret", edge.Credentials{Login: edge.LoginBasic}, []string{"API URL", "account", "API key", "API secret"}},
+		{"api token with a key and secret", edge.Credentials{APIToken: "t", KeyID: "k", Secret: "s"}, []string{"only used with login basic"}},
+		{"basic with an api token", edge.Credentials{Login: edge.LoginBasic, KeyID: "k", Secret: "s", APIToken: "t"}, []string{"not an API token"}},
+		{"unknown login", edge.Credentials{Login: "oauth"}, []string{`login "oauth"`}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.creds.Validate()
+			for _, want := range tc.want {
+				if err == nil || !strings.Contains(err.Error(), want) {
+					t.Errorf("missing %q in %v", want, err)
+				}
+			}
+		})
+	}
+}
+
+// The default login sends the long-lived API token to TokenLogin as a
+// Bearer credential; Basic uuid:secret is sent only when configured. The
+// emulator refuses Basic unless told to accept it, so a client that sent
+// Basic by default would fail here.
+func TestLoginModes(t *testing.T) {
+	tests := []struct {
+		name   string
+		cfg    emulator.Config
+		creds  edge.Credentials
+		header string // prefix of the login request's Authorization
+	}{
+		{"default: the api token", emulator.Config{}, edge.Credentials{}, "Bearer "},
+		{"explicit api token", emulator.Config{}, edge.Credentials{Login: edge.LoginAPIToken}, "Bearer "},
+		{"basic, when configured", emulator.Config{AcceptBasic: true}, edge.Credentials{Login: edge.LoginBasic}, "Basic "},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, tc.cfg, tc.creds, edge.Options{})
+			if err := e.client.Authenticate(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			reqs := e.emu.Requests()
+			if len(reqs) != 1 || reqs[0].Op != "login" || reqs[0].Status != http.StatusOK {
+				t.Fatalf("requests %+v", reqs)
+			}
+			e.checkClean(t)
+		})
+	}
+}
+
+// Accesses and Policies are per-(app, user) lookups; a directory with
+// more pairs than the limit is refused before the first lookup.
+func TestLookupLimit(t *testing.T) {
+	e := newEnv(t, emulator.Config{Users: 30, Apps: 4}, edge.Credentials{}, edge.Options{Limits: edge.Limits{MaxLookups: 100}})
+	_, err := collect(e.client.Accesses(context.Background(), nil))
+	if !errors.Is(err, edge.ErrTooManyLookups) || !strings.Contains(err.Error(), "120 lookups (4 apps × 30 users;") {
+		t.Fatalf("err %v, want ErrTooManyLookups naming the count", err)
+	}
+	for _, r := range e.emu.Requests() {
+		if r.Op == "accesses" {
+			t.Fatalf("a lookup was sent: %+v", r)
 		}
+	}
+}
+
+// Audit times are epoch milliseconds (the document's sibling time queries
+// say so); a window that answers nothing is probed, and an unexplained
+// empty answer is an error, never an empty sheet.
+func TestAuditEmptyWindow(t *testing.T) {
+	tests := []struct {
+		name     string
+		cfg      emulator.Config
+		window   edge.Window
+		events   bool
+		verified bool
+		wantErr  string
+	}{
+		{"events in milliseconds", emulator.Config{}, edge.Window{From: day(20), To: day(21)}, true, false, ""},
+		{"a quiet window before the data: later events prove the unit", emulator.Config{},
+			edge.Window{From: now.Add(-200 * 24 * time.Hour), To: now.Add(-199 * 24 * time.Hour)}, false, true, ""},
+		{"a server that reads seconds answers nothing", emulator.Config{AuditTimesInSeconds: true},
+			edge.Window{From: day(20), To: day(21)}, false, false, "from 2026-11-20T00:00:00Z to now"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, tc.cfg, edge.Credentials{}, edge.Options{})
+			var st edge.QueryStats
+			events, err := collect(e.client.AuditEvents(context.Background(), edge.AuditQuery{Window: tc.window, Stats: &st}))
+			switch {
+			case tc.wantErr != "":
+				if !errors.Is(err, edge.ErrAuditEmpty) || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err %v, want ErrAuditEmpty with %q", err, tc.wantErr)
+				}
+			case err != nil:
+				t.Fatal(err)
+			}
+			if (len(events) > 0) != tc.events || st.EmptyVerified != tc.verified {
+				t.Errorf("%d events, stats %+v", len(events), st)
+			}
+			e.checkClean(t, err)
+		})
 	}
 }
 
@@ -379,7 +506,7 @@ func loopingServer(t *testing.T) *httptest.Server {
 
 func TestRepeatedContinuationTokenStops(t *testing.T) {
 	srv := loopingServer(t)
-	c, err := edge.New(edge.Credentials{Account: "a", KeyID: "k", Secret: "s", BaseURL: srv.URL}, edge.Options{SpoolDir: t.TempDir()})
+	c, err := edge.New(edge.Credentials{Account: "a", APIToken: "t", BaseURL: srv.URL}, edge.Options{SpoolDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -42,7 +42,7 @@ func TestListCannotRunAway(t *testing.T) {
 				w.Write([]byte(tc.page(int(served.Add(1)))))
 			}))
 			defer srv.Close()
-			c, err := edge.New(edge.Credentials{BaseURL: srv.URL, Account: emu.Account(), KeyID: emulator.DefaultKeyID, Secret: emulator.DefaultSecret},
+			c, err := edge.New(edge.Credentials{BaseURL: srv.URL, Account: emu.Account(), APIToken: emulator.DefaultAPIToken},
 				edge.Options{Now: func() time.Time { return now }, SpoolDir: t.TempDir(), Limits: edge.Limits{RequestsPerHour: -1}})
 			if err != nil {
 				t.Fatal(err)

@@ -99,6 +99,41 @@ type Access struct {
 	EndTime          Time     `json:"end_time"`
 }
 
+// Policy is an element of Query policies ("policies"), in the shape of the
+// document's policy samples (Create a Policy, Get the policy details): the
+// product's access policy. "If a situation match all the conditions,
+// trigger the action"; "Filters select sessions and resources. The policy
+// applies only if both filters match." The filters' inner shape is not in
+// the document (proto.Filter, printed collapsed), so they are kept as the
+// API sent them, never interpreted.
+type Policy struct {
+	UUID                       string          `json:"uuid"`
+	AccountName                string          `json:"account_name"`
+	Name                       string          `json:"name"`
+	Description                string          `json:"description"`
+	Action                     Enum            `json:"action"` // document: enum 0 1 2 3 4 101 … 500, names not given
+	Type                       Enum            `json:"type"`   // proto.PolicyType 0-4
+	Status                     Enum            `json:"status"`
+	Priority                   Int             `json:"priority"`
+	AllowGuestAccess           bool            `json:"allow_guest_access"`
+	AppFilter                  json.RawMessage `json:"app_filter"`
+	SessionFilter              json.RawMessage `json:"session_filter"`
+	Constraints                json.RawMessage `json:"constraints"`
+	FilterSelectorDisplayNames json.RawMessage `json:"filter_selector_display_names"`
+	PolicyEventType            Enum            `json:"policy_event_type"`
+	ParentAppControlPolicyUUID string          `json:"parent_app_control_policy_uuid"`
+	WorkflowUUID               string          `json:"workflow_uuid"`
+	DataSource                 Enum            `json:"data_source"`
+	IntegrationID              string          `json:"integration_id"`
+	CreatorUUID                string          `json:"creator_uuid"`
+	CreatorDisplayName         string          `json:"creator_display_name"`
+	UpdaterUUID                string          `json:"updater_uuid"`
+	UpdaterDisplayName         string          `json:"updater_display_name"`
+	CreateTime                 Time            `json:"create_time"`
+	UpdateTime                 Time            `json:"update_time"`
+	// metadata ("internal use only") and mitm_settings are not decoded.
+}
+
 // AuditEvent is an element of Query Audit Events ("audit_events"): one call
 // to the Edge API. request_body is deliberately absent: it is the body of
 // the audited call and may carry secrets.

@@ -8,8 +8,11 @@
 //   - reports: the "Access review" framework, one unit per account; see
 //     review.go for how access policies become controls;
 //   - inventory: one unit per kind, each its own sheet and Parquet
-//     partition: Users, Groups, Apps, Access policies (resource_type user,
-//     group, app, access_policy; csp LaceworkEdge);
+//     partition: Users, Groups, Apps, Access policies (access objects),
+//     Policies (resource_type user, group, app, access_policy, policy; csp
+//     LaceworkEdge). Access objects and policies are per-(app, user)
+//     lookups in the document, so those two units look every pair up;
+//     see edge.Client.Accesses;
 //   - audit_logs: the account's audit events over the request's audit
 //     window.
 //
@@ -19,7 +22,7 @@
 //	csp            "LaceworkEdge"
 //	account_id     the Edge account name
 //	resource_id    the object's uuid
-//	resource_type  user | group | app | access_policy
+//	resource_type  user | group | app | access_policy | policy
 //	urn            laceworkedge:<account>:<resource_type>/<uuid>
 //	collected_*    when the unit started reading (the snapshot time)
 //	tags           the object's tags, as a JSON array
@@ -63,8 +66,9 @@ const Name = "lacework_edge"
 const (
 	EnvAPIURL    = "LW_EDGE_API_URL"    // api_url when the section sets none
 	EnvAccount   = "LW_EDGE_ACCOUNT"    // account when the section sets none
-	EnvAPIKey    = "LW_EDGE_API_KEY"    // the API token's uuid (default of api_key_env)
-	EnvAPISecret = "LW_EDGE_API_SECRET" // the API token's secret (default of api_secret_env)
+	EnvAPIToken  = "LW_EDGE_API_TOKEN"  // the long-lived API token (default of api_token_env; login api_token)
+	EnvAPIKey    = "LW_EDGE_API_KEY"    // the API token's uuid (default of api_key_env; login basic)
+	EnvAPISecret = "LW_EDGE_API_SECRET" // the API token's secret (default of api_secret_env; login basic)
 )
 
 // CSP is the inventory's csp column for Edge objects.
@@ -73,25 +77,62 @@ const CSP = "LaceworkEdge"
 // Config is a tenant's lacework_edge: section. Secrets are never in it: it
 // names the environment variables that hold them.
 type Config struct {
-	APIURL       string     `yaml:"api_url,omitempty"`        // default $LW_EDGE_API_URL
-	Account      string     `yaml:"account,omitempty"`        // default $LW_EDGE_ACCOUNT
-	APIKeyEnv    string     `yaml:"api_key_env,omitempty"`    // default LW_EDGE_API_KEY
-	APISecretEnv string     `yaml:"api_secret_env,omitempty"` // default LW_EDGE_API_SECRET
+	APIURL  string `yaml:"api_url,omitempty"` // default $LW_EDGE_API_URL
+	Account string `yaml:"account,omitempty"` // default $LW_EDGE_ACCOUNT
+	// Login is how TokenLogin gets the API token: "api_token" (default;
+	// the one long-lived token the public EdgeGuardian client logs in
+	// with) or "basic" (the token's uuid and secret as HTTP Basic
+	// credentials: a guess no source documents). A section that sets
+	// api_key_env or api_secret_env and no login keeps the basic login it
+	// had before api_token existed.
+	Login        string     `yaml:"login,omitempty"`
+	APITokenEnv  string     `yaml:"api_token_env,omitempty"`  // login api_token; default LW_EDGE_API_TOKEN
+	APIKeyEnv    string     `yaml:"api_key_env,omitempty"`    // login basic; default LW_EDGE_API_KEY
+	APISecretEnv string     `yaml:"api_secret_env,omitempty"` // login basic; default LW_EDGE_API_SECRET
 	Paths        edge.Paths `yaml:"paths,omitempty"`          // overrides of edge.DefaultPaths
 	// RequestsPerHour paces each operation; 0 is the default (480), -1
 	// turns local pacing off (the server's 429s still pace).
 	RequestsPerHour int `yaml:"requests_per_hour,omitempty"`
+	// MaxAccessLookups bounds the (app, user) pairs the access review and
+	// the access and policy inventories look up; 0 is the default (2000),
+	// -1 no bound.
+	MaxAccessLookups int `yaml:"max_access_lookups,omitempty"`
+}
+
+// login resolves the login mode; implied tells a basic login that comes
+// from api_key_env/api_secret_env rather than from login: basic.
+func (c Config) login() (mode edge.Login, implied bool, err error) {
+	basicKeys := strings.TrimSpace(c.APIKeyEnv) != "" || strings.TrimSpace(c.APISecretEnv) != ""
+	tokenKey := strings.TrimSpace(c.APITokenEnv) != ""
+	switch strings.ToLower(strings.TrimSpace(c.Login)) {
+	case "":
+		switch {
+		case basicKeys && tokenKey:
+			return "", false, fmt.Errorf("%s: api_token_env and api_key_env/api_secret_env name two different credentials; keep one, or set login: %s or login: %s", Name, edge.LoginAPIToken, edge.LoginBasic)
+		case basicKeys:
+			return edge.LoginBasic, true, nil
+		}
+		return edge.LoginAPIToken, false, nil
+	case string(edge.LoginAPIToken):
+		if basicKeys {
+			return "", false, fmt.Errorf("%s: api_key_env and api_secret_env are read only with login: %s; the %s login sends the API token of api_token_env (default %s)", Name, edge.LoginBasic, edge.LoginAPIToken, EnvAPIToken)
+		}
+		return edge.LoginAPIToken, false, nil
+	case string(edge.LoginBasic):
+		if tokenKey {
+			return "", false, fmt.Errorf("%s: api_token_env is read only with login: %s; login: %s sends the token uuid and secret of api_key_env and api_secret_env", Name, edge.LoginAPIToken, edge.LoginBasic)
+		}
+		return edge.LoginBasic, false, nil
+	}
+	return "", false, fmt.Errorf("%s.login %q: want %s (default) or %s", Name, c.Login, edge.LoginAPIToken, edge.LoginBasic)
 }
 
 // credentials resolves the section and the environment, listing every
 // problem.
-func (c Config) credentials(getenv func(string) string) (edge.Credentials, error) {
-	keyEnv, secretEnv := or(c.APIKeyEnv, EnvAPIKey), or(c.APISecretEnv, EnvAPISecret)
+func (c Config) credentials(getenv func(string) string) (edge.Credentials, bool, error) {
 	creds := edge.Credentials{
 		BaseURL: strings.TrimSpace(or(c.APIURL, getenv(EnvAPIURL))),
 		Account: strings.TrimSpace(or(c.Account, getenv(EnvAccount))),
-		KeyID:   strings.TrimSpace(getenv(keyEnv)),
-		Secret:  httpx.Secret(getenv(secretEnv)),
 	}
 	var errs []error
 	if creds.BaseURL == "" {
@@ -102,11 +143,31 @@ func (c Config) credentials(getenv func(string) string) (edge.Credentials, error
 	if creds.Account == "" {
 		errs = append(errs, fmt.Errorf("%s.account is not set (nor %s)", Name, EnvAccount))
 	}
-	if creds.KeyID == "" {
-		errs = append(errs, fmt.Errorf("%s: %s (the API token's uuid) is empty or unset", Name, keyEnv))
-	}
-	if creds.Secret == "" {
-		errs = append(errs, fmt.Errorf("%s: %s (the API token's secret) is empty or unset", Name, secretEnv))
+	mode, implied, err := c.login()
+	creds.Login = mode
+	switch {
+	case err != nil:
+		errs = append(errs, err)
+	case mode == edge.LoginBasic:
+		keyEnv, secretEnv := or(c.APIKeyEnv, EnvAPIKey), or(c.APISecretEnv, EnvAPISecret)
+		creds.KeyID = strings.TrimSpace(getenv(keyEnv))
+		creds.Secret = httpx.Secret(getenv(secretEnv))
+		if creds.KeyID == "" {
+			errs = append(errs, fmt.Errorf("%s: %s (the API token's uuid, login basic) is empty or unset", Name, keyEnv))
+		}
+		if creds.Secret == "" {
+			errs = append(errs, fmt.Errorf("%s: %s (the API token's secret, login basic) is empty or unset", Name, secretEnv))
+		}
+	default:
+		tokenEnv := or(c.APITokenEnv, EnvAPIToken)
+		creds.APIToken = httpx.Secret(strings.TrimSpace(getenv(tokenEnv)))
+		if creds.APIToken == "" {
+			msg := fmt.Sprintf("%s: %s (the long-lived API token) is empty or unset", Name, tokenEnv)
+			if getenv(EnvAPIKey) != "" || getenv(EnvAPISecret) != "" {
+				msg += fmt.Sprintf("; %s/%s are set, but they are read only with login: %s (HTTP Basic uuid:secret, a guess no source documents): set login: %s to use them", EnvAPIKey, EnvAPISecret, edge.LoginBasic, edge.LoginBasic)
+			}
+			errs = append(errs, errors.New(msg))
+		}
 	}
 	if err := c.Paths.WithDefaults().Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("%s: %w", Name, err))
@@ -114,7 +175,10 @@ func (c Config) credentials(getenv func(string) string) (edge.Credentials, error
 	if c.RequestsPerHour < -1 {
 		errs = append(errs, fmt.Errorf("%s.requests_per_hour %d: want -1 (off), 0 (default) or more", Name, c.RequestsPerHour))
 	}
-	return creds, errors.Join(errs...)
+	if c.MaxAccessLookups < -1 {
+		errs = append(errs, fmt.Errorf("%s.max_access_lookups %d: want -1 (no bound), 0 (default %d) or more", Name, c.MaxAccessLookups, edge.DefaultMaxLookups))
+	}
+	return creds, implied, errors.Join(errs...)
 }
 
 func or(s, def string) string {
@@ -136,21 +200,29 @@ func Open(ctx context.Context, t config.Tenant, env source.Env) (source.Source, 
 	if getenv == nil {
 		getenv = func(string) string { return "" }
 	}
-	creds, err := cfg.credentials(getenv)
+	creds, implied, err := cfg.credentials(getenv)
 	if err != nil {
 		return nil, fmt.Errorf("tenant %s: %w", t.Name, err)
 	}
 	// Server text may echo them: the pipeline redacts them.
-	env.Redactor.AddBasic(creds.KeyID, creds.Secret.Reveal())
+	if creds.Login == edge.LoginBasic {
+		env.Redactor.AddBasic(creds.KeyID, creds.Secret.Reveal())
+	} else {
+		env.Redactor.Add(creds.APIToken.Reveal())
+	}
 	log := env.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
+	}
+	if implied {
+		log.Warn("lacework_edge: api_key_env/api_secret_env select login basic (HTTP Basic uuid:secret), a guess no source documents; the documented credential is one API token (api_token_env)",
+			"tenant", t.Name)
 	}
 	now := env.Now
 	if now == nil {
 		now = time.Now
 	}
-	limits := edge.Limits{RequestsPerHour: cfg.RequestsPerHour}
+	limits := edge.Limits{RequestsPerHour: cfg.RequestsPerHour, MaxLookups: cfg.MaxAccessLookups}
 	c, err := edge.New(creds, edge.Options{
 		HTTPClient: env.HTTPClient,
 		Retry:      env.Retry,
@@ -228,6 +300,14 @@ func kinds() []kind {
 				}{a, edge.StatusName(a.Status)}, at)
 			})
 		}},
+		{"policy", "Policies", func(ctx context.Context, s *Source, st *edge.QueryStats, at time.Time) iter.Seq2[dataset.Record, error] {
+			return convert(s.client.Policies(ctx, st), func(p edge.Policy) dataset.Record {
+				return s.resource("policy", p.UUID, nil, struct {
+					edge.Policy
+					StatusName string `json:"status_name"`
+				}{p, edge.StatusName(p.Status)}, at)
+			})
+		}},
 	}
 }
 
@@ -256,8 +336,7 @@ func (s *Source) Plan(ctx context.Context, req source.Request) (*source.Plan, er
 	if req.Wants(source.Reports) && req.Has("report|"+FrameworkName+"|"+acct) {
 		p.Frameworks = []source.Framework{{Name: FrameworkName, Units: []source.ReportUnit{{
 			SubAccount: acct, Account: acct,
-			Call: source.Call{Method: http.MethodGet, Path: s.client.Paths().Accesses,
-				Params: map[string]string{"appid": "", "userid": "", "then": "users, groups and apps listed to resolve the assignments"}},
+			Call: source.Call{Method: http.MethodGet, Path: s.client.Paths().Accesses, Params: lookupParams(s.client.Paths())},
 			Fetch: func(ctx context.Context) (source.Report, error) {
 				rep, err := s.review(ctx)
 				if err != nil {
@@ -273,10 +352,18 @@ func (s *Source) Plan(ctx context.Context, req source.Request) (*source.Plan, er
 				continue
 			}
 			paths := s.client.Paths()
-			path := map[string]string{"user": paths.Users, "group": paths.Groups, "app": paths.Apps, "access_policy": paths.Accesses}[k.resourceType]
+			path := map[string]string{"user": paths.Users, "group": paths.Groups, "app": paths.Apps,
+				"access_policy": paths.Accesses, "policy": paths.Policies}[k.resourceType]
+			params := map[string]string{"status": "INIT,ACTIVE,SUSPENDED", "paging": "continuation_token until empty"}
+			if k.resourceType == "access_policy" || k.resourceType == "policy" {
+				params = lookupParams(paths)
+				if k.resourceType == "policy" {
+					params["resolveDisplayNames"] = "true"
+				}
+			}
 			p.Tables = append(p.Tables, source.TableUnit{Table: dataset.Inventory, Sheet: k.sheet,
 				Partition: "resource_type=" + k.resourceType, SubAccount: acct, Account: acct, Window: req.Period,
-				Call: source.Call{Method: http.MethodGet, Path: path, Params: map[string]string{"paging": "continuation_token until empty"}},
+				Call: source.Call{Method: http.MethodGet, Path: path, Params: params},
 				Rows: func(ctx context.Context, st *source.QueryStats) iter.Seq2[dataset.Record, error] {
 					var es edge.QueryStats
 					return withStats(k.rows(ctx, s, &es, s.now().UTC()), &es, st)
@@ -296,6 +383,12 @@ func (s *Source) Plan(ctx context.Context, req source.Request) (*source.Plan, er
 			}})
 	}
 	return p, nil
+}
+
+// lookupParams describe a per-(app, user) lookup for the manifest.
+func lookupParams(p edge.Paths) map[string]string {
+	return map[string]string{"appid": "<each app uuid of " + p.Apps + ">", "userid": "<each user uuid of " + p.Users + ">",
+		"dedup": "by uuid", "paging": "continuation_token until empty"}
 }
 
 // convert maps a collector's records to the pack's.

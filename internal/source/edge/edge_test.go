@@ -83,7 +83,7 @@ func TestPlanAndEveryUnit(t *testing.T) {
 		cfg  emulator.Config
 	}{
 		{"unpaged, as documented", emulator.Config{Seed: 1}},
-		{"paged, with faults", emulator.Config{Seed: 2, Users: 333, Accesses: 41, PageSize: 17,
+		{"paged, with faults", emulator.Config{Seed: 2, Users: 83, Apps: 5, Accesses: 41, PageSize: 17,
 			Faults: emulator.Faults{ErrorEvery: 5, DropEvery: 7, RateLimitEvery: 9, ExpireEvery: 13, RetryAfter: 10 * time.Millisecond}}},
 		{"hostile values", emulator.Config{Seed: 3, Faults: emulator.Faults{Tricky: true}}},
 	}
@@ -101,12 +101,12 @@ func TestPlanAndEveryUnit(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(plan.SubAccounts) != 1 || plan.SubAccounts[0] != emu.Account() || plan.Units() != 6 {
+			if len(plan.SubAccounts) != 1 || plan.SubAccounts[0] != emu.Account() || plan.Units() != 7 {
 				t.Fatalf("plan: sub-accounts %v, %d units", plan.SubAccounts, plan.Units())
 			}
 
 			want := map[string]int{"Users": emu.CountUsers(), "Groups": emu.CountGroups(), "Apps": emu.CountApps(),
-				"Access policies": emu.CountAccesses(), "": emu.CountAuditEvents(req.Audit.From, req.Audit.To)}
+				"Access policies": emu.CountAccesses(), "Policies": emu.CountPolicies(), "": emu.CountAuditEvents(req.Audit.From, req.Audit.To)}
 			for _, u := range plan.Tables {
 				var st source.QueryStats
 				n := 0
@@ -156,6 +156,16 @@ func checkRecord(t *testing.T, rec dataset.Record, account string) {
 			if _, ok := cfg["user_list"].([]any); !ok {
 				t.Fatalf("access policy config without its assignments: %s", r.Config)
 			}
+			if _, ok := cfg["allow_guest_access"].(bool); !ok {
+				t.Fatalf("access policy config without allow_guest_access: %s", r.Config)
+			}
+		}
+		if r.ResourceType == "policy" {
+			for _, k := range []string{"action", "app_filter", "session_filter", "status", "allow_guest_access"} {
+				if _, ok := cfg[k]; !ok {
+					t.Fatalf("policy config without %s: %s", k, r.Config)
+				}
+			}
 		}
 	case dataset.AuditEvent:
 		if r.Time.IsZero() || r.UserName == "" || r.EventName == "" || r.UserAction == "" || !strings.HasPrefix(r.Description, "HTTP ") {
@@ -200,12 +210,15 @@ func checkReview(t *testing.T, plan *source.Plan, emu *emulator.Server) {
 	}
 	want := emu.Review()
 	var assessed int64
-	failing, violations, active := 0, 0, 0
+	failing, violations, active, manual := 0, 0, 0, 0
 	for _, c := range first {
 		assessed += c.Assessed
 		violations += len(c.Violations)
 		if c.Status == "NonCompliant" {
 			failing++
+		}
+		if c.Status == "RequiresManualAssessment" {
+			manual++
 		}
 		if c.Category == "Active access policies" {
 			active++
@@ -222,8 +235,9 @@ func checkReview(t *testing.T, plan *source.Plan, emu *emulator.Server) {
 			}
 		}
 	}
-	if len(first) != want.Accesses || active != want.Active || assessed != int64(want.Assignments) || failing != want.Failing ||
-		violations != want.Suspended+want.Unknown+want.Expired+want.Guest {
+	if len(first) != want.Accesses+want.Policies || active != want.Active || assessed != int64(want.Assignments+want.PoliciesActive) ||
+		failing != want.Failing+want.PoliciesGuest || manual != want.PoliciesActive-want.PoliciesGuest ||
+		violations != want.Suspended+want.Unknown+want.Expired+want.Guest+want.PoliciesGuest {
 		t.Errorf("review: %d controls, %d active, %d assessed, %d failing, %d violations; emulator says %+v",
 			len(first), active, assessed, failing, violations, want)
 	}
@@ -252,9 +266,9 @@ func TestWantsAndHas(t *testing.T) {
 		frameworks int
 		sheets     []string
 	}{
-		{"everything", allDatasets(), nil, 1, []string{"Users", "Groups", "Apps", "Access policies", ""}},
+		{"everything", allDatasets(), nil, 1, []string{"Users", "Groups", "Apps", "Access policies", "Policies", ""}},
 		{"reports only", []string{source.Reports}, nil, 1, nil},
-		{"inventory only", []string{source.Inventory}, nil, 0, []string{"Users", "Groups", "Apps", "Access policies"}},
+		{"inventory only", []string{source.Inventory}, nil, 0, []string{"Users", "Groups", "Apps", "Access policies", "Policies"}},
 		{"audit logs only", []string{source.AuditLogs}, nil, 0, []string{""}},
 		{"evaluations: Edge has none", []string{source.Evaluations}, nil, 0, nil},
 		{"a shard with the users and the review", allDatasets(), func(k string) bool {
@@ -289,17 +303,29 @@ func TestConfigErrorsNameTheTenant(t *testing.T) {
 		want   []string
 	}{
 		{"unknown key", section(t, "acme-edge-prod", "api_url: https://edge.example\naccount: acme\napi_ky_env: X\n"),
-			map[string]string{edge.EnvAPIKey: "k", edge.EnvAPISecret: "s"}, []string{"acme-edge-prod", "api_ky_env"}},
+			map[string]string{edge.EnvAPIToken: "t"}, []string{"acme-edge-prod", "api_ky_env"}},
 		{"unknown path key", section(t, "t2", "api_url: https://edge.example\naccount: acme\npaths:\n  user: /u\n"),
-			map[string]string{edge.EnvAPIKey: "k", edge.EnvAPISecret: "s"}, []string{"t2", "user"}},
+			map[string]string{edge.EnvAPIToken: "t"}, []string{"t2", "user"}},
 		{"nothing set", config.Tenant{Name: "t3", Source: edge.Name}, nil,
-			[]string{"tenant t3", "api_url", "LW_EDGE_API_URL", "account", "LW_EDGE_ACCOUNT", "LW_EDGE_API_KEY", "LW_EDGE_API_SECRET"}},
-		{"named variables unset", section(t, "t4", "api_url: https://edge.example\naccount: a\napi_key_env: MY_KEY\napi_secret_env: MY_SECRET\n"),
-			map[string]string{edge.EnvAPIKey: "k", edge.EnvAPISecret: "s"}, []string{"tenant t4", "MY_KEY", "MY_SECRET"}},
+			[]string{"tenant t3", "api_url", "LW_EDGE_API_URL", "account", "LW_EDGE_ACCOUNT", "LW_EDGE_API_TOKEN"}},
+		{"named variables unset (login basic implied)", section(t, "t4", "api_url: https://edge.example\naccount: a\napi_key_env: MY_KEY\napi_secret_env: MY_SECRET\n"),
+			map[string]string{edge.EnvAPIToken: "t"}, []string{"tenant t4", "MY_KEY", "MY_SECRET"}},
+		{"only the old uuid and secret variables", section(t, "t7", "api_url: https://edge.example\naccount: a\n"),
+			map[string]string{edge.EnvAPIKey: "k", edge.EnvAPISecret: "s"}, []string{"tenant t7", "LW_EDGE_API_TOKEN", "set login: basic"}},
+		{"api_token login with basic variables", section(t, "t8", "api_url: https://edge.example\naccount: a\nlogin: api_token\napi_key_env: K\n"),
+			map[string]string{edge.EnvAPIToken: "t"}, []string{"tenant t8", "read only with login: basic"}},
+		{"basic login with a token variable", section(t, "t9", "api_url: https://edge.example\naccount: a\nlogin: basic\napi_token_env: T\n"),
+			map[string]string{edge.EnvAPIKey: "k", edge.EnvAPISecret: "s"}, []string{"tenant t9", "api_token_env is read only with login: api_token"}},
+		{"both credentials, no login", section(t, "t10", "api_url: https://edge.example\naccount: a\napi_token_env: T\napi_secret_env: S\n"),
+			map[string]string{"T": "t", "S": "s"}, []string{"tenant t10", "two different credentials"}},
+		{"unknown login", section(t, "t11", "api_url: https://edge.example\naccount: a\nlogin: oauth\n"),
+			map[string]string{edge.EnvAPIToken: "t"}, []string{"tenant t11", `login "oauth"`}},
+		{"bad max_access_lookups", section(t, "t12", "api_url: https://edge.example\naccount: a\nmax_access_lookups: -3\n"),
+			map[string]string{edge.EnvAPIToken: "t"}, []string{"tenant t12", "max_access_lookups"}},
 		{"bad URL and path", section(t, "t5", "api_url: ftp://edge.example\naccount: a\npaths:\n  users: users\n"),
-			map[string]string{edge.EnvAPIKey: "k", edge.EnvAPISecret: "s"}, []string{"tenant t5", "api_url", "paths.users"}},
+			map[string]string{edge.EnvAPIToken: "t"}, []string{"tenant t5", "api_url", "paths.users"}},
 		{"bad requests_per_hour", section(t, "t6", "api_url: https://edge.example\naccount: a\nrequests_per_hour: -5\n"),
-			map[string]string{edge.EnvAPIKey: "k", edge.EnvAPISecret: "s"}, []string{"tenant t6", "requests_per_hour"}},
+			map[string]string{edge.EnvAPIToken: "t"}, []string{"tenant t6", "requests_per_hour"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -319,17 +345,48 @@ func TestConfigErrorsNameTheTenant(t *testing.T) {
 func TestSettingsFromTheEnvironment(t *testing.T) {
 	emu, url := startEmulator(t, emulator.Config{})
 	vars := map[string]string{edge.EnvAPIURL: url, edge.EnvAccount: emu.Account(),
-		edge.EnvAPIKey: emulator.DefaultKeyID, edge.EnvAPISecret: emulator.DefaultSecret}
+		edge.EnvAPIToken: emulator.DefaultAPIToken}
 	src := openSource(t, config.Tenant{Name: "from-env", Source: edge.Name}, testEnv(t, vars))
 	if _, err := src.Plan(context.Background(), request(source.Inventory)); err != nil {
 		t.Fatal(err)
 	}
 }
 
+// The login a section selects is the one sent: the api_token default, an
+// explicit login: basic, and the basic login an existing section implies by
+// naming api_key_env/api_secret_env (backwards compatible).
+func TestLoginFromTheSection(t *testing.T) {
+	basicVars := map[string]string{edge.EnvAPIKey: emulator.DefaultKeyID, edge.EnvAPISecret: emulator.DefaultSecret}
+	tests := []struct {
+		name        string
+		acceptBasic bool
+		extra       string
+		vars        map[string]string
+		wantAuth    bool // refused credentials
+	}{
+		{"default api token", false, "", map[string]string{edge.EnvAPIToken: emulator.DefaultAPIToken}, false},
+		{"api token from a named variable", false, "api_token_env: MY_TOKEN\n", map[string]string{"MY_TOKEN": emulator.DefaultAPIToken}, false},
+		{"explicit basic", true, "login: basic\n", basicVars, false},
+		{"basic implied by the old keys", true, "api_key_env: LW_EDGE_API_KEY\napi_secret_env: LW_EDGE_API_SECRET\n", basicVars, false},
+		{"basic to a server that takes the token", false, "login: basic\n", basicVars, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			emu, url := startEmulator(t, emulator.Config{AcceptBasic: tc.acceptBasic})
+			tenant := section(t, "login", fmt.Sprintf("api_url: %s\naccount: %s\n%s", url, emu.Account(), tc.extra))
+			src := openSource(t, tenant, testEnv(t, tc.vars))
+			_, err := src.Plan(context.Background(), request(source.Inventory))
+			if tc.wantAuth != errors.Is(err, source.ErrAuth) || !tc.wantAuth && err != nil {
+				t.Fatalf("Plan: %v (want refused: %v)", err, tc.wantAuth)
+			}
+		})
+	}
+}
+
 func TestRefusedCredentials(t *testing.T) {
 	_, url := startEmulator(t, emulator.Config{})
 	tenant, vars := edge.EmulatorTenant("edge-demo", url)
-	vars[edge.EnvAPISecret] = "_not_the_secret"
+	vars[edge.EnvAPIToken] = "_not_the_secret"
 	src := openSource(t, tenant, testEnv(t, vars))
 	_, err := src.Plan(context.Background(), request(allDatasets()...))
 	if !errors.Is(err, source.ErrAuth) || !errors.Is(err, collect.ErrAuth) {
@@ -342,8 +399,8 @@ func TestRefusedCredentials(t *testing.T) {
 
 func TestPathOverridesAreHonoured(t *testing.T) {
 	emu, url := startEmulator(t, emulator.Config{Paths: emulator.Paths{Users: "/edge/people", AuditEvents: "/edge/audit"}})
-	tenant := section(t, "custom", fmt.Sprintf("api_url: %s\naccount: %s\npaths:\n  users: /edge/people\n  audit_events: /edge/audit\n", url, emu.Account()))
-	env := testEnv(t, map[string]string{edge.EnvAPIKey: emulator.DefaultKeyID, edge.EnvAPISecret: emulator.DefaultSecret})
+	tenant := section(t, "custom", fmt.Sprintf("api_url: %s\naccount: %s\nrequests_per_hour: -1\npaths:\n  users: /edge/people\n  audit_events: /edge/audit\n", url, emu.Account()))
+	env := testEnv(t, map[string]string{edge.EnvAPIToken: emulator.DefaultAPIToken})
 	src := openSource(t, tenant, env)
 	plan, err := src.Plan(context.Background(), request(source.Inventory, source.AuditLogs))
 	if err != nil {
@@ -363,7 +420,7 @@ func TestFailedReviewLeavesNoSpool(t *testing.T) {
 	// spooling the accesses.
 	_, url := startEmulator(t, emulator.Config{})
 	tenant := section(t, "broken", fmt.Sprintf("api_url: %s\naccount: %s\npaths:\n  users: /nowhere\n", url, emulator.DefaultAccount))
-	env := testEnv(t, map[string]string{edge.EnvAPIKey: emulator.DefaultKeyID, edge.EnvAPISecret: emulator.DefaultSecret})
+	env := testEnv(t, map[string]string{edge.EnvAPIToken: emulator.DefaultAPIToken})
 	plan, err := openSource(t, tenant, env).Plan(context.Background(), request(source.Reports))
 	if err != nil {
 		t.Fatal(err)
@@ -386,11 +443,11 @@ func TestEmulatorTenantDecodes(t *testing.T) {
 	if cfg.APIURL != "http://127.0.0.1:1" || cfg.Account != emulator.DefaultAccount || tenant.Source != "lacework_edge" {
 		t.Errorf("config %+v, tenant %+v", cfg, tenant)
 	}
-	if vars[edge.EnvAPIKey] != emulator.DefaultKeyID || vars[edge.EnvAPISecret] != emulator.DefaultSecret || len(vars) != 2 {
+	if vars[edge.EnvAPIToken] != emulator.DefaultAPIToken || len(vars) != 1 {
 		t.Errorf("vars %v", vars)
 	}
 	out, err := yaml.Marshal(tenant)
-	if err != nil || !strings.Contains(string(out), "lacework_edge:") || strings.Contains(string(out), emulator.DefaultSecret) {
+	if err != nil || !strings.Contains(string(out), "lacework_edge:") || strings.Contains(string(out), emulator.DefaultAPIToken) {
 		t.Errorf("tenant YAML %s, %v", out, err)
 	}
 }

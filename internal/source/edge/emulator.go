@@ -10,7 +10,7 @@ import (
 // EmulatorTenant returns a lacework_edge tenant named name that reads the
 // emulator (internal/collect/edge/emulator, default Config) at baseURL, and
 // the environment variables (name → value) holding the emulator's API
-// token. The demo and the pipeline tests use it. Local pacing is off
+// token (the default api_token login). The demo and the pipeline tests use it. Local pacing is off
 // (requests_per_hour: -1): the emulator's injected 429s pace the client,
 // and after a 429 the default budget (480/h) would space requests 7.5 s
 // apart.
@@ -22,5 +22,5 @@ func EmulatorTenant(name, baseURL string) (config.Tenant, map[string]string) {
 		scalar("requests_per_hour"), {Kind: yaml.ScalarNode, Tag: "!!int", Value: "-1"},
 	}}
 	t := config.Tenant{Name: name, Source: Name, Sections: map[string]yaml.Node{Name: section}}
-	return t, map[string]string{EnvAPIKey: emulator.DefaultKeyID, EnvAPISecret: emulator.DefaultSecret}
+	return t, map[string]string{EnvAPIToken: emulator.DefaultAPIToken}
 }

@@ -50,8 +50,18 @@ const FrameworkName = "Access review"
 //	    not only the users selected (resource access_policy:<uuid>).
 //	A principal in revoked_user_list (by selector or bare uuid) has had
 //	its access revoked: it is not "still assigned", whatever its status.
-//	An account that lists no access policy gets one CouldNotAssess control
-//	saying so: an empty review is not evidence that access is right.
+//	An account where the lookups find no access object gets one
+//	CouldNotAssess control saying so, and the report's Caveats say it
+//	too (a warning in the manifest and the summary): an empty review is
+//	not evidence that access is right.
+//
+// Where the access objects come from: Query access objects requires appid
+// and userid (a lookup, not a listing), so the client lists the apps and
+// users and looks every pair up (edge.Client.Accesses). An access object
+// that applies to no listed pair is not reachable that way.
+//
+// Policies (Query policies, looked up per (app, user) like the access
+// objects) follow the access objects, one control each: see policyControl.
 //
 // Deliberately not checked, because the API does not support them: MFA
 // (mfa_status and idp_mfa_status are integers whose values the document
@@ -67,8 +77,10 @@ const FrameworkName = "Access review"
 // may be in different shards.)
 
 const (
-	sectionActive   = "Active access policies"
-	sectionInactive = "Inactive access policies"
+	sectionActive           = "Active access policies"
+	sectionInactive         = "Inactive access policies"
+	sectionPolicies         = "Active policies"
+	sectionPoliciesInactive = "Inactive policies"
 )
 
 var uuidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
@@ -156,7 +168,7 @@ func (s *Source) review(ctx context.Context) (_ source.Report, err error) {
 	if _, err := accesses.Seek(0, io.SeekStart); err != nil {
 		return nil, fmt.Errorf("access review: %w", err)
 	}
-	rep, err := writeControls(accesses, n, l, at, s.spoolDir)
+	rep, err := writeControls(accesses, n, s.client.Policies(ctx, nil), l, at, s.spoolDir)
 	if err != nil {
 		return nil, fmt.Errorf("access review: %w", err)
 	}
@@ -268,7 +280,9 @@ func control(a edge.Access, l *lookup, at time.Time) source.Control {
 }
 
 // writeControls turns the spooled accesses into a spooled report.
-func writeControls(accesses io.Reader, policies int, l *lookup, at time.Time, dir string) (_ *report, err error) {
+// policies, when not nil, are appended as controls of their own sections
+// (policyControl).
+func writeControls(accesses io.Reader, n int, policies iter.Seq2[edge.Policy, error], l *lookup, at time.Time, dir string) (_ *report, err error) {
 	f, err := os.CreateTemp(dir, "evidence-edge-review-*.jsonl")
 	if err != nil {
 		return nil, err
@@ -284,9 +298,10 @@ func writeControls(accesses io.Reader, policies int, l *lookup, at time.Time, di
 	}()
 	w := bufio.NewWriter(f)
 	enc := json.NewEncoder(w)
-	if policies == 0 {
+	if n == 0 {
 		rep.failing++
-		if err := enc.Encode(source.Control{ID: "no-access-policies", Title: "The account lists no access policy",
+		rep.caveats = append(rep.caveats, emptyReviewCaveat)
+		if err := enc.Encode(source.Control{ID: "no-access-policies", Title: emptyReviewCaveat,
 			Category: sectionActive, Severity: "High", SeverityRank: 2, Status: "CouldNotAssess"}); err != nil {
 			return nil, err
 		}
@@ -307,11 +322,64 @@ func writeControls(accesses io.Reader, policies int, l *lookup, at time.Time, di
 			return nil, fmt.Errorf("spool control %s: %w", c.ID, err)
 		}
 	}
+	if policies != nil {
+		for p, err := range policies {
+			if err != nil {
+				return nil, err
+			}
+			c := policyControl(p)
+			if c.Status == "NonCompliant" {
+				rep.failing++
+			}
+			if err := enc.Encode(c); err != nil {
+				return nil, fmt.Errorf("spool control %s: %w", c.ID, err)
+			}
+		}
+	}
 	if err := w.Flush(); err != nil {
 		return nil, err
 	}
 	return rep, nil
 }
+
+// policyControl is one policy (Query policies, the product's access
+// policies) as a control of section "Active policies" or "Inactive
+// policies":
+//
+//	control_id  the policy's uuid; title its name (else description)
+//	service     "action <n>" (the document lists the action numbers, not
+//	            their meaning)
+//	status      an inactive policy is Compliant (it applies to nothing);
+//	            an active one is NonCompliant when it allows guest access
+//	            (violation policy:<uuid>), else RequiresManualAssessment:
+//	            its action and filters are kept as the API sent them
+//	            (Policies inventory), and the document gives no meaning
+//	            for the numbers or the filters' inside to check them by.
+func policyControl(p edge.Policy) source.Control {
+	c := source.Control{
+		ID:           p.UUID,
+		Title:        cmp.Or(strings.TrimSpace(p.Name), strings.TrimSpace(p.Description), "Policy "+p.UUID),
+		Category:     sectionPoliciesInactive,
+		Service:      "action " + cmp.Or(string(p.Action), "0"),
+		Severity:     "High",
+		SeverityRank: 2,
+		Status:       "Compliant",
+	}
+	if edge.StatusName(p.Status) != edge.StatusActive {
+		return c
+	}
+	c.Category, c.Status, c.Assessed = sectionPolicies, "RequiresManualAssessment", 1
+	if p.AllowGuestAccess {
+		c.Status = "NonCompliant"
+		c.Violations = []source.Violation{{Resource: "policy:" + p.UUID,
+			Reasons: []string{"guest access is allowed (allow_guest_access)"}}}
+	}
+	return c
+}
+
+// emptyReviewCaveat is the control title and the warning of a review that
+// found nothing.
+const emptyReviewCaveat = "No access object found: the per-app, per-user lookups returned none, so nothing was reviewed (not a pass)"
 
 // report is a spooled access review: Controls re-reads its file, Close
 // removes it.
@@ -320,12 +388,16 @@ type report struct {
 	account string
 	at      time.Time
 	failing int
+	caveats []string
 
 	once     sync.Once
 	closeErr error
 }
 
-func (r *report) AccountAlias() string  { return r.account }
+func (r *report) AccountAlias() string { return r.account }
+
+// Caveats implements source.Caveats.
+func (r *report) Caveats() []string     { return r.caveats }
 func (r *report) ReportTime() time.Time { return r.at }
 
 // Vendor: Edge renders no report of its own.

@@ -143,7 +143,7 @@ func TestAuditEventMapping(t *testing.T) {
 // An account that lists no access policy is not a clean review: one
 // CouldNotAssess control says there was nothing to review.
 func TestEmptyReviewIsNotCompliant(t *testing.T) {
-	rep, err := writeControls(strings.NewReader(""), 0, testLookup(), time.Now(), t.TempDir())
+	rep, err := writeControls(strings.NewReader(""), 0, nil, testLookup(), time.Now(), t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,7 +155,41 @@ func TestEmptyReviewIsNotCompliant(t *testing.T) {
 		}
 		got = append(got, c)
 	}
-	if len(got) != 1 || got[0].Status != "CouldNotAssess" || rep.failing != 1 {
+	if len(got) != 1 || got[0].Status != "CouldNotAssess" || rep.failing != 1 || !strings.Contains(got[0].Title, "not a pass") {
 		t.Errorf("controls %+v", got)
+	}
+	if c := rep.Caveats(); len(c) != 1 || !strings.Contains(c[0], "nothing was reviewed") {
+		t.Errorf("caveats %q: an empty review must be a warning too", c)
+	}
+	// A review that found something has no caveat.
+	full, err := writeControls(strings.NewReader(`{"uuid":"a1","status":2}`+"\n"), 1, nil, testLookup(), time.Now(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer full.Close()
+	if c := full.Caveats(); len(c) != 0 {
+		t.Errorf("caveats %q on a review that found an access object", c)
+	}
+}
+
+func TestPolicyControl(t *testing.T) {
+	tests := []struct {
+		name   string
+		p      edge.Policy
+		status string
+		cat    string
+		viol   int
+	}{
+		{"inactive applies to nothing", edge.Policy{UUID: "p1", Status: "3", AllowGuestAccess: true}, "Compliant", sectionPoliciesInactive, 0},
+		{"active needs a reviewer", edge.Policy{UUID: "p2", Status: "2", Action: "101"}, "RequiresManualAssessment", sectionPolicies, 0},
+		{"active with guest access", edge.Policy{UUID: "p3", Status: "ACTIVE", AllowGuestAccess: true}, "NonCompliant", sectionPolicies, 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := policyControl(tc.p)
+			if c.Status != tc.status || c.Category != tc.cat || len(c.Violations) != tc.viol || c.ID != tc.p.UUID || c.Service == "" {
+				t.Errorf("got %+v", c)
+			}
+		})
 	}
 }

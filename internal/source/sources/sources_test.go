@@ -26,7 +26,7 @@ func TestExampleConfigSections(t *testing.T) {
 	if err := config.Decode(strings.NewReader(doc), &cfg); err != nil {
 		t.Fatalf("uncommented example: %v\n%s", err, doc)
 	}
-	env := map[string]string{"SOPHOS_OPTIX_API_KEY": "k", "IBMCLOUD_API_KEY": "k", "LW_EDGE_API_KEY": "k", "LW_EDGE_API_SECRET": "s"}
+	env := map[string]string{"SOPHOS_OPTIX_API_KEY": "k", "IBMCLOUD_API_KEY": "k", "LW_EDGE_API_TOKEN": "t"}
 	reg := sources.Registry(sources.Options{})
 	seen := map[string]bool{}
 	for _, tn := range cfg.Tenants {

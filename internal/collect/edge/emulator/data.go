@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -145,22 +146,25 @@ func (s *Server) userLogin(i int) string {
 // (alphabetical) order.
 
 type wireUser struct {
-	AccountName        string   `json:"account_name"`
-	CreateTime         any      `json:"create_time"`
-	DataSource         int      `json:"data_source"`
-	DisplayName        string   `json:"display_name"`
-	IdPMFAStatus       int      `json:"idp_mfa_status"`
-	IntegrationID      string   `json:"integration_id"`
-	Location           string   `json:"location"`
-	MFAEncryptedSecret string   `json:"mfa_encrypted_secret"`
-	MFAStatus          int      `json:"mfa_status"`
-	RecordUpdateTime   any      `json:"record_update_time"`
-	Role               int      `json:"role"`
-	SourceUserID       string   `json:"source_user_id"`
-	Status             int      `json:"status"`
-	Tags               []string `json:"tags"`
-	UpdateTime         any      `json:"update_time"`
-	UUID               string   `json:"uuid"`
+	AccountName   string `json:"account_name"`
+	CreateTime    any    `json:"create_time"`
+	DataSource    int    `json:"data_source"`
+	DisplayName   string `json:"display_name"`
+	IdPMFAStatus  int    `json:"idp_mfa_status"`
+	IntegrationID string `json:"integration_id"`
+	// IntegrationToSourceUserID: a map in the sample (collapsed); the
+	// emulator's content is its own.
+	IntegrationToSourceUserID map[string]string `json:"integration_to_source_user_id"`
+	Location                  string            `json:"location"`
+	MFAEncryptedSecret        string            `json:"mfa_encrypted_secret"`
+	MFAStatus                 int               `json:"mfa_status"`
+	RecordUpdateTime          any               `json:"record_update_time"`
+	Role                      int               `json:"role"`
+	SourceUserID              string            `json:"source_user_id"`
+	Status                    int               `json:"status"`
+	Tags                      []string          `json:"tags"`
+	UpdateTime                any               `json:"update_time"`
+	UUID                      string            `json:"uuid"`
 }
 
 func (s *Server) user(i int) wireUser {
@@ -172,24 +176,30 @@ func (s *Server) user(i int) wireUser {
 	if i%3 != 0 {
 		integration, ds = "okta-"+s.cfg.Account, 101
 	}
-	return wireUser{
-		AccountName:        s.cfg.Account,
-		CreateTime:         s.ms(created, i),
-		DataSource:         ds,
-		DisplayName:        s.hostile(i, s.userName(i)),
-		IdPMFAStatus:       i % 3,
-		IntegrationID:      integration,
-		Location:           []string{"US", "DE", "IN", "BR", "JP"}[i%5],
-		MFAEncryptedSecret: SecretMarker + "-mfa-" + r.Hex(24),
-		MFAStatus:          (i / 3) % 3,
-		RecordUpdateTime:   s.ms(updated, i+1),
-		Role:               []int{0, 1, 2, 10}[i%4],
-		SourceUserID:       "00u" + r.Hex(17),
-		Status:             s.userStatus(i),
-		Tags:               []string{"dept:" + strings.ToLower(groupNames[i%len(groupNames)])},
-		UpdateTime:         s.ms(updated, i+2),
-		UUID:               s.userUUID(i),
+	sourceID := "00u" + r.Hex(17)
+	w := wireUser{
+		AccountName:               s.cfg.Account,
+		CreateTime:                s.ms(created, i),
+		DataSource:                ds,
+		DisplayName:               s.hostile(i, s.userName(i)),
+		IdPMFAStatus:              i % 3,
+		IntegrationID:             integration,
+		IntegrationToSourceUserID: map[string]string{},
+		Location:                  []string{"US", "DE", "IN", "BR", "JP"}[i%5],
+		MFAEncryptedSecret:        SecretMarker + "-mfa-" + r.Hex(24),
+		MFAStatus:                 (i / 3) % 3,
+		RecordUpdateTime:          s.ms(updated, i+1),
+		Role:                      []int{0, 1, 2, 10}[i%4],
+		SourceUserID:              sourceID,
+		Status:                    s.userStatus(i),
+		Tags:                      []string{"dept:" + strings.ToLower(groupNames[i%len(groupNames)])},
+		UpdateTime:                s.ms(updated, i+2),
+		UUID:                      s.userUUID(i),
 	}
+	if integration != "" {
+		w.IntegrationToSourceUserID = map[string]string{integration: sourceID}
+	}
+	return w
 }
 
 type wireGroup struct {
@@ -224,29 +234,46 @@ func (s *Server) group(j int) wireGroup {
 		SubGroupCount:        j % 3,
 		Tags:                 []string{},
 		UpdateTime:           s.ms(created+int64(j%30+1)*msPerDay, j+3),
-		UserCount:            5 + (j*37)%150,
+		UserCount:            s.groupSize(j),
 		UUID:                 s.groupUUID(j),
 	}
 }
 
 type wireApp struct {
-	AccountName         string   `json:"account_name"`
-	ConnectorUniqueName string   `json:"connector_unique_name"`
-	CreateTime          any      `json:"create_time"`
-	CreatorDisplayName  string   `json:"creator_display_name"`
-	CreatorUUID         string   `json:"creator_uuid"`
-	DataSource          int      `json:"data_source"`
-	Description         string   `json:"description"`
-	Host                string   `json:"host"`
-	IntegrationID       string   `json:"integration_id"`
-	Name                string   `json:"name"`
-	Path                string   `json:"path"`
-	Port                int      `json:"port"`
-	Protocol            string   `json:"protocol"`
-	Status              int      `json:"status"`
-	Tags                []string `json:"tags"`
-	UpdateTime          any      `json:"update_time"`
-	UUID                string   `json:"uuid"`
+	AccountName         string            `json:"account_name"`
+	ConnectorUniqueName string            `json:"connector_unique_name"`
+	CreateTime          any               `json:"create_time"`
+	CreatorDisplayName  string            `json:"creator_display_name"`
+	CreatorUUID         string            `json:"creator_uuid"`
+	DataSource          int               `json:"data_source"`
+	Description         string            `json:"description"`
+	Host                string            `json:"host"`
+	HostMatchType       int               `json:"host_match_type"`
+	IntegrationID       string            `json:"integration_id"`
+	InternalHostPattern string            `json:"internal_host_pattern"`
+	InternalPort        int               `json:"internal_port"`
+	InternalProtocol    string            `json:"internal_protocol"`
+	Name                string            `json:"name"`
+	Path                string            `json:"path"`
+	Port                int               `json:"port"`
+	Protocol            string            `json:"protocol"`
+	Protocols           []string          `json:"protocols"`
+	RefDisplayNames     map[string]string `json:"ref_display_names"`
+	RefMatches          []string          `json:"ref_matches"`
+	Refs                []string          `json:"refs"`
+	RequestHostHeader   string            `json:"request_host_header"`
+	ReverseProxyName    string            `json:"reverse_proxy_name"`
+	Status              int               `json:"status"`
+	Tags                []string          `json:"tags"`
+	TCPPortRanges       []string          `json:"tcp_port_ranges"`
+	TCPPorts            []int             `json:"tcp_ports"`
+	UDPPortRanges       []string          `json:"udp_port_ranges"`
+	UDPPorts            []int             `json:"udp_ports"`
+	UpdateTime          any               `json:"update_time"`
+	UpdaterDisplayName  string            `json:"updater_display_name"`
+	UpdaterUUID         string            `json:"updater_uuid"`
+	UUID                string            `json:"uuid"`
+	VerifyServerCert    int               `json:"verify_server_cert"`
 }
 
 func (s *Server) app(k int) wireApp {
@@ -259,14 +286,29 @@ func (s *Server) app(k int) wireApp {
 		CreatorUUID:         s.userUUID(0),
 		Description:         s.hostile(k, pick(appNames, k)+" (internal)"),
 		Host:                fmt.Sprintf("app%d.internal.example.com", k),
+		InternalHostPattern: fmt.Sprintf("app%d.corp.internal", k),
+		InternalPort:        8443,
+		InternalProtocol:    "https",
 		Name:                pick(appNames, k),
 		Path:                "/",
 		Port:                443,
 		Protocol:            "https",
+		Protocols:           []string{"https"},
+		RefDisplayNames:     map[string]string{},
+		RefMatches:          []string{},
+		Refs:                []string{},
+		ReverseProxyName:    "proxy-" + strconv.Itoa(k%2),
 		Status:              s.appStatus(k),
 		Tags:                []string{"tier:" + strconv.Itoa(1+k%3)},
+		TCPPortRanges:       []string{},
+		TCPPorts:            []int{443},
+		UDPPortRanges:       []string{},
+		UDPPorts:            []int{},
 		UpdateTime:          s.ms(created+int64(k+1)*msPerDay, k+1),
+		UpdaterDisplayName:  s.userName(0),
+		UpdaterUUID:         s.userUUID(0),
 		UUID:                s.appUUID(k),
+		VerifyServerCert:    1,
 	}
 }
 
@@ -373,6 +415,164 @@ func (s *Server) access(m int) (wireAccess, accessPlan) {
 		a.RevokedUserList = append(a.RevokedUserList, "user:"+s.userUUID(i))
 	}
 	return a, p
+}
+
+// Group membership (the emulator's own model: the document lists no
+// members): user i belongs to group i mod Groups.
+func (s *Server) memberOf(i, j int) bool { return i%s.cfg.Groups == j }
+
+func (s *Server) groupSize(j int) int {
+	if j >= s.cfg.Users {
+		return 0
+	}
+	return (s.cfg.Users - j + s.cfg.Groups - 1) / s.cfg.Groups
+}
+
+// selects reports whether an access or policy naming users, bare users and
+// groups (by index), minus revoked, selects user i. Tag selectors select
+// nobody (the document gives no selector syntax to resolve them by).
+func (s *Server) selects(users, bare, groups, revoked []int, i int) bool {
+	if slices.Contains(revoked, i) {
+		return false
+	}
+	if slices.Contains(users, i) || slices.Contains(bare, i) {
+		return true
+	}
+	return slices.ContainsFunc(groups, func(j int) bool { return s.memberOf(i, j) })
+}
+
+// accessApplies: access m applies to app k and user i (Query access
+// objects: "the access rules that apply to this app id / user id").
+func (s *Server) accessApplies(m, k, i int) bool {
+	p := s.accessPlan(m)
+	return slices.Contains(p.apps, k) && s.selects(p.users, p.bare, p.groups, p.revoked, i)
+}
+
+// policyPlan is the structure of policy m, by index.
+type policyPlan struct {
+	status int
+	action int
+	typ    int
+	apps   []int // app_filter selectors
+	users  []int // session_filter user selectors
+	groups []int // session_filter group selectors
+	guest  bool
+}
+
+// Policy action numbers are the document's enum values; it gives no names.
+var policyActions = []int{0, 1, 2, 3, 4, 101, 201, 300}
+
+func (s *Server) policyPlan(m int) policyPlan {
+	U, G, A := s.cfg.Users, s.cfg.Groups, s.cfg.Apps
+	p := policyPlan{status: statusActive, action: policyActions[m%len(policyActions)], typ: m % 5, guest: m%4 == 1}
+	if m%6 == 5 {
+		p.status = statusSuspended
+	}
+	for t := range min(1+m%2, A) {
+		p.apps = append(p.apps, (m*5+t)%A)
+	}
+	p.users = []int{(m * 7) % U}
+	if m%3 == 0 {
+		p.groups = []int{m % G}
+	}
+	return p
+}
+
+func (s *Server) policyApplies(m, k, i int) bool {
+	p := s.policyPlan(m)
+	return slices.Contains(p.apps, k) && s.selects(p.users, nil, p.groups, nil, i)
+}
+
+// wireFilter is the emulator's reading of proto.Filter, which the document
+// prints collapsed ({}): a list of selectors. Inferred; the client keeps
+// filters as sent and never interprets them.
+type wireFilter struct {
+	Selectors []string `json:"selectors"`
+}
+
+type wirePolicy struct {
+	AccountName                string            `json:"account_name"`
+	Action                     int               `json:"action"`
+	AllowGuestAccess           bool              `json:"allow_guest_access"`
+	AppFilter                  wireFilter        `json:"app_filter"`
+	Constraints                struct{}          `json:"constraints"`
+	CreateTime                 any               `json:"create_time"`
+	CreatorDisplayName         string            `json:"creator_display_name"`
+	CreatorUUID                string            `json:"creator_uuid"`
+	DataSource                 int               `json:"data_source"`
+	Description                string            `json:"description"`
+	FilterSelectorDisplayNames map[string]string `json:"filter_selector_display_names"`
+	IntegrationID              string            `json:"integration_id"`
+	Metadata                   string            `json:"metadata"`
+	MitmSettings               struct{}          `json:"mitm_settings"`
+	Name                       string            `json:"name"`
+	ParentAppControlPolicyUUID string            `json:"parent_app_control_policy_uuid"`
+	PolicyEventType            int               `json:"policy_event_type"`
+	Priority                   int               `json:"priority"`
+	SessionFilter              wireFilter        `json:"session_filter"`
+	Status                     int               `json:"status"`
+	Type                       int               `json:"type"`
+	UpdateTime                 any               `json:"update_time"`
+	UpdaterDisplayName         string            `json:"updater_display_name"`
+	UpdaterUUID                string            `json:"updater_uuid"`
+	UUID                       string            `json:"uuid"`
+	WorkflowUUID               string            `json:"workflow_uuid"`
+}
+
+func (s *Server) policyUUID(m int) string {
+	r := s.root.Str("policy").Num(int64(m)).Rng()
+	return r.UUID()
+}
+
+// policy renders policy m; names resolves filter_selector_display_names
+// (resolveDisplayNames=true).
+func (s *Server) policy(m int, names bool) wirePolicy {
+	p := s.policyPlan(m)
+	created := base - int64(200+m)*msPerDay
+	w := wirePolicy{
+		AccountName:        s.cfg.Account,
+		Action:             p.action,
+		AllowGuestAccess:   p.guest,
+		AppFilter:          wireFilter{Selectors: []string{}},
+		CreateTime:         s.ms(created, m),
+		CreatorDisplayName: s.userName(0),
+		CreatorUUID:        s.userUUID(0),
+		Description:        s.hostile(m, fmt.Sprintf("Policy %d", m)),
+		Name:               "policy-" + strconv.Itoa(m),
+		Priority:           m % 3,
+		SessionFilter:      wireFilter{Selectors: []string{}},
+		Status:             p.status,
+		Type:               p.typ,
+		UpdateTime:         s.ms(created+int64(m+1)*msPerDay, m+1),
+		UpdaterDisplayName: s.userName(0),
+		UpdaterUUID:        s.userUUID(0),
+		UUID:               s.policyUUID(m),
+	}
+	if names {
+		w.FilterSelectorDisplayNames = map[string]string{}
+	}
+	for _, k := range p.apps {
+		sel := "app:" + s.appUUID(k)
+		w.AppFilter.Selectors = append(w.AppFilter.Selectors, sel)
+		if names {
+			w.FilterSelectorDisplayNames[sel] = pick(appNames, k)
+		}
+	}
+	for _, i := range p.users {
+		sel := "user:" + s.userUUID(i)
+		w.SessionFilter.Selectors = append(w.SessionFilter.Selectors, sel)
+		if names {
+			w.FilterSelectorDisplayNames[sel] = s.userName(i)
+		}
+	}
+	for _, j := range p.groups {
+		sel := "group:" + s.groupUUID(j)
+		w.SessionFilter.Selectors = append(w.SessionFilter.Selectors, sel)
+		if names {
+			w.FilterSelectorDisplayNames[sel] = pick(groupNames, j)
+		}
+	}
+	return w
 }
 
 type wireAuditEvent struct {

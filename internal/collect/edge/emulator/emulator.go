@@ -13,7 +13,7 @@ import (
 
 // Paths place the emulated operations.
 type Paths struct {
-	TokenLogin, Users, Groups, Apps, Accesses, AuditEvents string
+	TokenLogin, Users, Groups, Apps, Accesses, Policies, AuditEvents string
 }
 
 // DefaultPaths are the collector's default paths.
@@ -24,6 +24,7 @@ func DefaultPaths() Paths {
 		Groups:      "/api/v1/groups",
 		Apps:        "/api/v1/apps",
 		Accesses:    "/api/v1/accesses",
+		Policies:    "/api/v1/policies",
 		AuditEvents: "/api/v1/auditevents",
 	}
 }
@@ -33,15 +34,26 @@ func DefaultPaths() Paths {
 type Config struct {
 	Seed    int64
 	Account string // account name (TokenLogin's account), default DefaultAccount
-	KeyID   string // API token uuid, default DefaultKeyID
-	Secret  string // API token secret, default DefaultSecret
-	Paths   Paths  // default DefaultPaths(); empty fields keep their default
+	// APIToken is the long-lived API token TokenLogin accepts as
+	// "Authorization: Bearer <token>", default DefaultAPIToken.
+	APIToken string
+	// AcceptBasic makes TokenLogin also accept KeyID and Secret as HTTP
+	// Basic credentials (the client's configurable guess, login: basic).
+	// Off, Basic credentials are refused (401).
+	AcceptBasic bool
+	KeyID       string // API token uuid (AcceptBasic), default DefaultKeyID
+	Secret      string // API token secret (AcceptBasic), default DefaultSecret
+	Paths       Paths  // default DefaultPaths(); empty fields keep their default
 
-	Users             int // default 200
+	Users             int // default 60
 	Groups            int // default 12
-	Apps              int // default 15
+	Apps              int // default 10
 	Accesses          int // default 20
+	Policies          int // default 8
 	AuditEventsPerDay int // default 240
+	// AuditTimesInSeconds reads start_time and end_time as epoch seconds
+	// instead of milliseconds: a server whose unit the client has wrong.
+	AuditTimesInSeconds bool
 
 	// PageSize > 0 pages lists with continuation_token; 0 answers each list
 	// in one response, as the document shows.
@@ -93,13 +105,17 @@ type Request struct {
 
 // Defaults.
 const (
-	DefaultAccount           = "acme-edge"
-	DefaultKeyID             = "5d1c3a70-e0e1-4c2b-9a51-000000000001"
-	DefaultSecret            = "_edge_emulator_secret"
-	DefaultUsers             = 200
+	DefaultAccount  = "acme-edge"
+	DefaultAPIToken = "_edge_emulator_api_token_0001"
+	DefaultKeyID    = "5d1c3a70-e0e1-4c2b-9a51-000000000001"
+	DefaultSecret   = "_edge_emulator_secret"
+	// Users and apps are few by default: the access review looks every
+	// (app, user) pair up (600 pairs here).
+	DefaultUsers             = 60
 	DefaultGroups            = 12
-	DefaultApps              = 15
+	DefaultApps              = 10
 	DefaultAccesses          = 20
+	DefaultPolicies          = 8
 	DefaultAuditEventsPerDay = 240
 )
 
@@ -135,7 +151,7 @@ func New(cfg Config) *Server {
 		pageKey: pk[:],
 		routes: map[string]string{
 			p.TokenLogin: opLogin, p.Users: opUsers, p.Groups: opGroups,
-			p.Apps: opApps, p.Accesses: opAccesses, p.AuditEvents: opAudit,
+			p.Apps: opApps, p.Accesses: opAccesses, p.Policies: opPolicies, p.AuditEvents: opAudit,
 		},
 		tokens: map[string]time.Time{},
 	}
@@ -146,6 +162,9 @@ func normalize(c Config) Config {
 	c.Account = strings.TrimSpace(c.Account)
 	if c.Account == "" {
 		c.Account = DefaultAccount
+	}
+	if c.APIToken == "" {
+		c.APIToken = DefaultAPIToken
 	}
 	if c.KeyID == "" {
 		c.KeyID = DefaultKeyID
@@ -159,7 +178,7 @@ func normalize(c Config) Config {
 		d string
 	}{
 		{&c.Paths.TokenLogin, d.TokenLogin}, {&c.Paths.Users, d.Users}, {&c.Paths.Groups, d.Groups},
-		{&c.Paths.Apps, d.Apps}, {&c.Paths.Accesses, d.Accesses}, {&c.Paths.AuditEvents, d.AuditEvents},
+		{&c.Paths.Apps, d.Apps}, {&c.Paths.Accesses, d.Accesses}, {&c.Paths.Policies, d.Policies}, {&c.Paths.AuditEvents, d.AuditEvents},
 	} {
 		if *f.v == "" {
 			*f.v = f.d
@@ -174,6 +193,7 @@ func normalize(c Config) Config {
 	def(&c.Groups, DefaultGroups)
 	def(&c.Apps, DefaultApps)
 	def(&c.Accesses, DefaultAccesses)
+	def(&c.Policies, DefaultPolicies)
 	def(&c.AuditEventsPerDay, DefaultAuditEventsPerDay)
 	c.AuditEventsPerDay = min(c.AuditEventsPerDay, msPerDay)
 	c.PageSize = max(c.PageSize, 0)
@@ -202,6 +222,13 @@ func (s *Server) CountUsers() int    { return s.cfg.Users }
 func (s *Server) CountGroups() int   { return s.cfg.Groups }
 func (s *Server) CountApps() int     { return s.cfg.Apps }
 func (s *Server) CountAccesses() int { return s.cfg.Accesses }
+
+// CountPolicies is the policies a correct client finds by looking up every
+// (app, user) pair: every policy applies to at least one.
+func (s *Server) CountPolicies() int { return s.cfg.Policies }
+
+// CountLookups is the (app, user) pairs a complete lookup asks about.
+func (s *Server) CountLookups() int { return s.cfg.Apps * s.cfg.Users }
 
 // CountAuditEvents returns the audit events created in [from, to) (and in
 // the data horizon, the 120 days before Now).
@@ -235,12 +262,24 @@ type Review struct {
 	Expired     int // active accesses whose end_time has passed
 	Guest       int // active accesses that allow guest access
 	Failing     int // active accesses with at least one of the above
+
+	Policies       int // policies
+	PoliciesActive int // of them ACTIVE
+	PoliciesGuest  int // active policies that allow guest access
 }
 
 // Review computes the expected findings from the data model, independently
 // of any client.
 func (s *Server) Review() Review {
-	r := Review{Accesses: s.cfg.Accesses}
+	r := Review{Accesses: s.cfg.Accesses, Policies: s.cfg.Policies}
+	for m := range s.cfg.Policies {
+		if p := s.policyPlan(m); p.status == statusActive {
+			r.PoliciesActive++
+			if p.guest {
+				r.PoliciesGuest++
+			}
+		}
+	}
 	now := s.cfg.Now().UnixMilli()
 	for m := range s.cfg.Accesses {
 		a := s.accessPlan(m)

@@ -31,7 +31,7 @@ func start(t *testing.T, cfg Config) *client {
 	t.Cleanup(srv.Close)
 	c := &client{t: t, srv: srv, emu: emu}
 	status, body, _ := c.do(emu.Paths().TokenLogin+"?account="+emu.Account(), func(r *http.Request) {
-		r.SetBasicAuth(DefaultKeyID, DefaultSecret)
+		r.Header.Set("Authorization", "Bearer "+DefaultAPIToken)
 	})
 	if status != http.StatusOK {
 		t.Fatalf("login: %d %s", status, body)
@@ -123,27 +123,41 @@ func cloneWith(q url.Values, k, v string) url.Values {
 	return out
 }
 
+// TokenLogin takes the long-lived API token as a Bearer credential; HTTP
+// Basic uuid:secret only when the emulator is told to accept the guess.
 func TestLogin(t *testing.T) {
-	emu := New(Config{})
-	srv := httptest.NewServer(emu)
-	defer srv.Close()
+	bearer := func(tok string) func(*http.Request) {
+		return func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+tok) }
+	}
+	basic := func(id, secret string) func(*http.Request) {
+		return func(r *http.Request) { r.SetBasicAuth(id, secret) }
+	}
 	tests := []struct {
-		name, query, id, secret string
-		want                    int
+		name        string
+		acceptBasic bool
+		query       string
+		auth        func(*http.Request)
+		want        int
 	}{
-		{"valid", "account=" + DefaultAccount, DefaultKeyID, DefaultSecret, 200},
-		{"wrong secret", "account=" + DefaultAccount, DefaultKeyID, "nope", 401},
-		{"wrong uuid", "account=" + DefaultAccount, "nope", DefaultSecret, 401},
-		{"wrong account", "account=other", DefaultKeyID, DefaultSecret, 401},
-		{"no credentials", "account=" + DefaultAccount, "", "", 401},
-		{"no account", "", DefaultKeyID, DefaultSecret, 400},
-		{"unknown parameter", "account=" + DefaultAccount + "&x=1", DefaultKeyID, DefaultSecret, 400},
+		{"api token", false, "account=" + DefaultAccount, bearer(DefaultAPIToken), 200},
+		{"api token and redirect", false, "account=" + DefaultAccount + "&redirect=https%3A%2F%2Fx", bearer(DefaultAPIToken), 200},
+		{"wrong api token", false, "account=" + DefaultAccount, bearer("nope"), 401},
+		{"basic is refused by default", false, "account=" + DefaultAccount, basic(DefaultKeyID, DefaultSecret), 401},
+		{"basic when accepted", true, "account=" + DefaultAccount, basic(DefaultKeyID, DefaultSecret), 200},
+		{"wrong secret", true, "account=" + DefaultAccount, basic(DefaultKeyID, "nope"), 401},
+		{"wrong uuid", true, "account=" + DefaultAccount, basic("nope", DefaultSecret), 401},
+		{"wrong account", false, "account=other", bearer(DefaultAPIToken), 401},
+		{"no credentials", true, "account=" + DefaultAccount, nil, 401},
+		{"no account", false, "", bearer(DefaultAPIToken), 400},
+		{"unknown parameter", false, "account=" + DefaultAccount + "&x=1", bearer(DefaultAPIToken), 400},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			srv := httptest.NewServer(New(Config{AcceptBasic: tc.acceptBasic}))
+			defer srv.Close()
 			req, _ := http.NewRequest(http.MethodGet, srv.URL+DefaultPaths().TokenLogin+"?"+tc.query, nil)
-			if tc.id != "" {
-				req.SetBasicAuth(tc.id, tc.secret)
+			if tc.auth != nil {
+				tc.auth(req)
 			}
 			resp, err := http.DefaultClient.Do(req)
 			if err != nil {
@@ -155,6 +169,35 @@ func TestLogin(t *testing.T) {
 			}
 		})
 	}
+}
+
+// pair is the app and user uuids of a lookup that finds access m.
+func (c *client) pair(m int) url.Values {
+	p := c.emu.accessPlan(m)
+	return url.Values{"appid": {c.emu.appUUID(p.apps[0])}, "userid": {c.emu.userUUID(p.users[len(p.users)-1])}}
+}
+
+// lookupAll looks every (app, user) pair up and returns the distinct
+// records of key.
+func (c *client) lookupAll(path, key string, extra url.Values) []map[string]any {
+	c.t.Helper()
+	seen := map[any]bool{}
+	var out []map[string]any
+	for k := range c.emu.cfg.Apps {
+		for i := range c.emu.cfg.Users {
+			q := url.Values{"appid": {c.emu.appUUID(k)}, "userid": {c.emu.userUUID(i)}}
+			for name, v := range extra {
+				q[name] = v
+			}
+			for _, r := range c.all(path, key, q) {
+				if !seen[r["uuid"]] {
+					seen[r["uuid"]] = true
+					out = append(out, r)
+				}
+			}
+		}
+	}
+	return out
 }
 
 func TestRequestValidation(t *testing.T) {
@@ -178,9 +221,15 @@ func TestRequestValidation(t *testing.T) {
 		{"bad status", p.Users, url.Values{"status": {"ENABLED"}}, "", 400},
 		{"tag filter not emulated", p.Users, url.Values{"tag": {"x"}}, "", 400},
 		{"unknown parameter", p.Groups, url.Values{"limit": {"10"}}, "", 400},
-		{"accesses without appid", p.Accesses, url.Values{"userid": {""}}, "", 400},
-		{"accesses without userid", p.Accesses, url.Values{"appid": {""}}, "", 400},
-		{"accesses with both empty", p.Accesses, url.Values{"appid": {""}, "userid": {""}}, "", 200},
+		{"accesses without appid", p.Accesses, url.Values{"userid": c.pair(0)["userid"]}, "", 400},
+		{"accesses without userid", p.Accesses, url.Values{"appid": c.pair(0)["appid"]}, "", 400},
+		{"accesses with both empty (not a listing)", p.Accesses, url.Values{"appid": {""}, "userid": {""}}, "", 400},
+		{"accesses of a pair", p.Accesses, c.pair(0), "", 200},
+		{"accesses of unknown ids", p.Accesses, url.Values{"appid": {"x"}, "userid": {"y"}}, "", 200},
+		{"policies without resolveDisplayNames", p.Policies, c.pair(0), "", 400},
+		{"policies of a pair", p.Policies, cloneWith(c.pair(0), "resolveDisplayNames", "true"), "", 200},
+		{"policies resolveDisplayNames not a boolean", p.Policies, cloneWith(c.pair(0), "resolveDisplayNames", "yes"), "", 400},
+		{"policies with empty ids", p.Policies, url.Values{"appid": {""}, "userid": {""}, "resolveDisplayNames": {"true"}}, "", 400},
 		{"audit without start", p.AuditEvents, nil, "", 400},
 		{"audit start not a number", p.AuditEvents, url.Values{"start_time": {"2026-11-21"}}, "", 400},
 		{"audit end before start", p.AuditEvents, url.Values{"start_time": {"2000"}, "end_time": {"1000"}}, "", 400},
@@ -244,7 +293,8 @@ func TestPagingIsExact(t *testing.T) {
 			check("users", c.all(p.Users, "users", nil), c.emu.CountUsers())
 			check("groups", c.all(p.Groups, "groups", url.Values{"status": {"INIT,ACTIVE,SUSPENDED"}}), c.emu.CountGroups())
 			check("apps", c.all(p.Apps, "apps", nil), c.emu.CountApps())
-			check("accesses", c.all(p.Accesses, "accesses", url.Values{"appid": {""}, "userid": {""}}), c.emu.CountAccesses())
+			check("accesses", c.lookupAll(p.Accesses, "accesses", nil), c.emu.CountAccesses())
+			check("policies", c.lookupAll(p.Policies, "policies", url.Values{"resolveDisplayNames": {"false"}}), c.emu.CountPolicies())
 			from, to := now.Add(-50*time.Hour), now.Add(-3*time.Hour)
 			q := url.Values{"start_time": {strconv.FormatInt(from.UnixMilli(), 10)}, "end_time": {strconv.FormatInt(to.UnixMilli(), 10)}}
 			events := c.all(p.AuditEvents, "audit_events", q)
@@ -281,14 +331,14 @@ func TestFilteredAndEmptyLists(t *testing.T) {
 		}
 	}
 	status, m := c.get(p.Users, url.Values{"status": {"DELETED"}})
-	if status != 200 || len(m) != 0 {
-		t.Errorf("an empty list is {} (protobuf omits empty fields), got %d %v", status, m)
+	if status != 200 || len(m) != 1 || string(m["users"]) != "[]" {
+		t.Errorf("an empty list keeps the sample's key: {\"users\": []}, got %d %v", status, m)
 	}
 }
 
 func TestAccessResponseCarriesNamedObjects(t *testing.T) {
 	c := start(t, Config{})
-	status, m := c.get(c.emu.Paths().Accesses, url.Values{"appid": {""}, "userid": {""}})
+	status, m := c.get(c.emu.Paths().Accesses, c.pair(0))
 	if status != 200 {
 		t.Fatal(status)
 	}
@@ -344,7 +394,7 @@ func TestDeterminism(t *testing.T) {
 	body := func(seed int64) string {
 		c := start(t, Config{Seed: seed, PageSize: 50})
 		_, b, _ := c.do(c.emu.Paths().Users, nil)
-		_, a, _ := c.do(c.emu.Paths().Accesses+"?appid=&userid=", nil)
+		_, a, _ := c.do(c.emu.Paths().Accesses+"?"+c.pair(1).Encode(), nil)
 		return string(b) + string(a)
 	}
 	if first, again := body(1), body(1); first != again {
@@ -408,5 +458,31 @@ func TestRetryAfterValue(t *testing.T) {
 		if got := retryAfterValue(d); got != want {
 			t.Errorf("%s: %q, want %q", d, got, want)
 		}
+	}
+}
+
+// A server that reads start_time and end_time as seconds answers nothing to
+// a query in milliseconds: the client's empty-window probe must see that.
+func TestAuditTimesInSeconds(t *testing.T) {
+	from, to := now.Add(-50*time.Hour), now.Add(-3*time.Hour)
+	tests := []struct {
+		name    string
+		seconds bool
+		q       url.Values
+		want    int
+	}{
+		{"ms to a ms server", false, url.Values{"start_time": {strconv.FormatInt(from.UnixMilli(), 10)}, "end_time": {strconv.FormatInt(to.UnixMilli(), 10)}}, 1},
+		{"ms to a seconds server", true, url.Values{"start_time": {strconv.FormatInt(from.UnixMilli(), 10)}, "end_time": {strconv.FormatInt(to.UnixMilli(), 10)}}, 0},
+		{"seconds to a seconds server", true, url.Values{"start_time": {strconv.FormatInt(from.Unix(), 10)}, "end_time": {strconv.FormatInt(to.Unix(), 10)}}, 1},
+		{"seconds to a ms server", false, url.Values{"start_time": {strconv.FormatInt(from.Unix(), 10)}, "end_time": {strconv.FormatInt(to.Unix(), 10)}}, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := start(t, Config{AuditTimesInSeconds: tc.seconds, AuditEventsPerDay: 24})
+			got := len(c.all(c.emu.Paths().AuditEvents, "audit_events", tc.q))
+			if (got > 0) != (tc.want > 0) {
+				t.Errorf("%d events", got)
+			}
+		})
 	}
 }

@@ -28,6 +28,7 @@ const (
 	opGroups   = "groups"
 	opApps     = "apps"
 	opAccesses = "accesses"
+	opPolicies = "policies"
 	opAudit    = "audit_events"
 )
 
@@ -127,6 +128,8 @@ func (s *Server) serve(w http.ResponseWriter, c *call) *response {
 		resp = s.handleDirectory(c, op, s.cfg.Apps, s.appStatus, func(k int) any { return s.app(k) })
 	case opAccesses:
 		resp = s.handleAccesses(c)
+	case opPolicies:
+		resp = s.handlePolicies(c)
 	default:
 		resp = s.handleAudit(c)
 	}
@@ -138,7 +141,10 @@ func (s *Server) serve(w http.ResponseWriter, c *call) *response {
 }
 
 // handleLogin serves TokenLogin: GET ?account=<account>[&redirect=] with
-// the API token as HTTP Basic credentials.
+// the long-lived API token as "Authorization: Bearer <token>" (the
+// client's inferred header; see the package doc), or, with
+// Config.AcceptBasic only, the token's uuid and secret as HTTP Basic
+// credentials. The answer has every field of the document's sample.
 func (s *Server) handleLogin(c *call) *response {
 	q := c.r.URL.Query()
 	if err := allowParams(q, []string{"account", "redirect"}, nil); err != nil {
@@ -148,8 +154,13 @@ func (s *Server) handleLogin(c *call) *response {
 	if account == "" {
 		return s.fail(errorf(http.StatusBadRequest, "account is required"))
 	}
-	id, secret, ok := c.r.BasicAuth()
-	if !ok || !equal(id, s.cfg.KeyID) || !equal(secret, s.cfg.Secret) || account != s.cfg.Account {
+	ok := false
+	if tok, bearer := strings.CutPrefix(c.r.Header.Get("Authorization"), "Bearer "); bearer {
+		ok = equal(strings.TrimSpace(tok), s.cfg.APIToken)
+	} else if id, secret, basic := c.r.BasicAuth(); basic && s.cfg.AcceptBasic {
+		ok = equal(id, s.cfg.KeyID) && equal(secret, s.cfg.Secret)
+	}
+	if !ok || account != s.cfg.Account {
 		return s.fail(errorf(http.StatusUnauthorized, "invalid API token"))
 	}
 	var raw [24]byte
@@ -171,18 +182,37 @@ func (s *Server) handleLogin(c *call) *response {
 	s.mu.Unlock()
 	ttl := int64(s.cfg.TokenTTL / time.Second)
 	return s.jsonResp(http.StatusOK, struct {
-		AccountName   string `json:"account_name"`
-		AccountUUID   string `json:"account_uuid"`
-		CreateTime    int64  `json:"create_time"`
-		ExpireTimeSec int64  `json:"expire_time_sec"`
-		LoginType     int    `json:"login_type"`
-		Status        int    `json:"status"`
-		Token         string `json:"token"`
-		TTLSec        int64  `json:"ttl_sec"`
-		UserRole      int    `json:"user_role"`
-		UserUUID      string `json:"user_uuid"`
-		UUID          string `json:"uuid"`
-	}{s.cfg.Account, s.accountUUID(), now.UnixMilli(), expires.Unix(), 2, statusActive, tok, ttl, 1, s.userUUID(0), s.accessUUID(-1)})
+		AccountLocation string   `json:"account_location"`
+		AccountName     string   `json:"account_name"`
+		AccountShard    string   `json:"account_shard"`
+		AccountUUID     string   `json:"account_uuid"`
+		BackendShard    string   `json:"backend_shard"`
+		ClientIP        string   `json:"client_ip"`
+		CreateTime      int64    `json:"create_time"`
+		DeviceUUID      string   `json:"device_uuid"`
+		EndTime         int64    `json:"end_time"`
+		ExpireStartTime int64    `json:"expire_start_time"`
+		ExpireTimeSec   int64    `json:"expire_time_sec"`
+		GenerationID    int      `json:"generation_id"`
+		GeoLocation     string   `json:"geo_location"`
+		LoginType       int      `json:"login_type"`
+		Status          int      `json:"status"`
+		Tags            []string `json:"tags"`
+		TimeIDToken     string   `json:"time_id_token"`
+		Token           string   `json:"token"`
+		TTLSec          int64    `json:"ttl_sec"`
+		UpdateTime      int64    `json:"update_time"`
+		UserRole        int      `json:"user_role"`
+		UserUUID        string   `json:"user_uuid"`
+		UUID            string   `json:"uuid"`
+		ViewPIILogOnly  bool     `json:"view_pii_log_only"`
+	}{
+		AccountLocation: "us", AccountName: s.cfg.Account, AccountShard: "shard-1", AccountUUID: s.accountUUID(),
+		BackendShard: "backend-1", ClientIP: "127.0.0.1", CreateTime: now.UnixMilli(), DeviceUUID: "",
+		EndTime: expires.UnixMilli(), ExpireStartTime: now.UnixMilli(), ExpireTimeSec: expires.Unix(), GenerationID: 1,
+		GeoLocation: "US", LoginType: 2, Status: statusActive, Tags: []string{}, TimeIDToken: "", Token: tok, TTLSec: ttl,
+		UpdateTime: now.UnixMilli(), UserRole: 1, UserUUID: s.userUUID(0), UUID: s.accessUUID(-1),
+	})
 }
 
 func (s *Server) accountUUID() string {
@@ -331,46 +361,63 @@ func (s *Server) handleDirectory(c *call, op string, n int, status func(int) int
 	enc := newEncoder(b)
 	o := objectWriter{b: b}
 	o.field(paramToken, token != "", func() { encodeTo(enc, b, token) })
-	o.field(op, len(idx) > 0, func() { encodeArray(enc, b, idx, render) })
+	o.field(op, true, func() { encodeArray(enc, b, idx, render) })
 	o.end()
 	return &response{status: http.StatusOK, body: b, pageID: fmt.Sprintf("%s|%s|%d", op, filter, start)}
 }
 
-// handleAccesses serves Query access objects: appid and userid are
-// required (empty selects all); the response also carries the apps,
-// groups and users the page's accesses name.
+// lookupParams reads the required appid and userid (and, for policies,
+// resolveDisplayNames) of a lookup: the document marks them required, so
+// a missing or empty one is 400. An id that names no app or user selects
+// nothing (-1).
+func (s *Server) lookupParams(q url.Values, extra ...string) (app, user int, filter string, err *apiError) {
+	for _, p := range append([]string{"appid", "userid"}, extra...) {
+		if strings.TrimSpace(q.Get(p)) == "" {
+			return 0, 0, "", errorf(http.StatusBadRequest, "%s is required", p)
+		}
+	}
+	app, user = -1, -1
+	for k := range s.cfg.Apps {
+		if strings.EqualFold(s.appUUID(k), q.Get("appid")) {
+			app = k
+		}
+	}
+	for i := range s.cfg.Users {
+		if strings.EqualFold(s.userUUID(i), q.Get("userid")) {
+			user = i
+			break
+		}
+	}
+	return app, user, strings.ToLower(q.Get("appid") + "|" + q.Get("userid")), nil
+}
+
+// handleAccesses serves Query access objects: the accesses that apply to
+// app appid and user userid (both required), with the apps, groups and
+// users those accesses name. Every key of the document's sample is
+// written, an empty list as [].
 func (s *Server) handleAccesses(c *call) *response {
 	q := c.r.URL.Query()
 	if err := allowParams(q, []string{"appid", "userid", paramToken}, nil); err != nil {
 		return s.fail(err)
 	}
-	for _, p := range []string{"appid", "userid"} {
-		if !q.Has(p) {
-			return s.fail(errorf(http.StatusBadRequest, "%s is required", p))
-		}
-		if q.Get(p) != "" {
-			return s.fail(errorf(http.StatusBadRequest, "filtering by %s is not emulated; send it empty", p))
+	app, user, filter, aerr := s.lookupParams(q)
+	if aerr != nil {
+		return s.fail(aerr)
+	}
+	var match []int
+	if app >= 0 && user >= 0 {
+		for m := range s.cfg.Accesses {
+			if s.accessApplies(m, app, user) {
+				match = append(match, m)
+			}
 		}
 	}
-	start := 0
-	if p, ok, err := s.pageFrom(q, opAccesses); err != nil {
-		return s.fail(err)
-	} else if ok {
-		if p.Next > int64(s.cfg.Accesses) {
-			return s.fail(errorf(http.StatusBadRequest, "continuation_token does not belong to this query"))
-		}
-		start = int(p.Next)
-	}
-	end := s.cfg.Accesses
-	if s.cfg.PageSize > 0 {
-		end = min(end, start+s.cfg.PageSize)
-	}
-	token := ""
-	if end < s.cfg.Accesses {
-		token = s.sign(pageState{Op: opAccesses, Next: int64(end)})
+	page, token, start, perr := s.lookupPage(q, opAccesses, filter, match)
+	if perr != nil {
+		return s.fail(perr)
 	}
 	apps, groups, users := map[int]bool{}, map[int]bool{}, map[int]bool{}
-	for m := start; m < end; m++ {
+	for _, m := range page {
 		p := s.accessPlan(m)
 		for _, k := range p.apps {
 			apps[k] = true
@@ -386,19 +433,73 @@ func (s *Server) handleAccesses(c *call) *response {
 	b := s.bufs.Get()
 	enc := newEncoder(b)
 	o := objectWriter{b: b}
-	accesses := make([]int, 0, end-start)
-	for m := start; m < end; m++ {
-		accesses = append(accesses, m)
-	}
-	o.field("accesses", len(accesses) > 0, func() {
-		encodeArray(enc, b, accesses, func(m int) any { a, _ := s.access(m); return a })
+	o.field("accesses", true, func() {
+		encodeArray(enc, b, page, func(m int) any { a, _ := s.access(m); return a })
 	})
-	o.field("apps", len(apps) > 0, func() { encodeArray(enc, b, sorted(apps), func(k int) any { return s.app(k) }) })
+	o.field("apps", true, func() { encodeArray(enc, b, sorted(apps), func(k int) any { return s.app(k) }) })
 	o.field(paramToken, token != "", func() { encodeTo(enc, b, token) })
-	o.field("groups", len(groups) > 0, func() { encodeArray(enc, b, sorted(groups), func(j int) any { return s.group(j) }) })
-	o.field("users", len(users) > 0, func() { encodeArray(enc, b, sorted(users), func(i int) any { return s.user(i) }) })
+	o.field("groups", true, func() { encodeArray(enc, b, sorted(groups), func(j int) any { return s.group(j) }) })
+	o.field("users", true, func() { encodeArray(enc, b, sorted(users), func(i int) any { return s.user(i) }) })
 	o.end()
-	return &response{status: http.StatusOK, body: b, pageID: fmt.Sprintf("%s||%d", opAccesses, start)}
+	return &response{status: http.StatusOK, body: b, pageID: fmt.Sprintf("%s|%s|%d", opAccesses, filter, start)}
+}
+
+// handlePolicies serves Query policies: the policies that apply to app
+// appid and user userid; resolveDisplayNames is required too ("true"
+// fills filter_selector_display_names).
+func (s *Server) handlePolicies(c *call) *response {
+	q := c.r.URL.Query()
+	if err := allowParams(q, []string{"appid", "userid", "resolveDisplayNames", paramToken}, nil); err != nil {
+		return s.fail(err)
+	}
+	app, user, filter, aerr := s.lookupParams(q, "resolveDisplayNames")
+	if aerr != nil {
+		return s.fail(aerr)
+	}
+	names, err := strconv.ParseBool(q.Get("resolveDisplayNames"))
+	if err != nil {
+		return s.fail(errorf(http.StatusBadRequest, "resolveDisplayNames %q: want true or false", q.Get("resolveDisplayNames")))
+	}
+	var match []int
+	if app >= 0 && user >= 0 {
+		for m := range s.cfg.Policies {
+			if s.policyApplies(m, app, user) {
+				match = append(match, m)
+			}
+		}
+	}
+	page, token, start, perr := s.lookupPage(q, opPolicies, filter, match)
+	if perr != nil {
+		return s.fail(perr)
+	}
+	b := s.bufs.Get()
+	enc := newEncoder(b)
+	o := objectWriter{b: b}
+	o.field(paramToken, token != "", func() { encodeTo(enc, b, token) })
+	o.field("policies", true, func() { encodeArray(enc, b, page, func(m int) any { return s.policy(m, names) }) })
+	o.end()
+	return &response{status: http.StatusOK, body: b, pageID: fmt.Sprintf("%s|%s|%d", opPolicies, filter, start)}
+}
+
+// lookupPage pages the matches of a lookup (PageSize, continuation_token
+// bound to the operation and the pair).
+func (s *Server) lookupPage(q url.Values, op, filter string, match []int) (page []int, token string, start int, err *apiError) {
+	if p, ok, perr := s.pageFrom(q, op); perr != nil {
+		return nil, "", 0, perr
+	} else if ok {
+		if p.Filter != filter || p.Next > int64(len(match)) {
+			return nil, "", 0, errorf(http.StatusBadRequest, "continuation_token does not belong to this query")
+		}
+		start = int(p.Next)
+	}
+	end := len(match)
+	if s.cfg.PageSize > 0 {
+		end = min(end, start+s.cfg.PageSize)
+	}
+	if end < len(match) {
+		token = s.sign(pageState{Op: op, Next: int64(end), Filter: filter})
+	}
+	return match[start:end], token, start, nil
 }
 
 // handleAudit serves Query Audit Events: start_time (required) and
@@ -415,6 +516,15 @@ func (s *Server) handleAudit(c *call) *response {
 	to, err := epochParam(q, "end_time", c.now.UnixMilli())
 	if err != nil {
 		return s.fail(err)
+	}
+	if s.cfg.AuditTimesInSeconds {
+		from, to = from*1000, to*1000
+		if q.Get("end_time") == "" {
+			to = c.now.UnixMilli()
+		}
+	}
+	if q.Get("end_time") == "" {
+		to = max(to, from) // no end: up to now, or nothing when start_time is in the future
 	}
 	if to < from {
 		return s.fail(errorf(http.StatusBadRequest, "end_time is before start_time"))
@@ -440,7 +550,7 @@ func (s *Server) handleAudit(c *call) *response {
 	b := s.bufs.Get()
 	enc := newEncoder(b)
 	o := objectWriter{b: b}
-	o.field("audit_events", end > start, func() {
+	o.field("audit_events", true, func() {
 		b.WriteByte('[')
 		for n := start; n < end; n++ {
 			if n > start {
