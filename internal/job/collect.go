@@ -711,7 +711,7 @@ func (r *run) frameworkSummaryPairs(f framework, fs *fwSummary) [][2]any {
 			[2]any{sev + ": non-compliant (fail)", fs.SevStat[[2]string{sev, "NonCompliant"}]})
 	}
 	pairs = append(pairs,
-		[2]any{"Violations (resource × control pairs, all accounts)", fs.Violated},
+		[2]any{"Violations (distinct resource × control pairs, all accounts)", fs.Violated},
 		[2]any{"Distinct violating resources (all accounts)", fs.Distinct()})
 	for _, a := range fs.accounts() {
 		pairs = append(pairs, [2]any{"Distinct violating resources: " + a.SubAccount + "/" + a.Account, a.Distinct()})

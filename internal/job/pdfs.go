@@ -116,7 +116,7 @@ func (r *run) frameworkBody(d *pdf.Doc, fs *fwSummary) {
 		pairs = append(pairs, [2]string{statusLabel(st), fmt.Sprint(fs.Status[st])})
 	}
 	pairs = append(pairs,
-		[2]string{"Violations (resource × control)", fmt.Sprintf("%d: each resource counted once per control it fails", fs.Violated)},
+		[2]string{"Violations (resource × control)", fmt.Sprintf("%d: each resource counted once per control it fails, even where accounts or zones overlap", fs.Violated)},
 		[2]string{"Distinct violating resources", fmt.Sprintf("%d: each resource counted once, whatever it fails and under however many accounts or zones", fs.Distinct())})
 	d.KeyValues(pairs)
 	bars := make([]pdf.Bar, len(severities()))
@@ -151,7 +151,7 @@ func (r *run) frameworkBody(d *pdf.Doc, fs *fwSummary) {
 		}
 		d.Table([]pdf.Column{{Title: "Control", Width: 1.3}, {Title: "Title", Width: 3}, {Title: "Severity", Width: 0.9},
 			{Title: "Accounts failing", Width: 0.9, Align: "R"}, {Title: "Violating resources", Width: 1, Align: "R"}}, rows)
-		d.Paragraph("Violating resources: the resources that fail the control, over all accounts.")
+		d.Paragraph("Violating resources: the distinct resources that fail the control, over all accounts (a resource under two overlapping accounts or zones counts once).")
 	}
 
 	d.Heading("Results by cloud account", 2)

@@ -74,6 +74,16 @@ func TestEverySourceMakesAPack(t *testing.T) {
 			if len(m.Failures) > 0 {
 				t.Errorf("failures: %+v", m.Failures)
 			}
+			// The credential is named, never shown.
+			if inv := m.Invocation; inv == nil || inv.Credential == "" {
+				t.Errorf("invocation %+v: no credential named", inv)
+			} else {
+				for k, v := range env {
+					if len(v) >= 8 && strings.Contains(inv.Credential, v) {
+						t.Errorf("invocation credential %q holds %s", inv.Credential, k)
+					}
+				}
+			}
 			rep, err := pack.Verify(context.Background(), store, res.Packs[0].Prefix)
 			if err != nil || !rep.OK() {
 				t.Fatalf("verify: %v %+v", err, rep.Problems)
@@ -214,16 +224,18 @@ func TestSophosUnmatchedFiltersAreRefused(t *testing.T) {
 	}
 }
 
-// An IBM SCC --framework that names no compliance policy of the instance
-// is refused before any report is read, listing the policies.
-func TestIBMUnmatchedFrameworkIsRefused(t *testing.T) {
+// An IBM SCC --framework that names no compliance policy of the instance,
+// or an --account that names no cloud account of its inventory, is refused
+// before any report is read, listing the policies.
+func TestIBMUnmatchedFiltersAreRefused(t *testing.T) {
 	tenant, env := sourceCases[1].start(t)
 	day := now.Truncate(24 * time.Hour)
 	cfg := &config.Config{Output: "mem", Concurrency: 1, Datasets: []string{config.DatasetReports}, Tenants: []config.Tenant{tenant},
-		Period: lacework.Window{From: day.Add(-24 * time.Hour), To: day}, Frameworks: []string{"No Such Benchmark"}}
+		Period: lacework.Window{From: day.Add(-24 * time.Hour), To: day}, Frameworks: []string{"No Such Benchmark"}, Accounts: []string{"999999999999"}}
 	_, err := job.Run(context.Background(), cfg, job.Deps{Sources: testSources, Store: memstore.New(), Getenv: func(k string) string { return env[k] },
 		Now: func() time.Time { return now }})
-	if !errors.Is(err, source.ErrRefused) || !strings.Contains(err.Error(), `--framework "No Such Benchmark" matches nothing; the tenants have: `) {
+	if !errors.Is(err, source.ErrRefused) || !strings.Contains(err.Error(), `--framework "No Such Benchmark" matches nothing; the tenants have: `) ||
+		!strings.Contains(err.Error(), `--account "999999999999" matches nothing`) {
 		t.Fatalf("err = %v", err)
 	}
 }

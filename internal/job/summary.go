@@ -65,12 +65,19 @@ type fwSummary struct {
 	SevStat  map[[2]string]int64 // (severity, status) → controls
 	Accounts map[string]*acctSummary
 	Controls map[string]*ctlSummary
-	Violated int64 // violations: (resource, control) pairs
-	Planned  int   // reports planned (one per cloud account)
+	// Violated is the number of violations: distinct (control, resource)
+	// pairs over all accounts, so that a resource reported by two
+	// overlapping scopes (IBM SCC zones: Entire Infrastructure holds
+	// Production) counts once per control it fails, never twice.
+	Violated int64
+	Planned  int // reports planned (one per cloud account)
 	// resources are the distinct resources that violate a non-compliant
-	// control, by sub-account and account (a set: one entry per resource,
-	// never per row), for "distinct violating resources".
-	resources map[string]struct{}
+	// control (a set: one entry per resource, never per row), for
+	// "distinct violating resources"; pairs and failing are the distinct
+	// (control, resource) pairs of every violation and of the non-compliant
+	// controls' violations.
+	resources      map[string]struct{}
+	pairs, failing map[[2]string]struct{}
 }
 
 // Distinct is the number of distinct resources violating a non-compliant
@@ -99,7 +106,7 @@ type ctlSummary struct {
 	ID, Title, Severity string
 	Level               int
 	FailingAccounts     int64
-	Violated            int64
+	Violated            int64 // distinct resources failing the control, over all accounts
 }
 
 // framework is the summary of the framework in folder slug (two frameworks
@@ -110,7 +117,8 @@ func (s *summary) framework(slug, name, cloud string) *fwSummary {
 	f, ok := s.fws[slug]
 	if !ok {
 		f = &fwSummary{Name: name, Cloud: cloud, Status: map[string]int64{}, SevStat: map[[2]string]int64{},
-			Accounts: map[string]*acctSummary{}, Controls: map[string]*ctlSummary{}, resources: map[string]struct{}{}}
+			Accounts: map[string]*acctSummary{}, Controls: map[string]*ctlSummary{}, resources: map[string]struct{}{},
+			pairs: map[[2]string]struct{}{}, failing: map[[2]string]struct{}{}}
 		s.fws[slug] = f
 	}
 	return f
@@ -125,7 +133,11 @@ func (f *fwSummary) control(sub, account, alias string, at time.Time, id, title,
 	if status == "NonCompliant" && level >= 1 && level <= 5 {
 		f.Failed[level-1]++
 	}
-	f.Violated += violated
+	for _, v := range violations {
+		if addNew(f.pairs, [2]string{id, v.Resource}) {
+			f.Violated++
+		}
+	}
 	key := sub + "\x00" + account
 	a, ok := f.Accounts[key]
 	if !ok {
@@ -147,8 +159,21 @@ func (f *fwSummary) control(sub, account, alias string, at time.Time, id, title,
 	}
 	if status == "NonCompliant" {
 		c.FailingAccounts++
-		c.Violated += violated
+		for _, v := range violations {
+			if addNew(f.failing, [2]string{id, v.Resource}) {
+				c.Violated++
+			}
+		}
 	}
+}
+
+// addNew adds k to set and says whether it was not there before.
+func addNew[K comparable](set map[K]struct{}, k K) bool {
+	if _, ok := set[k]; ok {
+		return false
+	}
+	set[k] = struct{}{}
+	return true
 }
 
 // Compliance is compliant / (compliant + non-compliant) controls, in percent;

@@ -14,6 +14,8 @@ package source
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -120,6 +122,16 @@ func MaskID(id string) string {
 		return strings.Repeat("*", len(r))
 	}
 	return string(r[:4]) + "…" + string(r[len(r)-4:])
+}
+
+// Fingerprint names a secret that has no public id (an IBM IAM API key, a
+// Sophos API key, an API token) as a manifest may keep it: "sha256:" and
+// the first 12 hex digits of the secret's SHA-256. Its holder can check it
+// (printf %s "$KEY" | sha256sum | cut -c1-12); nobody can recover the key
+// from it.
+func Fingerprint(secret string) string {
+	sum := sha256.Sum256([]byte(secret))
+	return "sha256:" + hex.EncodeToString(sum[:])[:12]
 }
 
 // ErrRefused marks a request refused before any API call: a usage problem

@@ -1,6 +1,7 @@
 package ibmscc
 
 import (
+	"cmp"
 	"context"
 	"iter"
 	"net/url"
@@ -13,6 +14,9 @@ type InventoryQuery struct {
 	// Accounts, when set, keeps the resources of these cloud accounts
 	// (filter `account in (…)`).
 	Accounts []string
+	// PageSize, when set, replaces the client's page size: 1 to learn
+	// whether anything matches with the smallest answer.
+	PageSize int
 	Stats    *source.QueryStats
 }
 
@@ -29,6 +33,6 @@ func (c *Client) Inventory(ctx context.Context, q InventoryQuery) iter.Seq2[Inve
 		path:     pathInventory,
 		query:    query,
 		bucket:   bucketInventory,
-		pageSize: c.limits.PageSize,
+		pageSize: cmp.Or(q.PageSize, c.limits.PageSize),
 	}, q.Stats)
 }

@@ -237,7 +237,11 @@ func Open(ctx context.Context, t config.Tenant, env source.Env) (source.Source, 
 	if err != nil {
 		return nil, fmt.Errorf("tenant %s: %w", t.Name, err)
 	}
-	return &Source{tenant: t.Name, client: c, now: now, spoolDir: env.SpoolDir,
+	credential := "API token " + source.Fingerprint(creds.APIToken.Reveal())
+	if creds.Login == edge.LoginBasic {
+		credential = "API token " + source.MaskID(creds.KeyID) // the token's uuid, a public id
+	}
+	return &Source{tenant: t.Name, client: c, now: now, spoolDir: env.SpoolDir, credential: credential,
 		log: log.With("source", Name, "tenant", t.Name)}, nil
 }
 
@@ -248,13 +252,15 @@ type Source struct {
 	now      func() time.Time
 	spoolDir string
 	log      *slog.Logger
+	// credential names the token for the manifest (source.Info).
+	credential string
 }
 
 var _ source.Source = (*Source)(nil)
 
 // Info implements source.Source.
 func (s *Source) Info() source.Info {
-	return source.Info{System: Name, API: "Lacework Edge API", BaseURL: s.client.BaseURL()}
+	return source.Info{System: Name, API: "Lacework Edge API", BaseURL: s.client.BaseURL(), Credential: s.credential}
 }
 
 // Stats implements source.Source.

@@ -407,6 +407,38 @@ func TestInventoryAccountsFilter(t *testing.T) {
 	}
 }
 
+// An --account value is looked up in the inventory (one row per value):
+// one that names no cloud account of the instance is reported unmatched,
+// so that the pipeline refuses the run; the section's own accounts replace
+// --account and are not looked up.
+func TestAccountFilterMatches(t *testing.T) {
+	f := newFixture(t, emulator.Config{Seed: 13, InventoryResources: 40})
+	known := emulator.Accounts()[1].ID
+	for _, tc := range []struct {
+		name, section string
+		flag, want    []string
+	}{
+		{"known and mistyped", "", []string{known, "12345678901"}, []string{"12345678901"}},
+		{"all known", "", []string{known}, nil},
+		{"section replaces the flag", fmt.Sprintf("accounts: [%q]\n", known), []string{"nope"}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			src := f.open(t, f.tenant(t, "acct", tc.section))
+			plan, err := src.Plan(context.Background(), source.Request{Period: day, Audit: day, Datasets: []string{source.Reports}, Accounts: tc.flag})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			if plan.Filters != nil {
+				got = plan.Filters.UnmatchedAccounts
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("unmatched %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
 func TestOpenErrors(t *testing.T) {
 	f := newFixture(t, emulator.Config{})
 	tests := []struct {

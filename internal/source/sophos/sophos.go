@@ -48,6 +48,8 @@ type src struct {
 	log    *slog.Logger
 	now    func() time.Time
 	spool  string
+	// credential names the API key for the manifest (source.Info).
+	credential string
 }
 
 var _ source.Opener = Open
@@ -130,13 +132,16 @@ func Open(_ context.Context, t config.Tenant, env source.Env) (source.Source, er
 		log:    log.With("source", Name, "tenant", t.Name),
 		now:    now,
 		spool:  env.SpoolDir,
+		// The API key is the only credential (seed 004): a fingerprint
+		// names it.
+		credential: "API key " + source.Fingerprint(key),
 	}, nil
 }
 
 func (s *src) Info() source.Info {
 	// Alerts are raised for failing rules only: no rule is ever reported
 	// as passing (seed 004, Alerts).
-	return source.Info{System: Name, API: "Sophos Cloud Optix API v1", BaseURL: s.client.BaseURL(), FailingOnly: true}
+	return source.Info{System: Name, API: "Sophos Cloud Optix API v1", BaseURL: s.client.BaseURL(), Credential: s.credential, FailingOnly: true}
 }
 
 func (s *src) Stats() *httpx.Stats { return s.client.Stats() }
