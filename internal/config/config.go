@@ -24,6 +24,7 @@ import (
 	"github.com/evidence-pack/evidence/internal/collect/httpx"
 	"github.com/evidence-pack/evidence/internal/collect/lacework"
 	"github.com/evidence-pack/evidence/internal/pack"
+	"github.com/evidence-pack/evidence/internal/period"
 )
 
 // Datasets a pack can hold; --dataset narrows to some of them.
@@ -61,7 +62,7 @@ type Config struct {
 	Deadline Deadline `yaml:"-"`
 
 	// Period is set from flags (--from/--to); default: the previous UTC day.
-	Period lacework.Window `yaml:"-"`
+	Period period.Window `yaml:"-"`
 	// FileSHA256 is the SHA-256 of the configuration file read (hex), for
 	// the manifest; "" when there was none.
 	FileSHA256 string `yaml:"-"`
@@ -247,7 +248,7 @@ func Load(f Flags, getenv func(string) string, home string, now time.Time) (*Con
 	if cfg.Shard, err = ParseShard(f.Shard); err != nil {
 		return nil, err
 	}
-	p, err := ParsePeriod(f.From, f.To, now)
+	p, err := period.Parse(f.From, f.To, now)
 	if err != nil {
 		return nil, err
 	}
@@ -412,56 +413,4 @@ func sameLocation(a, b string) bool {
 		return filepath.Clean(s)
 	}
 	return norm(a) == norm(b)
-}
-
-// ParsePeriod reads --from/--to: dates (2026-11-21, the whole UTC day) or
-// RFC 3339 times. A date as --to means the end of that day. With neither
-// set, the period is the previous UTC day; with only --from, it runs to the
-// end of from's day when from is a date, else to now.
-func ParsePeriod(from, to string, now time.Time) (lacework.Window, error) {
-	now = now.UTC()
-	today := now.Truncate(24 * time.Hour)
-	if from == "" && to == "" {
-		return lacework.Window{From: today.Add(-24 * time.Hour), To: today}, nil
-	}
-	var w lacework.Window
-	var fromIsDate bool
-	var err error
-	if from != "" {
-		if w.From, fromIsDate, err = parseWhen(from); err != nil {
-			return w, fmt.Errorf("--from: %w", err)
-		}
-	}
-	switch {
-	case to != "":
-		t, isDate, err := parseWhen(to)
-		if err != nil {
-			return w, fmt.Errorf("--to: %w", err)
-		}
-		if isDate {
-			t = t.Add(24 * time.Hour)
-		}
-		w.To = t
-	case fromIsDate:
-		w.To = w.From.Add(24 * time.Hour)
-	default:
-		w.To = now
-	}
-	if from == "" {
-		w.From = w.To.Add(-24 * time.Hour)
-	}
-	if !w.From.Before(w.To) {
-		return w, fmt.Errorf("period %s to %s is empty: --from must be before --to", w.From.Format(time.RFC3339), w.To.Format(time.RFC3339))
-	}
-	return w, nil
-}
-
-func parseWhen(s string) (time.Time, bool, error) {
-	if t, err := time.Parse(time.DateOnly, s); err == nil {
-		return t.UTC(), true, nil
-	}
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t.UTC(), false, nil
-	}
-	return time.Time{}, false, fmt.Errorf("%q is neither a date (2026-11-21) nor an RFC 3339 time (2026-11-21T00:00:00Z)", s)
 }

@@ -7,41 +7,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/evidence-pack/evidence/internal/collect/lacework"
+	"github.com/evidence-pack/evidence/internal/period"
 )
 
 var now = time.Date(2026, 11, 22, 10, 30, 0, 0, time.UTC)
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
-
-func TestParsePeriod(t *testing.T) {
-	day := func(d int) time.Time { return time.Date(2026, 11, d, 0, 0, 0, 0, time.UTC) }
-	tests := []struct {
-		name, from, to string
-		want           [2]time.Time
-		err            bool
-	}{
-		{"default previous UTC day", "", "", [2]time.Time{day(21), day(22)}, false},
-		{"one date", "2026-11-20", "", [2]time.Time{day(20), day(21)}, false},
-		{"date range inclusive", "2026-11-01", "2026-11-07", [2]time.Time{day(1), day(8)}, false},
-		{"rfc3339", "2026-11-20T06:00:00Z", "2026-11-20T12:00:00+01:00", [2]time.Time{day(20).Add(6 * time.Hour), day(20).Add(11 * time.Hour)}, false},
-		{"from time to now", "2026-11-22T00:00:00Z", "", [2]time.Time{day(22), now}, false},
-		{"only to", "", "2026-11-20", [2]time.Time{day(20), day(21)}, false},
-		{"reversed", "2026-11-20", "2026-11-10", [2]time.Time{}, true},
-		{"garbage", "yesterday", "", [2]time.Time{}, true},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			w, err := ParsePeriod(tc.from, tc.to, now)
-			if (err != nil) != tc.err {
-				t.Fatalf("err = %v", err)
-			}
-			if !tc.err && (!w.From.Equal(tc.want[0]) || !w.To.Equal(tc.want[1])) {
-				t.Fatalf("got %v, want %v", w, tc.want)
-			}
-		})
-	}
-}
 
 func TestLoadFromEnvOnly(t *testing.T) {
 	cfg, err := Load(Flags{}, env(map[string]string{
@@ -135,7 +106,7 @@ func TestTenantsSharingAFolderAreRefused(t *testing.T) {
 		{"distinct", []string{"acme", "acme-prod", "東京"}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			cfg := &Config{Output: "out", Concurrency: 1, Period: lacework.Window{From: now.Add(-time.Hour), To: now}}
+			cfg := &Config{Output: "out", Concurrency: 1, Period: period.Window{From: now.Add(-time.Hour), To: now}}
 			for _, n := range tc.tenants {
 				cfg.Tenants = append(cfg.Tenants, tenant(n))
 			}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/evidence-pack/evidence/internal/dataset"
 	"github.com/evidence-pack/evidence/internal/pack"
+	"github.com/evidence-pack/evidence/internal/period"
 	"github.com/evidence-pack/evidence/internal/reportgen"
 	"github.com/evidence-pack/evidence/internal/reportgen/parquet"
 	"github.com/evidence-pack/evidence/internal/reportgen/xlsx"
@@ -184,7 +185,7 @@ func (r *run) unitResult(unit string, q pack.Query, st source.QueryStats, rows i
 	q.Pages, q.Queries, q.Splits = int64(st.Pages), int64(st.Queries), int64(st.Splits)
 	q.Rows = rows
 	for _, p := range st.Parts {
-		qp := pack.QueryPart{Window: pack.Window{From: p.From, To: p.To}, Filter: p.Filter, Rows: int64(p.Rows)}
+		qp := pack.QueryPart{Window: period.Window{From: p.From, To: p.To}, Filter: p.Filter, Rows: int64(p.Rows)}
 		if p.HasAnnounced {
 			n := int64(p.Announced)
 			qp.AnnouncedRows = &n
@@ -326,7 +327,7 @@ func (r *run) tableUnit(ctx, api context.Context, t reportgen.Table, u source.Ta
 	r.summary.addRows(t.Name, n)
 	unit := strings.Join(nonEmpty(strings.ReplaceAll(t.Name, "_", " "), u.Sheet, u.SubAccount, u.Account), " ")
 	r.unitResult(unit, pack.Query{Dataset: ds, SubAccount: u.SubAccount, Account: u.Account,
-		Window: pack.Window{From: u.Window.From, To: u.Window.To}, Request: callRecord(u.Call)}, st, n, apiErr)
+		Window: period.Window{From: u.Window.From, To: u.Window.To}, Request: callRecord(u.Call)}, st, n, apiErr)
 	return n, apiErr, nil
 }
 
@@ -441,7 +442,7 @@ func (f framework) unitName(u source.ReportUnit) string {
 
 func (r *run) reportQuery(f framework, u source.ReportUnit) pack.Query {
 	return pack.Query{Dataset: source.Reports, SubAccount: u.SubAccount, Account: u.Account, Framework: f.Name,
-		Window: pack.Window{From: r.period.From, To: r.period.To}, Request: callRecord(u.Call)}
+		Window: period.Window{From: r.period.From, To: r.period.To}, Request: callRecord(u.Call)}
 }
 
 // callRecord is a unit's call as the manifest records it (nil when the source

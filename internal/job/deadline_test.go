@@ -9,11 +9,11 @@ import (
 	"time"
 
 	"github.com/evidence-pack/evidence/internal/collect/httpx"
-	"github.com/evidence-pack/evidence/internal/collect/lacework"
 	"github.com/evidence-pack/evidence/internal/config"
 	"github.com/evidence-pack/evidence/internal/dataset"
 	"github.com/evidence-pack/evidence/internal/job"
 	"github.com/evidence-pack/evidence/internal/pack"
+	"github.com/evidence-pack/evidence/internal/period"
 	"github.com/evidence-pack/evidence/internal/source"
 	"github.com/evidence-pack/evidence/internal/storage/memstore"
 )
@@ -70,7 +70,7 @@ func TestDeadlineFailsUnfinishedUnitsAndPublishes(t *testing.T) {
 				return fakeSource{plan: plan}, nil
 			}}
 			cfg := &config.Config{Output: "mem", Concurrency: 2, Datasets: config.AllDatasets(),
-				Tenants: []config.Tenant{{Name: "t", Source: "fake"}}, Period: lacework.Window{From: now.Add(-time.Hour), To: now}}
+				Tenants: []config.Tenant{{Name: "t", Source: "fake"}}, Period: period.Window{From: now.Add(-time.Hour), To: now}}
 			tc.mod(cfg)
 			store := memstore.New()
 			start := time.Now()
@@ -106,7 +106,7 @@ func TestCancelledRunPublishesNothingEvenWithADeadline(t *testing.T) {
 		return fakeSource{plan: plan}, nil
 	}}
 	cfg := &config.Config{Output: "mem", Concurrency: 1, Datasets: config.AllDatasets(), Timeout: 2 * time.Hour,
-		Tenants: []config.Tenant{{Name: "t", Source: "fake"}}, Period: lacework.Window{From: now.Add(-time.Hour), To: now}}
+		Tenants: []config.Tenant{{Name: "t", Source: "fake"}}, Period: period.Window{From: now.Add(-time.Hour), To: now}}
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond) // SIGTERM before the deadline
 	defer cancel()
 	store := memstore.New()
@@ -152,7 +152,7 @@ func TestDiscoveryIsBoundedAndRedacted(t *testing.T) {
 			return tc.src, nil
 		}}
 		cfg := &config.Config{Datasets: config.AllDatasets(), Timeout: 50 * time.Millisecond,
-			Tenants: []config.Tenant{{Name: "t", Source: "fake"}}, Period: lacework.Window{From: now.Add(-time.Hour), To: now}}
+			Tenants: []config.Tenant{{Name: "t", Source: "fake"}}, Period: period.Window{From: now.Add(-time.Hour), To: now}}
 		for cmd, discover := range map[string]func() error{
 			"plan": func() error {
 				_, err := job.MakePlan(context.Background(), cfg, job.Deps{Sources: reg}, false)

@@ -28,10 +28,10 @@ import (
 	"time"
 
 	"github.com/evidence-pack/evidence/internal/collect/httpx"
-	"github.com/evidence-pack/evidence/internal/collect/lacework"
 	"github.com/evidence-pack/evidence/internal/config"
 	"github.com/evidence-pack/evidence/internal/dataset"
 	"github.com/evidence-pack/evidence/internal/pack"
+	"github.com/evidence-pack/evidence/internal/period"
 	"github.com/evidence-pack/evidence/internal/source"
 	"github.com/evidence-pack/evidence/internal/storage"
 )
@@ -171,7 +171,7 @@ type run struct {
 	log    *slog.Logger
 	id     string
 	pw     *pack.Writer
-	period lacework.Window
+	period period.Window
 	src    source.Source
 	info   source.Info
 	plan   *source.Plan
@@ -180,7 +180,7 @@ type run struct {
 
 	// The audit-log window, and whether every sub-account's log of it was
 	// collected whole (for the watermark).
-	audit         lacework.Window
+	audit         period.Window
 	auditComplete bool
 
 	// red holds the tenant's secrets (its source adds its credentials, the
@@ -422,9 +422,9 @@ func (r *run) request() source.Request {
 	return req
 }
 
-func request(cfg *config.Config, period, audit lacework.Window) source.Request {
+func request(cfg *config.Config, p, audit period.Window) source.Request {
 	return source.Request{
-		Period: source.Window{From: period.From, To: period.To}, Audit: source.Window{From: audit.From, To: audit.To},
+		Period: p, Audit: audit,
 		Datasets: cfg.Datasets, Accounts: cfg.Accounts, Frameworks: cfg.Frameworks}
 }
 

@@ -25,6 +25,7 @@ import (
 	"github.com/evidence-pack/evidence/internal/config"
 	"github.com/evidence-pack/evidence/internal/job"
 	"github.com/evidence-pack/evidence/internal/pack"
+	"github.com/evidence-pack/evidence/internal/period"
 	"github.com/evidence-pack/evidence/internal/source"
 	"github.com/evidence-pack/evidence/internal/source/sources"
 	"github.com/evidence-pack/evidence/internal/storage"
@@ -237,7 +238,7 @@ func TestStateAndAuditWatermark(t *testing.T) {
 	// Day 19, then (day 20 missed) day 21 starting the audit log at the watermark.
 	cfg := testConfig(t, srv.URL, nil)
 	cfg.Datasets = []string{config.DatasetAuditLogs}
-	cfg.Period = lacework.Window{From: day(19), To: day(20)}
+	cfg.Period = period.Window{From: day(19), To: day(20)}
 	first, err := job.Run(context.Background(), cfg, deps)
 	if err != nil {
 		t.Fatal(err)
@@ -256,7 +257,7 @@ func TestStateAndAuditWatermark(t *testing.T) {
 		t.Errorf("latest.json %s", b)
 	}
 
-	cfg.Period = lacework.Window{From: day(21), To: day(22)}
+	cfg.Period = period.Window{From: day(21), To: day(22)}
 	cfg.AuditFrom = st.AuditWatermark
 	second, err := job.Run(context.Background(), cfg, deps)
 	if err != nil {
@@ -342,7 +343,7 @@ var testSources = sources.Registry(sources.Options{})
 // period has two evaluation windows). Without, it is a floor.
 func TestPlanPredictsRequests(t *testing.T) {
 	cfgEmu := emulator.Config{Seed: 9, EvaluationsPerDay: 250, InventoryPerCSP: 250, AuditLogsPerDay: 150, Recommendations: 3, PageSize: 100}
-	period := lacework.Window{From: now.Truncate(24*time.Hour).AddDate(0, 0, -10), To: now.Truncate(24 * time.Hour)}
+	period := period.Window{From: now.Truncate(24*time.Hour).AddDate(0, 0, -10), To: now.Truncate(24 * time.Hour)}
 	plan := func(probe bool) int {
 		cfg := testConfig(t, newEmulator(t, cfgEmu).URL, nil)
 		cfg.Period = period

@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/evidence-pack/evidence/internal/collect/httpx"
-	"github.com/evidence-pack/evidence/internal/collect/lacework"
 	"github.com/evidence-pack/evidence/internal/config"
+	"github.com/evidence-pack/evidence/internal/period"
 	"github.com/evidence-pack/evidence/internal/source"
 )
 
@@ -180,7 +180,7 @@ func (r *run) planBuckets(ctx context.Context, probe bool) ([]source.Bucket, err
 }
 
 // Print writes the plan for a person.
-func (p Plan) Print(w io.Writer, period lacework.Window) {
+func (p Plan) Print(w io.Writer, period period.Window) {
 	for _, t := range p.Tenants {
 		fmt.Fprintf(w, "Tenant %s (%s)\n", t.Tenant, t.BaseURL)
 		fmt.Fprintf(w, "Period %s to %s (UTC)\n", period.From.Format(time.RFC3339), period.To.Format(time.RFC3339))

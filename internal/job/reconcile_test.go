@@ -18,6 +18,7 @@ import (
 	"github.com/evidence-pack/evidence/internal/collect/lacework/emulator"
 	"github.com/evidence-pack/evidence/internal/config"
 	"github.com/evidence-pack/evidence/internal/job"
+	"github.com/evidence-pack/evidence/internal/period"
 	"github.com/evidence-pack/evidence/internal/source"
 	"github.com/evidence-pack/evidence/internal/storage/memstore"
 )
@@ -172,7 +173,7 @@ func TestOverlappingAccountsCountAResourceOnce(t *testing.T) {
 	}}
 	mem := memstore.New()
 	cfg := &config.Config{Output: "mem", Concurrency: 1, Datasets: []string{config.DatasetReports},
-		Tenants: []config.Tenant{{Name: "t", Source: "fake"}}, Period: lacework.Window{From: now.Add(-time.Hour), To: now}}
+		Tenants: []config.Tenant{{Name: "t", Source: "fake"}}, Period: period.Window{From: now.Add(-time.Hour), To: now}}
 	res, err := job.Run(context.Background(), cfg, job.Deps{Sources: reg, Store: mem, Now: func() time.Time { return now }})
 	if err != nil {
 		t.Fatal(err)

@@ -14,11 +14,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/evidence-pack/evidence/internal/collect/lacework"
 	"github.com/evidence-pack/evidence/internal/config"
 	"github.com/evidence-pack/evidence/internal/dataset"
 	"github.com/evidence-pack/evidence/internal/job"
 	"github.com/evidence-pack/evidence/internal/pack"
+	"github.com/evidence-pack/evidence/internal/period"
 	"github.com/evidence-pack/evidence/internal/source"
 	"github.com/evidence-pack/evidence/internal/storage/local"
 	"github.com/evidence-pack/evidence/internal/storage/memstore"
@@ -62,7 +62,7 @@ func TestMalformedReportFailsOnlyItsUnit(t *testing.T) {
 	}}
 	store := memstore.New()
 	cfg := &config.Config{Output: "mem", Concurrency: 1, Datasets: config.AllDatasets(),
-		Tenants: []config.Tenant{{Name: "t", Source: "fake"}}, Period: lacework.Window{From: now.Add(-time.Hour), To: now}}
+		Tenants: []config.Tenant{{Name: "t", Source: "fake"}}, Period: period.Window{From: now.Add(-time.Hour), To: now}}
 	res, err := job.Run(context.Background(), cfg, job.Deps{Sources: reg, Store: store, Now: func() time.Time { return now }})
 	if err != nil {
 		t.Fatalf("err = %v: one malformed report must not fail the tenant", err)
@@ -111,7 +111,7 @@ func TestAnnouncedRows(t *testing.T) {
 		return fakeSource{plan: plan}, nil
 	}}
 	cfg := &config.Config{Output: "mem", Concurrency: 1, Datasets: config.AllDatasets(),
-		Tenants: []config.Tenant{{Name: "t", Source: "fake"}}, Period: lacework.Window{From: now.Add(-time.Hour), To: now}}
+		Tenants: []config.Tenant{{Name: "t", Source: "fake"}}, Period: period.Window{From: now.Add(-time.Hour), To: now}}
 	res, err := job.Run(context.Background(), cfg, job.Deps{Sources: reg, Store: memstore.New(), Now: func() time.Time { return now }})
 	if err != nil {
 		t.Fatal(err)
@@ -153,7 +153,7 @@ func TestSubAccountsSharingAFolderNameGetTheirOwn(t *testing.T) {
 		return fakeSource{plan: plan}, nil
 	}}
 	cfg := &config.Config{Output: "mem", Concurrency: 2, Datasets: config.AllDatasets(),
-		Tenants: []config.Tenant{{Name: "t", Source: "fake"}}, Period: lacework.Window{From: now.Add(-time.Hour), To: now}}
+		Tenants: []config.Tenant{{Name: "t", Source: "fake"}}, Period: period.Window{From: now.Add(-time.Hour), To: now}}
 	res, err := job.Run(context.Background(), cfg, job.Deps{Sources: reg, Store: memstore.New(), Now: func() time.Time { return now }})
 	if err != nil {
 		t.Fatal(err)
@@ -311,7 +311,7 @@ func runLocal(t *testing.T, src source.Source, datasets []string) (string, job.R
 		t.Fatal(err)
 	}
 	cfg := &config.Config{Output: dir, Concurrency: 1, Datasets: datasets,
-		Tenants: []config.Tenant{{Name: "t", Source: "fake"}}, Period: lacework.Window{From: now.Add(-time.Hour), To: now}}
+		Tenants: []config.Tenant{{Name: "t", Source: "fake"}}, Period: period.Window{From: now.Add(-time.Hour), To: now}}
 	res, err := job.Run(context.Background(), cfg, job.Deps{Sources: reg, Store: store, Now: func() time.Time { return now }})
 	if err != nil {
 		t.Fatal(err)

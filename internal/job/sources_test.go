@@ -10,11 +10,11 @@ import (
 	"time"
 
 	"github.com/evidence-pack/evidence/internal/collect/httpx"
-	"github.com/evidence-pack/evidence/internal/collect/lacework"
 	"github.com/evidence-pack/evidence/internal/config"
 	"github.com/evidence-pack/evidence/internal/dataset"
 	"github.com/evidence-pack/evidence/internal/job"
 	"github.com/evidence-pack/evidence/internal/pack"
+	"github.com/evidence-pack/evidence/internal/period"
 	"github.com/evidence-pack/evidence/internal/source"
 	"github.com/evidence-pack/evidence/internal/storage/memstore"
 
@@ -60,7 +60,7 @@ func TestEverySourceMakesAPack(t *testing.T) {
 			tenant, env := tc.start(t)
 			day := now.Truncate(24 * time.Hour)
 			cfg := &config.Config{Output: "mem", Concurrency: 4, Datasets: config.AllDatasets(), Tenants: []config.Tenant{tenant},
-				Period: lacework.Window{From: day.Add(-7 * 24 * time.Hour), To: day}}
+				Period: period.Window{From: day.Add(-7 * 24 * time.Hour), To: day}}
 			store := memstore.New()
 			res, err := job.Run(context.Background(), cfg, job.Deps{Sources: testSources, Store: store, Getenv: func(k string) string { return env[k] },
 				Now: func() time.Time { return now }})
@@ -172,7 +172,7 @@ func TestBadPlanIsRefused(t *testing.T) {
 			}}
 			store := memstore.New()
 			cfg := &config.Config{Output: "mem", Concurrency: 1, Datasets: config.AllDatasets(),
-				Tenants: []config.Tenant{{Name: "t", Source: "fake"}}, Period: lacework.Window{From: now.Add(-time.Hour), To: now}}
+				Tenants: []config.Tenant{{Name: "t", Source: "fake"}}, Period: period.Window{From: now.Add(-time.Hour), To: now}}
 			_, err := job.Run(context.Background(), cfg, job.Deps{Sources: reg, Store: store, Now: func() time.Time { return now }})
 			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "source fake") {
 				t.Fatalf("err = %v, want one naming the source and %q", err, tc.want)
@@ -199,7 +199,7 @@ func TestAuthRefusedMidRunPublishesNothing(t *testing.T) {
 	}}
 	store := memstore.New()
 	cfg := &config.Config{Output: "mem", Concurrency: 1, Datasets: config.AllDatasets(),
-		Tenants: []config.Tenant{{Name: "t", Source: "fake"}}, Period: lacework.Window{From: now.Add(-time.Hour), To: now}}
+		Tenants: []config.Tenant{{Name: "t", Source: "fake"}}, Period: period.Window{From: now.Add(-time.Hour), To: now}}
 	_, err := job.Run(context.Background(), cfg, job.Deps{Sources: reg, Store: store, Now: func() time.Time { return now }})
 	if !errors.Is(err, source.ErrAuth) {
 		t.Fatalf("err = %v, want ErrAuth", err)
@@ -215,7 +215,7 @@ func TestSophosUnmatchedFiltersAreRefused(t *testing.T) {
 	tenant, env := sourceCases[0].start(t)
 	day := now.Truncate(24 * time.Hour)
 	cfg := &config.Config{Output: "mem", Concurrency: 1, Datasets: config.AllDatasets(), Tenants: []config.Tenant{tenant},
-		Period: lacework.Window{From: day.Add(-24 * time.Hour), To: day}, Accounts: []string{"000000000000"}, Frameworks: []string{"PCl"}}
+		Period: period.Window{From: day.Add(-24 * time.Hour), To: day}, Accounts: []string{"000000000000"}, Frameworks: []string{"PCl"}}
 	_, err := job.Run(context.Background(), cfg, job.Deps{Sources: testSources, Store: memstore.New(), Getenv: func(k string) string { return env[k] },
 		Now: func() time.Time { return now }})
 	if !errors.Is(err, source.ErrRefused) || !strings.Contains(err.Error(), `--account "000000000000" matches nothing`) ||
@@ -231,7 +231,7 @@ func TestIBMUnmatchedFiltersAreRefused(t *testing.T) {
 	tenant, env := sourceCases[1].start(t)
 	day := now.Truncate(24 * time.Hour)
 	cfg := &config.Config{Output: "mem", Concurrency: 1, Datasets: []string{config.DatasetReports}, Tenants: []config.Tenant{tenant},
-		Period: lacework.Window{From: day.Add(-24 * time.Hour), To: day}, Frameworks: []string{"No Such Benchmark"}, Accounts: []string{"999999999999"}}
+		Period: period.Window{From: day.Add(-24 * time.Hour), To: day}, Frameworks: []string{"No Such Benchmark"}, Accounts: []string{"999999999999"}}
 	_, err := job.Run(context.Background(), cfg, job.Deps{Sources: testSources, Store: memstore.New(), Getenv: func(k string) string { return env[k] },
 		Now: func() time.Time { return now }})
 	if !errors.Is(err, source.ErrRefused) || !strings.Contains(err.Error(), `--framework "No Such Benchmark" matches nothing; the tenants have: `) ||
@@ -246,7 +246,7 @@ func TestEdgeUnmatchedFiltersAreRefused(t *testing.T) {
 	tenant, env := sourceCases[2].start(t)
 	day := now.Truncate(24 * time.Hour)
 	cfg := &config.Config{Output: "mem", Concurrency: 1, Datasets: config.AllDatasets(), Tenants: []config.Tenant{tenant},
-		Period: lacework.Window{From: day.Add(-24 * time.Hour), To: day}, Frameworks: []string{"Acess review"}, Accounts: []string{"nope"}}
+		Period: period.Window{From: day.Add(-24 * time.Hour), To: day}, Frameworks: []string{"Acess review"}, Accounts: []string{"nope"}}
 	_, err := job.Run(context.Background(), cfg, job.Deps{Sources: testSources, Store: memstore.New(), Getenv: func(k string) string { return env[k] },
 		Now: func() time.Time { return now }})
 	if !errors.Is(err, source.ErrRefused) || !strings.Contains(err.Error(), `--framework "Acess review" matches nothing (nearest: "Access review")`) ||

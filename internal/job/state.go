@@ -10,8 +10,8 @@ import (
 	"path"
 	"time"
 
-	"github.com/evidence-pack/evidence/internal/collect/lacework"
 	"github.com/evidence-pack/evidence/internal/pack"
+	"github.com/evidence-pack/evidence/internal/period"
 	"github.com/evidence-pack/evidence/internal/storage"
 )
 
@@ -115,7 +115,7 @@ func (r *run) recordPublished(ctx context.Context, m pack.Manifest, auditTo time
 // every whole UTC day from the state's last period end up to the period
 // the run would cover anyway (ending at to), at most maxDays of them. With
 // no state, or nothing missed, it is just [to-1d, to).
-func CatchUp(st State, to time.Time, maxDays int) []lacework.Window {
+func CatchUp(st State, to time.Time, maxDays int) []period.Window {
 	day := 24 * time.Hour
 	to = to.UTC().Truncate(day)
 	from := to.Add(-day)
@@ -128,9 +128,9 @@ func CatchUp(st State, to time.Time, maxDays int) []lacework.Window {
 	if maxDays > 0 && to.Sub(from) > time.Duration(maxDays)*day {
 		from = to.Add(-time.Duration(maxDays) * day)
 	}
-	var out []lacework.Window
+	var out []period.Window
 	for d := from; d.Before(to); d = d.Add(day) {
-		out = append(out, lacework.Window{From: d, To: d.Add(day)})
+		out = append(out, period.Window{From: d, To: d.Add(day)})
 	}
 	return out
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/evidence-pack/evidence/internal/pack"
+	"github.com/evidence-pack/evidence/internal/period"
 	"github.com/evidence-pack/evidence/internal/storage"
 	"github.com/evidence-pack/evidence/internal/storage/local"
 	"github.com/evidence-pack/evidence/internal/storage/memstore"
@@ -84,7 +85,7 @@ func sampleManifest(runID string) pack.Manifest {
 		},
 		Queries: []pack.Query{{
 			Dataset: "evaluations", SubAccount: "acme-prod", Account: "123456789012", Framework: "CIS AWS 1.4",
-			Window: pack.Window{From: dayFrom, To: dayTo}, Pages: 1, Rows: 5000, Requests: 2,
+			Window: period.Window{From: dayFrom, To: dayTo}, Pages: 1, Rows: 5000, Requests: 2,
 		}},
 		Warnings: []string{"2 resources <without> tags & names"},
 		Failures: []pack.Failure{{Unit: "lacework/acme/999/evaluations", Account: "999", Dataset: "evaluations", Error: "403 Forbidden"}},

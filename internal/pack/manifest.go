@@ -10,6 +10,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/evidence-pack/evidence/internal/period"
 	"github.com/evidence-pack/evidence/internal/storage"
 )
 
@@ -100,22 +101,16 @@ type Scope struct {
 	Excluded []string `json:"excluded,omitempty"`
 }
 
-// Window is a query's time range: [From, To).
-type Window struct {
-	From time.Time `json:"from"`
-	To   time.Time `json:"to"`
-}
-
 // Query is one request series made to the source (one unit of work).
 type Query struct {
-	Dataset    string `json:"dataset"`
-	SubAccount string `json:"sub_account,omitempty"`
-	Account    string `json:"account,omitempty"`
-	Framework  string `json:"framework,omitempty"`
-	Window     Window `json:"window"`
-	Pages      int64  `json:"pages"`
-	Rows       int64  `json:"rows"`
-	Requests   int64  `json:"requests,omitempty"`
+	Dataset    string        `json:"dataset"`
+	SubAccount string        `json:"sub_account,omitempty"`
+	Account    string        `json:"account,omitempty"`
+	Framework  string        `json:"framework,omitempty"`
+	Window     period.Window `json:"window"`
+	Pages      int64         `json:"pages"`
+	Rows       int64         `json:"rows"`
+	Requests   int64         `json:"requests,omitempty"`
 	// Queries counts the result sets run (windows, and re-runs after a
 	// result set hit the API's row cap); Splits counts those re-runs.
 	Queries  int64 `json:"result_sets,omitempty"`
@@ -141,10 +136,10 @@ type Request struct {
 
 // QueryPart is one result set of a unit.
 type QueryPart struct {
-	Window        Window `json:"window"`
-	Filter        string `json:"filter,omitempty"` // the part's filter, when the result set was split by one (an account)
-	Rows          int64  `json:"rows"`
-	AnnouncedRows *int64 `json:"announced_rows,omitempty"`
+	Window        period.Window `json:"window"`
+	Filter        string        `json:"filter,omitempty"` // the part's filter, when the result set was split by one (an account)
+	Rows          int64         `json:"rows"`
+	AnnouncedRows *int64        `json:"announced_rows,omitempty"`
 }
 
 // File is one file of the pack.

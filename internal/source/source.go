@@ -4,8 +4,7 @@
 // authenticates, discovers what a tenant holds, and returns a Plan of units
 // whose records stream from paging iterators. The pipeline (internal/job)
 // turns units into the pack's XLSX, Parquet and PDF files; it never sees a
-// vendor's records. (The period type, lacework.Window, is still shared
-// through the configuration: a leftover of the single-source days.)
+// vendor's records. Periods and query windows are period.Window.
 //
 // A source maps its records onto the pack's tables (internal/dataset):
 // framework reports become controls and violations, everything else a
@@ -27,6 +26,7 @@ import (
 
 	"github.com/evidence-pack/evidence/internal/collect/httpx"
 	"github.com/evidence-pack/evidence/internal/dataset"
+	"github.com/evidence-pack/evidence/internal/period"
 )
 
 // ErrAuth means the platform refused the credentials: nothing can be
@@ -41,9 +41,6 @@ func Auth(err error) error {
 	}
 	return fmt.Errorf("%w: %w", ErrAuth, err)
 }
-
-// Window is a half-open time range [From, To).
-type Window struct{ From, To time.Time }
 
 // Info describes a platform for the manifest and the files' About pages.
 type Info struct {
@@ -69,8 +66,8 @@ const (
 
 // Request is what a run asks of a source.
 type Request struct {
-	Period   Window // the pack's period
-	Audit    Window // the audit-log window: may start earlier (a scheduler's watermark)
+	Period   period.Window // the pack's period
+	Audit    period.Window // the audit-log window: may start earlier (a scheduler's watermark)
 	Datasets []string
 	// Accounts and Frameworks narrow discovery (--account, --framework); a
 	// source's own settings may narrow it further. Empty means all.
@@ -267,7 +264,7 @@ type TableUnit struct {
 	Call       Call
 	SubAccount string
 	Account    string
-	Window     Window
+	Window     period.Window
 	// Rows streams the records; stats, filled as it goes, are recorded in the
 	// manifest. An error ends the unit: the rows before it are kept and the
 	// unit is marked incomplete.

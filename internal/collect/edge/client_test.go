@@ -18,6 +18,7 @@ import (
 	"github.com/evidence-pack/evidence/internal/collect/edge/emulator"
 	"github.com/evidence-pack/evidence/internal/collect/httpx"
 	"github.com/evidence-pack/evidence/internal/collect/httpx/httpxtest"
+	"github.com/evidence-pack/evidence/internal/period"
 )
 
 var now = time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
@@ -212,7 +213,7 @@ func TestListsAcrossPages(t *testing.T) {
 				}
 			}
 
-			w := edge.Window{From: day(20), To: day(22).Add(7 * time.Hour)}
+			w := period.Window{From: day(20), To: day(22).Add(7 * time.Hour)}
 			st = edge.QueryStats{}
 			events, err := collect(e.client.AuditEvents(ctx, edge.AuditQuery{Window: w, Stats: &st}))
 			if err != nil {
@@ -296,7 +297,7 @@ func TestFaultStormsKeepRowsExact(t *testing.T) {
 			if err != nil || len(accesses) != e.emu.CountAccesses() {
 				t.Fatalf("accesses: %d, %v; want %d", len(accesses), err, e.emu.CountAccesses())
 			}
-			w := edge.Window{From: day(21), To: day(22)}
+			w := period.Window{From: day(21), To: day(22)}
 			events, err := collect(e.client.AuditEvents(ctx, edge.AuditQuery{Window: w}))
 			if want := e.emu.CountAuditEvents(w.From, w.To); err != nil || len(events) != want {
 				t.Fatalf("audit events: %d, %v; want %d", len(events), err, want)
@@ -457,16 +458,16 @@ func TestAuditEmptyWindow(t *testing.T) {
 	tests := []struct {
 		name     string
 		cfg      emulator.Config
-		window   edge.Window
+		window   period.Window
 		events   bool
 		verified bool
 		wantErr  string
 	}{
-		{"events in milliseconds", emulator.Config{}, edge.Window{From: day(20), To: day(21)}, true, false, ""},
+		{"events in milliseconds", emulator.Config{}, period.Window{From: day(20), To: day(21)}, true, false, ""},
 		{"a quiet window before the data: later events prove the unit", emulator.Config{},
-			edge.Window{From: now.Add(-200 * 24 * time.Hour), To: now.Add(-199 * 24 * time.Hour)}, false, true, ""},
+			period.Window{From: now.Add(-200 * 24 * time.Hour), To: now.Add(-199 * 24 * time.Hour)}, false, true, ""},
 		{"a server that reads seconds answers nothing", emulator.Config{AuditTimesInSeconds: true},
-			edge.Window{From: day(20), To: day(21)}, false, false, "from 2026-11-20T00:00:00Z to now"},
+			period.Window{From: day(20), To: day(21)}, false, false, "from 2026-11-20T00:00:00Z to now"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -540,7 +541,7 @@ func TestSecretFieldsAreNotDecoded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	events, err := collect(e.client.AuditEvents(ctx, edge.AuditQuery{Window: edge.Window{From: day(21), To: day(22)}}))
+	events, err := collect(e.client.AuditEvents(ctx, edge.AuditQuery{Window: period.Window{From: day(21), To: day(22)}}))
 	if err != nil || len(events) == 0 {
 		t.Fatal(len(events), err)
 	}

@@ -13,34 +13,10 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/evidence-pack/evidence/internal/period"
+
 	"github.com/evidence-pack/evidence/internal/collect/httpx"
 )
-
-// Window is a half-open time range [From, To).
-type Window struct{ From, To time.Time }
-
-func (w Window) String() string {
-	return w.From.UTC().Format(time.RFC3339) + "/" + w.To.UTC().Format(time.RFC3339)
-}
-
-// Split cuts w into consecutive windows of at most max (all of w when max <= 0).
-func (w Window) Split(max time.Duration) []Window {
-	if !w.From.Before(w.To) {
-		return nil
-	}
-	if max <= 0 {
-		return []Window{w}
-	}
-	var out []Window
-	for from := w.From; from.Before(w.To); from = from.Add(max) {
-		to := from.Add(max)
-		if to.After(w.To) {
-			to = w.To
-		}
-		out = append(out, Window{From: from, To: to})
-	}
-	return out
-}
 
 // QueryStats is what one list did; the iterator fills it as it runs (read
 // it after the loop ends).
@@ -172,7 +148,7 @@ func lookupPairs[T any](ctx context.Context, c *Client, s listSpec, id func(T) s
 
 // AuditQuery selects audit events.
 type AuditQuery struct {
-	Window Window
+	Window period.Window
 	Stats  *QueryStats // optional
 }
 
@@ -250,7 +226,7 @@ func (c *Client) AuditEvents(ctx context.Context, q AuditQuery) iter.Seq2[AuditE
 }
 
 // probeAudit checks an empty audit window (see AuditEvents).
-func (c *Client) probeAudit(ctx context.Context, w Window, st *QueryStats) error {
+func (c *Client) probeAudit(ctx context.Context, w period.Window, st *QueryStats) error {
 	s := listSpec{what: "audit events from " + w.From.UTC().Format(time.RFC3339) + " (probe of an empty window)",
 		path: c.paths.AuditEvents, key: "audit_events",
 		query: url.Values{paramStartTime: {strconv.FormatInt(w.From.UnixMilli(), 10)}}}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/evidence-pack/evidence/internal/collect/lacework"
 	"github.com/evidence-pack/evidence/internal/collect/lacework/emulator"
+	"github.com/evidence-pack/evidence/internal/period"
 )
 
 // BenchmarkEvaluations pulls 100,000 compliance evaluations (20 pages of
@@ -18,7 +19,7 @@ func BenchmarkEvaluations(b *testing.B) {
 	emu := emulator.New(emulator.Config{EvaluationsPerDay: rows, Now: func() time.Time { return now }})
 	srv := httptest.NewServer(emu)
 	defer srv.Close()
-	w := lacework.Window{From: day(21), To: day(22)}
+	w := period.Window{From: day(21), To: day(22)}
 	want := emu.CountEvaluations("acme-prod", "AwsCompliance", w.From, w.To)
 	b.ResetTimer()
 	var requests int64

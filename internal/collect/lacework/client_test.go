@@ -19,6 +19,7 @@ import (
 	"github.com/evidence-pack/evidence/internal/collect/httpx/httpxtest"
 	"github.com/evidence-pack/evidence/internal/collect/lacework"
 	"github.com/evidence-pack/evidence/internal/collect/lacework/emulator"
+	"github.com/evidence-pack/evidence/internal/period"
 )
 
 var now = time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
@@ -269,7 +270,7 @@ func TestCollectorsAcrossPages(t *testing.T) {
 	e := newEnv(t, cfg, lacework.Options{}, nil)
 	ctx := context.Background()
 	sub, _ := e.client.SubAccount("acme-prod")
-	w := lacework.Window{From: day(20), To: day(22)}
+	w := period.Window{From: day(20), To: day(22)}
 	for _, ds := range lacework.EvaluationDatasets() {
 		st := &lacework.QueryStats{}
 		rows, err := collect(t, sub.Evaluations(ctx, lacework.EvaluationQuery{Dataset: ds, Window: w, Stats: st}))
@@ -331,7 +332,7 @@ func TestWindowSplitting(t *testing.T) {
 				lacework.Options{Limits: lacework.Limits{ResultCap: tc.emuCap}}, nil)
 			sub, _ := e.client.SubAccount("acme-prod")
 			st := &lacework.QueryStats{}
-			w := lacework.Window{From: tc.from, To: tc.to}
+			w := period.Window{From: tc.from, To: tc.to}
 			rows, err := collect(t, sub.Evaluations(context.Background(), lacework.EvaluationQuery{Dataset: "AwsCompliance", Window: w, Stats: st}))
 			if err != nil {
 				t.Fatal(err)
@@ -356,7 +357,7 @@ func TestOlderThan90DaysIsRefused(t *testing.T) {
 	e := newEnv(t, emulator.Config{}, lacework.Options{}, nil)
 	sub, _ := e.client.SubAccount("acme-prod")
 	_, err := collect(t, sub.Evaluations(context.Background(), lacework.EvaluationQuery{Dataset: "AwsCompliance",
-		Window: lacework.Window{From: now.AddDate(0, 0, -100), To: now.AddDate(0, 0, -95)}}))
+		Window: period.Window{From: now.AddDate(0, 0, -100), To: now.AddDate(0, 0, -95)}}))
 	if !errors.Is(err, lacework.ErrOutOfHistory) || !strings.Contains(err.Error(), "--from") {
 		t.Fatalf("err = %v", err)
 	}
@@ -370,7 +371,7 @@ func TestFaultStormsKeepRowsExact(t *testing.T) {
 	e := newEnv(t, emulator.Config{PageSize: 200, EvaluationsPerDay: 1500, AuditLogsPerDay: 700, Faults: faults}, lacework.Options{}, nil)
 	ctx := context.Background()
 	sub, _ := e.client.SubAccount("acme-dev")
-	w := lacework.Window{From: day(21), To: day(22)}
+	w := period.Window{From: day(21), To: day(22)}
 	var wg sync.WaitGroup
 	errs := make([]error, 3)
 	counts := make([]int, 3)
@@ -416,7 +417,7 @@ func TestRateLimitPacing(t *testing.T) {
 	e := newEnv(t, emulator.Config{PageSize: 100, EvaluationsPerDay: 1500, Faults: emulator.Faults{RateLimit: 6, RateWindow: 3 * time.Second}},
 		lacework.Options{}, nil)
 	sub, _ := e.client.SubAccount("acme-prod")
-	w := lacework.Window{From: day(21), To: day(22)}
+	w := period.Window{From: day(21), To: day(22)}
 	rows, err := collect(t, sub.Evaluations(context.Background(), lacework.EvaluationQuery{Dataset: "GcpCompliance", Window: w}))
 	if err != nil {
 		t.Fatal(err)
@@ -464,7 +465,7 @@ func TestNextPageHosts(t *testing.T) {
 			}
 			e := newEnv(t, emulator.Config{PageSize: 50, EvaluationsPerDay: 500}, lacework.Options{}, wrap)
 			sub, _ := e.client.SubAccount("acme-prod")
-			w := lacework.Window{From: day(21), To: day(22)}
+			w := period.Window{From: day(21), To: day(22)}
 			rows, err := collect(t, sub.Evaluations(context.Background(), lacework.EvaluationQuery{Dataset: "AwsCompliance", Window: w}))
 			if tc.refused {
 				if !errors.Is(err, httpx.ErrForeignURL) || !strings.Contains(err.Error(), "set the tenant's Lacework api_url (LW_API_URL) to "+tc.host) {
@@ -577,7 +578,7 @@ func TestUnknownFrameworkErrorSurfacesAPIMessage(t *testing.T) {
 }
 
 func TestInventoryOverCapSplitsByAccount(t *testing.T) {
-	w := lacework.Window{From: day(21), To: day(22)}
+	w := period.Window{From: day(21), To: day(22)}
 	for _, tc := range []struct {
 		name    string
 		split   bool
@@ -625,7 +626,7 @@ func TestInventoryOverCapSplitsByAccount(t *testing.T) {
 // a page at the smallest split fails instead of passing a cut answer off
 // as complete.
 func TestAuditLogsUnpagedWindows(t *testing.T) {
-	w := lacework.Window{From: day(19), To: day(22)}
+	w := period.Window{From: day(19), To: day(22)}
 	t.Run("split until no answer fills a page", func(t *testing.T) {
 		e := newEnv(t, emulator.Config{PageSize: 50, AuditLogsPerDay: 120}, lacework.Options{}, nil)
 		sub, _ := e.client.SubAccount("acme-prod")

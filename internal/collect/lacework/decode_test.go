@@ -81,44 +81,6 @@ func TestSplitIDAlias(t *testing.T) {
 	}
 }
 
-func TestWindowSplit(t *testing.T) {
-	day := 24 * time.Hour
-	from := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
-	tests := []struct {
-		name string
-		w    Window
-		max  time.Duration
-		want int
-	}{
-		{"one day", Window{from, from.Add(day)}, 7 * day, 1},
-		{"exactly seven", Window{from, from.Add(7 * day)}, 7 * day, 1},
-		{"thirty days", Window{from, from.Add(30 * day)}, 7 * day, 5},
-		{"empty", Window{from, from}, 7 * day, 0},
-		{"reversed", Window{from.Add(day), from}, 7 * day, 0},
-		{"no max", Window{from, from.Add(30 * day)}, 0, 1},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			got := tc.w.Split(tc.max)
-			if len(got) != tc.want {
-				t.Fatalf("got %d windows, want %d: %v", len(got), tc.want, got)
-			}
-			// Contiguous, within bounds, none longer than max.
-			for i, w := range got {
-				if tc.max > 0 && w.To.Sub(w.From) > tc.max {
-					t.Errorf("window %d is %s long", i, w.To.Sub(w.From))
-				}
-				if i > 0 && !got[i-1].To.Equal(w.From) {
-					t.Errorf("gap between %v and %v", got[i-1], w)
-				}
-			}
-			if len(got) > 0 && (!got[0].From.Equal(tc.w.From) || !got[len(got)-1].To.Equal(tc.w.To)) {
-				t.Errorf("windows %v do not cover %v", got, tc.w)
-			}
-		})
-	}
-}
-
 func TestLoadCredentials(t *testing.T) {
 	home := t.TempDir()
 	profile := `[default]

@@ -12,6 +12,7 @@ import (
 
 	"github.com/evidence-pack/evidence/internal/collect/lacework"
 	"github.com/evidence-pack/evidence/internal/collect/lacework/emulator"
+	"github.com/evidence-pack/evidence/internal/period"
 )
 
 // hostilePages answers the compliance-evaluation search (and the next pages
@@ -73,7 +74,7 @@ func TestPagingCannotRunAwayOrComeShort(t *testing.T) {
 			var st lacework.QueryStats
 			var got int
 			var err error
-			for _, e := range e.client.Evaluations(context.Background(), lacework.EvaluationQuery{Dataset: "AwsCompliance", Window: lacework.Window{From: day(21), To: day(22)}, Stats: &st}) {
+			for _, e := range e.client.Evaluations(context.Background(), lacework.EvaluationQuery{Dataset: "AwsCompliance", Window: period.Window{From: day(21), To: day(22)}, Stats: &st}) {
 				if e != nil {
 					err = e
 					break

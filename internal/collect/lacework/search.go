@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/evidence-pack/evidence/internal/period"
+
 	"github.com/evidence-pack/evidence/internal/collect/httpx"
 )
 
@@ -21,33 +23,6 @@ var ErrOutOfHistory = errors.New("lacework: period is older than the API keeps")
 // ErrResultCap means a result set still reached the row cap after splitting
 // as far as allowed.
 var ErrResultCap = errors.New("lacework: result set exceeds the API's row cap")
-
-// Window is a half-open time range [From, To).
-type Window struct{ From, To time.Time }
-
-func (w Window) String() string { return formatTime(w.From) + "/" + formatTime(w.To) }
-
-// Split cuts w into consecutive windows of at most max (all of w when max <= 0).
-func (w Window) Split(max time.Duration) []Window {
-	if !w.From.Before(w.To) {
-		return nil
-	}
-	if max <= 0 {
-		return []Window{w}
-	}
-	var out []Window
-	for from := w.From; from.Before(w.To); from = from.Add(max) {
-		out = append(out, Window{From: from, To: minTime(from.Add(max), w.To)})
-	}
-	return out
-}
-
-func minTime(a, b time.Time) time.Time {
-	if a.Before(b) {
-		return a
-	}
-	return b
-}
 
 // QueryStats is what a collector did for one query; the iterator fills it as
 // it runs (read it after the loop ends). It goes into the pack's manifest.
@@ -69,7 +44,7 @@ type QueryStats struct {
 // Part is one result set: its window, the filter of a part of a split
 // snapshot, its rows, and its totalRows when the API announced one.
 type Part struct {
-	Window    Window
+	Window    period.Window
 	Filter    string
 	Rows      int
 	Total     int
@@ -79,7 +54,7 @@ type Part struct {
 // EvaluationQuery selects compliance evaluations.
 type EvaluationQuery struct {
 	Dataset string // AwsCompliance, AzureCompliance, GcpCompliance, K8sCompliance
-	Window  Window
+	Window  period.Window
 	Filters []Filter
 	Stats   *QueryStats // optional
 }
@@ -103,7 +78,7 @@ func (c *Client) Evaluations(ctx context.Context, q EvaluationQuery) iter.Seq2[E
 	s := searchSpec{
 		what:   "compliance evaluations " + q.Dataset,
 		bucket: pathEvaluations,
-		request: func(w Window) (httpx.Request, error) {
+		request: func(w period.Window) (httpx.Request, error) {
 			return postSearch(pathEvaluations, searchBody{
 				TimeFilter: timeFilter{StartTime: formatTime(w.From), EndTime: formatTime(w.To)},
 				Filters:    q.Filters,
@@ -117,8 +92,8 @@ func (c *Client) Evaluations(ctx context.Context, q EvaluationQuery) iter.Seq2[E
 
 // InventoryQuery selects the inventory snapshot of one cloud.
 type InventoryQuery struct {
-	CSP    string // AWS, Azure or GCP
-	Window Window // the snapshot is the last collection inside it
+	CSP    string        // AWS, Azure or GCP
+	Window period.Window // the snapshot is the last collection inside it
 	// Accounts, when set, let a snapshot that reaches the row cap be
 	// re-queried one cloud account at a time (filter cloudDetails.accountID):
 	// a snapshot cannot be split by time, since every part of the period
@@ -133,8 +108,8 @@ func (c *Client) Inventory(ctx context.Context, q InventoryQuery) iter.Seq2[Reso
 	if !slices.Contains(InventoryCSPs(), q.CSP) {
 		return fail[Resource](fmt.Errorf("lacework %s: unknown inventory csp %q (want one of %v)", c.Name(), q.CSP, InventoryCSPs()))
 	}
-	body := func(filters []Filter) func(Window) (httpx.Request, error) {
-		return func(w Window) (httpx.Request, error) {
+	body := func(filters []Filter) func(period.Window) (httpx.Request, error) {
+		return func(w period.Window) (httpx.Request, error) {
 			return postSearch(pathInventory, searchBody{
 				TimeFilter: timeFilter{StartTime: formatTime(w.From), EndTime: formatTime(w.To)},
 				Filters:    filters,
@@ -151,7 +126,7 @@ func (c *Client) Inventory(ctx context.Context, q InventoryQuery) iter.Seq2[Reso
 
 // AuditLogQuery selects the audit log of the (sub-)account.
 type AuditLogQuery struct {
-	Window Window
+	Window period.Window
 	Stats  *QueryStats
 }
 
@@ -167,7 +142,7 @@ func (c *Client) AuditLogs(ctx context.Context, q AuditLogQuery) iter.Seq2[Audit
 	s := searchSpec{
 		what:   "audit logs",
 		bucket: pathAuditLogs,
-		request: func(w Window) (httpx.Request, error) {
+		request: func(w period.Window) (httpx.Request, error) {
 			return httpx.Request{Method: http.MethodGet, Path: pathAuditLogs, Bucket: pathAuditLogs,
 				Query: url.Values{"startTime": {formatTime(w.From)}, "endTime": {formatTime(w.To)}}}, nil
 		},
@@ -192,7 +167,7 @@ func postSearch(path string, b searchBody) (httpx.Request, error) {
 type searchSpec struct {
 	what      string
 	bucket    string
-	request   func(Window) (httpx.Request, error)
+	request   func(period.Window) (httpx.Request, error)
 	splitTime bool
 	parts     []part
 }
@@ -200,12 +175,12 @@ type searchSpec struct {
 // part is one part of a snapshot split by a filter.
 type part struct {
 	filter  string // for the manifest: "cloudDetails.accountID eq 123"
-	request func(Window) (httpx.Request, error)
+	request func(period.Window) (httpx.Request, error)
 }
 
 type job struct {
-	w       Window
-	request func(Window) (httpx.Request, error)
+	w       period.Window
+	request func(period.Window) (httpx.Request, error)
 	filter  string // set for a part
 }
 
@@ -213,7 +188,7 @@ type job struct {
 // page reports totalRows at the cap is dropped before any of its rows is
 // yielded, and re-queried as two halves of its window (or as its parts), so
 // no row is lost or yielded twice.
-func search[T any](ctx context.Context, c *Client, s searchSpec, windows []Window, st *QueryStats) iter.Seq2[T, error] {
+func search[T any](ctx context.Context, c *Client, s searchSpec, windows []period.Window, st *QueryStats) iter.Seq2[T, error] {
 	if st == nil {
 		st = &QueryStats{}
 	}
@@ -326,8 +301,8 @@ func split(s searchSpec, j job, l Limits, announced bool) ([]job, error) {
 			mid = j.w.From.Add(j.w.To.Sub(j.w.From) / 2)
 		}
 		return []job{
-			{w: Window{From: j.w.From, To: mid}, request: j.request},
-			{w: Window{From: mid, To: j.w.To}, request: j.request},
+			{w: period.Window{From: j.w.From, To: mid}, request: j.request},
+			{w: period.Window{From: mid, To: j.w.To}, request: j.request},
 		}, nil
 	case len(s.parts) > 0 && j.filter == "":
 		out := make([]job, len(s.parts))

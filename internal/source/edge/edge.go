@@ -56,6 +56,7 @@ import (
 	"github.com/evidence-pack/evidence/internal/collect/httpx"
 	"github.com/evidence-pack/evidence/internal/config"
 	"github.com/evidence-pack/evidence/internal/dataset"
+	"github.com/evidence-pack/evidence/internal/period"
 	"github.com/evidence-pack/evidence/internal/source"
 )
 
@@ -384,7 +385,7 @@ func (s *Source) Plan(ctx context.Context, req source.Request) (*source.Plan, er
 				"windows": fmt.Sprintf("at most %s per request", s.client.Limits().AuditWindow)}},
 			Rows: func(ctx context.Context, st *source.QueryStats) iter.Seq2[dataset.Record, error] {
 				var es edge.QueryStats
-				seq := s.client.AuditEvents(ctx, edge.AuditQuery{Window: edge.Window{From: w.From, To: w.To}, Stats: &es})
+				seq := s.client.AuditEvents(ctx, edge.AuditQuery{Window: period.Window{From: w.From, To: w.To}, Stats: &es})
 				return withStats(convert(seq, auditEvent), &es, st)
 			}})
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/evidence-pack/evidence/internal/collect/httpx"
 	"github.com/evidence-pack/evidence/internal/config"
 	"github.com/evidence-pack/evidence/internal/dataset"
+	"github.com/evidence-pack/evidence/internal/period"
 	"github.com/evidence-pack/evidence/internal/source"
 	"github.com/evidence-pack/evidence/internal/source/edge"
 )
@@ -54,8 +55,8 @@ func allDatasets() []string {
 }
 
 func request(datasets ...string) source.Request {
-	return source.Request{Period: source.Window{From: now.Add(-24 * time.Hour), To: now},
-		Audit: source.Window{From: now.Add(-50 * time.Hour), To: now.Add(-2 * time.Hour)}, Datasets: datasets}
+	return source.Request{Period: period.Window{From: now.Add(-24 * time.Hour), To: now},
+		Audit: period.Window{From: now.Add(-50 * time.Hour), To: now.Add(-2 * time.Hour)}, Datasets: datasets}
 }
 
 func openSource(t *testing.T, tenant config.Tenant, env source.Env) source.Source {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/evidence-pack/evidence/internal/collect/ibmscc"
 	"github.com/evidence-pack/evidence/internal/dataset"
+	"github.com/evidence-pack/evidence/internal/period"
 	"github.com/evidence-pack/evidence/internal/source"
 )
 
@@ -38,7 +39,7 @@ func (s *Source) inventory(ctx context.Context, accounts []string, st *source.Qu
 }
 
 // auditRows streams the activity audit of w as dataset.AuditEvent rows.
-func (s *Source) auditRows(ctx context.Context, w source.Window, st *source.QueryStats) iterRecords {
+func (s *Source) auditRows(ctx context.Context, w period.Window, st *source.QueryStats) iterRecords {
 	return func(yield func(dataset.Record, error) bool) {
 		for e, err := range s.client.AuditEvents(ctx, ibmscc.AuditQuery{From: w.From, To: w.To, Stats: st}) {
 			if err != nil {

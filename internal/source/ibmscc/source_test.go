@@ -21,13 +21,14 @@ import (
 	"github.com/evidence-pack/evidence/internal/collect/ibmscc/emulator"
 	"github.com/evidence-pack/evidence/internal/config"
 	"github.com/evidence-pack/evidence/internal/dataset"
+	"github.com/evidence-pack/evidence/internal/period"
 	"github.com/evidence-pack/evidence/internal/source"
 	"github.com/evidence-pack/evidence/internal/source/ibmscc"
 )
 
 var now = time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
 
-var day = source.Window{From: time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC), To: time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)}
+var day = period.Window{From: time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC), To: time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)}
 
 type fixture struct {
 	emu   *emulator.Server
@@ -185,7 +186,7 @@ func TestOpenPlanCollect(t *testing.T) {
 		t.Fatalf("info %+v", info)
 	}
 	ctx := context.Background()
-	audit := source.Window{From: day.From.Add(-6 * time.Hour), To: day.To}
+	audit := period.Window{From: day.From.Add(-6 * time.Hour), To: day.To}
 	plan, err := src.Plan(ctx, source.Request{Period: day, Audit: audit, Datasets: allDatasets()})
 	if err != nil {
 		t.Fatal(err)

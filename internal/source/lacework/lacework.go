@@ -28,6 +28,7 @@ import (
 	"github.com/evidence-pack/evidence/internal/collect/lacework"
 	"github.com/evidence-pack/evidence/internal/config"
 	"github.com/evidence-pack/evidence/internal/dataset"
+	"github.com/evidence-pack/evidence/internal/period"
 	"github.com/evidence-pack/evidence/internal/source"
 )
 
@@ -393,7 +394,7 @@ func (sb *sub) accountsOf(c lacework.Cloud) []string {
 	return out
 }
 
-func window(w source.Window) lacework.Window { return lacework.Window{From: w.From, To: w.To} }
+func window(w period.Window) period.Window { return period.Window{From: w.From, To: w.To} }
 
 // evaluationUnits: every dataset × sub-account that has accounts of the
 // dataset's cloud (Kubernetes is always asked: clusters are not listed by
@@ -419,7 +420,7 @@ func (s *Source) evaluationUnits(req source.Request, subs []*sub) []source.Table
 
 // searchCall records a search unit's call: its body's time filter and
 // dataset or csp, and how the client splits the window.
-func searchCall(path string, w source.Window, split time.Duration, key, value string) source.Call {
+func searchCall(path string, w period.Window, split time.Duration, key, value string) source.Call {
 	p := map[string]string{key: value, "timeFilter.startTime": w.From.UTC().Format(time.RFC3339), "timeFilter.endTime": w.To.UTC().Format(time.RFC3339)}
 	if split > 0 {
 		p["windows"] = fmt.Sprintf("at most %s per request", split)
@@ -569,7 +570,7 @@ func (s *Source) Estimate(ctx context.Context, p *source.Plan, req source.Reques
 			buckets[name] = b
 		}
 		b.Units++
-		windows := []lacework.Window{window(u.Window)}
+		windows := []period.Window{window(u.Window)}
 		if u.Table == dataset.Evaluations {
 			windows = window(u.Window).Split(l.EvaluationWindow)
 		}
@@ -614,7 +615,7 @@ func (s *Source) Estimate(ctx context.Context, p *source.Plan, req source.Reques
 
 // count asks for the first page of one result set and returns the rows the
 // API announces for it.
-func (s *Source) count(ctx context.Context, u source.TableUnit, w lacework.Window) (int, error) {
+func (s *Source) count(ctx context.Context, u source.TableUnit, w period.Window) (int, error) {
 	sc, err := s.client.SubAccount(u.SubAccount)
 	if err != nil {
 		return 0, err
@@ -634,7 +635,7 @@ func (s *Source) count(ctx context.Context, u source.TableUnit, w lacework.Windo
 // auditRequests reads one audit-log window as the run will, and returns
 // its rows and the requests it took (answers kept, and those dropped as
 // possibly cut before their window was split).
-func (s *Source) auditRequests(ctx context.Context, u source.TableUnit, w lacework.Window) (rows, requests int, err error) {
+func (s *Source) auditRequests(ctx context.Context, u source.TableUnit, w period.Window) (rows, requests int, err error) {
 	sc, err := s.client.SubAccount(u.SubAccount)
 	if err != nil {
 		return 0, 0, err

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/evidence-pack/evidence/internal/collect/sophos"
+	"github.com/evidence-pack/evidence/internal/period"
 	"github.com/evidence-pack/evidence/internal/source"
 )
 
@@ -48,7 +49,7 @@ type report struct {
 
 // fetchReport pages through the framework's alerts of one environment in
 // window w and spools them: one request per page, nothing else.
-func (s *src) fetchReport(ctx context.Context, fw string, a sophos.Account, w source.Window) (_ source.Report, err error) {
+func (s *src) fetchReport(ctx context.Context, fw string, a sophos.Account, w period.Window) (_ source.Report, err error) {
 	id := string(a.AccountID)
 	f := alertFilter(id, w)
 	f.PolicyTags = []string{fw}

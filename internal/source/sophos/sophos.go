@@ -15,6 +15,7 @@ import (
 	"github.com/evidence-pack/evidence/internal/collect/sophos"
 	"github.com/evidence-pack/evidence/internal/config"
 	"github.com/evidence-pack/evidence/internal/dataset"
+	"github.com/evidence-pack/evidence/internal/period"
 	"github.com/evidence-pack/evidence/internal/source"
 )
 
@@ -286,11 +287,11 @@ func (s *src) planFrameworks(req source.Request, p *source.Plan, selected []soph
 
 // alertFilter selects the alerts of one environment whose lastSeen falls in
 // w; a zero window leaves the API's default (the last 365 days).
-func alertFilter(accountID string, w source.Window) sophos.AlertFilter {
+func alertFilter(accountID string, w period.Window) sophos.AlertFilter {
 	return sophos.AlertFilter{AccountIDs: []string{accountID}, LastSeenFrom: w.From, LastSeenTo: w.To}
 }
 
-func (s *src) evaluationRows(a sophos.Account, w source.Window) func(context.Context, *source.QueryStats) iter.Seq2[dataset.Record, error] {
+func (s *src) evaluationRows(a sophos.Account, w period.Window) func(context.Context, *source.QueryStats) iter.Seq2[dataset.Record, error] {
 	return func(ctx context.Context, st *source.QueryStats) iter.Seq2[dataset.Record, error] {
 		return func(yield func(dataset.Record, error) bool) {
 			q := sophos.AlertQuery{AlertFilter: alertFilter(string(a.AccountID), w), Stats: st}

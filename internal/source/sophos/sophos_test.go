@@ -21,13 +21,14 @@ import (
 	"github.com/evidence-pack/evidence/internal/collect/sophos/emulator"
 	"github.com/evidence-pack/evidence/internal/config"
 	"github.com/evidence-pack/evidence/internal/dataset"
+	"github.com/evidence-pack/evidence/internal/period"
 	"github.com/evidence-pack/evidence/internal/source"
 	"github.com/evidence-pack/evidence/internal/source/sophos"
 )
 
 var now = time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
 
-var period = source.Window{From: now.AddDate(0, 0, -30), To: now}
+var span = period.Window{From: now.AddDate(0, 0, -30), To: now}
 
 type fixture struct {
 	emu   *emulator.Server
@@ -79,7 +80,7 @@ func request(datasets ...string) source.Request {
 	if len(datasets) == 0 {
 		datasets = []string{source.Reports, source.Evaluations, source.Inventory, source.AuditLogs}
 	}
-	return source.Request{Period: period, Audit: period, Datasets: datasets}
+	return source.Request{Period: span, Audit: span, Datasets: datasets}
 }
 
 // controls reads a report's controls.
@@ -180,7 +181,7 @@ func TestCollectEverything(t *testing.T) {
 				t.Fatalf("%s %s: controls differ on the second read", fw.Name, u.Account)
 			}
 			want := f.emu.CountAlerts(emulator.Filter{AccountIDs: []string{u.Account}, PolicyTags: []string{fw.Name},
-				LastSeenFrom: period.From, LastSeenTo: period.To})
+				LastSeenFrom: span.From, LastSeenTo: span.To})
 			viol, supp := 0, 0
 			for _, c := range first {
 				viol += len(c.Violations)
@@ -237,7 +238,7 @@ func TestCollectEverything(t *testing.T) {
 		switch u.Table {
 		case dataset.Evaluations:
 			evalUnits++
-			c := f.emu.CountAlerts(emulator.Filter{AccountIDs: []string{u.Account}, LastSeenFrom: period.From, LastSeenTo: period.To})
+			c := f.emu.CountAlerts(emulator.Filter{AccountIDs: []string{u.Account}, LastSeenFrom: span.From, LastSeenTo: span.To})
 			if n != c.Resources || status["NonCompliant"] != c.Violations || status["Suppressed"] != c.Suppressed || n == 0 {
 				t.Errorf("evaluations of %s: %d rows %v; emulator %+v", u.Account, n, status, c)
 			}
@@ -253,7 +254,7 @@ func TestCollectEverything(t *testing.T) {
 		case dataset.AuditLogs:
 			// Cloud activity logs (search), one unit per provider.
 			p := map[string]string{"dataset=AwsActivityLogs": "AWS", "dataset=AzureActivityLogs": "Azure", "dataset=GcpActivityLogs": "GCP"}[u.Partition]
-			if w := f.emu.CountActivityLogs(p, period.From, period.To); p == "" || n != w || w == 0 || u.Window != period {
+			if w := f.emu.CountActivityLogs(p, span.From, span.To); p == "" || n != w || w == 0 || u.Window != span {
 				t.Errorf("%s: %d rows, emulator holds %d (window %+v)", u.Partition, n, w, u.Window)
 			}
 			seen[u.Partition] = true
@@ -485,8 +486,8 @@ func TestAccountFlagNarrowsEveryTable(t *testing.T) {
 			t.Errorf("environments: %d rows, want 1", n)
 		case u.Partition == "dataset=AwsHosts" && n != f.emu.CountHosts("AWS", aws.ID):
 			t.Errorf("hosts: %d, want %d", n, f.emu.CountHosts("AWS", aws.ID))
-		case u.Partition == "dataset=AwsActivityLogs" && n != f.emu.CountActivityLogs("AWS", period.From, period.To, aws.ID):
-			t.Errorf("activity logs: %d, want %d", n, f.emu.CountActivityLogs("AWS", period.From, period.To, aws.ID))
+		case u.Partition == "dataset=AwsActivityLogs" && n != f.emu.CountActivityLogs("AWS", span.From, span.To, aws.ID):
+			t.Errorf("activity logs: %d, want %d", n, f.emu.CountActivityLogs("AWS", span.From, span.To, aws.ID))
 		case strings.HasPrefix(u.Partition, "dataset=Azure"), strings.HasPrefix(u.Partition, "dataset=Gcp"), strings.HasPrefix(u.Partition, "dataset=Aks"), strings.HasPrefix(u.Partition, "dataset=Gke"):
 			t.Errorf("unit %s for an environment outside --account", u.Partition)
 		}
