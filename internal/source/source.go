@@ -235,7 +235,7 @@ type Control struct {
 	Severity     string // Critical, High, Medium, Low, Info
 	SeverityRank int    // 1 (Critical) .. 5 (Info)
 	Status       dataset.Status
-	Assessed     int64  // resources evaluated
+	Assessed     int64 // resources evaluated
 	Violations   []Violation
 	Suppressions []string
 	InfoLink     string
