@@ -463,7 +463,7 @@ func (r *run) collectFramework(ctx, api context.Context, f framework) (err error
 		}
 	}()
 	for _, u := range f.Units {
-		rep, err := u.Fetch(api)
+		rep, err := fetchReport(api, u, r.deps.SpoolDir)
 		if err == nil {
 			err = r.storeVendor(ctx, api, dir, u, rep)
 			if err != nil && ctx.Err() == nil && !isStoreErr(err) {

@@ -354,6 +354,7 @@ func (r *run) discover(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	orderPlan(plan)
 	r.folders.assign(plan)
 	if err := checkPlan(plan, &r.folders); err != nil {
 		return fmt.Errorf("source %s: %w: a bug in the source, please report it", r.info.System, err)
@@ -369,13 +370,10 @@ func (r *run) discover(ctx context.Context) error {
 }
 
 // checkPlan refuses units the pipeline cannot run, before anything is
-// written: unknown tables, units without rows or fetch, a report unit twice,
-// and orders the writers rely on (a framework's units grouped by
-// sub-account, a table's units grouped by sheet, one Parquet file per unit).
+// written: unknown tables, units without rows or fetch, a report unit
+// twice, two units writing one Parquet file.
 func checkPlan(p *source.Plan, fo *folders) error {
 	files := map[string]bool{}
-	sheets := map[string]string{} // table → last sheet
-	done := map[[2]string]bool{}  // (table, sheet) runs already ended
 	for _, u := range p.Tables {
 		if _, ok := tableFiles[u.Table]; !ok {
 			return fmt.Errorf("a unit of table %q, which the pack does not have (want evaluations, inventory or audit_logs)", u.Table)
@@ -388,18 +386,10 @@ func checkPlan(p *source.Plan, fo *folders) error {
 			return fmt.Errorf("two units write %s", path)
 		}
 		files[path] = true
-		if last, ok := sheets[u.Table]; ok && last != u.Sheet {
-			done[[2]string{u.Table, last}] = true
-		}
-		if done[[2]string{u.Table, u.Sheet}] {
-			return fmt.Errorf("the %s units of sheet %q are not consecutive", u.Table, u.Sheet)
-		}
-		sheets[u.Table] = u.Sheet
 	}
 	for _, f := range p.Frameworks {
 		seen := map[[2]string]bool{}
-		ended := map[string]bool{}
-		for i, u := range f.Units {
+		for _, u := range f.Units {
 			if u.Fetch == nil {
 				return fmt.Errorf("a report unit of framework %q without a fetch", f.Name)
 			}
@@ -408,15 +398,32 @@ func checkPlan(p *source.Plan, fo *folders) error {
 				return fmt.Errorf("two report units of framework %q for sub-account %q, account %q", f.Name, u.SubAccount, u.Account)
 			}
 			seen[k] = true
-			if i > 0 && f.Units[i-1].SubAccount != u.SubAccount {
-				ended[f.Units[i-1].SubAccount] = true
-			}
-			if ended[u.SubAccount] {
-				return fmt.Errorf("the report units of framework %q for sub-account %q are not consecutive", f.Name, u.SubAccount)
-			}
 		}
 	}
 	return nil
+}
+
+// orderPlan groups what the writers write together, keeping the source's
+// order otherwise: a framework's report units by sub-account (one Parquet
+// file each), a table's units by sheet (one sheet each), each group where
+// its first unit was.
+func orderPlan(p *source.Plan) {
+	for _, f := range p.Frameworks {
+		groupStable(f.Units, func(u source.ReportUnit) string { return u.SubAccount })
+	}
+	groupStable(p.Tables, func(u source.TableUnit) string { return u.Table + "\x00" + u.Sheet })
+}
+
+// groupStable reorders s so that elements of one key are consecutive, the
+// groups in the order of their first element, each group in s's order.
+func groupStable[T any](s []T, key func(T) string) {
+	first := map[string]int{}
+	for i, v := range s {
+		if _, ok := first[key(v)]; !ok {
+			first[key(v)] = i
+		}
+	}
+	slices.SortStableFunc(s, func(a, b T) int { return cmp.Compare(first[key(a)], first[key(b)]) })
 }
 
 func (r *run) request() source.Request {

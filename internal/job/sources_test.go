@@ -5,6 +5,7 @@ import (
 	"errors"
 	"iter"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"github.com/evidence-pack/evidence/internal/period"
 	"github.com/evidence-pack/evidence/internal/source"
 	"github.com/evidence-pack/evidence/internal/storage/memstore"
+	"github.com/xuri/excelize/v2"
 
 	edgeemu "github.com/evidence-pack/evidence/internal/collect/edge/emulator"
 	ibmemu "github.com/evidence-pack/evidence/internal/collect/ibmscc/emulator"
@@ -159,10 +161,6 @@ func TestBadPlanIsRefused(t *testing.T) {
 		{"no rows", source.Plan{Tables: []source.TableUnit{{Table: "inventory", SubAccount: "s"}}}, "without rows"},
 		{"no fetch", source.Plan{Frameworks: []source.Framework{{Name: "CIS", Units: []source.ReportUnit{{SubAccount: "s"}}}}}, "without a fetch"},
 		{"a Parquet file twice", source.Plan{Tables: []source.TableUnit{{Table: "inventory", SubAccount: "s", Rows: rows}, {Table: "inventory", SubAccount: "s", Rows: rows}}}, "two units write"},
-		{"sheet runs split", source.Plan{Tables: []source.TableUnit{{Table: "inventory", Sheet: "A", Partition: "k=A", SubAccount: "s", Rows: rows},
-			{Table: "inventory", Sheet: "B", Partition: "k=B", SubAccount: "s", Rows: rows}, {Table: "inventory", Sheet: "A", Partition: "k=A", SubAccount: "t", Rows: rows}}}, "not consecutive"},
-		{"sub-accounts interleaved", source.Plan{Frameworks: []source.Framework{{Name: "CIS", Units: []source.ReportUnit{
-			{SubAccount: "s", Account: "a", Fetch: fetchNothing}, {SubAccount: "t", Account: "b", Fetch: fetchNothing}, {SubAccount: "s", Account: "c", Fetch: fetchNothing}}}}}, "not consecutive"},
 		{"a report twice", source.Plan{Frameworks: []source.Framework{{Name: "CIS", Units: []source.ReportUnit{
 			{SubAccount: "s", Account: "a", Fetch: fetchNothing}, {SubAccount: "s", Account: "a", Fetch: fetchNothing}}}}}, "two report units"},
 	} {
@@ -206,6 +204,61 @@ func TestAuthRefusedMidRunPublishesNothing(t *testing.T) {
 	}
 	if hasManifest(t, store) {
 		t.Error("a pack was published")
+	}
+}
+
+// The pipeline groups what its writers write together, whatever the
+// source's order: a framework's reports by sub-account (one Parquet file
+// each), a table's units by sheet (one sheet each).
+func TestInterleavedUnitsAreGrouped(t *testing.T) {
+	rows := func(context.Context, *source.QueryStats) iter.Seq2[dataset.Record, error] {
+		return func(yield func(dataset.Record, error) bool) { yield(dataset.Resource{ResourceID: "r"}, nil) }
+	}
+	fetch := func(context.Context) (source.Report, error) { return malformedReport{}, nil }
+	plan := &source.Plan{SubAccounts: []string{"s", "t"},
+		Tables: []source.TableUnit{{Table: "inventory", Sheet: "A", Partition: "k=A", SubAccount: "s", Rows: rows},
+			{Table: "inventory", Sheet: "B", Partition: "k=B", SubAccount: "s", Rows: rows}, {Table: "inventory", Sheet: "A", Partition: "k=A", SubAccount: "t", Rows: rows}},
+		Frameworks: []source.Framework{{Name: "CIS", Units: []source.ReportUnit{
+			{SubAccount: "s", Account: "a", Fetch: fetch}, {SubAccount: "t", Account: "b", Fetch: fetch}, {SubAccount: "s", Account: "c", Fetch: fetch}}}}}
+	reg := source.Registry{"fake": func(context.Context, config.Tenant, source.Env) (source.Source, error) {
+		return fakeSource{plan: plan}, nil
+	}}
+	store := memstore.New()
+	cfg := &config.Config{Output: "mem", Concurrency: 1, Datasets: dataset.Names(),
+		Tenants: []config.Tenant{{Name: "t", Source: "fake"}}, Period: period.Window{From: now.Add(-time.Hour), To: now}}
+	res, err := job.Run(context.Background(), cfg, job.Deps{Sources: reg, Store: store, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var controls []string
+	for _, f := range res.Packs[0].Manifest.Files {
+		if strings.HasPrefix(f.Path, "parquet/controls/") {
+			controls = append(controls, f.Path)
+		}
+	}
+	if len(controls) != 2 {
+		t.Errorf("controls files %v, want one per sub-account", controls)
+	}
+	rc, err := store.Get(context.Background(), res.Packs[0].Prefix+"/inventory.xlsx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	x, err := excelize.OpenReader(rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sheets []string
+	for _, n := range x.GetSheetList() {
+		if n == "A" || n == "B" {
+			sheets = append(sheets, n)
+		}
+	}
+	if !slices.Equal(sheets, []string{"A", "B"}) {
+		t.Errorf("sheets %v, want A then B", x.GetSheetList())
+	}
+	if rows, _ := x.GetRows("A"); len(rows) < 3 {
+		t.Errorf("sheet A has %d rows, want both sub-accounts' resources", len(rows))
 	}
 }
 

@@ -30,6 +30,25 @@ type spooledReport struct {
 	closed bool
 }
 
+// fetchReport fetches the unit's report and spools its controls. A
+// report whose source fails before its first control was not collected:
+// the error is returned, as from Fetch.
+func fetchReport(ctx context.Context, u source.ReportUnit, dir string) (source.Report, error) {
+	rep, err := u.Fetch(ctx)
+	if err != nil {
+		return rep, err
+	}
+	s, err := spoolReport(rep, dir)
+	switch {
+	case err != nil:
+		return nil, err // rep is closed
+	case s.n == 0 && s.err != nil:
+		_ = s.Close()
+		return nil, s.err
+	}
+	return s, nil
+}
+
 // spoolReport reads rep's controls into a file in dir. An error of the
 // source ends the spool and is kept: the controls before it are read
 // again, then the error, as the source gave them. An error of the file is

@@ -108,3 +108,19 @@ func TestSpoolReport(t *testing.T) {
 		t.Error("a spool that cannot be created is no error")
 	}
 }
+
+// A report whose source fails before its first control was not collected:
+// fetchReport returns the error, as a failed Fetch would, and leaves no
+// file.
+func TestFetchReportFailingAtOnce(t *testing.T) {
+	dir := t.TempDir()
+	boom := errors.New("requirements page 1: 403")
+	src := &onceReport{t: t, err: boom}
+	rep, err := fetchReport(context.Background(), source.ReportUnit{Fetch: func(context.Context) (source.Report, error) { return src, nil }}, dir)
+	if !errors.Is(err, boom) || rep != nil {
+		t.Fatalf("fetchReport = %v, %v", rep, err)
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, "*")); len(left) > 0 || src.closed != 1 {
+		t.Errorf("files %v, source closed %d times", left, src.closed)
+	}
+}

@@ -176,8 +176,8 @@ type Failure struct {
 }
 
 // Framework is one compliance framework and the reports that are its
-// evidence: one per (sub-account, cloud account) it applies to, the units of
-// a sub-account consecutive (the pipeline checks).
+// evidence: one per (sub-account, cloud account) it applies to, in any
+// order (the pipeline groups them by sub-account).
 type Framework struct {
 	Name  string // as the platform names it; the pack folder is derived from it
 	Cloud string // AWS, Azure, GCP, or "" when the framework spans clouds
@@ -204,10 +204,12 @@ type Call struct {
 	Params       map[string]string
 }
 
-// Report is one fetched framework report. The pipeline reads its controls
-// more than once (Parquet, then the workbook's sheets), so Controls must be
-// re-iterable: keep the report in a temporary file, not in memory, when it
-// can be large.
+// Report is one fetched framework report. The pipeline iterates Controls
+// once, spooling what it needs to read again, and asks AccountAlias and
+// ReportTime after that iteration: a source may stream its controls from
+// the API and learn the report's time as it goes. An error from Controls
+// fails the unit (the controls before it are kept; a report failing before
+// its first control was not collected).
 type Report interface {
 	AccountAlias() string
 	ReportTime() time.Time
@@ -252,8 +254,8 @@ type Violation struct {
 // table: one Parquet file, and rows on one sheet of the table's workbook.
 type TableUnit struct {
 	Table string // dataset.Evaluations, dataset.Inventory or dataset.AuditLogs
-	// Sheet names the workbook sheet (e.g. "AwsCompliance"); units of one
-	// sheet must be consecutive in Plan.Tables. "" uses the table's title.
+	// Sheet names the workbook sheet (e.g. "AwsCompliance"; the pipeline
+	// groups a sheet's units). "" uses the table's title.
 	Sheet string
 	// Partition names the unit's file ("dataset=AwsCompliance" gives
 	// dataset-AwsCompliance.parquet under account=<sub-account>).
