@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/evidence-pack/evidence/internal/collect/httpx"
 	"github.com/evidence-pack/evidence/internal/dataset"
 	"github.com/evidence-pack/evidence/internal/pack"
 	"github.com/evidence-pack/evidence/internal/period"
@@ -181,7 +182,7 @@ func (r *run) aboutPairs(title string) [][2]any {
 
 // unitResult ends a unit: the query goes into the manifest, a failure into
 // the failures.
-func (r *run) unitResult(unit string, q pack.Query, st source.QueryStats, rows int64, apiErr error) {
+func (r *run) unitResult(unit string, q pack.Query, st httpx.QueryStats, rows int64, apiErr error) {
 	q.Pages, q.Queries, q.Splits = int64(st.Pages), int64(st.Queries), int64(st.Splits)
 	q.Rows = rows
 	for _, p := range st.Parts {
@@ -303,10 +304,10 @@ func (r *run) tableUnit(ctx, api context.Context, t reportgen.Table, u source.Ta
 	if err != nil {
 		return 0, nil, err
 	}
-	var st source.QueryStats
+	var st httpx.QueryStats
 	n, apiErr, sinkErr := stream(u.Rows(api, &st), r.scope(u.SubAccount), sheet.Write, pq.WriteRows)
 	apiErr = notCollected(api, apiErr)
-	if sinkErr == nil && errors.Is(apiErr, source.ErrAuth) {
+	if sinkErr == nil && errors.Is(apiErr, httpx.ErrAuth) {
 		// Credentials refused mid-run: no unit of the tenant can succeed.
 		sinkErr = apiErr
 	}
@@ -474,10 +475,10 @@ func (r *run) collectFramework(ctx, api context.Context, f framework) (err error
 			if rep != nil {
 				_ = rep.Close()
 			}
-			if ctx.Err() != nil || isStoreErr(err) || errors.Is(err, source.ErrAuth) {
+			if ctx.Err() != nil || isStoreErr(err) || errors.Is(err, httpx.ErrAuth) {
 				return err
 			}
-			r.unitResult(f.unitName(u), r.reportQuery(f, u), source.QueryStats{Queries: 1}, 0, notCollected(api, err))
+			r.unitResult(f.unitName(u), r.reportQuery(f, u), httpx.QueryStats{Queries: 1}, 0, notCollected(api, err))
 			continue
 		}
 		if c, ok := rep.(source.Caveats); ok {
@@ -558,7 +559,7 @@ func (r *run) reportParquet(ctx context.Context, f framework, reps []fetchedRepo
 			}
 			r.summary.addRows(dataset.Controls, nCtl)
 			r.summary.addRows(dataset.Violations, nVio)
-			r.unitResult(f.unitName(fr.unit), r.reportQuery(f, fr.unit), source.QueryStats{Pages: 1, Queries: 1}, nCtl, apiErr)
+			r.unitResult(f.unitName(fr.unit), r.reportQuery(f, fr.unit), httpx.QueryStats{Pages: 1, Queries: 1}, nCtl, apiErr)
 		}
 		if _, err := ctl.Finish(); err != nil {
 			vio.Fail(err)

@@ -20,7 +20,7 @@ import (
 
 // hangingRows yields one row, then hangs as a server that never answers
 // does, until its context ends.
-func hangingRows(ctx context.Context, st *source.QueryStats) iter.Seq2[dataset.Record, error] {
+func hangingRows(ctx context.Context, st *httpx.QueryStats) iter.Seq2[dataset.Record, error] {
 	return func(yield func(dataset.Record, error) bool) {
 		st.Pages = 1
 		if !yield(dataset.Resource{ResourceID: "r1"}, nil) {
@@ -31,7 +31,7 @@ func hangingRows(ctx context.Context, st *source.QueryStats) iter.Seq2[dataset.R
 	}
 }
 
-func quickRows(context.Context, *source.QueryStats) iter.Seq2[dataset.Record, error] {
+func quickRows(context.Context, *httpx.QueryStats) iter.Seq2[dataset.Record, error] {
 	return func(yield func(dataset.Record, error) bool) { yield(dataset.Resource{ResourceID: "r1"}, nil) }
 }
 

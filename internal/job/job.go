@@ -114,7 +114,7 @@ func (d Deps) env(log *slog.Logger, red *httpx.Redactor) source.Env {
 
 // Run collects every tenant of cfg and publishes one pack per tenant. A
 // tenant whose credentials are refused stops the run with an error wrapping
-// source.ErrAuth, before anything is published for it. The other tenants
+// httpx.ErrAuth, before anything is published for it. The other tenants
 // still run: Result holds the packs published, and the error joins every
 // tenant's failure. A cancelled context stops at once.
 //

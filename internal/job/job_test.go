@@ -21,6 +21,7 @@ import (
 
 	"github.com/parquet-go/parquet-go"
 
+	"github.com/evidence-pack/evidence/internal/collect/httpx"
 	"github.com/evidence-pack/evidence/internal/collect/lacework"
 	"github.com/evidence-pack/evidence/internal/collect/lacework/emulator"
 	"github.com/evidence-pack/evidence/internal/config"
@@ -28,7 +29,6 @@ import (
 	"github.com/evidence-pack/evidence/internal/job"
 	"github.com/evidence-pack/evidence/internal/pack"
 	"github.com/evidence-pack/evidence/internal/period"
-	"github.com/evidence-pack/evidence/internal/source"
 	"github.com/evidence-pack/evidence/internal/source/sources"
 	"github.com/evidence-pack/evidence/internal/storage"
 	"github.com/evidence-pack/evidence/internal/storage/local"
@@ -426,7 +426,7 @@ func TestOneTenantFailingLeavesTheOthers(t *testing.T) {
 	cfg := testConfig(t, srv.URL, nil)
 	cfg.Tenants = append([]config.Tenant{bad}, cfg.Tenants...)
 	res, err := job.Run(context.Background(), cfg, job.Deps{Getenv: testGetenv, Sources: testSources, Store: memstore.New(), Now: func() time.Time { return now }})
-	if !errors.Is(err, source.ErrAuth) || !strings.Contains(err.Error(), "tenant refused") {
+	if !errors.Is(err, httpx.ErrAuth) || !strings.Contains(err.Error(), "tenant refused") {
 		t.Fatalf("err = %v, want the refused tenant's ErrAuth", err)
 	}
 	if len(res.Packs) != 1 || res.Packs[0].Tenant != "acme" {

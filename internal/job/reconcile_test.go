@@ -14,6 +14,7 @@ import (
 	"github.com/parquet-go/parquet-go"
 	"github.com/xuri/excelize/v2"
 
+	"github.com/evidence-pack/evidence/internal/collect/httpx"
 	"github.com/evidence-pack/evidence/internal/collect/lacework"
 	"github.com/evidence-pack/evidence/internal/collect/lacework/emulator"
 	"github.com/evidence-pack/evidence/internal/config"
@@ -39,7 +40,7 @@ func TestDistinctViolatingResourcesReconcile(t *testing.T) {
 	}
 	ctx := context.Background()
 	client, err := lacework.New(lacework.Credentials{Account: "acme", KeyID: emulator.DefaultKeyID, Secret: emulator.DefaultSecret, BaseURL: srv.URL},
-		lacework.Options{Now: func() time.Time { return now }})
+		lacework.Options{Options: httpx.Options{Now: func() time.Time { return now }}})
 	if err != nil {
 		t.Fatal(err)
 	}

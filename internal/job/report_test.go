@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/evidence-pack/evidence/internal/collect/httpx"
 	"github.com/evidence-pack/evidence/internal/config"
 	"github.com/evidence-pack/evidence/internal/dataset"
 	"github.com/evidence-pack/evidence/internal/job"
@@ -90,11 +91,11 @@ func TestMalformedReportFailsOnlyItsUnit(t *testing.T) {
 // A table unit records the API's own row count; received rows that differ
 // from it leave the unit incomplete, with both numbers in its failure.
 func TestAnnouncedRows(t *testing.T) {
-	rows := func(announced int) func(context.Context, *source.QueryStats) iter.Seq2[dataset.Record, error] {
-		return func(_ context.Context, st *source.QueryStats) iter.Seq2[dataset.Record, error] {
+	rows := func(announced int) func(context.Context, *httpx.QueryStats) iter.Seq2[dataset.Record, error] {
+		return func(_ context.Context, st *httpx.QueryStats) iter.Seq2[dataset.Record, error] {
 			return func(yield func(dataset.Record, error) bool) {
 				st.Pages, st.Queries, st.Announced, st.HasAnnounced = 1, 1, announced, true
-				st.Parts = []source.Part{{From: now.Add(-time.Hour), To: now, Rows: 2, Announced: announced, HasAnnounced: true}}
+				st.Parts = []httpx.Part{{From: now.Add(-time.Hour), To: now, Rows: 2, Announced: announced, HasAnnounced: true}}
 				for _, id := range []string{"r1", "r2"} {
 					if !yield(dataset.Resource{ResourceID: id}, nil) {
 						return
@@ -137,7 +138,7 @@ func TestAnnouncedRows(t *testing.T) {
 // names in a script the cleaning drops) each get their own folders; the
 // tenant is not aborted.
 func TestSubAccountsSharingAFolderNameGetTheirOwn(t *testing.T) {
-	rows := func(context.Context, *source.QueryStats) iter.Seq2[dataset.Record, error] {
+	rows := func(context.Context, *httpx.QueryStats) iter.Seq2[dataset.Record, error] {
 		return func(yield func(dataset.Record, error) bool) { yield(dataset.Resource{ResourceID: "r1"}, nil) }
 	}
 	subs := []string{"acme prod", "acme_prod", "東京", "大阪"}

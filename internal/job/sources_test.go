@@ -149,7 +149,7 @@ func fetchNothing(context.Context) (source.Report, error) { return nil, errors.N
 // A source that plans a unit the pipeline cannot run is refused before
 // anything is written, with a message that names it.
 func TestBadPlanIsRefused(t *testing.T) {
-	rows := func(context.Context, *source.QueryStats) iter.Seq2[dataset.Record, error] {
+	rows := func(context.Context, *httpx.QueryStats) iter.Seq2[dataset.Record, error] {
 		return func(func(dataset.Record, error) bool) {}
 	}
 	for _, tc := range []struct {
@@ -185,10 +185,10 @@ func TestBadPlanIsRefused(t *testing.T) {
 // Credentials refused in the middle of a run end it: no pack, an error
 // that says so; a unit's other failures are only recorded.
 func TestAuthRefusedMidRunPublishesNothing(t *testing.T) {
-	refused := func(context.Context, *source.QueryStats) iter.Seq2[dataset.Record, error] {
+	refused := func(context.Context, *httpx.QueryStats) iter.Seq2[dataset.Record, error] {
 		return func(yield func(dataset.Record, error) bool) {
 			if yield(dataset.Resource{ResourceID: "r1"}, nil) {
-				yield(nil, source.Auth(errors.New("token revoked")))
+				yield(nil, httpx.Auth(errors.New("token revoked")))
 			}
 		}
 	}
@@ -199,7 +199,7 @@ func TestAuthRefusedMidRunPublishesNothing(t *testing.T) {
 	cfg := &config.Config{Output: "mem", Concurrency: 1, Datasets: dataset.Names(),
 		Tenants: []config.Tenant{{Name: "t", Source: "fake"}}, Period: period.Window{From: now.Add(-time.Hour), To: now}}
 	_, err := job.Run(context.Background(), cfg, job.Deps{Sources: reg, Store: store, Now: func() time.Time { return now }})
-	if !errors.Is(err, source.ErrAuth) {
+	if !errors.Is(err, httpx.ErrAuth) {
 		t.Fatalf("err = %v, want ErrAuth", err)
 	}
 	if hasManifest(t, store) {
@@ -211,7 +211,7 @@ func TestAuthRefusedMidRunPublishesNothing(t *testing.T) {
 // source's order: a framework's reports by sub-account (one Parquet file
 // each), a table's units by sheet (one sheet each).
 func TestInterleavedUnitsAreGrouped(t *testing.T) {
-	rows := func(context.Context, *source.QueryStats) iter.Seq2[dataset.Record, error] {
+	rows := func(context.Context, *httpx.QueryStats) iter.Seq2[dataset.Record, error] {
 		return func(yield func(dataset.Record, error) bool) { yield(dataset.Resource{ResourceID: "r"}, nil) }
 	}
 	fetch := func(context.Context) (source.Report, error) { return malformedReport{}, nil }

@@ -16,7 +16,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"io"
 	"iter"
 	"log/slog"
@@ -28,19 +27,6 @@ import (
 	"github.com/evidence-pack/evidence/internal/dataset"
 	"github.com/evidence-pack/evidence/internal/period"
 )
-
-// ErrAuth means the platform refused the credentials: nothing can be
-// collected for the tenant, and the run stops before publishing anything.
-// Sources wrap it (see Auth) so callers can tell it from other failures.
-var ErrAuth = errors.New("authentication failed")
-
-// Auth marks err as a refused credential unless it already is one.
-func Auth(err error) error {
-	if err == nil || errors.Is(err, ErrAuth) {
-		return err
-	}
-	return fmt.Errorf("%w: %w", ErrAuth, err)
-}
 
 // Info describes a platform for the manifest and the files' About pages.
 type Info struct {
@@ -86,7 +72,7 @@ func (r Request) Has(key string) bool { return r.InShard == nil || r.InShard(key
 type Source interface {
 	Info() Info
 	// Plan authenticates and discovers the tenant, and returns the units to
-	// collect. Refused credentials return an error wrapping ErrAuth; a part
+	// collect. Refused credentials return an error wrapping httpx.ErrAuth; a part
 	// of the tenant that cannot be discovered (a sub-account the key cannot
 	// reach) is a Plan.Failure, not an error.
 	Plan(ctx context.Context, req Request) (*Plan, error)
@@ -265,36 +251,10 @@ type TableUnit struct {
 	SubAccount string
 	Account    string
 	Window     period.Window
-	// Rows streams the records; stats, filled as it goes, are recorded in the
-	// manifest. An error ends the unit: the rows before it are kept and the
-	// unit is marked incomplete.
-	Rows func(ctx context.Context, stats *QueryStats) iter.Seq2[dataset.Record, error]
-}
-
-// QueryStats count the requests behind one unit.
-type QueryStats struct {
-	Pages   int // pages received
-	Queries int // result sets started (windows, re-queries after a split)
-	Splits  int // result sets re-queried in parts because of a row cap
-	// Announced is the number of rows the API said the unit's result sets
-	// hold (totalRows, totalCount, …, summed over the result sets kept), when
-	// HasAnnounced. Rows received short of it fail the unit; the manifest
-	// records both.
-	Announced    int
-	HasAnnounced bool
-	// Parts are the result sets run, in order: the manifest lists each
-	// window's rows (and count, when announced).
-	Parts []Part
-}
-
-// Part is one result set of a unit: its window (and filter, when it is a
-// part of a split), the rows it delivered and what the API announced.
-type Part struct {
-	From, To     time.Time
-	Filter       string
-	Rows         int
-	Announced    int
-	HasAnnounced bool
+	// Rows streams the records; stats, filled as it goes (the API client's
+	// pager fills them), are recorded in the manifest. An error ends the
+	// unit: the rows before it are kept and the unit is marked incomplete.
+	Rows func(ctx context.Context, stats *httpx.QueryStats) iter.Seq2[dataset.Record, error]
 }
 
 // Env is what every source gets from the program: no globals.
@@ -314,6 +274,13 @@ type Env struct {
 	// they obtain, so that the pipeline can redact server text before it logs
 	// or stores it. Never nil when the pipeline builds the Env.
 	Redactor *httpx.Redactor
+}
+
+// HTTP returns what the Env sets of the options every API client shares,
+// with a logger, a clock and a user agent where it has none.
+func (e Env) HTTP() httpx.Options {
+	return httpx.Options{HTTPClient: e.HTTPClient, Retry: e.Retry, Logger: e.Logger, UserAgent: e.UserAgent,
+		Now: e.Now, SpoolDir: e.SpoolDir, Redactor: e.Redactor}.WithDefaults()
 }
 
 // Bucket is one rate-limit bucket's share of a plan, for `evidence plan`.

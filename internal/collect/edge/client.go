@@ -15,7 +15,7 @@ import (
 )
 
 // ErrAuth means the API token was refused. Nothing can be collected for the
-// tenant. (The source layer wraps it as source.ErrAuth.)
+// tenant. (The source layer wraps it as httpx.ErrAuth.)
 var ErrAuth = errors.New("lacework edge: authentication failed")
 
 // Login is how TokenLogin is given the API token.

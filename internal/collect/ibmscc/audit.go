@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/evidence-pack/evidence/internal/collect/httpx"
-	"github.com/evidence-pack/evidence/internal/source"
 )
 
 // MaxAuditWindow is the longest from/to span one activity-audit request may
@@ -37,7 +36,7 @@ const auditSlack = time.Nanosecond
 // AuditQuery selects the activity-audit events of a window.
 type AuditQuery struct {
 	From, To time.Time // half-open [From, To)
-	Stats    *source.QueryStats
+	Stats    *httpx.QueryStats
 }
 
 // auditWindow is one request window: half-open [from, to), epoch ns.
@@ -78,7 +77,7 @@ func (c *Client) AuditEvents(ctx context.Context, q AuditQuery) iter.Seq2[AuditE
 	}
 	st := q.Stats
 	if st == nil {
-		st = &source.QueryStats{}
+		st = &httpx.QueryStats{}
 	}
 	windows := splitAudit(q.From.UnixNano(), q.To.UnixNano(), int64(MaxAuditWindow-2*auditSlack))
 	return func(yield func(AuditEvent, error) bool) {
@@ -98,7 +97,7 @@ func fmtNanos(ns int64) string { return time.Unix(0, ns).UTC().Format(time.RFC33
 // auditWindow yields the events of one window, newest first. It returns
 // the pages read, the events yielded, and false when the iteration must end
 // (the caller stopped, or an error was yielded).
-func (c *Client) auditWindow(ctx context.Context, w auditWindow, st *source.QueryStats, yield func(AuditEvent, error) bool) (pages, rows int, ok bool) {
+func (c *Client) auditWindow(ctx context.Context, w auditWindow, st *httpx.QueryStats, yield func(AuditEvent, error) bool) (pages, rows int, ok bool) {
 	limit := strconv.Itoa(c.limits.AuditLimit)
 	st.Queries++
 	what := "activity audit events " + fmtNanos(w.from) + "/" + fmtNanos(w.to)

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/evidence-pack/evidence/internal/collect/httpx"
-	"github.com/evidence-pack/evidence/internal/source"
 )
 
 // ErrForbidden means the key's access policy does not allow the request
@@ -154,7 +153,7 @@ func (c *Client) Limits() Limits { return c.limits }
 func (c *Client) TokenRefreshes() int64 { return c.tokens.Refreshes() }
 
 // Authenticate obtains an access token unless a fresh one is cached: a
-// refused API key returns an error wrapping source.ErrAuth.
+// refused API key returns an error wrapping httpx.ErrAuth.
 func (c *Client) Authenticate(ctx context.Context) error {
 	_, err := c.tokens.Token(ctx)
 	return err
@@ -186,15 +185,15 @@ func readPage[T any](sp *httpx.Spooled, key string, meta map[string]any, row fun
 	}})
 }
 
-// wrap turns a 401 that survived a token refresh into source.ErrAuth and a
+// wrap turns a 401 that survived a token refresh into httpx.ErrAuth and a
 // 403 into ErrForbidden, with what to check.
 func (c *Client) wrap(err error) error {
-	if err == nil || errors.Is(err, source.ErrAuth) {
+	if err == nil || errors.Is(err, httpx.ErrAuth) {
 		return err
 	}
 	switch httpx.StatusOf(err) {
 	case http.StatusUnauthorized:
-		return source.Auth(fmt.Errorf("ibm_scc: instance %s refused a fresh IAM token (HTTP 401): check instance_id (the IBMInstanceID GUID) "+
+		return httpx.Auth(fmt.Errorf("ibm_scc: instance %s refused a fresh IAM token (HTTP 401): check instance_id (the IBMInstanceID GUID) "+
 			"and that the API key's identity has a Workload Protection role on it: %w", c.InstanceID(), err))
 	case http.StatusForbidden:
 		return fmt.Errorf("%w: instance %s (HTTP 403): the API key's identity lacks the IAM action for this request, or team_id is wrong: %w",
@@ -228,12 +227,12 @@ func (t *tokenFetcher) fetch(ctx context.Context) (string, time.Time, error) {
 		case http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden:
 			// The document: a 400 from the token endpoint means the API
 			// key is not valid.
-			return "", time.Time{}, source.Auth(fmt.Errorf("ibm_scc: the IAM token endpoint refused the API key: check the API key variable (default IBMCLOUD_API_KEY): %w", err))
+			return "", time.Time{}, httpx.Auth(fmt.Errorf("ibm_scc: the IAM token endpoint refused the API key: check the API key variable (default IBMCLOUD_API_KEY): %w", err))
 		}
 		return "", time.Time{}, fmt.Errorf("ibm_scc: get IAM access token: %w", err)
 	}
 	if resp.AccessToken == "" {
-		return "", time.Time{}, source.Auth(errors.New("ibm_scc: the IAM token response carried no access_token"))
+		return "", time.Time{}, httpx.Auth(errors.New("ibm_scc: the IAM token response carried no access_token"))
 	}
 	if tt := resp.TokenType; tt != "" && !strings.EqualFold(tt, "Bearer") {
 		return "", time.Time{}, fmt.Errorf("ibm_scc: IAM token type %q, want Bearer", truncate(tt, 20))

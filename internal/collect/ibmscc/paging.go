@@ -10,7 +10,6 @@ import (
 	"strconv"
 
 	"github.com/evidence-pack/evidence/internal/collect/httpx"
-	"github.com/evidence-pack/evidence/internal/source"
 )
 
 // ErrPaging means the API's paging went wrong (a page served again, a cursor
@@ -34,9 +33,9 @@ type pageSpec struct {
 // response has no totalCount, after a short page.
 // A page byte-identical to the previous one (a server ignoring pageNumber)
 // ends it with ErrPaging.
-func pages[T any](ctx context.Context, c *Client, s pageSpec, st *source.QueryStats) iter.Seq2[T, error] {
+func pages[T any](ctx context.Context, c *Client, s pageSpec, st *httpx.QueryStats) iter.Seq2[T, error] {
 	if st == nil {
-		st = &source.QueryStats{}
+		st = &httpx.QueryStats{}
 	}
 	return func(yield func(T, error) bool) {
 		st.Queries++

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/evidence-pack/evidence/internal/collect/httpx"
-	"github.com/evidence-pack/evidence/internal/source"
 )
 
 // DefaultBaseURL is where the Cloud Optix console and its API live. The API
@@ -94,7 +93,7 @@ func New(key httpx.Secret, opts Options) (*Client, error) {
 		opts.UserAgent = "evidence"
 	}
 	if strings.TrimSpace(key.Reveal()) == "" {
-		return nil, source.Auth(fmt.Errorf("sophos tenant %s: the Cloud Optix API key is empty: set %s (generate a key in Cloud Optix under Settings > Integrations > Sophos Cloud Optix API)",
+		return nil, httpx.Auth(fmt.Errorf("sophos tenant %s: the Cloud Optix API key is empty: set %s (generate a key in Cloud Optix under Settings > Integrations > Sophos Cloud Optix API)",
 			opts.Tenant, opts.KeyEnv))
 	}
 	opts.Redactor.Add(key.Reveal())
@@ -166,7 +165,7 @@ func (c *Client) spool(ctx context.Context, r httpx.Request, scope string) (*htt
 
 // explain turns the API document's error responses into errors that say
 // which tenant, environment and framework failed and what to do:
-// refused keys wrap source.ErrAuth, unknown account ids
+// refused keys wrap httpx.ErrAuth, unknown account ids
 // ErrEnvironmentNotFound, the documented filter messages ErrInvalidQuery.
 // The message is the JSON body's (message, errorMessage) or, inferred (seed
 // 004 prints its 400 causes as bare sentences and no error body), a
@@ -180,11 +179,11 @@ func (c *Client) explain(err error, scope string) error {
 	lower := strings.ToLower(msg)
 	switch {
 	case ae.Status == http.StatusUnauthorized || ae.Status == http.StatusForbidden:
-		return source.Auth(fmt.Errorf("sophos tenant %s: Cloud Optix refused the API key from %s (expired, or replaced by a newer key): "+
+		return httpx.Auth(fmt.Errorf("sophos tenant %s: Cloud Optix refused the API key from %s (expired, or replaced by a newer key): "+
 			"generate a key in Cloud Optix under Settings > Integrations > Sophos Cloud Optix API and set %s: %w",
 			c.tenant, c.keyEnv, c.keyEnv, err))
 	case ae.Status == http.StatusBadRequest && strings.Contains(lower, "apikey not provided"):
-		return source.Auth(fmt.Errorf("sophos tenant %s: Cloud Optix received no API key: set %s: %w", c.tenant, c.keyEnv, err))
+		return httpx.Auth(fmt.Errorf("sophos tenant %s: Cloud Optix received no API key: set %s: %w", c.tenant, c.keyEnv, err))
 	case ae.Status == http.StatusBadRequest && len(msg) > len("account ids") && strings.EqualFold(msg[:len("account ids")], "account ids"):
 		ids := strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(msg[len("account ids"):]), "not found"))
 		return fmt.Errorf("%w: sophos tenant %s: %s: Cloud Optix does not know environment(s) %s: remove them from sophos.environments "+

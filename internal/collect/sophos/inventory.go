@@ -13,7 +13,6 @@ import (
 	"strings"
 
 	"github.com/evidence-pack/evidence/internal/collect/httpx"
-	"github.com/evidence-pack/evidence/internal/source"
 )
 
 // Limits of the paginated inventory endpoints vms, users, serverless and
@@ -194,7 +193,7 @@ type InventoryQuery struct {
 	Provider   string   // mandatory: AWS, Azure or GCP (serverless: AWS or Azure)
 	AccountIDs []string // optional: only these environments
 	PageSize   int      // 100..500; 0 means 500 (fewest requests)
-	Stats      *source.QueryStats
+	Stats      *httpx.QueryStats
 }
 
 // Hosts streams the instances and virtual machines of q (GET api/v1/vms).
@@ -260,7 +259,7 @@ type ContainerQuery struct {
 	ContainerType string // mandatory: clusters, nodes, pods or containers
 	AccountIDs    []string
 	PageSize      int // 100..500; 0 means 500
-	Stats         *source.QueryStats
+	Stats         *httpx.QueryStats
 }
 
 // Containers streams the clusters, nodes, pods or containers of q

@@ -12,7 +12,6 @@ import (
 	"strings"
 
 	"github.com/evidence-pack/evidence/internal/collect/httpx"
-	"github.com/evidence-pack/evidence/internal/source"
 )
 
 // pageSpec is one paged query: the endpoint, its parameters without page
@@ -46,7 +45,7 @@ const maxPages = 100_000
 // says hasNext but carries no rows is an error (the next one could never
 // make progress), and so is a 200 response whose errorMessage is set: an
 // empty result there would read as "nothing found" in the evidence.
-func pages[T any](ctx context.Context, c *Client, s pageSpec, st *source.QueryStats) iter.Seq2[T, error] {
+func pages[T any](ctx context.Context, c *Client, s pageSpec, st *httpx.QueryStats) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
 		if st != nil {
 			st.Queries++

@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/evidence-pack/evidence/internal/source"
+	"github.com/evidence-pack/evidence/internal/collect/httpx"
 )
 
 // PathSearch is the search endpoint (seed 004, "Search": GET
@@ -57,7 +57,7 @@ type ActivityLogQuery struct {
 	// time field are not in seed 004. An event without a time is kept.
 	From, To time.Time
 	PageSize int // 1..10000; 0 means DefaultSearchPageSize
-	Stats    *source.QueryStats
+	Stats    *httpx.QueryStats
 }
 
 // ActivityLogs streams the cloud activity logs of q: GET

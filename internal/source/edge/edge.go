@@ -3,7 +3,7 @@
 //
 // A tenant with source: lacework_edge is configured by its lacework_edge:
 // section (Config) and the environment (secrets only from there). Plan logs
-// in (refused credentials wrap source.ErrAuth) and returns:
+// in (refused credentials wrap httpx.ErrAuth) and returns:
 //
 //   - reports: the "Access review" framework, one unit per account; see
 //     review.go for how access policies become controls;
@@ -319,7 +319,7 @@ func kinds() []kind {
 }
 
 // Plan logs in and plans the units the request wants. Refused credentials
-// wrap source.ErrAuth.
+// wrap httpx.ErrAuth.
 func (s *Source) Plan(ctx context.Context, req source.Request) (*source.Plan, error) {
 	if err := s.client.Authenticate(ctx); err != nil {
 		return nil, authErr(fmt.Errorf("tenant %s: %w", s.tenant, err))
@@ -371,7 +371,7 @@ func (s *Source) Plan(ctx context.Context, req source.Request) (*source.Plan, er
 			p.Tables = append(p.Tables, source.TableUnit{Table: dataset.Inventory, Sheet: k.sheet,
 				Partition: "resource_type=" + k.resourceType, SubAccount: acct, Account: acct, Window: req.Period,
 				Call: source.Call{Method: http.MethodGet, Path: path, Params: params},
-				Rows: func(ctx context.Context, st *source.QueryStats) iter.Seq2[dataset.Record, error] {
+				Rows: func(ctx context.Context, st *httpx.QueryStats) iter.Seq2[dataset.Record, error] {
 					var es edge.QueryStats
 					return withStats(k.rows(ctx, s, &es, s.now().UTC()), &es, st)
 				}})
@@ -383,7 +383,7 @@ func (s *Source) Plan(ctx context.Context, req source.Request) (*source.Plan, er
 			Call: source.Call{Method: http.MethodGet, Path: s.client.Paths().AuditEvents, Params: map[string]string{
 				"start_time": strconv.FormatInt(w.From.UnixMilli(), 10), "end_time": strconv.FormatInt(w.To.UnixMilli(), 10),
 				"windows": fmt.Sprintf("at most %s per request", s.client.Limits().AuditWindow)}},
-			Rows: func(ctx context.Context, st *source.QueryStats) iter.Seq2[dataset.Record, error] {
+			Rows: func(ctx context.Context, st *httpx.QueryStats) iter.Seq2[dataset.Record, error] {
 				var es edge.QueryStats
 				seq := s.client.AuditEvents(ctx, edge.AuditQuery{Window: period.Window{From: w.From, To: w.To}, Stats: &es})
 				return withStats(convert(seq, auditEvent), &es, st)
@@ -414,10 +414,10 @@ func convert[T any](seq iter.Seq2[T, error], conv func(T) dataset.Record) iter.S
 }
 
 // withStats copies the collector's counters into the unit's as rows flow.
-func withStats(seq iter.Seq2[dataset.Record, error], es *edge.QueryStats, st *source.QueryStats) iter.Seq2[dataset.Record, error] {
+func withStats(seq iter.Seq2[dataset.Record, error], es *edge.QueryStats, st *httpx.QueryStats) iter.Seq2[dataset.Record, error] {
 	sync := func() {
 		if st != nil {
-			*st = source.QueryStats{Pages: es.Pages, Queries: es.Queries}
+			*st = httpx.QueryStats{Pages: es.Pages, Queries: es.Queries}
 		}
 	}
 	return func(yield func(dataset.Record, error) bool) {
@@ -431,11 +431,11 @@ func withStats(seq iter.Seq2[dataset.Record, error], es *edge.QueryStats, st *so
 	}
 }
 
-// authErr marks a refused API token as source.ErrAuth, in Plan and in the
+// authErr marks a refused API token as httpx.ErrAuth, in Plan and in the
 // units alike.
 func authErr(err error) error {
 	if errors.Is(err, edge.ErrAuth) {
-		return source.Auth(err)
+		return httpx.Auth(err)
 	}
 	return err
 }

@@ -109,7 +109,7 @@ func TestPlanAndEveryUnit(t *testing.T) {
 			want := map[string]int{"Users": emu.CountUsers(), "Groups": emu.CountGroups(), "Apps": emu.CountApps(),
 				"Access policies": emu.CountAccesses(), "Policies": emu.CountPolicies(), "": emu.CountAuditEvents(req.Audit.From, req.Audit.To)}
 			for _, u := range plan.Tables {
-				var st source.QueryStats
+				var st httpx.QueryStats
 				n := 0
 				for rec, err := range u.Rows(context.Background(), &st) {
 					if err != nil {
@@ -377,7 +377,7 @@ func TestLoginFromTheSection(t *testing.T) {
 			tenant := section(t, "login", fmt.Sprintf("api_url: %s\naccount: %s\n%s", url, emu.Account(), tc.extra))
 			src := openSource(t, tenant, testEnv(t, tc.vars))
 			_, err := src.Plan(context.Background(), request(dataset.Inventory))
-			if tc.wantAuth != errors.Is(err, source.ErrAuth) || !tc.wantAuth && err != nil {
+			if tc.wantAuth != errors.Is(err, httpx.ErrAuth) || !tc.wantAuth && err != nil {
 				t.Fatalf("Plan: %v (want refused: %v)", err, tc.wantAuth)
 			}
 		})
@@ -390,8 +390,8 @@ func TestRefusedCredentials(t *testing.T) {
 	vars[edge.EnvAPIToken] = "_not_the_secret"
 	src := openSource(t, tenant, testEnv(t, vars))
 	_, err := src.Plan(context.Background(), request(allDatasets()...))
-	if !errors.Is(err, source.ErrAuth) || !errors.Is(err, collect.ErrAuth) {
-		t.Fatalf("err = %v, want source.ErrAuth", err)
+	if !errors.Is(err, httpx.ErrAuth) || !errors.Is(err, collect.ErrAuth) {
+		t.Fatalf("err = %v, want httpx.ErrAuth", err)
 	}
 	if !strings.Contains(err.Error(), "edge-demo") || strings.Contains(err.Error(), "_not_the_secret") {
 		t.Errorf("error should name the tenant and not the secret: %v", err)
@@ -481,11 +481,11 @@ func TestTokenRevokedAfterPlan(t *testing.T) {
 	}
 	h.refuse.Store(true)
 	for _, err := range plan.Tables[0].Rows(context.Background(), nil) {
-		if !errors.Is(err, source.ErrAuth) {
-			t.Fatalf("unit: %v, want source.ErrAuth", err)
+		if !errors.Is(err, httpx.ErrAuth) {
+			t.Fatalf("unit: %v, want httpx.ErrAuth", err)
 		}
 	}
-	if _, err := plan.Frameworks[0].Units[0].Fetch(context.Background()); !errors.Is(err, source.ErrAuth) {
-		t.Fatalf("review: %v, want source.ErrAuth", err)
+	if _, err := plan.Frameworks[0].Units[0].Fetch(context.Background()); !errors.Is(err, httpx.ErrAuth) {
+		t.Fatalf("review: %v, want httpx.ErrAuth", err)
 	}
 }

@@ -178,7 +178,7 @@ func (s *Source) subAccount() string { return s.client.InstanceID() }
 // views (one request), then lists the units: a report unit per (policy,
 // zone) when reports are wanted, the inventory and the audit log when
 // those are. Refused credentials (IAM or instance) return an error
-// wrapping source.ErrAuth; views that cannot be read otherwise (403, 5xx
+// wrapping httpx.ErrAuth; views that cannot be read otherwise (403, 5xx
 // after retries) are a Plan failure when reports are wanted, a warning when
 // not.
 func (s *Source) Plan(ctx context.Context, req source.Request) (*source.Plan, error) {
@@ -189,7 +189,7 @@ func (s *Source) Plan(ctx context.Context, req source.Request) (*source.Plan, er
 	}
 	views, err := s.client.Views(ctx)
 	switch {
-	case err != nil && (errors.Is(err, source.ErrAuth) || ctx.Err() != nil):
+	case err != nil && (errors.Is(err, httpx.ErrAuth) || ctx.Err() != nil):
 		return nil, fmt.Errorf("tenant %s: %w", s.tenant, err)
 	case err != nil && req.Wants(dataset.Reports):
 		plan.Failures = append(plan.Failures, source.Failure{Unit: "discover compliance views", SubAccount: sub, Err: err})
@@ -216,7 +216,7 @@ func (s *Source) Plan(ctx context.Context, req source.Request) (*source.Plan, er
 			Table: dataset.AuditLogs, SubAccount: sub, Window: w,
 			Call: source.Call{Method: http.MethodGet, Path: ibmscc.PathAuditEvents, Params: map[string]string{
 				"from": strconv.FormatInt(w.From.UnixNano(), 10), "to": strconv.FormatInt(w.To.UnixNano(), 10), "windows": "at most 2 weeks per request"}},
-			Rows: func(ctx context.Context, st *source.QueryStats) iterRecords { return s.auditRows(ctx, w, st) },
+			Rows: func(ctx context.Context, st *httpx.QueryStats) iterRecords { return s.auditRows(ctx, w, st) },
 		})
 	}
 	return plan, nil
@@ -349,7 +349,7 @@ func (s *Source) matchAccounts(ctx context.Context, plan *source.Plan, req sourc
 		found := false
 		for _, err := range s.client.Inventory(ctx, ibmscc.InventoryQuery{Accounts: []string{a}, PageSize: 1}) {
 			switch {
-			case err != nil && (errors.Is(err, source.ErrAuth) || ctx.Err() != nil):
+			case err != nil && (errors.Is(err, httpx.ErrAuth) || ctx.Err() != nil):
 				return err
 			case err != nil:
 				plan.Warnings = append(plan.Warnings, fmt.Sprintf("%s: cannot tell whether --account %q names a cloud account: %v", Name, a, err))

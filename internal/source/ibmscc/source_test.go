@@ -257,7 +257,7 @@ func TestOpenPlanCollect(t *testing.T) {
 		t.Fatalf("%d units, tables %+v", plan.Units(), plan.Tables)
 	}
 	for _, u := range plan.Tables {
-		var st source.QueryStats
+		var st httpx.QueryStats
 		n := int64(0)
 		for rec, err := range u.Rows(ctx, &st) {
 			if err != nil {
@@ -398,7 +398,7 @@ func TestInventoryAccountsFilter(t *testing.T) {
 				t.Fatal(err)
 			}
 			n := int64(0)
-			for rec, err := range plan.Tables[0].Rows(context.Background(), &source.QueryStats{}) {
+			for rec, err := range plan.Tables[0].Rows(context.Background(), &httpx.QueryStats{}) {
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -490,7 +490,7 @@ func TestPlanFailures(t *testing.T) {
 		f.vars = map[string]string{ibmscc.DefaultAPIKeyEnv: "wrong"}
 		src := f.open(t, f.tenant(t, "auth", ""))
 		_, err := src.Plan(context.Background(), source.Request{Period: day, Audit: day, Datasets: allDatasets()})
-		if !errors.Is(err, source.ErrAuth) || !strings.Contains(err.Error(), "auth") {
+		if !errors.Is(err, httpx.ErrAuth) || !strings.Contains(err.Error(), "auth") {
 			t.Fatalf("err = %v, want ErrAuth naming the tenant", err)
 		}
 		if strings.Contains(err.Error(), "wrong") {
@@ -501,7 +501,7 @@ func TestPlanFailures(t *testing.T) {
 		f := newFixture(t, emulator.Config{})
 		src := f.open(t, f.tenant(t, "inst", "instance_id: 11111111-2222-3333-4444-555555555555\n"))
 		_, err := src.Plan(context.Background(), source.Request{Period: day, Audit: day, Datasets: []string{dataset.AuditLogs}})
-		if !errors.Is(err, source.ErrAuth) {
+		if !errors.Is(err, httpx.ErrAuth) {
 			t.Fatalf("err = %v, want ErrAuth", err)
 		}
 	})

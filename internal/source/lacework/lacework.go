@@ -47,16 +47,7 @@ func Opener(limits lacework.Limits) source.Opener {
 		// Server text may echo them (an error body quoting the request's
 		// headers): the pipeline redacts them from all it keeps or logs.
 		env.Redactor.Add(creds.KeyID, creds.Secret.Reveal())
-		c, err := lacework.New(creds, lacework.Options{
-			HTTPClient: env.HTTPClient,
-			Retry:      env.Retry,
-			Limits:     limits,
-			Logger:     env.Logger,
-			UserAgent:  env.UserAgent,
-			Now:        env.Now,
-			SpoolDir:   env.SpoolDir,
-			Redactor:   env.Redactor,
-		})
+		c, err := lacework.New(creds, lacework.Options{Options: env.HTTP(), Limits: limits})
 		if err != nil {
 			return nil, fmt.Errorf("tenant %s: %w", t.Name, err)
 		}
@@ -118,7 +109,7 @@ func (s *Source) Plan(ctx context.Context, req source.Request) (*source.Plan, er
 	if one := s.creds.SubAccount; one != "" {
 		names = []string{strings.ToLower(one)}
 	} else if names, err = s.client.SubAccounts(ctx); err != nil {
-		return nil, authErr(err)
+		return nil, err
 	}
 	if len(s.cfg.SubAccounts) > 0 {
 		names = slices.DeleteFunc(names, func(n string) bool { return !containsFold(s.cfg.SubAccounts, n) })
@@ -136,7 +127,7 @@ func (s *Source) Plan(ctx context.Context, req source.Request) (*source.Plan, er
 		sb := &sub{name: name, client: sc}
 		if err := s.discover(ctx, req, sb, p, fs); err != nil {
 			if errors.Is(err, lacework.ErrAuth) || ctx.Err() != nil {
-				return nil, authErr(err)
+				return nil, err
 			}
 			p.Failures = append(p.Failures, source.Failure{Unit: "discover " + name, SubAccount: name, Err: err})
 			continue
@@ -165,13 +156,6 @@ func (s *Source) Plan(ctx context.Context, req source.Request) (*source.Plan, er
 		p.Tables = append(p.Tables, s.auditUnits(req, subs)...)
 	}
 	return p, nil
-}
-
-func authErr(err error) error {
-	if errors.Is(err, lacework.ErrAuth) {
-		return source.Auth(err)
-	}
-	return err
 }
 
 // filterState gathers, across sub-accounts, what the filters matched.
@@ -418,10 +402,9 @@ func (s *Source) evaluationUnits(req source.Request, subs []*sub) []source.Table
 			}
 			out = append(out, source.TableUnit{Table: dataset.Evaluations, Sheet: ds, Partition: "dataset=" + ds,
 				SubAccount: sb.name, Window: req.Period, Call: searchCall(lacework.PathEvaluations, req.Period, s.client.Limits().EvaluationWindow, "dataset", ds),
-				Rows: func(ctx context.Context, st *source.QueryStats) iter.Seq2[dataset.Record, error] {
-					var ls lacework.QueryStats
-					seq := sb.client.Evaluations(ctx, lacework.EvaluationQuery{Dataset: ds, Window: window(req.Period), Stats: &ls})
-					return records(seq, &ls, st, func(e lacework.Evaluation) dataset.Record { return evaluation(ds, e) })
+				Rows: func(ctx context.Context, st *httpx.QueryStats) iter.Seq2[dataset.Record, error] {
+					seq := sb.client.Evaluations(ctx, lacework.EvaluationQuery{Dataset: ds, Window: window(req.Period), Stats: st})
+					return httpx.Map(seq, func(e lacework.Evaluation) dataset.Record { return evaluation(ds, e) })
 				}})
 		}
 	}
@@ -461,10 +444,9 @@ func (s *Source) inventoryUnits(req source.Request, subs []*sub) []source.TableU
 			accounts := sb.accountsOf(lacework.Cloud(csp))
 			out = append(out, source.TableUnit{Table: dataset.Inventory, Sheet: csp, Partition: "csp=" + csp,
 				SubAccount: sb.name, Window: req.Period, Call: searchCall(lacework.PathInventory, req.Period, 0, "csp", csp),
-				Rows: func(ctx context.Context, st *source.QueryStats) iter.Seq2[dataset.Record, error] {
-					var ls lacework.QueryStats
-					seq := sb.client.Inventory(ctx, lacework.InventoryQuery{CSP: csp, Window: window(req.Period), Accounts: accounts, Stats: &ls})
-					return records(seq, &ls, st, resource)
+				Rows: func(ctx context.Context, st *httpx.QueryStats) iter.Seq2[dataset.Record, error] {
+					seq := sb.client.Inventory(ctx, lacework.InventoryQuery{CSP: csp, Window: window(req.Period), Accounts: accounts, Stats: st})
+					return httpx.Map(seq, resource)
 				}})
 		}
 	}
@@ -482,49 +464,12 @@ func (s *Source) auditUnits(req source.Request, subs []*sub) []source.TableUnit 
 			Call: source.Call{Method: http.MethodGet, Path: lacework.PathAuditLogs, Params: map[string]string{
 				"startTime": req.Audit.From.UTC().Format(time.RFC3339), "endTime": req.Audit.To.UTC().Format(time.RFC3339),
 				"windows": "a day per request, halved while an answer fills a page"}},
-			Rows: func(ctx context.Context, st *source.QueryStats) iter.Seq2[dataset.Record, error] {
-				var ls lacework.QueryStats
-				seq := sb.client.AuditLogs(ctx, lacework.AuditLogQuery{Window: window(req.Audit), Stats: &ls})
-				return records(seq, &ls, st, auditEvent)
+			Rows: func(ctx context.Context, st *httpx.QueryStats) iter.Seq2[dataset.Record, error] {
+				seq := sb.client.AuditLogs(ctx, lacework.AuditLogQuery{Window: window(req.Audit), Stats: st})
+				return httpx.Map(seq, auditEvent)
 			}})
 	}
 	return out
-}
-
-// records converts a collector's iterator, copying its query counters into
-// the unit's as it goes.
-func records[T any](seq iter.Seq2[T, error], ls *lacework.QueryStats, st *source.QueryStats, conv func(T) dataset.Record) iter.Seq2[dataset.Record, error] {
-	sync := func() {
-		if st != nil {
-			*st = source.QueryStats{Pages: ls.Pages, Queries: ls.Queries, Splits: ls.Splits,
-				// Only when every result set kept announced its size
-				// (paging.totalRows) is the sum the API's own count.
-				Announced: ls.Announced, HasAnnounced: ls.Unannounced == 0 && ls.Queries > ls.Splits}
-		}
-	}
-	final := func() {
-		sync()
-		if st == nil {
-			return
-		}
-		for _, p := range ls.Parts {
-			st.Parts = append(st.Parts, source.Part{From: p.Window.From, To: p.Window.To, Filter: p.Filter,
-				Rows: p.Rows, Announced: p.Total, HasAnnounced: p.Announced})
-		}
-	}
-	return func(yield func(dataset.Record, error) bool) {
-		defer final()
-		for v, err := range seq {
-			sync()
-			if err != nil {
-				yield(nil, err)
-				return
-			}
-			if !yield(conv(v), nil) {
-				return
-			}
-		}
-	}
 }
 
 func evaluation(ds string, e lacework.Evaluation) dataset.Record {
@@ -630,7 +575,7 @@ func (s *Source) count(ctx context.Context, u source.TableUnit, w period.Window)
 	if err != nil {
 		return 0, err
 	}
-	var st lacework.QueryStats
+	var st httpx.QueryStats
 	switch u.Table {
 	case dataset.Evaluations:
 		err = first(sc.Evaluations(ctx, lacework.EvaluationQuery{Dataset: u.Sheet, Window: w, Stats: &st}))
@@ -650,7 +595,7 @@ func (s *Source) auditRequests(ctx context.Context, u source.TableUnit, w period
 	if err != nil {
 		return 0, 0, err
 	}
-	var st lacework.QueryStats
+	var st httpx.QueryStats
 	for _, err := range sc.AuditLogs(ctx, lacework.AuditLogQuery{Window: w, Stats: &st}) {
 		if err != nil {
 			return 0, 0, err

@@ -148,7 +148,7 @@ func (s *src) Info() source.Info {
 func (s *src) Stats() *httpx.Stats { return s.client.Stats() }
 
 // Plan discovers the environments and returns the units the request asks
-// for. A refused key fails the plan (source.ErrAuth); a configured
+// for. A refused key fails the plan (httpx.ErrAuth); a configured
 // environment the API does not list is a Plan.Failure.
 func (s *src) Plan(ctx context.Context, req source.Request) (*source.Plan, error) {
 	all, err := s.client.Accounts(ctx, sophos.AccountQuery{})
@@ -291,8 +291,8 @@ func alertFilter(accountID string, w period.Window) sophos.AlertFilter {
 	return sophos.AlertFilter{AccountIDs: []string{accountID}, LastSeenFrom: w.From, LastSeenTo: w.To}
 }
 
-func (s *src) evaluationRows(a sophos.Account, w period.Window) func(context.Context, *source.QueryStats) iter.Seq2[dataset.Record, error] {
-	return func(ctx context.Context, st *source.QueryStats) iter.Seq2[dataset.Record, error] {
+func (s *src) evaluationRows(a sophos.Account, w period.Window) func(context.Context, *httpx.QueryStats) iter.Seq2[dataset.Record, error] {
+	return func(ctx context.Context, st *httpx.QueryStats) iter.Seq2[dataset.Record, error] {
 		return func(yield func(dataset.Record, error) bool) {
 			q := sophos.AlertQuery{AlertFilter: alertFilter(string(a.AccountID), w), Stats: st}
 			for al, err := range s.client.Alerts(ctx, q) {

@@ -98,7 +98,7 @@ func controls(t *testing.T, r source.Report) []source.Control {
 
 func rows(t *testing.T, u source.TableUnit) (int, map[string]int) {
 	t.Helper()
-	var st source.QueryStats
+	var st httpx.QueryStats
 	n, status := 0, map[string]int{}
 	for r, err := range u.Rows(context.Background(), &st) {
 		if err != nil {
@@ -440,7 +440,7 @@ func TestRefusedKey(t *testing.T) {
 	f.vars["SOPHOS_OPTIX_API_KEY"] = "expired-key-123"
 	tn, _ := sophos.EmulatorTenant("acme", f.url)
 	_, err := f.open(t, tn).Plan(context.Background(), request())
-	if !errors.Is(err, source.ErrAuth) || !strings.Contains(err.Error(), "acme") || strings.Contains(err.Error(), "expired-key-123") {
+	if !errors.Is(err, httpx.ErrAuth) || !strings.Contains(err.Error(), "acme") || strings.Contains(err.Error(), "expired-key-123") {
 		t.Errorf("err = %v, want ErrAuth naming the tenant, without the key", err)
 	}
 }
