@@ -257,6 +257,12 @@ type TableUnit struct {
 	Rows func(ctx context.Context, stats *httpx.QueryStats) iter.Seq2[dataset.Record, error]
 }
 
+// Records maps an API client's rows onto the pack's records: a TableUnit's
+// Rows is Records of the client's iterator, which fills the unit's stats.
+func Records[T any, R dataset.Record](rows iter.Seq2[T, error], conv func(T) R) iter.Seq2[dataset.Record, error] {
+	return httpx.Map(rows, func(v T) dataset.Record { return conv(v) })
+}
+
 // Env is what every source gets from the program: no globals.
 type Env struct {
 	Getenv func(string) string

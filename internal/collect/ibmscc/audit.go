@@ -70,10 +70,10 @@ func splitAudit(from, to, size int64) []auditWindow {
 // A cursor served twice ends the iterator with ErrPaging.
 func (c *Client) AuditEvents(ctx context.Context, q AuditQuery) iter.Seq2[AuditEvent, error] {
 	if !q.From.Before(q.To) {
-		return fail[AuditEvent](fmt.Errorf("ibm_scc: audit events: empty window %s/%s", q.From.Format(time.RFC3339Nano), q.To.Format(time.RFC3339Nano)))
+		return httpx.Fail[AuditEvent](fmt.Errorf("ibm_scc: audit events: empty window %s/%s", q.From.Format(time.RFC3339Nano), q.To.Format(time.RFC3339Nano)))
 	}
 	if q.From.UnixNano() < 0 {
-		return fail[AuditEvent](fmt.Errorf("ibm_scc: audit events: window starts before 1970"))
+		return httpx.Fail[AuditEvent](fmt.Errorf("ibm_scc: audit events: window starts before 1970"))
 	}
 	st := q.Stats
 	if st == nil {
@@ -103,7 +103,7 @@ func (c *Client) auditWindow(ctx context.Context, w auditWindow, st *httpx.Query
 	what := "activity audit events " + fmtNanos(w.from) + "/" + fmtNanos(w.to)
 	reqFrom, reqTo := max(w.from-int64(auditSlack), 0), w.to+int64(auditSlack)
 	query := url.Values{"from": {strconv.FormatInt(reqFrom, 10)}, "to": {strconv.FormatInt(reqTo, 10)}, "limit": {limit}}
-	seen := map[string]bool{}
+	var guard httpx.PageGuard // cursors served twice
 	for page := 1; ; page++ {
 		sp, err := c.getPage(ctx, httpx.Request{Path: pathAuditEvents, Query: query, Bucket: bucketAudit})
 		if err != nil {
@@ -143,11 +143,10 @@ func (c *Client) auditWindow(ctx context.Context, w auditWindow, st *httpx.Query
 		if older || d.Records < c.limits.AuditLimit || p.Page.Prev == "" {
 			return pages, rows, true
 		}
-		if seen[p.Page.Prev] {
-			yield(AuditEvent{}, fmt.Errorf("%w: %s: cursor repeated after page %d", ErrPaging, what, page))
+		if err := guard.Cursor("cursor", p.Page.Prev); err != nil {
+			yield(AuditEvent{}, fmt.Errorf("%w: %s (page %d): %w", ErrPaging, what, page, err))
 			return pages, rows, false
 		}
-		seen[p.Page.Prev] = true
 		query = url.Values{"cursor": {p.Page.Prev}, "limit": {limit}}
 	}
 }

@@ -61,19 +61,12 @@ func (c Credentials) iamURL() string {
 	return strings.TrimSpace(c.IAMURL)
 }
 
-// Options are the optional parts of a Client.
+// Options are the optional parts of a Client. Without a Limiter, the
+// client makes one of its own from Limits; SpoolDir is where list pages are
+// spooled.
 type Options struct {
-	HTTPClient *http.Client
-	Limiter    *httpx.Limiter // default: one from Limits, private to the client
-	Retry      httpx.Retry
-	Limits     Limits
-	Logger     *slog.Logger
-	UserAgent  string
-	Now        func() time.Time
-	SpoolDir   string // where list pages are spooled; default os.TempDir()
-	// Redactor, when set, gets the credentials and every token obtained,
-	// and redacts them from the servers' text in errors (nil: none).
-	Redactor *httpx.Redactor
+	httpx.Options
+	Limits Limits
 }
 
 // Client reads one Workload Protection instance. It is safe for concurrent
@@ -94,43 +87,25 @@ func New(creds Credentials, opts Options) (*Client, error) {
 	if err := creds.Validate(); err != nil {
 		return nil, err
 	}
-	if opts.Logger == nil {
-		opts.Logger = slog.New(slog.DiscardHandler)
-	}
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
-	if opts.UserAgent == "" {
-		opts.UserAgent = "evidence"
-	}
-	opts.Redactor.Add(creds.APIKey.Reveal())
 	limits := opts.Limits.withDefaults()
-	if opts.Limiter == nil {
-		perHour := max(limits.RequestsPerMinute, 0) * 60
-		opts.Limiter = httpx.NewLimiter(httpx.LimiterConfig{PerHour: perHour, Burst: limits.Burst})
-	}
+	opts.Options = opts.Options.WithDefaults().WithLimiter(httpx.LimiterConfig{PerHour: max(limits.RequestsPerMinute, 0) * 60, Burst: limits.Burst})
+	opts.Redactor.Add(creds.APIKey.Reveal())
 	log := opts.Logger.With("source", "ibm_scc", "instance", creds.InstanceID)
 	stats := &httpx.Stats{}
 	// The IAM endpoint is another host: a client of its own, with its own
 	// bucket and no Authorizer.
-	iam, err := httpx.New(httpx.Config{
-		BaseURL: creds.iamURL(), HTTPClient: opts.HTTPClient, Limiter: opts.Limiter, Retry: opts.Retry,
-		UserAgent: opts.UserAgent, Logger: log, Stats: stats, Now: opts.Now, Redactor: opts.Redactor,
-	})
+	iam, err := opts.New(httpx.Config{BaseURL: creds.iamURL(), Logger: log, Stats: stats})
 	if err != nil {
 		return nil, fmt.Errorf("ibm_scc: iam_url: %w", err)
 	}
 	fetcher := &tokenFetcher{http: iam, key: creds.APIKey, now: opts.Now, log: log}
-	tokens := httpx.NewTokenCache(httpx.TokenCacheConfig{Fetch: fetcher.fetch, Now: opts.Now, Redactor: opts.Redactor})
+	tokens := opts.Tokens(fetcher.fetch)
 	h := http.Header{}
 	h.Set(HeaderInstance, strings.TrimSpace(creds.InstanceID))
 	if t := strings.TrimSpace(creds.TeamID); t != "" {
 		h.Set(HeaderTeam, t)
 	}
-	api, err := httpx.New(httpx.Config{
-		BaseURL: creds.apiURL(), HTTPClient: opts.HTTPClient, Auth: tokens, Limiter: opts.Limiter, Retry: opts.Retry,
-		Header: h, UserAgent: opts.UserAgent, Logger: log, Stats: stats, Now: opts.Now, Redactor: opts.Redactor,
-	})
+	api, err := opts.New(httpx.Config{BaseURL: creds.apiURL(), Auth: tokens, Header: h, Logger: log, Stats: stats})
 	if err != nil {
 		return nil, fmt.Errorf("ibm_scc: api_url: %w", err)
 	}

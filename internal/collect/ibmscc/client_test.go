@@ -67,13 +67,12 @@ func newEnv(t *testing.T, cfg emulator.Config, o envOpts) *env {
 	if limits.RequestsPerMinute == 0 {
 		limits.RequestsPerMinute = -1
 	}
-	c, err := ibmscc.New(creds, ibmscc.Options{
+	c, err := ibmscc.New(creds, ibmscc.Options{Options: httpx.Options{
 		HTTPClient: &http.Client{Transport: rec, Timeout: 30 * time.Second},
 		Retry:      httpx.Retry{MaxAttempts: 8, BaseDelay: 2 * time.Millisecond, MaxDelay: 20 * time.Millisecond},
-		Limits:     limits,
 		Logger:     slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Now:        o.now,
-	})
+	}, Limits: limits})
 	if err != nil {
 		t.Fatal(err)
 	}

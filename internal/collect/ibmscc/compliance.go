@@ -43,7 +43,7 @@ type RequirementQuery struct {
 // zone.name, paged).
 func (c *Client) Requirements(ctx context.Context, q RequirementQuery) iter.Seq2[Requirement, error] {
 	if q.Policy == "" || q.Zone == "" {
-		return fail[Requirement](errors.New("ibm_scc: requirements: policy and zone are required"))
+		return httpx.Fail[Requirement](errors.New("ibm_scc: requirements: policy and zone are required"))
 	}
 	query := url.Values{
 		// The document lists filter, pageNumber and pageSize only; the
@@ -133,15 +133,15 @@ func (c *Client) AcceptedResources(ctx context.Context, ctl Control, st *httpx.Q
 func (c *Client) controlResources(ctx context.Context, ctl Control, term, what string, st *httpx.QueryStats) iter.Seq2[ControlResource, error] {
 	ep := strings.TrimSpace(ctl.ResourceAPIEndpoint)
 	if ep == "" {
-		return fail[ControlResource](fmt.Errorf("%w (control %s)", ErrNoResourceEndpoint, ctl.ID))
+		return httpx.Fail[ControlResource](fmt.Errorf("%w (control %s)", ErrNoResourceEndpoint, ctl.ID))
 	}
 	u, err := c.http.Resolve(ep)
 	if err != nil {
-		return fail[ControlResource](fmt.Errorf("ibm_scc: control %s: resourceApiEndpoint: %w", ctl.ID, err))
+		return httpx.Fail[ControlResource](fmt.Errorf("ibm_scc: control %s: resourceApiEndpoint: %w", ctl.ID, err))
 	}
 	path := strings.TrimPrefix(u.Path, strings.TrimRight(c.http.Base().Path, "/"))
 	if !slices.Contains(resourcePaths, path) {
-		return fail[ControlResource](fmt.Errorf("ibm_scc: control %s: resourceApiEndpoint path %q is not a CSPM resources endpoint", ctl.ID, truncate(u.Path, 80)))
+		return httpx.Fail[ControlResource](fmt.Errorf("ibm_scc: control %s: resourceApiEndpoint path %q is not a CSPM resources endpoint", ctl.ID, truncate(u.Path, 80)))
 	}
 	query := u.Query()
 	query.Del("pageNumber")

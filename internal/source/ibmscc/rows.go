@@ -12,6 +12,7 @@ import (
 	"github.com/evidence-pack/evidence/internal/collect/ibmscc"
 	"github.com/evidence-pack/evidence/internal/dataset"
 	"github.com/evidence-pack/evidence/internal/period"
+	"github.com/evidence-pack/evidence/internal/source"
 )
 
 type iterRecords = iter.Seq2[dataset.Record, error]
@@ -25,32 +26,12 @@ func (s *Source) inventoryRows(accounts []string) func(context.Context, *httpx.Q
 }
 
 func (s *Source) inventory(ctx context.Context, accounts []string, st *httpx.QueryStats) iterRecords {
-	return func(yield func(dataset.Record, error) bool) {
-		for r, err := range s.client.Inventory(ctx, ibmscc.InventoryQuery{Accounts: accounts, Stats: st}) {
-			if err != nil {
-				yield(nil, err)
-				return
-			}
-			if !yield(Resource(r), nil) {
-				return
-			}
-		}
-	}
+	return source.Records(s.client.Inventory(ctx, ibmscc.InventoryQuery{Accounts: accounts, Stats: st}), Resource)
 }
 
 // auditRows streams the activity audit of w as dataset.AuditEvent rows.
 func (s *Source) auditRows(ctx context.Context, w period.Window, st *httpx.QueryStats) iterRecords {
-	return func(yield func(dataset.Record, error) bool) {
-		for e, err := range s.client.AuditEvents(ctx, ibmscc.AuditQuery{From: w.From, To: w.To, Stats: st}) {
-			if err != nil {
-				yield(nil, err)
-				return
-			}
-			if !yield(AuditEvent(e), nil) {
-				return
-			}
-		}
-	}
+	return source.Records(s.client.AuditEvents(ctx, ibmscc.AuditQuery{From: w.From, To: w.To, Stats: st}), AuditEvent)
 }
 
 // Resource maps an inventory resource: CSP is the platform (AWS, GCP,

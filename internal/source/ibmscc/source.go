@@ -128,26 +128,16 @@ func Open(ctx context.Context, t config.Tenant, env source.Env) (source.Source, 
 	}
 	// Server text may echo it: the pipeline redacts it.
 	env.Redactor.Add(getenv(cfg.APIKeyEnv))
-	log := env.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
+	opts := env.HTTP()
+	log := opts.Logger
 	client, err := ibmscc.New(ibmscc.Credentials{
 		APIKey:     httpx.Secret(getenv(cfg.APIKeyEnv)),
 		InstanceID: cfg.InstanceID,
 		TeamID:     cfg.TeamID,
 		BaseURL:    cfg.url(),
 		IAMURL:     cfg.IAMURL,
-	}, ibmscc.Options{
-		HTTPClient: env.HTTPClient,
-		Retry:      env.Retry,
-		Limits:     ibmscc.Limits{PageSize: cfg.PageSize, AuditLimit: cfg.AuditLimit, RequestsPerMinute: cfg.RequestsPerMinute},
-		Logger:     log,
-		UserAgent:  env.UserAgent,
-		Now:        env.Now,
-		SpoolDir:   env.SpoolDir,
-		Redactor:   env.Redactor,
-	})
+	}, ibmscc.Options{Options: opts,
+		Limits: ibmscc.Limits{PageSize: cfg.PageSize, AuditLimit: cfg.AuditLimit, RequestsPerMinute: cfg.RequestsPerMinute}})
 	if err != nil {
 		return nil, fmt.Errorf("tenant %s: %w", t.Name, err)
 	}
