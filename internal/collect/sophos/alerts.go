@@ -187,7 +187,7 @@ func (c *Client) Alerts(ctx context.Context, q AlertQuery) iter.Seq2[Alert, erro
 	}
 	scope := q.AlertFilter.scope("alerts")
 	if len(errs) > 0 {
-		return fail[Alert](fmt.Errorf("%w: sophos tenant %s: %s: %w", ErrInvalidQuery, c.tenant, scope, errors.Join(errs...)))
+		return httpx.Fail[Alert](fmt.Errorf("%w: sophos tenant %s: %s: %w", ErrInvalidQuery, c.tenant, scope, errors.Join(errs...)))
 	}
 	v := q.AlertFilter.values()
 	setList(v, "severity", q.Severities)

@@ -40,14 +40,12 @@ func newEnv(t *testing.T, cfg emulator.Config, key string, wrap func(http.Handle
 		key = emu.APIKey()
 	}
 	logs := &httpxtest.SyncBuffer{}
-	c, err := sophos.New(httpx.Secret(key), sophos.Options{
-		BaseURL:    srv.URL,
-		Tenant:     "acme-optix",
+	c, err := sophos.New(httpx.Secret(key), sophos.Options{Options: httpx.Options{
 		HTTPClient: &http.Client{Timeout: 30 * time.Second},
 		Retry:      httpx.Retry{MaxAttempts: 8, BaseDelay: time.Millisecond, MaxDelay: 20 * time.Millisecond},
 		Logger:     slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Now:        func() time.Time { return now },
-	})
+	}, BaseURL: srv.URL, Tenant: "acme-optix"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -229,7 +229,7 @@ func inventory[T any](ctx context.Context, c *Client, path, what string, provide
 	checkList(add, "account id", q.AccountIDs)
 	scope := inventoryScope(what+" "+q.Provider, q.AccountIDs)
 	if len(errs) > 0 {
-		return fail[T](fmt.Errorf("%w: sophos tenant %s: %s: %w", ErrInvalidQuery, c.tenant, scope, errors.Join(errs...)))
+		return httpx.Fail[T](fmt.Errorf("%w: sophos tenant %s: %s: %w", ErrInvalidQuery, c.tenant, scope, errors.Join(errs...)))
 	}
 	v := url.Values{"provider": {q.Provider}}
 	setList(v, "accountIds", q.AccountIDs)
@@ -273,7 +273,7 @@ func (c *Client) Containers(ctx context.Context, q ContainerQuery) iter.Seq2[Con
 	checkList(add, "account id", q.AccountIDs)
 	scope := inventoryScope("containers "+q.CloudProvider+"/"+q.ContainerType, q.AccountIDs)
 	if len(errs) > 0 {
-		return fail[ContainerObject](fmt.Errorf("%w: sophos tenant %s: %s: %w", ErrInvalidQuery, c.tenant, scope, errors.Join(errs...)))
+		return httpx.Fail[ContainerObject](fmt.Errorf("%w: sophos tenant %s: %s: %w", ErrInvalidQuery, c.tenant, scope, errors.Join(errs...)))
 	}
 	v := url.Values{"cloudProvider": {q.CloudProvider}, "containerType": {q.ContainerType}}
 	setList(v, "accountIds", q.AccountIDs)

@@ -89,7 +89,7 @@ func (c *Client) ActivityLogs(ctx context.Context, q ActivityLogQuery) iter.Seq2
 	}
 	scope := inventoryScope("activity logs "+q.Provider, q.AccountIDs)
 	if len(errs) > 0 {
-		return fail[ActivityLog](fmt.Errorf("%w: sophos tenant %s: %s: %w", ErrInvalidQuery, c.tenant, scope, errors.Join(errs...)))
+		return httpx.Fail[ActivityLog](fmt.Errorf("%w: sophos tenant %s: %s: %w", ErrInvalidQuery, c.tenant, scope, errors.Join(errs...)))
 	}
 	seq := pages[ActivityLog](ctx, c, pageSpec{path: PathSearch + key, query: url.Values{}, first: FirstSearchPage, size: size, scope: scope}, q.Stats)
 	return func(yield func(ActivityLog, error) bool) {

@@ -41,17 +41,7 @@ func (s *src) auditUnits(req source.Request, selected []sophos.Account, accts ma
 				"page": "from 1", "window": w.From.UTC().Format(time.RFC3339) + "/" + w.To.UTC().Format(time.RFC3339) + " (kept client-side: the document names no time filter)"}},
 			Rows: func(ctx context.Context, st *httpx.QueryStats) iter.Seq2[dataset.Record, error] {
 				q := sophos.ActivityLogQuery{Provider: p, AccountIDs: ids, From: w.From, To: w.To, Stats: st}
-				return func(yield func(dataset.Record, error) bool) {
-					for l, err := range s.client.ActivityLogs(ctx, q) {
-						if err != nil {
-							yield(nil, err)
-							return
-						}
-						if !yield(auditEvent(l, accts), nil) {
-							return
-						}
-					}
-				}
+				return source.Records(s.client.ActivityLogs(ctx, q), func(l sophos.ActivityLog) dataset.AuditEvent { return auditEvent(l, accts) })
 			},
 		})
 	}

@@ -102,27 +102,9 @@ func Open(_ context.Context, t config.Tenant, env source.Env) (source.Source, er
 	}
 	// Server text may echo it: the pipeline redacts it.
 	env.Redactor.Add(key)
-	log := env.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	now := env.Now
-	if now == nil {
-		now = time.Now
-	}
-	ua := env.UserAgent
-	client, err := sophos.New(httpx.Secret(key), sophos.Options{
-		BaseURL:    cfg.APIURL,
-		Tenant:     t.Name,
-		KeyEnv:     cfg.APIKeyEnv,
-		HTTPClient: env.HTTPClient,
-		Retry:      env.Retry,
-		Logger:     log,
-		UserAgent:  ua,
-		Now:        now,
-		SpoolDir:   env.SpoolDir,
-		Redactor:   env.Redactor,
-	})
+	opts := env.HTTP()
+	log, now := opts.Logger, opts.Now
+	client, err := sophos.New(httpx.Secret(key), sophos.Options{Options: opts, BaseURL: cfg.APIURL, Tenant: t.Name, KeyEnv: cfg.APIKeyEnv})
 	if err != nil {
 		return nil, fmt.Errorf("tenant %s: %w", t.Name, err)
 	}
