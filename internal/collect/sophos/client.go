@@ -75,7 +75,7 @@ func New(key httpx.Secret, opts Options) (*Client, error) {
 	if opts.KeyEnv == "" {
 		opts.KeyEnv = DefaultKeyEnv
 	}
-	// The document states no rate limits (see the paths above): a limiter
+	// Seed 004 states no rate limits (see the paths above): a limiter
 	// paced by the server's 429 and Retry-After only.
 	opts.Options = opts.Options.WithDefaults().WithLimiter(httpx.LimiterConfig{})
 	if strings.TrimSpace(key.Reveal()) == "" {
