@@ -35,12 +35,12 @@ func cmdDemo(ctx context.Context, args []string, e env) error {
 	for _, emu := range d.Emulators {
 		fmt.Fprintf(e.stdout, "%s emulator listening on %s (%s)\n", emu.Platform, emu.URL, emu.About)
 	}
-	cfg, err := config.Load(config.Flags{Out: *out}, d.Getenv, "", time.Now().UTC())
+	cfg, err := config.Load(config.Flags{Out: *out}, time.Now().UTC())
 	if err != nil {
 		return usageError{err}
 	}
 	if !d.Lacework() {
-		cfg.Tenants = nil // the tenant config.Load made from LW_* is not the demo's
+		cfg.Tenants = nil // the default Lacework tenant, read from LW_*, is not the demo's
 	}
 	cfg.Tenants = append(cfg.Tenants, d.Tenants...)
 	if err := cfg.Validate(); err != nil {

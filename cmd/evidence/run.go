@@ -57,7 +57,7 @@ func execute(ctx context.Context, cfg *config.Config, log *slog.Logger, e env, d
 		deps.Sources = sources.Registry(sources.Options{})
 	}
 	if deps.Getenv == nil {
-		deps.Getenv = e.getenv
+		deps.Getenv, deps.Home = e.getenv, e.home
 	}
 	deps.Store = store
 	deps.Location = cfg.Output

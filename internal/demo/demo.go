@@ -43,9 +43,10 @@ type Emulator struct {
 // reads them.
 type Demo struct {
 	Emulators []Emulator
-	// Tenants read the emulators, except Lacework's: the configuration
-	// makes that one from the LW_* variables in Env, as it does for a user
-	// without a config file (see Lacework).
+	// Tenants read the emulators, except Lacework's: that one is the
+	// configuration's default tenant, which the Lacework source reads from
+	// the LW_* variables in Env, as it does for a user without a config
+	// file (see Lacework).
 	Tenants []config.Tenant
 	// Env holds every tenant's credentials (and the LW_* variables).
 	Env   map[string]string
@@ -53,7 +54,8 @@ type Demo struct {
 }
 
 // Lacework reports whether the Lacework emulator runs, that is whether the
-// configuration's tenant from the LW_* variables is one of the demo's.
+// configuration's default tenant, read from the LW_* variables, is one of
+// the demo's.
 func (d *Demo) Lacework() bool {
 	_, ok := d.Env["LW_ACCOUNT"]
 	return ok

@@ -22,8 +22,9 @@ import (
 
 // LaceworkEnv returns the environment that points a Lacework tenant at the
 // Lacework emulator (default Config) listening on baseURL: the LW_*
-// variables the lacework CLI uses, from which the configuration makes the
-// tenant as it does for a user without a config file.
+// variables the lacework CLI uses, from which the Lacework source reads the
+// configuration's default tenant as it does for a user without a config
+// file.
 func LaceworkEnv(baseURL string) map[string]string {
 	return map[string]string{"LW_ACCOUNT": lwemu.DefaultAccount, "LW_API_KEY": lwemu.DefaultKeyID,
 		"LW_API_SECRET": lwemu.DefaultSecret, "LW_API_URL": baseURL}

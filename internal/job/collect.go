@@ -441,7 +441,7 @@ func (f framework) unitName(u source.ReportUnit) string {
 }
 
 func (r *run) reportQuery(f framework, u source.ReportUnit) pack.Query {
-	return pack.Query{Dataset: source.Reports, SubAccount: u.SubAccount, Account: u.Account, Framework: f.Name,
+	return pack.Query{Dataset: dataset.Reports, SubAccount: u.SubAccount, Account: u.Account, Framework: f.Name,
 		Window: period.Window{From: r.period.From, To: r.period.To}, Request: callRecord(u.Call)}
 }
 
@@ -606,7 +606,7 @@ func (r *run) reportRows(fr fetchedReport, f framework, ctl, vio writeRows, fs *
 		if ctl != nil {
 			ctlBatch = append(ctlBatch, reportgen.Row{sc.Source, sc.Tenant, sc.SubAccount, f.Name, dataset.NullString(u.Cloud), dataset.NullString(u.Account), dataset.NullString(alias),
 				dataset.NullTime(at), c.ID, dataset.NullString(c.Title), dataset.NullString(c.Category), dataset.NullString(c.Service), dataset.NullString(c.Severity), int64(c.SeverityRank),
-				c.Status, c.Assessed, violated, dataset.NullString(strings.Join(c.Suppressions, "; ")), dataset.NullString(c.InfoLink),
+				string(c.Status), c.Assessed, violated, dataset.NullString(strings.Join(c.Suppressions, "; ")), dataset.NullString(c.InfoLink),
 				// A control of an account in a framework: the same in every report.
 				dataset.RowID(sc.Source, sc.Tenant, sc.SubAccount, f.Name, u.Account, c.ID)})
 		}
@@ -703,13 +703,13 @@ func (r *run) frameworkSummaryPairs(f framework, fs *fwSummary) [][2]any {
 	} else if text == notApplicable {
 		pairs = append(pairs, [2]any{"Compliance %", text})
 	}
-	for _, st := range statuses() {
-		pairs = append(pairs, [2]any{"Controls " + statusLabel(st), fs.Status[st]})
+	for _, st := range dataset.Statuses() {
+		pairs = append(pairs, [2]any{"Controls " + st.Label(), fs.Status[st]})
 	}
 	for _, sev := range severities() {
 		pairs = append(pairs,
-			[2]any{sev + ": compliant (pass)", fs.SevStat[[2]string{sev, "Compliant"}]},
-			[2]any{sev + ": non-compliant (fail)", fs.SevStat[[2]string{sev, "NonCompliant"}]})
+			[2]any{sev + ": compliant (pass)", fs.SevStat[sevStatus{sev, dataset.Compliant}]},
+			[2]any{sev + ": non-compliant (fail)", fs.SevStat[sevStatus{sev, dataset.NonCompliant}]})
 	}
 	pairs = append(pairs,
 		[2]any{"Violations (distinct resource × control pairs, all accounts)", fs.Violated},

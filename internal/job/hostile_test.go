@@ -87,7 +87,7 @@ func TestEchoedSecretsNeverLeak(t *testing.T) {
 	}
 	var logs httpxtest.SyncBuffer
 	log := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	res, err := job.Run(context.Background(), cfg, job.Deps{Sources: testSources, Store: store, Logger: log, Now: func() time.Time { return now },
+	res, err := job.Run(context.Background(), cfg, job.Deps{Getenv: testGetenv, Sources: testSources, Store: store, Logger: log, Now: func() time.Time { return now },
 		Retry: httpx.Retry{MaxAttempts: 2, BaseDelay: time.Millisecond, MaxDelay: time.Millisecond}})
 	if !errors.Is(err, source.ErrAuth) {
 		t.Fatalf("err = %v, want the refused tenant's ErrAuth", err)

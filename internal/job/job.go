@@ -57,7 +57,10 @@ type Deps struct {
 	// Sources open each tenant's platform by its source: name.
 	Sources source.Registry
 	Getenv  func(string) string // default os.Getenv
-	Retry   httpx.Retry
+	// Home is the user's home directory, where a platform's CLI keeps its
+	// profiles (~/.lacework.toml); "" reads none.
+	Home  string
+	Retry httpx.Retry
 	// Signer, when set, signs manifest.json into manifest.sig.
 	Signer pack.Signer
 	// CommandLine is the run's command line, secrets removed, for the
@@ -105,7 +108,7 @@ var ErrNothingCollected = errors.New("no unit of the run succeeded; nothing was 
 // secrets (the source adds its credentials, the HTTP client every
 // credential header it sends).
 func (d Deps) env(log *slog.Logger, red *httpx.Redactor) source.Env {
-	return source.Env{Getenv: d.Getenv, HTTPClient: recordingClient(d.HTTPClient, red), Retry: d.Retry, Logger: log,
+	return source.Env{Getenv: d.Getenv, Home: d.Home, HTTPClient: recordingClient(d.HTTPClient, red), Retry: d.Retry, Logger: log,
 		UserAgent: "evidence/" + d.Build.Version, Now: d.Now, SpoolDir: d.SpoolDir, Redactor: red}
 }
 
@@ -428,22 +431,25 @@ func request(cfg *config.Config, p, audit period.Window) source.Request {
 		Datasets: cfg.Datasets, Accounts: cfg.Accounts, Frameworks: cfg.Frameworks}
 }
 
-// refuse asks every tenant's source that can check a request
-// (source.Checker) whether it can be met, before any tenant is read:
-// an impossible request is refused with every problem listed
-// (source.ErrRefused). Opening a source makes no request; a tenant whose
-// source does not open is left to its run, which reports it.
+// refuse opens every tenant's source, which makes no request, and asks
+// those that can check a request (source.Checker) whether it can be met,
+// before any tenant is read: a tenant whose section or environment is
+// wrong, or an impossible request, is refused with every problem of every
+// tenant listed (source.ErrRefused). Unnamed tenants take the name their
+// source gives them (source.Registry.OpenAll).
 func refuse(ctx context.Context, cfg *config.Config, deps Deps) error {
 	var problems []error
-	for _, t := range cfg.Tenants {
+	srcs, err := deps.Sources.OpenAll(ctx, cfg, func() source.Env {
 		red := httpx.NewRedactor()
-		src, err := deps.Sources.Open(ctx, t, deps.env(newRunLog(deps.Logger, red), red))
-		if err != nil {
-			continue
-		}
+		return deps.env(newRunLog(deps.Logger, red), red)
+	})
+	if err != nil {
+		problems = append(problems, err)
+	}
+	for i, src := range srcs {
 		if c, ok := src.(source.Checker); ok {
 			for _, p := range c.Check(request(cfg, cfg.Period, cfg.Period), deps.Now()) {
-				problems = append(problems, fmt.Errorf("tenant %s: %w", t.Name, p))
+				problems = append(problems, fmt.Errorf("tenant %s: %w", cfg.Tenants[i].Name, p))
 			}
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -23,6 +24,7 @@ import (
 	"github.com/evidence-pack/evidence/internal/collect/lacework"
 	"github.com/evidence-pack/evidence/internal/collect/lacework/emulator"
 	"github.com/evidence-pack/evidence/internal/config"
+	"github.com/evidence-pack/evidence/internal/dataset"
 	"github.com/evidence-pack/evidence/internal/job"
 	"github.com/evidence-pack/evidence/internal/pack"
 	"github.com/evidence-pack/evidence/internal/period"
@@ -35,13 +37,23 @@ import (
 
 var now = time.Date(2026, 11, 22, 6, 0, 0, 0, time.UTC)
 
+// testConfig is a run of one Lacework tenant on the emulator at url: its
+// settings in the tenant's lacework: section, as a configuration file
+// holds them, the secret in the variable api_secret_env names. mod changes
+// the LW_* settings (LW_API_SECRET among them) before they are written.
 func testConfig(t *testing.T, url string, mod func(map[string]string)) *config.Config {
 	t.Helper()
 	vars := map[string]string{"LW_ACCOUNT": "acme", "LW_API_KEY": emulator.DefaultKeyID, "LW_API_SECRET": emulator.DefaultSecret, "LW_API_URL": url}
 	if mod != nil {
 		mod(vars)
 	}
-	cfg, err := config.Load(config.Flags{}, func(k string) string { return vars[k] }, "", now)
+	section := fmt.Sprintf("{account: %q, api_key: %q, api_url: %q, subaccount: %q, api_secret_env: %q}",
+		vars["LW_ACCOUNT"], vars["LW_API_KEY"], vars["LW_API_URL"], vars["LW_SUBACCOUNT"], secretVar+vars["LW_API_SECRET"])
+	file := filepath.Join(t.TempDir(), "evidence.yaml")
+	if err := os.WriteFile(file, []byte("tenants:\n  - lacework: "+section+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(config.Flags{ConfigFile: file}, now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,6 +61,33 @@ func testConfig(t *testing.T, url string, mod func(map[string]string)) *config.C
 		t.Fatal(err)
 	}
 	return cfg
+}
+
+// setSection sets key of the tenant's section to v, as the file would.
+func setSection(t *testing.T, tn *config.Tenant, key string, v any) {
+	t.Helper()
+	var m map[string]any
+	node := tn.Sections[tn.Source]
+	if err := node.Decode(&m); err != nil {
+		t.Fatal(err)
+	}
+	m[key] = v
+	if err := node.Encode(m); err != nil {
+		t.Fatal(err)
+	}
+	tn.Sections[tn.Source] = node
+}
+
+// secretVar prefixes the name of a test secret's variable, whose value is
+// the rest of the name: one testGetenv serves every tenant and secret.
+const secretVar = "EVIDENCE_TEST_SECRET_"
+
+func testGetenv(k string) string {
+	v, _ := strings.CutPrefix(k, secretVar)
+	if v == k {
+		return ""
+	}
+	return v
 }
 
 func newEmulator(t *testing.T, cfg emulator.Config) *httptest.Server {
@@ -95,7 +134,7 @@ func TestStorageFailureAbortsThePack(t *testing.T) {
 		mem := memstore.New()
 		fs := &failingStore{Store: mem}
 		fs.n.Store(n)
-		_, err := job.Run(context.Background(), testConfig(t, srv.URL, nil), job.Deps{Sources: testSources, Store: fs, Now: func() time.Time { return now }})
+		_, err := job.Run(context.Background(), testConfig(t, srv.URL, nil), job.Deps{Getenv: testGetenv, Sources: testSources, Store: fs, Now: func() time.Time { return now }})
 		if !errors.Is(err, errDisk) {
 			t.Fatalf("put %d failing: err = %v", n, err)
 		}
@@ -109,7 +148,7 @@ func TestEveryUnitFailingPublishesNothing(t *testing.T) {
 	srv := newEmulator(t, emulator.Config{Forbidden: []string{"acme-dev"}})
 	mem := memstore.New()
 	cfg := testConfig(t, srv.URL, func(v map[string]string) { v["LW_SUBACCOUNT"] = "acme-dev" })
-	_, err := job.Run(context.Background(), cfg, job.Deps{Sources: testSources, Store: mem, Now: func() time.Time { return now }})
+	_, err := job.Run(context.Background(), cfg, job.Deps{Getenv: testGetenv, Sources: testSources, Store: mem, Now: func() time.Time { return now }})
 	if !errors.Is(err, job.ErrNothingCollected) || !strings.Contains(err.Error(), "403") {
 		t.Fatalf("err = %v", err)
 	}
@@ -121,10 +160,10 @@ func TestEveryUnitFailingPublishesNothing(t *testing.T) {
 func TestNarrowingFlags(t *testing.T) {
 	srv := newEmulator(t, emulator.Config{})
 	cfg := testConfig(t, srv.URL, nil)
-	cfg.Datasets = []string{config.DatasetReports}
-	cfg.Tenants[0].Lacework.Frameworks = []string{"gcp cis benchmark 1.3", "AWS_SOC_2", "No Such Framework", "GCP CIS Benchmark 1.3"} // one twice: collected once
+	cfg.Datasets = []string{dataset.Reports}
+	setSection(t, &cfg.Tenants[0], "frameworks", []string{"gcp cis benchmark 1.3", "AWS_SOC_2", "No Such Framework", "GCP CIS Benchmark 1.3"}) // one twice: collected once
 	mem := memstore.New()
-	res, err := job.Run(context.Background(), cfg, job.Deps{Sources: testSources, Store: mem, Now: func() time.Time { return now }})
+	res, err := job.Run(context.Background(), cfg, job.Deps{Getenv: testGetenv, Sources: testSources, Store: mem, Now: func() time.Time { return now }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +190,7 @@ func TestShardsCoverEveryUnitOnce(t *testing.T) {
 	srv := newEmulator(t, emulator.Config{})
 	key := func(q pack.Query) string { return q.Dataset + "|" + q.SubAccount + "|" + q.Account + "|" + q.Framework }
 	all := map[string]bool{}
-	res, err := job.Run(context.Background(), testConfig(t, srv.URL, nil), job.Deps{Sources: testSources, Store: memstore.New(), Now: func() time.Time { return now }})
+	res, err := job.Run(context.Background(), testConfig(t, srv.URL, nil), job.Deps{Getenv: testGetenv, Sources: testSources, Store: memstore.New(), Now: func() time.Time { return now }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,7 +202,7 @@ func TestShardsCoverEveryUnitOnce(t *testing.T) {
 	for i := range n {
 		cfg := testConfig(t, srv.URL, nil)
 		cfg.Shard = config.Shard{Index: i, Count: n}
-		res, err := job.Run(context.Background(), cfg, job.Deps{Sources: testSources, Store: memstore.New(), Now: func() time.Time { return now }})
+		res, err := job.Run(context.Background(), cfg, job.Deps{Getenv: testGetenv, Sources: testSources, Store: memstore.New(), Now: func() time.Time { return now }})
 		if err != nil {
 			t.Fatalf("shard %d: %v", i, err)
 		}
@@ -223,7 +262,7 @@ func TestStateAndAuditWatermark(t *testing.T) {
 	srv := httptest.NewServer(emu)
 	defer srv.Close()
 	mem := memstore.New()
-	deps := job.Deps{Sources: testSources, Store: mem, Now: func() time.Time { return now }}
+	deps := job.Deps{Getenv: testGetenv, Sources: testSources, Store: mem, Now: func() time.Time { return now }}
 	day := func(d int) time.Time { return time.Date(2026, 11, d, 0, 0, 0, 0, time.UTC) }
 	auditQueries := func(m pack.Manifest) map[string]pack.Query {
 		out := map[string]pack.Query{}
@@ -237,7 +276,7 @@ func TestStateAndAuditWatermark(t *testing.T) {
 
 	// Day 19, then (day 20 missed) day 21 starting the audit log at the watermark.
 	cfg := testConfig(t, srv.URL, nil)
-	cfg.Datasets = []string{config.DatasetAuditLogs}
+	cfg.Datasets = []string{dataset.AuditLogs}
 	cfg.Period = period.Window{From: day(19), To: day(20)}
 	first, err := job.Run(context.Background(), cfg, deps)
 	if err != nil {
@@ -293,7 +332,7 @@ func TestDeterministicFiles(t *testing.T) {
 	}
 	client := &http.Client{Transport: &http.Transport{DialContext: dial}}
 	sums := func() map[string]string {
-		res, err := job.Run(context.Background(), testConfig(t, "http://acme.emulator.test", nil), job.Deps{Sources: testSources, Store: memstore.New(),
+		res, err := job.Run(context.Background(), testConfig(t, "http://acme.emulator.test", nil), job.Deps{Getenv: testGetenv, Sources: testSources, Store: memstore.New(),
 			HTTPClient: client, Now: func() time.Time { return now }, Rand: strings.NewReader(strings.Repeat("\x01", 64))})
 		if err != nil {
 			t.Fatal(err)
@@ -347,7 +386,7 @@ func TestPlanPredictsRequests(t *testing.T) {
 	plan := func(probe bool) int {
 		cfg := testConfig(t, newEmulator(t, cfgEmu).URL, nil)
 		cfg.Period = period
-		deps := job.Deps{Sources: sources.Registry(sources.Options{Lacework: lacework.Limits{PageRows: 100}}), Now: func() time.Time { return now }}
+		deps := job.Deps{Getenv: testGetenv, Sources: sources.Registry(sources.Options{Lacework: lacework.Limits{PageRows: 100}}), Now: func() time.Time { return now }}
 		p, err := job.MakePlan(context.Background(), cfg, deps, probe)
 		if err != nil {
 			t.Fatal(err)
@@ -361,7 +400,7 @@ func TestPlanPredictsRequests(t *testing.T) {
 	emu := srv.Config.Handler.(*emulator.Server)
 	cfg := testConfig(t, srv.URL, nil)
 	cfg.Period = period
-	if _, err := job.Run(context.Background(), cfg, job.Deps{Sources: sources.Registry(sources.Options{Lacework: lacework.Limits{PageRows: 100}}), Store: memstore.New(), Now: func() time.Time { return now }}); err != nil {
+	if _, err := job.Run(context.Background(), cfg, job.Deps{Getenv: testGetenv, Sources: sources.Registry(sources.Options{Lacework: lacework.Limits{PageRows: 100}}), Store: memstore.New(), Now: func() time.Time { return now }}); err != nil {
 		t.Fatal(err)
 	}
 	data := 0
@@ -386,7 +425,7 @@ func TestOneTenantFailingLeavesTheOthers(t *testing.T) {
 	bad.Name = "refused"
 	cfg := testConfig(t, srv.URL, nil)
 	cfg.Tenants = append([]config.Tenant{bad}, cfg.Tenants...)
-	res, err := job.Run(context.Background(), cfg, job.Deps{Sources: testSources, Store: memstore.New(), Now: func() time.Time { return now }})
+	res, err := job.Run(context.Background(), cfg, job.Deps{Getenv: testGetenv, Sources: testSources, Store: memstore.New(), Now: func() time.Time { return now }})
 	if !errors.Is(err, source.ErrAuth) || !strings.Contains(err.Error(), "tenant refused") {
 		t.Fatalf("err = %v, want the refused tenant's ErrAuth", err)
 	}
@@ -401,8 +440,8 @@ func TestWatermarkHoldsWhenASubAccountIsUnreachable(t *testing.T) {
 	srv := newEmulator(t, emulator.Config{Forbidden: []string{"acme-dev"}})
 	mem := memstore.New()
 	cfg := testConfig(t, srv.URL, nil)
-	cfg.Datasets = []string{config.DatasetAuditLogs}
-	res, err := job.Run(context.Background(), cfg, job.Deps{Sources: testSources, Store: mem, Now: func() time.Time { return now }})
+	cfg.Datasets = []string{dataset.AuditLogs}
+	res, err := job.Run(context.Background(), cfg, job.Deps{Getenv: testGetenv, Sources: testSources, Store: mem, Now: func() time.Time { return now }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -446,7 +485,7 @@ func TestStaleStagingRemovedByTheNextRun(t *testing.T) {
 	}
 	var logs bytes.Buffer
 	cfg := testConfig(t, srv.URL, nil)
-	if _, err := job.Run(context.Background(), cfg, job.Deps{Sources: testSources, Store: store, Now: func() time.Time { return now },
+	if _, err := job.Run(context.Background(), cfg, job.Deps{Getenv: testGetenv, Sources: testSources, Store: store, Now: func() time.Time { return now },
 		Logger: slog.New(slog.NewTextHandler(&logs, nil))}); err != nil {
 		t.Fatal(err)
 	}
@@ -466,7 +505,7 @@ func TestStaleStagingRemovedByTheNextRun(t *testing.T) {
 func TestOneVersionString(t *testing.T) {
 	srv := newEmulator(t, emulator.Config{EvaluationsPerDay: 20, InventoryPerCSP: 5, AuditLogsPerDay: 5, Recommendations: 2})
 	mem := memstore.New()
-	res, err := job.Run(context.Background(), testConfig(t, srv.URL, nil), job.Deps{Sources: testSources, Store: mem,
+	res, err := job.Run(context.Background(), testConfig(t, srv.URL, nil), job.Deps{Getenv: testGetenv, Sources: testSources, Store: mem,
 		Now: func() time.Time { return now }, Build: job.Build{Version: "9.9.9-test"}})
 	if err != nil {
 		t.Fatal(err)

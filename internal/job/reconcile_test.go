@@ -17,6 +17,7 @@ import (
 	"github.com/evidence-pack/evidence/internal/collect/lacework"
 	"github.com/evidence-pack/evidence/internal/collect/lacework/emulator"
 	"github.com/evidence-pack/evidence/internal/config"
+	"github.com/evidence-pack/evidence/internal/dataset"
 	"github.com/evidence-pack/evidence/internal/job"
 	"github.com/evidence-pack/evidence/internal/period"
 	"github.com/evidence-pack/evidence/internal/source"
@@ -30,9 +31,9 @@ import (
 func TestDistinctViolatingResourcesReconcile(t *testing.T) {
 	srv := newEmulator(t, emulator.Config{EvaluationsPerDay: 10, InventoryPerCSP: 60, AuditLogsPerDay: 5, Recommendations: 30})
 	cfg := testConfig(t, srv.URL, nil)
-	cfg.Datasets = []string{config.DatasetReports}
+	cfg.Datasets = []string{dataset.Reports}
 	mem := memstore.New()
-	res, err := job.Run(context.Background(), cfg, job.Deps{Sources: testSources, Store: mem, Now: func() time.Time { return now }})
+	res, err := job.Run(context.Background(), cfg, job.Deps{Getenv: testGetenv, Sources: testSources, Store: mem, Now: func() time.Time { return now }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +115,7 @@ func TestRowIDsAreStableAndUnique(t *testing.T) {
 	srv := newEmulator(t, emulator.Config{EvaluationsPerDay: 40, InventoryPerCSP: 10, AuditLogsPerDay: 10, Recommendations: 6})
 	ids := func() map[string][]string {
 		mem := memstore.New()
-		res, err := job.Run(context.Background(), testConfig(t, srv.URL, nil), job.Deps{Sources: testSources, Store: mem, Now: func() time.Time { return now }})
+		res, err := job.Run(context.Background(), testConfig(t, srv.URL, nil), job.Deps{Getenv: testGetenv, Sources: testSources, Store: mem, Now: func() time.Time { return now }})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -172,9 +173,9 @@ func TestOverlappingAccountsCountAResourceOnce(t *testing.T) {
 		return fakeSource{plan: plan}, nil
 	}}
 	mem := memstore.New()
-	cfg := &config.Config{Output: "mem", Concurrency: 1, Datasets: []string{config.DatasetReports},
+	cfg := &config.Config{Output: "mem", Concurrency: 1, Datasets: []string{dataset.Reports},
 		Tenants: []config.Tenant{{Name: "t", Source: "fake"}}, Period: period.Window{From: now.Add(-time.Hour), To: now}}
-	res, err := job.Run(context.Background(), cfg, job.Deps{Sources: reg, Store: mem, Now: func() time.Time { return now }})
+	res, err := job.Run(context.Background(), cfg, job.Deps{Getenv: testGetenv, Sources: reg, Store: mem, Now: func() time.Time { return now }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,8 +206,8 @@ func TestOverlappingAccountsCountAResourceOnce(t *testing.T) {
 func TestDisabledIntegrationsAreListedAsExcluded(t *testing.T) {
 	srv := newEmulator(t, emulator.Config{EvaluationsPerDay: 10, InventoryPerCSP: 5, AuditLogsPerDay: 5, Recommendations: 2})
 	cfg := testConfig(t, srv.URL, nil)
-	cfg.Datasets = []string{config.DatasetReports}
-	res, err := job.Run(context.Background(), cfg, job.Deps{Sources: testSources, Store: memstore.New(), Now: func() time.Time { return now }})
+	cfg.Datasets = []string{dataset.Reports}
+	res, err := job.Run(context.Background(), cfg, job.Deps{Getenv: testGetenv, Sources: testSources, Store: memstore.New(), Now: func() time.Time { return now }})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -61,7 +61,7 @@ func TestMalformedReportFailsOnlyItsUnit(t *testing.T) {
 		return fakeSource{plan: plan}, nil
 	}}
 	store := memstore.New()
-	cfg := &config.Config{Output: "mem", Concurrency: 1, Datasets: config.AllDatasets(),
+	cfg := &config.Config{Output: "mem", Concurrency: 1, Datasets: dataset.Names(),
 		Tenants: []config.Tenant{{Name: "t", Source: "fake"}}, Period: period.Window{From: now.Add(-time.Hour), To: now}}
 	res, err := job.Run(context.Background(), cfg, job.Deps{Sources: reg, Store: store, Now: func() time.Time { return now }})
 	if err != nil {
@@ -110,7 +110,7 @@ func TestAnnouncedRows(t *testing.T) {
 	reg := source.Registry{"fake": func(context.Context, config.Tenant, source.Env) (source.Source, error) {
 		return fakeSource{plan: plan}, nil
 	}}
-	cfg := &config.Config{Output: "mem", Concurrency: 1, Datasets: config.AllDatasets(),
+	cfg := &config.Config{Output: "mem", Concurrency: 1, Datasets: dataset.Names(),
 		Tenants: []config.Tenant{{Name: "t", Source: "fake"}}, Period: period.Window{From: now.Add(-time.Hour), To: now}}
 	res, err := job.Run(context.Background(), cfg, job.Deps{Sources: reg, Store: memstore.New(), Now: func() time.Time { return now }})
 	if err != nil {
@@ -152,7 +152,7 @@ func TestSubAccountsSharingAFolderNameGetTheirOwn(t *testing.T) {
 	reg := source.Registry{"fake": func(context.Context, config.Tenant, source.Env) (source.Source, error) {
 		return fakeSource{plan: plan}, nil
 	}}
-	cfg := &config.Config{Output: "mem", Concurrency: 2, Datasets: config.AllDatasets(),
+	cfg := &config.Config{Output: "mem", Concurrency: 2, Datasets: dataset.Names(),
 		Tenants: []config.Tenant{{Name: "t", Source: "fake"}}, Period: period.Window{From: now.Add(-time.Hour), To: now}}
 	res, err := job.Run(context.Background(), cfg, job.Deps{Sources: reg, Store: memstore.New(), Now: func() time.Time { return now }})
 	if err != nil {
@@ -204,7 +204,7 @@ func TestFailingOnlyPlatformHasNoCompliancePercentage(t *testing.T) {
 			if failingOnly {
 				src = failingOnlySource{fakeSource{plan: plan}}
 			}
-			dir, _ := runLocal(t, src, []string{config.DatasetReports})
+			dir, _ := runLocal(t, src, []string{dataset.Reports})
 			var pdfText, xlsxText string
 			for k, v := range packTexts(t, dir) {
 				switch {
@@ -250,7 +250,7 @@ func TestScopeAndWarningsWherePeopleRead(t *testing.T) {
 	const warn = "audit logs: the platform has no audit log API; none collected"
 	plan := &source.Plan{SubAccounts: []string{"s"}, Warnings: []string{warn},
 		Tables: []source.TableUnit{{Table: "inventory", SubAccount: "s", Rows: quickRows}}}
-	dir, res := runLocal(t, fakeSource{plan: plan}, config.AllDatasets())
+	dir, res := runLocal(t, fakeSource{plan: plan}, dataset.Names())
 	sc := res.Packs[0].Manifest.Scope
 	if !slices.Equal(sc.Datasets, []string{"inventory"}) || len(sc.Excluded) != 3 || !slices.Contains(sc.Excluded, "audit_logs: "+warn) {
 		t.Errorf("scope %+v", sc)
@@ -284,7 +284,7 @@ func TestPartialFiguresSaySo(t *testing.T) {
 		{SubAccount: "s", Account: "111", Cloud: "AWS", Fetch: fetch(false)},
 		{SubAccount: "s", Account: "222", Cloud: "AWS", Fetch: fetch(true)},
 	}}}}
-	dir, _ := runLocal(t, fakeSource{plan: plan}, []string{config.DatasetReports})
+	dir, _ := runLocal(t, fakeSource{plan: plan}, []string{dataset.Reports})
 	const want = "partial: 1 of 2 reports collected (1 failed)"
 	var pdfs, book string
 	for k, v := range packTexts(t, dir) {
@@ -344,7 +344,7 @@ func TestReportCaveatsAreWarnings(t *testing.T) {
 			plan := &source.Plan{SubAccounts: []string{"s"}, Frameworks: []source.Framework{{Name: "Access review", Units: []source.ReportUnit{
 				{SubAccount: "s", Account: "s", Fetch: func(context.Context) (source.Report, error) { return tc.rep, nil }},
 			}}}}
-			_, res := runLocal(t, fakeSource{plan: plan}, []string{config.DatasetReports})
+			_, res := runLocal(t, fakeSource{plan: plan}, []string{dataset.Reports})
 			got := strings.Join(res.Packs[0].Manifest.Warnings, "\n")
 			if strings.Contains(got, caveat) != tc.want {
 				t.Errorf("warnings %q", got)

@@ -57,7 +57,7 @@ func TestEverySourceMakesAPack(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			tenant, env := tc.start(t)
 			day := now.Truncate(24 * time.Hour)
-			cfg := &config.Config{Output: "mem", Concurrency: 4, Datasets: config.AllDatasets(), Tenants: []config.Tenant{tenant},
+			cfg := &config.Config{Output: "mem", Concurrency: 4, Datasets: dataset.Names(), Tenants: []config.Tenant{tenant},
 				Period: period.Window{From: day.Add(-7 * 24 * time.Hour), To: day}}
 			store := memstore.New()
 			res, err := job.Run(context.Background(), cfg, job.Deps{Sources: testSources, Store: store, Getenv: func(k string) string { return env[k] },
@@ -169,7 +169,7 @@ func TestBadPlanIsRefused(t *testing.T) {
 				return fakeSource{plan: &tc.plan}, nil
 			}}
 			store := memstore.New()
-			cfg := &config.Config{Output: "mem", Concurrency: 1, Datasets: config.AllDatasets(),
+			cfg := &config.Config{Output: "mem", Concurrency: 1, Datasets: dataset.Names(),
 				Tenants: []config.Tenant{{Name: "t", Source: "fake"}}, Period: period.Window{From: now.Add(-time.Hour), To: now}}
 			_, err := job.Run(context.Background(), cfg, job.Deps{Sources: reg, Store: store, Now: func() time.Time { return now }})
 			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "source fake") {
@@ -196,7 +196,7 @@ func TestAuthRefusedMidRunPublishesNothing(t *testing.T) {
 		return fakeSource{plan: &source.Plan{SubAccounts: []string{"s"}, Tables: []source.TableUnit{{Table: "inventory", SubAccount: "s", Rows: refused}}}}, nil
 	}}
 	store := memstore.New()
-	cfg := &config.Config{Output: "mem", Concurrency: 1, Datasets: config.AllDatasets(),
+	cfg := &config.Config{Output: "mem", Concurrency: 1, Datasets: dataset.Names(),
 		Tenants: []config.Tenant{{Name: "t", Source: "fake"}}, Period: period.Window{From: now.Add(-time.Hour), To: now}}
 	_, err := job.Run(context.Background(), cfg, job.Deps{Sources: reg, Store: store, Now: func() time.Time { return now }})
 	if !errors.Is(err, source.ErrAuth) {
@@ -212,7 +212,7 @@ func TestAuthRefusedMidRunPublishesNothing(t *testing.T) {
 func TestSophosUnmatchedFiltersAreRefused(t *testing.T) {
 	tenant, env := sourceCases[0].start(t)
 	day := now.Truncate(24 * time.Hour)
-	cfg := &config.Config{Output: "mem", Concurrency: 1, Datasets: config.AllDatasets(), Tenants: []config.Tenant{tenant},
+	cfg := &config.Config{Output: "mem", Concurrency: 1, Datasets: dataset.Names(), Tenants: []config.Tenant{tenant},
 		Period: period.Window{From: day.Add(-24 * time.Hour), To: day}, Accounts: []string{"000000000000"}, Frameworks: []string{"PCl"}}
 	_, err := job.Run(context.Background(), cfg, job.Deps{Sources: testSources, Store: memstore.New(), Getenv: func(k string) string { return env[k] },
 		Now: func() time.Time { return now }})
@@ -228,7 +228,7 @@ func TestSophosUnmatchedFiltersAreRefused(t *testing.T) {
 func TestIBMUnmatchedFiltersAreRefused(t *testing.T) {
 	tenant, env := sourceCases[1].start(t)
 	day := now.Truncate(24 * time.Hour)
-	cfg := &config.Config{Output: "mem", Concurrency: 1, Datasets: []string{config.DatasetReports}, Tenants: []config.Tenant{tenant},
+	cfg := &config.Config{Output: "mem", Concurrency: 1, Datasets: []string{dataset.Reports}, Tenants: []config.Tenant{tenant},
 		Period: period.Window{From: day.Add(-24 * time.Hour), To: day}, Frameworks: []string{"No Such Benchmark"}, Accounts: []string{"999999999999"}}
 	_, err := job.Run(context.Background(), cfg, job.Deps{Sources: testSources, Store: memstore.New(), Getenv: func(k string) string { return env[k] },
 		Now: func() time.Time { return now }})
@@ -243,7 +243,7 @@ func TestIBMUnmatchedFiltersAreRefused(t *testing.T) {
 func TestEdgeUnmatchedFiltersAreRefused(t *testing.T) {
 	tenant, env := sourceCases[2].start(t)
 	day := now.Truncate(24 * time.Hour)
-	cfg := &config.Config{Output: "mem", Concurrency: 1, Datasets: config.AllDatasets(), Tenants: []config.Tenant{tenant},
+	cfg := &config.Config{Output: "mem", Concurrency: 1, Datasets: dataset.Names(), Tenants: []config.Tenant{tenant},
 		Period: period.Window{From: day.Add(-24 * time.Hour), To: day}, Frameworks: []string{"Acess review"}, Accounts: []string{"nope"}}
 	_, err := job.Run(context.Background(), cfg, job.Deps{Sources: testSources, Store: memstore.New(), Getenv: func(k string) string { return env[k] },
 		Now: func() time.Time { return now }})

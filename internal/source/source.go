@@ -56,14 +56,6 @@ type Info struct {
 	FailingOnly bool
 }
 
-// Dataset names a pack can hold (the config's datasets list).
-const (
-	Reports     = "reports" // framework reports: controls and violations
-	Evaluations = dataset.Evaluations
-	Inventory   = dataset.Inventory
-	AuditLogs   = dataset.AuditLogs
-)
-
 // Request is what a run asks of a source.
 type Request struct {
 	Period   period.Window // the pack's period
@@ -108,6 +100,12 @@ type Source interface {
 // any, and refuses the run (ErrRefused) with every problem listed.
 type Checker interface {
 	Check(req Request, now time.Time) []error
+}
+
+// Named is implemented by a source whose tenant takes a name from its
+// settings when the configuration gives none (Lacework: the account).
+type Named interface {
+	TenantName() string
 }
 
 // MaskID shows a credential's public id as a manifest may keep it: its
@@ -236,8 +234,8 @@ type Control struct {
 	Service      string
 	Severity     string // Critical, High, Medium, Low, Info
 	SeverityRank int    // 1 (Critical) .. 5 (Info)
-	Status       string // Compliant, NonCompliant, Suppressed, CouldNotAssess, RequiresManualAssessment
-	Assessed     int64  // resources evaluated
+	Status       dataset.Status
+	Assessed     int64 // resources evaluated
 	Violations   []Violation
 	Suppressions []string
 	InfoLink     string
@@ -299,7 +297,10 @@ type Part struct {
 
 // Env is what every source gets from the program: no globals.
 type Env struct {
-	Getenv     func(string) string
+	Getenv func(string) string
+	// Home is the user's home directory, where a platform's own CLI keeps
+	// its profiles (~/.lacework.toml); "" reads none.
+	Home       string
 	HTTPClient *http.Client
 	Retry      httpx.Retry
 	Logger     *slog.Logger

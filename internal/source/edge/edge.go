@@ -340,7 +340,7 @@ func (s *Source) Plan(ctx context.Context, req source.Request) (*source.Plan, er
 		}
 	}
 	p.Filters = f
-	if req.Wants(source.Reports) && req.Has("report|"+FrameworkName+"|"+acct) {
+	if req.Wants(dataset.Reports) && req.Has("report|"+FrameworkName+"|"+acct) {
 		p.Frameworks = []source.Framework{{Name: FrameworkName, Units: []source.ReportUnit{{
 			SubAccount: acct, Account: acct,
 			Call: source.Call{Method: http.MethodGet, Path: s.client.Paths().Accesses, Params: lookupParams(s.client.Paths())},
@@ -353,7 +353,7 @@ func (s *Source) Plan(ctx context.Context, req source.Request) (*source.Plan, er
 			},
 		}}}}
 	}
-	if req.Wants(source.Inventory) {
+	if req.Wants(dataset.Inventory) {
 		for _, k := range kinds() {
 			if !req.Has("inventory|" + k.resourceType + "|" + acct) {
 				continue
@@ -377,7 +377,7 @@ func (s *Source) Plan(ctx context.Context, req source.Request) (*source.Plan, er
 				}})
 		}
 	}
-	if req.Wants(source.AuditLogs) && req.Has("audit_logs|"+acct) {
+	if req.Wants(dataset.AuditLogs) && req.Has("audit_logs|"+acct) {
 		w := req.Audit
 		p.Tables = append(p.Tables, source.TableUnit{Table: dataset.AuditLogs, SubAccount: acct, Account: acct, Window: w,
 			Call: source.Call{Method: http.MethodGet, Path: s.client.Paths().AuditEvents, Params: map[string]string{

@@ -52,7 +52,7 @@ func testEnv(t *testing.T, vars map[string]string) source.Env {
 }
 
 func allDatasets() []string {
-	return []string{source.Reports, source.Evaluations, source.Inventory, source.AuditLogs}
+	return []string{dataset.Reports, dataset.Evaluations, dataset.Inventory, dataset.AuditLogs}
 }
 
 func request(datasets ...string) source.Request {
@@ -269,10 +269,10 @@ func TestWantsAndHas(t *testing.T) {
 		sheets     []string
 	}{
 		{"everything", allDatasets(), nil, 1, []string{"Users", "Groups", "Apps", "Access policies", "Policies", ""}},
-		{"reports only", []string{source.Reports}, nil, 1, nil},
-		{"inventory only", []string{source.Inventory}, nil, 0, []string{"Users", "Groups", "Apps", "Access policies", "Policies"}},
-		{"audit logs only", []string{source.AuditLogs}, nil, 0, []string{""}},
-		{"evaluations: Edge has none", []string{source.Evaluations}, nil, 0, nil},
+		{"reports only", []string{dataset.Reports}, nil, 1, nil},
+		{"inventory only", []string{dataset.Inventory}, nil, 0, []string{"Users", "Groups", "Apps", "Access policies", "Policies"}},
+		{"audit logs only", []string{dataset.AuditLogs}, nil, 0, []string{""}},
+		{"evaluations: Edge has none", []string{dataset.Evaluations}, nil, 0, nil},
 		{"a shard with the users and the review", allDatasets(), func(k string) bool {
 			return k == "inventory|user|"+acct || k == "report|Access review|"+acct
 		}, 1, []string{"Users"}},
@@ -349,7 +349,7 @@ func TestSettingsFromTheEnvironment(t *testing.T) {
 	vars := map[string]string{edge.EnvAPIURL: url, edge.EnvAccount: emu.Account(),
 		edge.EnvAPIToken: emulator.DefaultAPIToken}
 	src := openSource(t, config.Tenant{Name: "from-env", Source: edge.Name}, testEnv(t, vars))
-	if _, err := src.Plan(context.Background(), request(source.Inventory)); err != nil {
+	if _, err := src.Plan(context.Background(), request(dataset.Inventory)); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -377,7 +377,7 @@ func TestLoginFromTheSection(t *testing.T) {
 			emu, url := startEmulator(t, emulator.Config{AcceptBasic: tc.acceptBasic})
 			tenant := section(t, "login", fmt.Sprintf("api_url: %s\naccount: %s\n%s", url, emu.Account(), tc.extra))
 			src := openSource(t, tenant, testEnv(t, tc.vars))
-			_, err := src.Plan(context.Background(), request(source.Inventory))
+			_, err := src.Plan(context.Background(), request(dataset.Inventory))
 			if tc.wantAuth != errors.Is(err, source.ErrAuth) || !tc.wantAuth && err != nil {
 				t.Fatalf("Plan: %v (want refused: %v)", err, tc.wantAuth)
 			}
@@ -404,7 +404,7 @@ func TestPathOverridesAreHonoured(t *testing.T) {
 	tenant := section(t, "custom", fmt.Sprintf("api_url: %s\naccount: %s\nrequests_per_hour: -1\npaths:\n  users: /edge/people\n  audit_events: /edge/audit\n", url, emu.Account()))
 	env := testEnv(t, map[string]string{edge.EnvAPIToken: emulator.DefaultAPIToken})
 	src := openSource(t, tenant, env)
-	plan, err := src.Plan(context.Background(), request(source.Inventory, source.AuditLogs))
+	plan, err := src.Plan(context.Background(), request(dataset.Inventory, dataset.AuditLogs))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -423,7 +423,7 @@ func TestFailedReviewLeavesNoSpool(t *testing.T) {
 	_, url := startEmulator(t, emulator.Config{})
 	tenant := section(t, "broken", fmt.Sprintf("api_url: %s\naccount: %s\npaths:\n  users: /nowhere\n", url, emulator.DefaultAccount))
 	env := testEnv(t, map[string]string{edge.EnvAPIToken: emulator.DefaultAPIToken})
-	plan, err := openSource(t, tenant, env).Plan(context.Background(), request(source.Reports))
+	plan, err := openSource(t, tenant, env).Plan(context.Background(), request(dataset.Reports))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -476,7 +476,7 @@ func TestTokenRevokedAfterPlan(t *testing.T) {
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 	tenant, vars := demo.EdgeTenant("edge-demo", srv.URL)
-	plan, err := openSource(t, tenant, testEnv(t, vars)).Plan(context.Background(), request(source.Reports, source.Inventory))
+	plan, err := openSource(t, tenant, testEnv(t, vars)).Plan(context.Background(), request(dataset.Reports, dataset.Inventory))
 	if err != nil {
 		t.Fatal(err)
 	}

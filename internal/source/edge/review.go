@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/evidence-pack/evidence/internal/collect/edge"
+	"github.com/evidence-pack/evidence/internal/dataset"
 	"github.com/evidence-pack/evidence/internal/source"
 )
 
@@ -221,7 +222,7 @@ func control(a edge.Access, l *lookup, at time.Time) source.Control {
 		Category:     sectionInactive,
 		Severity:     "High",
 		SeverityRank: 2,
-		Status:       "Compliant",
+		Status:       dataset.Compliant,
 	}
 	var apps []string
 	for _, id := range a.AppList {
@@ -272,9 +273,9 @@ func control(a edge.Access, l *lookup, at time.Time) source.Control {
 	}
 	switch {
 	case len(c.Violations) > 0:
-		c.Status = "NonCompliant"
+		c.Status = dataset.NonCompliant
 	case active && c.Assessed == 0 && unresolved > 0:
-		c.Status = "CouldNotAssess" // it selects principals only by tags or filters
+		c.Status = dataset.CouldNotAssess // it selects principals only by tags or filters
 	}
 	return c
 }
@@ -302,7 +303,7 @@ func writeControls(accesses io.Reader, n int, policies iter.Seq2[edge.Policy, er
 		rep.failing++
 		rep.caveats = append(rep.caveats, emptyReviewCaveat)
 		if err := enc.Encode(source.Control{ID: "no-access-policies", Title: emptyReviewCaveat,
-			Category: sectionActive, Severity: "High", SeverityRank: 2, Status: "CouldNotAssess"}); err != nil {
+			Category: sectionActive, Severity: "High", SeverityRank: 2, Status: dataset.CouldNotAssess}); err != nil {
 			return nil, err
 		}
 	}
@@ -315,7 +316,7 @@ func writeControls(accesses io.Reader, n int, policies iter.Seq2[edge.Policy, er
 			return nil, fmt.Errorf("read spooled accesses: %w", err)
 		}
 		c := control(a, l, at)
-		if c.Status != "Compliant" {
+		if c.Status != dataset.Compliant {
 			rep.failing++
 		}
 		if err := enc.Encode(c); err != nil {
@@ -328,7 +329,7 @@ func writeControls(accesses io.Reader, n int, policies iter.Seq2[edge.Policy, er
 				return nil, err
 			}
 			c := policyControl(p)
-			if c.Status == "NonCompliant" {
+			if c.Status == dataset.NonCompliant {
 				rep.failing++
 			}
 			if err := enc.Encode(c); err != nil {
@@ -363,14 +364,14 @@ func policyControl(p edge.Policy) source.Control {
 		Service:      "action " + cmp.Or(string(p.Action), "0"),
 		Severity:     "High",
 		SeverityRank: 2,
-		Status:       "Compliant",
+		Status:       dataset.Compliant,
 	}
 	if edge.StatusName(p.Status) != edge.StatusActive {
 		return c
 	}
-	c.Category, c.Status, c.Assessed = sectionPolicies, "RequiresManualAssessment", 1
+	c.Category, c.Status, c.Assessed = sectionPolicies, dataset.Manual, 1
 	if p.AllowGuestAccess {
-		c.Status = "NonCompliant"
+		c.Status = dataset.NonCompliant
 		c.Violations = []source.Violation{{Resource: "policy:" + p.UUID,
 			Reasons: []string{"guest access is allowed (allow_guest_access)"}}}
 	}

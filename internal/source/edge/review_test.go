@@ -96,7 +96,7 @@ func TestControl(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.access.AppList = []string{jira, "77777777-7777-4777-8777-777777777777"}
 			c := control(tc.access, testLookup(), at)
-			if c.Status != tc.status || c.Category != tc.section || c.Assessed != tc.assessed || !reflect.DeepEqual(c.Violations, tc.violations) {
+			if string(c.Status) != tc.status || c.Category != tc.section || c.Assessed != tc.assessed || !reflect.DeepEqual(c.Violations, tc.violations) {
 				t.Errorf("got %s / %s / %d assessed / %+v\nwant %s / %s / %d / %+v", c.Status, c.Category, c.Assessed, c.Violations,
 					tc.status, tc.section, tc.assessed, tc.violations)
 			}
@@ -187,7 +187,7 @@ func TestPolicyControl(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			c := policyControl(tc.p)
-			if c.Status != tc.status || c.Category != tc.cat || len(c.Violations) != tc.viol || c.ID != tc.p.UUID || c.Service == "" {
+			if string(c.Status) != tc.status || c.Category != tc.cat || len(c.Violations) != tc.viol || c.ID != tc.p.UUID || c.Service == "" {
 				t.Errorf("got %+v", c)
 			}
 		})

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/evidence-pack/evidence/internal/collect/ibmscc"
+	"github.com/evidence-pack/evidence/internal/dataset"
 	"github.com/evidence-pack/evidence/internal/source"
 )
 
@@ -171,9 +172,9 @@ func requirementControl(req ibmscc.Requirement) (source.Control, error) {
 		return source.Control{}, fmt.Errorf("requirement %s: %w", req.RequirementID, err)
 	}
 	failing := int64(req.HighSeverityCount) + int64(req.MediumSeverityCount) + int64(req.LowSeverityCount)
-	status := "NonCompliant"
+	status := dataset.NonCompliant
 	if req.Pass {
-		status = "Compliant"
+		status = dataset.Compliant
 	}
 	return source.Control{
 		ID:           string(req.RequirementID),
@@ -187,16 +188,16 @@ func requirementControl(req ibmscc.Requirement) (source.Control, error) {
 }
 
 // Status maps a control's result onto the pack's statuses.
-func Status(ctl ibmscc.Control) string {
+func Status(ctl ibmscc.Control) dataset.Status {
 	switch {
 	case ctl.IsManual:
-		return "RequiresManualAssessment"
+		return dataset.Manual
 	case ctl.Pass:
-		return "Compliant"
+		return dataset.Compliant
 	case ctl.ObjectsCount == 0 && ctl.AcceptedCount > 0:
-		return "Suppressed"
+		return dataset.Suppressed
 	}
-	return "NonCompliant"
+	return dataset.NonCompliant
 }
 
 // ErrSeverity means a severity that is none of the document's three levels.

@@ -15,6 +15,7 @@ import (
 	"github.com/evidence-pack/evidence/internal/collect/httpx"
 	"github.com/evidence-pack/evidence/internal/collect/ibmscc"
 	"github.com/evidence-pack/evidence/internal/config"
+	"github.com/evidence-pack/evidence/internal/dataset"
 	"github.com/evidence-pack/evidence/internal/source"
 )
 
@@ -190,29 +191,29 @@ func (s *Source) Plan(ctx context.Context, req source.Request) (*source.Plan, er
 	switch {
 	case err != nil && (errors.Is(err, source.ErrAuth) || ctx.Err() != nil):
 		return nil, fmt.Errorf("tenant %s: %w", s.tenant, err)
-	case err != nil && req.Wants(source.Reports):
+	case err != nil && req.Wants(dataset.Reports):
 		plan.Failures = append(plan.Failures, source.Failure{Unit: "discover compliance views", SubAccount: sub, Err: err})
 	case err != nil:
 		plan.Warnings = append(plan.Warnings, fmt.Sprintf("%s: compliance views: %v", Name, err))
-	case req.Wants(source.Reports):
+	case req.Wants(dataset.Reports):
 		s.planReports(plan, views, req)
 	}
 	if err := s.matchAccounts(ctx, plan, req); err != nil {
 		return nil, fmt.Errorf("tenant %s: %w", s.tenant, err)
 	}
-	if req.Wants(source.Evaluations) {
+	if req.Wants(dataset.Evaluations) {
 		plan.Warnings = append(plan.Warnings, Name+": there is no evaluations dataset in IBM SCC Workload Protection; the posture results are in the framework reports")
 	}
-	if req.Wants(source.Inventory) && req.Has("inventory|"+sub) {
+	if req.Wants(dataset.Inventory) && req.Has("inventory|"+sub) {
 		plan.Tables = append(plan.Tables, source.TableUnit{
-			Table: source.Inventory, SubAccount: sub, Window: req.Period, Rows: s.inventoryRows(s.accounts(req)),
+			Table: dataset.Inventory, SubAccount: sub, Window: req.Period, Rows: s.inventoryRows(s.accounts(req)),
 			Call: source.Call{Method: http.MethodGet, Path: ibmscc.PathInventory, Params: map[string]string{"accounts": cmp.Or(strings.Join(s.accounts(req), ","), "all")}},
 		})
 	}
-	if req.Wants(source.AuditLogs) && req.Has("audit_logs|"+sub) {
+	if req.Wants(dataset.AuditLogs) && req.Has("audit_logs|"+sub) {
 		w := req.Audit
 		plan.Tables = append(plan.Tables, source.TableUnit{
-			Table: source.AuditLogs, SubAccount: sub, Window: w,
+			Table: dataset.AuditLogs, SubAccount: sub, Window: w,
 			Call: source.Call{Method: http.MethodGet, Path: ibmscc.PathAuditEvents, Params: map[string]string{
 				"from": strconv.FormatInt(w.From.UnixNano(), 10), "to": strconv.FormatInt(w.To.UnixNano(), 10), "windows": "at most 2 weeks per request"}},
 			Rows: func(ctx context.Context, st *source.QueryStats) iterRecords { return s.auditRows(ctx, w, st) },

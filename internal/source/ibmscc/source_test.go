@@ -108,7 +108,7 @@ func (f *fixture) open(t *testing.T, tn config.Tenant) source.Source {
 }
 
 func allDatasets() []string {
-	return []string{source.Reports, source.Evaluations, source.Inventory, source.AuditLogs}
+	return []string{dataset.Reports, dataset.Evaluations, dataset.Inventory, dataset.AuditLogs}
 }
 
 // reportTotals reads every control of a report, twice.
@@ -312,18 +312,18 @@ func TestPlanSelection(t *testing.T) {
 		warning    string
 	}{
 		{name: "frameworks by name, any case", extra: "frameworks: [\"" + strings.ToUpper(policies[3]) + "\"]\n",
-			datasets: []string{source.Reports}, frameworks: []string{policies[3]}, units: len(zonesOf(f.emu, policies[3]))},
+			datasets: []string{dataset.Reports}, frameworks: []string{policies[3]}, units: len(zonesOf(f.emu, policies[3]))},
 		{name: "frameworks by id, and an unknown one", extra: "frameworks: [\"15\", \"NIST 800-53\"]\n",
-			datasets: []string{source.Reports}, frameworks: []string{policies[0]}, units: -1, warning: "NIST 800-53"},
+			datasets: []string{dataset.Reports}, frameworks: []string{policies[0]}, units: -1, warning: "NIST 800-53"},
 		{name: "a quoted policy name", extra: "frameworks: ['" + policies[4] + "']\n",
-			datasets: []string{source.Reports}, frameworks: []string{policies[4]}, units: -1},
-		{name: "zones", extra: "zones: [\"" + zones[1] + "\"]\n", datasets: []string{source.Reports},
+			datasets: []string{dataset.Reports}, frameworks: []string{policies[4]}, units: -1},
+		{name: "zones", extra: "zones: [\"" + zones[1] + "\"]\n", datasets: []string{dataset.Reports},
 			frameworks: sorted(f.emu.ZonePolicies(zones[1])), units: len(f.emu.ZonePolicies(zones[1]))},
-		{name: "unknown zone", extra: "zones: [\"Nowhere\"]\n", datasets: []string{source.Reports}, units: 0, warning: "Nowhere"},
-		{name: "audit only", datasets: []string{source.AuditLogs}, units: 0, tables: []string{dataset.AuditLogs}},
+		{name: "unknown zone", extra: "zones: [\"Nowhere\"]\n", datasets: []string{dataset.Reports}, units: 0, warning: "Nowhere"},
+		{name: "audit only", datasets: []string{dataset.AuditLogs}, units: 0, tables: []string{dataset.AuditLogs}},
 		{name: "shard without the inventory", datasets: allDatasets(), units: -1, tables: []string{dataset.AuditLogs},
 			inShard: func(k string) bool { return !strings.HasPrefix(k, "inventory|") }},
-		{name: "shard with one report", datasets: []string{source.Reports}, frameworks: []string{policies[0]}, units: 1,
+		{name: "shard with one report", datasets: []string{dataset.Reports}, frameworks: []string{policies[0]}, units: 1,
 			inShard: func(k string) bool { return k == "report|"+policies[0]+"|"+emulator.DefaultInstanceID+"|"+zones[0] }},
 	}
 	for _, tc := range tests {
@@ -384,7 +384,7 @@ func TestInventoryAccountsFilter(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			src := f.open(t, f.tenant(t, "acct", tc.section))
-			plan, err := src.Plan(context.Background(), source.Request{Period: day, Audit: day, Datasets: []string{source.Inventory}, Accounts: tc.flag})
+			plan, err := src.Plan(context.Background(), source.Request{Period: day, Audit: day, Datasets: []string{dataset.Inventory}, Accounts: tc.flag})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -426,7 +426,7 @@ func TestAccountFilterMatches(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			src := f.open(t, f.tenant(t, "acct", tc.section))
-			plan, err := src.Plan(context.Background(), source.Request{Period: day, Audit: day, Datasets: []string{source.Reports}, Accounts: tc.flag})
+			plan, err := src.Plan(context.Background(), source.Request{Period: day, Audit: day, Datasets: []string{dataset.Reports}, Accounts: tc.flag})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -491,7 +491,7 @@ func TestPlanFailures(t *testing.T) {
 	t.Run("unknown instance", func(t *testing.T) {
 		f := newFixture(t, emulator.Config{})
 		src := f.open(t, f.tenant(t, "inst", "instance_id: 11111111-2222-3333-4444-555555555555\n"))
-		_, err := src.Plan(context.Background(), source.Request{Period: day, Audit: day, Datasets: []string{source.AuditLogs}})
+		_, err := src.Plan(context.Background(), source.Request{Period: day, Audit: day, Datasets: []string{dataset.AuditLogs}})
 		if !errors.Is(err, source.ErrAuth) {
 			t.Fatalf("err = %v, want ErrAuth", err)
 		}
@@ -499,7 +499,7 @@ func TestPlanFailures(t *testing.T) {
 	t.Run("views forbidden", func(t *testing.T) {
 		f := newFixture(t, emulator.Config{})
 		src := f.open(t, f.tenant(t, "team", "team_id: \"999\"\n"))
-		plan, err := src.Plan(context.Background(), source.Request{Period: day, Audit: day, Datasets: []string{source.Reports, source.AuditLogs}})
+		plan, err := src.Plan(context.Background(), source.Request{Period: day, Audit: day, Datasets: []string{dataset.Reports, dataset.AuditLogs}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -514,7 +514,7 @@ func TestPlanFailures(t *testing.T) {
 		var plan *source.Plan
 		var err error
 		for range 4 { // the views may meet the injected 5xx
-			if plan, err = src.Plan(context.Background(), source.Request{Period: day, Audit: day, Datasets: []string{source.Reports}}); err == nil && len(plan.Frameworks) > 0 {
+			if plan, err = src.Plan(context.Background(), source.Request{Period: day, Audit: day, Datasets: []string{dataset.Reports}}); err == nil && len(plan.Frameworks) > 0 {
 				break
 			}
 		}
@@ -598,7 +598,7 @@ func TestCountsReconcile(t *testing.T) {
 			}
 			f := newWrappedFixture(t, emulator.Config{Seed: 11, RequirementsPerPolicy: 12, ResourcesPerControl: 20}, wrap)
 			src := f.open(t, f.tenant(t, "ibm", ""))
-			plan, err := src.Plan(context.Background(), source.Request{Period: day, Datasets: []string{source.Reports}})
+			plan, err := src.Plan(context.Background(), source.Request{Period: day, Datasets: []string{dataset.Reports}})
 			if err != nil {
 				t.Fatal(err)
 			}

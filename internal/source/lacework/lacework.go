@@ -40,13 +40,14 @@ const Name = "lacework"
 // values.
 func Opener(limits lacework.Limits) source.Opener {
 	return func(ctx context.Context, t config.Tenant, env source.Env) (source.Source, error) {
-		if t.Lacework == nil {
-			return nil, fmt.Errorf("tenant %s: the lacework: section is missing", t.Name)
+		cfg, creds, err := settings(t, env)
+		if err != nil {
+			return nil, err
 		}
 		// Server text may echo them (an error body quoting the request's
 		// headers): the pipeline redacts them from all it keeps or logs.
-		env.Redactor.Add(t.Lacework.Credentials.KeyID, t.Lacework.Credentials.Secret.Reveal())
-		c, err := lacework.New(t.Lacework.Credentials, lacework.Options{
+		env.Redactor.Add(creds.KeyID, creds.Secret.Reveal())
+		c, err := lacework.New(creds, lacework.Options{
 			HTTPClient: env.HTTPClient,
 			Retry:      env.Retry,
 			Limits:     limits,
@@ -59,15 +60,20 @@ func Opener(limits lacework.Limits) source.Opener {
 		if err != nil {
 			return nil, fmt.Errorf("tenant %s: %w", t.Name, err)
 		}
-		return &Source{cfg: t.Lacework, client: c}, nil
+		return &Source{cfg: cfg, creds: creds, client: c}, nil
 	}
 }
 
 // Source is one Lacework tenant.
 type Source struct {
-	cfg    *config.LaceworkTenant
+	cfg    Config
+	creds  lacework.Credentials
 	client *lacework.Client
 }
+
+// TenantName is the tenant's name when the configuration gives none: the
+// account's (acme of acme.lacework.net).
+func (s *Source) TenantName() string { return s.creds.AccountName() }
 
 // Check refuses a period whose evaluations the API no longer keeps
 // ("within the last 90 days", Search Compliance Evaluations): the client
@@ -85,7 +91,7 @@ func (s *Source) Check(req source.Request, now time.Time) []error {
 func (s *Source) Client() *lacework.Client { return s.client }
 
 func (s *Source) Info() source.Info {
-	return source.Info{System: Name, API: "Lacework API v2", BaseURL: s.client.BaseURL(), Credential: "API key " + source.MaskID(s.cfg.Credentials.KeyID)}
+	return source.Info{System: Name, API: "Lacework API v2", BaseURL: s.client.BaseURL(), Credential: "API key " + source.MaskID(s.creds.KeyID)}
 }
 
 func (s *Source) Stats() *httpx.Stats { return s.client.Stats() }
@@ -109,7 +115,7 @@ func (s *Source) Plan(ctx context.Context, req source.Request) (*source.Plan, er
 	p := &source.Plan{}
 	var names []string
 	var err error
-	if one := s.cfg.Credentials.SubAccount; one != "" {
+	if one := s.creds.SubAccount; one != "" {
 		names = []string{strings.ToLower(one)}
 	} else if names, err = s.client.SubAccounts(ctx); err != nil {
 		return nil, authErr(err)
@@ -144,18 +150,18 @@ func (s *Source) Plan(ctx context.Context, req source.Request) (*source.Plan, er
 	// A sub-account that could not be discovered may hold what a filter
 	// names: then the plan does not say what matched.
 	if len(p.Failures) == 0 {
-		p.Filters = fs.report(s.wantedAccounts(req), s.wantedFrameworks(req), req.Wants(source.Reports))
+		p.Filters = fs.report(s.wantedAccounts(req), s.wantedFrameworks(req), req.Wants(dataset.Reports))
 	}
-	if req.Wants(source.Reports) {
+	if req.Wants(dataset.Reports) {
 		p.Frameworks = s.planReports(req, subs)
 	}
-	if req.Wants(source.Evaluations) {
+	if req.Wants(dataset.Evaluations) {
 		p.Tables = append(p.Tables, s.evaluationUnits(req, subs)...)
 	}
-	if req.Wants(source.Inventory) {
+	if req.Wants(dataset.Inventory) {
 		p.Tables = append(p.Tables, s.inventoryUnits(req, subs)...)
 	}
-	if req.Wants(source.AuditLogs) {
+	if req.Wants(dataset.AuditLogs) {
 		p.Tables = append(p.Tables, s.auditUnits(req, subs)...)
 	}
 	return p, nil
@@ -192,18 +198,22 @@ func (f *filterState) report(accounts, frameworks []string, reports bool) *sourc
 	return &out
 }
 
+// wantedAccounts are the cloud accounts to collect: --account, else the
+// section's accounts; empty means all.
 func (s *Source) wantedAccounts(req source.Request) []string {
-	if len(s.cfg.Accounts) > 0 {
-		return s.cfg.Accounts
+	if len(req.Accounts) > 0 {
+		return req.Accounts
 	}
-	return req.Accounts
+	return s.cfg.Accounts
 }
 
+// wantedFrameworks are the frameworks to collect: --framework, else the
+// section's frameworks; empty means all.
 func (s *Source) wantedFrameworks(req source.Request) []string {
-	if len(s.cfg.Frameworks) > 0 {
-		return s.cfg.Frameworks
+	if len(req.Frameworks) > 0 {
+		return req.Frameworks
 	}
-	return req.Frameworks
+	return s.cfg.Frameworks
 }
 
 func (s *Source) discover(ctx context.Context, req source.Request, sb *sub, p *source.Plan, fs *filterState) error {
@@ -229,7 +239,7 @@ func (s *Source) discover(ctx context.Context, req source.Request, sb *sub, p *s
 		})
 	}
 	sb.targets = targets
-	if !req.Wants(source.Reports) {
+	if !req.Wants(dataset.Reports) {
 		return nil
 	}
 	fws, err := sb.client.Frameworks(ctx)
@@ -357,7 +367,7 @@ func (r *report) Controls() iter.Seq2[source.Control, error] {
 				return
 			}
 			c := source.Control{ID: rec.RecID, Title: rec.Title, Category: rec.Category, Service: rec.Service,
-				Severity: lacework.SeverityName(rec.Severity), SeverityRank: rec.Severity, Status: rec.Status,
+				Severity: lacework.SeverityName(rec.Severity), SeverityRank: rec.Severity, Status: dataset.Status(rec.Status),
 				Assessed: int64(rec.AssessedResourceCount), Suppressions: rec.Suppressions, InfoLink: rec.InfoLink}
 			for _, v := range rec.Violations {
 				c.Violations = append(c.Violations, source.Violation{Region: v.Region, Resource: v.Resource, Reasons: v.Reasons})
@@ -551,7 +561,7 @@ func auditEvent(v lacework.AuditLog) dataset.Record {
 func (s *Source) Estimate(ctx context.Context, p *source.Plan, req source.Request, probe bool) ([]source.Bucket, error) {
 	l := s.client.Limits()
 	var out []source.Bucket
-	if req.Wants(source.Reports) {
+	if req.Wants(dataset.Reports) {
 		units := 0
 		var fws []string
 		for _, f := range p.Frameworks {

@@ -96,9 +96,9 @@ func evaluations(a sophos.Alert, acct sophos.Account) []dataset.Evaluation {
 	}
 	status := func(state string) string {
 		if suppressed(a.State) || suppressed(state) {
-			return "Suppressed"
+			return string(dataset.Suppressed)
 		}
-		return "NonCompliant"
+		return string(dataset.NonCompliant)
 	}
 	res := a.RuleResult.AffectedResources
 	if len(res) == 0 {

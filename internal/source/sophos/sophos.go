@@ -195,10 +195,10 @@ func (s *src) Plan(ctx context.Context, req source.Request) (*source.Plan, error
 		}
 	}
 	p.Filters = f
-	if req.Wants(source.Reports) {
+	if req.Wants(dataset.Reports) {
 		p.Frameworks = s.planFrameworks(req, p, selected, accts)
 	}
-	if req.Wants(source.Evaluations) {
+	if req.Wants(dataset.Evaluations) {
 		for _, a := range selected {
 			id := string(a.AccountID)
 			if !req.Has("evaluations|" + s.tenant + "|" + id) {
@@ -212,10 +212,10 @@ func (s *src) Plan(ctx context.Context, req source.Request) (*source.Plan, error
 			})
 		}
 	}
-	if req.Wants(source.Inventory) {
+	if req.Wants(dataset.Inventory) {
 		p.Tables = append(p.Tables, s.inventoryUnits(req, all, selected, accts)...)
 	}
-	if req.Wants(source.AuditLogs) {
+	if req.Wants(dataset.AuditLogs) {
 		p.Tables = append(p.Tables, s.auditUnits(req, selected, accts)...)
 		if !slices.ContainsFunc(selected, func(a sophos.Account) bool { return sophos.ActivityLogKey(a.Cloud()) != "" }) {
 			p.Warnings = append(p.Warnings, fmt.Sprintf("sophos tenant %s: no AWS, Azure or GCP environment is selected: there are no cloud activity logs to collect (audit_logs)", s.tenant))

@@ -79,7 +79,7 @@ func tenant(t *testing.T, name, section string) config.Tenant {
 
 func request(datasets ...string) source.Request {
 	if len(datasets) == 0 {
-		datasets = []string{source.Reports, source.Evaluations, source.Inventory, source.AuditLogs}
+		datasets = []string{dataset.Reports, dataset.Evaluations, dataset.Inventory, dataset.AuditLogs}
 	}
 	return source.Request{Period: span, Audit: span, Datasets: datasets}
 }
@@ -297,7 +297,7 @@ func TestDatasetsAndShards(t *testing.T) {
 	s := f.open(t, tn)
 	ctx := context.Background()
 
-	p, err := s.Plan(ctx, request(source.Inventory))
+	p, err := s.Plan(ctx, request(dataset.Inventory))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -453,7 +453,7 @@ func TestEmulatorTenantURLFromEnvironment(t *testing.T) {
 	if got := s.Info().BaseURL; got != f.url {
 		t.Errorf("base URL %q, want %s from %s", got, f.url, sophos.URLEnv)
 	}
-	if _, err := s.Plan(context.Background(), request(source.Reports)); err != nil {
+	if _, err := s.Plan(context.Background(), request(dataset.Reports)); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -500,7 +500,7 @@ func TestAccountFlagNarrowsEveryTable(t *testing.T) {
 func TestEstimateCountsAlertPages(t *testing.T) {
 	f := newFixture(t, emulator.Config{Seed: 4, HistoryDays: 2, AlertsPerEnvironment: 600})
 	s := f.open(t, tenant(t, "est", fmt.Sprintf("api_url: %s\n", f.url)))
-	req := request(source.Reports, source.Evaluations)
+	req := request(dataset.Reports, dataset.Evaluations)
 	p, err := s.Plan(context.Background(), req)
 	if err != nil {
 		t.Fatal(err)
@@ -553,7 +553,7 @@ func TestAuditLogUnits(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			s := f.open(t, tenant(t, "audit", fmt.Sprintf("api_url: %s\n", f.url)))
-			req := request(source.AuditLogs)
+			req := request(dataset.AuditLogs)
 			req.Accounts = tc.accounts
 			p, err := s.Plan(context.Background(), req)
 			if err != nil {
