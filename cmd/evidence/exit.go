@@ -9,14 +9,6 @@ import (
 	"github.com/evidence-pack/evidence/internal/source"
 )
 
-// Exit codes (README, "Exit codes").
-const (
-	exitOK      = 0
-	exitFailed  = 1
-	exitUsage   = 2
-	exitPartial = 3
-)
-
 // usageError marks errors of the command line or configuration (exit 2).
 type usageError struct{ error }
 

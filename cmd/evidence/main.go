@@ -17,6 +17,15 @@ import (
 	"syscall"
 )
 
+// Exit codes (README, "Exit codes"; deploy/k8s-cronjob's
+// podFailurePolicy and its test read them here); exitCode picks one.
+const (
+	exitOK      = 0
+	exitFailed  = 1
+	exitUsage   = 2
+	exitPartial = 3
+)
+
 // env is what a command may read of its process: passed in, so tests run
 // commands in-process with their own environment and streams.
 type env struct {
