@@ -12,6 +12,7 @@ import (
 
 	"github.com/evidence-pack/evidence/internal/collect/httpx"
 	"github.com/evidence-pack/evidence/internal/config"
+	"github.com/evidence-pack/evidence/internal/progress"
 	"github.com/evidence-pack/evidence/internal/source"
 	"github.com/evidence-pack/evidence/internal/source/sources"
 )
@@ -82,10 +83,13 @@ func (f runFlags) logger(e env) *slog.Logger {
 	}
 	opts := &slog.HandlerOptions{Level: level}
 	if e.isTTY && !f.logJSON {
-		// On a terminal the progress bar shows progress; only warnings and
-		// errors interrupt it, unless debug was asked for.
+		// On a terminal the progress lines show progress; only warnings
+		// and errors interrupt them, unless debug was asked for.
 		if level == slog.LevelInfo {
 			opts.Level = slog.LevelWarn
+		}
+		if e.screen != nil {
+			return slog.New(progress.NewHandler(e.screen, opts.Level))
 		}
 		return slog.New(slog.NewTextHandler(e.stderr, opts))
 	}

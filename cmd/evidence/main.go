@@ -15,6 +15,8 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"syscall"
+
+	"github.com/evidence-pack/evidence/internal/progress"
 )
 
 // Exit codes (README, "Exit codes"; deploy/k8s-cronjob's
@@ -33,6 +35,9 @@ type env struct {
 	stdout io.Writer
 	stderr io.Writer
 	isTTY  bool
+	// screen, on a terminal, shows the runs' progress and the log's
+	// warnings; nil elsewhere.
+	screen *progress.Screen
 	home   string
 	argv   []string // the command line, program name first (for the manifest)
 }
@@ -53,6 +58,9 @@ func main() {
 	home, _ := os.UserHomeDir()
 	e := env{getenv: os.Getenv, stdout: os.Stdout, stderr: os.Stderr, isTTY: isTerminal(os.Stderr), home: home,
 		argv: append([]string{"evidence"}, os.Args[1:]...)}
+	if e.isTTY {
+		e.screen = newScreen(os.Stderr)
+	}
 	code := run(ctx, os.Args[1:], e)
 	stop() // os.Exit skips deferred calls
 	os.Exit(code)

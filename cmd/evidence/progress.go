@@ -1,68 +1,35 @@
 package main
 
 import (
-	"fmt"
 	"os"
-	"sync"
-	"sync/atomic"
+	"time"
 
-	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
+
+	"github.com/evidence-pack/evidence/internal/job"
+	"github.com/evidence-pack/evidence/internal/progress"
 )
 
 func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
 
-// progress shows a bar on a terminal; elsewhere it is silent (the JSON log
-// has a line per unit).
-type progress struct {
-	mu    sync.Mutex
-	bar   *progressbar.ProgressBar
-	rows  atomic.Int64
-	units atomic.Int64
-	tty   bool
-	e     env
-	done  bool
+// newScreen is the progress display on the terminal f: its width asked at
+// every draw, so a resized window is followed.
+func newScreen(f *os.File) *progress.Screen {
+	width := func() int {
+		w, _, err := term.GetSize(int(f.Fd()))
+		if err != nil {
+			return 0
+		}
+		return w
+	}
+	return progress.New(f, width, time.Now)
 }
 
-func newProgress(e env) *progress { return &progress{tty: e.isTTY, e: e} }
-
-func (p *progress) Start(tenant string, units int) {
-	if !p.tty {
-		return
+// runProgress is what a run reports its progress to: the screen on a
+// terminal, nothing elsewhere (the JSON log has a line per unit).
+func runProgress(e env) job.Progress {
+	if e.screen == nil {
+		return nil // job's default: silent
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.bar = progressbar.NewOptions(units,
-		progressbar.OptionSetWriter(p.e.stderr),
-		progressbar.OptionSetDescription(tenant),
-		progressbar.OptionShowCount(),
-		progressbar.OptionSetPredictTime(true),
-		progressbar.OptionShowElapsedTimeOnFinish(),
-		progressbar.OptionSetWidth(30),
-		progressbar.OptionClearOnFinish(),
-	)
-}
-
-func (p *progress) UnitDone(unit string, ok bool) {
-	n := p.units.Add(1)
-	if !p.tty {
-		return
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.bar != nil {
-		p.bar.Describe(fmt.Sprintf("%d units, %d rows · %s", n, p.rows.Load(), unit))
-		_ = p.bar.Add(1)
-	}
-}
-
-func (p *progress) Rows(n int64) { p.rows.Add(n) }
-
-func (p *progress) finish() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.bar != nil && !p.done {
-		_ = p.bar.Finish()
-		p.done = true
-	}
+	return e.screen
 }

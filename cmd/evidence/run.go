@@ -40,8 +40,6 @@ func execute(ctx context.Context, cfg *config.Config, log *slog.Logger, e env, d
 	if err != nil {
 		return err
 	}
-	prog := newProgress(e)
-	defer prog.finish()
 	if cfg.SignKey != "" {
 		b, err := os.ReadFile(cfg.SignKey)
 		if err != nil {
@@ -62,12 +60,14 @@ func execute(ctx context.Context, cfg *config.Config, log *slog.Logger, e env, d
 	deps.Store = store
 	deps.Location = cfg.Output
 	deps.Logger = log
-	deps.Progress = prog
+	deps.Progress = runProgress(e)
 	deps.Build = job.Build{Version: version, Commit: commit, Date: date}
 	deps.CommandLine = job.RedactArgs(e.argv)
 	start := time.Now()
 	res, err := job.Run(ctx, cfg, deps)
-	prog.finish()
+	if e.screen != nil {
+		e.screen.Close() // the lines stay; what follows prints below them
+	}
 	if errors.Is(err, source.ErrRefused) {
 		return err // before any tenant was read: nothing to report but the refusal
 	}
