@@ -25,12 +25,11 @@ var update = flag.Bool("update", false, "rewrite the golden screens in testdata"
 // last column, as terminals do. It keeps every line (scrollback included)
 // and counts wraps and sequences it does not know.
 type term struct {
-	cols      int
-	lines     [][]string // cells: one grapheme, or "" for the right half of a wide one
-	row, col  int
-	wraps     int
-	unknown   []string
-	maxCursor int
+	cols     int
+	lines    [][]string // cells: one grapheme, or "" for the right half of a wide one
+	row, col int
+	wraps    int
+	unknown  []string
 }
 
 func newTerm(cols int) *term { return &term{cols: cols, lines: [][]string{nil}} }

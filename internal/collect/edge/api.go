@@ -121,11 +121,6 @@ const (
 	DefaultMaxLookups = 2000
 )
 
-// DefaultLimits returns the default budgets.
-func DefaultLimits() Limits {
-	return Limits{RequestsPerHour: DefaultRequestsPerHour, AuditWindow: DefaultAuditWindow, TokenTTL: DefaultTokenTTL, MaxLookups: DefaultMaxLookups}
-}
-
 func (l Limits) withDefaults() Limits {
 	switch {
 	case l.RequestsPerHour < 0:

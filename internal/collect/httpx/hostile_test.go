@@ -33,8 +33,7 @@ func TestRedirectsStayOnTheOrigin(t *testing.T) {
 	defer other.Close()
 	otherURL, _ := url.Parse(other.URL)
 
-	var api *httptest.Server
-	api = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/token": // 307 keeps the method and body
 			http.Redirect(w, r, other.URL+"/token", http.StatusTemporaryRedirect)

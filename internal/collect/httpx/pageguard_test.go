@@ -12,8 +12,10 @@ import (
 func TestPageGuard(t *testing.T) {
 	t.Run("page bound", func(t *testing.T) {
 		g := PageGuard{MaxPages: 2}
-		if g.Request() != nil || g.Request() != nil {
-			t.Fatal("the first two pages refused")
+		for page := range 2 {
+			if err := g.Request(); err != nil {
+				t.Fatalf("page %d refused: %v", page+1, err)
+			}
 		}
 		if err := g.Request(); err == nil || !strings.Contains(err.Error(), "more than 2 pages") {
 			t.Fatalf("third page: %v", err)

@@ -98,7 +98,7 @@ func (f parquetFormat) Begin(w io.Writer, t reportgen.Table) (reportgen.Sink, er
 	}
 	s := &sink{
 		t:    t,
-		w:    pq.NewWriter(w, options...),
+		w:    pq.NewGenericWriter[any](w, options...),
 		rgN:  f.opts.rowGroupRows(),
 		rgB:  f.opts.rowGroupBytes(),
 		vals: make([]pq.Value, 0, len(t.Columns)),
@@ -109,7 +109,7 @@ func (f parquetFormat) Begin(w io.Writer, t reportgen.Table) (reportgen.Sink, er
 // sink writes the rows of one table.
 type sink struct {
 	t    reportgen.Table
-	w    *pq.Writer
+	w    *pq.GenericWriter[any]
 	rgN  int        // rows per row group
 	rgB  int        // bytes per row group, about
 	inRG int        // rows in the current row group
