@@ -42,9 +42,12 @@ demo:
 image:
 	$(DOCKER) build --build-arg VERSION=$(VERSION) --build-arg COMMIT=$(COMMIT) --build-arg DATE=$(DATE) -t $(IMAGE):$(VERSION) .
 
+## lint: vet, gofmt, staticcheck and deadcode (pinned versions, fetched by go run).
 lint:
 	$(GO) vet $(PKGS)
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 $(PKGS)
+	@out=$$($(GO) run golang.org/x/tools/cmd/deadcode@v0.53.0 -test $(PKGS)); test -z "$$out" || (echo "$$out"; exit 1)
 
 clean:
 	rm -rf bin out

@@ -21,10 +21,10 @@ import (
 // and writes no spool code; memory holds one control at a time, however
 // large the report.
 type spooledReport struct {
-	src   source.Report
-	path  string
-	n     int64 // controls spooled
-	err   error // the source's error after the controls spooled before it
+	src    source.Report
+	path   string
+	n      int64 // controls spooled
+	err    error // the source's error after the controls spooled before it
 	alias  string
 	at     time.Time
 	closed bool

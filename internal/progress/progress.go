@@ -31,14 +31,14 @@ type Screen struct {
 }
 
 type tenant struct {
-	name          string
-	units         int
-	done, failed  int
-	rows          int64
-	current       string // the last unit done
-	start, end    time.Time
-	finished      bool
-	stopped       string // why it finished before all its units, if it did
+	name         string
+	units        int
+	done, failed int
+	rows         int64
+	current      string // the last unit done
+	start, end   time.Time
+	finished     bool
+	stopped      string // why it finished before all its units, if it did
 }
 
 // New returns a Screen writing to w. width gives the terminal's columns
