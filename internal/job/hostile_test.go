@@ -70,15 +70,18 @@ func (e *echoServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // bodies gets neither into any byte of the pack (unzipped workbooks and
 // the text of the PDFs included), the logs or the run's error.
 func TestEchoedSecretsNeverLeak(t *testing.T) {
+	t.Parallel()
 	const refusedSecret = "_refusedsecret_42"
 	emu := emulator.New(emulator.Config{Now: func() time.Time { return now }, EvaluationsPerDay: 50, InventoryPerCSP: 20, AuditLogsPerDay: 20, Recommendations: 3})
 	echo := &echoServer{next: emu, refusedSecret: refusedSecret, tokens: map[string]bool{}}
 	srv := httptest.NewServer(echo)
 	defer srv.Close()
 
-	refused := testConfig(t, srv.URL, func(v map[string]string) { v["LW_API_SECRET"] = refusedSecret }).Tenants[0]
+	// One sub-account and framework: every kind of file is still written
+	// (workbooks, PDFs, Parquet) for the secrets to leak into.
+	refused := narrowConfig(t, srv.URL, func(v map[string]string) { v["LW_API_SECRET"] = refusedSecret }).Tenants[0]
 	refused.Name = "refused"
-	cfg := testConfig(t, srv.URL, nil)
+	cfg := narrowConfig(t, srv.URL, nil)
 	cfg.Tenants = append(cfg.Tenants, refused)
 	dir := t.TempDir()
 	store, err := local.New(dir)

@@ -50,6 +50,7 @@ func (m malformedReport) Close() error                                          
 // One malformed report fails its own unit: the pack is published, the
 // other report of the framework is complete, and the pack verifies.
 func TestMalformedReportFailsOnlyItsUnit(t *testing.T) {
+	t.Parallel()
 	fetch := func(bad bool) func(context.Context) (source.Report, error) {
 		return func(context.Context) (source.Report, error) { return malformedReport{bad: bad}, nil }
 	}
@@ -137,6 +138,7 @@ func TestAnnouncedRows(t *testing.T) {
 // names in a script the cleaning drops) each get their own folders; the
 // tenant is not aborted.
 func TestSubAccountsSharingAFolderNameGetTheirOwn(t *testing.T) {
+	t.Parallel()
 	rows := func(context.Context, *source.QueryStats) iter.Seq2[dataset.Record, error] {
 		return func(yield func(dataset.Record, error) bool) { yield(dataset.Resource{ResourceID: "r1"}, nil) }
 	}
@@ -195,6 +197,7 @@ func (failingOnlySource) Info() source.Info {
 // compliance percentage, in the PDFs and the workbook alike, but a plain
 // "not applicable" with the reason; other platforms state the formula.
 func TestFailingOnlyPlatformHasNoCompliancePercentage(t *testing.T) {
+	t.Parallel()
 	for _, failingOnly := range []bool{true, false} {
 		t.Run(fmt.Sprintf("failing-only=%v", failingOnly), func(t *testing.T) {
 			plan := &source.Plan{SubAccounts: []string{"s"}, Frameworks: []source.Framework{{Name: "CIS", Cloud: "AWS", Units: []source.ReportUnit{
@@ -247,6 +250,7 @@ func TestFailingOnlyPlatformHasNoCompliancePercentage(t *testing.T) {
 // for and is not there is listed as excluded, with the reason; warnings
 // are on page 1 of summary.pdf with the failures.
 func TestScopeAndWarningsWherePeopleRead(t *testing.T) {
+	t.Parallel()
 	const warn = "audit logs: the platform has no audit log API; none collected"
 	plan := &source.Plan{SubAccounts: []string{"s"}, Warnings: []string{warn},
 		Tables: []source.TableUnit{{Table: "inventory", SubAccount: "s", Rows: quickRows}}}
@@ -277,6 +281,7 @@ func TestScopeAndWarningsWherePeopleRead(t *testing.T) {
 // A framework with a failed report says, wherever its figures are printed,
 // that they cover the reports collected only.
 func TestPartialFiguresSaySo(t *testing.T) {
+	t.Parallel()
 	fetch := func(bad bool) func(context.Context) (source.Report, error) {
 		return func(context.Context) (source.Report, error) { return malformedReport{bad: bad}, nil }
 	}
@@ -330,6 +335,7 @@ func (c caveatReport) Caveats() []string { return c.caveats }
 // A report's caveats (an empty review that must not read as a pass) are
 // warnings of the run: in the manifest, beside the figures.
 func TestReportCaveatsAreWarnings(t *testing.T) {
+	t.Parallel()
 	const caveat = "No access object found: nothing was reviewed (not a pass)"
 	tests := []struct {
 		name string
