@@ -24,14 +24,19 @@ import (
 // pointing at it, with the environment that holds the credentials.
 type demoSource struct {
 	name  string
-	start func(now time.Time, forbid string) (http.Handler, func(url string) (config.Tenant, map[string]string), string)
+	start func(now time.Time, forbid string, scale int) (http.Handler, func(url string) (config.Tenant, map[string]string), string)
 }
+
+// scaled is n rows of the demo divided by scale (env.demoScale: tests run a
+// demo of the same shape with fewer rows), at least one.
+func scaled(n, scale int) int { return max(1, n/max(1, scale)) }
 
 // demoSources lists every platform's emulator; the Lacework one comes
 // first (its tenant is configured from LW_* variables, as a user's is).
 var demoSources = []demoSource{
-	{"lacework", func(now time.Time, forbid string) (http.Handler, func(string) (config.Tenant, map[string]string), string) {
-		cfg := emulator.Config{Seed: 1, EvaluationsPerDay: 3000, InventoryPerCSP: 2000, AuditLogsPerDay: 1500, Recommendations: 40,
+	{"lacework", func(now time.Time, forbid string, scale int) (http.Handler, func(string) (config.Tenant, map[string]string), string) {
+		cfg := emulator.Config{Seed: 1, EvaluationsPerDay: scaled(3000, scale), InventoryPerCSP: scaled(2000, scale),
+			AuditLogsPerDay: scaled(1500, scale), Recommendations: 40,
 			Faults: emulator.Faults{Tricky: true}}
 		if forbid != "" {
 			cfg.Forbidden = []string{forbid}
@@ -49,17 +54,17 @@ var demoSources = []demoSource{
 				"LW_API_SECRET": emulator.DefaultSecret, "LW_API_URL": url}
 		}, fmt.Sprintf("tenant %q, sub-accounts %s", emulator.DefaultAccount, strings.Join(subs, ", "))
 	}},
-	{"sophos", func(now time.Time, _ string) (http.Handler, func(string) (config.Tenant, map[string]string), string) {
-		emu := sophosemu.New(sophosemu.Config{Seed: 1, HistoryDays: 3, AlertsPerEnvironment: 600})
+	{"sophos", func(now time.Time, _ string, scale int) (http.Handler, func(string) (config.Tenant, map[string]string), string) {
+		emu := sophosemu.New(sophosemu.Config{Seed: 1, HistoryDays: 3, AlertsPerEnvironment: scaled(600, scale)})
 		return emu, func(url string) (config.Tenant, map[string]string) { return sophos.EmulatorTenant("optix-demo", url) },
 			fmt.Sprintf("%d environments", len(emu.Environments()))
 	}},
-	{"ibm_scc", func(now time.Time, _ string) (http.Handler, func(string) (config.Tenant, map[string]string), string) {
-		emu := ibmemu.New(ibmemu.Config{Seed: 1, Tricky: true})
+	{"ibm_scc", func(now time.Time, _ string, scale int) (http.Handler, func(string) (config.Tenant, map[string]string), string) {
+		emu := ibmemu.New(ibmemu.Config{Seed: 1, Tricky: true, AuditEventsPerDay: scaled(2000, scale), InventoryResources: scaled(500, scale)})
 		return emu, func(url string) (config.Tenant, map[string]string) { return ibmscc.EmulatorTenant("scc-demo", url) },
 			fmt.Sprintf("zones %s", strings.Join(emu.Zones(), ", "))
 	}},
-	{"lacework_edge", func(now time.Time, _ string) (http.Handler, func(string) (config.Tenant, map[string]string), string) {
+	{"lacework_edge", func(now time.Time, _ string, _ int) (http.Handler, func(string) (config.Tenant, map[string]string), string) {
 		emu := edgeemu.New(edgeemu.Config{Seed: 1, PageSize: 100, Faults: edgeemu.Faults{Tricky: true}})
 		return emu, func(url string) (config.Tenant, map[string]string) { return edge.EmulatorTenant("edge-demo", url) },
 			fmt.Sprintf("account %q", edgeemu.DefaultAccount)
@@ -86,7 +91,7 @@ func cmdDemo(ctx context.Context, args []string, e env) (int, error) {
 		if *only != "" && *only != d.name {
 			continue
 		}
-		h, tenant, about := d.start(now, *forbid)
+		h, tenant, about := d.start(now, *forbid, e.demoScale)
 		url, stop, err := serveLoopback(h)
 		if err != nil {
 			return exitFailed, fmt.Errorf("demo: start the %s emulator: %w", d.name, err)

@@ -88,6 +88,9 @@ type env struct {
 	isTTY  bool
 	home   string
 	argv   []string // the command line, program name first (for the manifest)
+	// demoScale divides the demo emulators' row counts: tests run the demo
+	// with fewer rows of the same shape. 0 is the demo as shipped.
+	demoScale int
 }
 
 // usageError marks errors of the command line or configuration (exit 2).

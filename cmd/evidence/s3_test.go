@@ -37,7 +37,7 @@ func TestRunToS3(t *testing.T) {
 	defer srv.Close()
 
 	out := "s3://" + bucket + "/packs"
-	code, stdout, stderr := cli(t, context.Background(), lwEnv(srv.URL), "run", "--out", out, "--s3-endpoint", gw.Endpoint)
+	code, stdout, stderr := cli(t, context.Background(), lwEnvOne(srv.URL), "run", "--out", out, "--s3-endpoint", gw.Endpoint)
 	if code != exitOK {
 		t.Fatalf("run exit %d\n%s\n%s", code, stdout, stderr)
 	}
