@@ -28,6 +28,7 @@ import (
 	"github.com/evidence-pack/evidence/internal/collect/lacework/emulator"
 	"github.com/evidence-pack/evidence/internal/job"
 	"github.com/evidence-pack/evidence/internal/pack"
+	"github.com/evidence-pack/evidence/internal/testtool"
 )
 
 // cli runs the command in-process with its own environment. A demo has a
@@ -143,16 +144,6 @@ func readManifest(t *testing.T, path string) pack.Manifest {
 	return m
 }
 
-func requireTool(t *testing.T, name string, probe ...string) {
-	t.Helper()
-	if err := exec.Command(name, probe...).Run(); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is required in CI (.ci/run installs it): %v", name, err)
-		}
-		t.Skipf("SKIPPED LOUDLY: %s not available (%v); install it to run this check", name, err)
-	}
-}
-
 func TestRunEndToEndWithFaults(t *testing.T) {
 	t.Parallel()
 	if testing.Short() {
@@ -233,12 +224,15 @@ func TestRunEndToEndWithFaults(t *testing.T) {
 	if code, vout, verr := cli(t, context.Background(), nil, "verify", dir); code != exitOK {
 		t.Fatalf("verify exit %d\n%s\n%s", code, vout, verr)
 	}
-	requireTool(t, "sha256sum", "--version")
-	cmd := exec.Command("sha256sum", "--quiet", "-c", pack.SumsName)
-	cmd.Dir = dir
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("sha256sum -c: %v\n%s", err, b)
-	}
+	// The independent readers are subtests: one that is not installed is
+	// skipped (on a laptop) without skipping the others.
+	t.Run("sha256sum", func(t *testing.T) {
+		cmd := exec.Command(testtool.Program(t, "sha256sum", testtool.InstallCoreutils, "--version"), "--quiet", "-c", pack.SumsName)
+		cmd.Dir = dir
+		if b, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("sha256sum -c: %v\n%s", err, b)
+		}
+	})
 
 	// Rows in the Parquet files, read by parquet-go, equal the manifest's.
 	var evalRows int64
@@ -265,45 +259,21 @@ func TestRunEndToEndWithFaults(t *testing.T) {
 	}
 
 	// DuckDB, reading the Parquet folders as Hive partitions, agrees.
-	duckdbCounts(t, dir, want)
+	t.Run("duckdb", func(t *testing.T) { duckdbCounts(t, dir, want) })
 
 	// Rows in the XLSX files, read by openpyxl, equal the emulator's.
-	requireTool(t, "/usr/bin/python3", "-c", "import openpyxl")
-	b, err := exec.Command("/usr/bin/python3", "testdata/xlsx_rows.py",
-		filepath.Join(dir, "evaluations.xlsx"), filepath.Join(dir, "inventory.xlsx"), filepath.Join(dir, "audit-logs.xlsx")).Output()
-	if err != nil {
-		t.Fatalf("openpyxl: %v", err)
-	}
-	var sheets map[string]map[string]int64
-	if err := json.Unmarshal(b, &sheets); err != nil {
-		t.Fatal(err)
-	}
-	sum := func(file, prefix string) (n int64) {
-		for k, w := range want {
-			if strings.HasPrefix(k, prefix) {
-				n += w
-			}
-		}
-		return n
-	}
-	for _, ds := range []string{"AwsCompliance", "AzureCompliance", "GcpCompliance", "K8sCompliance"} {
-		if got, w := sheets[filepath.Join(dir, "evaluations.xlsx")][ds], sum("", "evaluations/"+ds+"|"); got != w {
-			t.Errorf("evaluations.xlsx %s: openpyxl reads %d rows, emulator has %d", ds, got, w)
-		}
-	}
-	if got, w := sheets[filepath.Join(dir, "audit-logs.xlsx")]["Audit logs"], sum("", "audit_logs|"); got != w {
-		t.Errorf("audit-logs.xlsx: openpyxl reads %d rows, emulator has %d (sheets %v)", got, w, sheets[filepath.Join(dir, "audit-logs.xlsx")])
-	}
+	t.Run("openpyxl", func(t *testing.T) { openpyxlCounts(t, dir, want) })
 
 	// The failure is on the first page of summary.pdf.
-	requireTool(t, "pdftotext", "-v")
-	first, err := exec.Command("pdftotext", "-f", "1", "-l", "1", filepath.Join(dir, "summary.pdf"), "-").Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(string(first), "acme-dev") || !strings.Contains(string(first), "failed") {
-		t.Errorf("summary.pdf page 1 does not show the failed unit:\n%s", first)
-	}
+	t.Run("pdftotext", func(t *testing.T) {
+		first, err := exec.Command(testtool.Poppler(t, "pdftotext"), "-f", "1", "-l", "1", filepath.Join(dir, "summary.pdf"), "-").Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(first), "acme-dev") || !strings.Contains(string(first), "failed") {
+			t.Errorf("summary.pdf page 1 does not show the failed unit:\n%s", first)
+		}
+	})
 
 	// Tampering makes verify fail: a flipped byte, a deleted file, an extra file.
 	tamper := []struct {
@@ -346,19 +316,43 @@ func TestRunEndToEndWithFaults(t *testing.T) {
 	}
 }
 
+// openpyxlCounts reads the pack's workbooks with openpyxl: their rows equal
+// the emulator's (want, as in TestRunEndToEndWithFaults).
+func openpyxlCounts(t *testing.T, dir string, want map[string]int64) {
+	t.Helper()
+	b, err := exec.Command(testtool.Python(t), "testdata/xlsx_rows.py",
+		filepath.Join(dir, "evaluations.xlsx"), filepath.Join(dir, "inventory.xlsx"), filepath.Join(dir, "audit-logs.xlsx")).Output()
+	if err != nil {
+		t.Fatalf("openpyxl: %v", err)
+	}
+	var sheets map[string]map[string]int64
+	if err := json.Unmarshal(b, &sheets); err != nil {
+		t.Fatal(err)
+	}
+	sum := func(file, prefix string) (n int64) {
+		for k, w := range want {
+			if strings.HasPrefix(k, prefix) {
+				n += w
+			}
+		}
+		return n
+	}
+	for _, ds := range []string{"AwsCompliance", "AzureCompliance", "GcpCompliance", "K8sCompliance"} {
+		if got, w := sheets[filepath.Join(dir, "evaluations.xlsx")][ds], sum("", "evaluations/"+ds+"|"); got != w {
+			t.Errorf("evaluations.xlsx %s: openpyxl reads %d rows, emulator has %d", ds, got, w)
+		}
+	}
+	if got, w := sheets[filepath.Join(dir, "audit-logs.xlsx")]["Audit logs"], sum("", "audit_logs|"); got != w {
+		t.Errorf("audit-logs.xlsx: openpyxl reads %d rows, emulator has %d (sheets %v)", got, w, sheets[filepath.Join(dir, "audit-logs.xlsx")])
+	}
+}
+
 // duckdbCounts reads the pack's Parquet with DuckDB (npm @duckdb/node-api;
 // .ci/run installs it and sets EVIDENCE_DUCKDB_NODE_MODULES).
 func duckdbCounts(t *testing.T, dir string, want map[string]int64) {
 	t.Helper()
-	mods := os.Getenv("EVIDENCE_DUCKDB_NODE_MODULES")
-	if mods == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("EVIDENCE_DUCKDB_NODE_MODULES is not set: .ci/run installs @duckdb/node-api and sets it")
-		}
-		t.Log("SKIPPED LOUDLY: DuckDB check not run; set EVIDENCE_DUCKDB_NODE_MODULES to a folder with @duckdb/node-api installed")
-		return
-	}
-	b, err := exec.Command("node", "testdata/parquet_counts.js", mods, dir).Output()
+	node, mods := testtool.DuckDB(t)
+	b, err := exec.Command(node, "testdata/parquet_counts.js", mods, dir).Output()
 	if err != nil {
 		var ee *exec.ExitError
 		if errors.As(err, &ee) {

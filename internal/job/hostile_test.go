@@ -28,6 +28,7 @@ import (
 	"github.com/evidence-pack/evidence/internal/job"
 	"github.com/evidence-pack/evidence/internal/source"
 	"github.com/evidence-pack/evidence/internal/storage/local"
+	"github.com/evidence-pack/evidence/internal/testtool"
 )
 
 // echoServer stands in front of the Lacework emulator and echoes the
@@ -134,7 +135,7 @@ func packTexts(t *testing.T, dir string) map[string]string {
 	t.Helper()
 	out := map[string]string{}
 	stream := regexp.MustCompile(`(?s)stream\r?\n(.*?)endstream`)
-	_, havePdftotext := exec.LookPath("pdftotext")
+	pdftotext := testtool.Poppler(t, "pdftotext")
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
@@ -169,21 +170,16 @@ func packTexts(t *testing.T, dir string) map[string]string {
 					out[fmt.Sprintf("%s stream %d", p, i)] = string(c)
 				}
 			}
-			if havePdftotext == nil {
-				txt, err := exec.Command("pdftotext", p, "-").Output()
-				if err != nil {
-					return fmt.Errorf("pdftotext %s: %w", p, err)
-				}
-				out[p+" (pdftotext)"] = string(txt)
+			txt, err := exec.Command(pdftotext, p, "-").Output()
+			if err != nil {
+				return fmt.Errorf("pdftotext %s: %w", p, err)
 			}
+			out[p+" (pdftotext)"] = string(txt)
 		}
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
-	}
-	if havePdftotext != nil {
-		t.Log("pdftotext not installed: PDF text checked in the raw streams only")
 	}
 	return out
 }

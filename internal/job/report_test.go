@@ -22,6 +22,7 @@ import (
 	"github.com/evidence-pack/evidence/internal/source"
 	"github.com/evidence-pack/evidence/internal/storage/local"
 	"github.com/evidence-pack/evidence/internal/storage/memstore"
+	"github.com/evidence-pack/evidence/internal/testtool"
 )
 
 // malformedReport is a report whose second control cannot be decoded: every
@@ -259,9 +260,7 @@ func TestScopeAndWarningsWherePeopleRead(t *testing.T) {
 	if !slices.Equal(sc.Datasets, []string{"inventory"}) || len(sc.Excluded) != 3 || !slices.Contains(sc.Excluded, "audit_logs: "+warn) {
 		t.Errorf("scope %+v", sc)
 	}
-	if _, err := exec.LookPath("pdftotext"); err != nil {
-		t.Skip("pdftotext not installed")
-	}
+	pdftotext := testtool.Poppler(t, "pdftotext")
 	var summary string
 	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err == nil && d.Name() == "summary.pdf" {
@@ -269,7 +268,7 @@ func TestScopeAndWarningsWherePeopleRead(t *testing.T) {
 		}
 		return nil
 	})
-	page1, err := exec.Command("pdftotext", "-f", "1", "-l", "1", summary, "-").Output()
+	page1, err := exec.Command(pdftotext, "-f", "1", "-l", "1", summary, "-").Output()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/evidence-pack/evidence/internal/testtool"
 )
 
 func TestAccessTokens(t *testing.T) {
@@ -1129,11 +1131,7 @@ func TestReportPDF(t *testing.T) {
 			t.Errorf("xref entry %d (offset %d) does not point at its object", i+1, off)
 		}
 	}
-	if _, err := exec.LookPath("pdftotext"); err != nil {
-		t.Log("pdftotext not installed; text extraction not checked")
-		return
-	}
-	cmd := exec.Command("pdftotext", "-", "-")
+	cmd := exec.Command(testtool.Poppler(t, "pdftotext"), "-", "-")
 	cmd.Stdin = bytes.NewReader(pdf)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
