@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/evidence-pack/evidence/internal/collect/httpx"
 	"github.com/evidence-pack/evidence/internal/config"
 	"github.com/evidence-pack/evidence/internal/job"
 	"github.com/evidence-pack/evidence/internal/metrics"
@@ -103,12 +104,19 @@ func loadConfig(f runFlags, e env) (*config.Config, error) {
 	if names := sources.Registry(sources.Options{}).Names(); f.Source != "" && !slices.Contains(names, f.Source) {
 		problems = append(problems, fmt.Errorf("--source %q: want one of %s", f.Source, strings.Join(names, ", ")))
 	}
-	cfg, err := config.Load(f.Flags, e.getenv, e.home, time.Now())
-	if err == nil {
-		err = cfg.Validate()
-	}
-	if err != nil || len(problems) > 0 {
+	cfg, err := config.Load(f.Flags, time.Now())
+	if err != nil {
 		return nil, usageError{errors.Join(append(problems, err)...)}
+	}
+	// The tenants' sections and the variables they name, then the rest of
+	// the configuration (with the names the sources gave): every problem
+	// at once.
+	_, err = sources.Registry(sources.Options{}).OpenAll(context.Background(), cfg, func() source.Env {
+		return source.Env{Getenv: e.getenv, Home: e.home, Redactor: httpx.NewRedactor()}
+	})
+	problems = append(problems, err, cfg.Validate())
+	if err := errors.Join(problems...); err != nil {
+		return nil, usageError{err}
 	}
 	return cfg, nil
 }
@@ -214,7 +222,7 @@ func execute(ctx context.Context, cfg *config.Config, log *slog.Logger, e env, d
 		deps.Sources = sources.Registry(sources.Options{})
 	}
 	if deps.Getenv == nil {
-		deps.Getenv = e.getenv
+		deps.Getenv, deps.Home = e.getenv, e.home
 	}
 	deps.Store = store
 	deps.Location = cfg.Output

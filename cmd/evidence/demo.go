@@ -109,7 +109,7 @@ func cmdDemo(ctx context.Context, args []string, e env) (int, error) {
 		return exitUsage, usagef("demo: --source %q: want one of %s", *only, strings.Join(demoNames(), ", "))
 	}
 	getenv := func(k string) string { return env[k] }
-	cfg, err := config.Load(config.Flags{Out: *out}, getenv, "", now)
+	cfg, err := config.Load(config.Flags{Out: *out}, now)
 	if err != nil {
 		return exitUsage, usageError{err}
 	}

@@ -2,6 +2,8 @@ package k8scronjob
 
 import (
 	"bytes"
+	"cmp"
+	"context"
 	"fmt"
 	"go/ast"
 	"go/parser"
@@ -22,7 +24,11 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 	"sigs.k8s.io/yaml"
 
+	"github.com/evidence-pack/evidence/internal/collect/httpx"
 	"github.com/evidence-pack/evidence/internal/config"
+	"github.com/evidence-pack/evidence/internal/source"
+	lwsource "github.com/evidence-pack/evidence/internal/source/lacework"
+	"github.com/evidence-pack/evidence/internal/source/sources"
 )
 
 // The names the manifests share; a change to one must be a change to all.
@@ -903,12 +909,16 @@ func TestConfigMap(t *testing.T) {
 			t.Errorf("%s = %v, want %v", c.name, c.got, c.want)
 		}
 	}
-	if len(cfg.Tenants) == 0 || cfg.Tenants[0].Lacework == nil {
-		t.Fatal("no lacework tenant")
+	if len(cfg.Tenants) == 0 {
+		t.Fatal("no tenant")
 	}
-	lw := cfg.Tenants[0].Lacework
-	if cfg.Tenants[0].Source != "lacework" || lw.Account != "acme" || lw.APIKeyEnv != "LW_API_KEY" || lw.APISecretEnv != "LW_API_SECRET" {
-		t.Errorf("tenant %+v %+v", cfg.Tenants[0], *lw)
+	var lw lwsource.Config
+	cfg.Tenants[0].Source = cmp.Or(cfg.Tenants[0].Source, config.DefaultSource)
+	if err := source.DecodeSection(cfg.Tenants[0], &lw); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Tenants[0].Source != lwsource.Name || lw.Account != "acme" || lw.APIKeyEnv != "LW_API_KEY" || lw.APISecretEnv != "LW_API_SECRET" {
+		t.Errorf("tenant %+v %+v", cfg.Tenants[0], lw)
 	}
 	if lw.APIKey != "" {
 		t.Error("api_key written in the ConfigMap: name the variable (api_key_env)")
@@ -934,7 +944,7 @@ func TestConfigMap(t *testing.T) {
 				}
 			}
 			for _, tn := range cfg.Tenants {
-				for _, v := range []string{tn.Lacework.APIKeyEnv, tn.Lacework.APISecretEnv} {
+				for _, v := range []string{lw.APIKeyEnv, lw.APISecretEnv} {
 					if e := envVar(c, v); e == nil || e.ValueFrom == nil || e.ValueFrom.SecretKeyRef == nil {
 						t.Errorf("tenant %s names %s, which the pod does not set from a Secret", tn.Name, v)
 					}
@@ -944,9 +954,11 @@ func TestConfigMap(t *testing.T) {
 			if i := slices.Index(c.Args, "--shard"); i >= 0 {
 				shard = strings.ReplaceAll(c.Args[i+1], "$(JOB_COMPLETION_INDEX)", "0")
 			}
-			loaded := loadConfig(t, text, env, shard)
-			if got := loaded.Tenants[0].Lacework.Credentials; got.KeyID != "from-secret-LW_API_KEY" || string(got.Secret) != "from-secret-LW_API_SECRET" {
-				t.Errorf("credentials not taken from the Secret's variables: key %q", got.KeyID)
+			// The tenant opens (its key and secret read from the Secret's
+			// variables) and names the key it read.
+			srcs := loadConfig(t, text, env, shard)
+			if got, want := srcs[0].Info().Credential, "API key "+source.MaskID("from-secret-LW_API_KEY"); got != want {
+				t.Errorf("credential %q, want %q: not taken from the Secret's variables", got, want)
 			}
 		})
 	}
@@ -987,22 +999,29 @@ func uncommentExamples(text string) (out string, n int) {
 }
 
 // loadConfig loads text as `evidence run --config FILE [--shard S]` does in
-// a pod whose environment is env, and validates it (a failure is exit 2).
-func loadConfig(t *testing.T, text string, env map[string]string, shard string) *config.Config {
+// a pod whose environment is env, opens its tenants and validates it (a
+// failure is exit 2), and returns the tenants' sources.
+func loadConfig(t *testing.T, text string, env map[string]string, shard string) []source.Source {
 	t.Helper()
 	file := filepath.Join(t.TempDir(), configKey)
 	if err := os.WriteFile(file, []byte(text), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	getenv := func(k string) string { return env[k] }
-	cfg, err := config.Load(config.Flags{ConfigFile: file, Shard: shard}, getenv, t.TempDir(), mustTime(t))
+	cfg, err := config.Load(config.Flags{ConfigFile: file, Shard: shard}, mustTime(t))
 	if err != nil {
 		t.Fatalf("config.Load: %v", err)
 	}
-	if err := cfg.Validate(); err != nil {
-		t.Fatalf("Validate (exit 2 in the pod):\n%v", err)
+	srcs, err := sources.Registry(sources.Options{}).OpenAll(context.Background(), cfg, func() source.Env {
+		return source.Env{Getenv: getenv, Home: t.TempDir(), Redactor: httpx.NewRedactor()}
+	})
+	if err == nil {
+		err = cfg.Validate()
 	}
-	return cfg
+	if err != nil {
+		t.Fatalf("the configuration is refused (exit 2 in the pod):\n%v", err)
+	}
+	return srcs
 }
 
 // TestReadmeExitCodes keeps the runbook's exit codes next to the program's

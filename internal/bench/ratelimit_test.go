@@ -109,7 +109,7 @@ func BenchmarkRateLimited(b *testing.B) {
 
 func rateConfig(b *testing.B, url string) *config.Config {
 	b.Helper()
-	cfg, err := config.Load(config.Flags{From: "2026-11-20"}, lwGetenv(url), "", benchNow)
+	cfg, err := config.Load(config.Flags{From: "2026-11-20"}, benchNow)
 	if err != nil {
 		b.Fatal(err)
 	}

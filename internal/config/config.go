@@ -1,9 +1,9 @@
 // Package config loads what a run needs: defaults, then a strict YAML file,
-// then the environment, then flags; Validate lists every problem at once.
+// then flags; Validate lists every problem at once.
 //
-// Secrets never live in the file: a tenant names the environment variables
-// that hold them (api_secret_env), and the loaded value is an httpx.Secret
-// that prints as "[redacted]".
+// A tenant's settings are its source's: config keeps each tenant's section
+// as YAML, and the source decodes it and reads the environment variables
+// it names (source.Registry.OpenAll). Secrets never live in the file.
 package config
 
 import (
@@ -21,24 +21,10 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/evidence-pack/evidence/internal/collect/httpx"
-	"github.com/evidence-pack/evidence/internal/collect/lacework"
+	"github.com/evidence-pack/evidence/internal/dataset"
 	"github.com/evidence-pack/evidence/internal/pack"
 	"github.com/evidence-pack/evidence/internal/period"
 )
-
-// Datasets a pack can hold; --dataset narrows to some of them.
-const (
-	DatasetReports     = "reports"
-	DatasetEvaluations = "evaluations"
-	DatasetInventory   = "inventory"
-	DatasetAuditLogs   = "audit_logs"
-)
-
-// AllDatasets lists the datasets in pack order.
-func AllDatasets() []string {
-	return []string{DatasetReports, DatasetEvaluations, DatasetInventory, DatasetAuditLogs}
-}
 
 // Config is everything a run needs.
 type Config struct {
@@ -133,33 +119,24 @@ type Metrics struct {
 
 // Tenant is one platform tenant to collect from.
 type Tenant struct {
-	Name   string `yaml:"name"`   // folder name in the pack; default the account
-	Source string `yaml:"source"` // lacework (default), sophos, ibm_scc, lacework_edge
+	// Name is the tenant's folder name in the pack; when empty, its source
+	// names it (Lacework: the account) or refuses it (source.Registry.OpenAll).
+	Name   string `yaml:"name"`
+	Source string `yaml:"source"` // lacework (DefaultSource), sophos, ibm_scc, lacework_edge
 	// Concurrency overrides the top-level concurrency for this tenant:
 	// how many of its collectors (one per rate-limit bucket) run at once.
-	Concurrency int             `yaml:"concurrency"`
-	Lacework    *LaceworkTenant `yaml:"lacework"`
-	// Sections holds the settings of the other sources, keyed by source name
-	// (sophos:, ibm_scc:, lacework_edge:); each source's package decodes its
-	// own, strictly (source.DecodeSection).
+	Concurrency int `yaml:"concurrency"`
+	// Sections holds the source's settings, keyed by source name (lacework:,
+	// sophos:, ibm_scc:, lacework_edge:); each source's package decodes its
+	// own, strictly (source.DecodeSection), and reads the environment
+	// variables it names.
 	Sections map[string]yaml.Node `yaml:",inline"`
 }
 
-// LaceworkTenant holds a Lacework tenant's settings. Secrets are named by
-// environment variable, never written in the file.
-type LaceworkTenant struct {
-	Account      string   `yaml:"account"`
-	SubAccount   string   `yaml:"subaccount"`     // scope to one sub-account
-	APIKey       string   `yaml:"api_key"`        // the key id (not secret)
-	APIKeyEnv    string   `yaml:"api_key_env"`    // or: variable holding the key id
-	APISecretEnv string   `yaml:"api_secret_env"` // variable holding the secret; default LW_API_SECRET
-	APIURL       string   `yaml:"api_url"`        // default https://<account>.lacework.net
-	SubAccounts  []string `yaml:"subaccounts"`    // narrow discovery to these
-	Frameworks   []string `yaml:"frameworks"`     // report names or API report types; default all
-	Accounts     []string `yaml:"accounts"`       // cloud account ids; default all
-
-	Credentials lacework.Credentials `yaml:"-"` // resolved by Resolve
-}
+// DefaultSource is the source of a tenant that names none, and of the one
+// tenant of a run without a configuration file (its settings then come
+// from the environment and the platform CLI's profile).
+const DefaultSource = "lacework"
 
 // Flags are the command-line overrides of a run.
 type Flags struct {
@@ -179,9 +156,10 @@ type Flags struct {
 }
 
 // Load builds the Config: defaults, the YAML file (when flags name one),
-// environment, flags. now is the clock (the default period is the UTC day
-// before now). It does not validate; call Validate.
-func Load(f Flags, getenv func(string) string, home string, now time.Time) (*Config, error) {
+// flags. now is the clock (the default period is the UTC day before now).
+// The tenants' sections and the variables they name are the sources' to
+// read (source.Registry.OpenAll). It does not validate; call Validate.
+func Load(f Flags, now time.Time) (*Config, error) {
 	cfg := &Config{Output: "./out", Concurrency: 4, TimeZone: "UTC", CatchUpDays: 7}
 	var err error
 	if f.ConfigFile != "" {
@@ -196,12 +174,12 @@ func Load(f Flags, getenv func(string) string, home string, now time.Time) (*Con
 		cfg.FileSHA256 = hex.EncodeToString(sum[:])
 	}
 	if len(cfg.Tenants) == 0 {
-		// No file: one Lacework tenant from the environment / lacework profile.
-		cfg.Tenants = []Tenant{{Source: "lacework", Lacework: &LaceworkTenant{}}}
+		// No file: one tenant of the default source, from the environment.
+		cfg.Tenants = []Tenant{{}}
 	}
 	for i := range cfg.Tenants {
-		if err := cfg.Tenants[i].resolve(getenv, home); err != nil {
-			return nil, err
+		if cfg.Tenants[i].Source == "" {
+			cfg.Tenants[i].Source = DefaultSource
 		}
 	}
 	if f.Out != "" {
@@ -229,19 +207,9 @@ func Load(f Flags, getenv func(string) string, home string, now time.Time) (*Con
 		cfg.Datasets = f.Datasets
 	}
 	if len(cfg.Datasets) == 0 {
-		cfg.Datasets = AllDatasets()
+		cfg.Datasets = dataset.Names()
 	}
 	cfg.Accounts, cfg.Frameworks = f.Accounts, f.Frameworks
-	for i := range cfg.Tenants {
-		if lw := cfg.Tenants[i].Lacework; lw != nil {
-			if len(f.Frameworks) > 0 {
-				lw.Frameworks = f.Frameworks
-			}
-			if len(f.Accounts) > 0 {
-				lw.Accounts = f.Accounts
-			}
-		}
-	}
 	if f.Source != "" {
 		cfg.Tenants = slices.DeleteFunc(cfg.Tenants, func(t Tenant) bool { return t.Source != f.Source })
 	}
@@ -266,45 +234,6 @@ func Decode(r io.Reader, cfg *Config) error {
 	return nil
 }
 
-func (t *Tenant) resolve(getenv func(string) string, home string) error {
-	if t.Source == "" {
-		t.Source = "lacework"
-	}
-	if t.Source != "lacework" || t.Lacework == nil {
-		return nil
-	}
-	lw := t.Lacework
-	// Start from the lacework CLI's own sources (profile file, LW_* vars),
-	// then let the file's settings win where it sets them.
-	creds, err := lacework.LoadCredentials(getenv, home)
-	if err != nil {
-		return err
-	}
-	if lw.Account != "" {
-		creds.Account = lw.Account
-	}
-	if lw.SubAccount != "" {
-		creds.SubAccount = lw.SubAccount
-	}
-	if lw.APIURL != "" {
-		creds.BaseURL = lw.APIURL
-	}
-	if lw.APIKey != "" {
-		creds.KeyID = lw.APIKey
-	}
-	if lw.APIKeyEnv != "" {
-		creds.KeyID = getenv(lw.APIKeyEnv)
-	}
-	if lw.APISecretEnv != "" {
-		creds.Secret = httpx.Secret(getenv(lw.APISecretEnv))
-	}
-	lw.Credentials = creds
-	if t.Name == "" {
-		t.Name = creds.AccountName()
-	}
-	return nil
-}
-
 // Validate returns every problem of the configuration, joined.
 func (c *Config) Validate() error {
 	var errs []error
@@ -322,8 +251,8 @@ func (c *Config) Validate() error {
 		add("concurrency %d: want 1..64", c.Concurrency)
 	}
 	for _, d := range c.Datasets {
-		if !slices.Contains(AllDatasets(), d) {
-			add("dataset %q: want one of %s", d, strings.Join(AllDatasets(), ", "))
+		if !slices.Contains(dataset.Names(), d) {
+			add("dataset %q: want one of %s", d, strings.Join(dataset.Names(), ", "))
 		}
 	}
 	if len(c.Tenants) == 0 {
@@ -334,40 +263,22 @@ func (c *Config) Validate() error {
 	for i, t := range c.Tenants {
 		where := fmt.Sprintf("tenant %d", i+1)
 		if t.Name != "" {
+			// An unnamed tenant is named by its source, or refused by it
+			// (source.Registry.OpenAll).
 			where += " (" + t.Name + ")"
-		}
-		if names[t.Name] {
-			add("%s: tenant name used twice", where)
-		} else if other, ok := folders[pack.TenantFolder(t.Name)]; ok && t.Name != "" {
-			add("%s: tenants %q and %q would share the folder %q (their packs, state.json and latest.json): give one of them another name:",
-				where, other, t.Name, pack.TenantFolder(t.Name))
-		}
-		names[t.Name] = true
-		if _, ok := folders[pack.TenantFolder(t.Name)]; !ok {
-			folders[pack.TenantFolder(t.Name)] = t.Name
+			if names[t.Name] {
+				add("%s: tenant name used twice", where)
+			} else if other, ok := folders[pack.TenantFolder(t.Name)]; ok {
+				add("%s: tenants %q and %q would share the folder %q (their packs, state.json and latest.json): give one of them another name:",
+					where, other, t.Name, pack.TenantFolder(t.Name))
+			}
+			names[t.Name] = true
+			if _, ok := folders[pack.TenantFolder(t.Name)]; !ok {
+				folders[pack.TenantFolder(t.Name)] = t.Name
+			}
 		}
 		if t.Concurrency < 0 || t.Concurrency > 64 {
 			add("%s: concurrency %d: want 1..64, or 0 for the top-level value", where, t.Concurrency)
-		}
-		if t.Source != "lacework" {
-			// Other sources check their own section when they are opened.
-			if t.Name == "" {
-				add("%s: name is required for source %s", where, t.Source)
-			}
-			continue
-		}
-		if t.Lacework == nil {
-			add("%s: the lacework: section is missing", where)
-			continue
-		}
-		if err := t.Lacework.Credentials.Validate(); err != nil {
-			add("%s: %w", where, err)
-		}
-		if v := t.Lacework.APISecretEnv; v != "" && t.Lacework.Credentials.Secret == "" {
-			add("%s: api_secret_env names %s, which is empty or unset", where, v)
-		}
-		if v := t.Lacework.APIKeyEnv; v != "" && t.Lacework.Credentials.KeyID == "" {
-			add("%s: api_key_env names %s, which is empty or unset", where, v)
 		}
 	}
 	switch c.S3.SSE {

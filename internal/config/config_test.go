@@ -12,21 +12,18 @@ import (
 
 var now = time.Date(2026, 11, 22, 10, 30, 0, 0, time.UTC)
 
-func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
-
-func TestLoadFromEnvOnly(t *testing.T) {
-	cfg, err := Load(Flags{}, env(map[string]string{
-		"LW_ACCOUNT": "acme", "LW_API_KEY": "KEY", "LW_API_SECRET": "_secret", "LW_SUBACCOUNT": "acme-prod",
-	}), t.TempDir(), now)
+// Without a file, a run has one tenant of the default source, whose
+// settings its source reads from the environment (source.Registry.OpenAll).
+func TestLoadWithoutFile(t *testing.T) {
+	cfg, err := Load(Flags{}, now)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	lw := cfg.Tenants[0].Lacework
-	if cfg.Tenants[0].Name != "acme" || lw.Credentials.SubAccount != "acme-prod" || lw.Credentials.Secret.Reveal() != "_secret" {
-		t.Fatalf("tenant %+v", cfg.Tenants[0])
+	if len(cfg.Tenants) != 1 || cfg.Tenants[0].Source != DefaultSource || cfg.Tenants[0].Name != "" {
+		t.Fatalf("tenants %+v", cfg.Tenants)
 	}
 	if len(cfg.Datasets) != 4 || cfg.Output != "./out" {
 		t.Fatalf("defaults %+v", cfg)
@@ -34,15 +31,14 @@ func TestLoadFromEnvOnly(t *testing.T) {
 }
 
 func TestExampleConfigLoads(t *testing.T) {
-	cfg, err := Load(Flags{ConfigFile: "../../configs/evidence.example.yaml", Out: "/tmp/x", Datasets: []string{"reports"}},
-		env(map[string]string{"LW_API_KEY": "KEY", "LW_API_SECRET": "_secret"}), t.TempDir(), now)
+	cfg, err := Load(Flags{ConfigFile: "../../configs/evidence.example.yaml", Out: "/tmp/x", Datasets: []string{"reports"}}, now)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Output != "/tmp/x" || len(cfg.Datasets) != 1 || cfg.Tenants[0].Lacework.Credentials.Account != "acme" {
+	if cfg.Output != "/tmp/x" || len(cfg.Datasets) != 1 || cfg.Tenants[0].Source != DefaultSource || cfg.Tenants[0].Sections[DefaultSource].Kind == 0 {
 		t.Fatalf("%+v", cfg)
 	}
 }
@@ -50,15 +46,13 @@ func TestExampleConfigLoads(t *testing.T) {
 func TestConfigErrors(t *testing.T) {
 	tests := []struct {
 		name, yaml string
-		env        map[string]string
 		want       []string
 	}{
-		{"unknown key", "outptu: x\n", nil, []string{"outptu"}},
-		{"missing secret names the variable", "tenants:\n- lacework: {account: a, api_key: k, api_secret_env: MY_SECRET}\n", nil, []string{"MY_SECRET", "tenant 1"}},
+		{"unknown key", "outptu: x\n", []string{"outptu"}},
 		{"bad dataset and concurrency", "concurrency: 0\ndatasets: [reprots]\ntenants:\n- lacework: {account: a, api_key: k}\n",
-			map[string]string{"LW_API_SECRET": "s"}, []string{"concurrency 0", `dataset "reprots"`}},
-		{"tenant concurrency out of range", "tenants:\n- name: x\n  source: sophos\n  concurrency: 99\n", nil, []string{"concurrency 99"}},
-		{"other sources need a name", "tenants:\n- source: sophos\n  sophos: {}\n", nil, []string{`name is required for source sophos`}},
+			[]string{"concurrency 0", `dataset "reprots"`}},
+		{"tenant concurrency out of range", "tenants:\n- name: x\n  source: sophos\n  concurrency: 99\n", []string{"concurrency 99"}},
+		{"names used twice", "tenants:\n- {name: x, source: sophos}\n- {name: x, source: lacework}\n", []string{"tenant 2 (x): tenant name used twice"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -66,7 +60,7 @@ func TestConfigErrors(t *testing.T) {
 			if err := os.WriteFile(p, []byte(tc.yaml), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			cfg, err := Load(Flags{ConfigFile: p}, env(tc.env), t.TempDir(), now)
+			cfg, err := Load(Flags{ConfigFile: p}, now)
 			if err == nil {
 				err = cfg.Validate()
 			}

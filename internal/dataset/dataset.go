@@ -14,6 +14,14 @@ import (
 	"github.com/evidence-pack/evidence/internal/reportgen"
 )
 
+// Reports is the dataset of framework reports: the controls and violations
+// tables. The other datasets are tables of their own.
+const Reports = "reports"
+
+// Names lists the datasets a pack can hold, in pack order: the
+// configuration's datasets: and --dataset take these.
+func Names() []string { return []string{Reports, Evaluations, Inventory, AuditLogs} }
+
 // Table names; also the Parquet folder names.
 const (
 	Controls    = "controls"

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/evidence-pack/evidence/internal/collect/httpx"
 	"github.com/evidence-pack/evidence/internal/dataset"
 	"github.com/evidence-pack/evidence/internal/pack"
 	"github.com/evidence-pack/evidence/internal/period"
@@ -181,7 +182,7 @@ func (r *run) aboutPairs(title string) [][2]any {
 
 // unitResult ends a unit: the query goes into the manifest, a failure into
 // the failures.
-func (r *run) unitResult(unit string, q pack.Query, st source.QueryStats, rows int64, apiErr error) {
+func (r *run) unitResult(unit string, q pack.Query, st httpx.QueryStats, rows int64, apiErr error) {
 	q.Pages, q.Queries, q.Splits = int64(st.Pages), int64(st.Queries), int64(st.Splits)
 	q.Rows = rows
 	for _, p := range st.Parts {
@@ -303,10 +304,10 @@ func (r *run) tableUnit(ctx, api context.Context, t reportgen.Table, u source.Ta
 	if err != nil {
 		return 0, nil, err
 	}
-	var st source.QueryStats
+	var st httpx.QueryStats
 	n, apiErr, sinkErr := stream(u.Rows(api, &st), r.scope(u.SubAccount), sheet.Write, pq.WriteRows)
 	apiErr = notCollected(api, apiErr)
-	if sinkErr == nil && errors.Is(apiErr, source.ErrAuth) {
+	if sinkErr == nil && errors.Is(apiErr, httpx.ErrAuth) {
 		// Credentials refused mid-run: no unit of the tenant can succeed.
 		sinkErr = apiErr
 	}
@@ -441,7 +442,7 @@ func (f framework) unitName(u source.ReportUnit) string {
 }
 
 func (r *run) reportQuery(f framework, u source.ReportUnit) pack.Query {
-	return pack.Query{Dataset: source.Reports, SubAccount: u.SubAccount, Account: u.Account, Framework: f.Name,
+	return pack.Query{Dataset: dataset.Reports, SubAccount: u.SubAccount, Account: u.Account, Framework: f.Name,
 		Window: period.Window{From: r.period.From, To: r.period.To}, Request: callRecord(u.Call)}
 }
 
@@ -463,7 +464,7 @@ func (r *run) collectFramework(ctx, api context.Context, f framework) (err error
 		}
 	}()
 	for _, u := range f.Units {
-		rep, err := u.Fetch(api)
+		rep, err := fetchReport(api, u, r.deps.SpoolDir)
 		if err == nil {
 			err = r.storeVendor(ctx, api, dir, u, rep)
 			if err != nil && ctx.Err() == nil && !isStoreErr(err) {
@@ -474,10 +475,10 @@ func (r *run) collectFramework(ctx, api context.Context, f framework) (err error
 			if rep != nil {
 				_ = rep.Close()
 			}
-			if ctx.Err() != nil || isStoreErr(err) || errors.Is(err, source.ErrAuth) {
+			if ctx.Err() != nil || isStoreErr(err) || errors.Is(err, httpx.ErrAuth) {
 				return err
 			}
-			r.unitResult(f.unitName(u), r.reportQuery(f, u), source.QueryStats{Queries: 1}, 0, notCollected(api, err))
+			r.unitResult(f.unitName(u), r.reportQuery(f, u), httpx.QueryStats{Queries: 1}, 0, notCollected(api, err))
 			continue
 		}
 		if c, ok := rep.(source.Caveats); ok {
@@ -558,7 +559,7 @@ func (r *run) reportParquet(ctx context.Context, f framework, reps []fetchedRepo
 			}
 			r.summary.addRows(dataset.Controls, nCtl)
 			r.summary.addRows(dataset.Violations, nVio)
-			r.unitResult(f.unitName(fr.unit), r.reportQuery(f, fr.unit), source.QueryStats{Pages: 1, Queries: 1}, nCtl, apiErr)
+			r.unitResult(f.unitName(fr.unit), r.reportQuery(f, fr.unit), httpx.QueryStats{Pages: 1, Queries: 1}, nCtl, apiErr)
 		}
 		if _, err := ctl.Finish(); err != nil {
 			vio.Fail(err)
@@ -606,7 +607,7 @@ func (r *run) reportRows(fr fetchedReport, f framework, ctl, vio writeRows, fs *
 		if ctl != nil {
 			ctlBatch = append(ctlBatch, reportgen.Row{sc.Source, sc.Tenant, sc.SubAccount, f.Name, dataset.NullString(u.Cloud), dataset.NullString(u.Account), dataset.NullString(alias),
 				dataset.NullTime(at), c.ID, dataset.NullString(c.Title), dataset.NullString(c.Category), dataset.NullString(c.Service), dataset.NullString(c.Severity), int64(c.SeverityRank),
-				c.Status, c.Assessed, violated, dataset.NullString(strings.Join(c.Suppressions, "; ")), dataset.NullString(c.InfoLink),
+				string(c.Status), c.Assessed, violated, dataset.NullString(strings.Join(c.Suppressions, "; ")), dataset.NullString(c.InfoLink),
 				// A control of an account in a framework: the same in every report.
 				dataset.RowID(sc.Source, sc.Tenant, sc.SubAccount, f.Name, u.Account, c.ID)})
 		}
@@ -703,13 +704,13 @@ func (r *run) frameworkSummaryPairs(f framework, fs *fwSummary) [][2]any {
 	} else if text == notApplicable {
 		pairs = append(pairs, [2]any{"Compliance %", text})
 	}
-	for _, st := range statuses() {
-		pairs = append(pairs, [2]any{"Controls " + statusLabel(st), fs.Status[st]})
+	for _, st := range dataset.Statuses() {
+		pairs = append(pairs, [2]any{"Controls " + st.Label(), fs.Status[st]})
 	}
 	for _, sev := range severities() {
 		pairs = append(pairs,
-			[2]any{sev + ": compliant (pass)", fs.SevStat[[2]string{sev, "Compliant"}]},
-			[2]any{sev + ": non-compliant (fail)", fs.SevStat[[2]string{sev, "NonCompliant"}]})
+			[2]any{sev + ": compliant (pass)", fs.SevStat[sevStatus{sev, dataset.Compliant}]},
+			[2]any{sev + ": non-compliant (fail)", fs.SevStat[sevStatus{sev, dataset.NonCompliant}]})
 	}
 	pairs = append(pairs,
 		[2]any{"Violations (distinct resource × control pairs, all accounts)", fs.Violated},

@@ -20,7 +20,7 @@ import (
 
 // hangingRows yields one row, then hangs as a server that never answers
 // does, until its context ends.
-func hangingRows(ctx context.Context, st *source.QueryStats) iter.Seq2[dataset.Record, error] {
+func hangingRows(ctx context.Context, st *httpx.QueryStats) iter.Seq2[dataset.Record, error] {
 	return func(yield func(dataset.Record, error) bool) {
 		st.Pages = 1
 		if !yield(dataset.Resource{ResourceID: "r1"}, nil) {
@@ -31,7 +31,7 @@ func hangingRows(ctx context.Context, st *source.QueryStats) iter.Seq2[dataset.R
 	}
 }
 
-func quickRows(context.Context, *source.QueryStats) iter.Seq2[dataset.Record, error] {
+func quickRows(context.Context, *httpx.QueryStats) iter.Seq2[dataset.Record, error] {
 	return func(yield func(dataset.Record, error) bool) { yield(dataset.Resource{ResourceID: "r1"}, nil) }
 }
 
@@ -69,7 +69,7 @@ func TestDeadlineFailsUnfinishedUnitsAndPublishes(t *testing.T) {
 			reg := source.Registry{"fake": func(context.Context, config.Tenant, source.Env) (source.Source, error) {
 				return fakeSource{plan: plan}, nil
 			}}
-			cfg := &config.Config{Output: "mem", Concurrency: 2, Datasets: config.AllDatasets(),
+			cfg := &config.Config{Output: "mem", Concurrency: 2, Datasets: dataset.Names(),
 				Tenants: []config.Tenant{{Name: "t", Source: "fake"}}, Period: period.Window{From: now.Add(-time.Hour), To: now}}
 			tc.mod(cfg)
 			store := memstore.New()
@@ -105,7 +105,7 @@ func TestCancelledRunPublishesNothingEvenWithADeadline(t *testing.T) {
 	reg := source.Registry{"fake": func(context.Context, config.Tenant, source.Env) (source.Source, error) {
 		return fakeSource{plan: plan}, nil
 	}}
-	cfg := &config.Config{Output: "mem", Concurrency: 1, Datasets: config.AllDatasets(), Timeout: 2 * time.Hour,
+	cfg := &config.Config{Output: "mem", Concurrency: 1, Datasets: dataset.Names(), Timeout: 2 * time.Hour,
 		Tenants: []config.Tenant{{Name: "t", Source: "fake"}}, Period: period.Window{From: now.Add(-time.Hour), To: now}}
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond) // SIGTERM before the deadline
 	defer cancel()
@@ -151,7 +151,7 @@ func TestDiscoveryIsBoundedAndRedacted(t *testing.T) {
 			env.Redactor.Add(secret)
 			return tc.src, nil
 		}}
-		cfg := &config.Config{Datasets: config.AllDatasets(), Timeout: 50 * time.Millisecond,
+		cfg := &config.Config{Datasets: dataset.Names(), Timeout: 50 * time.Millisecond,
 			Tenants: []config.Tenant{{Name: "t", Source: "fake"}}, Period: period.Window{From: now.Add(-time.Hour), To: now}}
 		for cmd, discover := range map[string]func() error{
 			"plan": func() error {

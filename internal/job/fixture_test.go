@@ -2,6 +2,7 @@ package job_test
 
 import (
 	"context"
+	"errors"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -38,6 +39,7 @@ var golden goldenRuns
 
 type goldenRuns struct {
 	once   sync.Once
+	err    error // the configuration did not load
 	srv    *httptest.Server
 	client *http.Client
 	runs   [2]goldenRun
@@ -50,7 +52,12 @@ type goldenRun struct {
 	err   error
 }
 
-func (g *goldenRuns) start() {
+// start makes the two runs; t is the first test that asks for them (its
+// temporary folder holds the configuration file while it is read).
+func (g *goldenRuns) start(t *testing.T) {
+	g.err = errors.New("the golden configuration did not load") // until it does: t.Fatal ends start
+	cfg := g.config(t)
+	g.err = nil
 	g.srv = httptest.NewServer(emulator.New(emulator.Config{Seed: 3, Faults: emulator.Faults{Tricky: true}, Now: func() time.Time { return now },
 		EvaluationsPerDay: 300, InventoryPerCSP: 100, AuditLogsPerDay: 100, Recommendations: 8}))
 	// The files name the API's URL: a fixed one, whatever port the
@@ -63,37 +70,29 @@ func (g *goldenRuns) start() {
 	for i := range g.runs {
 		r := &g.runs[i]
 		r.store = memstore.New()
-		r.res, r.err = job.Run(context.Background(), g.config(nil), g.deps(r.store))
+		r.res, r.err = job.Run(context.Background(), cfg, g.deps(r.store))
 	}
 }
 
-// config is the golden run's configuration; it is the same every time,
-// so a test may change its copy.
+// config is the golden run's configuration, a new copy each time: the
+// emulator's fixed API URL, whatever port it got.
 func (g *goldenRuns) config(t *testing.T) *config.Config {
-	vars := map[string]string{"LW_ACCOUNT": "acme", "LW_API_KEY": emulator.DefaultKeyID, "LW_API_SECRET": emulator.DefaultSecret,
-		"LW_API_URL": "http://acme.emulator.test"}
-	cfg, err := config.Load(config.Flags{}, func(k string) string { return vars[k] }, "", now)
-	if err == nil {
-		err = cfg.Validate()
-	}
-	if err != nil {
-		if t == nil {
-			panic(err) // the configuration is a constant: this is a bug in the test
-		}
-		t.Fatal(err)
-	}
-	return cfg
+	t.Helper()
+	return testConfig(t, "http://acme.emulator.test", nil)
 }
 
 func (g *goldenRuns) deps(store *memstore.Store) job.Deps {
-	return job.Deps{Sources: testSources, Store: store, HTTPClient: g.client, Now: func() time.Time { return now },
+	return job.Deps{Getenv: testGetenv, Sources: testSources, Store: store, HTTPClient: g.client, Now: func() time.Time { return now },
 		Rand: strings.NewReader(strings.Repeat("\x01", 64))}
 }
 
 // get returns the golden configuration's two runs, made on first use.
 func (g *goldenRuns) get(t *testing.T) [2]goldenRun {
 	t.Helper()
-	g.once.Do(g.start)
+	g.once.Do(func() { g.start(t) })
+	if g.err != nil {
+		t.Fatal(g.err)
+	}
 	for i, r := range g.runs {
 		if r.err != nil {
 			t.Fatalf("golden run %d: %v", i+1, r.err)
@@ -114,7 +113,7 @@ func (g *goldenRuns) close() {
 func narrowConfig(t *testing.T, url string, mod func(map[string]string)) *config.Config {
 	t.Helper()
 	cfg := testConfig(t, url, func(v map[string]string) {
-		v["LW_SUBACCOUNT"] = "acme"
+		oneSubAccount(v)
 		if mod != nil {
 			mod(v)
 		}

@@ -26,7 +26,6 @@ import (
 	"github.com/evidence-pack/evidence/internal/collect/httpx/httpxtest"
 	"github.com/evidence-pack/evidence/internal/collect/lacework/emulator"
 	"github.com/evidence-pack/evidence/internal/job"
-	"github.com/evidence-pack/evidence/internal/source"
 	"github.com/evidence-pack/evidence/internal/storage/local"
 	"github.com/evidence-pack/evidence/internal/testtool"
 )
@@ -91,9 +90,9 @@ func TestEchoedSecretsNeverLeak(t *testing.T) {
 	}
 	var logs httpxtest.SyncBuffer
 	log := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	res, err := job.Run(context.Background(), cfg, job.Deps{Sources: testSources, Store: store, Logger: log, Now: func() time.Time { return now },
+	res, err := job.Run(context.Background(), cfg, job.Deps{Getenv: testGetenv, Sources: testSources, Store: store, Logger: log, Now: func() time.Time { return now },
 		Retry: httpx.Retry{MaxAttempts: 2, BaseDelay: time.Millisecond, MaxDelay: time.Millisecond}})
-	if !errors.Is(err, source.ErrAuth) {
+	if !errors.Is(err, httpx.ErrAuth) {
 		t.Fatalf("err = %v, want the refused tenant's ErrAuth", err)
 	}
 	if len(res.Packs) != 1 || len(res.Packs[0].Manifest.Failures) == 0 {

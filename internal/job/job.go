@@ -57,7 +57,10 @@ type Deps struct {
 	// Sources open each tenant's platform by its source: name.
 	Sources source.Registry
 	Getenv  func(string) string // default os.Getenv
-	Retry   httpx.Retry
+	// Home is the user's home directory, where a platform's CLI keeps its
+	// profiles (~/.lacework.toml); "" reads none.
+	Home  string
+	Retry httpx.Retry
 	// Signer, when set, signs manifest.json into manifest.sig.
 	Signer pack.Signer
 	// CommandLine is the run's command line, secrets removed, for the
@@ -105,13 +108,13 @@ var ErrNothingCollected = errors.New("no unit of the run succeeded; nothing was 
 // secrets (the source adds its credentials, the HTTP client every
 // credential header it sends).
 func (d Deps) env(log *slog.Logger, red *httpx.Redactor) source.Env {
-	return source.Env{Getenv: d.Getenv, HTTPClient: recordingClient(d.HTTPClient, red), Retry: d.Retry, Logger: log,
+	return source.Env{Getenv: d.Getenv, Home: d.Home, HTTPClient: recordingClient(d.HTTPClient, red), Retry: d.Retry, Logger: log,
 		UserAgent: "evidence/" + d.Build.Version, Now: d.Now, SpoolDir: d.SpoolDir, Redactor: red}
 }
 
 // Run collects every tenant of cfg and publishes one pack per tenant. A
 // tenant whose credentials are refused stops the run with an error wrapping
-// source.ErrAuth, before anything is published for it. The other tenants
+// httpx.ErrAuth, before anything is published for it. The other tenants
 // still run: Result holds the packs published, and the error joins every
 // tenant's failure. A cancelled context stops at once.
 //
@@ -351,6 +354,7 @@ func (r *run) discover(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	orderPlan(plan)
 	r.folders.assign(plan)
 	if err := checkPlan(plan, &r.folders); err != nil {
 		return fmt.Errorf("source %s: %w: a bug in the source, please report it", r.info.System, err)
@@ -366,13 +370,10 @@ func (r *run) discover(ctx context.Context) error {
 }
 
 // checkPlan refuses units the pipeline cannot run, before anything is
-// written: unknown tables, units without rows or fetch, a report unit twice,
-// and orders the writers rely on (a framework's units grouped by
-// sub-account, a table's units grouped by sheet, one Parquet file per unit).
+// written: unknown tables, units without rows or fetch, a report unit
+// twice, two units writing one Parquet file.
 func checkPlan(p *source.Plan, fo *folders) error {
 	files := map[string]bool{}
-	sheets := map[string]string{} // table → last sheet
-	done := map[[2]string]bool{}  // (table, sheet) runs already ended
 	for _, u := range p.Tables {
 		if _, ok := tableFiles[u.Table]; !ok {
 			return fmt.Errorf("a unit of table %q, which the pack does not have (want evaluations, inventory or audit_logs)", u.Table)
@@ -385,18 +386,10 @@ func checkPlan(p *source.Plan, fo *folders) error {
 			return fmt.Errorf("two units write %s", path)
 		}
 		files[path] = true
-		if last, ok := sheets[u.Table]; ok && last != u.Sheet {
-			done[[2]string{u.Table, last}] = true
-		}
-		if done[[2]string{u.Table, u.Sheet}] {
-			return fmt.Errorf("the %s units of sheet %q are not consecutive", u.Table, u.Sheet)
-		}
-		sheets[u.Table] = u.Sheet
 	}
 	for _, f := range p.Frameworks {
 		seen := map[[2]string]bool{}
-		ended := map[string]bool{}
-		for i, u := range f.Units {
+		for _, u := range f.Units {
 			if u.Fetch == nil {
 				return fmt.Errorf("a report unit of framework %q without a fetch", f.Name)
 			}
@@ -405,15 +398,32 @@ func checkPlan(p *source.Plan, fo *folders) error {
 				return fmt.Errorf("two report units of framework %q for sub-account %q, account %q", f.Name, u.SubAccount, u.Account)
 			}
 			seen[k] = true
-			if i > 0 && f.Units[i-1].SubAccount != u.SubAccount {
-				ended[f.Units[i-1].SubAccount] = true
-			}
-			if ended[u.SubAccount] {
-				return fmt.Errorf("the report units of framework %q for sub-account %q are not consecutive", f.Name, u.SubAccount)
-			}
 		}
 	}
 	return nil
+}
+
+// orderPlan groups what the writers write together, keeping the source's
+// order otherwise: a framework's report units by sub-account (one Parquet
+// file each), a table's units by sheet (one sheet each), each group where
+// its first unit was.
+func orderPlan(p *source.Plan) {
+	for _, f := range p.Frameworks {
+		groupStable(f.Units, func(u source.ReportUnit) string { return u.SubAccount })
+	}
+	groupStable(p.Tables, func(u source.TableUnit) string { return u.Table + "\x00" + u.Sheet })
+}
+
+// groupStable reorders s so that elements of one key are consecutive, the
+// groups in the order of their first element, each group in s's order.
+func groupStable[T any](s []T, key func(T) string) {
+	first := map[string]int{}
+	for i, v := range s {
+		if _, ok := first[key(v)]; !ok {
+			first[key(v)] = i
+		}
+	}
+	slices.SortStableFunc(s, func(a, b T) int { return cmp.Compare(first[key(a)], first[key(b)]) })
 }
 
 func (r *run) request() source.Request {
@@ -428,22 +438,25 @@ func request(cfg *config.Config, p, audit period.Window) source.Request {
 		Datasets: cfg.Datasets, Accounts: cfg.Accounts, Frameworks: cfg.Frameworks}
 }
 
-// refuse asks every tenant's source that can check a request
-// (source.Checker) whether it can be met, before any tenant is read:
-// an impossible request is refused with every problem listed
-// (source.ErrRefused). Opening a source makes no request; a tenant whose
-// source does not open is left to its run, which reports it.
+// refuse opens every tenant's source, which makes no request, and asks
+// those that can check a request (source.Checker) whether it can be met,
+// before any tenant is read: a tenant whose section or environment is
+// wrong, or an impossible request, is refused with every problem of every
+// tenant listed (source.ErrRefused). Unnamed tenants take the name their
+// source gives them (source.Registry.OpenAll).
 func refuse(ctx context.Context, cfg *config.Config, deps Deps) error {
 	var problems []error
-	for _, t := range cfg.Tenants {
+	srcs, err := deps.Sources.OpenAll(ctx, cfg, func() source.Env {
 		red := httpx.NewRedactor()
-		src, err := deps.Sources.Open(ctx, t, deps.env(newRunLog(deps.Logger, red), red))
-		if err != nil {
-			continue
-		}
+		return deps.env(newRunLog(deps.Logger, red), red)
+	})
+	if err != nil {
+		problems = append(problems, err)
+	}
+	for i, src := range srcs {
 		if c, ok := src.(source.Checker); ok {
 			for _, p := range c.Check(request(cfg, cfg.Period, cfg.Period), deps.Now()) {
-				problems = append(problems, fmt.Errorf("tenant %s: %w", t.Name, p))
+				problems = append(problems, fmt.Errorf("tenant %s: %w", cfg.Tenants[i].Name, p))
 			}
 		}
 	}

@@ -19,13 +19,14 @@ import (
 
 	"github.com/parquet-go/parquet-go"
 
+	"github.com/evidence-pack/evidence/internal/collect/httpx"
 	"github.com/evidence-pack/evidence/internal/collect/lacework"
 	"github.com/evidence-pack/evidence/internal/collect/lacework/emulator"
 	"github.com/evidence-pack/evidence/internal/config"
+	"github.com/evidence-pack/evidence/internal/dataset"
 	"github.com/evidence-pack/evidence/internal/job"
 	"github.com/evidence-pack/evidence/internal/pack"
 	"github.com/evidence-pack/evidence/internal/period"
-	"github.com/evidence-pack/evidence/internal/source"
 	"github.com/evidence-pack/evidence/internal/source/sources"
 	"github.com/evidence-pack/evidence/internal/storage"
 	"github.com/evidence-pack/evidence/internal/storage/local"
@@ -34,13 +35,23 @@ import (
 
 var now = time.Date(2026, 11, 22, 6, 0, 0, 0, time.UTC)
 
+// testConfig is a run of one Lacework tenant on the emulator at url: its
+// settings in the tenant's lacework: section, as a configuration file
+// holds them, the secret in the variable api_secret_env names. mod changes
+// the LW_* settings (LW_API_SECRET among them) before they are written.
 func testConfig(t *testing.T, url string, mod func(map[string]string)) *config.Config {
 	t.Helper()
 	vars := map[string]string{"LW_ACCOUNT": "acme", "LW_API_KEY": emulator.DefaultKeyID, "LW_API_SECRET": emulator.DefaultSecret, "LW_API_URL": url}
 	if mod != nil {
 		mod(vars)
 	}
-	cfg, err := config.Load(config.Flags{}, func(k string) string { return vars[k] }, "", now)
+	section := fmt.Sprintf("{account: %q, api_key: %q, api_url: %q, subaccount: %q, api_secret_env: %q}",
+		vars["LW_ACCOUNT"], vars["LW_API_KEY"], vars["LW_API_URL"], vars["LW_SUBACCOUNT"], secretVar+vars["LW_API_SECRET"])
+	file := filepath.Join(t.TempDir(), "evidence.yaml")
+	if err := os.WriteFile(file, []byte("tenants:\n  - lacework: "+section+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(config.Flags{ConfigFile: file}, now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,6 +59,33 @@ func testConfig(t *testing.T, url string, mod func(map[string]string)) *config.C
 		t.Fatal(err)
 	}
 	return cfg
+}
+
+// setSection sets key of the tenant's section to v, as the file would.
+func setSection(t *testing.T, tn *config.Tenant, key string, v any) {
+	t.Helper()
+	var m map[string]any
+	node := tn.Sections[tn.Source]
+	if err := node.Decode(&m); err != nil {
+		t.Fatal(err)
+	}
+	m[key] = v
+	if err := node.Encode(m); err != nil {
+		t.Fatal(err)
+	}
+	tn.Sections[tn.Source] = node
+}
+
+// secretVar prefixes the name of a test secret's variable, whose value is
+// the rest of the name: one testGetenv serves every tenant and secret.
+const secretVar = "EVIDENCE_TEST_SECRET_"
+
+func testGetenv(k string) string {
+	v, _ := strings.CutPrefix(k, secretVar)
+	if v == k {
+		return ""
+	}
+	return v
 }
 
 func newEmulator(t *testing.T, cfg emulator.Config) *httptest.Server {
@@ -100,7 +138,7 @@ func TestStorageFailureAbortsThePack(t *testing.T) {
 			mem := memstore.New()
 			fs := &failingStore{Store: mem}
 			fs.n.Store(n)
-			_, err := job.Run(context.Background(), cfg, job.Deps{Sources: testSources, Store: fs, Now: func() time.Time { return now }})
+			_, err := job.Run(context.Background(), cfg, job.Deps{Getenv: testGetenv, Sources: testSources, Store: fs, Now: func() time.Time { return now }})
 			if !errors.Is(err, errDisk) {
 				t.Fatalf("put %d failing: err = %v", n, err)
 			}
@@ -119,7 +157,7 @@ func TestEveryUnitFailingPublishesNothing(t *testing.T) {
 	srv := newEmulator(t, emulator.Config{Forbidden: []string{"acme-dev"}})
 	mem := memstore.New()
 	cfg := testConfig(t, srv.URL, func(v map[string]string) { v["LW_SUBACCOUNT"] = "acme-dev" })
-	_, err := job.Run(context.Background(), cfg, job.Deps{Sources: testSources, Store: mem, Now: func() time.Time { return now }})
+	_, err := job.Run(context.Background(), cfg, job.Deps{Getenv: testGetenv, Sources: testSources, Store: mem, Now: func() time.Time { return now }})
 	if !errors.Is(err, job.ErrNothingCollected) || !strings.Contains(err.Error(), "403") {
 		t.Fatalf("err = %v", err)
 	}
@@ -132,10 +170,10 @@ func TestNarrowingFlags(t *testing.T) {
 	t.Parallel()
 	srv := newEmulator(t, emulator.Config{})
 	cfg := testConfig(t, srv.URL, nil)
-	cfg.Datasets = []string{config.DatasetReports}
-	cfg.Tenants[0].Lacework.Frameworks = []string{"gcp cis benchmark 1.3", "AWS_SOC_2", "No Such Framework", "GCP CIS Benchmark 1.3"} // one twice: collected once
+	cfg.Datasets = []string{dataset.Reports}
+	setSection(t, &cfg.Tenants[0], "frameworks", []string{"gcp cis benchmark 1.3", "AWS_SOC_2", "No Such Framework", "GCP CIS Benchmark 1.3"}) // one twice: collected once
 	mem := memstore.New()
-	res, err := job.Run(context.Background(), cfg, job.Deps{Sources: testSources, Store: mem, Now: func() time.Time { return now }})
+	res, err := job.Run(context.Background(), cfg, job.Deps{Getenv: testGetenv, Sources: testSources, Store: mem, Now: func() time.Time { return now }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -234,7 +272,7 @@ func TestStateAndAuditWatermark(t *testing.T) {
 	srv := httptest.NewServer(emu)
 	defer srv.Close()
 	mem := memstore.New()
-	deps := job.Deps{Sources: testSources, Store: mem, Now: func() time.Time { return now }}
+	deps := job.Deps{Getenv: testGetenv, Sources: testSources, Store: mem, Now: func() time.Time { return now }}
 	day := func(d int) time.Time { return time.Date(2026, 11, d, 0, 0, 0, 0, time.UTC) }
 	auditQueries := func(m pack.Manifest) map[string]pack.Query {
 		out := map[string]pack.Query{}
@@ -248,7 +286,7 @@ func TestStateAndAuditWatermark(t *testing.T) {
 
 	// Day 19, then (day 20 missed) day 21 starting the audit log at the watermark.
 	cfg := testConfig(t, srv.URL, nil)
-	cfg.Datasets = []string{config.DatasetAuditLogs}
+	cfg.Datasets = []string{dataset.AuditLogs}
 	cfg.Period = period.Window{From: day(19), To: day(20)}
 	first, err := job.Run(context.Background(), cfg, deps)
 	if err != nil {
@@ -352,7 +390,7 @@ func TestPlanPredictsRequests(t *testing.T) {
 	plan := func(probe bool) int {
 		cfg := testConfig(t, newEmulator(t, cfgEmu).URL, nil)
 		cfg.Period = period
-		deps := job.Deps{Sources: sources.Registry(sources.Options{Lacework: limits}), Now: func() time.Time { return now }}
+		deps := job.Deps{Getenv: testGetenv, Sources: sources.Registry(sources.Options{Lacework: limits}), Now: func() time.Time { return now }}
 		p, err := job.MakePlan(context.Background(), cfg, deps, probe)
 		if err != nil {
 			t.Fatal(err)
@@ -366,7 +404,7 @@ func TestPlanPredictsRequests(t *testing.T) {
 	emu := srv.Config.Handler.(*emulator.Server)
 	cfg := testConfig(t, srv.URL, nil)
 	cfg.Period = period
-	if _, err := job.Run(context.Background(), cfg, job.Deps{Sources: sources.Registry(sources.Options{Lacework: limits}), Store: memstore.New(), Now: func() time.Time { return now }}); err != nil {
+	if _, err := job.Run(context.Background(), cfg, job.Deps{Getenv: testGetenv, Sources: sources.Registry(sources.Options{Lacework: limits}), Store: memstore.New(), Now: func() time.Time { return now }}); err != nil {
 		t.Fatal(err)
 	}
 	data := 0
@@ -392,8 +430,8 @@ func TestOneTenantFailingLeavesTheOthers(t *testing.T) {
 	bad.Name = "refused"
 	cfg := narrowConfig(t, srv.URL, nil)
 	cfg.Tenants = append([]config.Tenant{bad}, cfg.Tenants...)
-	res, err := job.Run(context.Background(), cfg, job.Deps{Sources: testSources, Store: memstore.New(), Now: func() time.Time { return now }})
-	if !errors.Is(err, source.ErrAuth) || !strings.Contains(err.Error(), "tenant refused") {
+	res, err := job.Run(context.Background(), cfg, job.Deps{Getenv: testGetenv, Sources: testSources, Store: memstore.New(), Now: func() time.Time { return now }})
+	if !errors.Is(err, httpx.ErrAuth) || !strings.Contains(err.Error(), "tenant refused") {
 		t.Fatalf("err = %v, want the refused tenant's ErrAuth", err)
 	}
 	if len(res.Packs) != 1 || res.Packs[0].Tenant != "acme" {
@@ -408,8 +446,8 @@ func TestWatermarkHoldsWhenASubAccountIsUnreachable(t *testing.T) {
 	srv := newEmulator(t, emulator.Config{Forbidden: []string{"acme-dev"}})
 	mem := memstore.New()
 	cfg := testConfig(t, srv.URL, nil)
-	cfg.Datasets = []string{config.DatasetAuditLogs}
-	res, err := job.Run(context.Background(), cfg, job.Deps{Sources: testSources, Store: mem, Now: func() time.Time { return now }})
+	cfg.Datasets = []string{dataset.AuditLogs}
+	res, err := job.Run(context.Background(), cfg, job.Deps{Getenv: testGetenv, Sources: testSources, Store: mem, Now: func() time.Time { return now }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -454,8 +492,8 @@ func TestStaleStagingRemovedByTheNextRun(t *testing.T) {
 	}
 	var logs bytes.Buffer
 	cfg := testConfig(t, srv.URL, oneSubAccount)
-	cfg.Datasets = []string{config.DatasetAuditLogs} // any run cleans up; the smallest will do
-	if _, err := job.Run(context.Background(), cfg, job.Deps{Sources: testSources, Store: store, Now: func() time.Time { return now },
+	cfg.Datasets = []string{dataset.AuditLogs} // any run cleans up; the smallest will do
+	if _, err := job.Run(context.Background(), cfg, job.Deps{Getenv: testGetenv, Sources: testSources, Store: store, Now: func() time.Time { return now },
 		Logger: slog.New(slog.NewTextHandler(&logs, nil))}); err != nil {
 		t.Fatal(err)
 	}
@@ -476,7 +514,7 @@ func TestOneVersionString(t *testing.T) {
 	t.Parallel()
 	srv := newEmulator(t, emulator.Config{EvaluationsPerDay: 20, InventoryPerCSP: 5, AuditLogsPerDay: 5, Recommendations: 2})
 	mem := memstore.New()
-	res, err := job.Run(context.Background(), narrowConfig(t, srv.URL, nil), job.Deps{Sources: testSources, Store: mem,
+	res, err := job.Run(context.Background(), narrowConfig(t, srv.URL, nil), job.Deps{Getenv: testGetenv, Sources: testSources, Store: mem,
 		Now: func() time.Time { return now }, Build: job.Build{Version: "9.9.9-test"}})
 	if err != nil {
 		t.Fatal(err)

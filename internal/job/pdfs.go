@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/evidence-pack/evidence/internal/dataset"
 	"github.com/evidence-pack/evidence/internal/pack"
 	"github.com/evidence-pack/evidence/internal/reportgen/pdf"
 	"github.com/evidence-pack/evidence/templates"
@@ -112,8 +113,8 @@ func (r *run) frameworkBody(d *pdf.Doc, fs *fwSummary) {
 	} else if text == notApplicable {
 		pairs = append(pairs, [2]string{"Compliance", text})
 	}
-	for _, st := range statuses() {
-		pairs = append(pairs, [2]string{statusLabel(st), fmt.Sprint(fs.Status[st])})
+	for _, st := range dataset.Statuses() {
+		pairs = append(pairs, [2]string{st.Label(), fmt.Sprint(fs.Status[st])})
 	}
 	pairs = append(pairs,
 		[2]string{"Violations (resource × control)", fmt.Sprintf("%d: each resource counted once per control it fails, even where accounts or zones overlap", fs.Violated)},
@@ -127,14 +128,14 @@ func (r *run) frameworkBody(d *pdf.Doc, fs *fwSummary) {
 
 	d.Heading("Results by severity and status", 2)
 	cols := []pdf.Column{{Title: "Severity", Width: 1.1}}
-	for _, st := range statuses() {
-		cols = append(cols, pdf.Column{Title: statusLabel(st), Width: 1.2, Align: "R"})
+	for _, st := range dataset.Statuses() {
+		cols = append(cols, pdf.Column{Title: st.Label(), Width: 1.2, Align: "R"})
 	}
 	var rows [][]string
 	for _, sev := range severities() {
 		row := []string{sev}
-		for _, st := range statuses() {
-			row = append(row, fmt.Sprint(fs.SevStat[[2]string{sev, st}]))
+		for _, st := range dataset.Statuses() {
+			row = append(row, fmt.Sprint(fs.SevStat[sevStatus{sev, st}]))
 		}
 		rows = append(rows, row)
 	}
@@ -168,7 +169,7 @@ func (r *run) frameworkBody(d *pdf.Doc, fs *fwSummary) {
 		if pct == notApplicable {
 			pct = "n/a"
 		}
-		rows = append(rows, []string{a.SubAccount, name, fmt.Sprint(a.Status["Compliant"]), fmt.Sprint(a.Status["NonCompliant"]),
+		rows = append(rows, []string{a.SubAccount, name, fmt.Sprint(a.Status[dataset.Compliant]), fmt.Sprint(a.Status[dataset.NonCompliant]),
 			fmt.Sprint(a.Violated), fmt.Sprint(a.Distinct()), pct})
 	}
 	d.Table([]pdf.Column{{Title: "Sub-account", Width: 1.2}, {Title: "Cloud account", Width: 1.9}, {Title: "Compliant", Width: 1.05, Align: "R"},
@@ -254,8 +255,8 @@ func (r *run) writeSummaryPDF(ctx context.Context, m pack.Manifest) error {
 		if r.partial(fs) != "" {
 			pct += " (partial)"
 		}
-		rows = append(rows, []string{fs.Name, fs.Cloud, fmt.Sprint(len(fs.Accounts)), fmt.Sprint(fs.Status["Compliant"]),
-			fmt.Sprint(fs.Status["NonCompliant"]), fmt.Sprint(fs.Failed[0] + fs.Failed[1]), pct})
+		rows = append(rows, []string{fs.Name, fs.Cloud, fmt.Sprint(len(fs.Accounts)), fmt.Sprint(fs.Status[dataset.Compliant]),
+			fmt.Sprint(fs.Status[dataset.NonCompliant]), fmt.Sprint(fs.Failed[0] + fs.Failed[1]), pct})
 	}
 	if len(rows) == 0 {
 		d.Paragraph("No compliance report was collected in this run.")

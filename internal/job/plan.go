@@ -13,6 +13,7 @@ import (
 
 	"github.com/evidence-pack/evidence/internal/collect/httpx"
 	"github.com/evidence-pack/evidence/internal/config"
+	"github.com/evidence-pack/evidence/internal/dataset"
 	"github.com/evidence-pack/evidence/internal/period"
 	"github.com/evidence-pack/evidence/internal/source"
 )
@@ -127,7 +128,7 @@ type Discovery struct {
 func Discover(ctx context.Context, cfg *config.Config, deps Deps) ([]Discovery, error) {
 	deps.defaults()
 	reports := *cfg
-	reports.Datasets = []string{source.Reports}
+	reports.Datasets = []string{dataset.Reports}
 	if err := refuse(ctx, &reports, deps); err != nil {
 		return nil, err
 	}
@@ -163,7 +164,7 @@ func (r *run) planBuckets(ctx context.Context, probe bool) ([]source.Bucket, err
 			n += len(f.Units)
 		}
 		if n > 0 {
-			out = append(out, source.Bucket{Name: source.Reports, Units: n, Requests: n, Detail: "one request per report, at least"})
+			out = append(out, source.Bucket{Name: dataset.Reports, Units: n, Requests: n, Detail: "one request per report, at least"})
 		}
 		for _, u := range r.plan.Tables {
 			i := slices.IndexFunc(out, func(b source.Bucket) bool { return b.Name == u.Table })

@@ -14,9 +14,11 @@ import (
 	"github.com/parquet-go/parquet-go"
 	"github.com/xuri/excelize/v2"
 
+	"github.com/evidence-pack/evidence/internal/collect/httpx"
 	"github.com/evidence-pack/evidence/internal/collect/lacework"
 	"github.com/evidence-pack/evidence/internal/collect/lacework/emulator"
 	"github.com/evidence-pack/evidence/internal/config"
+	"github.com/evidence-pack/evidence/internal/dataset"
 	"github.com/evidence-pack/evidence/internal/job"
 	"github.com/evidence-pack/evidence/internal/period"
 	"github.com/evidence-pack/evidence/internal/source"
@@ -31,15 +33,15 @@ func TestDistinctViolatingResourcesReconcile(t *testing.T) {
 	t.Parallel()
 	srv := newEmulator(t, emulator.Config{EvaluationsPerDay: 10, InventoryPerCSP: 60, AuditLogsPerDay: 5, Recommendations: 30})
 	cfg := testConfig(t, srv.URL, nil)
-	cfg.Datasets = []string{config.DatasetReports}
+	cfg.Datasets = []string{dataset.Reports}
 	mem := memstore.New()
-	res, err := job.Run(context.Background(), cfg, job.Deps{Sources: testSources, Store: mem, Now: func() time.Time { return now }})
+	res, err := job.Run(context.Background(), cfg, job.Deps{Getenv: testGetenv, Sources: testSources, Store: mem, Now: func() time.Time { return now }})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
 	client, err := lacework.New(lacework.Credentials{Account: "acme", KeyID: emulator.DefaultKeyID, Secret: emulator.DefaultSecret, BaseURL: srv.URL},
-		lacework.Options{Now: func() time.Time { return now }})
+		lacework.Options{Options: httpx.Options{Now: func() time.Time { return now }}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,9 +174,9 @@ func TestOverlappingAccountsCountAResourceOnce(t *testing.T) {
 		return fakeSource{plan: plan}, nil
 	}}
 	mem := memstore.New()
-	cfg := &config.Config{Output: "mem", Concurrency: 1, Datasets: []string{config.DatasetReports},
+	cfg := &config.Config{Output: "mem", Concurrency: 1, Datasets: []string{dataset.Reports},
 		Tenants: []config.Tenant{{Name: "t", Source: "fake"}}, Period: period.Window{From: now.Add(-time.Hour), To: now}}
-	res, err := job.Run(context.Background(), cfg, job.Deps{Sources: reg, Store: mem, Now: func() time.Time { return now }})
+	res, err := job.Run(context.Background(), cfg, job.Deps{Getenv: testGetenv, Sources: reg, Store: mem, Now: func() time.Time { return now }})
 	if err != nil {
 		t.Fatal(err)
 	}

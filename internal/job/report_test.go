@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/evidence-pack/evidence/internal/collect/httpx"
 	"github.com/evidence-pack/evidence/internal/config"
 	"github.com/evidence-pack/evidence/internal/dataset"
 	"github.com/evidence-pack/evidence/internal/job"
@@ -63,7 +64,7 @@ func TestMalformedReportFailsOnlyItsUnit(t *testing.T) {
 		return fakeSource{plan: plan}, nil
 	}}
 	store := memstore.New()
-	cfg := &config.Config{Output: "mem", Concurrency: 1, Datasets: config.AllDatasets(),
+	cfg := &config.Config{Output: "mem", Concurrency: 1, Datasets: dataset.Names(),
 		Tenants: []config.Tenant{{Name: "t", Source: "fake"}}, Period: period.Window{From: now.Add(-time.Hour), To: now}}
 	res, err := job.Run(context.Background(), cfg, job.Deps{Sources: reg, Store: store, Now: func() time.Time { return now }})
 	if err != nil {
@@ -92,11 +93,11 @@ func TestMalformedReportFailsOnlyItsUnit(t *testing.T) {
 // A table unit records the API's own row count; received rows that differ
 // from it leave the unit incomplete, with both numbers in its failure.
 func TestAnnouncedRows(t *testing.T) {
-	rows := func(announced int) func(context.Context, *source.QueryStats) iter.Seq2[dataset.Record, error] {
-		return func(_ context.Context, st *source.QueryStats) iter.Seq2[dataset.Record, error] {
+	rows := func(announced int) func(context.Context, *httpx.QueryStats) iter.Seq2[dataset.Record, error] {
+		return func(_ context.Context, st *httpx.QueryStats) iter.Seq2[dataset.Record, error] {
 			return func(yield func(dataset.Record, error) bool) {
 				st.Pages, st.Queries, st.Announced, st.HasAnnounced = 1, 1, announced, true
-				st.Parts = []source.Part{{From: now.Add(-time.Hour), To: now, Rows: 2, Announced: announced, HasAnnounced: true}}
+				st.Parts = []httpx.Part{{From: now.Add(-time.Hour), To: now, Rows: 2, Announced: announced, HasAnnounced: true}}
 				for _, id := range []string{"r1", "r2"} {
 					if !yield(dataset.Resource{ResourceID: id}, nil) {
 						return
@@ -112,7 +113,7 @@ func TestAnnouncedRows(t *testing.T) {
 	reg := source.Registry{"fake": func(context.Context, config.Tenant, source.Env) (source.Source, error) {
 		return fakeSource{plan: plan}, nil
 	}}
-	cfg := &config.Config{Output: "mem", Concurrency: 1, Datasets: config.AllDatasets(),
+	cfg := &config.Config{Output: "mem", Concurrency: 1, Datasets: dataset.Names(),
 		Tenants: []config.Tenant{{Name: "t", Source: "fake"}}, Period: period.Window{From: now.Add(-time.Hour), To: now}}
 	res, err := job.Run(context.Background(), cfg, job.Deps{Sources: reg, Store: memstore.New(), Now: func() time.Time { return now }})
 	if err != nil {
@@ -140,7 +141,7 @@ func TestAnnouncedRows(t *testing.T) {
 // tenant is not aborted.
 func TestSubAccountsSharingAFolderNameGetTheirOwn(t *testing.T) {
 	t.Parallel()
-	rows := func(context.Context, *source.QueryStats) iter.Seq2[dataset.Record, error] {
+	rows := func(context.Context, *httpx.QueryStats) iter.Seq2[dataset.Record, error] {
 		return func(yield func(dataset.Record, error) bool) { yield(dataset.Resource{ResourceID: "r1"}, nil) }
 	}
 	subs := []string{"acme prod", "acme_prod", "東京", "大阪"}
@@ -155,7 +156,7 @@ func TestSubAccountsSharingAFolderNameGetTheirOwn(t *testing.T) {
 	reg := source.Registry{"fake": func(context.Context, config.Tenant, source.Env) (source.Source, error) {
 		return fakeSource{plan: plan}, nil
 	}}
-	cfg := &config.Config{Output: "mem", Concurrency: 2, Datasets: config.AllDatasets(),
+	cfg := &config.Config{Output: "mem", Concurrency: 2, Datasets: dataset.Names(),
 		Tenants: []config.Tenant{{Name: "t", Source: "fake"}}, Period: period.Window{From: now.Add(-time.Hour), To: now}}
 	res, err := job.Run(context.Background(), cfg, job.Deps{Sources: reg, Store: memstore.New(), Now: func() time.Time { return now }})
 	if err != nil {
@@ -208,7 +209,7 @@ func TestFailingOnlyPlatformHasNoCompliancePercentage(t *testing.T) {
 			if failingOnly {
 				src = failingOnlySource{fakeSource{plan: plan}}
 			}
-			dir, _ := runLocal(t, src, []string{config.DatasetReports})
+			dir, _ := runLocal(t, src, []string{dataset.Reports})
 			var pdfText, xlsxText string
 			for k, v := range packTexts(t, dir) {
 				switch {
@@ -255,7 +256,7 @@ func TestScopeAndWarningsWherePeopleRead(t *testing.T) {
 	const warn = "audit logs: the platform has no audit log API; none collected"
 	plan := &source.Plan{SubAccounts: []string{"s"}, Warnings: []string{warn},
 		Tables: []source.TableUnit{{Table: "inventory", SubAccount: "s", Rows: quickRows}}}
-	dir, res := runLocal(t, fakeSource{plan: plan}, config.AllDatasets())
+	dir, res := runLocal(t, fakeSource{plan: plan}, dataset.Names())
 	sc := res.Packs[0].Manifest.Scope
 	if !slices.Equal(sc.Datasets, []string{"inventory"}) || len(sc.Excluded) != 3 || !slices.Contains(sc.Excluded, "audit_logs: "+warn) {
 		t.Errorf("scope %+v", sc)
@@ -288,7 +289,7 @@ func TestPartialFiguresSaySo(t *testing.T) {
 		{SubAccount: "s", Account: "111", Cloud: "AWS", Fetch: fetch(false)},
 		{SubAccount: "s", Account: "222", Cloud: "AWS", Fetch: fetch(true)},
 	}}}}
-	dir, _ := runLocal(t, fakeSource{plan: plan}, []string{config.DatasetReports})
+	dir, _ := runLocal(t, fakeSource{plan: plan}, []string{dataset.Reports})
 	const want = "partial: 1 of 2 reports collected (1 failed)"
 	var pdfs, book string
 	for k, v := range packTexts(t, dir) {
@@ -349,7 +350,7 @@ func TestReportCaveatsAreWarnings(t *testing.T) {
 			plan := &source.Plan{SubAccounts: []string{"s"}, Frameworks: []source.Framework{{Name: "Access review", Units: []source.ReportUnit{
 				{SubAccount: "s", Account: "s", Fetch: func(context.Context) (source.Report, error) { return tc.rep, nil }},
 			}}}}
-			_, res := runLocal(t, fakeSource{plan: plan}, []string{config.DatasetReports})
+			_, res := runLocal(t, fakeSource{plan: plan}, []string{dataset.Reports})
 			got := strings.Join(res.Packs[0].Manifest.Warnings, "\n")
 			if strings.Contains(got, caveat) != tc.want {
 				t.Errorf("warnings %q", got)

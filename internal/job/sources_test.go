@@ -5,6 +5,7 @@ import (
 	"errors"
 	"iter"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"github.com/evidence-pack/evidence/internal/period"
 	"github.com/evidence-pack/evidence/internal/source"
 	"github.com/evidence-pack/evidence/internal/storage/memstore"
+	"github.com/xuri/excelize/v2"
 
 	edgeemu "github.com/evidence-pack/evidence/internal/collect/edge/emulator"
 	ibmemu "github.com/evidence-pack/evidence/internal/collect/ibmscc/emulator"
@@ -62,7 +64,7 @@ func TestEverySourceMakesAPack(t *testing.T) {
 			t.Parallel()
 			tenant, env := tc.start(t)
 			day := now.Truncate(24 * time.Hour)
-			cfg := &config.Config{Output: "mem", Concurrency: 4, Datasets: config.AllDatasets(), Tenants: []config.Tenant{tenant},
+			cfg := &config.Config{Output: "mem", Concurrency: 4, Datasets: dataset.Names(), Tenants: []config.Tenant{tenant},
 				Period: period.Window{From: day.Add(-7 * 24 * time.Hour), To: day}}
 			store := memstore.New()
 			res, err := job.Run(context.Background(), cfg, job.Deps{Sources: testSources, Store: store, Getenv: func(k string) string { return env[k] },
@@ -150,7 +152,7 @@ func fetchNothing(context.Context) (source.Report, error) { return nil, errors.N
 // A source that plans a unit the pipeline cannot run is refused before
 // anything is written, with a message that names it.
 func TestBadPlanIsRefused(t *testing.T) {
-	rows := func(context.Context, *source.QueryStats) iter.Seq2[dataset.Record, error] {
+	rows := func(context.Context, *httpx.QueryStats) iter.Seq2[dataset.Record, error] {
 		return func(func(dataset.Record, error) bool) {}
 	}
 	for _, tc := range []struct {
@@ -162,10 +164,6 @@ func TestBadPlanIsRefused(t *testing.T) {
 		{"no rows", source.Plan{Tables: []source.TableUnit{{Table: "inventory", SubAccount: "s"}}}, "without rows"},
 		{"no fetch", source.Plan{Frameworks: []source.Framework{{Name: "CIS", Units: []source.ReportUnit{{SubAccount: "s"}}}}}, "without a fetch"},
 		{"a Parquet file twice", source.Plan{Tables: []source.TableUnit{{Table: "inventory", SubAccount: "s", Rows: rows}, {Table: "inventory", SubAccount: "s", Rows: rows}}}, "two units write"},
-		{"sheet runs split", source.Plan{Tables: []source.TableUnit{{Table: "inventory", Sheet: "A", Partition: "k=A", SubAccount: "s", Rows: rows},
-			{Table: "inventory", Sheet: "B", Partition: "k=B", SubAccount: "s", Rows: rows}, {Table: "inventory", Sheet: "A", Partition: "k=A", SubAccount: "t", Rows: rows}}}, "not consecutive"},
-		{"sub-accounts interleaved", source.Plan{Frameworks: []source.Framework{{Name: "CIS", Units: []source.ReportUnit{
-			{SubAccount: "s", Account: "a", Fetch: fetchNothing}, {SubAccount: "t", Account: "b", Fetch: fetchNothing}, {SubAccount: "s", Account: "c", Fetch: fetchNothing}}}}}, "not consecutive"},
 		{"a report twice", source.Plan{Frameworks: []source.Framework{{Name: "CIS", Units: []source.ReportUnit{
 			{SubAccount: "s", Account: "a", Fetch: fetchNothing}, {SubAccount: "s", Account: "a", Fetch: fetchNothing}}}}}, "two report units"},
 	} {
@@ -174,7 +172,7 @@ func TestBadPlanIsRefused(t *testing.T) {
 				return fakeSource{plan: &tc.plan}, nil
 			}}
 			store := memstore.New()
-			cfg := &config.Config{Output: "mem", Concurrency: 1, Datasets: config.AllDatasets(),
+			cfg := &config.Config{Output: "mem", Concurrency: 1, Datasets: dataset.Names(),
 				Tenants: []config.Tenant{{Name: "t", Source: "fake"}}, Period: period.Window{From: now.Add(-time.Hour), To: now}}
 			_, err := job.Run(context.Background(), cfg, job.Deps{Sources: reg, Store: store, Now: func() time.Time { return now }})
 			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "source fake") {
@@ -190,10 +188,10 @@ func TestBadPlanIsRefused(t *testing.T) {
 // Credentials refused in the middle of a run end it: no pack, an error
 // that says so; a unit's other failures are only recorded.
 func TestAuthRefusedMidRunPublishesNothing(t *testing.T) {
-	refused := func(context.Context, *source.QueryStats) iter.Seq2[dataset.Record, error] {
+	refused := func(context.Context, *httpx.QueryStats) iter.Seq2[dataset.Record, error] {
 		return func(yield func(dataset.Record, error) bool) {
 			if yield(dataset.Resource{ResourceID: "r1"}, nil) {
-				yield(nil, source.Auth(errors.New("token revoked")))
+				yield(nil, httpx.Auth(errors.New("token revoked")))
 			}
 		}
 	}
@@ -201,14 +199,69 @@ func TestAuthRefusedMidRunPublishesNothing(t *testing.T) {
 		return fakeSource{plan: &source.Plan{SubAccounts: []string{"s"}, Tables: []source.TableUnit{{Table: "inventory", SubAccount: "s", Rows: refused}}}}, nil
 	}}
 	store := memstore.New()
-	cfg := &config.Config{Output: "mem", Concurrency: 1, Datasets: config.AllDatasets(),
+	cfg := &config.Config{Output: "mem", Concurrency: 1, Datasets: dataset.Names(),
 		Tenants: []config.Tenant{{Name: "t", Source: "fake"}}, Period: period.Window{From: now.Add(-time.Hour), To: now}}
 	_, err := job.Run(context.Background(), cfg, job.Deps{Sources: reg, Store: store, Now: func() time.Time { return now }})
-	if !errors.Is(err, source.ErrAuth) {
+	if !errors.Is(err, httpx.ErrAuth) {
 		t.Fatalf("err = %v, want ErrAuth", err)
 	}
 	if hasManifest(t, store) {
 		t.Error("a pack was published")
+	}
+}
+
+// The pipeline groups what its writers write together, whatever the
+// source's order: a framework's reports by sub-account (one Parquet file
+// each), a table's units by sheet (one sheet each).
+func TestInterleavedUnitsAreGrouped(t *testing.T) {
+	rows := func(context.Context, *httpx.QueryStats) iter.Seq2[dataset.Record, error] {
+		return func(yield func(dataset.Record, error) bool) { yield(dataset.Resource{ResourceID: "r"}, nil) }
+	}
+	fetch := func(context.Context) (source.Report, error) { return malformedReport{}, nil }
+	plan := &source.Plan{SubAccounts: []string{"s", "t"},
+		Tables: []source.TableUnit{{Table: "inventory", Sheet: "A", Partition: "k=A", SubAccount: "s", Rows: rows},
+			{Table: "inventory", Sheet: "B", Partition: "k=B", SubAccount: "s", Rows: rows}, {Table: "inventory", Sheet: "A", Partition: "k=A", SubAccount: "t", Rows: rows}},
+		Frameworks: []source.Framework{{Name: "CIS", Units: []source.ReportUnit{
+			{SubAccount: "s", Account: "a", Fetch: fetch}, {SubAccount: "t", Account: "b", Fetch: fetch}, {SubAccount: "s", Account: "c", Fetch: fetch}}}}}
+	reg := source.Registry{"fake": func(context.Context, config.Tenant, source.Env) (source.Source, error) {
+		return fakeSource{plan: plan}, nil
+	}}
+	store := memstore.New()
+	cfg := &config.Config{Output: "mem", Concurrency: 1, Datasets: dataset.Names(),
+		Tenants: []config.Tenant{{Name: "t", Source: "fake"}}, Period: period.Window{From: now.Add(-time.Hour), To: now}}
+	res, err := job.Run(context.Background(), cfg, job.Deps{Sources: reg, Store: store, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var controls []string
+	for _, f := range res.Packs[0].Manifest.Files {
+		if strings.HasPrefix(f.Path, "parquet/controls/") {
+			controls = append(controls, f.Path)
+		}
+	}
+	if len(controls) != 2 {
+		t.Errorf("controls files %v, want one per sub-account", controls)
+	}
+	rc, err := store.Get(context.Background(), res.Packs[0].Prefix+"/inventory.xlsx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	x, err := excelize.OpenReader(rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sheets []string
+	for _, n := range x.GetSheetList() {
+		if n == "A" || n == "B" {
+			sheets = append(sheets, n)
+		}
+	}
+	if !slices.Equal(sheets, []string{"A", "B"}) {
+		t.Errorf("sheets %v, want A then B", x.GetSheetList())
+	}
+	if rows, _ := x.GetRows("A"); len(rows) < 3 {
+		t.Errorf("sheet A has %d rows, want both sub-accounts' resources", len(rows))
 	}
 }
 
@@ -217,7 +270,7 @@ func TestAuthRefusedMidRunPublishesNothing(t *testing.T) {
 func TestSophosUnmatchedFiltersAreRefused(t *testing.T) {
 	tenant, env := sourceCases[0].start(t)
 	day := now.Truncate(24 * time.Hour)
-	cfg := &config.Config{Output: "mem", Concurrency: 1, Datasets: config.AllDatasets(), Tenants: []config.Tenant{tenant},
+	cfg := &config.Config{Output: "mem", Concurrency: 1, Datasets: dataset.Names(), Tenants: []config.Tenant{tenant},
 		Period: period.Window{From: day.Add(-24 * time.Hour), To: day}, Accounts: []string{"000000000000"}, Frameworks: []string{"PCl"}}
 	_, err := job.Run(context.Background(), cfg, job.Deps{Sources: testSources, Store: memstore.New(), Getenv: func(k string) string { return env[k] },
 		Now: func() time.Time { return now }})
@@ -233,7 +286,7 @@ func TestSophosUnmatchedFiltersAreRefused(t *testing.T) {
 func TestIBMUnmatchedFiltersAreRefused(t *testing.T) {
 	tenant, env := sourceCases[1].start(t)
 	day := now.Truncate(24 * time.Hour)
-	cfg := &config.Config{Output: "mem", Concurrency: 1, Datasets: []string{config.DatasetReports}, Tenants: []config.Tenant{tenant},
+	cfg := &config.Config{Output: "mem", Concurrency: 1, Datasets: []string{dataset.Reports}, Tenants: []config.Tenant{tenant},
 		Period: period.Window{From: day.Add(-24 * time.Hour), To: day}, Frameworks: []string{"No Such Benchmark"}, Accounts: []string{"999999999999"}}
 	_, err := job.Run(context.Background(), cfg, job.Deps{Sources: testSources, Store: memstore.New(), Getenv: func(k string) string { return env[k] },
 		Now: func() time.Time { return now }})
@@ -248,7 +301,7 @@ func TestIBMUnmatchedFiltersAreRefused(t *testing.T) {
 func TestEdgeUnmatchedFiltersAreRefused(t *testing.T) {
 	tenant, env := sourceCases[2].start(t)
 	day := now.Truncate(24 * time.Hour)
-	cfg := &config.Config{Output: "mem", Concurrency: 1, Datasets: config.AllDatasets(), Tenants: []config.Tenant{tenant},
+	cfg := &config.Config{Output: "mem", Concurrency: 1, Datasets: dataset.Names(), Tenants: []config.Tenant{tenant},
 		Period: period.Window{From: day.Add(-24 * time.Hour), To: day}, Frameworks: []string{"Acess review"}, Accounts: []string{"nope"}}
 	_, err := job.Run(context.Background(), cfg, job.Deps{Sources: testSources, Store: memstore.New(), Getenv: func(k string) string { return env[k] },
 		Now: func() time.Time { return now }})

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/evidence-pack/evidence/internal/dataset"
 	"github.com/evidence-pack/evidence/internal/pack"
 	"github.com/evidence-pack/evidence/internal/source"
 )
@@ -36,33 +37,21 @@ func (s *summary) addRows(table string, n int64) {
 	s.tables[table] += n
 }
 
-// statuses lists control statuses in display order, as the API spells them.
-func statuses() []string {
-	return []string{"Compliant", "NonCompliant", "Suppressed", "CouldNotAssess", "RequiresManualAssessment"}
-}
-
-// statusLabel is a status as a reader expects it.
-func statusLabel(s string) string {
-	switch s {
-	case "NonCompliant":
-		return "Non-compliant"
-	case "CouldNotAssess":
-		return "Could not assess"
-	case "RequiresManualAssessment":
-		return "Manual"
-	}
-	return s
-}
-
 // severities lists severities in display order (index = severity level - 1).
 func severities() []string { return []string{"Critical", "High", "Medium", "Low", "Info"} }
+
+// sevStatus is a (severity, status) cell of the results table.
+type sevStatus struct {
+	severity string
+	status   dataset.Status
+}
 
 type fwSummary struct {
 	Name     string
 	Cloud    string
-	Status   map[string]int64    // controls by status
-	Failed   [5]int64            // NonCompliant controls by severity level
-	SevStat  map[[2]string]int64 // (severity, status) → controls
+	Status   map[dataset.Status]int64 // controls by status
+	Failed   [5]int64                 // NonCompliant controls by severity level
+	SevStat  map[sevStatus]int64      // controls by severity and status
 	Accounts map[string]*acctSummary
 	Controls map[string]*ctlSummary
 	// Violated is the number of violations: distinct (control, resource)
@@ -92,7 +81,7 @@ type acctSummary struct {
 	// AssessedAt is the report's own time: when the platform assessed the
 	// account's controls (a point in time, not the period).
 	AssessedAt time.Time
-	Status     map[string]int64
+	Status     map[dataset.Status]int64
 	Violated   int64               // violations: (resource, control) pairs
 	resources  map[string]struct{} // distinct violating resources
 }
@@ -116,7 +105,7 @@ func (s *summary) framework(slug, name, cloud string) *fwSummary {
 	defer s.mu.Unlock()
 	f, ok := s.fws[slug]
 	if !ok {
-		f = &fwSummary{Name: name, Cloud: cloud, Status: map[string]int64{}, SevStat: map[[2]string]int64{},
+		f = &fwSummary{Name: name, Cloud: cloud, Status: map[dataset.Status]int64{}, SevStat: map[sevStatus]int64{},
 			Accounts: map[string]*acctSummary{}, Controls: map[string]*ctlSummary{}, resources: map[string]struct{}{},
 			pairs: map[[2]string]struct{}{}, failing: map[[2]string]struct{}{}}
 		s.fws[slug] = f
@@ -126,11 +115,11 @@ func (s *summary) framework(slug, name, cloud string) *fwSummary {
 
 // control records one control result of one account. Only the reports
 // collector writes a framework's summary, so no lock is needed per call.
-func (f *fwSummary) control(sub, account, alias string, at time.Time, id, title, severity string, level int, status string, violations []source.Violation) {
+func (f *fwSummary) control(sub, account, alias string, at time.Time, id, title, severity string, level int, status dataset.Status, violations []source.Violation) {
 	violated := int64(len(violations))
 	f.Status[status]++
-	f.SevStat[[2]string{severity, status}]++
-	if status == "NonCompliant" && level >= 1 && level <= 5 {
+	f.SevStat[sevStatus{severity, status}]++
+	if status == dataset.NonCompliant && level >= 1 && level <= 5 {
 		f.Failed[level-1]++
 	}
 	for _, v := range violations {
@@ -141,12 +130,12 @@ func (f *fwSummary) control(sub, account, alias string, at time.Time, id, title,
 	key := sub + "\x00" + account
 	a, ok := f.Accounts[key]
 	if !ok {
-		a = &acctSummary{SubAccount: sub, Account: account, Alias: alias, AssessedAt: at, Status: map[string]int64{}, resources: map[string]struct{}{}}
+		a = &acctSummary{SubAccount: sub, Account: account, Alias: alias, AssessedAt: at, Status: map[dataset.Status]int64{}, resources: map[string]struct{}{}}
 		f.Accounts[key] = a
 	}
 	a.Status[status]++
 	a.Violated += violated
-	if status == "NonCompliant" {
+	if status == dataset.NonCompliant {
 		for _, v := range violations {
 			a.resources[v.Resource] = struct{}{}
 			f.resources[v.Resource] = struct{}{}
@@ -157,7 +146,7 @@ func (f *fwSummary) control(sub, account, alias string, at time.Time, id, title,
 		c = &ctlSummary{ID: id, Title: title, Severity: severity, Level: level}
 		f.Controls[id] = c
 	}
-	if status == "NonCompliant" {
+	if status == dataset.NonCompliant {
 		c.FailingAccounts++
 		for _, v := range violations {
 			if addNew(f.failing, [2]string{id, v.Resource}) {
@@ -182,7 +171,7 @@ func addNew[K comparable](set map[K]struct{}, k K) bool {
 // partial says, when some of the framework's reports failed, that its
 // figures cover the others only; "" when every report was collected.
 func (r *run) partial(fs *fwSummary) string {
-	failed := len(r.failuresFor(func(f pack.Failure) bool { return f.Framework == fs.Name && f.Dataset == source.Reports }))
+	failed := len(r.failuresFor(func(f pack.Failure) bool { return f.Framework == fs.Name && f.Dataset == dataset.Reports }))
 	if failed == 0 {
 		return ""
 	}
@@ -197,7 +186,7 @@ const notApplicable = "not applicable: the platform reports failing rules only"
 // compliant or non-compliant; the text says what is printed instead when
 // there is none ("n/a": nothing assessed; notApplicable: a platform that
 // reports failing rules only, whose every control fails by construction).
-func (r *run) compliance(status map[string]int64) (pct float64, text string, ok bool) {
+func (r *run) compliance(status map[dataset.Status]int64) (pct float64, text string, ok bool) {
 	if r.info.FailingOnly {
 		return 0, notApplicable, false
 	}
@@ -208,8 +197,8 @@ func (r *run) compliance(status map[string]int64) (pct float64, text string, ok 
 	return p, fmt.Sprintf("%.1f%%", p), true
 }
 
-func compliance(status map[string]int64) (pct float64, ok bool) {
-	c, n := status["Compliant"], status["NonCompliant"]
+func compliance(status map[dataset.Status]int64) (pct float64, ok bool) {
+	c, n := status[dataset.Compliant], status[dataset.NonCompliant]
 	if c+n == 0 {
 		return 0, false
 	}

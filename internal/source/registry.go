@@ -39,6 +39,40 @@ func (r Registry) Open(ctx context.Context, t config.Tenant, env Env) (Source, e
 	return open(ctx, t, env)
 }
 
+// OpenAll opens every tenant of cfg as a run will, which makes no request:
+// it returns every problem of every tenant's section and environment at
+// once, joined, and the sources of the tenants that opened (nil for the
+// others). A tenant without a name takes the one its source gives (Named);
+// one still without a name is a problem. env gives each tenant its own Env
+// (its own redactor).
+func (r Registry) OpenAll(ctx context.Context, cfg *config.Config, env func() Env) ([]Source, error) {
+	srcs := make([]Source, len(cfg.Tenants))
+	var errs []error
+	for i := range cfg.Tenants {
+		t := &cfg.Tenants[i]
+		named := *t
+		if named.Name == "" {
+			named.Name = fmt.Sprint(i + 1) // "tenant 1: …" until it has a name
+		}
+		src, err := r.Open(ctx, named, env())
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if t.Name == "" {
+			if n, ok := src.(Named); ok {
+				t.Name = n.TenantName()
+			}
+		}
+		if t.Name == "" {
+			errs = append(errs, fmt.Errorf("tenant %d: name is required for source %s", i+1, t.Source))
+			continue
+		}
+		srcs[i] = src
+	}
+	return srcs, errors.Join(errs...)
+}
+
 // DecodeSection decodes the tenant's section for its source into v,
 // strictly: an unknown key is an error naming the tenant. A missing section
 // leaves v as it is (settings may all come from the environment).

@@ -69,13 +69,3 @@ func TestRegistryOpen(t *testing.T) {
 		})
 	}
 }
-
-func TestAuthWrapsOnce(t *testing.T) {
-	err := source.Auth(source.Auth(&httpx.APIError{Status: 401}))
-	if strings.Count(err.Error(), source.ErrAuth.Error()) != 1 {
-		t.Errorf("wrapped twice: %v", err)
-	}
-	if source.Auth(nil) != nil {
-		t.Error("Auth(nil) != nil")
-	}
-}

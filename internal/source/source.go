@@ -16,7 +16,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"io"
 	"iter"
 	"log/slog"
@@ -28,19 +27,6 @@ import (
 	"github.com/evidence-pack/evidence/internal/dataset"
 	"github.com/evidence-pack/evidence/internal/period"
 )
-
-// ErrAuth means the platform refused the credentials: nothing can be
-// collected for the tenant, and the run stops before publishing anything.
-// Sources wrap it (see Auth) so callers can tell it from other failures.
-var ErrAuth = errors.New("authentication failed")
-
-// Auth marks err as a refused credential unless it already is one.
-func Auth(err error) error {
-	if err == nil || errors.Is(err, ErrAuth) {
-		return err
-	}
-	return fmt.Errorf("%w: %w", ErrAuth, err)
-}
 
 // Info describes a platform for the manifest and the files' About pages.
 type Info struct {
@@ -55,14 +41,6 @@ type Info struct {
 	// compliance percentage can be computed from its reports.
 	FailingOnly bool
 }
-
-// Dataset names a pack can hold (the config's datasets list).
-const (
-	Reports     = "reports" // framework reports: controls and violations
-	Evaluations = dataset.Evaluations
-	Inventory   = dataset.Inventory
-	AuditLogs   = dataset.AuditLogs
-)
 
 // Request is what a run asks of a source.
 type Request struct {
@@ -94,7 +72,7 @@ func (r Request) Has(key string) bool { return r.InShard == nil || r.InShard(key
 type Source interface {
 	Info() Info
 	// Plan authenticates and discovers the tenant, and returns the units to
-	// collect. Refused credentials return an error wrapping ErrAuth; a part
+	// collect. Refused credentials return an error wrapping httpx.ErrAuth; a part
 	// of the tenant that cannot be discovered (a sub-account the key cannot
 	// reach) is a Plan.Failure, not an error.
 	Plan(ctx context.Context, req Request) (*Plan, error)
@@ -108,6 +86,12 @@ type Source interface {
 // any, and refuses the run (ErrRefused) with every problem listed.
 type Checker interface {
 	Check(req Request, now time.Time) []error
+}
+
+// Named is implemented by a source whose tenant takes a name from its
+// settings when the configuration gives none (Lacework: the account).
+type Named interface {
+	TenantName() string
 }
 
 // MaskID shows a credential's public id as a manifest may keep it: its
@@ -178,8 +162,8 @@ type Failure struct {
 }
 
 // Framework is one compliance framework and the reports that are its
-// evidence: one per (sub-account, cloud account) it applies to, the units of
-// a sub-account consecutive (the pipeline checks).
+// evidence: one per (sub-account, cloud account) it applies to, in any
+// order (the pipeline groups them by sub-account).
 type Framework struct {
 	Name  string // as the platform names it; the pack folder is derived from it
 	Cloud string // AWS, Azure, GCP, or "" when the framework spans clouds
@@ -206,10 +190,12 @@ type Call struct {
 	Params       map[string]string
 }
 
-// Report is one fetched framework report. The pipeline reads its controls
-// more than once (Parquet, then the workbook's sheets), so Controls must be
-// re-iterable: keep the report in a temporary file, not in memory, when it
-// can be large.
+// Report is one fetched framework report. The pipeline iterates Controls
+// once, spooling what it needs to read again, and asks AccountAlias and
+// ReportTime after that iteration: a source may stream its controls from
+// the API and learn the report's time as it goes. An error from Controls
+// fails the unit (the controls before it are kept; a report failing before
+// its first control was not collected).
 type Report interface {
 	AccountAlias() string
 	ReportTime() time.Time
@@ -236,8 +222,8 @@ type Control struct {
 	Service      string
 	Severity     string // Critical, High, Medium, Low, Info
 	SeverityRank int    // 1 (Critical) .. 5 (Info)
-	Status       string // Compliant, NonCompliant, Suppressed, CouldNotAssess, RequiresManualAssessment
-	Assessed     int64  // resources evaluated
+	Status       dataset.Status
+	Assessed     int64 // resources evaluated
 	Violations   []Violation
 	Suppressions []string
 	InfoLink     string
@@ -254,8 +240,8 @@ type Violation struct {
 // table: one Parquet file, and rows on one sheet of the table's workbook.
 type TableUnit struct {
 	Table string // dataset.Evaluations, dataset.Inventory or dataset.AuditLogs
-	// Sheet names the workbook sheet (e.g. "AwsCompliance"); units of one
-	// sheet must be consecutive in Plan.Tables. "" uses the table's title.
+	// Sheet names the workbook sheet (e.g. "AwsCompliance"; the pipeline
+	// groups a sheet's units). "" uses the table's title.
 	Sheet string
 	// Partition names the unit's file ("dataset=AwsCompliance" gives
 	// dataset-AwsCompliance.parquet under account=<sub-account>).
@@ -265,41 +251,24 @@ type TableUnit struct {
 	SubAccount string
 	Account    string
 	Window     period.Window
-	// Rows streams the records; stats, filled as it goes, are recorded in the
-	// manifest. An error ends the unit: the rows before it are kept and the
-	// unit is marked incomplete.
-	Rows func(ctx context.Context, stats *QueryStats) iter.Seq2[dataset.Record, error]
+	// Rows streams the records; stats, filled as it goes (the API client's
+	// pager fills them), are recorded in the manifest. An error ends the
+	// unit: the rows before it are kept and the unit is marked incomplete.
+	Rows func(ctx context.Context, stats *httpx.QueryStats) iter.Seq2[dataset.Record, error]
 }
 
-// QueryStats count the requests behind one unit.
-type QueryStats struct {
-	Pages   int // pages received
-	Queries int // result sets started (windows, re-queries after a split)
-	Splits  int // result sets re-queried in parts because of a row cap
-	// Announced is the number of rows the API said the unit's result sets
-	// hold (totalRows, totalCount, …, summed over the result sets kept), when
-	// HasAnnounced. Rows received short of it fail the unit; the manifest
-	// records both.
-	Announced    int
-	HasAnnounced bool
-	// Parts are the result sets run, in order: the manifest lists each
-	// window's rows (and count, when announced).
-	Parts []Part
-}
-
-// Part is one result set of a unit: its window (and filter, when it is a
-// part of a split), the rows it delivered and what the API announced.
-type Part struct {
-	From, To     time.Time
-	Filter       string
-	Rows         int
-	Announced    int
-	HasAnnounced bool
+// Records maps an API client's rows onto the pack's records: a TableUnit's
+// Rows is Records of the client's iterator, which fills the unit's stats.
+func Records[T any, R dataset.Record](rows iter.Seq2[T, error], conv func(T) R) iter.Seq2[dataset.Record, error] {
+	return httpx.Map(rows, func(v T) dataset.Record { return conv(v) })
 }
 
 // Env is what every source gets from the program: no globals.
 type Env struct {
-	Getenv     func(string) string
+	Getenv func(string) string
+	// Home is the user's home directory, where a platform's own CLI keeps
+	// its profiles (~/.lacework.toml); "" reads none.
+	Home       string
 	HTTPClient *http.Client
 	Retry      httpx.Retry
 	Logger     *slog.Logger
@@ -311,6 +280,13 @@ type Env struct {
 	// they obtain, so that the pipeline can redact server text before it logs
 	// or stores it. Never nil when the pipeline builds the Env.
 	Redactor *httpx.Redactor
+}
+
+// HTTP returns what the Env sets of the options every API client shares,
+// with a logger, a clock and a user agent where it has none.
+func (e Env) HTTP() httpx.Options {
+	return httpx.Options{HTTPClient: e.HTTPClient, Retry: e.Retry, Logger: e.Logger, UserAgent: e.UserAgent,
+		Now: e.Now, SpoolDir: e.SpoolDir, Redactor: e.Redactor}.WithDefaults()
 }
 
 // Bucket is one rate-limit bucket's share of a plan, for `evidence plan`.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/evidence-pack/evidence/internal/collect/edge"
 	"github.com/evidence-pack/evidence/internal/collect/edge/emulator"
+	"github.com/evidence-pack/evidence/internal/collect/httpx"
 )
 
 // BenchmarkUnpagedDirectory reads 100,000 users answered in one response,
@@ -24,11 +25,11 @@ func BenchmarkUnpagedDirectory(b *testing.B) {
 	b.ResetTimer()
 	for range b.N {
 		c, err := edge.New(edge.Credentials{Account: emu.Account(), APIToken: emulator.DefaultAPIToken, BaseURL: srv.URL},
-			edge.Options{Now: func() time.Time { return now }, SpoolDir: b.TempDir()})
+			edge.Options{Options: httpx.Options{Now: func() time.Time { return now }, SpoolDir: b.TempDir()}})
 		if err != nil {
 			b.Fatal(err)
 		}
-		var st edge.QueryStats
+		var st httpx.QueryStats
 		n := 0
 		for _, err := range c.Users(context.Background(), &st) {
 			if err != nil {

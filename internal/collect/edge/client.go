@@ -15,8 +15,8 @@ import (
 )
 
 // ErrAuth means the API token was refused. Nothing can be collected for the
-// tenant. (The source layer wraps it as source.ErrAuth.)
-var ErrAuth = errors.New("lacework edge: authentication failed")
+// tenant. It wraps httpx.ErrAuth, the sentinel every layer above checks.
+var ErrAuth = fmt.Errorf("lacework edge: %w", httpx.ErrAuth)
 
 // Login is how TokenLogin is given the API token.
 type Login string
@@ -93,20 +93,13 @@ func (c Credentials) Validate() error {
 	return errors.Join(errs...)
 }
 
-// Options are the optional parts of a Client.
+// Options are the optional parts of a Client. Without a Limiter (shared
+// per API token), the client makes one of its own from
+// Limits.RequestsPerHour; SpoolDir is where responses are spooled.
 type Options struct {
-	HTTPClient *http.Client
-	Limiter    *httpx.Limiter // shared per API token; default from Limits.RequestsPerHour
-	Retry      httpx.Retry
-	Limits     Limits
-	Paths      Paths // empty fields: DefaultPaths
-	Logger     *slog.Logger
-	UserAgent  string
-	Now        func() time.Time
-	SpoolDir   string // where responses are spooled; default os.TempDir()
-	// Redactor, when set, gets the credentials and every token obtained,
-	// and redacts them from the servers' text in errors (nil: none).
-	Redactor *httpx.Redactor
+	httpx.Options
+	Limits Limits
+	Paths  Paths // empty fields: DefaultPaths
 }
 
 // Client reads one Lacework Edge account. It is safe for concurrent use.
@@ -130,23 +123,12 @@ func New(creds Credentials, opts Options) (*Client, error) {
 	if err := paths.Validate(); err != nil {
 		return nil, fmt.Errorf("lacework edge: %w", err)
 	}
-	if opts.Logger == nil {
-		opts.Logger = slog.New(slog.DiscardHandler)
-	}
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
-	if opts.UserAgent == "" {
-		opts.UserAgent = "evidence"
-	}
+	limits := opts.Limits.withDefaults()
+	opts.Options = opts.Options.WithDefaults().WithLimiter(httpx.LimiterConfig{PerHour: limits.RequestsPerHour})
 	if creds.login() == LoginBasic {
 		opts.Redactor.AddBasic(creds.KeyID, creds.Secret.Reveal())
 	} else {
 		opts.Redactor.Add(creds.APIToken.Reveal())
-	}
-	limits := opts.Limits.withDefaults()
-	if opts.Limiter == nil {
-		opts.Limiter = httpx.NewLimiter(httpx.LimiterConfig{PerHour: limits.RequestsPerHour})
 	}
 	c := &Client{
 		creds:  creds,
@@ -156,27 +138,13 @@ func New(creds Credentials, opts Options) (*Client, error) {
 		stats:  &httpx.Stats{},
 		log:    opts.Logger.With("source", "lacework_edge", "account", creds.Account),
 	}
-	newHTTP := func(auth httpx.Authorizer) (*httpx.Client, error) {
-		return httpx.New(httpx.Config{
-			BaseURL:    creds.BaseURL,
-			HTTPClient: opts.HTTPClient,
-			Auth:       auth,
-			Limiter:    opts.Limiter,
-			Retry:      opts.Retry,
-			UserAgent:  opts.UserAgent,
-			Logger:     c.log,
-			Stats:      c.stats,
-			Redactor:   opts.Redactor,
-			Now:        opts.Now,
-		})
-	}
-	login, err := newHTTP(nil)
+	login, err := opts.New(httpx.Config{BaseURL: creds.BaseURL, Logger: c.log, Stats: c.stats})
 	if err != nil {
 		return nil, fmt.Errorf("lacework edge account %q: %w", creds.Account, err)
 	}
 	fetcher := &tokenFetcher{http: login, creds: creds, path: paths.TokenLogin, fallback: limits.TokenTTL, now: opts.Now, log: c.log}
-	c.tokens = httpx.NewTokenCache(httpx.TokenCacheConfig{Fetch: fetcher.login, Now: opts.Now, Redactor: opts.Redactor})
-	if c.http, err = newHTTP(c.tokens); err != nil {
+	c.tokens = opts.Tokens(fetcher.login)
+	if c.http, err = opts.New(httpx.Config{BaseURL: creds.BaseURL, Auth: c.tokens, Logger: c.log, Stats: c.stats}); err != nil {
 		return nil, fmt.Errorf("lacework edge account %q: %w", creds.Account, err)
 	}
 	return c, nil

@@ -168,7 +168,7 @@ func TestListsAcrossPages(t *testing.T) {
 				return (n + tc.pageSize - 1) / tc.pageSize
 			}
 
-			var st edge.QueryStats
+			var st httpx.QueryStats
 			users, err := collect(e.client.Users(ctx, &st))
 			if err != nil {
 				t.Fatal(err)
@@ -190,7 +190,7 @@ func TestListsAcrossPages(t *testing.T) {
 			}
 			uniqueIDs(t, "apps", apps, func(a edge.App) string { return a.UUID })
 
-			st = edge.QueryStats{}
+			st = httpx.QueryStats{}
 			accesses, err := collect(e.client.Accesses(ctx, &st))
 			if err != nil || len(accesses) != e.emu.CountAccesses() || st.Lookups != e.emu.CountLookups() || st.Rows != len(accesses) {
 				t.Errorf("accesses: %d in %d lookups (stats %+v), %v; want %d in %d", len(accesses), st.Lookups, st, err, e.emu.CountAccesses(), e.emu.CountLookups())
@@ -214,7 +214,7 @@ func TestListsAcrossPages(t *testing.T) {
 			}
 
 			w := period.Window{From: day(20), To: day(22).Add(7 * time.Hour)}
-			st = edge.QueryStats{}
+			st = httpx.QueryStats{}
 			events, err := collect(e.client.AuditEvents(ctx, edge.AuditQuery{Window: w, Stats: &st}))
 			if err != nil {
 				t.Fatal(err)
@@ -346,7 +346,7 @@ func TestConfigurablePaths(t *testing.T) {
 			srv := httptest.NewServer(emu)
 			defer srv.Close()
 			c, err := edge.New(edge.Credentials{Account: emulator.DefaultAccount, APIToken: emulator.DefaultAPIToken, BaseURL: srv.URL + tc.prefix},
-				edge.Options{Paths: tc.paths, SpoolDir: t.TempDir(), Retry: httpx.Retry{MaxAttempts: 2, BaseDelay: time.Millisecond}})
+				edge.Options{Options: httpx.Options{SpoolDir: t.TempDir(), Retry: httpx.Retry{MaxAttempts: 2, BaseDelay: time.Millisecond}}, Paths: tc.paths})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -472,7 +472,7 @@ func TestAuditEmptyWindow(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t, tc.cfg, edge.Credentials{}, edge.Options{})
-			var st edge.QueryStats
+			var st httpx.QueryStats
 			events, err := collect(e.client.AuditEvents(context.Background(), edge.AuditQuery{Window: tc.window, Stats: &st}))
 			switch {
 			case tc.wantErr != "":
@@ -507,7 +507,7 @@ func loopingServer(t *testing.T) *httptest.Server {
 
 func TestRepeatedContinuationTokenStops(t *testing.T) {
 	srv := loopingServer(t)
-	c, err := edge.New(edge.Credentials{Account: "a", APIToken: "t", BaseURL: srv.URL}, edge.Options{SpoolDir: t.TempDir()})
+	c, err := edge.New(edge.Credentials{Account: "a", APIToken: "t", BaseURL: srv.URL}, edge.Options{Options: httpx.Options{SpoolDir: t.TempDir()}})
 	if err != nil {
 		t.Fatal(err)
 	}

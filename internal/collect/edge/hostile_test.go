@@ -43,7 +43,7 @@ func TestListCannotRunAway(t *testing.T) {
 			}))
 			defer srv.Close()
 			c, err := edge.New(edge.Credentials{BaseURL: srv.URL, Account: emu.Account(), APIToken: emulator.DefaultAPIToken},
-				edge.Options{Now: func() time.Time { return now }, SpoolDir: t.TempDir(), Limits: edge.Limits{RequestsPerHour: -1}})
+				edge.Options{Options: httpx.Options{Now: func() time.Time { return now }, SpoolDir: t.TempDir()}, Limits: edge.Limits{RequestsPerHour: -1}})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -18,34 +18,21 @@ import (
 	"github.com/evidence-pack/evidence/internal/collect/httpx"
 )
 
-// QueryStats is what one list did; the iterator fills it as it runs (read
-// it after the loop ends).
-type QueryStats struct {
-	Pages   int // responses received
-	Rows    int // records yielded
-	Queries int // lists started (one per audit window)
-	Dropped int // audit events outside the asked window, not yielded
-	Lookups int // (app, user) pairs looked up (Accesses, Policies)
-	// EmptyVerified: the audit window answered no event, and a probe past
-	// it showed that the server reads our times (see AuditEvents).
-	EmptyVerified bool
-}
-
 // Users streams the account's users of every status the document lets a
 // filter name (INIT, ACTIVE, SUSPENDED). st may be nil.
-func (c *Client) Users(ctx context.Context, st *QueryStats) iter.Seq2[User, error] {
+func (c *Client) Users(ctx context.Context, st *httpx.QueryStats) iter.Seq2[User, error] {
 	return listAll[User](ctx, c, listSpec{what: "users", path: c.paths.Users, key: "users",
 		query: url.Values{paramStatus: {allStatuses}}}, st)
 }
 
 // Groups streams the account's groups (INIT, ACTIVE, SUSPENDED).
-func (c *Client) Groups(ctx context.Context, st *QueryStats) iter.Seq2[Group, error] {
+func (c *Client) Groups(ctx context.Context, st *httpx.QueryStats) iter.Seq2[Group, error] {
 	return listAll[Group](ctx, c, listSpec{what: "groups", path: c.paths.Groups, key: "groups",
 		query: url.Values{paramStatus: {allStatuses}}}, st)
 }
 
 // Apps streams the account's apps (INIT, ACTIVE, SUSPENDED).
-func (c *Client) Apps(ctx context.Context, st *QueryStats) iter.Seq2[App, error] {
+func (c *Client) Apps(ctx context.Context, st *httpx.QueryStats) iter.Seq2[App, error] {
 	return listAll[App](ctx, c, listSpec{what: "apps", path: c.paths.Apps, key: "apps",
 		query: url.Values{paramStatus: {allStatuses}}}, st)
 }
@@ -61,7 +48,7 @@ func (c *Client) Apps(ctx context.Context, st *QueryStats) iter.Seq2[App, error]
 // through the documented operations and is not yielded. The apps, groups
 // and users a response also carries are skipped without being held in
 // memory.
-func (c *Client) Accesses(ctx context.Context, st *QueryStats) iter.Seq2[Access, error] {
+func (c *Client) Accesses(ctx context.Context, st *httpx.QueryStats) iter.Seq2[Access, error] {
 	return lookupPairs(ctx, c, listSpec{what: "access objects", path: c.paths.Accesses, key: "accesses"},
 		func(a Access) string { return a.UUID }, st)
 }
@@ -73,7 +60,7 @@ func (c *Client) Accesses(ctx context.Context, st *QueryStats) iter.Seq2[Access,
 // (resolveDisplayNames=true: inferred, the document types the parameter as
 // a string and gives no values), so that filter_selector_display_names
 // names the filters' selectors.
-func (c *Client) Policies(ctx context.Context, st *QueryStats) iter.Seq2[Policy, error] {
+func (c *Client) Policies(ctx context.Context, st *httpx.QueryStats) iter.Seq2[Policy, error] {
 	return lookupPairs(ctx, c, listSpec{what: "policies", path: c.paths.Policies, key: "policies",
 		query: url.Values{paramResolveNames: {"true"}}}, func(p Policy) string { return p.UUID }, st)
 }
@@ -85,9 +72,9 @@ var ErrTooManyLookups = errors.New("lacework edge: too many (app, user) lookups"
 // lookupPairs lists the app and user uuids (held in memory: ids only, the
 // records stream), then looks every pair up with s, yielding each record
 // the first time its id is seen.
-func lookupPairs[T any](ctx context.Context, c *Client, s listSpec, id func(T) string, st *QueryStats) iter.Seq2[T, error] {
+func lookupPairs[T any](ctx context.Context, c *Client, s listSpec, id func(T) string, st *httpx.QueryStats) iter.Seq2[T, error] {
 	if st == nil {
-		st = &QueryStats{}
+		st = &httpx.QueryStats{}
 	}
 	return func(yield func(T, error) bool) {
 		var apps, users []string
@@ -149,7 +136,7 @@ func lookupPairs[T any](ctx context.Context, c *Client, s listSpec, id func(T) s
 // AuditQuery selects audit events.
 type AuditQuery struct {
 	Window period.Window
-	Stats  *QueryStats // optional
+	Stats  *httpx.QueryStats // optional
 }
 
 // ErrAuditEmpty means the audit window answered no event although it
@@ -184,7 +171,7 @@ var ErrAuditEmpty = errors.New("lacework edge: no audit event where some are exp
 func (c *Client) AuditEvents(ctx context.Context, q AuditQuery) iter.Seq2[AuditEvent, error] {
 	st := q.Stats
 	if st == nil {
-		st = &QueryStats{}
+		st = &httpx.QueryStats{}
 	}
 	return func(yield func(AuditEvent, error) bool) {
 		windows := q.Window.Split(c.limits.AuditWindow)
@@ -226,11 +213,11 @@ func (c *Client) AuditEvents(ctx context.Context, q AuditQuery) iter.Seq2[AuditE
 }
 
 // probeAudit checks an empty audit window (see AuditEvents).
-func (c *Client) probeAudit(ctx context.Context, w period.Window, st *QueryStats) error {
+func (c *Client) probeAudit(ctx context.Context, w period.Window, st *httpx.QueryStats) error {
 	s := listSpec{what: "audit events from " + w.From.UTC().Format(time.RFC3339) + " (probe of an empty window)",
 		path: c.paths.AuditEvents, key: "audit_events",
 		query: url.Values{paramStartTime: {strconv.FormatInt(w.From.UnixMilli(), 10)}}}
-	probe := &QueryStats{}
+	probe := &httpx.QueryStats{}
 	var first *AuditEvent
 	for ev, err := range listAll[AuditEvent](ctx, c, s, probe) {
 		if err != nil {
@@ -276,14 +263,14 @@ type listSpec struct {
 // decoded one record at a time; a non-empty continuation_token asks for the
 // next page with the same parameters. A token seen twice ends the list with
 // an error.
-func listAll[T any](ctx context.Context, c *Client, s listSpec, st *QueryStats) iter.Seq2[T, error] {
+func listAll[T any](ctx context.Context, c *Client, s listSpec, st *httpx.QueryStats) iter.Seq2[T, error] {
 	if st == nil {
-		st = &QueryStats{}
+		st = &httpx.QueryStats{}
 	}
 	return func(yield func(T, error) bool) {
 		st.Queries++
 		listRows := 0
-		seen := map[string]bool{}
+		var guard httpx.PageGuard // tokens named twice
 		token := ""
 		for page := 1; ; page++ {
 			q := maps.Clone(s.query)
@@ -338,12 +325,10 @@ func listAll[T any](ctx context.Context, c *Client, s listSpec, st *QueryStats) 
 					c.creds.Account, s.what, page, maxListRows))
 				return
 			}
-			if seen[next] {
-				yield(*new(T), fmt.Errorf("lacework edge %s: %s (page %d): the API returned the same continuation_token twice; stopping to avoid a loop",
-					c.creds.Account, s.what, page))
+			if err := guard.Cursor(paramContinuation, next); err != nil {
+				yield(*new(T), fmt.Errorf("lacework edge %s: %s (page %d): %w", c.creds.Account, s.what, page, err))
 				return
 			}
-			seen[next] = true
 			token = next
 		}
 	}

@@ -1,6 +1,10 @@
 // Package httpx is the HTTP layer every evidence source shares: authentication
 // hooks, per-bucket rate limiting, bounded retries with full jitter, host
-// pinning for next-page URLs and a pager that turns pages into an iterator.
+// pinning for next-page URLs, and what the API clients need beyond HTTP so
+// that they depend on nothing else: the options they share and their
+// defaults (Options), a query's page statistics (QueryStats, Part), the
+// refused-credentials sentinel (ErrAuth, Auth), a guard against repeated or
+// endless pages (PageGuard) and iterator helpers (Map, Fail).
 //
 // Contract:
 //   - Request bodies are kept as []byte and a fresh *http.Request is built for

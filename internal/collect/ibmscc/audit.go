@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/evidence-pack/evidence/internal/collect/httpx"
-	"github.com/evidence-pack/evidence/internal/source"
 )
 
 // MaxAuditWindow is the longest from/to span one activity-audit request may
@@ -37,7 +36,7 @@ const auditSlack = time.Nanosecond
 // AuditQuery selects the activity-audit events of a window.
 type AuditQuery struct {
 	From, To time.Time // half-open [From, To)
-	Stats    *source.QueryStats
+	Stats    *httpx.QueryStats
 }
 
 // auditWindow is one request window: half-open [from, to), epoch ns.
@@ -71,14 +70,14 @@ func splitAudit(from, to, size int64) []auditWindow {
 // A cursor served twice ends the iterator with ErrPaging.
 func (c *Client) AuditEvents(ctx context.Context, q AuditQuery) iter.Seq2[AuditEvent, error] {
 	if !q.From.Before(q.To) {
-		return fail[AuditEvent](fmt.Errorf("ibm_scc: audit events: empty window %s/%s", q.From.Format(time.RFC3339Nano), q.To.Format(time.RFC3339Nano)))
+		return httpx.Fail[AuditEvent](fmt.Errorf("ibm_scc: audit events: empty window %s/%s", q.From.Format(time.RFC3339Nano), q.To.Format(time.RFC3339Nano)))
 	}
 	if q.From.UnixNano() < 0 {
-		return fail[AuditEvent](fmt.Errorf("ibm_scc: audit events: window starts before 1970"))
+		return httpx.Fail[AuditEvent](fmt.Errorf("ibm_scc: audit events: window starts before 1970"))
 	}
 	st := q.Stats
 	if st == nil {
-		st = &source.QueryStats{}
+		st = &httpx.QueryStats{}
 	}
 	windows := splitAudit(q.From.UnixNano(), q.To.UnixNano(), int64(MaxAuditWindow-2*auditSlack))
 	return func(yield func(AuditEvent, error) bool) {
@@ -98,13 +97,13 @@ func fmtNanos(ns int64) string { return time.Unix(0, ns).UTC().Format(time.RFC33
 // auditWindow yields the events of one window, newest first. It returns
 // the pages read, the events yielded, and false when the iteration must end
 // (the caller stopped, or an error was yielded).
-func (c *Client) auditWindow(ctx context.Context, w auditWindow, st *source.QueryStats, yield func(AuditEvent, error) bool) (pages, rows int, ok bool) {
+func (c *Client) auditWindow(ctx context.Context, w auditWindow, st *httpx.QueryStats, yield func(AuditEvent, error) bool) (pages, rows int, ok bool) {
 	limit := strconv.Itoa(c.limits.AuditLimit)
 	st.Queries++
 	what := "activity audit events " + fmtNanos(w.from) + "/" + fmtNanos(w.to)
 	reqFrom, reqTo := max(w.from-int64(auditSlack), 0), w.to+int64(auditSlack)
 	query := url.Values{"from": {strconv.FormatInt(reqFrom, 10)}, "to": {strconv.FormatInt(reqTo, 10)}, "limit": {limit}}
-	seen := map[string]bool{}
+	var guard httpx.PageGuard // cursors served twice
 	for page := 1; ; page++ {
 		sp, err := c.getPage(ctx, httpx.Request{Path: pathAuditEvents, Query: query, Bucket: bucketAudit})
 		if err != nil {
@@ -144,11 +143,10 @@ func (c *Client) auditWindow(ctx context.Context, w auditWindow, st *source.Quer
 		if older || d.Records < c.limits.AuditLimit || p.Page.Prev == "" {
 			return pages, rows, true
 		}
-		if seen[p.Page.Prev] {
-			yield(AuditEvent{}, fmt.Errorf("%w: %s: cursor repeated after page %d", ErrPaging, what, page))
+		if err := guard.Cursor("cursor", p.Page.Prev); err != nil {
+			yield(AuditEvent{}, fmt.Errorf("%w: %s (page %d): %w", ErrPaging, what, page, err))
 			return pages, rows, false
 		}
-		seen[p.Page.Prev] = true
 		query = url.Values{"cursor": {p.Page.Prev}, "limit": {limit}}
 	}
 }

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/evidence-pack/evidence/internal/collect/httpx"
-	"github.com/evidence-pack/evidence/internal/source"
 )
 
 // ErrForbidden means the key's access policy does not allow the request
@@ -62,19 +61,12 @@ func (c Credentials) iamURL() string {
 	return strings.TrimSpace(c.IAMURL)
 }
 
-// Options are the optional parts of a Client.
+// Options are the optional parts of a Client. Without a Limiter, the
+// client makes one of its own from Limits; SpoolDir is where list pages are
+// spooled.
 type Options struct {
-	HTTPClient *http.Client
-	Limiter    *httpx.Limiter // default: one from Limits, private to the client
-	Retry      httpx.Retry
-	Limits     Limits
-	Logger     *slog.Logger
-	UserAgent  string
-	Now        func() time.Time
-	SpoolDir   string // where list pages are spooled; default os.TempDir()
-	// Redactor, when set, gets the credentials and every token obtained,
-	// and redacts them from the servers' text in errors (nil: none).
-	Redactor *httpx.Redactor
+	httpx.Options
+	Limits Limits
 }
 
 // Client reads one Workload Protection instance. It is safe for concurrent
@@ -95,43 +87,25 @@ func New(creds Credentials, opts Options) (*Client, error) {
 	if err := creds.Validate(); err != nil {
 		return nil, err
 	}
-	if opts.Logger == nil {
-		opts.Logger = slog.New(slog.DiscardHandler)
-	}
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
-	if opts.UserAgent == "" {
-		opts.UserAgent = "evidence"
-	}
-	opts.Redactor.Add(creds.APIKey.Reveal())
 	limits := opts.Limits.withDefaults()
-	if opts.Limiter == nil {
-		perHour := max(limits.RequestsPerMinute, 0) * 60
-		opts.Limiter = httpx.NewLimiter(httpx.LimiterConfig{PerHour: perHour, Burst: limits.Burst})
-	}
+	opts.Options = opts.Options.WithDefaults().WithLimiter(httpx.LimiterConfig{PerHour: max(limits.RequestsPerMinute, 0) * 60, Burst: limits.Burst})
+	opts.Redactor.Add(creds.APIKey.Reveal())
 	log := opts.Logger.With("source", "ibm_scc", "instance", creds.InstanceID)
 	stats := &httpx.Stats{}
 	// The IAM endpoint is another host: a client of its own, with its own
 	// bucket and no Authorizer.
-	iam, err := httpx.New(httpx.Config{
-		BaseURL: creds.iamURL(), HTTPClient: opts.HTTPClient, Limiter: opts.Limiter, Retry: opts.Retry,
-		UserAgent: opts.UserAgent, Logger: log, Stats: stats, Now: opts.Now, Redactor: opts.Redactor,
-	})
+	iam, err := opts.New(httpx.Config{BaseURL: creds.iamURL(), Logger: log, Stats: stats})
 	if err != nil {
 		return nil, fmt.Errorf("ibm_scc: iam_url: %w", err)
 	}
 	fetcher := &tokenFetcher{http: iam, key: creds.APIKey, now: opts.Now, log: log}
-	tokens := httpx.NewTokenCache(httpx.TokenCacheConfig{Fetch: fetcher.fetch, Now: opts.Now, Redactor: opts.Redactor})
+	tokens := opts.Tokens(fetcher.fetch)
 	h := http.Header{}
 	h.Set(HeaderInstance, strings.TrimSpace(creds.InstanceID))
 	if t := strings.TrimSpace(creds.TeamID); t != "" {
 		h.Set(HeaderTeam, t)
 	}
-	api, err := httpx.New(httpx.Config{
-		BaseURL: creds.apiURL(), HTTPClient: opts.HTTPClient, Auth: tokens, Limiter: opts.Limiter, Retry: opts.Retry,
-		Header: h, UserAgent: opts.UserAgent, Logger: log, Stats: stats, Now: opts.Now, Redactor: opts.Redactor,
-	})
+	api, err := opts.New(httpx.Config{BaseURL: creds.apiURL(), Auth: tokens, Header: h, Logger: log, Stats: stats})
 	if err != nil {
 		return nil, fmt.Errorf("ibm_scc: api_url: %w", err)
 	}
@@ -154,7 +128,7 @@ func (c *Client) Limits() Limits { return c.limits }
 func (c *Client) TokenRefreshes() int64 { return c.tokens.Refreshes() }
 
 // Authenticate obtains an access token unless a fresh one is cached: a
-// refused API key returns an error wrapping source.ErrAuth.
+// refused API key returns an error wrapping httpx.ErrAuth.
 func (c *Client) Authenticate(ctx context.Context) error {
 	_, err := c.tokens.Token(ctx)
 	return err
@@ -186,15 +160,15 @@ func readPage[T any](sp *httpx.Spooled, key string, meta map[string]any, row fun
 	}})
 }
 
-// wrap turns a 401 that survived a token refresh into source.ErrAuth and a
+// wrap turns a 401 that survived a token refresh into httpx.ErrAuth and a
 // 403 into ErrForbidden, with what to check.
 func (c *Client) wrap(err error) error {
-	if err == nil || errors.Is(err, source.ErrAuth) {
+	if err == nil || errors.Is(err, httpx.ErrAuth) {
 		return err
 	}
 	switch httpx.StatusOf(err) {
 	case http.StatusUnauthorized:
-		return source.Auth(fmt.Errorf("ibm_scc: instance %s refused a fresh IAM token (HTTP 401): check instance_id (the IBMInstanceID GUID) "+
+		return httpx.Auth(fmt.Errorf("ibm_scc: instance %s refused a fresh IAM token (HTTP 401): check instance_id (the IBMInstanceID GUID) "+
 			"and that the API key's identity has a Workload Protection role on it: %w", c.InstanceID(), err))
 	case http.StatusForbidden:
 		return fmt.Errorf("%w: instance %s (HTTP 403): the API key's identity lacks the IAM action for this request, or team_id is wrong: %w",
@@ -228,12 +202,12 @@ func (t *tokenFetcher) fetch(ctx context.Context) (string, time.Time, error) {
 		case http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden:
 			// The document: a 400 from the token endpoint means the API
 			// key is not valid.
-			return "", time.Time{}, source.Auth(fmt.Errorf("ibm_scc: the IAM token endpoint refused the API key: check the API key variable (default IBMCLOUD_API_KEY): %w", err))
+			return "", time.Time{}, httpx.Auth(fmt.Errorf("ibm_scc: the IAM token endpoint refused the API key: check the API key variable (default IBMCLOUD_API_KEY): %w", err))
 		}
 		return "", time.Time{}, fmt.Errorf("ibm_scc: get IAM access token: %w", err)
 	}
 	if resp.AccessToken == "" {
-		return "", time.Time{}, source.Auth(errors.New("ibm_scc: the IAM token response carried no access_token"))
+		return "", time.Time{}, httpx.Auth(errors.New("ibm_scc: the IAM token response carried no access_token"))
 	}
 	if tt := resp.TokenType; tt != "" && !strings.EqualFold(tt, "Bearer") {
 		return "", time.Time{}, fmt.Errorf("ibm_scc: IAM token type %q, want Bearer", truncate(tt, 20))

@@ -18,7 +18,6 @@ import (
 	"github.com/evidence-pack/evidence/internal/collect/httpx/httpxtest"
 	"github.com/evidence-pack/evidence/internal/collect/ibmscc"
 	"github.com/evidence-pack/evidence/internal/collect/ibmscc/emulator"
-	"github.com/evidence-pack/evidence/internal/source"
 )
 
 var now = time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
@@ -68,13 +67,12 @@ func newEnv(t *testing.T, cfg emulator.Config, o envOpts) *env {
 	if limits.RequestsPerMinute == 0 {
 		limits.RequestsPerMinute = -1
 	}
-	c, err := ibmscc.New(creds, ibmscc.Options{
+	c, err := ibmscc.New(creds, ibmscc.Options{Options: httpx.Options{
 		HTTPClient: &http.Client{Transport: rec, Timeout: 30 * time.Second},
 		Retry:      httpx.Retry{MaxAttempts: 8, BaseDelay: 2 * time.Millisecond, MaxDelay: 20 * time.Millisecond},
-		Limits:     limits,
 		Logger:     slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Now:        o.now,
-	})
+	}, Limits: limits})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -240,7 +238,7 @@ func TestInventoryPaging(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t, emulator.Config{Seed: 4, InventoryResources: 503}, envOpts{limits: ibmscc.Limits{PageSize: tc.pageSize}})
-			var st source.QueryStats
+			var st httpx.QueryStats
 			rows, err := collect(e.client.Inventory(context.Background(), ibmscc.InventoryQuery{Accounts: tc.accounts, Stats: &st}))
 			if err != nil {
 				t.Fatal(err)
@@ -290,7 +288,7 @@ func TestAuditCursorPaging(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t, emulator.Config{Seed: 5, AuditEventsPerDay: perDay}, envOpts{limits: ibmscc.Limits{AuditLimit: tc.limit}})
-			var st source.QueryStats
+			var st httpx.QueryStats
 			evs, err := collect(e.client.AuditEvents(context.Background(), ibmscc.AuditQuery{From: tc.from, To: tc.to, Stats: &st}))
 			if err != nil {
 				t.Fatal(err)
@@ -357,7 +355,7 @@ func TestAuditWindows(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t, emulator.Config{Seed: 11, AuditEventsPerDay: perDay}, envOpts{limits: ibmscc.Limits{AuditLimit: 700}})
-			var st source.QueryStats
+			var st httpx.QueryStats
 			evs, err := collect(e.client.AuditEvents(context.Background(), ibmscc.AuditQuery{From: tc.from, To: tc.to, Stats: &st}))
 			if err != nil {
 				t.Fatal(err)
@@ -461,7 +459,7 @@ func TestAuthFailures(t *testing.T) {
 		name      string
 		cfg       emulator.Config
 		creds     func(*ibmscc.Credentials)
-		auth      bool // wraps source.ErrAuth
+		auth      bool // wraps httpx.ErrAuth
 		forbidden bool
 		apiCalls  bool // requests reached the API
 	}{
@@ -477,7 +475,7 @@ func TestAuthFailures(t *testing.T) {
 			if err == nil {
 				t.Fatal("no error")
 			}
-			if errors.Is(err, source.ErrAuth) != tc.auth || errors.Is(err, ibmscc.ErrForbidden) != tc.forbidden {
+			if errors.Is(err, httpx.ErrAuth) != tc.auth || errors.Is(err, ibmscc.ErrForbidden) != tc.forbidden {
 				t.Fatalf("err = %v; want auth=%v forbidden=%v", err, tc.auth, tc.forbidden)
 			}
 			api := 0

@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/evidence-pack/evidence/internal/collect/httpx"
-	"github.com/evidence-pack/evidence/internal/source"
 )
 
 // ErrNoResourceEndpoint means a failing control carries no
@@ -36,7 +35,7 @@ func (c *Client) Views(ctx context.Context) ([]View, error) {
 type RequirementQuery struct {
 	Policy string // policy name, as in View.Policies
 	Zone   string // zone name
-	Stats  *source.QueryStats
+	Stats  *httpx.QueryStats
 }
 
 // Requirements streams the requirements of q with their controls
@@ -44,7 +43,7 @@ type RequirementQuery struct {
 // zone.name, paged).
 func (c *Client) Requirements(ctx context.Context, q RequirementQuery) iter.Seq2[Requirement, error] {
 	if q.Policy == "" || q.Zone == "" {
-		return fail[Requirement](errors.New("ibm_scc: requirements: policy and zone are required"))
+		return httpx.Fail[Requirement](errors.New("ibm_scc: requirements: policy and zone are required"))
 	}
 	query := url.Values{
 		// The document lists filter, pageNumber and pageSize only; the
@@ -95,7 +94,7 @@ var resourcePaths = []string{pathCloudResources, pathKubeResources, pathClusterR
 // that carry an acceptance (AcceptedResources lists those). They should number
 // ctl.ObjectsCount. The endpoint must be one of those three paths on the API
 // host; anything else is refused.
-func (c *Client) FailingResources(ctx context.Context, ctl Control, st *source.QueryStats) iter.Seq2[ControlResource, error] {
+func (c *Client) FailingResources(ctx context.Context, ctl Control, st *httpx.QueryStats) iter.Seq2[ControlResource, error] {
 	rows := c.controlResources(ctx, ctl, "pass=false", "failing resources", st)
 	return func(yield func(ControlResource, error) bool) {
 		for r, err := range rows {
@@ -115,7 +114,7 @@ func (c *Client) FailingResources(ctx context.Context, ctl Control, st *source.Q
 // AcceptedResources streams the resources of ctl whose risk is accepted
 // (filter "accepted=true"), failing or not as the service marks them. They
 // should number ctl.AcceptedCount; a row without an acceptance is an error.
-func (c *Client) AcceptedResources(ctx context.Context, ctl Control, st *source.QueryStats) iter.Seq2[ControlResource, error] {
+func (c *Client) AcceptedResources(ctx context.Context, ctl Control, st *httpx.QueryStats) iter.Seq2[ControlResource, error] {
 	rows := c.controlResources(ctx, ctl, "accepted=true", "accepted resources", st)
 	return func(yield func(ControlResource, error) bool) {
 		for r, err := range rows {
@@ -131,18 +130,18 @@ func (c *Client) AcceptedResources(ctx context.Context, ctl Control, st *source.
 
 // controlResources pages ctl's resourceApiEndpoint with its filter and term
 // joined by "and".
-func (c *Client) controlResources(ctx context.Context, ctl Control, term, what string, st *source.QueryStats) iter.Seq2[ControlResource, error] {
+func (c *Client) controlResources(ctx context.Context, ctl Control, term, what string, st *httpx.QueryStats) iter.Seq2[ControlResource, error] {
 	ep := strings.TrimSpace(ctl.ResourceAPIEndpoint)
 	if ep == "" {
-		return fail[ControlResource](fmt.Errorf("%w (control %s)", ErrNoResourceEndpoint, ctl.ID))
+		return httpx.Fail[ControlResource](fmt.Errorf("%w (control %s)", ErrNoResourceEndpoint, ctl.ID))
 	}
 	u, err := c.http.Resolve(ep)
 	if err != nil {
-		return fail[ControlResource](fmt.Errorf("ibm_scc: control %s: resourceApiEndpoint: %w", ctl.ID, err))
+		return httpx.Fail[ControlResource](fmt.Errorf("ibm_scc: control %s: resourceApiEndpoint: %w", ctl.ID, err))
 	}
 	path := strings.TrimPrefix(u.Path, strings.TrimRight(c.http.Base().Path, "/"))
 	if !slices.Contains(resourcePaths, path) {
-		return fail[ControlResource](fmt.Errorf("ibm_scc: control %s: resourceApiEndpoint path %q is not a CSPM resources endpoint", ctl.ID, truncate(u.Path, 80)))
+		return httpx.Fail[ControlResource](fmt.Errorf("ibm_scc: control %s: resourceApiEndpoint path %q is not a CSPM resources endpoint", ctl.ID, truncate(u.Path, 80)))
 	}
 	query := u.Query()
 	query.Del("pageNumber")

@@ -15,7 +15,7 @@
 //   - Errors: a key the IAM endpoint refuses (the document: "400 Client
 //     Error: Bad Request for url: https://iam.cloud.ibm.com/identity/token,
 //     check the API key") and a 401 that persists after a fresh token wrap
-//     source.ErrAuth; a 403 wraps ErrForbidden. Other non-2xx responses are
+//     httpx.ErrAuth; a 403 wraps ErrForbidden. Other non-2xx responses are
 //     *httpx.APIError. 429, 5xx and dropped connections are retried by httpx.
 //   - Paging: the CSPM lists use pageNumber/pageSize and report totalCount;
 //     the activity audit uses a from/to window (epoch nanoseconds) for the

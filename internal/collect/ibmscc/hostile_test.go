@@ -5,11 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/evidence-pack/evidence/internal/collect/httpx"
 	"net/http"
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/evidence-pack/evidence/internal/collect/httpx"
 
 	"github.com/evidence-pack/evidence/internal/collect/ibmscc"
 	"github.com/evidence-pack/evidence/internal/collect/ibmscc/emulator"

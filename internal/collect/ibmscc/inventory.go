@@ -6,7 +6,7 @@ import (
 	"iter"
 	"net/url"
 
-	"github.com/evidence-pack/evidence/internal/source"
+	"github.com/evidence-pack/evidence/internal/collect/httpx"
 )
 
 // InventoryQuery selects inventory resources.
@@ -17,7 +17,7 @@ type InventoryQuery struct {
 	// PageSize, when set, replaces the client's page size: 1 to learn
 	// whether anything matches with the smallest answer.
 	PageSize int
-	Stats    *source.QueryStats
+	Stats    *httpx.QueryStats
 }
 
 // Inventory streams the inventory (GET /api/cspm/v1/inventory/resources,

@@ -2,7 +2,6 @@ package ibmscc
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"iter"
@@ -10,7 +9,6 @@ import (
 	"strconv"
 
 	"github.com/evidence-pack/evidence/internal/collect/httpx"
-	"github.com/evidence-pack/evidence/internal/source"
 )
 
 // ErrPaging means the API's paging went wrong (a page served again, a cursor
@@ -34,15 +32,19 @@ type pageSpec struct {
 // response has no totalCount, after a short page.
 // A page byte-identical to the previous one (a server ignoring pageNumber)
 // ends it with ErrPaging.
-func pages[T any](ctx context.Context, c *Client, s pageSpec, st *source.QueryStats) iter.Seq2[T, error] {
+func pages[T any](ctx context.Context, c *Client, s pageSpec, st *httpx.QueryStats) iter.Seq2[T, error] {
 	if st == nil {
-		st = &source.QueryStats{}
+		st = &httpx.QueryStats{}
 	}
 	return func(yield func(T, error) bool) {
 		st.Queries++
-		var prev [sha256.Size]byte
+		guard := httpx.PageGuard{MaxPages: maxPages}
 		fetched := int64(0)
-		for page := 1; page <= maxPages; page++ {
+		for page := 1; ; page++ {
+			if err := guard.Request(); err != nil {
+				yield(*new(T), fmt.Errorf("%w: %s: %w", ErrPaging, s.what, err))
+				return
+			}
 			q := url.Values{}
 			for k, v := range s.query {
 				q[k] = v
@@ -56,12 +58,11 @@ func pages[T any](ctx context.Context, c *Client, s pageSpec, st *source.QuerySt
 			}
 			// A server ignoring pageNumber serves the same body again:
 			// caught before any of its rows is passed on.
-			if page > 1 && sp.Sum == prev {
+			if err := guard.Body(sp.Sum); err != nil {
 				sp.Close()
-				yield(*new(T), fmt.Errorf("%w: %s: page %d repeats page %d", ErrPaging, s.what, page, page-1))
+				yield(*new(T), fmt.Errorf("%w: %s: %w", ErrPaging, s.what, err))
 				return
 			}
-			prev = sp.Sum
 			st.Pages++
 			var total FlexInt
 			n, stopped, oversized := 0, false, false
@@ -105,11 +106,5 @@ func pages[T any](ctx context.Context, c *Client, s pageSpec, st *source.QuerySt
 				return
 			}
 		}
-		yield(*new(T), fmt.Errorf("%w: %s: more than %d pages", ErrPaging, s.what, maxPages))
 	}
-}
-
-// fail returns an iterator that yields err once.
-func fail[T any](err error) iter.Seq2[T, error] {
-	return func(yield func(T, error) bool) { yield(*new(T), err) }
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/evidence-pack/evidence/internal/collect/httpx"
 	"github.com/evidence-pack/evidence/internal/collect/lacework"
 	"github.com/evidence-pack/evidence/internal/collect/lacework/emulator"
 	"github.com/evidence-pack/evidence/internal/period"
@@ -25,7 +26,7 @@ func BenchmarkEvaluations(b *testing.B) {
 	var requests int64
 	for range b.N {
 		c, err := lacework.New(lacework.Credentials{Account: "acme", KeyID: emulator.DefaultKeyID, Secret: emulator.DefaultSecret, BaseURL: srv.URL},
-			lacework.Options{Now: func() time.Time { return now }})
+			lacework.Options{Options: httpx.Options{Now: func() time.Time { return now }}})
 		if err != nil {
 			b.Fatal(err)
 		}

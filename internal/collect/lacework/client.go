@@ -15,7 +15,7 @@ import (
 
 // ErrAuth means the API key or secret was refused. Nothing can be collected;
 // the run fails (exit code 1) and no pack is written.
-var ErrAuth = errors.New("lacework: authentication failed")
+var ErrAuth = fmt.Errorf("lacework: %w", httpx.ErrAuth)
 
 // ErrSubAccountForbidden means the key cannot reach a sub-account (HTTP 403).
 // Only that sub-account's units fail.
@@ -64,20 +64,13 @@ func (c Credentials) URL() string {
 	return "https://" + c.AccountName() + ".lacework.net"
 }
 
-// Options are the optional parts of a Client.
+// Options are the optional parts of a Client. The shared ones' Limiter is
+// shared per API key; by default the client makes its own from
+// Limits.RequestsPerHour. SpoolDir is where reports are buffered.
 type Options struct {
-	HTTPClient *http.Client
-	Limiter    *httpx.Limiter // shared per API key; default from Limits.RequestsPerHour
-	Retry      httpx.Retry
-	Limits     Limits
-	Logger     *slog.Logger
-	UserAgent  string
-	Now        func() time.Time
-	SpoolDir   string // where reports are buffered; default os.TempDir()
-	OrgAccess  bool   // send Org-Access: true (org-level data sets; needs org admin)
-	// Redactor, when set, gets the credentials and every token obtained,
-	// and redacts them from the servers' text in errors (nil: none).
-	Redactor *httpx.Redactor
+	httpx.Options
+	Limits    Limits
+	OrgAccess bool // send Org-Access: true (org-level data sets; needs org admin)
 }
 
 // Client talks to one Lacework account or sub-account. It is safe for
@@ -90,7 +83,6 @@ type Client struct {
 	limits     Limits
 	tokens     *httpx.TokenCache
 	stats      *httpx.Stats
-	limiter    *httpx.Limiter
 	http       *httpx.Client
 	log        *slog.Logger
 }
@@ -100,54 +92,30 @@ func New(creds Credentials, opts Options) (*Client, error) {
 	if err := creds.Validate(); err != nil {
 		return nil, err
 	}
-	if opts.Logger == nil {
-		opts.Logger = slog.New(slog.DiscardHandler)
-	}
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
-	if opts.UserAgent == "" {
-		opts.UserAgent = "evidence"
-	}
-	opts.Redactor.Add(creds.KeyID, creds.Secret.Reveal())
 	limits := opts.Limits.withDefaults()
-	if opts.Limiter == nil {
-		opts.Limiter = httpx.NewLimiter(httpx.LimiterConfig{PerHour: max(limits.RequestsPerHour, 0), Burst: limits.Burst})
-	}
+	opts.Options = opts.Options.WithDefaults().WithLimiter(httpx.LimiterConfig{PerHour: max(limits.RequestsPerHour, 0), Burst: limits.Burst})
+	opts.Redactor.Add(creds.KeyID, creds.Secret.Reveal())
 	if _, err := httpx.ParseBase(creds.URL()); err != nil {
 		return nil, fmt.Errorf("lacework account %q: %w", creds.AccountName(), err)
 	}
 	c := &Client{
-		creds:   creds,
-		opts:    opts,
-		limits:  limits,
-		stats:   &httpx.Stats{},
-		limiter: opts.Limiter,
-		log:     opts.Logger.With("source", "lacework", "tenant", creds.AccountName()),
+		creds:  creds,
+		opts:   opts,
+		limits: limits,
+		stats:  &httpx.Stats{},
+		log:    opts.Logger.With("source", "lacework", "tenant", creds.AccountName()),
 	}
 	tokHTTP, err := c.newHTTP(nil, nil)
 	if err != nil {
 		return nil, err
 	}
 	fetcher := &tokenFetcher{http: tokHTTP, creds: creds, expiry: limits.TokenExpiry, now: opts.Now, log: c.log}
-	c.tokens = httpx.NewTokenCache(httpx.TokenCacheConfig{Fetch: fetcher.fetch, Now: opts.Now, Redactor: opts.Redactor})
+	c.tokens = opts.Tokens(fetcher.fetch)
 	return c.forSubAccount(creds.SubAccount)
 }
 
 func (c *Client) newHTTP(auth httpx.Authorizer, header http.Header) (*httpx.Client, error) {
-	return httpx.New(httpx.Config{
-		BaseURL:    c.creds.URL(),
-		HTTPClient: c.opts.HTTPClient,
-		Auth:       auth,
-		Limiter:    c.limiter,
-		Retry:      c.opts.Retry,
-		Header:     header,
-		UserAgent:  c.opts.UserAgent,
-		Logger:     c.log,
-		Stats:      c.stats,
-		Redactor:   c.opts.Redactor,
-		Now:        c.opts.Now,
-	})
+	return c.opts.New(httpx.Config{BaseURL: c.creds.URL(), Auth: auth, Header: header, Logger: c.log, Stats: c.stats})
 }
 
 func (c *Client) forSubAccount(name string) (*Client, error) {

@@ -215,7 +215,7 @@ func TestTokenSharedAndRefreshed(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			e := newEnv(t, emulator.Config{Faults: emulator.Faults{TokenTTL: tc.ttl}}, lacework.Options{Now: tc.clientNow}, nil)
+			e := newEnv(t, emulator.Config{Faults: emulator.Faults{TokenTTL: tc.ttl}}, lacework.Options{Options: httpx.Options{Now: tc.clientNow}}, nil)
 			ctx := context.Background()
 			deadline := time.Now().Add(2500 * time.Millisecond)
 			if tc.ttl == 0 {
@@ -272,7 +272,7 @@ func TestCollectorsAcrossPages(t *testing.T) {
 	sub, _ := e.client.SubAccount("acme-prod")
 	w := period.Window{From: day(20), To: day(22)}
 	for _, ds := range lacework.EvaluationDatasets() {
-		st := &lacework.QueryStats{}
+		st := &httpx.QueryStats{}
 		rows, err := collect(t, sub.Evaluations(ctx, lacework.EvaluationQuery{Dataset: ds, Window: w, Stats: st}))
 		if err != nil {
 			t.Fatal(ds, err)
@@ -331,7 +331,7 @@ func TestWindowSplitting(t *testing.T) {
 			e := newEnv(t, emulator.Config{PageSize: 250, EvaluationsPerDay: 1000, ResultCap: tc.emuCap},
 				lacework.Options{Limits: lacework.Limits{ResultCap: tc.emuCap}}, nil)
 			sub, _ := e.client.SubAccount("acme-prod")
-			st := &lacework.QueryStats{}
+			st := &httpx.QueryStats{}
 			w := period.Window{From: tc.from, To: tc.to}
 			rows, err := collect(t, sub.Evaluations(context.Background(), lacework.EvaluationQuery{Dataset: "AwsCompliance", Window: w, Stats: st}))
 			if err != nil {
@@ -601,7 +601,7 @@ func TestInventoryOverCapSplitsByAccount(t *testing.T) {
 					}
 				}
 			}
-			st := &lacework.QueryStats{}
+			st := &httpx.QueryStats{}
 			rows, err := collect(t, sub.Inventory(ctx, lacework.InventoryQuery{CSP: "AWS", Window: w, Accounts: accounts, Stats: st}))
 			if tc.wantErr {
 				if !errors.Is(err, lacework.ErrResultCap) {
@@ -630,7 +630,7 @@ func TestAuditLogsUnpagedWindows(t *testing.T) {
 	t.Run("split until no answer fills a page", func(t *testing.T) {
 		e := newEnv(t, emulator.Config{PageSize: 50, AuditLogsPerDay: 120}, lacework.Options{}, nil)
 		sub, _ := e.client.SubAccount("acme-prod")
-		st := &lacework.QueryStats{}
+		st := &httpx.QueryStats{}
 		logs, err := collect(t, sub.AuditLogs(context.Background(), lacework.AuditLogQuery{Window: w, Stats: st}))
 		if err != nil {
 			t.Fatal(err)
@@ -649,10 +649,10 @@ func TestAuditLogsUnpagedWindows(t *testing.T) {
 		}
 		sum, prev := 0, w.From
 		for _, p := range st.Parts {
-			if p.Announced || p.Rows >= 50 || !p.Window.From.Equal(prev) {
+			if p.HasAnnounced || p.Rows >= 50 || !p.From.Equal(prev) {
 				t.Errorf("part %+v after %s", p, prev)
 			}
-			sum, prev = sum+p.Rows, p.Window.To
+			sum, prev = sum+p.Rows, p.To
 		}
 		if sum != want || !prev.Equal(w.To) {
 			t.Errorf("parts hold %d rows up to %s, want %d up to %s", sum, prev, want, w.To)

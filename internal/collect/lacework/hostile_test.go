@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/evidence-pack/evidence/internal/collect/httpx"
 	"github.com/evidence-pack/evidence/internal/collect/lacework"
 	"github.com/evidence-pack/evidence/internal/collect/lacework/emulator"
 	"github.com/evidence-pack/evidence/internal/period"
@@ -71,7 +72,7 @@ func TestPagingCannotRunAwayOrComeShort(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var served atomic.Int64
 			e := newEnv(t, emulator.Config{}, lacework.Options{}, hostilePages(&served, tc.page))
-			var st lacework.QueryStats
+			var st httpx.QueryStats
 			var got int
 			var err error
 			for _, e := range e.client.Evaluations(context.Background(), lacework.EvaluationQuery{Dataset: "AwsCompliance", Window: period.Window{From: day(21), To: day(22)}, Stats: &st}) {

@@ -24,39 +24,12 @@ var ErrOutOfHistory = errors.New("lacework: period is older than the API keeps")
 // as far as allowed.
 var ErrResultCap = errors.New("lacework: result set exceeds the API's row cap")
 
-// QueryStats is what a collector did for one query; the iterator fills it as
-// it runs (read it after the loop ends). It goes into the pack's manifest.
-type QueryStats struct {
-	Pages   int // pages received
-	Rows    int // rows yielded
-	Total   int // rows the API announced (totalRows of each result set collected)
-	Queries int // result sets started (windows, including re-queries after a split)
-	Splits  int // result sets re-queried as smaller parts because of the row cap
-	// Announced sums the totalRows of the result sets kept; Unannounced
-	// counts those that carried no paging (audit logs: the document's
-	// samples have none), whose size only the rows tell.
-	Announced   int
-	Unannounced int
-	// Parts lists the result sets kept, in order, with their rows.
-	Parts []Part
-}
-
-// Part is one result set: its window, the filter of a part of a split
-// snapshot, its rows, and its totalRows when the API announced one.
-type Part struct {
-	Window    period.Window
-	Filter    string
-	Rows      int
-	Total     int
-	Announced bool
-}
-
 // EvaluationQuery selects compliance evaluations.
 type EvaluationQuery struct {
 	Dataset string // AwsCompliance, AzureCompliance, GcpCompliance, K8sCompliance
 	Window  period.Window
 	Filters []Filter
-	Stats   *QueryStats // optional
+	Stats   *httpx.QueryStats // optional
 }
 
 // Evaluations streams the compliance evaluations of q. Periods longer than
@@ -64,11 +37,11 @@ type EvaluationQuery struct {
 // ago is refused with ErrOutOfHistory before any request.
 func (c *Client) Evaluations(ctx context.Context, q EvaluationQuery) iter.Seq2[Evaluation, error] {
 	if !slices.Contains(EvaluationDatasets(), q.Dataset) {
-		return fail[Evaluation](fmt.Errorf("lacework %s: unknown compliance dataset %q (want one of %v)", c.Name(), q.Dataset, EvaluationDatasets()))
+		return httpx.Fail[Evaluation](fmt.Errorf("lacework %s: unknown compliance dataset %q (want one of %v)", c.Name(), q.Dataset, EvaluationDatasets()))
 	}
 	now := c.opts.Now().UTC()
 	if earliest := now.Add(-c.limits.EvaluationHistory); q.Window.From.Before(earliest) {
-		return fail[Evaluation](fmt.Errorf("%w: %s %s: the period starts %s, but compliance evaluations are kept %d days (earliest %s); choose a later --from",
+		return httpx.Fail[Evaluation](fmt.Errorf("%w: %s %s: the period starts %s, but compliance evaluations are kept %d days (earliest %s); choose a later --from",
 			ErrOutOfHistory, c.Name(), q.Dataset, formatTime(q.Window.From), int(c.limits.EvaluationHistory.Hours()/24), formatTime(earliest)))
 	}
 	w := q.Window
@@ -99,14 +72,14 @@ type InventoryQuery struct {
 	// a snapshot cannot be split by time, since every part of the period
 	// would return its own, overlapping snapshot.
 	Accounts []string
-	Stats    *QueryStats
+	Stats    *httpx.QueryStats
 }
 
 // Inventory streams the resources of the last inventory collection in
 // q.Window.
 func (c *Client) Inventory(ctx context.Context, q InventoryQuery) iter.Seq2[Resource, error] {
 	if !slices.Contains(InventoryCSPs(), q.CSP) {
-		return fail[Resource](fmt.Errorf("lacework %s: unknown inventory csp %q (want one of %v)", c.Name(), q.CSP, InventoryCSPs()))
+		return httpx.Fail[Resource](fmt.Errorf("lacework %s: unknown inventory csp %q (want one of %v)", c.Name(), q.CSP, InventoryCSPs()))
 	}
 	body := func(filters []Filter) func(period.Window) (httpx.Request, error) {
 		return func(w period.Window) (httpx.Request, error) {
@@ -127,7 +100,7 @@ func (c *Client) Inventory(ctx context.Context, q InventoryQuery) iter.Seq2[Reso
 // AuditLogQuery selects the audit log of the (sub-)account.
 type AuditLogQuery struct {
 	Window period.Window
-	Stats  *QueryStats
+	Stats  *httpx.QueryStats
 }
 
 // AuditLogs streams the audit log entries of q.Window
@@ -188,9 +161,9 @@ type job struct {
 // page reports totalRows at the cap is dropped before any of its rows is
 // yielded, and re-queried as two halves of its window (or as its parts), so
 // no row is lost or yielded twice.
-func search[T any](ctx context.Context, c *Client, s searchSpec, windows []period.Window, st *QueryStats) iter.Seq2[T, error] {
+func search[T any](ctx context.Context, c *Client, s searchSpec, windows []period.Window, st *httpx.QueryStats) iter.Seq2[T, error] {
 	if st == nil {
-		st = &QueryStats{}
+		st = &httpx.QueryStats{}
 	}
 	return func(yield func(T, error) bool) {
 		var stack []job
@@ -217,7 +190,8 @@ func search[T any](ctx context.Context, c *Client, s searchSpec, windows []perio
 				return
 			}
 			st.Queries++
-			p := &pager[T]{c: c, first: req, what: s.what, seen: map[string]bool{}, stats: st}
+			announced(st)
+			p := &pager[T]{c: c, first: req, what: s.what, stats: st}
 			// A result set at the row cap, or an answer without paging
 			// as long as a full page (maybe cut), is dropped before any
 			// of its rows is passed on and run again in parts.
@@ -240,6 +214,7 @@ func search[T any](ctx context.Context, c *Client, s searchSpec, windows []perio
 				default:
 					st.Unannounced++
 				}
+				announced(st)
 				return nil
 			}
 			row := func(r T) bool { return yield(r, nil) }
@@ -251,6 +226,7 @@ func search[T any](ctx context.Context, c *Client, s searchSpec, windows []perio
 					return
 				}
 				st.Splits++
+				announced(st)
 				if s.splitTime {
 					learned = next[0].w.To.Sub(next[0].w.From)
 				}
@@ -284,9 +260,15 @@ func search[T any](ctx context.Context, c *Client, s searchSpec, windows []perio
 			if !p.announced && !counted {
 				st.Total += p.rows
 			}
-			st.Parts = append(st.Parts, Part{Window: j.w, Filter: j.filter, Rows: p.rows, Total: p.total, Announced: p.announced})
+			st.Parts = append(st.Parts, httpx.Part{From: j.w.From, To: j.w.To, Filter: j.filter, Rows: p.rows, Announced: p.total, HasAnnounced: p.announced})
 		}
 	}
+}
+
+// announced records whether every result set kept so far announced its
+// size (paging.totalRows): only then is st.Announced the API's own count.
+func announced(st *httpx.QueryStats) {
+	st.HasAnnounced = st.Unannounced == 0 && st.Queries > st.Splits
 }
 
 // errAtCap ends a result set's first page, before any of its rows is
@@ -335,9 +317,9 @@ type pager[T any] struct {
 	pages     int // pages whose rows were passed on
 	rows      int
 	total     int
-	announced bool // the first page carried paging.totalRows
-	seen      map[string]bool
-	stats     *QueryStats
+	announced bool            // the first page carried paging.totalRows
+	guard     httpx.PageGuard // next pages named twice
+	stats     *httpx.QueryStats
 }
 
 // ErrShortResult means a result set did not deliver the rows it announced,
@@ -413,10 +395,9 @@ func (p *pager[T]) NextPage(ctx context.Context, accept func(listed int) error, 
 	p.next = ""
 	if paging != nil {
 		if next := paging.URLs.NextPage; next != nil && *next != "" {
-			if p.seen[*next] {
-				return false, false, fmt.Errorf("the API returned the same next page twice (%s); stopping to avoid a loop", p.c.redactURL(*next))
+			if err := p.guard.Cursor("next page", *next); err != nil {
+				return false, false, fmt.Errorf("%w: %s", err, p.c.redactURL(*next))
 			}
-			p.seen[*next] = true
 			p.next = *next
 		}
 	}
@@ -478,9 +459,4 @@ func (c *Client) redactURL(s string) string {
 	}
 	u.RawQuery, u.User, u.Fragment = "", nil, ""
 	return u.String()
-}
-
-// fail returns an iterator that yields err once.
-func fail[T any](err error) iter.Seq2[T, error] {
-	return func(yield func(T, error) bool) { yield(*new(T), err) }
 }

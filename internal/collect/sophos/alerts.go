@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/evidence-pack/evidence/internal/collect/httpx"
-	"github.com/evidence-pack/evidence/internal/source"
 )
 
 // Limits of GET api/v1/alerts and api/v1/alerts/count (seed 004, "Alerts"):
@@ -69,9 +68,9 @@ type AlertFilter struct {
 // AlertQuery selects alerts page by page.
 type AlertQuery struct {
 	AlertFilter
-	Severities []string           // low, medium, high, critical
-	PageSize   int                // 1..50; 0 means 50 (fewest requests)
-	Stats      *source.QueryStats // optional, filled as pages arrive
+	Severities []string          // low, medium, high, critical
+	PageSize   int               // 1..50; 0 means 50 (fewest requests)
+	Stats      *httpx.QueryStats // optional, filled as pages arrive
 }
 
 // Validate checks f against the document's rules, so that a query the API
@@ -188,7 +187,7 @@ func (c *Client) Alerts(ctx context.Context, q AlertQuery) iter.Seq2[Alert, erro
 	}
 	scope := q.AlertFilter.scope("alerts")
 	if len(errs) > 0 {
-		return fail[Alert](fmt.Errorf("%w: sophos tenant %s: %s: %w", ErrInvalidQuery, c.tenant, scope, errors.Join(errs...)))
+		return httpx.Fail[Alert](fmt.Errorf("%w: sophos tenant %s: %s: %w", ErrInvalidQuery, c.tenant, scope, errors.Join(errs...)))
 	}
 	v := q.AlertFilter.values()
 	setList(v, "severity", q.Severities)

@@ -7,10 +7,8 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/evidence-pack/evidence/internal/collect/httpx"
-	"github.com/evidence-pack/evidence/internal/source"
 )
 
 // DefaultBaseURL is where the Cloud Optix console and its API live. The API
@@ -48,21 +46,14 @@ var ErrEnvironmentNotFound = errors.New("sophos: environment not found")
 // nothing of that kind to collect.
 var ErrNotSupported = errors.New("sophos: combination not supported by the API")
 
-// Options are the optional parts of a Client.
+// Options are the optional parts of a Client. Without a Limiter (shared by
+// the clients of one API key), the client makes one of its own; SpoolDir is
+// where pages are spooled.
 type Options struct {
-	BaseURL    string // default DefaultBaseURL
-	Tenant     string // the tenant's name, for messages
-	KeyEnv     string // where the key came from, for messages; default DefaultKeyEnv
-	HTTPClient *http.Client
-	Limiter    *httpx.Limiter // shared by clients of one API key; default: one per client
-	Retry      httpx.Retry
-	Logger     *slog.Logger
-	UserAgent  string
-	Now        func() time.Time
-	SpoolDir   string // where pages are spooled; default os.TempDir()
-	// Redactor, when set, gets the credentials and every token obtained,
-	// and redacts them from the servers' text in errors (nil: none).
-	Redactor *httpx.Redactor
+	httpx.Options
+	BaseURL string // default DefaultBaseURL
+	Tenant  string // the tenant's name, for messages
+	KeyEnv  string // where the key came from, for messages; default DefaultKeyEnv
 }
 
 // Client reads one Cloud Optix customer through its API key. It is safe for
@@ -84,39 +75,20 @@ func New(key httpx.Secret, opts Options) (*Client, error) {
 	if opts.KeyEnv == "" {
 		opts.KeyEnv = DefaultKeyEnv
 	}
-	if opts.Logger == nil {
-		opts.Logger = slog.New(slog.DiscardHandler)
-	}
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
-	if opts.UserAgent == "" {
-		opts.UserAgent = "evidence"
-	}
+	// Seed 004 states no rate limits (see the paths above): a limiter
+	// paced by the server's 429 and Retry-After only.
+	opts.Options = opts.Options.WithDefaults().WithLimiter(httpx.LimiterConfig{})
 	if strings.TrimSpace(key.Reveal()) == "" {
-		return nil, source.Auth(fmt.Errorf("sophos tenant %s: the Cloud Optix API key is empty: set %s (generate a key in Cloud Optix under Settings > Integrations > Sophos Cloud Optix API)",
+		return nil, httpx.Auth(fmt.Errorf("sophos tenant %s: the Cloud Optix API key is empty: set %s (generate a key in Cloud Optix under Settings > Integrations > Sophos Cloud Optix API)",
 			opts.Tenant, opts.KeyEnv))
 	}
 	opts.Redactor.Add(key.Reveal())
-	if opts.Limiter == nil {
-		opts.Limiter = httpx.NewLimiter(httpx.LimiterConfig{})
-	}
-	hc, err := httpx.New(httpx.Config{
-		BaseURL:    opts.BaseURL,
-		HTTPClient: opts.HTTPClient,
-		Auth:       apiKey{key: key},
-		Limiter:    opts.Limiter,
-		Retry:      opts.Retry,
-		UserAgent:  opts.UserAgent,
-		Logger:     opts.Logger.With("source", "sophos", "tenant", opts.Tenant),
-		Redactor:   opts.Redactor,
-		Now:        opts.Now,
-	})
+	log := opts.Logger.With("source", "sophos", "tenant", opts.Tenant)
+	hc, err := opts.New(httpx.Config{BaseURL: opts.BaseURL, Auth: apiKey{key: key}, Logger: log})
 	if err != nil {
 		return nil, fmt.Errorf("sophos tenant %s: %w", opts.Tenant, err)
 	}
-	return &Client{http: hc, base: hc.Base().String(), tenant: opts.Tenant, keyEnv: opts.KeyEnv, spoolDir: opts.SpoolDir,
-		log: opts.Logger.With("source", "sophos", "tenant", opts.Tenant)}, nil
+	return &Client{http: hc, base: hc.Base().String(), tenant: opts.Tenant, keyEnv: opts.KeyEnv, spoolDir: opts.SpoolDir, log: log}, nil
 }
 
 // BaseURL is the API base URL (it never carries secrets).
@@ -166,7 +138,7 @@ func (c *Client) spool(ctx context.Context, r httpx.Request, scope string) (*htt
 
 // explain turns the API document's error responses into errors that say
 // which tenant, environment and framework failed and what to do:
-// refused keys wrap source.ErrAuth, unknown account ids
+// refused keys wrap httpx.ErrAuth, unknown account ids
 // ErrEnvironmentNotFound, the documented filter messages ErrInvalidQuery.
 // The message is the JSON body's (message, errorMessage) or, inferred (seed
 // 004 prints its 400 causes as bare sentences and no error body), a
@@ -180,11 +152,11 @@ func (c *Client) explain(err error, scope string) error {
 	lower := strings.ToLower(msg)
 	switch {
 	case ae.Status == http.StatusUnauthorized || ae.Status == http.StatusForbidden:
-		return source.Auth(fmt.Errorf("sophos tenant %s: Cloud Optix refused the API key from %s (expired, or replaced by a newer key): "+
+		return httpx.Auth(fmt.Errorf("sophos tenant %s: Cloud Optix refused the API key from %s (expired, or replaced by a newer key): "+
 			"generate a key in Cloud Optix under Settings > Integrations > Sophos Cloud Optix API and set %s: %w",
 			c.tenant, c.keyEnv, c.keyEnv, err))
 	case ae.Status == http.StatusBadRequest && strings.Contains(lower, "apikey not provided"):
-		return source.Auth(fmt.Errorf("sophos tenant %s: Cloud Optix received no API key: set %s: %w", c.tenant, c.keyEnv, err))
+		return httpx.Auth(fmt.Errorf("sophos tenant %s: Cloud Optix received no API key: set %s: %w", c.tenant, c.keyEnv, err))
 	case ae.Status == http.StatusBadRequest && len(msg) > len("account ids") && strings.EqualFold(msg[:len("account ids")], "account ids"):
 		ids := strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(msg[len("account ids"):]), "not found"))
 		return fmt.Errorf("%w: sophos tenant %s: %s: Cloud Optix does not know environment(s) %s: remove them from sophos.environments "+

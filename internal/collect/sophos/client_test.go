@@ -14,7 +14,6 @@ import (
 	"github.com/evidence-pack/evidence/internal/collect/httpx/httpxtest"
 	"github.com/evidence-pack/evidence/internal/collect/sophos"
 	"github.com/evidence-pack/evidence/internal/collect/sophos/emulator"
-	"github.com/evidence-pack/evidence/internal/source"
 )
 
 var now = time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
@@ -41,14 +40,12 @@ func newEnv(t *testing.T, cfg emulator.Config, key string, wrap func(http.Handle
 		key = emu.APIKey()
 	}
 	logs := &httpxtest.SyncBuffer{}
-	c, err := sophos.New(httpx.Secret(key), sophos.Options{
-		BaseURL:    srv.URL,
-		Tenant:     "acme-optix",
+	c, err := sophos.New(httpx.Secret(key), sophos.Options{Options: httpx.Options{
 		HTTPClient: &http.Client{Timeout: 30 * time.Second},
 		Retry:      httpx.Retry{MaxAttempts: 8, BaseDelay: time.Millisecond, MaxDelay: 20 * time.Millisecond},
 		Logger:     slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Now:        func() time.Time { return now },
-	})
+	}, BaseURL: srv.URL, Tenant: "acme-optix"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +113,7 @@ func TestAlertsPaging(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			var st source.QueryStats
+			var st httpx.QueryStats
 			tc.q.Stats = &st
 			alerts, err := collect(e.client.Alerts(context.Background(), tc.q))
 			if err != nil {
@@ -279,7 +276,7 @@ func TestServerErrors(t *testing.T) {
 		{"no key reached the server", func() error {
 			_, err := collect(e.client.Alerts(ctx, sophos.AlertQuery{AlertFilter: sophos.AlertFilter{Days: 1}}))
 			return err
-		}, source.ErrAuth, []string{"no API key", "SOPHOS_OPTIX_API_KEY"}},
+		}, httpx.ErrAuth, []string{"no API key", "SOPHOS_OPTIX_API_KEY"}},
 		{"native clusters", func() error {
 			_, err := collect(e.client.Containers(ctx, sophos.ContainerQuery{CloudProvider: "native", ContainerType: "clusters"}))
 			return err
@@ -307,7 +304,7 @@ func TestServerErrors(t *testing.T) {
 func TestWrongKey(t *testing.T) {
 	e := newEnv(t, emulator.Config{Seed: 1}, "not-the-key-0000", nil)
 	_, err := e.client.Accounts(context.Background(), sophos.AccountQuery{})
-	if !errors.Is(err, source.ErrAuth) || httpx.StatusOf(err) != http.StatusUnauthorized {
+	if !errors.Is(err, httpx.ErrAuth) || httpx.StatusOf(err) != http.StatusUnauthorized {
 		t.Fatalf("err = %v, want ErrAuth with HTTP 401", err)
 	}
 	for _, w := range []string{"acme-optix", "SOPHOS_OPTIX_API_KEY", "Unauthorized access or ApiKey expired"} {
@@ -321,7 +318,7 @@ func TestWrongKey(t *testing.T) {
 	if n := len(e.emu.Requests()); n > 2 {
 		t.Errorf("%d requests after a 401, want at most 2", n)
 	}
-	if _, err := sophos.New("", sophos.Options{Tenant: "t1", KeyEnv: "MY_KEY"}); !errors.Is(err, source.ErrAuth) || !strings.Contains(err.Error(), "MY_KEY") {
+	if _, err := sophos.New("", sophos.Options{Tenant: "t1", KeyEnv: "MY_KEY"}); !errors.Is(err, httpx.ErrAuth) || !strings.Contains(err.Error(), "MY_KEY") {
 		t.Errorf("empty key: %v", err)
 	}
 }
@@ -378,7 +375,7 @@ func TestInventory(t *testing.T) {
 		})
 	}
 	t.Run("pods of one EKS environment", func(t *testing.T) {
-		var st source.QueryStats
+		var st httpx.QueryStats
 		cs, err := collect(e.client.Containers(ctx, sophos.ContainerQuery{CloudProvider: "eks", ContainerType: "pods",
 			AccountIDs: []string{envs[0].ID}, PageSize: 100, Stats: &st}))
 		count(t, len(cs), err, e.emu.CountContainers("eks", "pods", envs[0].ID))

@@ -25,7 +25,7 @@
 //     any request.
 //   - Errors say which tenant, environment and framework failed and how to
 //     fix it. A refused key (401, 403, or 400 "ApiKey not provided") wraps
-//     source.ErrAuth; "Account Ids <ids> not found" wraps
+//     httpx.ErrAuth; "Account Ids <ids> not found" wraps
 //     ErrEnvironmentNotFound; the document's other 400 messages wrap
 //     ErrInvalidQuery, or ErrNotSupported for a container provider/type
 //     combination the API does not have. Test them with errors.Is.

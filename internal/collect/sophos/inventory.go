@@ -13,7 +13,6 @@ import (
 	"strings"
 
 	"github.com/evidence-pack/evidence/internal/collect/httpx"
-	"github.com/evidence-pack/evidence/internal/source"
 )
 
 // Limits of the paginated inventory endpoints vms, users, serverless and
@@ -194,7 +193,7 @@ type InventoryQuery struct {
 	Provider   string   // mandatory: AWS, Azure or GCP (serverless: AWS or Azure)
 	AccountIDs []string // optional: only these environments
 	PageSize   int      // 100..500; 0 means 500 (fewest requests)
-	Stats      *source.QueryStats
+	Stats      *httpx.QueryStats
 }
 
 // Hosts streams the instances and virtual machines of q (GET api/v1/vms).
@@ -230,7 +229,7 @@ func inventory[T any](ctx context.Context, c *Client, path, what string, provide
 	checkList(add, "account id", q.AccountIDs)
 	scope := inventoryScope(what+" "+q.Provider, q.AccountIDs)
 	if len(errs) > 0 {
-		return fail[T](fmt.Errorf("%w: sophos tenant %s: %s: %w", ErrInvalidQuery, c.tenant, scope, errors.Join(errs...)))
+		return httpx.Fail[T](fmt.Errorf("%w: sophos tenant %s: %s: %w", ErrInvalidQuery, c.tenant, scope, errors.Join(errs...)))
 	}
 	v := url.Values{"provider": {q.Provider}}
 	setList(v, "accountIds", q.AccountIDs)
@@ -260,7 +259,7 @@ type ContainerQuery struct {
 	ContainerType string // mandatory: clusters, nodes, pods or containers
 	AccountIDs    []string
 	PageSize      int // 100..500; 0 means 500
-	Stats         *source.QueryStats
+	Stats         *httpx.QueryStats
 }
 
 // Containers streams the clusters, nodes, pods or containers of q
@@ -274,7 +273,7 @@ func (c *Client) Containers(ctx context.Context, q ContainerQuery) iter.Seq2[Con
 	checkList(add, "account id", q.AccountIDs)
 	scope := inventoryScope("containers "+q.CloudProvider+"/"+q.ContainerType, q.AccountIDs)
 	if len(errs) > 0 {
-		return fail[ContainerObject](fmt.Errorf("%w: sophos tenant %s: %s: %w", ErrInvalidQuery, c.tenant, scope, errors.Join(errs...)))
+		return httpx.Fail[ContainerObject](fmt.Errorf("%w: sophos tenant %s: %s: %w", ErrInvalidQuery, c.tenant, scope, errors.Join(errs...)))
 	}
 	v := url.Values{"cloudProvider": {q.CloudProvider}, "containerType": {q.ContainerType}}
 	setList(v, "accountIds", q.AccountIDs)

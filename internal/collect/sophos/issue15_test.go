@@ -12,9 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/evidence-pack/evidence/internal/collect/httpx"
 	"github.com/evidence-pack/evidence/internal/collect/sophos"
 	"github.com/evidence-pack/evidence/internal/collect/sophos/emulator"
-	"github.com/evidence-pack/evidence/internal/source"
 )
 
 // pagesAsked lists the page parameter of every request to path, in order,
@@ -45,7 +45,7 @@ func TestServerlessFirstPage(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t, emulator.Config{Seed: 5, FunctionsPerEnvironment: 150, ServerlessPagesFromOne: tc.fromOne}, "", nil)
-			var st source.QueryStats
+			var st httpx.QueryStats
 			fs, err := collect(e.client.Serverless(context.Background(), sophos.InventoryQuery{Provider: "AWS", PageSize: 100, Stats: &st}))
 			if err != nil {
 				t.Fatal(err)
@@ -218,7 +218,7 @@ func TestPlainTextErrors(t *testing.T) {
 		t.Run(name+": no key", func(t *testing.T) {
 			e := newEnv(t, cfg, "", noKey)
 			_, err := e.client.Accounts(context.Background(), sophos.AccountQuery{})
-			if !errors.Is(err, source.ErrAuth) || !strings.Contains(err.Error(), "received no API key") {
+			if !errors.Is(err, httpx.ErrAuth) || !strings.Contains(err.Error(), "received no API key") {
 				t.Errorf("err = %v", err)
 			}
 		})
@@ -250,7 +250,7 @@ func TestActivityLogs(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t, cfg, "", nil)
-			var st source.QueryStats
+			var st httpx.QueryStats
 			tc.q.Stats = &st
 			logs, err := collect(e.client.ActivityLogs(context.Background(), tc.q))
 			if err != nil {

@@ -12,7 +12,6 @@ import (
 	"strings"
 
 	"github.com/evidence-pack/evidence/internal/collect/httpx"
-	"github.com/evidence-pack/evidence/internal/source"
 )
 
 // pageSpec is one paged query: the endpoint, its parameters without page
@@ -46,15 +45,16 @@ const maxPages = 100_000
 // says hasNext but carries no rows is an error (the next one could never
 // make progress), and so is a 200 response whose errorMessage is set: an
 // empty result there would read as "nothing found" in the evidence.
-func pages[T any](ctx context.Context, c *Client, s pageSpec, st *source.QueryStats) iter.Seq2[T, error] {
+func pages[T any](ctx context.Context, c *Client, s pageSpec, st *httpx.QueryStats) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
 		if st != nil {
 			st.Queries++
 		}
 		received := 0 // rows of all pages so far
+		guard := httpx.PageGuard{MaxPages: maxPages}
 		for n := 0; ; n++ {
-			if n >= maxPages {
-				yield(*new(T), fmt.Errorf("sophos tenant %s: %s: more than %d pages; stopping", c.tenant, s.scope, maxPages))
+			if err := guard.Request(); err != nil {
+				yield(*new(T), fmt.Errorf("sophos tenant %s: %s: %w", c.tenant, s.scope, err))
 				return
 			}
 			page := s.first + n
@@ -74,6 +74,13 @@ func pages[T any](ctx context.Context, c *Client, s pageSpec, st *source.QuerySt
 			}
 			if err != nil {
 				yield(*new(T), err)
+				return
+			}
+			// A server ignoring the page number serves the same body
+			// again: caught before any of its rows is passed on.
+			if err := guard.Body(sp.Sum); err != nil {
+				sp.Close()
+				yield(*new(T), fmt.Errorf("sophos tenant %s: %s: %w: %w", c.tenant, scope, ErrPaging, err))
 				return
 			}
 			if st != nil {
@@ -171,9 +178,4 @@ func rowBounds(received int, hasNext bool, announced *Int) error {
 		return fmt.Errorf("%w: the API announced %d rows (totalElements), %d were delivered", ErrPaging, *announced, received)
 	}
 	return nil
-}
-
-// fail returns an iterator that yields err once.
-func fail[T any](err error) iter.Seq2[T, error] {
-	return func(yield func(T, error) bool) { yield(*new(T), err) }
 }

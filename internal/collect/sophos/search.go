@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/evidence-pack/evidence/internal/source"
+	"github.com/evidence-pack/evidence/internal/collect/httpx"
 )
 
 // PathSearch is the search endpoint (seed 004, "Search": GET
@@ -57,7 +57,7 @@ type ActivityLogQuery struct {
 	// time field are not in seed 004. An event without a time is kept.
 	From, To time.Time
 	PageSize int // 1..10000; 0 means DefaultSearchPageSize
-	Stats    *source.QueryStats
+	Stats    *httpx.QueryStats
 }
 
 // ActivityLogs streams the cloud activity logs of q: GET
@@ -89,7 +89,7 @@ func (c *Client) ActivityLogs(ctx context.Context, q ActivityLogQuery) iter.Seq2
 	}
 	scope := inventoryScope("activity logs "+q.Provider, q.AccountIDs)
 	if len(errs) > 0 {
-		return fail[ActivityLog](fmt.Errorf("%w: sophos tenant %s: %s: %w", ErrInvalidQuery, c.tenant, scope, errors.Join(errs...)))
+		return httpx.Fail[ActivityLog](fmt.Errorf("%w: sophos tenant %s: %s: %w", ErrInvalidQuery, c.tenant, scope, errors.Join(errs...)))
 	}
 	seq := pages[ActivityLog](ctx, c, pageSpec{path: PathSearch + key, query: url.Values{}, first: FirstSearchPage, size: size, scope: scope}, q.Stats)
 	return func(yield func(ActivityLog, error) bool) {

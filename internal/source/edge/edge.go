@@ -3,7 +3,7 @@
 //
 // A tenant with source: lacework_edge is configured by its lacework_edge:
 // section (Config) and the environment (secrets only from there). Plan logs
-// in (refused credentials wrap source.ErrAuth) and returns:
+// in (refused credentials wrap httpx.ErrAuth) and returns:
 //
 //   - reports: the "Access review" framework, one unit per account; see
 //     review.go for how access policies become controls;
@@ -211,30 +211,15 @@ func Open(ctx context.Context, t config.Tenant, env source.Env) (source.Source, 
 	} else {
 		env.Redactor.Add(creds.APIToken.Reveal())
 	}
-	log := env.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
+	opts := env.HTTP()
+	log, now := opts.Logger, opts.Now
 	if implied {
 		log.Warn("lacework_edge: api_key_env/api_secret_env select login basic (HTTP Basic uuid:secret), a guess no source documents; the documented credential is one API token (api_token_env)",
 			"tenant", t.Name)
 	}
-	now := env.Now
-	if now == nil {
-		now = time.Now
-	}
+	opts.Logger = log.With("tenant", t.Name)
 	limits := edge.Limits{RequestsPerHour: cfg.RequestsPerHour, MaxLookups: cfg.MaxAccessLookups}
-	c, err := edge.New(creds, edge.Options{
-		HTTPClient: env.HTTPClient,
-		Retry:      env.Retry,
-		Limits:     limits,
-		Paths:      cfg.Paths,
-		Logger:     log.With("tenant", t.Name),
-		UserAgent:  env.UserAgent,
-		Now:        now,
-		SpoolDir:   env.SpoolDir,
-		Redactor:   env.Redactor,
-	})
+	c, err := edge.New(creds, edge.Options{Options: opts, Limits: limits, Paths: cfg.Paths})
 	if err != nil {
 		return nil, fmt.Errorf("tenant %s: %w", t.Name, err)
 	}
@@ -270,45 +255,45 @@ func (s *Source) Stats() *httpx.Stats { return s.client.Stats() }
 // kind is one inventory table part.
 type kind struct {
 	resourceType, sheet string
-	rows                func(ctx context.Context, s *Source, st *edge.QueryStats, at time.Time) iter.Seq2[dataset.Record, error]
+	rows                func(ctx context.Context, s *Source, st *httpx.QueryStats, at time.Time) iter.Seq2[dataset.Record, error]
 }
 
 func kinds() []kind {
 	return []kind{
-		{"user", "Users", func(ctx context.Context, s *Source, st *edge.QueryStats, at time.Time) iter.Seq2[dataset.Record, error] {
-			return convert(s.client.Users(ctx, st), func(u edge.User) dataset.Record {
+		{"user", "Users", func(ctx context.Context, s *Source, st *httpx.QueryStats, at time.Time) iter.Seq2[dataset.Record, error] {
+			return source.Records(s.client.Users(ctx, st), func(u edge.User) dataset.Record {
 				return s.resource("user", u.UUID, u.Tags, struct {
 					edge.User
 					StatusName string `json:"status_name"`
 				}{u, edge.StatusName(u.Status)}, at)
 			})
 		}},
-		{"group", "Groups", func(ctx context.Context, s *Source, st *edge.QueryStats, at time.Time) iter.Seq2[dataset.Record, error] {
-			return convert(s.client.Groups(ctx, st), func(g edge.Group) dataset.Record {
+		{"group", "Groups", func(ctx context.Context, s *Source, st *httpx.QueryStats, at time.Time) iter.Seq2[dataset.Record, error] {
+			return source.Records(s.client.Groups(ctx, st), func(g edge.Group) dataset.Record {
 				return s.resource("group", g.UUID, g.Tags, struct {
 					edge.Group
 					StatusName string `json:"status_name"`
 				}{g, edge.StatusName(g.Status)}, at)
 			})
 		}},
-		{"app", "Apps", func(ctx context.Context, s *Source, st *edge.QueryStats, at time.Time) iter.Seq2[dataset.Record, error] {
-			return convert(s.client.Apps(ctx, st), func(a edge.App) dataset.Record {
+		{"app", "Apps", func(ctx context.Context, s *Source, st *httpx.QueryStats, at time.Time) iter.Seq2[dataset.Record, error] {
+			return source.Records(s.client.Apps(ctx, st), func(a edge.App) dataset.Record {
 				return s.resource("app", a.UUID, a.Tags, struct {
 					edge.App
 					StatusName string `json:"status_name"`
 				}{a, edge.StatusName(a.Status)}, at)
 			})
 		}},
-		{"access_policy", "Access policies", func(ctx context.Context, s *Source, st *edge.QueryStats, at time.Time) iter.Seq2[dataset.Record, error] {
-			return convert(s.client.Accesses(ctx, st), func(a edge.Access) dataset.Record {
+		{"access_policy", "Access policies", func(ctx context.Context, s *Source, st *httpx.QueryStats, at time.Time) iter.Seq2[dataset.Record, error] {
+			return source.Records(s.client.Accesses(ctx, st), func(a edge.Access) dataset.Record {
 				return s.resource("access_policy", a.UUID, nil, struct {
 					edge.Access
 					StatusName string `json:"status_name"`
 				}{a, edge.StatusName(a.Status)}, at)
 			})
 		}},
-		{"policy", "Policies", func(ctx context.Context, s *Source, st *edge.QueryStats, at time.Time) iter.Seq2[dataset.Record, error] {
-			return convert(s.client.Policies(ctx, st), func(p edge.Policy) dataset.Record {
+		{"policy", "Policies", func(ctx context.Context, s *Source, st *httpx.QueryStats, at time.Time) iter.Seq2[dataset.Record, error] {
+			return source.Records(s.client.Policies(ctx, st), func(p edge.Policy) dataset.Record {
 				return s.resource("policy", p.UUID, nil, struct {
 					edge.Policy
 					StatusName string `json:"status_name"`
@@ -319,10 +304,10 @@ func kinds() []kind {
 }
 
 // Plan logs in and plans the units the request wants. Refused credentials
-// wrap source.ErrAuth.
+// wrap httpx.ErrAuth.
 func (s *Source) Plan(ctx context.Context, req source.Request) (*source.Plan, error) {
 	if err := s.client.Authenticate(ctx); err != nil {
-		return nil, authErr(fmt.Errorf("tenant %s: %w", s.tenant, err))
+		return nil, fmt.Errorf("tenant %s: %w", s.tenant, err)
 	}
 	acct := s.client.Account()
 	p := &source.Plan{SubAccounts: []string{acct}}
@@ -340,20 +325,20 @@ func (s *Source) Plan(ctx context.Context, req source.Request) (*source.Plan, er
 		}
 	}
 	p.Filters = f
-	if req.Wants(source.Reports) && req.Has("report|"+FrameworkName+"|"+acct) {
+	if req.Wants(dataset.Reports) && req.Has("report|"+FrameworkName+"|"+acct) {
 		p.Frameworks = []source.Framework{{Name: FrameworkName, Units: []source.ReportUnit{{
 			SubAccount: acct, Account: acct,
 			Call: source.Call{Method: http.MethodGet, Path: s.client.Paths().Accesses, Params: lookupParams(s.client.Paths())},
 			Fetch: func(ctx context.Context) (source.Report, error) {
 				rep, err := s.review(ctx)
 				if err != nil {
-					return nil, authErr(err)
+					return nil, err
 				}
 				return rep, nil
 			},
 		}}}}
 	}
-	if req.Wants(source.Inventory) {
+	if req.Wants(dataset.Inventory) {
 		for _, k := range kinds() {
 			if !req.Has("inventory|" + k.resourceType + "|" + acct) {
 				continue
@@ -371,22 +356,20 @@ func (s *Source) Plan(ctx context.Context, req source.Request) (*source.Plan, er
 			p.Tables = append(p.Tables, source.TableUnit{Table: dataset.Inventory, Sheet: k.sheet,
 				Partition: "resource_type=" + k.resourceType, SubAccount: acct, Account: acct, Window: req.Period,
 				Call: source.Call{Method: http.MethodGet, Path: path, Params: params},
-				Rows: func(ctx context.Context, st *source.QueryStats) iter.Seq2[dataset.Record, error] {
-					var es edge.QueryStats
-					return withStats(k.rows(ctx, s, &es, s.now().UTC()), &es, st)
+				Rows: func(ctx context.Context, st *httpx.QueryStats) iter.Seq2[dataset.Record, error] {
+					return k.rows(ctx, s, st, s.now().UTC())
 				}})
 		}
 	}
-	if req.Wants(source.AuditLogs) && req.Has("audit_logs|"+acct) {
+	if req.Wants(dataset.AuditLogs) && req.Has("audit_logs|"+acct) {
 		w := req.Audit
 		p.Tables = append(p.Tables, source.TableUnit{Table: dataset.AuditLogs, SubAccount: acct, Account: acct, Window: w,
 			Call: source.Call{Method: http.MethodGet, Path: s.client.Paths().AuditEvents, Params: map[string]string{
 				"start_time": strconv.FormatInt(w.From.UnixMilli(), 10), "end_time": strconv.FormatInt(w.To.UnixMilli(), 10),
 				"windows": fmt.Sprintf("at most %s per request", s.client.Limits().AuditWindow)}},
-			Rows: func(ctx context.Context, st *source.QueryStats) iter.Seq2[dataset.Record, error] {
-				var es edge.QueryStats
-				seq := s.client.AuditEvents(ctx, edge.AuditQuery{Window: period.Window{From: w.From, To: w.To}, Stats: &es})
-				return withStats(convert(seq, auditEvent), &es, st)
+			Rows: func(ctx context.Context, st *httpx.QueryStats) iter.Seq2[dataset.Record, error] {
+				seq := s.client.AuditEvents(ctx, edge.AuditQuery{Window: period.Window{From: w.From, To: w.To}, Stats: st})
+				return source.Records(seq, auditEvent)
 			}})
 	}
 	return p, nil
@@ -396,48 +379,6 @@ func (s *Source) Plan(ctx context.Context, req source.Request) (*source.Plan, er
 func lookupParams(p edge.Paths) map[string]string {
 	return map[string]string{"appid": "<each app uuid of " + p.Apps + ">", "userid": "<each user uuid of " + p.Users + ">",
 		"dedup": "by uuid", "paging": "continuation_token until empty"}
-}
-
-// convert maps a collector's records to the pack's.
-func convert[T any](seq iter.Seq2[T, error], conv func(T) dataset.Record) iter.Seq2[dataset.Record, error] {
-	return func(yield func(dataset.Record, error) bool) {
-		for v, err := range seq {
-			if err != nil {
-				yield(nil, err)
-				return
-			}
-			if !yield(conv(v), nil) {
-				return
-			}
-		}
-	}
-}
-
-// withStats copies the collector's counters into the unit's as rows flow.
-func withStats(seq iter.Seq2[dataset.Record, error], es *edge.QueryStats, st *source.QueryStats) iter.Seq2[dataset.Record, error] {
-	sync := func() {
-		if st != nil {
-			*st = source.QueryStats{Pages: es.Pages, Queries: es.Queries}
-		}
-	}
-	return func(yield func(dataset.Record, error) bool) {
-		defer sync()
-		for r, err := range seq {
-			sync()
-			if !yield(r, authErr(err)) || err != nil {
-				return
-			}
-		}
-	}
-}
-
-// authErr marks a refused API token as source.ErrAuth, in Plan and in the
-// units alike.
-func authErr(err error) error {
-	if errors.Is(err, edge.ErrAuth) {
-		return source.Auth(err)
-	}
-	return err
 }
 
 // resource builds an inventory row; cfg (the API object and its status

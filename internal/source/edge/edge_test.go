@@ -51,7 +51,7 @@ func testEnv(t *testing.T, vars map[string]string) source.Env {
 }
 
 func allDatasets() []string {
-	return []string{source.Reports, source.Evaluations, source.Inventory, source.AuditLogs}
+	return []string{dataset.Reports, dataset.Evaluations, dataset.Inventory, dataset.AuditLogs}
 }
 
 func request(datasets ...string) source.Request {
@@ -109,7 +109,7 @@ func TestPlanAndEveryUnit(t *testing.T) {
 			want := map[string]int{"Users": emu.CountUsers(), "Groups": emu.CountGroups(), "Apps": emu.CountApps(),
 				"Access policies": emu.CountAccesses(), "Policies": emu.CountPolicies(), "": emu.CountAuditEvents(req.Audit.From, req.Audit.To)}
 			for _, u := range plan.Tables {
-				var st source.QueryStats
+				var st httpx.QueryStats
 				n := 0
 				for rec, err := range u.Rows(context.Background(), &st) {
 					if err != nil {
@@ -268,10 +268,10 @@ func TestWantsAndHas(t *testing.T) {
 		sheets     []string
 	}{
 		{"everything", allDatasets(), nil, 1, []string{"Users", "Groups", "Apps", "Access policies", "Policies", ""}},
-		{"reports only", []string{source.Reports}, nil, 1, nil},
-		{"inventory only", []string{source.Inventory}, nil, 0, []string{"Users", "Groups", "Apps", "Access policies", "Policies"}},
-		{"audit logs only", []string{source.AuditLogs}, nil, 0, []string{""}},
-		{"evaluations: Edge has none", []string{source.Evaluations}, nil, 0, nil},
+		{"reports only", []string{dataset.Reports}, nil, 1, nil},
+		{"inventory only", []string{dataset.Inventory}, nil, 0, []string{"Users", "Groups", "Apps", "Access policies", "Policies"}},
+		{"audit logs only", []string{dataset.AuditLogs}, nil, 0, []string{""}},
+		{"evaluations: Edge has none", []string{dataset.Evaluations}, nil, 0, nil},
 		{"a shard with the users and the review", allDatasets(), func(k string) bool {
 			return k == "inventory|user|"+acct || k == "report|Access review|"+acct
 		}, 1, []string{"Users"}},
@@ -348,7 +348,7 @@ func TestSettingsFromTheEnvironment(t *testing.T) {
 	vars := map[string]string{edge.EnvAPIURL: url, edge.EnvAccount: emu.Account(),
 		edge.EnvAPIToken: emulator.DefaultAPIToken}
 	src := openSource(t, config.Tenant{Name: "from-env", Source: edge.Name}, testEnv(t, vars))
-	if _, err := src.Plan(context.Background(), request(source.Inventory)); err != nil {
+	if _, err := src.Plan(context.Background(), request(dataset.Inventory)); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -376,8 +376,8 @@ func TestLoginFromTheSection(t *testing.T) {
 			emu, url := startEmulator(t, emulator.Config{AcceptBasic: tc.acceptBasic})
 			tenant := section(t, "login", fmt.Sprintf("api_url: %s\naccount: %s\n%s", url, emu.Account(), tc.extra))
 			src := openSource(t, tenant, testEnv(t, tc.vars))
-			_, err := src.Plan(context.Background(), request(source.Inventory))
-			if tc.wantAuth != errors.Is(err, source.ErrAuth) || !tc.wantAuth && err != nil {
+			_, err := src.Plan(context.Background(), request(dataset.Inventory))
+			if tc.wantAuth != errors.Is(err, httpx.ErrAuth) || !tc.wantAuth && err != nil {
 				t.Fatalf("Plan: %v (want refused: %v)", err, tc.wantAuth)
 			}
 		})
@@ -390,8 +390,8 @@ func TestRefusedCredentials(t *testing.T) {
 	vars[edge.EnvAPIToken] = "_not_the_secret"
 	src := openSource(t, tenant, testEnv(t, vars))
 	_, err := src.Plan(context.Background(), request(allDatasets()...))
-	if !errors.Is(err, source.ErrAuth) || !errors.Is(err, collect.ErrAuth) {
-		t.Fatalf("err = %v, want source.ErrAuth", err)
+	if !errors.Is(err, httpx.ErrAuth) || !errors.Is(err, collect.ErrAuth) {
+		t.Fatalf("err = %v, want httpx.ErrAuth", err)
 	}
 	if !strings.Contains(err.Error(), "edge-demo") || strings.Contains(err.Error(), "_not_the_secret") {
 		t.Errorf("error should name the tenant and not the secret: %v", err)
@@ -403,7 +403,7 @@ func TestPathOverridesAreHonoured(t *testing.T) {
 	tenant := section(t, "custom", fmt.Sprintf("api_url: %s\naccount: %s\nrequests_per_hour: -1\npaths:\n  users: /edge/people\n  audit_events: /edge/audit\n", url, emu.Account()))
 	env := testEnv(t, map[string]string{edge.EnvAPIToken: emulator.DefaultAPIToken})
 	src := openSource(t, tenant, env)
-	plan, err := src.Plan(context.Background(), request(source.Inventory, source.AuditLogs))
+	plan, err := src.Plan(context.Background(), request(dataset.Inventory, dataset.AuditLogs))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -422,7 +422,7 @@ func TestFailedReviewLeavesNoSpool(t *testing.T) {
 	_, url := startEmulator(t, emulator.Config{})
 	tenant := section(t, "broken", fmt.Sprintf("api_url: %s\naccount: %s\npaths:\n  users: /nowhere\n", url, emulator.DefaultAccount))
 	env := testEnv(t, map[string]string{edge.EnvAPIToken: emulator.DefaultAPIToken})
-	plan, err := openSource(t, tenant, env).Plan(context.Background(), request(source.Reports))
+	plan, err := openSource(t, tenant, env).Plan(context.Background(), request(dataset.Reports))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -475,17 +475,17 @@ func TestTokenRevokedAfterPlan(t *testing.T) {
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 	tenant, vars := edge.EmulatorTenant("edge-demo", srv.URL)
-	plan, err := openSource(t, tenant, testEnv(t, vars)).Plan(context.Background(), request(source.Reports, source.Inventory))
+	plan, err := openSource(t, tenant, testEnv(t, vars)).Plan(context.Background(), request(dataset.Reports, dataset.Inventory))
 	if err != nil {
 		t.Fatal(err)
 	}
 	h.refuse.Store(true)
 	for _, err := range plan.Tables[0].Rows(context.Background(), nil) {
-		if !errors.Is(err, source.ErrAuth) {
-			t.Fatalf("unit: %v, want source.ErrAuth", err)
+		if !errors.Is(err, httpx.ErrAuth) {
+			t.Fatalf("unit: %v, want httpx.ErrAuth", err)
 		}
 	}
-	if _, err := plan.Frameworks[0].Units[0].Fetch(context.Background()); !errors.Is(err, source.ErrAuth) {
-		t.Fatalf("review: %v, want source.ErrAuth", err)
+	if _, err := plan.Frameworks[0].Units[0].Fetch(context.Background()); !errors.Is(err, httpx.ErrAuth) {
+		t.Fatalf("review: %v, want httpx.ErrAuth", err)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/evidence-pack/evidence/internal/collect/edge"
+	"github.com/evidence-pack/evidence/internal/dataset"
 	"github.com/evidence-pack/evidence/internal/source"
 )
 
@@ -69,10 +70,10 @@ const FrameworkName = "Access review"
 // (groups carry only user_count). Those fields are in the inventory.
 //
 // Memory: accesses are spooled to a file while the users, groups and apps
-// they name (and only those) are looked up in one pass over each list; the
-// controls are then written to a second file that Controls re-reads. The
-// fetch holds the principals the policies name, never the directory; the
-// report holds only its file. (The review reads the lists itself rather
+// they name (and only those) are looked up in one pass over each list;
+// Controls then reads the file once, turning each access into a control,
+// and the policies after them (the pipeline spools the controls). The
+// report holds the principals the accesses name, never the directory. (The review reads the lists itself rather
 // than sharing the inventory units' reads: units run independently, and
 // may be in different shards.)
 
@@ -127,7 +128,8 @@ func (l *lookup) find(kind, id string) (*principal, bool) {
 	return p, true
 }
 
-// review fetches the access review into a spooled report.
+// review fetches the access review: the accesses, spooled, and the
+// principals and apps they name; Controls does the rest.
 func (s *Source) review(ctx context.Context) (_ source.Report, err error) {
 	at := s.now().UTC()
 	accesses, err := os.CreateTemp(s.spoolDir, "evidence-edge-accesses-*.jsonl")
@@ -135,8 +137,12 @@ func (s *Source) review(ctx context.Context) (_ source.Report, err error) {
 		return nil, fmt.Errorf("access review: %w", err)
 	}
 	defer func() {
-		_ = accesses.Close()
-		_ = os.Remove(accesses.Name())
+		if cerr := accesses.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("access review: spool accesses: %w", cerr)
+		}
+		if err != nil {
+			_ = os.Remove(accesses.Name())
+		}
 	}()
 	l := &lookup{principals: map[string]*principal{}, apps: map[string]string{}}
 	w := bufio.NewWriter(accesses)
@@ -165,16 +171,8 @@ func (s *Source) review(ctx context.Context) (_ source.Report, err error) {
 	if err := s.resolve(ctx, l); err != nil {
 		return nil, fmt.Errorf("access review: %w", err)
 	}
-	if _, err := accesses.Seek(0, io.SeekStart); err != nil {
-		return nil, fmt.Errorf("access review: %w", err)
-	}
-	rep, err := writeControls(accesses, n, s.client.Policies(ctx, nil), l, at, s.spoolDir)
-	if err != nil {
-		return nil, fmt.Errorf("access review: %w", err)
-	}
-	rep.account = s.client.Account()
-	s.log.Info("access review", "policies", n, "non_compliant", rep.failing, "principals", len(l.principals))
-	return rep, nil
+	s.log.Info("access review", "access_objects", n, "principals", len(l.principals))
+	return newReport(accesses.Name(), n, s.client.Policies(ctx, nil), l, at, s.client.Account()), nil
 }
 
 // resolve reads users, groups and apps once each, keeping only those the
@@ -221,7 +219,7 @@ func control(a edge.Access, l *lookup, at time.Time) source.Control {
 		Category:     sectionInactive,
 		Severity:     "High",
 		SeverityRank: 2,
-		Status:       "Compliant",
+		Status:       dataset.Compliant,
 	}
 	var apps []string
 	for _, id := range a.AppList {
@@ -272,74 +270,11 @@ func control(a edge.Access, l *lookup, at time.Time) source.Control {
 	}
 	switch {
 	case len(c.Violations) > 0:
-		c.Status = "NonCompliant"
+		c.Status = dataset.NonCompliant
 	case active && c.Assessed == 0 && unresolved > 0:
-		c.Status = "CouldNotAssess" // it selects principals only by tags or filters
+		c.Status = dataset.CouldNotAssess // it selects principals only by tags or filters
 	}
 	return c
-}
-
-// writeControls turns the spooled accesses into a spooled report.
-// policies, when not nil, are appended as controls of their own sections
-// (policyControl).
-func writeControls(accesses io.Reader, n int, policies iter.Seq2[edge.Policy, error], l *lookup, at time.Time, dir string) (_ *report, err error) {
-	f, err := os.CreateTemp(dir, "evidence-edge-review-*.jsonl")
-	if err != nil {
-		return nil, err
-	}
-	rep := &report{path: f.Name(), at: at}
-	defer func() {
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			_ = rep.Close()
-		}
-	}()
-	w := bufio.NewWriter(f)
-	enc := json.NewEncoder(w)
-	if n == 0 {
-		rep.failing++
-		rep.caveats = append(rep.caveats, emptyReviewCaveat)
-		if err := enc.Encode(source.Control{ID: "no-access-policies", Title: emptyReviewCaveat,
-			Category: sectionActive, Severity: "High", SeverityRank: 2, Status: "CouldNotAssess"}); err != nil {
-			return nil, err
-		}
-	}
-	dec := json.NewDecoder(bufio.NewReader(accesses))
-	for {
-		var a edge.Access
-		if err := dec.Decode(&a); errors.Is(err, io.EOF) {
-			break
-		} else if err != nil {
-			return nil, fmt.Errorf("read spooled accesses: %w", err)
-		}
-		c := control(a, l, at)
-		if c.Status != "Compliant" {
-			rep.failing++
-		}
-		if err := enc.Encode(c); err != nil {
-			return nil, fmt.Errorf("spool control %s: %w", c.ID, err)
-		}
-	}
-	if policies != nil {
-		for p, err := range policies {
-			if err != nil {
-				return nil, err
-			}
-			c := policyControl(p)
-			if c.Status == "NonCompliant" {
-				rep.failing++
-			}
-			if err := enc.Encode(c); err != nil {
-				return nil, fmt.Errorf("spool control %s: %w", c.ID, err)
-			}
-		}
-	}
-	if err := w.Flush(); err != nil {
-		return nil, err
-	}
-	return rep, nil
 }
 
 // policyControl is one policy (Query policies, the product's access
@@ -363,14 +298,14 @@ func policyControl(p edge.Policy) source.Control {
 		Service:      "action " + cmp.Or(string(p.Action), "0"),
 		Severity:     "High",
 		SeverityRank: 2,
-		Status:       "Compliant",
+		Status:       dataset.Compliant,
 	}
 	if edge.StatusName(p.Status) != edge.StatusActive {
 		return c
 	}
-	c.Category, c.Status, c.Assessed = sectionPolicies, "RequiresManualAssessment", 1
+	c.Category, c.Status, c.Assessed = sectionPolicies, dataset.Manual, 1
 	if p.AllowGuestAccess {
-		c.Status = "NonCompliant"
+		c.Status = dataset.NonCompliant
 		c.Violations = []source.Violation{{Resource: "policy:" + p.UUID,
 			Reasons: []string{"guest access is allowed (allow_guest_access)"}}}
 	}
@@ -381,17 +316,29 @@ func policyControl(p edge.Policy) source.Control {
 // found nothing.
 const emptyReviewCaveat = "No access object found: the per-app, per-user lookups returned none, so nothing was reviewed (not a pass)"
 
-// report is a spooled access review: Controls re-reads its file, Close
-// removes it.
+// report is an access review: its accesses in a file, the principals
+// and apps they name, and the policies to read after them.
 type report struct {
-	path    string
-	account string
-	at      time.Time
-	failing int
-	caveats []string
+	accesses string // the spooled accesses, JSON lines
+	n        int    // how many
+	policies iter.Seq2[edge.Policy, error]
+	lookup   *lookup
+	account  string
+	at       time.Time
+	caveats  []string
 
 	once     sync.Once
 	closeErr error
+}
+
+// newReport is the review of the n accesses spooled at path, then of
+// policies when not nil (policyControl).
+func newReport(path string, n int, policies iter.Seq2[edge.Policy, error], l *lookup, at time.Time, account string) *report {
+	r := &report{accesses: path, n: n, policies: policies, lookup: l, at: at, account: account}
+	if n == 0 {
+		r.caveats = []string{emptyReviewCaveat}
+	}
+	return r
 }
 
 func (r *report) AccountAlias() string { return r.account }
@@ -403,9 +350,15 @@ func (r *report) ReportTime() time.Time { return r.at }
 // Vendor: Edge renders no report of its own.
 func (r *report) Vendor(context.Context) (io.ReadCloser, string, error) { return nil, "", nil }
 
+// Controls turns each spooled access into a control (one saying nothing
+// was reviewed when there is none), then reads the policies, once.
 func (r *report) Controls() iter.Seq2[source.Control, error] {
 	return func(yield func(source.Control, error) bool) {
-		f, err := os.Open(r.path)
+		if r.n == 0 && !yield(source.Control{ID: "no-access-policies", Title: emptyReviewCaveat,
+			Category: sectionActive, Severity: "High", SeverityRank: 2, Status: dataset.CouldNotAssess}, nil) {
+			return
+		}
+		f, err := os.Open(r.accesses)
 		if err != nil {
 			yield(source.Control{}, fmt.Errorf("access review: %w", err))
 			return
@@ -413,24 +366,36 @@ func (r *report) Controls() iter.Seq2[source.Control, error] {
 		defer f.Close()
 		dec := json.NewDecoder(bufio.NewReader(f))
 		for {
-			var c source.Control
-			if err := dec.Decode(&c); errors.Is(err, io.EOF) {
-				return
+			var a edge.Access
+			if err := dec.Decode(&a); errors.Is(err, io.EOF) {
+				break
 			} else if err != nil {
-				yield(source.Control{}, fmt.Errorf("access review: read spooled controls: %w", err))
+				yield(source.Control{}, fmt.Errorf("access review: read spooled accesses: %w", err))
 				return
 			}
-			if !yield(c, nil) {
+			if !yield(control(a, r.lookup, r.at), nil) {
+				return
+			}
+		}
+		if r.policies == nil {
+			return
+		}
+		for p, err := range r.policies {
+			if err != nil {
+				yield(source.Control{}, fmt.Errorf("access review: %w", err))
+				return
+			}
+			if !yield(policyControl(p), nil) {
 				return
 			}
 		}
 	}
 }
 
-// Close removes the spooled controls; it is safe to call more than once.
+// Close removes the spooled accesses; it is safe to call more than once.
 func (r *report) Close() error {
 	r.once.Do(func() {
-		if err := os.Remove(r.path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		if err := os.Remove(r.accesses); err != nil && !errors.Is(err, os.ErrNotExist) {
 			r.closeErr = err
 		}
 	})

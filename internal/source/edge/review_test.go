@@ -1,6 +1,8 @@
 package edge
 
 import (
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -96,7 +98,7 @@ func TestControl(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.access.AppList = []string{jira, "77777777-7777-4777-8777-777777777777"}
 			c := control(tc.access, testLookup(), at)
-			if c.Status != tc.status || c.Category != tc.section || c.Assessed != tc.assessed || !reflect.DeepEqual(c.Violations, tc.violations) {
+			if string(c.Status) != tc.status || c.Category != tc.section || c.Assessed != tc.assessed || !reflect.DeepEqual(c.Violations, tc.violations) {
 				t.Errorf("got %s / %s / %d assessed / %+v\nwant %s / %s / %d / %+v", c.Status, c.Category, c.Assessed, c.Violations,
 					tc.status, tc.section, tc.assessed, tc.violations)
 			}
@@ -143,10 +145,7 @@ func TestAuditEventMapping(t *testing.T) {
 // An account that lists no access policy is not a clean review: one
 // CouldNotAssess control says there was nothing to review.
 func TestEmptyReviewIsNotCompliant(t *testing.T) {
-	rep, err := writeControls(strings.NewReader(""), 0, nil, testLookup(), time.Now(), t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	rep := newReport(spoolFile(t, ""), 0, nil, testLookup(), time.Now(), "acme")
 	defer rep.Close()
 	var got []source.Control
 	for c, err := range rep.Controls() {
@@ -155,21 +154,28 @@ func TestEmptyReviewIsNotCompliant(t *testing.T) {
 		}
 		got = append(got, c)
 	}
-	if len(got) != 1 || got[0].Status != "CouldNotAssess" || rep.failing != 1 || !strings.Contains(got[0].Title, "not a pass") {
+	if len(got) != 1 || got[0].Status != dataset.CouldNotAssess || !strings.Contains(got[0].Title, "not a pass") {
 		t.Errorf("controls %+v", got)
 	}
 	if c := rep.Caveats(); len(c) != 1 || !strings.Contains(c[0], "nothing was reviewed") {
 		t.Errorf("caveats %q: an empty review must be a warning too", c)
 	}
 	// A review that found something has no caveat.
-	full, err := writeControls(strings.NewReader(`{"uuid":"a1","status":2}`+"\n"), 1, nil, testLookup(), time.Now(), t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	full := newReport(spoolFile(t, `{"uuid":"a1","status":2}`+"\n"), 1, nil, testLookup(), time.Now(), "acme")
 	defer full.Close()
 	if c := full.Caveats(); len(c) != 0 {
 		t.Errorf("caveats %q on a review that found an access object", c)
 	}
+}
+
+// spoolFile is a file holding content, as review spools accesses.
+func spoolFile(t *testing.T, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "accesses.jsonl")
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 func TestPolicyControl(t *testing.T) {
@@ -187,7 +193,7 @@ func TestPolicyControl(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			c := policyControl(tc.p)
-			if c.Status != tc.status || c.Category != tc.cat || len(c.Violations) != tc.viol || c.ID != tc.p.UUID || c.Service == "" {
+			if string(c.Status) != tc.status || c.Category != tc.cat || len(c.Violations) != tc.viol || c.ID != tc.p.UUID || c.Service == "" {
 				t.Errorf("got %+v", c)
 			}
 		})

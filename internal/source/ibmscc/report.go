@@ -1,79 +1,28 @@
 package ibmscc
 
 import (
-	"bufio"
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"iter"
 	"maps"
-	"os"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/evidence-pack/evidence/internal/collect/ibmscc"
+	"github.com/evidence-pack/evidence/internal/dataset"
 	"github.com/evidence-pack/evidence/internal/source"
 )
 
-// fetchReport reads the requirements of policy in zone z, and the failing
-// resources of each failing control, into a temporary JSON-lines file of
-// source.Control values: the pipeline reads a report's controls several
-// times, and a policy can have thousands of failing resources. At most one
-// page and one control are in memory.
-func (s *Source) fetchReport(ctx context.Context, policy string, z zoneRef) (_ source.Report, err error) {
-	f, err := os.CreateTemp(s.env.SpoolDir, "evidence-ibmscc-report-*.jsonl")
-	if err != nil {
-		return nil, fmt.Errorf("%s report %q zone %q: spool: %w", Name, policy, z.name, err)
-	}
-	rep := &report{path: f.Name(), zone: z.name, at: z.policy.LastEvaluated()}
-	defer func() {
-		if cerr := f.Close(); cerr != nil && err == nil {
-			err = fmt.Errorf("%s report %q zone %q: spool: %w", Name, policy, z.name, cerr)
-		}
-		if err != nil {
-			_ = os.Remove(rep.path)
-		}
-	}()
-	bw := bufio.NewWriterSize(f, 64<<10)
-	enc := json.NewEncoder(bw)
-	for req, err := range s.client.Requirements(ctx, ibmscc.RequirementQuery{Policy: policy, Zone: z.name}) {
-		if err != nil {
-			return nil, err
-		}
-		if len(req.Controls) == 0 {
-			rc, err := requirementControl(req)
-			if err != nil {
-				return nil, fmt.Errorf("%s report %q zone %q: %w", Name, policy, z.name, err)
-			}
-			if err := enc.Encode(rc); err != nil {
-				return nil, fmt.Errorf("%s report %q zone %q: spool: %w", Name, policy, z.name, err)
-			}
-			continue
-		}
-		for _, ctl := range req.Controls {
-			c, err := s.control(ctx, req, ctl)
-			if err != nil {
-				return nil, fmt.Errorf("%s report %q zone %q: requirement %s control %s: %w", Name, policy, z.name, req.RequirementID, ctl.ID, err)
-			}
-			if err := enc.Encode(c); err != nil {
-				return nil, fmt.Errorf("%s report %q zone %q: spool: %w", Name, policy, z.name, err)
-			}
-			if ctl.LastUpdate.After(rep.at) {
-				rep.at = ctl.LastUpdate.Time
-			}
-		}
-	}
-	if err := bw.Flush(); err != nil {
-		return nil, fmt.Errorf("%s report %q zone %q: spool: %w", Name, policy, z.name, err)
-	}
-	if rep.at.IsZero() && s.env.Now != nil {
-		rep.at = s.env.Now().UTC()
-	}
-	return rep, nil
+// fetchReport returns the report of policy in zone z: its controls are
+// read from the API as the pipeline iterates them, once (the pipeline
+// spools them): the requirements, and the failing resources of each
+// failing control. At most one page and one control are in memory.
+func (s *Source) fetchReport(ctx context.Context, policy string, z zoneRef) (source.Report, error) {
+	return &report{s: s, ctx: ctx, policy: policy, zone: z, at: z.policy.LastEvaluated()}, nil
 }
 
 // control maps one (requirement, control) pair, reading the control's
@@ -171,9 +120,9 @@ func requirementControl(req ibmscc.Requirement) (source.Control, error) {
 		return source.Control{}, fmt.Errorf("requirement %s: %w", req.RequirementID, err)
 	}
 	failing := int64(req.HighSeverityCount) + int64(req.MediumSeverityCount) + int64(req.LowSeverityCount)
-	status := "NonCompliant"
+	status := dataset.NonCompliant
 	if req.Pass {
-		status = "Compliant"
+		status = dataset.Compliant
 	}
 	return source.Control{
 		ID:           string(req.RequirementID),
@@ -187,16 +136,16 @@ func requirementControl(req ibmscc.Requirement) (source.Control, error) {
 }
 
 // Status maps a control's result onto the pack's statuses.
-func Status(ctl ibmscc.Control) string {
+func Status(ctl ibmscc.Control) dataset.Status {
 	switch {
 	case ctl.IsManual:
-		return "RequiresManualAssessment"
+		return dataset.Manual
 	case ctl.Pass:
-		return "Compliant"
+		return dataset.Compliant
 	case ctl.ObjectsCount == 0 && ctl.AcceptedCount > 0:
-		return "Suppressed"
+		return dataset.Suppressed
 	}
-	return "NonCompliant"
+	return dataset.NonCompliant
 }
 
 // ErrSeverity means a severity that is none of the document's three levels.
@@ -275,41 +224,62 @@ func acceptanceLabel(a *ibmscc.Acceptance) string {
 	return label
 }
 
-// report is a fetched report: its controls in a JSON-lines file.
+// report is a policy's report in a zone, read from the API by Controls.
 type report struct {
-	path string
-	zone string
-	at   time.Time
+	s      *Source
+	ctx    context.Context
+	policy string
+	zone   zoneRef
+	at     time.Time // the latest evaluation: the policy's, then its controls'
 }
 
 var _ source.Report = (*report)(nil)
 
-func (r *report) AccountAlias() string  { return "" }
-func (r *report) ReportTime() time.Time { return r.at }
+func (r *report) AccountAlias() string { return "" }
 
-// Controls re-reads the file; each call opens it anew, so iterations are
-// independent.
+// ReportTime is the latest evaluation time among the policy and the
+// controls read so far (all of them once Controls has run), else now.
+func (r *report) ReportTime() time.Time {
+	if r.at.IsZero() && r.s.env.Now != nil {
+		return r.s.env.Now().UTC()
+	}
+	return r.at
+}
+
+// Controls reads the report from the API, once.
 func (r *report) Controls() iter.Seq2[source.Control, error] {
 	return func(yield func(source.Control, error) bool) {
-		f, err := os.Open(r.path)
-		if err != nil {
-			yield(source.Control{}, fmt.Errorf("%s report zone %q: %w", Name, r.zone, err))
-			return
+		fail := func(err error) {
+			yield(source.Control{}, fmt.Errorf("%s report %q zone %q: %w", Name, r.policy, r.zone.name, err))
 		}
-		defer f.Close()
-		dec := json.NewDecoder(bufio.NewReaderSize(f, 64<<10))
-		for {
-			var c source.Control
-			err := dec.Decode(&c)
-			if errors.Is(err, io.EOF) {
-				return
-			}
+		for req, err := range r.s.client.Requirements(r.ctx, ibmscc.RequirementQuery{Policy: r.policy, Zone: r.zone.name}) {
 			if err != nil {
-				yield(source.Control{}, fmt.Errorf("%s report zone %q: read spool: %w", Name, r.zone, err))
+				yield(source.Control{}, err)
 				return
 			}
-			if !yield(c, nil) {
-				return
+			if len(req.Controls) == 0 {
+				rc, err := requirementControl(req)
+				if err != nil {
+					fail(err)
+					return
+				}
+				if !yield(rc, nil) {
+					return
+				}
+				continue
+			}
+			for _, ctl := range req.Controls {
+				c, err := r.s.control(r.ctx, req, ctl)
+				if err != nil {
+					fail(fmt.Errorf("requirement %s control %s: %w", req.RequirementID, ctl.ID, err))
+					return
+				}
+				if ctl.LastUpdate.After(r.at) {
+					r.at = ctl.LastUpdate.Time
+				}
+				if !yield(c, nil) {
+					return
+				}
 			}
 		}
 	}
@@ -319,10 +289,5 @@ func (r *report) Controls() iter.Seq2[source.Control, error] {
 // keep beside ours.
 func (r *report) Vendor(context.Context) (io.ReadCloser, string, error) { return nil, "", nil }
 
-// Close removes the file.
-func (r *report) Close() error {
-	if err := os.Remove(r.path); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return err
-	}
-	return nil
-}
+// Close implements source.Report: nothing is held.
+func (r *report) Close() error { return nil }

@@ -8,6 +8,7 @@ import (
 	"iter"
 	"strings"
 
+	"github.com/evidence-pack/evidence/internal/collect/httpx"
 	"github.com/evidence-pack/evidence/internal/collect/ibmscc"
 	"github.com/evidence-pack/evidence/internal/dataset"
 	"github.com/evidence-pack/evidence/internal/period"
@@ -18,39 +19,19 @@ type iterRecords = iter.Seq2[dataset.Record, error]
 
 // inventoryRows streams the inventory of accounts (all when empty) as
 // dataset.Resource rows.
-func (s *Source) inventoryRows(accounts []string) func(context.Context, *source.QueryStats) iterRecords {
-	return func(ctx context.Context, st *source.QueryStats) iterRecords {
+func (s *Source) inventoryRows(accounts []string) func(context.Context, *httpx.QueryStats) iterRecords {
+	return func(ctx context.Context, st *httpx.QueryStats) iterRecords {
 		return s.inventory(ctx, accounts, st)
 	}
 }
 
-func (s *Source) inventory(ctx context.Context, accounts []string, st *source.QueryStats) iterRecords {
-	return func(yield func(dataset.Record, error) bool) {
-		for r, err := range s.client.Inventory(ctx, ibmscc.InventoryQuery{Accounts: accounts, Stats: st}) {
-			if err != nil {
-				yield(nil, err)
-				return
-			}
-			if !yield(Resource(r), nil) {
-				return
-			}
-		}
-	}
+func (s *Source) inventory(ctx context.Context, accounts []string, st *httpx.QueryStats) iterRecords {
+	return source.Records(s.client.Inventory(ctx, ibmscc.InventoryQuery{Accounts: accounts, Stats: st}), Resource)
 }
 
 // auditRows streams the activity audit of w as dataset.AuditEvent rows.
-func (s *Source) auditRows(ctx context.Context, w period.Window, st *source.QueryStats) iterRecords {
-	return func(yield func(dataset.Record, error) bool) {
-		for e, err := range s.client.AuditEvents(ctx, ibmscc.AuditQuery{From: w.From, To: w.To, Stats: st}) {
-			if err != nil {
-				yield(nil, err)
-				return
-			}
-			if !yield(AuditEvent(e), nil) {
-				return
-			}
-		}
-	}
+func (s *Source) auditRows(ctx context.Context, w period.Window, st *httpx.QueryStats) iterRecords {
+	return source.Records(s.client.AuditEvents(ctx, ibmscc.AuditQuery{From: w.From, To: w.To, Stats: st}), AuditEvent)
 }
 
 // Resource maps an inventory resource: CSP is the platform (AWS, GCP,

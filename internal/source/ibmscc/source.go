@@ -15,6 +15,7 @@ import (
 	"github.com/evidence-pack/evidence/internal/collect/httpx"
 	"github.com/evidence-pack/evidence/internal/collect/ibmscc"
 	"github.com/evidence-pack/evidence/internal/config"
+	"github.com/evidence-pack/evidence/internal/dataset"
 	"github.com/evidence-pack/evidence/internal/source"
 )
 
@@ -127,26 +128,16 @@ func Open(ctx context.Context, t config.Tenant, env source.Env) (source.Source, 
 	}
 	// Server text may echo it: the pipeline redacts it.
 	env.Redactor.Add(getenv(cfg.APIKeyEnv))
-	log := env.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
+	opts := env.HTTP()
+	log := opts.Logger
 	client, err := ibmscc.New(ibmscc.Credentials{
 		APIKey:     httpx.Secret(getenv(cfg.APIKeyEnv)),
 		InstanceID: cfg.InstanceID,
 		TeamID:     cfg.TeamID,
 		BaseURL:    cfg.url(),
 		IAMURL:     cfg.IAMURL,
-	}, ibmscc.Options{
-		HTTPClient: env.HTTPClient,
-		Retry:      env.Retry,
-		Limits:     ibmscc.Limits{PageSize: cfg.PageSize, AuditLimit: cfg.AuditLimit, RequestsPerMinute: cfg.RequestsPerMinute},
-		Logger:     log,
-		UserAgent:  env.UserAgent,
-		Now:        env.Now,
-		SpoolDir:   env.SpoolDir,
-		Redactor:   env.Redactor,
-	})
+	}, ibmscc.Options{Options: opts,
+		Limits: ibmscc.Limits{PageSize: cfg.PageSize, AuditLimit: cfg.AuditLimit, RequestsPerMinute: cfg.RequestsPerMinute}})
 	if err != nil {
 		return nil, fmt.Errorf("tenant %s: %w", t.Name, err)
 	}
@@ -177,7 +168,7 @@ func (s *Source) subAccount() string { return s.client.InstanceID() }
 // views (one request), then lists the units: a report unit per (policy,
 // zone) when reports are wanted, the inventory and the audit log when
 // those are. Refused credentials (IAM or instance) return an error
-// wrapping source.ErrAuth; views that cannot be read otherwise (403, 5xx
+// wrapping httpx.ErrAuth; views that cannot be read otherwise (403, 5xx
 // after retries) are a Plan failure when reports are wanted, a warning when
 // not.
 func (s *Source) Plan(ctx context.Context, req source.Request) (*source.Plan, error) {
@@ -188,34 +179,34 @@ func (s *Source) Plan(ctx context.Context, req source.Request) (*source.Plan, er
 	}
 	views, err := s.client.Views(ctx)
 	switch {
-	case err != nil && (errors.Is(err, source.ErrAuth) || ctx.Err() != nil):
+	case err != nil && (errors.Is(err, httpx.ErrAuth) || ctx.Err() != nil):
 		return nil, fmt.Errorf("tenant %s: %w", s.tenant, err)
-	case err != nil && req.Wants(source.Reports):
+	case err != nil && req.Wants(dataset.Reports):
 		plan.Failures = append(plan.Failures, source.Failure{Unit: "discover compliance views", SubAccount: sub, Err: err})
 	case err != nil:
 		plan.Warnings = append(plan.Warnings, fmt.Sprintf("%s: compliance views: %v", Name, err))
-	case req.Wants(source.Reports):
+	case req.Wants(dataset.Reports):
 		s.planReports(plan, views, req)
 	}
 	if err := s.matchAccounts(ctx, plan, req); err != nil {
 		return nil, fmt.Errorf("tenant %s: %w", s.tenant, err)
 	}
-	if req.Wants(source.Evaluations) {
+	if req.Wants(dataset.Evaluations) {
 		plan.Warnings = append(plan.Warnings, Name+": there is no evaluations dataset in IBM SCC Workload Protection; the posture results are in the framework reports")
 	}
-	if req.Wants(source.Inventory) && req.Has("inventory|"+sub) {
+	if req.Wants(dataset.Inventory) && req.Has("inventory|"+sub) {
 		plan.Tables = append(plan.Tables, source.TableUnit{
-			Table: source.Inventory, SubAccount: sub, Window: req.Period, Rows: s.inventoryRows(s.accounts(req)),
+			Table: dataset.Inventory, SubAccount: sub, Window: req.Period, Rows: s.inventoryRows(s.accounts(req)),
 			Call: source.Call{Method: http.MethodGet, Path: ibmscc.PathInventory, Params: map[string]string{"accounts": cmp.Or(strings.Join(s.accounts(req), ","), "all")}},
 		})
 	}
-	if req.Wants(source.AuditLogs) && req.Has("audit_logs|"+sub) {
+	if req.Wants(dataset.AuditLogs) && req.Has("audit_logs|"+sub) {
 		w := req.Audit
 		plan.Tables = append(plan.Tables, source.TableUnit{
-			Table: source.AuditLogs, SubAccount: sub, Window: w,
+			Table: dataset.AuditLogs, SubAccount: sub, Window: w,
 			Call: source.Call{Method: http.MethodGet, Path: ibmscc.PathAuditEvents, Params: map[string]string{
 				"from": strconv.FormatInt(w.From.UnixNano(), 10), "to": strconv.FormatInt(w.To.UnixNano(), 10), "windows": "at most 2 weeks per request"}},
-			Rows: func(ctx context.Context, st *source.QueryStats) iterRecords { return s.auditRows(ctx, w, st) },
+			Rows: func(ctx context.Context, st *httpx.QueryStats) iterRecords { return s.auditRows(ctx, w, st) },
 		})
 	}
 	return plan, nil
@@ -348,7 +339,7 @@ func (s *Source) matchAccounts(ctx context.Context, plan *source.Plan, req sourc
 		found := false
 		for _, err := range s.client.Inventory(ctx, ibmscc.InventoryQuery{Accounts: []string{a}, PageSize: 1}) {
 			switch {
-			case err != nil && (errors.Is(err, source.ErrAuth) || ctx.Err() != nil):
+			case err != nil && (errors.Is(err, httpx.ErrAuth) || ctx.Err() != nil):
 				return err
 			case err != nil:
 				plan.Warnings = append(plan.Warnings, fmt.Sprintf("%s: cannot tell whether --account %q names a cloud account: %v", Name, a, err))

@@ -40,34 +40,31 @@ const Name = "lacework"
 // values.
 func Opener(limits lacework.Limits) source.Opener {
 	return func(ctx context.Context, t config.Tenant, env source.Env) (source.Source, error) {
-		if t.Lacework == nil {
-			return nil, fmt.Errorf("tenant %s: the lacework: section is missing", t.Name)
+		cfg, creds, err := settings(t, env)
+		if err != nil {
+			return nil, err
 		}
 		// Server text may echo them (an error body quoting the request's
 		// headers): the pipeline redacts them from all it keeps or logs.
-		env.Redactor.Add(t.Lacework.Credentials.KeyID, t.Lacework.Credentials.Secret.Reveal())
-		c, err := lacework.New(t.Lacework.Credentials, lacework.Options{
-			HTTPClient: env.HTTPClient,
-			Retry:      env.Retry,
-			Limits:     limits,
-			Logger:     env.Logger,
-			UserAgent:  env.UserAgent,
-			Now:        env.Now,
-			SpoolDir:   env.SpoolDir,
-			Redactor:   env.Redactor,
-		})
+		env.Redactor.Add(creds.KeyID, creds.Secret.Reveal())
+		c, err := lacework.New(creds, lacework.Options{Options: env.HTTP(), Limits: limits})
 		if err != nil {
 			return nil, fmt.Errorf("tenant %s: %w", t.Name, err)
 		}
-		return &Source{cfg: t.Lacework, client: c}, nil
+		return &Source{cfg: cfg, creds: creds, client: c}, nil
 	}
 }
 
 // Source is one Lacework tenant.
 type Source struct {
-	cfg    *config.LaceworkTenant
+	cfg    Config
+	creds  lacework.Credentials
 	client *lacework.Client
 }
+
+// TenantName is the tenant's name when the configuration gives none: the
+// account's (acme of acme.lacework.net).
+func (s *Source) TenantName() string { return s.creds.AccountName() }
 
 // Check refuses a period whose evaluations the API no longer keeps
 // ("within the last 90 days", Search Compliance Evaluations): the client
@@ -85,7 +82,7 @@ func (s *Source) Check(req source.Request, now time.Time) []error {
 func (s *Source) Client() *lacework.Client { return s.client }
 
 func (s *Source) Info() source.Info {
-	return source.Info{System: Name, API: "Lacework API v2", BaseURL: s.client.BaseURL(), Credential: "API key " + source.MaskID(s.cfg.Credentials.KeyID)}
+	return source.Info{System: Name, API: "Lacework API v2", BaseURL: s.client.BaseURL(), Credential: "API key " + source.MaskID(s.creds.KeyID)}
 }
 
 func (s *Source) Stats() *httpx.Stats { return s.client.Stats() }
@@ -109,10 +106,10 @@ func (s *Source) Plan(ctx context.Context, req source.Request) (*source.Plan, er
 	p := &source.Plan{}
 	var names []string
 	var err error
-	if one := s.cfg.Credentials.SubAccount; one != "" {
+	if one := s.creds.SubAccount; one != "" {
 		names = []string{strings.ToLower(one)}
 	} else if names, err = s.client.SubAccounts(ctx); err != nil {
-		return nil, authErr(err)
+		return nil, err
 	}
 	if len(s.cfg.SubAccounts) > 0 {
 		names = slices.DeleteFunc(names, func(n string) bool { return !containsFold(s.cfg.SubAccounts, n) })
@@ -130,7 +127,7 @@ func (s *Source) Plan(ctx context.Context, req source.Request) (*source.Plan, er
 		sb := &sub{name: name, client: sc}
 		if err := s.discover(ctx, req, sb, p, fs); err != nil {
 			if errors.Is(err, lacework.ErrAuth) || ctx.Err() != nil {
-				return nil, authErr(err)
+				return nil, err
 			}
 			p.Failures = append(p.Failures, source.Failure{Unit: "discover " + name, SubAccount: name, Err: err})
 			continue
@@ -144,28 +141,21 @@ func (s *Source) Plan(ctx context.Context, req source.Request) (*source.Plan, er
 	// A sub-account that could not be discovered may hold what a filter
 	// names: then the plan does not say what matched.
 	if len(p.Failures) == 0 {
-		p.Filters = fs.report(s.wantedAccounts(req), s.wantedFrameworks(req), req.Wants(source.Reports))
+		p.Filters = fs.report(s.wantedAccounts(req), s.wantedFrameworks(req), req.Wants(dataset.Reports))
 	}
-	if req.Wants(source.Reports) {
+	if req.Wants(dataset.Reports) {
 		p.Frameworks = s.planReports(req, subs)
 	}
-	if req.Wants(source.Evaluations) {
+	if req.Wants(dataset.Evaluations) {
 		p.Tables = append(p.Tables, s.evaluationUnits(req, subs)...)
 	}
-	if req.Wants(source.Inventory) {
+	if req.Wants(dataset.Inventory) {
 		p.Tables = append(p.Tables, s.inventoryUnits(req, subs)...)
 	}
-	if req.Wants(source.AuditLogs) {
+	if req.Wants(dataset.AuditLogs) {
 		p.Tables = append(p.Tables, s.auditUnits(req, subs)...)
 	}
 	return p, nil
-}
-
-func authErr(err error) error {
-	if errors.Is(err, lacework.ErrAuth) {
-		return source.Auth(err)
-	}
-	return err
 }
 
 // filterState gathers, across sub-accounts, what the filters matched.
@@ -192,18 +182,22 @@ func (f *filterState) report(accounts, frameworks []string, reports bool) *sourc
 	return &out
 }
 
+// wantedAccounts are the cloud accounts to collect: --account, else the
+// section's accounts; empty means all.
 func (s *Source) wantedAccounts(req source.Request) []string {
-	if len(s.cfg.Accounts) > 0 {
-		return s.cfg.Accounts
+	if len(req.Accounts) > 0 {
+		return req.Accounts
 	}
-	return req.Accounts
+	return s.cfg.Accounts
 }
 
+// wantedFrameworks are the frameworks to collect: --framework, else the
+// section's frameworks; empty means all.
 func (s *Source) wantedFrameworks(req source.Request) []string {
-	if len(s.cfg.Frameworks) > 0 {
-		return s.cfg.Frameworks
+	if len(req.Frameworks) > 0 {
+		return req.Frameworks
 	}
-	return req.Frameworks
+	return s.cfg.Frameworks
 }
 
 func (s *Source) discover(ctx context.Context, req source.Request, sb *sub, p *source.Plan, fs *filterState) error {
@@ -229,7 +223,7 @@ func (s *Source) discover(ctx context.Context, req source.Request, sb *sub, p *s
 		})
 	}
 	sb.targets = targets
-	if !req.Wants(source.Reports) {
+	if !req.Wants(dataset.Reports) {
 		return nil
 	}
 	fws, err := sb.client.Frameworks(ctx)
@@ -357,7 +351,7 @@ func (r *report) Controls() iter.Seq2[source.Control, error] {
 				return
 			}
 			c := source.Control{ID: rec.RecID, Title: rec.Title, Category: rec.Category, Service: rec.Service,
-				Severity: lacework.SeverityName(rec.Severity), SeverityRank: rec.Severity, Status: rec.Status,
+				Severity: lacework.SeverityName(rec.Severity), SeverityRank: rec.Severity, Status: dataset.Status(rec.Status),
 				Assessed: int64(rec.AssessedResourceCount), Suppressions: rec.Suppressions, InfoLink: rec.InfoLink}
 			for _, v := range rec.Violations {
 				c.Violations = append(c.Violations, source.Violation{Region: v.Region, Resource: v.Resource, Reasons: v.Reasons})
@@ -408,10 +402,9 @@ func (s *Source) evaluationUnits(req source.Request, subs []*sub) []source.Table
 			}
 			out = append(out, source.TableUnit{Table: dataset.Evaluations, Sheet: ds, Partition: "dataset=" + ds,
 				SubAccount: sb.name, Window: req.Period, Call: searchCall(lacework.PathEvaluations, req.Period, s.client.Limits().EvaluationWindow, "dataset", ds),
-				Rows: func(ctx context.Context, st *source.QueryStats) iter.Seq2[dataset.Record, error] {
-					var ls lacework.QueryStats
-					seq := sb.client.Evaluations(ctx, lacework.EvaluationQuery{Dataset: ds, Window: window(req.Period), Stats: &ls})
-					return records(seq, &ls, st, func(e lacework.Evaluation) dataset.Record { return evaluation(ds, e) })
+				Rows: func(ctx context.Context, st *httpx.QueryStats) iter.Seq2[dataset.Record, error] {
+					seq := sb.client.Evaluations(ctx, lacework.EvaluationQuery{Dataset: ds, Window: window(req.Period), Stats: st})
+					return httpx.Map(seq, func(e lacework.Evaluation) dataset.Record { return evaluation(ds, e) })
 				}})
 		}
 	}
@@ -451,10 +444,9 @@ func (s *Source) inventoryUnits(req source.Request, subs []*sub) []source.TableU
 			accounts := sb.accountsOf(lacework.Cloud(csp))
 			out = append(out, source.TableUnit{Table: dataset.Inventory, Sheet: csp, Partition: "csp=" + csp,
 				SubAccount: sb.name, Window: req.Period, Call: searchCall(lacework.PathInventory, req.Period, 0, "csp", csp),
-				Rows: func(ctx context.Context, st *source.QueryStats) iter.Seq2[dataset.Record, error] {
-					var ls lacework.QueryStats
-					seq := sb.client.Inventory(ctx, lacework.InventoryQuery{CSP: csp, Window: window(req.Period), Accounts: accounts, Stats: &ls})
-					return records(seq, &ls, st, resource)
+				Rows: func(ctx context.Context, st *httpx.QueryStats) iter.Seq2[dataset.Record, error] {
+					seq := sb.client.Inventory(ctx, lacework.InventoryQuery{CSP: csp, Window: window(req.Period), Accounts: accounts, Stats: st})
+					return httpx.Map(seq, resource)
 				}})
 		}
 	}
@@ -472,49 +464,12 @@ func (s *Source) auditUnits(req source.Request, subs []*sub) []source.TableUnit 
 			Call: source.Call{Method: http.MethodGet, Path: lacework.PathAuditLogs, Params: map[string]string{
 				"startTime": req.Audit.From.UTC().Format(time.RFC3339), "endTime": req.Audit.To.UTC().Format(time.RFC3339),
 				"windows": "a day per request, halved while an answer fills a page"}},
-			Rows: func(ctx context.Context, st *source.QueryStats) iter.Seq2[dataset.Record, error] {
-				var ls lacework.QueryStats
-				seq := sb.client.AuditLogs(ctx, lacework.AuditLogQuery{Window: window(req.Audit), Stats: &ls})
-				return records(seq, &ls, st, auditEvent)
+			Rows: func(ctx context.Context, st *httpx.QueryStats) iter.Seq2[dataset.Record, error] {
+				seq := sb.client.AuditLogs(ctx, lacework.AuditLogQuery{Window: window(req.Audit), Stats: st})
+				return httpx.Map(seq, auditEvent)
 			}})
 	}
 	return out
-}
-
-// records converts a collector's iterator, copying its query counters into
-// the unit's as it goes.
-func records[T any](seq iter.Seq2[T, error], ls *lacework.QueryStats, st *source.QueryStats, conv func(T) dataset.Record) iter.Seq2[dataset.Record, error] {
-	sync := func() {
-		if st != nil {
-			*st = source.QueryStats{Pages: ls.Pages, Queries: ls.Queries, Splits: ls.Splits,
-				// Only when every result set kept announced its size
-				// (paging.totalRows) is the sum the API's own count.
-				Announced: ls.Announced, HasAnnounced: ls.Unannounced == 0 && ls.Queries > ls.Splits}
-		}
-	}
-	final := func() {
-		sync()
-		if st == nil {
-			return
-		}
-		for _, p := range ls.Parts {
-			st.Parts = append(st.Parts, source.Part{From: p.Window.From, To: p.Window.To, Filter: p.Filter,
-				Rows: p.Rows, Announced: p.Total, HasAnnounced: p.Announced})
-		}
-	}
-	return func(yield func(dataset.Record, error) bool) {
-		defer final()
-		for v, err := range seq {
-			sync()
-			if err != nil {
-				yield(nil, err)
-				return
-			}
-			if !yield(conv(v), nil) {
-				return
-			}
-		}
-	}
 }
 
 func evaluation(ds string, e lacework.Evaluation) dataset.Record {
@@ -551,7 +506,7 @@ func auditEvent(v lacework.AuditLog) dataset.Record {
 func (s *Source) Estimate(ctx context.Context, p *source.Plan, req source.Request, probe bool) ([]source.Bucket, error) {
 	l := s.client.Limits()
 	var out []source.Bucket
-	if req.Wants(source.Reports) {
+	if req.Wants(dataset.Reports) {
 		units := 0
 		var fws []string
 		for _, f := range p.Frameworks {
@@ -620,7 +575,7 @@ func (s *Source) count(ctx context.Context, u source.TableUnit, w period.Window)
 	if err != nil {
 		return 0, err
 	}
-	var st lacework.QueryStats
+	var st httpx.QueryStats
 	switch u.Table {
 	case dataset.Evaluations:
 		err = first(sc.Evaluations(ctx, lacework.EvaluationQuery{Dataset: u.Sheet, Window: w, Stats: &st}))
@@ -640,7 +595,7 @@ func (s *Source) auditRequests(ctx context.Context, u source.TableUnit, w period
 	if err != nil {
 		return 0, 0, err
 	}
-	var st lacework.QueryStats
+	var st httpx.QueryStats
 	for _, err := range sc.AuditLogs(ctx, lacework.AuditLogQuery{Window: w, Stats: &st}) {
 		if err != nil {
 			return 0, 0, err

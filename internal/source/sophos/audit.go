@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/evidence-pack/evidence/internal/collect/httpx"
 	"github.com/evidence-pack/evidence/internal/collect/sophos"
 	"github.com/evidence-pack/evidence/internal/dataset"
 	"github.com/evidence-pack/evidence/internal/source"
@@ -38,19 +39,9 @@ func (s *src) auditUnits(req source.Request, selected []sophos.Account, accts ma
 			SubAccount: s.tenant, Window: w,
 			Call: source.Call{Method: http.MethodGet, Path: sophos.PathSearch + sophos.ActivityLogKey(p), Params: map[string]string{
 				"page": "from 1", "window": w.From.UTC().Format(time.RFC3339) + "/" + w.To.UTC().Format(time.RFC3339) + " (kept client-side: the document names no time filter)"}},
-			Rows: func(ctx context.Context, st *source.QueryStats) iter.Seq2[dataset.Record, error] {
+			Rows: func(ctx context.Context, st *httpx.QueryStats) iter.Seq2[dataset.Record, error] {
 				q := sophos.ActivityLogQuery{Provider: p, AccountIDs: ids, From: w.From, To: w.To, Stats: st}
-				return func(yield func(dataset.Record, error) bool) {
-					for l, err := range s.client.ActivityLogs(ctx, q) {
-						if err != nil {
-							yield(nil, err)
-							return
-						}
-						if !yield(auditEvent(l, accts), nil) {
-							return
-						}
-					}
-				}
+				return source.Records(s.client.ActivityLogs(ctx, q), func(l sophos.ActivityLog) dataset.AuditEvent { return auditEvent(l, accts) })
 			},
 		})
 	}

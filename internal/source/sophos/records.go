@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/evidence-pack/evidence/internal/collect/httpx"
 	"github.com/evidence-pack/evidence/internal/collect/sophos"
 	"github.com/evidence-pack/evidence/internal/dataset"
 	"github.com/evidence-pack/evidence/internal/source"
@@ -96,9 +97,9 @@ func evaluations(a sophos.Alert, acct sophos.Account) []dataset.Evaluation {
 	}
 	status := func(state string) string {
 		if suppressed(a.State) || suppressed(state) {
-			return "Suppressed"
+			return string(dataset.Suppressed)
 		}
-		return "NonCompliant"
+		return string(dataset.NonCompliant)
 	}
 	res := a.RuleResult.AffectedResources
 	if len(res) == 0 {
@@ -149,7 +150,7 @@ func remediation(a sophos.Alert, remediateDate, comment string) string {
 // selected environments, and one for the environments themselves.
 func (s *src) inventoryUnits(req source.Request, all, selected []sophos.Account, accts map[string]sophos.Account) []source.TableUnit {
 	var out []source.TableUnit
-	add := func(key, sheet, partition string, call source.Call, rows func(context.Context, *source.QueryStats) iter.Seq2[dataset.Record, error]) {
+	add := func(key, sheet, partition string, call source.Call, rows func(context.Context, *httpx.QueryStats) iter.Seq2[dataset.Record, error]) {
 		if req.Has("inventory|" + s.tenant + "|" + key) {
 			out = append(out, source.TableUnit{Table: dataset.Inventory, Sheet: sheet, Partition: "dataset=" + partition,
 				SubAccount: s.tenant, Window: req.Period, Call: call, Rows: rows})
@@ -172,7 +173,7 @@ func (s *src) inventoryUnits(req source.Request, all, selected []sophos.Account,
 			listed = append(listed, a)
 		}
 	}
-	add("environments", "Environments", "Environments", call(sophos.PathAccounts, "accountIds", strings.Join(envs, ",")), func(context.Context, *source.QueryStats) iter.Seq2[dataset.Record, error] {
+	add("environments", "Environments", "Environments", call(sophos.PathAccounts, "accountIds", strings.Join(envs, ",")), func(context.Context, *httpx.QueryStats) iter.Seq2[dataset.Record, error] {
 		return func(yield func(dataset.Record, error) bool) {
 			for _, a := range listed {
 				if !yield(environmentResource(a), nil) {
@@ -198,26 +199,26 @@ func (s *src) inventoryUnits(req source.Request, all, selected []sophos.Account,
 	}
 	for _, p := range sophos.HostProviders() {
 		if acctIDs, ok := ids(p); ok {
-			add("hosts|"+p, "Hosts", datasetPrefix(p)+"Hosts", call(sophos.PathVMs, "provider", p, "accountIds", strings.Join(acctIDs, ",")), rowsOf(func(ctx context.Context, st *source.QueryStats) iter.Seq2[dataset.Resource, error] {
-				return mapSeq(s.client.Hosts(ctx, sophos.InventoryQuery{Provider: p, AccountIDs: acctIDs, Stats: st}),
+			add("hosts|"+p, "Hosts", datasetPrefix(p)+"Hosts", call(sophos.PathVMs, "provider", p, "accountIds", strings.Join(acctIDs, ",")), func(ctx context.Context, st *httpx.QueryStats) iter.Seq2[dataset.Record, error] {
+				return source.Records(s.client.Hosts(ctx, sophos.InventoryQuery{Provider: p, AccountIDs: acctIDs, Stats: st}),
 					func(h sophos.Host) dataset.Resource { return hostResource(h, accts) })
-			}))
+			})
 		}
 	}
 	for _, p := range sophos.UserProviders() {
 		if acctIDs, ok := ids(p); ok {
-			add("users|"+p, "Users", datasetPrefix(p)+"Users", call(sophos.PathUsers, "provider", p, "accountIds", strings.Join(acctIDs, ",")), rowsOf(func(ctx context.Context, st *source.QueryStats) iter.Seq2[dataset.Resource, error] {
-				return mapSeq(s.client.Users(ctx, sophos.InventoryQuery{Provider: p, AccountIDs: acctIDs, Stats: st}),
+			add("users|"+p, "Users", datasetPrefix(p)+"Users", call(sophos.PathUsers, "provider", p, "accountIds", strings.Join(acctIDs, ",")), func(ctx context.Context, st *httpx.QueryStats) iter.Seq2[dataset.Record, error] {
+				return source.Records(s.client.Users(ctx, sophos.InventoryQuery{Provider: p, AccountIDs: acctIDs, Stats: st}),
 					func(u sophos.User) dataset.Resource { return userResource(u, accts) })
-			}))
+			})
 		}
 	}
 	for _, p := range sophos.ServerlessProviders() {
 		if acctIDs, ok := ids(p); ok {
-			add("serverless|"+p, "Serverless", datasetPrefix(p)+"Serverless", call(sophos.PathServerless, "provider", p, "accountIds", strings.Join(acctIDs, ",")), rowsOf(func(ctx context.Context, st *source.QueryStats) iter.Seq2[dataset.Resource, error] {
-				return mapSeq(s.client.Serverless(ctx, sophos.InventoryQuery{Provider: p, AccountIDs: acctIDs, Stats: st}),
+			add("serverless|"+p, "Serverless", datasetPrefix(p)+"Serverless", call(sophos.PathServerless, "provider", p, "accountIds", strings.Join(acctIDs, ",")), func(ctx context.Context, st *httpx.QueryStats) iter.Seq2[dataset.Record, error] {
+				return source.Records(s.client.Serverless(ctx, sophos.InventoryQuery{Provider: p, AccountIDs: acctIDs, Stats: st}),
 					func(f sophos.Function) dataset.Resource { return functionResource(f, accts) })
-			}))
+			})
 		}
 	}
 	for _, cp := range sophos.ContainerProviders() {
@@ -228,9 +229,9 @@ func (s *src) inventoryUnits(req source.Request, all, selected []sophos.Account,
 		for _, ct := range sophos.ContainerTypes() {
 			partition := strings.ToUpper(cp[:1]) + cp[1:] + strings.ToUpper(ct[:1]) + ct[1:] // EksPods
 			add("containers|"+cp+"|"+ct, "Containers", partition,
-				call(sophos.PathContainers, "cloudProvider", cp, "containerType", ct, "accountIds", strings.Join(acctIDs, ",")), rowsOf(func(ctx context.Context, st *source.QueryStats) iter.Seq2[dataset.Resource, error] {
+				call(sophos.PathContainers, "cloudProvider", cp, "containerType", ct, "accountIds", strings.Join(acctIDs, ",")), func(ctx context.Context, st *httpx.QueryStats) iter.Seq2[dataset.Record, error] {
 					q := sophos.ContainerQuery{CloudProvider: cp, ContainerType: ct, AccountIDs: acctIDs, Stats: st}
-					return func(yield func(dataset.Resource, error) bool) {
+					return func(yield func(dataset.Record, error) bool) {
 						for c, err := range s.client.Containers(ctx, q) {
 							if errors.Is(err, sophos.ErrNotSupported) {
 								// The API has no objects of this kind for this
@@ -239,7 +240,7 @@ func (s *src) inventoryUnits(req source.Request, all, selected []sophos.Account,
 								return
 							}
 							if err != nil {
-								yield(dataset.Resource{}, err)
+								yield(nil, err)
 								return
 							}
 							if !yield(containerResource(c, cp, ct, accts), nil) {
@@ -247,41 +248,10 @@ func (s *src) inventoryUnits(req source.Request, all, selected []sophos.Account,
 							}
 						}
 					}
-				}))
+				})
 		}
 	}
 	return out
-}
-
-// rowsOf adapts an iterator of resources to a TableUnit's Rows.
-func rowsOf(f func(context.Context, *source.QueryStats) iter.Seq2[dataset.Resource, error]) func(context.Context, *source.QueryStats) iter.Seq2[dataset.Record, error] {
-	return func(ctx context.Context, st *source.QueryStats) iter.Seq2[dataset.Record, error] {
-		return func(yield func(dataset.Record, error) bool) {
-			for r, err := range f(ctx, st) {
-				if err != nil {
-					yield(nil, err)
-					return
-				}
-				if !yield(r, nil) {
-					return
-				}
-			}
-		}
-	}
-}
-
-func mapSeq[T, U any](seq iter.Seq2[T, error], f func(T) U) iter.Seq2[U, error] {
-	return func(yield func(U, error) bool) {
-		for v, err := range seq {
-			if err != nil {
-				yield(*new(U), err)
-				return
-			}
-			if !yield(f(v), nil) {
-				return
-			}
-		}
-	}
 }
 
 // resource fills the columns every inventory kind shares.

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/evidence-pack/evidence/internal/collect/sophos"
+	"github.com/evidence-pack/evidence/internal/dataset"
 	"github.com/evidence-pack/evidence/internal/period"
 	"github.com/evidence-pack/evidence/internal/source"
 )
@@ -136,7 +137,7 @@ func (r *report) Controls() iter.Seq2[source.Control, error] {
 	return func(yield func(source.Control, error) bool) {
 		buf := make([]byte, 0, r.maxLine)
 		for _, id := range r.ids {
-			c := source.Control{ID: id, Status: "Suppressed"}
+			c := source.Control{ID: id, Status: dataset.Suppressed}
 			for i, sp := range r.index[id] {
 				buf = buf[:sp.n]
 				if _, err := r.f.ReadAt(buf, sp.off); err != nil {
@@ -155,7 +156,7 @@ func (r *report) Controls() iter.Seq2[source.Control, error] {
 					c.Title, c.Category, c.InfoLink = a.Title, a.Category, a.Link
 				}
 				if a.Open {
-					c.Status = "NonCompliant"
+					c.Status = dataset.NonCompliant
 				}
 				c.Violations = append(c.Violations, a.Violations...)
 				c.Suppressions = append(c.Suppressions, a.Suppressions...)

@@ -102,27 +102,9 @@ func Open(_ context.Context, t config.Tenant, env source.Env) (source.Source, er
 	}
 	// Server text may echo it: the pipeline redacts it.
 	env.Redactor.Add(key)
-	log := env.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	now := env.Now
-	if now == nil {
-		now = time.Now
-	}
-	ua := env.UserAgent
-	client, err := sophos.New(httpx.Secret(key), sophos.Options{
-		BaseURL:    cfg.APIURL,
-		Tenant:     t.Name,
-		KeyEnv:     cfg.APIKeyEnv,
-		HTTPClient: env.HTTPClient,
-		Retry:      env.Retry,
-		Logger:     log,
-		UserAgent:  ua,
-		Now:        now,
-		SpoolDir:   env.SpoolDir,
-		Redactor:   env.Redactor,
-	})
+	opts := env.HTTP()
+	log, now := opts.Logger, opts.Now
+	client, err := sophos.New(httpx.Secret(key), sophos.Options{Options: opts, BaseURL: cfg.APIURL, Tenant: t.Name, KeyEnv: cfg.APIKeyEnv})
 	if err != nil {
 		return nil, fmt.Errorf("tenant %s: %w", t.Name, err)
 	}
@@ -148,7 +130,7 @@ func (s *src) Info() source.Info {
 func (s *src) Stats() *httpx.Stats { return s.client.Stats() }
 
 // Plan discovers the environments and returns the units the request asks
-// for. A refused key fails the plan (source.ErrAuth); a configured
+// for. A refused key fails the plan (httpx.ErrAuth); a configured
 // environment the API does not list is a Plan.Failure.
 func (s *src) Plan(ctx context.Context, req source.Request) (*source.Plan, error) {
 	all, err := s.client.Accounts(ctx, sophos.AccountQuery{})
@@ -195,10 +177,10 @@ func (s *src) Plan(ctx context.Context, req source.Request) (*source.Plan, error
 		}
 	}
 	p.Filters = f
-	if req.Wants(source.Reports) {
+	if req.Wants(dataset.Reports) {
 		p.Frameworks = s.planFrameworks(req, p, selected, accts)
 	}
-	if req.Wants(source.Evaluations) {
+	if req.Wants(dataset.Evaluations) {
 		for _, a := range selected {
 			id := string(a.AccountID)
 			if !req.Has("evaluations|" + s.tenant + "|" + id) {
@@ -212,10 +194,10 @@ func (s *src) Plan(ctx context.Context, req source.Request) (*source.Plan, error
 			})
 		}
 	}
-	if req.Wants(source.Inventory) {
+	if req.Wants(dataset.Inventory) {
 		p.Tables = append(p.Tables, s.inventoryUnits(req, all, selected, accts)...)
 	}
-	if req.Wants(source.AuditLogs) {
+	if req.Wants(dataset.AuditLogs) {
 		p.Tables = append(p.Tables, s.auditUnits(req, selected, accts)...)
 		if !slices.ContainsFunc(selected, func(a sophos.Account) bool { return sophos.ActivityLogKey(a.Cloud()) != "" }) {
 			p.Warnings = append(p.Warnings, fmt.Sprintf("sophos tenant %s: no AWS, Azure or GCP environment is selected: there are no cloud activity logs to collect (audit_logs)", s.tenant))
@@ -291,8 +273,8 @@ func alertFilter(accountID string, w period.Window) sophos.AlertFilter {
 	return sophos.AlertFilter{AccountIDs: []string{accountID}, LastSeenFrom: w.From, LastSeenTo: w.To}
 }
 
-func (s *src) evaluationRows(a sophos.Account, w period.Window) func(context.Context, *source.QueryStats) iter.Seq2[dataset.Record, error] {
-	return func(ctx context.Context, st *source.QueryStats) iter.Seq2[dataset.Record, error] {
+func (s *src) evaluationRows(a sophos.Account, w period.Window) func(context.Context, *httpx.QueryStats) iter.Seq2[dataset.Record, error] {
+	return func(ctx context.Context, st *httpx.QueryStats) iter.Seq2[dataset.Record, error] {
 		return func(yield func(dataset.Record, error) bool) {
 			q := sophos.AlertQuery{AlertFilter: alertFilter(string(a.AccountID), w), Stats: st}
 			for al, err := range s.client.Alerts(ctx, q) {

@@ -78,7 +78,7 @@ func tenant(t *testing.T, name, section string) config.Tenant {
 
 func request(datasets ...string) source.Request {
 	if len(datasets) == 0 {
-		datasets = []string{source.Reports, source.Evaluations, source.Inventory, source.AuditLogs}
+		datasets = []string{dataset.Reports, dataset.Evaluations, dataset.Inventory, dataset.AuditLogs}
 	}
 	return source.Request{Period: span, Audit: span, Datasets: datasets}
 }
@@ -98,7 +98,7 @@ func controls(t *testing.T, r source.Report) []source.Control {
 
 func rows(t *testing.T, u source.TableUnit) (int, map[string]int) {
 	t.Helper()
-	var st source.QueryStats
+	var st httpx.QueryStats
 	n, status := 0, map[string]int{}
 	for r, err := range u.Rows(context.Background(), &st) {
 		if err != nil {
@@ -296,7 +296,7 @@ func TestDatasetsAndShards(t *testing.T) {
 	s := f.open(t, tn)
 	ctx := context.Background()
 
-	p, err := s.Plan(ctx, request(source.Inventory))
+	p, err := s.Plan(ctx, request(dataset.Inventory))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -440,7 +440,7 @@ func TestRefusedKey(t *testing.T) {
 	f.vars["SOPHOS_OPTIX_API_KEY"] = "expired-key-123"
 	tn, _ := sophos.EmulatorTenant("acme", f.url)
 	_, err := f.open(t, tn).Plan(context.Background(), request())
-	if !errors.Is(err, source.ErrAuth) || !strings.Contains(err.Error(), "acme") || strings.Contains(err.Error(), "expired-key-123") {
+	if !errors.Is(err, httpx.ErrAuth) || !strings.Contains(err.Error(), "acme") || strings.Contains(err.Error(), "expired-key-123") {
 		t.Errorf("err = %v, want ErrAuth naming the tenant, without the key", err)
 	}
 }
@@ -452,7 +452,7 @@ func TestEmulatorTenantURLFromEnvironment(t *testing.T) {
 	if got := s.Info().BaseURL; got != f.url {
 		t.Errorf("base URL %q, want %s from %s", got, f.url, sophos.URLEnv)
 	}
-	if _, err := s.Plan(context.Background(), request(source.Reports)); err != nil {
+	if _, err := s.Plan(context.Background(), request(dataset.Reports)); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -499,7 +499,7 @@ func TestAccountFlagNarrowsEveryTable(t *testing.T) {
 func TestEstimateCountsAlertPages(t *testing.T) {
 	f := newFixture(t, emulator.Config{Seed: 4, HistoryDays: 2, AlertsPerEnvironment: 600})
 	s := f.open(t, tenant(t, "est", fmt.Sprintf("api_url: %s\n", f.url)))
-	req := request(source.Reports, source.Evaluations)
+	req := request(dataset.Reports, dataset.Evaluations)
 	p, err := s.Plan(context.Background(), req)
 	if err != nil {
 		t.Fatal(err)
@@ -552,7 +552,7 @@ func TestAuditLogUnits(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			s := f.open(t, tenant(t, "audit", fmt.Sprintf("api_url: %s\n", f.url)))
-			req := request(source.AuditLogs)
+			req := request(dataset.AuditLogs)
 			req.Accounts = tc.accounts
 			p, err := s.Plan(context.Background(), req)
 			if err != nil {

@@ -1,0 +1,85 @@
+package lacework
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/evidence-pack/evidence/internal/collect/httpx"
+	"github.com/evidence-pack/evidence/internal/collect/lacework"
+	"github.com/evidence-pack/evidence/internal/config"
+	"github.com/evidence-pack/evidence/internal/source"
+)
+
+// Config is a tenant's lacework: section. Secrets are named by environment
+// variable, never written in the file. Every field is optional: without a
+// section the tenant is the lacework CLI's (~/.lacework.toml, LW_*).
+type Config struct {
+	Account      string   `yaml:"account"`
+	SubAccount   string   `yaml:"subaccount"`     // scope to one sub-account
+	APIKey       string   `yaml:"api_key"`        // the key id (not secret)
+	APIKeyEnv    string   `yaml:"api_key_env"`    // or: variable holding the key id
+	APISecretEnv string   `yaml:"api_secret_env"` // variable holding the secret; default LW_API_SECRET
+	APIURL       string   `yaml:"api_url"`        // default https://<account>.lacework.net
+	SubAccounts  []string `yaml:"subaccounts"`    // narrow discovery to these
+	Frameworks   []string `yaml:"frameworks"`     // report names or API report types; default all (--framework replaces them)
+	Accounts     []string `yaml:"accounts"`       // cloud account ids; default all (--account replaces them)
+}
+
+// settings decodes the tenant's section and resolves its credentials: the
+// lacework CLI's own sources first (the profile in home, LW_* variables),
+// then the section's settings where it sets them. Every problem is
+// returned, joined.
+func settings(t config.Tenant, env source.Env) (Config, lacework.Credentials, error) {
+	var cfg Config
+	if err := source.DecodeSection(t, &cfg); err != nil {
+		return cfg, lacework.Credentials{}, err
+	}
+	getenv := env.Getenv
+	if getenv == nil {
+		getenv = func(string) string { return "" }
+	}
+	creds, err := lacework.LoadCredentials(getenv, env.Home)
+	if err != nil {
+		return cfg, creds, fmt.Errorf("tenant %s: %w", t.Name, err)
+	}
+	if cfg.Account != "" {
+		creds.Account = cfg.Account
+	}
+	if cfg.SubAccount != "" {
+		creds.SubAccount = cfg.SubAccount
+	}
+	if cfg.APIURL != "" {
+		creds.BaseURL = cfg.APIURL
+	}
+	if cfg.APIKey != "" {
+		creds.KeyID = cfg.APIKey
+	}
+	if cfg.APIKeyEnv != "" {
+		creds.KeyID = getenv(cfg.APIKeyEnv)
+	}
+	if cfg.APISecretEnv != "" {
+		creds.Secret = httpx.Secret(getenv(cfg.APISecretEnv))
+	}
+	var errs []error
+	if creds.Account == "" && creds.BaseURL == "" {
+		errs = append(errs, errors.New("lacework: the account is not set (lacework.account in the config, LW_ACCOUNT, or ~/.lacework.toml)"))
+	}
+	switch {
+	case creds.KeyID != "":
+	case cfg.APIKeyEnv != "":
+		errs = append(errs, fmt.Errorf("lacework: api_key_env names %s, which is empty or unset", cfg.APIKeyEnv))
+	default:
+		errs = append(errs, errors.New("lacework: the API key id is not set (lacework.api_key or api_key_env in the config, LW_API_KEY, or ~/.lacework.toml)"))
+	}
+	switch {
+	case creds.Secret != "":
+	case cfg.APISecretEnv != "":
+		errs = append(errs, fmt.Errorf("lacework: api_secret_env names %s, which is empty or unset", cfg.APISecretEnv))
+	default:
+		errs = append(errs, errors.New("lacework: the API secret is not set (LW_API_SECRET, another variable named by api_secret_env, or ~/.lacework.toml)"))
+	}
+	if len(errs) > 0 {
+		return cfg, creds, fmt.Errorf("tenant %s: %w", t.Name, errors.Join(errs...))
+	}
+	return cfg, creds, nil
+}
