@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"log/slog"
 	"path/filepath"
@@ -14,25 +13,21 @@ import (
 	"github.com/evidence-pack/evidence/internal/storage"
 )
 
-// bindLakeFlag registers --lake.
-func bindLakeFlag(fs *flag.FlagSet, f *config.Flags) {
-	fs.StringVar(&f.Lake, "lake", "", "also copy the Parquet datasets to this data-lake `directory` or s3://bucket/prefix (Hive layout; Athena and DuckDB DDL in _ddl/)")
-}
-
 // exportLake copies the Parquet datasets of the packs a run published
 // (res, in packStore) into the data lake cfg.Lake and writes the lake's
 // DDL; see internal/lake. Without a lake it does nothing. The packs stand
 // whatever happens here: every pack is tried, failures are logged and
-// printed, and the result is exitOK, or exitPartial if an export failed.
-// Exporting again later completes it, since the export is idempotent.
-func exportLake(ctx context.Context, cfg *config.Config, packStore storage.Store, res job.Result, e env, log *slog.Logger) int {
+// printed, and the result is nil, or a partialError if an export failed
+// (exit 3). Exporting again later completes it, since the export is
+// idempotent.
+func exportLake(ctx context.Context, cfg *config.Config, packStore storage.Store, res job.Result, e env, log *slog.Logger) error {
 	if cfg.Lake == "" || len(res.Packs) == 0 {
-		return exitOK
+		return nil
 	}
-	fail := func(err error) int {
+	fail := func(err error) error {
 		log.Error("data lake export failed; the packs are published", "lake", cfg.Lake, "err", err)
 		fmt.Fprintf(e.stderr, "evidence: data lake: %v\n", err)
-		return exitPartial
+		return partialError{"data lake export failed; the packs are published"}
 	}
 	loc := strings.TrimSuffix(cfg.Lake, "/")
 	if !strings.HasPrefix(loc, "s3://") {
@@ -47,12 +42,12 @@ func exportLake(ctx context.Context, cfg *config.Config, packStore storage.Store
 		return fail(fmt.Errorf("open %s: %w", cfg.Lake, err))
 	}
 	target := lake.Lake{Store: store, Location: loc}
-	code := exitOK
+	var failed error
 	var ddl []string
 	for _, p := range res.Packs {
 		r, err := lake.Export(ctx, packStore, p.Prefix, target)
 		if err != nil {
-			code = fail(fmt.Errorf("pack %s (%d files copied before the error): %w", p.Prefix, r.Copied(), err))
+			failed = fail(fmt.Errorf("pack %s (%d files copied before the error): %w", p.Prefix, r.Copied(), err))
 			continue
 		}
 		log.Info("pack exported to the data lake", "pack", p.Prefix, "lake", loc, "files", len(r.Objects), "copied", r.Copied())
@@ -63,5 +58,5 @@ func exportLake(ctx context.Context, cfg *config.Config, packStore storage.Store
 	if len(ddl) == 2 {
 		fmt.Fprintf(e.stdout, "  Athena DDL: %s/%s\n  DuckDB views: duckdb -init %s/%s\n", loc, ddl[0], loc, ddl[1])
 	}
-	return code
+	return failed
 }

@@ -2,76 +2,25 @@
 // verifiable audit evidence packs. See README.md.
 //
 // Exit codes: 0 complete; 1 failed (no pack); 2 usage or configuration
-// error; 3 pack published with some units failed.
+// error; 3 pack published with some units failed. Each command is a file of
+// its own and returns an error; the code comes from the error's type
+// (exit.go), and only main exits.
 package main
 
 import (
-	"cmp"
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"runtime/debug"
 	"syscall"
+
+	"github.com/evidence-pack/evidence/internal/progress"
 )
 
-// Set at build time with -ldflags "-X main.version=… -X main.commit=… -X main.date=…"
-// (make build, make image). Without them (go install, go run) they come
-// from the build information Go records: see init.
-var (
-	version = ""
-	commit  = ""
-	date    = ""
-)
-
-// init fills what ldflags did not set from the binary's build information:
-// the module version of `go install …@v1.2.3`, else "devel" and the VCS
-// revision (with "+dirty" for uncommitted changes) and commit time of a
-// build from a checkout. The one string reaches the manifest, the PDFs,
-// the workbooks, Parquet's created_by and the User-Agent alike.
-func init() {
-	bi, ok := debug.ReadBuildInfo()
-	version, commit, date = buildVersion(version, commit, date, bi, ok)
-}
-
-// buildVersion completes the ldflags values v, c, d from bi.
-func buildVersion(v, c, d string, bi *debug.BuildInfo, ok bool) (string, string, string) {
-	if !ok {
-		return cmp.Or(v, "devel"), c, d
-	}
-	var rev, at string
-	dirty := false
-	for _, s := range bi.Settings {
-		switch s.Key {
-		case "vcs.revision":
-			rev = s.Value
-		case "vcs.time":
-			at = s.Value
-		case "vcs.modified":
-			dirty = s.Value == "true"
-		}
-	}
-	if len(rev) > 12 {
-		rev = rev[:12]
-	}
-	if dirty && rev != "" {
-		rev += "+dirty"
-	}
-	if v == "" {
-		v = "devel"
-		if mv := bi.Main.Version; mv != "" && mv != "(devel)" {
-			v = mv
-		} else if rev != "" {
-			v = "devel-" + rev
-		}
-	}
-	return v, cmp.Or(c, rev), cmp.Or(d, at)
-}
-
-// Exit codes.
+// Exit codes (README, "Exit codes"; deploy/k8s-cronjob's
+// podFailurePolicy and its test read them here); exitCode picks one.
 const (
 	exitOK      = 0
 	exitFailed  = 1
@@ -86,19 +35,15 @@ type env struct {
 	stdout io.Writer
 	stderr io.Writer
 	isTTY  bool
+	// screen, on a terminal, shows the runs' progress and the log's
+	// warnings; nil elsewhere.
+	screen *progress.Screen
 	home   string
 	argv   []string // the command line, program name first (for the manifest)
 	// demoScale divides the demo emulators' row counts: tests run the demo
 	// with fewer rows of the same shape. 0 is the demo as shipped.
 	demoScale int
 }
-
-// usageError marks errors of the command line or configuration (exit 2).
-type usageError struct{ error }
-
-func (u usageError) Unwrap() error { return u.error }
-
-func usagef(format string, a ...any) error { return usageError{fmt.Errorf(format, a...)} }
 
 // defaultMemoryLimit is the Go runtime's soft memory limit when GOMEMLIMIT
 // is not set. The pipeline's live heap is bounded (pages, batches, row
@@ -113,11 +58,15 @@ func main() {
 		debug.SetMemoryLimit(defaultMemoryLimit)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	home, _ := os.UserHomeDir()
 	e := env{getenv: os.Getenv, stdout: os.Stdout, stderr: os.Stderr, isTTY: isTerminal(os.Stderr), home: home,
 		argv: append([]string{"evidence"}, os.Args[1:]...)}
-	os.Exit(run(ctx, os.Args[1:], e))
+	if e.isTTY {
+		e.screen = newScreen(os.Stderr)
+	}
+	code := run(ctx, os.Args[1:], e)
+	stop() // os.Exit skips deferred calls
+	os.Exit(code)
 }
 
 const usage = `evidence — audit evidence packs from cloud-security platforms
@@ -137,12 +86,13 @@ Credentials: LW_ACCOUNT, LW_API_KEY, LW_API_SECRET (and LW_SUBACCOUNT, LW_API_UR
 or a lacework CLI profile (~/.lacework.toml), or --config FILE.
 `
 
-func run(ctx context.Context, args []string, e env) int {
-	if len(args) == 0 {
-		fmt.Fprint(e.stderr, usage)
-		return exitUsage
-	}
-	cmds := map[string]func(context.Context, []string, env) (int, error){
+// command is one of evidence's commands: args are the arguments after its
+// name. The error it returns decides the exit code (exitCode).
+type command func(ctx context.Context, args []string, e env) error
+
+// commands maps each command's name to its function, each in its own file.
+func commands() map[string]command {
+	return map[string]command{
 		"run":        cmdRun,
 		"plan":       cmdPlan,
 		"verify":     cmdVerify,
@@ -152,53 +102,27 @@ func run(ctx context.Context, args []string, e env) int {
 		"schedule":   cmdSchedule,
 		"version":    cmdVersion,
 	}
+}
+
+// run runs the command args name and returns the process's exit code.
+func run(ctx context.Context, args []string, e env) int {
+	return report(e, dispatch(ctx, args, e))
+}
+
+func dispatch(ctx context.Context, args []string, e env) error {
+	if len(args) == 0 {
+		fmt.Fprint(e.stderr, usage)
+		return shown{usagef("no command")}
+	}
 	name := args[0]
 	if name == "-h" || name == "--help" || name == "help" {
 		fmt.Fprint(e.stdout, usage)
-		return exitOK
+		return nil
 	}
-	cmd, ok := cmds[name]
+	cmd, ok := commands()[name]
 	if !ok {
 		fmt.Fprintf(e.stderr, "evidence: unknown command %q\n\n%s", name, usage)
-		return exitUsage
+		return shown{usagef("unknown command %q", name)}
 	}
-	code, err := cmd(ctx, args[1:], e)
-	if err != nil {
-		return report(e, err)
-	}
-	return code
-}
-
-// report prints err and maps it to an exit code, in one place.
-func report(e env, err error) int {
-	var ue usageError
-	var oc outcome
-	switch {
-	case errors.Is(err, flag.ErrHelp): // -h: the flag package printed the usage
-		return exitOK
-	case errors.As(err, &ue):
-		fmt.Fprintf(e.stderr, "evidence: %v\n", err)
-		return exitUsage
-	case errors.As(err, &oc):
-		fmt.Fprintf(e.stderr, "evidence: %v\n", oc)
-		return exitFailed
-	case errors.Is(err, context.Canceled):
-		fmt.Fprintln(e.stderr, "evidence: interrupted; nothing was published")
-		return exitFailed
-	default:
-		fmt.Fprintf(e.stderr, "evidence: %v\n", err)
-		return exitFailed
-	}
-}
-
-func cmdVersion(_ context.Context, _ []string, e env) (int, error) {
-	fmt.Fprintf(e.stdout, "evidence %s (commit %s, built %s)\n", version, orDash(commit), orDash(date))
-	return exitOK, nil
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
+	return cmd(ctx, args[1:], e)
 }

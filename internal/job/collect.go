@@ -203,7 +203,7 @@ func (r *run) unitResult(unit string, q pack.Query, st httpx.QueryStats, rows in
 		}
 	}
 	q.Complete = apiErr == nil
-	r.deps.Progress.Rows(rows)
+	r.deps.Progress.Rows(r.tenant.Name, rows)
 	r.query(q)
 	if apiErr != nil {
 		r.fail(pack.Failure{Unit: unit, SubAccount: q.SubAccount, Account: q.Account, Framework: q.Framework, Dataset: q.Dataset,
@@ -213,7 +213,7 @@ func (r *run) unitResult(unit string, q pack.Query, st httpx.QueryStats, rows in
 	r.summary.okUnit.Add(1)
 	r.log.Info("unit done", "unit", unit, "subaccount", q.SubAccount, "account", q.Account, "framework", q.Framework,
 		"dataset", q.Dataset, "rows", rows, "pages", q.Pages)
-	r.deps.Progress.UnitDone(unit, true)
+	r.deps.Progress.UnitDone(r.tenant.Name, unit, true)
 }
 
 // failLate fails a unit that unitResult recorded as complete: a later pass

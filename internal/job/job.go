@@ -200,10 +200,16 @@ type run struct {
 	summary  *summary
 }
 
+// firstLine is s up to its first line break.
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}
+
 // fail records a failed unit and counts it done.
 func (r *run) fail(f pack.Failure) {
 	r.record(f)
-	r.deps.Progress.UnitDone(f.Unit, false)
+	r.deps.Progress.UnitDone(r.tenant.Name, f.Unit, false)
 }
 
 // record records a unit's failure; its text may come from a server, so it
@@ -284,6 +290,16 @@ func (r *run) finish(ctx, api context.Context) (_ PackResult, err error) {
 	}()
 	r.log.Info("run started", "pack", prefix, "source", r.info.System, "from", r.period.From, "to", r.period.To, "units", r.plan.Units())
 	deps.Progress.Start(t.Name, r.plan.Units())
+	defer func() {
+		var stopped string
+		switch {
+		case err != nil:
+			stopped = "no pack: " + firstLine(r.red.Error(err).Error())
+		case api.Err() != nil:
+			stopped = "stopped at the run's deadline"
+		}
+		deps.Progress.Finish(t.Name, stopped)
+	}()
 	start := deps.Now()
 	if err := r.collect(ctx, api); err != nil {
 		return PackResult{}, err

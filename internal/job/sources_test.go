@@ -13,6 +13,7 @@ import (
 	"github.com/evidence-pack/evidence/internal/collect/httpx"
 	"github.com/evidence-pack/evidence/internal/config"
 	"github.com/evidence-pack/evidence/internal/dataset"
+	"github.com/evidence-pack/evidence/internal/demo"
 	"github.com/evidence-pack/evidence/internal/job"
 	"github.com/evidence-pack/evidence/internal/pack"
 	"github.com/evidence-pack/evidence/internal/period"
@@ -23,9 +24,6 @@ import (
 	edgeemu "github.com/evidence-pack/evidence/internal/collect/edge/emulator"
 	ibmemu "github.com/evidence-pack/evidence/internal/collect/ibmscc/emulator"
 	sophosemu "github.com/evidence-pack/evidence/internal/collect/sophos/emulator"
-	"github.com/evidence-pack/evidence/internal/source/edge"
-	"github.com/evidence-pack/evidence/internal/source/ibmscc"
-	"github.com/evidence-pack/evidence/internal/source/sophos"
 )
 
 // sourceCase starts a platform's emulator and returns a tenant pointing at
@@ -39,18 +37,18 @@ var sourceCases = []sourceCase{
 	{"sophos", func(t *testing.T) (config.Tenant, map[string]string) {
 		srv := httptest.NewServer(sophosemu.New(sophosemu.Config{Seed: 5, Now: func() time.Time { return now }, HistoryDays: 30}))
 		t.Cleanup(srv.Close)
-		return sophos.EmulatorTenant("optix-demo", srv.URL)
+		return demo.SophosTenant("optix-demo", srv.URL)
 	}},
 	{"ibm_scc", func(t *testing.T) (config.Tenant, map[string]string) {
 		srv := httptest.NewServer(ibmemu.New(ibmemu.Config{Seed: 5, Now: func() time.Time { return now }, Tricky: true,
 			AuditEventsPerDay: 200})) // a tenth of the default: the rows are counted, not read
 		t.Cleanup(srv.Close)
-		return ibmscc.EmulatorTenant("scc-demo", srv.URL)
+		return demo.IBMSCCTenant("scc-demo", srv.URL)
 	}},
 	{"lacework_edge", func(t *testing.T) (config.Tenant, map[string]string) {
 		srv := httptest.NewServer(edgeemu.New(edgeemu.Config{Seed: 5, Now: func() time.Time { return now }, PageSize: 50, Faults: edgeemu.Faults{Tricky: true}}))
 		t.Cleanup(srv.Close)
-		return edge.EmulatorTenant("edge-demo", srv.URL)
+		return demo.EdgeTenant("edge-demo", srv.URL)
 	}},
 }
 

@@ -7,9 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"path"
 	"time"
 
+	"github.com/evidence-pack/evidence/internal/config"
 	"github.com/evidence-pack/evidence/internal/pack"
 	"github.com/evidence-pack/evidence/internal/period"
 	"github.com/evidence-pack/evidence/internal/storage"
@@ -133,4 +135,61 @@ func CatchUp(st State, to time.Time, maxDays int) []period.Window {
 		out = append(out, period.Window{From: d, To: d.Add(day)})
 	}
 	return out
+}
+
+// ScheduledRun runs one tenant over one day for CatchUpRuns: cfg holds that
+// tenant only, its Period the day and its AuditFrom the tenant's audit
+// watermark. It returns nil when a pack was published, even one with
+// failed units: those are listed in the pack, and retrying them forever
+// would stall every later day.
+type ScheduledRun func(ctx context.Context, cfg *config.Config) error
+
+// CatchUpRuns is one scheduled run: for each tenant of cfg in turn, it
+// runs every day missed since the tenant's last published period
+// (state.json beside the packs in store), oldest first, then the current
+// one (CatchUp, up to cfg.Period.To). The audit log of each day starts at
+// the watermark the day before left, so no interval is skipped or collected
+// twice. A day with no pack stops its tenant: the later days wait for it,
+// so the state never skips it, and the next scheduled run tries it again.
+// The other tenants go on; every tenant's error is returned, joined.
+func CatchUpRuns(ctx context.Context, cfg *config.Config, store storage.Store, log *slog.Logger, run ScheduledRun) error {
+	var errs []error
+	for _, t := range cfg.Tenants {
+		one := *cfg
+		one.Tenants = []config.Tenant{t}
+		st, err := ReadState(ctx, store, t.Name)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		days := CatchUp(st, cfg.Period.To, cfg.CatchUpDays)
+		if len(days) > 1 {
+			log.Warn("catching up missed days", "tenant", t.Name, "from", days[0].From, "days", len(days))
+		}
+		for _, w := range days {
+			// Each day's run moved the watermark the next one starts at.
+			if st, err = ReadState(ctx, store, t.Name); err != nil {
+				errs = append(errs, err)
+				break
+			}
+			one.Period, one.AuditFrom = w, st.AuditWatermark
+			if err := run(ctx, &one); err != nil {
+				errs = append(errs, fmt.Errorf("tenant %s, %s: %w", t.Name, w.From.Format(time.DateOnly), err))
+				break
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// ScheduledDeadline is when a scheduled run that starts at now ends (every
+// day it catches up included): when the next one is due, at next, so runs
+// never overlap. It gets at least a minute, cron's own granularity: only an
+// "@every" of seconds fires sooner, and a tick that comes while a run is
+// going is skipped anyway. A run's own timeout still ends it if earlier.
+func ScheduledDeadline(now, next time.Time) config.Deadline {
+	if earliest := now.Add(time.Minute); next.Before(earliest) {
+		next = earliest
+	}
+	return config.Deadline{At: next, Reason: "the next scheduled run"}
 }

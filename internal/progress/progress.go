@@ -28,7 +28,6 @@ type Screen struct {
 	tenants []*tenant
 	drawn   int       // lines of the block on the screen
 	last    time.Time // of the last draw
-	closed  bool
 }
 
 type tenant struct {
@@ -40,7 +39,6 @@ type tenant struct {
 	start, end    time.Time
 	finished      bool
 	stopped       string // why it finished before all its units, if it did
-	finishedUnits int
 }
 
 // New returns a Screen writing to w. width gives the terminal's columns
@@ -133,14 +131,14 @@ func (s *Screen) Print(line string) {
 	s.draw(true)
 }
 
-// Close draws the lines a last time; the Screen then writes nothing more.
+// Close draws the lines a last time and leaves them on the screen: what
+// follows prints below them, and a later Start begins new lines (the
+// scheduler's next run).
 func (s *Screen) Close() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.closed {
-		s.draw(true)
-		s.closed = true
-	}
+	s.draw(true)
+	s.tenants, s.drawn = nil, 0
 }
 
 // cols is the terminal's width now.
@@ -152,7 +150,7 @@ func (s *Screen) cols() int {
 }
 
 func (s *Screen) draw(force bool) {
-	if s.closed || len(s.tenants) == 0 {
+	if len(s.tenants) == 0 {
 		return
 	}
 	now := s.now()

@@ -215,6 +215,24 @@ func TestRedrawThrottleAndNarrowTerminal(t *testing.T) {
 
 // A finished tenant that did not run all its units says how many, even
 // when no reason was given.
+// After Close the lines stay; a message prints below them and a new run
+// starts new lines.
+func TestCloseLeavesTheLines(t *testing.T) {
+	tm, c := newTerm(100), newClock()
+	s := New(tm, fixed(100), c.now)
+	s.Start("acme", 1)
+	s.UnitDone("acme", "u1", true)
+	s.Finish("acme", "")
+	s.Close()
+	s.Print("Pack for acme written to out/acme")
+	s.Start("acme", 2)
+	s.Close()
+	lines := strings.Split(strings.TrimSpace(tm.screen()), "\n")
+	if len(lines) != 3 || !strings.Contains(lines[0], "100%") || !strings.HasPrefix(lines[1], "Pack for acme") || !strings.Contains(lines[2], "0/2 units") {
+		t.Errorf("screen:\n%s", tm.screen())
+	}
+}
+
 func TestFinishSaysWhyNot100(t *testing.T) {
 	tm, c := newTerm(120), newClock()
 	s := New(tm, fixed(120), c.now)

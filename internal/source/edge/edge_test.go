@@ -22,6 +22,7 @@ import (
 	"github.com/evidence-pack/evidence/internal/collect/httpx"
 	"github.com/evidence-pack/evidence/internal/config"
 	"github.com/evidence-pack/evidence/internal/dataset"
+	"github.com/evidence-pack/evidence/internal/demo"
 	"github.com/evidence-pack/evidence/internal/period"
 	"github.com/evidence-pack/evidence/internal/source"
 	"github.com/evidence-pack/evidence/internal/source/edge"
@@ -91,7 +92,7 @@ func TestPlanAndEveryUnit(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			emu, url := startEmulator(t, tc.cfg)
-			tenant, vars := edge.EmulatorTenant("edge-demo", url)
+			tenant, vars := demo.EdgeTenant("edge-demo", url)
 			env := testEnv(t, vars)
 			src := openSource(t, tenant, env)
 			if info := src.Info(); info.System != "lacework_edge" || info.API != "Lacework Edge API" || info.BaseURL != url {
@@ -257,7 +258,7 @@ func checkReview(t *testing.T, plan *source.Plan, emu *emulator.Server) {
 
 func TestWantsAndHas(t *testing.T) {
 	_, url := startEmulator(t, emulator.Config{})
-	tenant, vars := edge.EmulatorTenant("edge-demo", url)
+	tenant, vars := demo.EdgeTenant("edge-demo", url)
 	src := openSource(t, tenant, testEnv(t, vars))
 	acct := emulator.DefaultAccount
 	tests := []struct {
@@ -386,7 +387,7 @@ func TestLoginFromTheSection(t *testing.T) {
 
 func TestRefusedCredentials(t *testing.T) {
 	_, url := startEmulator(t, emulator.Config{})
-	tenant, vars := edge.EmulatorTenant("edge-demo", url)
+	tenant, vars := demo.EdgeTenant("edge-demo", url)
 	vars[edge.EnvAPIToken] = "_not_the_secret"
 	src := openSource(t, tenant, testEnv(t, vars))
 	_, err := src.Plan(context.Background(), request(allDatasets()...))
@@ -436,7 +437,7 @@ func TestFailedReviewLeavesNoSpool(t *testing.T) {
 }
 
 func TestEmulatorTenantDecodes(t *testing.T) {
-	tenant, vars := edge.EmulatorTenant("demo-edge", "http://127.0.0.1:1")
+	tenant, vars := demo.EdgeTenant("demo-edge", "http://127.0.0.1:1")
 	var cfg edge.Config
 	if err := source.DecodeSection(tenant, &cfg); err != nil {
 		t.Fatal(err)
@@ -474,7 +475,7 @@ func TestTokenRevokedAfterPlan(t *testing.T) {
 	h := &refusing{next: emulator.New(emulator.Config{Now: func() time.Time { return now }})}
 	srv := httptest.NewServer(h)
 	defer srv.Close()
-	tenant, vars := edge.EmulatorTenant("edge-demo", srv.URL)
+	tenant, vars := demo.EdgeTenant("edge-demo", srv.URL)
 	plan, err := openSource(t, tenant, testEnv(t, vars)).Plan(context.Background(), request(dataset.Reports, dataset.Inventory))
 	if err != nil {
 		t.Fatal(err)

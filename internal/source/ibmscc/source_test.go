@@ -21,6 +21,7 @@ import (
 	"github.com/evidence-pack/evidence/internal/collect/ibmscc/emulator"
 	"github.com/evidence-pack/evidence/internal/config"
 	"github.com/evidence-pack/evidence/internal/dataset"
+	"github.com/evidence-pack/evidence/internal/demo"
 	"github.com/evidence-pack/evidence/internal/period"
 	"github.com/evidence-pack/evidence/internal/source"
 	"github.com/evidence-pack/evidence/internal/source/ibmscc"
@@ -58,7 +59,7 @@ func newWrappedFixture(t *testing.T, cfg emulator.Config, wrap func(http.Handler
 	}
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	_, vars := ibmscc.EmulatorTenant("x", srv.URL)
+	_, vars := demo.IBMSCCTenant("x", srv.URL)
 	f := &fixture{emu: emu, url: srv.URL, vars: vars, spool: t.TempDir(), logs: &httpxtest.SyncBuffer{}}
 	f.env = source.Env{
 		Getenv:     func(k string) string { return f.vars[k] },
@@ -76,7 +77,7 @@ func newWrappedFixture(t *testing.T, cfg emulator.Config, wrap func(http.Handler
 // its section.
 func (f *fixture) tenant(t *testing.T, name, extra string) config.Tenant {
 	t.Helper()
-	base, _ := ibmscc.EmulatorTenant(name, f.url)
+	base, _ := demo.IBMSCCTenant(name, f.url)
 	node := base.Sections[ibmscc.Name]
 	section := map[string]any{}
 	if err := node.Decode(&section); err != nil {
@@ -548,7 +549,7 @@ func TestPlanFailures(t *testing.T) {
 }
 
 func TestEmulatorTenant(t *testing.T) {
-	tn, vars := ibmscc.EmulatorTenant("demo", "http://127.0.0.1:9/")
+	tn, vars := demo.IBMSCCTenant("demo", "http://127.0.0.1:9/")
 	if tn.Source != "ibm_scc" || tn.Name != "demo" || vars[ibmscc.DefaultAPIKeyEnv] != emulator.DefaultAPIKey {
 		t.Fatalf("%+v %v", tn, vars)
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/evidence-pack/evidence/internal/collect/sophos/emulator"
 	"github.com/evidence-pack/evidence/internal/config"
 	"github.com/evidence-pack/evidence/internal/dataset"
+	"github.com/evidence-pack/evidence/internal/demo"
 	"github.com/evidence-pack/evidence/internal/period"
 	"github.com/evidence-pack/evidence/internal/source"
 	"github.com/evidence-pack/evidence/internal/source/sophos"
@@ -44,7 +45,7 @@ func newFixture(t *testing.T, cfg emulator.Config) *fixture {
 	emu := emulator.New(cfg)
 	srv := httptest.NewServer(emu)
 	t.Cleanup(srv.Close)
-	_, vars := sophos.EmulatorTenant("x", srv.URL)
+	_, vars := demo.SophosTenant("x", srv.URL)
 	f := &fixture{emu: emu, url: srv.URL, vars: vars, spool: t.TempDir()}
 	f.env = source.Env{
 		Getenv:     func(k string) string { return f.vars[k] },
@@ -134,7 +135,7 @@ func rows(t *testing.T, u source.TableUnit) (int, map[string]int) {
 func TestCollectEverything(t *testing.T) {
 	f := newFixture(t, emulator.Config{Seed: 17, AlertsPerEnvironment: 2400, HostsPerEnvironment: 140,
 		Faults: emulator.Faults{ErrorEvery: 13, DropEvery: 17, RateLimitEvery: 19, RetryAfter: 5 * time.Millisecond}})
-	tn, _ := sophos.EmulatorTenant("acme", f.url)
+	tn, _ := demo.SophosTenant("acme", f.url)
 	s := f.open(t, tn)
 	if info := s.Info(); info.System != "sophos" || info.BaseURL != f.url || info.API != "Sophos Cloud Optix API v1" {
 		t.Errorf("info %+v", info)
@@ -292,7 +293,7 @@ func prefix(cloud string) string {
 
 func TestDatasetsAndShards(t *testing.T) {
 	f := newFixture(t, emulator.Config{Seed: 2})
-	tn, _ := sophos.EmulatorTenant("acme", f.url)
+	tn, _ := demo.SophosTenant("acme", f.url)
 	s := f.open(t, tn)
 	ctx := context.Background()
 
@@ -438,7 +439,7 @@ func TestOpenErrors(t *testing.T) {
 func TestRefusedKey(t *testing.T) {
 	f := newFixture(t, emulator.Config{Seed: 1})
 	f.vars["SOPHOS_OPTIX_API_KEY"] = "expired-key-123"
-	tn, _ := sophos.EmulatorTenant("acme", f.url)
+	tn, _ := demo.SophosTenant("acme", f.url)
 	_, err := f.open(t, tn).Plan(context.Background(), request())
 	if !errors.Is(err, httpx.ErrAuth) || !strings.Contains(err.Error(), "acme") || strings.Contains(err.Error(), "expired-key-123") {
 		t.Errorf("err = %v, want ErrAuth naming the tenant, without the key", err)

@@ -1,0 +1,144 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/evidence-pack/evidence/internal/collect/httpx"
+	"github.com/evidence-pack/evidence/internal/config"
+	"github.com/evidence-pack/evidence/internal/progress"
+	"github.com/evidence-pack/evidence/internal/source"
+	"github.com/evidence-pack/evidence/internal/source/sources"
+)
+
+// listFlag is a repeatable, comma-separated flag.
+type listFlag []string
+
+func (l *listFlag) String() string { return strings.Join(*l, ",") }
+
+func (l *listFlag) Set(v string) error {
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			*l = append(*l, s)
+		}
+	}
+	return nil
+}
+
+// runFlags are the flags of the commands that read the platforms: run,
+// plan, frameworks and schedule.
+type runFlags struct {
+	config.Flags
+	logLevel string
+	logJSON  bool
+}
+
+func newFlagSet(name string, e env) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	return fs
+}
+
+func bindRunFlags(fs *flag.FlagSet, f *runFlags) {
+	fs.StringVar(&f.ConfigFile, "config", "", "YAML configuration `file` (see configs/evidence.example.yaml)")
+	fs.StringVar(&f.Out, "out", "", "output `directory` or s3://bucket/prefix (default ./out, or output: in the config)")
+	fs.StringVar(&f.S3Endpoint, "s3-endpoint", "", "S3-compatible server `URL` (path-style addressing); default AWS_ENDPOINT_URL_S3 or AWS")
+	fs.StringVar(&f.From, "from", "", "period start: a date (2026-11-21) or RFC 3339 time; default the previous UTC day")
+	fs.StringVar(&f.To, "to", "", "period end: a date (inclusive) or RFC 3339 time (exclusive)")
+	fs.Var((*listFlag)(&f.Accounts), "account", "cloud account `id`s to include (repeatable, comma-separated)")
+	fs.Var((*listFlag)(&f.Frameworks), "framework", "framework `names` or report types to include (repeatable)")
+	fs.Var((*listFlag)(&f.Datasets), "dataset", "`datasets` to include: reports, evaluations, inventory, audit_logs")
+	fs.StringVar(&f.Source, "source", "", "only tenants of this `source` ("+strings.Join(sources.Registry(sources.Options{}).Names(), ", ")+")")
+	fs.StringVar(&f.Metrics.Pushgateway, "pushgateway", "", "push run metrics to this Pushgateway `URL`")
+	fs.StringVar(&f.Metrics.Textfile, "metrics-file", "", "write run metrics to this node_exporter textfile `path` (*.prom)")
+	fs.StringVar(&f.Shard, "shard", "", "run only shard `i/n` of the units (0-based; an Indexed Job passes $(JOB_COMPLETION_INDEX)/n)")
+	fs.DurationVar(&f.Timeout, "timeout", 0, "stop reading the APIs after this `duration` (e.g. 2h); unfinished units fail and the pack is still published (default 3h30m for run, plan and frameworks; the next scheduled run for schedule)")
+	fs.StringVar(&f.SignKey, "sign-key", "", "ed25519 private key `file` (PEM or raw): sign manifest.json into manifest.sig")
+	fs.StringVar(&f.logLevel, "log-level", "info", "log `level`: debug, info, warn, error")
+	fs.BoolVar(&f.logJSON, "log-json", false, "JSON log lines even on a terminal")
+	fs.StringVar(&f.Lake, "lake", "", "also copy the Parquet datasets to this data-lake `directory` or s3://bucket/prefix (Hive layout; Athena and DuckDB DDL in _ddl/)")
+}
+
+// parse parses a command's flags; the command takes no other argument.
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return usageError{err}
+	}
+	if fs.NArg() > 0 {
+		return usagef("%s: unexpected argument %q", fs.Name(), fs.Arg(0))
+	}
+	return nil
+}
+
+func (f runFlags) logger(e env) *slog.Logger {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
+		level = slog.LevelInfo
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if e.isTTY && !f.logJSON {
+		// On a terminal the progress lines show progress; only warnings
+		// and errors interrupt them, unless debug was asked for.
+		if level == slog.LevelInfo {
+			opts.Level = slog.LevelWarn
+		}
+		if e.screen != nil {
+			return slog.New(progress.NewHandler(e.screen, opts.Level))
+		}
+		return slog.New(slog.NewTextHandler(e.stderr, opts))
+	}
+	return slog.New(slog.NewJSONHandler(e.stderr, opts))
+}
+
+// loadConfig loads the configuration the flags describe, reporting every
+// usage problem at once.
+func loadConfig(f runFlags, e env) (*config.Config, error) {
+	var problems []error
+	if names := sources.Registry(sources.Options{}).Names(); f.Source != "" && !slices.Contains(names, f.Source) {
+		problems = append(problems, fmt.Errorf("--source %q: want one of %s", f.Source, strings.Join(names, ", ")))
+	}
+	cfg, err := config.Load(f.Flags, time.Now())
+	if err != nil {
+		return nil, usageError{errors.Join(append(problems, err)...)}
+	}
+	// The tenants' sections and the variables they name, then the rest of
+	// the configuration (with the names the sources gave): every problem
+	// at once.
+	_, err = sources.Registry(sources.Options{}).OpenAll(context.Background(), cfg, func() source.Env {
+		return source.Env{Getenv: e.getenv, Home: e.home, Redactor: httpx.NewRedactor()}
+	})
+	problems = append(problems, err, cfg.Validate())
+	if err := errors.Join(problems...); err != nil {
+		return nil, usageError{err}
+	}
+	return cfg, nil
+}
+
+// runConfig parses the flags shared by run, plan and frameworks (plus a
+// command's own, bound by more) and loads the configuration they describe,
+// with run's default timeout when none is set.
+func runConfig(name string, args []string, e env, more ...func(*flag.FlagSet)) (*config.Config, runFlags, error) {
+	var f runFlags
+	fs := newFlagSet(name, e)
+	bindRunFlags(fs, &f)
+	for _, bind := range more {
+		bind(fs)
+	}
+	if err := parse(fs, args); err != nil {
+		return nil, f, err
+	}
+	cfg, err := loadConfig(f, e)
+	if err != nil {
+		return nil, f, err
+	}
+	if cfg.Timeout == 0 {
+		cfg.Timeout = config.DefaultTimeout
+	}
+	return cfg, f, nil
+}

@@ -1,0 +1,125 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/evidence-pack/evidence/internal/config"
+	"github.com/evidence-pack/evidence/internal/pack"
+	"github.com/evidence-pack/evidence/internal/storage"
+	"github.com/evidence-pack/evidence/internal/storage/local"
+	"github.com/evidence-pack/evidence/internal/storage/s3"
+)
+
+// errNotVerified is a pack that does not verify; the report on stdout says
+// why.
+var errNotVerified = shown{errors.New("the pack does not verify")}
+
+// cmdVerify checks a pack's files against its manifest (and, with --pub,
+// its signature); on S3 also what S3 itself recorded of each file.
+func cmdVerify(ctx context.Context, args []string, e env) error {
+	fs := newFlagSet("verify", e)
+	pubFile := fs.String("pub", "", "ed25519 public key `file`: also check manifest.sig")
+	endpoint := fs.String("s3-endpoint", "", "S3-compatible server `URL` for s3:// locations (path-style)")
+	if err := fs.Parse(args); err != nil {
+		return usageError{err}
+	}
+	if fs.NArg() != 1 {
+		return usagef("verify: want one pack location (a folder holding manifest.json)")
+	}
+	loc := fs.Arg(0)
+	var store storage.Store
+	if strings.HasPrefix(loc, "s3://") {
+		// The pack's own prefix is the store's root, as a folder is locally.
+		s, err := openStore(ctx, strings.TrimSuffix(loc, "/"), config.S3{Endpoint: *endpoint, PathStyle: *endpoint != ""}, slog.New(slog.DiscardHandler))
+		if err != nil {
+			return fmt.Errorf("verify %s: %w", loc, err)
+		}
+		store = s
+	} else {
+		if st, err := os.Stat(loc); err != nil || !st.IsDir() {
+			return fmt.Errorf("verify %s: not a directory", loc)
+		}
+		s, err := local.New(loc)
+		if err != nil {
+			return err
+		}
+		store = s
+	}
+	rep, err := pack.Verify(ctx, store, "")
+	if err != nil {
+		return fmt.Errorf("verify %s: %w", loc, err)
+	}
+	fmt.Fprintln(e.stdout, rep.String())
+	ok := rep.OK()
+	if s3s, isS3 := store.(*s3.Store); isS3 && !checkS3(ctx, e, s3s, rep.Manifest) {
+		ok = false
+	}
+	if *pubFile != "" {
+		b, err := os.ReadFile(*pubFile)
+		if err != nil {
+			return usageError{fmt.Errorf("public key: %w", err)}
+		}
+		pub, err := pack.ParsePublicKey(b)
+		if err != nil {
+			return usageError{fmt.Errorf("%s: %w", *pubFile, err)}
+		}
+		if err := pack.CheckSignature(ctx, store, "", pub); err != nil {
+			fmt.Fprintf(e.stdout, "signature: FAILED: %v\n", err)
+			return errNotVerified
+		}
+		fmt.Fprintln(e.stdout, "signature: OK (manifest.sig verifies with", *pubFile+")")
+	}
+	if !ok {
+		return errNotVerified
+	}
+	return nil
+}
+
+// checkS3 compares what S3 itself recorded for each file of the pack (its
+// stored SHA-256 checksum, or our sha256 metadata) with the manifest, and
+// reports the Object Lock state of the pack's objects.
+func checkS3(ctx context.Context, e env, s *s3.Store, m pack.Manifest) bool {
+	ok := true
+	locked := map[string]int{}
+	var earliest time.Time
+	for _, f := range m.Files {
+		info, err := s.Info(ctx, f.Path)
+		if err != nil {
+			fmt.Fprintf(e.stdout, "s3: %s: %v\n", f.Path, err)
+			ok = false
+			continue
+		}
+		if info.SHA256 != "" && info.SHA256 != f.SHA256 {
+			fmt.Fprintf(e.stdout, "s3: %s: S3 records SHA-256 %s, the manifest %s\n", f.Path, info.SHA256, f.SHA256)
+			ok = false
+		}
+		mode := info.LockMode
+		if mode == "" {
+			mode = "none"
+		} else if earliest.IsZero() || info.RetainUntil.Before(earliest) {
+			earliest = info.RetainUntil
+		}
+		locked[mode]++
+	}
+	var parts []string
+	for _, mode := range []string{"COMPLIANCE", "GOVERNANCE", "none"} {
+		if n := locked[mode]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, mode))
+		}
+	}
+	line := "s3: Object Lock: " + strings.Join(parts, ", ")
+	if !earliest.IsZero() {
+		line += ", retained until at least " + earliest.UTC().Format(time.RFC3339)
+	}
+	fmt.Fprintln(e.stdout, line)
+	if ok {
+		fmt.Fprintln(e.stdout, "s3: the checksums S3 stored agree with the manifest")
+	}
+	return ok
+}
