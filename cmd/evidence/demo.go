@@ -24,7 +24,7 @@ func cmdDemo(ctx context.Context, args []string, e env) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	d, err := demo.Start(ctx, demo.Options{Only: *only, Forbid: *forbid})
+	d, err := demo.Start(ctx, demo.Options{Only: *only, Forbid: *forbid, Scale: e.demoScale})
 	if errors.As(err, new(demo.UnknownPlatformError)) {
 		return usagef("demo: --source %w", err)
 	}

@@ -40,6 +40,9 @@ type env struct {
 	screen *progress.Screen
 	home   string
 	argv   []string // the command line, program name first (for the manifest)
+	// demoScale divides the demo emulators' row counts: tests run the demo
+	// with fewer rows of the same shape. 0 is the demo as shipped.
+	demoScale int
 }
 
 // defaultMemoryLimit is the Go runtime's soft memory limit when GOMEMLIMIT

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
@@ -17,6 +18,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -27,20 +29,93 @@ import (
 	"github.com/evidence-pack/evidence/internal/demo"
 	"github.com/evidence-pack/evidence/internal/job"
 	"github.com/evidence-pack/evidence/internal/pack"
+	"github.com/evidence-pack/evidence/internal/testtool"
 )
 
-// cli runs the command in-process with its own environment.
+// cli runs the command in-process with its own environment. A demo has a
+// tenth of its rows: the same platforms, tenants and files, made in a
+// fraction of the time under the race detector.
 func cli(t *testing.T, ctx context.Context, vars map[string]string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	e := env{getenv: func(k string) string { return vars[k] }, stdout: &out, stderr: &errb, home: t.TempDir(), argv: append([]string{"evidence"}, args...)}
-	code = run(ctx, args, e)
+	code = cliTo(t, ctx, vars, &out, &errb, args...)
 	return code, out.String(), errb.String()
+}
+
+// cliTo is cli writing to stdout and stderr as the command goes.
+func cliTo(t *testing.T, ctx context.Context, vars map[string]string, stdout, stderr io.Writer, args ...string) int {
+	t.Helper()
+	e := env{getenv: func(k string) string { return vars[k] }, stdout: stdout, stderr: stderr, home: t.TempDir(), argv: append([]string{"evidence"}, args...),
+		demoScale: 10}
+	return run(ctx, args, e)
+}
+
+// watchWriter keeps what is written and calls on, once, when a write
+// holds match: a test acts on what the command has done, not after a time.
+type watchWriter struct {
+	mu    sync.Mutex
+	buf   bytes.Buffer
+	match string
+	on    func()
+	seen  bool
+}
+
+func (w *watchWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.seen && bytes.Contains(p, []byte(w.match)) {
+		w.seen = true
+		w.on()
+	}
+	return w.buf.Write(p)
+}
+
+func (w *watchWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String()
+}
+
+func (w *watchWriter) Seen() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.seen
+}
+
+// scheduleUntilFirstRun runs `evidence schedule` and stops it (as SIGTERM
+// does) as soon as its first run is done. The first tick of "@every 1s"
+// is the one wait on the wall clock: cron has no finer step, and the run
+// talks to a real loopback server, so it cannot run in a synctest bubble
+// (internal/schedule tests the ticks themselves on a fake clock).
+func scheduleUntilFirstRun(t *testing.T, vars map[string]string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out bytes.Buffer
+	errw := &watchWriter{match: "scheduled run done", on: cancel}
+	// A guard, not a wait: a run that never ends fails the test below
+	// instead of holding it until the package timeout.
+	guard := time.AfterFunc(2*time.Minute, cancel)
+	defer guard.Stop()
+	code = cliTo(t, ctx, vars, &out, errw, append([]string{"schedule"}, args...)...)
+	if !errw.Seen() {
+		t.Fatalf("no scheduled run finished within two minutes (exit %d)\nstdout:\n%s\nstderr:\n%s", code, out.String(), errw.String())
+	}
+	return code, out.String(), errw.String()
 }
 
 func lwEnv(url string) map[string]string {
 	return map[string]string{"LW_ACCOUNT": emulator.DefaultAccount, "LW_API_KEY": emulator.DefaultKeyID,
 		"LW_API_SECRET": emulator.DefaultSecret, "LW_API_URL": url}
+}
+
+// lwEnvOne is lwEnv scoped to the sub-account acme (LW_SUBACCOUNT): a
+// third of the emulated tenant's files, every kind still there, for tests
+// whose point is not the breadth of the tenant.
+func lwEnvOne(url string) map[string]string {
+	v := lwEnv(url)
+	v["LW_SUBACCOUNT"] = "acme"
+	return v
 }
 
 // manifests finds every manifest.json under dir.
@@ -70,23 +145,16 @@ func readManifest(t *testing.T, path string) pack.Manifest {
 	return m
 }
 
-func requireTool(t *testing.T, name string, probe ...string) {
-	t.Helper()
-	if err := exec.Command(name, probe...).Run(); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is required in CI (.ci/run installs it): %v", name, err)
-		}
-		t.Skipf("SKIPPED LOUDLY: %s not available (%v); install it to run this check", name, err)
-	}
-}
-
 func TestRunEndToEndWithFaults(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("end-to-end")
 	}
 	emu := emulator.New(emulator.Config{
 		Seed: 7, Forbidden: []string{"acme-dev"},
-		EvaluationsPerDay: 1500, InventoryPerCSP: 400, AuditLogsPerDay: 300, Recommendations: 15, PageSize: 400,
+		// Pages of 40 rows: the requests (and so the faults) of ten times
+		// the rows.
+		EvaluationsPerDay: 150, InventoryPerCSP: 40, AuditLogsPerDay: 30, Recommendations: 15, PageSize: 40,
 		Faults: emulator.Faults{ErrorEvery: 9, DropEvery: 11, RateLimitEvery: 17, Tricky: true},
 	})
 	srv := httptest.NewServer(emu)
@@ -157,12 +225,15 @@ func TestRunEndToEndWithFaults(t *testing.T) {
 	if code, vout, verr := cli(t, context.Background(), nil, "verify", dir); code != exitOK {
 		t.Fatalf("verify exit %d\n%s\n%s", code, vout, verr)
 	}
-	requireTool(t, "sha256sum", "--version")
-	cmd := exec.Command("sha256sum", "--quiet", "-c", pack.SumsName)
-	cmd.Dir = dir
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("sha256sum -c: %v\n%s", err, b)
-	}
+	// The independent readers are subtests: one that is not installed is
+	// skipped (on a laptop) without skipping the others.
+	t.Run("sha256sum", func(t *testing.T) {
+		cmd := exec.Command(testtool.Program(t, "sha256sum", testtool.InstallCoreutils, "--version"), "--quiet", "-c", pack.SumsName)
+		cmd.Dir = dir
+		if b, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("sha256sum -c: %v\n%s", err, b)
+		}
+	})
 
 	// Rows in the Parquet files, read by parquet-go, equal the manifest's.
 	var evalRows int64
@@ -189,45 +260,21 @@ func TestRunEndToEndWithFaults(t *testing.T) {
 	}
 
 	// DuckDB, reading the Parquet folders as Hive partitions, agrees.
-	duckdbCounts(t, dir, want)
+	t.Run("duckdb", func(t *testing.T) { duckdbCounts(t, dir, want) })
 
 	// Rows in the XLSX files, read by openpyxl, equal the emulator's.
-	requireTool(t, "/usr/bin/python3", "-c", "import openpyxl")
-	b, err := exec.Command("/usr/bin/python3", "testdata/xlsx_rows.py",
-		filepath.Join(dir, "evaluations.xlsx"), filepath.Join(dir, "inventory.xlsx"), filepath.Join(dir, "audit-logs.xlsx")).Output()
-	if err != nil {
-		t.Fatalf("openpyxl: %v", err)
-	}
-	var sheets map[string]map[string]int64
-	if err := json.Unmarshal(b, &sheets); err != nil {
-		t.Fatal(err)
-	}
-	sum := func(file, prefix string) (n int64) {
-		for k, w := range want {
-			if strings.HasPrefix(k, prefix) {
-				n += w
-			}
-		}
-		return n
-	}
-	for _, ds := range []string{"AwsCompliance", "AzureCompliance", "GcpCompliance", "K8sCompliance"} {
-		if got, w := sheets[filepath.Join(dir, "evaluations.xlsx")][ds], sum("", "evaluations/"+ds+"|"); got != w {
-			t.Errorf("evaluations.xlsx %s: openpyxl reads %d rows, emulator has %d", ds, got, w)
-		}
-	}
-	if got, w := sheets[filepath.Join(dir, "audit-logs.xlsx")]["Audit logs"], sum("", "audit_logs|"); got != w {
-		t.Errorf("audit-logs.xlsx: openpyxl reads %d rows, emulator has %d (sheets %v)", got, w, sheets[filepath.Join(dir, "audit-logs.xlsx")])
-	}
+	t.Run("openpyxl", func(t *testing.T) { openpyxlCounts(t, dir, want) })
 
 	// The failure is on the first page of summary.pdf.
-	requireTool(t, "pdftotext", "-v")
-	first, err := exec.Command("pdftotext", "-f", "1", "-l", "1", filepath.Join(dir, "summary.pdf"), "-").Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(string(first), "acme-dev") || !strings.Contains(string(first), "failed") {
-		t.Errorf("summary.pdf page 1 does not show the failed unit:\n%s", first)
-	}
+	t.Run("pdftotext", func(t *testing.T) {
+		first, err := exec.Command(testtool.Poppler(t, "pdftotext"), "-f", "1", "-l", "1", filepath.Join(dir, "summary.pdf"), "-").Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(first), "acme-dev") || !strings.Contains(string(first), "failed") {
+			t.Errorf("summary.pdf page 1 does not show the failed unit:\n%s", first)
+		}
+	})
 
 	// Tampering makes verify fail: a flipped byte, a deleted file, an extra file.
 	tamper := []struct {
@@ -270,19 +317,43 @@ func TestRunEndToEndWithFaults(t *testing.T) {
 	}
 }
 
+// openpyxlCounts reads the pack's workbooks with openpyxl: their rows equal
+// the emulator's (want, as in TestRunEndToEndWithFaults).
+func openpyxlCounts(t *testing.T, dir string, want map[string]int64) {
+	t.Helper()
+	b, err := exec.Command(testtool.Python(t), "testdata/xlsx_rows.py",
+		filepath.Join(dir, "evaluations.xlsx"), filepath.Join(dir, "inventory.xlsx"), filepath.Join(dir, "audit-logs.xlsx")).Output()
+	if err != nil {
+		t.Fatalf("openpyxl: %v", err)
+	}
+	var sheets map[string]map[string]int64
+	if err := json.Unmarshal(b, &sheets); err != nil {
+		t.Fatal(err)
+	}
+	sum := func(file, prefix string) (n int64) {
+		for k, w := range want {
+			if strings.HasPrefix(k, prefix) {
+				n += w
+			}
+		}
+		return n
+	}
+	for _, ds := range []string{"AwsCompliance", "AzureCompliance", "GcpCompliance", "K8sCompliance"} {
+		if got, w := sheets[filepath.Join(dir, "evaluations.xlsx")][ds], sum("", "evaluations/"+ds+"|"); got != w {
+			t.Errorf("evaluations.xlsx %s: openpyxl reads %d rows, emulator has %d", ds, got, w)
+		}
+	}
+	if got, w := sheets[filepath.Join(dir, "audit-logs.xlsx")]["Audit logs"], sum("", "audit_logs|"); got != w {
+		t.Errorf("audit-logs.xlsx: openpyxl reads %d rows, emulator has %d (sheets %v)", got, w, sheets[filepath.Join(dir, "audit-logs.xlsx")])
+	}
+}
+
 // duckdbCounts reads the pack's Parquet with DuckDB (npm @duckdb/node-api;
 // .ci/run installs it and sets EVIDENCE_DUCKDB_NODE_MODULES).
 func duckdbCounts(t *testing.T, dir string, want map[string]int64) {
 	t.Helper()
-	mods := os.Getenv("EVIDENCE_DUCKDB_NODE_MODULES")
-	if mods == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("EVIDENCE_DUCKDB_NODE_MODULES is not set: .ci/run installs @duckdb/node-api and sets it")
-		}
-		t.Log("SKIPPED LOUDLY: DuckDB check not run; set EVIDENCE_DUCKDB_NODE_MODULES to a folder with @duckdb/node-api installed")
-		return
-	}
-	b, err := exec.Command("node", "testdata/parquet_counts.js", mods, dir).Output()
+	node, mods := testtool.DuckDB(t)
+	b, err := exec.Command(node, "testdata/parquet_counts.js", mods, dir).Output()
 	if err != nil {
 		var ee *exec.ExitError
 		if errors.As(err, &ee) {
@@ -411,13 +482,19 @@ func TestKilledRunLeavesNoManifestAndRerunCompletes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end")
 	}
-	emuCfg := emulator.Config{EvaluationsPerDay: 800, InventoryPerCSP: 200, AuditLogsPerDay: 150, Recommendations: 10, PageSize: 200}
+	t.Parallel()
+	// One sub-account: a run of it sends 45 requests (discovery, pages,
+	// reports and their PDFs); it is killed at the first, early, in the
+	// middle and near the end.
+	// Pages of 20 rows keep the requests of larger data with a tenth of
+	// its rows.
+	emuCfg := emulator.Config{EvaluationsPerDay: 80, InventoryPerCSP: 20, AuditLogsPerDay: 15, Recommendations: 10, PageSize: 20}
 	out := t.TempDir()
-	for _, n := range []int64{1, 4, 15, 40, 70} {
+	for _, n := range []int64{1, 4, 15, 30, 40} {
 		ctx, cancel := context.WithCancel(context.Background())
 		h := &countingHandler{h: emulator.New(emuCfg), n: n, cancel: cancel}
 		srv := httptest.NewServer(h)
-		code, stdout, stderr := cli(t, ctx, lwEnv(srv.URL), "run", "--out", out)
+		code, stdout, stderr := cli(t, ctx, lwEnvOne(srv.URL), "run", "--out", out)
 		srv.Close()
 		cancel()
 		if code != exitFailed {
@@ -429,7 +506,7 @@ func TestKilledRunLeavesNoManifestAndRerunCompletes(t *testing.T) {
 	}
 	srv := httptest.NewServer(emulator.New(emuCfg))
 	defer srv.Close()
-	code, stdout, stderr := cli(t, context.Background(), lwEnv(srv.URL), "run", "--out", out)
+	code, stdout, stderr := cli(t, context.Background(), lwEnvOne(srv.URL), "run", "--out", out)
 	if code != exitOK {
 		t.Fatalf("rerun exit %d\n%s\n%s", code, stdout, stderr)
 	}
@@ -452,8 +529,9 @@ func TestKilledRunLeavesNoManifestAndRerunCompletes(t *testing.T) {
 	before, _ := os.ReadFile(filepath.Join(first, pack.ManifestName))
 
 	// A second run into the same --out is a new pack; the first is untouched.
-	time.Sleep(1100 * time.Millisecond) // a new run id second
-	if code, _, stderr := cli(t, context.Background(), lwEnv(srv.URL), "run", "--out", out); code != exitOK {
+	// No waiting for the clock's next second: run ids differ in their
+	// random part, and two runs within one second are the harder case.
+	if code, _, stderr := cli(t, context.Background(), lwEnvOne(srv.URL), "run", "--out", out); code != exitOK {
 		t.Fatalf("second run exit %d: %s", code, stderr)
 	}
 	if ms := manifests(t, out); len(ms) != 2 {
@@ -469,6 +547,7 @@ func TestKilledRunLeavesNoManifestAndRerunCompletes(t *testing.T) {
 }
 
 func TestPlanFetchesNoData(t *testing.T) {
+	t.Parallel()
 	emu := emulator.New(emulator.Config{Forbidden: []string{"acme-dev"}})
 	srv := httptest.NewServer(emu)
 	defer srv.Close()
@@ -517,6 +596,7 @@ func TestFrameworksListsDiscovery(t *testing.T) {
 }
 
 func TestSignedRunAndVerify(t *testing.T) {
+	t.Parallel()
 	emu := emulator.New(emulator.Config{EvaluationsPerDay: 200, InventoryPerCSP: 50, AuditLogsPerDay: 50, Recommendations: 5})
 	srv := httptest.NewServer(emu)
 	defer srv.Close()
@@ -532,7 +612,7 @@ func TestSignedRunAndVerify(t *testing.T) {
 	}
 	out := t.TempDir()
 	prom := filepath.Join(t.TempDir(), "evidence.prom")
-	code, stdout, stderr := cli(t, context.Background(), lwEnv(srv.URL), "run", "--out", out, "--dataset", "reports",
+	code, stdout, stderr := cli(t, context.Background(), lwEnvOne(srv.URL), "run", "--out", out, "--dataset", "reports",
 		"--sign-key", filepath.Join(keys, "evidence-signing.key"), "--metrics-file", prom)
 	if code != exitOK {
 		t.Fatalf("run %d\n%s\n%s", code, stdout, stderr)
@@ -564,13 +644,11 @@ func TestScheduleRunsAndStopsCleanly(t *testing.T) {
 	defer srv.Close()
 	out := t.TempDir()
 	cfgFile := filepath.Join(t.TempDir(), "evidence.yaml")
-	yaml := "output: " + out + "\nschedule: \"@every 1s\"\ndatasets: [reports, audit_logs]\ntenants:\n- name: acme\n  lacework: {account: acme, api_url: " + srv.URL + "}\n"
+	yaml := "output: " + out + "\nschedule: \"@every 1s\"\ndatasets: [reports, audit_logs]\ntenants:\n- name: acme\n  lacework: {account: acme, subaccount: acme, api_url: " + srv.URL + "}\n"
 	if err := os.WriteFile(cfgFile, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	time.AfterFunc(3500*time.Millisecond, cancel) // SIGTERM
-	code, stdout, stderr := cli(t, ctx, lwEnv(srv.URL), "schedule", "--config", cfgFile, "--grace", "20s")
+	code, stdout, stderr := scheduleUntilFirstRun(t, lwEnv(srv.URL), "--config", cfgFile, "--grace", "20s")
 	if code != exitOK {
 		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
 	}
@@ -600,9 +678,8 @@ func TestScheduleCatchesUpMissedDays(t *testing.T) {
 	cfgFile := filepath.Join(t.TempDir(), "evidence.yaml")
 	yaml := "output: " + out + "\nschedule: \"@every 1s\"\ndatasets: [audit_logs]\ntenants:\n- name: acme\n  lacework: {account: acme, api_url: " + srv.URL + "}\n"
 	os.WriteFile(cfgFile, []byte(yaml), 0o600)
-	ctx, cancel := context.WithCancel(context.Background())
-	time.AfterFunc(2500*time.Millisecond, cancel)
-	code, stdout, stderr := cli(t, ctx, lwEnv(srv.URL), "schedule", "--config", cfgFile, "--grace", "60s")
+	// The first run catches up every missed day.
+	code, stdout, stderr := scheduleUntilFirstRun(t, lwEnv(srv.URL), "--config", cfgFile, "--grace", "60s")
 	if code != exitOK {
 		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
 	}
@@ -634,6 +711,7 @@ func TestScheduleCatchesUpMissedDays(t *testing.T) {
 // `make demo` runs every platform's emulator and publishes one verifying
 // pack per platform. (--forbid's partial pack is the faults test's case.)
 func TestDemo(t *testing.T) {
+	t.Parallel()
 	out := t.TempDir()
 	code, stdout, stderr := cli(t, context.Background(), nil, "demo", "--out", out, "--log-json")
 	if code != exitOK {
@@ -693,6 +771,7 @@ func TestOutInsideAPackIsRefused(t *testing.T) {
 // A signal after one tenant's pack was published says which pack stands
 // and which tenant has none, instead of "nothing was published".
 func TestInterruptedRunNamesWhatWasPublished(t *testing.T) {
+	t.Parallel()
 	emuCfg := emulator.Config{EvaluationsPerDay: 50, InventoryPerCSP: 20, AuditLogsPerDay: 20, Recommendations: 3}
 	first := httptest.NewServer(emulator.New(emuCfg))
 	defer first.Close()
@@ -705,11 +784,11 @@ func TestInterruptedRunNamesWhatWasPublished(t *testing.T) {
 	cfgFile := filepath.Join(t.TempDir(), "evidence.yaml")
 	yaml := fmt.Sprintf(`tenants:
   - name: first
-    lacework: {account: acme, api_key_env: LW_API_KEY, api_secret_env: LW_API_SECRET, api_url: %q}
+    lacework: {account: acme, subaccount: acme, api_key_env: LW_API_KEY, api_secret_env: LW_API_SECRET, api_url: %q}
   - name: second
-    lacework: {account: acme, api_key_env: LW_API_KEY, api_secret_env: LW_API_SECRET, api_url: %q}
+    lacework: {account: acme, subaccount: acme, api_key_env: LW_API_KEY, api_secret_env: LW_API_SECRET, api_url: %q}
   - name: third
-    lacework: {account: acme, api_key_env: LW_API_KEY, api_secret_env: LW_API_SECRET, api_url: %q}
+    lacework: {account: acme, subaccount: acme, api_key_env: LW_API_KEY, api_secret_env: LW_API_SECRET, api_url: %q}
 `, first.URL, second.URL, second.URL)
 	if err := os.WriteFile(cfgFile, []byte(yaml), 0o644); err != nil {
 		t.Fatal(err)
@@ -784,6 +863,7 @@ func TestTooOldPeriodIsRefused(t *testing.T) {
 // with exit 2 before any data is read, with the valid values and the
 // nearest one; values that match run as before.
 func TestUnmatchedFiltersAreRefused(t *testing.T) {
+	t.Parallel()
 	emu := emulator.New(emulator.Config{EvaluationsPerDay: 10, InventoryPerCSP: 5, AuditLogsPerDay: 5, Recommendations: 2})
 	srv := httptest.NewServer(emu)
 	defer srv.Close()
@@ -858,10 +938,11 @@ func TestBuildVersion(t *testing.T) {
 // configuration's SHA-256, the masked key id: never a secret) and, for
 // every unit, the API call behind it.
 func TestManifestProvenance(t *testing.T) {
+	t.Parallel()
 	srv := httptest.NewServer(emulator.New(emulator.Config{EvaluationsPerDay: 20, InventoryPerCSP: 5, AuditLogsPerDay: 5, Recommendations: 2}))
 	defer srv.Close()
 	cfgFile := filepath.Join(t.TempDir(), "evidence.yaml")
-	yaml := fmt.Sprintf("tenants:\n  - name: acme\n    lacework: {account: acme, api_key_env: LW_API_KEY, api_secret_env: LW_API_SECRET, api_url: %q}\n", srv.URL)
+	yaml := fmt.Sprintf("tenants:\n  - name: acme\n    lacework: {account: acme, subaccount: acme, api_key_env: LW_API_KEY, api_secret_env: LW_API_SECRET, api_url: %q}\n", srv.URL)
 	if err := os.WriteFile(cfgFile, []byte(yaml), 0o644); err != nil {
 		t.Fatal(err)
 	}

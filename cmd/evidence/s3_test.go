@@ -14,6 +14,7 @@ import (
 
 	"github.com/evidence-pack/evidence/internal/collect/lacework/emulator"
 	"github.com/evidence-pack/evidence/internal/storage/s3/s3test"
+	"github.com/evidence-pack/evidence/internal/testtool"
 )
 
 func TestMain(m *testing.M) {
@@ -37,7 +38,7 @@ func TestRunToS3(t *testing.T) {
 	defer srv.Close()
 
 	out := "s3://" + bucket + "/packs"
-	code, stdout, stderr := cli(t, context.Background(), lwEnv(srv.URL), "run", "--out", out, "--s3-endpoint", gw.Endpoint)
+	code, stdout, stderr := cli(t, context.Background(), lwEnvOne(srv.URL), "run", "--out", out, "--s3-endpoint", gw.Endpoint)
 	if code != exitOK {
 		t.Fatalf("run exit %d\n%s\n%s", code, stdout, stderr)
 	}
@@ -58,14 +59,13 @@ func TestRunToS3(t *testing.T) {
 	}
 	// An independent client (the AWS CLI) downloads the pack, and
 	// sha256sum -c accepts it.
-	requireTool(t, "aws", "--version")
 	dl := t.TempDir()
-	awsCmd := exec.Command("aws", "--endpoint-url", gw.Endpoint, "--region", s3test.Region, "s3", "cp", "--recursive", "--only-show-errors", loc[1], dl)
+	awsCmd := exec.Command(testtool.Program(t, "aws", testtool.InstallAWSCLI, "--version"), "--endpoint-url", gw.Endpoint, "--region", s3test.Region, "s3", "cp", "--recursive", "--only-show-errors", loc[1], dl)
 	awsCmd.Env = append(os.Environ(), "AWS_CONFIG_FILE="+os.DevNull, "AWS_SHARED_CREDENTIALS_FILE="+os.DevNull, "AWS_EC2_METADATA_DISABLED=true")
 	if out, err := awsCmd.CombinedOutput(); err != nil {
 		t.Fatalf("aws s3 cp: %v\n%s", err, out)
 	}
-	sums := exec.Command("sha256sum", "--quiet", "-c", "SHA256SUMS")
+	sums := exec.Command(testtool.Program(t, "sha256sum", testtool.InstallCoreutils, "--version"), "--quiet", "-c", "SHA256SUMS")
 	sums.Dir = dl
 	if out, err := sums.CombinedOutput(); err != nil {
 		t.Fatalf("sha256sum -c on the downloaded pack: %v\n%s", err, out)

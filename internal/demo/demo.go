@@ -30,7 +30,14 @@ type Options struct {
 	// Forbid makes the emulated Lacework sub-account of this name refuse
 	// the key, which shows a partial pack (exit code 3).
 	Forbid string
+	// Scale divides the emulators' row counts: tests run a demo of the
+	// same platforms, tenants and files with fewer rows. 0 is the demo as
+	// shipped.
+	Scale int
 }
+
+// rows is n rows of the demo at o's scale, at least one.
+func (o Options) rows(n int) int { return max(1, n/max(1, o.Scale)) }
 
 // Emulator is one platform's emulator, serving on a loopback port.
 type Emulator struct {
@@ -85,8 +92,8 @@ type platform struct {
 // comes first: its tenant is configured from LW_* variables, as a user's is.
 var platforms = []platform{
 	{"lacework", func(o Options) (http.Handler, string, func(string) (config.Tenant, map[string]string)) {
-		cfg := lwemu.Config{Seed: 1, EvaluationsPerDay: 3000, InventoryPerCSP: 2000, AuditLogsPerDay: 1500, Recommendations: 40,
-			Faults: lwemu.Faults{Tricky: true}}
+		cfg := lwemu.Config{Seed: 1, EvaluationsPerDay: o.rows(3000), InventoryPerCSP: o.rows(2000), AuditLogsPerDay: o.rows(1500),
+			Recommendations: 40, Faults: lwemu.Faults{Tricky: true}}
 		if o.Forbid != "" {
 			cfg.Forbidden = []string{o.Forbid}
 		}
@@ -98,13 +105,14 @@ var platforms = []platform{
 		return emu, fmt.Sprintf("tenant %q, sub-accounts %s", lwemu.DefaultAccount, strings.Join(subs, ", ")),
 			func(url string) (config.Tenant, map[string]string) { return config.Tenant{}, LaceworkEnv(url) }
 	}},
-	{"sophos", func(Options) (http.Handler, string, func(string) (config.Tenant, map[string]string)) {
-		emu := sophosemu.New(sophosemu.Config{Seed: 1, HistoryDays: 3, AlertsPerEnvironment: 600})
+	{"sophos", func(o Options) (http.Handler, string, func(string) (config.Tenant, map[string]string)) {
+		emu := sophosemu.New(sophosemu.Config{Seed: 1, HistoryDays: 3, AlertsPerEnvironment: o.rows(600)})
 		return emu, fmt.Sprintf("%d environments", len(emu.Environments())),
 			func(url string) (config.Tenant, map[string]string) { return SophosTenant("optix-demo", url) }
 	}},
-	{"ibm_scc", func(Options) (http.Handler, string, func(string) (config.Tenant, map[string]string)) {
-		emu := ibmemu.New(ibmemu.Config{Seed: 1, Tricky: true})
+	{"ibm_scc", func(o Options) (http.Handler, string, func(string) (config.Tenant, map[string]string)) {
+		// 2000 and 500 are the emulator's defaults, written out to scale.
+		emu := ibmemu.New(ibmemu.Config{Seed: 1, Tricky: true, AuditEventsPerDay: o.rows(2000), InventoryResources: o.rows(500)})
 		return emu, fmt.Sprintf("zones %s", strings.Join(emu.Zones(), ", ")),
 			func(url string) (config.Tenant, map[string]string) { return IBMSCCTenant("scc-demo", url) }
 	}},

@@ -27,6 +27,7 @@ import (
 	"github.com/evidence-pack/evidence/internal/collect/lacework/emulator"
 	"github.com/evidence-pack/evidence/internal/job"
 	"github.com/evidence-pack/evidence/internal/storage/local"
+	"github.com/evidence-pack/evidence/internal/testtool"
 )
 
 // echoServer stands in front of the Lacework emulator and echoes the
@@ -69,15 +70,18 @@ func (e *echoServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // bodies gets neither into any byte of the pack (unzipped workbooks and
 // the text of the PDFs included), the logs or the run's error.
 func TestEchoedSecretsNeverLeak(t *testing.T) {
+	t.Parallel()
 	const refusedSecret = "_refusedsecret_42"
 	emu := emulator.New(emulator.Config{Now: func() time.Time { return now }, EvaluationsPerDay: 50, InventoryPerCSP: 20, AuditLogsPerDay: 20, Recommendations: 3})
 	echo := &echoServer{next: emu, refusedSecret: refusedSecret, tokens: map[string]bool{}}
 	srv := httptest.NewServer(echo)
 	defer srv.Close()
 
-	refused := testConfig(t, srv.URL, func(v map[string]string) { v["LW_API_SECRET"] = refusedSecret }).Tenants[0]
+	// One sub-account and framework: every kind of file is still written
+	// (workbooks, PDFs, Parquet) for the secrets to leak into.
+	refused := narrowConfig(t, srv.URL, func(v map[string]string) { v["LW_API_SECRET"] = refusedSecret }).Tenants[0]
 	refused.Name = "refused"
-	cfg := testConfig(t, srv.URL, nil)
+	cfg := narrowConfig(t, srv.URL, nil)
 	cfg.Tenants = append(cfg.Tenants, refused)
 	dir := t.TempDir()
 	store, err := local.New(dir)
@@ -130,7 +134,7 @@ func packTexts(t *testing.T, dir string) map[string]string {
 	t.Helper()
 	out := map[string]string{}
 	stream := regexp.MustCompile(`(?s)stream\r?\n(.*?)endstream`)
-	_, havePdftotext := exec.LookPath("pdftotext")
+	pdftotext := testtool.Poppler(t, "pdftotext")
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
@@ -165,21 +169,16 @@ func packTexts(t *testing.T, dir string) map[string]string {
 					out[fmt.Sprintf("%s stream %d", p, i)] = string(c)
 				}
 			}
-			if havePdftotext == nil {
-				txt, err := exec.Command("pdftotext", p, "-").Output()
-				if err != nil {
-					return fmt.Errorf("pdftotext %s: %w", p, err)
-				}
-				out[p+" (pdftotext)"] = string(txt)
+			txt, err := exec.Command(pdftotext, p, "-").Output()
+			if err != nil {
+				return fmt.Errorf("pdftotext %s: %w", p, err)
 			}
+			out[p+" (pdftotext)"] = string(txt)
 		}
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
-	}
-	if havePdftotext != nil {
-		t.Log("pdftotext not installed: PDF text checked in the raw streams only")
 	}
 	return out
 }

@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -129,22 +127,33 @@ func (f *failingStore) Put(ctx context.Context, key string, r io.Reader, o stora
 }
 
 func TestStorageFailureAbortsThePack(t *testing.T) {
+	t.Parallel()
 	srv := newEmulator(t, emulator.Config{})
+	// One sub-account makes about forty files, so the put failing is the
+	// first, one in the middle, and one of the last.
+	cfg := testConfig(t, srv.URL, oneSubAccount)
 	for _, n := range []int64{1, 10, 40} {
-		mem := memstore.New()
-		fs := &failingStore{Store: mem}
-		fs.n.Store(n)
-		_, err := job.Run(context.Background(), testConfig(t, srv.URL, nil), job.Deps{Getenv: testGetenv, Sources: testSources, Store: fs, Now: func() time.Time { return now }})
-		if !errors.Is(err, errDisk) {
-			t.Fatalf("put %d failing: err = %v", n, err)
-		}
-		if hasManifest(t, mem) {
-			t.Fatalf("put %d failing: a manifest was published", n)
-		}
+		t.Run(fmt.Sprintf("put %d", n), func(t *testing.T) {
+			t.Parallel()
+			mem := memstore.New()
+			fs := &failingStore{Store: mem}
+			fs.n.Store(n)
+			_, err := job.Run(context.Background(), cfg, job.Deps{Getenv: testGetenv, Sources: testSources, Store: fs, Now: func() time.Time { return now }})
+			if !errors.Is(err, errDisk) {
+				t.Fatalf("put %d failing: err = %v", n, err)
+			}
+			if fs.seen.Load() < n {
+				t.Fatalf("the run made %d puts: put %d never failed", fs.seen.Load(), n)
+			}
+			if hasManifest(t, mem) {
+				t.Fatalf("put %d failing: a manifest was published", n)
+			}
+		})
 	}
 }
 
 func TestEveryUnitFailingPublishesNothing(t *testing.T) {
+	t.Parallel()
 	srv := newEmulator(t, emulator.Config{Forbidden: []string{"acme-dev"}})
 	mem := memstore.New()
 	cfg := testConfig(t, srv.URL, func(v map[string]string) { v["LW_SUBACCOUNT"] = "acme-dev" })
@@ -158,6 +167,7 @@ func TestEveryUnitFailingPublishesNothing(t *testing.T) {
 }
 
 func TestNarrowingFlags(t *testing.T) {
+	t.Parallel()
 	srv := newEmulator(t, emulator.Config{})
 	cfg := testConfig(t, srv.URL, nil)
 	cfg.Datasets = []string{dataset.Reports}
@@ -187,22 +197,21 @@ func TestNarrowingFlags(t *testing.T) {
 }
 
 func TestShardsCoverEveryUnitOnce(t *testing.T) {
-	srv := newEmulator(t, emulator.Config{})
+	t.Parallel()
+	// The whole run is the golden configuration's; the shards run the
+	// same configuration against the same emulator.
+	whole := golden.get(t)[0].res
 	key := func(q pack.Query) string { return q.Dataset + "|" + q.SubAccount + "|" + q.Account + "|" + q.Framework }
 	all := map[string]bool{}
-	res, err := job.Run(context.Background(), testConfig(t, srv.URL, nil), job.Deps{Getenv: testGetenv, Sources: testSources, Store: memstore.New(), Now: func() time.Time { return now }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, q := range res.Packs[0].Manifest.Queries {
+	for _, q := range whole.Packs[0].Manifest.Queries {
 		all[key(q)] = true
 	}
 	const n = 4
 	seen := map[string]int{}
 	for i := range n {
-		cfg := testConfig(t, srv.URL, nil)
+		cfg := golden.config(t)
 		cfg.Shard = config.Shard{Index: i, Count: n}
-		res, err := job.Run(context.Background(), cfg, job.Deps{Getenv: testGetenv, Sources: testSources, Store: memstore.New(), Now: func() time.Time { return now }})
+		res, err := job.Run(context.Background(), cfg, golden.deps(memstore.New()))
 		if err != nil {
 			t.Fatalf("shard %d: %v", i, err)
 		}
@@ -258,6 +267,7 @@ func TestCatchUpDays(t *testing.T) {
 }
 
 func TestStateAndAuditWatermark(t *testing.T) {
+	t.Parallel()
 	emu := emulator.New(emulator.Config{Now: func() time.Time { return now }, EvaluationsPerDay: 100, InventoryPerCSP: 20, AuditLogsPerDay: 240, Recommendations: 3})
 	srv := httptest.NewServer(emu)
 	defer srv.Close()
@@ -324,28 +334,18 @@ var update = flag.Bool("update", false, "rewrite testdata/golden-checksums.txt")
 // the checksums in testdata/golden-checksums.txt (go test -update rewrites
 // it; a change there is a change of the pack format and needs a reason).
 func TestDeterministicFiles(t *testing.T) {
-	srv := newEmulator(t, emulator.Config{Seed: 3, Faults: emulator.Faults{Tricky: true}})
-	// The files name the API's URL: a fixed one, whatever port the
-	// emulator got, so they are the same in every process.
-	dial := func(ctx context.Context, network, _ string) (net.Conn, error) {
-		return (&net.Dialer{}).DialContext(ctx, network, srv.Listener.Addr().String())
-	}
-	client := &http.Client{Transport: &http.Transport{DialContext: dial}}
-	sums := func() map[string]string {
-		res, err := job.Run(context.Background(), testConfig(t, "http://acme.emulator.test", nil), job.Deps{Getenv: testGetenv, Sources: testSources, Store: memstore.New(),
-			HTTPClient: client, Now: func() time.Time { return now }, Rand: strings.NewReader(strings.Repeat("\x01", 64))})
-		if err != nil {
-			t.Fatal(err)
-		}
+	t.Parallel()
+	runs := golden.get(t) // two runs of the same input (see fixture_test.go)
+	sums := func(r goldenRun) map[string]string {
 		out := map[string]string{}
-		for _, f := range res.Packs[0].Manifest.Files {
+		for _, f := range r.res.Packs[0].Manifest.Files {
 			if strings.HasSuffix(f.Path, ".xlsx") || strings.HasSuffix(f.Path, ".parquet") || strings.HasSuffix(f.Path, ".pdf") {
 				out[f.Path] = f.SHA256
 			}
 		}
 		return out
 	}
-	a, b := sums(), sums()
+	a, b := sums(runs[0]), sums(runs[1])
 	if len(a) == 0 || len(a) != len(b) {
 		t.Fatalf("%d and %d files", len(a), len(b))
 	}
@@ -381,12 +381,16 @@ var testSources = sources.Registry(sources.Options{})
 // reports and their PDFs, and every page of every result set (a 10-day
 // period has two evaluation windows). Without, it is a floor.
 func TestPlanPredictsRequests(t *testing.T) {
-	cfgEmu := emulator.Config{Seed: 9, EvaluationsPerDay: 250, InventoryPerCSP: 250, AuditLogsPerDay: 150, Recommendations: 3, PageSize: 100}
+	t.Parallel()
+	// Pages of 10 rows: the result sets span several pages each (the
+	// paging is the point), with a tenth of the rows to write.
+	cfgEmu := emulator.Config{Seed: 9, EvaluationsPerDay: 25, InventoryPerCSP: 25, AuditLogsPerDay: 15, Recommendations: 3, PageSize: 10}
+	limits := lacework.Limits{PageRows: 10}
 	period := period.Window{From: now.Truncate(24*time.Hour).AddDate(0, 0, -10), To: now.Truncate(24 * time.Hour)}
 	plan := func(probe bool) int {
 		cfg := testConfig(t, newEmulator(t, cfgEmu).URL, nil)
 		cfg.Period = period
-		deps := job.Deps{Getenv: testGetenv, Sources: sources.Registry(sources.Options{Lacework: lacework.Limits{PageRows: 100}}), Now: func() time.Time { return now }}
+		deps := job.Deps{Getenv: testGetenv, Sources: sources.Registry(sources.Options{Lacework: limits}), Now: func() time.Time { return now }}
 		p, err := job.MakePlan(context.Background(), cfg, deps, probe)
 		if err != nil {
 			t.Fatal(err)
@@ -400,7 +404,7 @@ func TestPlanPredictsRequests(t *testing.T) {
 	emu := srv.Config.Handler.(*emulator.Server)
 	cfg := testConfig(t, srv.URL, nil)
 	cfg.Period = period
-	if _, err := job.Run(context.Background(), cfg, job.Deps{Getenv: testGetenv, Sources: sources.Registry(sources.Options{Lacework: lacework.Limits{PageRows: 100}}), Store: memstore.New(), Now: func() time.Time { return now }}); err != nil {
+	if _, err := job.Run(context.Background(), cfg, job.Deps{Getenv: testGetenv, Sources: sources.Registry(sources.Options{Lacework: limits}), Store: memstore.New(), Now: func() time.Time { return now }}); err != nil {
 		t.Fatal(err)
 	}
 	data := 0
@@ -420,10 +424,11 @@ func TestPlanPredictsRequests(t *testing.T) {
 // One tenant refused does not stop the others: their packs are published
 // and returned, and the error names the tenant that failed.
 func TestOneTenantFailingLeavesTheOthers(t *testing.T) {
+	t.Parallel()
 	srv := newEmulator(t, emulator.Config{EvaluationsPerDay: 50, InventoryPerCSP: 20, AuditLogsPerDay: 20, Recommendations: 3})
-	bad := testConfig(t, srv.URL, func(v map[string]string) { v["LW_API_SECRET"] = "wrong" }).Tenants[0]
+	bad := narrowConfig(t, srv.URL, func(v map[string]string) { v["LW_API_SECRET"] = "wrong" }).Tenants[0]
 	bad.Name = "refused"
-	cfg := testConfig(t, srv.URL, nil)
+	cfg := narrowConfig(t, srv.URL, nil)
 	cfg.Tenants = append([]config.Tenant{bad}, cfg.Tenants...)
 	res, err := job.Run(context.Background(), cfg, job.Deps{Getenv: testGetenv, Sources: testSources, Store: memstore.New(), Now: func() time.Time { return now }})
 	if !errors.Is(err, httpx.ErrAuth) || !strings.Contains(err.Error(), "tenant refused") {
@@ -437,6 +442,7 @@ func TestOneTenantFailingLeavesTheOthers(t *testing.T) {
 // A sub-account discovery cannot reach has no audit-log unit: its log for
 // the period is missing, so the watermark stays where it was.
 func TestWatermarkHoldsWhenASubAccountIsUnreachable(t *testing.T) {
+	t.Parallel()
 	srv := newEmulator(t, emulator.Config{Forbidden: []string{"acme-dev"}})
 	mem := memstore.New()
 	cfg := testConfig(t, srv.URL, nil)
@@ -458,6 +464,7 @@ func TestWatermarkHoldsWhenASubAccountIsUnreachable(t *testing.T) {
 // same tenant into the same output removes it, once it is older than any run
 // can last, and says so in its log.
 func TestStaleStagingRemovedByTheNextRun(t *testing.T) {
+	t.Parallel()
 	srv := newEmulator(t, emulator.Config{EvaluationsPerDay: 20, InventoryPerCSP: 5, AuditLogsPerDay: 5, Recommendations: 2})
 	dir := t.TempDir()
 	store, err := local.New(dir)
@@ -484,7 +491,8 @@ func TestStaleStagingRemovedByTheNextRun(t *testing.T) {
 		}
 	}
 	var logs bytes.Buffer
-	cfg := testConfig(t, srv.URL, nil)
+	cfg := testConfig(t, srv.URL, oneSubAccount)
+	cfg.Datasets = []string{dataset.AuditLogs} // any run cleans up; the smallest will do
 	if _, err := job.Run(context.Background(), cfg, job.Deps{Getenv: testGetenv, Sources: testSources, Store: store, Now: func() time.Time { return now },
 		Logger: slog.New(slog.NewTextHandler(&logs, nil))}); err != nil {
 		t.Fatal(err)
@@ -503,9 +511,10 @@ func TestStaleStagingRemovedByTheNextRun(t *testing.T) {
 // One version string everywhere: the manifest, the workbooks' creator, the
 // PDFs' author and Parquet's created_by all carry the build's version.
 func TestOneVersionString(t *testing.T) {
+	t.Parallel()
 	srv := newEmulator(t, emulator.Config{EvaluationsPerDay: 20, InventoryPerCSP: 5, AuditLogsPerDay: 5, Recommendations: 2})
 	mem := memstore.New()
-	res, err := job.Run(context.Background(), testConfig(t, srv.URL, nil), job.Deps{Getenv: testGetenv, Sources: testSources, Store: mem,
+	res, err := job.Run(context.Background(), narrowConfig(t, srv.URL, nil), job.Deps{Getenv: testGetenv, Sources: testSources, Store: mem,
 		Now: func() time.Time { return now }, Build: job.Build{Version: "9.9.9-test"}})
 	if err != nil {
 		t.Fatal(err)

@@ -30,6 +30,7 @@ import (
 // and differs from the violations (resource × control pairs) it is shown
 // beside wherever a resource fails several controls.
 func TestDistinctViolatingResourcesReconcile(t *testing.T) {
+	t.Parallel()
 	srv := newEmulator(t, emulator.Config{EvaluationsPerDay: 10, InventoryPerCSP: 60, AuditLogsPerDay: 5, Recommendations: 30})
 	cfg := testConfig(t, srv.URL, nil)
 	cfg.Datasets = []string{dataset.Reports}
@@ -113,13 +114,11 @@ func TestDistinctViolatingResourcesReconcile(t *testing.T) {
 // Every row of every table carries a row_id that names it: unique in its
 // table, and the same in another run for the same finding.
 func TestRowIDsAreStableAndUnique(t *testing.T) {
-	srv := newEmulator(t, emulator.Config{EvaluationsPerDay: 40, InventoryPerCSP: 10, AuditLogsPerDay: 10, Recommendations: 6})
-	ids := func() map[string][]string {
-		mem := memstore.New()
-		res, err := job.Run(context.Background(), testConfig(t, srv.URL, nil), job.Deps{Getenv: testGetenv, Sources: testSources, Store: mem, Now: func() time.Time { return now }})
-		if err != nil {
-			t.Fatal(err)
-		}
+	t.Parallel()
+	// Two runs of the same data: the golden configuration's.
+	runs := golden.get(t)
+	ids := func(r goldenRun) map[string][]string {
+		res, mem := r.res, r.store
 		out := map[string][]string{}
 		for _, f := range res.Packs[0].Manifest.Files {
 			rest, ok := strings.CutPrefix(f.Path, "parquet/")
@@ -145,7 +144,7 @@ func TestRowIDsAreStableAndUnique(t *testing.T) {
 		}
 		return out
 	}
-	a, b := ids(), ids()
+	a, b := ids(runs[0]), ids(runs[1])
 	if len(a) != 5 {
 		t.Fatalf("tables %v", slices.Collect(maps.Keys(a)))
 	}
@@ -165,6 +164,7 @@ func TestRowIDsAreStableAndUnique(t *testing.T) {
 // once among the distinct resources, once per control among the
 // violations; each account still shows its own.
 func TestOverlappingAccountsCountAResourceOnce(t *testing.T) {
+	t.Parallel()
 	fetch := func(context.Context) (source.Report, error) { return malformedReport{}, nil } // violates with resource r1
 	plan := &source.Plan{SubAccounts: []string{"s"}, Frameworks: []source.Framework{{Name: "CIS", Units: []source.ReportUnit{
 		{SubAccount: "s", Account: "Entire Infrastructure", Fetch: fetch},
@@ -205,13 +205,8 @@ func TestOverlappingAccountsCountAResourceOnce(t *testing.T) {
 // A cloud integration discovery found disabled is listed in the scope as
 // excluded, with the reason, rather than silently missing.
 func TestDisabledIntegrationsAreListedAsExcluded(t *testing.T) {
-	srv := newEmulator(t, emulator.Config{EvaluationsPerDay: 10, InventoryPerCSP: 5, AuditLogsPerDay: 5, Recommendations: 2})
-	cfg := testConfig(t, srv.URL, nil)
-	cfg.Datasets = []string{dataset.Reports}
-	res, err := job.Run(context.Background(), cfg, job.Deps{Getenv: testGetenv, Sources: testSources, Store: memstore.New(), Now: func() time.Time { return now }})
-	if err != nil {
-		t.Fatal(err)
-	}
+	t.Parallel()
+	res := golden.get(t)[0].res // the emulator's tenant has one disabled integration
 	want := `acme-prod: AwsCfg integration "aws-config-acme-prod-legacy": disabled in Lacework`
 	if ex := res.Packs[0].Manifest.Scope.Excluded; !slices.ContainsFunc(ex, func(e string) bool { return strings.HasPrefix(e, want) }) {
 		t.Errorf("scope.excluded %v lacks %q", ex, want)

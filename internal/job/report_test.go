@@ -23,6 +23,7 @@ import (
 	"github.com/evidence-pack/evidence/internal/source"
 	"github.com/evidence-pack/evidence/internal/storage/local"
 	"github.com/evidence-pack/evidence/internal/storage/memstore"
+	"github.com/evidence-pack/evidence/internal/testtool"
 )
 
 // malformedReport is a report whose second control cannot be decoded: every
@@ -51,6 +52,7 @@ func (m malformedReport) Close() error                                          
 // One malformed report fails its own unit: the pack is published, the
 // other report of the framework is complete, and the pack verifies.
 func TestMalformedReportFailsOnlyItsUnit(t *testing.T) {
+	t.Parallel()
 	fetch := func(bad bool) func(context.Context) (source.Report, error) {
 		return func(context.Context) (source.Report, error) { return malformedReport{bad: bad}, nil }
 	}
@@ -138,6 +140,7 @@ func TestAnnouncedRows(t *testing.T) {
 // names in a script the cleaning drops) each get their own folders; the
 // tenant is not aborted.
 func TestSubAccountsSharingAFolderNameGetTheirOwn(t *testing.T) {
+	t.Parallel()
 	rows := func(context.Context, *httpx.QueryStats) iter.Seq2[dataset.Record, error] {
 		return func(yield func(dataset.Record, error) bool) { yield(dataset.Resource{ResourceID: "r1"}, nil) }
 	}
@@ -196,6 +199,7 @@ func (failingOnlySource) Info() source.Info {
 // compliance percentage, in the PDFs and the workbook alike, but a plain
 // "not applicable" with the reason; other platforms state the formula.
 func TestFailingOnlyPlatformHasNoCompliancePercentage(t *testing.T) {
+	t.Parallel()
 	for _, failingOnly := range []bool{true, false} {
 		t.Run(fmt.Sprintf("failing-only=%v", failingOnly), func(t *testing.T) {
 			plan := &source.Plan{SubAccounts: []string{"s"}, Frameworks: []source.Framework{{Name: "CIS", Cloud: "AWS", Units: []source.ReportUnit{
@@ -248,6 +252,7 @@ func TestFailingOnlyPlatformHasNoCompliancePercentage(t *testing.T) {
 // for and is not there is listed as excluded, with the reason; warnings
 // are on page 1 of summary.pdf with the failures.
 func TestScopeAndWarningsWherePeopleRead(t *testing.T) {
+	t.Parallel()
 	const warn = "audit logs: the platform has no audit log API; none collected"
 	plan := &source.Plan{SubAccounts: []string{"s"}, Warnings: []string{warn},
 		Tables: []source.TableUnit{{Table: "inventory", SubAccount: "s", Rows: quickRows}}}
@@ -256,9 +261,7 @@ func TestScopeAndWarningsWherePeopleRead(t *testing.T) {
 	if !slices.Equal(sc.Datasets, []string{"inventory"}) || len(sc.Excluded) != 3 || !slices.Contains(sc.Excluded, "audit_logs: "+warn) {
 		t.Errorf("scope %+v", sc)
 	}
-	if _, err := exec.LookPath("pdftotext"); err != nil {
-		t.Skip("pdftotext not installed")
-	}
+	pdftotext := testtool.Poppler(t, "pdftotext")
 	var summary string
 	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err == nil && d.Name() == "summary.pdf" {
@@ -266,7 +269,7 @@ func TestScopeAndWarningsWherePeopleRead(t *testing.T) {
 		}
 		return nil
 	})
-	page1, err := exec.Command("pdftotext", "-f", "1", "-l", "1", summary, "-").Output()
+	page1, err := exec.Command(pdftotext, "-f", "1", "-l", "1", summary, "-").Output()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -278,6 +281,7 @@ func TestScopeAndWarningsWherePeopleRead(t *testing.T) {
 // A framework with a failed report says, wherever its figures are printed,
 // that they cover the reports collected only.
 func TestPartialFiguresSaySo(t *testing.T) {
+	t.Parallel()
 	fetch := func(bad bool) func(context.Context) (source.Report, error) {
 		return func(context.Context) (source.Report, error) { return malformedReport{bad: bad}, nil }
 	}
@@ -331,6 +335,7 @@ func (c caveatReport) Caveats() []string { return c.caveats }
 // A report's caveats (an empty review that must not read as a pass) are
 // warnings of the run: in the manifest, beside the figures.
 func TestReportCaveatsAreWarnings(t *testing.T) {
+	t.Parallel()
 	const caveat = "No access object found: nothing was reviewed (not a pass)"
 	tests := []struct {
 		name string

@@ -22,6 +22,8 @@ import (
 	"github.com/evidence-pack/evidence/internal/reportgen/parquet"
 	"github.com/evidence-pack/evidence/internal/storage"
 	"github.com/evidence-pack/evidence/internal/storage/local"
+
+	"github.com/evidence-pack/evidence/internal/testtool"
 )
 
 // testFile is one Parquet file of a test pack: rows of a dataset table.
@@ -250,15 +252,7 @@ func (c *countingStore) Replace(ctx context.Context, key string, r io.Reader, o 
 // without it the test fails in CI and is skipped, loudly, elsewhere.
 func duckdb(t *testing.T, sqlFile string, queries map[string]string) map[string][]map[string]any {
 	t.Helper()
-	mods := os.Getenv("EVIDENCE_DUCKDB_NODE_MODULES")
-	node, err := exec.LookPath("node")
-	if mods == "" || err != nil {
-		msg := "DuckDB check not run: set EVIDENCE_DUCKDB_NODE_MODULES to a folder with @duckdb/node-api installed, and have node on PATH"
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg + " (.ci/run installs both)")
-		}
-		t.Skip("SKIPPED LOUDLY: " + msg)
-	}
+	node, mods := testtool.DuckDB(t)
 	qf := filepath.Join(t.TempDir(), "queries.json")
 	b, err := json.Marshal(queries)
 	if err != nil {

@@ -17,6 +17,8 @@ import (
 	"github.com/evidence-pack/evidence/internal/storage"
 	"github.com/evidence-pack/evidence/internal/storage/local"
 	"github.com/evidence-pack/evidence/internal/storage/storetest"
+
+	"github.com/evidence-pack/evidence/internal/testtool"
 )
 
 func TestVerify(t *testing.T) {
@@ -212,10 +214,7 @@ func TestLocalPackDirectory(t *testing.T) {
 		t.Errorf("pack directory: %q, want %q", onDisk(t, dir), want)
 	}
 
-	sha256sum, err := exec.LookPath("sha256sum")
-	if err != nil {
-		t.Skip("SKIPPED LOUDLY: GNU coreutils sha256sum not installed; the independent SHA256SUMS check did not run")
-	}
+	sha256sum := testtool.Program(t, "sha256sum", testtool.InstallCoreutils, "--version")
 	run := func() (string, error) {
 		cmd := exec.CommandContext(t.Context(), sha256sum, "--strict", "-c", pack.SumsName)
 		cmd.Dir = dir

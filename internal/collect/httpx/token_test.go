@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -41,29 +42,33 @@ func (f *fakeClock) advance(d time.Duration) { f.mu.Lock(); defer f.mu.Unlock();
 func TestTokenCacheConcurrentCallersShareOneFetch(t *testing.T) {
 	for _, callers := range []int{1, 2, 16} {
 		t.Run(fmt.Sprint(callers, " callers"), func(t *testing.T) {
-			clk := newFakeClock()
-			f := &tokenFetcher{clk: clk, life: time.Hour, gate: make(chan struct{})}
-			tc := NewTokenCache(TokenCacheConfig{Fetch: f.fetch, Now: clk.Now})
-			var wg sync.WaitGroup
-			got := make([]string, callers)
-			errs := make([]error, callers)
-			for i := range callers {
-				wg.Go(func() { got[i], errs[i] = tc.Token(context.Background()) })
-			}
-			for f.calls.Load() == 0 { // the first caller is fetching; the others queue
-				time.Sleep(time.Millisecond)
-			}
-			time.Sleep(10 * time.Millisecond)
-			close(f.gate)
-			wg.Wait()
-			for i := range callers {
-				if errs[i] != nil || got[i] != "tok1" {
-					t.Errorf("caller %d: %q, %v; want tok1", i, got[i], errs[i])
+			synctest.Test(t, func(t *testing.T) {
+				clk := newFakeClock()
+				f := &tokenFetcher{clk: clk, life: time.Hour, gate: make(chan struct{})}
+				tc := NewTokenCache(TokenCacheConfig{Fetch: f.fetch, Now: clk.Now})
+				var wg sync.WaitGroup
+				got := make([]string, callers)
+				errs := make([]error, callers)
+				for i := range callers {
+					wg.Go(func() { got[i], errs[i] = tc.Token(context.Background()) })
 				}
-			}
-			if n := f.calls.Load(); n != 1 || tc.Refreshes() != 1 {
-				t.Errorf("%d fetches, Refreshes %d; want 1 and 1", n, tc.Refreshes())
-			}
+				// In the bubble, Wait returns when every caller is blocked: the
+				// first one fetching (on the gate), the others queued behind it.
+				synctest.Wait()
+				if f.calls.Load() != 1 {
+					t.Fatalf("%d fetches under way, want 1", f.calls.Load())
+				}
+				close(f.gate)
+				wg.Wait()
+				for i := range callers {
+					if errs[i] != nil || got[i] != "tok1" {
+						t.Errorf("caller %d: %q, %v; want tok1", i, got[i], errs[i])
+					}
+				}
+				if n := f.calls.Load(); n != 1 || tc.Refreshes() != 1 {
+					t.Errorf("%d fetches, Refreshes %d; want 1 and 1", n, tc.Refreshes())
+				}
+			})
 		})
 	}
 }
@@ -183,7 +188,7 @@ func TestTokenCacheWaiterGivesUpWithItsContext(t *testing.T) {
 	}{
 		{"canceled", func() (context.Context, context.CancelFunc) {
 			ctx, cancel := context.WithCancel(context.Background())
-			go func() { time.Sleep(5 * time.Millisecond); cancel() }()
+			go func() { time.Sleep(5 * time.Millisecond); cancel() }() // the bubble's clock
 			return ctx, cancel
 		}, context.Canceled},
 		{"deadline", func() (context.Context, context.CancelFunc) {
@@ -192,26 +197,26 @@ func TestTokenCacheWaiterGivesUpWithItsContext(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			clk := newFakeClock()
-			f := &tokenFetcher{clk: clk, life: time.Hour, gate: make(chan struct{})}
-			c := NewTokenCache(TokenCacheConfig{Fetch: f.fetch, Now: clk.Now})
-			first := make(chan error, 1)
-			go func() { _, err := c.Token(context.Background()); first <- err }()
-			for f.calls.Load() == 0 {
-				time.Sleep(time.Millisecond)
-			}
-			ctx, cancel := tc.ctx()
-			defer cancel()
-			if tok, err := c.Token(ctx); !errors.Is(err, tc.wantErr) {
-				t.Errorf("waiter: %q, %v; want %v", tok, err, tc.wantErr)
-			}
-			close(f.gate)
-			if err := <-first; err != nil {
-				t.Errorf("the fetching caller: %v", err)
-			}
-			if n := f.calls.Load(); n != 1 {
-				t.Errorf("%d fetches, want 1", n)
-			}
+			synctest.Test(t, func(t *testing.T) {
+				clk := newFakeClock()
+				f := &tokenFetcher{clk: clk, life: time.Hour, gate: make(chan struct{})}
+				c := NewTokenCache(TokenCacheConfig{Fetch: f.fetch, Now: clk.Now})
+				first := make(chan error, 1)
+				go func() { _, err := c.Token(context.Background()); first <- err }()
+				synctest.Wait() // the first caller is fetching, blocked on the gate
+				ctx, cancel := tc.ctx()
+				defer cancel()
+				if tok, err := c.Token(ctx); !errors.Is(err, tc.wantErr) {
+					t.Errorf("waiter: %q, %v; want %v", tok, err, tc.wantErr)
+				}
+				close(f.gate)
+				if err := <-first; err != nil {
+					t.Errorf("the fetching caller: %v", err)
+				}
+				if n := f.calls.Load(); n != 1 {
+					t.Errorf("%d fetches, want 1", n)
+				}
+			})
 		})
 	}
 }

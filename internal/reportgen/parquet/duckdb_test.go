@@ -7,6 +7,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/evidence-pack/evidence/internal/testtool"
 )
 
 // duckdbScript reads a Parquet file with DuckDB (an independent reader) and
@@ -29,16 +31,12 @@ const { DuckDBInstance } = require(require.resolve('@duckdb/node-api', { paths: 
 })().catch((e) => { console.error(e); process.exit(1); });
 `
 
-// TestDuckDBReads checks the file with DuckDB when it is at hand: set
-// EVIDENCE_DUCKDB_NODE_MODULES to a folder where `npm install
-// @duckdb/node-api` was run. The project itself adds no Node dependency, so
-// the test is skipped otherwise.
+// TestDuckDBReads checks the file with DuckDB: npm's @duckdb/node-api in
+// EVIDENCE_DUCKDB_NODE_MODULES (.ci/run installs it; the project itself adds
+// no Node dependency). Without it the test fails in CI and is skipped,
+// loudly, elsewhere.
 func TestDuckDBReads(t *testing.T) {
-	dir := os.Getenv("EVIDENCE_DUCKDB_NODE_MODULES")
-	node, err := exec.LookPath("node")
-	if dir == "" || err != nil {
-		t.Skip("independent DuckDB check not run: set EVIDENCE_DUCKDB_NODE_MODULES to a folder with @duckdb/node-api installed (and have node on PATH)")
-	}
+	node, dir := testtool.DuckDB(t)
 	b := writeFile(t, Options{RowGroupRows: 10, Metadata: map[string]string{"tenant": "acme"}}, 25, 4)
 	path := filepath.Join(t.TempDir(), "t.parquet")
 	if err := os.WriteFile(path, b, 0o644); err != nil {

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/evidence-pack/evidence/internal/testtool"
 )
 
 func sample(t *testing.T, rows int) []byte {
@@ -40,13 +42,7 @@ func sample(t *testing.T, rows int) []byte {
 // fails the test in CI and skips it, loudly, elsewhere.
 func poppler(t *testing.T, tool string, b []byte, args ...string) []byte {
 	t.Helper()
-	bin, err := exec.LookPath(tool)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s (poppler-utils) is required in CI", tool)
-		}
-		t.Skipf("SKIPPED LOUDLY: %s not installed (apt-get install poppler-utils)", tool)
-	}
+	bin := testtool.Poppler(t, tool)
 	p := filepath.Join(t.TempDir(), "x.pdf")
 	if err := os.WriteFile(p, b, 0o644); err != nil {
 		t.Fatal(err)

@@ -6,29 +6,15 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
-)
 
-// soffice finds LibreOffice; CI must have it (libreoffice-calc-nogui).
-func soffice(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"soffice", "libreoffice"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	msg := "!!! LibreOffice (soffice) not found: the XLSX open-without-repair check did NOT run (apt-get install libreoffice-calc-nogui) !!!"
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-	return ""
-}
+	"github.com/evidence-pack/evidence/internal/testtool"
+)
 
 // TestLibreOfficeOpensWorkbook converts the workbook with LibreOffice in
 // headless mode, every sheet to CSV: the conversion succeeds only when Calc
 // loads the file, and the CSV shows what Calc read in each cell.
 func TestLibreOfficeOpensWorkbook(t *testing.T) {
-	bin := soffice(t)
+	bin := testtool.LibreOffice(t)
 	b, _ := writeWorkbook(t, 4)
 	dir := t.TempDir()
 	in := filepath.Join(dir, "pack.xlsx")

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/evidence-pack/evidence/internal/testtool"
 )
 
 // openpyxlScript loads a workbook twice (normal and read-only mode) and
@@ -65,34 +67,8 @@ type pyBook struct {
 	ReadOnly map[string][]int `json:"readonly"`
 }
 
-// python finds a Python 3 that can import openpyxl: Debian's first, where
-// python3-openpyxl installs it.
-func python(t *testing.T) string {
-	t.Helper()
-	var candidates []string
-	if p := os.Getenv("EVIDENCE_PYTHON"); p != "" {
-		candidates = append(candidates, p)
-	}
-	candidates = append(candidates, "/usr/bin/python3")
-	if p, err := exec.LookPath("python3"); err == nil {
-		candidates = append(candidates, p)
-	}
-	for _, p := range candidates {
-		if exec.Command(p, "-c", "import openpyxl").Run() == nil {
-			return p
-		}
-	}
-	msg := "!!! openpyxl is not importable by " + strings.Join(candidates, ", ") +
-		": the independent XLSX read-back check did NOT run (apt-get install python3-openpyxl) !!!"
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-	return ""
-}
-
 func TestOpenpyxlReadsWorkbook(t *testing.T) {
-	py := python(t)
+	py := testtool.Python(t)
 	b, _ := writeWorkbook(t, 4)
 	path := filepath.Join(t.TempDir(), "pack.xlsx")
 	if err := os.WriteFile(path, b, 0o644); err != nil {

@@ -15,23 +15,15 @@ import (
 	"time"
 
 	"github.com/evidence-pack/evidence/internal/storage"
+
+	"github.com/evidence-pack/evidence/internal/testtool"
 )
 
 // An independent client, the AWS CLI, lists what the store wrote and
 // downloads it; the files hash to what Put returned.
 func TestAWSCLIReadsPacks(t *testing.T) {
-	aws, err := exec.LookPath("aws")
-	var version []byte
-	if err == nil {
-		version, err = exec.Command(aws, "--version").Output()
-	}
-	if err != nil {
-		msg := "!!! AWS CLI not installed (Debian package awscli): the independent client check did not run: " + err.Error()
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
+	aws := testtool.Program(t, "aws", testtool.InstallAWSCLI, "--version")
+	version, _ := exec.Command(aws, "--version").Output()
 	t.Logf("%s: %s", aws, bytes.TrimSpace(version))
 	g := startGateway(t)
 	cfg := g.config(g.bucket(t, false))

@@ -143,9 +143,10 @@ func heapPeak() (stop func() uint64) {
 // and can answer some of them with an error instead of forwarding them.
 type proxy struct {
 	*httptest.Server
-	mu    sync.Mutex
-	seen  []seenRequest
-	fault func(r *http.Request) int // status to answer with, or 0 to forward
+	mu     sync.Mutex
+	seen   []seenRequest
+	fault  func(r *http.Request) int // status to answer with, or 0 to forward
+	served func(r *http.Request)     // called when a forwarded request's answer is sent
 }
 
 type seenRequest struct {
@@ -183,6 +184,13 @@ func (r seenRequest) op() string {
 
 func newProxy(t *testing.T, g *gateway, fault func(r *http.Request) int) *proxy {
 	t.Helper()
+	return newProxyServed(t, g, fault, nil)
+}
+
+// newProxyServed is newProxy calling served once the gateway has answered
+// a forwarded request (and so is done with it).
+func newProxyServed(t *testing.T, g *gateway, fault func(r *http.Request) int, served func(r *http.Request)) *proxy {
+	t.Helper()
 	target, err := url.Parse(g.endpoint)
 	if err != nil {
 		t.Fatal(err)
@@ -195,7 +203,7 @@ func newProxy(t *testing.T, g *gateway, fault func(r *http.Request) int) *proxy 
 		// Uploads the tests interrupt on purpose break connections.
 		ErrorLog: log.New(io.Discard, "", 0),
 	}
-	p := &proxy{fault: fault}
+	p := &proxy{fault: fault, served: served}
 	p.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sr := seenRequest{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Header: r.Header.Clone()}
 		if p.fault != nil {
@@ -206,6 +214,9 @@ func newProxy(t *testing.T, g *gateway, fault func(r *http.Request) int) *proxy 
 		p.mu.Unlock()
 		if sr.Injected == 0 {
 			rp.ServeHTTP(w, r)
+			if p.served != nil {
+				p.served(r)
+			}
 			return
 		}
 		_, _ = io.Copy(io.Discard, r.Body)

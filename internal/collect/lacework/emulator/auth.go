@@ -31,7 +31,7 @@ func (s *Server) handleToken(c *call) *response {
 		_ = json.Unmarshal(raw, &keyID)
 	}
 	bucketName := keyID + "|" + bucketTokens
-	rl, retry, violation := s.take(bucketName, time.Now())
+	rl, retry, violation := s.take(bucketName, s.cfg.Clock())
 	c.e.Violation = violation
 	if retry > 0 {
 		resp := s.fail(errorf(http.StatusTooManyRequests, "Rate limit exceeded"), rl)
@@ -57,7 +57,7 @@ func (s *Server) handleToken(c *call) *response {
 		return s.fail(errorf(http.StatusInternalServerError, "generating token: %v", err), rl)
 	}
 	tok := "EMU_" + strings.ToUpper(hex.EncodeToString(raw[:]))
-	now := time.Now()
+	now := s.cfg.Clock()
 	expires := now.Add(life)
 
 	s.mu.Lock()
@@ -95,7 +95,7 @@ func (s *Server) authenticate(r *http.Request) (string, *apiError) {
 	if !ok {
 		return "", errorf(http.StatusUnauthorized, "Invalid access token")
 	}
-	if !time.Now().Before(t.expires) {
+	if !s.cfg.Clock().Before(t.expires) {
 		return "", errorf(http.StatusUnauthorized, "Access token expired")
 	}
 	return t.keyID, nil

@@ -41,8 +41,13 @@ type Config struct {
 
 	// Now is the emulated clock; default time.Now. Data exists for the 120
 	// days before Now. Rate limiting, Retry-After and access-token expiry
-	// always use the real clock, so they behave with a fixed Now.
+	// use Clock, so they behave with a fixed Now.
 	Now func() time.Time
+	// Clock is the clock of rate limiting, Retry-After blocks and
+	// access-token expiry: the real one (default time.Now), which clients
+	// sleeping on Retry-After share; tests of the emulator's own timing
+	// pass a fake one and advance it instead of sleeping.
+	Clock func() time.Time
 
 	Faults Faults
 }
@@ -192,6 +197,9 @@ func normalize(c Config) Config {
 	c.AuditLogsPerDay = min(c.AuditLogsPerDay, maxPerDay)
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+	if c.Clock == nil {
+		c.Clock = time.Now
 	}
 	if c.Faults.RateWindow <= 0 {
 		c.Faults.RateWindow = time.Hour

@@ -44,7 +44,8 @@ type env struct {
 	client *http.Client
 	clock  *fakeClock
 	token  string
-	host   string // Host header override
+	host   string     // Host header override
+	wall   *fakeClock // Config.Clock: token expiry, rate limits, Retry-After
 }
 
 func newEnv(t *testing.T, cfg Config) *env {
@@ -53,12 +54,19 @@ func newEnv(t *testing.T, cfg Config) *env {
 	if cfg.Now == nil {
 		cfg.Now = clock.Now
 	}
+	// Token expiry, rate limits and Retry-After blocks run on a fake clock
+	// too: a test advances it past an expiry or a block instead of
+	// sleeping until then.
+	wall := newClock(time.Now())
+	if cfg.Clock == nil {
+		cfg.Clock = wall.Now
+	}
 	emu := New(cfg)
 	ts := httptest.NewServer(emu)
 	t.Cleanup(ts.Close)
 	tr := &http.Transport{DisableKeepAlives: true}
 	t.Cleanup(tr.CloseIdleConnections)
-	return &env{t: t, emu: emu, ts: ts, client: &http.Client{Transport: tr, Timeout: time.Minute}, clock: clock}
+	return &env{t: t, emu: emu, ts: ts, client: &http.Client{Transport: tr, Timeout: time.Minute}, clock: clock, wall: wall}
 }
 
 type result struct {

@@ -93,7 +93,7 @@ func (s *Server) take(name string, now time.Time) (st rateState, retryAfter int,
 func (s *Server) block(name string, until time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	b := s.bucketLocked(name, time.Now())
+	b := s.bucketLocked(name, s.cfg.Clock())
 	if until.After(b.blocked) {
 		b.blocked = until
 	}
@@ -101,7 +101,7 @@ func (s *Server) block(name string, until time.Time) {
 
 // peek reports a bucket's state without spending a token. An empty name
 // (no functionality) reports a full bucket.
-func (s *Server) peek(name string) rateState { return s.peekAt(name, time.Now()) }
+func (s *Server) peek(name string) rateState { return s.peekAt(name, s.cfg.Clock()) }
 
 func (s *Server) peekAt(name string, now time.Time) rateState {
 	s.mu.Lock()

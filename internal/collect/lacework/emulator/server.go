@@ -163,7 +163,7 @@ func (s *Server) serve(w http.ResponseWriter, c *call) *response {
 	if err := s.resolveAccount(c); err != nil {
 		return s.fail(err, s.peek(bucketName))
 	}
-	rl, retry, violation := s.take(bucketName, time.Now())
+	rl, retry, violation := s.take(bucketName, s.cfg.Clock())
 	if violation {
 		c.e.Violation = true
 	}
@@ -188,7 +188,7 @@ func (s *Server) serve(w http.ResponseWriter, c *call) *response {
 	switch {
 	case plan.Status == http.StatusTooManyRequests:
 		c.e.AddFault("429")
-		s.block(bucketName, time.Now().Add(time.Second))
+		s.block(bucketName, s.cfg.Clock().Add(time.Second))
 		// Reported like a real exhaustion: nothing left until Retry-After.
 		resp := s.fail(errorf(http.StatusTooManyRequests, "Rate limit exceeded"), rateState{limit: rl.limit, reset: 1})
 		resp.retryAfter = 1
