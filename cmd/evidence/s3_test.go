@@ -18,6 +18,9 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	if os.Getenv(asCLI) != "" {
+		os.Exit(terminalCLI())
+	}
 	code := m.Run()
 	s3test.Stop()
 	os.Exit(code)
