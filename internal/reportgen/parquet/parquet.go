@@ -89,7 +89,7 @@ func (f parquetFormat) Begin(w io.Writer, t reportgen.Table) (reportgen.Sink, er
 	}
 	options := []pq.WriterOption{
 		schema,
-		pq.Compression(&pq.Zstd),
+		pq.Compression(codec),
 		pq.MaxRowsPerRowGroup(int64(f.opts.rowGroupRows())),
 		&pq.WriterConfig{CreatedBy: cmp.Or(f.opts.CreatedBy, CreatedBy)},
 	}
