@@ -17,10 +17,8 @@ import (
 	"github.com/evidence-pack/evidence/internal/collect/httpx"
 	"github.com/evidence-pack/evidence/internal/collect/lacework"
 	"github.com/evidence-pack/evidence/internal/collect/lacework/emulator"
-	"github.com/evidence-pack/evidence/internal/config"
 	"github.com/evidence-pack/evidence/internal/dataset"
 	"github.com/evidence-pack/evidence/internal/job"
-	"github.com/evidence-pack/evidence/internal/period"
 	"github.com/evidence-pack/evidence/internal/source"
 	"github.com/evidence-pack/evidence/internal/storage/memstore"
 )
@@ -170,13 +168,7 @@ func TestOverlappingAccountsCountAResourceOnce(t *testing.T) {
 		{SubAccount: "s", Account: "Entire Infrastructure", Fetch: fetch},
 		{SubAccount: "s", Account: "Production", Fetch: fetch},
 	}}}}
-	reg := source.Registry{"fake": func(context.Context, config.Tenant, source.Env) (source.Source, error) {
-		return fakeSource{plan: plan}, nil
-	}}
-	mem := memstore.New()
-	cfg := &config.Config{Output: "mem", Concurrency: 1, Datasets: []string{dataset.Reports},
-		Tenants: []config.Tenant{{Name: "t", Source: "fake"}}, Period: period.Window{From: now.Add(-time.Hour), To: now}}
-	res, err := job.Run(context.Background(), cfg, job.Deps{Getenv: testGetenv, Sources: reg, Store: mem, Now: func() time.Time { return now }})
+	res, mem, err := runFake(t, plan, dataset.Reports)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -60,13 +60,7 @@ func TestMalformedReportFailsOnlyItsUnit(t *testing.T) {
 		{SubAccount: "s", Account: "111", Cloud: "AWS", Fetch: fetch(false)},
 		{SubAccount: "s", Account: "222", Cloud: "AWS", Fetch: fetch(true)},
 	}}}}
-	reg := source.Registry{"fake": func(context.Context, config.Tenant, source.Env) (source.Source, error) {
-		return fakeSource{plan: plan}, nil
-	}}
-	store := memstore.New()
-	cfg := &config.Config{Output: "mem", Concurrency: 1, Datasets: dataset.Names(),
-		Tenants: []config.Tenant{{Name: "t", Source: "fake"}}, Period: period.Window{From: now.Add(-time.Hour), To: now}}
-	res, err := job.Run(context.Background(), cfg, job.Deps{Sources: reg, Store: store, Now: func() time.Time { return now }})
+	res, store, err := runFake(t, plan)
 	if err != nil {
 		t.Fatalf("err = %v: one malformed report must not fail the tenant", err)
 	}

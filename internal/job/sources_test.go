@@ -145,6 +145,23 @@ func (f fakeSource) Plan(context.Context, source.Request) (*source.Plan, error) 
 }
 func (f fakeSource) Stats() *httpx.Stats { return &httpx.Stats{} }
 
+// runFake runs one tenant, "t", of a fake source whose discovery gives
+// plan, over the datasets (default all), into a memory store.
+func runFake(t *testing.T, plan *source.Plan, datasets ...string) (job.Result, *memstore.Store, error) {
+	t.Helper()
+	reg := source.Registry{"fake": func(context.Context, config.Tenant, source.Env) (source.Source, error) {
+		return fakeSource{plan: plan}, nil
+	}}
+	if len(datasets) == 0 {
+		datasets = dataset.Names()
+	}
+	store := memstore.New()
+	cfg := &config.Config{Output: "mem", Concurrency: 1, Datasets: datasets,
+		Tenants: []config.Tenant{{Name: "t", Source: "fake"}}, Period: period.Window{From: now.Add(-time.Hour), To: now}}
+	res, err := job.Run(context.Background(), cfg, job.Deps{Sources: reg, Store: store, Now: func() time.Time { return now }})
+	return res, store, err
+}
+
 func fetchNothing(context.Context) (source.Report, error) { return nil, errors.New("not fetched") }
 
 // A source that plans a unit the pipeline cannot run is refused before
@@ -166,13 +183,7 @@ func TestBadPlanIsRefused(t *testing.T) {
 			{SubAccount: "s", Account: "a", Fetch: fetchNothing}, {SubAccount: "s", Account: "a", Fetch: fetchNothing}}}}}, "two report units"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			reg := source.Registry{"fake": func(context.Context, config.Tenant, source.Env) (source.Source, error) {
-				return fakeSource{plan: &tc.plan}, nil
-			}}
-			store := memstore.New()
-			cfg := &config.Config{Output: "mem", Concurrency: 1, Datasets: dataset.Names(),
-				Tenants: []config.Tenant{{Name: "t", Source: "fake"}}, Period: period.Window{From: now.Add(-time.Hour), To: now}}
-			_, err := job.Run(context.Background(), cfg, job.Deps{Sources: reg, Store: store, Now: func() time.Time { return now }})
+			_, store, err := runFake(t, &tc.plan)
 			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "source fake") {
 				t.Fatalf("err = %v, want one naming the source and %q", err, tc.want)
 			}
@@ -221,13 +232,7 @@ func TestInterleavedUnitsAreGrouped(t *testing.T) {
 			{Table: "inventory", Sheet: "B", Partition: "k=B", SubAccount: "s", Rows: rows}, {Table: "inventory", Sheet: "A", Partition: "k=A", SubAccount: "t", Rows: rows}},
 		Frameworks: []source.Framework{{Name: "CIS", Units: []source.ReportUnit{
 			{SubAccount: "s", Account: "a", Fetch: fetch}, {SubAccount: "t", Account: "b", Fetch: fetch}, {SubAccount: "s", Account: "c", Fetch: fetch}}}}}
-	reg := source.Registry{"fake": func(context.Context, config.Tenant, source.Env) (source.Source, error) {
-		return fakeSource{plan: plan}, nil
-	}}
-	store := memstore.New()
-	cfg := &config.Config{Output: "mem", Concurrency: 1, Datasets: dataset.Names(),
-		Tenants: []config.Tenant{{Name: "t", Source: "fake"}}, Period: period.Window{From: now.Add(-time.Hour), To: now}}
-	res, err := job.Run(context.Background(), cfg, job.Deps{Sources: reg, Store: store, Now: func() time.Time { return now }})
+	res, store, err := runFake(t, plan)
 	if err != nil {
 		t.Fatal(err)
 	}
