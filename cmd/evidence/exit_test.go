@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/evidence-pack/evidence/internal/source"
@@ -40,5 +41,35 @@ func TestReportExitCodes(t *testing.T) {
 				t.Errorf("stderr %q, want %q", stderr.String(), tc.stderr)
 			}
 		})
+	}
+}
+
+// A mistyped command or flag is refused in one line that names the likely
+// one and points to -h (never the whole usage, never twice); --version is
+// the version command.
+func TestMistypedCommandsAndFlags(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string // the whole of stderr
+	}{
+		{[]string{"runn"}, exitUsage, "evidence: unknown command \"runn\" (did you mean \"run\"?); run \"evidence -h\" for the commands\n"},
+		{[]string{"frobnicate"}, exitUsage, "evidence: unknown command \"frobnicate\"; run \"evidence -h\" for the commands\n"},
+		{[]string{"run", "--frmo", "2026-11-01"}, exitUsage, "evidence: run: unknown flag --frmo (did you mean --from?); run \"evidence run -h\" for its flags\n"},
+		{[]string{"verify", "--pubb", "k", "."}, exitUsage, "evidence: verify: unknown flag --pubb (did you mean --pub?); run \"evidence verify -h\" for its flags\n"},
+		{[]string{"plan", "--timeout", "soon"}, exitUsage, "evidence: plan: invalid value \"soon\" for flag -timeout: parse error; run \"evidence plan -h\" for its flags\n"},
+	} {
+		code, stdout, stderr := cli(t, context.Background(), nil, tc.args...)
+		if code != tc.code || stderr != tc.want || stdout != "" {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q; want exit %d, stderr %q", tc.args, code, stdout, stderr, tc.code, tc.want)
+		}
+	}
+	code, stdout, _ := cli(t, context.Background(), nil, "--version")
+	if code != exitOK || !strings.HasPrefix(stdout, "evidence ") {
+		t.Errorf("--version: exit %d, %q", code, stdout)
+	}
+	code, _, stderr := cli(t, context.Background(), nil, "plan", "-h")
+	if code != exitOK || !strings.HasPrefix(stderr, "Usage: evidence plan [flags]") || strings.Count(stderr, "-timeout") != 1 {
+		t.Errorf("plan -h: exit %d\n%s", code, stderr)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"slices"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"github.com/evidence-pack/evidence/internal/progress"
 	"github.com/evidence-pack/evidence/internal/source"
 	"github.com/evidence-pack/evidence/internal/source/sources"
+	"github.com/evidence-pack/evidence/internal/suggest"
 )
 
 // listFlag is a repeatable, comma-separated flag.
@@ -42,6 +44,8 @@ type runFlags struct {
 func newFlagSet(name string, e env) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
+	// parse reports errors once, in a line, and prints the flags for -h.
+	fs.Usage = func() {}
 	return fs
 }
 
@@ -67,11 +71,38 @@ func bindRunFlags(fs *flag.FlagSet, f *runFlags) {
 
 // parse parses a command's flags; the command takes no other argument.
 func parse(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		return usageError{err}
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	if fs.NArg() > 0 {
 		return usagef("%s: unexpected argument %q", fs.Name(), fs.Arg(0))
+	}
+	return nil
+}
+
+// parseFlags parses a command's flags, reporting a mistyped one in a
+// line with the nearest flag, and printing the flags for -h.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	out := fs.Output()
+	fs.SetOutput(io.Discard) // the flag package's own error line: parse writes one
+	err := fs.Parse(args)
+	fs.SetOutput(out)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		fmt.Fprintf(out, "Usage: evidence %s [flags]\n\nFlags:\n", fs.Name())
+		fs.PrintDefaults()
+		return usageError{err}
+	case err != nil:
+		msg := fs.Name() + ": " + err.Error()
+		if name, ok := strings.CutPrefix(err.Error(), "flag provided but not defined: -"); ok {
+			var names []string
+			fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
+			msg = fmt.Sprintf("%s: unknown flag --%s", fs.Name(), name)
+			if n := suggest.Nearest(name, names); n != "" {
+				msg += fmt.Sprintf(" (did you mean --%s?)", n)
+			}
+		}
+		return usagef("%s; run \"evidence %s -h\" for its flags", msg, fs.Name())
 	}
 	return nil
 }

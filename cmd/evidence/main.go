@@ -11,12 +11,15 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"slices"
 	"syscall"
 
 	"github.com/evidence-pack/evidence/internal/progress"
+	"github.com/evidence-pack/evidence/internal/suggest"
 )
 
 // Exit codes (README, "Exit codes"; deploy/k8s-cronjob's
@@ -115,14 +118,20 @@ func dispatch(ctx context.Context, args []string, e env) error {
 		return shown{usagef("no command")}
 	}
 	name := args[0]
-	if name == "-h" || name == "--help" || name == "help" {
+	switch name {
+	case "-h", "--help", "-help", "help":
 		fmt.Fprint(e.stdout, usage)
 		return nil
+	case "--version", "-version", "-v":
+		name = "version"
 	}
 	cmd, ok := commands()[name]
 	if !ok {
-		fmt.Fprintf(e.stderr, "evidence: unknown command %q\n\n%s", name, usage)
-		return shown{usagef("unknown command %q", name)}
+		msg := fmt.Sprintf("unknown command %q", name)
+		if n := suggest.Nearest(name, slices.Collect(maps.Keys(commands()))); n != "" {
+			msg += fmt.Sprintf(" (did you mean %q?)", n)
+		}
+		return usagef("%s; run \"evidence -h\" for the commands", msg)
 	}
 	return cmd(ctx, args[1:], e)
 }

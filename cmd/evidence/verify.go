@@ -26,8 +26,8 @@ func cmdVerify(ctx context.Context, args []string, e env) error {
 	fs := newFlagSet("verify", e)
 	pubFile := fs.String("pub", "", "ed25519 public key `file`: also check manifest.sig")
 	endpoint := fs.String("s3-endpoint", "", "S3-compatible server `URL` for s3:// locations (path-style)")
-	if err := fs.Parse(args); err != nil {
-		return usageError{err}
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	if fs.NArg() != 1 {
 		return usagef("verify: want one pack location (a folder holding manifest.json)")
