@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -443,6 +444,10 @@ func (c *Client) attempt(ctx context.Context, r Request, u *url.URL, bucket stri
 			return -1, fmt.Errorf("%s %s: %w", r.Method, u.Path, ue.Err)
 		}
 		c.stats.NetErrors.Add(1)
+		if de := (*net.DNSError)(nil); errors.As(err, &de) && de.IsNotFound {
+			// The name does not exist: asking again will not make it.
+			return -1, fmt.Errorf("%s %s: %w: %s (check the configured account or API URL)", r.Method, u.Path, ErrNoSuchHost, de.Name)
+		}
 		return 0, fmt.Errorf("%s %s: %w", r.Method, u.Path, err)
 	}
 	defer resp.Body.Close()

@@ -424,3 +424,19 @@ func TestDialErrorsAreRetriedAndBounded(t *testing.T) {
 		}
 	}
 }
+
+// A host name that does not exist (a misspelled account) is not retried:
+// one attempt, an error that says so and names the host.
+func TestNoSuchHostIsNotRetried(t *testing.T) {
+	clk := newFakeClock()
+	dials := 0
+	hc := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		dials++
+		return nil, &net.DNSError{Err: "no such host", Name: "acmme.lacework.net", IsNotFound: true}
+	}}}
+	c := newTestClient(t, "https://acmme.lacework.net", clk, func(cfg *Config) { cfg.HTTPClient = hc })
+	err := c.Do(context.Background(), Request{Method: http.MethodGet, Path: "/api/v2/UserProfile"}, func(io.Reader) error { return nil })
+	if !errors.Is(err, ErrNoSuchHost) || !strings.Contains(err.Error(), "acmme.lacework.net") || dials != 1 {
+		t.Fatalf("err = %v after %d dials; want ErrNoSuchHost naming the host, after one", err, dials)
+	}
+}

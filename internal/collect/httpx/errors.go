@@ -30,6 +30,10 @@ var ErrSlowResponse = errors.New("response too slow")
 // ErrRetriesExhausted wraps the last error when the retry budget is spent.
 var ErrRetriesExhausted = errors.New("retries exhausted")
 
+// ErrNoSuchHost means the API's host name does not exist (DNS answered
+// that it has no such name): a misspelled account or URL, never retried.
+var ErrNoSuchHost = errors.New("no such host")
+
 // APIError is a non-2xx response. Callers branch on it with errors.As.
 type APIError struct {
 	Method     string

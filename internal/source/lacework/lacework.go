@@ -87,6 +87,14 @@ func (s *Source) Info() source.Info {
 
 func (s *Source) Stats() *httpx.Stats { return s.client.Stats() }
 
+// hostHint says, when the API's host name does not exist, what names it.
+func hostHint(err error) error {
+	if errors.Is(err, httpx.ErrNoSuchHost) {
+		return fmt.Errorf("%w; the account (LW_ACCOUNT or lacework.account) names the host, LW_API_URL or lacework.api_url replaces it", err)
+	}
+	return err
+}
+
 // sub is one reachable sub-account with what discovery found in it.
 type sub struct {
 	name       string
@@ -109,7 +117,7 @@ func (s *Source) Plan(ctx context.Context, req source.Request) (*source.Plan, er
 	if one := s.creds.SubAccount; one != "" {
 		names = []string{strings.ToLower(one)}
 	} else if names, err = s.client.SubAccounts(ctx); err != nil {
-		return nil, err
+		return nil, hostHint(err)
 	}
 	if len(s.cfg.SubAccounts) > 0 {
 		names = slices.DeleteFunc(names, func(n string) bool { return !containsFold(s.cfg.SubAccounts, n) })
@@ -126,8 +134,8 @@ func (s *Source) Plan(ctx context.Context, req source.Request) (*source.Plan, er
 		}
 		sb := &sub{name: name, client: sc}
 		if err := s.discover(ctx, req, sb, p, fs); err != nil {
-			if errors.Is(err, lacework.ErrAuth) || ctx.Err() != nil {
-				return nil, err
+			if errors.Is(err, lacework.ErrAuth) || errors.Is(err, httpx.ErrNoSuchHost) || ctx.Err() != nil {
+				return nil, hostHint(err)
 			}
 			p.Failures = append(p.Failures, source.Failure{Unit: "discover " + name, SubAccount: name, Err: err})
 			continue

@@ -2,10 +2,13 @@ package lacework
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/evidence-pack/evidence/internal/collect/httpx"
 	"github.com/evidence-pack/evidence/internal/collect/lacework"
 	"github.com/evidence-pack/evidence/internal/dataset"
 	"github.com/evidence-pack/evidence/internal/source"
@@ -58,5 +61,17 @@ func TestResourceKeepsKeyAndStatusDetails(t *testing.T) {
 	r, ok := resource(v).(dataset.Resource)
 	if !ok || r.SourceKey != "4F2C9A" || r.StatusDetails != `{"retries":3}` || r.Status != "failure: AccessDenied" || r.AccountID != "123" {
 		t.Errorf("record %+v", r)
+	}
+}
+
+// A host that does not exist is a misspelled account: the error says
+// which settings name the host, and still is ErrNoSuchHost.
+func TestHostHint(t *testing.T) {
+	err := hostHint(fmt.Errorf("GET /api/v2/UserProfile: %w: acmme.lacework.net", httpx.ErrNoSuchHost))
+	if !errors.Is(err, httpx.ErrNoSuchHost) || !strings.Contains(err.Error(), "LW_ACCOUNT") || !strings.Contains(err.Error(), "LW_API_URL") {
+		t.Errorf("%v", err)
+	}
+	if other := errors.New("500"); hostHint(other) != other {
+		t.Error("other errors are changed")
 	}
 }
