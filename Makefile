@@ -38,7 +38,7 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1x -timeout 60m ./internal/bench \
 	  -rows $(BENCHROWS) -scales $(BENCHROWS),2000000 -perf-out $(CURDIR)/docs/PERFORMANCE.md
 
-## demo: a full run against the built-in Lacework emulator, writing a pack to ./out.
+## demo: a full run against the built-in emulators of every platform, writing a pack per tenant to ./out.
 demo:
 	$(GO) run ./cmd/evidence demo --out ./out
 

@@ -80,13 +80,15 @@ Usage:
   evidence verify [--pub KEY] PATH   check a pack's files against its manifest (and its signature)
   evidence keygen [--out DIR]   make an ed25519 key pair for signing packs (run --sign-key)
   evidence schedule --config F  run on the config's cron schedule until SIGTERM (no overlapping runs)
-  evidence demo [--out DIR]     a full run against the built-in Lacework emulator
+  evidence demo [--out DIR]     a full run against built-in emulators of every platform (--source: one)
   evidence frameworks [flags]   list the frameworks and cloud accounts the key can see
   evidence version              print version, commit and build date
 
 Run "evidence COMMAND -h" for a command's flags.
 Credentials: LW_ACCOUNT, LW_API_KEY, LW_API_SECRET (and LW_SUBACCOUNT, LW_API_URL),
-or a lacework CLI profile (~/.lacework.toml), or --config FILE.
+or a lacework CLI profile (~/.lacework.toml), or --config FILE for any platform
+(Lacework, Sophos Cloud Optix, IBM Cloud SCC, Lacework Edge: configs/evidence.example.yaml).
+Try it without a tenant: evidence demo.
 `
 
 // command is one of evidence's commands: args are the arguments after its
