@@ -73,3 +73,13 @@ func TestMistypedCommandsAndFlags(t *testing.T) {
 		t.Errorf("plan -h: exit %d\n%s", code, stderr)
 	}
 }
+
+// A first run with nothing configured says what is missing and how to
+// start, without naming a "tenant 1" nobody configured.
+func TestNothingConfigured(t *testing.T) {
+	code, _, stderr := cli(t, context.Background(), map[string]string{}, "run")
+	if code != exitUsage || !strings.Contains(stderr, "LW_ACCOUNT") || !strings.Contains(stderr, "evidence demo") ||
+		!strings.Contains(stderr, "~/.lacework.toml") || strings.Contains(stderr, "tenant 1") {
+		t.Errorf("exit %d\n%s", code, stderr)
+	}
+}

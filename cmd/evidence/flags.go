@@ -144,6 +144,10 @@ func loadConfig(f runFlags, e env) (*config.Config, error) {
 	_, err = sources.Registry(sources.Options{}).OpenAll(context.Background(), cfg, func() source.Env {
 		return source.Env{Getenv: e.getenv, Home: e.home, Redactor: httpx.NewRedactor()}
 	})
+	if err != nil && f.ConfigFile == "" {
+		// No configuration at all: say what a first run needs.
+		err = fmt.Errorf("%w\nNo tenant is configured: set LW_ACCOUNT, LW_API_KEY and LW_API_SECRET (or a ~/.lacework.toml profile), or pass --config FILE (configs/evidence.example.yaml); \"evidence demo\" runs without any", err)
+	}
 	problems = append(problems, err, cfg.Validate())
 	if err := errors.Join(problems...); err != nil {
 		return nil, usageError{err}

@@ -51,7 +51,7 @@ func (r Registry) OpenAll(ctx context.Context, cfg *config.Config, env func() En
 	for i := range cfg.Tenants {
 		t := &cfg.Tenants[i]
 		named := *t
-		if named.Name == "" {
+		if named.Name == "" && len(cfg.Tenants) > 1 {
 			named.Name = fmt.Sprint(i + 1) // "tenant 1: …" until it has a name
 		}
 		src, err := r.Open(ctx, named, env())

@@ -40,7 +40,7 @@ func settings(t config.Tenant, env source.Env) (Config, lacework.Credentials, er
 	}
 	creds, err := lacework.LoadCredentials(getenv, env.Home)
 	if err != nil {
-		return cfg, creds, fmt.Errorf("tenant %s: %w", t.Name, err)
+		return cfg, creds, inTenant(t, err)
 	}
 	if cfg.Account != "" {
 		creds.Account = cfg.Account
@@ -79,7 +79,16 @@ func settings(t config.Tenant, env source.Env) (Config, lacework.Credentials, er
 		errs = append(errs, errors.New("lacework: the API secret is not set (LW_API_SECRET, another variable named by api_secret_env, or ~/.lacework.toml)"))
 	}
 	if len(errs) > 0 {
-		return cfg, creds, fmt.Errorf("tenant %s: %w", t.Name, errors.Join(errs...))
+		return cfg, creds, inTenant(t, errors.Join(errs...))
 	}
 	return cfg, creds, nil
+}
+
+// inTenant names the tenant in err, when it has a name (a run without a
+// configuration file has one unnamed tenant: its messages need none).
+func inTenant(t config.Tenant, err error) error {
+	if t.Name == "" {
+		return err
+	}
+	return fmt.Errorf("tenant %s: %w", t.Name, err)
 }
