@@ -623,7 +623,13 @@ func TestSignedRunAndVerify(t *testing.T) {
 	}
 	dir := filepath.Dir(manifests(t, out)[0])
 	pub := filepath.Join(keys, "evidence-signing.pub")
-	if code, vout, _ := cli(t, context.Background(), nil, "verify", "--pub", pub, dir); code != exitOK || !strings.Contains(vout, "signature: OK") {
+	// The pack is named as given; a checked signature is not also "not checked".
+	if code, vout, _ := cli(t, context.Background(), nil, "verify", dir); code != exitOK || !strings.Contains(vout, "pack "+dir+": OK") ||
+		!strings.Contains(vout, "manifest.sig present, not checked: evidence verify --pub KEY") {
+		t.Fatalf("verify: %d\n%s", code, vout)
+	}
+	if code, vout, _ := cli(t, context.Background(), nil, "verify", "--pub", pub, dir); code != exitOK || !strings.Contains(vout, "signature: OK") ||
+		strings.Contains(vout, "not checked") {
 		t.Fatalf("verify --pub: %d\n%s", code, vout)
 	}
 	// Any change to the manifest breaks the signature (and the sums check

@@ -55,11 +55,8 @@ func cmdVerify(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return fmt.Errorf("verify %s: %w", loc, err)
 	}
-	fmt.Fprintln(e.stdout, rep.String())
-	ok := rep.OK()
-	if s3s, isS3 := store.(*s3.Store); isS3 && !checkS3(ctx, e, s3s, rep.Manifest) {
-		ok = false
-	}
+	rep.Prefix = loc // the pack as the user named it
+	var sigErr error
 	if *pubFile != "" {
 		b, err := os.ReadFile(*pubFile)
 		if err != nil {
@@ -69,10 +66,20 @@ func cmdVerify(ctx context.Context, args []string, e env) error {
 		if err != nil {
 			return usageError{fmt.Errorf("%s: %w", *pubFile, err)}
 		}
-		if err := pack.CheckSignature(ctx, store, "", pub); err != nil {
-			fmt.Fprintf(e.stdout, "signature: FAILED: %v\n", err)
-			return errNotVerified
-		}
+		sigErr = pack.CheckSignature(ctx, store, "", pub)
+		rep.SignatureChecked = true
+	}
+	fmt.Fprintln(e.stdout, rep.String())
+	ok := rep.OK()
+	if s3s, isS3 := store.(*s3.Store); isS3 && !checkS3(ctx, e, s3s, rep.Manifest) {
+		ok = false
+	}
+	switch {
+	case *pubFile == "":
+	case sigErr != nil:
+		fmt.Fprintf(e.stdout, "signature: FAILED: %v\n", sigErr)
+		return errNotVerified
+	default:
 		fmt.Fprintln(e.stdout, "signature: OK (manifest.sig verifies with", *pubFile+")")
 	}
 	if !ok {

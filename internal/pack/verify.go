@@ -87,6 +87,9 @@ type Report struct {
 	Files    int      // files read and hashed, manifest.json not counted
 	Bytes    int64    // bytes read, manifest.json included
 	Signed   bool     // manifest.sig exists (Verify does not check signatures)
+	// SignatureChecked, set by a caller that checked manifest.sig with a
+	// key, keeps String from saying it was not.
+	SignatureChecked bool
 	Problems []Problem
 }
 
@@ -120,8 +123,8 @@ func (r Report) String() string {
 		fmt.Fprintf(&b, "; pack id %s, tenant %s, period %s", r.Manifest.PackID, r.Manifest.Tenant, r.Manifest.Period.Label)
 	}
 	b.WriteString("\n")
-	if r.Signed {
-		b.WriteString("  manifest.sig present (signature not checked here)\n")
+	if r.Signed && !r.SignatureChecked {
+		b.WriteString("  manifest.sig present, not checked: evidence verify --pub KEY checks it\n")
 	}
 	for _, p := range r.Problems {
 		b.WriteString("  " + p.String() + "\n")
