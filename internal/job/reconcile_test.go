@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/parquet-go/parquet-go"
-	"github.com/xuri/excelize/v2"
 
 	"github.com/evidence-pack/evidence/internal/collect/httpx"
 	"github.com/evidence-pack/evidence/internal/collect/lacework"
@@ -48,15 +47,7 @@ func TestDistinctViolatingResourcesReconcile(t *testing.T) {
 		if !strings.HasSuffix(f.Path, "/evidence.xlsx") {
 			continue
 		}
-		rc, err := mem.Get(ctx, res.Packs[0].Prefix+"/"+f.Path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		x, err := excelize.OpenReader(rc)
-		rc.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
+		x := openWorkbook(t, mem, res.Packs[0].Prefix+"/"+f.Path)
 		rows, err := x.GetRows("Summary")
 		if err != nil {
 			t.Fatal(err)
@@ -172,15 +163,7 @@ func TestOverlappingAccountsCountAResourceOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rc, err := mem.Get(context.Background(), res.Packs[0].Prefix+"/frameworks/CIS/evidence.xlsx")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rc.Close()
-	x, err := excelize.OpenReader(rc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	x := openWorkbook(t, mem, res.Packs[0].Prefix+"/frameworks/CIS/evidence.xlsx")
 	rows, _ := x.GetRows("Summary")
 	got := map[string]string{}
 	for _, r := range rows {

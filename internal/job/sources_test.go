@@ -18,6 +18,7 @@ import (
 	"github.com/evidence-pack/evidence/internal/pack"
 	"github.com/evidence-pack/evidence/internal/period"
 	"github.com/evidence-pack/evidence/internal/source"
+	"github.com/evidence-pack/evidence/internal/storage"
 	"github.com/evidence-pack/evidence/internal/storage/memstore"
 	"github.com/xuri/excelize/v2"
 
@@ -162,6 +163,21 @@ func runFake(t *testing.T, plan *source.Plan, datasets ...string) (job.Result, *
 	return res, store, err
 }
 
+// openWorkbook opens the workbook at key of store.
+func openWorkbook(t *testing.T, store storage.Store, key string) *excelize.File {
+	t.Helper()
+	rc, err := store.Get(context.Background(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	x, err := excelize.OpenReader(rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return x
+}
+
 func fetchNothing(context.Context) (source.Report, error) { return nil, errors.New("not fetched") }
 
 // A source that plans a unit the pipeline cannot run is refused before
@@ -245,15 +261,7 @@ func TestInterleavedUnitsAreGrouped(t *testing.T) {
 	if len(controls) != 2 {
 		t.Errorf("controls files %v, want one per sub-account", controls)
 	}
-	rc, err := store.Get(context.Background(), res.Packs[0].Prefix+"/inventory.xlsx")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rc.Close()
-	x, err := excelize.OpenReader(rc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	x := openWorkbook(t, store, res.Packs[0].Prefix+"/inventory.xlsx")
 	var sheets []string
 	for _, n := range x.GetSheetList() {
 		if n == "A" || n == "B" {

@@ -64,20 +64,19 @@ func settings(t config.Tenant, env source.Env) (Config, lacework.Credentials, er
 	if creds.Account == "" && creds.BaseURL == "" {
 		errs = append(errs, errors.New("lacework: the account is not set (lacework.account in the config, LW_ACCOUNT, or ~/.lacework.toml)"))
 	}
-	switch {
-	case creds.KeyID != "":
-	case cfg.APIKeyEnv != "":
-		errs = append(errs, fmt.Errorf("lacework: api_key_env names %s, which is empty or unset", cfg.APIKeyEnv))
-	default:
-		errs = append(errs, errors.New("lacework: the API key id is not set (lacework.api_key or api_key_env in the config, LW_API_KEY, or ~/.lacework.toml)"))
+	// A key id or secret that is not set: the variable the section names
+	// for it is empty, or nothing sets it.
+	need := func(set bool, key, variable, unset string) {
+		switch {
+		case set:
+		case variable != "":
+			errs = append(errs, fmt.Errorf("lacework: %s names %s, which is empty or unset", key, variable))
+		default:
+			errs = append(errs, errors.New("lacework: "+unset))
+		}
 	}
-	switch {
-	case creds.Secret != "":
-	case cfg.APISecretEnv != "":
-		errs = append(errs, fmt.Errorf("lacework: api_secret_env names %s, which is empty or unset", cfg.APISecretEnv))
-	default:
-		errs = append(errs, errors.New("lacework: the API secret is not set (LW_API_SECRET, another variable named by api_secret_env, or ~/.lacework.toml)"))
-	}
+	need(creds.KeyID != "", "api_key_env", cfg.APIKeyEnv, "the API key id is not set (lacework.api_key or api_key_env in the config, LW_API_KEY, or ~/.lacework.toml)")
+	need(creds.Secret != "", "api_secret_env", cfg.APISecretEnv, "the API secret is not set (LW_API_SECRET, another variable named by api_secret_env, or ~/.lacework.toml)")
 	if len(errs) > 0 {
 		return cfg, creds, inTenant(t, errors.Join(errs...))
 	}
