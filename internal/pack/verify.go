@@ -90,7 +90,7 @@ type Report struct {
 	// SignatureChecked, set by a caller that checked manifest.sig with a
 	// key, keeps String from saying it was not.
 	SignatureChecked bool
-	Problems []Problem
+	Problems         []Problem
 }
 
 // OK reports whether the pack verified without problems.
