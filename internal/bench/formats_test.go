@@ -21,7 +21,6 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/evidence-pack/evidence/internal/dataset"
-	"github.com/evidence-pack/evidence/internal/reportgen"
 	"github.com/evidence-pack/evidence/internal/reportgen/parquet"
 	"github.com/evidence-pack/evidence/internal/reportgen/xlsx"
 )
@@ -42,9 +41,9 @@ func evaluation(i int) dataset.Evaluation {
 		Resource: "arn:aws:s3:::bucket-" + strconv.Itoa(i), Reason: "Access logging is disabled on the bucket", EvalType: "Cis"}
 }
 
-func batchOf(start int) []reportgen.Row {
+func batchOf(start int) []dataset.Row {
 	sc := dataset.Scope{Source: "lacework", Tenant: "acme", SubAccount: "prod"}
-	rows := make([]reportgen.Row, batch)
+	rows := make([]dataset.Row, batch)
 	for i := range rows {
 		rows[i] = evaluation(start + i).Row(sc)
 	}
@@ -52,8 +51,8 @@ func batchOf(start int) []reportgen.Row {
 }
 
 // batches are built once, outside the timings: every writer gets the same.
-func batches(n int) [][]reportgen.Row {
-	var out [][]reportgen.Row
+func batches(n int) [][]dataset.Row {
+	var out [][]dataset.Row
 	for i := 0; i < n; i += batch {
 		out = append(out, batchOf(i))
 	}
@@ -179,7 +178,7 @@ func BenchmarkFormats(b *testing.B) {
 
 // rawExcelize writes the rows with excelize's StreamWriter alone: typed
 // cells, no styles, no safety rules.
-func rawExcelize(b *testing.B, t reportgen.Table, data [][]reportgen.Row) int64 {
+func rawExcelize(b *testing.B, t dataset.Table, data [][]dataset.Row) int64 {
 	f := excelize.NewFile()
 	defer f.Close()
 	sw, err := f.NewStreamWriter("Sheet1")
@@ -261,7 +260,7 @@ func rawParquet(b *testing.B, n int) int64 {
 
 // rawPDF sets the rows as a table with fpdf's core font: the floor of
 // drawing text, which a pack's PDFs never do per row (they hold summaries).
-func rawPDF(b *testing.B, data [][]reportgen.Row) int64 {
+func rawPDF(b *testing.B, data [][]dataset.Row) int64 {
 	f := fpdf.New("L", "mm", "A4", "")
 	f.SetFont("Helvetica", "", 6)
 	f.AddPage()

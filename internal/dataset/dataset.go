@@ -10,8 +10,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-
-	"github.com/evidence-pack/evidence/internal/reportgen"
 )
 
 // Reports is the dataset of framework reports: the controls and violations
@@ -32,17 +30,17 @@ const (
 )
 
 const (
-	str = reportgen.String
-	num = reportgen.Int
-	tim = reportgen.Time
+	str = String
+	num = Int
+	tim = Time
 )
 
-func col(name, title string, k reportgen.Kind, doc string) reportgen.Column {
-	return reportgen.Column{Name: name, Title: title, Kind: k, Doc: doc}
+func col(name, title string, k Kind, doc string) Column {
+	return Column{Name: name, Title: title, Kind: k, Doc: doc}
 }
 
 // rowID is the last column of every table.
-func rowID() reportgen.Column {
+func rowID() Column {
 	return col("row_id", "Row id", str, "stable id of the row: a hash of the fields that identify it, the same in every pack for the same finding, so that a sample can name rows")
 }
 
@@ -57,8 +55,8 @@ func RowID(fields ...string) string {
 	return hex.EncodeToString(h.Sum(nil))[:32]
 }
 
-func scope() []reportgen.Column {
-	return []reportgen.Column{
+func scope() []Column {
+	return []Column{
 		col("source", "Source", str, "platform the evidence came from: lacework, sophos, ibm_scc, lacework_edge"),
 		col("tenant", "Tenant", str, "tenant as configured (a Lacework organization, a Sophos customer, an IBM SCC instance, an Edge account)"),
 		col("sub_account", "Sub-account", str, "scope inside the tenant the rows were read from (Lacework sub-account, SCC instance, Optix customer, Edge account)"),
@@ -67,8 +65,8 @@ func scope() []reportgen.Column {
 
 // ControlsTable: one row per control (recommendation) per cloud account and
 // framework, from the platform's compliance report.
-func ControlsTable() reportgen.Table {
-	return reportgen.Table{Name: Controls, Title: "Controls", Columns: append(scope(),
+func ControlsTable() Table {
+	return Table{Name: Controls, Title: "Controls", Columns: append(scope(),
 		col("framework", "Framework", str, "compliance framework (report name)"),
 		col("cloud", "Cloud", str, "AWS, Azure, GCP, Kubernetes, when the platform says"),
 		col("account_id", "Cloud account", str, "what the report covers: AWS account, Azure subscription, GCP project, cluster (IBM SCC: the zone)"),
@@ -90,8 +88,8 @@ func ControlsTable() reportgen.Table {
 }
 
 // ViolationsTable: one row per non-compliant resource of a control.
-func ViolationsTable() reportgen.Table {
-	return reportgen.Table{Name: Violations, Title: "Resources", Columns: append(scope(),
+func ViolationsTable() Table {
+	return Table{Name: Violations, Title: "Resources", Columns: append(scope(),
 		col("framework", "Framework", str, "compliance framework (report name)"),
 		col("cloud", "Cloud", str, "AWS, Azure, GCP, Kubernetes, when the platform says"),
 		col("account_id", "Cloud account", str, "what the report covers: AWS account, Azure subscription, GCP project, cluster (IBM SCC: the zone)"),
@@ -106,8 +104,8 @@ func ViolationsTable() reportgen.Table {
 }
 
 // EvaluationsTable: one row per compliance evaluation of a resource.
-func EvaluationsTable() reportgen.Table {
-	return reportgen.Table{Name: Evaluations, Title: "Evaluations", Columns: append(scope(),
+func EvaluationsTable() Table {
+	return Table{Name: Evaluations, Title: "Evaluations", Columns: append(scope(),
 		col("dataset", "Dataset", str, "AwsCompliance, AzureCompliance, GcpCompliance, K8sCompliance"),
 		col("account_id", "Cloud account", str, "cloud account, subscription, project or cluster"),
 		col("account_alias", "Account alias", str, "human name of the account, when known"),
@@ -126,8 +124,8 @@ func EvaluationsTable() reportgen.Table {
 }
 
 // InventoryTable: one row per cloud resource of the inventory snapshot.
-func InventoryTable() reportgen.Table {
-	return reportgen.Table{Name: Inventory, Title: "Inventory", Columns: append(scope(),
+func InventoryTable() Table {
+	return Table{Name: Inventory, Title: "Inventory", Columns: append(scope(),
 		col("csp", "Cloud", str, "AWS, Azure, GCP, Kubernetes (LaceworkEdge for Edge directory objects)"),
 		col("account_id", "Cloud account", str, "AWS account, Azure subscription, GCP project or cluster"),
 		col("account_alias", "Account alias", str, "human name of the account, when known"),
@@ -148,8 +146,8 @@ func InventoryTable() reportgen.Table {
 }
 
 // AuditLogsTable: one row per audited action on the platform.
-func AuditLogsTable() reportgen.Table {
-	return reportgen.Table{Name: AuditLogs, Title: "Audit logs", Columns: append(scope(),
+func AuditLogsTable() Table {
+	return Table{Name: AuditLogs, Title: "Audit logs", Columns: append(scope(),
 		col("created_time", "Time", tim, "when the action happened (UTC)"),
 		col("account_name", "Account", str, "account the action was taken in"),
 		col("user_name", "User", str, "who acted"),
@@ -161,8 +159,8 @@ func AuditLogsTable() reportgen.Table {
 }
 
 // All returns every table, in pack order.
-func All() []reportgen.Table {
-	return []reportgen.Table{ControlsTable(), ViolationsTable(), EvaluationsTable(), InventoryTable(), AuditLogsTable()}
+func All() []Table {
+	return []Table{ControlsTable(), ViolationsTable(), EvaluationsTable(), InventoryTable(), AuditLogsTable()}
 }
 
 // Scope is who a row belongs to: the first columns of every table.
@@ -178,7 +176,7 @@ type Record interface {
 	// Table is the name of the table the record belongs to.
 	Table() string
 	// Row is the record as a row of that table, scope columns first.
-	Row(Scope) reportgen.Row
+	Row(Scope) Row
 }
 
 // Evaluation is a row of EvaluationsTable.
@@ -200,8 +198,8 @@ type Evaluation struct {
 
 func (Evaluation) Table() string { return Evaluations }
 
-func (e Evaluation) Row(s Scope) reportgen.Row {
-	return reportgen.Row{s.Source, s.Tenant, s.SubAccount, e.Dataset, NullString(e.AccountID), NullString(e.AccountAlias), NullTime(e.ReportTime),
+func (e Evaluation) Row(s Scope) Row {
+	return Row{s.Source, s.Tenant, s.SubAccount, e.Dataset, NullString(e.AccountID), NullString(e.AccountAlias), NullTime(e.ReportTime),
 		NullString(e.ControlID), NullString(e.Recommendation), NullString(e.Section), NullString(e.Severity), NullString(e.Status), NullString(e.Resource), NullString(e.Reason), NullString(e.EvalType), json0(e.Remediation),
 		// An evaluation is an observation at its time: the time is part of it.
 		RowID(s.Source, s.Tenant, s.SubAccount, e.Dataset, e.AccountID, e.ControlID, e.Resource, stamp(e.ReportTime))}
@@ -236,8 +234,8 @@ type Resource struct {
 
 func (Resource) Table() string { return Inventory }
 
-func (v Resource) Row(s Scope) reportgen.Row {
-	return reportgen.Row{s.Source, s.Tenant, s.SubAccount, v.CSP, NullString(v.AccountID), NullString(v.AccountAlias), NullString(v.ResourceID),
+func (v Resource) Row(s Scope) Row {
+	return Row{s.Source, s.Tenant, s.SubAccount, v.CSP, NullString(v.AccountID), NullString(v.AccountAlias), NullString(v.ResourceID),
 		NullString(v.SourceKey), NullString(v.ResourceType), NullString(v.Service), NullString(v.Region), NullString(v.URN), NullTime(v.CollectedFrom),
 		NullTime(v.CollectedTo), NullString(v.Status), json0(v.StatusDetails), json0(v.Tags), json0(v.Config),
 		// A resource is the same resource in every snapshot.
@@ -256,8 +254,8 @@ type AuditEvent struct {
 
 func (AuditEvent) Table() string { return AuditLogs }
 
-func (a AuditEvent) Row(s Scope) reportgen.Row {
-	return reportgen.Row{s.Source, s.Tenant, s.SubAccount, NullTime(a.Time), NullString(a.AccountName), NullString(a.UserName),
+func (a AuditEvent) Row(s Scope) Row {
+	return Row{s.Source, s.Tenant, s.SubAccount, NullTime(a.Time), NullString(a.AccountName), NullString(a.UserName),
 		NullString(a.EventName), NullString(a.UserAction), NullString(a.Description),
 		RowID(s.Source, s.Tenant, s.SubAccount, stamp(a.Time), a.AccountName, a.UserName, a.EventName, a.UserAction, a.Description)}
 }

@@ -1,4 +1,4 @@
-package dataset
+package dataset_test
 
 import (
 	"flag"
@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/evidence-pack/evidence/internal/dataset"
 	"github.com/evidence-pack/evidence/internal/reportgen/parquet"
 )
 
@@ -31,7 +32,7 @@ rather than a LIST column, so that Athena, Glue and DuckDB query them without
 UNNEST and the XLSX sheet has the same rows.
 
 `)
-	for _, tb := range All() {
+	for _, tb := range dataset.All() {
 		b.WriteString("## " + tb.Name + "\n\n" + tb.Title + " — XLSX sheet(s) and `parquet/" + tb.Name + "/`.\n\n")
 		b.WriteString(parquet.Schema(tb))
 		b.WriteString("\n")

@@ -26,7 +26,7 @@ import (
 
 const batchRows = 1000
 
-type writeRows func([]reportgen.Row) error
+type writeRows func([]dataset.Row) error
 
 // stream drains seq into every sink in batches. Each sink runs in its own
 // goroutine, so the formats are written side by side while the next rows
@@ -36,7 +36,7 @@ type writeRows func([]reportgen.Row) error
 // (writing the pack) is fatal and comes back as sinkErr.
 func stream(seq iter.Seq2[dataset.Record, error], scope dataset.Scope, sinks ...writeRows) (n int64, apiErr, sinkErr error) {
 	fan := newFanout(sinks)
-	batch := make([]reportgen.Row, 0, batchRows)
+	batch := make([]dataset.Row, 0, batchRows)
 	for v, err := range seq {
 		if err != nil {
 			apiErr = err
@@ -48,7 +48,7 @@ func stream(seq iter.Seq2[dataset.Record, error], scope dataset.Scope, sinks ...
 				return n, nil, fan.close()
 			}
 			n += int64(len(batch))
-			batch = make([]reportgen.Row, 0, batchRows)
+			batch = make([]dataset.Row, 0, batchRows)
 		}
 	}
 	if len(batch) > 0 {
@@ -62,7 +62,7 @@ func stream(seq iter.Seq2[dataset.Record, error], scope dataset.Scope, sinks ...
 
 // fanout hands batches to sinks that each write in their own goroutine.
 type fanout struct {
-	chans []chan []reportgen.Row
+	chans []chan []dataset.Row
 	wg    sync.WaitGroup
 	mu    sync.Mutex
 	err   error
@@ -71,7 +71,7 @@ type fanout struct {
 func newFanout(sinks []writeRows) *fanout {
 	f := &fanout{}
 	for _, w := range sinks {
-		ch := make(chan []reportgen.Row, 4)
+		ch := make(chan []dataset.Row, 4)
 		f.chans = append(f.chans, ch)
 		f.wg.Go(func() {
 			for b := range ch {
@@ -96,7 +96,7 @@ func (f *fanout) failed() error {
 }
 
 // send queues a batch for every sink; it returns a sink's earlier error.
-func (f *fanout) send(b []reportgen.Row) error {
+func (f *fanout) send(b []dataset.Row) error {
 	if err := f.failed(); err != nil {
 		return err
 	}
@@ -299,7 +299,7 @@ func (r *run) collectTable(ctx, api context.Context, table string, units []sourc
 
 // tableUnit streams one unit into its sheet and its own Parquet file. The
 // API is read under api (the run's deadline), the pack written under ctx.
-func (r *run) tableUnit(ctx, api context.Context, t reportgen.Table, u source.TableUnit, sheet reportgen.Sink) (int64, error, error) {
+func (r *run) tableUnit(ctx, api context.Context, t dataset.Table, u source.TableUnit, sheet reportgen.Sink) (int64, error, error) {
 	pq, err := r.createTable(ctx, r.folders.partPath(t.Name, u.Partition, u.SubAccount, u.Account), r.parquetFormat(t.Name), t)
 	if err != nil {
 		return 0, nil, err
@@ -334,13 +334,13 @@ func (r *run) tableUnit(ctx, api context.Context, t reportgen.Table, u source.Ta
 
 // tableOf is the dataset table of a table unit; discover checks that every
 // unit names one of tableFiles.
-func tableOf(name string) reportgen.Table {
+func tableOf(name string) dataset.Table {
 	for _, t := range dataset.All() {
 		if t.Name == name {
 			return t
 		}
 	}
-	return reportgen.Table{Name: name}
+	return dataset.Table{Name: name}
 }
 
 func nonEmpty(ss ...string) []string {
@@ -578,7 +578,7 @@ func (r *run) reportRows(fr fetchedReport, f framework, ctl, vio writeRows, fs *
 	u := fr.unit
 	alias, at := fr.rep.AccountAlias(), fr.rep.ReportTime()
 	sc := r.scope(u.SubAccount)
-	var ctlBatch, vioBatch []reportgen.Row
+	var ctlBatch, vioBatch []dataset.Row
 	flush := func(force bool) error {
 		if ctl != nil && (force || len(ctlBatch) >= batchRows) && len(ctlBatch) > 0 {
 			if err := ctl(ctlBatch); err != nil {
@@ -605,7 +605,7 @@ func (r *run) reportRows(fr fetchedReport, f framework, ctl, vio writeRows, fs *
 		}
 		nCtl++
 		if ctl != nil {
-			ctlBatch = append(ctlBatch, reportgen.Row{sc.Source, sc.Tenant, sc.SubAccount, f.Name, dataset.NullString(u.Cloud), dataset.NullString(u.Account), dataset.NullString(alias),
+			ctlBatch = append(ctlBatch, dataset.Row{sc.Source, sc.Tenant, sc.SubAccount, f.Name, dataset.NullString(u.Cloud), dataset.NullString(u.Account), dataset.NullString(alias),
 				dataset.NullTime(at), c.ID, dataset.NullString(c.Title), dataset.NullString(c.Category), dataset.NullString(c.Service), dataset.NullString(c.Severity), int64(c.SeverityRank),
 				string(c.Status), c.Assessed, violated, dataset.NullString(strings.Join(c.Suppressions, "; ")), dataset.NullString(c.InfoLink),
 				// A control of an account in a framework: the same in every report.
@@ -614,7 +614,7 @@ func (r *run) reportRows(fr fetchedReport, f framework, ctl, vio writeRows, fs *
 		for _, v := range c.Violations {
 			nVio++
 			if vio != nil {
-				vioBatch = append(vioBatch, reportgen.Row{sc.Source, sc.Tenant, sc.SubAccount, f.Name, dataset.NullString(u.Cloud), dataset.NullString(u.Account), c.ID,
+				vioBatch = append(vioBatch, dataset.Row{sc.Source, sc.Tenant, sc.SubAccount, f.Name, dataset.NullString(u.Cloud), dataset.NullString(u.Account), c.ID,
 					dataset.NullString(c.Title), dataset.NullString(c.Severity), dataset.NullString(v.Region), v.Resource, dataset.NullString(strings.Join(v.Reasons, "; ")),
 					dataset.RowID(sc.Source, sc.Tenant, sc.SubAccount, f.Name, u.Account, c.ID, v.Region, v.Resource)})
 			}
@@ -642,7 +642,7 @@ func (r *run) reportWorkbook(ctx context.Context, dir string, f framework, reps 
 		return err
 	}
 	var total int64
-	for _, pass := range []reportgen.Table{dataset.ControlsTable(), dataset.ViolationsTable()} {
+	for _, pass := range []dataset.Table{dataset.ControlsTable(), dataset.ViolationsTable()} {
 		sheet, err := wb.Begin(sheetTable(pass))
 		if err != nil {
 			return err
@@ -727,7 +727,7 @@ func (r *run) frameworkSummaryPairs(f framework, fs *fwSummary) [][2]any {
 }
 
 // sheetTable names a table's sheet by its human title.
-func sheetTable(t reportgen.Table) reportgen.Table {
+func sheetTable(t dataset.Table) dataset.Table {
 	t.Name = t.Title
 	return t
 }

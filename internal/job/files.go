@@ -7,6 +7,7 @@ import (
 	"io"
 	"sync"
 
+	"github.com/evidence-pack/evidence/internal/dataset"
 	"github.com/evidence-pack/evidence/internal/pack"
 	"github.com/evidence-pack/evidence/internal/reportgen"
 )
@@ -85,7 +86,7 @@ type tableFile struct {
 	sink reportgen.Sink
 }
 
-func (r *run) createTable(ctx context.Context, path string, format reportgen.Format, t reportgen.Table) (*tableFile, error) {
+func (r *run) createTable(ctx context.Context, path string, format reportgen.Format, t dataset.Table) (*tableFile, error) {
 	pf := r.create(ctx, path, format.MediaType(), true)
 	sink, err := format.Begin(pf, t)
 	if err != nil {
@@ -95,7 +96,7 @@ func (r *run) createTable(ctx context.Context, path string, format reportgen.For
 	return &tableFile{packFile: pf, sink: sink}, nil
 }
 
-func (t *tableFile) WriteRows(rows []reportgen.Row) error {
+func (t *tableFile) WriteRows(rows []dataset.Row) error {
 	*t.rows += int64(len(rows))
 	return t.sink.Write(rows)
 }

@@ -9,7 +9,6 @@ import (
 	pq "github.com/parquet-go/parquet-go"
 
 	"github.com/evidence-pack/evidence/internal/dataset"
-	"github.com/evidence-pack/evidence/internal/reportgen"
 )
 
 // sqlTypes maps what the Parquet files hold (physical type and logical
@@ -27,7 +26,7 @@ type sqlCol struct{ name, typ string }
 
 // parquetColumns reads the schema of a file the pack's Parquet writer makes
 // for t: column names and their Athena and DuckDB types.
-func parquetColumns(t *testing.T, table reportgen.Table) (athena, duck []sqlCol) {
+func parquetColumns(t *testing.T, table dataset.Table) (athena, duck []sqlCol) {
 	t.Helper()
 	rows, _ := genRows(table, map[string]any{"tenant": "acme"}, "f", 1, 1, day)
 	b := parquetBytes(t, table, rows)
@@ -190,7 +189,7 @@ func TestAthenaDDL(t *testing.T) {
 }
 
 func TestDuckDBDDLLocal(t *testing.T) {
-	got := DuckDBDDL([]reportgen.Table{dataset.AuditLogsTable()}, "/data/it's lake")
+	got := DuckDBDDL([]dataset.Table{dataset.AuditLogsTable()}, "/data/it's lake")
 	if !strings.Contains(got, `read_parquet('/data/it''s lake/audit_logs/**/*.parquet'`) || strings.Contains(got, "httpfs") {
 		t.Errorf("duckdb.sql:\n%s", got)
 	}
@@ -213,7 +212,7 @@ func TestColumnsRefuseClashes(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.col, func(t *testing.T) {
-			tb := reportgen.Table{Name: "t", Columns: []reportgen.Column{{Name: "a", Kind: reportgen.String}, {Name: tc.col, Kind: reportgen.Int}}}
+			tb := dataset.Table{Name: "t", Columns: []dataset.Column{{Name: "a", Kind: dataset.String}, {Name: tc.col, Kind: dataset.Int}}}
 			cols, err := Columns(tb)
 			if (err != nil) != tc.err {
 				t.Fatalf("err = %v", err)

@@ -18,7 +18,6 @@ import (
 
 	"github.com/evidence-pack/evidence/internal/dataset"
 	"github.com/evidence-pack/evidence/internal/pack"
-	"github.com/evidence-pack/evidence/internal/reportgen"
 	"github.com/evidence-pack/evidence/internal/reportgen/parquet"
 	"github.com/evidence-pack/evidence/internal/storage"
 	"github.com/evidence-pack/evidence/internal/storage/local"
@@ -29,9 +28,9 @@ import (
 // testFile is one Parquet file of a test pack: rows of a dataset table.
 type testFile struct {
 	path  string // in the pack
-	table reportgen.Table
+	table dataset.Table
 	sub   string // sub-account (the account= folder)
-	rows  []reportgen.Row
+	rows  []dataset.Row
 	idCol int // index of a column that is never null and unique per row
 }
 
@@ -50,7 +49,7 @@ type testPack struct {
 func samplePack(tenant, runID string, day time.Time, seed int) testPack {
 	const fw, fwSlug = "CIS AWS 1.4.0", "CIS_AWS_1.4.0"
 	p := testPack{tenant: tenant, runID: runID, day: day}
-	add := func(t reportgen.Table, folder, sub string, extra map[string]string, n int) {
+	add := func(t dataset.Table, folder, sub string, extra map[string]string, n int) {
 		parts := []string{"parquet", t.Name}
 		if folder != "" {
 			parts = append(parts, folder)
@@ -81,17 +80,17 @@ func samplePack(tenant, runID string, day time.Time, seed int) testPack {
 // name the column, the file (tag), the seed and the row, with some nulls
 // (never in the id column, the first free string column, whose values are
 // unique).
-func genRows(t reportgen.Table, scope map[string]any, tag string, n, seed int, day time.Time) ([]reportgen.Row, int) {
+func genRows(t dataset.Table, scope map[string]any, tag string, n, seed int, day time.Time) ([]dataset.Row, int) {
 	id := -1
 	for j, c := range t.Columns {
-		if _, fixed := scope[c.Name]; !fixed && c.Kind == reportgen.String {
+		if _, fixed := scope[c.Name]; !fixed && c.Kind == dataset.String {
 			id = j
 			break
 		}
 	}
-	var rows []reportgen.Row
+	var rows []dataset.Row
 	for i := range n {
-		r := make(reportgen.Row, len(t.Columns))
+		r := make(dataset.Row, len(t.Columns))
 		for j, c := range t.Columns {
 			if v, ok := scope[c.Name]; ok {
 				r[j] = v
@@ -101,15 +100,15 @@ func genRows(t reportgen.Table, scope map[string]any, tag string, n, seed int, d
 				continue // null
 			}
 			switch c.Kind {
-			case reportgen.String:
+			case dataset.String:
 				r[j] = fmt.Sprintf("%s %s/%d #%d, it's \"quoted\"", c.Name, tag, seed, i)
-			case reportgen.Int:
+			case dataset.Int:
 				r[j] = int64(seed*1000 + i*10 + j)
-			case reportgen.Float:
+			case dataset.Float:
 				r[j] = float64(i) + 0.5
-			case reportgen.Bool:
+			case dataset.Bool:
 				r[j] = i%2 == 0
-			case reportgen.Time:
+			case dataset.Time:
 				r[j] = day.Add(time.Duration(seed*100+i)*time.Minute + time.Duration(j)*time.Second)
 			}
 		}
@@ -119,7 +118,7 @@ func genRows(t reportgen.Table, scope map[string]any, tag string, n, seed int, d
 }
 
 // parquetBytes writes rows of t with the pack's Parquet writer.
-func parquetBytes(t testing.TB, table reportgen.Table, rows []reportgen.Row) []byte {
+func parquetBytes(t testing.TB, table dataset.Table, rows []dataset.Row) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	sink, err := parquet.New(parquet.Options{}).Begin(&buf, table)

@@ -14,6 +14,7 @@ import (
 	"github.com/parquet-go/parquet-go/compress"
 	"github.com/parquet-go/parquet-go/encoding"
 
+	"github.com/evidence-pack/evidence/internal/dataset"
 	"github.com/evidence-pack/evidence/internal/reportgen"
 )
 
@@ -82,7 +83,7 @@ func (parquetFormat) Ext() string       { return Ext }
 func (parquetFormat) MediaType() string { return MediaType }
 
 // Begin starts a Parquet file for t on w.
-func (f parquetFormat) Begin(w io.Writer, t reportgen.Table) (reportgen.Sink, error) {
+func (f parquetFormat) Begin(w io.Writer, t dataset.Table) (reportgen.Sink, error) {
 	schema, err := newSchema(t)
 	if err != nil {
 		return nil, err
@@ -108,7 +109,7 @@ func (f parquetFormat) Begin(w io.Writer, t reportgen.Table) (reportgen.Sink, er
 
 // sink writes the rows of one table.
 type sink struct {
-	t    reportgen.Table
+	t    dataset.Table
 	w    *pq.GenericWriter[any]
 	rgN  int        // rows per row group
 	rgB  int        // bytes per row group, about
@@ -124,7 +125,7 @@ type sink struct {
 const batchRows = 256
 
 // Write appends rows; a row group is flushed each RowGroupRows rows.
-func (s *sink) Write(rows []reportgen.Row) error {
+func (s *sink) Write(rows []dataset.Row) error {
 	switch {
 	case s.fail != nil:
 		return s.fail
@@ -151,7 +152,7 @@ func (s *sink) Write(rows []reportgen.Row) error {
 	return nil
 }
 
-func (s *sink) writeBatch(rows []reportgen.Row) error {
+func (s *sink) writeBatch(rows []dataset.Row) error {
 	cols := len(s.t.Columns)
 	s.vals = s.vals[:0]
 	s.rows = s.rows[:0]
@@ -183,17 +184,17 @@ func (s *sink) writeBatch(rows []reportgen.Row) error {
 }
 
 // isNull reports whether v is stored as null.
-func isNull(k reportgen.Kind, v any) bool {
+func isNull(k dataset.Kind, v any) bool {
 	if v == nil {
 		return true
 	}
-	if k == reportgen.Time {
+	if k == dataset.Time {
 		return v.(time.Time).IsZero()
 	}
 	return false
 }
 
-func defLevel(k reportgen.Kind, v any) int {
+func defLevel(k dataset.Kind, v any) int {
 	if isNull(k, v) {
 		return 0
 	}
@@ -201,24 +202,24 @@ func defLevel(k reportgen.Kind, v any) int {
 }
 
 // value converts a value already checked against its column kind.
-func value(k reportgen.Kind, v any) pq.Value {
+func value(k dataset.Kind, v any) pq.Value {
 	if isNull(k, v) {
 		return pq.NullValue()
 	}
 	switch k {
-	case reportgen.String:
+	case dataset.String:
 		s := v.(string)
 		if !utf8.ValidString(s) {
 			s = strings.ToValidUTF8(s, "\uFFFD")
 		}
 		return pq.ValueOf(s)
-	case reportgen.Int:
+	case dataset.Int:
 		return pq.Int64Value(v.(int64))
-	case reportgen.Float:
+	case dataset.Float:
 		return pq.DoubleValue(v.(float64))
-	case reportgen.Bool:
+	case dataset.Bool:
 		return pq.BooleanValue(v.(bool))
-	case reportgen.Time:
+	case dataset.Time:
 		return pq.Int64Value(v.(time.Time).UnixMilli())
 	}
 	return pq.NullValue()
@@ -241,17 +242,17 @@ func (s *sink) Close() error {
 }
 
 // leaf returns the Parquet node of a column kind.
-func leaf(k reportgen.Kind) (pq.Node, error) {
+func leaf(k dataset.Kind) (pq.Node, error) {
 	switch k {
-	case reportgen.String:
+	case dataset.String:
 		return pq.String(), nil
-	case reportgen.Int:
+	case dataset.Int:
 		return pq.Leaf(pq.Int64Type), nil
-	case reportgen.Float:
+	case dataset.Float:
 		return pq.Leaf(pq.DoubleType), nil
-	case reportgen.Bool:
+	case dataset.Bool:
 		return pq.Leaf(pq.BooleanType), nil
-	case reportgen.Time:
+	case dataset.Time:
 		return pq.Timestamp(pq.Millisecond), nil
 	}
 	return nil, fmt.Errorf("unsupported column kind %v", k)
@@ -259,7 +260,7 @@ func leaf(k reportgen.Kind) (pq.Node, error) {
 
 // newSchema builds the file schema of t: one optional leaf per column, in
 // table order, named by Column.Name.
-func newSchema(t reportgen.Table) (*pq.Schema, error) {
+func newSchema(t dataset.Table) (*pq.Schema, error) {
 	if len(t.Columns) == 0 {
 		return nil, fmt.Errorf("parquet: table %s has no columns", t.Name)
 	}

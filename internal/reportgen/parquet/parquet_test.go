@@ -10,23 +10,22 @@ import (
 	"testing"
 	"time"
 
+	"github.com/evidence-pack/evidence/internal/dataset"
 	pq "github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/format"
-
-	"github.com/evidence-pack/evidence/internal/reportgen"
 )
 
-var testTable = reportgen.Table{
+var testTable = dataset.Table{
 	Name:  "evaluations",
 	Title: "Evaluations",
-	Columns: []reportgen.Column{
+	Columns: []dataset.Column{
 		// Deliberately not in alphabetical order: the file must keep it.
-		{Name: "resource_id", Title: "Resource", Kind: reportgen.String, Doc: "cloud resource | ARN"},
-		{Name: "count", Kind: reportgen.Int, Doc: "findings"},
-		{Name: "score", Kind: reportgen.Float},
-		{Name: "passed", Kind: reportgen.Bool},
-		{Name: "evaluated_at", Kind: reportgen.Time, Doc: "when, UTC"},
-		{Name: "account", Kind: reportgen.String},
+		{Name: "resource_id", Title: "Resource", Kind: dataset.String, Doc: "cloud resource | ARN"},
+		{Name: "count", Kind: dataset.Int, Doc: "findings"},
+		{Name: "score", Kind: dataset.Float},
+		{Name: "passed", Kind: dataset.Bool},
+		{Name: "evaluated_at", Kind: dataset.Time, Doc: "when, UTC"},
+		{Name: "account", Kind: dataset.String},
 	},
 }
 
@@ -38,8 +37,8 @@ var tricky = []string{
 }
 
 // testRow is row i of the test data: every kind, nils in every column.
-func testRow(i int) reportgen.Row {
-	r := reportgen.Row{
+func testRow(i int) dataset.Row {
+	r := dataset.Row{
 		tricky[i%len(tricky)],
 		int64(i*1000) - 3,
 		float64(i) / 7,
@@ -74,7 +73,7 @@ func writeFile(t testing.TB, opts Options, n, batch int) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rows := make([]reportgen.Row, 0, batch)
+	rows := make([]dataset.Row, 0, batch)
 	for i := 0; i < n; i++ {
 		rows = append(rows, testRow(i))
 		if len(rows) == batch || i == n-1 {
@@ -83,7 +82,7 @@ func writeFile(t testing.TB, opts Options, n, batch int) []byte {
 			}
 			// The caller may reuse the slice and rows: scribble over them.
 			for j := range rows {
-				rows[j] = reportgen.Row{"garbage", int64(-1), 0.0, false, time.Time{}, "garbage"}
+				rows[j] = dataset.Row{"garbage", int64(-1), 0.0, false, time.Time{}, "garbage"}
 			}
 			rows = rows[:0]
 		}
@@ -283,25 +282,25 @@ func TestSchema(t *testing.T) {
 		typ, _ := e.Type.Get()
 		lt := e.LogicalType.Value
 		switch c.Kind {
-		case reportgen.String:
+		case dataset.String:
 			if _, ok := lt.(*format.StringType); typ != format.ByteArray || !ok {
 				t.Errorf("%s: %v %v, want BYTE_ARRAY STRING", c.Name, typ, lt)
 			}
-		case reportgen.Int:
+		case dataset.Int:
 			// parquet-go annotates INT64 as INT(64, signed): the same thing.
 			it, ok := lt.(*format.IntType)
 			if typ != format.Int64 || (lt != nil && (!ok || it.BitWidth != 64 || !it.IsSigned)) {
 				t.Errorf("%s: %v %v, want INT64 (optionally INT(64, signed))", c.Name, typ, lt)
 			}
-		case reportgen.Float:
+		case dataset.Float:
 			if typ != format.Double || lt != nil {
 				t.Errorf("%s: %v %v, want DOUBLE", c.Name, typ, lt)
 			}
-		case reportgen.Bool:
+		case dataset.Bool:
 			if typ != format.Boolean || lt != nil {
 				t.Errorf("%s: %v %v, want BOOLEAN", c.Name, typ, lt)
 			}
-		case reportgen.Time:
+		case dataset.Time:
 			ts, ok := lt.(*format.TimestampType)
 			if typ != format.Int64 || !ok {
 				t.Fatalf("%s: %v %v, want INT64 TIMESTAMP", c.Name, typ, lt)
@@ -350,7 +349,7 @@ func TestSinkContract(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Write([]reportgen.Row{testRow(0)}); err != nil {
+	if err := s.Write([]dataset.Row{testRow(0)}); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Close(); err != nil {
@@ -362,21 +361,21 @@ func TestSinkContract(t *testing.T) {
 	if !bytes.HasSuffix(w.Bytes(), []byte("PAR1")) {
 		t.Error("file does not end with the PAR1 magic")
 	}
-	if err := s.Write([]reportgen.Row{testRow(0)}); err == nil {
+	if err := s.Write([]dataset.Row{testRow(0)}); err == nil {
 		t.Error("Write after Close succeeded")
 	}
 
 	for _, tc := range []struct {
 		name  string
-		table reportgen.Table
-		row   reportgen.Row
+		table dataset.Table
+		row   dataset.Row
 	}{
-		{"no columns", reportgen.Table{Name: "x"}, nil},
-		{"duplicate column", reportgen.Table{Name: "x", Columns: []reportgen.Column{{Name: "a"}, {Name: "a"}}}, nil},
-		{"unnamed column", reportgen.Table{Name: "x", Columns: []reportgen.Column{{Name: ""}}}, nil},
-		{"bad kind", reportgen.Table{Name: "x", Columns: []reportgen.Column{{Name: "a", Kind: reportgen.Kind(99)}}}, nil},
-		{"wrong value type", testTable, reportgen.Row{"a", 1 /* int, not int64 */, nil, nil, nil, nil}},
-		{"short row", testTable, reportgen.Row{"a"}},
+		{"no columns", dataset.Table{Name: "x"}, nil},
+		{"duplicate column", dataset.Table{Name: "x", Columns: []dataset.Column{{Name: "a"}, {Name: "a"}}}, nil},
+		{"unnamed column", dataset.Table{Name: "x", Columns: []dataset.Column{{Name: ""}}}, nil},
+		{"bad kind", dataset.Table{Name: "x", Columns: []dataset.Column{{Name: "a", Kind: dataset.Kind(99)}}}, nil},
+		{"wrong value type", testTable, dataset.Row{"a", 1 /* int, not int64 */, nil, nil, nil, nil}},
+		{"short row", testTable, dataset.Row{"a"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s, err := fmtr.Begin(io.Discard, tc.table)
@@ -389,7 +388,7 @@ func TestSinkContract(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := s.Write([]reportgen.Row{tc.row}); err == nil {
+			if err := s.Write([]dataset.Row{tc.row}); err == nil {
 				t.Fatal("Write succeeded")
 			}
 			if err := s.Close(); err == nil {
@@ -401,12 +400,12 @@ func TestSinkContract(t *testing.T) {
 
 func TestInvalidUTF8(t *testing.T) {
 	var buf bytes.Buffer
-	tbl := reportgen.Table{Name: "t", Columns: []reportgen.Column{{Name: "s", Kind: reportgen.String}}}
+	tbl := dataset.Table{Name: "t", Columns: []dataset.Column{{Name: "s", Kind: dataset.String}}}
 	s, err := New(Options{}).Begin(&buf, tbl)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Write([]reportgen.Row{{"ok\xffok"}}); err != nil {
+	if err := s.Write([]dataset.Row{{"ok\xffok"}}); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Close(); err != nil {
@@ -422,7 +421,7 @@ func TestInvalidUTF8(t *testing.T) {
 // 500, as the pipeline does, and reports rows/s and the file size.
 func BenchmarkWrite100k(b *testing.B) {
 	const n = 100_000
-	rows := make([]reportgen.Row, 500)
+	rows := make([]dataset.Row, 500)
 	for i := range rows {
 		rows[i] = testRow(i)
 		if s, ok := rows[i][0].(string); ok && len(s) > 100 {

@@ -4,21 +4,21 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/evidence-pack/evidence/internal/reportgen"
+	"github.com/evidence-pack/evidence/internal/dataset"
 )
 
 // physicalLogical names the Parquet types a column kind is stored as.
-func physicalLogical(k reportgen.Kind) (physical, logical string) {
+func physicalLogical(k dataset.Kind) (physical, logical string) {
 	switch k {
-	case reportgen.String:
+	case dataset.String:
 		return "BYTE_ARRAY", "STRING (UTF-8)"
-	case reportgen.Int:
+	case dataset.Int:
 		return "INT64", "INT(64, signed)"
-	case reportgen.Float:
+	case dataset.Float:
 		return "DOUBLE", "none (IEEE 754 double)"
-	case reportgen.Bool:
+	case dataset.Bool:
 		return "BOOLEAN", "none"
-	case reportgen.Time:
+	case dataset.Time:
 		return "INT64", "TIMESTAMP(MILLIS, isAdjustedToUTC=true)"
 	}
 	return "?", "?"
@@ -27,7 +27,7 @@ func physicalLogical(k reportgen.Kind) (physical, logical string) {
 // Schema describes the Parquet schema of t for documentation: a Markdown
 // table with each column's name, physical and logical type, nullability and
 // doc, in file order.
-func Schema(t reportgen.Table) string {
+func Schema(t dataset.Table) string {
 	var b strings.Builder
 	title := t.Title
 	if title == "" {

@@ -6,15 +6,14 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/evidence-pack/evidence/internal/dataset"
 	"github.com/xuri/excelize/v2"
-
-	"github.com/evidence-pack/evidence/internal/reportgen"
 )
 
 // sheetSink streams the rows of one table onto one or more sheets.
 type sheetSink struct {
 	wb      *Workbook
-	t       reportgen.Table
+	t       dataset.Table
 	base    string // table name the sheets are named after
 	max     int    // data rows per sheet
 	headers []string
@@ -73,7 +72,7 @@ func (s *sheetSink) fail(err error) error {
 }
 
 // Write appends rows, starting a new sheet whenever one is full.
-func (s *sheetSink) Write(rows []reportgen.Row) error {
+func (s *sheetSink) Write(rows []dataset.Row) error {
 	switch {
 	case s.failed != nil:
 		return s.failed
@@ -103,19 +102,19 @@ func (s *sheetSink) Write(rows []reportgen.Row) error {
 }
 
 // cell converts a value already checked against its column kind.
-func (s *sheetSink) cell(k reportgen.Kind, v any) any {
+func (s *sheetSink) cell(k dataset.Kind, v any) any {
 	if v == nil {
 		return nil
 	}
 	wb := s.wb
 	switch k {
-	case reportgen.String:
+	case dataset.String:
 		return wb.stringCell(v.(string))
-	case reportgen.Int:
+	case dataset.Int:
 		return wb.intCell(v.(int64))
-	case reportgen.Float, reportgen.Bool:
+	case dataset.Float, dataset.Bool:
 		return v
-	case reportgen.Time:
+	case dataset.Time:
 		return wb.timeCell(v.(time.Time))
 	}
 	return nil

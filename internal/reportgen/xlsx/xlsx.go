@@ -11,6 +11,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"github.com/evidence-pack/evidence/internal/dataset"
 	"github.com/evidence-pack/evidence/internal/reportgen"
 )
 
@@ -270,7 +271,7 @@ func (wb *Workbook) breaks(err error) error {
 
 // Begin starts a data sheet for t, named after t.Name. Only one data sheet
 // can be open at a time: the returned sink's Close finishes it.
-func (wb *Workbook) Begin(t reportgen.Table) (reportgen.Sink, error) {
+func (wb *Workbook) Begin(t dataset.Table) (reportgen.Sink, error) {
 	if err := wb.usable(); err != nil {
 		return nil, err
 	}
@@ -405,18 +406,18 @@ func (wb *Workbook) timeCell(t time.Time) any {
 }
 
 // columnWidth picks a column's width from its kind and header.
-func columnWidth(c reportgen.Column) float64 {
+func columnWidth(c dataset.Column) float64 {
 	var w float64
 	switch c.Kind {
-	case reportgen.String:
+	case dataset.String:
 		w = 30
-	case reportgen.Int:
+	case dataset.Int:
 		w = 14
-	case reportgen.Float:
+	case dataset.Float:
 		w = 16
-	case reportgen.Bool:
+	case dataset.Bool:
 		w = 10
-	case reportgen.Time:
+	case dataset.Time:
 		w = 21
 	default:
 		w = 16
@@ -441,7 +442,7 @@ func New(opts Options) reportgen.Format { return format{opts: opts} }
 func (format) Ext() string       { return Ext }
 func (format) MediaType() string { return MediaType }
 
-func (f format) Begin(w io.Writer, t reportgen.Table) (reportgen.Sink, error) {
+func (f format) Begin(w io.Writer, t dataset.Table) (reportgen.Sink, error) {
 	wb := NewWorkbook(w, f.opts)
 	s, err := wb.Begin(t)
 	if err != nil {
@@ -457,7 +458,7 @@ type bookSink struct {
 	s  reportgen.Sink
 }
 
-func (b *bookSink) Write(rows []reportgen.Row) error { return b.s.Write(rows) }
+func (b *bookSink) Write(rows []dataset.Row) error { return b.s.Write(rows) }
 
 func (b *bookSink) Close() error {
 	if err := b.s.Close(); err != nil {

@@ -11,21 +11,20 @@ import (
 	"testing"
 	"time"
 
+	"github.com/evidence-pack/evidence/internal/dataset"
 	"github.com/xuri/excelize/v2"
-
-	"github.com/evidence-pack/evidence/internal/reportgen"
 )
 
-var testTable = reportgen.Table{
+var testTable = dataset.Table{
 	Name:  "Evaluations",
 	Title: "Evaluations",
-	Columns: []reportgen.Column{
-		{Name: "resource_id", Title: "Resource", Kind: reportgen.String},
-		{Name: "count", Kind: reportgen.Int},
-		{Name: "score", Kind: reportgen.Float},
-		{Name: "passed", Kind: reportgen.Bool},
-		{Name: "evaluated_at", Title: "Evaluated at (UTC)", Kind: reportgen.Time},
-		{Name: "account", Kind: reportgen.String},
+	Columns: []dataset.Column{
+		{Name: "resource_id", Title: "Resource", Kind: dataset.String},
+		{Name: "count", Kind: dataset.Int},
+		{Name: "score", Kind: dataset.Float},
+		{Name: "passed", Kind: dataset.Bool},
+		{Name: "evaluated_at", Title: "Evaluated at (UTC)", Kind: dataset.Time},
+		{Name: "account", Kind: dataset.String},
 	},
 }
 
@@ -47,8 +46,8 @@ const (
 )
 
 // testRow is row i of the test data: every kind and nils.
-func testRow(i int) reportgen.Row {
-	r := reportgen.Row{
+func testRow(i int) dataset.Row {
+	r := dataset.Row{
 		tricky[i%len(tricky)],
 		int64(i*1000) - 3,
 		float64(i) / 8,
@@ -145,7 +144,7 @@ func writeWorkbook(t testing.TB, batch int) ([]byte, Stats) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rows := make([]reportgen.Row, 0, batch)
+	rows := make([]dataset.Row, 0, batch)
 	for i := 0; i < testRows; i++ {
 		rows = append(rows, testRow(i))
 		if len(rows) == batch || i == testRows-1 {
@@ -153,7 +152,7 @@ func writeWorkbook(t testing.TB, batch int) ([]byte, Stats) {
 				t.Fatal(err)
 			}
 			for j := range rows { // the caller may reuse rows
-				rows[j] = reportgen.Row{"garbage", int64(-1), 0.0, false, time.Time{}, "garbage"}
+				rows[j] = dataset.Row{"garbage", int64(-1), 0.0, false, time.Time{}, "garbage"}
 			}
 			rows = rows[:0]
 		}
@@ -414,7 +413,7 @@ func TestFormat(t *testing.T) {
 				t.Fatal(err)
 			}
 			for i := 0; i < tc.rows; i++ {
-				if err := s.Write([]reportgen.Row{testRow(i)}); err != nil {
+				if err := s.Write([]dataset.Row{testRow(i)}); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -484,7 +483,7 @@ func TestMisuse(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			return s.Write([]reportgen.Row{{"a", 1, nil, nil, nil, nil}})
+			return s.Write([]dataset.Row{{"a", 1, nil, nil, nil, nil}})
 		}},
 		{"close after a failed write", func(t *testing.T) error {
 			wb := newWB()
@@ -492,7 +491,7 @@ func TestMisuse(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_ = s.Write([]reportgen.Row{{"short"}})
+			_ = s.Write([]dataset.Row{{"short"}})
 			_ = s.Close()
 			return wb.Close()
 		}},
@@ -506,7 +505,7 @@ func TestMisuse(t *testing.T) {
 			if err := s.Close(); err != nil {
 				t.Fatal(err)
 			}
-			return s.Write([]reportgen.Row{testRow(0)})
+			return s.Write([]dataset.Row{testRow(0)})
 		}},
 		{"unsupported key/value type", func(t *testing.T) error {
 			wb := newWB()
@@ -524,7 +523,7 @@ func TestMisuse(t *testing.T) {
 		{"no columns", func(t *testing.T) error {
 			wb := newWB()
 			defer wb.Abort()
-			_, err := wb.Begin(reportgen.Table{Name: "x"})
+			_, err := wb.Begin(dataset.Table{Name: "x"})
 			return err
 		}},
 		{"close twice", func(t *testing.T) error {
@@ -555,7 +554,7 @@ func TestSheetNamesUnique(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Write([]reportgen.Row{testRow(0), testRow(1)}); err != nil {
+	if err := s.Write([]dataset.Row{testRow(0), testRow(1)}); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Close(); err != nil {
@@ -586,10 +585,10 @@ func TestSheetNamesUnique(t *testing.T) {
 }
 
 // benchRows are realistic rows: short strings, every kind.
-func benchRows(n int) []reportgen.Row {
-	rows := make([]reportgen.Row, n)
+func benchRows(n int) []dataset.Row {
+	rows := make([]dataset.Row, n)
 	for i := range rows {
-		rows[i] = reportgen.Row{
+		rows[i] = dataset.Row{
 			"arn:aws:s3:::bucket-" + strconv.Itoa(i),
 			int64(i),
 			float64(i) / 3,
