@@ -163,6 +163,16 @@ func All() []Table {
 	return []Table{ControlsTable(), ViolationsTable(), EvaluationsTable(), InventoryTable(), AuditLogsTable()}
 }
 
+// ByName returns the table called name.
+func ByName(name string) (Table, bool) {
+	for _, t := range All() {
+		if t.Name == name {
+			return t, true
+		}
+	}
+	return Table{}, false
+}
+
 // Scope is who a row belongs to: the first columns of every table.
 type Scope struct {
 	Source     string // platform: lacework, sophos, ibm_scc, lacework_edge
@@ -170,13 +180,68 @@ type Scope struct {
 	SubAccount string
 }
 
-// Record is one row of the evaluations, inventory or audit-log table, as a
-// source produces it; the pipeline adds the scope.
+// Record is one row of a table: an evaluation, a resource or an audit event
+// as a source produces it, or a control or violation as the pipeline reads
+// it from a report; the pipeline adds the scope.
 type Record interface {
 	// Table is the name of the table the record belongs to.
 	Table() string
 	// Row is the record as a row of that table, scope columns first.
 	Row(Scope) Row
+}
+
+// Control is a row of ControlsTable: one control of a framework's report on
+// one cloud account, as the pipeline reads it from the report.
+type Control struct {
+	Framework     string
+	Cloud         string
+	AccountID     string
+	AccountAlias  string
+	ReportTime    time.Time
+	ControlID     string
+	Title         string
+	Category      string
+	Service       string
+	Severity      string
+	SeverityLevel int // 1 (Critical) .. 5 (Info)
+	Status        Status
+	Assessed      int64
+	Violating     int64
+	Suppressions  []string
+	InfoLink      string
+}
+
+func (Control) Table() string { return Controls }
+
+// Row keeps framework, control_id, status and the counts as they are, even
+// when empty: they identify the row or are always known.
+func (c Control) Row(s Scope) Row {
+	return Row{s.Source, s.Tenant, s.SubAccount, c.Framework, NullString(c.Cloud), NullString(c.AccountID), NullString(c.AccountAlias),
+		NullTime(c.ReportTime), c.ControlID, NullString(c.Title), NullString(c.Category), NullString(c.Service), NullString(c.Severity), int64(c.SeverityLevel),
+		string(c.Status), c.Assessed, c.Violating, NullString(strings.Join(c.Suppressions, "; ")), NullString(c.InfoLink),
+		// A control of an account in a framework: the same in every report.
+		RowID(s.Source, s.Tenant, s.SubAccount, c.Framework, c.AccountID, c.ControlID)}
+}
+
+// Violation is a row of ViolationsTable: one resource that fails a control.
+type Violation struct {
+	Framework    string
+	Cloud        string
+	AccountID    string
+	ControlID    string
+	ControlTitle string
+	Severity     string
+	Region       string
+	Resource     string
+	Reasons      []string
+}
+
+func (Violation) Table() string { return Violations }
+
+func (v Violation) Row(s Scope) Row {
+	return Row{s.Source, s.Tenant, s.SubAccount, v.Framework, NullString(v.Cloud), NullString(v.AccountID), v.ControlID,
+		NullString(v.ControlTitle), NullString(v.Severity), NullString(v.Region), v.Resource, NullString(strings.Join(v.Reasons, "; ")),
+		RowID(s.Source, s.Tenant, s.SubAccount, v.Framework, v.AccountID, v.ControlID, v.Region, v.Resource)}
 }
 
 // Evaluation is a row of EvaluationsTable.

@@ -261,7 +261,8 @@ func (r *run) collectTable(ctx, api context.Context, table string, units []sourc
 			wb.abort(err)
 		}
 	}()
-	base := tableOf(table)
+	// discover checks that every unit names a table of tableFiles.
+	base, _ := dataset.ByName(table)
 	var total int64
 	complete := true
 	for i := 0; i < len(units); {
@@ -330,17 +331,6 @@ func (r *run) tableUnit(ctx, api context.Context, t dataset.Table, u source.Tabl
 	r.unitResult(unit, pack.Query{Dataset: ds, SubAccount: u.SubAccount, Account: u.Account,
 		Window: period.Window{From: u.Window.From, To: u.Window.To}, Request: callRecord(u.Call)}, st, n, apiErr)
 	return n, apiErr, nil
-}
-
-// tableOf is the dataset table of a table unit; discover checks that every
-// unit names one of tableFiles.
-func tableOf(name string) dataset.Table {
-	for _, t := range dataset.All() {
-		if t.Name == name {
-			return t
-		}
-	}
-	return dataset.Table{Name: name}
 }
 
 func nonEmpty(ss ...string) []string {
@@ -599,24 +589,20 @@ func (r *run) reportRows(fr fetchedReport, f framework, ctl, vio writeRows, fs *
 			apiErr = err
 			break
 		}
-		violated := int64(len(c.Violations))
 		if fs != nil {
 			fs.control(u.SubAccount, u.Account, alias, at, c.ID, c.Title, c.Severity, c.SeverityRank, c.Status, c.Violations)
 		}
 		nCtl++
 		if ctl != nil {
-			ctlBatch = append(ctlBatch, dataset.Row{sc.Source, sc.Tenant, sc.SubAccount, f.Name, dataset.NullString(u.Cloud), dataset.NullString(u.Account), dataset.NullString(alias),
-				dataset.NullTime(at), c.ID, dataset.NullString(c.Title), dataset.NullString(c.Category), dataset.NullString(c.Service), dataset.NullString(c.Severity), int64(c.SeverityRank),
-				string(c.Status), c.Assessed, violated, dataset.NullString(strings.Join(c.Suppressions, "; ")), dataset.NullString(c.InfoLink),
-				// A control of an account in a framework: the same in every report.
-				dataset.RowID(sc.Source, sc.Tenant, sc.SubAccount, f.Name, u.Account, c.ID)})
+			ctlBatch = append(ctlBatch, dataset.Control{Framework: f.Name, Cloud: u.Cloud, AccountID: u.Account, AccountAlias: alias, ReportTime: at,
+				ControlID: c.ID, Title: c.Title, Category: c.Category, Service: c.Service, Severity: c.Severity, SeverityLevel: c.SeverityRank,
+				Status: c.Status, Assessed: c.Assessed, Violating: int64(len(c.Violations)), Suppressions: c.Suppressions, InfoLink: c.InfoLink}.Row(sc))
 		}
 		for _, v := range c.Violations {
 			nVio++
 			if vio != nil {
-				vioBatch = append(vioBatch, dataset.Row{sc.Source, sc.Tenant, sc.SubAccount, f.Name, dataset.NullString(u.Cloud), dataset.NullString(u.Account), c.ID,
-					dataset.NullString(c.Title), dataset.NullString(c.Severity), dataset.NullString(v.Region), v.Resource, dataset.NullString(strings.Join(v.Reasons, "; ")),
-					dataset.RowID(sc.Source, sc.Tenant, sc.SubAccount, f.Name, u.Account, c.ID, v.Region, v.Resource)})
+				vioBatch = append(vioBatch, dataset.Violation{Framework: f.Name, Cloud: u.Cloud, AccountID: u.Account, ControlID: c.ID,
+					ControlTitle: c.Title, Severity: c.Severity, Region: v.Region, Resource: v.Resource, Reasons: v.Reasons}.Row(sc))
 			}
 		}
 		if err := flush(false); err != nil {
