@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"iter"
 	"maps"
-	"path"
 	"slices"
 	"strings"
 	"sync"
@@ -21,7 +20,6 @@ import (
 	"github.com/evidence-pack/evidence/internal/reportgen/parquet"
 	"github.com/evidence-pack/evidence/internal/reportgen/xlsx"
 	"github.com/evidence-pack/evidence/internal/source"
-	"github.com/evidence-pack/evidence/internal/storage"
 )
 
 const batchRows = 1000
@@ -240,19 +238,20 @@ func (r *run) failLate(unit string, q pack.Query, err error) {
 		Error: err.Error(), RowsBeforeError: q.Rows})
 }
 
-// tableFiles names each table's workbook and its title.
-var tableFiles = map[string][2]string{
-	dataset.Evaluations: {"evaluations.xlsx", "Compliance evaluations"},
-	dataset.Inventory:   {"inventory.xlsx", "Resource inventory"},
-	dataset.AuditLogs:   {"audit-logs.xlsx", "Platform audit logs"},
+// tableTitles are the titles of the tables that have a workbook of their
+// own (pack.TableWorkbook): the table units' tables.
+var tableTitles = map[string]string{
+	dataset.Evaluations: "Compliance evaluations",
+	dataset.Inventory:   "Resource inventory",
+	dataset.AuditLogs:   "Platform audit logs",
 }
 
 // collectTable writes one table: a workbook with one sheet per run of units
 // sharing a Sheet, and one Parquet file per unit under
 // parquet/<table>/[<partition>/]account=<sub-account>/.
 func (r *run) collectTable(ctx, api context.Context, table string, units []source.TableUnit) (err error) {
-	file := tableFiles[table]
-	wb, err := r.newWorkbook(ctx, file[0], file[1])
+	file := pack.TableWorkbook(table)
+	wb, err := r.newWorkbook(ctx, file, tableTitles[table])
 	if err != nil {
 		return err
 	}
@@ -261,7 +260,7 @@ func (r *run) collectTable(ctx, api context.Context, table string, units []sourc
 			wb.abort(err)
 		}
 	}()
-	// discover checks that every unit names a table of tableFiles.
+	// discover checks that every unit names a table of tableTitles.
 	base, _ := dataset.ByName(table)
 	var total int64
 	complete := true
@@ -274,7 +273,7 @@ func (r *run) collectTable(ctx, api context.Context, table string, units []sourc
 		}
 		sheet, err := wb.wb.Begin(t)
 		if err != nil {
-			return fmt.Errorf("%s sheet %s: %w", file[0], t.Name, err)
+			return fmt.Errorf("%s sheet %s: %w", file, t.Name, err)
 		}
 		for sheetName := units[i].Sheet; i < len(units) && units[i].Sheet == sheetName; i++ {
 			u := units[i]
@@ -286,7 +285,7 @@ func (r *run) collectTable(ctx, api context.Context, table string, units []sourc
 			complete = complete && apiErr == nil
 		}
 		if err := sheet.Close(); err != nil {
-			return fmt.Errorf("%s sheet %s: %w", file[0], t.Name, err)
+			return fmt.Errorf("%s sheet %s: %w", file, t.Name, err)
 		}
 	}
 	if table == dataset.AuditLogs {
@@ -366,26 +365,14 @@ func (fo *folders) assign(p *source.Plan) {
 	}
 }
 
-// partPath is parquet/<table>/account=<sub>/<name>.parquet. The only
-// folder key, account, is not a column of any table: a folder key that was
-// (framework=, csp=, dataset=) made DuckDB, which reads Hive partitions by
-// default, replace the column's real value with the folder's slug, and
-// Athena refuses a partition key that repeats a column. A unit's partition
-// ("framework=CIS 1.4") and cloud account go into the file name instead,
-// as "framework-CIS_1.4_<account>.parquet"; a unit with neither is
-// part-00000.parquet. pack.duckdb.sql has the views to query them.
+// partPath is the path of a unit's Parquet file (pack.ParquetFile): its
+// partition ("framework=CIS 1.4") and cloud account name the file.
 func (fo *folders) partPath(table, partition, sub, account string) string {
-	var name []string
-	if partition != "" {
-		name = append(name, strings.ReplaceAll(storage.SafePart(partition), "=", "-"))
-	}
+	var acct string
 	if account != "" {
-		name = append(name, fo.accts.Folder(account))
+		acct = fo.accts.Folder(account)
 	}
-	if len(name) == 0 {
-		name = []string{"part-00000"}
-	}
-	return path.Join("parquet", table, "account="+fo.subs.Folder(sub), strings.Join(name, "_")+".parquet")
+	return pack.ParquetFile{Table: table, SubAccount: fo.subs.Folder(sub), Name: pack.ParquetName(partition, acct)}.Path()
 }
 
 // framework is a planned framework with its folder in the pack.
@@ -446,7 +433,6 @@ func callRecord(c source.Call) *pack.Request {
 }
 
 func (r *run) collectFramework(ctx, api context.Context, f framework) (err error) {
-	dir := "frameworks/" + f.slug
 	var reps []fetchedReport
 	defer func() {
 		for _, fr := range reps {
@@ -456,7 +442,7 @@ func (r *run) collectFramework(ctx, api context.Context, f framework) (err error
 	for _, u := range f.Units {
 		rep, err := fetchReport(api, u, r.deps.SpoolDir)
 		if err == nil {
-			err = r.storeVendor(ctx, api, dir, u, rep)
+			err = r.storeVendor(ctx, api, f.slug, u, rep)
 			if err != nil && ctx.Err() == nil && !isStoreErr(err) {
 				err = fmt.Errorf("vendor report: %w", err)
 			}
@@ -489,10 +475,10 @@ func (r *run) collectFramework(ctx, api context.Context, f framework) (err error
 		return err
 	}
 	// Pass 2 and 3: the workbook's Controls and Resources sheets.
-	if err := r.reportWorkbook(ctx, dir, f, reps, fs); err != nil {
+	if err := r.reportWorkbook(ctx, f, reps, fs); err != nil {
 		return err
 	}
-	return r.writeFrameworkPDF(ctx, dir, f, fs)
+	return r.writeFrameworkPDF(ctx, f, fs)
 }
 
 // storeErr marks errors of writing the pack (fatal), as opposed to the API.
@@ -505,13 +491,13 @@ func isStoreErr(err error) bool {
 	return errors.As(err, &s)
 }
 
-func (r *run) storeVendor(ctx, api context.Context, dir string, u source.ReportUnit, rep source.Report) error {
+func (r *run) storeVendor(ctx, api context.Context, slug string, u source.ReportUnit, rep source.Report) error {
 	body, ext, err := rep.Vendor(api)
 	if err != nil || body == nil {
 		return err
 	}
 	defer body.Close()
-	name := fmt.Sprintf("%s/vendor/%s_%s.%s", dir, r.folders.subs.Folder(u.SubAccount), r.folders.accts.Folder(u.Account), ext)
+	name := pack.VendorReport(slug, r.folders.subs.Folder(u.SubAccount), r.folders.accts.Folder(u.Account), ext)
 	media := "application/octet-stream"
 	if ext == "pdf" {
 		media = "application/pdf"
@@ -615,8 +601,8 @@ func (r *run) reportRows(fr fetchedReport, f framework, ctl, vio writeRows, fs *
 	return nCtl, nVio, apiErr, nil
 }
 
-func (r *run) reportWorkbook(ctx context.Context, dir string, f framework, reps []fetchedReport, fs *fwSummary) (err error) {
-	f2 := r.create(ctx, dir+"/evidence.xlsx", xlsx.MediaType, true)
+func (r *run) reportWorkbook(ctx context.Context, f framework, reps []fetchedReport, fs *fwSummary) (err error) {
+	f2 := r.create(ctx, pack.FrameworkWorkbook(f.slug), xlsx.MediaType, true)
 	wb := xlsx.NewWorkbook(f2, r.xlsxOptions(f.Name))
 	defer func() {
 		if err != nil {
@@ -658,8 +644,8 @@ func (r *run) reportWorkbook(ctx context.Context, dir string, f framework, reps 
 				// The first read went further (the spool file gone or
 				// unreadable since): the workbook is short of the Parquet
 				// files, so the unit is no longer complete.
-				r.failLate(f.unitName(fr.unit), r.reportQuery(f, fr.unit), fmt.Errorf("%s/evidence.xlsx %s sheet: re-reading the report gave %d rows of %d: %w",
-					dir, pass.Title, got, want, cmp.Or(apiErr, errors.New("a different row count"))))
+				r.failLate(f.unitName(fr.unit), r.reportQuery(f, fr.unit), fmt.Errorf("%s %s sheet: re-reading the report gave %d rows of %d: %w",
+					pack.FrameworkWorkbook(f.slug), pass.Title, got, want, cmp.Or(apiErr, errors.New("a different row count"))))
 			}
 			total += nc + nv
 		}
@@ -726,10 +712,8 @@ func round2(f float64) float64 { return float64(int64(f*100+0.5)) / 100 }
 func (r *run) writeDuckDBViews(ctx context.Context) error {
 	var tables []string
 	for _, f := range r.pw.Files() {
-		if rest, ok := strings.CutPrefix(f.Path, "parquet/"); ok {
-			if t, _, ok := strings.Cut(rest, "/"); ok && !slices.Contains(tables, t) {
-				tables = append(tables, t)
-			}
+		if pf, err := pack.ParseParquet(f.Path); err == nil && !slices.Contains(tables, pf.Table) {
+			tables = append(tables, pf.Table)
 		}
 	}
 	if len(tables) == 0 {
@@ -742,7 +726,7 @@ func (r *run) writeDuckDBViews(ctx context.Context) error {
 	b.WriteString("-- (or .read pack.duckdb.sql). Every column comes from the files: the\n")
 	b.WriteString("-- account=<sub-account> folders are not read as partitions.\n")
 	for _, t := range tables {
-		fmt.Fprintf(&b, "CREATE OR REPLACE VIEW %s AS SELECT * FROM read_parquet('parquet/%s/*/*.parquet', hive_partitioning = false);\n", t, t)
+		fmt.Fprintf(&b, "CREATE OR REPLACE VIEW %s AS SELECT * FROM read_parquet('%s', hive_partitioning = false);\n", t, pack.ParquetGlob(t))
 	}
 	_, err := r.pw.Put(ctx, pack.DuckDBViews, strings.NewReader(b.String()), "application/sql", nil)
 	return err

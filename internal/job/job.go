@@ -272,7 +272,7 @@ func discoverTenant(api context.Context, cfg *config.Config, t config.Tenant, de
 func (r *run) finish(ctx, api context.Context) (_ PackResult, err error) {
 	defer func() { err = r.red.Error(err) }()
 	t, deps := r.tenant, r.deps
-	prefix := pack.PackPrefix("", t.Name, pack.PeriodLabel(r.period.From, r.period.To), r.id)
+	prefix := pack.PackPrefix("", t.Name, r.periodLabel(), r.id)
 	opts := []pack.Option{pack.WithMetadata(map[string]string{"evidence-pack-id": r.id, "evidence-tenant": pack.TenantFolder(t.Name)})}
 	if deps.Signer != nil {
 		opts = append(opts, pack.WithSigner(deps.Signer))
@@ -391,7 +391,7 @@ func (r *run) discover(ctx context.Context) error {
 func checkPlan(p *source.Plan, fo *folders) error {
 	files := map[string]bool{}
 	for _, u := range p.Tables {
-		if _, ok := tableFiles[u.Table]; !ok {
+		if _, ok := tableTitles[u.Table]; !ok {
 			return fmt.Errorf("a unit of table %q, which the pack does not have (want evaluations, inventory or audit_logs)", u.Table)
 		}
 		if u.Rows == nil {

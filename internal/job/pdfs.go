@@ -190,7 +190,7 @@ func (r *run) complianceNote(d *pdf.Doc) {
 	d.Paragraph("Compliance = compliant / (compliant + non-compliant) controls; suppressed, not assessed and manual controls are left out.")
 }
 
-func (r *run) writeFrameworkPDF(ctx context.Context, dir string, f framework, fs *fwSummary) error {
+func (r *run) writeFrameworkPDF(ctx context.Context, f framework, fs *fwSummary) error {
 	d, err := r.newPDF(f.Name)
 	if err != nil {
 		return err
@@ -201,7 +201,7 @@ func (r *run) writeFrameworkPDF(ctx context.Context, dir string, f framework, fs
 	d.Paragraph(r.verifyText())
 	d.Page()
 	r.frameworkBody(d, fs)
-	return r.putPDF(ctx, dir+"/evidence.pdf", d)
+	return r.putPDF(ctx, pack.FrameworkPDF(f.slug), d)
 }
 
 func (r *run) putPDF(ctx context.Context, path string, d *pdf.Doc) error {
@@ -309,5 +309,5 @@ func (r *run) writeSummaryPDF(ctx context.Context, m pack.Manifest) error {
 		rows = append(rows, []string{f.Path, fmt.Sprint(f.Size), f.SHA256})
 	}
 	d.Table([]pdf.Column{{Title: "File", Width: 2.3}, {Title: "Bytes", Width: 0.7, Align: "R"}, {Title: "SHA-256", Width: 2.6, Mono: true}}, rows)
-	return r.putPDF(ctx, "summary.pdf", d)
+	return r.putPDF(ctx, pack.SummaryPDF, d)
 }

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"path"
 	"time"
 
 	"github.com/evidence-pack/evidence/internal/config"
@@ -52,7 +51,7 @@ type State struct {
 	LastPackID     string    `json:"last_pack_id"`
 }
 
-func statePath(tenant string) string { return path.Join(pack.TenantFolder(tenant), "state.json") }
+func statePath(tenant string) string { return pack.StatePath("", tenant) }
 
 // ReadState returns the tenant's state; a missing state is the zero State.
 func ReadState(ctx context.Context, store storage.Store, tenant string) (State, error) {
@@ -88,7 +87,7 @@ func (r *run) recordPublished(ctx context.Context, m pack.Manifest, auditTo time
 	}
 	latest := Latest{Schema: "evidence-latest/v1", PackID: m.PackID, Path: r.pw.Prefix(), GeneratedAt: m.GeneratedAt,
 		Complete: len(m.Failures) == 0, Failures: len(m.Failures)}
-	if err := put(path.Join(path.Dir(r.pw.Prefix()), "latest.json"), latest); err != nil {
+	if err := put(pack.LatestPath("", r.tenant.Name, r.periodLabel()), latest); err != nil {
 		return fmt.Errorf("latest.json: %w", err)
 	}
 	if r.cfg.Shard.Count > 1 {

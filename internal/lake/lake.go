@@ -74,7 +74,7 @@ func (l Lake) key(parts ...string) string {
 // Object is one Parquet file of a pack and its place in the lake.
 type Object struct {
 	Table  string // dataset table, e.g. "evaluations"
-	Path   string // in the pack, e.g. "parquet/evaluations/dataset=AwsCompliance/account=prod/part-00000.parquet"
+	Path   string // in the pack, e.g. "parquet/evaluations/account=prod/dataset-AwsCompliance.parquet"
 	Key    string // in the lake's store
 	Size   int64
 	SHA256 string
@@ -121,7 +121,7 @@ func Export(ctx context.Context, from storage.Store, packPrefix string, to Lake)
 		return Result{}, fmt.Errorf("lake: pack %s: %w", packPrefix, err)
 	}
 	res := Result{PackID: m.PackID}
-	meta := map[string]string{"evidence-pack-id": m.PackID, "evidence-tenant": storage.SafePart(m.Tenant)}
+	meta := map[string]string{"evidence-pack-id": m.PackID, "evidence-tenant": pack.TenantFolder(m.Tenant)}
 	for _, o := range objs {
 		if err := copyObject(ctx, from, packPrefix+"/"+o.Path, to.Store, &o, meta); err != nil {
 			return res, fmt.Errorf("lake: pack %s: %w", packPrefix, err)
@@ -159,9 +159,9 @@ func readManifest(ctx context.Context, s storage.Store, packPrefix string) (pack
 // Plan places the Parquet files of m in the lake under prefix ("" for the
 // store's root), without touching any store. Files outside "parquet/" are
 // not data sets and are left out. It fails with ErrLayout if a Parquet
-// path is not "parquet/<table>/[<key>=<value>/...]account=<sub>/<name>.parquet"
-// with a dataset table, if two files would share a key, or if the pack id
-// or the period cannot name a lake file.
+// path is not one of the pack layout (pack.ParseParquet) with a dataset
+// table, if two files would share a key, or if the pack id or the period
+// cannot name a lake file.
 func Plan(m pack.Manifest, prefix string) ([]Object, error) {
 	runID := m.PackID
 	if runID == "" || storage.SafePart(runID) != runID || strings.ContainsAny(runID, "_=") {
@@ -183,9 +183,14 @@ func Plan(m pack.Manifest, prefix string) ([]Object, error) {
 		if !strings.HasPrefix(f.Path, "parquet/") {
 			continue
 		}
-		table, account, name, err := placeFile(f.Path, runID)
+		pf, err := pack.ParseParquet(f.Path)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%w, so %w", err, ErrLayout)
+		}
+		table, account := pf.Table, partValue(pf.SubAccount)
+		name, err := fileName(pf, runID)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", f.Path, err)
 		}
 		if !tables[table] {
 			return nil, fmt.Errorf("%s: %q is not a dataset table: %w", f.Path, table, ErrLayout)
@@ -205,41 +210,27 @@ func Plan(m pack.Manifest, prefix string) ([]Object, error) {
 	return out, nil
 }
 
-// placeFile splits "parquet/<table>/[<k>=<v>/...]account=<sub>/<base>.parquet"
-// into the table, the account partition value and the lake file name
-// "<run-id>[_<k>-<v>...][_<base>].parquet" (base "part-00000" is left out).
-func placeFile(p, runID string) (table, account, name string, err error) {
-	parts := strings.Split(p, "/")
-	base, ok := strings.CutSuffix(parts[len(parts)-1], ".parquet")
-	if len(parts) < 4 || !ok || base == "" {
-		return "", "", "", fmt.Errorf("%s: want parquet/<table>/.../account=<sub-account>/<name>.parquet: %w", p, ErrLayout)
-	}
-	table = parts[1]
-	name = runID
-	found := false
-	for _, seg := range parts[2 : len(parts)-1] {
+// fileName is the lake's name of a pack's Parquet file:
+// "<run-id>[_<k>-<v>...][_<name>].parquet", with the folders of older packs
+// as "_<k>-<v>" and the pack's own name ("framework-CIS_1.4") left out when
+// it is "part-00000".
+func fileName(f pack.ParquetFile, runID string) (string, error) {
+	name := runID
+	for _, seg := range f.Folders {
 		k, v, isKV := strings.Cut(seg, "=")
 		switch {
-		case isKV && k == PartAccount:
-			if found {
-				return "", "", "", fmt.Errorf("%s: two %s= folders: %w", p, PartAccount, ErrLayout)
-			}
-			account, found = partValue(v), true
 		case isKV && (k == PartDate || k == PartTenant):
-			return "", "", "", fmt.Errorf("%s: folder %s= is a lake partition key: %w", p, k, ErrLayout)
+			return "", fmt.Errorf("folder %s= is a lake partition key: %w", k, ErrLayout)
 		case isKV:
 			name += "_" + nameValue(k) + "-" + nameValue(v)
 		default:
 			name += "_" + nameValue(seg)
 		}
 	}
-	if !found {
-		return "", "", "", fmt.Errorf("%s: no %s=<sub-account> folder: %w", p, PartAccount, ErrLayout)
+	if f.Name != pack.DefaultParquetName {
+		name += "_" + nameValue(f.Name)
 	}
-	if base != "part-00000" {
-		name += "_" + nameValue(base)
-	}
-	return table, account, name + ".parquet", nil
+	return name + ".parquet", nil
 }
 
 // partValue is a partition value: a key part without '=' (Hive splits

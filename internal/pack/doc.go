@@ -4,14 +4,21 @@
 //
 // # Layout
 //
+// layout.go builds every path of the layout and parses the ones read back
+// (the lake export and the DuckDB views read the Parquet paths); nothing
+// else spells them:
+//
 //	<prefix>/<tenant>/<period>/<run-id>/        PackPrefix(prefix, tenant, PeriodLabel(from, to), RunID(now, rnd))
 //	  manifest.json                              written last: its presence means "complete"
 //	  SHA256SUMS                                 `sha256sum -c SHA256SUMS` passes in this folder
 //	  manifest.sig                               optional signature of manifest.json (WithSigner)
-//	  summary.pdf, inventory.xlsx, audit-logs.xlsx
-//	  frameworks/<FRAMEWORK>/evidence.xlsx|pdf   FrameworkPath
-//	  frameworks/<FRAMEWORK>/vendor/<acct>.pdf   VendorReportPath
-//	  parquet/<dataset>/account=<id>/part-00000.parquet   ParquetPath
+//	  summary.pdf, pack.duckdb.sql               SummaryPDF, DuckDBViews
+//	  evaluations.xlsx, inventory.xlsx, audit-logs.xlsx   TableWorkbook
+//	  frameworks/<framework>/evidence.xlsx|pdf   FrameworkWorkbook, FrameworkPDF
+//	  frameworks/<framework>/vendor/<sub>_<acct>.pdf      VendorReport
+//	  parquet/<table>/account=<sub>/<name>.parquet        ParquetFile, ParquetName, ParseParquet
+//	<prefix>/<tenant>/<period>/latest.json       LatestPath
+//	<prefix>/<tenant>/state.json                 StatePath
 //
 // # Publishing
 //
@@ -72,6 +79,7 @@
 // Testable with errors.Is: ErrNoManifest (Verify: no manifest.json),
 // ErrBadManifest (DecodeManifest, Verify), ErrInvalid (Report.Err),
 // ErrReserved (Writer.Put of manifest.json, SHA256SUMS, manifest.sig),
+// ErrNotInLayout (ParseParquet),
 // ErrClosed (a Writer used after Publish or Abort), storage.ErrExist
 // (NewWriter on an existing pack, a path put twice, a Commit that lost a
 // race) and context errors. With errors.As: *SumsError (ParseSums).

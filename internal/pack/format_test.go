@@ -55,22 +55,6 @@ func TestPeriodLabel(t *testing.T) {
 	}
 }
 
-func TestLayoutPaths(t *testing.T) {
-	tests := []struct{ got, want string }{
-		{pack.PackPrefix("evidence/prod", "acme", "2026-11-21", "20261121T030405Z-3f9a1c"), "evidence/prod/acme/2026-11-21/20261121T030405Z-3f9a1c"},
-		{pack.PackPrefix("", "Acme Corp/../x", "2026-10-01_2026-10-31", "r"), "Acme_Corp_.._x/2026-10-01_2026-10-31/r"},
-		{pack.PackPrefix("/a//b/", "..", ".", ""), "a/b/_/_/_"},
-		{pack.FrameworkPath("CIS AWS 1.4.0", "evidence.xlsx"), "frameworks/CIS_AWS_1.4.0/evidence.xlsx"},
-		{pack.VendorReportPath("SOC 2", "1234/5678"), "frameworks/SOC_2/vendor/1234_5678.pdf"},
-		{pack.ParquetPath("compliance evaluations", "123", 7), "parquet/compliance_evaluations/account=123/part-00007.parquet"},
-	}
-	for _, tc := range tests {
-		if tc.got != tc.want {
-			t.Errorf("got %q, want %q", tc.got, tc.want)
-		}
-	}
-}
-
 func TestManifestGolden(t *testing.T) {
 	m := sampleManifest(runID)
 	m.Files = []pack.File{

@@ -62,9 +62,9 @@ type sampleFile struct {
 func sampleFiles() []sampleFile {
 	return []sampleFile{
 		{pack.SummaryPDF, pack.MediaTypePDF, storetest.Content(5000, 1), nil},
-		{pack.FrameworkPath("CIS AWS 1.4", "evidence.xlsx"), pack.MediaTypeXLSX, storetest.Content(40<<10, 2), rows(120)},
-		{pack.VendorReportPath("CIS AWS 1.4", "123456789012"), pack.MediaTypePDF, storetest.Content(300<<10, 3), nil},
-		{pack.ParquetPath("evaluations", "123456789012", 0), pack.MediaTypeParquet, storetest.Content(70<<10, 4), rows(5000)},
+		{pack.FrameworkWorkbook("CIS AWS 1.4"), pack.MediaTypeXLSX, storetest.Content(40<<10, 2), rows(120)},
+		{pack.VendorReport("CIS AWS 1.4", "acme-prod", "123456789012", "pdf"), pack.MediaTypePDF, storetest.Content(300<<10, 3), nil},
+		{sampleParquet, pack.MediaTypeParquet, storetest.Content(70<<10, 4), rows(5000)},
 	}
 }
 
@@ -94,6 +94,9 @@ func sampleManifest(runID string) pack.Manifest {
 }
 
 const runID = "20261122T030405Z-3f9a1c"
+
+// sampleParquet is the sample pack's Parquet file.
+var sampleParquet = pack.ParquetFile{Table: "evaluations", SubAccount: "123456789012", Name: pack.ParquetName("", "")}.Path()
 
 var packPrefix = pack.PackPrefix("evidence", "acme", "2026-11-21", runID)
 

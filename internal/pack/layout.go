@@ -3,8 +3,10 @@ package pack
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -12,15 +14,46 @@ import (
 	"github.com/evidence-pack/evidence/internal/storage"
 )
 
+// The pack layout is built here and parsed here, and nowhere else: the job
+// writes files under these paths, the lake export and the DuckDB views read
+// them back, and a test checks that what is built parses back to the same
+// values. Every builder makes each of its parts a key part
+// (storage.SafePart); give it the folders Folders assigned, so that
+// distinct names keep distinct paths.
+//
+//	<prefix>/<tenant>/<period>/<run-id>/                PackPrefix
+//	<prefix>/<tenant>/<period>/latest.json              LatestPath
+//	<prefix>/<tenant>/state.json                        StatePath
+//	  summary.pdf, pack.duckdb.sql                      SummaryPDF, DuckDBViews
+//	  evaluations.xlsx, inventory.xlsx, audit-logs.xlsx TableWorkbook
+//	  frameworks/<framework>/evidence.xlsx|.pdf         FrameworkWorkbook, FrameworkPDF
+//	  frameworks/<framework>/vendor/<sub>_<acct>.<ext>  VendorReport
+//	  parquet/<table>/account=<sub>/<name>.parquet      ParquetFile.Path, ParseParquet
+
 // Files at the root of a pack, next to manifest.json and SHA256SUMS.
 const (
-	SummaryPDF    = "summary.pdf"
-	InventoryXLSX = "inventory.xlsx"
-	AuditLogsXLSX = "audit-logs.xlsx"
+	SummaryPDF = "summary.pdf"
 	// DuckDBViews defines a view per Parquet table of the pack, for DuckDB
 	// run in the pack's folder.
 	DuckDBViews = "pack.duckdb.sql"
 )
+
+// Folders of a pack.
+const (
+	frameworksDir = "frameworks"
+	parquetDir    = "parquet"
+	vendorDir     = "vendor"
+	accountKey    = "account="
+	parquetExt    = ".parquet"
+)
+
+// DefaultParquetName is the name of the Parquet file of a unit with neither
+// partition nor cloud account (ParquetName).
+const DefaultParquetName = "part-00000"
+
+// ErrNotInLayout is returned (wrapped) by the parsers for a path that is
+// not one the layout builds.
+var ErrNotInLayout = errors.New("not in the pack layout")
 
 // RunID returns a run id: the UTC time to the second and 6 hex digits read
 // from rnd, e.g. "20261121T030405Z-3f9a1c". It sorts by time and is a valid
@@ -58,34 +91,138 @@ func PeriodLabel(from, to time.Time) string {
 // each part through storage.SafePart (prefix may have several
 // slash-separated parts, or be empty).
 func PackPrefix(prefix, tenant, periodLabel, runID string) string {
+	return strings.Join(append(periodParts(prefix, tenant, periodLabel), storage.SafePart(runID)), "/")
+}
+
+// LatestPath is "<prefix>/<tenant>/<period>/latest.json": the pointer to the
+// newest pack of a period, beside the packs (never part of one).
+func LatestPath(prefix, tenant, periodLabel string) string {
+	return strings.Join(append(periodParts(prefix, tenant, periodLabel), "latest.json"), "/")
+}
+
+// StatePath is "<prefix>/<tenant>/state.json": the tenant's scheduling state,
+// beside its packs.
+func StatePath(prefix, tenant string) string {
+	return strings.Join(append(prefixParts(prefix), TenantFolder(tenant), "state.json"), "/")
+}
+
+func prefixParts(prefix string) []string {
 	var parts []string
 	for p := range strings.SplitSeq(prefix, "/") {
 		if p != "" {
 			parts = append(parts, storage.SafePart(p))
 		}
 	}
-	parts = append(parts, TenantFolder(tenant))
-	for _, p := range []string{periodLabel, runID} {
-		parts = append(parts, storage.SafePart(p))
+	return parts
+}
+
+func periodParts(prefix, tenant, periodLabel string) []string {
+	return append(prefixParts(prefix), TenantFolder(tenant), storage.SafePart(periodLabel))
+}
+
+// TableWorkbook is the workbook of a table that belongs to no framework
+// (evaluations, inventory, audit logs): the table's name with '-' for '_',
+// "audit-logs.xlsx".
+func TableWorkbook(table string) string {
+	return storage.SafePart(strings.ReplaceAll(table, "_", "-")) + ".xlsx"
+}
+
+// FrameworkWorkbook is "frameworks/<framework>/evidence.xlsx".
+func FrameworkWorkbook(framework string) string { return frameworkFile(framework, "evidence.xlsx") }
+
+// FrameworkPDF is "frameworks/<framework>/evidence.pdf".
+func FrameworkPDF(framework string) string { return frameworkFile(framework, "evidence.pdf") }
+
+func frameworkFile(framework, name string) string {
+	return frameworksDir + "/" + storage.SafePart(framework) + "/" + name
+}
+
+// VendorReport is "frameworks/<framework>/vendor/<sub-account>_<account>.<ext>":
+// the platform's own report of one cloud account, stored verbatim.
+func VendorReport(framework, subAccount, account, ext string) string {
+	return frameworkFile(framework, vendorDir+"/"+storage.SafePart(subAccount)+"_"+storage.SafePart(account)+"."+storage.SafePart(ext))
+}
+
+// ParquetFile is the place of a Parquet file in a pack:
+// "parquet/<table>/account=<sub-account>/<name>.parquet". The only folder
+// key, account, is not a column of any table: a folder key that was
+// (framework=, csp=, dataset=) made DuckDB, which reads Hive partitions by
+// default, replace the column's real value with the folder's slug, and
+// Athena refuses a partition key that repeats a column. The framework,
+// dataset or cloud of a file is in its name instead (ParquetName).
+type ParquetFile struct {
+	Table      string // the dataset table, "controls"
+	SubAccount string // the sub-account's folder
+	Name       string // the file's name without ".parquet"
+	// Folders are the "<key>=<value>" folders that packs written before
+	// the names held the framework, dataset or cloud had between the table
+	// and account=; ParseParquet reads them so that such packs can still be
+	// exported. New packs have none.
+	Folders []string
+}
+
+// ParquetName is the name of a unit's Parquet file: its partition
+// ("framework=CIS 1.4", "dataset=AwsCompliance") as "framework-CIS_1.4",
+// then its cloud account's folder, joined by '_'; "part-00000" for a unit
+// with neither.
+func ParquetName(partition, account string) string {
+	var name []string
+	if partition != "" {
+		// No '=' in a file name: Hive readers could take it for a partition.
+		name = append(name, strings.ReplaceAll(storage.SafePart(partition), "=", "-"))
 	}
-	return strings.Join(parts, "/")
+	if account != "" {
+		name = append(name, storage.SafePart(account))
+	}
+	if len(name) == 0 {
+		return DefaultParquetName
+	}
+	return strings.Join(name, "_")
 }
 
-// FrameworkPath is "frameworks/<framework>/<name>", e.g. the framework's
-// "evidence.xlsx" and "evidence.pdf".
-func FrameworkPath(framework, name string) string {
-	return "frameworks/" + storage.SafePart(framework) + "/" + storage.SafePart(name)
+// Path is the file's path in the pack.
+func (f ParquetFile) Path() string {
+	parts := append([]string{parquetDir, f.Table}, f.Folders...)
+	return strings.Join(append(parts, accountKey+f.SubAccount, f.Name+parquetExt), "/")
 }
 
-// VendorReportPath is "frameworks/<framework>/vendor/<account>.pdf": the
-// platform's own report, stored verbatim.
-func VendorReportPath(framework, account string) string {
-	return "frameworks/" + storage.SafePart(framework) + "/vendor/" + storage.SafePart(account) + ".pdf"
+// ParquetGlob matches the Parquet files of table, relative to the pack.
+func ParquetGlob(table string) string {
+	return parquetDir + "/" + table + "/*/*" + parquetExt
 }
 
-// ParquetPath is "parquet/<dataset>/account=<account>/part-00000.parquet".
-func ParquetPath(dataset, account string, part int) string {
-	return fmt.Sprintf("parquet/%s/account=%s/part-%05d.parquet", storage.SafePart(dataset), storage.SafePart(account), part)
+// ParseParquet reads a Parquet file's path in a pack back into its parts.
+// It fails, wrapping ErrNotInLayout, for a path not under "parquet/", not
+// ending in ".parquet", with an empty part, or without exactly one
+// account= folder, the last.
+func ParseParquet(p string) (ParquetFile, error) {
+	bad := func(why string) (ParquetFile, error) {
+		return ParquetFile{}, fmt.Errorf("%s: %s (want %s/<table>/%s<sub-account>/<name>%s): %w", p, why, parquetDir, accountKey, parquetExt, ErrNotInLayout)
+	}
+	parts := strings.Split(p, "/")
+	if len(parts) < 4 || parts[0] != parquetDir {
+		return bad("not a Parquet file of a table")
+	}
+	name, ok := strings.CutSuffix(parts[len(parts)-1], parquetExt)
+	if !ok || name == "" {
+		return bad("not a .parquet file")
+	}
+	if slices.Contains(parts, "") {
+		return bad("an empty folder name")
+	}
+	dirs := parts[2 : len(parts)-1]
+	sub, ok := strings.CutPrefix(dirs[len(dirs)-1], accountKey)
+	if !ok {
+		return bad("no " + accountKey + "<sub-account> folder holds the file")
+	}
+	f := ParquetFile{Table: parts[1], SubAccount: sub, Name: name}
+	for _, d := range dirs[:len(dirs)-1] {
+		if strings.HasPrefix(d, accountKey) {
+			return bad("two " + accountKey + " folders")
+		}
+		f.Folders = append(f.Folders, d)
+	}
+	return f, nil
 }
 
 // TenantFolder is the folder of a tenant's packs, latest.json and

@@ -22,9 +22,9 @@ import (
 )
 
 func TestVerify(t *testing.T) {
-	xlsx := pack.FrameworkPath("CIS AWS 1.4", "evidence.xlsx")
-	parquet := pack.ParquetPath("evaluations", "123456789012", 0)
-	vendor := pack.VendorReportPath("CIS AWS 1.4", "123456789012")
+	xlsx := pack.FrameworkWorkbook("CIS AWS 1.4")
+	parquet := sampleParquet
+	vendor := pack.VendorReport("CIS AWS 1.4", "acme-prod", "123456789012", "pdf")
 	editManifest := func(edit func(*pack.Manifest)) func(t *testing.T, s storage.Store) {
 		return func(t *testing.T, s storage.Store) {
 			replace(t, s, key(pack.ManifestName), func(b []byte) []byte {
@@ -209,7 +209,7 @@ func TestLocalPackDirectory(t *testing.T) {
 		t.Fatalf("Verify(pack dir, \"\") = %v\n%s", err, rep)
 	}
 	if want := []string{"SHA256SUMS", "frameworks/CIS_AWS_1.4/evidence.xlsx",
-		"frameworks/CIS_AWS_1.4/vendor/123456789012.pdf", "manifest.json",
+		"frameworks/CIS_AWS_1.4/vendor/acme-prod_123456789012.pdf", "manifest.json",
 		"parquet/evaluations/account=123456789012/part-00000.parquet", "summary.pdf"}; !slices.Equal(onDisk(t, dir), want) {
 		t.Errorf("pack directory: %q, want %q", onDisk(t, dir), want)
 	}
@@ -415,7 +415,7 @@ func TestPublishedManifest(t *testing.T) {
 	if m.GeneratedAt.Location() != time.UTC || !m.GeneratedAt.Equal(fixedNow) {
 		t.Errorf("generated_at = %v", m.GeneratedAt)
 	}
-	if m.Files[slices.Index(paths, pack.ParquetPath("evaluations", "123456789012", 0))].Rows == nil {
+	if m.Files[slices.Index(paths, sampleParquet)].Rows == nil {
 		t.Error("rows lost for the parquet file")
 	}
 }
@@ -461,7 +461,7 @@ func TestAbortDuringPuts(t *testing.T) {
 			var wg sync.WaitGroup
 			for i := range 16 {
 				wg.Go(func() {
-					_, _ = w.Put(t.Context(), pack.ParquetPath("d", "a", i), bytes.NewReader(storetest.Content(100<<10, uint64(i))), pack.MediaTypeParquet, nil)
+					_, _ = w.Put(t.Context(), pack.ParquetFile{Table: "d", SubAccount: "a", Name: pack.ParquetName(fmt.Sprintf("part=%d", i), "")}.Path(), bytes.NewReader(storetest.Content(100<<10, uint64(i))), pack.MediaTypeParquet, nil)
 				})
 			}
 			if err := w.Abort(t.Context()); err != nil {
