@@ -9,6 +9,7 @@ import (
 	"github.com/evidence-pack/evidence/internal/config"
 	"github.com/evidence-pack/evidence/internal/job"
 	"github.com/evidence-pack/evidence/internal/metrics"
+	"github.com/evidence-pack/evidence/internal/pack"
 )
 
 // publishMetrics sends the run's metrics where the config says; a tenant
@@ -20,10 +21,13 @@ func publishMetrics(ctx context.Context, cfg *config.Config, res job.Result, run
 	var runs []metrics.Run
 	done := map[string]bool{}
 	for _, p := range res.Packs {
-		st := p.Manifest.Stats
+		var st pack.Stats
+		if p.Manifest.Stats != nil {
+			st = *p.Manifest.Stats
+		}
 		runs = append(runs, metrics.Run{Tenant: p.Tenant, Success: true, UnitsOK: p.UnitsOK(), UnitsFailed: int64(len(p.Manifest.Failures)),
-			Rows: st["rows"], Bytes: p.Bytes(), Requests: st["requests"], RateLimited: st["rate_limited"], Retries: st["retries"],
-			Duration: time.Duration(st["duration_ms"]) * time.Millisecond, Finished: time.Now()})
+			Rows: st.Rows, Bytes: p.Bytes(), Requests: st.Requests, RateLimited: st.RateLimited, Retries: st.Retries,
+			Duration: time.Duration(st.DurationMS) * time.Millisecond, Finished: time.Now()})
 		done[p.Tenant] = true
 	}
 	if runErr != nil {

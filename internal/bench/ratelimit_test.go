@@ -80,7 +80,7 @@ func BenchmarkRateLimited(b *testing.B) {
 			lines = append(lines, fmt.Sprintf("%s %d", name, n))
 		}
 		efficiency := floor.Seconds() / wall.Seconds()
-		rowsPerSec := float64(m.Stats["rows"]) / wall.Seconds()
+		rowsPerSec := float64(m.Stats.Rows) / wall.Seconds()
 		b.ReportMetric(wall.Seconds(), "wall-s")
 		b.ReportMetric(floor.Seconds(), "floor-s")
 		b.ReportMetric(100*efficiency, "%-of-max-rate")
@@ -90,7 +90,7 @@ func BenchmarkRateLimited(b *testing.B) {
 		b.ReportMetric(float64(data), "run-data-requests")
 		b.ReportMetric(tp.ETA().Seconds(), "plan-eta-s")
 		results.limited = append(results.limited,
-			fmt.Sprintf("Budget %d requests per %s per bucket (the documented 480/hour, %.1f× faster), pages of %d rows, %d rows in all.", rateBudget, rateWindow, float64(time.Hour)/float64(rateWindow), pageRows, m.Stats["rows"]),
+			fmt.Sprintf("Budget %d requests per %s per bucket (the documented 480/hour, %.1f× faster), pages of %d rows, %d rows in all.", rateBudget, rateWindow, float64(time.Hour)/float64(rateWindow), pageRows, m.Stats.Rows),
 			"",
 			"| measure | value |\n|---|---:|",
 			fmt.Sprintf("| wall time | %.1f s |", wall.Seconds()),
@@ -98,7 +98,7 @@ func BenchmarkRateLimited(b *testing.B) {
 			fmt.Sprintf("| achieved share of the theoretical rate | %.1f %% |", 100*efficiency),
 			fmt.Sprintf("| rows/s | %.0f |", rowsPerSec),
 			fmt.Sprintf("| requests sent during a Retry-After block | %d |", len(emu.Violations())),
-			fmt.Sprintf("| 429 responses received | %d |", m.Stats["rate_limited"]),
+			fmt.Sprintf("| 429 responses received | %d |", m.Stats.RateLimited),
 			fmt.Sprintf("| data requests: plan predicted / run sent | %d / %d (%+.1f %%) |", tp.Requests(), data, 100*(float64(tp.Requests())-float64(data))/float64(data)),
 			fmt.Sprintf("| duration: plan predicted / run took | %.1f s / %.1f s (%+.1f %%) |", tp.ETA().Seconds(), wall.Seconds(), 100*(tp.ETA().Seconds()-wall.Seconds())/wall.Seconds()),
 			"",

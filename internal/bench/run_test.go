@@ -184,7 +184,7 @@ func runOnce(b *testing.B, bin string, n int, wrap func(http.Handler) http.Handl
 	}
 	ru, _ := cmd.ProcessState.SysUsage().(*syscall.Rusage)
 	m := manifest(b, out)
-	r := runResult{Name: fmt.Sprintf("evidence run, %s evaluations", human(n)), EvalRows: n, Wall: wall, Rows: m.Stats["rows"],
+	r := runResult{Name: fmt.Sprintf("evidence run, %s evaluations", human(n)), EvalRows: n, Wall: wall, Rows: m.Stats.Rows,
 		Files: len(m.Files), Requests: len(emu.Requests()), MinRequests: minRequests(emu, m), RetryAfterBad: len(emu.Violations())}
 	r.PeakRSS = peak
 	if ru != nil {

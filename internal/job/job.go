@@ -571,15 +571,15 @@ func (r *run) manifest(start time.Time) pack.Manifest {
 		Failures:    slices.Clone(r.failures),
 		Warnings:    slices.Clone(r.warnings),
 		Invocation:  &pack.Invocation{CommandLine: r.deps.CommandLine, ConfigSHA256: r.cfg.FileSHA256, Credential: r.info.Credential},
-		Stats: map[string]int64{
-			"requests":       st.Requests.Load(),
-			"retries":        st.Retries.Load(),
-			"rate_limited":   st.RateLimited.Load(),
-			"server_errors":  st.ServerErrors.Load(),
-			"network_errors": st.NetErrors.Load(),
-			"bytes_received": st.BytesIn.Load(),
-			"rows":           r.summary.rows.Load(),
-			"duration_ms":    r.deps.Now().Sub(start).Milliseconds(),
+		Stats: &pack.Stats{
+			Requests:      st.Requests.Load(),
+			Retries:       st.Retries.Load(),
+			RateLimited:   st.RateLimited.Load(),
+			ServerErrors:  st.ServerErrors.Load(),
+			NetworkErrors: st.NetErrors.Load(),
+			BytesReceived: st.BytesIn.Load(),
+			Rows:          r.summary.rows.Load(),
+			DurationMS:    r.deps.Now().Sub(start).Milliseconds(),
 		},
 	}
 	m.Scope.SubAccounts = slices.Clone(r.plan.SubAccounts)

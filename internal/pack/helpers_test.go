@@ -89,7 +89,7 @@ func sampleManifest(runID string) pack.Manifest {
 		}},
 		Warnings: []string{"2 resources <without> tags & names"},
 		Failures: []pack.Failure{{Unit: "lacework/acme/999/evaluations", Account: "999", Dataset: "evaluations", Error: "403 Forbidden"}},
-		Stats:    map[string]int64{"requests": 3, "retries": 1, "rate_limited": 0, "bytes": 123456},
+		Stats:    &pack.Stats{Requests: 3, Retries: 1, BytesReceived: 123456, Rows: 5000, DurationMS: 1500},
 	}
 }
 

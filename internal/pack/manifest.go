@@ -56,8 +56,22 @@ type Manifest struct {
 	Files       []File           `json:"files"`                // every file but manifest.json and manifest.sig
 	Warnings    []string         `json:"warnings,omitempty"`   // for the auditor's attention
 	Failures    []Failure        `json:"failures,omitempty"`   // units that failed
-	Stats       map[string]int64 `json:"stats,omitempty"`      // run counters: requests, retries, rate_limited, bytes...
+	Stats       *Stats           `json:"stats,omitempty"`      // the run's counters
 	Invocation  *Invocation      `json:"invocation,omitempty"` // how the run was asked for
+}
+
+// Stats are a run's counters. The fields are in the order of their JSON
+// names: the manifest wrote them as a map, which encoding/json sorts, and
+// manifest.json keeps the same bytes.
+type Stats struct {
+	BytesReceived int64 `json:"bytes_received"` // response bytes read from the API
+	DurationMS    int64 `json:"duration_ms"`    // from the start of collection to the manifest
+	NetworkErrors int64 `json:"network_errors"` // requests that failed without an answer
+	RateLimited   int64 `json:"rate_limited"`   // answers that were 429s
+	Requests      int64 `json:"requests"`       // requests sent, retries included
+	Retries       int64 `json:"retries"`
+	Rows          int64 `json:"rows"`          // rows written, all tables
+	ServerErrors  int64 `json:"server_errors"` // 5xx answers
 }
 
 // Invocation is how a run was asked for, so that it can be repeated: the
