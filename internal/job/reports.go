@@ -1,0 +1,342 @@
+package job
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/evidence-pack/evidence/internal/collect/httpx"
+	"github.com/evidence-pack/evidence/internal/dataset"
+	"github.com/evidence-pack/evidence/internal/pack"
+	"github.com/evidence-pack/evidence/internal/period"
+	"github.com/evidence-pack/evidence/internal/reportgen/xlsx"
+	"github.com/evidence-pack/evidence/internal/source"
+)
+
+// The frameworks: each unit's report is fetched and spooled, its vendor
+// rendering stored verbatim, then the framework's controls and violations
+// are written to Parquet (one file per sub-account), its workbook and its
+// PDF, each a pass over the spooled reports.
+
+// framework is a planned framework with its folder in the pack.
+type framework struct {
+	source.Framework
+	slug string
+}
+
+// frameworks gives each framework a folder; two whose names sanitise alike
+// do not share one.
+func (r *run) frameworks() []framework {
+	var out []framework
+	for _, f := range r.plan.Frameworks {
+		out = append(out, framework{Framework: f, slug: r.folders.frameworks.New(f.Name)})
+	}
+	return out
+}
+
+// collectFrameworks fetches, per framework, every unit's report (the source
+// keeps it re-readable) and the vendor's own rendering (stored verbatim),
+// then writes the framework's Parquet, workbook and PDF from the reports.
+func (r *run) collectFrameworks(ctx, api context.Context) error {
+	for _, f := range r.frameworks() {
+		if err := r.collectFramework(ctx, api, f); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+type fetchedReport struct {
+	unit source.ReportUnit
+	rep  source.Report
+	// What the first read (pass 1) found: the controls and violations
+	// before the end or the error, and the error. A report whose data is
+	// malformed fails its own unit there; the later passes read the same
+	// rows and meet the same error.
+	nCtl, nVio int64
+	err        error
+}
+
+func (f framework) unitName(u source.ReportUnit) string {
+	return fmt.Sprintf("report %s %s %s:%s", f.Name, u.SubAccount, u.Cloud, u.Account)
+}
+
+func (r *run) reportQuery(f framework, u source.ReportUnit) pack.Query {
+	return pack.Query{Dataset: dataset.Reports, SubAccount: u.SubAccount, Account: u.Account, Framework: f.Name,
+		Window: period.Window{From: r.period.From, To: r.period.To}, Request: callRecord(u.Call)}
+}
+
+func (r *run) collectFramework(ctx, api context.Context, f framework) (err error) {
+	var reps []fetchedReport
+	defer func() {
+		for _, fr := range reps {
+			_ = fr.rep.Close()
+		}
+	}()
+	for _, u := range f.Units {
+		rep, err := fetchReport(api, u, r.deps.SpoolDir)
+		if err == nil {
+			err = r.storeVendor(ctx, api, f.slug, u, rep)
+			if err != nil && ctx.Err() == nil && !isStoreErr(err) {
+				err = fmt.Errorf("vendor report: %w", err)
+			}
+		}
+		if err != nil {
+			if rep != nil {
+				_ = rep.Close()
+			}
+			if ctx.Err() != nil || isStoreErr(err) || errors.Is(err, httpx.ErrAuth) {
+				return err
+			}
+			r.unitResult(f.unitName(u), r.reportQuery(f, u), httpx.QueryStats{Queries: 1}, 0, notCollected(api, err))
+			continue
+		}
+		if c, ok := rep.(source.Caveats); ok {
+			for _, w := range c.Caveats() {
+				r.warn("%s: %s", f.unitName(u), w)
+			}
+		}
+		reps = append(reps, fetchedReport{unit: u, rep: rep})
+	}
+	if len(reps) == 0 {
+		return nil
+	}
+	fs := r.summary.framework(f.slug, f.Name, f.Cloud)
+	fs.Planned = len(f.Units)
+	// Pass 1: Parquet (one controls and one violations file per sub-account)
+	// and the summary counts, which the workbook's first sheet needs.
+	if err := r.reportParquet(ctx, f, reps, fs); err != nil {
+		return err
+	}
+	// Pass 2 and 3: the workbook's Controls and Resources sheets.
+	if err := r.reportWorkbook(ctx, f, reps, fs); err != nil {
+		return err
+	}
+	return r.writeFrameworkPDF(ctx, f, fs)
+}
+
+// storeErr marks errors of writing the pack (fatal), as opposed to the API.
+type storeErr struct{ error }
+
+func (e storeErr) Unwrap() error { return e.error }
+
+func isStoreErr(err error) bool {
+	var s storeErr
+	return errors.As(err, &s)
+}
+
+func (r *run) storeVendor(ctx, api context.Context, slug string, u source.ReportUnit, rep source.Report) error {
+	body, ext, err := rep.Vendor(api)
+	if err != nil || body == nil {
+		return err
+	}
+	defer body.Close()
+	name := pack.VendorReport(slug, r.folders.subs.Folder(u.SubAccount), r.folders.accts.Folder(u.Account), ext)
+	media := "application/octet-stream"
+	if ext == "pdf" {
+		media = "application/pdf"
+	}
+	if _, err := r.pw.Put(ctx, name, body, media, nil); err != nil {
+		if api.Err() != nil && ctx.Err() == nil {
+			// The body stopped at the run's deadline, not the store.
+			return fmt.Errorf("vendor report %s: %w", name, err)
+		}
+		return storeErr{fmt.Errorf("store %s: %w", name, err)}
+	}
+	return nil
+}
+
+func (r *run) reportParquet(ctx context.Context, f framework, reps []fetchedReport, fs *fwSummary) error {
+	for i := 0; i < len(reps); {
+		sub := reps[i].unit.SubAccount
+		ctl, err := r.createTable(ctx, r.folders.partPath(dataset.Controls, "framework="+f.slug, sub, ""), r.parquetFormat(dataset.Controls), dataset.ControlsTable())
+		if err != nil {
+			return err
+		}
+		vio, err := r.createTable(ctx, r.folders.partPath(dataset.Violations, "framework="+f.slug, sub, ""), r.parquetFormat(dataset.Violations), dataset.ViolationsTable())
+		if err != nil {
+			ctl.Fail(err)
+			return err
+		}
+		for ; i < len(reps) && reps[i].unit.SubAccount == sub; i++ {
+			fr := reps[i]
+			nCtl, nVio, apiErr, sinkErr := r.reportRows(fr, f, ctl.WriteRows, vio.WriteRows, fs)
+			reps[i].nCtl, reps[i].nVio, reps[i].err = nCtl, nVio, apiErr
+			if sinkErr != nil {
+				ctl.Fail(sinkErr)
+				vio.Fail(sinkErr)
+				return sinkErr
+			}
+			r.summary.addRows(dataset.Controls, nCtl)
+			r.summary.addRows(dataset.Violations, nVio)
+			r.unitResult(f.unitName(fr.unit), r.reportQuery(f, fr.unit), httpx.QueryStats{Pages: 1, Queries: 1}, nCtl, apiErr)
+		}
+		if _, err := ctl.Finish(); err != nil {
+			vio.Fail(err)
+			return err
+		}
+		if _, err := vio.Finish(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// reportRows writes one report's controls and violations; fs, when not nil,
+// receives the counts.
+func (r *run) reportRows(fr fetchedReport, f framework, ctl, vio writeRows, fs *fwSummary) (nCtl, nVio int64, apiErr, sinkErr error) {
+	u := fr.unit
+	alias, at := fr.rep.AccountAlias(), fr.rep.ReportTime()
+	sc := r.scope(u.SubAccount)
+	var ctlBatch, vioBatch []dataset.Row
+	flush := func(force bool) error {
+		if ctl != nil && (force || len(ctlBatch) >= batchRows) && len(ctlBatch) > 0 {
+			if err := ctl(ctlBatch); err != nil {
+				return err
+			}
+			ctlBatch = ctlBatch[:0]
+		}
+		if vio != nil && (force || len(vioBatch) >= batchRows) && len(vioBatch) > 0 {
+			if err := vio(vioBatch); err != nil {
+				return err
+			}
+			vioBatch = vioBatch[:0]
+		}
+		return nil
+	}
+	for c, err := range fr.rep.Controls() {
+		if err != nil {
+			apiErr = err
+			break
+		}
+		if fs != nil {
+			fs.control(u.SubAccount, u.Account, alias, at, c.ID, c.Title, c.Severity, c.SeverityRank, c.Status, c.Violations)
+		}
+		nCtl++
+		if ctl != nil {
+			ctlBatch = append(ctlBatch, dataset.Control{Framework: f.Name, Cloud: u.Cloud, AccountID: u.Account, AccountAlias: alias, ReportTime: at,
+				ControlID: c.ID, Title: c.Title, Category: c.Category, Service: c.Service, Severity: c.Severity, SeverityLevel: c.SeverityRank,
+				Status: c.Status, Assessed: c.Assessed, Violating: int64(len(c.Violations)), Suppressions: c.Suppressions, InfoLink: c.InfoLink}.Row(sc))
+		}
+		for _, v := range c.Violations {
+			nVio++
+			if vio != nil {
+				vioBatch = append(vioBatch, dataset.Violation{Framework: f.Name, Cloud: u.Cloud, AccountID: u.Account, ControlID: c.ID,
+					ControlTitle: c.Title, Severity: c.Severity, Region: v.Region, Resource: v.Resource, Reasons: v.Reasons}.Row(sc))
+			}
+		}
+		if err := flush(false); err != nil {
+			return nCtl, nVio, apiErr, err
+		}
+	}
+	if err := flush(true); err != nil {
+		return nCtl, nVio, apiErr, err
+	}
+	return nCtl, nVio, apiErr, nil
+}
+
+func (r *run) reportWorkbook(ctx context.Context, f framework, reps []fetchedReport, fs *fwSummary) (err error) {
+	f2 := r.create(ctx, pack.FrameworkWorkbook(f.slug), xlsx.MediaType, true)
+	wb := xlsx.NewWorkbook(f2, r.xlsxOptions(f.Name))
+	defer func() {
+		if err != nil {
+			wb.Abort()
+			f2.Fail(err)
+		}
+	}()
+	if err := wb.AddKeyValueSheet("Summary", r.frameworkSummaryPairs(f, fs)); err != nil {
+		return err
+	}
+	var total int64
+	for _, pass := range []dataset.Table{dataset.ControlsTable(), dataset.ViolationsTable()} {
+		sheet, err := wb.Begin(sheetTable(pass))
+		if err != nil {
+			return err
+		}
+		for _, fr := range reps {
+			var nc, nv int64
+			var sinkErr error
+			var apiErr error
+			if pass.Name == dataset.Controls {
+				nc, _, apiErr, sinkErr = r.reportRows(fr, f, sheet.Write, nil, nil)
+			} else {
+				_, nv, apiErr, sinkErr = r.reportRows(fr, f, nil, sheet.Write, nil)
+			}
+			if sinkErr != nil {
+				return sinkErr
+			}
+			want := fr.nCtl
+			if pass.Name != dataset.Controls {
+				want = fr.nVio
+			}
+			switch got := nc + nv; {
+			case apiErr == nil && fr.err == nil:
+			case fr.err != nil && got == want:
+				// The unit failed on its first read (malformed data): the
+				// workbook holds the same rows before the same error.
+			default:
+				// The first read went further (the spool file gone or
+				// unreadable since): the workbook is short of the Parquet
+				// files, so the unit is no longer complete.
+				r.failLate(f.unitName(fr.unit), r.reportQuery(f, fr.unit), fmt.Errorf("%s %s sheet: re-reading the report gave %d rows of %d: %w",
+					pack.FrameworkWorkbook(f.slug), pass.Title, got, want, cmp.Or(apiErr, errors.New("a different row count"))))
+			}
+			total += nc + nv
+		}
+		if err := sheet.Close(); err != nil {
+			return err
+		}
+	}
+	*f2.rows = total
+	if err := wb.Close(); err != nil {
+		return err
+	}
+	_, err = f2.Finish()
+	return err
+}
+
+func (r *run) frameworkSummaryPairs(f framework, fs *fwSummary) [][2]any {
+	pairs := r.aboutPairs(f.Name)
+	pairs = append(pairs,
+		[2]any{"Framework", f.Name},
+		[2]any{"Cloud", f.Cloud},
+		[2]any{"Assessed", fs.assessment(r.period.From, r.period.To)},
+		[2]any{"Scope of these figures", cmp.Or(r.partial(fs), "complete: every report of the framework was collected")},
+		[2]any{"Cloud accounts", int64(len(fs.Accounts))},
+		[2]any{"Controls assessed (all accounts)", fs.total()},
+	)
+	if pct, text, ok := r.compliance(fs.Status); ok {
+		pairs = append(pairs, [2]any{"Compliance % (compliant / (compliant + non-compliant))", round2(pct)})
+	} else if text == notApplicable {
+		pairs = append(pairs, [2]any{"Compliance %", text})
+	}
+	for _, st := range dataset.Statuses() {
+		pairs = append(pairs, [2]any{"Controls " + st.Label(), fs.Status[st]})
+	}
+	for _, sev := range severities() {
+		pairs = append(pairs,
+			[2]any{sev + ": compliant (pass)", fs.SevStat[sevStatus{sev, dataset.Compliant}]},
+			[2]any{sev + ": non-compliant (fail)", fs.SevStat[sevStatus{sev, dataset.NonCompliant}]})
+	}
+	pairs = append(pairs,
+		[2]any{"Violations (distinct resource × control pairs, all accounts)", fs.Violated},
+		[2]any{"Distinct violating resources (all accounts)", fs.Distinct()})
+	for _, a := range fs.accounts() {
+		pairs = append(pairs, [2]any{"Distinct violating resources: " + a.SubAccount + "/" + a.Account, a.Distinct()})
+	}
+	for _, a := range fs.accounts() {
+		if !a.AssessedAt.IsZero() {
+			pairs = append(pairs, [2]any{"Assessed at (UTC): " + a.SubAccount + "/" + a.Account, a.AssessedAt.UTC()})
+		}
+	}
+	return pairs
+}
+
+// sheetTable names a table's sheet by its human title.
+func sheetTable(t dataset.Table) dataset.Table {
+	t.Name = t.Title
+	return t
+}
+
+func round2(f float64) float64 { return float64(int64(f*100+0.5)) / 100 }
