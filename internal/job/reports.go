@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 
 	"github.com/evidence-pack/evidence/internal/collect/httpx"
 	"github.com/evidence-pack/evidence/internal/dataset"
@@ -161,12 +162,13 @@ func (r *run) reportParquet(ctx context.Context, f framework, reps []fetchedRepo
 		}
 		for ; i < len(reps) && reps[i].unit.SubAccount == sub; i++ {
 			fr := reps[i]
-			nCtl, nVio, apiErr, sinkErr := r.reportRows(fr, f, ctl.WriteRows, vio.WriteRows, fs)
+			var apiErr error
+			nCtl, nVio, err := r.reportRows(untilErr(fr.rep.Controls(), &apiErr), fr, f, ctl.WriteRows, vio.WriteRows, fs)
 			reps[i].nCtl, reps[i].nVio, reps[i].err = nCtl, nVio, apiErr
-			if sinkErr != nil {
-				ctl.Fail(sinkErr)
-				vio.Fail(sinkErr)
-				return sinkErr
+			if err != nil {
+				ctl.Fail(err)
+				vio.Fail(err)
+				return err
 			}
 			r.summary.addRows(dataset.Controls, nCtl)
 			r.summary.addRows(dataset.Violations, nVio)
@@ -183,9 +185,11 @@ func (r *run) reportParquet(ctx context.Context, f framework, reps []fetchedRepo
 	return nil
 }
 
-// reportRows writes one report's controls and violations; fs, when not nil,
-// receives the counts.
-func (r *run) reportRows(fr fetchedReport, f framework, ctl, vio writeRows, fs *fwSummary) (nCtl, nVio int64, apiErr, sinkErr error) {
+// reportRows writes the controls of one report (read from controls: the
+// caller keeps the source's error, untilErr) and their violations, and
+// counts them; ctl and vio, when not nil, receive the rows, fs the counts.
+// The error is a writer's (fatal).
+func (r *run) reportRows(controls iter.Seq[source.Control], fr fetchedReport, f framework, ctl, vio writeRows, fs *fwSummary) (nCtl, nVio int64, err error) {
 	u := fr.unit
 	alias, at := fr.rep.AccountAlias(), fr.rep.ReportTime()
 	sc := r.scope(u.SubAccount)
@@ -205,11 +209,7 @@ func (r *run) reportRows(fr fetchedReport, f framework, ctl, vio writeRows, fs *
 		}
 		return nil
 	}
-	for c, err := range fr.rep.Controls() {
-		if err != nil {
-			apiErr = err
-			break
-		}
+	for c := range controls {
 		if fs != nil {
 			fs.control(u.SubAccount, u.Account, alias, at, c.ID, c.Title, c.Severity, c.SeverityRank, c.Status, c.Violations)
 		}
@@ -227,13 +227,10 @@ func (r *run) reportRows(fr fetchedReport, f framework, ctl, vio writeRows, fs *
 			}
 		}
 		if err := flush(false); err != nil {
-			return nCtl, nVio, apiErr, err
+			return nCtl, nVio, err
 		}
 	}
-	if err := flush(true); err != nil {
-		return nCtl, nVio, apiErr, err
-	}
-	return nCtl, nVio, apiErr, nil
+	return nCtl, nVio, flush(true)
 }
 
 func (r *run) reportWorkbook(ctx context.Context, f framework, reps []fetchedReport, fs *fwSummary) (err error) {
@@ -256,15 +253,15 @@ func (r *run) reportWorkbook(ctx context.Context, f framework, reps []fetchedRep
 		}
 		for _, fr := range reps {
 			var nc, nv int64
-			var sinkErr error
 			var apiErr error
+			controls := untilErr(fr.rep.Controls(), &apiErr)
 			if pass.Name == dataset.Controls {
-				nc, _, apiErr, sinkErr = r.reportRows(fr, f, sheet.Write, nil, nil)
+				nc, _, err = r.reportRows(controls, fr, f, sheet.Write, nil, nil)
 			} else {
-				_, nv, apiErr, sinkErr = r.reportRows(fr, f, nil, sheet.Write, nil)
+				_, nv, err = r.reportRows(controls, fr, f, nil, sheet.Write, nil)
 			}
-			if sinkErr != nil {
-				return sinkErr
+			if err != nil {
+				return err
 			}
 			want := fr.nCtl
 			if pass.Name != dataset.Controls {

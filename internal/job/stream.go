@@ -16,24 +16,38 @@ const batchRows = 1000
 
 type writeRows func([]dataset.Row) error
 
-// stream drains seq into every sink in batches. Each sink runs in its own
-// goroutine, so the formats are written side by side while the next rows
-// are decoded; a batch is never changed once handed over. An error from seq
-// (the API) ends the unit early and comes back as apiErr: the rows before
-// it are kept, and the unit is recorded as failed. An error from a sink
-// (writing the pack) is fatal and comes back as sinkErr.
-func stream(seq iter.Seq2[dataset.Record, error], scope dataset.Scope, sinks ...writeRows) (n int64, apiErr, sinkErr error) {
+// untilErr yields seq's values up to its first error, which it keeps in
+// *err. The two kinds of error of a unit part there: the source's (the
+// API's) ends the unit early and fails only the unit, the rows before it
+// kept; an error of writing the pack, which the streaming functions
+// return, is fatal.
+func untilErr[T any](seq iter.Seq2[T, error], err *error) iter.Seq[T] {
+	return func(yield func(T) bool) {
+		for v, e := range seq {
+			if e != nil {
+				*err = e
+				return
+			}
+			if !yield(v) {
+				return
+			}
+		}
+	}
+}
+
+// stream drains records into every sink in batches and returns how many
+// rows it handed over. Each sink runs in its own goroutine, so the formats
+// are written side by side while the next rows are decoded; a batch is
+// never changed once handed over. The error is a sink's (writing the
+// pack): then stream stops reading records.
+func stream(records iter.Seq[dataset.Record], scope dataset.Scope, sinks ...writeRows) (n int64, err error) {
 	fan := newFanout(sinks)
 	batch := make([]dataset.Row, 0, batchRows)
-	for v, err := range seq {
-		if err != nil {
-			apiErr = err
-			break
-		}
+	for v := range records {
 		batch = append(batch, v.Row(scope))
 		if len(batch) == cap(batch) {
 			if fan.send(batch) != nil {
-				return n, nil, fan.close()
+				return n, fan.close()
 			}
 			n += int64(len(batch))
 			batch = make([]dataset.Row, 0, batchRows)
@@ -41,11 +55,11 @@ func stream(seq iter.Seq2[dataset.Record, error], scope dataset.Scope, sinks ...
 	}
 	if len(batch) > 0 {
 		if fan.send(batch) != nil {
-			return n, apiErr, fan.close()
+			return n, fan.close()
 		}
 		n += int64(len(batch))
 	}
-	return n, apiErr, fan.close()
+	return n, fan.close()
 }
 
 // fanout hands batches to sinks that each write in their own goroutine.

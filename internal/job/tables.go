@@ -27,8 +27,7 @@ var tableTitles = map[string]string{
 }
 
 // collectTable writes one table: a workbook with one sheet per run of units
-// sharing a Sheet, and one Parquet file per unit under
-// parquet/<table>/[<partition>/]account=<sub-account>/.
+// sharing a Sheet, and one Parquet file per unit (folders.partPath).
 func (r *run) collectTable(ctx, api context.Context, table string, units []source.TableUnit) (err error) {
 	file := pack.TableWorkbook(table)
 	wb, err := r.newWorkbook(ctx, file, tableTitles[table])
@@ -57,12 +56,12 @@ func (r *run) collectTable(ctx, api context.Context, table string, units []sourc
 		}
 		for sheetName := units[i].Sheet; i < len(units) && units[i].Sheet == sheetName; i++ {
 			u := units[i]
-			n, apiErr, err := r.tableUnit(ctx, api, base, u, sheet)
+			n, ok, err := r.tableUnit(ctx, api, base, u, sheet)
 			if err != nil {
 				return err
 			}
 			total += n
-			complete = complete && apiErr == nil
+			complete = complete && ok
 		}
 		if err := sheet.Close(); err != nil {
 			return fmt.Errorf("%s sheet %s: %w", file, t.Name, err)
@@ -77,29 +76,33 @@ func (r *run) collectTable(ctx, api context.Context, table string, units []sourc
 	return err
 }
 
-// tableUnit streams one unit into its sheet and its own Parquet file. The
-// API is read under api (the run's deadline), the pack written under ctx.
-func (r *run) tableUnit(ctx, api context.Context, t dataset.Table, u source.TableUnit, sheet reportgen.Sink) (int64, error, error) {
+// tableUnit streams one unit into its sheet and its own Parquet file, and
+// records its outcome: the rows written, and whether the source gave them
+// all (an error of the source fails the unit only). The error is fatal to
+// the pack: writing it failed, or the credentials were refused. The API is
+// read under api (the run's deadline), the pack written under ctx.
+func (r *run) tableUnit(ctx, api context.Context, t dataset.Table, u source.TableUnit, sheet reportgen.Sink) (rows int64, complete bool, err error) {
 	pq, err := r.createTable(ctx, r.folders.partPath(t.Name, u.Partition, u.SubAccount, u.Account), r.parquetFormat(t.Name), t)
 	if err != nil {
-		return 0, nil, err
+		return 0, false, err
 	}
 	var st httpx.QueryStats
-	n, apiErr, sinkErr := stream(u.Rows(api, &st), r.scope(u.SubAccount), sheet.Write, pq.WriteRows)
+	var apiErr error
+	n, err := stream(untilErr(u.Rows(api, &st), &apiErr), r.scope(u.SubAccount), sheet.Write, pq.WriteRows)
 	apiErr = notCollected(api, apiErr)
-	if sinkErr == nil && errors.Is(apiErr, httpx.ErrAuth) {
+	if err == nil && errors.Is(apiErr, httpx.ErrAuth) {
 		// Credentials refused mid-run: no unit of the tenant can succeed.
-		sinkErr = apiErr
+		err = apiErr
 	}
-	if sinkErr != nil {
-		pq.Fail(sinkErr)
-		return n, apiErr, sinkErr
+	if err != nil {
+		pq.Fail(err)
+		return n, false, err
 	}
 	if _, err := pq.Finish(); err != nil {
-		return n, apiErr, err
+		return n, false, err
 	}
 	if err := ctx.Err(); err != nil {
-		return n, apiErr, err
+		return n, false, err
 	}
 	ds := t.Name
 	if u.Sheet != "" {
@@ -109,7 +112,7 @@ func (r *run) tableUnit(ctx, api context.Context, t dataset.Table, u source.Tabl
 	unit := strings.Join(nonEmpty(strings.ReplaceAll(t.Name, "_", " "), u.Sheet, u.SubAccount, u.Account), " ")
 	r.unitResult(unit, pack.Query{Dataset: ds, SubAccount: u.SubAccount, Account: u.Account,
 		Window: period.Window{From: u.Window.From, To: u.Window.To}, Request: callRecord(u.Call)}, st, n, apiErr)
-	return n, apiErr, nil
+	return n, apiErr == nil, nil
 }
 
 func nonEmpty(ss ...string) []string {

@@ -65,8 +65,9 @@
 //	warnings[]            things an auditor should know that are not failures (optional)
 //	failures[]            units that failed while the run carried on: unit (its
 //	                      name), sub_account, account, framework, dataset, error (optional)
-//	stats                 run counters by name: requests, retries,
-//	                      rate_limited, bytes, ... (optional)
+//	stats                 the run's counters (Stats): bytes_received,
+//	                      duration_ms, network_errors, rate_limited,
+//	                      requests, retries, rows, server_errors (optional)
 //
 // # SHA256SUMS
 //
