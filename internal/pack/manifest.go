@@ -44,20 +44,20 @@ var ErrBadManifest = errors.New("not a valid evidence-pack/v1 manifest")
 
 // Manifest is manifest.json. See the package documentation for every field.
 type Manifest struct {
-	Schema      string           `json:"schema"`               // Schema
-	PackID      string           `json:"pack_id"`              // the run id
-	Tenant      string           `json:"tenant"`               // whose evidence
-	Source      Source           `json:"source"`               // where the data came from
-	Period      Period           `json:"period"`               // what time it covers
-	GeneratedAt time.Time        `json:"generated_at"`         // when it was published
-	Generator   Generator        `json:"generator"`            // what built it
-	Scope       Scope            `json:"scope"`                // what it covers
-	Queries     []Query          `json:"queries"`              // one per unit of work
-	Files       []File           `json:"files"`                // every file but manifest.json and manifest.sig
-	Warnings    []string         `json:"warnings,omitempty"`   // for the auditor's attention
-	Failures    []Failure        `json:"failures,omitempty"`   // units that failed
-	Stats       *Stats           `json:"stats,omitempty"`      // the run's counters
-	Invocation  *Invocation      `json:"invocation,omitempty"` // how the run was asked for
+	Schema      string      `json:"schema"`               // Schema
+	PackID      string      `json:"pack_id"`              // the run id
+	Tenant      string      `json:"tenant"`               // whose evidence
+	Source      Source      `json:"source"`               // where the data came from
+	Period      Period      `json:"period"`               // what time it covers
+	GeneratedAt time.Time   `json:"generated_at"`         // when it was published
+	Generator   Generator   `json:"generator"`            // what built it
+	Scope       Scope       `json:"scope"`                // what it covers
+	Queries     []Query     `json:"queries"`              // one per unit of work
+	Files       []File      `json:"files"`                // every file but manifest.json and manifest.sig
+	Warnings    []string    `json:"warnings,omitempty"`   // for the auditor's attention
+	Failures    []Failure   `json:"failures,omitempty"`   // units that failed
+	Stats       *Stats      `json:"stats,omitempty"`      // the run's counters
+	Invocation  *Invocation `json:"invocation,omitempty"` // how the run was asked for
 }
 
 // Stats are a run's counters. The fields are in the order of their JSON
