@@ -157,8 +157,8 @@ func readManifest(ctx context.Context, s storage.Store, packPrefix string) (pack
 }
 
 // Plan places the Parquet files of m in the lake under prefix ("" for the
-// store's root), without touching any store. Files outside "parquet/" are
-// not data sets and are left out. It fails with ErrLayout if a Parquet
+// store's root), without touching any store. Files outside the pack's
+// parquet/ folder are not data sets and are left out. It fails with ErrLayout if a Parquet
 // path is not one of the pack layout (pack.ParseParquet) with a dataset
 // table, if two files would share a key, or if the pack id or the period
 // cannot name a lake file.
@@ -180,7 +180,7 @@ func Plan(m pack.Manifest, prefix string) ([]Object, error) {
 	var out []Object
 	seen := map[string]string{}
 	for _, f := range m.Files {
-		if !strings.HasPrefix(f.Path, "parquet/") {
+		if !pack.InParquet(f.Path) {
 			continue
 		}
 		pf, err := pack.ParseParquet(f.Path)

@@ -191,6 +191,10 @@ func ParquetGlob(table string) string {
 	return parquetDir + "/" + table + "/*/*" + parquetExt
 }
 
+// InParquet reports whether p is in the pack's parquet/ folder, which
+// holds the tables' data and nothing else: ParseParquet reads its paths.
+func InParquet(p string) bool { return strings.HasPrefix(p, parquetDir+"/") }
+
 // ParseParquet reads a Parquet file's path in a pack back into its parts.
 // It fails, wrapping ErrNotInLayout, for a path not under "parquet/", not
 // ending in ".parquet", with an empty part, or without exactly one

@@ -106,6 +106,9 @@ func TestParseParquet(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.path, func(t *testing.T) {
+			if in := pack.InParquet(tc.path); in != strings.HasPrefix(tc.path, "parquet/") {
+				t.Errorf("InParquet = %v", in)
+			}
 			got, err := pack.ParseParquet(tc.path)
 			if tc.want.Table == "" {
 				if !errors.Is(err, pack.ErrNotInLayout) {
