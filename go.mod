@@ -19,7 +19,7 @@ require (
 	golang.org/x/term v0.48.0
 )
 
-require github.com/santhosh-tekuri/jsonschema/v6 v6.0.3 // indirect
+require github.com/santhosh-tekuri/jsonschema/v6 v6.0.3
 
 require (
 	github.com/andybalholm/brotli v1.1.1 // indirect
