@@ -492,7 +492,7 @@ func (b *Builder) result(fw Framework) result {
 			sel.IncludeControls = append(sel.IncludeControls, selectControl{id})
 		}
 		r.ReviewedControls = reviewedControls{
-			Description:       fmt.Sprintf("Control ids are the platform's, made into OSCAL tokens (anything but letters, digits, '.', '-' and '_' becomes '_', and '_' goes before a leading digit); the exact id is the observation's control-id property."),
+			Description:       "Control ids are the platform's, made into OSCAL tokens (anything but letters, digits, '.', '-' and '_' becomes '_', and '_' goes before a leading digit); the exact id is the observation's control-id property.",
 			ControlSelections: []controlSelection{sel},
 		}
 	}

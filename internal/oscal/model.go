@@ -4,10 +4,6 @@ package oscal
 // writes. Field order follows the schema's; every optional field is
 // omitted when empty, since OSCAL forbids empty arrays and empty strings.
 
-type document struct {
-	AR assessmentResults `json:"assessment-results"`
-}
-
 type assessmentResults struct {
 	UUID       string      `json:"uuid"`
 	Metadata   metadata    `json:"metadata"`
