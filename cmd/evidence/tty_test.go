@@ -89,6 +89,11 @@ func TestProgressOnATerminal(t *testing.T) {
 					}
 				case strings.Contains(l, "level=") || strings.Contains(l, `"level"`) || strings.Contains(l, "time="):
 					t.Errorf("a log line for machines on the terminal: %q", l)
+				case strings.HasPrefix(l, "warning: "):
+					// "warning: optix-demo: …" names the tenant once.
+					if tenant, _, _ := strings.Cut(strings.TrimPrefix(l, "warning: "), ":"); strings.Count(l, tenant) > 1 {
+						t.Errorf("the tenant is named twice: %q", l)
+					}
 				}
 			}
 			if len(progress) != 4 {
