@@ -2,7 +2,8 @@
 // fitted to the terminal's width (names shortened, fields dropped from the
 // right, never wrapped), redrawn in place; warnings and errors print above
 // the lines as readable sentences (Handler). It writes nothing but what a
-// terminal needs: carriage return, line feed, cursor up and erase line.
+// terminal needs: carriage return, line feed, cursor up, erase line and
+// erase to the end of the screen.
 package progress
 
 import (

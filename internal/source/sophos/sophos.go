@@ -147,7 +147,7 @@ func (s *src) Plan(ctx context.Context, req source.Request) (*source.Plan, error
 			continue
 		}
 		if !a.Enabled() {
-			p.Warnings = append(p.Warnings, fmt.Sprintf("sophos tenant %s: environment %s (%s) is disabled in Cloud Optix: only its inventory entry is collected", s.tenant, id, a.Name))
+			p.Warnings = append(p.Warnings, fmt.Sprintf("sophos: environment %s (%s) is disabled in Cloud Optix: only its inventory entry is collected", id, a.Name))
 			p.Excluded = append(p.Excluded, fmt.Sprintf("environment %s (%s): disabled in Cloud Optix; no alerts or reports", id, a.Name))
 			continue
 		}
@@ -200,7 +200,7 @@ func (s *src) Plan(ctx context.Context, req source.Request) (*source.Plan, error
 	if req.Wants(dataset.AuditLogs) {
 		p.Tables = append(p.Tables, s.auditUnits(req, selected, accts)...)
 		if !slices.ContainsFunc(selected, func(a sophos.Account) bool { return sophos.ActivityLogKey(a.Cloud()) != "" }) {
-			p.Warnings = append(p.Warnings, fmt.Sprintf("sophos tenant %s: no AWS, Azure or GCP environment is selected: there are no cloud activity logs to collect (audit_logs)", s.tenant))
+			p.Warnings = append(p.Warnings, "sophos: no AWS, Azure or GCP environment is selected: there are no cloud activity logs to collect (audit_logs)")
 		}
 	}
 	return p, nil
@@ -239,8 +239,8 @@ func (s *src) planFrameworks(req source.Request, p *source.Plan, selected []soph
 			continue // a tag asked for twice is collected once
 		}
 		if !slices.Contains(sophos.PolicyTags(), fw) {
-			p.Warnings = append(p.Warnings, fmt.Sprintf("sophos tenant %s: framework %q is not a policy tag the API document lists (%s); it is collected as given, and an unknown tag yields no alerts",
-				s.tenant, fw, strings.Join(sophos.PolicyTags(), ", ")))
+			p.Warnings = append(p.Warnings, fmt.Sprintf("sophos: framework %q is not a policy tag the API document lists (%s); it is collected as given, and an unknown tag yields no alerts",
+				fw, strings.Join(sophos.PolicyTags(), ", ")))
 		}
 		f := source.Framework{Name: fw}
 		for _, a := range selected {
