@@ -43,30 +43,50 @@ type runFlags struct {
 
 func newFlagSet(name string, e env) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	// parse reports errors once, in a line, and prints the flags for -h.
+	// The flag package writes only the help there (-h, printHelp): parse
+	// reports errors itself, in one line, on stderr.
+	fs.SetOutput(e.stdout)
 	fs.Usage = func() {}
 	return fs
 }
 
-func bindRunFlags(fs *flag.FlagSet, f *runFlags) {
-	fs.StringVar(&f.ConfigFile, "config", "", "YAML configuration `file` (see configs/evidence.example.yaml)")
-	fs.StringVar(&f.Out, "out", "", "output `directory` or s3://bucket/prefix (default ./out, or output: in the config)")
-	fs.StringVar(&f.S3Endpoint, "s3-endpoint", "", "S3-compatible server `URL` (path-style addressing); default AWS_ENDPOINT_URL_S3 or AWS")
-	fs.StringVar(&f.From, "from", "", "period start: a date (2026-11-21) or RFC 3339 time; default the previous UTC day")
-	fs.StringVar(&f.To, "to", "", "period end: a date (inclusive) or RFC 3339 time (exclusive)")
+// bindSourceFlags binds the flags that choose what is read: the tenants,
+// the period and the filters, and the log (run, plan, schedule).
+func bindSourceFlags(fs *flag.FlagSet, f *runFlags) {
+	bindTenantFlags(fs, f)
+	bindPeriodFlags(fs, f)
 	fs.Var((*listFlag)(&f.Accounts), "account", "cloud account `id`s to include (repeatable, comma-separated)")
-	fs.Var((*listFlag)(&f.Frameworks), "framework", "framework `names` or report types to include (repeatable)")
+	fs.Var((*listFlag)(&f.Frameworks), "framework", "framework `names` or report types to include (repeatable; see evidence frameworks)")
 	fs.Var((*listFlag)(&f.Datasets), "dataset", "`datasets` to include: reports, evaluations, inventory, audit_logs")
-	fs.StringVar(&f.Source, "source", "", "only tenants of this `source` ("+strings.Join(sources.Registry(sources.Options{}).Names(), ", ")+")")
-	fs.StringVar(&f.Metrics.Pushgateway, "pushgateway", "", "push run metrics to this Pushgateway `URL`")
-	fs.StringVar(&f.Metrics.Textfile, "metrics-file", "", "write run metrics to this node_exporter textfile `path` (*.prom)")
 	fs.StringVar(&f.Shard, "shard", "", "run only shard `i/n` of the units (0-based; an Indexed Job passes $(JOB_COMPLETION_INDEX)/n)")
-	fs.DurationVar(&f.Timeout, "timeout", 0, "stop reading the APIs after this `duration` (e.g. 2h); unfinished units fail and the pack is still published (default 3h30m for run, plan and frameworks; the next scheduled run for schedule)")
-	fs.StringVar(&f.SignKey, "sign-key", "", "ed25519 private key `file` (PEM or raw): sign manifest.json into manifest.sig")
+}
+
+// bindPeriodFlags binds --from and --to (run, plan, schedule, frameworks:
+// what discovery finds depends on the period).
+func bindPeriodFlags(fs *flag.FlagSet, f *runFlags) {
+	fs.StringVar(&f.From, "from", "", "period start: a `date` (2026-11-21) or RFC 3339 time; default the previous UTC day")
+	fs.StringVar(&f.To, "to", "", "period end: a `date` (inclusive) or RFC 3339 time (exclusive)")
+}
+
+// bindTenantFlags binds the flags of every command that reads the
+// platforms: which tenants, how long, and the log.
+func bindTenantFlags(fs *flag.FlagSet, f *runFlags) {
+	fs.StringVar(&f.ConfigFile, "config", "", "YAML configuration `file` (see configs/evidence.example.yaml)")
+	fs.StringVar(&f.Source, "source", "", "only the tenants of this `platform`: "+strings.Join(sources.Registry(sources.Options{}).Names(), ", "))
+	fs.DurationVar(&f.Timeout, "timeout", 0, "stop reading the APIs after this `duration` (e.g. 2h); unfinished units fail and the pack is still published (default 3h30m; schedule: until the next scheduled run)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log `level`: debug, info, warn, error")
 	fs.BoolVar(&f.logJSON, "log-json", false, "JSON log lines even on a terminal")
-	fs.StringVar(&f.Lake, "lake", "", "also copy the Parquet datasets to this data-lake `directory` or s3://bucket/prefix (Hive layout; Athena and DuckDB DDL in _ddl/)")
+}
+
+// bindOutputFlags binds the flags of the commands that publish packs
+// (run, schedule): where, signed how, and what else is told.
+func bindOutputFlags(fs *flag.FlagSet, f *runFlags) {
+	fs.StringVar(&f.Out, "out", "", "output `directory` or s3://bucket/prefix (default ./out, or output: in the config)")
+	fs.StringVar(&f.S3Endpoint, "s3-endpoint", "", "S3-compatible server `URL` (path-style addressing); default AWS_ENDPOINT_URL_S3 or AWS")
+	fs.StringVar(&f.SignKey, "sign-key", "", "ed25519 private key `file` (PEM or raw, from evidence keygen): sign manifest.json into manifest.sig")
+	fs.StringVar(&f.Lake, "lake", "", "also copy the Parquet tables to this data-lake `directory` or s3://bucket/prefix (Hive layout; Athena and DuckDB DDL in _ddl/)")
+	fs.StringVar(&f.Metrics.Pushgateway, "pushgateway", "", "push run metrics to this Pushgateway `URL`")
+	fs.StringVar(&f.Metrics.Textfile, "metrics-file", "", "write run metrics to this node_exporter textfile `path` (*.prom)")
 }
 
 // parse parses a command's flags; the command takes no other argument.
@@ -89,11 +109,11 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 	fs.SetOutput(out)
 	switch {
 	case errors.Is(err, flag.ErrHelp):
-		fmt.Fprintf(out, "Usage: evidence %s [flags]\n\nFlags:\n", fs.Name())
-		fs.PrintDefaults()
+		printHelp(out, fs)
 		return usageError{err}
 	case err != nil:
-		msg := fs.Name() + ": " + err.Error()
+		// The flag package names flags with one dash; help and README use two.
+		msg := fs.Name() + ": " + strings.ReplaceAll(err.Error(), "flag -", "flag --")
 		if name, ok := strings.CutPrefix(err.Error(), "flag provided but not defined: -"); ok {
 			var names []string
 			fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
@@ -155,16 +175,13 @@ func loadConfig(f runFlags, e env) (*config.Config, error) {
 	return cfg, nil
 }
 
-// runConfig parses the flags shared by run, plan and frameworks (plus a
-// command's own, bound by more) and loads the configuration they describe,
-// with run's default timeout when none is set.
-func runConfig(name string, args []string, e env, more ...func(*flag.FlagSet)) (*config.Config, runFlags, error) {
+// runConfig parses the flags bind binds (run, plan and frameworks each
+// bind their own) and loads the configuration they describe, with run's
+// default timeout when none is set.
+func runConfig(name string, args []string, e env, bind func(*flag.FlagSet, *runFlags)) (*config.Config, runFlags, error) {
 	var f runFlags
 	fs := newFlagSet(name, e)
-	bindRunFlags(fs, &f)
-	for _, bind := range more {
-		bind(fs)
-	}
+	bind(fs, &f)
 	if err := parse(fs, args); err != nil {
 		return nil, f, err
 	}

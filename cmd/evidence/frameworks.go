@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 
 	"github.com/evidence-pack/evidence/internal/job"
 	"github.com/evidence-pack/evidence/internal/source/sources"
@@ -11,7 +12,10 @@ import (
 // cmdFrameworks lists, per tenant, the frameworks and cloud accounts
 // discovery finds: what --framework and --account can name.
 func cmdFrameworks(ctx context.Context, args []string, e env) error {
-	cfg, f, err := runConfig("frameworks", args, e)
+	cfg, f, err := runConfig("frameworks", args, e, func(fs *flag.FlagSet, f *runFlags) {
+		bindTenantFlags(fs, f)
+		bindPeriodFlags(fs, f)
+	})
 	if err != nil {
 		return err
 	}

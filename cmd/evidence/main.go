@@ -72,25 +72,6 @@ func main() {
 	os.Exit(code)
 }
 
-const usage = `evidence — audit evidence packs from cloud-security platforms
-
-Usage:
-  evidence run [flags]          collect and publish a pack (default: the previous UTC day)
-  evidence plan [flags]         show units, requests and duration (counts rows with one small request per result set; --probe=false: none)
-  evidence verify [--pub KEY] PATH   check a pack's files against its manifest (and its signature)
-  evidence keygen [--out DIR]   make an ed25519 key pair for signing packs (run --sign-key)
-  evidence schedule --config F  run on the config's cron schedule until SIGTERM (no overlapping runs)
-  evidence demo [--out DIR]     a full run against built-in emulators of every platform (--source: one)
-  evidence frameworks [flags]   list the frameworks and cloud accounts the key can see
-  evidence version              print version, commit and build date
-
-Run "evidence COMMAND -h" for a command's flags.
-Credentials: LW_ACCOUNT, LW_API_KEY, LW_API_SECRET (and LW_SUBACCOUNT, LW_API_URL),
-or a lacework CLI profile (~/.lacework.toml), or --config FILE for any platform
-(Lacework, Sophos Cloud Optix, IBM Cloud SCC, Lacework Edge: configs/evidence.example.yaml).
-Try it without a tenant: evidence demo.
-`
-
 // command is one of evidence's commands: args are the arguments after its
 // name. The error it returns decides the exit code (exitCode).
 type command func(ctx context.Context, args []string, e env) error
@@ -116,13 +97,13 @@ func run(ctx context.Context, args []string, e env) int {
 
 func dispatch(ctx context.Context, args []string, e env) error {
 	if len(args) == 0 {
-		fmt.Fprint(e.stderr, usage)
+		fmt.Fprint(e.stderr, usage())
 		return shown{usagef("no command")}
 	}
 	name := args[0]
 	switch name {
 	case "-h", "--help", "-help", "help":
-		fmt.Fprint(e.stdout, usage)
+		fmt.Fprint(e.stdout, usage())
 		return nil
 	case "--version", "-version", "-v":
 		name = "version"

@@ -13,7 +13,8 @@ import (
 // per result set).
 func cmdPlan(ctx context.Context, args []string, e env) error {
 	probe := true
-	cfg, f, err := runConfig("plan", args, e, func(fs *flag.FlagSet) {
+	cfg, f, err := runConfig("plan", args, e, func(fs *flag.FlagSet, f *runFlags) {
+		bindSourceFlags(fs, f)
 		fs.BoolVar(&probe, "probe", true, "fetch the first page of each result set to count its rows (--probe=false: no data requests, a floor)")
 	})
 	if err != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 	"os"
@@ -19,7 +20,10 @@ import (
 
 // cmdRun collects the period of every tenant and publishes a pack each.
 func cmdRun(ctx context.Context, args []string, e env) error {
-	cfg, f, err := runConfig("run", args, e)
+	cfg, f, err := runConfig("run", args, e, func(fs *flag.FlagSet, f *runFlags) {
+		bindSourceFlags(fs, f)
+		bindOutputFlags(fs, f)
+	})
 	if err != nil {
 		return err
 	}

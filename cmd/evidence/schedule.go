@@ -17,7 +17,8 @@ import (
 func cmdSchedule(ctx context.Context, args []string, e env) error {
 	var f runFlags
 	fs := newFlagSet("schedule", e)
-	bindRunFlags(fs, &f)
+	bindSourceFlags(fs, &f)
+	bindOutputFlags(fs, &f)
 	grace := fs.Duration("grace", 30*time.Second, "on SIGTERM, how long the current run may finish before it is cancelled")
 	if err := parse(fs, args); err != nil {
 		return err

@@ -2,14 +2,19 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
+	"path"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/evidence-pack/evidence/internal/config"
+	"github.com/evidence-pack/evidence/internal/job"
 	"github.com/evidence-pack/evidence/internal/pack"
 	"github.com/evidence-pack/evidence/internal/storage"
 	"github.com/evidence-pack/evidence/internal/storage/local"
@@ -52,6 +57,11 @@ func cmdVerify(ctx context.Context, args []string, e env) error {
 		store = s
 	}
 	rep, err := pack.Verify(ctx, store, "")
+	if errors.Is(err, pack.ErrNoManifest) {
+		if packs, lerr := pack.Packs(ctx, store, ""); lerr == nil && len(packs) > 0 {
+			return usageError{fmt.Errorf("verify %s: not a pack but a folder of packs (%d); verify one of them:\n%s", loc, len(packs), listPacks(ctx, store, loc, packs))}
+		}
+	}
 	if err != nil {
 		return fmt.Errorf("verify %s: %w", loc, err)
 	}
@@ -129,4 +139,38 @@ func checkS3(ctx context.Context, e env, s *s3.Store, m pack.Manifest) bool {
 		fmt.Fprintln(e.stdout, "s3: the checksums S3 stored agree with the manifest")
 	}
 	return ok
+}
+
+// listPacks names the packs of a folder (loc) of packs, the newest first,
+// at most ten, and marks the one its latest.json points at (a period's
+// folder has one: job.Latest).
+func listPacks(ctx context.Context, store storage.Store, loc string, packs []string) string {
+	latest := ""
+	if rc, err := store.Get(ctx, "latest.json"); err == nil {
+		var l job.Latest
+		if json.NewDecoder(io.LimitReader(rc, storage.MaxReplaceSize)).Decode(&l) == nil {
+			latest = path.Base(l.Path)
+		}
+		rc.Close()
+	}
+	join := func(p string) string {
+		if strings.HasPrefix(loc, "s3://") {
+			return strings.TrimSuffix(loc, "/") + "/" + p + "/"
+		}
+		return filepath.Join(loc, filepath.FromSlash(p))
+	}
+	var b strings.Builder
+	const most = 10
+	for i, p := range packs {
+		if i == most {
+			fmt.Fprintf(&b, "  … and %d older\n", len(packs)-most)
+			break
+		}
+		b.WriteString("  " + join(p))
+		if latest != "" && path.Base(p) == latest {
+			b.WriteString("   (latest.json: the period's newest pack)")
+		}
+		b.WriteString("\n")
+	}
+	return strings.TrimSuffix(b.String(), "\n")
 }

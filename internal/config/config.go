@@ -121,11 +121,11 @@ type Metrics struct {
 type Tenant struct {
 	// Name is the tenant's folder name in the pack; when empty, its source
 	// names it (Lacework: the account) or refuses it (source.Registry.OpenAll).
-	Name   string `yaml:"name"`
+	Name   string `yaml:"name,omitempty"`
 	Source string `yaml:"source"` // lacework (DefaultSource), sophos, ibm_scc, lacework_edge
 	// Concurrency overrides the top-level concurrency for this tenant:
 	// how many of its collectors (one per rate-limit bucket) run at once.
-	Concurrency int `yaml:"concurrency"`
+	Concurrency int `yaml:"concurrency,omitempty"`
 	// Sections holds the source's settings, keyed by source name (lacework:,
 	// sophos:, ibm_scc:, lacework_edge:); each source's package decodes its
 	// own, strictly (source.DecodeSection), and reads the environment

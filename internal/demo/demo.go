@@ -16,6 +16,8 @@ import (
 	"strings"
 	"time"
 
+	"go.yaml.in/yaml/v3"
+
 	edgeemu "github.com/evidence-pack/evidence/internal/collect/edge/emulator"
 	ibmemu "github.com/evidence-pack/evidence/internal/collect/ibmscc/emulator"
 	lwemu "github.com/evidence-pack/evidence/internal/collect/lacework/emulator"
@@ -177,4 +179,43 @@ func serveLoopback(ctx context.Context, h http.Handler) (url string, stop func()
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
 	return "http://" + ln.Addr().String(), func() { _ = srv.Close() }, nil
+}
+
+// ServeSchedule is the schedule of the configuration ServeConfig writes:
+// often enough to watch `evidence schedule` work.
+const ServeSchedule = "@every 2m"
+
+// ServeConfig returns a configuration file that reads every running
+// emulator (Lacework's too, as a tenant of its own) and publishes to out,
+// for `evidence demo --serve`: with the variables of Exports, every
+// command can be tried against the emulators.
+func (d *Demo) ServeConfig(out string) ([]byte, error) {
+	type file struct {
+		Output      string          `yaml:"output"`
+		Schedule    string          `yaml:"schedule"`
+		CatchUpDays int             `yaml:"catch_up_days"`
+		Tenants     []config.Tenant `yaml:"tenants"`
+	}
+	f := file{Output: out, Schedule: ServeSchedule, CatchUpDays: 2}
+	for _, e := range d.Emulators {
+		if e.Platform == config.DefaultSource {
+			f.Tenants = append(f.Tenants, LaceworkTenant(e.URL))
+		}
+	}
+	f.Tenants = append(f.Tenants, d.Tenants...)
+	b, err := yaml.Marshal(f)
+	if err != nil {
+		return nil, fmt.Errorf("demo configuration: %w", err)
+	}
+	return append([]byte("# evidence demo --serve: the emulators' tenants; stops working when the demo stops.\n"), b...), nil
+}
+
+// Exports returns the demo's environment as sorted NAME=value pairs. The
+// values are the emulators' own made-up credentials, never a user's.
+func (d *Demo) Exports() []string {
+	var out []string
+	for _, k := range slices.Sorted(maps.Keys(d.Env)) {
+		out = append(out, k+"="+d.Env[k])
+	}
+	return out
 }

@@ -95,3 +95,16 @@ func mapping(pairs ...pair) yaml.Node {
 	}
 	return n
 }
+
+// LaceworkTenant returns a lacework tenant, named by its account, that
+// reads the Lacework emulator at baseURL with the variables LaceworkEnv
+// sets: the default tenant written out as a configuration file's.
+func LaceworkTenant(baseURL string) config.Tenant {
+	section := mapping(
+		pair{"account", str(lwemu.DefaultAccount)},
+		pair{"api_url", str(baseURL)},
+		pair{"api_key_env", str("LW_API_KEY")},
+		pair{"api_secret_env", str("LW_API_SECRET")},
+	)
+	return config.Tenant{Source: config.DefaultSource, Sections: map[string]yaml.Node{config.DefaultSource: section}}
+}

@@ -1,11 +1,13 @@
 package pack
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
+	"path"
 	"slices"
 	"strings"
 	"sync"
@@ -284,4 +286,32 @@ func (f *Folders) assign(name string) string {
 	}
 	f.used[d] = true
 	return d
+}
+
+// Packs lists the packs under prefix, a folder that holds packs (a
+// period's, a tenant's, the output's root; "" is the store's root): the
+// key prefixes of the folders holding a manifest.json, the newest run
+// first (run ids sort by time).
+func Packs(ctx context.Context, store Reader, prefix string) ([]string, error) {
+	dir := ""
+	if prefix != "" {
+		dir = strings.TrimSuffix(prefix, "/") + "/"
+	}
+	var packs []string
+	err := store.List(ctx, dir, func(o storage.Object) error {
+		// The folder's own manifest.json (a pack, not a folder of packs) is
+		// ManifestName at dir, without the "/" the suffix needs.
+		if p, ok := strings.CutSuffix(strings.TrimPrefix(o.Key, dir), "/"+ManifestName); ok {
+			p = dir + p
+			packs = append(packs, p)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("pack: list the packs under %q: %w", prefix, err)
+	}
+	slices.SortStableFunc(packs, func(a, b string) int {
+		return strings.Compare(path.Base(b), path.Base(a))
+	})
+	return packs, nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/evidence-pack/evidence/internal/pack"
 	"github.com/evidence-pack/evidence/internal/storage"
+	"github.com/evidence-pack/evidence/internal/storage/memstore"
 )
 
 func TestLayoutPaths(t *testing.T) {
@@ -126,5 +127,40 @@ func TestParseParquet(t *testing.T) {
 				t.Errorf("Path() = %q, want %q", p, tc.path)
 			}
 		})
+	}
+}
+
+// Packs finds the packs under a folder of packs, newest run first, and
+// nothing that only resembles one.
+func TestPacksUnderAFolder(t *testing.T) {
+	s := memstore.New()
+	for _, key := range []string{
+		"acme/2026-11-21/20261122T021500Z-aaaaaa/manifest.json",
+		"acme/2026-11-21/20261123T021500Z-bbbbbb/manifest.json",
+		"acme/2026-11-21/20261123T021500Z-bbbbbb/summary.pdf",
+		"acme/2026-11-21/latest.json",
+		"acme/2026-11-20/20261121T021500Z-cccccc/manifest.json",
+		"acme/2026-11-20/20261121T021500Z-dddddd/summary.pdf", // unfinished: no manifest
+		"acme/state.json",
+		"other/2026-11-21/20261124T021500Z-eeeeee/manifest.json",
+	} {
+		if _, err := s.Put(t.Context(), key, strings.NewReader("{}"), storage.PutOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		prefix string
+		want   []string
+	}{
+		{"acme/2026-11-21", []string{"acme/2026-11-21/20261123T021500Z-bbbbbb", "acme/2026-11-21/20261122T021500Z-aaaaaa"}},
+		{"acme/", []string{"acme/2026-11-21/20261123T021500Z-bbbbbb", "acme/2026-11-21/20261122T021500Z-aaaaaa", "acme/2026-11-20/20261121T021500Z-cccccc"}},
+		{"", []string{"other/2026-11-21/20261124T021500Z-eeeeee", "acme/2026-11-21/20261123T021500Z-bbbbbb", "acme/2026-11-21/20261122T021500Z-aaaaaa", "acme/2026-11-20/20261121T021500Z-cccccc"}},
+		{"acme/2026-11-21/20261123T021500Z-bbbbbb", nil}, // a pack itself holds no pack
+		{"nothing", nil},
+	} {
+		got, err := pack.Packs(t.Context(), s, tc.prefix)
+		if err != nil || !slices.Equal(got, tc.want) {
+			t.Errorf("Packs(%q) = %q, %v; want %q", tc.prefix, got, err, tc.want)
+		}
 	}
 }
