@@ -53,7 +53,8 @@ func execute(ctx context.Context, cfg *config.Config, log *slog.Logger, e env, d
 		if err != nil {
 			return usageError{fmt.Errorf("%s: %w", cfg.SignKey, err)}
 		}
-		deps.Signer = pack.Ed25519Signer(priv)
+		signer := pack.Ed25519Signer(priv)
+		deps.Signer = &signer
 	}
 	if deps.Sources == nil {
 		deps.Sources = sources.Registry(sources.Options{})

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -67,6 +68,7 @@ func cmdVerify(ctx context.Context, args []string, e env) error {
 	}
 	rep.Prefix = loc // the pack as the user named it
 	var sigErr error
+	key := "" // the fingerprint of --pub's key
 	if *pubFile != "" {
 		b, err := os.ReadFile(*pubFile)
 		if err != nil {
@@ -76,7 +78,12 @@ func cmdVerify(ctx context.Context, args []string, e env) error {
 		if err != nil {
 			return usageError{fmt.Errorf("%s: %w", *pubFile, err)}
 		}
+		key = pack.KeyFingerprint(pub)
 		sigErr = pack.CheckSignature(ctx, store, "", pub)
+		if s := rep.Manifest.Signature; s != nil && s.KeyFingerprint != key {
+			// Say which key it is: the signature check alone says only "no".
+			sigErr = fmt.Errorf("the manifest names key %s, %s is key %s: %w", s.KeyFingerprint, *pubFile, key, cmp.Or(sigErr, pack.ErrBadSignature))
+		}
 		rep.SignatureChecked = true
 	}
 	fmt.Fprintln(e.stdout, rep.String())
@@ -90,7 +97,7 @@ func cmdVerify(ctx context.Context, args []string, e env) error {
 		fmt.Fprintf(e.stdout, "signature: FAILED: %v\n", sigErr)
 		return errNotVerified
 	default:
-		fmt.Fprintln(e.stdout, "signature: OK (manifest.sig verifies with", *pubFile+")")
+		fmt.Fprintf(e.stdout, "signature: OK (manifest.sig verifies with %s, key %s)\n", *pubFile, key)
 	}
 	if !ok {
 		return errNotVerified

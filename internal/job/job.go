@@ -62,7 +62,7 @@ type Deps struct {
 	Home  string
 	Retry httpx.Retry
 	// Signer, when set, signs manifest.json into manifest.sig.
-	Signer pack.Signer
+	Signer *pack.Signer
 	// CommandLine is the run's command line, secrets removed, for the
 	// manifest (the CLI passes it; see RedactArgs).
 	CommandLine []string
@@ -275,7 +275,7 @@ func (r *run) finish(ctx, api context.Context) (_ PackResult, err error) {
 	prefix := pack.PackPrefix("", t.Name, r.periodLabel(), r.id)
 	opts := []pack.Option{pack.WithMetadata(map[string]string{"evidence-pack-id": r.id, "evidence-tenant": pack.TenantFolder(t.Name)})}
 	if deps.Signer != nil {
-		opts = append(opts, pack.WithSigner(deps.Signer))
+		opts = append(opts, pack.WithSigner(*deps.Signer))
 	}
 	r.removeStale(ctx)
 	r.pw, err = pack.NewWriter(ctx, deps.Store, prefix, opts...)

@@ -32,6 +32,7 @@ const (
 	MediaTypePDF     = "application/pdf"
 	MediaTypeParquet = "application/vnd.apache.parquet"
 	MediaTypeSig     = "application/octet-stream"
+	MediaTypeHTML    = "text/html; charset=utf-8"
 )
 
 // MaxManifestSize bounds how much of manifest.json DecodeManifest and Verify
@@ -58,6 +59,16 @@ type Manifest struct {
 	Failures    []Failure   `json:"failures,omitempty"`   // units that failed
 	Stats       *Stats      `json:"stats,omitempty"`      // the run's counters
 	Invocation  *Invocation `json:"invocation,omitempty"` // how the run was asked for
+	Signature   *Signature  `json:"signature,omitempty"`  // the key that signs it, when signed
+}
+
+// Signature names the key whose signature of manifest.json's bytes is in
+// File: the manifest cannot hold its own signature, but it holds, and the
+// signature therefore covers, which key made it.
+type Signature struct {
+	File           string `json:"file"`            // SignatureName
+	Algorithm      string `json:"algorithm"`       // "ed25519"
+	KeyFingerprint string `json:"key_fingerprint"` // KeyFingerprint of the public key
 }
 
 // Stats are a run's counters. The fields are in the order of their JSON

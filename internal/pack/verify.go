@@ -124,7 +124,11 @@ func (r Report) String() string {
 	}
 	b.WriteString("\n")
 	if r.Signed && !r.SignatureChecked {
-		b.WriteString("  manifest.sig present, not checked: evidence verify --pub KEY checks it\n")
+		b.WriteString("  manifest.sig present, not checked: evidence verify --pub KEY checks it")
+		if s := r.Manifest.Signature; s != nil {
+			fmt.Fprintf(&b, " (the manifest names key %s)", s.KeyFingerprint)
+		}
+		b.WriteString("\n")
 	}
 	for _, p := range r.Problems {
 		b.WriteString("  " + p.String() + "\n")
