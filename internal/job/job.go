@@ -186,6 +186,10 @@ type run struct {
 	audit         period.Window
 	auditComplete bool
 
+	// The pack's links to the tenant's previous pack and to the pack of
+	// its period it replaces (chain), read before it is written.
+	previous, replaces *pack.Link
+
 	// red holds the tenant's secrets (its source adds its credentials, the
 	// HTTP client every credential header it sends): every text of server
 	// origin the run keeps or logs goes through it.
@@ -310,6 +314,7 @@ func (r *run) finish(ctx, api context.Context) (_ PackResult, err error) {
 	if r.summary.okUnits() == 0 && len(r.failures) > 0 {
 		return PackResult{}, fmt.Errorf("%w (%d failed; first: %s)", ErrNothingCollected, len(r.failures), r.failures[0].Error)
 	}
+	r.previous, r.replaces = r.chain(ctx)
 	m := r.manifest(start)
 	if err := r.writeSummaryPDF(ctx, m); err != nil {
 		return PackResult{}, err
@@ -571,6 +576,8 @@ func (r *run) manifest(start time.Time) pack.Manifest {
 		Failures:    slices.Clone(r.failures),
 		Warnings:    slices.Clone(r.warnings),
 		Invocation:  &pack.Invocation{CommandLine: r.deps.CommandLine, ConfigSHA256: r.cfg.FileSHA256, Credential: r.info.Credential},
+		Previous:    r.previous,
+		Replaces:    r.replaces,
 		Stats: &pack.Stats{
 			Requests:      st.Requests.Load(),
 			Retries:       st.Retries.Load(),

@@ -60,6 +60,23 @@ type Manifest struct {
 	Stats       *Stats      `json:"stats,omitempty"`      // the run's counters
 	Invocation  *Invocation `json:"invocation,omitempty"` // how the run was asked for
 	Signature   *Signature  `json:"signature,omitempty"`  // the key that signs it, when signed
+	// Previous is the tenant's pack published before this one, as recorded
+	// when it was published (state.json): the chain of packs that
+	// VerifyChain follows. null for a tenant's first pack, and for packs
+	// kept in a store that holds no state.
+	Previous *Link `json:"previous"`
+	// Replaces is the pack of the same period that this one supersedes
+	// (the period's latest.json when this run started), when there was one.
+	Replaces *Link `json:"replaces,omitempty"`
+}
+
+// Link names another pack of the tenant and fixes its content: the
+// SHA-256 of its manifest.json, which lists the SHA-256 of every file.
+type Link struct {
+	PackID         string `json:"pack_id"`
+	Path           string `json:"path"` // its key prefix in the store, as PackPrefix builds it
+	Period         Period `json:"period"`
+	ManifestSHA256 string `json:"manifest_sha256"`
 }
 
 // Signature names the key whose signature of manifest.json's bytes is in

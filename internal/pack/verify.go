@@ -84,6 +84,9 @@ func orNone(s string) string {
 type Report struct {
 	Prefix   string
 	Manifest Manifest // as read from manifest.json
+	// ManifestSHA256 is manifest.json's SHA-256: what a Link to the pack
+	// records.
+	ManifestSHA256 string
 	Files    int      // files read and hashed, manifest.json not counted
 	Bytes    int64    // bytes read, manifest.json included
 	Signed   bool     // manifest.sig exists (Verify does not check signatures)
@@ -181,6 +184,8 @@ func Verify(ctx context.Context, store Reader, prefix string) (Report, error) {
 		return rep, fmt.Errorf("pack: verify %s: read manifest: %w", prefix, err)
 	}
 	rep.Bytes += int64(body.Len())
+	sum := sha256.Sum256(body.Bytes())
+	rep.ManifestSHA256 = hex.EncodeToString(sum[:])
 	m, err := DecodeManifest(&body)
 	if err != nil {
 		return rep, fmt.Errorf("pack: verify %s: %w", prefix, err)

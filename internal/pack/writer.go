@@ -68,7 +68,8 @@ func WithMetadata(m map[string]string) Option {
 // wished), then Publish writes SHA256SUMS, manifest.sig and manifest.json
 // last and commits; or Abort removes everything. Create it with NewWriter.
 type Writer struct {
-	published Manifest // set by a successful Publish
+	published      Manifest // set by a successful Publish
+	manifestSHA256 string   // of the published manifest.json
 	prefix    string
 	dest      storage.Store // the Txn, or the store itself
 	txn       storage.Txn   // nil when the store cannot Begin
@@ -307,7 +308,8 @@ func (w *Writer) Publish(ctx context.Context, m Manifest) (err error) {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("pack: publish %s: %w", w.prefix, err)
 	}
-	if _, err := w.put(ctx, ManifestName, bytes.NewReader(body), MediaTypeJSON, nil, true); err != nil {
+	mf, err := w.put(ctx, ManifestName, bytes.NewReader(body), MediaTypeJSON, nil, true)
+	if err != nil {
 		return fmt.Errorf("pack: publish %s: %w", w.prefix, err)
 	}
 	if w.txn != nil {
@@ -316,7 +318,7 @@ func (w *Writer) Publish(ctx context.Context, m Manifest) (err error) {
 		}
 	}
 	w.mu.Lock()
-	w.published = m
+	w.published, w.manifestSHA256 = m, mf.SHA256
 	w.mu.Unlock()
 	return nil
 }
@@ -327,6 +329,17 @@ func (w *Writer) Manifest() Manifest {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.published
+}
+
+// Link is the link to the published pack, for the pack that follows it
+// (Manifest.Previous) or replaces it; the zero Link before Publish.
+func (w *Writer) Link() Link {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.manifestSHA256 == "" {
+		return Link{}
+	}
+	return Link{PackID: w.published.PackID, Path: w.prefix, Period: w.published.Period, ManifestSHA256: w.manifestSHA256}
 }
 
 // Abort removes everything the Writer stored: with a Txn, Txn.Abort;
