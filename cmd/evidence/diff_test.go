@@ -50,7 +50,7 @@ func TestDiffOfDailyPacks(t *testing.T) {
 	var rep struct {
 		NewlyFailing []change `json:"newly_failing"`
 		StillFailing []change `json:"still_failing"`
-		Added []struct {
+		Added        []struct {
 			ResourceID string `json:"resource_id"`
 		} `json:"resources_added"`
 		Gone []struct {

@@ -87,9 +87,9 @@ type Report struct {
 	// ManifestSHA256 is manifest.json's SHA-256: what a Link to the pack
 	// records.
 	ManifestSHA256 string
-	Files    int      // files read and hashed, manifest.json not counted
-	Bytes    int64    // bytes read, manifest.json included
-	Signed   bool     // manifest.sig exists (Verify does not check signatures)
+	Files          int   // files read and hashed, manifest.json not counted
+	Bytes          int64 // bytes read, manifest.json included
+	Signed         bool  // manifest.sig exists (Verify does not check signatures)
 	// SignatureChecked, set by a caller that checked manifest.sig with a
 	// key, keeps String from saying it was not.
 	SignatureChecked bool

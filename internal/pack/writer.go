@@ -70,11 +70,11 @@ func WithMetadata(m map[string]string) Option {
 type Writer struct {
 	published      Manifest // set by a successful Publish
 	manifestSHA256 string   // of the published manifest.json
-	prefix    string
-	dest      storage.Store // the Txn, or the store itself
-	txn       storage.Txn   // nil when the store cannot Begin
-	sign      *Signer
-	meta      map[string]string // sent with every object (read only)
+	prefix         string
+	dest           storage.Store // the Txn, or the store itself
+	txn            storage.Txn   // nil when the store cannot Begin
+	sign           *Signer
+	meta           map[string]string // sent with every object (read only)
 
 	mu       sync.Mutex
 	state    writerState
