@@ -131,6 +131,30 @@ func TestDiffOfDailyPacks(t *testing.T) {
 	if !slices.Equal(added, gotAdded) || !slices.Equal(gone, gotGone) {
 		t.Errorf("added %d, gone %d; the inventories differ by %d added, %d gone", len(gotAdded), len(gotGone), len(added), len(gone))
 	}
+	// The pack's own drift table (against its predecessor, packs[1]) holds
+	// the same controls with the same first failing day.
+	driftRows := readRows[struct {
+		Framework *string    `parquet:"framework,optional"`
+		Account   *string    `parquet:"account_id,optional"`
+		Control   *string    `parquet:"control_id,optional"`
+		Change    *string    `parquet:"change,optional"`
+		Since     *time.Time `parquet:"failing_since,optional,timestamp(millisecond)"`
+	}](t, packs[2], dataset.Drift)
+	stillInPack := map[string]time.Time{}
+	for _, r := range driftRows {
+		if *r.Change == "still_failing" {
+			stillInPack[*r.Framework+"|"+*r.Account+"|"+*r.Control] = r.Since.UTC()
+		}
+	}
+	for _, c := range rep.StillFailing {
+		if since, ok := stillInPack[c.Framework+"|"+c.AccountID+"|"+c.ControlID]; !ok || !since.Equal(c.FailingSince) {
+			t.Errorf("drift table: %s %s %s still failing since %v (%v), diff says %v", c.Framework, c.AccountID, c.ControlID, since, ok, c.FailingSince)
+		}
+	}
+	if len(stillInPack) != len(rep.StillFailing) {
+		t.Errorf("drift table: %d still failing, diff: %d", len(stillInPack), len(rep.StillFailing))
+	}
+
 	// The text for people says the same.
 	code, stdout, _ = cli(t, context.Background(), nil, "diff", packs[1], packs[2])
 	if code != exitOK || !strings.Contains(stdout, "Controls still failing: "+strconv.Itoa(both)) || !strings.Contains(stdout, "(failing since "+first.Format(time.DateOnly)+")") {

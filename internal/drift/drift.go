@@ -96,6 +96,17 @@ type Side struct {
 // that a still failing control's first failing day can be found; nil, or
 // a nil store, leaves FailingSince at b's own day.
 func Compare(ctx context.Context, a, b Pack, root func(pack.Manifest) pack.Reader) (Report, error) {
+	rep, err := Controls(ctx, a, b, root)
+	if err != nil {
+		return rep, err
+	}
+	rep.ResourcesAdded, rep.ResourcesGone, rep.Inventory, err = compareInventory(ctx, a, b)
+	return rep, err
+}
+
+// Controls is Compare without the inventory: its memory is the two packs'
+// controls, whatever the size of their inventories.
+func Controls(ctx context.Context, a, b Pack, root func(pack.Manifest) pack.Reader) (Report, error) {
 	var rep Report
 	var err error
 	if rep.A, err = a.side(ctx); err != nil {
@@ -147,17 +158,22 @@ func Compare(ctx context.Context, a, b Pack, root func(pack.Manifest) pack.Reade
 			return rep, fmt.Errorf("drift: follow %s's chain: %w", b.Location, err)
 		}
 	}
-	rep.ResourcesAdded, rep.ResourcesGone, rep.Inventory, err = compareInventory(ctx, a, b)
-	return rep, err
+	return rep, nil
 }
 
 // Pack is a pack to compare: a store rooted at its folder.
 type Pack struct {
 	Location string // as the user named it
 	Store    pack.Reader
+	// Manifest, when set, is the pack's manifest: a pack being written
+	// has no manifest.json yet.
+	Manifest *pack.Manifest
 }
 
 func (p Pack) side(ctx context.Context) (Side, error) {
+	if p.Manifest != nil {
+		return Side{Location: p.Location, Manifest: *p.Manifest}, nil
+	}
 	m, err := readManifest(ctx, p.Store, "")
 	if err != nil {
 		return Side{}, fmt.Errorf("drift: %s: %w", p.Location, err)

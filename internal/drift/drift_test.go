@@ -2,11 +2,8 @@ package drift_test
 
 import (
 	"bytes"
-	"context"
 	"fmt"
-	"io"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -111,7 +108,7 @@ func TestCompare(t *testing.T) {
 		{map[string]dataset.Status{"1.1": fail, "1.2": ok, "1.3": fail, "1.4": fail, "1.5": ok, "1.6": supp, "1.7": fail}, []string{"r2", "r3", "r4"}},
 	}
 	s, prefixes := publishChain(t, days)
-	side := func(i int) drift.Pack { return drift.Pack{Location: prefixes[i], Store: sub{s, prefixes[i]}} }
+	side := func(i int) drift.Pack { return drift.Pack{Location: prefixes[i], Store: pack.Sub(s, prefixes[i])} }
 	rep, err := drift.Compare(t.Context(), side(1), side(2), func(pack.Manifest) pack.Reader { return s })
 	if err != nil {
 		t.Fatal(err)
@@ -153,22 +150,4 @@ func TestCompare(t *testing.T) {
 	if !rep.Inventory || !slices.Equal(added, []string{"r4"}) || !slices.Equal(gone, []string{"r1"}) {
 		t.Errorf("inventory compared %v: added %q, gone %q; want [r4], [r1]", rep.Inventory, added, gone)
 	}
-}
-
-// sub is a store seen from one of its folders, as a pack's own folder is
-// its root.
-type sub struct {
-	storage.Store
-	prefix string
-}
-
-func (s sub) Get(ctx context.Context, key string) (io.ReadCloser, error) {
-	return s.Store.Get(ctx, s.prefix+"/"+key)
-}
-
-func (s sub) List(ctx context.Context, prefix string, fn func(storage.Object) error) error {
-	return s.Store.List(ctx, s.prefix+"/"+prefix, func(o storage.Object) error {
-		o.Key = strings.TrimPrefix(o.Key, s.prefix+"/")
-		return fn(o)
-	})
 }

@@ -189,6 +189,7 @@ type run struct {
 	// The pack's links to the tenant's previous pack and to the pack of
 	// its period it replaces (chain), read before it is written.
 	previous, replaces *pack.Link
+	drift              driftResult // the changes since previous (writeDrift)
 
 	// red holds the tenant's secrets (its source adds its credentials, the
 	// HTTP client every credential header it sends): every text of server
@@ -315,6 +316,9 @@ func (r *run) finish(ctx, api context.Context) (_ PackResult, err error) {
 		return PackResult{}, fmt.Errorf("%w (%d failed; first: %s)", ErrNothingCollected, len(r.failures), r.failures[0].Error)
 	}
 	r.previous, r.replaces = r.chain(ctx)
+	if err := r.writeDrift(ctx, r.manifest(start)); err != nil {
+		return PackResult{}, err
+	}
 	m := r.manifest(start)
 	if err := r.writeSummaryPDF(ctx, m); err != nil {
 		return PackResult{}, err

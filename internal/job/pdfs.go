@@ -241,6 +241,7 @@ func (r *run) writeSummaryPDF(ctx context.Context, m pack.Manifest) error {
 	d.Paragraph(r.verifyText())
 
 	d.Page()
+	r.driftSection(d)
 	d.Heading("Scope", 1)
 	d.KeyValues([][2]string{
 		{"Sub-accounts", strings.Join(m.Scope.SubAccounts, ", ")},

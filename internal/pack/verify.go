@@ -405,3 +405,28 @@ func (c *capBuffer) Write(p []byte) (int, error) {
 	}
 	return len(p), nil
 }
+
+// Sub is store seen from its folder prefix, as a pack's folder is its own
+// root: keys given to it and listed by it are relative to prefix.
+func Sub(store Reader, prefix string) Reader {
+	if prefix == "" {
+		return store
+	}
+	return sub{store, strings.TrimSuffix(prefix, "/") + "/"}
+}
+
+type sub struct {
+	Reader
+	dir string
+}
+
+func (s sub) Get(ctx context.Context, key string) (io.ReadCloser, error) {
+	return s.Reader.Get(ctx, s.dir+key)
+}
+
+func (s sub) List(ctx context.Context, prefix string, fn func(storage.Object) error) error {
+	return s.Reader.List(ctx, s.dir+prefix, func(o storage.Object) error {
+		o.Key = strings.TrimPrefix(o.Key, s.dir)
+		return fn(o)
+	})
+}

@@ -331,6 +331,15 @@ func (w *Writer) Manifest() Manifest {
 	return w.published
 }
 
+// Reader reads the files of the pack being written, rooted at the pack
+// (its files are where Put put them, staged or not).
+func (w *Writer) Reader() Reader {
+	if w.txn != nil {
+		return w.txn
+	}
+	return Sub(w.dest, w.prefix)
+}
+
 // Link is the link to the published pack, for the pack that follows it
 // (Manifest.Previous) or replaces it; the zero Link before Publish.
 func (w *Writer) Link() Link {
