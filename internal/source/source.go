@@ -225,9 +225,32 @@ type Control struct {
 	Status       dataset.Status
 	Assessed     int64 // resources evaluated
 	Violations   []Violation
-	Suppressions []string
-	InfoLink     string
+	Suppressions []string // a summary of the exceptions, for the controls table's suppressions column
+	// Exceptions are the control's failures the platform excepts
+	// (suppressed, risk accepted), one per resource where the platform
+	// names them: the exception register.
+	Exceptions []Exception
+	InfoLink   string
 }
+
+// Exception is one failure the platform excepts from a control's result,
+// with what the platform says of it; the zero value of a field means the
+// platform does not say.
+type Exception struct {
+	Kind        string    `json:"kind"`     // ExceptionSuppression or ExceptionRiskAccepted
+	Resource    string    `json:"resource"` // the resource excepted
+	Reason      string    `json:"reason,omitempty"`
+	Description string    `json:"description,omitempty"`
+	By          string    `json:"by,omitempty"`     // who made the exception
+	Created     time.Time `json:"created,omitzero"` // when it was made
+	Expires     time.Time `json:"expires,omitzero"` // when it lapses; zero: no expiry given
+}
+
+// Kinds of exceptions.
+const (
+	ExceptionSuppression  = "suppression"
+	ExceptionRiskAccepted = "risk accepted"
+)
 
 // Violation is a resource that fails a control.
 type Violation struct {
