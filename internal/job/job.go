@@ -460,7 +460,7 @@ func (r *run) request() source.Request {
 func request(cfg *config.Config, p, audit period.Window) source.Request {
 	return source.Request{
 		Period: p, Audit: audit,
-		Datasets: cfg.Datasets, Accounts: cfg.Accounts, Frameworks: cfg.Frameworks}
+		Datasets: cfg.Datasets, Accounts: cfg.Accounts, Frameworks: cfg.Frameworks, NoVendorReports: cfg.NoVendorPDF}
 }
 
 // refuse opens every tenant's source, which makes no request, and asks

@@ -53,6 +53,9 @@ type Request struct {
 	// InShard reports whether the unit with this stable key belongs to this
 	// run (sharded Indexed Jobs); nil means every unit does.
 	InShard func(key string) bool
+	// NoVendorReports leaves out the platforms' own renderings of their
+	// reports (Lacework's PDF: a request per report), --no-vendor-pdf.
+	NoVendorReports bool
 }
 
 // Wants reports whether the request includes dataset ds.

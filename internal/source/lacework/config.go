@@ -23,6 +23,15 @@ type Config struct {
 	SubAccounts  []string `yaml:"subaccounts"`    // narrow discovery to these
 	Frameworks   []string `yaml:"frameworks"`     // report names or API report types; default all (--framework replaces them)
 	Accounts     []string `yaml:"accounts"`       // cloud account ids; default all (--account replaces them)
+	// VendorPDF false leaves out Lacework's PDF of each report: one
+	// request in the Reports bucket per cloud account and framework, half
+	// of that bucket's budget. Default true.
+	VendorPDF *bool `yaml:"vendor_pdf"`
+}
+
+// vendorPDF reports whether the reports of req get Lacework's PDF.
+func (c Config) vendorPDF(req source.Request) bool {
+	return !req.NoVendorReports && (c.VendorPDF == nil || *c.VendorPDF)
 }
 
 // settings decodes the tenant's section and resolves its credentials: the

@@ -153,6 +153,9 @@ func (s *Source) Plan(ctx context.Context, req source.Request) (*source.Plan, er
 	}
 	if req.Wants(dataset.Reports) {
 		p.Frameworks = s.planReports(req, subs)
+		if !s.cfg.vendorPDF(req) && len(p.Frameworks) > 0 {
+			p.Excluded = append(p.Excluded, "Lacework's own PDF of each report: left out as asked (vendor_pdf: false or --no-vendor-pdf); the report's JSON is in the pack")
+		}
 	}
 	if req.Wants(dataset.Evaluations) {
 		p.Tables = append(p.Tables, s.evaluationUnits(req, subs)...)
@@ -314,7 +317,7 @@ func (s *Source) planReports(req source.Request, subs []*sub) []source.Framework
 					continue
 				}
 				q := lacework.ReportQuery{Target: t, Framework: fw.Name, ReportType: fw.ReportType}
-				client := sb.client
+				client, vendor := sb.client, s.cfg.vendorPDF(req)
 				f.Units = append(f.Units, source.ReportUnit{SubAccount: sb.name, Account: t.ID(), Cloud: string(t.Cloud),
 					Call: source.Call{Method: http.MethodGet, Path: lacework.PathReports, Params: q.Params()},
 					Fetch: func(ctx context.Context) (source.Report, error) {
@@ -322,7 +325,7 @@ func (s *Source) planReports(req source.Request, subs []*sub) []source.Framework
 						if err != nil {
 							return nil, err
 						}
-						return &report{rep: rep, client: client, query: q}, nil
+						return &report{rep: rep, client: client, query: q, vendor: vendor}, nil
 					}})
 			}
 		}
@@ -342,6 +345,7 @@ type report struct {
 	rep    *lacework.Report
 	client *lacework.Client
 	query  lacework.ReportQuery
+	vendor bool // Vendor fetches Lacework's PDF (Config.VendorPDF)
 }
 
 func (r *report) AccountAlias() string {
@@ -377,8 +381,12 @@ func (r *report) Controls() iter.Seq2[source.Control, error] {
 	}
 }
 
-// Vendor is Lacework's own PDF rendering of the report.
+// Vendor is Lacework's own PDF rendering of the report; none when the
+// tenant leaves them out.
 func (r *report) Vendor(ctx context.Context) (io.ReadCloser, string, error) {
+	if !r.vendor {
+		return nil, "", nil
+	}
 	pdf, err := r.client.ReportPDF(ctx, r.query)
 	if err != nil {
 		return nil, "", err
@@ -527,8 +535,12 @@ func (s *Source) Estimate(ctx context.Context, p *source.Plan, req source.Reques
 			units += len(f.Units)
 			fws = append(fws, fmt.Sprintf("%s (%d)", f.Name, len(f.Units)))
 		}
-		out = append(out, source.Bucket{Name: "Reports", Units: units, Requests: 2 * units, PerHour: l.RequestsPerHour, Burst: l.Burst,
-			Detail: "JSON and vendor PDF per cloud account × framework: " + strings.Join(fws, ", ")})
+		perUnit, what := 2, "JSON and vendor PDF"
+		if !s.cfg.vendorPDF(req) {
+			perUnit, what = 1, "JSON (no vendor PDF)"
+		}
+		out = append(out, source.Bucket{Name: "Reports", Units: units, Requests: perUnit * units, PerHour: l.RequestsPerHour, Burst: l.Burst,
+			Detail: what + " per cloud account × framework: " + strings.Join(fws, ", ")})
 	}
 	buckets := map[string]*source.Bucket{}
 	for _, u := range p.Tables {
