@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"net/http/httptest"
+	"os"
 	"path"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -253,4 +255,48 @@ func tableRows[T any](t *testing.T, s storage.Store, prefix, table string) []T {
 		out = append(out, rows...)
 	}
 	return out
+}
+
+// Impossible reports are refused with exit 2 before any pack is read,
+// every problem listed, and nothing is written.
+func TestReportRefused(t *testing.T) {
+	t.Parallel()
+	out := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(out, "acme", "2026-01-01"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	today := time.Now().UTC().Format(time.DateOnly)
+	base := []string{"report", "--packs", out, "--tenant", "acme"}
+	for _, tc := range []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"from after to", append(base, "--from", "2026-03-02", "--to", "2026-03-01"), []string{"--from 2026-03-02 is after --to 2026-03-01"}},
+		{"no such tenant", []string{"report", "--packs", out, "--tenant", "globex", "--from", "2026-03-01", "--to", "2026-03-02"}, []string{`no folder globex/ (tenant "globex")`}},
+		{"sample without seed", append(base, "--from", "2026-03-01", "--to", "2026-03-31", "--sample", "5"), []string{"--sample without --seed"}},
+		{"seed without sample", append(base, "--from", "2026-03-01", "--to", "2026-03-31", "--seed", "5"), []string{"--seed without --sample"}},
+		{"a larger sample than days", append(base, "--from", "2026-03-01", "--to", "2026-03-03", "--sample", "4", "--seed", "1"), []string{"--sample 4: the period has 3 days"}},
+		{"a day not over", append(base, "--from", "2026-03-01", "--to", today), []string{"--to " + today + ": the day is not over yet"}},
+		{"times, not days", append(base, "--from", "2026-03-01T00:00:00Z", "--to", "2026-03-02"), []string{`--from: "2026-03-01T00:00:00Z" is not a date`}},
+		{"nothing given", []string{"report"}, []string{"--tenant:", "--from: a date", "--to: a date", "--packs:"}},
+		{"every problem at once", []string{"report", "--packs", filepath.Join(out, "nowhere"), "--tenant", "acme", "--from", "2026-03-02", "--to", "2026-03-01",
+			"--sample", "2", "--sign-key", filepath.Join(out, "no.key")},
+			[]string{"is after --to", "--sample without --seed", "--packs " + filepath.Join(out, "nowhere") + ": not a directory", "--sign-key"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stdout, stderr := cli(t, context.Background(), nil, tc.args...)
+			if code != exitUsage {
+				t.Errorf("exit %d, want %d\n%s\n%s", code, exitUsage, stdout, stderr)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(stderr, w) {
+					t.Errorf("stderr lacks %q:\n%s", w, stderr)
+				}
+			}
+			if _, err := os.Stat(filepath.Join(out, "_reports")); err == nil {
+				t.Errorf("a refused report wrote %s", filepath.Join(out, "_reports"))
+			}
+		})
+	}
 }
