@@ -233,7 +233,7 @@ func (d *Doc) KeyValues(pairs [][2]string) {
 	for i, p := range pairs {
 		rows[i] = []string{p[0], p[1]}
 	}
-	d.table([]Column{{Title: "", Width: 0.28}, {Title: "", Width: 0.72}}, rows, false)
+	d.table([]Column{{Title: "", Width: 0.28}, {Title: "", Width: 0.72}}, cellRows(rows), false)
 	d.f.Ln(2)
 }
 
@@ -249,16 +249,62 @@ type Column struct {
 // spans. Cells wrap; nothing is cut: a row taller than what is left of a
 // page goes on after the page break, under the repeated header.
 func (d *Doc) Table(cols []Column, rows [][]string) {
+	d.table(cols, cellRows(rows), true)
+	d.f.Ln(2)
+}
+
+// Row is a table row: its cells, and a Detail (may be empty) set across the
+// whole width of the table under them, in smaller type, for what belongs
+// to the row but fits no column (a failing control's resources). A detail
+// longer than what is left of a page goes on after the page break, under
+// the repeated header: a detail should name its row, since it may start a
+// page.
+type Row struct {
+	Cells  []string
+	Detail string
+}
+
+// TableRows is Table with rows that may carry a detail line.
+func (d *Doc) TableRows(cols []Column, rows []Row) {
 	d.table(cols, rows, true)
 	d.f.Ln(2)
 }
 
+func cellRows(rows [][]string) []Row {
+	out := make([]Row, len(rows))
+	for i, r := range rows {
+		out[i] = Row{Cells: r}
+	}
+	return out
+}
+
 const (
 	cellH          = 4.6 // mm, a table line
+	detailH        = 4.0 // mm, a line of a row's detail
+	detailIndent   = 4.0 // mm, a detail's left indent
 	maxHeaderLines = 12  // a longer column title is cut: titles are labels
 )
 
-func (d *Doc) table(cols []Column, rows [][]string, header bool) {
+// block is a part of a table row drawn as one: the row's cells, or its
+// detail across the width.
+type block struct {
+	widths []float64
+	lines  [][]string // per column
+	fonts  []func()   // per column: selects its font
+	aligns []string
+	lineH  float64
+	indent float64
+}
+
+func (b block) height() int {
+	n := 1
+	for _, l := range b.lines {
+		n = max(n, len(l))
+	}
+	return n
+}
+
+func (d *Doc) table(cols []Column, rows []Row, header bool) {
 	f := d.f
 	d.started()
 	if len(cols) == 0 {
@@ -282,8 +328,6 @@ func (d *Doc) table(cols []Column, rows [][]string, header bool) {
 		}
 		hdrH = float64(n)*cellH + 1
 	}
-	// Lines of a row that fit on a page of their own.
-	pageFit := int((bottom - marginMM - hdrH - 1) / cellH)
 	drawHeader := func() {
 		if !header {
 			return
@@ -309,58 +353,75 @@ func (d *Doc) table(cols []Column, rows [][]string, header bool) {
 		f.SetTextColor(0, 0, 0)
 	}
 	drawHeader()
-	// top is where rows start on the current page. A row that does not fit
-	// where it would start begins on the next page, unless it is at the top
-	// already (right under a header counts: a header is never left alone at
-	// a page's foot) or is taller than a page: then it is split, and goes on
-	// on the next pages under the repeated header.
+	// top is where rows start on the current page. A block that does not
+	// fit where it would start begins on the next page, unless it is at the
+	// top already (right under a header counts: a header is never left
+	// alone at a page's foot) or is taller than a page: then it is split,
+	// and goes on on the next pages under the repeated header.
 	top := -1.0
 	if header {
 		top = f.GetY()
 	}
+	cellFonts := make([]func(), len(cols))
+	aligns := make([]string, len(cols))
+	for i, c := range cols {
+		cellFonts[i] = func() { d.cellFont(c, !header && i == 0) }
+		aligns[i] = align(c.Align)
+	}
+	detailFont := []func(){func() { d.setFont(regular, smallSize) }}
 	for n, row := range rows {
 		// Each cell's lines, wrapped in its own font.
-		lines := make([][]string, len(cols))
-		rest := 1
-		for i, c := range cols {
+		cells := block{widths: widths, lines: make([][]string, len(cols)), fonts: cellFonts, aligns: aligns, lineH: cellH}
+		for i := range cols {
 			cell := ""
-			if i < len(row) {
-				cell = row[i]
+			if i < len(row.Cells) {
+				cell = row.Cells[i]
 			}
-			d.cellFont(c, !header && i == 0)
-			lines[i] = d.wrap(clean(cell), widths[i]-1)
-			rest = max(rest, len(lines[i]))
+			cellFonts[i]()
+			cells.lines[i] = d.wrap(clean(cell), widths[i]-1)
 		}
-		for from := 0; from < rest; {
-			fit := int((bottom - f.GetY() - 1) / cellH)
-			if fit < rest-from && f.GetY() != top && (fit < 2 || (from == 0 && rest <= pageFit)) {
-				f.AddPage()
-				drawHeader()
-				top = f.GetY()
-				continue
-			}
-			fit = max(1, min(fit, rest-from))
-			h := float64(fit)*cellH + 1
-			y := f.GetY()
-			if n%2 == 1 {
-				f.SetFillColor(242, 242, 242)
-				f.Rect(marginMM, y, d.width, h, "F")
-			}
-			x := marginMM
-			for i, c := range cols {
-				d.cellFont(c, !header && i == 0)
-				f.SetXY(x+0.5, y+0.5)
-				for k := from; k < from+fit && k < len(lines[i]); k++ {
-					d.line(widths[i]-1, cellH, lines[i][k], "", 2, align(c.Align), false)
+		blocks := []block{cells}
+		if row.Detail != "" {
+			w := d.width - detailIndent
+			detailFont[0]()
+			blocks = append(blocks, block{widths: []float64{w}, lines: [][]string{d.wrap(clean(row.Detail), w-1)},
+				fonts: detailFont, aligns: []string{"L"}, lineH: detailH, indent: detailIndent})
+		}
+		for _, b := range blocks {
+			rest := b.height()
+			pageFit := int((bottom - marginMM - hdrH - 1) / b.lineH) // lines of a block that fit on a page of their own
+			for from := 0; from < rest; {
+				fit := int((bottom - f.GetY() - 1) / b.lineH)
+				if fit < rest-from && f.GetY() != top && (fit < 2 || (from == 0 && rest <= pageFit)) {
+					f.AddPage()
+					drawHeader()
+					top = f.GetY()
+					continue
 				}
-				x += widths[i]
+				fit = max(1, min(fit, rest-from))
+				h := float64(fit)*b.lineH + 1
+				y := f.GetY()
+				if n%2 == 1 {
+					f.SetFillColor(242, 242, 242)
+					f.Rect(marginMM, y, d.width, h, "F")
+				}
+				x := marginMM + b.indent
+				for i := range b.widths {
+					b.fonts[i]()
+					f.SetXY(x+0.5, y+0.5)
+					for k := from; k < from+fit && k < len(b.lines[i]); k++ {
+						d.line(b.widths[i]-1, b.lineH, b.lines[i][k], "", 2, b.aligns[i], false)
+					}
+					x += b.widths[i]
+				}
+				f.SetXY(marginMM, y+h)
+				from += fit
 			}
-			f.SetDrawColor(200, 200, 200)
-			f.Line(marginMM, y+h, marginMM+d.width, y+h)
-			f.SetDrawColor(0, 0, 0)
-			f.SetXY(marginMM, y+h)
-			from += fit
 		}
+		y := f.GetY()
+		f.SetDrawColor(200, 200, 200)
+		f.Line(marginMM, y, marginMM+d.width, y)
+		f.SetDrawColor(0, 0, 0)
 	}
 	d.setFont(regular, bodySize)
 }
