@@ -1,7 +1,8 @@
 // Package pdf lays out the pack's PDF reports with go-pdf/fpdf: a cover,
 // headings with bookmarks, wrapped paragraphs, key/value blocks, tables whose
-// header repeats after every page break, and bar charts, with "page x of y"
-// on every page.
+// header repeats after every page break (rows may carry a detail line
+// across the table), and bar charts, with "page x of y" on every page.
+// Pages are A4 portrait, or landscape for wide tables (Landscape).
 //
 // Text is set in embedded TrueType fonts (templates/fonts): DejaVu Sans, Sans
 // Bold and Sans Mono for Latin, Greek, Cyrillic, Arabic and Hebrew, and Droid
@@ -67,8 +68,11 @@ type Options struct {
 type Doc struct {
 	f      *fpdf.Fpdf
 	opts   Options
-	width  float64 // usable width
+	width  float64 // usable width of the current page
 	height float64
+	// landscape: the current page is landscape, and so are the pages that
+	// follow it by page breaks.
+	landscape bool
 
 	chains     [monospace + 1][]*metrics // of each style's faces, shared read-only
 	registered map[string]bool           // faces added to f, by face.key()
@@ -132,7 +136,7 @@ func New(opts Options) (*Doc, error) {
 // the fields (label, value) that identify the report.
 func (d *Doc) Cover(title, subtitle string, fields [][2]string) {
 	f := d.f
-	f.AddPage()
+	d.addPage("P")
 	f.Bookmark(clean(title), 0, -1)
 	f.SetY(45)
 	d.setFont(bold, 22)
@@ -147,14 +151,39 @@ func (d *Doc) Cover(title, subtitle string, fields [][2]string) {
 	d.KeyValues(fields)
 }
 
-// Page starts a new page.
-func (d *Doc) Page() { d.f.AddPage() }
+// Page starts a new page, in portrait.
+func (d *Doc) Page() { d.addPage("P") }
+
+// Landscape starts a new page in landscape, for wide tables; the pages
+// that follow it by page breaks are landscape too, until Page or Cover.
+// Every width (tables, paragraphs, the footer) follows the page's.
+func (d *Doc) Landscape() { d.addPage("L") }
+
+// addPage starts a page in orientation o ("P" or "L") and takes its size.
+// The previous page's footer is drawn before the new page starts, at the
+// previous page's width.
+func (d *Doc) addPage(o string) {
+	d.landscape = o == "L"
+	d.f.AddPageFormat(o, d.f.GetPageSizeStr("A4"))
+	w, h := d.f.GetPageSize()
+	d.width, d.height = w-2*marginMM, h
+}
+
+// nextPage starts a page in the orientation of the current one: a page
+// break.
+func (d *Doc) nextPage() {
+	if d.landscape {
+		d.addPage("L")
+		return
+	}
+	d.addPage("P")
+}
 
 // started opens the first page for a document that did not start with
 // Cover or Page: what is drawn before any page would be lost.
 func (d *Doc) started() {
 	if d.f.PageNo() == 0 {
-		d.f.AddPage()
+		d.addPage("P")
 	}
 }
 
@@ -168,7 +197,7 @@ func (d *Doc) Heading(text string, level int) {
 		size = 11.5
 	}
 	if f.GetY()+20 > d.height-footerRoom-5 {
-		f.AddPage()
+		d.nextPage()
 	}
 	f.Ln(3)
 	f.Bookmark(clean(text), max(level, 1), -1)
@@ -335,7 +364,7 @@ func (d *Doc) table(cols []Column, rows []Row, header bool) {
 		d.setFont(bold, smallSize+0.5)
 		h := hdrH
 		if f.GetY()+h+cellH+1 > bottom { // no header alone at a page's foot
-			f.AddPage()
+			d.nextPage()
 		}
 		f.SetFillColor(31, 56, 100)
 		f.SetTextColor(255, 255, 255)
@@ -393,7 +422,7 @@ func (d *Doc) table(cols []Column, rows []Row, header bool) {
 			for from := 0; from < rest; {
 				fit := int((bottom - f.GetY() - 1) / b.lineH)
 				if fit < rest-from && f.GetY() != top && (fit < 2 || (from == 0 && rest <= pageFit)) {
-					f.AddPage()
+					d.nextPage()
 					drawHeader()
 					top = f.GetY()
 					continue
@@ -477,7 +506,7 @@ func (d *Doc) BarChart(title string, bars []Bar) {
 	const barH, gap = 6.0, 2.5
 	need := float64(len(bars))*(barH+gap) + 12
 	if f.GetY()+need > d.height-footerRoom-5 {
-		f.AddPage()
+		d.nextPage()
 	}
 	if title != "" {
 		d.setFont(bold, bodySize)

@@ -100,12 +100,16 @@ func TestPDFDeterministic(t *testing.T) {
 
 // A table whose rows carry details spans pages: every page it reaches
 // starts with the header, every row and detail is there in order, and a
-// detail longer than a page goes on under the repeated header.
+// detail longer than a page goes on under the repeated header. Started on
+// a landscape page, its page breaks stay landscape, and Page returns to
+// portrait.
 func TestTableRowsDetails(t *testing.T) {
 	d, err := New(Options{Title: "Details", Created: time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC), Footer: "pack x"})
 	if err != nil {
 		t.Fatal(err)
 	}
+	d.Paragraph("A portrait page first.")
+	d.Landscape()
 	d.Heading("Appendix", 1)
 	var rows []Row
 	for i := range 60 {
@@ -119,18 +123,29 @@ func TestTableRowsDetails(t *testing.T) {
 		rows = append(rows, r)
 	}
 	d.TableRows([]Column{{Title: "Control id", Width: 1}, {Title: "Title", Width: 3}, {Title: "Status", Width: 1}}, rows)
+	d.Page()
+	d.Paragraph("A portrait page last.")
 	var buf bytes.Buffer
 	if _, err := d.WriteTo(&buf); err != nil {
 		t.Fatal(err)
 	}
 	text := string(poppler(t, "pdftotext", buf.Bytes()))
 	pages := strings.Split(strings.TrimSuffix(text, "\f"), "\f")
-	if len(pages) < 3 {
-		t.Fatalf("%d pages, want the table to span at least 3", len(pages))
+	if len(pages) < 5 {
+		t.Fatalf("%d pages, want the table to span at least 3 between two portrait pages", len(pages))
 	}
+	info := string(poppler(t, "pdfinfo", buf.Bytes(), "-f", "1", "-l", fmt.Sprint(len(pages))))
 	for i, p := range pages {
-		if !strings.Contains(p, "Control id") {
+		landscape := i > 0 && i < len(pages)-1
+		want := map[bool]string{false: "595.28 x 841.89 pts", true: "841.89 x 595.28 pts"}[landscape]
+		if !strings.Contains(strings.Join(strings.Fields(info), " "), fmt.Sprintf("Page %d size: %s", i+1, want)) {
+			t.Errorf("page %d is not %s:\n%s", i+1, want, info)
+		}
+		if landscape && !strings.Contains(p, "Control id") {
 			t.Errorf("page %d has no table header", i+1)
+		}
+		if landscape && !strings.Contains(p, fmt.Sprintf("page %d of %d", i+1, len(pages))) {
+			t.Errorf("page %d has no footer", i+1)
 		}
 	}
 	last := -1
