@@ -199,13 +199,16 @@ func (r *run) writeFrameworkPDF(ctx context.Context, f framework, fs *fwSummary)
 	if err != nil {
 		return err
 	}
-	d.Cover("Compliance evidence: "+f.Name, r.tenant.Name+" · "+r.periodLabel(), r.coverFields(f.Name))
-	r.failuresBlock(d, r.failuresFor(func(x pack.Failure) bool { return x.Framework == f.Name || x.Framework == "" && x.Dataset == "" }))
+	d.Cover("Compliance evidence: "+f.Name, r.tenant.Name+" · "+r.periodLabel(), append(r.coverFields(f.Name), r.frameworkCoverFields(fs)...))
+	r.frameworkCover(d, f, fs)
 	d.Heading("How to verify this evidence", 2)
 	d.Paragraph(r.verifyText())
 	d.Page()
 	r.frameworkBody(d, fs)
 	r.exceptionRegister(d, f, fs)
+	r.controlsAppendix(d, f, fs)
+	r.requirementsAppendix(d, fs)
+	r.glossary(d)
 	return r.putPDF(ctx, pack.FrameworkPDF(f.slug), d)
 }
 

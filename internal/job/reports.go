@@ -229,7 +229,7 @@ func (r *run) reportRows(controls iter.Seq[source.Control], fr fetchedReport, f 
 	}
 	for c := range controls {
 		if fs != nil {
-			fs.control(u.SubAccount, u.Account, alias, at, c.ID, c.Title, c.Severity, c.SeverityRank, c.Status, c.Violations)
+			fs.control(u.SubAccount, u.Account, alias, at, c)
 			fs.exceptions(u.Account, c.ID, c.Exceptions, r.lapsed)
 		}
 		emit(dataset.Control{Framework: f.Name, Cloud: u.Cloud, AccountID: u.Account, AccountAlias: alias, ReportTime: at,
