@@ -262,7 +262,7 @@ func (r *run) frameworkCoverFields(fs *fwSummary) [][2]string {
 		reports = p
 	}
 	return [][2]string{
-		{"Scope", fmt.Sprintf("%d cloud accounts in %d sub-accounts: %s", len(fs.Accounts), len(subs), clip(strings.Join(accts, ", "), 600))},
+		{"Scope", fmt.Sprintf("%s in %s: %s", plural(len(fs.Accounts), "cloud account"), plural(len(subs), "sub-account"), clip(strings.Join(accts, ", "), 600))},
 		{"Reports", reports},
 		{"Assessed", fs.assessment(r.period.From, r.period.To)},
 	}
@@ -303,4 +303,12 @@ func (r *run) frameworkCover(d *pdf.Doc, f framework, fs *fwSummary) {
 		d.Notice(fmt.Sprintf("%d warning(s) about this framework's reports; the run's other warnings are on page 1 of summary.pdf.", len(warns)), true)
 		d.Table([]pdf.Column{{Title: "Warning", Width: 4}}, warns)
 	}
+}
+
+// plural is n and noun, with an s unless n is 1.
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -273,3 +273,73 @@ func TestFrameworkPDFAppendix(t *testing.T) {
 		})
 	}
 }
+
+// summary.pdf's Data collected table is short, one row per dataset,
+// sub-account and framework, whose units, pages and rows add up the
+// manifest's queries; no name is broken inside a word.
+func TestSummaryDataCollected(t *testing.T) {
+	t.Parallel()
+	g := golden.get(t)[0]
+	p := g.res.Packs[0]
+	rc, err := g.store.Get(context.Background(), p.Prefix+"/summary.pdf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(rc)
+	rc.Close()
+	file := filepath.Join(t.TempDir(), "summary.pdf")
+	if err := os.WriteFile(file, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(testtool.Poppler(t, "pdftotext"), "-layout", file, "-").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(out)
+	a := strings.Index(text, "Data collected")
+	z := strings.Index(text, "Appendix: files and SHA-256 checksums")
+	if a < 0 || z < a {
+		t.Fatal("no Data collected section before the appendix")
+	}
+	section := text[a:z]
+	type key struct{ dataset, sub, framework string }
+	units, rows := map[key]int{}, map[key]int64{}
+	for _, q := range p.Manifest.Queries {
+		k := key{q.Dataset, q.SubAccount, q.Framework}
+		units[k]++
+		rows[k] += q.Rows
+	}
+	if want := fmt.Sprintf("%d units", len(p.Manifest.Queries)); !strings.Contains(section, want) {
+		t.Errorf("the section does not say %q", want)
+	}
+	// Each group is one line of the layout text: dataset, sub-account,
+	// (framework…), units, pages, rows, state.
+	lines := 0
+	for _, l := range strings.Split(section, "\n") {
+		f := strings.Fields(l)
+		if len(f) < 6 || (f[len(f)-1] != "complete" && f[len(f)-1] != "FAILED") {
+			continue
+		}
+		lines++
+		k := key{dataset: f[0], sub: f[1]}
+		if k.dataset == dataset.Reports {
+			// The framework's first line: a long name wraps in its column.
+			start, _, _ := strings.Cut(strings.Join(f[2:len(f)-4], " "), " · ")
+			for q := range units {
+				if q.dataset == k.dataset && q.sub == k.sub && start != "" && strings.HasPrefix(q.framework, start) {
+					k.framework = q.framework
+				}
+			}
+		}
+		u, r := f[len(f)-4], f[len(f)-2]
+		if units[k] == 0 || u != fmt.Sprint(units[k]) || r != fmt.Sprint(rows[k]) {
+			t.Errorf("line %q: %+v has %d units and %d rows in the manifest", l, k, units[k], rows[k])
+		}
+	}
+	if lines != len(units) {
+		t.Errorf("%d lines, want one per dataset, sub-account and framework: %d", lines, len(units))
+	}
+	if len(units) >= len(p.Manifest.Queries) {
+		t.Errorf("%d groups for %d queries: the table is not shorter", len(units), len(p.Manifest.Queries))
+	}
+}
