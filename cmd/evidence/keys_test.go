@@ -72,8 +72,10 @@ func TestAPIKeysArePooled(t *testing.T) {
 	if paged < 2 {
 		t.Errorf("%d paged result sets: the test checks too little", paged)
 	}
-	// Two shards, each with its own key, hold together the same rows as
-	// the one pod with the keys pooled.
+	// Two shards of an Indexed Job, given the same configuration, each use
+	// their own keys (key j goes to shard j mod 2: the first and the
+	// refused one to shard 0, the second to shard 1), and hold together
+	// the same rows as the one pod with the keys pooled.
 	rowIDs := func(packDir string) map[string][]string {
 		out := map[string][]string{}
 		for _, table := range []string{"controls", "violations", "evaluations", "inventory"} {
@@ -88,13 +90,17 @@ func TestAPIKeysArePooled(t *testing.T) {
 	}
 	pooled := rowIDs(filepath.Dir(manifests(t, out)[0]))
 	sharded := map[string][]string{}
-	for i, key := range [][2]string{{emulator.DefaultKeyID, emulator.DefaultSecret}, {"SECOND_KEY_ID", "_second_secret"}} {
-		v := lwEnvOne(srv.URL)
-		v["LW_API_KEY"], v["LW_API_SECRET"] = key[0], key[1]
+	for i, want := range []string{emulator.DefaultKeyID, "SECOND_KEY_ID"} {
 		dir := t.TempDir()
-		if code, stdout, stderr := cli(t, context.Background(), v, "run", "--out", dir, "--dataset", "reports,evaluations,inventory",
+		before := len(emu.Requests())
+		if code, stdout, stderr := cli(t, context.Background(), vars, "run", "--config", cfgFile, "--out", dir, "--dataset", "reports,evaluations,inventory",
 			"--shard", []string{"0/2", "1/2"}[i]); code != exitOK {
 			t.Fatalf("shard %d: exit %d\n%s\n%s", i, code, stdout, stderr)
+		}
+		for _, r := range emu.Requests()[before:] {
+			if r.Bucket != "" && !strings.Contains(r.Path, "access/tokens") && r.KeyID != want {
+				t.Errorf("shard %d: a request with key %s, want only %s: %s", i, r.KeyID, want, r.Path)
+			}
 		}
 		for table, ids := range rowIDs(filepath.Dir(manifests(t, dir)[0])) {
 			sharded[table] = append(sharded[table], ids...)

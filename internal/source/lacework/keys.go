@@ -41,6 +41,24 @@ func (k *key) forSub(name string) (*lacework.Client, error) {
 	return c, nil
 }
 
+// shareKeys keeps, in a sharded run with at least as many keys as shards,
+// the keys of this shard: key j goes to shard j mod n, so that the pods
+// of an Indexed Job, given one configuration, each use keys of their own.
+// The first of them discovers.
+func (s *Source) shareKeys(req source.Request) {
+	n := req.Shard.Count
+	if n < 2 || len(s.keys) < n {
+		return
+	}
+	var mine []*key
+	for j, k := range s.keys {
+		if j%n == req.Shard.Index {
+			mine = append(mine, k)
+		}
+	}
+	s.keys, s.client = mine, mine[0].client
+}
+
 // checkKeys checks the keys beyond the primary one: each lists the
 // sub-accounts it reaches, and one whose credentials are refused (or that
 // cannot be checked) is dropped with a warning.

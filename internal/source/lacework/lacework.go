@@ -135,6 +135,7 @@ var reportTypeRE = regexp.MustCompile(`^[A-Z0-9][A-Z0-9_.:\-]+$`)
 // fails discovery (403) becomes a failure and the others go on.
 func (s *Source) Plan(ctx context.Context, req source.Request) (*source.Plan, error) {
 	p := &source.Plan{}
+	s.shareKeys(req)
 	var names []string
 	var err error
 	if one := s.creds.SubAccount; one != "" {
