@@ -286,8 +286,8 @@ type perf struct {
 	formats []string
 	limited []string
 	pooled  []string // BenchmarkPooledKeys, a row per number of keys
-	rawXLSX float64 // rows/s of excelize alone (BenchmarkFormats), 0 if not run
-	ourXLSX float64 // rows/s of our XLSX writer alone
+	rawXLSX float64  // rows/s of excelize alone (BenchmarkFormats), 0 if not run
+	ourXLSX float64  // rows/s of our XLSX writer alone
 }
 
 func (p *perf) add(r runResult) { p.runs = append(p.runs, r) }
