@@ -53,6 +53,13 @@ type Request struct {
 	// InShard reports whether the unit with this stable key belongs to this
 	// run (sharded Indexed Jobs); nil means every unit does.
 	InShard func(key string) bool
+	// Shard is this run's shard, i of n (Count 0 or 1: not sharded). A
+	// source with several credentials gives each shard its own share
+	// of them.
+	Shard struct{ Index, Count int }
+	// NoVendorReports leaves out the platforms' own renderings of their
+	// reports (Lacework's PDF: a request per report), --no-vendor-pdf.
+	NoVendorReports bool
 }
 
 // Wants reports whether the request includes dataset ds.
