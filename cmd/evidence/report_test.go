@@ -20,6 +20,7 @@ import (
 	"github.com/evidence-pack/evidence/internal/pack"
 	"github.com/evidence-pack/evidence/internal/storage"
 	"github.com/evidence-pack/evidence/internal/storage/s3/s3test"
+	"github.com/evidence-pack/evidence/internal/storage/storetest"
 )
 
 // The period report of daily packs, in a folder and on S3 (versitygw):
@@ -61,7 +62,7 @@ func TestPeriodReport(t *testing.T) {
 				t.Fatal(err)
 			}
 			// Day 2's pack deleted: latest.json names a pack that is gone.
-			deletePrefix(t, store, newestPack(t, store, days[2]))
+			storetest.DeletePrefix(t, store, newestPack(t, store, days[2]))
 
 			report := func(seed string) (string, map[string]int) {
 				t.Helper()
@@ -247,7 +248,7 @@ func tableRows[T any](t *testing.T, s storage.Store, prefix, table string) []T {
 	}
 	var out []T
 	for _, k := range keys {
-		b := readAll(t, s, k)
+		b := storetest.Get(t, s, k)
 		rows, err := pq.Read[T](bytes.NewReader(b), int64(len(b)))
 		if err != nil {
 			t.Fatalf("%s: %v", k, err)
