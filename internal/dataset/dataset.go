@@ -314,8 +314,6 @@ type DriftChange struct {
 	PreviousPackID                                   string
 }
 
-func (DriftChange) Table() string { return Drift }
-
 func (d DriftChange) Row(s Scope) Row {
 	return Row{s.Source, s.Tenant, s.SubAccount, d.Framework, NullString(d.AccountID), d.ControlID, NullString(d.Title), NullString(d.Severity),
 		d.Change, NullString(string(d.Status)), NullString(string(d.PreviousStatus)), NullTime(d.FailingSince), d.PreviousPackID,
