@@ -1,5 +1,6 @@
 // Package oscal writes a pack's compliance results as an OSCAL Assessment
-// Results document (oscal/assessment-results.json), OSCAL 1.2.3.
+// Results document (OSCAL 1.2.3), which the pipeline stores at
+// pack.OSCALResults.
 //
 // The pipeline feeds a Builder as rows pass: the pack (New), each framework
 // with its period (AddFramework), each controls row (AddControl), each
@@ -69,8 +70,6 @@ import (
 
 // Document facts.
 const (
-	// Path is where the document goes in a pack.
-	Path = "oscal/assessment-results.json"
 	// MediaType is OSCAL JSON's media type.
 	MediaType = "application/oscal+json"
 	// Version is the OSCAL version the document conforms to (its schema is
@@ -323,12 +322,16 @@ func (h *sampleHeap) Pop() any {
 	return v
 }
 
-// Write writes the document. It fails, writing nothing, when a violation
-// names a control that was never added or evidence names a file that was
-// not added.
-func (b *Builder) Write(w io.Writer) error {
+// Check reports what would make Write fail before it writes anything: a
+// violation names a control that was never added, evidence names a file
+// that was not added, or there is no framework (OSCAL needs a result).
+func (b *Builder) Check() error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	return b.check()
+}
+
+func (b *Builder) check() error {
 	if len(b.orphans) > 0 {
 		ks := sortedKeys(b.orphans)
 		k := ks[0]
@@ -344,6 +347,17 @@ func (b *Builder) Write(w io.Writer) error {
 				return fmt.Errorf("oscal: evidence names %s, which was not added as a file", f)
 			}
 		}
+	}
+	return nil
+}
+
+// Write writes the document. It fails, writing nothing, when Check does;
+// any other error is w's.
+func (b *Builder) Write(w io.Writer) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if err := b.check(); err != nil {
+		return err
 	}
 
 	buf := bufio.NewWriterSize(w, 64<<10)
