@@ -24,6 +24,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/evidence-pack/evidence/internal/dataset"
 )
 
 // Schema facts.
@@ -168,7 +170,7 @@ type Result struct {
 	ControlID, Title      string
 	Section               string
 	Severity              string // Critical, High, Medium, Low, Info
-	Status                string // Compliant, NonCompliant, Suppressed, CouldNotAssess, RequiresManualAssessment
+	Status                dataset.Status
 	ReportTime            time.Time
 	InfoLink              string
 	// The violating resource; empty for a control-level result.
@@ -192,18 +194,18 @@ var severityNames = map[int32]string{0: "Unknown", 1: "Informational", 2: "Low",
 
 // compliance.status_id: 1 Pass, 2 Warning, 3 Fail, 99 Other; and the
 // finding's status_id: 1 New, 3 Suppressed, 4 Resolved.
-var statuses = map[string]struct {
+var statuses = map[dataset.Status]struct {
 	id           int32
 	name         string
 	findingID    int32
 	findingName  string
 	withResource bool // may name a violating resource
 }{
-	"Compliant":                {1, "Pass", 4, "Resolved", false},
-	"NonCompliant":             {3, "Fail", 1, "New", true},
-	"Suppressed":               {99, "Suppressed", 3, "Suppressed", true},
-	"CouldNotAssess":           {2, "Warning", 1, "New", false},
-	"RequiresManualAssessment": {99, "Manual", 1, "New", false},
+	dataset.Compliant:      {1, "Pass", 4, "Resolved", false},
+	dataset.NonCompliant:   {3, "Fail", 1, "New", true},
+	dataset.Suppressed:     {99, "Suppressed", 3, "Suppressed", true},
+	dataset.CouldNotAssess: {2, "Warning", 1, "New", false},
+	dataset.Manual:         {99, "Manual", 1, "New", false},
 }
 
 var providers = map[string]struct {
@@ -267,7 +269,7 @@ func NewEvent(s Source, r Result) (Event, error) {
 			Category:   r.Section,
 			StatusID:   st.id,
 			Status:     st.name,
-			StatusCode: r.Status,
+			StatusCode: string(r.Status),
 		},
 	}
 	e.SeverityID, e.Severity = severity(r.Severity)

@@ -77,7 +77,7 @@ func TestEventsMatchTheClass(t *testing.T) {
 			if e.Compliance.StatusID != tc.complianceID || e.StatusID != tc.findingID || e.SeverityID != tc.severityID || e.Cloud.Provider != tc.provider || len(e.Resources) != tc.resources {
 				t.Errorf("compliance status %d, finding status %d, severity %d, provider %s, %d resources", e.Compliance.StatusID, e.StatusID, e.SeverityID, e.Cloud.Provider, len(e.Resources))
 			}
-			if e.Compliance.Control != tc.r.ControlID || e.Compliance.Standards[0] != cis || e.Compliance.StatusCode != tc.r.Status {
+			if e.Compliance.Control != tc.r.ControlID || e.Compliance.Standards[0] != cis || e.Compliance.StatusCode != string(tc.r.Status) {
 				t.Errorf("compliance %+v", e.Compliance)
 			}
 			if e.Metadata.Version != "1.8.0" || e.Metadata.Product.Name != "Lacework" || e.Metadata.Transformations[0].Product.Name != "evidence" {
