@@ -29,20 +29,20 @@ import (
 
 // Config is everything a run needs.
 type Config struct {
-	Output string `yaml:"output"` // directory or s3://bucket/prefix
-	Lake   string `yaml:"lake"`   // optional data lake for the Parquet datasets: directory or s3://bucket/prefix (internal/lake)
+	Output      string   `yaml:"output"`      // directory or s3://bucket/prefix
+	Lake        string   `yaml:"lake"`        // optional data lake for the Parquet datasets: directory or s3://bucket/prefix (internal/lake)
+	Concurrency int      `yaml:"concurrency"` // collectors running at once (one per rate-limit bucket is enough)
+	Datasets    []string `yaml:"datasets"`    // default: all
+	Schedule    string   `yaml:"schedule"`    // cron spec for `evidence schedule`
+	SignKey     string   `yaml:"sign_key"`    // ed25519 private key file: packs get manifest.sig
+	Metrics     Metrics  `yaml:"metrics"`
+	S3          S3       `yaml:"s3"`       // used when output is s3://bucket/prefix
+	TimeZone    string   `yaml:"timezone"` // for the schedule; default UTC
+	Tenants     []Tenant `yaml:"tenants"`
 	// SecurityLake, optional, receives each pack's compliance results as
 	// OCSF Compliance Findings in an Amazon Security Lake custom source's
 	// layout (lake.ExportSecurityLake).
 	SecurityLake SecurityLake `yaml:"security_lake"`
-	Concurrency  int          `yaml:"concurrency"` // collectors running at once (one per rate-limit bucket is enough)
-	Datasets     []string     `yaml:"datasets"`    // default: all
-	Schedule     string       `yaml:"schedule"`    // cron spec for `evidence schedule`
-	SignKey      string       `yaml:"sign_key"`    // ed25519 private key file: packs get manifest.sig
-	Metrics      Metrics      `yaml:"metrics"`
-	S3           S3           `yaml:"s3"`       // used when output is s3://bucket/prefix
-	TimeZone     string       `yaml:"timezone"` // for the schedule; default UTC
-	Tenants      []Tenant     `yaml:"tenants"`
 	// Timeout bounds the time a run reads the APIs (timeout:, --timeout):
 	// units not finished by then fail, and the pack is still published.
 	// 0 means unset: `evidence run` then uses DefaultTimeout, `evidence
