@@ -463,6 +463,7 @@ func groupStable[T any](s []T, key func(T) string) {
 func (r *run) request() source.Request {
 	req := request(r.cfg, r.period, r.audit)
 	req.InShard = r.inShard
+	req.Shard.Index, req.Shard.Count = r.cfg.Shard.Index, r.cfg.Shard.Count
 	return req
 }
 

@@ -250,7 +250,7 @@ func (p Plan) Print(w io.Writer, period period.Window, sched Schedule) {
 			case 0:
 				fmt.Fprintf(w, "Even %d API keys would not fit it: narrow the run (--framework, --account, --dataset) or schedule it less often.\n", maxKeys)
 			default:
-				fmt.Fprintf(w, "%d API keys would fit it (each its own user, with its own budget per bucket): run %d shards (--shard i/%d), each with its own key; --no-vendor-pdf halves the Reports requests.\n", k, k, k)
+				fmt.Fprintf(w, "%d API keys would fit it (each its own user, with its own budget per bucket): list them under the tenant (lacework api_keys:), or run %d shards (--shard i/%d) each with its own key; --no-vendor-pdf halves the Reports requests.\n", k, k, k)
 			}
 		}
 		fmt.Fprintln(w)

@@ -53,6 +53,10 @@ type Request struct {
 	// InShard reports whether the unit with this stable key belongs to this
 	// run (sharded Indexed Jobs); nil means every unit does.
 	InShard func(key string) bool
+	// Shard is this run's shard, i of n (Count 0 or 1: not sharded). A
+	// source with several credentials gives each shard its own share
+	// of them.
+	Shard struct{ Index, Count int }
 	// NoVendorReports leaves out the platforms' own renderings of their
 	// reports (Lacework's PDF: a request per report), --no-vendor-pdf.
 	NoVendorReports bool
@@ -219,9 +223,13 @@ type Caveats interface {
 
 // Control is one control (recommendation, rule, requirement) of a report.
 type Control struct {
-	ID           string
-	Title        string
-	Category     string // framework section
+	ID       string
+	Title    string
+	Category string // framework section
+	// Requirement is the framework's own id of the requirement the
+	// control belongs to (a CIS section number, a SOC 2 criterion), only
+	// where the platform gives it; never mapped by us.
+	Requirement  string
 	Service      string
 	Severity     string // Critical, High, Medium, Low, Info
 	SeverityRank int    // 1 (Critical) .. 5 (Info)
