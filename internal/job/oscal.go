@@ -81,7 +81,7 @@ func (f *oscalFeed) control(sc dataset.Scope, c dataset.Control, exc []source.Ex
 	assessed, violating := c.Assessed, c.Violating
 	f.doc.keep(f.doc.b.AddControl(oscal.Control{
 		Framework: c.Framework, SubAccount: sc.SubAccount, Cloud: c.Cloud, AccountID: c.AccountID, AccountAlias: c.AccountAlias,
-		ControlID: c.ControlID, Title: c.Title, Section: c.Category, Severity: c.Severity, Status: c.Status,
+		ControlID: c.ControlID, Title: c.Title, Section: c.Category, Requirement: c.Requirement, Severity: c.Severity, Status: c.Status,
 		AssessedResources: &assessed, ViolatingResources: &violating, ReportTime: c.ReportTime,
 		Suppressions: suppressions(exc, lapsed), InfoLink: c.InfoLink,
 		RowID: c.RowID(sc), File: f.controls,

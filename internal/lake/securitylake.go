@@ -177,19 +177,20 @@ func resultFiles(m pack.Manifest) ([]resultPair, error) {
 
 // The columns of the controls and violations tables that the events use.
 type slControl struct {
-	SubAccount string     `parquet:"sub_account"`
-	Framework  string     `parquet:"framework"`
-	Cloud      string     `parquet:"cloud,optional"`
-	AccountID  string     `parquet:"account_id,optional"`
-	Alias      string     `parquet:"account_alias,optional"`
-	ReportTime *time.Time `parquet:"report_time,optional,timestamp(millisecond)"`
-	ControlID  string     `parquet:"control_id"`
-	Title      string     `parquet:"title,optional"`
-	Category   string     `parquet:"category,optional"`
-	Severity   string     `parquet:"severity,optional"`
-	Status     string     `parquet:"status"`
-	InfoLink   string     `parquet:"info_link,optional"`
-	RowID      string     `parquet:"row_id"`
+	SubAccount  string     `parquet:"sub_account"`
+	Framework   string     `parquet:"framework"`
+	Cloud       string     `parquet:"cloud,optional"`
+	AccountID   string     `parquet:"account_id,optional"`
+	Alias       string     `parquet:"account_alias,optional"`
+	ReportTime  *time.Time `parquet:"report_time,optional,timestamp(millisecond)"`
+	ControlID   string     `parquet:"control_id"`
+	Title       string     `parquet:"title,optional"`
+	Category    string     `parquet:"category,optional"`
+	Requirement string     `parquet:"requirement_id,optional"`
+	Severity    string     `parquet:"severity,optional"`
+	Status      string     `parquet:"status"`
+	InfoLink    string     `parquet:"info_link,optional"`
+	RowID       string     `parquet:"row_id"`
 }
 
 type slViolation struct {
@@ -286,7 +287,7 @@ func (x *slExport) pair(p resultPair) (objs []SecurityLakeObject, err error) {
 	}
 	result := func(c slControl) ocsf.Result {
 		r := ocsf.Result{Framework: c.Framework, SubAccount: c.SubAccount, Cloud: c.Cloud, AccountID: c.AccountID, AccountAlias: c.Alias,
-			ControlID: c.ControlID, Title: c.Title, Section: c.Category, Severity: c.Severity, Status: dataset.Status(c.Status),
+			ControlID: c.ControlID, Title: c.Title, Section: c.Category, Requirement: c.Requirement, Severity: c.Severity, Status: dataset.Status(c.Status),
 			InfoLink: c.InfoLink, RowID: c.RowID}
 		if c.ReportTime != nil {
 			r.ReportTime = *c.ReportTime

@@ -65,7 +65,7 @@ func resultsPack(runID string) (testPack, map[string]string) {
 	var cRows, vRows []dataset.Row
 	for _, c := range ctls {
 		dc := dataset.Control{Framework: fwCIS, Cloud: c.cloud, AccountID: c.acct, ReportTime: c.when, ControlID: c.id, Title: "Control " + c.id,
-			Severity: "High", SeverityLevel: 2, Status: c.st, Assessed: 5, Violating: int64(len(c.violations))}
+			Requirement: "Req " + c.id[:1], Severity: "High", SeverityLevel: 2, Status: c.st, Assessed: 5, Violating: int64(len(c.violations))}
 		cRows = append(cRows, dc.Row(sc))
 		if len(c.violations) == 0 {
 			where[dc.RowID(sc)] = part(c)
@@ -138,6 +138,9 @@ func TestSecurityLakeLayout(t *testing.T) {
 			seen[id] = true
 			if where[id] != dir {
 				t.Errorf("row %s (%s %s) is under %s, want %s", id, e.Cloud.Provider, e.Cloud.Account.UID, dir, where[id])
+			}
+			if want := "Req " + e.Compliance.Control[:1]; !slices.Equal(e.Compliance.Requirements, []string{want}) {
+				t.Errorf("event %s: requirements %q, want %q", id, e.Compliance.Requirements, want)
 			}
 			if e.ClassUID != ocsf.ClassUID || e.Metadata.Version != ocsf.Version {
 				t.Errorf("event %s: class %d, version %s", id, e.ClassUID, e.Metadata.Version)

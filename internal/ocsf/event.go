@@ -120,6 +120,7 @@ type Organization struct {
 // Compliance is OCSF's compliance object.
 type Compliance struct {
 	Standards     []string `json:"standards,omitempty" parquet:"standards,list,optional"`
+	Requirements  []string `json:"requirements,omitempty" parquet:"requirements,list,optional"`
 	Control       string   `json:"control,omitempty" parquet:"control,optional"`
 	Desc          string   `json:"desc,omitempty" parquet:"desc,optional"`
 	Category      string   `json:"category,omitempty" parquet:"category,optional"`
@@ -169,6 +170,7 @@ type Result struct {
 	AccountAlias          string
 	ControlID, Title      string
 	Section               string
+	Requirement           string // the framework's own requirement id, where the platform gives it
 	Severity              string // Critical, High, Medium, Low, Info
 	Status                dataset.Status
 	ReportTime            time.Time
@@ -271,6 +273,9 @@ func NewEvent(s Source, r Result) (Event, error) {
 			Status:     st.name,
 			StatusCode: string(r.Status),
 		},
+	}
+	if r.Requirement != "" {
+		e.Compliance.Requirements = []string{r.Requirement}
 	}
 	e.SeverityID, e.Severity = severity(r.Severity)
 

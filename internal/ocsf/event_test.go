@@ -26,7 +26,7 @@ const cis = "CIS Amazon Web Services Foundations Benchmark v1.4.0"
 func base() Result {
 	return Result{
 		Framework: cis, SubAccount: "acme-prod", Cloud: "AWS", AccountID: "123456789012", AccountAlias: "prod",
-		ControlID: "1.4", Title: "Ensure no root access key exists", Section: "Identity and Access Management",
+		ControlID: "1.4", Title: "Ensure no root access key exists", Section: "Identity and Access Management", Requirement: "1",
 		Severity: "Critical", Status: "Compliant", ReportTime: day.Add(3 * time.Hour), InfoLink: "https://docs.example.com/1.4",
 		RowID: "0123456789abcdef0123456789abcdef",
 	}
@@ -358,7 +358,7 @@ func TestDuckDBReads(t *testing.T) {
 		"class_uid":    "INTEGER",
 		"metadata":     `STRUCT("version" VARCHAR, uid VARCHAR, product STRUCT("name" VARCHAR, uid VARCHAR, vendor_name VARCHAR`,
 		"cloud":        "STRUCT(provider VARCHAR, region VARCHAR, account STRUCT(uid VARCHAR",
-		"compliance":   "STRUCT(standards VARCHAR[], control VARCHAR",
+		"compliance":   "STRUCT(standards VARCHAR[], requirements VARCHAR[], control VARCHAR",
 		"resources":    "STRUCT(uid VARCHAR, \"name\" VARCHAR, \"type\" VARCHAR, region VARCHAR, provider VARCHAR)[]",
 		"finding_info": "STRUCT(uid VARCHAR, uid_alt VARCHAR",
 	} {

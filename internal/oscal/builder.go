@@ -116,7 +116,8 @@ type Control struct {
 	AccountID             string
 	AccountAlias          string
 	ControlID, Title      string
-	Section               string // requirement / framework section
+	Section               string // framework section
+	Requirement           string // the framework's own requirement id, where the platform gives it
 	Severity              string
 	Status                dataset.Status
 	AssessedResources     *int64
@@ -565,6 +566,7 @@ func (b *Builder) observation(acc *controlAcc, origins []origin) observation {
 		"status", string(c.Status),
 		"severity", c.Severity,
 		"section", c.Section,
+		"requirement-id", c.Requirement,
 		"assessed-resources", intp(c.AssessedResources),
 		"violating-resources", intp(c.ViolatingResources),
 		"violations-rows", strconv.FormatInt(acc.total, 10),

@@ -114,7 +114,7 @@ func sample(violationsPer int) input {
 					st := statuses[i]
 					c := Control{
 						Framework: fw, SubAccount: sub, Cloud: "AWS", AccountID: acct, AccountAlias: "alias " + acct[:3],
-						ControlID: id, Title: "Ensure something " + id + "\nover two lines", Section: "Identity and Access Management",
+						ControlID: id, Title: "Ensure something " + id + "\nover two lines", Section: "Identity and Access Management", Requirement: "1",
 						Severity: "High", Status: st, AssessedResources: i64(10), ReportTime: day.Add(3*time.Hour + 500*time.Millisecond),
 						InfoLink: "https://example.com/" + id,
 						RowID:    fmt.Sprintf("%032x", len(in.controls)+1), File: ctrlFile(fw, sub),
