@@ -286,6 +286,7 @@ type perf struct {
 	formats []string
 	limited []string
 	pooled  []string // BenchmarkPooledKeys, a row per number of keys
+	reports []string // BenchmarkPeriodReport's table rows
 	rawXLSX float64  // rows/s of excelize alone (BenchmarkFormats), 0 if not run
 	ourXLSX float64  // rows/s of our XLSX writer alone
 }
@@ -293,7 +294,7 @@ type perf struct {
 func (p *perf) add(r runResult) { p.runs = append(p.runs, r) }
 
 func (p *perf) write(path string) error {
-	if len(p.runs)+len(p.formats)+len(p.limited)+len(p.pooled) == 0 {
+	if len(p.runs)+len(p.formats)+len(p.limited)+len(p.pooled)+len(p.reports) == 0 {
 		return nil
 	}
 	var sb strings.Builder
@@ -341,6 +342,15 @@ func (p *perf) write(path string) error {
 		sb.WriteString("The limit is what the busiest key's share of the Reports bucket needs beyond its burst at its budget; the heap is sampled every 20 ms.\n\n")
 		sb.WriteString("| keys | requests | wall | physical limit | share of the limit | requests during a Retry-After | plan's duration | peak heap | reports per key |\n|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
 		for _, l := range p.pooled {
+			sb.WriteString(l + "\n")
+		}
+		sb.WriteString("\n")
+	}
+	if len(p.reports) > 0 {
+		sb.WriteString("## `evidence report` over a year of daily packs\n\n")
+		sb.WriteString("The program runs in its own process, as shipped (its default 200 MiB soft memory limit); peak heap is the largest heap a GC started at (GODEBUG=gctrace=1).\n\n")
+		sb.WriteString("| packs | wall | peak RSS | peak heap |\n|---|---:|---:|---:|\n")
+		for _, l := range p.reports {
 			sb.WriteString(l + "\n")
 		}
 		sb.WriteString("\n")

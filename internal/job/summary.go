@@ -227,9 +227,6 @@ func addNew[K comparable](set map[K]struct{}, k K) bool {
 	return true
 }
 
-// Compliance is compliant / (compliant + non-compliant) controls, in percent;
-// suppressed, manual and not-assessable controls are left out, as the
-// platforms' own reports do. ok is false when nothing was assessed.
 // partial says, when some of the framework's reports failed, that its
 // figures cover the others only; "" when every report was collected.
 func (r *run) partial(fs *fwSummary) string {
@@ -252,19 +249,11 @@ func (r *run) compliance(status map[dataset.Status]int64) (pct float64, text str
 	if r.info.FailingOnly {
 		return 0, notApplicable, false
 	}
-	p, ok := compliance(status)
+	p, ok := dataset.Compliance(status)
 	if !ok {
 		return 0, "n/a", false
 	}
 	return p, fmt.Sprintf("%.1f%%", p), true
-}
-
-func compliance(status map[dataset.Status]int64) (pct float64, ok bool) {
-	c, n := status[dataset.Compliant], status[dataset.NonCompliant]
-	if c+n == 0 {
-		return 0, false
-	}
-	return 100 * float64(c) / float64(c+n), true
 }
 
 func (f *fwSummary) total() int64 {

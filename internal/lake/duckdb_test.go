@@ -145,7 +145,9 @@ func duckJSON(v any) any {
 		return strconv.FormatInt(v, 10)
 	case time.Time:
 		return v.UTC().Format(time.DateTime) + "+00"
-	case string, bool:
+	case string:
+		return v
+	case bool:
 		return v
 	}
 	panic(fmt.Sprintf("no DuckDB JSON for %T", v))
