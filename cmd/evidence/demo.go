@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -14,6 +15,13 @@ import (
 	"github.com/evidence-pack/evidence/internal/job"
 )
 
+// The demo's Security Lake region and owner account when none are given:
+// placeholders for a trial (the emulated AWS accounts are made up too).
+const (
+	demoLakeRegion  = "us-east-1"
+	demoLakeAccount = "000000000000"
+)
+
 // cmdDemo runs the whole pipeline against the built-in emulators of every
 // platform (internal/demo wires them): no credentials, no network beyond
 // loopback listeners. Each platform's tenant gets its own pack.
@@ -24,6 +32,8 @@ func cmdDemo(ctx context.Context, args []string, e env) error {
 	forbid := fs.String("forbid", "", "make this emulated Lacework `sub-account` refuse the key (shows a partial pack, exit code 3)")
 	only := fs.String("source", "", "emulate only this `platform` ("+strings.Join(demo.Names(), ", ")+")")
 	serve := fs.Bool("serve", false, "keep the emulators running until Ctrl-C, and print the configuration and variables that read them, instead of running")
+	var sl config.SecurityLake
+	bindSecurityLakeFlags(fs, &sl)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -42,7 +52,12 @@ func cmdDemo(ctx context.Context, args []string, e env) error {
 	if *serve {
 		return serveDemo(ctx, d, *out, e)
 	}
-	cfg, err := config.Load(config.Flags{Out: *out}, time.Now().UTC())
+	if sl.Location != "" {
+		// The demo's data is synthetic: a trial lake may take placeholders.
+		sl.Region = cmp.Or(sl.Region, demoLakeRegion)
+		sl.AccountID = cmp.Or(sl.AccountID, demoLakeAccount)
+	}
+	cfg, err := config.Load(config.Flags{Out: *out, SecurityLake: sl}, time.Now().UTC())
 	if err != nil {
 		return usageError{err}
 	}

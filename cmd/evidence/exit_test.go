@@ -80,16 +80,16 @@ func TestMistypedCommandsAndFlags(t *testing.T) {
 func TestHelpOfEachCommand(t *testing.T) {
 	// flags a command must, or must not, have.
 	has := map[string][]string{
-		"run":        {"--out", "--sign-key", "--lake", "--from", "--shard"},
+		"run":        {"--out", "--sign-key", "--lake", "--security-lake", "--security-lake-region", "--security-lake-account", "--from", "--shard"},
 		"plan":       {"--probe", "--from", "--framework"},
 		"frameworks": {"--config", "--source"},
 		"verify":     {"--pub", "--s3-endpoint"},
-		"schedule":   {"--grace", "--out", "--config"},
-		"demo":       {"--serve", "--source", "--out"},
+		"schedule":   {"--grace", "--out", "--config", "--security-lake"},
+		"demo":       {"--serve", "--source", "--out", "--security-lake"},
 		"keygen":     {"--out"},
 	}
 	hasNot := map[string][]string{
-		"plan":       {"--out", "--lake", "--sign-key", "--pushgateway"},
+		"plan":       {"--out", "--lake", "--security-lake", "--sign-key", "--pushgateway"},
 		"frameworks": {"--out", "--framework", "--account", "--probe"},
 		"verify":     {"--config", "--out"},
 	}

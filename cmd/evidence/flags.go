@@ -86,8 +86,17 @@ func bindOutputFlags(fs *flag.FlagSet, f *runFlags) {
 	fs.StringVar(&f.S3Endpoint, "s3-endpoint", "", "S3-compatible server `URL` (path-style addressing); default AWS_ENDPOINT_URL_S3 or AWS")
 	fs.StringVar(&f.SignKey, "sign-key", "", "ed25519 private key `file` (PEM or raw, from evidence keygen): sign manifest.json into manifest.sig")
 	fs.StringVar(&f.Lake, "lake", "", "also copy the Parquet tables to this data-lake `directory` or s3://bucket/prefix (Hive layout; Athena and DuckDB DDL in _ddl/)")
+	bindSecurityLakeFlags(fs, &f.SecurityLake)
 	fs.StringVar(&f.Metrics.Pushgateway, "pushgateway", "", "push run metrics to this Pushgateway `URL`")
 	fs.StringVar(&f.Metrics.Textfile, "metrics-file", "", "write run metrics to this node_exporter textfile `path` (*.prom)")
+}
+
+// bindSecurityLakeFlags binds the Amazon Security Lake export's flags
+// (run, schedule, demo).
+func bindSecurityLakeFlags(fs *flag.FlagSet, sl *config.SecurityLake) {
+	fs.StringVar(&sl.Location, "security-lake", "", "also write the compliance results as OCSF Compliance Findings to this Amazon Security Lake custom source, s3://bucket/ext/`source-name` (or a directory)")
+	fs.StringVar(&sl.Region, "security-lake-region", "", "the Security Lake's AWS `region` (region= of every object)")
+	fs.StringVar(&sl.AccountID, "security-lake-account", "", "the 12-digit AWS `account` that owns the Security Lake (accountId= of results outside AWS)")
 }
 
 // parse parses a command's flags; the command takes no other argument.

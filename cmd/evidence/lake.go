@@ -60,3 +60,45 @@ func exportLake(ctx context.Context, cfg *config.Config, packStore storage.Store
 	}
 	return failed
 }
+
+// exportSecurityLake writes the compliance results of the packs a run
+// published as OCSF Compliance Findings into the Amazon Security Lake
+// custom source cfg.SecurityLake (lake.ExportSecurityLake). Like
+// exportLake, the packs stand whatever happens: a failure is logged and
+// printed and gives a partialError (exit 3); exporting again completes it.
+func exportSecurityLake(ctx context.Context, cfg *config.Config, packStore storage.Store, res job.Result, e env, log *slog.Logger) error {
+	sl := cfg.SecurityLake
+	if sl.Location == "" || len(res.Packs) == 0 {
+		return nil
+	}
+	fail := func(err error) error {
+		log.Error("Security Lake export failed; the packs are published", "security_lake", sl.Location, "err", err)
+		fmt.Fprintf(e.stderr, "evidence: security lake: %v\n", err)
+		return partialError{"Security Lake export failed; the packs are published"}
+	}
+	loc := strings.TrimSuffix(sl.Location, "/")
+	if !strings.HasPrefix(loc, "s3://") {
+		abs, err := filepath.Abs(loc)
+		if err != nil {
+			return fail(fmt.Errorf("%s: %w", sl.Location, err))
+		}
+		loc = abs
+	}
+	store, err := openStore(ctx, loc, cfg.S3, log)
+	if err != nil {
+		return fail(fmt.Errorf("open %s: %w", sl.Location, err))
+	}
+	target := lake.SecurityLake{Store: store, Region: sl.Region, AccountID: sl.AccountID}
+	var failed error
+	for _, p := range res.Packs {
+		r, err := lake.ExportSecurityLake(ctx, packStore, p.Prefix, target)
+		if err != nil {
+			failed = fail(fmt.Errorf("pack %s (%d files written before the error): %w", p.Prefix, r.Written(), err))
+			continue
+		}
+		log.Info("pack exported to the Security Lake", "pack", p.Prefix, "security_lake", loc, "files", len(r.Objects), "written", r.Written(), "events", r.Events())
+		fmt.Fprintf(e.stdout, "Security Lake: %d OCSF events of %s in %d files under %s (%d were already there)\n",
+			r.Events(), p.Tenant, len(r.Objects), loc, len(r.Objects)-r.Written())
+	}
+	return failed
+}

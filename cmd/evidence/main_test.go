@@ -736,13 +736,34 @@ func TestScheduleCatchesUpMissedDays(t *testing.T) {
 }
 
 // `make demo` runs every platform's emulator and publishes one verifying
-// pack per platform. (--forbid's partial pack is the faults test's case.)
+// pack per platform, each with its OSCAL document; with --security-lake
+// it also writes every platform's results as OCSF in the Security Lake
+// layout. (--forbid's partial pack is the faults test's case.)
 func TestDemo(t *testing.T) {
 	t.Parallel()
-	out := t.TempDir()
-	code, stdout, stderr := cli(t, context.Background(), nil, "demo", "--out", out, "--log-json")
+	out, sl := t.TempDir(), t.TempDir()
+	code, stdout, stderr := cli(t, context.Background(), nil, "demo", "--out", out, "--log-json", "--security-lake", sl)
 	if code != exitOK {
 		t.Fatalf("demo: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if n := strings.Count(stdout, "Security Lake: "); n != len(demo.Names()) {
+		t.Errorf("%d Security Lake exports for %d platforms:\n%s", n, len(demo.Names()), stdout)
+	}
+	layout := regexp.MustCompile(`^region=us-east-1/accountId=[0-9]{12}/eventDay=[0-9]{8}/[0-9]{8}T[0-9]{6}Z-[0-9a-f]{6}_[A-Za-z0-9._-]+\.parquet$`)
+	objects := 0
+	_ = filepath.WalkDir(sl, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(sl, p)
+		if !layout.MatchString(filepath.ToSlash(rel)) {
+			t.Errorf("%s is not in the Security Lake layout", rel)
+		}
+		objects++
+		return nil
+	})
+	if objects == 0 {
+		t.Errorf("nothing in the Security Lake folder")
 	}
 	var packs []string
 	_ = filepath.WalkDir(out, func(p string, d fs.DirEntry, err error) error {
@@ -757,6 +778,9 @@ func TestDemo(t *testing.T) {
 	for _, p := range packs {
 		if code, vout, verr := cli(t, context.Background(), nil, "verify", p); code != exitOK {
 			t.Errorf("verify %s: exit %d\n%s\n%s", p, code, vout, verr)
+		}
+		if _, err := os.Stat(filepath.Join(p, filepath.FromSlash(pack.OSCALResults))); err != nil {
+			t.Errorf("pack %s: %v", p, err)
 		}
 	}
 	if code, _, _ := cli(t, context.Background(), nil, "demo", "--source", "nope"); code != exitUsage {

@@ -92,7 +92,7 @@ func execute(ctx context.Context, cfg *config.Config, log *slog.Logger, e env, d
 		printPack(e, p, dir)
 		failedUnits += len(p.Manifest.Failures)
 	}
-	lakeErr := exportLake(ctx, cfg, store, res, e, log)
+	lakeErr := errors.Join(exportLake(ctx, cfg, store, res, e, log), exportSecurityLake(ctx, cfg, store, res, e, log))
 	if err != nil {
 		// One tenant failing (or a signal) does not undo the others: say
 		// which packs stand and which tenants have none.

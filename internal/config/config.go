@@ -15,6 +15,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -38,6 +39,10 @@ type Config struct {
 	S3          S3       `yaml:"s3"`       // used when output is s3://bucket/prefix
 	TimeZone    string   `yaml:"timezone"` // for the schedule; default UTC
 	Tenants     []Tenant `yaml:"tenants"`
+	// SecurityLake, optional, receives each pack's compliance results as
+	// OCSF Compliance Findings in an Amazon Security Lake custom source's
+	// layout (lake.ExportSecurityLake).
+	SecurityLake SecurityLake `yaml:"security_lake"`
 	// Timeout bounds the time a run reads the APIs (timeout:, --timeout):
 	// units not finished by then fail, and the pack is still published.
 	// 0 means unset: `evidence run` then uses DefaultTimeout, `evidence
@@ -70,6 +75,24 @@ type Config struct {
 	// them out: lacework vendor_pdf: false).
 	NoVendorPDF bool `yaml:"-"`
 }
+
+// SecurityLake is an Amazon Security Lake custom source.
+type SecurityLake struct {
+	// Location is the custom source's location, s3://<bucket>/ext/<source-name>
+	// (or a directory, to look at the files first); "" exports nothing.
+	Location string `yaml:"location"`
+	// Region is the lake's AWS Region: the region= of every object.
+	Region string `yaml:"region"`
+	// AccountID is the 12-digit AWS account that owns the lake: the
+	// accountId= of results that are not in an AWS account (Azure, GCP,
+	// IBM Cloud, Kubernetes, Edge).
+	AccountID string `yaml:"account_id"`
+}
+
+var (
+	awsRegion    = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]$`)
+	awsAccountID = regexp.MustCompile(`^[0-9]{12}$`)
+)
 
 // DefaultTimeout is `evidence run`'s timeout. The shipped CronJob kills
 // its pod after 4 hours (activeDeadlineSeconds: 14400), which publishes
@@ -146,16 +169,19 @@ type Flags struct {
 	ConfigFile string
 	Out        string
 	Lake       string // --lake: data-lake directory or s3://bucket/prefix
-	From, To   string
-	Accounts   []string // cloud accounts or sub-accounts
-	Frameworks []string
-	Datasets   []string
-	Source     string
-	SignKey    string
-	Shard      string // "i/n"
-	Metrics    Metrics
-	S3Endpoint string
-	Timeout    time.Duration // --timeout; 0: the file's, else the command's default
+	// SecurityLake is --security-lake, --security-lake-region and
+	// --security-lake-account; each set one overrides the file's.
+	SecurityLake SecurityLake
+	From, To     string
+	Accounts     []string // cloud accounts or sub-accounts
+	Frameworks   []string
+	Datasets     []string
+	Source       string
+	SignKey      string
+	Shard        string // "i/n"
+	Metrics      Metrics
+	S3Endpoint   string
+	Timeout      time.Duration // --timeout; 0: the file's, else the command's default
 	// NoVendorPDF leaves out every tenant's vendor reports (--no-vendor-pdf).
 	NoVendorPDF bool
 }
@@ -192,6 +218,15 @@ func Load(f Flags, now time.Time) (*Config, error) {
 	}
 	if f.Lake != "" {
 		cfg.Lake = f.Lake
+	}
+	if v := f.SecurityLake.Location; v != "" {
+		cfg.SecurityLake.Location = v
+	}
+	if v := f.SecurityLake.Region; v != "" {
+		cfg.SecurityLake.Region = v
+	}
+	if v := f.SecurityLake.AccountID; v != "" {
+		cfg.SecurityLake.AccountID = v
 	}
 	if f.SignKey != "" {
 		cfg.SignKey = f.SignKey
@@ -249,6 +284,19 @@ func (c *Config) Validate() error {
 	}
 	if c.Lake != "" && sameLocation(c.Lake, c.Output) {
 		add("lake %s is the output location: give the data lake its own directory or s3:// prefix", c.Lake)
+	}
+	if sl := c.SecurityLake; sl.Location != "" {
+		if sameLocation(sl.Location, c.Output) || (c.Lake != "" && sameLocation(sl.Location, c.Lake)) {
+			add("security lake %s is the output or the data lake: give it its own s3:// prefix (s3://bucket/ext/<source-name>) or directory", sl.Location)
+		}
+		if !awsRegion.MatchString(sl.Region) {
+			add("security lake region %q: want the lake's AWS Region, such as us-east-1 (--security-lake-region, security_lake.region)", sl.Region)
+		}
+		if !awsAccountID.MatchString(sl.AccountID) {
+			add("security lake account %q: want the 12-digit AWS account that owns the lake, the accountId of results outside AWS (--security-lake-account, security_lake.account_id)", sl.AccountID)
+		}
+	} else if c.SecurityLake.Region != "" || c.SecurityLake.AccountID != "" {
+		add("security lake region or account without a location: set --security-lake s3://bucket/ext/<source-name> (security_lake.location)")
 	}
 	if c.Timeout < 0 {
 		add("timeout %s: want a positive duration such as 2h, or none", c.Timeout)

@@ -53,6 +53,13 @@ func TestConfigErrors(t *testing.T) {
 			[]string{"concurrency 0", `dataset "reprots"`}},
 		{"tenant concurrency out of range", "tenants:\n- name: x\n  source: sophos\n  concurrency: 99\n", []string{"concurrency 99"}},
 		{"names used twice", "tenants:\n- {name: x, source: sophos}\n- {name: x, source: lacework}\n", []string{"tenant 2 (x): tenant name used twice"}},
+		{"security lake without region and account", "security_lake: {location: s3://b/ext/evidence}\n",
+			[]string{`security lake region ""`, `security lake account ""`}},
+		{"security lake account not AWS", "security_lake: {location: s3://b/ext/evidence, region: us-east-1, account_id: acme-proj}\n",
+			[]string{`security lake account "acme-proj"`}},
+		{"security lake in the output", "output: s3://b/ext/evidence\nsecurity_lake: {location: s3://b/ext/evidence, region: eu-west-1, account_id: '123456789012'}\n",
+			[]string{"security lake s3://b/ext/evidence is the output"}},
+		{"security lake region alone", "security_lake: {region: eu-west-1}\n", []string{"without a location"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -73,6 +80,25 @@ func TestConfigErrors(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A valid Security Lake from the file, a flag overriding its location.
+func TestSecurityLakeConfig(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "c.yaml")
+	if err := os.WriteFile(p, []byte("security_lake: {location: s3://b/ext/a, region: eu-central-1, account_id: '123456789012'}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := Load(Flags{ConfigFile: p, SecurityLake: SecurityLake{Location: "s3://b/ext/evidence"}}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := SecurityLake{Location: "s3://b/ext/evidence", Region: "eu-central-1", AccountID: "123456789012"}
+	if cfg.SecurityLake != want {
+		t.Errorf("security lake %+v, want %+v", cfg.SecurityLake, want)
+	}
+	if err := cfg.Validate(); err != nil && strings.Contains(err.Error(), "security lake") {
+		t.Errorf("Validate: %v", err)
 	}
 }
 

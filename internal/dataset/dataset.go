@@ -280,8 +280,13 @@ func (c Control) Row(s Scope) Row {
 	return Row{s.Source, s.Tenant, s.SubAccount, c.Framework, NullString(c.Cloud), NullString(c.AccountID), NullString(c.AccountAlias),
 		NullTime(c.ReportTime), c.ControlID, NullString(c.Title), NullString(c.Category), NullString(c.Requirement), NullString(c.Service), NullString(c.Severity), int64(c.SeverityLevel),
 		string(c.Status), c.Assessed, c.Violating, NullString(strings.Join(c.Suppressions, "; ")), NullString(c.InfoLink),
-		// A control of an account in a framework: the same in every report.
-		RowID(s.Source, s.Tenant, s.SubAccount, c.Framework, c.AccountID, c.ControlID)}
+		c.RowID(s)}
+}
+
+// RowID is the row_id of the control's row: a control of an account in a
+// framework, the same in every report.
+func (c Control) RowID(s Scope) string {
+	return RowID(s.Source, s.Tenant, s.SubAccount, c.Framework, c.AccountID, c.ControlID)
 }
 
 // Violation is a row of ViolationsTable: one resource that fails a control.
@@ -302,7 +307,12 @@ func (Violation) Table() string { return Violations }
 func (v Violation) Row(s Scope) Row {
 	return Row{s.Source, s.Tenant, s.SubAccount, v.Framework, NullString(v.Cloud), NullString(v.AccountID), v.ControlID,
 		NullString(v.ControlTitle), NullString(v.Severity), NullString(v.Region), v.Resource, NullString(strings.Join(v.Reasons, "; ")),
-		RowID(s.Source, s.Tenant, s.SubAccount, v.Framework, v.AccountID, v.ControlID, v.Region, v.Resource)}
+		v.RowID(s)}
+}
+
+// RowID is the row_id of the violation's row.
+func (v Violation) RowID(s Scope) string {
+	return RowID(s.Source, s.Tenant, s.SubAccount, v.Framework, v.AccountID, v.ControlID, v.Region, v.Resource)
 }
 
 // DriftChange is a row of DriftTable.

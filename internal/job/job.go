@@ -190,6 +190,7 @@ type run struct {
 	// its period it replaces (chain), read before it is written.
 	previous, replaces *pack.Link
 	drift              driftResult // the changes since previous (writeDrift)
+	oscal              *oscalDoc   // the OSCAL document, fed as the reports are written
 
 	// red holds the tenant's secrets (its source adds its credentials, the
 	// HTTP client every credential header it sends): every text of server
@@ -283,6 +284,9 @@ func (r *run) finish(ctx, api context.Context) (_ PackResult, err error) {
 		opts = append(opts, pack.WithSigner(*deps.Signer))
 	}
 	r.removeStale(ctx)
+	if err := r.newOSCAL(); err != nil {
+		return PackResult{}, err
+	}
 	r.pw, err = pack.NewWriter(ctx, deps.Store, prefix, opts...)
 	if err != nil {
 		return PackResult{}, fmt.Errorf("start pack %s: %w", prefix, err)
@@ -317,6 +321,11 @@ func (r *run) finish(ctx, api context.Context) (_ PackResult, err error) {
 	}
 	r.previous, r.replaces = r.chain(ctx)
 	if err := r.writeDrift(ctx, r.manifest(start)); err != nil {
+		return PackResult{}, err
+	}
+	// Before the summary: its checksum appendix lists the document. The
+	// document's back-matter lists the files stored before it.
+	if err := r.writeOSCAL(ctx); err != nil {
 		return PackResult{}, err
 	}
 	m := r.manifest(start)

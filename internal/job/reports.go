@@ -111,6 +111,7 @@ func (r *run) collectFramework(ctx, api context.Context, f framework) (err error
 	}
 	fs := r.summary.framework(f.slug, f.Name, f.Cloud)
 	fs.Planned = len(f.Units)
+	r.oscalFramework(f.Name)
 	// Pass 1: Parquet (one controls and one violations file per sub-account)
 	// and the summary counts, which the workbook's first sheet needs.
 	if err := r.reportParquet(ctx, f, reps, fs); err != nil {
@@ -172,10 +173,11 @@ func (r *run) reportParquet(ctx context.Context, f framework, reps []fetchedRepo
 			}
 			files[t.Name], sinks[t.Name] = tf, tf.WriteRows
 		}
+		feed := &oscalFeed{doc: r.oscal, controls: files[dataset.Controls].path, violations: files[dataset.Violations].path}
 		for ; i < len(reps) && reps[i].unit.SubAccount == sub; i++ {
 			fr := reps[i]
 			var apiErr error
-			rows, err := r.reportRows(untilErr(fr.rep.Controls(), &apiErr), fr, f, sinks, fs)
+			rows, err := r.reportRows(untilErr(fr.rep.Controls(), &apiErr), fr, f, sinks, fs, feed)
 			reps[i].rows, reps[i].err = rows, apiErr
 			if err != nil {
 				fail(err)
@@ -201,9 +203,10 @@ func (r *run) reportParquet(ctx context.Context, f framework, reps []fetchedRepo
 // reportRows writes the rows of one report's controls (read from
 // controls: the caller keeps the source's error, untilErr) to the sinks
 // it is given, by table: controls, their violations and their exceptions;
-// it counts the rows of every table, and records the controls in fs when
-// it is not nil. The error is a writer's (fatal).
-func (r *run) reportRows(controls iter.Seq[source.Control], fr fetchedReport, f framework, sinks map[string]writeRows, fs *fwSummary) (map[string]int64, error) {
+// it counts the rows of every table, records the controls in fs and feeds
+// the OSCAL document (the first pass: fs and feed not nil). The error is a
+// writer's (fatal).
+func (r *run) reportRows(controls iter.Seq[source.Control], fr fetchedReport, f framework, sinks map[string]writeRows, fs *fwSummary, feed *oscalFeed) (map[string]int64, error) {
 	u := fr.unit
 	alias, at := fr.rep.AccountAlias(), fr.rep.ReportTime()
 	sc := r.scope(u.SubAccount)
@@ -232,12 +235,20 @@ func (r *run) reportRows(controls iter.Seq[source.Control], fr fetchedReport, f 
 			fs.control(u.SubAccount, u.Account, alias, at, c)
 			fs.exceptions(u.Account, c.ID, c.Exceptions, r.lapsed)
 		}
-		emit(dataset.Control{Framework: f.Name, Cloud: u.Cloud, AccountID: u.Account, AccountAlias: alias, ReportTime: at,
+		dc := dataset.Control{Framework: f.Name, Cloud: u.Cloud, AccountID: u.Account, AccountAlias: alias, ReportTime: at,
 			ControlID: c.ID, Title: c.Title, Category: c.Category, Requirement: c.Requirement, Service: c.Service, Severity: c.Severity, SeverityLevel: c.SeverityRank,
-			Status: c.Status, Assessed: c.Assessed, Violating: int64(len(c.Violations)), Suppressions: c.Suppressions, InfoLink: c.InfoLink})
+			Status: c.Status, Assessed: c.Assessed, Violating: int64(len(c.Violations)), Suppressions: c.Suppressions, InfoLink: c.InfoLink}
+		emit(dc)
+		if feed != nil {
+			feed.control(sc, dc, c.Exceptions, r.lapsed)
+		}
 		for _, v := range c.Violations {
-			emit(dataset.Violation{Framework: f.Name, Cloud: u.Cloud, AccountID: u.Account, ControlID: c.ID,
-				ControlTitle: c.Title, Severity: c.Severity, Region: v.Region, Resource: v.Resource, Reasons: v.Reasons})
+			dv := dataset.Violation{Framework: f.Name, Cloud: u.Cloud, AccountID: u.Account, ControlID: c.ID,
+				ControlTitle: c.Title, Severity: c.Severity, Region: v.Region, Resource: v.Resource, Reasons: v.Reasons}
+			emit(dv)
+			if feed != nil {
+				feed.violation(sc, dv)
+			}
 		}
 		for _, e := range c.Exceptions {
 			emit(dataset.Exception{Framework: f.Name, Cloud: u.Cloud, AccountID: u.Account, ControlID: c.ID, ControlTitle: c.Title,
@@ -277,7 +288,7 @@ func (r *run) reportWorkbook(ctx context.Context, f framework, reps []fetchedRep
 		}
 		for _, fr := range reps {
 			var apiErr error
-			rows, err := r.reportRows(untilErr(fr.rep.Controls(), &apiErr), fr, f, map[string]writeRows{pass.Name: sheet.Write}, nil)
+			rows, err := r.reportRows(untilErr(fr.rep.Controls(), &apiErr), fr, f, map[string]writeRows{pass.Name: sheet.Write}, nil, nil)
 			if err != nil {
 				return err
 			}

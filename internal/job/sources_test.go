@@ -136,6 +136,11 @@ func TestEverySourceMakesAPack(t *testing.T) {
 				t.Error("the pack holds no rows")
 			}
 			checkExceptions(t, store, res.Packs[0].Prefix, m, tc.name == "ibm_scc")
+			// IBM SCC's accepted risks and Sophos's suppressions give
+			// reasons: they become OSCAL risks; Edge has no exceptions.
+			if risks := checkOSCAL(t, store, res.Packs[0].Prefix, m); (risks > 0) != (tc.name != "lacework_edge") {
+				t.Errorf("%d OSCAL risks", risks)
+			}
 			t.Logf("%s: %d files, rows %v", tc.name, len(m.Files), fileRows)
 		})
 	}

@@ -77,4 +77,14 @@
 // hive_partitioning and union_by_name. DuckDB refuses a view over a glob
 // that matches no file, so duckdb.sql has a view only for the tables that
 // have files in the lake. Each export rewrites it.
+//
+// # Amazon Security Lake
+//
+// ExportSecurityLake writes a published pack's controls and violations as
+// OCSF Compliance Finding events (internal/ocsf) into an Amazon Security
+// Lake custom source's layout,
+// region=<region>/accountId=<id>/eventDay=<YYYYMMDD>/<file>.parquet (see
+// SecurityLake for the partition values). It reads the pack's files as
+// Export does, checked against the manifest, and writes through the same
+// putOnce: never overwriting, a second export a no-op.
 package lake

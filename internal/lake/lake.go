@@ -245,39 +245,59 @@ func nameValue(s string) string { return strings.ReplaceAll(storage.SafePart(s),
 // checking size and SHA-256 against the manifest while it copies. An
 // object already under o.Key is accepted if it has the manifest's checksum.
 func copyObject(ctx context.Context, from storage.Store, src string, to storage.Store, o *Object, meta map[string]string) error {
-	found, err := exists(ctx, to, o.Key)
+	existed, err := putOnce(ctx, to, o.Key, func() (io.ReadCloser, error) { return from.Get(ctx, src) },
+		want{name: src, size: o.Size, sha: o.SHA256}, storage.PutOptions{ContentType: pack.MediaTypeParquet, Metadata: meta})
+	o.Existed = existed
+	return err
+}
+
+// want is what an object must be: its size and SHA-256, and how errors
+// name where it came from.
+type want struct {
+	name string
+	size int64
+	sha  string
+}
+
+// putOnce is how the lakes write: never overwriting, idempotent. It stores
+// what open gives under key, checking size and SHA-256 against w while it
+// streams, so that a mismatch fails the Put and leaves nothing
+// (ErrChecksum). A key the store already holds is read back and hashed:
+// with w's checksum it counts as stored before (existed), with another it
+// fails with ErrConflict. open is called only when the object is to be
+// written.
+func putOnce(ctx context.Context, to storage.Store, key string, open func() (io.ReadCloser, error), w want, o storage.PutOptions) (existed bool, err error) {
+	found, err := exists(ctx, to, key)
 	if err != nil {
-		return err
+		return false, err
 	}
 	if found {
-		o.Existed = true
-		return checkExisting(ctx, to, *o)
+		return true, checkExisting(ctx, to, key, w)
 	}
-	rc, err := from.Get(ctx, src)
+	rc, err := open()
 	if err != nil {
-		return fmt.Errorf("read %s: %w", src, err)
+		return false, fmt.Errorf("read %s: %w", w.name, err)
 	}
 	defer rc.Close()
-	cr := &checkedReader{r: rc, h: sha256.New(), size: o.Size, sha: o.SHA256, name: src}
-	obj, err := to.Put(ctx, o.Key, cr, storage.PutOptions{ContentType: pack.MediaTypeParquet, Metadata: meta})
+	cr := &checkedReader{r: rc, h: sha256.New(), size: w.size, sha: w.sha, name: w.name}
+	obj, err := to.Put(ctx, key, cr, o)
 	switch {
 	case cr.err != nil:
 		// The store failed because the content did not match: say so
 		// first, whatever words the store wrapped it in.
-		return fmt.Errorf("copy %s to %s: %w", src, o.Key, cr.err)
+		return false, fmt.Errorf("copy %s to %s: %w", w.name, key, cr.err)
 	case errors.Is(err, storage.ErrExist):
 		// Stored meanwhile, by a concurrent export of the same run.
-		o.Existed = true
-		return checkExisting(ctx, to, *o)
+		return true, checkExisting(ctx, to, key, w)
 	case err != nil:
-		return fmt.Errorf("copy %s to %s: %w", src, o.Key, err)
-	case obj.Size != o.Size || obj.SHA256 != o.SHA256:
+		return false, fmt.Errorf("copy %s to %s: %w", w.name, key, err)
+	case obj.Size != w.size || obj.SHA256 != w.sha:
 		// checkedReader saw EOF and agreed, so the store stored other bytes
 		// than it was given. The object stays: the lake never deletes.
-		return fmt.Errorf("copy %s to %s: the store reports %d bytes, SHA-256 %s; the manifest %d bytes, SHA-256 %s: %w",
-			src, o.Key, obj.Size, obj.SHA256, o.Size, o.SHA256, ErrConflict)
+		return false, fmt.Errorf("copy %s to %s: the store reports %d bytes, SHA-256 %s; want %d bytes, SHA-256 %s: %w",
+			w.name, key, obj.Size, obj.SHA256, w.size, w.sha, ErrConflict)
 	}
-	return nil
+	return false, nil
 }
 
 // errFound stops a List at the first match.
@@ -300,23 +320,23 @@ func exists(ctx context.Context, s storage.Store, key string) (bool, error) {
 	return false, nil
 }
 
-// checkExisting reads o.Key back from the lake and compares its size and
-// SHA-256 with the manifest's.
-func checkExisting(ctx context.Context, s storage.Store, o Object) error {
-	rc, err := s.Get(ctx, o.Key)
+// checkExisting reads key back from the lake and compares its size and
+// SHA-256 with w's.
+func checkExisting(ctx context.Context, s storage.Store, key string, w want) error {
+	rc, err := s.Get(ctx, key)
 	if err != nil {
-		return fmt.Errorf("read back %s: %w", o.Key, err)
+		return fmt.Errorf("read back %s: %w", key, err)
 	}
 	defer rc.Close()
 	h := sha256.New()
 	// One byte more than expected is enough to tell a larger object.
-	n, err := io.Copy(h, io.LimitReader(storage.ContextReader(ctx, rc), o.Size+1))
+	n, err := io.Copy(h, io.LimitReader(storage.ContextReader(ctx, rc), w.size+1))
 	if err != nil {
-		return fmt.Errorf("read back %s: %w", o.Key, err)
+		return fmt.Errorf("read back %s: %w", key, err)
 	}
-	if sum := hex.EncodeToString(h.Sum(nil)); n != o.Size || sum != o.SHA256 {
-		return fmt.Errorf("%s exists and differs from %s of pack (%d bytes, SHA-256 %s; want %d bytes, %s): %w",
-			o.Key, o.Path, n, sum, o.Size, o.SHA256, ErrConflict)
+	if sum := hex.EncodeToString(h.Sum(nil)); n != w.size || sum != w.sha {
+		return fmt.Errorf("%s exists and differs from %s (%d bytes, SHA-256 %s; want %d bytes, %s): %w",
+			key, w.name, n, sum, w.size, w.sha, ErrConflict)
 	}
 	return nil
 }

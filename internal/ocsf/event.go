@@ -24,6 +24,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/evidence-pack/evidence/internal/dataset"
 )
 
 // Schema facts.
@@ -118,6 +120,7 @@ type Organization struct {
 // Compliance is OCSF's compliance object.
 type Compliance struct {
 	Standards     []string `json:"standards,omitempty" parquet:"standards,list,optional"`
+	Requirements  []string `json:"requirements,omitempty" parquet:"requirements,list,optional"`
 	Control       string   `json:"control,omitempty" parquet:"control,optional"`
 	Desc          string   `json:"desc,omitempty" parquet:"desc,optional"`
 	Category      string   `json:"category,omitempty" parquet:"category,optional"`
@@ -167,8 +170,9 @@ type Result struct {
 	AccountAlias          string
 	ControlID, Title      string
 	Section               string
+	Requirement           string // the framework's own requirement id, where the platform gives it
 	Severity              string // Critical, High, Medium, Low, Info
-	Status                string // Compliant, NonCompliant, Suppressed, CouldNotAssess, RequiresManualAssessment
+	Status                dataset.Status
 	ReportTime            time.Time
 	InfoLink              string
 	// The violating resource; empty for a control-level result.
@@ -192,18 +196,18 @@ var severityNames = map[int32]string{0: "Unknown", 1: "Informational", 2: "Low",
 
 // compliance.status_id: 1 Pass, 2 Warning, 3 Fail, 99 Other; and the
 // finding's status_id: 1 New, 3 Suppressed, 4 Resolved.
-var statuses = map[string]struct {
+var statuses = map[dataset.Status]struct {
 	id           int32
 	name         string
 	findingID    int32
 	findingName  string
 	withResource bool // may name a violating resource
 }{
-	"Compliant":                {1, "Pass", 4, "Resolved", false},
-	"NonCompliant":             {3, "Fail", 1, "New", true},
-	"Suppressed":               {99, "Suppressed", 3, "Suppressed", true},
-	"CouldNotAssess":           {2, "Warning", 1, "New", false},
-	"RequiresManualAssessment": {99, "Manual", 1, "New", false},
+	dataset.Compliant:      {1, "Pass", 4, "Resolved", false},
+	dataset.NonCompliant:   {3, "Fail", 1, "New", true},
+	dataset.Suppressed:     {99, "Suppressed", 3, "Suppressed", true},
+	dataset.CouldNotAssess: {2, "Warning", 1, "New", false},
+	dataset.Manual:         {99, "Manual", 1, "New", false},
 }
 
 var providers = map[string]struct {
@@ -267,8 +271,11 @@ func NewEvent(s Source, r Result) (Event, error) {
 			Category:   r.Section,
 			StatusID:   st.id,
 			Status:     st.name,
-			StatusCode: r.Status,
+			StatusCode: string(r.Status),
 		},
+	}
+	if r.Requirement != "" {
+		e.Compliance.Requirements = []string{r.Requirement}
 	}
 	e.SeverityID, e.Severity = severity(r.Severity)
 

@@ -26,7 +26,7 @@ const cis = "CIS Amazon Web Services Foundations Benchmark v1.4.0"
 func base() Result {
 	return Result{
 		Framework: cis, SubAccount: "acme-prod", Cloud: "AWS", AccountID: "123456789012", AccountAlias: "prod",
-		ControlID: "1.4", Title: "Ensure no root access key exists", Section: "Identity and Access Management",
+		ControlID: "1.4", Title: "Ensure no root access key exists", Section: "Identity and Access Management", Requirement: "1",
 		Severity: "Critical", Status: "Compliant", ReportTime: day.Add(3 * time.Hour), InfoLink: "https://docs.example.com/1.4",
 		RowID: "0123456789abcdef0123456789abcdef",
 	}
@@ -77,7 +77,7 @@ func TestEventsMatchTheClass(t *testing.T) {
 			if e.Compliance.StatusID != tc.complianceID || e.StatusID != tc.findingID || e.SeverityID != tc.severityID || e.Cloud.Provider != tc.provider || len(e.Resources) != tc.resources {
 				t.Errorf("compliance status %d, finding status %d, severity %d, provider %s, %d resources", e.Compliance.StatusID, e.StatusID, e.SeverityID, e.Cloud.Provider, len(e.Resources))
 			}
-			if e.Compliance.Control != tc.r.ControlID || e.Compliance.Standards[0] != cis || e.Compliance.StatusCode != tc.r.Status {
+			if e.Compliance.Control != tc.r.ControlID || e.Compliance.Standards[0] != cis || e.Compliance.StatusCode != string(tc.r.Status) {
 				t.Errorf("compliance %+v", e.Compliance)
 			}
 			if e.Metadata.Version != "1.8.0" || e.Metadata.Product.Name != "Lacework" || e.Metadata.Transformations[0].Product.Name != "evidence" {
@@ -358,7 +358,7 @@ func TestDuckDBReads(t *testing.T) {
 		"class_uid":    "INTEGER",
 		"metadata":     `STRUCT("version" VARCHAR, uid VARCHAR, product STRUCT("name" VARCHAR, uid VARCHAR, vendor_name VARCHAR`,
 		"cloud":        "STRUCT(provider VARCHAR, region VARCHAR, account STRUCT(uid VARCHAR",
-		"compliance":   "STRUCT(standards VARCHAR[], control VARCHAR",
+		"compliance":   "STRUCT(standards VARCHAR[], requirements VARCHAR[], control VARCHAR",
 		"resources":    "STRUCT(uid VARCHAR, \"name\" VARCHAR, \"type\" VARCHAR, region VARCHAR, provider VARCHAR)[]",
 		"finding_info": "STRUCT(uid VARCHAR, uid_alt VARCHAR",
 	} {

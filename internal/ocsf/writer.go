@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -45,8 +47,9 @@ func NewWriter(w io.Writer, o WriterOptions) *Writer {
 	if o.CreatedBy != "" {
 		opts = append(opts, pq.CreatedBy(o.CreatedBy, "", ""))
 	}
-	for k, v := range o.Metadata {
-		opts = append(opts, pq.KeyValueMetadata(k, v))
+	// In key order: the same events give the same bytes.
+	for _, k := range slices.Sorted(maps.Keys(o.Metadata)) {
+		opts = append(opts, pq.KeyValueMetadata(k, o.Metadata[k]))
 	}
 	return &Writer{w: pq.NewGenericWriter[Event](w, opts...), max: 256}
 }

@@ -1,5 +1,6 @@
 // Package oscal writes a pack's compliance results as an OSCAL Assessment
-// Results document (oscal/assessment-results.json), OSCAL 1.2.3.
+// Results document (OSCAL 1.2.3), which the pipeline stores at
+// pack.OSCALResults.
 //
 // The pipeline feeds a Builder as rows pass: the pack (New), each framework
 // with its period (AddFramework), each controls row (AddControl), each
@@ -22,8 +23,12 @@
 //     samples (resource, region, reasons, row_id);
 //   - a finding per NonCompliant or Suppressed control result, its target
 //     not-satisfied, related to its observation (and risk);
-//   - a risk per suppressed control result: deviation-approved with a
-//     risk-log entry when the platform gives the reason, open otherwise;
+//   - a risk per control result with a suppression (or accepted risk) for
+//     which the platform records a reason: deviation-approved, a risk-log
+//     entry per reason. A suppression without a reason makes no risk: the
+//     platform says the failures are excepted, not that anyone accepted
+//     them, and the document claims no more (the finding and the
+//     observation's suppressions property still say it is suppressed);
 //   - back-matter: a resource per pack file with an rlink to its path and
 //     its SHA-256; evidence references name these resources ("#uuid").
 //
@@ -59,12 +64,12 @@ import (
 	"sync"
 	"time"
 	"unicode"
+
+	"github.com/evidence-pack/evidence/internal/dataset"
 )
 
 // Document facts.
 const (
-	// Path is where the document goes in a pack.
-	Path = "oscal/assessment-results.json"
 	// MediaType is OSCAL JSON's media type.
 	MediaType = "application/oscal+json"
 	// Version is the OSCAL version the document conforms to (its schema is
@@ -76,25 +81,7 @@ const (
 	DefaultSamples = 5
 )
 
-// Status is a control's status as the packs spell it.
-type Status string
-
-// Statuses.
-const (
-	Compliant                Status = "Compliant"
-	NonCompliant             Status = "NonCompliant"
-	Suppressed               Status = "Suppressed"
-	CouldNotAssess           Status = "CouldNotAssess"
-	RequiresManualAssessment Status = "RequiresManualAssessment"
-)
-
-func (s Status) valid() bool {
-	switch s {
-	case Compliant, NonCompliant, Suppressed, CouldNotAssess, RequiresManualAssessment:
-		return true
-	}
-	return false
-}
+func validStatus(s dataset.Status) bool { return slices.Contains(dataset.Statuses(), s) }
 
 // Pack describes the pack the document is about.
 type Pack struct {
@@ -113,11 +100,13 @@ type Framework struct {
 	Start, End time.Time // the pack's period: End is exclusive
 }
 
-// Suppression is one suppression (exception) the platform applied to a
-// control result.
+// Suppression is one suppression (exception, accepted risk) the platform
+// applied to a control result, or several that share a reason.
 type Suppression struct {
-	Name   string // the platform's name or id of the suppression
-	Reason string // why, when the platform gives it
+	Name      string // the platform's name or id of the suppression, or its kind
+	Reason    string // why, when the platform gives it
+	Resources int64  // the resources it excepts; zero: the platform does not say
+	Expired   int64  // of those, the exceptions that lapsed before the period ended
 }
 
 // Control is one row of the controls table.
@@ -127,9 +116,10 @@ type Control struct {
 	AccountID             string
 	AccountAlias          string
 	ControlID, Title      string
-	Section               string // requirement / framework section
+	Section               string // framework section
+	Requirement           string // the framework's own requirement id, where the platform gives it
 	Severity              string
-	Status                Status
+	Status                dataset.Status
 	AssessedResources     *int64
 	ViolatingResources    *int64
 	ReportTime            time.Time // zero: unknown
@@ -239,7 +229,7 @@ func (b *Builder) AddControl(c Control) error {
 	if c.ControlID == "" {
 		return fmt.Errorf("oscal: controls row %s without a control id", c.RowID)
 	}
-	if !c.Status.valid() {
+	if !validStatus(c.Status) {
 		return fmt.Errorf("oscal: control %s: unknown status %q", c.ControlID, c.Status)
 	}
 	if c.RowID == "" || c.File == "" {
@@ -333,12 +323,16 @@ func (h *sampleHeap) Pop() any {
 	return v
 }
 
-// Write writes the document. It fails, writing nothing, when a violation
-// names a control that was never added or evidence names a file that was
-// not added.
-func (b *Builder) Write(w io.Writer) error {
+// Check reports what would make Write fail before it writes anything: a
+// violation names a control that was never added, evidence names a file
+// that was not added, or there is no framework (OSCAL needs a result).
+func (b *Builder) Check() error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	return b.check()
+}
+
+func (b *Builder) check() error {
 	if len(b.orphans) > 0 {
 		ks := sortedKeys(b.orphans)
 		k := ks[0]
@@ -354,6 +348,17 @@ func (b *Builder) Write(w io.Writer) error {
 				return fmt.Errorf("oscal: evidence names %s, which was not added as a file", f)
 			}
 		}
+	}
+	return nil
+}
+
+// Write writes the document. It fails, writing nothing, when Check does;
+// any other error is w's.
+func (b *Builder) Write(w io.Writer) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if err := b.check(); err != nil {
+		return err
 	}
 
 	buf := bufio.NewWriterSize(w, 64<<10)
@@ -502,12 +507,12 @@ func (b *Builder) result(fw Framework) result {
 		r.Observations = append(r.Observations, obs)
 		c := acc.c
 		var riskUUID string
-		if c.Status == Suppressed || len(c.Suppressions) > 0 {
+		if hasReason(c.Suppressions) {
 			rk := b.risk(acc, obs.UUID, origins)
 			riskUUID = rk.UUID
 			r.Risks = append(r.Risks, rk)
 		}
-		if c.Status == NonCompliant || c.Status == Suppressed {
+		if c.Status == dataset.NonCompliant || c.Status == dataset.Suppressed {
 			r.Findings = append(r.Findings, b.finding(acc, obs.UUID, riskUUID, origins))
 		}
 	}
@@ -543,7 +548,7 @@ func (b *Builder) observation(acc *controlAcc, origins []origin) observation {
 			Title:       line(cmp.Or(c.Cloud, "cloud") + " account " + c.AccountID),
 		}},
 	}
-	if c.Status == NonCompliant || c.Status == Suppressed {
+	if c.Status == dataset.NonCompliant || c.Status == dataset.Suppressed {
 		o.Types = []string{"finding"}
 	}
 	desc := fmt.Sprintf("%s evaluated control %s (%s) of %s on %s account %s: **%s**.", b.sourceName(), c.ControlID, cmp.Or(c.Title, "untitled"), c.Framework, cmp.Or(c.Cloud, "cloud"), c.AccountID, c.Status)
@@ -561,6 +566,7 @@ func (b *Builder) observation(acc *controlAcc, origins []origin) observation {
 		"status", string(c.Status),
 		"severity", c.Severity,
 		"section", c.Section,
+		"requirement-id", c.Requirement,
 		"assessed-resources", intp(c.AssessedResources),
 		"violating-resources", intp(c.ViolatingResources),
 		"violations-rows", strconv.FormatInt(acc.total, 10),
@@ -568,6 +574,13 @@ func (b *Builder) observation(acc *controlAcc, origins []origin) observation {
 		"account-id", c.AccountID,
 		"cloud", c.Cloud,
 	)
+	var supp []string
+	for _, s := range c.Suppressions {
+		if s.Name != "" {
+			supp = append(supp, s.Name)
+		}
+	}
+	o.Props = append(o.Props, props("suppressions", strings.Join(supp, "; "))...)
 	if acc.total > 0 && len(acc.regions) > 0 {
 		rs := mapKeys(acc.regions)
 		o.Props = append(o.Props, props("regions", strings.Join(rs, ", "))...)
@@ -611,31 +624,50 @@ func (b *Builder) observation(acc *controlAcc, origins []origin) observation {
 	return o
 }
 
+// hasReason reports whether the platform gives a reason for any of ss.
+func hasReason(ss []Suppression) bool {
+	return slices.ContainsFunc(ss, func(s Suppression) bool { return strings.TrimSpace(s.Reason) != "" })
+}
+
+// risk is the accepted risk of a control result whose suppressions the
+// platform gives a reason for (hasReason): one risk-log entry per
+// suppression with a reason.
 func (b *Builder) risk(acc *controlAcc, obsUUID string, origins []origin) risk {
 	c := acc.c
 	rk := risk{
 		UUID:        b.uuid("risk", c.Framework, c.SubAccount, c.AccountID, c.ControlID),
-		Title:       line("Suppressed: " + c.ControlID + " " + c.Title),
-		Description: fmt.Sprintf("%s suppresses results of control %s of %s on %s account %s.", b.sourceName(), c.ControlID, c.Framework, cmp.Or(c.Cloud, "cloud"), c.AccountID),
-		Statement:   fmt.Sprintf("Resources that violate %s are exempted from the result by %d suppression(s); the violations they cover are accepted rather than remediated.", c.ControlID, max(1, len(c.Suppressions))),
+		Title:       line("Excepted: " + c.ControlID + " " + c.Title),
+		Description: fmt.Sprintf("%s excepts failures of control %s of %s on %s account %s from its result.", b.sourceName(), c.ControlID, c.Framework, cmp.Or(c.Cloud, "cloud"), c.AccountID),
+		Statement:   fmt.Sprintf("Resources that violate %s are excepted from the result (suppressed or risk accepted); the failures they cover are accepted rather than remediated.", c.ControlID),
+		Status:      "deviation-approved",
 		Origins:     origins,
 		RelatedObs:  []related{{obsUUID}},
 		Props:       props("control-id", c.ControlID, "status", string(c.Status)),
 	}
 	var names, reasons []string
 	var log riskLog
+	var unexplained int
 	for i, s := range c.Suppressions {
 		if s.Name != "" {
 			names = append(names, s.Name)
 		}
 		if strings.TrimSpace(s.Reason) == "" {
+			unexplained++
 			continue
 		}
 		reasons = append(reasons, s.Reason)
+		d := s.Reason
+		if s.Resources > 0 {
+			d += fmt.Sprintf(" (%d resources", s.Resources)
+			if s.Expired > 0 {
+				d += fmt.Sprintf(", %d of them lapsed before the period ended", s.Expired)
+			}
+			d += ")"
+		}
 		log.Entries = append(log.Entries, riskLogEntry{
 			UUID:         b.uuid("risk-log", c.Framework, c.SubAccount, c.AccountID, c.ControlID, strconv.Itoa(i)),
-			Title:        line("Suppression " + cmp.Or(s.Name, strconv.Itoa(i+1)) + " accepted"),
-			Description:  s.Reason,
+			Title:        line("Exception " + cmp.Or(s.Name, strconv.Itoa(i+1)) + " accepted"),
+			Description:  d,
 			Start:        stamp(cmp.Or(c.ReportTime, b.pack.GeneratedAt)),
 			StatusChange: "deviation-approved",
 		})
@@ -643,13 +675,10 @@ func (b *Builder) risk(acc *controlAcc, obsUUID string, origins []origin) risk {
 	if len(names) > 0 {
 		rk.Props = append(rk.Props, props("suppressions", strings.Join(names, "; "))...)
 	}
-	if len(log.Entries) > 0 {
-		rk.Status = "deviation-approved"
-		rk.RiskLog = &log
-		rk.Description += " Accepted, for the reason(s) the platform records: " + strings.Join(reasons, "; ")
-	} else {
-		rk.Status = "open"
-		rk.Description += " The platform records no reason for the suppression, so no acceptance is recorded."
+	rk.RiskLog = &log
+	rk.Description += " Accepted, for the reason(s) the platform records: " + strings.Join(reasons, "; ") + "."
+	if unexplained > 0 {
+		rk.Description += fmt.Sprintf(" %d other exception(s) of this result have no reason recorded; no acceptance is claimed for them.", unexplained)
 	}
 	return rk
 }
@@ -670,9 +699,14 @@ func (b *Builder) finding(acc *controlAcc, obsUUID, riskUUID string, origins []o
 		},
 		RelatedObs: []related{{obsUUID}},
 	}
-	if c.Status == Suppressed {
+	if c.Status == dataset.Suppressed {
 		f.Target.Status.Reason = "other"
-		f.Remarks = "The platform suppresses this control's violations; see the related risk."
+		f.Remarks = "The platform suppresses this control's violations"
+		if riskUUID != "" {
+			f.Remarks += "; see the related risk for the reason it records."
+		} else {
+			f.Remarks += " and records no reason for it, so no risk acceptance is claimed."
+		}
 	}
 	if riskUUID != "" {
 		f.RelatedRisks = []relatedRisk{{riskUUID}}

@@ -14,6 +14,7 @@
 //	  manifest.sig                               optional signature of manifest.json (WithSigner)
 //	  index.html                                 IndexName: the landing page, every other file described (Describe) and linked
 //	  summary.pdf, pack.duckdb.sql               SummaryPDF, DuckDBViews
+//	  oscal/assessment-results.json              OSCALResults, IsOSCAL (internal/oscal writes it)
 //	  evaluations.xlsx, inventory.xlsx, audit-logs.xlsx   TableWorkbook
 //	  frameworks/<framework>/evidence.xlsx|pdf   FrameworkWorkbook, FrameworkPDF
 //	  frameworks/<framework>/vendor/<sub>_<acct>.pdf      VendorReport

@@ -37,6 +37,8 @@ func Describe(p string) string {
 		return "SHA-256 of every file but manifest.json (sha256sum -c SHA256SUMS)"
 	case p == ManifestName:
 		return "What the pack holds and covers, every file's size and SHA-256; written last"
+	case IsOSCAL(p):
+		return "OSCAL Assessment Results (NIST OSCAL 1.2.3 JSON): one result per framework, an observation per control result, findings, accepted risks, every file above with its SHA-256"
 	case p == SignatureName:
 		return "ed25519 signature of manifest.json's bytes"
 	case InParquet(p):

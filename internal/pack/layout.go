@@ -28,6 +28,7 @@ import (
 //	<prefix>/<tenant>/state.json                        StatePath
 //	  index.html                                        IndexName (Publish writes it), Describe
 //	  summary.pdf, pack.duckdb.sql                      SummaryPDF, DuckDBViews
+//	  oscal/assessment-results.json                     OSCALResults, IsOSCAL
 //	  evaluations.xlsx, inventory.xlsx, audit-logs.xlsx TableWorkbook
 //	  frameworks/<framework>/evidence.xlsx|.pdf         FrameworkWorkbook, FrameworkPDF
 //	  frameworks/<framework>/vendor/<sub>_<acct>.<ext>  VendorReport
@@ -44,9 +45,17 @@ const (
 	DuckDBViews = "pack.duckdb.sql"
 )
 
+// OSCALResults is the pack's results as a NIST OSCAL Assessment Results
+// document (internal/oscal writes it): the only file of the oscal/ folder.
+const OSCALResults = oscalDir + "/assessment-results.json"
+
+// IsOSCAL reports whether p is the pack's OSCAL document.
+func IsOSCAL(p string) bool { return p == OSCALResults }
+
 // Folders of a pack.
 const (
 	frameworksDir = "frameworks"
+	oscalDir      = "oscal"
 	parquetDir    = "parquet"
 	vendorDir     = "vendor"
 	accountKey    = "account="

@@ -32,6 +32,7 @@ func TestLayoutPaths(t *testing.T) {
 		{pack.ParquetName("", ""), "part-00000"},
 		{pack.ParquetFile{Table: "controls", SubAccount: "acme-prod", Name: "framework-CIS_1.4"}.Path(), "parquet/controls/account=acme-prod/framework-CIS_1.4.parquet"},
 		{pack.ParquetGlob("inventory"), "parquet/inventory/*/*.parquet"},
+		{pack.OSCALResults, "oscal/assessment-results.json"},
 		{pack.ReportPrefix("", "Acme Corp", "2026-10-01_2026-10-31", "20261101T030405Z-3f9a1c"), "_reports/Acme_Corp/2026-10-01_2026-10-31/20261101T030405Z-3f9a1c"},
 		{pack.ReportPrefix("evidence/prod", "_acme", "2026-10-01", "r"), "evidence/prod/_reports/acme/2026-10-01/r"},
 		{pack.ReportTable("report_daily"), "tables/report_daily.parquet"},
@@ -81,6 +82,33 @@ func TestParquetPathRoundTrip(t *testing.T) {
 	}
 	if want := len(tables) * len(subNames) * len(partitions) * len(accountNames); len(paths) != want {
 		t.Errorf("%d distinct paths for %d units", len(paths), want)
+	}
+}
+
+// The OSCAL document's path reads back as the OSCAL document, and as
+// nothing else: not a table (the lake and the DuckDB views skip it), not a
+// framework file, and described on the index page.
+func TestOSCALPathRoundTrip(t *testing.T) {
+	p := pack.OSCALResults
+	if !pack.IsOSCAL(p) {
+		t.Errorf("IsOSCAL(%q) = false", p)
+	}
+	if err := storage.CleanKey(p); err != nil {
+		t.Errorf("%s: %v", p, err)
+	}
+	if pack.InParquet(p) {
+		t.Errorf("%s is taken for a Parquet file", p)
+	}
+	if _, err := pack.ParseParquet(p); !errors.Is(err, pack.ErrNotInLayout) {
+		t.Errorf("ParseParquet(%q) = %v, want ErrNotInLayout", p, err)
+	}
+	if d := pack.Describe(p); !strings.Contains(d, "OSCAL") {
+		t.Errorf("Describe(%q) = %q", p, d)
+	}
+	for _, other := range []string{"oscal/other.json", "assessment-results.json", "frameworks/oscal/assessment-results.json", pack.SummaryPDF} {
+		if pack.IsOSCAL(other) {
+			t.Errorf("IsOSCAL(%q) = true", other)
+		}
 	}
 }
 
