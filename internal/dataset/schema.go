@@ -56,6 +56,9 @@ type Column struct {
 	// bounded width (titles, reasons, descriptions, resource names), rather
 	// than cut at the column's edge. Presentation only: Parquet ignores it.
 	Wrap bool
+	// Percent marks a Float holding a percentage from 0 to 100: a sheet
+	// shows it with a % sign (87.5 as 87.50%), the value unchanged.
+	Percent bool
 }
 
 // Header returns the column's human title.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/evidence-pack/evidence/internal/dataset"
+	"github.com/xuri/excelize/v2"
 )
 
 // A framework workbook as a pack writes it, with the pack's own tables and
@@ -141,5 +142,47 @@ func TestSheetHeaders(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A Column.Percent value keeps its number (the same as in Parquet) and
+// shows with a % sign; other floats keep the general format.
+func TestPercentColumn(t *testing.T) {
+	tb := dataset.Table{Name: "Daily", Columns: []dataset.Column{
+		{Name: "compliance_pct", Title: "Compliance %", Kind: dataset.Float, Percent: true},
+		{Name: "score", Kind: dataset.Float},
+	}}
+	var buf bytes.Buffer
+	wb := NewWorkbook(&buf, Options{})
+	s, err := wb.Begin(tb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Write([]dataset.Row{{87.5, 87.5}, {nil, nil}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := wb.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenReader(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for _, tc := range []struct {
+		cell, raw, shown string
+	}{
+		{"A2", "87.5", "87.50%"},
+		{"B2", "87.5", "87.5"},
+		{"A3", "", ""},
+	} {
+		raw, _ := f.GetCellValue("Daily", tc.cell, excelize.Options{RawCellValue: true})
+		shown, _ := f.GetCellValue("Daily", tc.cell)
+		if raw != tc.raw || shown != tc.shown {
+			t.Errorf("%s = %q shown %q, want %q shown %q", tc.cell, raw, shown, tc.raw, tc.shown)
+		}
 	}
 }

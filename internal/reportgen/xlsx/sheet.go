@@ -24,6 +24,7 @@ type sheetSink struct {
 	measure []colMeasure
 	widths  []float64 // set when the sample is measured
 	wrap    []bool
+	percent []bool
 	lastCol string
 
 	// The first rows are held back until the widths are known (see
@@ -49,10 +50,10 @@ func newSheetSink(wb *Workbook, t dataset.Table) (*sheetSink, error) {
 	}
 	s := &sheetSink{wb: wb, t: t, base: t.Name, max: wb.opts.maxRows(), order: t.SheetOrder(), lastCol: lastCol, sampling: true}
 	n := len(t.Columns)
-	s.kinds, s.headers, s.measure, s.wrap = make([]dataset.Kind, n), make([]string, n), make([]colMeasure, n), make([]bool, n)
+	s.kinds, s.headers, s.measure, s.wrap, s.percent = make([]dataset.Kind, n), make([]string, n), make([]colMeasure, n), make([]bool, n), make([]bool, n)
 	for j, i := range s.order {
 		c := t.Columns[i]
-		s.kinds[j], s.headers[j], s.wrap[j] = c.Kind, sheetHeader(c), c.Wrap
+		s.kinds[j], s.headers[j], s.wrap[j], s.percent[j] = c.Kind, sheetHeader(c), c.Wrap, c.Percent && c.Kind == dataset.Float
 		s.measure[j] = colMeasure{kind: c.Kind, wrap: c.Wrap, key: slices.Contains(t.Lead, c.Name)}
 	}
 	s.cells = make([]any, n)
@@ -182,6 +183,9 @@ func (s *sheetSink) writeRow(r dataset.Row) error {
 	lines := 1
 	for j, i := range s.order {
 		s.cells[j] = s.cell(s.kinds[j], r[i])
+		if s.percent[j] && r[i] != nil {
+			s.cells[j] = excelize.Cell{StyleID: s.wb.pointsStyle, Value: s.cells[j]}
+		}
 		if str, ok := r[i].(string); ok && s.wrap[j] {
 			lines = max(lines, textLines(str, s.widths[j]))
 		}

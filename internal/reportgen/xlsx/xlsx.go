@@ -27,8 +27,11 @@ const (
 
 	// DateTimeFormat is the number format of Time cells (always UTC).
 	DateTimeFormat = "yyyy-mm-dd hh:mm:ss"
-	// PercentFormat is the number format of Percent values.
+	// PercentFormat is the number format of Percent values (fractions).
 	PercentFormat = "0.00%"
+	// PercentPointsFormat is the number format of Column.Percent values,
+	// percentages from 0 to 100 kept as they are in Parquet.
+	PercentPointsFormat = `0.00"%"`
 
 	// SummarySheet is the name of the overview sheet every workbook of a
 	// pack opens with (AddKeyValueSheet), so that a reader finds the same
@@ -91,6 +94,7 @@ type Workbook struct {
 	plainStyle   int // data cells: top-aligned
 	wrapStyle    int // data cells of Wrap columns: top-aligned, wrapped
 	percentStyle int
+	pointsStyle  int // Column.Percent cells
 
 	names   map[string]bool // sheet names in use, lower-cased
 	sheets  []string        // sheet names, in order
@@ -143,7 +147,7 @@ func (wb *Workbook) init() error {
 	// Data cells align at the top: a row made tall by a wrapped title
 	// still reads across.
 	top := &excelize.Alignment{Vertical: "top"}
-	dateFmt, pctFmt := DateTimeFormat, PercentFormat
+	dateFmt, pctFmt, pointsFmt := DateTimeFormat, PercentFormat, PercentPointsFormat
 	for _, st := range []struct {
 		id    *int
 		name  string
@@ -153,6 +157,7 @@ func (wb *Workbook) init() error {
 		{&wb.plainStyle, "data", excelize.Style{Alignment: top}},
 		{&wb.wrapStyle, "wrapped text", excelize.Style{Alignment: &excelize.Alignment{Vertical: "top", WrapText: true}}},
 		{&wb.percentStyle, "percent", excelize.Style{CustomNumFmt: &pctFmt, Alignment: top}},
+		{&wb.pointsStyle, "percentage", excelize.Style{CustomNumFmt: &pointsFmt, Alignment: top}},
 	} {
 		if *st.id, err = f.NewStyle(&st.style); err != nil {
 			return fmt.Errorf("xlsx: %s style: %w", st.name, err)
