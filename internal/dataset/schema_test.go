@@ -48,8 +48,9 @@ on "Name (2)", "Name (3)", ...
 - **Headers and cells.** The header row is bold, filled, frozen and filtered,
   and wraps onto two lines rather than widen its column. Times are date cells
   in UTC (` + "`yyyy-mm-dd hh:mm:ss`" + `), headed "(UTC)"; counts are numbers; a
-  percentage (the Summary's compliance %) is a number (0.8125) shown in the
-  ` + "`0.00%`" + ` format. Text is never a formula.
+  percentage is a number in a percent format: the Summary's compliance % a
+  fraction (0.8125) in ` + "`0.00%`" + `, a table's percentage column (compliance_pct)
+  its Parquet value (81.25) in ` + "`0.00\"%\"`" + `. Text is never a formula.
 - **Widths.** Each column is as wide as the widest value of the sheet's first
   500 rows (or first MiB of text) and its header need, capped: text of key
   columns at 40 characters when it wraps (titles, resources, reasons) and 24
