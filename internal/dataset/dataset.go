@@ -42,9 +42,14 @@ func col(name, title string, k Kind, doc string) Column {
 	return Column{Name: name, Title: title, Kind: k, Doc: doc}
 }
 
+// text is a free-text column that a sheet wraps (Column.Wrap).
+func text(name, title, doc string) Column {
+	return Column{Name: name, Title: title, Kind: String, Doc: doc, Wrap: true}
+}
+
 // rowID is the last column of every table.
 func rowID() Column {
-	return col("row_id", "Row id", str, "stable id of the row: a hash of the fields that identify it, the same in every pack for the same finding, so that a sample can name rows")
+	return text("row_id", "Row id", "stable id of the row: a hash of the fields that identify it, the same in every pack for the same finding, so that a sample can name rows")
 }
 
 // RowID is the row_id of a row identified by fields: the first 32 hex
@@ -69,15 +74,16 @@ func scope() []Column {
 // ControlsTable: one row per control (recommendation) per cloud account and
 // framework, from the platform's compliance report.
 func ControlsTable() Table {
-	return Table{Name: Controls, Title: "Controls", Columns: append(scope(),
+	return Table{Name: Controls, Title: "Controls", Lead: []string{"control_id", "title", "status", "severity", "requirement_id", "account_id", "account_alias",
+		"assessed_resources", "violating_resources", "suppressions", "category", "service", "report_time"}, Columns: append(scope(),
 		col("framework", "Framework", str, "compliance framework (report name)"),
 		col("cloud", "Cloud", str, "AWS, Azure, GCP, Kubernetes, when the platform says"),
 		col("account_id", "Cloud account", str, "what the report covers: AWS account, Azure subscription, GCP project, cluster (IBM SCC: the zone)"),
 		col("account_alias", "Account alias", str, "human name of the cloud account, when known"),
-		col("report_time", "Report time", tim, "when the platform assessed the account (UTC)"),
+		col("report_time", "Report time (UTC)", tim, "when the platform assessed the account (UTC)"),
 		col("control_id", "Control", str, "control / recommendation id"),
-		col("title", "Title", str, "control title"),
-		col("category", "Section", str, "framework section or category"),
+		text("title", "Title", "control title"),
+		text("category", "Section", "framework section or category"),
 		col("requirement_id", "Requirement", str, "the framework's own id of the requirement the control belongs to (a CIS section number, a SOC 2 criterion), where the platform gives it: IBM SCC, the number its requirement's name starts with; null for Lacework, Sophos Cloud Optix and Lacework Edge, whose APIs give none"),
 		col("service", "Service", str, "cloud service the control checks"),
 		col("severity", "Severity", str, "Critical, High, Medium, Low, Info"),
@@ -85,7 +91,7 @@ func ControlsTable() Table {
 		col("status", "Status", str, "Compliant, NonCompliant, Suppressed, CouldNotAssess, RequiresManualAssessment"),
 		col("assessed_resources", "Assessed resources", num, "resources the control was evaluated on"),
 		col("violating_resources", "Violating resources", num, "resources in violation (rows in the violations table)"),
-		col("suppressions", "Suppressions", str, "suppressions applied, separated by '; '"),
+		text("suppressions", "Suppressions", "suppressions applied, separated by '; '"),
 		col("info_link", "Reference", str, "link to the control's documentation"),
 		rowID(),
 	)}
@@ -93,34 +99,36 @@ func ControlsTable() Table {
 
 // ViolationsTable: one row per non-compliant resource of a control.
 func ViolationsTable() Table {
-	return Table{Name: Violations, Title: "Resources", Columns: append(scope(),
+	return Table{Name: Violations, Title: "Resources", Lead: []string{"control_id", "control_title", "severity", "resource", "region", "reasons",
+		"account_id"}, Columns: append(scope(),
 		col("framework", "Framework", str, "compliance framework (report name)"),
 		col("cloud", "Cloud", str, "AWS, Azure, GCP, Kubernetes, when the platform says"),
 		col("account_id", "Cloud account", str, "what the report covers: AWS account, Azure subscription, GCP project, cluster (IBM SCC: the zone)"),
 		col("control_id", "Control", str, "control / recommendation id"),
-		col("control_title", "Control title", str, "control title"),
+		text("control_title", "Control title", "control title"),
 		col("severity", "Severity", str, "Critical, High, Medium, Low, Info"),
 		col("region", "Region", str, "resource region"),
-		col("resource", "Resource", str, "resource identifier (ARN, resource id, URN)"),
-		col("reasons", "Reasons", str, "why the resource violates the control, separated by '; '"),
+		text("resource", "Resource", "resource identifier (ARN, resource id, URN)"),
+		text("reasons", "Reasons", "why the resource violates the control, separated by '; '"),
 		rowID(),
 	)}
 }
 
 // EvaluationsTable: one row per compliance evaluation of a resource.
 func EvaluationsTable() Table {
-	return Table{Name: Evaluations, Title: "Evaluations", Columns: append(scope(),
+	return Table{Name: Evaluations, Title: "Evaluations", Lead: []string{"control_id", "recommendation", "status", "severity", "resource", "reason",
+		"account_id", "account_alias", "report_time", "section"}, Columns: append(scope(),
 		col("dataset", "Dataset", str, "AwsCompliance, AzureCompliance, GcpCompliance, K8sCompliance"),
 		col("account_id", "Cloud account", str, "cloud account, subscription, project or cluster"),
 		col("account_alias", "Account alias", str, "human name of the account, when known"),
-		col("report_time", "Evaluated at", tim, "when the evaluation ran (UTC)"),
+		col("report_time", "Evaluated at (UTC)", tim, "when the evaluation ran (UTC)"),
 		col("control_id", "Control", str, "policy / recommendation id"),
-		col("recommendation", "Recommendation", str, "what the control requires"),
-		col("section", "Section", str, "framework section"),
+		text("recommendation", "Recommendation", "what the control requires"),
+		text("section", "Section", "framework section"),
 		col("severity", "Severity", str, "Critical, High, Medium, Low, Info"),
 		col("status", "Status", str, "Compliant, NonCompliant, Suppressed, CouldNotAssess, RequiresManualAssessment"),
-		col("resource", "Resource", str, "evaluated resource"),
-		col("reason", "Reason", str, "why the resource is (not) compliant"),
+		text("resource", "Resource", "evaluated resource"),
+		text("reason", "Reason", "why the resource is (not) compliant"),
 		col("eval_type", "Evaluation type", str, "evaluation type as the platform names it"),
 		col("remediation", "Remediation", str, "the remediation trail as the platform records it, as JSON (Sophos: last action and its time, Jira issue, remediation date)"),
 		rowID(),
@@ -129,18 +137,19 @@ func EvaluationsTable() Table {
 
 // InventoryTable: one row per cloud resource of the inventory snapshot.
 func InventoryTable() Table {
-	return Table{Name: Inventory, Title: "Inventory", Columns: append(scope(),
+	return Table{Name: Inventory, Title: "Inventory", Lead: []string{"resource_id", "resource_type", "service", "region", "account_id", "account_alias",
+		"urn"}, Columns: append(scope(),
 		col("csp", "Cloud", str, "AWS, Azure, GCP, Kubernetes (LaceworkEdge for Edge directory objects)"),
 		col("account_id", "Cloud account", str, "AWS account, Azure subscription, GCP project or cluster"),
 		col("account_alias", "Account alias", str, "human name of the account, when known"),
-		col("resource_id", "Resource id", str, "resource identifier"),
+		text("resource_id", "Resource id", "resource identifier"),
 		col("source_key", "Platform key", str, "the platform's own key for the resource (Lacework apiKey)"),
 		col("resource_type", "Resource type", str, "e.g. ec2:instance"),
 		col("service", "Service", str, "cloud service"),
 		col("region", "Region", str, "resource region"),
-		col("urn", "URN", str, "unique resource name (ARN for AWS)"),
-		col("collected_from", "Collection start", tim, "start of the collection that saw the resource (UTC)"),
-		col("collected_to", "Collection end", tim, "end of that collection (UTC)"),
+		text("urn", "URN", "unique resource name (ARN for AWS)"),
+		col("collected_from", "Collection start (UTC)", tim, "start of the collection that saw the resource (UTC)"),
+		col("collected_to", "Collection end (UTC)", tim, "end of that collection (UTC)"),
 		col("collection_status", "Collection status", str, "success or the collector's error"),
 		col("collection_details", "Collection details", str, "what the collector recorded with the status, as JSON (Lacework status.props)"),
 		col("tags", "Tags", str, "resource tags as JSON"),
@@ -151,13 +160,14 @@ func InventoryTable() Table {
 
 // AuditLogsTable: one row per audited action on the platform.
 func AuditLogsTable() Table {
-	return Table{Name: AuditLogs, Title: "Audit logs", Columns: append(scope(),
-		col("created_time", "Time", tim, "when the action happened (UTC)"),
+	return Table{Name: AuditLogs, Title: "Audit logs", Lead: []string{"created_time", "user_name", "event_name", "user_action", "event_description",
+		"account_name"}, Columns: append(scope(),
+		col("created_time", "Time (UTC)", tim, "when the action happened (UTC)"),
 		col("account_name", "Account", str, "account the action was taken in"),
 		col("user_name", "User", str, "who acted"),
 		col("event_name", "Event", str, "event name"),
 		col("user_action", "Action", str, "action taken"),
-		col("event_description", "Description", str, "event description"),
+		text("event_description", "Description", "event description"),
 		rowID(),
 	)}
 }
@@ -166,16 +176,17 @@ func AuditLogsTable() Table {
 // platform excepts from a control's result (a suppression, an accepted
 // risk), with what the platform says of it.
 func ExceptionsTable() Table {
-	return Table{Name: Exceptions, Title: "Exceptions", Columns: append(scope(),
+	return Table{Name: Exceptions, Title: "Exceptions", Lead: []string{"control_id", "control_title", "resource", "kind", "reason", "description",
+		"created_by", "created_at", "expires_at", "expired", "account_id"}, Columns: append(scope(),
 		col("framework", "Framework", str, "compliance framework (report name)"),
 		col("cloud", "Cloud", str, "AWS, Azure, GCP, Kubernetes, when the platform says"),
 		col("account_id", "Cloud account", str, "what the report covers: AWS account, Azure subscription, GCP project, cluster (IBM SCC: the zone)"),
 		col("control_id", "Control", str, "control / recommendation id"),
-		col("control_title", "Control title", str, "control title"),
+		text("control_title", "Control title", "control title"),
 		col("kind", "Kind", str, "suppression (Lacework, Sophos Cloud Optix) or risk accepted (IBM Cloud SCC)"),
-		col("resource", "Resource", str, "the resource excepted"),
-		col("reason", "Reason", str, "the reason the platform records (IBM SCC reason or justification; Sophos suppressionType); null when it records none"),
-		col("description", "Description", str, "the platform's description or comment of the exception (IBM SCC description; Sophos Comment)"),
+		text("resource", "Resource", "the resource excepted"),
+		text("reason", "Reason", "the reason the platform records (IBM SCC reason or justification; Sophos suppressionType); null when it records none"),
+		text("description", "Description", "the platform's description or comment of the exception (IBM SCC description; Sophos Comment)"),
 		col("created_by", "By", str, "who made the exception, when the platform says (IBM SCC username)"),
 		col("created_at", "Created (UTC)", tim, "when the exception was made, when the platform says"),
 		col("expires_at", "Expires (UTC)", tim, "when the exception lapses, when the platform says (IBM SCC expiresAt)"),
@@ -203,16 +214,17 @@ func (e Exception) Row(s Scope) Row {
 // DriftTable: one row per control whose status differs from the tenant's
 // previous pack, or that fails in both (internal/drift compares them).
 func DriftTable() Table {
-	return Table{Name: Drift, Title: "Changes since the previous pack", Columns: append(scope(),
+	return Table{Name: Drift, Title: "Changes since the previous pack", Lead: []string{"control_id", "title", "change", "status", "previous_status",
+		"severity", "account_id", "failing_since"}, Columns: append(scope(),
 		col("framework", "Framework", str, "compliance framework (report name)"),
 		col("account_id", "Cloud account", str, "what the report covers: AWS account, Azure subscription, GCP project, cluster (IBM SCC: the zone)"),
 		col("control_id", "Control", str, "control / recommendation id"),
-		col("title", "Title", str, "control title"),
+		text("title", "Title", "control title"),
 		col("severity", "Severity", str, "Critical, High, Medium, Low, Info"),
 		col("change", "Change", str, "newly_failing, newly_passing, still_failing (NonCompliant in both packs), or other (another status change, or a control in one pack only)"),
 		col("status", "Status", str, "the control's status in this pack; null when it is only in the previous one"),
 		col("previous_status", "Previous status", str, "its status in the previous pack; null when it is only in this one"),
-		col("failing_since", "Failing since", tim, "still_failing: the start of the earliest period of the unbroken run of failing packs along the chain (UTC)"),
+		col("failing_since", "Failing since (UTC)", tim, "still_failing: the start of the earliest period of the unbroken run of failing packs along the chain (UTC)"),
 		col("previous_pack_id", "Previous pack", str, "the pack compared with (manifest.json previous.pack_id)"),
 		rowID(),
 	)}

@@ -2,6 +2,7 @@ package dataset
 
 import (
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -51,6 +52,13 @@ type Column struct {
 	Title string // human header; Name when empty
 	Kind  Kind
 	Doc   string // what the column holds, for the schema documentation
+	// Wrap marks free text that a sheet shows wrapped in a column of
+	// bounded width (titles, reasons, descriptions, resource names), rather
+	// than cut at the column's edge. Presentation only: Parquet ignores it.
+	Wrap bool
+	// Percent marks a Float holding a percentage from 0 to 100: a sheet
+	// shows it with a % sign (87.5 as 87.50%), the value unchanged.
+	Percent bool
 }
 
 // Header returns the column's human title.
@@ -66,6 +74,52 @@ type Table struct {
 	Name    string // e.g. "evaluations"; also the XLSX sheet name
 	Title   string // human title
 	Columns []Column
+	// Lead names the key columns a sheet shows first, in this order (see
+	// SheetOrder). Rows and Parquet files keep the order of Columns.
+	Lead []string
+}
+
+// ScopeColumns are the names of the columns that say whose a row is
+// (Scope): the first columns of every table, and the last of its sheets.
+func ScopeColumns() []string { return []string{"source", "tenant", "sub_account"} }
+
+// SheetOrder is the order in which a sheet shows the table's columns, as
+// indexes into Columns: the Lead columns first, in their order, then the
+// others in table order, and the scope columns (ScopeColumns), which hold
+// one or a few values per workbook, last. It is a presentation of the rows
+// only: rows, Parquet files and every query keep the order of Columns,
+// which data-lake readers depend on. Lead names that are no column are
+// ignored; every column appears exactly once.
+func (t Table) SheetOrder() []int {
+	order := make([]int, 0, len(t.Columns))
+	used := make([]bool, len(t.Columns))
+	add := func(i int) {
+		if i >= 0 && !used[i] {
+			used[i] = true
+			order = append(order, i)
+		}
+	}
+	index := func(name string) int {
+		for i, c := range t.Columns {
+			if c.Name == name {
+				return i
+			}
+		}
+		return -1
+	}
+	for _, name := range t.Lead {
+		add(index(name))
+	}
+	scope := ScopeColumns()
+	for i, c := range t.Columns {
+		if !slices.Contains(scope, c.Name) {
+			add(i)
+		}
+	}
+	for i := range t.Columns {
+		add(i)
+	}
+	return order
 }
 
 // Row is one record: a value per column, in column order.

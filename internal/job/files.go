@@ -115,7 +115,8 @@ func (t *tableFile) Finish() (pack.File, error) {
 }
 
 func (r *run) xlsxOptions(title string) xlsx.Options {
-	return xlsx.Options{Created: r.generatedAt(), Title: title, Subject: r.tenant.Name + " " + r.periodLabel(), Creator: "evidence " + r.deps.Build.Version}
+	return xlsx.Options{Created: r.generatedAt(), Title: title, Subject: r.tenant.Name + " " + r.periodLabel(), Creator: "evidence " + r.deps.Build.Version,
+		PackID: r.id}
 }
 
 func (r *run) parquetFormat(table string) reportgen.Format {
@@ -134,7 +135,7 @@ type workbook struct {
 func (r *run) newWorkbook(ctx context.Context, path, title string) (*workbook, error) {
 	f := r.create(ctx, path, xlsx.MediaType, true)
 	wb := xlsx.NewWorkbook(f, r.xlsxOptions(title))
-	if err := wb.AddKeyValueSheet("About", r.aboutPairs(title)); err != nil {
+	if err := wb.AddKeyValueSheet(xlsx.SummarySheet, r.aboutPairs(title)); err != nil {
 		wb.Abort()
 		f.Fail(err)
 		return nil, fmt.Errorf("%s: %w", path, err)

@@ -277,7 +277,7 @@ func (r *run) reportWorkbook(ctx context.Context, f framework, reps []fetchedRep
 			f2.Fail(err)
 		}
 	}()
-	if err := wb.AddKeyValueSheet("Summary", r.frameworkSummaryPairs(f, fs)); err != nil {
+	if err := wb.AddKeyValueSheet(xlsx.SummarySheet, r.frameworkSummaryPairs(f, fs)); err != nil {
 		return err
 	}
 	var total int64
@@ -330,7 +330,8 @@ func (r *run) frameworkSummaryPairs(f framework, fs *fwSummary) [][2]any {
 		[2]any{"Controls assessed (all accounts)", fs.total()},
 	)
 	if pct, text, ok := r.compliance(fs.Status); ok {
-		pairs = append(pairs, [2]any{"Compliance % (compliant / (compliant + non-compliant))", round2(pct)})
+		// A number in a percent format: 87.5 shows as 87.50%.
+		pairs = append(pairs, [2]any{"Compliance % (compliant / (compliant + non-compliant))", xlsx.Percent(round2(pct) / 100)})
 	} else if text == notApplicable {
 		pairs = append(pairs, [2]any{"Compliance %", text})
 	}

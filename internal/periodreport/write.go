@@ -123,7 +123,7 @@ func writeFiles(ctx context.Context, w *pack.Writer, rep *Report, o Options, pre
 	}
 	var buf bytes.Buffer
 	wb := xlsx.NewWorkbook(&buf, xlsx.Options{Created: o.Now, Title: "Period report", Subject: rep.Tenant + " " + rep.Label(), Creator: "evidence " + o.Version})
-	if err := wb.AddKeyValueSheet("About", rep.about(o)); err != nil {
+	if err := wb.AddKeyValueSheet(xlsx.SummarySheet, rep.about(o)); err != nil {
 		wb.Abort()
 		return err
 	}

@@ -22,10 +22,24 @@
 //     spills a sheet to a temporary file past 16 MiB), and the archive is
 //     deflated part by part into spools (memory, then temporary files past
 //     4 MiB) and streamed to w on Close; no sheet and no archive is held
-//     whole in memory. Close (or Abort) removes every temporary file.
-//   - Every sheet has a bold, filled header row, frozen (panes at A2), an
-//     autofilter over the header and the data, and column widths set from
-//     the column kind and header length.
+//     whole in memory. Close (or Abort) removes every temporary file. The
+//     one thing held back is a bounded sample: a data sheet keeps its first
+//     500 rows (or first MiB of text) until it has measured them, because
+//     column widths precede the rows in the file.
+//   - A data sheet shows the table's columns in t.SheetOrder(): key columns
+//     first, scope columns (source, tenant, sub-account) last; rows and
+//     Parquet keep the table's order. Headers of Time columns say "(UTC)".
+//   - Every sheet has a bold, filled, wrapping header row, frozen (panes at
+//     A2), and an autofilter over the header and the data. Column widths
+//     come from the headers and the sampled values, capped (layout.go);
+//     Column.Wrap columns wrap, and a row of wrapped text is given the
+//     height its lines need. Data cells align at the top.
+//   - Every sheet prints landscape, fitted to one page wide and any number
+//     of pages tall, with the header row repeated on each page
+//     (_xlnm.Print_Titles), the sheet's name and Options.Title in the page
+//     header and "Pack <Options.PackID>" and "Page N of M" in the footer.
+//   - The overview sheet of every pack workbook is named SummarySheet; a
+//     Percent value of a key/value sheet is a number in PercentFormat.
 //   - Cells are typed: Int and Float are numbers, Bool is a boolean, Time is
 //     a date number in UTC, to the millisecond, with the number format
 //     "yyyy-mm-dd hh:mm:ss", and String is an inline string. nil, "" and the

@@ -2,10 +2,16 @@ package xlsx
 
 import (
 	"encoding/csv"
+	"flag"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
+
+	"github.com/evidence-pack/evidence/internal/dataset"
 
 	"github.com/evidence-pack/evidence/internal/testtool"
 )
@@ -69,4 +75,126 @@ func TestLibreOfficeOpensWorkbook(t *testing.T) {
 			}
 		}
 	}
+}
+
+var keep = flag.String("keep", "", "copy the framework workbook and the PDF LibreOffice prints of it into this `folder`, to look at")
+
+// printedPage is one page of a PDF as pdftotext lays it out.
+type printedPage struct {
+	n         int
+	text      string
+	landscape bool
+}
+
+// TestLibreOfficePrintsEveryColumn prints the framework workbook to PDF
+// with LibreOffice, as an auditor would, and reads the pages back: every
+// page is landscape, names its sheet, the pack and its page number, and a
+// page of a data sheet shows the sheet's header row and every one of its
+// columns: the first and the last column's header and the last column's
+// value (the sub-account), none pushed onto pages of their own.
+func TestLibreOfficePrintsEveryColumn(t *testing.T) {
+	bin := testtool.LibreOffice(t)
+	pdftotext := testtool.Poppler(t, "pdftotext")
+	pdfinfo := testtool.Program(t, "pdfinfo", testtool.InstallPoppler, "-v")
+	dir := t.TempDir()
+	in := filepath.Join(dir, "evidence.xlsx")
+	if err := os.WriteFile(in, writeFrameworkWorkbook(t), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "-env:UserInstallation=file://"+filepath.Join(dir, "profile"), "--headless", "--norestore",
+		"--convert-to", "pdf", "--outdir", dir, in)
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("soffice --convert-to pdf: %v\n%s", err, msg)
+	}
+	pdf := filepath.Join(dir, "evidence.pdf")
+	if *keep != "" {
+		for _, f := range []string{in, pdf} {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(*keep, filepath.Base(f)), b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	info, err := exec.Command(pdfinfo, pdf).Output()
+	if err != nil {
+		t.Fatalf("pdfinfo: %v", err)
+	}
+	var pages int
+	for _, line := range strings.Split(string(info), "\n") {
+		if v, ok := strings.CutPrefix(line, "Pages:"); ok {
+			pages, _ = strconv.Atoi(strings.TrimSpace(v))
+		}
+	}
+	if pages == 0 {
+		t.Fatalf("pdfinfo: no pages\n%s", info)
+	}
+	wantSheets := map[string]dataset.Table{}
+	for _, pt := range printTables {
+		wantSheets[printSheet(pt.table)] = pt.table
+	}
+	perSheet := map[string]int{}
+	for n := 1; n <= pages; n++ {
+		p := readPage(t, pdftotext, pdfinfo, pdf, n)
+		if !p.landscape {
+			t.Errorf("page %d is portrait", n)
+		}
+		if !strings.Contains(p.text, "Pack "+printPackID) || !strings.Contains(p.text, fmt.Sprintf("Page %d of", n)) {
+			t.Errorf("page %d: no footer with the pack id and page number:\n%s", n, p.text)
+		}
+		lines := strings.Split(strings.TrimSpace(p.text), "\n")
+		sheet := strings.Fields(lines[0])
+		if len(sheet) == 0 {
+			t.Fatalf("page %d is empty", n)
+		}
+		name := sheet[0]
+		perSheet[name]++
+		tb, ok := wantSheets[name]
+		if !ok {
+			if name != SummarySheet {
+				t.Errorf("page %d names sheet %q", n, name)
+			}
+			continue
+		}
+		body := strings.Join(strings.Fields(p.text), " ")
+		headers := sheetHeaders(tb)
+		for _, h := range []string{headers[0], headers[len(headers)-1]} {
+			if !strings.Contains(body, h) {
+				t.Errorf("page %d (%s): no header %q: the header row is not repeated, or columns spill onto other pages:\n%s", n, name, h, p.text)
+			}
+		}
+		if got := strings.Count(body, printScope.SubAccount); got < 2 {
+			t.Errorf("page %d (%s): the last column (sub-account) shows on %d rows:\n%s", n, name, got, p.text)
+		}
+	}
+	// The Resources sheet spans pages: its header row repeats.
+	if perSheet[printSheet(dataset.ViolationsTable())] < 2 || perSheet[SummarySheet] != 1 {
+		t.Errorf("pages per sheet %v: want one Summary page and several of Resources", perSheet)
+	}
+	t.Logf("%d pages: %v", pages, perSheet)
+}
+
+func readPage(t *testing.T, pdftotext, pdfinfo, pdf string, n int) printedPage {
+	t.Helper()
+	page := strconv.Itoa(n)
+	out, err := exec.Command(pdftotext, "-f", page, "-l", page, "-layout", pdf, "-").Output()
+	if err != nil {
+		t.Fatalf("pdftotext page %d: %v", n, err)
+	}
+	info, err := exec.Command(pdfinfo, "-f", page, "-l", page, pdf).Output()
+	if err != nil {
+		t.Fatalf("pdfinfo page %d: %v", n, err)
+	}
+	p := printedPage{n: n, text: string(out)}
+	for _, line := range strings.Split(string(info), "\n") {
+		if _, size, ok := strings.Cut(line, "size:"); ok && strings.HasPrefix(line, "Page") {
+			var w, h float64
+			if _, err := fmt.Sscanf(strings.TrimSpace(size), "%g x %g", &w, &h); err == nil {
+				p.landscape = w > h
+			}
+		}
+	}
+	return p
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/evidence-pack/evidence/internal/dataset"
 	"github.com/evidence-pack/evidence/internal/testtool"
 )
 
@@ -249,3 +250,159 @@ func str(p *string) string {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// openpyxlLayoutScript prints, per sheet of a workbook, what openpyxl reads
+// of its layout and page setup.
+const openpyxlLayoutScript = `
+import json, sys, openpyxl
+from openpyxl.utils import get_column_letter
+wb = openpyxl.load_workbook(sys.argv[1])
+out = []
+for ws in wb.worksheets:
+    ps, pr = ws.page_setup, ws.sheet_properties.pageSetUpPr
+    cols = []
+    for i in range(1, ws.max_column + 1):
+        cd = ws.column_dimensions[get_column_letter(i)]
+        c2 = ws.cell(row=2, column=i)
+        cols.append({"header": ws.cell(row=1, column=i).value, "width": cd.width,
+                     "wrap": bool(c2.alignment and c2.alignment.wrap_text), "fmt": c2.number_format,
+                     "empty": c2.value is None})
+    heights = {str(r): d.height for r, d in ws.row_dimensions.items() if d.height}
+    out.append({"title": ws.title, "orientation": ps.orientation, "fitToWidth": ps.fitToWidth,
+        "fitToHeight": ps.fitToHeight, "fitToPage": bool(pr and pr.fitToPage),
+        "printTitleRows": ws.print_title_rows, "footer": [ws.oddFooter.left.text, ws.oddFooter.right.text],
+        "header": [ws.oddHeader.left.text, ws.oddHeader.right.text], "cols": cols, "heights": heights,
+        "kv": [[r[0].value, r[1].value, r[1].number_format] for r in ws.iter_rows(min_row=2)] if ws.max_column == 2 else []})
+json.dump(out, sys.stdout, default=str)
+`
+
+type pyLayout struct {
+	Title          string   `json:"title"`
+	Orientation    string   `json:"orientation"`
+	FitToWidth     *int     `json:"fitToWidth"`
+	FitToHeight    *int     `json:"fitToHeight"`
+	FitToPage      bool     `json:"fitToPage"`
+	PrintTitleRows *string  `json:"printTitleRows"`
+	Footer         []string `json:"footer"`
+	Header         []string `json:"header"`
+	Cols           []struct {
+		Header string  `json:"header"`
+		Width  float64 `json:"width"`
+		Wrap   bool    `json:"wrap"`
+		Fmt    string  `json:"fmt"`
+		Empty  bool    `json:"empty"`
+	} `json:"cols"`
+	Heights map[string]float64 `json:"heights"`
+	KV      [][]any            `json:"kv"`
+}
+
+// TestOpenpyxlReadsLayout reads the framework workbook's layout with
+// openpyxl: every sheet prints landscape, one page wide, its header row on
+// every page, a footer with the pack id and the page; a data sheet shows
+// its columns in sheet order, text columns as wide as the sample needs up
+// to their cap, wrapped ones wrapped in rows tall enough; the compliance
+// percentage is a number in a percent format.
+func TestOpenpyxlReadsLayout(t *testing.T) {
+	py := testtool.Python(t)
+	path := filepath.Join(t.TempDir(), "evidence.xlsx")
+	if err := os.WriteFile(path, writeFrameworkWorkbook(t), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(py, "-c", openpyxlLayoutScript, path)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("openpyxl: %v\n%s", err, stderr.String())
+	}
+	var sheets []pyLayout
+	if err := json.Unmarshal(out, &sheets); err != nil {
+		t.Fatal(err)
+	}
+	if len(sheets) != 1+len(printTables) {
+		t.Fatalf("%d sheets", len(sheets))
+	}
+	for i, sh := range sheets {
+		t.Run(sh.Title, func(t *testing.T) {
+			if sh.Orientation != "landscape" || sh.FitToWidth == nil || *sh.FitToWidth != 1 || sh.FitToHeight == nil || *sh.FitToHeight != 0 || !sh.FitToPage {
+				t.Errorf("page setup %s, fit %v×%v (fitToPage %v): want landscape, 1 page wide, any number tall", sh.Orientation, ip(sh.FitToWidth), ip(sh.FitToHeight), sh.FitToPage)
+			}
+			if str(sh.PrintTitleRows) != "$1:$1" {
+				t.Errorf("print title rows %q, want $1:$1", str(sh.PrintTitleRows))
+			}
+			if sh.Footer[0] != "Pack "+printPackID || sh.Footer[1] != "Page &P of &N" || sh.Header[0] != "&A" {
+				t.Errorf("header %q, footer %q", sh.Header, sh.Footer)
+			}
+			if i == 0 {
+				checkPySummaryLayout(t, sh)
+				return
+			}
+			tb := printTables[i-1].table
+			headers := sheetHeaders(tb)
+			if len(sh.Cols) != len(headers) {
+				t.Fatalf("%d columns, want %d", len(sh.Cols), len(headers))
+			}
+			wrapped := false
+			for j, c := range sh.Cols {
+				col := tb.Columns[tb.SheetOrder()[j]]
+				if c.Header != headers[j] {
+					t.Errorf("column %d headed %q, want %q", j+1, c.Header, headers[j])
+				}
+				if !c.Empty && c.Wrap != col.Wrap {
+					t.Errorf("column %q wraps: %v, want %v", c.Header, c.Wrap, col.Wrap)
+				}
+				wrapped = wrapped || col.Wrap
+				limit := maxWidth
+				if col.Kind == dataset.String {
+					limit = maxKeyWrapWidth
+				}
+				if c.Width < minWidth || c.Width > limit {
+					t.Errorf("column %q width %v, want %v to %v", c.Header, c.Width, minWidth, limit)
+				}
+				if col.Kind == dataset.Time && c.Fmt != DateTimeFormat {
+					t.Errorf("column %q format %q, want %q", c.Header, c.Fmt, DateTimeFormat)
+				}
+			}
+			// Widths come from the content: a column of short values is
+			// narrower than one of long ones.
+			width := map[string]float64{}
+			for _, c := range sh.Cols {
+				width[c.Header] = c.Width
+			}
+			if width["Tenant"] >= width["Control"] || width["Control"] > maxKeyTextWidth || width["Control"] < float64(len("lacework-global-40")) {
+				t.Errorf("widths %v: want Tenant (acme) narrower than Control (lacework-global-NN), Control fitting its ids", width)
+			}
+			if wrapped && len(sh.Heights) < 2 {
+				t.Errorf("row heights %v: want the header and wrapped rows taller than one line", sh.Heights)
+			}
+		})
+	}
+}
+
+func checkPySummaryLayout(t *testing.T, sh pyLayout) {
+	t.Helper()
+	var found bool
+	for _, kv := range sh.KV {
+		key, _ := kv[0].(string)
+		if !strings.HasPrefix(key, "Compliance %") {
+			continue
+		}
+		found = true
+		if v, ok := kv[1].(float64); !ok || v != 0.8125 || kv[2] != PercentFormat {
+			t.Errorf("%s = %v (%T) in format %v, want the number 0.8125 in %q", key, kv[1], kv[1], kv[2], PercentFormat)
+		}
+	}
+	if !found {
+		t.Errorf("no compliance percentage in %v", sh.KV)
+	}
+	if w := sh.Cols[0].Width; w < 20 || w > maxKeyWrapWidth {
+		t.Errorf("key column width %v", w)
+	}
+}
+
+func ip(p *int) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}

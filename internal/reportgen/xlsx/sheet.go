@@ -3,6 +3,7 @@ package xlsx
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -10,15 +11,27 @@ import (
 	"github.com/xuri/excelize/v2"
 )
 
-// sheetSink streams the rows of one table onto one or more sheets.
+// sheetSink streams the rows of one table onto one or more sheets, its
+// columns in the table's sheet order (dataset.Table.SheetOrder).
 type sheetSink struct {
 	wb      *Workbook
 	t       dataset.Table
 	base    string // table name the sheets are named after
 	max     int    // data rows per sheet
+	order   []int  // order[j] is the table column shown in sheet column j
+	kinds   []dataset.Kind
 	headers []string
-	widths  []float64
+	measure []colMeasure
+	widths  []float64 // set when the sample is measured
+	wrap    []bool
+	percent []bool
 	lastCol string
+
+	// The first rows are held back until the widths are known (see
+	// sampleRows); sampling is false once they are written.
+	sampling    bool
+	sample      []dataset.Row
+	sampleBytes int
 
 	part  int // 1-based number of the current sheet
 	sheet string
@@ -30,6 +43,44 @@ type sheetSink struct {
 	closed bool
 }
 
+func newSheetSink(wb *Workbook, t dataset.Table) (*sheetSink, error) {
+	lastCol, err := excelize.ColumnNumberToName(len(t.Columns))
+	if err != nil {
+		return nil, err
+	}
+	s := &sheetSink{wb: wb, t: t, base: t.Name, max: wb.opts.maxRows(), order: t.SheetOrder(), lastCol: lastCol, sampling: true}
+	n := len(t.Columns)
+	s.kinds, s.headers, s.measure, s.wrap, s.percent = make([]dataset.Kind, n), make([]string, n), make([]colMeasure, n), make([]bool, n), make([]bool, n)
+	for j, i := range s.order {
+		c := t.Columns[i]
+		s.kinds[j], s.headers[j], s.wrap[j], s.percent[j] = c.Kind, sheetHeader(c), c.Wrap, c.Percent && c.Kind == dataset.Float
+		s.measure[j] = colMeasure{kind: c.Kind, wrap: c.Wrap, key: slices.Contains(t.Lead, c.Name)}
+	}
+	s.cells = make([]any, n)
+	return s, nil
+}
+
+// endSample measures the sampled rows, starts the first sheet and writes
+// them.
+func (s *sheetSink) endSample() error {
+	s.sampling = false
+	s.widths = make([]float64, len(s.headers))
+	for j := range s.widths {
+		s.widths[j] = s.measure[j].width(s.headers[j])
+	}
+	if err := s.next(); err != nil {
+		return err
+	}
+	sample := s.sample
+	s.sample = nil
+	for _, r := range sample {
+		if err := s.writeRow(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // next finishes the current sheet, if any, and starts the following one.
 func (s *sheetSink) next() error {
 	if s.sw != nil {
@@ -38,7 +89,7 @@ func (s *sheetSink) next() error {
 		}
 	}
 	s.part++
-	name, sw, err := s.wb.startSheet(sheetName(s.base, s.part), s.headers, s.widths)
+	name, sw, err := s.wb.startSheet(sheetName(s.base, s.part), s.headers, s.widths, s.wrap)
 	if err != nil {
 		return err
 	}
@@ -67,8 +118,15 @@ func (s *sheetSink) fail(err error) error {
 	if s.failed == nil {
 		s.failed = err
 	}
-	s.wb.breaks(fmt.Errorf("xlsx: sheet %q failed: %w", s.sheet, err))
+	s.wb.breaks(fmt.Errorf("xlsx: sheet %q failed: %w", cmpOr(s.sheet, s.base), err))
 	return err
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }
 
 // Write appends rows, starting a new sheet whenever one is full.
@@ -83,21 +141,63 @@ func (s *sheetSink) Write(rows []dataset.Row) error {
 		if err := s.t.Check(r); err != nil {
 			return s.fail(fmt.Errorf("xlsx: %w", err))
 		}
-		if s.rows >= s.max {
-			if err := s.next(); err != nil {
+		if s.sampling {
+			s.hold(r)
+			if len(s.sample) < sampleRows && s.sampleBytes < sampleBytes {
+				continue
+			}
+			if err := s.endSample(); err != nil {
 				return s.fail(err)
 			}
+			continue
 		}
-		for i, v := range r {
-			s.cells[i] = s.cell(s.t.Columns[i].Kind, v)
+		if err := s.writeRow(r); err != nil {
+			return s.fail(err)
 		}
-		s.rows++
-		if err := s.sw.SetRow(cellRef(s.rows+1), s.cells); err != nil {
-			return s.fail(fmt.Errorf("xlsx: sheet %q row %d: %w", s.sheet, s.rows+1, err))
-		}
-		s.wb.stats.Rows++
 	}
 	clear(s.cells)
+	return nil
+}
+
+// hold keeps a copy of r (the caller may reuse it) for the sample and
+// measures it.
+func (s *sheetSink) hold(r dataset.Row) {
+	s.sample = append(s.sample, append(dataset.Row(nil), r...))
+	for j, i := range s.order {
+		v := r[i]
+		if str, ok := v.(string); ok {
+			s.sampleBytes += len(str)
+		}
+		s.measure[j].add(v)
+	}
+}
+
+// writeRow writes one checked row on the current sheet, or on a new one
+// when it is full.
+func (s *sheetSink) writeRow(r dataset.Row) error {
+	if s.rows >= s.max {
+		if err := s.next(); err != nil {
+			return err
+		}
+	}
+	lines := 1
+	for j, i := range s.order {
+		s.cells[j] = s.cell(s.kinds[j], r[i])
+		if s.percent[j] && r[i] != nil {
+			s.cells[j] = excelize.Cell{StyleID: s.wb.pointsStyle, Value: s.cells[j]}
+		}
+		if str, ok := r[i].(string); ok && s.wrap[j] {
+			lines = max(lines, textLines(str, s.widths[j]))
+		}
+	}
+	s.rows++
+	// A row of wrapped text gets the height its lines need: readers keep
+	// the height a file gives (LibreOffice does not measure rows when it
+	// opens a workbook), and a row left at one line would hide the rest.
+	if err := s.sw.SetRow(cellRef(s.rows+1), s.cells, rowHeight(lines)...); err != nil {
+		return fmt.Errorf("xlsx: sheet %q row %d: %w", s.sheet, s.rows+1, err)
+	}
+	s.wb.stats.Rows++
 	return nil
 }
 
@@ -120,8 +220,8 @@ func (s *sheetSink) cell(k dataset.Kind, v any) any {
 	return nil
 }
 
-// Close finishes the current sheet. It does not write the workbook: that is
-// (*Workbook).Close.
+// Close writes the rows still held back and finishes the current sheet. It
+// does not write the workbook: that is (*Workbook).Close.
 func (s *sheetSink) Close() error {
 	if s.closed {
 		return errors.New("xlsx: sink closed twice")
@@ -132,6 +232,11 @@ func (s *sheetSink) Close() error {
 	}
 	if s.failed != nil {
 		return s.failed
+	}
+	if s.sampling {
+		if err := s.endSample(); err != nil {
+			return s.fail(err)
+		}
 	}
 	if err := s.finishSheet(); err != nil {
 		return s.fail(err)

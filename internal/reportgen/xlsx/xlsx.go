@@ -27,6 +27,16 @@ const (
 
 	// DateTimeFormat is the number format of Time cells (always UTC).
 	DateTimeFormat = "yyyy-mm-dd hh:mm:ss"
+	// PercentFormat is the number format of Percent values (fractions).
+	PercentFormat = "0.00%"
+	// PercentPointsFormat is the number format of Column.Percent values,
+	// percentages from 0 to 100 kept as they are in Parquet.
+	PercentPointsFormat = `0.00"%"`
+
+	// SummarySheet is the name of the overview sheet every workbook of a
+	// pack opens with (AddKeyValueSheet), so that a reader finds the same
+	// sheet in each.
+	SummarySheet = "Summary"
 
 	// maxExactInt is the largest integer a spreadsheet number (an IEEE 754
 	// double) holds exactly.
@@ -51,6 +61,9 @@ type Options struct {
 	// TempDir is where spill files go while a workbook is written (sheets
 	// over 16 MiB, compressed parts over 4 MiB); "" means os.TempDir().
 	TempDir string
+	// PackID is printed in the footer of every page, with the page number,
+	// so that a printed page names the pack it came from.
+	PackID string
 }
 
 func (o Options) maxRows() int {
@@ -76,8 +89,12 @@ type Workbook struct {
 	opts Options
 	f    *excelize.File
 
-	headerStyle int
-	dateStyle   int
+	headerStyle  int
+	dateStyle    int
+	plainStyle   int // data cells: top-aligned
+	wrapStyle    int // data cells of Wrap columns: top-aligned, wrapped
+	percentStyle int
+	pointsStyle  int // Column.Percent cells
 
 	names   map[string]bool // sheet names in use, lower-cased
 	sheets  []string        // sheet names, in order
@@ -116,19 +133,35 @@ func (wb *Workbook) init() error {
 		return fmt.Errorf("xlsx: document properties: %w", err)
 	}
 	var err error
+	// Headers wrap: a column is as wide as its values need, and a long
+	// header takes two lines rather than widening the printed page.
 	wb.headerStyle, err = f.NewStyle(&excelize.Style{
 		Font:      &excelize.Font{Bold: true},
 		Fill:      excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"D9E1F2"}},
 		Border:    []excelize.Border{{Type: "bottom", Color: "8EA9DB", Style: 1}},
-		Alignment: &excelize.Alignment{Vertical: "center"},
+		Alignment: &excelize.Alignment{Vertical: "center", WrapText: true},
 	})
 	if err != nil {
 		return fmt.Errorf("xlsx: header style: %w", err)
 	}
-	numFmt := DateTimeFormat
-	wb.dateStyle, err = f.NewStyle(&excelize.Style{CustomNumFmt: &numFmt})
-	if err != nil {
-		return fmt.Errorf("xlsx: date style: %w", err)
+	// Data cells align at the top: a row made tall by a wrapped title
+	// still reads across.
+	top := &excelize.Alignment{Vertical: "top"}
+	dateFmt, pctFmt, pointsFmt := DateTimeFormat, PercentFormat, PercentPointsFormat
+	for _, st := range []struct {
+		id    *int
+		name  string
+		style excelize.Style
+	}{
+		{&wb.dateStyle, "date", excelize.Style{CustomNumFmt: &dateFmt, Alignment: top}},
+		{&wb.plainStyle, "data", excelize.Style{Alignment: top}},
+		{&wb.wrapStyle, "wrapped text", excelize.Style{Alignment: &excelize.Alignment{Vertical: "top", WrapText: true}}},
+		{&wb.percentStyle, "percent", excelize.Style{CustomNumFmt: &pctFmt, Alignment: top}},
+		{&wb.pointsStyle, "percentage", excelize.Style{CustomNumFmt: &pointsFmt, Alignment: top}},
+	} {
+		if *st.id, err = f.NewStyle(&st.style); err != nil {
+			return fmt.Errorf("xlsx: %s style: %w", st.name, err)
+		}
 	}
 	return nil
 }
@@ -180,6 +213,9 @@ func (wb *Workbook) newSheet(want string) (string, *excelize.StreamWriter, error
 	if err := wb.f.SetSheetDimension(name, ""); err != nil {
 		return "", nil, fmt.Errorf("xlsx: sheet %q: %w", name, err)
 	}
+	if err := wb.pageSetup(name); err != nil {
+		return "", nil, fmt.Errorf("xlsx: sheet %q: page setup: %w", name, err)
+	}
 	sw, err := wb.f.NewStreamWriter(name)
 	if err != nil {
 		return "", nil, fmt.Errorf("xlsx: sheet %q: %w", name, err)
@@ -187,18 +223,90 @@ func (wb *Workbook) newSheet(want string) (string, *excelize.StreamWriter, error
 	return name, sw, nil
 }
 
-// startSheet sets up a new sheet: column widths, frozen header row and the
-// header itself.
-func (wb *Workbook) startSheet(want string, headers []string, widths []float64) (string, *excelize.StreamWriter, error) {
+// Page setup of every sheet (see pageSetup).
+const (
+	marginSide   = 0.3 // inches
+	marginTop    = 0.6
+	marginBottom = 0.6
+	marginHF     = 0.25 // from the edge to the header and footer
+	// maxHFChars is the most characters of a header or footer section
+	// (excelize.MaxFieldLength is the whole field's limit).
+	maxHFChars = 80
+)
+
+// pageSetup makes a sheet print landscape, fitted to one page wide and as
+// many pages tall as it needs, with the header row repeated on every page
+// and a footer naming the pack and the page. A streamed sheet writes its
+// <sheetPr> when its stream writer is made and the rest of the page setup
+// when it is flushed: it is all set here, before the stream writer exists.
+func (wb *Workbook) pageSetup(sheet string) error {
+	f := wb.f
+	fit, landscape, wide, tall := true, "landscape", 1, 0 // fitToHeight 0: as many pages as needed
+	if err := f.SetSheetProps(sheet, &excelize.SheetPropsOptions{FitToPage: &fit}); err != nil {
+		return err
+	}
+	if err := f.SetPageLayout(sheet, &excelize.PageLayoutOptions{Orientation: &landscape, FitToWidth: &wide, FitToHeight: &tall}); err != nil {
+		return err
+	}
+	side, top, bottom, hf := marginSide, marginTop, marginBottom, marginHF
+	if err := f.SetPageMargins(sheet, &excelize.PageLayoutMarginsOptions{Left: &side, Right: &side, Top: &top, Bottom: &bottom, Header: &hf, Footer: &hf}); err != nil {
+		return err
+	}
+	footer := "&RPage &P of &N"
+	if id := hfText(wb.opts.PackID); id != "" {
+		footer = "&LPack " + id + footer
+	}
+	header := "&L&A" // the sheet's name
+	if title := hfText(wb.opts.Title); title != "" {
+		header += "&R" + title
+	}
+	if err := f.SetHeaderFooter(sheet, &excelize.HeaderFooterOptions{OddHeader: header, OddFooter: footer}); err != nil {
+		return err
+	}
+	return f.SetDefinedName(&excelize.DefinedName{Name: "_xlnm.Print_Titles", RefersTo: quoteSheet(sheet) + "!$1:$1", Scope: sheet})
+}
+
+// hfText makes s literal text of a header or footer section: '&' starts a
+// code there, so it is doubled, and the text is cut to maxHFChars.
+func hfText(s string) string {
+	s, _, _ = SanitiseCell(s)
+	s = strings.Map(func(r rune) rune {
+		if r == '\n' || r == '\r' || r == '\t' {
+			return ' '
+		}
+		return r
+	}, s)
+	if utf16Len(s) > maxHFChars {
+		s = truncateUTF16(s, maxHFChars-1) + "…"
+	}
+	return strings.ReplaceAll(s, "&", "&&")
+}
+
+// quoteSheet quotes a sheet name for a reference ('It”s'!A1).
+func quoteSheet(name string) string {
+	return "'" + strings.ReplaceAll(name, "'", "''") + "'"
+}
+
+// startSheet sets up a new sheet: column widths and styles (wrap[i] for
+// wrapped text), frozen header row and the header itself.
+func (wb *Workbook) startSheet(want string, headers []string, widths []float64, wrap []bool) (string, *excelize.StreamWriter, error) {
 	name, sw, err := wb.newSheet(want)
 	if err != nil {
 		return "", nil, err
 	}
 	// excelize prepends each <col> it is given; set the last column first so
 	// that the <cols> come out in ascending order, as the schema requires.
+	// The column style reaches the cells that carry none of their own.
 	for i := len(widths) - 1; i >= 0; i-- {
 		if err := sw.SetColWidth(i+1, i+1, widths[i]); err != nil {
 			return "", nil, fmt.Errorf("xlsx: sheet %q: column width: %w", name, err)
+		}
+		style := wb.plainStyle
+		if wrap[i] {
+			style = wb.wrapStyle
+		}
+		if err := sw.SetColStyle(i+1, i+1, style); err != nil {
+			return "", nil, fmt.Errorf("xlsx: sheet %q: column style: %w", name, err)
 		}
 	}
 	if err := sw.SetPanes(&excelize.Panes{
@@ -211,10 +319,14 @@ func (wb *Workbook) startSheet(want string, headers []string, widths []float64) 
 		return "", nil, fmt.Errorf("xlsx: sheet %q: panes: %w", name, err)
 	}
 	cells := make([]any, len(headers))
+	lines := 1
 	for i, h := range headers {
 		cells[i] = excelize.Cell{StyleID: wb.headerStyle, Value: wb.text(h)}
+		lines = max(lines, headerLines(h, widths[i]))
 	}
-	if err := sw.SetRow("A1", cells); err != nil {
+	// The height is set rather than left to the reader, which may not
+	// measure wrapped text when it opens the file.
+	if err := sw.SetRow("A1", cells, excelize.RowOpts{Height: headerLineHeight * float64(lines)}); err != nil {
 		return "", nil, fmt.Errorf("xlsx: sheet %q: header: %w", name, err)
 	}
 	return name, sw, nil
@@ -235,22 +347,28 @@ func (wb *Workbook) AddKeyValueSheet(name string, pairs [][2]any) error {
 			}
 		}
 	}
-	keyWidth := 12.0
+	// Keys and values are measured whole (the pairs are in memory) and wrap
+	// past their caps.
+	key, val := colMeasure{kind: dataset.String, wrap: true, key: true}, colMeasure{kind: dataset.String, wrap: true}
 	for _, p := range pairs {
-		if s, ok := p[0].(string); ok {
-			keyWidth = max(keyWidth, min(float64(utf16Len(s))+2, 50))
-		}
+		key.add(kvMeasured(p[0]))
+		val.add(kvMeasured(p[1]))
 	}
-	sheet, sw, err := wb.startSheet(sheetName(name, 1), []string{"Field", "Value"}, []float64{keyWidth, 80})
+	widths := []float64{key.width("Field"), min(max(val.chars+cellPadding, 12), kvValueWidth)}
+	sheet, sw, err := wb.startSheet(sheetName(name, 1), []string{"Field", "Value"}, widths, []bool{true, true})
 	if err != nil {
 		return wb.breaks(err)
 	}
 	row := make([]any, 2)
 	for i, p := range pairs {
+		lines := 1
 		for j, v := range p {
 			row[j] = wb.anyCell(v)
+			if s, ok := kvMeasured(v).(string); ok {
+				lines = max(lines, textLines(s, widths[j]))
+			}
 		}
-		if err := sw.SetRow(cellRef(i+2), row); err != nil {
+		if err := sw.SetRow(cellRef(i+2), row, rowHeight(lines)...); err != nil {
 			return wb.breaks(fmt.Errorf("xlsx: sheet %q: %w", sheet, err))
 		}
 	}
@@ -269,8 +387,9 @@ func (wb *Workbook) breaks(err error) error {
 	return err
 }
 
-// Begin starts a data sheet for t, named after t.Name. Only one data sheet
-// can be open at a time: the returned sink's Close finishes it.
+// Begin starts a data sheet for t, named after t.Name, its columns in
+// t.SheetOrder(). Only one data sheet can be open at a time: the returned
+// sink's Close finishes it.
 func (wb *Workbook) Begin(t dataset.Table) (reportgen.Sink, error) {
 	if err := wb.usable(); err != nil {
 		return nil, err
@@ -281,21 +400,10 @@ func (wb *Workbook) Begin(t dataset.Table) (reportgen.Sink, error) {
 	if len(t.Columns) > excelize.MaxColumns {
 		return nil, fmt.Errorf("xlsx: table %s has %d columns, more than a sheet holds (%d)", t.Name, len(t.Columns), excelize.MaxColumns)
 	}
-	s := &sheetSink{wb: wb, t: t, base: t.Name, max: wb.opts.maxRows()}
-	s.headers = make([]string, len(t.Columns))
-	s.widths = make([]float64, len(t.Columns))
-	for i, c := range t.Columns {
-		s.headers[i] = c.Header()
-		s.widths[i] = columnWidth(c)
-	}
-	lastCol, err := excelize.ColumnNumberToName(len(t.Columns))
+	// The sheet starts when its first rows have been measured (sampleRows).
+	s, err := newSheetSink(wb, t)
 	if err != nil {
-		return nil, err
-	}
-	s.lastCol = lastCol
-	s.cells = make([]any, len(t.Columns))
-	if err := s.next(); err != nil {
-		return nil, wb.breaks(err)
+		return nil, fmt.Errorf("xlsx: table %s: %w", t.Name, err)
 	}
 	wb.open = s
 	return s, nil
@@ -354,13 +462,34 @@ func (wb *Workbook) text(s string) string {
 	return out
 }
 
+// kvValueWidth caps the value column of a key/value sheet: values wrap
+// past it.
+const kvValueWidth = 80
+
+// Percent is a key/value sheet value shown as a percentage: the fraction
+// 0.875 shows as 87.50% (PercentFormat) and stays the number 0.875.
+type Percent float64
+
 // kvSupported reports whether anyCell takes v.
 func kvSupported(v any) bool {
 	switch v.(type) {
-	case nil, string, bool, int, int64, float64, time.Time, fmt.Stringer:
+	case nil, string, bool, int, int64, float64, Percent, time.Time, fmt.Stringer:
 		return true
 	}
 	return false
+}
+
+// kvMeasured is v as valueChars measures it.
+func kvMeasured(v any) any {
+	switch v := v.(type) {
+	case int:
+		return int64(v)
+	case fmt.Stringer:
+		if _, ok := v.(time.Time); !ok {
+			return v.String()
+		}
+	}
+	return v
 }
 
 // anyCell converts a key/value sheet value (see kvSupported) to a cell value.
@@ -370,6 +499,8 @@ func (wb *Workbook) anyCell(v any) any {
 		return wb.stringCell(v)
 	case bool, float64:
 		return v
+	case Percent:
+		return excelize.Cell{StyleID: wb.percentStyle, Value: float64(v)}
 	case int:
 		return wb.intCell(int64(v))
 	case int64:
@@ -403,28 +534,6 @@ func (wb *Workbook) timeCell(t time.Time) any {
 	}
 	// Millisecond precision in UTC, the same instant Parquet stores.
 	return excelize.Cell{StyleID: wb.dateStyle, Value: t.UTC().Truncate(time.Millisecond)}
-}
-
-// columnWidth picks a column's width from its kind and header.
-func columnWidth(c dataset.Column) float64 {
-	var w float64
-	switch c.Kind {
-	case dataset.String:
-		w = 30
-	case dataset.Int:
-		w = 14
-	case dataset.Float:
-		w = 16
-	case dataset.Bool:
-		w = 10
-	case dataset.Time:
-		w = 21
-	default:
-		w = 16
-	}
-	// Room for the header text and its filter button.
-	h := float64(utf16Len(c.Header())) + 5
-	return min(max(w, h), 60)
 }
 
 // cellRef is the reference of column A of a row.

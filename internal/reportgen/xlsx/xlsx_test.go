@@ -230,8 +230,13 @@ func TestWorkbookExcelize(t *testing.T) {
 			if err != nil || !panes.Freeze || panes.YSplit != 1 || panes.TopLeftCell != "A2" {
 				t.Errorf("panes %+v, %v: want the header row frozen", panes, err)
 			}
-			if w, _ := f.GetColWidth(sheet, "A"); w < 20 {
-				t.Errorf("column A width %v", w)
+			// Column A holds long text (not wrapped, not a key column):
+			// as wide as its cap; column D (booleans) fits its header.
+			if w, _ := f.GetColWidth(sheet, "A"); w != maxTextWidth {
+				t.Errorf("column A width %v, want the cap %v", w, maxTextWidth)
+			}
+			if w, _ := f.GetColWidth(sheet, "D"); w != float64(len("passed"))+filterButton {
+				t.Errorf("column D width %v, want %v", w, float64(len("passed"))+filterButton)
 			}
 
 			for r := 0; r < wantData; r++ {
