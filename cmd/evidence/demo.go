@@ -35,8 +35,9 @@ func cmdDemo(ctx context.Context, args []string, e env) error {
 		return fmt.Errorf("demo: %w", err)
 	}
 	defer d.Close()
+	fmt.Fprintln(e.stdout, "Emulators, on loopback ports:")
 	for _, emu := range d.Emulators {
-		fmt.Fprintf(e.stdout, "%s emulator listening on %s (%s)\n", emu.Platform, emu.URL, emu.About)
+		fmt.Fprintf(e.stdout, "  %-14s %-23s %s\n", emu.Platform, emu.URL, emu.About)
 	}
 	if *serve {
 		return serveDemo(ctx, d, *out, e)
@@ -55,7 +56,7 @@ func cmdDemo(ctx context.Context, args []string, e env) error {
 	f := runFlags{logLevel: "info", logJSON: *logJSON}
 	err = execute(ctx, cfg, f.logger(e), e, job.Deps{Getenv: d.Getenv})
 	if err == nil || errors.As(err, new(partialError)) {
-		fmt.Fprintf(e.stdout, "Demo finished (exit code %d). Open the .xlsx and .pdf files, or run the verify commands above.\n", exitCode(err))
+		fmt.Fprintf(e.stdout, "Demo finished (exit code %d): open the .xlsx and .pdf files in %s.\n", exitCode(err), *out)
 	}
 	return err
 }

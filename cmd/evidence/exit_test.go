@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"maps"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -141,5 +142,69 @@ func TestNothingConfigured(t *testing.T) {
 	if code != exitUsage || !strings.Contains(stderr, "LW_ACCOUNT") || !strings.Contains(stderr, "evidence demo") ||
 		!strings.Contains(stderr, "~/.lacework.toml") || strings.Contains(stderr, "tenant 1") {
 		t.Errorf("exit %d\n%s", code, stderr)
+	}
+}
+
+// The README tells how to get the binary (go install with the module's
+// path, make build), and every evidence command line it shows uses a
+// command and flags that exist: its examples stay runnable as commands
+// gain and lose flags.
+func TestREADMECommandLines(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mod, err := os.ReadFile("../../go.mod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	module := strings.Fields(strings.SplitN(string(mod), "\n", 2)[0])[1]
+	for _, want := range []string{"go install " + module + "/cmd/evidence@latest", "make build"} {
+		if !bytes.Contains(readme, []byte(want)) {
+			t.Errorf("README does not say %q", want)
+		}
+	}
+	flags := map[string]map[string]bool{} // command → its flags
+	for _, h := range helps() {
+		_, stdout, _ := cli(t, context.Background(), nil, h.name, "-h")
+		flags[h.name] = map[string]bool{}
+		for _, line := range strings.Split(stdout, "\n") {
+			if name, ok := strings.CutPrefix(line, "  --"); ok {
+				flags[h.name][strings.Fields(name)[0]] = true
+			}
+		}
+	}
+	lines := 0
+	for _, line := range strings.Split(string(readme), "\n") {
+		_, cmdline, ok := strings.Cut(line, "evidence ")
+		if !ok || !strings.HasPrefix(strings.TrimSpace(line), "evidence ") {
+			continue
+		}
+		fields := strings.Fields(cmdline)
+		if len(fields) == 0 {
+			continue
+		}
+		known, ok := flags[fields[0]]
+		if !ok {
+			if !strings.HasPrefix(fields[0], "-") {
+				t.Errorf("README: unknown command in %q", line)
+			}
+			continue
+		}
+		lines++
+		for _, f := range fields[1:] {
+			if f == "#" || strings.HasPrefix(f, "#") {
+				break // a comment follows
+			}
+			if name, ok := strings.CutPrefix(f, "--"); ok {
+				name, _, _ = strings.Cut(name, "=")
+				if !known[name] {
+					t.Errorf("README: %s has no flag --%s: %q", fields[0], name, line)
+				}
+			}
+		}
+	}
+	if lines < 10 {
+		t.Errorf("only %d evidence command lines found in the README", lines)
 	}
 }

@@ -39,6 +39,11 @@ func cmdKeygen(_ context.Context, args []string, e env) error {
 			return fmt.Errorf("keygen: %w", err)
 		}
 	}
-	fmt.Fprintf(e.stdout, "Wrote %s (keep it secret) and %s.\nSign packs with: evidence run --sign-key %s\nCheck them with: evidence verify --pub %s PACK\n", keyPath, pubPath, keyPath, pubPath)
+	pk, err := pack.ParsePublicKey(pub)
+	if err != nil {
+		return fmt.Errorf("keygen: %w", err)
+	}
+	fmt.Fprintf(e.stdout, "Wrote %s (keep it secret) and %s, key %s.\nSign packs with: evidence run --sign-key %s\nCheck them with: evidence verify --pub %s PACK\n",
+		keyPath, pubPath, pack.KeyFingerprint(pk), keyPath, pubPath)
 	return nil
 }

@@ -82,6 +82,7 @@ func commands() map[string]command {
 		"run":        cmdRun,
 		"plan":       cmdPlan,
 		"verify":     cmdVerify,
+		"diff":       cmdDiff,
 		"demo":       cmdDemo,
 		"frameworks": cmdFrameworks,
 		"keygen":     cmdKeygen,

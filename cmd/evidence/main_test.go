@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -604,8 +605,10 @@ func TestSignedRunAndVerify(t *testing.T) {
 	srv := httptest.NewServer(emu)
 	defer srv.Close()
 	keys := t.TempDir()
-	if code, out, errs := cli(t, context.Background(), nil, "keygen", "--out", keys); code != exitOK {
-		t.Fatalf("keygen %d %s %s", code, out, errs)
+	code, kout, kerr := cli(t, context.Background(), nil, "keygen", "--out", keys)
+	fingerprint := regexp.MustCompile(`key (sha256:[0-9a-f]{64})`).FindStringSubmatch(kout)
+	if code != exitOK || fingerprint == nil {
+		t.Fatalf("keygen %d %s %s", code, kout, kerr)
 	}
 	if code, _, _ := cli(t, context.Background(), nil, "keygen", "--out", keys); code != exitFailed {
 		t.Fatal("keygen overwrote an existing key")
@@ -632,8 +635,25 @@ func TestSignedRunAndVerify(t *testing.T) {
 		t.Fatalf("verify: %d\n%s", code, vout)
 	}
 	if code, vout, _ := cli(t, context.Background(), nil, "verify", "--pub", pub, dir); code != exitOK || !strings.Contains(vout, "signature: OK") ||
-		strings.Contains(vout, "not checked") {
+		strings.Contains(vout, "not checked") || !strings.Contains(vout, fingerprint[1]) {
 		t.Fatalf("verify --pub: %d\n%s", code, vout)
+	}
+	// The manifest and the pack's own "how to verify" name the key keygen
+	// printed; another key is named as another.
+	var m pack.Manifest
+	if b, err := os.ReadFile(filepath.Join(dir, pack.ManifestName)); err != nil || json.Unmarshal(b, &m) != nil ||
+		m.Signature == nil || m.Signature.KeyFingerprint != fingerprint[1] {
+		t.Errorf("manifest signature %+v, want key %s", m.Signature, fingerprint[1])
+	}
+	if txt, err := exec.Command(testtool.Poppler(t, "pdftotext"), filepath.Join(dir, "summary.pdf"), "-").Output(); err != nil ||
+		!strings.Contains(strings.Join(strings.Fields(string(txt)), ""), fingerprint[1]) || !strings.Contains(string(txt), "evidence verify .") {
+		t.Errorf("summary.pdf does not tell how to verify with key %s (%v):\n%s", fingerprint[1], err, txt)
+	}
+	other := t.TempDir()
+	cli(t, context.Background(), nil, "keygen", "--out", other)
+	if code, vout, _ := cli(t, context.Background(), nil, "verify", "--pub", filepath.Join(other, "evidence-signing.pub"), dir); code != exitFailed ||
+		!strings.Contains(vout, "the manifest names key "+fingerprint[1]) {
+		t.Errorf("verify --pub with another key: %d\n%s", code, vout)
 	}
 	// Any change to the manifest breaks the signature (and the sums check
 	// cannot catch a manifest edit on its own).

@@ -53,7 +53,8 @@ func execute(ctx context.Context, cfg *config.Config, log *slog.Logger, e env, d
 		if err != nil {
 			return usageError{fmt.Errorf("%s: %w", cfg.SignKey, err)}
 		}
-		deps.Signer = pack.Ed25519Signer(priv)
+		signer := pack.Ed25519Signer(priv)
+		deps.Signer = &signer
 	}
 	if deps.Sources == nil {
 		deps.Sources = sources.Registry(sources.Options{})
@@ -113,17 +114,17 @@ func execute(ctx context.Context, cfg *config.Config, log *slog.Logger, e env, d
 }
 
 // printPack tells where a published pack is, what failed in it and how to
-// verify it.
+// verify it, in lines that fit 80 columns for an output folder of usual
+// length.
 func printPack(e env, p job.PackResult, dir string) {
 	fmt.Fprintf(e.stdout, "Pack for %s written to %s\n", p.Tenant, dir)
 	fmt.Fprintf(e.stdout, "  %d files, %d queries, %d failed units\n", len(p.Manifest.Files), len(p.Manifest.Queries), len(p.Manifest.Failures))
 	for _, fl := range p.Manifest.Failures {
 		fmt.Fprintf(e.stdout, "  FAILED %s: %s\n", fl.Unit, fl.Error)
 	}
-	if strings.HasPrefix(dir, "s3://") {
-		fmt.Fprintf(e.stdout, "  verify: evidence verify %s\n", dir)
-	} else {
-		fmt.Fprintf(e.stdout, "  verify: evidence verify %s   (or: cd %s && sha256sum -c SHA256SUMS)\n", dir, dir)
+	fmt.Fprintf(e.stdout, "  check it: evidence verify %s\n", dir)
+	if !strings.HasPrefix(dir, "s3://") {
+		fmt.Fprintln(e.stdout, "  (or, without evidence, in its folder: sha256sum -c SHA256SUMS)")
 	}
 }
 

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"cmp"
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -26,40 +28,42 @@ import (
 var errNotVerified = shown{errors.New("the pack does not verify")}
 
 // cmdVerify checks a pack's files against its manifest (and, with --pub,
-// its signature); on S3 also what S3 itself recorded of each file.
+// its signature); on S3 also what S3 itself recorded of each file. With
+// --chain it checks a tenant's folder of packs as a chain.
 func cmdVerify(ctx context.Context, args []string, e env) error {
 	fs := newFlagSet("verify", e)
-	pubFile := fs.String("pub", "", "ed25519 public key `file`: also check manifest.sig")
+	pubFile := fs.String("pub", "", "ed25519 public key `file`: also check manifest.sig (with --chain: every pack's)")
 	endpoint := fs.String("s3-endpoint", "", "S3-compatible server `URL` for s3:// locations (path-style)")
+	chain := fs.Bool("chain", false, "PATH is a tenant's folder: check every pack in it and the links between them (missing days, deleted or replaced packs, forks, order, signatures)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
-		return usagef("verify: want one pack location (a folder holding manifest.json)")
+		return usagef("verify: want one location: a pack's folder (holding manifest.json), or with --chain a tenant's folder")
 	}
 	loc := fs.Arg(0)
-	var store storage.Store
-	if strings.HasPrefix(loc, "s3://") {
-		// The pack's own prefix is the store's root, as a folder is locally.
-		s, err := openStore(ctx, strings.TrimSuffix(loc, "/"), config.S3{Endpoint: *endpoint, PathStyle: *endpoint != ""}, slog.New(slog.DiscardHandler))
-		if err != nil {
-			return fmt.Errorf("verify %s: %w", loc, err)
-		}
-		store = s
-	} else {
-		if st, err := os.Stat(loc); err != nil || !st.IsDir() {
-			return fmt.Errorf("verify %s: not a directory", loc)
-		}
-		s, err := local.New(loc)
-		if err != nil {
-			return err
-		}
-		store = s
+	store, err := openLocation(ctx, loc, *endpoint)
+	if err != nil {
+		return fmt.Errorf("verify %s: %w", loc, err)
 	}
+	var pub ed25519.PublicKey
+	if *pubFile != "" {
+		b, err := os.ReadFile(*pubFile)
+		if err != nil {
+			return usageError{fmt.Errorf("public key: %w", err)}
+		}
+		if pub, err = pack.ParsePublicKey(b); err != nil {
+			return usageError{fmt.Errorf("%s: %w", *pubFile, err)}
+		}
+	}
+	if *chain {
+		return verifyChain(ctx, e, store, loc, pub)
+	}
+
 	rep, err := pack.Verify(ctx, store, "")
 	if errors.Is(err, pack.ErrNoManifest) {
 		if packs, lerr := pack.Packs(ctx, store, ""); lerr == nil && len(packs) > 0 {
-			return usageError{fmt.Errorf("verify %s: not a pack but a folder of packs (%d); verify one of them:\n%s", loc, len(packs), listPacks(ctx, store, loc, packs))}
+			return usageError{fmt.Errorf("verify %s: not a pack but a folder of packs (%d); verify one of them (or all, with --chain):\n%s", loc, len(packs), listPacks(ctx, store, loc, packs))}
 		}
 	}
 	if err != nil {
@@ -67,16 +71,14 @@ func cmdVerify(ctx context.Context, args []string, e env) error {
 	}
 	rep.Prefix = loc // the pack as the user named it
 	var sigErr error
-	if *pubFile != "" {
-		b, err := os.ReadFile(*pubFile)
-		if err != nil {
-			return usageError{fmt.Errorf("public key: %w", err)}
-		}
-		pub, err := pack.ParsePublicKey(b)
-		if err != nil {
-			return usageError{fmt.Errorf("%s: %w", *pubFile, err)}
-		}
+	key := "" // the fingerprint of --pub's key
+	if pub != nil {
+		key = pack.KeyFingerprint(pub)
 		sigErr = pack.CheckSignature(ctx, store, "", pub)
+		if s := rep.Manifest.Signature; s != nil && s.KeyFingerprint != key {
+			// Say which key it is: the signature check alone says only "no".
+			sigErr = fmt.Errorf("the manifest names key %s, %s is key %s: %w", s.KeyFingerprint, *pubFile, key, cmp.Or(sigErr, pack.ErrBadSignature))
+		}
 		rep.SignatureChecked = true
 	}
 	fmt.Fprintln(e.stdout, rep.String())
@@ -85,14 +87,42 @@ func cmdVerify(ctx context.Context, args []string, e env) error {
 		ok = false
 	}
 	switch {
-	case *pubFile == "":
+	case pub == nil:
 	case sigErr != nil:
 		fmt.Fprintf(e.stdout, "signature: FAILED: %v\n", sigErr)
 		return errNotVerified
 	default:
-		fmt.Fprintln(e.stdout, "signature: OK (manifest.sig verifies with", *pubFile+")")
+		fmt.Fprintf(e.stdout, "signature: OK (manifest.sig verifies with %s, key %s)\n", *pubFile, key)
 	}
 	if !ok {
+		return errNotVerified
+	}
+	return nil
+}
+
+// openLocation opens a folder or s3://bucket/prefix as a store rooted
+// there, as a pack's folder is its own root.
+func openLocation(ctx context.Context, loc, endpoint string) (storage.Store, error) {
+	if strings.HasPrefix(loc, "s3://") {
+		return openStore(ctx, strings.TrimSuffix(loc, "/"), config.S3{Endpoint: endpoint, PathStyle: endpoint != ""}, slog.New(slog.DiscardHandler))
+	}
+	if st, err := os.Stat(loc); err != nil || !st.IsDir() {
+		return nil, errors.New("not a directory")
+	}
+	return local.New(loc)
+}
+
+// verifyChain checks the packs of a tenant's folder as a chain.
+func verifyChain(ctx context.Context, e env, store storage.Store, loc string, pub ed25519.PublicKey) error {
+	rep, err := pack.VerifyChain(ctx, store, "", pub)
+	if err != nil {
+		return fmt.Errorf("verify --chain %s: %w", loc, err)
+	}
+	if rep.Packs == 0 {
+		return usagef("verify --chain %s: no pack in it: want a tenant's folder (<output>/<tenant>)", loc)
+	}
+	fmt.Fprint(e.stdout, strings.Replace(rep.String(), "chain:", "chain "+loc+":", 1))
+	if !rep.OK() {
 		return errNotVerified
 	}
 	return nil

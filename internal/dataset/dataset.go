@@ -27,6 +27,7 @@ const (
 	Evaluations = "evaluations"
 	Inventory   = "inventory"
 	AuditLogs   = "audit_logs"
+	Drift       = "drift" // each pack's changes since the tenant's previous pack
 )
 
 const (
@@ -158,9 +159,27 @@ func AuditLogsTable() Table {
 	)}
 }
 
+// DriftTable: one row per control whose status differs from the tenant's
+// previous pack, or that fails in both (internal/drift compares them).
+func DriftTable() Table {
+	return Table{Name: Drift, Title: "Changes since the previous pack", Columns: append(scope(),
+		col("framework", "Framework", str, "compliance framework (report name)"),
+		col("account_id", "Cloud account", str, "what the report covers: AWS account, Azure subscription, GCP project, cluster (IBM SCC: the zone)"),
+		col("control_id", "Control", str, "control / recommendation id"),
+		col("title", "Title", str, "control title"),
+		col("severity", "Severity", str, "Critical, High, Medium, Low, Info"),
+		col("change", "Change", str, "newly_failing, newly_passing, still_failing (NonCompliant in both packs), or other (another status change, or a control in one pack only)"),
+		col("status", "Status", str, "the control's status in this pack; null when it is only in the previous one"),
+		col("previous_status", "Previous status", str, "its status in the previous pack; null when it is only in this one"),
+		col("failing_since", "Failing since", tim, "still_failing: the start of the earliest period of the unbroken run of failing packs along the chain (UTC)"),
+		col("previous_pack_id", "Previous pack", str, "the pack compared with (manifest.json previous.pack_id)"),
+		rowID(),
+	)}
+}
+
 // All returns every table, in pack order.
 func All() []Table {
-	return []Table{ControlsTable(), ViolationsTable(), EvaluationsTable(), InventoryTable(), AuditLogsTable()}
+	return []Table{ControlsTable(), ViolationsTable(), EvaluationsTable(), InventoryTable(), AuditLogsTable(), DriftTable()}
 }
 
 // ByName returns the table called name.
@@ -242,6 +261,23 @@ func (v Violation) Row(s Scope) Row {
 	return Row{s.Source, s.Tenant, s.SubAccount, v.Framework, NullString(v.Cloud), NullString(v.AccountID), v.ControlID,
 		NullString(v.ControlTitle), NullString(v.Severity), NullString(v.Region), v.Resource, NullString(strings.Join(v.Reasons, "; ")),
 		RowID(s.Source, s.Tenant, s.SubAccount, v.Framework, v.AccountID, v.ControlID, v.Region, v.Resource)}
+}
+
+// DriftChange is a row of DriftTable.
+type DriftChange struct {
+	Framework, AccountID, ControlID, Title, Severity string
+	Change                                           string
+	Status, PreviousStatus                           Status
+	FailingSince                                     time.Time
+	PreviousPackID                                   string
+}
+
+func (DriftChange) Table() string { return Drift }
+
+func (d DriftChange) Row(s Scope) Row {
+	return Row{s.Source, s.Tenant, s.SubAccount, d.Framework, NullString(d.AccountID), d.ControlID, NullString(d.Title), NullString(d.Severity),
+		d.Change, NullString(string(d.Status)), NullString(string(d.PreviousStatus)), NullTime(d.FailingSince), d.PreviousPackID,
+		RowID(s.Source, s.Tenant, s.SubAccount, d.Framework, d.AccountID, d.ControlID)}
 }
 
 // Evaluation is a row of EvaluationsTable.

@@ -45,7 +45,7 @@ func (o Options) rows(n int) int { return max(1, n/max(1, o.Scale)) }
 type Emulator struct {
 	Platform string // the source name
 	URL      string
-	About    string // what it holds: tenant, accounts, zones
+	About    string // what it holds, in a few words: tenant, accounts, zones
 }
 
 // Demo is the running emulators of a demo and the configuration that
@@ -104,7 +104,7 @@ var platforms = []platform{
 		for _, s := range emu.Tenant().SubAccounts {
 			subs = append(subs, s.Name)
 		}
-		return emu, fmt.Sprintf("tenant %q, sub-accounts %s", lwemu.DefaultAccount, strings.Join(subs, ", ")),
+		return emu, fmt.Sprintf("tenant %s: %s", lwemu.DefaultAccount, strings.Join(subs, ", ")),
 			func(url string) (config.Tenant, map[string]string) { return config.Tenant{}, LaceworkEnv(url) }
 	}},
 	{"sophos", func(o Options) (http.Handler, string, func(string) (config.Tenant, map[string]string)) {
@@ -115,12 +115,12 @@ var platforms = []platform{
 	{"ibm_scc", func(o Options) (http.Handler, string, func(string) (config.Tenant, map[string]string)) {
 		// 2000 and 500 are the emulator's defaults, written out to scale.
 		emu := ibmemu.New(ibmemu.Config{Seed: 1, Tricky: true, AuditEventsPerDay: o.rows(2000), InventoryResources: o.rows(500)})
-		return emu, fmt.Sprintf("zones %s", strings.Join(emu.Zones(), ", ")),
+		return emu, fmt.Sprintf("%d zones", len(emu.Zones())),
 			func(url string) (config.Tenant, map[string]string) { return IBMSCCTenant("scc-demo", url) }
 	}},
 	{"lacework_edge", func(Options) (http.Handler, string, func(string) (config.Tenant, map[string]string)) {
 		emu := edgeemu.New(edgeemu.Config{Seed: 1, PageSize: 100, Faults: edgeemu.Faults{Tricky: true}})
-		return emu, fmt.Sprintf("account %q", edgeemu.DefaultAccount),
+		return emu, fmt.Sprintf("account %s", edgeemu.DefaultAccount),
 			func(url string) (config.Tenant, map[string]string) { return EdgeTenant("edge-demo", url) }
 	}},
 }

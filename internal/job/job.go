@@ -62,7 +62,7 @@ type Deps struct {
 	Home  string
 	Retry httpx.Retry
 	// Signer, when set, signs manifest.json into manifest.sig.
-	Signer pack.Signer
+	Signer *pack.Signer
 	// CommandLine is the run's command line, secrets removed, for the
 	// manifest (the CLI passes it; see RedactArgs).
 	CommandLine []string
@@ -186,6 +186,11 @@ type run struct {
 	audit         period.Window
 	auditComplete bool
 
+	// The pack's links to the tenant's previous pack and to the pack of
+	// its period it replaces (chain), read before it is written.
+	previous, replaces *pack.Link
+	drift              driftResult // the changes since previous (writeDrift)
+
 	// red holds the tenant's secrets (its source adds its credentials, the
 	// HTTP client every credential header it sends): every text of server
 	// origin the run keeps or logs goes through it.
@@ -275,7 +280,7 @@ func (r *run) finish(ctx, api context.Context) (_ PackResult, err error) {
 	prefix := pack.PackPrefix("", t.Name, r.periodLabel(), r.id)
 	opts := []pack.Option{pack.WithMetadata(map[string]string{"evidence-pack-id": r.id, "evidence-tenant": pack.TenantFolder(t.Name)})}
 	if deps.Signer != nil {
-		opts = append(opts, pack.WithSigner(deps.Signer))
+		opts = append(opts, pack.WithSigner(*deps.Signer))
 	}
 	r.removeStale(ctx)
 	r.pw, err = pack.NewWriter(ctx, deps.Store, prefix, opts...)
@@ -309,6 +314,10 @@ func (r *run) finish(ctx, api context.Context) (_ PackResult, err error) {
 	}
 	if r.summary.okUnits() == 0 && len(r.failures) > 0 {
 		return PackResult{}, fmt.Errorf("%w (%d failed; first: %s)", ErrNothingCollected, len(r.failures), r.failures[0].Error)
+	}
+	r.previous, r.replaces = r.chain(ctx)
+	if err := r.writeDrift(ctx, r.manifest(start)); err != nil {
+		return PackResult{}, err
 	}
 	m := r.manifest(start)
 	if err := r.writeSummaryPDF(ctx, m); err != nil {
@@ -571,6 +580,8 @@ func (r *run) manifest(start time.Time) pack.Manifest {
 		Failures:    slices.Clone(r.failures),
 		Warnings:    slices.Clone(r.warnings),
 		Invocation:  &pack.Invocation{CommandLine: r.deps.CommandLine, ConfigSHA256: r.cfg.FileSHA256, Credential: r.info.Credential},
+		Previous:    r.previous,
+		Replaces:    r.replaces,
 		Stats: &pack.Stats{
 			Requests:      st.Requests.Load(),
 			Retries:       st.Retries.Load(),

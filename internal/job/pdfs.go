@@ -53,9 +53,13 @@ func (r *run) verifyText() string {
 	if loc == "" {
 		loc = "."
 	}
-	t, err := templates.Text("verify", map[string]any{"Location": strings.TrimRight(loc, "/") + "/" + r.pw.Prefix(), "Signed": r.deps.Signer != nil})
+	key := ""
+	if r.deps.Signer != nil {
+		key = r.deps.Signer.Fingerprint
+	}
+	t, err := templates.Text("verify", map[string]any{"Location": strings.TrimRight(loc, "/") + "/" + r.pw.Prefix(), "Key": key})
 	if err != nil {
-		return "Verify with: evidence verify <pack folder>, or sha256sum -c SHA256SUMS in the pack folder."
+		return "Verify with: evidence verify . or sha256sum -c SHA256SUMS in the pack's folder."
 	}
 	return t
 }
@@ -237,6 +241,7 @@ func (r *run) writeSummaryPDF(ctx context.Context, m pack.Manifest) error {
 	d.Paragraph(r.verifyText())
 
 	d.Page()
+	r.driftSection(d)
 	d.Heading("Scope", 1)
 	d.KeyValues([][2]string{
 		{"Sub-accounts", strings.Join(m.Scope.SubAccounts, ", ")},

@@ -34,6 +34,9 @@ type Latest struct {
 	GeneratedAt time.Time `json:"generated_at"`
 	Complete    bool      `json:"complete"` // no unit failed
 	Failures    int       `json:"failures"`
+	// ManifestSHA256 fixes the pack's content, for the pack that replaces
+	// it (pack.Manifest.Replaces).
+	ManifestSHA256 string `json:"manifest_sha256,omitempty"`
 }
 
 // State is a tenant's scheduling state.
@@ -49,6 +52,9 @@ type State struct {
 	AuditWatermark time.Time `json:"audit_watermark"`
 	UpdatedAt      time.Time `json:"updated_at"`
 	LastPackID     string    `json:"last_pack_id"`
+	// LastPack is the tenant's pack published last, shards' packs
+	// included: the next pack links to it (pack.Manifest.Previous).
+	LastPack *pack.Link `json:"last_pack,omitempty"`
 }
 
 func statePath(tenant string) string { return pack.StatePath("", tenant) }
@@ -70,6 +76,40 @@ func ReadState(ctx context.Context, store storage.Store, tenant string) (State, 
 	return st, nil
 }
 
+// chain finds the links of the pack this run publishes: the tenant's pack
+// published last (state.json), and the pack of the same period it
+// replaces (the period's latest.json). A store that keeps no state gives
+// neither; a state that cannot be read is a warning, and no link.
+func (r *run) chain(ctx context.Context) (previous, replaces *pack.Link) {
+	if _, ok := r.deps.Store.(storage.Replacer); !ok {
+		return nil, nil
+	}
+	st, err := ReadState(ctx, r.deps.Store, r.tenant.Name)
+	if err != nil {
+		r.warn("the pack names no predecessor: %v", err)
+	}
+	previous = st.LastPack
+	key := pack.LatestPath("", r.tenant.Name, r.periodLabel())
+	rc, err := r.deps.Store.Get(ctx, key)
+	if errors.Is(err, storage.ErrNotExist) {
+		return previous, nil
+	}
+	var l Latest
+	if err == nil {
+		err = json.NewDecoder(io.LimitReader(rc, storage.MaxReplaceSize)).Decode(&l)
+		rc.Close()
+	}
+	if err != nil {
+		r.warn("the pack does not name the pack of its period it replaces: %s: %v", key, err)
+		return previous, nil
+	}
+	if l.ManifestSHA256 == "" {
+		return previous, nil // written before packs were chained: nothing to fix its content by
+	}
+	return previous, &pack.Link{PackID: l.PackID, Path: l.Path, Period: pack.Period{From: r.period.From, To: r.period.To, Label: r.periodLabel()},
+		ManifestSHA256: l.ManifestSHA256}
+}
+
 // recordPublished writes latest.json and advances state.json after a pack
 // was published. Stores that cannot replace objects keep neither.
 func (r *run) recordPublished(ctx context.Context, m pack.Manifest, auditTo time.Time, auditComplete bool) error {
@@ -85,19 +125,23 @@ func (r *run) recordPublished(ctx context.Context, m pack.Manifest, auditTo time
 		_, err = rep.Replace(ctx, key, bytes.NewReader(append(b, '\n')), storage.PutOptions{ContentType: "application/json"})
 		return err
 	}
+	link := r.pw.Link()
 	latest := Latest{Schema: "evidence-latest/v1", PackID: m.PackID, Path: r.pw.Prefix(), GeneratedAt: m.GeneratedAt,
-		Complete: len(m.Failures) == 0, Failures: len(m.Failures)}
+		Complete: len(m.Failures) == 0, Failures: len(m.Failures), ManifestSHA256: link.ManifestSHA256}
 	if err := put(pack.LatestPath("", r.tenant.Name, r.periodLabel()), latest); err != nil {
 		return fmt.Errorf("latest.json: %w", err)
-	}
-	if r.cfg.Shard.Count > 1 {
-		return nil // one shard's pack does not complete the period
 	}
 	st, err := ReadState(ctx, r.deps.Store, r.tenant.Name)
 	if err != nil {
 		return err
 	}
-	st.Schema, st.UpdatedAt, st.LastPackID = "evidence-state/v1", r.deps.Now().UTC(), m.PackID
+	st.Schema, st.UpdatedAt, st.LastPack = "evidence-state/v1", r.deps.Now().UTC(), &link
+	if r.cfg.Shard.Count > 1 {
+		// One shard's pack does not complete the period: only the chain
+		// moves on.
+		return put(statePath(r.tenant.Name), st)
+	}
+	st.LastPackID = m.PackID
 	if r.period.To.After(st.LastPeriodEnd) {
 		st.LastPeriodEnd = r.period.To
 	}

@@ -12,6 +12,7 @@
 //	  manifest.json                              written last: its presence means "complete"
 //	  SHA256SUMS                                 `sha256sum -c SHA256SUMS` passes in this folder
 //	  manifest.sig                               optional signature of manifest.json (WithSigner)
+//	  index.html                                 IndexName: the landing page, every other file described (Describe) and linked
 //	  summary.pdf, pack.duckdb.sql               SummaryPDF, DuckDBViews
 //	  evaluations.xlsx, inventory.xlsx, audit-logs.xlsx   TableWorkbook
 //	  frameworks/<framework>/evidence.xlsx|pdf   FrameworkWorkbook, FrameworkPDF
@@ -25,8 +26,9 @@
 // A Writer stages the pack in a storage.Txn when the store is a
 // storage.Beginner (local: a hidden directory renamed into place on Commit),
 // else it writes under the prefix directly and relies on thanos' rule: a
-// prefix without manifest.json is an incomplete pack. Publish writes the data
-// files' SHA256SUMS, then manifest.sig, then manifest.json, then commits. A
+// prefix without manifest.json is an incomplete pack. Publish writes
+// index.html (listing the data files), then SHA256SUMS (the data files and
+// index.html), then manifest.sig, then manifest.json, then commits. A
 // failed or cancelled Publish, or Abort, removes what was written; so after a
 // failed run no manifest.json exists. Abort cleans up under
 // context.WithoutCancel with a short timeout, as thanos' cleanUp does. The

@@ -26,6 +26,7 @@ import (
 //	<prefix>/<tenant>/<period>/<run-id>/                PackPrefix
 //	<prefix>/<tenant>/<period>/latest.json              LatestPath
 //	<prefix>/<tenant>/state.json                        StatePath
+//	  index.html                                        IndexName (Publish writes it), Describe
 //	  summary.pdf, pack.duckdb.sql                      SummaryPDF, DuckDBViews
 //	  evaluations.xlsx, inventory.xlsx, audit-logs.xlsx TableWorkbook
 //	  frameworks/<framework>/evidence.xlsx|.pdf         FrameworkWorkbook, FrameworkPDF

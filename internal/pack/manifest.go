@@ -32,6 +32,7 @@ const (
 	MediaTypePDF     = "application/pdf"
 	MediaTypeParquet = "application/vnd.apache.parquet"
 	MediaTypeSig     = "application/octet-stream"
+	MediaTypeHTML    = "text/html; charset=utf-8"
 )
 
 // MaxManifestSize bounds how much of manifest.json DecodeManifest and Verify
@@ -58,6 +59,33 @@ type Manifest struct {
 	Failures    []Failure   `json:"failures,omitempty"`   // units that failed
 	Stats       *Stats      `json:"stats,omitempty"`      // the run's counters
 	Invocation  *Invocation `json:"invocation,omitempty"` // how the run was asked for
+	Signature   *Signature  `json:"signature,omitempty"`  // the key that signs it, when signed
+	// Previous is the tenant's pack published before this one, as recorded
+	// when it was published (state.json): the chain of packs that
+	// VerifyChain follows. null for a tenant's first pack, and for packs
+	// kept in a store that holds no state.
+	Previous *Link `json:"previous"`
+	// Replaces is the pack of the same period that this one supersedes
+	// (the period's latest.json when this run started), when there was one.
+	Replaces *Link `json:"replaces,omitempty"`
+}
+
+// Link names another pack of the tenant and fixes its content: the
+// SHA-256 of its manifest.json, which lists the SHA-256 of every file.
+type Link struct {
+	PackID         string `json:"pack_id"`
+	Path           string `json:"path"` // its key prefix in the store, as PackPrefix builds it
+	Period         Period `json:"period"`
+	ManifestSHA256 string `json:"manifest_sha256"`
+}
+
+// Signature names the key whose signature of manifest.json's bytes is in
+// File: the manifest cannot hold its own signature, but it holds, and the
+// signature therefore covers, which key made it.
+type Signature struct {
+	File           string `json:"file"`            // SignatureName
+	Algorithm      string `json:"algorithm"`       // "ed25519"
+	KeyFingerprint string `json:"key_fingerprint"` // KeyFingerprint of the public key
 }
 
 // Stats are a run's counters. The fields are in the order of their JSON

@@ -137,8 +137,8 @@ func TestVerifyCounts(t *testing.T) {
 	for _, f := range rep.Manifest.Files {
 		total += f.Size
 	}
-	if rep.Files != len(m.Files)+1 || rep.Files != len(rep.Manifest.Files) {
-		t.Errorf("Files = %d, want %d (data files and SHA256SUMS)", rep.Files, len(m.Files)+1)
+	if rep.Files != len(m.Files)+2 || rep.Files != len(rep.Manifest.Files) {
+		t.Errorf("Files = %d, want %d (data files, index.html and SHA256SUMS)", rep.Files, len(m.Files)+2)
 	}
 	manifest := storetest.Get(t, s, key(pack.ManifestName))
 	if rep.Bytes != total+int64(len(manifest)) {
@@ -209,7 +209,7 @@ func TestLocalPackDirectory(t *testing.T) {
 		t.Fatalf("Verify(pack dir, \"\") = %v\n%s", err, rep)
 	}
 	if want := []string{"SHA256SUMS", "frameworks/CIS_AWS_1.4/evidence.xlsx",
-		"frameworks/CIS_AWS_1.4/vendor/acme-prod_123456789012.pdf", "manifest.json",
+		"frameworks/CIS_AWS_1.4/vendor/acme-prod_123456789012.pdf", "index.html", "manifest.json",
 		"parquet/evaluations/account=123456789012/part-00000.parquet", "summary.pdf"}; !slices.Equal(onDisk(t, dir), want) {
 		t.Errorf("pack directory: %q, want %q", onDisk(t, dir), want)
 	}
@@ -225,8 +225,8 @@ func TestLocalPackDirectory(t *testing.T) {
 	if err != nil {
 		t.Fatalf("sha256sum -c: %v\n%s", err, out)
 	}
-	if n := strings.Count(out, ": OK\n"); n != len(sampleFiles()) {
-		t.Errorf("sha256sum checked %d files, want %d:\n%s", n, len(sampleFiles()), out)
+	if n := strings.Count(out, ": OK\n"); n != len(sampleFiles())+1 {
+		t.Errorf("sha256sum checked %d files, want %d (and index.html):\n%s", n, len(sampleFiles()), out)
 	}
 	// And it catches what Verify catches.
 	replace(t, s, key(pack.SummaryPDF), flipByte)
@@ -409,8 +409,8 @@ func TestPublishedManifest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(sums) != len(sampleFiles()) {
-		t.Errorf("SHA256SUMS has %d lines, want one per data file (%d)", len(sums), len(sampleFiles()))
+	if len(sums) != len(sampleFiles())+1 {
+		t.Errorf("SHA256SUMS has %d lines, want one per data file (%d) and index.html", len(sums), len(sampleFiles()))
 	}
 	if m.GeneratedAt.Location() != time.UTC || !m.GeneratedAt.Equal(fixedNow) {
 		t.Errorf("generated_at = %v", m.GeneratedAt)
@@ -423,12 +423,17 @@ func TestPublishedManifest(t *testing.T) {
 func TestSigner(t *testing.T) {
 	s, _ := backends[2].new(t)
 	var signed []byte
-	publishSample(t, s, pack.WithSigner(func(b []byte) ([]byte, error) {
+	publishSample(t, s, pack.WithSigner(pack.Signer{Sign: func(b []byte) ([]byte, error) {
 		signed = bytes.Clone(b)
 		return []byte("signature"), nil
-	}))
+	}, Algorithm: "test", Fingerprint: "sha256:0123"}))
 	if got := storetest.Get(t, s, key(pack.ManifestName)); !bytes.Equal(got, signed) {
 		t.Error("the signer did not get manifest.json's exact bytes")
+	}
+	// The manifest, and so the signature, names the key.
+	m, err := pack.DecodeManifest(bytes.NewReader(signed))
+	if err != nil || m.Signature == nil || *m.Signature != (pack.Signature{File: pack.SignatureName, Algorithm: "test", KeyFingerprint: "sha256:0123"}) {
+		t.Errorf("manifest signature = %+v, %v", m.Signature, err)
 	}
 	rep, err := pack.Verify(t.Context(), s, packPrefix)
 	if err != nil || !rep.OK() || !rep.Signed {
@@ -437,7 +442,7 @@ func TestSigner(t *testing.T) {
 
 	// A failing signer fails the run: no manifest.
 	s, _ = backends[0].new(t)
-	w, err := pack.NewWriter(t.Context(), s, packPrefix, pack.WithSigner(func([]byte) ([]byte, error) { return nil, errInjected }))
+	w, err := pack.NewWriter(t.Context(), s, packPrefix, pack.WithSigner(pack.Signer{Sign: func([]byte) ([]byte, error) { return nil, errInjected }}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
+	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
@@ -99,9 +100,29 @@ func rawKey(b []byte) []byte {
 	return b
 }
 
-// Ed25519Signer signs manifests with priv, for WithSigner.
+// Ed25519Signer signs manifests with priv, for WithSigner; the manifest
+// records its public key's fingerprint.
 func Ed25519Signer(priv ed25519.PrivateKey) Signer {
-	return func(manifest []byte) ([]byte, error) { return ed25519.Sign(priv, manifest), nil }
+	return Signer{
+		Sign:        func(manifest []byte) ([]byte, error) { return ed25519.Sign(priv, manifest), nil },
+		Algorithm:   "ed25519",
+		Fingerprint: KeyFingerprint(priv.Public().(ed25519.PublicKey)),
+	}
+}
+
+// KeyFingerprint names a public key: "sha256:" and the hex SHA-256 of its
+// PKIX (DER) encoding, which anyone can recompute from the .pub file:
+//
+//	openssl pkey -pubin -in evidence-signing.pub -outform DER | sha256sum
+func KeyFingerprint(pub ed25519.PublicKey) string {
+	der, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		// Only a key of the wrong length fails, and ed25519 keys are
+		// made by this package or ParsePublicKey, which check it.
+		return "sha256:invalid-key"
+	}
+	sum := sha256.Sum256(der)
+	return "sha256:" + hex.EncodeToString(sum[:])
 }
 
 // CheckSignature verifies prefix's manifest.sig against its manifest.json

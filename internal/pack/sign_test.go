@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/evidence-pack/evidence/internal/pack"
 	"github.com/evidence-pack/evidence/internal/storage/local"
+	"github.com/evidence-pack/evidence/internal/storage/storetest"
 
 	"github.com/evidence-pack/evidence/internal/testtool"
 )
@@ -97,6 +99,18 @@ func TestSignedPack(t *testing.T) {
 			"-in", filepath.Join(dir, pack.ManifestName), "-sigfile", filepath.Join(dir, pack.SignatureName))
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Errorf("openssl rejects the signature: %v\n%s", err, out)
+		}
+		// The fingerprint the manifest records is the one the recipe
+		// (openssl pkey -pubin -outform DER | sha256sum) gives.
+		der, err := exec.Command(openssl, "pkey", "-pubin", "-in", pubFile, "-outform", "DER").Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256(der)
+		want := "sha256:" + hex.EncodeToString(sum[:])
+		got, err := pack.DecodeManifest(bytes.NewReader(storetest.Get(t, store, prefix+"/"+pack.ManifestName)))
+		if err != nil || got.Signature == nil || got.Signature.KeyFingerprint != want || pack.KeyFingerprint(pub) != want {
+			t.Errorf("manifest records %+v (%v), KeyFingerprint %s; openssl's recipe gives %s", got.Signature, err, pack.KeyFingerprint(pub), want)
 		}
 	})
 

@@ -84,9 +84,12 @@ func orNone(s string) string {
 type Report struct {
 	Prefix   string
 	Manifest Manifest // as read from manifest.json
-	Files    int      // files read and hashed, manifest.json not counted
-	Bytes    int64    // bytes read, manifest.json included
-	Signed   bool     // manifest.sig exists (Verify does not check signatures)
+	// ManifestSHA256 is manifest.json's SHA-256: what a Link to the pack
+	// records.
+	ManifestSHA256 string
+	Files          int   // files read and hashed, manifest.json not counted
+	Bytes          int64 // bytes read, manifest.json included
+	Signed         bool  // manifest.sig exists (Verify does not check signatures)
 	// SignatureChecked, set by a caller that checked manifest.sig with a
 	// key, keeps String from saying it was not.
 	SignatureChecked bool
@@ -124,7 +127,11 @@ func (r Report) String() string {
 	}
 	b.WriteString("\n")
 	if r.Signed && !r.SignatureChecked {
-		b.WriteString("  manifest.sig present, not checked: evidence verify --pub KEY checks it\n")
+		b.WriteString("  manifest.sig present, not checked: evidence verify --pub KEY checks it")
+		if s := r.Manifest.Signature; s != nil {
+			fmt.Fprintf(&b, " (the manifest names key %s)", s.KeyFingerprint)
+		}
+		b.WriteString("\n")
 	}
 	for _, p := range r.Problems {
 		b.WriteString("  " + p.String() + "\n")
@@ -177,6 +184,8 @@ func Verify(ctx context.Context, store Reader, prefix string) (Report, error) {
 		return rep, fmt.Errorf("pack: verify %s: read manifest: %w", prefix, err)
 	}
 	rep.Bytes += int64(body.Len())
+	sum := sha256.Sum256(body.Bytes())
+	rep.ManifestSHA256 = hex.EncodeToString(sum[:])
 	m, err := DecodeManifest(&body)
 	if err != nil {
 		return rep, fmt.Errorf("pack: verify %s: %w", prefix, err)
@@ -395,4 +404,29 @@ func (c *capBuffer) Write(p []byte) (int, error) {
 		c.over, c.b = true, nil
 	}
 	return len(p), nil
+}
+
+// Sub is store seen from its folder prefix, as a pack's folder is its own
+// root: keys given to it and listed by it are relative to prefix.
+func Sub(store Reader, prefix string) Reader {
+	if prefix == "" {
+		return store
+	}
+	return sub{store, strings.TrimSuffix(prefix, "/") + "/"}
+}
+
+type sub struct {
+	Reader
+	dir string
+}
+
+func (s sub) Get(ctx context.Context, key string) (io.ReadCloser, error) {
+	return s.Reader.Get(ctx, s.dir+key)
+}
+
+func (s sub) List(ctx context.Context, prefix string, fn func(storage.Object) error) error {
+	return s.Reader.List(ctx, s.dir+prefix, func(o storage.Object) error {
+		o.Key = strings.TrimPrefix(o.Key, s.dir)
+		return fn(o)
+	})
 }

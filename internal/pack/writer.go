@@ -39,15 +39,20 @@ func (s writerState) String() string {
 	return [...]string{"open", "publishing", "published", "aborted"}[s]
 }
 
-// Signer signs manifest.json's bytes; Publish stores the result as
-// manifest.sig before it writes manifest.json.
-type Signer func(manifest []byte) ([]byte, error)
+// Signer signs manifest.json's bytes; Publish records the key in the
+// manifest (Manifest.Signature) and stores the signature as manifest.sig
+// before it writes manifest.json.
+type Signer struct {
+	Sign        func(manifest []byte) ([]byte, error)
+	Algorithm   string // "ed25519"
+	Fingerprint string // the public key's, KeyFingerprint
+}
 
 // Option configures a Writer.
 type Option func(*Writer)
 
 // WithSigner makes Publish write manifest.sig, signed by sign.
-func WithSigner(sign Signer) Option { return func(w *Writer) { w.sign = sign } }
+func WithSigner(sign Signer) Option { return func(w *Writer) { w.sign = &sign } }
 
 // WithMetadata sends m with every object of the pack (S3: x-amz-meta-*), so
 // an object found on its own still names its pack. m is copied.
@@ -63,12 +68,13 @@ func WithMetadata(m map[string]string) Option {
 // wished), then Publish writes SHA256SUMS, manifest.sig and manifest.json
 // last and commits; or Abort removes everything. Create it with NewWriter.
 type Writer struct {
-	published Manifest // set by a successful Publish
-	prefix    string
-	dest      storage.Store // the Txn, or the store itself
-	txn       storage.Txn   // nil when the store cannot Begin
-	sign      Signer
-	meta      map[string]string // sent with every object (read only)
+	published      Manifest // set by a successful Publish
+	manifestSHA256 string   // of the published manifest.json
+	prefix         string
+	dest           storage.Store // the Txn, or the store itself
+	txn            storage.Txn   // nil when the store cannot Begin
+	sign           *Signer
+	meta           map[string]string // sent with every object (read only)
 
 	mu       sync.Mutex
 	state    writerState
@@ -128,13 +134,13 @@ func (w *Writer) key(p string) string {
 // copy, so a counter the producer of r updates while writing ends up with
 // its final value. Put does not close r. It is
 // safe for concurrent use. Errors: ErrReserved for manifest.json,
-// SHA256SUMS and manifest.sig; storage.ErrExist for a path already put;
+// SHA256SUMS, manifest.sig and index.html; storage.ErrExist for a path already put;
 // ErrClosed after Publish or Abort; the store's errors otherwise.
 func (w *Writer) Put(ctx context.Context, path string, r io.Reader, mediaType string, rows *int64) (File, error) {
 	if err := storage.CleanKey(path); err != nil {
 		return File{}, fmt.Errorf("pack: put: %w", err)
 	}
-	if path == ManifestName || path == SumsName || path == SignatureName {
+	if path == ManifestName || path == SumsName || path == SignatureName || path == IndexName {
 		return File{}, fmt.Errorf("pack: put %s: %w", path, ErrReserved)
 	}
 	return w.put(ctx, path, r, mediaType, rows, false)
@@ -246,7 +252,23 @@ func (w *Writer) Publish(ctx context.Context, m Manifest) (err error) {
 	if m.Schema == "" {
 		m.Schema = Schema
 	}
-	files := w.Files()
+	if w.sign != nil {
+		m.Signature = &Signature{File: SignatureName, Algorithm: w.sign.Algorithm, KeyFingerprint: w.sign.Fingerprint}
+	}
+	key := ""
+	if w.sign != nil {
+		key = w.sign.Fingerprint
+	}
+	var page bytes.Buffer
+	if err := writeIndex(&page, m, w.Files(), key); err != nil {
+		return fmt.Errorf("pack: publish %s: %s: %w", w.prefix, IndexName, err)
+	}
+	index, err := w.put(ctx, IndexName, &page, MediaTypeHTML, nil, true)
+	if err != nil {
+		return fmt.Errorf("pack: publish %s: %w", w.prefix, err)
+	}
+	files := append(w.Files(), index)
+	slices.SortFunc(files, func(a, b File) int { return cmp.Compare(a.Path, b.Path) })
 	sums := make([]Sum, len(files))
 	for i, f := range files {
 		sums[i] = Sum{SHA256: f.SHA256, Path: f.Path}
@@ -274,7 +296,7 @@ func (w *Writer) Publish(ctx context.Context, m Manifest) (err error) {
 		return fmt.Errorf("pack: publish %s: %w", w.prefix, err)
 	}
 	if w.sign != nil {
-		sig, err := w.sign(body)
+		sig, err := w.sign.Sign(body)
 		if err != nil {
 			return fmt.Errorf("pack: publish %s: sign manifest: %w", w.prefix, err)
 		}
@@ -286,7 +308,8 @@ func (w *Writer) Publish(ctx context.Context, m Manifest) (err error) {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("pack: publish %s: %w", w.prefix, err)
 	}
-	if _, err := w.put(ctx, ManifestName, bytes.NewReader(body), MediaTypeJSON, nil, true); err != nil {
+	mf, err := w.put(ctx, ManifestName, bytes.NewReader(body), MediaTypeJSON, nil, true)
+	if err != nil {
 		return fmt.Errorf("pack: publish %s: %w", w.prefix, err)
 	}
 	if w.txn != nil {
@@ -295,7 +318,7 @@ func (w *Writer) Publish(ctx context.Context, m Manifest) (err error) {
 		}
 	}
 	w.mu.Lock()
-	w.published = m
+	w.published, w.manifestSHA256 = m, mf.SHA256
 	w.mu.Unlock()
 	return nil
 }
@@ -306,6 +329,26 @@ func (w *Writer) Manifest() Manifest {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.published
+}
+
+// Reader reads the files of the pack being written, rooted at the pack
+// (its files are where Put put them, staged or not).
+func (w *Writer) Reader() Reader {
+	if w.txn != nil {
+		return w.txn
+	}
+	return Sub(w.dest, w.prefix)
+}
+
+// Link is the link to the published pack, for the pack that follows it
+// (Manifest.Previous) or replaces it; the zero Link before Publish.
+func (w *Writer) Link() Link {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.manifestSHA256 == "" {
+		return Link{}
+	}
+	return Link{PackID: w.published.PackID, Path: w.prefix, Period: w.published.Period, ManifestSHA256: w.manifestSHA256}
 }
 
 // Abort removes everything the Writer stored: with a Txn, Txn.Abort;

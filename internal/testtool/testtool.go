@@ -45,6 +45,7 @@ const (
 	InstallAWSCLI      = "apt-get install awscli"
 	InstallCoreutils   = "apt-get install coreutils"
 	InstallOpenSSL     = "apt-get install openssl"
+	InstallChromium    = "apt-get install chromium"
 	InstallDuckDB      = "install node, run `npm install @duckdb/node-api@1.5.6-r.1` in a folder and set EVIDENCE_DUCKDB_NODE_MODULES to it"
 )
 
@@ -78,6 +79,26 @@ func find(name string, probe []string) (string, error) {
 func Poppler(t testing.TB, name string) string {
 	t.Helper()
 	return Program(t, name, InstallPoppler, "-v")
+}
+
+// Headless runs Chromium headless on args (a file:// URL last) as the
+// tests do: no sandbox (CI runs as root), no GPU, nothing fetched in the
+// background; it returns what Chromium printed on stdout (--dump-dom: the
+// page's DOM after loading).
+func Headless(t testing.TB, args ...string) []byte {
+	t.Helper()
+	chromium := Program(t, "chromium", InstallChromium, "--version")
+	cmd := exec.Command(chromium, append([]string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+		"--no-first-run", "--user-data-dir=" + t.TempDir()}, args...)...)
+	out, err := cmd.Output()
+	if err != nil {
+		var stderr []byte
+		if ee, ok := err.(*exec.ExitError); ok {
+			stderr = ee.Stderr
+		}
+		t.Fatalf("chromium %s: %v\n%s", strings.Join(args, " "), err, stderr)
+	}
+	return out
 }
 
 // Python returns a Python 3 that imports openpyxl: $EVIDENCE_PYTHON when

@@ -169,14 +169,38 @@ func (d *Doc) Heading(text string, level int) {
 	d.setFont(regular, bodySize)
 }
 
-// Paragraph writes wrapped text; blank lines separate paragraphs.
+// Paragraph writes wrapped text; blank lines separate paragraphs, and
+// lines indented by two spaces are commands, set in the fixed-width font
+// (wrapped, where they must be, at the width).
 func (d *Doc) Paragraph(text string) {
 	d.started()
-	d.setFont(regular, bodySize)
 	for _, p := range strings.Split(strings.TrimSpace(text), "\n\n") {
-		d.text(d.width, lineH, p, "L", false)
+		var run []string // consecutive lines of one kind
+		code := false
+		flush := func() {
+			if len(run) == 0 {
+				return
+			}
+			if code {
+				d.setFont(monospace, smallSize-0.5)
+				d.text(d.width, lineH*0.85, strings.Join(run, "\n"), "L", false)
+			} else {
+				d.setFont(regular, bodySize)
+				d.text(d.width, lineH, strings.Join(run, "\n"), "L", false)
+			}
+			run = nil
+		}
+		for _, line := range strings.Split(p, "\n") {
+			if c := strings.HasPrefix(line, "  "); c != code {
+				flush()
+				code = c
+			}
+			run = append(run, line)
+		}
+		flush()
 		d.f.Ln(1.5)
 	}
+	d.setFont(regular, bodySize)
 }
 
 // Notice writes text in a shaded box, for what a reader must not miss.

@@ -1,0 +1,138 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"io"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/evidence-pack/evidence/internal/collect/lacework/emulator"
+	"github.com/evidence-pack/evidence/internal/pack"
+	"github.com/evidence-pack/evidence/internal/storage"
+	"github.com/evidence-pack/evidence/internal/storage/s3/s3test"
+)
+
+// Daily signed runs make a chain that `verify --chain` accepts, a rerun
+// included; deleting a day's packs, or signing a manifest with another
+// key, is named. In a folder and on S3 (versitygw).
+func TestChainOfDailyPacks(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end")
+	}
+	srv := httptest.NewServer(emulator.New(emulator.Config{EvaluationsPerDay: 20, InventoryPerCSP: 5, AuditLogsPerDay: 5, Recommendations: 3}))
+	defer srv.Close()
+	keys := t.TempDir()
+	if code, out, errs := cli(t, context.Background(), nil, "keygen", "--out", keys); code != exitOK {
+		t.Fatalf("keygen %d %s %s", code, out, errs)
+	}
+	pub := filepath.Join(keys, "evidence-signing.pub")
+
+	gw := s3test.Start(t)
+	t.Setenv("AWS_ACCESS_KEY_ID", gw.Access)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", gw.Secret)
+	t.Setenv("AWS_REGION", s3test.Region)
+	for _, out := range []string{t.TempDir(), "s3://" + gw.Bucket(t, false) + "/packs"} {
+		t.Run(strings.SplitN(out, ":", 2)[0], func(t *testing.T) {
+			tenant := strings.TrimSuffix(out, "/") + "/acme"
+			if !strings.HasPrefix(out, "s3://") {
+				tenant = filepath.Join(out, "acme")
+			}
+			ev := func(args ...string) (int, string, string) {
+				if strings.HasPrefix(out, "s3://") { // flags before the location
+					args = append([]string{args[0], "--s3-endpoint", gw.Endpoint}, args[1:]...)
+				}
+				return cli(t, context.Background(), lwEnvOne(srv.URL), args...)
+			}
+			days := make([]string, 3)
+			for i := range days {
+				days[i] = time.Now().UTC().AddDate(0, 0, i-4).Format(time.DateOnly)
+			}
+			for _, d := range append(days, days[1]) { // the last: a rerun of the middle day
+				if code, stdout, stderr := ev("run", "--out", out, "--dataset", "reports", "--from", d, "--to", d,
+					"--sign-key", filepath.Join(keys, "evidence-signing.key")); code != exitOK {
+					t.Fatalf("run %s: exit %d\n%s\n%s", d, code, stdout, stderr)
+				}
+			}
+			code, stdout, stderr := ev("verify", "--chain", "--pub", pub, tenant)
+			if code != exitOK || !strings.Contains(stdout, "chain "+tenant+": OK: 4 packs, "+days[0]+" to "+days[2]) {
+				t.Fatalf("verify --chain: exit %d\n%s\n%s", code, stdout, stderr)
+			}
+
+			store, err := openLocation(context.Background(), tenant, gw.Endpoint)
+			if err != nil {
+				t.Fatal(err)
+			}
+			packs, err := pack.Packs(context.Background(), store, "")
+			if err != nil || len(packs) != 4 {
+				t.Fatalf("packs %q, %v", packs, err)
+			}
+			var third string // the last day's pack
+			for _, p := range packs {
+				if strings.HasPrefix(p, days[2]+"/") {
+					third = p
+				}
+			}
+			// Another key's signature on the last day's manifest.
+			_, other, _ := ed25519.GenerateKey(rand.Reader)
+			m := readAll(t, store, third+"/"+pack.ManifestName)
+			replaceObject(t, store, third+"/"+pack.SignatureName, ed25519.Sign(other, m))
+			code, stdout, _ = ev("verify", "--chain", "--pub", pub, tenant)
+			if code != exitFailed || !strings.Contains(stdout, "signature: "+third+": manifest.sig does not verify") {
+				t.Errorf("another key's signature: exit %d\n%s", code, stdout)
+			}
+			// The middle day's two packs deleted: a missing day, and the
+			// last day's link to its predecessor broken.
+			for _, p := range packs {
+				if strings.HasPrefix(p, days[1]+"/") {
+					deletePrefix(t, store, p)
+				}
+			}
+			code, stdout, _ = ev("verify", "--chain", "--pub", pub, tenant)
+			if code != exitFailed || !strings.Contains(stdout, "gap: "+days[1]+": no verifying pack covers it") ||
+				!strings.Contains(stdout, "link: "+third+": its predecessor") {
+				t.Errorf("deleted day: exit %d\n%s", code, stdout)
+			}
+		})
+	}
+}
+
+func readAll(t *testing.T, s storage.Store, key string) []byte {
+	t.Helper()
+	rc, err := s.Get(context.Background(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func replaceObject(t *testing.T, s storage.Store, key string, b []byte) {
+	t.Helper()
+	if err := s.Delete(context.Background(), key); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Put(context.Background(), key, bytes.NewReader(b), storage.PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func deletePrefix(t *testing.T, s storage.Store, prefix string) {
+	t.Helper()
+	var keys []string
+	_ = s.List(context.Background(), prefix+"/", func(o storage.Object) error { keys = append(keys, o.Key); return nil })
+	for _, k := range keys {
+		if err := s.Delete(context.Background(), k); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
