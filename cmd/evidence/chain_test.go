@@ -1,11 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
-	"io"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
@@ -14,7 +12,7 @@ import (
 
 	"github.com/evidence-pack/evidence/internal/collect/lacework/emulator"
 	"github.com/evidence-pack/evidence/internal/pack"
-	"github.com/evidence-pack/evidence/internal/storage"
+	"github.com/evidence-pack/evidence/internal/storage/storetest"
 )
 
 // Daily signed runs make a chain that `verify --chain` accepts, a rerun
@@ -78,8 +76,11 @@ func TestChainOfDailyPacks(t *testing.T) {
 			}
 			// Another key's signature on the last day's manifest.
 			_, other, _ := ed25519.GenerateKey(rand.Reader)
-			m := readAll(t, store, third+"/"+pack.ManifestName)
-			replaceObject(t, store, third+"/"+pack.SignatureName, ed25519.Sign(other, m))
+			m := storetest.Get(t, store, third+"/"+pack.ManifestName)
+			if err := store.Delete(context.Background(), third+"/"+pack.SignatureName); err != nil {
+				t.Fatal(err)
+			}
+			storetest.Put(t, store, third+"/"+pack.SignatureName, ed25519.Sign(other, m))
 			code, stdout, _ = ev("verify", "--chain", "--pub", pub, tenant)
 			if code != exitFailed || !strings.Contains(stdout, "signature: "+third+": manifest.sig does not verify") {
 				t.Errorf("another key's signature: exit %d\n%s", code, stdout)
@@ -88,7 +89,7 @@ func TestChainOfDailyPacks(t *testing.T) {
 			// last day's link to its predecessor broken.
 			for _, p := range packs {
 				if strings.HasPrefix(p, days[1]+"/") {
-					deletePrefix(t, store, p)
+					storetest.DeletePrefix(t, store, p)
 				}
 			}
 			code, stdout, _ = ev("verify", "--chain", "--pub", pub, tenant)
@@ -97,40 +98,5 @@ func TestChainOfDailyPacks(t *testing.T) {
 				t.Errorf("deleted day: exit %d\n%s", code, stdout)
 			}
 		})
-	}
-}
-
-func readAll(t *testing.T, s storage.Store, key string) []byte {
-	t.Helper()
-	rc, err := s.Get(context.Background(), key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rc.Close()
-	b, err := io.ReadAll(rc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
-func replaceObject(t *testing.T, s storage.Store, key string, b []byte) {
-	t.Helper()
-	if err := s.Delete(context.Background(), key); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Put(context.Background(), key, bytes.NewReader(b), storage.PutOptions{}); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func deletePrefix(t *testing.T, s storage.Store, prefix string) {
-	t.Helper()
-	var keys []string
-	_ = s.List(context.Background(), prefix+"/", func(o storage.Object) error { keys = append(keys, o.Key); return nil })
-	for _, k := range keys {
-		if err := s.Delete(context.Background(), k); err != nil {
-			t.Fatal(err)
-		}
 	}
 }

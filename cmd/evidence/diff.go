@@ -100,6 +100,23 @@ func printDrift(w io.Writer, rep drift.Report) {
 		}
 		return fmt.Sprintf(": %s (was %s)", c.Status.Label(), c.Was.Label())
 	})
+	fmt.Fprintf(w, "\nExceptions: %d added, %d removed, %d changed, %d newly expired\n", len(rep.ExceptionsAdded), len(rep.ExceptionsRemoved),
+		len(rep.ExceptionsChanged), len(rep.ExceptionsExpired))
+	exc := func(mark string, e drift.Exception, detail string) {
+		fmt.Fprintf(w, "  %s %s · %s · %s · %s (%s)%s\n", mark, e.Framework, e.AccountID, e.ControlID, e.Resource, e.Kind, detail)
+	}
+	for _, e := range rep.ExceptionsAdded {
+		exc("+", e, reasonOf(e))
+	}
+	for _, e := range rep.ExceptionsRemoved {
+		exc("-", e, reasonOf(e))
+	}
+	for _, c := range rep.ExceptionsChanged {
+		exc("~", c.Exception, fmt.Sprintf(": was%s, now%s", termsOf(c.Was), termsOf(c.Exception)))
+	}
+	for _, e := range rep.ExceptionsExpired {
+		exc("!", e, ": expired "+e.Expires.UTC().Format(time.DateOnly))
+	}
 	if !rep.Inventory {
 		fmt.Fprintln(w, "\nInventory: not compared (a pack without the inventory table)")
 		return
@@ -118,4 +135,28 @@ func printDrift(w io.Writer, rep drift.Report) {
 			fmt.Fprintf(w, "  %s %s · %s · %s %s\n", l.mark, r.Cloud, r.AccountID, r.ResourceID, r.Type)
 		}
 	}
+}
+
+func reasonOf(e drift.Exception) string {
+	if e.Reason == "" {
+		return ""
+	}
+	return ": " + e.Reason
+}
+
+// termsOf is what an exception says: reason, description, author, expiry.
+func termsOf(e drift.Exception) string {
+	var parts []string
+	for _, p := range []string{e.Reason, e.Description, e.By} {
+		if p != "" {
+			parts = append(parts, p)
+		}
+	}
+	if !e.Expires.IsZero() {
+		parts = append(parts, "until "+e.Expires.UTC().Format(time.DateOnly))
+	}
+	if len(parts) == 0 {
+		return " (nothing recorded)"
+	}
+	return " " + strings.Join(parts, ", ")
 }

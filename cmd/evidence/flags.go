@@ -58,6 +58,7 @@ func bindSourceFlags(fs *flag.FlagSet, f *runFlags) {
 	fs.Var((*listFlag)(&f.Accounts), "account", "cloud account `id`s to include (repeatable, comma-separated)")
 	fs.Var((*listFlag)(&f.Frameworks), "framework", "framework `names` or report types to include (repeatable; see evidence frameworks)")
 	fs.Var((*listFlag)(&f.Datasets), "dataset", "`datasets` to include: reports, evaluations, inventory, audit_logs")
+	fs.BoolVar(&f.NoVendorPDF, "no-vendor-pdf", false, "leave out the platforms' own PDF of each report (Lacework: one request per cloud account and framework, half of the Reports bucket's); a tenant's section can too (vendor_pdf: false)")
 	fs.StringVar(&f.Shard, "shard", "", "run only shard `i/n` of the units (0-based; an Indexed Job passes $(JOB_COMPLETION_INDEX)/n)")
 }
 

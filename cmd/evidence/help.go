@@ -69,7 +69,7 @@ func helps() []help {
 			},
 			vars: s3Vars},
 		{name: "diff", args: "[--json] PACK_A PACK_B", summary: "what changed between two packs of a tenant",
-			about: "Compares two packs of a tenant (folders or s3:// locations, the earlier first), from their Parquet tables alone: controls newly failing, newly passing and still failing, with the first day each still failing control failed along the second pack's chain of packs; other status changes; and the inventory's resources added and gone. A control is one framework's control on one cloud account of one sub-account; failing means NonCompliant (Suppressed is an other status).",
+			about: "Compares two packs of a tenant (folders or s3:// locations, the earlier first), from their Parquet tables alone: controls newly failing, newly passing and still failing, with the first day each still failing control failed along the second pack's chain of packs; other status changes; exceptions (suppressions, accepted risks) added, removed, changed and newly expired; and the inventory's resources added and gone. A control is one framework's control on one cloud account of one sub-account; failing means NonCompliant (Suppressed is an other status).",
 			examples: [][2]string{
 				{"", "evidence diff out/acme/2026-11-20/20261121T021500Z-aaaaaa \\\n      out/acme/2026-11-21/20261122T021500Z-3f9a1c"},
 				{"for machines", "evidence diff --json PACK_A PACK_B > drift.json"},

@@ -17,6 +17,7 @@ import (
 	"regexp"
 	"runtime/debug"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -1012,4 +1013,51 @@ func TestManifestProvenance(t *testing.T) {
 			t.Errorf("RedactArgs(%v) = %v", tc[0], got)
 		}
 	}
+}
+
+// --no-vendor-pdf (or vendor_pdf: false) leaves out Lacework's PDF of each
+// report: no PDF request is sent, the pack has no vendor folder and says
+// why, and plan counts one Reports request per report instead of two.
+func TestNoVendorPDF(t *testing.T) {
+	t.Parallel()
+	emu := emulator.New(emulator.Config{EvaluationsPerDay: 10, InventoryPerCSP: 5, AuditLogsPerDay: 5, Recommendations: 3})
+	srv := httptest.NewServer(emu)
+	defer srv.Close()
+	planned := func(args ...string) string {
+		code, stdout, stderr := cli(t, context.Background(), lwEnvOne(srv.URL), append([]string{"plan", "--probe=false", "--dataset", "reports"}, args...)...)
+		if code != exitOK {
+			t.Fatalf("plan %v: exit %d\n%s\n%s", args, code, stdout, stderr)
+		}
+		return regexp.MustCompile(`(?m)^\s*Reports\s.*$`).FindString(stdout)
+	}
+	with, without := planned(), planned("--no-vendor-pdf")
+	units := regexp.MustCompile(`\d+`)
+	a, b := units.FindAllString(with, 2), units.FindAllString(without, 2)
+	if len(a) < 2 || len(b) < 2 || a[0] != b[0] || atoi(a[1]) != 2*atoi(b[1]) || b[1] != b[0] {
+		t.Errorf("plan Reports line with the PDF %q, without %q: want the same units, one request each instead of two", with, without)
+	}
+	out := t.TempDir()
+	code, stdout, stderr := cli(t, context.Background(), lwEnvOne(srv.URL), "run", "--out", out, "--dataset", "reports", "--no-vendor-pdf")
+	if code != exitOK {
+		t.Fatalf("run: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	for _, r := range emu.Requests() {
+		if strings.Contains(r.RawQuery, "format=pdf") || strings.HasSuffix(r.Path, "/Reports") && !strings.Contains(r.RawQuery, "format=json") {
+			t.Errorf("a PDF was asked for: %s?%s", r.Path, r.RawQuery)
+		}
+	}
+	m := readManifest(t, manifests(t, out)[0])
+	for _, f := range m.Files {
+		if strings.Contains(f.Path, "/vendor/") {
+			t.Errorf("vendor file %s", f.Path)
+		}
+	}
+	if !slices.ContainsFunc(m.Scope.Excluded, func(s string) bool { return strings.Contains(s, "--no-vendor-pdf") }) {
+		t.Errorf("scope.excluded does not say the vendor PDFs were left out: %q", m.Scope.Excluded)
+	}
+}
+
+func atoi(s string) int {
+	n, _ := strconv.Atoi(s)
+	return n
 }

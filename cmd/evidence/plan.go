@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"flag"
+	"time"
 
 	"github.com/evidence-pack/evidence/internal/job"
+	"github.com/evidence-pack/evidence/internal/schedule"
 	"github.com/evidence-pack/evidence/internal/source/sources"
 )
 
@@ -24,6 +26,15 @@ func cmdPlan(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	p.Print(e.stdout, cfg.Period)
+	sched := job.Schedule{Spec: cfg.Schedule, Now: time.Now()}
+	if cfg.Schedule != "" {
+		spec, err := schedule.ParseSpec(cfg.Schedule)
+		if err != nil {
+			return usageError{err}
+		}
+		next := spec.Next(sched.Now)
+		sched.Interval = spec.Next(next).Sub(next)
+	}
+	p.Print(e.stdout, cfg.Period, sched)
 	return nil
 }

@@ -66,6 +66,9 @@ type Config struct {
 	// Accounts and Frameworks, from --account/--framework, narrow every
 	// tenant's discovery (a source's own section may narrow it too).
 	Accounts, Frameworks []string `yaml:"-"`
+	// NoVendorPDF is --no-vendor-pdf (a tenant's section may also leave
+	// them out: lacework vendor_pdf: false).
+	NoVendorPDF bool `yaml:"-"`
 }
 
 // DefaultTimeout is `evidence run`'s timeout. The shipped CronJob kills
@@ -153,6 +156,8 @@ type Flags struct {
 	Metrics    Metrics
 	S3Endpoint string
 	Timeout    time.Duration // --timeout; 0: the file's, else the command's default
+	// NoVendorPDF leaves out every tenant's vendor reports (--no-vendor-pdf).
+	NoVendorPDF bool
 }
 
 // Load builds the Config: defaults, the YAML file (when flags name one),
@@ -209,6 +214,7 @@ func Load(f Flags, now time.Time) (*Config, error) {
 	if len(cfg.Datasets) == 0 {
 		cfg.Datasets = dataset.Names()
 	}
+	cfg.NoVendorPDF = f.NoVendorPDF
 	cfg.Accounts, cfg.Frameworks = f.Accounts, f.Frameworks
 	if f.Source != "" {
 		cfg.Tenants = slices.DeleteFunc(cfg.Tenants, func(t Tenant) bool { return t.Source != f.Source })

@@ -28,12 +28,14 @@ const (
 	Inventory   = "inventory"
 	AuditLogs   = "audit_logs"
 	Drift       = "drift" // each pack's changes since the tenant's previous pack
+	Exceptions  = "exceptions"
 )
 
 const (
 	str = String
 	num = Int
 	tim = Time
+	boo = Bool
 )
 
 func col(name, title string, k Kind, doc string) Column {
@@ -159,6 +161,44 @@ func AuditLogsTable() Table {
 	)}
 }
 
+// ExceptionsTable: the exception register, one row per failure the
+// platform excepts from a control's result (a suppression, an accepted
+// risk), with what the platform says of it.
+func ExceptionsTable() Table {
+	return Table{Name: Exceptions, Title: "Exceptions", Columns: append(scope(),
+		col("framework", "Framework", str, "compliance framework (report name)"),
+		col("cloud", "Cloud", str, "AWS, Azure, GCP, Kubernetes, when the platform says"),
+		col("account_id", "Cloud account", str, "what the report covers: AWS account, Azure subscription, GCP project, cluster (IBM SCC: the zone)"),
+		col("control_id", "Control", str, "control / recommendation id"),
+		col("control_title", "Control title", str, "control title"),
+		col("kind", "Kind", str, "suppression (Lacework, Sophos Cloud Optix) or risk accepted (IBM Cloud SCC)"),
+		col("resource", "Resource", str, "the resource excepted"),
+		col("reason", "Reason", str, "the reason the platform records (IBM SCC reason or justification; Sophos suppressionType); null when it records none"),
+		col("description", "Description", str, "the platform's description or comment of the exception (IBM SCC description; Sophos Comment)"),
+		col("created_by", "By", str, "who made the exception, when the platform says (IBM SCC username)"),
+		col("created_at", "Created (UTC)", tim, "when the exception was made, when the platform says"),
+		col("expires_at", "Expires (UTC)", tim, "when the exception lapses, when the platform says (IBM SCC expiresAt)"),
+		col("expired", "Expired", boo, "true when expires_at is before the end of the pack's period: the exception had lapsed"),
+		rowID(),
+	)}
+}
+
+// Exception is a row of ExceptionsTable.
+type Exception struct {
+	Framework, Cloud, AccountID, ControlID, ControlTitle string
+	Kind, Resource, Reason, Description, By              string
+	Created, Expires                                     time.Time
+	Expired                                              bool
+}
+
+func (Exception) Table() string { return Exceptions }
+
+func (e Exception) Row(s Scope) Row {
+	return Row{s.Source, s.Tenant, s.SubAccount, e.Framework, NullString(e.Cloud), NullString(e.AccountID), e.ControlID, NullString(e.ControlTitle),
+		e.Kind, NullString(e.Resource), NullString(e.Reason), NullString(e.Description), NullString(e.By), NullTime(e.Created), NullTime(e.Expires), e.Expired,
+		RowID(s.Source, s.Tenant, s.SubAccount, e.Framework, e.AccountID, e.ControlID, e.Kind, e.Resource)}
+}
+
 // DriftTable: one row per control whose status differs from the tenant's
 // previous pack, or that fails in both (internal/drift compares them).
 func DriftTable() Table {
@@ -179,7 +219,7 @@ func DriftTable() Table {
 
 // All returns every table, in pack order.
 func All() []Table {
-	return []Table{ControlsTable(), ViolationsTable(), EvaluationsTable(), InventoryTable(), AuditLogsTable(), DriftTable()}
+	return []Table{ControlsTable(), ViolationsTable(), ExceptionsTable(), EvaluationsTable(), InventoryTable(), AuditLogsTable(), DriftTable()}
 }
 
 // ByName returns the table called name.

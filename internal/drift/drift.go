@@ -72,13 +72,20 @@ type Resource struct {
 
 // Report is the drift from pack A to pack B.
 type Report struct {
-	A, B           Side       `json:"-"`
-	NewlyFailing   []Change   `json:"newly_failing"`
-	NewlyPassing   []Change   `json:"newly_passing"`
-	StillFailing   []Change   `json:"still_failing"`
-	OtherChanges   []Change   `json:"other_changes"` // any other status change, and controls in only one pack
-	ResourcesAdded []Resource `json:"resources_added"`
-	ResourcesGone  []Resource `json:"resources_gone"`
+	A, B         Side     `json:"-"`
+	NewlyFailing []Change `json:"newly_failing"`
+	NewlyPassing []Change `json:"newly_passing"`
+	StillFailing []Change `json:"still_failing"`
+	OtherChanges []Change `json:"other_changes"` // any other status change, and controls in only one pack
+	// The exception registers compared: exceptions in b only, in a only,
+	// in both with another reason, description, author or expiry, and in
+	// both that lapsed in b and had not in a.
+	ExceptionsAdded   []Exception       `json:"exceptions_added"`
+	ExceptionsRemoved []Exception       `json:"exceptions_removed"`
+	ExceptionsChanged []ExceptionChange `json:"exceptions_changed"`
+	ExceptionsExpired []Exception       `json:"exceptions_expired"`
+	ResourcesAdded    []Resource        `json:"resources_added"`
+	ResourcesGone     []Resource        `json:"resources_gone"`
 	// Inventory is false when either pack has no inventory table: the
 	// resource lists then say nothing.
 	Inventory bool `json:"inventory_compared"`
@@ -100,8 +107,102 @@ func Compare(ctx context.Context, a, b Pack, root func(pack.Manifest) pack.Reade
 	if err != nil {
 		return rep, err
 	}
+	if err := compareExceptions(ctx, a, b, &rep); err != nil {
+		return rep, err
+	}
 	rep.ResourcesAdded, rep.ResourcesGone, rep.Inventory, err = compareInventory(ctx, a, b)
 	return rep, err
+}
+
+// Exception is an exception of a pack's register (the exceptions table).
+type Exception struct {
+	SubAccount  string    `json:"sub_account"`
+	Framework   string    `json:"framework"`
+	AccountID   string    `json:"account_id"`
+	ControlID   string    `json:"control_id"`
+	Kind        string    `json:"kind"`
+	Resource    string    `json:"resource"`
+	Reason      string    `json:"reason,omitempty"`
+	Description string    `json:"description,omitempty"`
+	By          string    `json:"by,omitempty"`
+	Expires     time.Time `json:"expires_at,omitzero"`
+	Expired     bool      `json:"expired"`
+}
+
+// ExceptionChange is an exception in both packs whose terms differ.
+type ExceptionChange struct {
+	Exception
+	Was Exception `json:"was"`
+}
+
+func (e Exception) key() string {
+	return strings.Join([]string{e.SubAccount, e.Framework, e.AccountID, e.ControlID, e.Kind, e.Resource}, "\x00")
+}
+
+func (e Exception) terms() [4]string {
+	return [4]string{e.Reason, e.Description, e.By, e.Expires.UTC().Format(time.RFC3339)}
+}
+
+type exceptionRow struct {
+	SubAccount  *string    `parquet:"sub_account,optional"`
+	Framework   *string    `parquet:"framework,optional"`
+	AccountID   *string    `parquet:"account_id,optional"`
+	ControlID   *string    `parquet:"control_id,optional"`
+	Kind        *string    `parquet:"kind,optional"`
+	Resource    *string    `parquet:"resource,optional"`
+	Reason      *string    `parquet:"reason,optional"`
+	Description *string    `parquet:"description,optional"`
+	By          *string    `parquet:"created_by,optional"`
+	Expires     *time.Time `parquet:"expires_at,optional,timestamp(millisecond)"`
+	Expired     *bool      `parquet:"expired,optional"`
+}
+
+func readExceptions(ctx context.Context, s pack.Reader) (map[string]Exception, error) {
+	out := map[string]Exception{}
+	err := eachRow(ctx, s, "", dataset.Exceptions, func(r exceptionRow) {
+		e := Exception{SubAccount: deref(r.SubAccount), Framework: deref(r.Framework), AccountID: deref(r.AccountID), ControlID: deref(r.ControlID),
+			Kind: deref(r.Kind), Resource: deref(r.Resource), Reason: deref(r.Reason), Description: deref(r.Description), By: deref(r.By),
+			Expires: deref(r.Expires), Expired: deref(r.Expired)}
+		out[e.key()] = e
+	})
+	return out, err
+}
+
+// compareExceptions compares the packs' exception registers (packs made
+// before the register have none: every exception of the other is then
+// added or removed).
+func compareExceptions(ctx context.Context, a, b Pack, rep *Report) error {
+	ea, err := readExceptions(ctx, a.Store)
+	if err != nil {
+		return fmt.Errorf("drift: %s: %w", a.Location, err)
+	}
+	eb, err := readExceptions(ctx, b.Store)
+	if err != nil {
+		return fmt.Errorf("drift: %s: %w", b.Location, err)
+	}
+	for k, e := range eb {
+		was, ok := ea[k]
+		switch {
+		case !ok:
+			rep.ExceptionsAdded = append(rep.ExceptionsAdded, e)
+		case was.terms() != e.terms():
+			rep.ExceptionsChanged = append(rep.ExceptionsChanged, ExceptionChange{Exception: e, Was: was})
+		}
+		if ok && e.Expired && !was.Expired {
+			rep.ExceptionsExpired = append(rep.ExceptionsExpired, e)
+		}
+	}
+	for k, e := range ea {
+		if _, ok := eb[k]; !ok {
+			rep.ExceptionsRemoved = append(rep.ExceptionsRemoved, e)
+		}
+	}
+	byKey := func(x, y Exception) int { return strings.Compare(x.key(), y.key()) }
+	slices.SortFunc(rep.ExceptionsAdded, byKey)
+	slices.SortFunc(rep.ExceptionsRemoved, byKey)
+	slices.SortFunc(rep.ExceptionsExpired, byKey)
+	slices.SortFunc(rep.ExceptionsChanged, func(x, y ExceptionChange) int { return byKey(x.Exception, y.Exception) })
+	return nil
 }
 
 // Controls is Compare without the inventory: its memory is the two packs'

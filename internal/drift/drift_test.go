@@ -18,8 +18,9 @@ import (
 // day is a pack of one day: control statuses by control id (all of one
 // framework and account) and the inventory's resource ids.
 type day struct {
-	statuses  map[string]dataset.Status
-	resources []string
+	statuses   map[string]dataset.Status
+	resources  []string
+	exceptions []dataset.Exception
 }
 
 // publishChain publishes one pack per day into a store, each linked to the
@@ -44,6 +45,15 @@ func publishChain(t *testing.T, days []day) (storage.Store, []string) {
 			controls = append(controls, dataset.Control{Framework: "CIS", AccountID: "123", ControlID: id, Title: "control " + id, Status: d.statuses[id]}.Row(scope))
 		}
 		put(t, w, pack.ParquetFile{Table: dataset.Controls, SubAccount: "acme-prod", Name: "framework-CIS"}.Path(), dataset.ControlsTable(), controls)
+		if d.exceptions != nil {
+			var rows []dataset.Row
+			for _, e := range d.exceptions {
+				e.Framework, e.AccountID, e.Kind = "CIS", "123", "risk accepted"
+				e.Expired = !e.Expires.IsZero() && e.Expires.Before(from.AddDate(0, 0, 1))
+				rows = append(rows, e.Row(scope))
+			}
+			put(t, w, pack.ParquetFile{Table: dataset.Exceptions, SubAccount: "acme-prod", Name: "framework-CIS"}.Path(), dataset.ExceptionsTable(), rows)
+		}
 		if d.resources != nil {
 			var inv []dataset.Row
 			for _, r := range d.resources {
@@ -102,10 +112,16 @@ const (
 // chain, past the first pack compared; the inventory's resources added
 // and gone are listed.
 func TestCompare(t *testing.T) {
+	nov := func(d int) time.Time { return time.Date(2026, 11, d, 12, 0, 0, 0, time.UTC) }
+	exc := func(control, resource, reason string, expires time.Time) dataset.Exception {
+		return dataset.Exception{ControlID: control, Resource: resource, Reason: reason, Expires: expires}
+	}
 	days := []day{
-		{map[string]dataset.Status{"1.1": fail, "1.2": fail, "1.3": ok, "1.4": ok, "1.5": fail, "1.6": ok}, []string{"r1", "r2"}},
-		{map[string]dataset.Status{"1.1": fail, "1.2": ok, "1.3": ok, "1.4": fail, "1.5": fail, "1.6": ok}, []string{"r1", "r2", "r3"}},
-		{map[string]dataset.Status{"1.1": fail, "1.2": ok, "1.3": fail, "1.4": fail, "1.5": ok, "1.6": supp, "1.7": fail}, []string{"r2", "r3", "r4"}},
+		{map[string]dataset.Status{"1.1": fail, "1.2": fail, "1.3": ok, "1.4": ok, "1.5": fail, "1.6": ok}, []string{"r1", "r2"}, nil},
+		{map[string]dataset.Status{"1.1": fail, "1.2": ok, "1.3": ok, "1.4": fail, "1.5": fail, "1.6": ok}, []string{"r1", "r2", "r3"},
+			[]dataset.Exception{exc("1.6", "r1", "owned", nov(30)), exc("1.6", "r2", "owned", nov(3)), exc("1.6", "r3", "owned", time.Time{}), exc("1.6", "r4", "owned", time.Time{})}},
+		{map[string]dataset.Status{"1.1": fail, "1.2": ok, "1.3": fail, "1.4": fail, "1.5": ok, "1.6": supp, "1.7": fail}, []string{"r2", "r3", "r4"},
+			[]dataset.Exception{exc("1.6", "r1", "owned", nov(30)), exc("1.6", "r2", "owned", nov(3)), exc("1.6", "r3", "transferred", time.Time{}), exc("1.6", "r5", "owned", time.Time{})}},
 	}
 	s, prefixes := publishChain(t, days)
 	side := func(i int) drift.Pack { return drift.Pack{Location: prefixes[i], Store: pack.Sub(s, prefixes[i])} }
@@ -139,6 +155,21 @@ func TestCompare(t *testing.T) {
 	// 1.1 failed every day; 1.4 from the second.
 	if want := map[string]string{"1.1": "2026-11-01", "1.4": "2026-11-02"}; fmt.Sprint(since) != fmt.Sprint(want) {
 		t.Errorf("failing since %v, want %v", since, want)
+	}
+	resources := func(es []drift.Exception) (out []string) {
+		for _, e := range es {
+			out = append(out, e.Resource)
+		}
+		return out
+	}
+	var changed []string
+	for _, c := range rep.ExceptionsChanged {
+		changed = append(changed, c.Resource+": "+c.Was.Reason+" → "+c.Reason)
+	}
+	// r2 expires on the 3rd: within the third day's period, not the second's.
+	if got := [][]string{resources(rep.ExceptionsAdded), resources(rep.ExceptionsRemoved), changed, resources(rep.ExceptionsExpired)}; fmt.Sprint(got) !=
+		fmt.Sprint([][]string{{"r5"}, {"r4"}, {"r3: owned → transferred"}, {"r2"}}) {
+		t.Errorf("exceptions added, removed, changed, expired: %q", got)
 	}
 	var added, gone []string
 	for _, r := range rep.ResourcesAdded {

@@ -454,13 +454,14 @@ func groupStable[T any](s []T, key func(T) string) {
 func (r *run) request() source.Request {
 	req := request(r.cfg, r.period, r.audit)
 	req.InShard = r.inShard
+	req.Shard.Index, req.Shard.Count = r.cfg.Shard.Index, r.cfg.Shard.Count
 	return req
 }
 
 func request(cfg *config.Config, p, audit period.Window) source.Request {
 	return source.Request{
 		Period: p, Audit: audit,
-		Datasets: cfg.Datasets, Accounts: cfg.Accounts, Frameworks: cfg.Frameworks}
+		Datasets: cfg.Datasets, Accounts: cfg.Accounts, Frameworks: cfg.Frameworks, NoVendorReports: cfg.NoVendorPDF}
 }
 
 // refuse opens every tenant's source, which makes no request, and asks

@@ -205,6 +205,7 @@ func (r *run) writeFrameworkPDF(ctx context.Context, f framework, fs *fwSummary)
 	d.Paragraph(r.verifyText())
 	d.Page()
 	r.frameworkBody(d, fs)
+	r.exceptionRegister(d, f, fs)
 	return r.putPDF(ctx, pack.FrameworkPDF(f.slug), d)
 }
 

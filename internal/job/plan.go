@@ -56,6 +56,39 @@ func (p TenantPlan) ETA() time.Duration {
 	return eta
 }
 
+// maxKeys bounds KeysFor's search.
+const maxKeys = 64
+
+// KeysFor is the fewest API keys (each its own user, with its own budget
+// in every bucket) whose pooled budget would finish the plan within
+// limit, the requests spread evenly over them; 0 when even maxKeys would
+// not.
+func (p TenantPlan) KeysFor(limit time.Duration) int {
+	for k := 1; k <= maxKeys; k++ {
+		fits := true
+		for _, b := range p.Buckets {
+			pooled := b
+			pooled.PerHour, pooled.Burst = b.PerHour*k, cmp.Or(b.Burst, b.PerHour)*k
+			if Duration(pooled, p.Latency/time.Duration(k)) > limit {
+				fits = false
+				break
+			}
+		}
+		if fits {
+			return k
+		}
+	}
+	return 0
+}
+
+// Schedule is what Print compares a plan with: the schedule's spec and
+// the time between two of its runs (0: no schedule), and now.
+type Schedule struct {
+	Spec     string
+	Interval time.Duration
+	Now      time.Time
+}
+
 // Requests is the floor of data requests.
 func (p TenantPlan) Requests() int {
 	n := 0
@@ -181,7 +214,7 @@ func (r *run) planBuckets(ctx context.Context, probe bool) ([]source.Bucket, err
 }
 
 // Print writes the plan for a person.
-func (p Plan) Print(w io.Writer, period period.Window) {
+func (p Plan) Print(w io.Writer, period period.Window, sched Schedule) {
 	for _, t := range p.Tenants {
 		fmt.Fprintf(w, "Tenant %s (%s)\n", t.Tenant, t.BaseURL)
 		fmt.Fprintf(w, "Period %s to %s (UTC)\n", period.From.Format(time.RFC3339), period.To.Format(time.RFC3339))
@@ -205,7 +238,21 @@ func (p Plan) Print(w io.Writer, period period.Window) {
 		if t.Probed {
 			what = "about"
 		}
-		fmt.Fprintf(w, "\n%d units, %s %d data requests (+%d for discovery, tokens and probes), about %s with buckets in parallel.\n\n",
+		fmt.Fprintf(w, "\n%d units, %s %d data requests (+%d for discovery, tokens and probes), about %s with buckets in parallel.\n",
 			units, what, t.Requests(), t.Discovery, t.ETA().Round(time.Second))
+		if !sched.Now.IsZero() {
+			fmt.Fprintf(w, "Started now, it would end about %s.\n", sched.Now.Add(t.ETA()).UTC().Format(time.RFC3339))
+		}
+		if sched.Interval > 0 && t.ETA() > sched.Interval {
+			fmt.Fprintf(w, "WARNING: that is longer than the schedule's interval (%s, schedule %q): each scheduled run is cut when the next one is due, and its unfinished units fail.\n",
+				sched.Interval, sched.Spec)
+			switch k := t.KeysFor(sched.Interval); k {
+			case 0:
+				fmt.Fprintf(w, "Even %d API keys would not fit it: narrow the run (--framework, --account, --dataset) or schedule it less often.\n", maxKeys)
+			default:
+				fmt.Fprintf(w, "%d API keys would fit it (each its own user, with its own budget per bucket): list them under the tenant (lacework api_keys:), or run %d shards (--shard i/%d) each with its own key; --no-vendor-pdf halves the Reports requests.\n", k, k, k)
+			}
+		}
+		fmt.Fprintln(w)
 	}
 }

@@ -55,8 +55,14 @@ type fetchedReport struct {
 	// before the end or the error, and the error. A report whose data is
 	// malformed fails its own unit there; the later passes read the same
 	// rows and meet the same error.
-	nCtl, nVio int64
-	err        error
+	rows map[string]int64 // by table: controls, violations, exceptions
+	err  error
+}
+
+// reportTables are the tables a framework report's controls make, in
+// the order of the workbook's sheets.
+func reportTables() []dataset.Table {
+	return []dataset.Table{dataset.ControlsTable(), dataset.ViolationsTable(), dataset.ExceptionsTable()}
 }
 
 func (f framework) unitName(u source.ReportUnit) string {
@@ -151,86 +157,104 @@ func (r *run) storeVendor(ctx, api context.Context, slug string, u source.Report
 func (r *run) reportParquet(ctx context.Context, f framework, reps []fetchedReport, fs *fwSummary) error {
 	for i := 0; i < len(reps); {
 		sub := reps[i].unit.SubAccount
-		ctl, err := r.createTable(ctx, r.folders.partPath(dataset.Controls, "framework="+f.slug, sub, ""), r.parquetFormat(dataset.Controls), dataset.ControlsTable())
-		if err != nil {
-			return err
+		files := map[string]*tableFile{}
+		sinks := map[string]writeRows{}
+		fail := func(err error) {
+			for _, tf := range files {
+				tf.Fail(err)
+			}
 		}
-		vio, err := r.createTable(ctx, r.folders.partPath(dataset.Violations, "framework="+f.slug, sub, ""), r.parquetFormat(dataset.Violations), dataset.ViolationsTable())
-		if err != nil {
-			ctl.Fail(err)
-			return err
+		for _, t := range reportTables() {
+			tf, err := r.createTable(ctx, r.folders.partPath(t.Name, "framework="+f.slug, sub, ""), r.parquetFormat(t.Name), t)
+			if err != nil {
+				fail(err)
+				return err
+			}
+			files[t.Name], sinks[t.Name] = tf, tf.WriteRows
 		}
 		for ; i < len(reps) && reps[i].unit.SubAccount == sub; i++ {
 			fr := reps[i]
 			var apiErr error
-			nCtl, nVio, err := r.reportRows(untilErr(fr.rep.Controls(), &apiErr), fr, f, ctl.WriteRows, vio.WriteRows, fs)
-			reps[i].nCtl, reps[i].nVio, reps[i].err = nCtl, nVio, apiErr
+			rows, err := r.reportRows(untilErr(fr.rep.Controls(), &apiErr), fr, f, sinks, fs)
+			reps[i].rows, reps[i].err = rows, apiErr
 			if err != nil {
-				ctl.Fail(err)
-				vio.Fail(err)
+				fail(err)
 				return err
 			}
-			r.summary.addRows(dataset.Controls, nCtl)
-			r.summary.addRows(dataset.Violations, nVio)
-			r.unitResult(f.unitName(fr.unit), r.reportQuery(f, fr.unit), httpx.QueryStats{Pages: 1, Queries: 1}, nCtl, apiErr)
+			for table, n := range rows {
+				r.summary.addRows(table, n)
+			}
+			r.unitResult(f.unitName(fr.unit), r.reportQuery(f, fr.unit), httpx.QueryStats{Pages: 1, Queries: 1}, rows[dataset.Controls], apiErr)
 		}
-		if _, err := ctl.Finish(); err != nil {
-			vio.Fail(err)
-			return err
-		}
-		if _, err := vio.Finish(); err != nil {
-			return err
+		for _, t := range reportTables() {
+			tf := files[t.Name]
+			delete(files, t.Name)
+			if _, err := tf.Finish(); err != nil {
+				fail(err)
+				return err
+			}
 		}
 	}
 	return nil
 }
 
-// reportRows writes the controls of one report (read from controls: the
-// caller keeps the source's error, untilErr) and their violations, and
-// counts them; ctl and vio, when not nil, receive the rows, fs the counts.
-// The error is a writer's (fatal).
-func (r *run) reportRows(controls iter.Seq[source.Control], fr fetchedReport, f framework, ctl, vio writeRows, fs *fwSummary) (nCtl, nVio int64, err error) {
+// reportRows writes the rows of one report's controls (read from
+// controls: the caller keeps the source's error, untilErr) to the sinks
+// it is given, by table: controls, their violations and their exceptions;
+// it counts the rows of every table, and records the controls in fs when
+// it is not nil. The error is a writer's (fatal).
+func (r *run) reportRows(controls iter.Seq[source.Control], fr fetchedReport, f framework, sinks map[string]writeRows, fs *fwSummary) (map[string]int64, error) {
 	u := fr.unit
 	alias, at := fr.rep.AccountAlias(), fr.rep.ReportTime()
 	sc := r.scope(u.SubAccount)
-	var ctlBatch, vioBatch []dataset.Row
-	flush := func(force bool) error {
-		if ctl != nil && (force || len(ctlBatch) >= batchRows) && len(ctlBatch) > 0 {
-			if err := ctl(ctlBatch); err != nil {
-				return err
-			}
-			ctlBatch = ctlBatch[:0]
+	rows := map[string]int64{}
+	batches := map[string][]dataset.Row{}
+	emit := func(rec dataset.Record) {
+		t := rec.Table()
+		rows[t]++
+		if sinks[t] != nil {
+			batches[t] = append(batches[t], rec.Row(sc))
 		}
-		if vio != nil && (force || len(vioBatch) >= batchRows) && len(vioBatch) > 0 {
-			if err := vio(vioBatch); err != nil {
-				return err
+	}
+	flush := func(force bool) error {
+		for t, b := range batches {
+			if len(b) > 0 && (force || len(b) >= batchRows) {
+				if err := sinks[t](b); err != nil {
+					return err
+				}
+				batches[t] = b[:0]
 			}
-			vioBatch = vioBatch[:0]
 		}
 		return nil
 	}
 	for c := range controls {
 		if fs != nil {
 			fs.control(u.SubAccount, u.Account, alias, at, c.ID, c.Title, c.Severity, c.SeverityRank, c.Status, c.Violations)
+			fs.exceptions(u.Account, c.ID, c.Exceptions, r.lapsed)
 		}
-		nCtl++
-		if ctl != nil {
-			ctlBatch = append(ctlBatch, dataset.Control{Framework: f.Name, Cloud: u.Cloud, AccountID: u.Account, AccountAlias: alias, ReportTime: at,
-				ControlID: c.ID, Title: c.Title, Category: c.Category, Service: c.Service, Severity: c.Severity, SeverityLevel: c.SeverityRank,
-				Status: c.Status, Assessed: c.Assessed, Violating: int64(len(c.Violations)), Suppressions: c.Suppressions, InfoLink: c.InfoLink}.Row(sc))
-		}
+		emit(dataset.Control{Framework: f.Name, Cloud: u.Cloud, AccountID: u.Account, AccountAlias: alias, ReportTime: at,
+			ControlID: c.ID, Title: c.Title, Category: c.Category, Service: c.Service, Severity: c.Severity, SeverityLevel: c.SeverityRank,
+			Status: c.Status, Assessed: c.Assessed, Violating: int64(len(c.Violations)), Suppressions: c.Suppressions, InfoLink: c.InfoLink})
 		for _, v := range c.Violations {
-			nVio++
-			if vio != nil {
-				vioBatch = append(vioBatch, dataset.Violation{Framework: f.Name, Cloud: u.Cloud, AccountID: u.Account, ControlID: c.ID,
-					ControlTitle: c.Title, Severity: c.Severity, Region: v.Region, Resource: v.Resource, Reasons: v.Reasons}.Row(sc))
-			}
+			emit(dataset.Violation{Framework: f.Name, Cloud: u.Cloud, AccountID: u.Account, ControlID: c.ID,
+				ControlTitle: c.Title, Severity: c.Severity, Region: v.Region, Resource: v.Resource, Reasons: v.Reasons})
+		}
+		for _, e := range c.Exceptions {
+			emit(dataset.Exception{Framework: f.Name, Cloud: u.Cloud, AccountID: u.Account, ControlID: c.ID, ControlTitle: c.Title,
+				Kind: e.Kind, Resource: e.Resource, Reason: e.Reason, Description: e.Description, By: e.By,
+				Created: e.Created, Expires: e.Expires, Expired: r.lapsed(e)})
 		}
 		if err := flush(false); err != nil {
-			return nCtl, nVio, err
+			return rows, err
 		}
 	}
-	return nCtl, nVio, flush(true)
+	return rows, flush(true)
+}
+
+// lapsed reports whether exception e expired before the pack's period
+// ended.
+func (r *run) lapsed(e source.Exception) bool {
+	return !e.Expires.IsZero() && e.Expires.Before(r.period.To)
 }
 
 func (r *run) reportWorkbook(ctx context.Context, f framework, reps []fetchedReport, fs *fwSummary) (err error) {
@@ -246,28 +270,19 @@ func (r *run) reportWorkbook(ctx context.Context, f framework, reps []fetchedRep
 		return err
 	}
 	var total int64
-	for _, pass := range []dataset.Table{dataset.ControlsTable(), dataset.ViolationsTable()} {
+	for _, pass := range reportTables() {
 		sheet, err := wb.Begin(sheetTable(pass))
 		if err != nil {
 			return err
 		}
 		for _, fr := range reps {
-			var nc, nv int64
 			var apiErr error
-			controls := untilErr(fr.rep.Controls(), &apiErr)
-			if pass.Name == dataset.Controls {
-				nc, _, err = r.reportRows(controls, fr, f, sheet.Write, nil, nil)
-			} else {
-				_, nv, err = r.reportRows(controls, fr, f, nil, sheet.Write, nil)
-			}
+			rows, err := r.reportRows(untilErr(fr.rep.Controls(), &apiErr), fr, f, map[string]writeRows{pass.Name: sheet.Write}, nil)
 			if err != nil {
 				return err
 			}
-			want := fr.nCtl
-			if pass.Name != dataset.Controls {
-				want = fr.nVio
-			}
-			switch got := nc + nv; {
+			got, want := rows[pass.Name], fr.rows[pass.Name]
+			switch {
 			case apiErr == nil && fr.err == nil:
 			case fr.err != nil && got == want:
 				// The unit failed on its first read (malformed data): the
@@ -279,7 +294,7 @@ func (r *run) reportWorkbook(ctx context.Context, f framework, reps []fetchedRep
 				r.failLate(f.unitName(fr.unit), r.reportQuery(f, fr.unit), fmt.Errorf("%s %s sheet: re-reading the report gave %d rows of %d: %w",
 					pack.FrameworkWorkbook(f.slug), pass.Title, got, want, cmp.Or(apiErr, errors.New("a different row count"))))
 			}
-			total += nc + nv
+			total += got
 		}
 		if err := sheet.Close(); err != nil {
 			return err

@@ -1,8 +1,10 @@
 package job_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"io"
 	"iter"
 	"net/http/httptest"
 	"slices"
@@ -20,6 +22,7 @@ import (
 	"github.com/evidence-pack/evidence/internal/source"
 	"github.com/evidence-pack/evidence/internal/storage"
 	"github.com/evidence-pack/evidence/internal/storage/memstore"
+	"github.com/parquet-go/parquet-go"
 	"github.com/xuri/excelize/v2"
 
 	edgeemu "github.com/evidence-pack/evidence/internal/collect/edge/emulator"
@@ -132,6 +135,7 @@ func TestEverySourceMakesAPack(t *testing.T) {
 			if total == 0 {
 				t.Error("the pack holds no rows")
 			}
+			checkExceptions(t, store, res.Packs[0].Prefix, m, tc.name == "ibm_scc")
 			t.Logf("%s: %d files, rows %v", tc.name, len(m.Files), fileRows)
 		})
 	}
@@ -319,5 +323,70 @@ func TestEdgeUnmatchedFiltersAreRefused(t *testing.T) {
 	if !errors.Is(err, source.ErrRefused) || !strings.Contains(err.Error(), `--framework "Acess review" matches nothing (nearest: "Access review")`) ||
 		!strings.Contains(err.Error(), `--account "nope" matches nothing`) {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// checkExceptions checks a pack's exception register: an exception is
+// flagged expired exactly when it expired before the period ended (with
+// lapsed, some are and some are not); each framework workbook has its
+// Exceptions sheet with the framework's rows, and its PDF says how many.
+func checkExceptions(t *testing.T, store storage.Store, prefix string, m pack.Manifest, lapsed bool) {
+	t.Helper()
+	type row struct {
+		Framework string     `parquet:"framework,optional"`
+		Expires   *time.Time `parquet:"expires_at,optional,timestamp(millisecond)"`
+		Expired   *bool      `parquet:"expired,optional"`
+	}
+	perFramework := map[string]int{}
+	expired, total := 0, 0
+	for _, f := range m.Files {
+		if !strings.HasPrefix(f.Path, "parquet/exceptions/") {
+			continue
+		}
+		rc, err := store.Get(context.Background(), prefix+"/"+f.Path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(rc)
+		rc.Close()
+		rows, err := parquet.Read[row](bytes.NewReader(b), int64(len(b)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rows {
+			total++
+			perFramework[r.Framework]++
+			want := r.Expires != nil && r.Expires.Before(m.Period.To)
+			if r.Expired == nil || *r.Expired != want {
+				t.Errorf("%s: expires %v, expired %v; the period ends %v", f.Path, r.Expires, r.Expired, m.Period.To)
+			}
+			if want {
+				expired++
+			}
+		}
+	}
+	if lapsed && (expired == 0 || expired == total) {
+		t.Errorf("%d of %d exceptions expired: want some of each", expired, total)
+	}
+	for _, f := range m.Files {
+		if !strings.HasSuffix(f.Path, "/evidence.xlsx") {
+			continue
+		}
+		x := openWorkbook(t, store, prefix+"/"+f.Path)
+		rows, err := x.GetRows("Exceptions")
+		if err != nil {
+			t.Errorf("%s: no Exceptions sheet: %v", f.Path, err)
+			continue
+		}
+		about, _ := x.GetRows("Summary")
+		fw := ""
+		for _, r := range about {
+			if len(r) >= 2 && r[0] == "Framework" {
+				fw = r[1]
+			}
+		}
+		if got := len(rows) - 1; got != perFramework[fw] { // the header row
+			t.Errorf("%s: %d rows on the Exceptions sheet, %d in the table", f.Path, got, perFramework[fw])
+		}
 	}
 }

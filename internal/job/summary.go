@@ -67,6 +67,36 @@ type fwSummary struct {
 	// controls' violations.
 	resources      map[string]struct{}
 	pairs, failing map[[2]string]struct{}
+
+	// The exception register: how many exceptions, how many had lapsed
+	// before the period ended, and the first maxListedExceptions of them
+	// for the PDF (the exceptions table has every one).
+	Excepted, Lapsed int64
+	listed           []listedException
+}
+
+// maxListedExceptions bounds the exceptions a framework's PDF lists.
+const maxListedExceptions = 100
+
+type listedException struct {
+	Account, ControlID string
+	source.Exception
+	Lapsed bool
+}
+
+// exceptions records a control's exceptions in account; lapsed says
+// whether one had expired before the period ended.
+func (f *fwSummary) exceptions(account, control string, es []source.Exception, lapsed func(source.Exception) bool) {
+	for _, e := range es {
+		f.Excepted++
+		l := lapsed(e)
+		if l {
+			f.Lapsed++
+		}
+		if len(f.listed) < maxListedExceptions {
+			f.listed = append(f.listed, listedException{Account: account, ControlID: control, Exception: e, Lapsed: l})
+		}
+	}
 }
 
 // Distinct is the number of distinct resources violating a non-compliant

@@ -35,7 +35,10 @@ func parquetColumns(t *testing.T, table dataset.Table) (athena, duck []sqlCol) {
 		t.Fatal(err)
 	}
 	for _, fl := range f.Schema().Fields() {
-		k := fl.Type().Kind().String() + "|" + fl.Type().LogicalType().String()
+		k := fl.Type().Kind().String() + "|"
+		if lt := fl.Type().LogicalType(); lt != nil { // BOOLEAN has none
+			k += lt.String()
+		}
 		ty, ok := sqlTypes[k]
 		if !ok {
 			t.Fatalf("%s.%s: Parquet type %s has no SQL type in this test", table.Name, fl.Name(), k)

@@ -12,6 +12,7 @@ import (
 	"github.com/evidence-pack/evidence/internal/pack"
 	"github.com/evidence-pack/evidence/internal/storage"
 	"github.com/evidence-pack/evidence/internal/storage/memstore"
+	"github.com/evidence-pack/evidence/internal/storage/storetest"
 )
 
 // chainStore builds a tenant's chain of daily packs in a store, as the
@@ -89,10 +90,10 @@ func TestVerifyChain(t *testing.T) {
 			c.publish(1, keyA, func(m *pack.Manifest) { m.Replaces = &links[1] })
 		}, nil},
 		{"a pack deleted", func(c *chainStore, links []pack.Link) {
-			deleteAll(t, c.s, links[1].Path)
+			storetest.DeletePrefix(t, c.s, links[1].Path)
 		}, []string{"gap: ", "link: acme/2026-11-03/run-03"}},
 		{"a pack replaced behind the chain's back", func(c *chainStore, links []pack.Link) {
-			deleteAll(t, c.s, links[1].Path)
+			storetest.DeletePrefix(t, c.s, links[1].Path)
 			first := links[0]
 			c.last = &first
 			c.publish(1, keyA, func(m *pack.Manifest) { m.PackID, m.Warnings = "run-02", []string{"edited"} }) // the same pack id, other content
@@ -135,18 +136,5 @@ func TestVerifyChain(t *testing.T) {
 				t.Errorf("problems %q, want %q\n%s", got, tc.want, rep)
 			}
 		})
-	}
-}
-
-func deleteAll(t *testing.T, s storage.Store, prefix string) {
-	t.Helper()
-	var keys []string
-	if err := s.List(t.Context(), prefix+"/", func(o storage.Object) error { keys = append(keys, o.Key); return nil }); err != nil {
-		t.Fatal(err)
-	}
-	for _, k := range keys {
-		if err := s.Delete(t.Context(), k); err != nil {
-			t.Fatal(err)
-		}
 	}
 }

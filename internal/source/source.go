@@ -53,6 +53,13 @@ type Request struct {
 	// InShard reports whether the unit with this stable key belongs to this
 	// run (sharded Indexed Jobs); nil means every unit does.
 	InShard func(key string) bool
+	// Shard is this run's shard, i of n (Count 0 or 1: not sharded). A
+	// source with several credentials gives each shard its own share
+	// of them.
+	Shard struct{ Index, Count int }
+	// NoVendorReports leaves out the platforms' own renderings of their
+	// reports (Lacework's PDF: a request per report), --no-vendor-pdf.
+	NoVendorReports bool
 }
 
 // Wants reports whether the request includes dataset ds.
@@ -225,9 +232,32 @@ type Control struct {
 	Status       dataset.Status
 	Assessed     int64 // resources evaluated
 	Violations   []Violation
-	Suppressions []string
-	InfoLink     string
+	Suppressions []string // a summary of the exceptions, for the controls table's suppressions column
+	// Exceptions are the control's failures the platform excepts
+	// (suppressed, risk accepted), one per resource where the platform
+	// names them: the exception register.
+	Exceptions []Exception
+	InfoLink   string
 }
+
+// Exception is one failure the platform excepts from a control's result,
+// with what the platform says of it; the zero value of a field means the
+// platform does not say.
+type Exception struct {
+	Kind        string    `json:"kind"`     // ExceptionSuppression or ExceptionRiskAccepted
+	Resource    string    `json:"resource"` // the resource excepted
+	Reason      string    `json:"reason,omitempty"`
+	Description string    `json:"description,omitempty"`
+	By          string    `json:"by,omitempty"`     // who made the exception
+	Created     time.Time `json:"created,omitzero"` // when it was made
+	Expires     time.Time `json:"expires,omitzero"` // when it lapses; zero: no expiry given
+}
+
+// Kinds of exceptions.
+const (
+	ExceptionSuppression  = "suppression"
+	ExceptionRiskAccepted = "risk accepted"
+)
 
 // Violation is a resource that fails a control.
 type Violation struct {

@@ -1,6 +1,7 @@
 package lacework
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -71,6 +72,9 @@ type Options struct {
 	httpx.Options
 	Limits    Limits
 	OrgAccess bool // send Org-Access: true (org-level data sets; needs org admin)
+	// Stats, when set, counts the client's requests (clients of several
+	// keys of one tenant add up in one); default: the client's own.
+	Stats *httpx.Stats
 }
 
 // Client talks to one Lacework account or sub-account. It is safe for
@@ -102,7 +106,7 @@ func New(creds Credentials, opts Options) (*Client, error) {
 		creds:  creds,
 		opts:   opts,
 		limits: limits,
-		stats:  &httpx.Stats{},
+		stats:  cmp.Or(opts.Stats, &httpx.Stats{}),
 		log:    opts.Logger.With("source", "lacework", "tenant", creds.AccountName()),
 	}
 	tokHTTP, err := c.newHTTP(nil, nil)

@@ -96,6 +96,7 @@ func (s *Source) control(ctx context.Context, req ibmscc.Requirement, ctl ibmscc
 				return c, err
 			}
 			accepted[acceptanceLabel(res.Acceptance)]++
+			c.Exceptions = append(c.Exceptions, exception(res))
 			n++
 		}
 		if n != int64(ctl.AcceptedCount) {
@@ -210,6 +211,22 @@ func violation(r ibmscc.ControlResource) source.Violation {
 		add("last seen", r.LastSeenDate.UTC().Format(time.RFC3339))
 	}
 	return source.Violation{Region: cmp.Or(r.Location, r.CloudRegion), Resource: id, Reasons: reasons}
+}
+
+// exception is an accepted risk of a resource as the register lists it:
+// the acceptance's reason (its justification when it has no reason),
+// description, username and expiresAt (seed 002 gives the acceptance's
+// fields only in the filter "control.accepted"; the names are those of
+// the emulator's reading, ibmscc.Acceptance).
+func exception(r ibmscc.ControlResource) source.Exception {
+	e := source.Exception{Kind: source.ExceptionRiskAccepted, Resource: violation(r).Resource}
+	if a := r.Acceptance; a != nil {
+		e.Reason, e.Description, e.By = cmp.Or(a.Reason, a.Justification), a.Description, a.Username
+		if exp, err := ibmscc.ParseEpoch(string(a.ExpiresAt)); err == nil {
+			e.Expires = exp.UTC()
+		}
+	}
+	return e
 }
 
 // acceptanceLabel names a risk acceptance for the suppressions column.

@@ -628,3 +628,55 @@ func TestCountsReconcile(t *testing.T) {
 		})
 	}
 }
+
+// Every accepted risk of a control is an exception of the register, with
+// the acceptance's reason, description, username and expiry, as many as
+// the control's acceptedCount.
+func TestAcceptedRisksAreExceptions(t *testing.T) {
+	now := time.Now().UTC()
+	f := newFixture(t, emulator.Config{Seed: 11, RequirementsPerPolicy: 6, ResourcesPerControl: 12, Tricky: true})
+	src := f.open(t, f.tenant(t, "ibm", ""))
+	plan, err := src.Plan(context.Background(), source.Request{Period: day, Datasets: []string{dataset.Reports}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var exceptions, expired, suppressedLabels int64
+	for _, fw := range plan.Frameworks {
+		for _, u := range fw.Units {
+			rep, err := u.Fetch(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			for c, err := range rep.Controls() {
+				if err != nil {
+					t.Fatal(err)
+				}
+				var labelled int64 // the suppressions column's "…: N resources"
+				for _, s := range c.Suppressions {
+					var n int64
+					if _, err := fmt.Sscanf(s[strings.LastIndex(s, ": ")+2:], "%d resources", &n); err == nil {
+						labelled += n
+					}
+				}
+				if labelled != int64(len(c.Exceptions)) {
+					t.Errorf("control %s: %d exceptions, the suppressions column counts %d", c.ID, len(c.Exceptions), labelled)
+				}
+				suppressedLabels += labelled
+				for _, e := range c.Exceptions {
+					exceptions++
+					if e.Kind != source.ExceptionRiskAccepted || e.Resource == "" || e.Reason == "" || e.Description == "" ||
+						e.By != "secops@example.com" || e.Expires.IsZero() {
+						t.Errorf("control %s: exception %+v", c.ID, e)
+					}
+					if e.Expires.Before(now) {
+						expired++
+					}
+				}
+			}
+			rep.Close()
+		}
+	}
+	if exceptions == 0 || expired == 0 || expired == exceptions {
+		t.Errorf("%d exceptions, %d expired: want some of each", exceptions, expired)
+	}
+}

@@ -23,6 +23,28 @@ type Config struct {
 	SubAccounts  []string `yaml:"subaccounts"`    // narrow discovery to these
 	Frameworks   []string `yaml:"frameworks"`     // report names or API report types; default all (--framework replaces them)
 	Accounts     []string `yaml:"accounts"`       // cloud account ids; default all (--account replaces them)
+	// VendorPDF false leaves out Lacework's PDF of each report: one
+	// request in the Reports bucket per cloud account and framework, half
+	// of that bucket's budget. Default true.
+	VendorPDF *bool `yaml:"vendor_pdf"`
+	// APIKeys are more API keys of the account, each another user's: the
+	// limits are per user and bucket (seed 000: 480 requests per hour), so
+	// the run spreads its units over these and the key above, and a key
+	// whose credentials are refused is dropped, the others carrying on.
+	APIKeys []KeyConfig `yaml:"api_keys"`
+}
+
+// KeyConfig is one more API key: its id (or the variable holding it) and
+// the variable holding its secret.
+type KeyConfig struct {
+	APIKey       string `yaml:"api_key"`
+	APIKeyEnv    string `yaml:"api_key_env"`
+	APISecretEnv string `yaml:"api_secret_env"`
+}
+
+// vendorPDF reports whether the reports of req get Lacework's PDF.
+func (c Config) vendorPDF(req source.Request) bool {
+	return !req.NoVendorReports && (c.VendorPDF == nil || *c.VendorPDF)
 }
 
 // settings decodes the tenant's section and resolves its credentials: the
@@ -77,6 +99,15 @@ func settings(t config.Tenant, env source.Env) (Config, lacework.Credentials, er
 	}
 	need(creds.KeyID != "", "api_key_env", cfg.APIKeyEnv, "the API key id is not set (lacework.api_key or api_key_env in the config, LW_API_KEY, or ~/.lacework.toml)")
 	need(creds.Secret != "", "api_secret_env", cfg.APISecretEnv, "the API secret is not set (LW_API_SECRET, another variable named by api_secret_env, or ~/.lacework.toml)")
+	for i, k := range cfg.APIKeys {
+		id := k.APIKey
+		if k.APIKeyEnv != "" {
+			id = getenv(k.APIKeyEnv)
+		}
+		at := fmt.Sprintf("api_keys[%d].", i)
+		need(id != "", at+"api_key_env", k.APIKeyEnv, at+"api_key or api_key_env is not set")
+		need(k.APISecretEnv != "" && getenv(k.APISecretEnv) != "", at+"api_secret_env", k.APISecretEnv, at+"api_secret_env is not set: a key's secret is read from the variable it names")
+	}
 	if len(errs) > 0 {
 		return cfg, creds, inTenant(t, errors.Join(errs...))
 	}
@@ -90,4 +121,20 @@ func inTenant(t config.Tenant, err error) error {
 		return err
 	}
 	return fmt.Errorf("tenant %s: %w", t.Name, err)
+}
+
+// moreKeys are the credentials of the section's api_keys: creds (the
+// account, sub-account and host) with each key's id and secret.
+func (c Config) moreKeys(creds lacework.Credentials, getenv func(string) string) []lacework.Credentials {
+	var out []lacework.Credentials
+	for _, k := range c.APIKeys {
+		kc := creds
+		kc.KeyID = k.APIKey
+		if k.APIKeyEnv != "" {
+			kc.KeyID = getenv(k.APIKeyEnv)
+		}
+		kc.Secret = httpx.Secret(getenv(k.APISecretEnv))
+		out = append(out, kc)
+	}
+	return out
 }

@@ -46,12 +46,22 @@ func Opener(limits lacework.Limits) source.Opener {
 		}
 		// Server text may echo them (an error body quoting the request's
 		// headers): the pipeline redacts them from all it keeps or logs.
-		env.Redactor.Add(creds.KeyID, creds.Secret.Reveal())
-		c, err := lacework.New(creds, lacework.Options{Options: env.HTTP(), Limits: limits})
-		if err != nil {
-			return nil, fmt.Errorf("tenant %s: %w", t.Name, err)
+		getenv := env.Getenv
+		if getenv == nil {
+			getenv = func(string) string { return "" }
 		}
-		return &Source{cfg: cfg, creds: creds, client: c}, nil
+		stats := &httpx.Stats{} // every key's requests add up
+		s := &Source{cfg: cfg, creds: creds, turn: map[string]int{}, assigned: map[string]int{}}
+		for _, kc := range append([]lacework.Credentials{creds}, cfg.moreKeys(creds, getenv)...) {
+			env.Redactor.Add(kc.KeyID, kc.Secret.Reveal())
+			c, err := lacework.New(kc, lacework.Options{Options: env.HTTP(), Limits: limits, Stats: stats})
+			if err != nil {
+				return nil, fmt.Errorf("tenant %s: %w", t.Name, err)
+			}
+			s.keys = append(s.keys, &key{name: "API key " + source.MaskID(kc.KeyID), client: c})
+		}
+		s.client = s.keys[0].client
+		return s, nil
 	}
 }
 
@@ -59,7 +69,12 @@ func Opener(limits lacework.Limits) source.Opener {
 type Source struct {
 	cfg    Config
 	creds  lacework.Credentials
-	client *lacework.Client
+	client *lacework.Client // the primary key's: discovery and probes
+	keys   []*key           // the primary key, then api_keys (checkKeys drops refused ones)
+	// turn is each bucket's next key, round robin; assigned the key of
+	// each unit, by the name Estimate finds it by.
+	turn     map[string]int
+	assigned map[string]int
 }
 
 // TenantName is the tenant's name when the configuration gives none: the
@@ -82,7 +97,15 @@ func (s *Source) Check(req source.Request, now time.Time) []error {
 func (s *Source) Client() *lacework.Client { return s.client }
 
 func (s *Source) Info() source.Info {
-	return source.Info{System: Name, API: "Lacework API v2", BaseURL: s.client.BaseURL(), Credential: "API key " + source.MaskID(s.creds.KeyID)}
+	var names []string
+	for _, k := range s.keys {
+		names = append(names, strings.TrimPrefix(k.name, "API key "))
+	}
+	what := "API key "
+	if len(names) > 1 {
+		what = "API keys "
+	}
+	return source.Info{System: Name, API: "Lacework API v2", BaseURL: s.client.BaseURL(), Credential: what + strings.Join(names, ", ")}
 }
 
 func (s *Source) Stats() *httpx.Stats { return s.client.Stats() }
@@ -112,6 +135,7 @@ var reportTypeRE = regexp.MustCompile(`^[A-Z0-9][A-Z0-9_.:\-]+$`)
 // fails discovery (403) becomes a failure and the others go on.
 func (s *Source) Plan(ctx context.Context, req source.Request) (*source.Plan, error) {
 	p := &source.Plan{}
+	s.shareKeys(req)
 	var names []string
 	var err error
 	if one := s.creds.SubAccount; one != "" {
@@ -124,6 +148,9 @@ func (s *Source) Plan(ctx context.Context, req source.Request) (*source.Plan, er
 		if len(names) == 0 {
 			return nil, fmt.Errorf("none of the configured sub-accounts %v is reachable with this key", s.cfg.SubAccounts)
 		}
+	}
+	if err := s.checkKeys(ctx, p); err != nil {
+		return nil, err
 	}
 	var subs []*sub
 	fs := &filterState{known: &source.Filters{}, matched: map[string]bool{}}
@@ -146,6 +173,9 @@ func (s *Source) Plan(ctx context.Context, req source.Request) (*source.Plan, er
 			p.Accounts = append(p.Accounts, name+"/"+t.String())
 		}
 	}
+	if err := s.prepareKeys(subs); err != nil {
+		return nil, err
+	}
 	// A sub-account that could not be discovered may hold what a filter
 	// names: then the plan does not say what matched.
 	if len(p.Failures) == 0 {
@@ -153,6 +183,9 @@ func (s *Source) Plan(ctx context.Context, req source.Request) (*source.Plan, er
 	}
 	if req.Wants(dataset.Reports) {
 		p.Frameworks = s.planReports(req, subs)
+		if !s.cfg.vendorPDF(req) && len(p.Frameworks) > 0 {
+			p.Excluded = append(p.Excluded, "Lacework's own PDF of each report: left out as asked (vendor_pdf: false or --no-vendor-pdf); the report's JSON is in the pack")
+		}
 	}
 	if req.Wants(dataset.Evaluations) {
 		p.Tables = append(p.Tables, s.evaluationUnits(req, subs)...)
@@ -314,7 +347,7 @@ func (s *Source) planReports(req source.Request, subs []*sub) []source.Framework
 					continue
 				}
 				q := lacework.ReportQuery{Target: t, Framework: fw.Name, ReportType: fw.ReportType}
-				client := sb.client
+				client, vendor := s.assign(bucketReports, sb.name, reportID(fw.Name, sb.name, t.ID())), s.cfg.vendorPDF(req)
 				f.Units = append(f.Units, source.ReportUnit{SubAccount: sb.name, Account: t.ID(), Cloud: string(t.Cloud),
 					Call: source.Call{Method: http.MethodGet, Path: lacework.PathReports, Params: q.Params()},
 					Fetch: func(ctx context.Context) (source.Report, error) {
@@ -322,7 +355,7 @@ func (s *Source) planReports(req source.Request, subs []*sub) []source.Framework
 						if err != nil {
 							return nil, err
 						}
-						return &report{rep: rep, client: client, query: q}, nil
+						return &report{rep: rep, client: client, query: q, vendor: vendor}, nil
 					}})
 			}
 		}
@@ -342,6 +375,7 @@ type report struct {
 	rep    *lacework.Report
 	client *lacework.Client
 	query  lacework.ReportQuery
+	vendor bool // Vendor fetches Lacework's PDF (Config.VendorPDF)
 }
 
 func (r *report) AccountAlias() string {
@@ -364,6 +398,12 @@ func (r *report) Controls() iter.Seq2[source.Control, error] {
 			for _, v := range rec.Violations {
 				c.Violations = append(c.Violations, source.Violation{Region: v.Region, Resource: v.Resource, Reasons: v.Reasons})
 			}
+			// The report's SUPPRESSIONS name the suppressed resources only:
+			// no reason, author or date (seed 000's report samples; the
+			// suppressions API is not in the document).
+			for _, res := range rec.Suppressions {
+				c.Exceptions = append(c.Exceptions, source.Exception{Kind: source.ExceptionSuppression, Resource: res})
+			}
 			if !yield(c, nil) {
 				return
 			}
@@ -371,8 +411,12 @@ func (r *report) Controls() iter.Seq2[source.Control, error] {
 	}
 }
 
-// Vendor is Lacework's own PDF rendering of the report.
+// Vendor is Lacework's own PDF rendering of the report; none when the
+// tenant leaves them out.
 func (r *report) Vendor(ctx context.Context) (io.ReadCloser, string, error) {
+	if !r.vendor {
+		return nil, "", nil
+	}
 	pdf, err := r.client.ReportPDF(ctx, r.query)
 	if err != nil {
 		return nil, "", err
@@ -408,10 +452,11 @@ func (s *Source) evaluationUnits(req source.Request, subs []*sub) []source.Table
 			if c, ok := datasetCloud(ds); (ok && !sb.hasCloud(c)) || !req.Has("evaluations|"+ds+"|"+sb.name) {
 				continue
 			}
+			client := s.assign(bucketEvaluations, sb.name, tableID(dataset.Evaluations, ds, sb.name))
 			out = append(out, source.TableUnit{Table: dataset.Evaluations, Sheet: ds, Partition: "dataset=" + ds,
 				SubAccount: sb.name, Window: req.Period, Call: searchCall(lacework.PathEvaluations, req.Period, s.client.Limits().EvaluationWindow, "dataset", ds),
 				Rows: func(ctx context.Context, st *httpx.QueryStats) iter.Seq2[dataset.Record, error] {
-					seq := sb.client.Evaluations(ctx, lacework.EvaluationQuery{Dataset: ds, Window: window(req.Period), Stats: st})
+					seq := client.Evaluations(ctx, lacework.EvaluationQuery{Dataset: ds, Window: window(req.Period), Stats: st})
 					return httpx.Map(seq, func(e lacework.Evaluation) dataset.Record { return evaluation(ds, e) })
 				}})
 		}
@@ -450,10 +495,11 @@ func (s *Source) inventoryUnits(req source.Request, subs []*sub) []source.TableU
 				continue
 			}
 			accounts := sb.accountsOf(lacework.Cloud(csp))
+			client := s.assign(bucketInventory, sb.name, tableID(dataset.Inventory, csp, sb.name))
 			out = append(out, source.TableUnit{Table: dataset.Inventory, Sheet: csp, Partition: "csp=" + csp,
 				SubAccount: sb.name, Window: req.Period, Call: searchCall(lacework.PathInventory, req.Period, 0, "csp", csp),
 				Rows: func(ctx context.Context, st *httpx.QueryStats) iter.Seq2[dataset.Record, error] {
-					seq := sb.client.Inventory(ctx, lacework.InventoryQuery{CSP: csp, Window: window(req.Period), Accounts: accounts, Stats: st})
+					seq := client.Inventory(ctx, lacework.InventoryQuery{CSP: csp, Window: window(req.Period), Accounts: accounts, Stats: st})
 					return httpx.Map(seq, resource)
 				}})
 		}
@@ -468,12 +514,13 @@ func (s *Source) auditUnits(req source.Request, subs []*sub) []source.TableUnit 
 		if !req.Has("audit_logs|" + sb.name) {
 			continue
 		}
+		client := s.assign(bucketAuditLogs, sb.name, tableID(dataset.AuditLogs, "", sb.name))
 		out = append(out, source.TableUnit{Table: dataset.AuditLogs, SubAccount: sb.name, Window: req.Audit,
 			Call: source.Call{Method: http.MethodGet, Path: lacework.PathAuditLogs, Params: map[string]string{
 				"startTime": req.Audit.From.UTC().Format(time.RFC3339), "endTime": req.Audit.To.UTC().Format(time.RFC3339),
 				"windows": "a day per request, halved while an answer fills a page"}},
 			Rows: func(ctx context.Context, st *httpx.QueryStats) iter.Seq2[dataset.Record, error] {
-				seq := sb.client.AuditLogs(ctx, lacework.AuditLogQuery{Window: window(req.Audit), Stats: st})
+				seq := client.AuditLogs(ctx, lacework.AuditLogQuery{Window: window(req.Audit), Stats: st})
 				return httpx.Map(seq, auditEvent)
 			}})
 	}
@@ -514,19 +561,47 @@ func auditEvent(v lacework.AuditLog) dataset.Record {
 func (s *Source) Estimate(ctx context.Context, p *source.Plan, req source.Request, probe bool) ([]source.Bucket, error) {
 	l := s.client.Limits()
 	var out []source.Bucket
-	if req.Wants(dataset.Reports) {
-		units := 0
-		var fws []string
-		for _, f := range p.Frameworks {
-			units += len(f.Units)
-			fws = append(fws, fmt.Sprintf("%s (%d)", f.Name, len(f.Units)))
+	// With several keys, each key's share of a bucket is a bucket of its
+	// own: they have their own budgets.
+	named := func(bucket, id string) string {
+		if k := s.keyName(id); k != "" {
+			return bucket + " · " + k
 		}
-		out = append(out, source.Bucket{Name: "Reports", Units: units, Requests: 2 * units, PerHour: l.RequestsPerHour, Burst: l.Burst,
-			Detail: "JSON and vendor PDF per cloud account × framework: " + strings.Join(fws, ", ")})
+		return bucket
+	}
+	if req.Wants(dataset.Reports) {
+		perUnit, what := 2, "JSON and vendor PDF"
+		if !s.cfg.vendorPDF(req) {
+			perUnit, what = 1, "JSON (no vendor PDF)"
+		}
+		reports := map[string]*source.Bucket{}
+		fws := map[string]map[string]int{} // bucket → framework → units
+		for _, f := range p.Frameworks {
+			for _, u := range f.Units {
+				name := named(bucketReports, reportID(f.Name, u.SubAccount, u.Account))
+				b := reports[name]
+				if b == nil {
+					b = &source.Bucket{Name: name, PerHour: l.RequestsPerHour, Burst: l.Burst}
+					reports[name], fws[name] = b, map[string]int{}
+				}
+				b.Units++
+				b.Requests += perUnit
+				fws[name][f.Name]++
+			}
+		}
+		for _, name := range slices.Sorted(maps.Keys(reports)) {
+			var list []string
+			for _, f := range slices.Sorted(maps.Keys(fws[name])) {
+				list = append(list, fmt.Sprintf("%s (%d)", f, fws[name][f]))
+			}
+			reports[name].Detail = what + " per cloud account × framework: " + strings.Join(list, ", ")
+			out = append(out, *reports[name])
+		}
 	}
 	buckets := map[string]*source.Bucket{}
 	for _, u := range p.Tables {
-		name := map[string]string{dataset.Evaluations: "Configs/ComplianceEvaluations/search", dataset.Inventory: "Inventory/search", dataset.AuditLogs: "AuditLogs"}[u.Table]
+		bucket := map[string]string{dataset.Evaluations: bucketEvaluations, dataset.Inventory: bucketInventory, dataset.AuditLogs: bucketAuditLogs}[u.Table]
+		name := named(bucket, tableID(u.Table, u.Sheet, u.SubAccount))
 		b := buckets[name]
 		if b == nil {
 			b = &source.Bucket{Name: name, PerHour: l.RequestsPerHour, Burst: l.Burst}

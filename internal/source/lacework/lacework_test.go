@@ -10,8 +10,10 @@ import (
 
 	"github.com/evidence-pack/evidence/internal/collect/httpx"
 	"github.com/evidence-pack/evidence/internal/collect/lacework"
+	"github.com/evidence-pack/evidence/internal/config"
 	"github.com/evidence-pack/evidence/internal/dataset"
 	"github.com/evidence-pack/evidence/internal/source"
+	"go.yaml.in/yaml/v3"
 )
 
 func TestSelectFrameworks(t *testing.T) {
@@ -73,5 +75,33 @@ func TestHostHint(t *testing.T) {
 	}
 	if other := errors.New("500"); hostHint(other) != other {
 		t.Error("other errors are changed")
+	}
+}
+
+// vendor_pdf: false in the tenant's section, or --no-vendor-pdf for every
+// tenant, leaves out Lacework's PDF; by default it is fetched.
+func TestVendorPDFSetting(t *testing.T) {
+	for _, tc := range []struct {
+		section string
+		flag    bool
+		want    bool
+	}{
+		{"account: acme\n", false, true},
+		{"account: acme\nvendor_pdf: true\n", false, true},
+		{"account: acme\nvendor_pdf: false\n", false, false},
+		{"account: acme\n", true, false},
+		{"account: acme\nvendor_pdf: true\n", true, false},
+	} {
+		var node yaml.Node
+		if err := yaml.Unmarshal([]byte(tc.section), &node); err != nil {
+			t.Fatal(err)
+		}
+		var cfg Config
+		if err := source.DecodeSection(config.Tenant{Source: Name, Sections: map[string]yaml.Node{Name: *node.Content[0]}}, &cfg); err != nil {
+			t.Fatal(err)
+		}
+		if got := cfg.vendorPDF(source.Request{NoVendorReports: tc.flag}); got != tc.want {
+			t.Errorf("%q, --no-vendor-pdf %v: vendor PDF %v, want %v", tc.section, tc.flag, got, tc.want)
+		}
 	}
 }

@@ -31,6 +31,7 @@ type spooledAlert struct {
 	Link         string             `json:"link,omitempty"`
 	Violations   []source.Violation `json:"violations,omitempty"`
 	Suppressions []string           `json:"suppressions,omitempty"`
+	Exceptions   []source.Exception `json:"exceptions,omitempty"`
 }
 
 // span locates a line of the spool file.
@@ -112,6 +113,11 @@ func spool(a sophos.Alert) spooledAlert {
 				s += " (" + r.SuppressionType + ")"
 			}
 			out.Suppressions = append(out.Suppressions, s)
+			// The affected resource's suppressionType and Comment (seed
+			// 004, the alert's ruleResult.affectedResources): no author or
+			// dates are documented.
+			out.Exceptions = append(out.Exceptions, source.Exception{Kind: source.ExceptionSuppression, Resource: name,
+				Reason: strings.TrimSpace(r.SuppressionType), Description: strings.TrimSpace(r.Comment)})
 			continue
 		}
 		var reasons []string
@@ -160,6 +166,7 @@ func (r *report) Controls() iter.Seq2[source.Control, error] {
 				}
 				c.Violations = append(c.Violations, a.Violations...)
 				c.Suppressions = append(c.Suppressions, a.Suppressions...)
+				c.Exceptions = append(c.Exceptions, a.Exceptions...)
 			}
 			c.Assessed = int64(len(c.Violations) + len(c.Suppressions))
 			if !yield(c, nil) {

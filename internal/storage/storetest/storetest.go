@@ -102,6 +102,17 @@ func Keys(t *testing.T, s storage.Store, prefix string) []string {
 	return keys
 }
 
+// DeletePrefix deletes every key under prefix (a folder: "/" is added)
+// and fails the test on error.
+func DeletePrefix(t *testing.T, s storage.Store, prefix string) {
+	t.Helper()
+	for _, k := range Keys(t, s, prefix+"/") {
+		if err := s.Delete(t.Context(), k); err != nil {
+			t.Fatalf("Delete(%q): %v", k, err)
+		}
+	}
+}
+
 func assertAbsent(t *testing.T, s storage.Store, key string) {
 	t.Helper()
 	if rc, err := s.Get(t.Context(), key); !errors.Is(err, storage.ErrNotExist) {

@@ -490,9 +490,16 @@ func (s *Server) controlResource(now time.Time, def controlDef, z, p, r, c, j in
 	zones := []zoneJSON{{s.zones[z].id, s.zones[z].name}}
 	var acc *acceptanceJSON
 	if sp.accepted {
+		expires := now.Add(90 * 24 * time.Hour)
+		if s.cfg.Tricky && j%4 == 1 {
+			// Seed 002 does not say whether an acceptance past its
+			// expiresAt is still returned; Tricky returns some, so that
+			// the register's "expired" flag is exercised.
+			expires = now.Add(-10 * 24 * time.Hour)
+		}
 		acc = &acceptanceJSON{Reason: emulatorkit.Pick(&rg, []string{"Risk Owned", "Risk Transferred", "Risk Mitigated"}),
 			Description: "Accepted by the security team", Username: "secops@example.com",
-			ExpiresAt: strconv.FormatInt(now.Add(90*24*time.Hour).UnixMilli(), 10)}
+			ExpiresAt: strconv.FormatInt(expires.UnixMilli(), 10)}
 	}
 	hash := rg.Hex(16)
 	seen := now.Add(-time.Duration(rg.Intn(86400)) * time.Second)

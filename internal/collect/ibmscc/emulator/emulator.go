@@ -37,7 +37,7 @@ type Config struct {
 
 	// Tricky puts hostile values into some rows: formula-like cells (=, +,
 	// -, @), right-to-left and CJK text, control characters, quotes and
-	// backslashes.
+	// backslashes; and some risk acceptances already past their expiresAt.
 	Tricky bool
 
 	Faults Faults

@@ -38,7 +38,8 @@ func (s *Server) handleToken(c *call) *response {
 		resp.retryAfter = retry
 		return resp
 	}
-	if keyID != s.cfg.KeyID || c.r.Header.Get("X-LW-UAKS") != s.cfg.Secret {
+	c.e.KeyID = keyID
+	if !s.knownKey(keyID, c.r.Header.Get("X-LW-UAKS")) {
 		return s.fail(errorf(http.StatusUnauthorized, "Invalid access key id or secret key"), rl)
 	}
 	expiry := 0
@@ -99,4 +100,13 @@ func (s *Server) authenticate(r *http.Request) (string, *apiError) {
 		return "", errorf(http.StatusUnauthorized, "Access token expired")
 	}
 	return t.keyID, nil
+}
+
+// knownKey reports whether id and secret are one of the account's keys.
+func (s *Server) knownKey(id, secret string) bool {
+	if id == s.cfg.KeyID {
+		return secret == s.cfg.Secret
+	}
+	want, ok := s.cfg.MoreKeys[id]
+	return ok && secret == want
 }

@@ -14,10 +14,14 @@ import (
 // Config configures a Server. The zero value of every field selects its
 // default; data is a pure function of Seed (and Now for the data horizon).
 type Config struct {
-	Seed        int64    // all data derives from it deterministically
-	Account     string   // primary account, default "acme"
-	KeyID       string   // API key id, default "EMULATOR_KEY_ID"
-	Secret      string   // API key secret (X-LW-UAKS), default "_emulatorsecret"
+	Seed    int64  // all data derives from it deterministically
+	Account string // primary account, default "acme"
+	KeyID   string // API key id, default "EMULATOR_KEY_ID"
+	Secret  string // API key secret (X-LW-UAKS), default "_emulatorsecret"
+	// MoreKeys are other users' API keys (key id → secret) of the same
+	// account: each gets its own rate-limit buckets, as seed 000's "480
+	// API requests per hour per user" has it.
+	MoreKeys    map[string]string
 	SubAccounts []string // default {"acme-prod", "acme-dev"}; names are lower-cased
 	Forbidden   []string // sub-accounts whose requests get 403
 
@@ -95,6 +99,7 @@ type Faults struct {
 type Request struct {
 	emulatorkit.Entry
 	AccountName string // resolved sub-account (lower-case); raw header value when it was rejected; "" for access/tokens
+	KeyID       string // the API key of the request's token (of the token request's body for access/tokens)
 	Bucket      string // rate-limit functionality; "" when the path is unknown
 }
 

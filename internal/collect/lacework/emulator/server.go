@@ -160,6 +160,7 @@ func (s *Server) serve(w http.ResponseWriter, c *call) *response {
 		return s.fail(err, s.peek(s.cfg.KeyID+"|"+rt.bucket))
 	}
 	bucketName := keyID + "|" + rt.bucket
+	c.e.KeyID = keyID
 	if err := s.resolveAccount(c); err != nil {
 		return s.fail(err, s.peek(bucketName))
 	}
