@@ -75,6 +75,13 @@ func helps() []help {
 				{"for machines", "evidence diff --json PACK_A PACK_B > drift.json"},
 			},
 			vars: s3Vars},
+		{name: "report", args: "--packs LOCATION --tenant T --from D1 --to D2 [flags]", summary: "a period report of a tenant's daily packs",
+			about: "Reads a tenant's published daily packs of the days D1 to D2 (their manifests and controls tables only; no API is called) and writes a report pack, itself a pack with manifest.json, SHA256SUMS and, with --sign-key, a signature, under <out>/_reports/<tenant>/: compliance per framework per day as a chart and a table (days with no pack are gaps), the controls that failed at some time (first and last day failing, days failing) and those that failed every day, the daily packs read with the SHA-256 of each manifest.json (the population), and with --sample N --seed S a sample of days anyone can draw again (the method is printed). The same figures are in report.xlsx and tables/*.parquet. A day's pack is the newest of the day (its latest.json). Impossible requests (a range that runs backwards or into a day not over, no such tenant folder, --sample without --seed) are refused with exit 2 before any pack is read, every problem listed.",
+			examples: [][2]string{
+				{"a quarter, beside the packs", "evidence report --packs ./out --tenant acme --from 2026-07-01 --to 2026-09-30"},
+				{"the auditor's sample of 25 days, signed, from S3", "evidence report --packs s3://audit-bucket/evidence --tenant acme \\\n      --from 2026-01-01 --to 2026-06-30 --sample 25 --seed 20260701 \\\n      --sign-key evidence-signing.key"},
+			},
+			vars: s3Vars},
 		{name: "keygen", args: "[--out DIR]", summary: "make an ed25519 key pair for signing packs",
 			about:    "Writes evidence-signing.key (0600, keep it secret) and evidence-signing.pub; never overwrites a key.",
 			examples: [][2]string{{"", "evidence keygen --out /etc/evidence/signing"}}},

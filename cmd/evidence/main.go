@@ -83,6 +83,7 @@ func commands() map[string]command {
 		"plan":       cmdPlan,
 		"verify":     cmdVerify,
 		"diff":       cmdDiff,
+		"report":     cmdReport,
 		"demo":       cmdDemo,
 		"frameworks": cmdFrameworks,
 		"keygen":     cmdKeygen,

@@ -78,6 +78,7 @@ func ControlsTable() Table {
 		col("control_id", "Control", str, "control / recommendation id"),
 		col("title", "Title", str, "control title"),
 		col("category", "Section", str, "framework section or category"),
+		col("requirement_id", "Requirement", str, "the framework's own id of the requirement the control belongs to (a CIS section number, a SOC 2 criterion), where the platform gives it: IBM SCC, the number its requirement's name starts with; null for Lacework, Sophos Cloud Optix and Lacework Edge, whose APIs give none"),
 		col("service", "Service", str, "cloud service the control checks"),
 		col("severity", "Severity", str, "Critical, High, Medium, Low, Info"),
 		col("severity_level", "Severity level", num, "1 (Critical) to 5 (Info)"),
@@ -260,6 +261,7 @@ type Control struct {
 	ControlID     string
 	Title         string
 	Category      string
+	Requirement   string // the framework's own requirement id, where the platform gives it
 	Service       string
 	Severity      string
 	SeverityLevel int // 1 (Critical) .. 5 (Info)
@@ -276,7 +278,7 @@ func (Control) Table() string { return Controls }
 // when empty: they identify the row or are always known.
 func (c Control) Row(s Scope) Row {
 	return Row{s.Source, s.Tenant, s.SubAccount, c.Framework, NullString(c.Cloud), NullString(c.AccountID), NullString(c.AccountAlias),
-		NullTime(c.ReportTime), c.ControlID, NullString(c.Title), NullString(c.Category), NullString(c.Service), NullString(c.Severity), int64(c.SeverityLevel),
+		NullTime(c.ReportTime), c.ControlID, NullString(c.Title), NullString(c.Category), NullString(c.Requirement), NullString(c.Service), NullString(c.Severity), int64(c.SeverityLevel),
 		string(c.Status), c.Assessed, c.Violating, NullString(strings.Join(c.Suppressions, "; ")), NullString(c.InfoLink),
 		// A control of an account in a framework: the same in every report.
 		RowID(s.Source, s.Tenant, s.SubAccount, c.Framework, c.AccountID, c.ControlID)}

@@ -37,6 +37,17 @@ UNNEST and the XLSX sheet has the same rows.
 		b.WriteString(parquet.Schema(tb))
 		b.WriteString("\n")
 	}
+	b.WriteString(`# The period report's tables
+
+A report pack (` + "`evidence report`" + `) holds these tables instead, as sheets of ` + "`report.xlsx`" + `
+and as ` + "`tables/<table>.parquet`" + `.
+
+`)
+	for _, tb := range dataset.ReportTables() {
+		b.WriteString("## " + tb.Name + "\n\n" + tb.Title + " — a sheet of `report.xlsx` and `tables/" + tb.Name + ".parquet`.\n\n")
+		b.WriteString(parquet.Schema(tb))
+		b.WriteString("\n")
+	}
 	const path = "../../docs/SCHEMA.md"
 	if *update {
 		if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {

@@ -31,3 +31,17 @@ func (s Status) Label() string {
 	}
 	return string(s)
 }
+
+// Compliance is the compliance percentage of controls counted by status:
+// compliant / (compliant + non-compliant), in percent. Suppressed, manual
+// and not-assessable controls are left out, as the platforms' own reports
+// do. ok is false when nothing was assessed compliant or non-compliant.
+// Every figure called "compliance" (a daily pack's PDFs and workbooks, the
+// period report) is this function's.
+func Compliance(status map[Status]int64) (pct float64, ok bool) {
+	c, n := status[Compliant], status[NonCompliant]
+	if c+n == 0 {
+		return 0, false
+	}
+	return 100 * float64(c) / float64(c+n), true
+}

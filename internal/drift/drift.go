@@ -159,7 +159,7 @@ type exceptionRow struct {
 
 func readExceptions(ctx context.Context, s pack.Reader) (map[string]Exception, error) {
 	out := map[string]Exception{}
-	err := eachRow(ctx, s, "", dataset.Exceptions, func(r exceptionRow) {
+	err := EachRow(ctx, s, "", dataset.Exceptions, func(r exceptionRow) {
 		e := Exception{SubAccount: deref(r.SubAccount), Framework: deref(r.Framework), AccountID: deref(r.AccountID), ControlID: deref(r.ControlID),
 			Kind: deref(r.Kind), Resource: deref(r.Resource), Reason: deref(r.Reason), Description: deref(r.Description), By: deref(r.By),
 			Expires: deref(r.Expires), Expired: deref(r.Expired)}
@@ -275,7 +275,7 @@ func (p Pack) side(ctx context.Context) (Side, error) {
 	if p.Manifest != nil {
 		return Side{Location: p.Location, Manifest: *p.Manifest}, nil
 	}
-	m, err := readManifest(ctx, p.Store, "")
+	m, err := ReadManifest(ctx, p.Store, "")
 	if err != nil {
 		return Side{}, fmt.Errorf("drift: %s: %w", p.Location, err)
 	}
@@ -298,7 +298,7 @@ func failingSince(ctx context.Context, root pack.Reader, b pack.Manifest, still 
 		open[still[i].key()] = &still[i]
 	}
 	for link := b.Previous; link != nil && len(open) > 0; {
-		m, err := readManifest(ctx, root, link.Path)
+		m, err := ReadManifest(ctx, root, link.Path)
 		if errors.Is(err, storage.ErrNotExist) || errors.Is(err, pack.ErrNoManifest) {
 			break // the chain is broken here: verify --chain says so
 		}
@@ -324,7 +324,10 @@ func failingSince(ctx context.Context, root pack.Reader, b pack.Manifest, still 
 	return nil
 }
 
-func readManifest(ctx context.Context, s pack.Reader, prefix string) (pack.Manifest, error) {
+// ReadManifest reads and decodes the manifest.json of the pack under
+// prefix ("" for s's root). Its errors wrap storage.ErrNotExist when there
+// is none, and pack.ErrBadManifest.
+func ReadManifest(ctx context.Context, s pack.Reader, prefix string) (pack.Manifest, error) {
 	rc, err := s.Get(ctx, join(prefix, pack.ManifestName))
 	if err != nil {
 		return pack.Manifest{}, err
@@ -364,7 +367,7 @@ func deref[T any](p *T) T {
 // readControls reads the controls tables of the pack under prefix.
 func readControls(ctx context.Context, s pack.Reader, prefix string) (map[controlKey]Control, error) {
 	out := map[controlKey]Control{}
-	err := eachRow(ctx, s, prefix, dataset.Controls, func(r controlRow) {
+	err := EachRow(ctx, s, prefix, dataset.Controls, func(r controlRow) {
 		c := Control{SubAccount: deref(r.SubAccount), Framework: deref(r.Framework), AccountID: deref(r.AccountID),
 			ControlID: deref(r.ControlID), Title: deref(r.Title), Severity: deref(r.Severity),
 			Status: dataset.Status(deref(r.Status)), Violating: deref(r.Violating)}
@@ -391,7 +394,7 @@ func compareInventory(ctx context.Context, a, b Pack) (added, gone []Resource, c
 	}
 	read := func(p Pack, fn func(Resource)) (bool, error) {
 		n := 0
-		err := eachRow(ctx, p.Store, "", dataset.Inventory, func(r resourceRow) {
+		err := EachRow(ctx, p.Store, "", dataset.Inventory, func(r resourceRow) {
 			n++
 			fn(Resource{SubAccount: deref(r.SubAccount), Cloud: deref(r.Cloud), AccountID: deref(r.AccountID),
 				ResourceID: deref(r.ResourceID), Type: deref(r.Type)})
@@ -424,10 +427,12 @@ func compareInventory(ctx context.Context, a, b Pack) (added, gone []Resource, c
 	return added, gone, hasA && hasB, nil
 }
 
-// eachRow calls fn for every row of table's Parquet files in the pack under
-// prefix, read as T. Each file is spooled to a temporary file (Parquet is
-// read from its end): memory holds a row group, not the file.
-func eachRow[T any](ctx context.Context, s pack.Reader, prefix, table string, fn func(T)) error {
+// EachRow calls fn for every row of table's Parquet files in the pack under
+// prefix, read as T (a struct whose parquet tags name the columns it wants,
+// each optional: the tables' columns are). Each file is spooled to a
+// temporary file (Parquet is read from its end): memory holds a row group,
+// not the file. The files are those s lists under parquet/<table>/.
+func EachRow[T any](ctx context.Context, s pack.Reader, prefix, table string, fn func(T)) error {
 	dir := join(prefix, "parquet/"+table) + "/"
 	var keys []string
 	if err := s.List(ctx, dir, func(o storage.Object) error {

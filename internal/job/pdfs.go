@@ -199,13 +199,16 @@ func (r *run) writeFrameworkPDF(ctx context.Context, f framework, fs *fwSummary)
 	if err != nil {
 		return err
 	}
-	d.Cover("Compliance evidence: "+f.Name, r.tenant.Name+" · "+r.periodLabel(), r.coverFields(f.Name))
-	r.failuresBlock(d, r.failuresFor(func(x pack.Failure) bool { return x.Framework == f.Name || x.Framework == "" && x.Dataset == "" }))
+	d.Cover("Compliance evidence: "+f.Name, r.tenant.Name+" · "+r.periodLabel(), append(r.coverFields(f.Name), r.frameworkCoverFields(fs)...))
+	r.frameworkCover(d, f, fs)
 	d.Heading("How to verify this evidence", 2)
 	d.Paragraph(r.verifyText())
 	d.Page()
 	r.frameworkBody(d, fs)
 	r.exceptionRegister(d, f, fs)
+	r.controlsAppendix(d, f, fs)
+	r.requirementsAppendix(d, fs)
+	r.glossary(d)
 	return r.putPDF(ctx, pack.FrameworkPDF(f.slug), d)
 }
 
@@ -292,20 +295,7 @@ func (r *run) writeSummaryPDF(ctx context.Context, m pack.Manifest) error {
 			"assessed " + when + "; each framework's PDF gives every account's time. Compliance evaluations and audit logs cover the whole period.")
 	}
 	d.Heading("Data collected", 1)
-	rows = rows[:0]
-	for _, q := range m.Queries {
-		acct := q.Account
-		if q.Framework != "" {
-			acct = q.Framework + " · " + acct
-		}
-		state := "complete"
-		if !q.Complete {
-			state = "FAILED"
-		}
-		rows = append(rows, []string{q.Dataset, q.SubAccount, strings.TrimPrefix(acct, " · "), fmt.Sprint(q.Pages), fmt.Sprint(q.Rows), state})
-	}
-	d.Table([]pdf.Column{{Title: "Dataset", Width: 1.4}, {Title: "Sub-account", Width: 1}, {Title: "Scope", Width: 2.2},
-		{Title: "Pages", Width: 0.6, Align: "R"}, {Title: "Rows", Width: 0.8, Align: "R"}, {Title: "State", Width: 0.8}}, rows)
+	r.dataCollected(d, m.Queries)
 
 	d.Page()
 	d.Heading("Appendix: files and SHA-256 checksums", 1)
@@ -316,4 +306,62 @@ func (r *run) writeSummaryPDF(ctx context.Context, m pack.Manifest) error {
 	}
 	d.Table([]pdf.Column{{Title: "File", Width: 2.3}, {Title: "Bytes", Width: 0.7, Align: "R"}, {Title: "SHA-256", Width: 2.6, Mono: true}}, rows)
 	return r.putPDF(ctx, pack.SummaryPDF, d)
+}
+
+// dataCollected is summary.pdf's table of what was read: one row per
+// dataset, sub-account and framework, adding up its units (the manifest's
+// queries, one per cloud account, window or part of the plan): their
+// pages and rows, and how many failed (each failed unit is listed with its
+// reason on page 1). The manifest lists every unit.
+func (r *run) dataCollected(d *pdf.Doc, queries []pack.Query) {
+	type group struct {
+		dataset, sub, framework string
+		accounts                map[string]bool
+		units, failed           int
+		pages, rows             int64
+	}
+	var order []*group
+	groups := map[[3]string]*group{}
+	for _, q := range queries {
+		k := [3]string{q.Dataset, q.SubAccount, q.Framework}
+		g, ok := groups[k]
+		if !ok {
+			g = &group{dataset: q.Dataset, sub: q.SubAccount, framework: q.Framework, accounts: map[string]bool{}}
+			groups[k] = g
+			order = append(order, g)
+		}
+		g.units++
+		g.pages += q.Pages
+		g.rows += q.Rows
+		if q.Account != "" {
+			g.accounts[q.Account] = true
+		}
+		if !q.Complete {
+			g.failed++
+		}
+	}
+	d.Paragraph(fmt.Sprintf("%d units (API result sets: one per dataset, sub-account, cloud account or framework report, and time window), "+
+		"added up per dataset, sub-account and framework. manifest.json lists every unit with its request, pages and rows.", len(queries)))
+	rows := make([][]string, 0, len(order))
+	for _, g := range order {
+		scope := g.framework
+		switch n := len(g.accounts); {
+		case n == 1 && g.framework == "":
+			for a := range g.accounts {
+				scope = a
+			}
+		case n > 0:
+			scope = strings.TrimPrefix(fmt.Sprintf("%s · %d accounts", g.framework, n), " · ")
+		}
+		state := "complete"
+		if g.failed > 0 {
+			state = fmt.Sprintf("%d FAILED", g.failed)
+		}
+		rows = append(rows, []string{g.dataset, g.sub, scope, fmt.Sprint(g.units), fmt.Sprint(g.pages), fmt.Sprint(g.rows), state})
+	}
+	// Dataset is wide enough for the longest name (evaluations/AzureCompliance)
+	// on one line: a name is never broken inside.
+	d.Table([]pdf.Column{{Title: "Dataset", Width: 2.5}, {Title: "Sub-account", Width: 1.3}, {Title: "Scope", Width: 2.0},
+		{Title: "Units", Width: 0.65, Align: "R"}, {Title: "Pages", Width: 0.7, Align: "R"}, {Title: "Rows", Width: 0.8, Align: "R"},
+		{Title: "State", Width: 0.9}}, rows)
 }

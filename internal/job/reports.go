@@ -229,11 +229,11 @@ func (r *run) reportRows(controls iter.Seq[source.Control], fr fetchedReport, f 
 	}
 	for c := range controls {
 		if fs != nil {
-			fs.control(u.SubAccount, u.Account, alias, at, c.ID, c.Title, c.Severity, c.SeverityRank, c.Status, c.Violations)
+			fs.control(u.SubAccount, u.Account, alias, at, c)
 			fs.exceptions(u.Account, c.ID, c.Exceptions, r.lapsed)
 		}
 		emit(dataset.Control{Framework: f.Name, Cloud: u.Cloud, AccountID: u.Account, AccountAlias: alias, ReportTime: at,
-			ControlID: c.ID, Title: c.Title, Category: c.Category, Service: c.Service, Severity: c.Severity, SeverityLevel: c.SeverityRank,
+			ControlID: c.ID, Title: c.Title, Category: c.Category, Requirement: c.Requirement, Service: c.Service, Severity: c.Severity, SeverityLevel: c.SeverityRank,
 			Status: c.Status, Assessed: c.Assessed, Violating: int64(len(c.Violations)), Suppressions: c.Suppressions, InfoLink: c.InfoLink})
 		for _, v := range c.Violations {
 			emit(dataset.Violation{Framework: f.Name, Cloud: u.Cloud, AccountID: u.Account, ControlID: c.ID,

@@ -39,6 +39,23 @@ type Latest struct {
 	ManifestSHA256 string `json:"manifest_sha256,omitempty"`
 }
 
+// ReadLatest reads the latest.json of a tenant's period (label, as
+// pack.PeriodLabel makes it) from the output store: the period's newest
+// pack. Its error wraps storage.ErrNotExist when the period has none.
+func ReadLatest(ctx context.Context, store pack.Reader, tenant, label string) (Latest, error) {
+	key := pack.LatestPath("", tenant, label)
+	rc, err := store.Get(ctx, key)
+	if err != nil {
+		return Latest{}, fmt.Errorf("read %s: %w", key, err)
+	}
+	defer rc.Close()
+	var l Latest
+	if err := json.NewDecoder(io.LimitReader(rc, storage.MaxReplaceSize)).Decode(&l); err != nil {
+		return Latest{}, fmt.Errorf("read %s: %w", key, err)
+	}
+	return l, nil
+}
+
 // State is a tenant's scheduling state.
 type State struct {
 	Schema string `json:"schema"` // evidence-state/v1
@@ -89,18 +106,12 @@ func (r *run) chain(ctx context.Context) (previous, replaces *pack.Link) {
 		r.warn("the pack names no predecessor: %v", err)
 	}
 	previous = st.LastPack
-	key := pack.LatestPath("", r.tenant.Name, r.periodLabel())
-	rc, err := r.deps.Store.Get(ctx, key)
+	l, err := ReadLatest(ctx, r.deps.Store, r.tenant.Name, r.periodLabel())
 	if errors.Is(err, storage.ErrNotExist) {
 		return previous, nil
 	}
-	var l Latest
-	if err == nil {
-		err = json.NewDecoder(io.LimitReader(rc, storage.MaxReplaceSize)).Decode(&l)
-		rc.Close()
-	}
 	if err != nil {
-		r.warn("the pack does not name the pack of its period it replaces: %s: %v", key, err)
+		r.warn("the pack does not name the pack of its period it replaces: %v", err)
 		return previous, nil
 	}
 	if l.ManifestSHA256 == "" {

@@ -124,9 +124,32 @@ func (a *acctSummary) Distinct() int64 { return int64(len(a.resources)) }
 type ctlSummary struct {
 	ID, Title, Severity string
 	Level               int
-	FailingAccounts     int64
-	Violated            int64 // distinct resources failing the control, over all accounts
+	// Section and Requirement are the control's framework section and the
+	// framework's own requirement id, as the platform gives them (the
+	// first account's, like the title).
+	Section, Requirement string
+	FailingAccounts      int64
+	Violated             int64 // distinct resources failing the control, over all accounts
+	// The control's results over the accounts: how many accounts gave
+	// each status; the sum of their assessed resources (the controls
+	// table's assessed_resources); its violations (rows of the violations
+	// table, one per account and resource: the sum of violating_resources);
+	// and the distinct resources among them, whatever the status (summed
+	// over the controls, the framework's violations figure).
+	Status   map[dataset.Status]int64
+	Assessed int64
+	Rows     int64
+	Distinct int64
+	// listed are the first maxListedViolations of the rows, for the PDF's
+	// appendix; the workbook and Parquet hold every one.
+	listed []listedViolation
 }
+
+// maxListedViolations bounds the resources the framework PDF lists per
+// control: memory holds these few, never a control's every row.
+const maxListedViolations = 5
+
+type listedViolation struct{ Account, Region, Resource string }
 
 // framework is the summary of the framework in folder slug (two frameworks
 // may share a name, never a folder).
@@ -145,16 +168,30 @@ func (s *summary) framework(slug, name, cloud string) *fwSummary {
 
 // control records one control result of one account. Only the reports
 // collector writes a framework's summary, so no lock is needed per call.
-func (f *fwSummary) control(sub, account, alias string, at time.Time, id, title, severity string, level int, status dataset.Status, violations []source.Violation) {
+func (f *fwSummary) control(sub, account, alias string, at time.Time, ctl source.Control) {
+	id, severity, level, status, violations := ctl.ID, ctl.Severity, ctl.SeverityRank, ctl.Status, ctl.Violations
 	violated := int64(len(violations))
 	f.Status[status]++
 	f.SevStat[sevStatus{severity, status}]++
 	if status == dataset.NonCompliant && level >= 1 && level <= 5 {
 		f.Failed[level-1]++
 	}
+	c, ok := f.Controls[id]
+	if !ok {
+		c = &ctlSummary{ID: id, Title: ctl.Title, Severity: severity, Level: level, Section: ctl.Category, Requirement: ctl.Requirement,
+			Status: map[dataset.Status]int64{}}
+		f.Controls[id] = c
+	}
+	c.Status[status]++
+	c.Assessed += ctl.Assessed
+	c.Rows += violated
 	for _, v := range violations {
 		if addNew(f.pairs, [2]string{id, v.Resource}) {
 			f.Violated++
+			c.Distinct++
+		}
+		if len(c.listed) < maxListedViolations {
+			c.listed = append(c.listed, listedViolation{Account: account, Region: v.Region, Resource: v.Resource})
 		}
 	}
 	key := sub + "\x00" + account
@@ -170,11 +207,6 @@ func (f *fwSummary) control(sub, account, alias string, at time.Time, id, title,
 			a.resources[v.Resource] = struct{}{}
 			f.resources[v.Resource] = struct{}{}
 		}
-	}
-	c, ok := f.Controls[id]
-	if !ok {
-		c = &ctlSummary{ID: id, Title: title, Severity: severity, Level: level}
-		f.Controls[id] = c
 	}
 	if status == dataset.NonCompliant {
 		c.FailingAccounts++
@@ -195,9 +227,6 @@ func addNew[K comparable](set map[K]struct{}, k K) bool {
 	return true
 }
 
-// Compliance is compliant / (compliant + non-compliant) controls, in percent;
-// suppressed, manual and not-assessable controls are left out, as the
-// platforms' own reports do. ok is false when nothing was assessed.
 // partial says, when some of the framework's reports failed, that its
 // figures cover the others only; "" when every report was collected.
 func (r *run) partial(fs *fwSummary) string {
@@ -220,19 +249,11 @@ func (r *run) compliance(status map[dataset.Status]int64) (pct float64, text str
 	if r.info.FailingOnly {
 		return 0, notApplicable, false
 	}
-	p, ok := compliance(status)
+	p, ok := dataset.Compliance(status)
 	if !ok {
 		return 0, "n/a", false
 	}
 	return p, fmt.Sprintf("%.1f%%", p), true
-}
-
-func compliance(status map[dataset.Status]int64) (pct float64, ok bool) {
-	c, n := status[dataset.Compliant], status[dataset.NonCompliant]
-	if c+n == 0 {
-		return 0, false
-	}
-	return 100 * float64(c) / float64(c+n), true
 }
 
 func (f *fwSummary) total() int64 {

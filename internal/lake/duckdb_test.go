@@ -147,6 +147,8 @@ func duckJSON(v any) any {
 		return v.UTC().Format(time.DateTime) + "+00"
 	case string:
 		return v
+	case bool:
+		return v
 	}
 	panic(fmt.Sprintf("no DuckDB JSON for %T", v))
 }

@@ -65,6 +65,8 @@ func samplePack(tenant, runID string, day time.Time, seed int) testPack {
 	add(dataset.EvaluationsTable(), "dataset=GcpCompliance", "acme", map[string]string{"dataset": "GcpCompliance"}, 5)
 	add(dataset.EvaluationsTable(), "dataset=AwsCompliance", "acme-prod", map[string]string{"dataset": "AwsCompliance"}, 7+seed)
 	add(dataset.InventoryTable(), "csp=AWS", "acme-prod", map[string]string{"csp": "AWS"}, 8)
+	add(dataset.ExceptionsTable(), "framework="+fwSlug, "acme-prod", map[string]string{"framework": fw}, 3)
+	add(dataset.DriftTable(), "", "acme", nil, 2+seed)
 	add(dataset.AuditLogsTable(), "", "acme", nil, 0) // an empty file
 	add(dataset.AuditLogsTable(), "", "acme-prod", nil, 10)
 	// In manifest order.

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	s3sdk "github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/evidence-pack/evidence/internal/dataset"
 	"github.com/evidence-pack/evidence/internal/storage/memstore"
 	"github.com/evidence-pack/evidence/internal/storage/s3"
 	"github.com/evidence-pack/evidence/internal/storage/s3/s3test"
@@ -81,7 +82,7 @@ func TestExportToS3Lake(t *testing.T) {
 		t.Errorf("athena.sql:\n%s", athena)
 	}
 	duck := string(read(t, st, "_ddl/duckdb.sql"))
-	if n := strings.Count(duck, "CREATE OR REPLACE VIEW"); n != 5 || !strings.Contains(duck, "'s3://"+bucket+"/lake/controls/**/*.parquet'") {
+	if n := strings.Count(duck, "CREATE OR REPLACE VIEW"); n != len(dataset.All()) || !strings.Contains(duck, "'s3://"+bucket+"/lake/controls/**/*.parquet'") {
 		t.Errorf("duckdb.sql was not replaced:\n%s", duck)
 	}
 

@@ -20,6 +20,9 @@
 //	  parquet/<table>/account=<sub>/<name>.parquet        ParquetFile, ParquetName, ParseParquet
 //	<prefix>/<tenant>/<period>/latest.json       LatestPath
 //	<prefix>/<tenant>/state.json                 StatePath
+//	<prefix>/_reports/<tenant>/<from>_<to>/<run-id>/   ReportPrefix: a period report, a pack of its own
+//	  report.pdf, report.xlsx                    ReportPDF, ReportWorkbook
+//	  tables/<table>.parquet                     ReportTable, ParseReportTable
 //
 // # Publishing
 //

@@ -23,6 +23,14 @@ func Describe(p string) string {
 	switch {
 	case p == SummaryPDF:
 		return "Summary: scope, failures and warnings, results per framework, the files"
+	case p == ReportPDF:
+		return "The period report: compliance per framework per day, controls that failed, the daily packs read, the sample"
+	case p == ReportWorkbook:
+		return "The period report's tables (workbook)"
+	case strings.HasPrefix(p, tablesDir+"/"):
+		if t, err := ParseReportTable(p); err == nil {
+			return "Table " + t + " of the period report (Parquet)"
+		}
 	case p == DuckDBViews:
 		return "DuckDB views of the Parquet tables (run duckdb -init pack.duckdb.sql here)"
 	case p == SumsName:

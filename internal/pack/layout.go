@@ -32,6 +32,9 @@ import (
 //	  frameworks/<framework>/evidence.xlsx|.pdf         FrameworkWorkbook, FrameworkPDF
 //	  frameworks/<framework>/vendor/<sub>_<acct>.<ext>  VendorReport
 //	  parquet/<table>/account=<sub>/<name>.parquet      ParquetFile.Path, ParseParquet
+//	<prefix>/_reports/<tenant>/<from>_<to>/<run-id>/    ReportPrefix: a period report (evidence report)
+//	  report.pdf, report.xlsx                           ReportPDF, ReportWorkbook
+//	  tables/<table>.parquet                            ReportTable, ParseReportTable
 
 // Files at the root of a pack, next to manifest.json and SHA256SUMS.
 const (
@@ -121,6 +124,42 @@ func prefixParts(prefix string) []string {
 
 func periodParts(prefix, tenant, periodLabel string) []string {
 	return append(prefixParts(prefix), TenantFolder(tenant), storage.SafePart(periodLabel))
+}
+
+// The period report (evidence report) is a pack of its own, kept beside
+// the tenants' folders under reportsDir: no tenant's folder can be called
+// that (SafePart trims a leading '_'), so a tenant's folder, which verify
+// --chain reads as one chain, never holds a report.
+const (
+	reportsDir = "_reports"
+	tablesDir  = "tables"
+	// ReportPDF and ReportWorkbook are the report pack's PDF and workbook.
+	ReportPDF      = "report.pdf"
+	ReportWorkbook = "report.xlsx"
+)
+
+// ReportPrefix is the key of a period report:
+// "<prefix>/_reports/<tenant>/<period>/<run-id>", each part through
+// storage.SafePart.
+func ReportPrefix(prefix, tenant, periodLabel, runID string) string {
+	parts := append(prefixParts(prefix), reportsDir, TenantFolder(tenant), storage.SafePart(periodLabel), storage.SafePart(runID))
+	return strings.Join(parts, "/")
+}
+
+// ReportTable is the Parquet file of a report table: "tables/<table>.parquet".
+func ReportTable(table string) string {
+	return tablesDir + "/" + storage.SafePart(table) + parquetExt
+}
+
+// ParseReportTable reads the table's name back from a ReportTable path;
+// it fails, wrapping ErrNotInLayout, for any other path.
+func ParseReportTable(p string) (string, error) {
+	rest, ok := strings.CutPrefix(p, tablesDir+"/")
+	name, ok2 := strings.CutSuffix(rest, parquetExt)
+	if !ok || !ok2 || name == "" || strings.Contains(name, "/") || storage.SafePart(name) != name {
+		return "", fmt.Errorf("%s: not a report table (want %s/<table>%s): %w", p, tablesDir, parquetExt, ErrNotInLayout)
+	}
+	return name, nil
 }
 
 // TableWorkbook is the workbook of a table that belongs to no framework

@@ -32,6 +32,9 @@ func TestLayoutPaths(t *testing.T) {
 		{pack.ParquetName("", ""), "part-00000"},
 		{pack.ParquetFile{Table: "controls", SubAccount: "acme-prod", Name: "framework-CIS_1.4"}.Path(), "parquet/controls/account=acme-prod/framework-CIS_1.4.parquet"},
 		{pack.ParquetGlob("inventory"), "parquet/inventory/*/*.parquet"},
+		{pack.ReportPrefix("", "Acme Corp", "2026-10-01_2026-10-31", "20261101T030405Z-3f9a1c"), "_reports/Acme_Corp/2026-10-01_2026-10-31/20261101T030405Z-3f9a1c"},
+		{pack.ReportPrefix("evidence/prod", "_acme", "2026-10-01", "r"), "evidence/prod/_reports/acme/2026-10-01/r"},
+		{pack.ReportTable("report_daily"), "tables/report_daily.parquet"},
 	}
 	for _, tc := range tests {
 		if tc.got != tc.want {
@@ -161,6 +164,40 @@ func TestPacksUnderAFolder(t *testing.T) {
 		got, err := pack.Packs(t.Context(), s, tc.prefix)
 		if err != nil || !slices.Equal(got, tc.want) {
 			t.Errorf("Packs(%q) = %q, %v; want %q", tc.prefix, got, err, tc.want)
+		}
+	}
+}
+
+// A report table's path parses back to its table, a report pack's prefix
+// is never a tenant's folder, and paths the builder does not make are not
+// report tables.
+func TestReportLayoutRoundTrip(t *testing.T) {
+	for _, table := range []string{"report_daily", "report_controls", "report_days", "x.y", "a=b"} {
+		p := pack.ReportTable(table)
+		if err := storage.CleanKey(p); err != nil {
+			t.Errorf("%s: %v", p, err)
+		}
+		got, err := pack.ParseReportTable(p)
+		if err != nil || got != table {
+			t.Errorf("ParseReportTable(%q) = %q, %v; want %q", p, got, err, table)
+		}
+		if d := pack.Describe(p); !strings.Contains(d, table) {
+			t.Errorf("Describe(%q) = %q", p, d)
+		}
+	}
+	for _, p := range []string{"tables/.parquet", "tables/a/b.parquet", "tables/x.csv", "report_daily.parquet", "tables/a b.parquet", "parquet/report_daily.parquet"} {
+		if got, err := pack.ParseReportTable(p); !errors.Is(err, pack.ErrNotInLayout) {
+			t.Errorf("ParseReportTable(%q) = %q, %v; want ErrNotInLayout", p, got, err)
+		}
+	}
+	// No tenant's folder is the reports' folder, whatever its name.
+	for _, tenant := range []string{"_reports", "__reports", "._reports", "reports"} {
+		if pack.TenantFolder(tenant) == "_reports" {
+			t.Errorf("tenant %q has the reports' folder", tenant)
+		}
+		prefix := pack.ReportPrefix("", tenant, "2026-10-01_2026-10-31", "r")
+		if !strings.HasPrefix(prefix, "_reports/") || strings.HasPrefix(pack.PackPrefix("", tenant, "2026-10-01", "r"), "_reports/") {
+			t.Errorf("tenant %q: report %s, pack %s", tenant, prefix, pack.PackPrefix("", tenant, "2026-10-01", "r"))
 		}
 	}
 }

@@ -223,9 +223,13 @@ type Caveats interface {
 
 // Control is one control (recommendation, rule, requirement) of a report.
 type Control struct {
-	ID           string
-	Title        string
-	Category     string // framework section
+	ID       string
+	Title    string
+	Category string // framework section
+	// Requirement is the framework's own id of the requirement the
+	// control belongs to (a CIS section number, a SOC 2 criterion), only
+	// where the platform gives it; never mapped by us.
+	Requirement  string
 	Service      string
 	Severity     string // Critical, High, Medium, Low, Info
 	SeverityRank int    // 1 (Critical) .. 5 (Info)

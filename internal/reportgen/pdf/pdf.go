@@ -1,7 +1,8 @@
 // Package pdf lays out the pack's PDF reports with go-pdf/fpdf: a cover,
 // headings with bookmarks, wrapped paragraphs, key/value blocks, tables whose
-// header repeats after every page break, and bar charts, with "page x of y"
-// on every page.
+// header repeats after every page break (rows may carry a detail line
+// across the table), and bar charts, with "page x of y" on every page.
+// Pages are A4 portrait, or landscape for wide tables (Landscape).
 //
 // Text is set in embedded TrueType fonts (templates/fonts): DejaVu Sans, Sans
 // Bold and Sans Mono for Latin, Greek, Cyrillic, Arabic and Hebrew, and Droid
@@ -66,8 +67,11 @@ type Options struct {
 type Doc struct {
 	f      *fpdf.Fpdf
 	opts   Options
-	width  float64 // usable width
+	width  float64 // usable width of the current page
 	height float64
+	// landscape: the current page is landscape, and so are the pages that
+	// follow it by page breaks.
+	landscape bool
 
 	chains     [monospace + 1][]*metrics // of each style's faces, shared read-only
 	registered map[string]bool           // faces added to f, by face.key()
@@ -123,7 +127,7 @@ func New(opts Options) (*Doc, error) {
 // the fields (label, value) that identify the report.
 func (d *Doc) Cover(title, subtitle string, fields [][2]string) {
 	f := d.f
-	f.AddPage()
+	d.addPage("P")
 	f.Bookmark(clean(title), 0, -1)
 	f.SetY(45)
 	d.setFont(bold, 22)
@@ -138,14 +142,39 @@ func (d *Doc) Cover(title, subtitle string, fields [][2]string) {
 	d.KeyValues(fields)
 }
 
-// Page starts a new page.
-func (d *Doc) Page() { d.f.AddPage() }
+// Page starts a new page, in portrait.
+func (d *Doc) Page() { d.addPage("P") }
+
+// Landscape starts a new page in landscape, for wide tables; the pages
+// that follow it by page breaks are landscape too, until Page or Cover.
+// Every width (tables, paragraphs, the footer) follows the page's.
+func (d *Doc) Landscape() { d.addPage("L") }
+
+// addPage starts a page in orientation o ("P" or "L") and takes its size.
+// The previous page's footer is drawn before the new page starts, at the
+// previous page's width.
+func (d *Doc) addPage(o string) {
+	d.landscape = o == "L"
+	d.f.AddPageFormat(o, d.f.GetPageSizeStr("A4"))
+	w, h := d.f.GetPageSize()
+	d.width, d.height = w-2*marginMM, h
+}
+
+// nextPage starts a page in the orientation of the current one: a page
+// break.
+func (d *Doc) nextPage() {
+	if d.landscape {
+		d.addPage("L")
+		return
+	}
+	d.addPage("P")
+}
 
 // started opens the first page for a document that did not start with
 // Cover or Page: what is drawn before any page would be lost.
 func (d *Doc) started() {
 	if d.f.PageNo() == 0 {
-		d.f.AddPage()
+		d.addPage("P")
 	}
 }
 
@@ -159,7 +188,7 @@ func (d *Doc) Heading(text string, level int) {
 		size = 11.5
 	}
 	if f.GetY()+20 > d.height-footerRoom-5 {
-		f.AddPage()
+		d.nextPage()
 	}
 	f.Ln(3)
 	f.Bookmark(clean(text), max(level, 1), -1)
@@ -224,7 +253,7 @@ func (d *Doc) KeyValues(pairs [][2]string) {
 	for i, p := range pairs {
 		rows[i] = []string{p[0], p[1]}
 	}
-	d.table([]Column{{Title: "", Width: 0.28}, {Title: "", Width: 0.72}}, rows, false)
+	d.table([]Column{{Title: "", Width: 0.28}, {Title: "", Width: 0.72}}, cellRows(rows), false)
 	d.f.Ln(2)
 }
 
@@ -240,16 +269,62 @@ type Column struct {
 // spans. Cells wrap; nothing is cut: a row taller than what is left of a
 // page goes on after the page break, under the repeated header.
 func (d *Doc) Table(cols []Column, rows [][]string) {
+	d.table(cols, cellRows(rows), true)
+	d.f.Ln(2)
+}
+
+// Row is a table row: its cells, and a Detail (may be empty) set across the
+// whole width of the table under them, in smaller type, for what belongs
+// to the row but fits no column (a failing control's resources). A detail
+// longer than what is left of a page goes on after the page break, under
+// the repeated header: a detail should name its row, since it may start a
+// page.
+type Row struct {
+	Cells  []string
+	Detail string
+}
+
+// TableRows is Table with rows that may carry a detail line.
+func (d *Doc) TableRows(cols []Column, rows []Row) {
 	d.table(cols, rows, true)
 	d.f.Ln(2)
 }
 
+func cellRows(rows [][]string) []Row {
+	out := make([]Row, len(rows))
+	for i, r := range rows {
+		out[i] = Row{Cells: r}
+	}
+	return out
+}
+
 const (
 	cellH          = 4.6 // mm, a table line
+	detailH        = 4.0 // mm, a line of a row's detail
+	detailIndent   = 4.0 // mm, a detail's left indent
 	maxHeaderLines = 12  // a longer column title is cut: titles are labels
 )
 
-func (d *Doc) table(cols []Column, rows [][]string, header bool) {
+// block is a part of a table row drawn as one: the row's cells, or its
+// detail across the width.
+type block struct {
+	widths []float64
+	lines  [][]string // per column
+	fonts  []func()   // per column: selects its font
+	aligns []string
+	lineH  float64
+	indent float64
+}
+
+func (b block) height() int {
+	n := 1
+	for _, l := range b.lines {
+		n = max(n, len(l))
+	}
+	return n
+}
+
+func (d *Doc) table(cols []Column, rows []Row, header bool) {
 	f := d.f
 	d.started()
 	if len(cols) == 0 {
@@ -273,8 +348,6 @@ func (d *Doc) table(cols []Column, rows [][]string, header bool) {
 		}
 		hdrH = float64(n)*cellH + 1
 	}
-	// Lines of a row that fit on a page of their own.
-	pageFit := int((bottom - marginMM - hdrH - 1) / cellH)
 	drawHeader := func() {
 		if !header {
 			return
@@ -282,7 +355,7 @@ func (d *Doc) table(cols []Column, rows [][]string, header bool) {
 		d.setFont(bold, smallSize+0.5)
 		h := hdrH
 		if f.GetY()+h+cellH+1 > bottom { // no header alone at a page's foot
-			f.AddPage()
+			d.nextPage()
 		}
 		f.SetFillColor(31, 56, 100)
 		f.SetTextColor(255, 255, 255)
@@ -300,58 +373,75 @@ func (d *Doc) table(cols []Column, rows [][]string, header bool) {
 		f.SetTextColor(0, 0, 0)
 	}
 	drawHeader()
-	// top is where rows start on the current page. A row that does not fit
-	// where it would start begins on the next page, unless it is at the top
-	// already (right under a header counts: a header is never left alone at
-	// a page's foot) or is taller than a page: then it is split, and goes on
-	// on the next pages under the repeated header.
+	// top is where rows start on the current page. A block that does not
+	// fit where it would start begins on the next page, unless it is at the
+	// top already (right under a header counts: a header is never left
+	// alone at a page's foot) or is taller than a page: then it is split,
+	// and goes on on the next pages under the repeated header.
 	top := -1.0
 	if header {
 		top = f.GetY()
 	}
+	cellFonts := make([]func(), len(cols))
+	aligns := make([]string, len(cols))
+	for i, c := range cols {
+		cellFonts[i] = func() { d.cellFont(c, !header && i == 0) }
+		aligns[i] = align(c.Align)
+	}
+	detailFont := []func(){func() { d.setFont(regular, smallSize) }}
 	for n, row := range rows {
 		// Each cell's lines, wrapped in its own font.
-		lines := make([][]string, len(cols))
-		rest := 1
-		for i, c := range cols {
+		cells := block{widths: widths, lines: make([][]string, len(cols)), fonts: cellFonts, aligns: aligns, lineH: cellH}
+		for i := range cols {
 			cell := ""
-			if i < len(row) {
-				cell = row[i]
+			if i < len(row.Cells) {
+				cell = row.Cells[i]
 			}
-			d.cellFont(c, !header && i == 0)
-			lines[i] = d.wrap(clean(cell), widths[i]-1)
-			rest = max(rest, len(lines[i]))
+			cellFonts[i]()
+			cells.lines[i] = d.wrap(clean(cell), widths[i]-1)
 		}
-		for from := 0; from < rest; {
-			fit := int((bottom - f.GetY() - 1) / cellH)
-			if fit < rest-from && f.GetY() != top && (fit < 2 || (from == 0 && rest <= pageFit)) {
-				f.AddPage()
-				drawHeader()
-				top = f.GetY()
-				continue
-			}
-			fit = max(1, min(fit, rest-from))
-			h := float64(fit)*cellH + 1
-			y := f.GetY()
-			if n%2 == 1 {
-				f.SetFillColor(242, 242, 242)
-				f.Rect(marginMM, y, d.width, h, "F")
-			}
-			x := marginMM
-			for i, c := range cols {
-				d.cellFont(c, !header && i == 0)
-				f.SetXY(x+0.5, y+0.5)
-				for k := from; k < from+fit && k < len(lines[i]); k++ {
-					d.line(widths[i]-1, cellH, lines[i][k], "", 2, align(c.Align), false)
+		blocks := []block{cells}
+		if row.Detail != "" {
+			w := d.width - detailIndent
+			detailFont[0]()
+			blocks = append(blocks, block{widths: []float64{w}, lines: [][]string{d.wrap(clean(row.Detail), w-1)},
+				fonts: detailFont, aligns: []string{"L"}, lineH: detailH, indent: detailIndent})
+		}
+		for _, b := range blocks {
+			rest := b.height()
+			pageFit := int((bottom - marginMM - hdrH - 1) / b.lineH) // lines of a block that fit on a page of their own
+			for from := 0; from < rest; {
+				fit := int((bottom - f.GetY() - 1) / b.lineH)
+				if fit < rest-from && f.GetY() != top && (fit < 2 || (from == 0 && rest <= pageFit)) {
+					d.nextPage()
+					drawHeader()
+					top = f.GetY()
+					continue
 				}
-				x += widths[i]
+				fit = max(1, min(fit, rest-from))
+				h := float64(fit)*b.lineH + 1
+				y := f.GetY()
+				if n%2 == 1 {
+					f.SetFillColor(242, 242, 242)
+					f.Rect(marginMM, y, d.width, h, "F")
+				}
+				x := marginMM + b.indent
+				for i := range b.widths {
+					b.fonts[i]()
+					f.SetXY(x+0.5, y+0.5)
+					for k := from; k < from+fit && k < len(b.lines[i]); k++ {
+						d.line(b.widths[i]-1, b.lineH, b.lines[i][k], "", 2, b.aligns[i], false)
+					}
+					x += b.widths[i]
+				}
+				f.SetXY(marginMM, y+h)
+				from += fit
 			}
-			f.SetDrawColor(200, 200, 200)
-			f.Line(marginMM, y+h, marginMM+d.width, y+h)
-			f.SetDrawColor(0, 0, 0)
-			f.SetXY(marginMM, y+h)
-			from += fit
 		}
+		y := f.GetY()
+		f.SetDrawColor(200, 200, 200)
+		f.Line(marginMM, y, marginMM+d.width, y)
+		f.SetDrawColor(0, 0, 0)
 	}
 	d.setFont(regular, bodySize)
 }
@@ -407,7 +497,7 @@ func (d *Doc) BarChart(title string, bars []Bar) {
 	const barH, gap = 6.0, 2.5
 	need := float64(len(bars))*(barH+gap) + 12
 	if f.GetY()+need > d.height-footerRoom-5 {
-		f.AddPage()
+		d.nextPage()
 	}
 	if title != "" {
 		d.setFont(bold, bodySize)

@@ -97,3 +97,68 @@ func TestPDFDeterministic(t *testing.T) {
 		t.Fatal("same input gave different bytes")
 	}
 }
+
+// A table whose rows carry details spans pages: every page it reaches
+// starts with the header, every row and detail is there in order, and a
+// detail longer than a page goes on under the repeated header. Started on
+// a landscape page, its page breaks stay landscape, and Page returns to
+// portrait.
+func TestTableRowsDetails(t *testing.T) {
+	d, err := New(Options{Title: "Details", Created: time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC), Footer: "pack x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Paragraph("A portrait page first.")
+	d.Landscape()
+	d.Heading("Appendix", 1)
+	var rows []Row
+	for i := range 60 {
+		r := Row{Cells: []string{fmt.Sprintf("CTL-%03d", i), "A control title " + strings.Repeat("long ", i%5), "NonCompliant"}}
+		if i%3 == 0 {
+			r.Detail = fmt.Sprintf("CTL-%03d failing resources: %s", i, strings.Repeat(fmt.Sprintf("arn:aws:s3:::bucket-%03d ", i), 3))
+		}
+		if i == 40 {
+			r.Detail = "CTL-040 failing resources: " + strings.Repeat("arn:aws:iam::123456789012:role/a-very-long-role-name ", 150) + "END-OF-DETAIL"
+		}
+		rows = append(rows, r)
+	}
+	d.TableRows([]Column{{Title: "Control id", Width: 1}, {Title: "Title", Width: 3}, {Title: "Status", Width: 1}}, rows)
+	d.Page()
+	d.Paragraph("A portrait page last.")
+	var buf bytes.Buffer
+	if _, err := d.WriteTo(&buf); err != nil {
+		t.Fatal(err)
+	}
+	text := string(poppler(t, "pdftotext", buf.Bytes()))
+	pages := strings.Split(strings.TrimSuffix(text, "\f"), "\f")
+	if len(pages) < 5 {
+		t.Fatalf("%d pages, want the table to span at least 3 between two portrait pages", len(pages))
+	}
+	info := string(poppler(t, "pdfinfo", buf.Bytes(), "-f", "1", "-l", fmt.Sprint(len(pages))))
+	for i, p := range pages {
+		landscape := i > 0 && i < len(pages)-1
+		want := map[bool]string{false: "595.28 x 841.89 pts", true: "841.89 x 595.28 pts"}[landscape]
+		if !strings.Contains(strings.Join(strings.Fields(info), " "), fmt.Sprintf("Page %d size: %s", i+1, want)) {
+			t.Errorf("page %d is not %s:\n%s", i+1, want, info)
+		}
+		if landscape && !strings.Contains(p, "Control id") {
+			t.Errorf("page %d has no table header", i+1)
+		}
+		if landscape && !strings.Contains(p, fmt.Sprintf("page %d of %d", i+1, len(pages))) {
+			t.Errorf("page %d has no footer", i+1)
+		}
+	}
+	last := -1
+	for i := range 60 {
+		at := strings.Index(text, fmt.Sprintf("CTL-%03d", i))
+		if at < last {
+			t.Errorf("CTL-%03d missing or out of order", i)
+		}
+		last = max(last, at)
+	}
+	for _, want := range []string{"CTL-057 failing resources: arn:aws:s3:::bucket-057", "END-OF-DETAIL"} {
+		if !strings.Contains(strings.Join(strings.Fields(text), " "), want) {
+			t.Errorf("text lacks %q", want)
+		}
+	}
+}

@@ -55,6 +55,7 @@ func (s *Source) control(ctx context.Context, req ibmscc.Requirement, ctl ibmscc
 		ID:           id,
 		Title:        ctl.Name,
 		Category:     req.Name,
+		Requirement:  RequirementNumber(req.Name),
 		Service:      cmp.Or(ctl.ResourceKind, ctl.Target),
 		Severity:     sev,
 		SeverityRank: rank,
@@ -129,11 +130,46 @@ func requirementControl(req ibmscc.Requirement) (source.Control, error) {
 		ID:           string(req.RequirementID),
 		Title:        req.Name,
 		Category:     req.Name,
+		Requirement:  RequirementNumber(req.Name),
 		Severity:     sev,
 		SeverityRank: rank,
 		Status:       status,
 		Assessed:     failing + int64(req.AcceptedCount) + int64(req.PassingCount),
 	}, nil
+}
+
+// RequirementNumber is the framework's own number of a requirement, which
+// its name starts with: seed 002 ("Compliance Results") filters
+// requirements by name with name in ("1.5 - Exposing HostPort"), and
+// resources by requirement.failed in ("01.a Access Control Policy"): a
+// requirement is named by its number in the framework, then its title.
+// The requirementId field is the platform's own key (a number such as
+// 16001), not the framework's. The first word counts as a number when it
+// has a digit and is dotted ("1.5", "01.a", "CC6.1", "A.9.2.3") or all
+// digits ("3"); otherwise ("2FA enforced", a name with no number) there is
+// none, and "" is returned rather than a guess.
+func RequirementNumber(name string) string {
+	first, rest, ok := strings.Cut(strings.TrimSpace(name), " ")
+	if !ok || strings.TrimSpace(rest) == "" {
+		return ""
+	}
+	first = strings.TrimRight(first, ":")
+	digits, dotted := 0, false
+	for _, r := range first {
+		switch {
+		case r >= '0' && r <= '9':
+			digits++
+		case r == '.':
+			dotted = true
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r == '-', r == '(', r == ')':
+		default:
+			return ""
+		}
+	}
+	if digits == 0 || !dotted && digits != len(first) {
+		return ""
+	}
+	return strings.TrimRight(first, ".")
 }
 
 // Status maps a control's result onto the pack's statuses.

@@ -133,6 +133,10 @@ func readReport(t *testing.T, rep source.Report) reportTotals {
 			if c.ID == "" || c.Title == "" || c.Category == "" || c.SeverityRank < 1 || c.SeverityRank > 5 {
 				t.Fatalf("control not mapped: %+v", c)
 			}
+			// The emulator names every requirement "<n>.<m> <title>".
+			if c.Requirement == "" || !strings.HasPrefix(c.Category, c.Requirement+" ") {
+				t.Fatalf("control %s: requirement %q, not the number its requirement %q starts with", c.ID, c.Requirement, c.Category)
+			}
 			if want := map[string]int{"Critical": 1, "High": 2, "Medium": 3, "Low": 4, "Info": 5}[c.Severity]; want != c.SeverityRank {
 				t.Fatalf("severity %s rank %d", c.Severity, c.SeverityRank)
 			}
@@ -577,6 +581,22 @@ func TestSeverity(t *testing.T) {
 		n, r, err := ibmscc.Severity(tc.in)
 		if n != tc.name || r != tc.rank || (err != nil) != tc.err || err != nil && !errors.Is(err, ibmscc.ErrSeverity) {
 			t.Errorf("Severity(%q) = %s %d %v", tc.in, n, r, err)
+		}
+	}
+}
+
+// TestRequirementNumber: the framework's number a requirement's name
+// starts with (the seed's examples first), and none where the name has no
+// number rather than a guess.
+func TestRequirementNumber(t *testing.T) {
+	for _, tc := range []struct{ name, want string }{
+		{"1.5 - Exposing HostPort", "1.5"}, {"01.a Access Control Policy", "01.a"},
+		{"CC6.1 The entity implements logical access security software", "CC6.1"}, {"A.9.2.3 Management of privileged access rights", "A.9.2.3"},
+		{"3 Logging", "3"}, {"1.2. Ensure MFA", "1.2"}, {"4.1: Ensure logging", "4.1"},
+		{"Access Control Policy", ""}, {"2FA enforced for admins", ""}, {"1.5", ""}, {"", ""}, {"=1.5 formula", ""}, {"1,5 comma", ""},
+	} {
+		if got := ibmscc.RequirementNumber(tc.name); got != tc.want {
+			t.Errorf("RequirementNumber(%q) = %q, want %q", tc.name, got, tc.want)
 		}
 	}
 }

@@ -39,6 +39,9 @@ type Config struct {
 	// its reports take primaryQueryId "n/a" as the lacework CLI sends it
 	// (go-sdk cli/cmd/compliance_gcp.go, extractGcpProjects).
 	GCPProjectLevel bool
+	// MoreAWSAccounts gives every sub-account that many more enabled AWS
+	// accounts (a large organisation, for the scale benchmark).
+	MoreAWSAccounts int
 
 	PageSize  int // rows per page; default 5000 (API document: 5,000)
 	ResultCap int // rows per result set; default 500000 (API document: 500,000)

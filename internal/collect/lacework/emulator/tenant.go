@@ -283,6 +283,16 @@ func buildTenant(cfg *Config, root emulatorkit.Key, cat *catalog) (Tenant, map[s
 			pub.AWS = append(pub.AWS, AWSAccount{IntgGuid: guidPrefix + strings.ToUpper(r.Hex(32)), Name: "aws-govcloud-" + name,
 				AccountID: id, Alias: name + "-govcloud", Enabled: true, GovCloud: true})
 		}
+		for i := range cfg.MoreAWSAccounts {
+			id := r.Digits(12)
+			for usedAWS[id] {
+				id = r.Digits(12)
+			}
+			usedAWS[id] = true
+			alias := fmt.Sprintf("%s-aws-%04d", name, i)
+			pub.AWS = append(pub.AWS, AWSAccount{IntgGuid: guidPrefix + strings.ToUpper(r.Hex(32)), Name: "aws-config-" + alias,
+				AccountID: id, Alias: alias, Enabled: true})
+		}
 		if cfg.GCPProjectLevel {
 			pub.GCP = append(pub.GCP, GCPOrganization{IntgGuid: guidPrefix + strings.ToUpper(r.Hex(32)), Name: "gcp-project-" + name,
 				Projects: []IDName{{ID: name + "-standalone", Name: "Standalone Project"}}})

@@ -1,0 +1,303 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net/http/httptest"
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	pq "github.com/parquet-go/parquet-go"
+
+	"github.com/evidence-pack/evidence/internal/collect/lacework/emulator"
+	"github.com/evidence-pack/evidence/internal/dataset"
+	"github.com/evidence-pack/evidence/internal/pack"
+	"github.com/evidence-pack/evidence/internal/storage"
+	"github.com/evidence-pack/evidence/internal/storage/s3/s3test"
+	"github.com/evidence-pack/evidence/internal/storage/storetest"
+)
+
+// The period report of daily packs, in a folder and on S3 (versitygw):
+// its compliance per day, days failing per control and gaps agree with
+// counts made here straight from the daily packs' Parquet (the newest pack
+// of each day, found by listing, not through latest.json); a day never run
+// and a day whose pack was deleted are gaps; the sample is the same for
+// the same seed and another for another; the report pack verifies.
+func TestPeriodReport(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end")
+	}
+	srv := httptest.NewServer(emulator.New(emulator.Config{EvaluationsPerDay: 10, InventoryPerCSP: 5, AuditLogsPerDay: 5, Recommendations: 12}))
+	defer srv.Close()
+	gw := s3test.Start(t)
+	t.Setenv("AWS_ACCESS_KEY_ID", gw.Access)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", gw.Secret)
+	t.Setenv("AWS_REGION", s3test.Region)
+	days := make([]string, 5)
+	for i := range days {
+		days[i] = time.Now().UTC().AddDate(0, 0, i-7).Format(time.DateOnly)
+	}
+	for _, out := range []string{t.TempDir(), "s3://" + gw.Bucket(t, false) + "/packs"} {
+		t.Run(strings.SplitN(out, ":", 2)[0], func(t *testing.T) {
+			ev := func(args ...string) (int, string, string) {
+				if strings.HasPrefix(out, "s3://") {
+					args = append([]string{args[0], "--s3-endpoint", gw.Endpoint}, args[1:]...)
+				}
+				return cli(t, context.Background(), lwEnvOne(srv.URL), args...)
+			}
+			// Days 0 to 3 run, day 1 twice (the rerun supersedes), day 4 never.
+			for _, d := range []string{days[0], days[1], days[2], days[3], days[1]} {
+				if code, stdout, stderr := ev("run", "--out", out, "--dataset", "reports", "--from", d, "--to", d); code != exitOK {
+					t.Fatalf("run %s: exit %d\n%s\n%s", d, code, stdout, stderr)
+				}
+			}
+			store, err := openLocation(context.Background(), out, gw.Endpoint)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Day 2's pack deleted: latest.json names a pack that is gone.
+			storetest.DeletePrefix(t, store, newestPack(t, store, days[2]))
+
+			report := func(seed string) (string, map[string]int) {
+				t.Helper()
+				code, stdout, stderr := ev("report", "--packs", out, "--tenant", "acme", "--from", days[0], "--to", days[4], "--sample", "2", "--seed", seed)
+				if code != exitOK {
+					t.Fatalf("report: exit %d\n%s\n%s", code, stdout, stderr)
+				}
+				m := regexp.MustCompile(`report (\S+): `).FindStringSubmatch(stdout)
+				if m == nil || !strings.Contains(stdout, "5 days: 3 with a pack, 2 gaps") {
+					t.Fatalf("report said:\n%s", stdout)
+				}
+				prefix := strings.TrimPrefix(strings.TrimPrefix(m[1], strings.TrimRight(out, "/")), "/")
+				sample := map[string]int{}
+				for _, r := range tableRows[struct {
+					Day   *time.Time `parquet:"day,optional,timestamp(millisecond)"`
+					Order *int64     `parquet:"sample_order,optional"`
+				}](t, store, prefix, dataset.ReportDays) {
+					if r.Order != nil {
+						sample[r.Day.UTC().Format(time.DateOnly)] = int(*r.Order)
+					}
+				}
+				if code, vout, verr := ev("verify", m[1]); code != exitOK {
+					t.Fatalf("verify %s: exit %d\n%s\n%s", m[1], code, vout, verr)
+				}
+				return prefix, sample
+			}
+			prefix, sample := report("7")
+
+			// What the daily packs say, read here.
+			type counts struct{ c, n int64 }
+			want := map[string]map[string]counts{} // framework → day → counts
+			failing := map[string][]string{}       // control → days failing
+			for _, d := range []string{days[0], days[1], days[3]} {
+				p := newestPack(t, store, d)
+				for _, r := range tableRows[struct {
+					Sub    *string `parquet:"sub_account,optional"`
+					Fw     *string `parquet:"framework,optional"`
+					Acct   *string `parquet:"account_id,optional"`
+					Ctl    *string `parquet:"control_id,optional"`
+					Status *string `parquet:"status,optional"`
+				}](t, store, p, dataset.Controls) {
+					if want[*r.Fw] == nil {
+						want[*r.Fw] = map[string]counts{}
+					}
+					c := want[*r.Fw][d]
+					switch *r.Status {
+					case "Compliant":
+						c.c++
+					case "NonCompliant":
+						c.n++
+						k := *r.Sub + "|" + *r.Fw + "|" + *r.Acct + "|" + *r.Ctl
+						failing[k] = append(failing[k], d)
+					}
+					want[*r.Fw][d] = c
+				}
+			}
+			if len(want) == 0 || len(failing) == 0 {
+				t.Fatalf("the daily packs hold %d frameworks, %d failing controls: nothing to check", len(want), len(failing))
+			}
+			daily := tableRows[struct {
+				Fw   *string    `parquet:"framework,optional"`
+				Day  *time.Time `parquet:"day,optional,timestamp(millisecond)"`
+				C    *int64     `parquet:"compliant,optional"`
+				N    *int64     `parquet:"non_compliant,optional"`
+				Pct  *float64   `parquet:"compliance_pct,optional"`
+				Gap  *bool      `parquet:"gap,optional"`
+				Pack *string    `parquet:"pack_id,optional"`
+			}](t, store, prefix, dataset.ReportDaily)
+			if len(daily) != len(want)*len(days) {
+				t.Errorf("%d daily rows, want %d frameworks × %d days", len(daily), len(want), len(days))
+			}
+			for _, r := range daily {
+				d := r.Day.UTC().Format(time.DateOnly)
+				w, ok := want[*r.Fw][d]
+				gap := d == days[2] || d == days[4]
+				switch {
+				case gap != *r.Gap:
+					t.Errorf("%s %s: gap %v, want %v", *r.Fw, d, *r.Gap, gap)
+				case gap:
+					if r.Pct != nil || r.C != nil || r.Pack != nil {
+						t.Errorf("%s %s: a gap with figures", *r.Fw, d)
+					}
+				case !ok:
+					t.Errorf("%s %s: not in the daily pack", *r.Fw, d)
+				case *r.C != w.c || *r.N != w.n:
+					t.Errorf("%s %s: %d compliant, %d non-compliant; the pack has %d, %d", *r.Fw, d, *r.C, *r.N, w.c, w.n)
+				case w.c+w.n > 0 && (r.Pct == nil || *r.Pct != 100*float64(w.c)/float64(w.c+w.n)):
+					t.Errorf("%s %s: compliance %v, the pack's controls give %v", *r.Fw, d, r.Pct, 100*float64(w.c)/float64(w.c+w.n))
+				}
+			}
+			controls := tableRows[struct {
+				Sub   *string    `parquet:"sub_account,optional"`
+				Fw    *string    `parquet:"framework,optional"`
+				Acct  *string    `parquet:"account_id,optional"`
+				Ctl   *string    `parquet:"control_id,optional"`
+				First *time.Time `parquet:"first_failed,optional,timestamp(millisecond)"`
+				Last  *time.Time `parquet:"last_failed,optional,timestamp(millisecond)"`
+				Days  *int64     `parquet:"days_failing,optional"`
+				Whole *bool      `parquet:"whole_period,optional"`
+			}](t, store, prefix, dataset.ReportControls)
+			if len(controls) != len(failing) {
+				t.Errorf("%d controls failed at some time; the packs have %d", len(controls), len(failing))
+			}
+			for _, c := range controls {
+				k := *c.Sub + "|" + *c.Fw + "|" + *c.Acct + "|" + *c.Ctl
+				f := failing[k]
+				if len(f) == 0 || int(*c.Days) != len(f) || c.First.UTC().Format(time.DateOnly) != f[0] ||
+					c.Last.UTC().Format(time.DateOnly) != f[len(f)-1] || *c.Whole != (len(f) == 3) {
+					t.Errorf("%s: %d days failing, %v to %v, whole %v; the packs: %v", k, *c.Days, c.First, c.Last, *c.Whole, f)
+				}
+			}
+
+			// The sample: two of the three days with a pack, the same again
+			// for the same seed, another for another.
+			if len(sample) != 2 {
+				t.Errorf("sample %v", sample)
+			}
+			for d := range sample {
+				if d == days[2] || d == days[4] {
+					t.Errorf("sampled %s, a gap", d)
+				}
+			}
+			if _, again := report("7"); !equalMaps(again, sample) {
+				t.Errorf("seed 7 drew %v, then %v", sample, again)
+			}
+			if _, other := report("8"); equalMaps(other, sample) {
+				t.Errorf("seeds 7 and 8 drew the same %v", sample)
+			}
+			// The report pack is a pack beside the tenants, not in the
+			// tenant's chain.
+			if !strings.HasPrefix(prefix, "_reports/acme/"+days[0]+"_"+days[4]+"/") {
+				t.Errorf("report at %s", prefix)
+			}
+			if code, stdout, _ := ev("verify", "--chain", strings.TrimRight(out, "/")+"/acme"); strings.Contains(stdout, "_reports") {
+				t.Errorf("verify --chain of the tenant sees the report: exit %d\n%s", code, stdout)
+			}
+		})
+	}
+}
+
+func equalMaps(a, b map[string]int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+// newestPack is the newest pack of the tenant acme's day, by listing the
+// day's folder: the run id with a manifest.json that sorts last.
+func newestPack(t *testing.T, s storage.Store, day string) string {
+	t.Helper()
+	var runs []string
+	_ = s.List(context.Background(), "acme/"+day+"/", func(o storage.Object) error {
+		if path.Base(o.Key) == pack.ManifestName {
+			runs = append(runs, path.Dir(o.Key))
+		}
+		return nil
+	})
+	if len(runs) == 0 {
+		t.Fatalf("no pack of %s", day)
+	}
+	return slices.Max(runs)
+}
+
+// tableRows reads every row of a table's Parquet files under prefix (a
+// daily pack's parquet/<table>/, or a report's tables/<table>.parquet).
+func tableRows[T any](t *testing.T, s storage.Store, prefix, table string) []T {
+	t.Helper()
+	var keys []string
+	_ = s.List(context.Background(), prefix+"/", func(o storage.Object) error {
+		if strings.HasPrefix(o.Key, prefix+"/parquet/"+table+"/") || o.Key == prefix+"/tables/"+table+".parquet" {
+			keys = append(keys, o.Key)
+		}
+		return nil
+	})
+	if len(keys) == 0 {
+		t.Fatalf("no %s table under %s", table, prefix)
+	}
+	var out []T
+	for _, k := range keys {
+		b := storetest.Get(t, s, k)
+		rows, err := pq.Read[T](bytes.NewReader(b), int64(len(b)))
+		if err != nil {
+			t.Fatalf("%s: %v", k, err)
+		}
+		out = append(out, rows...)
+	}
+	return out
+}
+
+// Impossible reports are refused with exit 2 before any pack is read,
+// every problem listed, and nothing is written.
+func TestReportRefused(t *testing.T) {
+	t.Parallel()
+	out := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(out, "acme", "2026-01-01"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	today := time.Now().UTC().Format(time.DateOnly)
+	base := []string{"report", "--packs", out, "--tenant", "acme"}
+	for _, tc := range []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"from after to", append(base, "--from", "2026-03-02", "--to", "2026-03-01"), []string{"--from 2026-03-02 is after --to 2026-03-01"}},
+		{"no such tenant", []string{"report", "--packs", out, "--tenant", "globex", "--from", "2026-03-01", "--to", "2026-03-02"}, []string{`no folder globex/ (tenant "globex")`}},
+		{"sample without seed", append(base, "--from", "2026-03-01", "--to", "2026-03-31", "--sample", "5"), []string{"--sample without --seed"}},
+		{"seed without sample", append(base, "--from", "2026-03-01", "--to", "2026-03-31", "--seed", "5"), []string{"--seed without --sample"}},
+		{"a larger sample than days", append(base, "--from", "2026-03-01", "--to", "2026-03-03", "--sample", "4", "--seed", "1"), []string{"--sample 4: the period has 3 days"}},
+		{"a day not over", append(base, "--from", "2026-03-01", "--to", today), []string{"--to " + today + ": the day is not over yet"}},
+		{"times, not days", append(base, "--from", "2026-03-01T00:00:00Z", "--to", "2026-03-02"), []string{`--from: "2026-03-01T00:00:00Z" is not a date`}},
+		{"nothing given", []string{"report"}, []string{"--tenant:", "--from: a date", "--to: a date", "--packs:"}},
+		{"every problem at once", []string{"report", "--packs", filepath.Join(out, "nowhere"), "--tenant", "acme", "--from", "2026-03-02", "--to", "2026-03-01",
+			"--sample", "2", "--sign-key", filepath.Join(out, "no.key")},
+			[]string{"is after --to", "--sample without --seed", "--packs " + filepath.Join(out, "nowhere") + ": not a directory", "--sign-key"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stdout, stderr := cli(t, context.Background(), nil, tc.args...)
+			if code != exitUsage {
+				t.Errorf("exit %d, want %d\n%s\n%s", code, exitUsage, stdout, stderr)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(stderr, w) {
+					t.Errorf("stderr lacks %q:\n%s", w, stderr)
+				}
+			}
+			if _, err := os.Stat(filepath.Join(out, "_reports")); err == nil {
+				t.Errorf("a refused report wrote %s", filepath.Join(out, "_reports"))
+			}
+		})
+	}
+}
