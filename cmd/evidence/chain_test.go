@@ -12,7 +12,6 @@ import (
 
 	"github.com/evidence-pack/evidence/internal/collect/lacework/emulator"
 	"github.com/evidence-pack/evidence/internal/pack"
-	"github.com/evidence-pack/evidence/internal/storage/s3/s3test"
 	"github.com/evidence-pack/evidence/internal/storage/storetest"
 )
 
@@ -23,20 +22,19 @@ func TestChainOfDailyPacks(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end")
 	}
+	t.Parallel()
 	srv := httptest.NewServer(emulator.New(emulator.Config{EvaluationsPerDay: 20, InventoryPerCSP: 5, AuditLogsPerDay: 5, Recommendations: 3}))
-	defer srv.Close()
+	t.Cleanup(srv.Close) // after the parallel subtests, which run once this function returns
 	keys := t.TempDir()
 	if code, out, errs := cli(t, context.Background(), nil, "keygen", "--out", keys); code != exitOK {
 		t.Fatalf("keygen %d %s %s", code, out, errs)
 	}
 	pub := filepath.Join(keys, "evidence-signing.pub")
 
-	gw := s3test.Start(t)
-	t.Setenv("AWS_ACCESS_KEY_ID", gw.Access)
-	t.Setenv("AWS_SECRET_ACCESS_KEY", gw.Secret)
-	t.Setenv("AWS_REGION", s3test.Region)
+	gw := s3Env(t)
 	for _, out := range []string{t.TempDir(), "s3://" + gw.Bucket(t, false) + "/packs"} {
 		t.Run(strings.SplitN(out, ":", 2)[0], func(t *testing.T) {
+			t.Parallel()
 			tenant := strings.TrimSuffix(out, "/") + "/acme"
 			if !strings.HasPrefix(out, "s3://") {
 				tenant = filepath.Join(out, "acme")

@@ -14,6 +14,7 @@ import (
 // --lake copies the pack's Parquet files into the lake; a lake that cannot
 // be written leaves the pack published and the run partial (exit 3).
 func TestRunExportsToTheLake(t *testing.T) {
+	t.Parallel()
 	srv := httptest.NewServer(emulator.New(emulator.Config{EvaluationsPerDay: 20, InventoryPerCSP: 5, AuditLogsPerDay: 5, Recommendations: 2}))
 	defer srv.Close()
 	notADir := filepath.Join(t.TempDir(), "file")

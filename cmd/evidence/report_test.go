@@ -19,7 +19,6 @@ import (
 	"github.com/evidence-pack/evidence/internal/dataset"
 	"github.com/evidence-pack/evidence/internal/pack"
 	"github.com/evidence-pack/evidence/internal/storage"
-	"github.com/evidence-pack/evidence/internal/storage/s3/s3test"
 	"github.com/evidence-pack/evidence/internal/storage/storetest"
 )
 
@@ -33,12 +32,10 @@ func TestPeriodReport(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end")
 	}
+	t.Parallel()
 	srv := httptest.NewServer(emulator.New(emulator.Config{EvaluationsPerDay: 10, InventoryPerCSP: 5, AuditLogsPerDay: 5, Recommendations: 12}))
 	defer srv.Close()
-	gw := s3test.Start(t)
-	t.Setenv("AWS_ACCESS_KEY_ID", gw.Access)
-	t.Setenv("AWS_SECRET_ACCESS_KEY", gw.Secret)
-	t.Setenv("AWS_REGION", s3test.Region)
+	gw := s3Env(t)
 	days := make([]string, 5)
 	for i := range days {
 		days[i] = time.Now().UTC().AddDate(0, 0, i-7).Format(time.DateOnly)

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -26,17 +27,35 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// s3Env starts the tests' S3 server (s3test.Start: one per process) and
+// points the AWS SDK at it through the process environment, where the S3
+// store reads its credentials as the SDK does. Every S3 test sets the same
+// values and no other test reads them, so they are set once and stay:
+// t.Setenv would keep these slow tests out of the parallel phase.
+func s3Env(t *testing.T) *s3test.Gateway {
+	t.Helper()
+	gw := s3test.Start(t)
+	s3EnvOnce.Do(func() {
+		for k, v := range map[string]string{"AWS_ACCESS_KEY_ID": gw.Access, "AWS_SECRET_ACCESS_KEY": gw.Secret, "AWS_REGION": s3test.Region} {
+			if err := os.Setenv(k, v); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+	return gw
+}
+
+var s3EnvOnce sync.Once
+
 // TestRunToS3 writes a pack to a real S3-compatible server (versitygw) and
 // verifies it there; a replaced object makes verify fail.
 func TestRunToS3(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end")
 	}
-	gw := s3test.Start(t)
+	t.Parallel()
+	gw := s3Env(t)
 	bucket := gw.Bucket(t, false)
-	t.Setenv("AWS_ACCESS_KEY_ID", gw.Access)
-	t.Setenv("AWS_SECRET_ACCESS_KEY", gw.Secret)
-	t.Setenv("AWS_REGION", s3test.Region)
 	srv := httptest.NewServer(emulator.New(emulator.Config{EvaluationsPerDay: 300, InventoryPerCSP: 50, AuditLogsPerDay: 50, Recommendations: 5}))
 	defer srv.Close()
 

@@ -3,13 +3,9 @@ package lake
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -248,31 +244,14 @@ func (c *countingStore) Replace(ctx context.Context, key string, r io.Reader, o 
 }
 
 // duckdb runs sqlFile (a generated duckdb.sql) with DuckDB, then queries,
-// and returns each query's rows as JSON objects. DuckDB is npm's
-// @duckdb/node-api in EVIDENCE_DUCKDB_NODE_MODULES (.ci/run installs it):
-// without it the test fails in CI and is skipped, loudly, elsewhere.
+// and returns each query's rows as JSON objects (testtool.QueryDuckDB).
 func duckdb(t *testing.T, sqlFile string, queries map[string]string) map[string][]map[string]any {
 	t.Helper()
-	node, mods := testtool.DuckDB(t)
-	qf := filepath.Join(t.TempDir(), "queries.json")
-	b, err := json.Marshal(queries)
+	sql, err := os.ReadFile(sqlFile)
 	if err != nil {
 		t.Fatal(err)
-	}
-	if err := os.WriteFile(qf, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Command(node, "testdata/duckdb.js", mods, sqlFile, qf).Output()
-	if err != nil {
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			t.Fatalf("duckdb: %v\n%s", err, ee.Stderr)
-		}
-		t.Fatalf("duckdb: %v", err)
 	}
 	var got map[string][]map[string]any
-	if err := json.Unmarshal(out, &got); err != nil {
-		t.Fatalf("%v: %s", err, out)
-	}
+	testtool.QueryDuckDB(t, "", string(sql), queries, &got)
 	return got
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -305,40 +304,16 @@ func TestParquetNested(t *testing.T) {
 	}
 }
 
-const duckdbScript = `
-const { DuckDBInstance } = require(require.resolve('@duckdb/node-api', { paths: [process.argv[1]] }));
-(async () => {
-  const db = await DuckDBInstance.create(':memory:');
-  const c = await db.connect();
-  const f = "'" + process.argv[2].replaceAll("'", "''") + "'";
-  const q = async (sql) => (await c.runAndReadAll(sql)).getRowObjectsJson();
-  console.log(JSON.stringify({
-    describe: await q("DESCRIBE SELECT * FROM " + f),
-    counts: await q("SELECT count(*) AS n, count(DISTINCT class_uid) AS classes, min(class_uid) AS class_uid, count(resources) AS with_resources, sum(len(resources)) AS resources, count(DISTINCT finding_info.uid) AS findings FROM " + f),
-    byStatus: await q("SELECT compliance.status_id AS s, count(*) AS n FROM " + f + " GROUP BY ALL ORDER BY s"),
-    rows: await q("SELECT finding_info.uid_alt AS row_id, time, severity_id, cloud.provider AS provider, cloud.account.uid AS account, compliance.control AS control, compliance.standards[1] AS standard, resources[1].uid AS resource, resources[1].region AS region, metadata.version AS version, metadata.product.name AS product FROM " + f + " ORDER BY row_id"),
-    kv: await q("SELECT CAST(key AS VARCHAR) AS k, CAST(value AS VARCHAR) AS v FROM parquet_kv_metadata(" + f + ") ORDER BY k"),
-  }));
-})().catch((e) => { console.error(e); process.exit(1); });
-`
-
 // TestDuckDBReads: DuckDB, an independent reader, sees the events as
 // nested structs and lists with the values written. Without DuckDB the
 // test fails in CI and is skipped, loudly, elsewhere.
 func TestDuckDBReads(t *testing.T) {
-	node, dir := testtool.DuckDB(t)
 	es := events(t, 500)
 	path := filepath.Join(t.TempDir(), "compliance-finding.parquet")
 	if err := os.WriteFile(path, writeParquet(t, es, WriterOptions{RowGroupRows: 128, Metadata: map[string]string{"pack_id": src.PackID}}), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(node, "-e", duckdbScript, dir, path)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("duckdb: %v\n%s", err, stderr.String())
-	}
+	f := "'" + strings.ReplaceAll(path, "'", "''") + "'"
 	var got struct {
 		Describe []map[string]any    `json:"describe"`
 		Counts   []map[string]any    `json:"counts"`
@@ -346,9 +321,16 @@ func TestDuckDBReads(t *testing.T) {
 		Rows     []map[string]any    `json:"rows"`
 		KV       []map[string]string `json:"kv"`
 	}
-	if err := json.Unmarshal(out, &got); err != nil {
-		t.Fatalf("%v: %s", err, out)
-	}
+	testtool.QueryDuckDB(t, "", "", map[string]string{
+		"describe": "DESCRIBE SELECT * FROM " + f,
+		"counts": "SELECT count(*) AS n, count(DISTINCT class_uid) AS classes, min(class_uid) AS class_uid, count(resources) AS with_resources, " +
+			"sum(len(resources)) AS resources, count(DISTINCT finding_info.uid) AS findings FROM " + f,
+		"byStatus": "SELECT compliance.status_id AS s, count(*) AS n FROM " + f + " GROUP BY ALL ORDER BY s",
+		"rows": "SELECT finding_info.uid_alt AS row_id, time, severity_id, cloud.provider AS provider, cloud.account.uid AS account, " +
+			"compliance.control AS control, compliance.standards[1] AS standard, resources[1].uid AS resource, resources[1].region AS region, " +
+			"metadata.version AS version, metadata.product.name AS product FROM " + f + " ORDER BY row_id",
+		"kv": "SELECT CAST(key AS VARCHAR) AS k, CAST(value AS VARCHAR) AS v FROM parquet_kv_metadata(" + f + ") ORDER BY k",
+	}, &got)
 	types := map[string]string{}
 	for _, d := range got.Describe {
 		types[fmt.Sprint(d["column_name"])] = fmt.Sprint(d["column_type"])

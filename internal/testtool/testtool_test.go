@@ -86,3 +86,28 @@ func TestDuckDBNeedsTheModules(t *testing.T) {
 		t.Errorf("an empty modules folder: %q %s", r.ended, r.msg)
 	}
 }
+
+// QueryDuckDB runs the setup, then each query, in the folder given, and
+// a failing statement fails the test with DuckDB's message.
+func TestQueryDuckDB(t *testing.T) {
+	dir := t.TempDir()
+	var got struct {
+		One  []map[string]any `json:"one"`
+		Rows []map[string]any `json:"rows"`
+	}
+	QueryDuckDB(t, dir, "CREATE TABLE t AS SELECT 'it''s' AS s, 2::BIGINT AS n; COPY t TO 't.parquet'",
+		map[string]string{"one": "SELECT 1 AS x", "rows": "SELECT s, n, current_setting('TimeZone') AS tz FROM 't.parquet'"}, &got)
+	if len(got.One) != 1 || fmt.Sprint(got.One[0]["x"]) != "1" {
+		t.Errorf("one: %v", got.One)
+	}
+	if len(got.Rows) != 1 || got.Rows[0]["s"] != "it's" || got.Rows[0]["n"] != "2" || got.Rows[0]["tz"] != "UTC" {
+		t.Errorf("rows: %v", got.Rows)
+	}
+	t.Setenv("CI", "true")
+	var out map[string]any
+	if r := gate(func(tb testing.TB) {
+		QueryDuckDB(tb, dir, "", map[string]string{"bad": "SELECT * FROM no_such_table"}, &out)
+	}); r.ended != "fatal" || !strings.Contains(r.msg, "no_such_table") {
+		t.Errorf("a failing query: %q %s", r.ended, r.msg)
+	}
+}

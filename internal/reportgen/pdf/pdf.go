@@ -10,8 +10,9 @@
 // runs, each drawn in the first font of its style that has its glyphs
 // (bold: DejaVu Bold, DejaVu, Droid; mono: DejaVu Mono, DejaVu, Droid), and
 // widths are measured per run, so mixed-script text wraps within its box.
-// Fonts are subset: only the glyphs used are embedded, and Droid Sans
-// Fallback only in documents that have CJK text. The text layer has the
+// Fonts are subset: only the glyphs used are embedded, and a face only in
+// documents that use it (DejaVu Sans Mono where there is monospaced text,
+// Droid Sans Fallback where there is CJK text). The text layer has the
 // characters as given, so pdftotext and search find them.
 //
 // Limits, as they are:
@@ -43,8 +44,6 @@ import (
 	"time"
 
 	"github.com/go-pdf/fpdf"
-
-	"github.com/evidence-pack/evidence/templates"
 )
 
 const (
@@ -89,18 +88,10 @@ func New(opts Options) (*Doc, error) {
 		return nil, fmt.Errorf("pdf: fonts: %w", err)
 	}
 	f := fpdf.New("P", "mm", "A4", "")
+	// Faces are registered with fpdf when text first needs them (useFace):
+	// fpdf parses, subsets and embeds every face registered, used or not,
+	// and most reports never set monospace (checksums) or CJK text.
 	d := &Doc{f: f, opts: opts, chains: chainMetrics(m), registered: map[string]bool{}}
-	for _, fc := range []face{sans, sansBold, sansMono} {
-		b, err := templates.Font(fc.file)
-		if err != nil {
-			return nil, fmt.Errorf("pdf: fonts: %w", err)
-		}
-		f.AddUTF8FontFromBytes(fc.family, fc.style, b)
-		d.registered[fc.key()] = true
-	}
-	if err := f.Error(); err != nil {
-		return nil, fmt.Errorf("pdf: fonts: %w", err)
-	}
 	created := opts.Created
 	if created.IsZero() {
 		created = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)

@@ -84,8 +84,8 @@ func (d *Doc) setFont(st style, size float64) {
 }
 
 // useFace makes fc the current fpdf font at the current size, registering
-// it with fpdf the first time: the CJK face is parsed and embedded only by
-// documents that have CJK text.
+// it with fpdf the first time: a face is parsed and embedded only by
+// documents that use it.
 func (d *Doc) useFace(fc face) {
 	if d.cur == fc && d.curSize == d.size {
 		return // fpdf would write the same font change again

@@ -521,6 +521,23 @@ func TestClean(t *testing.T) {
 // TestCJKFontSubsetOnlyWhenUsed: the CJK font is embedded only in documents
 // with CJK text, and subset there: a few characters cost a few KB, not the
 // font's 3.4 MB.
+// The monospaced face is embedded only in documents with monospaced text
+// (a column of checksums), not in every report.
+func TestMonoFontOnlyWhenUsed(t *testing.T) {
+	doc := func(mono bool) []byte {
+		d := newDoc(t, "mono")
+		d.Table([]Column{{Title: "File", Width: 2}, {Title: "SHA-256", Width: 2, Mono: mono}}, [][]string{{"summary.pdf", "9f86d081884c7d65"}})
+		return render(t, d)
+	}
+	const name = "utf8dejavumono"
+	if b := doc(false); bytes.Contains(b, []byte(name)) {
+		t.Error("a document without monospaced text embeds the monospaced font")
+	}
+	if b := doc(true); !bytes.Contains(b, []byte(name)) {
+		t.Error("a document with monospaced text does not embed the monospaced font")
+	}
+}
+
 func TestCJKFontSubsetOnlyWhenUsed(t *testing.T) {
 	doc := func(s string) []byte {
 		d := newDoc(t, "size")
