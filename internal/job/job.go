@@ -582,7 +582,7 @@ func (r *run) manifest(start time.Time) pack.Manifest {
 	m := pack.Manifest{
 		PackID:      r.id,
 		Tenant:      r.tenant.Name,
-		Source:      pack.Source{System: r.info.System, API: r.info.API, BaseURL: r.info.BaseURL},
+		Source:      pack.Source{System: r.info.System, API: r.info.API, BaseURL: r.info.BaseURL, FailingOnly: r.info.FailingOnly},
 		Period:      pack.Period{From: r.period.From, To: r.period.To, Label: r.periodLabel()},
 		GeneratedAt: r.generatedAt(),
 		Generator:   pack.Generator{Name: "evidence", Version: r.deps.Build.Version, Commit: r.deps.Build.Commit},

@@ -78,6 +78,11 @@ func TestEverySourceMakesAPack(t *testing.T) {
 			if m.Source.System != tc.name {
 				t.Errorf("manifest source %q, want %q", m.Source.System, tc.name)
 			}
+			// Sophos Cloud Optix reports failing rules only: the pack says
+			// so, and the period report reads it there.
+			if m.Source.FailingOnly != (tc.name == "sophos") {
+				t.Errorf("manifest source.failing_only %v", m.Source.FailingOnly)
+			}
 			if len(m.Failures) > 0 {
 				t.Errorf("failures: %+v", m.Failures)
 			}

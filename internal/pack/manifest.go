@@ -116,6 +116,9 @@ type Source struct {
 	System  string `json:"system"`        // "lacework"
 	BaseURL string `json:"base_url"`      // "https://acme.lacework.net"
 	API     string `json:"api,omitempty"` // "Lacework API v2"
+	// FailingOnly: the platform reports failing rules only (Sophos Cloud
+	// Optix), so no compliance percentage can be computed from the pack.
+	FailingOnly bool `json:"failing_only,omitempty"`
 }
 
 // Period is the time range the evidence covers: [From, To).

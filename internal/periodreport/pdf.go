@@ -19,7 +19,10 @@ func pct(c Counts, present bool) string {
 		return "—"
 	}
 	p, ok := c.Compliance()
-	if !ok {
+	switch {
+	case c.FailingOnly:
+		return "not applicable"
+	case !ok:
 		return "n/a"
 	}
 	s := fmt.Sprintf("%.1f%%", p)
@@ -54,7 +57,7 @@ func (r *Report) writePDF(w io.Writer, o Options, prefix string) error {
 	d.Heading("How to read this report", 1)
 	d.Paragraph(`Every figure comes from the tenant's daily evidence packs listed under "Daily packs (the population)", each with the SHA-256 of its manifest.json, which lists the SHA-256 of every file of that pack. A day's pack is the newest of its day (the one its latest.json names: a rerun supersedes the pack it replaces). The report read only each pack's manifest.json and its controls tables, and checked each file it read against the SHA-256 and size its manifest lists.
 
-Compliance % of a framework on a day = compliant / (compliant + non-compliant) controls in that day's pack, over every cloud account and sub-account: the figure the daily pack itself shows. Suppressed, manual and not-assessable controls are counted as Other and left out. "(partial)": some of the framework's reports failed that day, and the figure covers the others. "—": a gap, a day with no pack the report could read: nothing is known of it, and it counts in no figure. "n/a": no control was assessed compliant or non-compliant.
+Compliance % of a framework on a day = compliant / (compliant + non-compliant) controls in that day's pack, over every cloud account and sub-account: the figure the daily pack itself shows. Suppressed, manual and not-assessable controls are counted as Other and left out. "(partial)": some of the framework's reports failed that day, and the figure covers the others. "—": a gap, a day with no pack the report could read: nothing is known of it, and it counts in no figure. "n/a": no control was assessed compliant or non-compliant. "not applicable": the platform reports failing rules only (the manifest's source.failing_only, Sophos Cloud Optix), so no percentage exists, as in the daily pack.
 
 A control is one framework's control on one cloud account of one sub-account. It failed on a day when that day's pack has it NonCompliant. "Days failing" counts such days; "days in a pack" counts the days whose pack has the control at all. "Failed every day" means NonCompliant in every daily pack of the period; days without a pack are unknown.`)
 

@@ -69,10 +69,17 @@ type Counts struct {
 	Compliant, NonCompliant, Other int64
 	Partial                        bool
 	Present                        bool // the day's pack holds the framework
+	// FailingOnly: the day's platform reports failing rules only (its
+	// manifest's source.failing_only), so there is no percentage.
+	FailingOnly bool
 }
 
-// Compliance is dataset.Compliance of the counts.
+// Compliance is dataset.Compliance of the counts; none for a platform
+// that reports failing rules only, as the daily pack has none.
 func (c Counts) Compliance() (float64, bool) {
+	if c.FailingOnly {
+		return 0, false
+	}
 	return dataset.Compliance(map[dataset.Status]int64{dataset.Compliant: c.Compliant, dataset.NonCompliant: c.NonCompliant})
 }
 
@@ -273,13 +280,13 @@ func readDay(ctx context.Context, packs pack.Reader, tenant string, d time.Time)
 	}
 	data := dayData{counts: map[string]*Counts{}, controls: map[controlKey]dayControl{}}
 	for _, fw := range m.Scope.Frameworks {
-		data.counts[fw] = &Counts{}
+		data.counts[fw] = &Counts{FailingOnly: m.Source.FailingOnly}
 	}
 	err = drift.EachRow(ctx, manifestFiles(packs, dp.Path, m), "", dataset.Controls, func(r controlRow) {
 		fw := deref(r.Framework)
 		c, ok := data.counts[fw]
 		if !ok {
-			c = &Counts{}
+			c = &Counts{FailingOnly: m.Source.FailingOnly}
 			data.counts[fw] = c
 		}
 		st := dataset.Status(deref(r.Status))
