@@ -343,9 +343,10 @@ func join(prefix, p string) string {
 	return path.Join(prefix, p)
 }
 
-// controlRow is what drift reads of a controls table row; the Parquet
-// columns are optional (dataset, reportgen/parquet).
-type controlRow struct {
+// ControlRow is what is read back of a controls table row (drift, the
+// period report); the Parquet columns are optional (dataset,
+// reportgen/parquet). Control gives its values.
+type ControlRow struct {
 	SubAccount *string `parquet:"sub_account,optional"`
 	Framework  *string `parquet:"framework,optional"`
 	AccountID  *string `parquet:"account_id,optional"`
@@ -354,6 +355,13 @@ type controlRow struct {
 	Severity   *string `parquet:"severity,optional"`
 	Status     *string `parquet:"status,optional"`
 	Violating  *int64  `parquet:"violating_resources,optional"`
+}
+
+// Control is the row's values, "" and 0 for nulls.
+func (r ControlRow) Control() Control {
+	return Control{SubAccount: deref(r.SubAccount), Framework: deref(r.Framework), AccountID: deref(r.AccountID),
+		ControlID: deref(r.ControlID), Title: deref(r.Title), Severity: deref(r.Severity),
+		Status: dataset.Status(deref(r.Status)), Violating: deref(r.Violating)}
 }
 
 func deref[T any](p *T) T {
@@ -367,10 +375,8 @@ func deref[T any](p *T) T {
 // readControls reads the controls tables of the pack under prefix.
 func readControls(ctx context.Context, s pack.Reader, prefix string) (map[controlKey]Control, error) {
 	out := map[controlKey]Control{}
-	err := EachRow(ctx, s, prefix, dataset.Controls, func(r controlRow) {
-		c := Control{SubAccount: deref(r.SubAccount), Framework: deref(r.Framework), AccountID: deref(r.AccountID),
-			ControlID: deref(r.ControlID), Title: deref(r.Title), Severity: deref(r.Severity),
-			Status: dataset.Status(deref(r.Status)), Violating: deref(r.Violating)}
+	err := EachRow(ctx, s, prefix, dataset.Controls, func(r ControlRow) {
+		c := r.Control()
 		out[c.key()] = c
 	})
 	return out, err

@@ -130,36 +130,8 @@ func (c *ctlSummary) statusText() string {
 // lacework-global-10).
 func (f *fwSummary) controls() []*ctlSummary {
 	out := slices.Collect(maps.Values(f.Controls))
-	slices.SortFunc(out, func(a, b *ctlSummary) int { return cmp.Or(naturalCompare(a.ID, b.ID), cmp.Compare(a.ID, b.ID)) })
+	slices.SortFunc(out, func(a, b *ctlSummary) int { return dataset.CompareIDs(a.ID, b.ID) })
 	return out
-}
-
-// naturalCompare compares a and b with runs of digits compared by value.
-func naturalCompare(a, b string) int {
-	for a != "" && b != "" {
-		da, db := digitRun(a), digitRun(b)
-		if da > 0 && db > 0 {
-			na, nb := strings.TrimLeft(a[:da], "0"), strings.TrimLeft(b[:db], "0")
-			if c := cmp.Or(cmp.Compare(len(na), len(nb)), cmp.Compare(na, nb)); c != 0 {
-				return c
-			}
-			a, b = a[da:], b[db:]
-			continue
-		}
-		if a[0] != b[0] {
-			return cmp.Compare(a[0], b[0])
-		}
-		a, b = a[1:], b[1:]
-	}
-	return cmp.Compare(len(a), len(b))
-}
-
-func digitRun(s string) int {
-	n := 0
-	for n < len(s) && s[n] >= '0' && s[n] <= '9' {
-		n++
-	}
-	return n
 }
 
 // requirementsAppendix is the table of controls per requirement, for the
@@ -196,7 +168,7 @@ func (r *run) requirementsAppendix(d *pdf.Doc, fs *fwSummary) {
 		return
 	}
 	reqs := slices.Collect(maps.Values(byID))
-	slices.SortFunc(reqs, func(a, b *req) int { return cmp.Or(naturalCompare(a.id, b.id), cmp.Compare(a.id, b.id)) })
+	slices.SortFunc(reqs, func(a, b *req) int { return dataset.CompareIDs(a.id, b.id) })
 	d.Paragraph(fmt.Sprintf("%d requirements of the framework, as the platform names them (the column requirement_id of the controls table), "+
 		"with their controls. Results count (account, control) results, as in Appendix A.", len(reqs)))
 	if without > 0 {

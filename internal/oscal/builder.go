@@ -444,7 +444,7 @@ func (b *Builder) result(fw Framework) result {
 		}
 	}
 	slices.SortFunc(ctrls, func(x, y *controlAcc) int {
-		return cmp.Or(cmp.Compare(x.c.SubAccount, y.c.SubAccount), cmp.Compare(x.c.AccountID, y.c.AccountID), compareIDs(x.c.ControlID, y.c.ControlID))
+		return cmp.Or(cmp.Compare(x.c.SubAccount, y.c.SubAccount), cmp.Compare(x.c.AccountID, y.c.AccountID), dataset.CompareIDs(x.c.ControlID, y.c.ControlID))
 	})
 
 	platformUUID := b.uuid("component", "platform")
@@ -485,7 +485,7 @@ func (b *Builder) result(fw Framework) result {
 		}
 	}
 	r.LocalDefinitions = ld
-	slices.SortFunc(ids, compareIDs)
+	slices.SortFunc(ids, dataset.CompareIDs)
 	if len(ids) == 0 {
 		r.ReviewedControls = reviewedControls{
 			Description:       "The pack holds no control results for this framework.",
@@ -815,34 +815,6 @@ func intp(p *int64) string {
 		return ""
 	}
 	return strconv.FormatInt(*p, 10)
-}
-
-// compareIDs orders control ids naturally: 1.2 before 1.10.
-func compareIDs(a, b string) int {
-	for a != "" && b != "" {
-		da, db := digits(a), digits(b)
-		if da > 0 && db > 0 {
-			na, nb := strings.TrimLeft(a[:da], "0"), strings.TrimLeft(b[:db], "0")
-			if c := cmp.Or(cmp.Compare(len(na), len(nb)), cmp.Compare(na, nb)); c != 0 {
-				return c
-			}
-			a, b = a[da:], b[db:]
-			continue
-		}
-		if a[0] != b[0] {
-			return cmp.Compare(a[0], b[0])
-		}
-		a, b = a[1:], b[1:]
-	}
-	return cmp.Compare(len(a), len(b))
-}
-
-func digits(s string) int {
-	i := 0
-	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-		i++
-	}
-	return i
 }
 
 func mapKeys[V any](m map[string]V) []string {

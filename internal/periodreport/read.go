@@ -282,14 +282,15 @@ func readDay(ctx context.Context, packs pack.Reader, tenant string, d time.Time)
 	for _, fw := range m.Scope.Frameworks {
 		data.counts[fw] = &Counts{FailingOnly: m.Source.FailingOnly}
 	}
-	err = drift.EachRow(ctx, manifestFiles(packs, dp.Path, m), "", dataset.Controls, func(r controlRow) {
-		fw := deref(r.Framework)
+	err = drift.EachRow(ctx, manifestFiles(packs, dp.Path, m), "", dataset.Controls, func(row drift.ControlRow) {
+		r := row.Control()
+		fw := r.Framework
 		c, ok := data.counts[fw]
 		if !ok {
 			c = &Counts{FailingOnly: m.Source.FailingOnly}
 			data.counts[fw] = c
 		}
-		st := dataset.Status(deref(r.Status))
+		st := r.Status
 		switch st {
 		case dataset.Compliant:
 			c.Compliant++
@@ -298,8 +299,8 @@ func readDay(ctx context.Context, packs pack.Reader, tenant string, d time.Time)
 		default:
 			c.Other++
 		}
-		data.controls[controlKey{deref(r.SubAccount), fw, deref(r.AccountID), deref(r.ControlID)}] = dayControl{
-			title: deref(r.Title), severity: deref(r.Severity), failing: st == dataset.NonCompliant}
+		data.controls[controlKey{r.SubAccount, fw, r.AccountID, r.ControlID}] = dayControl{
+			title: r.Title, severity: r.Severity, failing: st == dataset.NonCompliant}
 	})
 	if errors.Is(err, errMismatch) || errors.Is(err, storage.ErrNotExist) {
 		return dp, dayData{}, gapf("pack %s does not verify: %v", dp.Path, err)
@@ -316,25 +317,6 @@ func readDay(ctx context.Context, packs pack.Reader, tenant string, d time.Time)
 		}
 	}
 	return dp, data, nil
-}
-
-// controlRow is what the report reads of a controls table row.
-type controlRow struct {
-	SubAccount *string `parquet:"sub_account,optional"`
-	Framework  *string `parquet:"framework,optional"`
-	AccountID  *string `parquet:"account_id,optional"`
-	ControlID  *string `parquet:"control_id,optional"`
-	Title      *string `parquet:"title,optional"`
-	Severity   *string `parquet:"severity,optional"`
-	Status     *string `parquet:"status,optional"`
-}
-
-func deref[T any](p *T) T {
-	var zero T
-	if p == nil {
-		return zero
-	}
-	return *p
 }
 
 func readCapped(ctx context.Context, s pack.Reader, key string) ([]byte, error) {
