@@ -98,13 +98,18 @@ type Side struct {
 }
 
 // Compare reads packs a and b (each a store rooted at its pack folder) and
-// reports the drift from a to b. root gives, for b's manifest, the store
-// of the output that holds b's chain (Link paths are relative to it), so
-// that a still failing control's first failing day can be found; nil, or
-// a nil store, leaves FailingSince at b's own day.
+// reports the drift from a to b. Every file of a published pack is read as
+// its manifest lists it, and checked against it (pack.Listed): a changed
+// file fails the comparison (pack.ErrChanged). root gives, for b's
+// manifest, the store of the output that holds b's chain (Link paths are
+// relative to it), so that a still failing control's first failing day
+// can be found; nil, or a nil store, leaves FailingSince at b's own day.
 func Compare(ctx context.Context, a, b Pack, root func(pack.Manifest) pack.Reader) (Report, error) {
-	rep, err := Controls(ctx, a, b, root)
+	rep, a, b, err := open(ctx, a, b)
 	if err != nil {
+		return rep, err
+	}
+	if err := controls(ctx, &rep, a, b, root); err != nil {
 		return rep, err
 	}
 	if err := compareExceptions(ctx, a, b, &rep); err != nil {
@@ -208,24 +213,40 @@ func compareExceptions(ctx context.Context, a, b Pack, rep *Report) error {
 // Controls is Compare without the inventory: its memory is the two packs'
 // controls, whatever the size of their inventories.
 func Controls(ctx context.Context, a, b Pack, root func(pack.Manifest) pack.Reader) (Report, error) {
+	rep, a, b, err := open(ctx, a, b)
+	if err != nil {
+		return rep, err
+	}
+	return rep, controls(ctx, &rep, a, b, root)
+}
+
+// open reads the packs' manifests into a report, and returns the packs
+// as their manifests list them (pack.Listed; a pack given its manifest,
+// being written, is read as it is).
+func open(ctx context.Context, a, b Pack) (Report, Pack, Pack, error) {
 	var rep Report
 	var err error
-	if rep.A, err = a.side(ctx); err != nil {
-		return rep, err
+	if rep.A, a, err = a.open(ctx); err != nil {
+		return rep, a, b, err
 	}
-	if rep.B, err = b.side(ctx); err != nil {
-		return rep, err
+	if rep.B, b, err = b.open(ctx); err != nil {
+		return rep, a, b, err
 	}
 	if rep.A.Manifest.Tenant != rep.B.Manifest.Tenant {
-		return rep, fmt.Errorf("drift: %s is tenant %q's pack, %s tenant %q's", a.Location, rep.A.Manifest.Tenant, b.Location, rep.B.Manifest.Tenant)
+		return rep, a, b, fmt.Errorf("drift: %s is tenant %q's pack, %s tenant %q's", a.Location, rep.A.Manifest.Tenant, b.Location, rep.B.Manifest.Tenant)
 	}
+	return rep, a, b, nil
+}
+
+// controls compares the packs' controls into rep.
+func controls(ctx context.Context, rep *Report, a, b Pack, root func(pack.Manifest) pack.Reader) error {
 	ca, err := readControls(ctx, a.Store, "")
 	if err != nil {
-		return rep, fmt.Errorf("drift: %s: %w", a.Location, err)
+		return fmt.Errorf("drift: %s: %w", a.Location, err)
 	}
 	cb, err := readControls(ctx, b.Store, "")
 	if err != nil {
-		return rep, fmt.Errorf("drift: %s: %w", b.Location, err)
+		return fmt.Errorf("drift: %s: %w", b.Location, err)
 	}
 	for k, nb := range cb {
 		oa, had := ca[k]
@@ -256,10 +277,10 @@ func Controls(ctx context.Context, a, b Pack, root func(pack.Manifest) pack.Read
 	}
 	if chain != nil {
 		if err := failingSince(ctx, chain, rep.B.Manifest, rep.StillFailing); err != nil {
-			return rep, fmt.Errorf("drift: follow %s's chain: %w", b.Location, err)
+			return fmt.Errorf("drift: follow %s's chain: %w", b.Location, err)
 		}
 	}
-	return rep, nil
+	return nil
 }
 
 // Pack is a pack to compare: a store rooted at its folder.
@@ -271,15 +292,17 @@ type Pack struct {
 	Manifest *pack.Manifest
 }
 
-func (p Pack) side(ctx context.Context) (Side, error) {
+// open reads p's manifest and returns p as the manifest lists it.
+func (p Pack) open(ctx context.Context) (Side, Pack, error) {
 	if p.Manifest != nil {
-		return Side{Location: p.Location, Manifest: *p.Manifest}, nil
+		return Side{Location: p.Location, Manifest: *p.Manifest}, p, nil
 	}
 	m, err := ReadManifest(ctx, p.Store, "")
 	if err != nil {
-		return Side{}, fmt.Errorf("drift: %s: %w", p.Location, err)
+		return Side{}, p, fmt.Errorf("drift: %s: %w", p.Location, err)
 	}
-	return Side{Location: p.Location, Manifest: m}, nil
+	p.Store = pack.Listed(p.Store, "", m)
+	return Side{Location: p.Location, Manifest: m}, p, nil
 }
 
 func compareKeys(a, b controlKey) int {
@@ -305,7 +328,10 @@ func failingSince(ctx context.Context, root pack.Reader, b pack.Manifest, still 
 		if err != nil {
 			return err
 		}
-		controls, err := readControls(ctx, root, link.Path)
+		controls, err := readControls(ctx, pack.Listed(root, link.Path, m), "")
+		if errors.Is(err, pack.ErrChanged) {
+			break // a pack changed since it was published: verify --chain says so
+		}
 		if err != nil {
 			return err
 		}

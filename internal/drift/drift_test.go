@@ -2,6 +2,7 @@ package drift_test
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"slices"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	"github.com/evidence-pack/evidence/internal/reportgen/parquet"
 	"github.com/evidence-pack/evidence/internal/storage"
 	"github.com/evidence-pack/evidence/internal/storage/memstore"
+	"github.com/evidence-pack/evidence/internal/storage/storetest"
 )
 
 // day is a pack of one day: control statuses by control id (all of one
@@ -180,5 +182,24 @@ func TestCompare(t *testing.T) {
 	}
 	if !rep.Inventory || !slices.Equal(added, []string{"r4"}) || !slices.Equal(gone, []string{"r1"}) {
 		t.Errorf("inventory compared %v: added %q, gone %q; want [r4], [r1]", rep.Inventory, added, gone)
+	}
+}
+
+// A pack's files are read as its manifest lists them: a changed table
+// fails the comparison instead of giving figures the pack never held.
+func TestCompareRefusesAChangedFile(t *testing.T) {
+	s, prefixes := publishChain(t, []day{
+		{map[string]dataset.Status{"1.1": fail}, nil, nil},
+		{map[string]dataset.Status{"1.1": ok}, nil, nil},
+	})
+	key := prefixes[0] + "/" + pack.ParquetFile{Table: dataset.Controls, SubAccount: "acme-prod", Name: "framework-CIS"}.Path()
+	b := storetest.Get(t, s, key)
+	if err := s.Delete(t.Context(), key); err != nil {
+		t.Fatal(err)
+	}
+	storetest.Put(t, s, key, append(b[:len(b)-1:len(b)-1], b[len(b)-1]^1))
+	side := func(i int) drift.Pack { return drift.Pack{Location: prefixes[i], Store: pack.Sub(s, prefixes[i])} }
+	if _, err := drift.Compare(t.Context(), side(0), side(1), nil); !errors.Is(err, pack.ErrChanged) {
+		t.Errorf("Compare with a changed file = %v, want pack.ErrChanged", err)
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"path"
 	"strings"
@@ -23,7 +22,7 @@ var (
 	ErrNotPublished = errors.New("pack is not published (no manifest.json)")
 	// ErrChecksum: a file read from the pack does not match its size or
 	// SHA-256 in the manifest. Nothing was stored for it.
-	ErrChecksum = errors.New("file does not match the manifest")
+	ErrChecksum = pack.ErrChanged
 	// ErrConflict: the lake already holds a different object under the key.
 	ErrConflict = errors.New("lake already holds a different object")
 	// ErrLayout: a Parquet file's path, the pack id or the period cannot
@@ -279,20 +278,20 @@ func putOnce(ctx context.Context, to storage.Store, key string, open func() (io.
 		return false, fmt.Errorf("read %s: %w", w.name, err)
 	}
 	defer rc.Close()
-	cr := &checkedReader{r: rc, h: sha256.New(), size: w.size, sha: w.sha, name: w.name}
+	cr := pack.Check(rc, pack.File{Path: w.name, Size: w.size, SHA256: w.sha})
 	obj, err := to.Put(ctx, key, cr, o)
 	switch {
-	case cr.err != nil:
+	case cr.Err() != nil:
 		// The store failed because the content did not match: say so
 		// first, whatever words the store wrapped it in.
-		return false, fmt.Errorf("copy %s to %s: %w", w.name, key, cr.err)
+		return false, fmt.Errorf("copy %s to %s: %w", w.name, key, cr.Err())
 	case errors.Is(err, storage.ErrExist):
 		// Stored meanwhile, by a concurrent export of the same run.
 		return true, checkExisting(ctx, to, key, w)
 	case err != nil:
 		return false, fmt.Errorf("copy %s to %s: %w", w.name, key, err)
 	case obj.Size != w.size || obj.SHA256 != w.sha:
-		// checkedReader saw EOF and agreed, so the store stored other bytes
+		// the checked reader saw EOF and agreed, so the store stored other bytes
 		// than it was given. The object stays: the lake never deletes.
 		return false, fmt.Errorf("copy %s to %s: the store reports %d bytes, SHA-256 %s; want %d bytes, SHA-256 %s: %w",
 			w.name, key, obj.Size, obj.SHA256, w.size, w.sha, ErrConflict)
@@ -339,40 +338,6 @@ func checkExisting(ctx context.Context, s storage.Store, key string, w want) err
 			key, w.name, n, sum, w.size, w.sha, ErrConflict)
 	}
 	return nil
-}
-
-// checkedReader hashes and counts what passes through it. Once the content
-// is longer than the manifest says, or at EOF if size or SHA-256 differ, it
-// returns an error instead, so that the store fails the Put and keeps
-// nothing.
-type checkedReader struct {
-	r    io.Reader
-	h    hash.Hash
-	n    int64
-	size int64
-	sha  string
-	name string
-	err  error // the mismatch, once found
-}
-
-func (c *checkedReader) Read(p []byte) (int, error) {
-	if c.err != nil {
-		return 0, c.err
-	}
-	n, err := c.r.Read(p)
-	c.h.Write(p[:n])
-	c.n += int64(n)
-	switch {
-	case c.n > c.size:
-		c.err = fmt.Errorf("%s: more than the manifest's %d bytes: %w", c.name, c.size, ErrChecksum)
-		return 0, c.err
-	case err == io.EOF:
-		if sum := hex.EncodeToString(c.h.Sum(nil)); c.n != c.size || sum != c.sha {
-			c.err = fmt.Errorf("%s: read %d bytes with SHA-256 %s, the manifest says %d bytes with %s: %w", c.name, c.n, sum, c.size, c.sha, ErrChecksum)
-			return 0, c.err
-		}
-	}
-	return n, err
 }
 
 // writeDDL generates the DDL for the lake and writes it to _ddl/: Athena for

@@ -392,7 +392,7 @@ func readRows[T any](x *slExport, f *pack.File, fn func([]T) error) error {
 	if err != nil {
 		return fmt.Errorf("read %s: %w", src, err)
 	}
-	cr := &checkedReader{r: storage.ContextReader(x.ctx, rc), h: sha256.New(), size: f.Size, sha: f.SHA256, name: src}
+	cr := pack.Check(storage.ContextReader(x.ctx, rc), pack.File{Path: src, Size: f.Size, SHA256: f.SHA256})
 	_, err = io.Copy(tmp, cr)
 	rc.Close()
 	if err != nil {

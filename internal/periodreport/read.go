@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"log/slog"
 	"maps"
@@ -282,7 +281,7 @@ func readDay(ctx context.Context, packs pack.Reader, tenant string, d time.Time)
 	for _, fw := range m.Scope.Frameworks {
 		data.counts[fw] = &Counts{FailingOnly: m.Source.FailingOnly}
 	}
-	err = drift.EachRow(ctx, manifestFiles(packs, dp.Path, m), "", dataset.Controls, func(row drift.ControlRow) {
+	err = drift.EachRow(ctx, pack.Listed(packs, dp.Path, m), "", dataset.Controls, func(row drift.ControlRow) {
 		r := row.Control()
 		fw := r.Framework
 		c, ok := data.counts[fw]
@@ -302,7 +301,7 @@ func readDay(ctx context.Context, packs pack.Reader, tenant string, d time.Time)
 		data.controls[controlKey{r.SubAccount, fw, r.AccountID, r.ControlID}] = dayControl{
 			title: r.Title, severity: r.Severity, failing: st == dataset.NonCompliant}
 	})
-	if errors.Is(err, errMismatch) || errors.Is(err, storage.ErrNotExist) {
+	if errors.Is(err, pack.ErrChanged) || errors.Is(err, storage.ErrNotExist) {
 		return dp, dayData{}, gapf("pack %s does not verify: %v", dp.Path, err)
 	}
 	if err != nil {
@@ -333,66 +332,4 @@ func readCapped(ctx context.Context, s pack.Reader, key string) ([]byte, error) 
 		return nil, fmt.Errorf("%s: larger than %d bytes", key, pack.MaxManifestSize)
 	}
 	return b, nil
-}
-
-// errMismatch is a file that is not what its pack's manifest says.
-var errMismatch = errors.New("not the file the manifest lists")
-
-// manifestFiles is the pack at prefix as its manifest lists it: List
-// gives the manifest's files (never a file the manifest does not list),
-// and a file read through Get fails, wrapping errMismatch, at its end when
-// its size or SHA-256 is not the manifest's.
-func manifestFiles(s pack.Reader, prefix string, m pack.Manifest) pack.Reader {
-	files := make(map[string]pack.File, len(m.Files))
-	for _, f := range m.Files {
-		files[f.Path] = f
-	}
-	return checkedPack{s: pack.Sub(s, prefix), files: files}
-}
-
-type checkedPack struct {
-	s     pack.Reader
-	files map[string]pack.File
-}
-
-func (c checkedPack) Get(ctx context.Context, key string) (io.ReadCloser, error) {
-	f, ok := c.files[key]
-	if !ok {
-		return nil, fmt.Errorf("%s: not in the manifest: %w", key, errMismatch)
-	}
-	rc, err := c.s.Get(ctx, key)
-	if err != nil {
-		return nil, err
-	}
-	return &checkedFile{ReadCloser: rc, h: sha256.New(), want: f}, nil
-}
-
-func (c checkedPack) List(ctx context.Context, prefix string, fn func(storage.Object) error) error {
-	for _, p := range slices.Sorted(maps.Keys(c.files)) {
-		if strings.HasPrefix(p, prefix) {
-			if err := fn(storage.Object{Key: p, Size: c.files[p].Size}); err != nil {
-				return err
-			}
-		}
-	}
-	return ctx.Err()
-}
-
-type checkedFile struct {
-	io.ReadCloser
-	h    hash.Hash
-	n    int64
-	want pack.File
-}
-
-func (c *checkedFile) Read(p []byte) (int, error) {
-	n, err := c.ReadCloser.Read(p)
-	c.h.Write(p[:n])
-	c.n += int64(n)
-	if errors.Is(err, io.EOF) {
-		if got := hex.EncodeToString(c.h.Sum(nil)); c.n != c.want.Size || got != c.want.SHA256 {
-			return n, fmt.Errorf("%s: %d bytes, SHA-256 %s; the manifest lists %d bytes, %s: %w", c.want.Path, c.n, got, c.want.Size, c.want.SHA256, errMismatch)
-		}
-	}
-	return n, err
 }
