@@ -46,6 +46,13 @@ func (k *key) forSub(name string) (*lacework.Client, error) {
 // of an Indexed Job, given one configuration, each use keys of their own.
 // The first of them discovers.
 func (s *Source) shareKeys(req source.Request) {
+	// Each plan starts from every key: a source may be planned twice
+	// (plan, then run), and a key refused once is checked again.
+	s.keys, s.client = s.all, s.all[0].client
+	s.turn, s.assigned = map[string]int{}, map[string]int{}
+	for _, k := range s.all {
+		k.reach, k.subs = nil, nil
+	}
 	n := req.Shard.Count
 	if n < 2 || len(s.keys) < n {
 		return

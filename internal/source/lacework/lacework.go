@@ -51,7 +51,7 @@ func Opener(limits lacework.Limits) source.Opener {
 			getenv = func(string) string { return "" }
 		}
 		stats := &httpx.Stats{} // every key's requests add up
-		s := &Source{cfg: cfg, creds: creds, turn: map[string]int{}, assigned: map[string]int{}}
+		s := &Source{cfg: cfg, creds: creds}
 		for _, kc := range append([]lacework.Credentials{creds}, cfg.moreKeys(creds, getenv)...) {
 			env.Redactor.Add(kc.KeyID, kc.Secret.Reveal())
 			c, err := lacework.New(kc, lacework.Options{Options: env.HTTP(), Limits: limits, Stats: stats})
@@ -60,7 +60,7 @@ func Opener(limits lacework.Limits) source.Opener {
 			}
 			s.keys = append(s.keys, &key{name: "API key " + source.MaskID(kc.KeyID), client: c})
 		}
-		s.client = s.keys[0].client
+		s.all, s.client = s.keys, s.keys[0].client
 		return s, nil
 	}
 }
@@ -70,7 +70,8 @@ type Source struct {
 	cfg    Config
 	creds  lacework.Credentials
 	client *lacework.Client // the primary key's: discovery and probes
-	keys   []*key           // the primary key, then api_keys (checkKeys drops refused ones)
+	all    []*key           // the primary key, then api_keys
+	keys   []*key           // those of this plan: this shard's (shareKeys), not refused (checkKeys)
 	// turn is each bucket's next key, round robin; assigned the key of
 	// each unit, by the name Estimate finds it by.
 	turn     map[string]int
