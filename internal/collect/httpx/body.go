@@ -1,6 +1,7 @@
 package httpx
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/json"
@@ -104,26 +105,30 @@ func redactedURL(raw string) string {
 	return u.Path
 }
 
-// Spool sends r and streams a 2xx body into a temporary file in dir (the
-// system default when empty), so that large documents (reports, vendor PDFs)
-// never sit in memory and a dropped connection restarts the download instead
-// of leaving half a file. The caller must Close the result, which removes it.
+// SpoolMemoryBytes is the largest body Spool keeps in memory; a larger one
+// goes to a temporary file as it arrives. Most data pages are well under it
+// (IBM SCC and Sophos pages of at most a few hundred rows, Edge pages of
+// 100): keeping them in memory spares a file created, written and removed
+// for every page, which on a busy disk costs more than the page's
+// decoding. Lacework pages of 5,000 rows, reports and vendor PDFs are
+// larger and still go to disk, so memory stays bounded by this figure per
+// page in flight.
+const SpoolMemoryBytes = 1 << 20
+
+// Spool sends r and streams a 2xx body into memory, up to SpoolMemoryBytes,
+// or else into a temporary file in dir (the system default when empty), so
+// that large documents (reports, vendor PDFs) never sit in memory and a
+// dropped connection restarts the download instead of leaving half a file.
+// The caller must Close the result, which removes the file.
 func (c *Client) Spool(ctx context.Context, dir string, r Request) (*Spooled, error) {
-	f, err := os.CreateTemp(dir, "evidence-spool-*")
-	if err != nil {
-		return nil, fmt.Errorf("spool %s: %w", r.Path, err)
-	}
-	s := &Spooled{File: f}
+	s := &Spooled{dir: dir}
 	r.maxBytes = c.maxSpool
-	err = c.Do(ctx, r, func(body io.Reader) error {
-		if _, err := f.Seek(0, io.SeekStart); err != nil {
-			return err
-		}
-		if err := f.Truncate(0); err != nil {
+	err := c.Do(ctx, r, func(body io.Reader) error {
+		if err := s.reset(); err != nil {
 			return err
 		}
 		h := sha256.New()
-		n, err := io.Copy(io.MultiWriter(f, h), io.LimitReader(body, c.maxSpool+1))
+		n, err := io.Copy(io.MultiWriter(s, h), io.LimitReader(body, c.maxSpool+1))
 		s.Size = n
 		h.Sum(s.Sum[:0])
 		if err == nil && n > c.maxSpool {
@@ -132,7 +137,9 @@ func (c *Client) Spool(ctx context.Context, dir string, r Request) (*Spooled, er
 		return err
 	})
 	if err == nil {
-		_, err = f.Seek(0, io.SeekStart)
+		if err = s.rewind(); err != nil {
+			err = fmt.Errorf("spool %s: %w", r.Path, err)
+		}
 	}
 	if err != nil {
 		_ = s.Close()
@@ -141,18 +148,85 @@ func (c *Client) Spool(ctx context.Context, dir string, r Request) (*Spooled, er
 	return s, nil
 }
 
-// Spooled is a downloaded body in a temporary file, positioned at its start.
+// Spooled is a downloaded body, in memory or in a temporary file,
+// positioned at its start once Spool returns it.
 type Spooled struct {
-	*os.File
 	Size int64
 	Sum  [sha256.Size]byte // SHA-256 of the body: a pager tells a page served twice by it
+
+	dir  string
+	mem  []byte        // the body while it fits in SpoolMemoryBytes
+	file *os.File      // the body once it did not
+	r    io.ReadSeeker // reads whichever holds it
 }
 
-// Close closes and removes the file.
+// SpooledBytes is b as a Spooled body, for tests of what reads one.
+func SpooledBytes(b []byte) *Spooled {
+	s := &Spooled{Size: int64(len(b)), mem: b, Sum: sha256.Sum256(b)}
+	s.r = bytes.NewReader(b)
+	return s
+}
+
+// Write appends to the body while it is being downloaded, moving it to a
+// file when it outgrows SpoolMemoryBytes.
+func (s *Spooled) Write(p []byte) (int, error) {
+	if s.file == nil && len(s.mem)+len(p) <= SpoolMemoryBytes {
+		s.mem = append(s.mem, p...)
+		return len(p), nil
+	}
+	if s.file == nil {
+		f, err := os.CreateTemp(s.dir, "evidence-spool-*")
+		if err != nil {
+			return 0, fmt.Errorf("spool: %w", err)
+		}
+		s.file = f
+		if _, err := f.Write(s.mem); err != nil {
+			return 0, err
+		}
+		s.mem = nil
+	}
+	return s.file.Write(p)
+}
+
+// reset empties the body for another attempt at the download.
+func (s *Spooled) reset() error {
+	s.mem = s.mem[:0]
+	if s.file == nil {
+		return nil
+	}
+	if _, err := s.file.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	return s.file.Truncate(0)
+}
+
+// rewind positions the downloaded body at its start for reading.
+func (s *Spooled) rewind() error {
+	if s.file == nil {
+		s.r = bytes.NewReader(s.mem)
+		return nil
+	}
+	s.r = s.file
+	_, err := s.file.Seek(0, io.SeekStart)
+	return err
+}
+
+// Read reads the body.
+func (s *Spooled) Read(p []byte) (int, error) { return s.r.Read(p) }
+
+// Seek moves within the body, as io.Seeker.
+func (s *Spooled) Seek(off int64, whence int) (int64, error) { return s.r.Seek(off, whence) }
+
+// Close releases the body, removing its file if it has one.
 func (s *Spooled) Close() error {
-	err := s.File.Close()
-	if rmErr := os.Remove(s.Name()); rmErr != nil && err == nil {
+	s.mem, s.r = nil, nil
+	if s.file == nil {
+		return nil
+	}
+	err := s.file.Close()
+	if rmErr := os.Remove(s.file.Name()); rmErr != nil && err == nil {
 		err = rmErr
 	}
+	s.file = nil
 	return err
 }

@@ -140,16 +140,9 @@ func TestCredentialsValidateNamesEveryProblem(t *testing.T) {
 
 func reportFromBytes(t testing.TB, b []byte) (*Report, error) {
 	t.Helper()
-	f, err := os.CreateTemp(t.TempDir(), "report-*.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.Write(b); err != nil {
-		t.Fatal(err)
-	}
-	r := &Report{file: &httpx.Spooled{File: f, Size: int64(len(b))}, name: "test"}
+	r := &Report{file: httpx.SpooledBytes(b), name: "test"}
 	if err := r.readHeader(); err != nil {
-		f.Close()
+		r.Close()
 		return nil, err
 	}
 	return r, nil
