@@ -248,7 +248,7 @@ func (r *Report) dayRows() []dataset.Row {
 	rows := make([]dataset.Row, 0, len(r.Days))
 	for _, d := range r.Days {
 		v := map[string]any{"tenant": r.Tenant, "day": d.Day, "gap": dataset.NullString(d.Gap),
-			"passed_over": dataset.NullString(strings.Join(d.PassedOver, "; ")),
+			"passed_over":  dataset.NullString(strings.Join(d.PassedOver, "; ")),
 			"sample_order": nullInt(int64(d.SampleOrder), d.SampleOrder > 0), "row_id": dataset.RowID(r.Tenant, d.Day.Format(time.DateOnly))}
 		if p := d.Pack; p != nil {
 			v["source"], v["pack_id"], v["pack_path"], v["manifest_sha256"], v["generated_at"] = dataset.NullString(p.Source), p.ID, p.Path, p.ManifestSHA256, p.GeneratedAt
