@@ -61,7 +61,7 @@ Compliance % of a framework on a day = compliant / (compliant + non-compliant) c
 
 A framework is its name and, for a platform that defines each framework for one cloud (Lacework report definitions), its cloud: two frameworks of one name are reported apart, each named with its cloud.
 
-A control is one framework's control on one cloud account of one sub-account. It failed on a day when that day's pack has it NonCompliant. "Days failing" counts such days (a pack of several days counts on each day it covers); "days in a pack" counts the days whose pack has the control at all. "Failed every day" means NonCompliant in every daily pack of the period; days without a pack are unknown.`)
+A control is one framework's control on one cloud account of one sub-account. It failed on a day when that day's pack has it NonCompliant. "Days failing" counts such days (a pack of several days counts on each day it covers); "days in a pack" counts the days whose pack has the control at all. "Failed every day" means NonCompliant in the pack of every day of the period that has one; days without a pack are unknown.`)
 
 	d.Heading("Compliance per framework", 1)
 	rows := make([][]string, 0, len(r.Frameworks))
@@ -110,8 +110,11 @@ A control is one framework's control on one cloud account of one sub-account. It
 			rows = append(rows, row)
 		}
 		d.LineChart("Compliance % per day (UTC)", 100, "%", points)
-		d.Table([]pdf.Column{{Title: "Day (UTC)", Width: 0.9}, {Title: "Pack", Width: 1.5, Mono: true}, {Title: "Compliant", Width: 0.8, Align: "R"},
-			{Title: "Non-compliant", Width: 1, Align: "R"}, {Title: "Other", Width: 0.6, Align: "R"}, {Title: "Compliance %", Width: 1.1, Align: "R"}}, rows)
+		if n := sharedDays(r.Days, s); n > 0 {
+			d.Paragraph(fmt.Sprintf("%s take the figures of a pack whose period covers several days (its period is beside its id): that pack's one assessment stands for each of them.", plural(n, "day")))
+		}
+		d.Table([]pdf.Column{{Title: "Day (UTC)", Width: 0.9}, {Title: "Pack", Width: 1.9, Mono: true}, {Title: "Compliant", Width: 0.8, Align: "R"},
+			{Title: "Non-compliant", Width: 1.2, Align: "R"}, {Title: "Other", Width: 0.6, Align: "R"}, {Title: "Compliance %", Width: 1.1, Align: "R"}}, rows)
 	}
 
 	d.Page()
@@ -139,13 +142,13 @@ A control is one framework's control on one cloud account of one sub-account. It
 		return ""
 	}
 	d.Heading("Controls that failed for the whole period", 1)
-	d.Paragraph(fmt.Sprintf("%d controls were NonCompliant in every one of the %d daily packs of the period.%s", nWhole, r.PackDays(), listed(nWhole, len(whole))))
+	d.Paragraph(fmt.Sprintf("%d controls were NonCompliant in the pack of every one of the %d days with a pack.%s", nWhole, r.PackDays(), listed(nWhole, len(whole))))
 	if len(whole) > 0 {
 		d.Table(cols, whole)
 	}
 	d.Heading("Controls that failed on some days", 1)
 	nSome := len(r.Controls) - nWhole
-	d.Paragraph(fmt.Sprintf("%d more controls were NonCompliant in some of the daily packs, not all: %d controls failed at some time in the period. Most days failing first.%s",
+	d.Paragraph(fmt.Sprintf("%d more controls were NonCompliant on some of the days with a pack, not all: %d controls failed at some time in the period. Most days failing first.%s",
 		nSome, len(r.Controls), listed(nSome, len(some))))
 	if len(some) > 0 {
 		d.Table(cols, some)
@@ -168,8 +171,8 @@ A control is one framework's control on one cloud account of one sub-account. It
 		}
 		prows = append(prows, row)
 	}
-	d.TableRows([]pdf.Column{{Title: "Day (UTC)", Width: 0.55}, {Title: "Pack id", Width: 1.1, Mono: true}, {Title: "Pack period, assessed (UTC)", Width: 1.25},
-		{Title: "manifest.json SHA-256", Width: 2.1, Mono: true}}, prows)
+	d.TableRows([]pdf.Column{{Title: "Day (UTC)", Width: 0.7}, {Title: "Pack id", Width: 1.2, Mono: true}, {Title: "Pack period, assessed (UTC)", Width: 1.3},
+		{Title: "manifest.json SHA-256", Width: 1.9, Mono: true}}, prows)
 
 	if r.SampleAsked > 0 {
 		d.Heading("Sample of days", 1)
@@ -193,6 +196,18 @@ A control is one framework's control on one cloud account of one sub-account. It
 	d.Paragraph("Every file of this report is listed with its SHA-256 in manifest.json and SHA256SUMS:\n\n  evidence verify " + loc + "\n  cd " + loc + " && sha256sum -c SHA256SUMS")
 	_, err = d.WriteTo(w)
 	return err
+}
+
+// sharedDays counts the days of a framework's series whose figures come
+// from a pack of several days.
+func sharedDays(days []Day, s []Counts) int {
+	n := 0
+	for i, d := range days {
+		if d.Pack != nil && d.Pack.Days() > 1 && s[i].Present {
+			n++
+		}
+	}
+	return n
 }
 
 // packName is a pack as a day's row names it: its id, and the period of
