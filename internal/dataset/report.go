@@ -63,7 +63,7 @@ func ReportDailyTable() Table {
 		col("other", "Other", num, "controls with another status (Suppressed, CouldNotAssess, RequiresManualAssessment)"),
 		Column{Name: "compliance_pct", Title: "Compliance %", Kind: Float, Percent: true,
 			Doc: "compliant / (compliant + non-compliant) × 100, as the daily pack computes it; null for a gap or when none was assessed"},
-		col("partial", "Partial", boo, "some of the framework's reports failed in that day's run: the figures cover the others only"),
+		col("partial", "Partial", boo, "some of the framework's reports failed in the run of that day's pack: the figures cover the others only (the manifest names a failed report's framework by name: of two frameworks of one name, both are marked)"),
 		col("gap", "Gap", boo, "true when the day has no pack: nothing is known of it"),
 		rowID(),
 	)}

@@ -373,12 +373,19 @@ func longerPeriods(ctx context.Context, packs pack.Reader, req Request) ([]perio
 	dir := pack.TenantFolder(req.Tenant) + "/"
 	seen := map[string]bool{}
 	var out []period
+	// Keys come in order, and a period folder's name starts with its first
+	// day: the folders after the range's last day cover none of it.
+	errPast := errors.New("past the range")
+	last := req.To.Add(-day).Format(time.DateOnly)
 	err := packs.List(ctx, dir, func(o storage.Object) error {
 		label, _, ok := strings.Cut(strings.TrimPrefix(o.Key, dir), "/")
 		if !ok || seen[label] {
 			return nil
 		}
 		seen[label] = true
+		if len(label) >= len(last) && label[:len(last)] > last && label[0] >= '0' && label[0] <= '9' {
+			return errPast
+		}
 		a, b, ok := strings.Cut(label, "_")
 		if !ok {
 			return nil
@@ -393,7 +400,7 @@ func longerPeriods(ctx context.Context, packs pack.Reader, req Request) ([]perio
 		}
 		return nil
 	})
-	if err != nil {
+	if err != nil && !errors.Is(err, errPast) {
 		return nil, fmt.Errorf("list %s: %w", dir, err)
 	}
 	slices.SortFunc(out, func(a, b period) int {

@@ -125,6 +125,9 @@ func TestPacksOfSeveralDays(t *testing.T) {
 		// Starts before the range, as long as the catch-up, but earlier:
 		// the catch-up comes first.
 		"before": {source: "lacework", from: "2026-02-27", to: "2026-03-05", run: 5, fws: aws(true, true, true, true)},
+		// After the range: no day's.
+		"after":  {source: "lacework", from: "2026-03-11", to: "2026-03-11", run: 6, fws: aws(true, true, true, true)},
+		"after2": {source: "lacework", from: "2026-03-11", to: "2026-03-13", run: 6, fws: aws(true, true, true, true)},
 	}
 	// want is, per day of 2026-03-01..10, the pack read ("" for a gap)
 	// and the packs passed over.
