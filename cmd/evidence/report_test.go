@@ -3,8 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"math"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path"
 	"path/filepath"
 	"regexp"
@@ -20,6 +26,7 @@ import (
 	"github.com/evidence-pack/evidence/internal/pack"
 	"github.com/evidence-pack/evidence/internal/storage"
 	"github.com/evidence-pack/evidence/internal/storage/storetest"
+	"github.com/evidence-pack/evidence/internal/testtool"
 )
 
 // The period report of daily packs, in a folder and on S3 (versitygw):
@@ -89,9 +96,8 @@ func TestPeriodReport(t *testing.T) {
 			prefix, sample := report("7")
 
 			// What the daily packs say, read here.
-			type counts struct{ c, n int64 }
-			want := map[string]map[string]counts{} // framework → day → counts
-			failing := map[string][]string{}       // control → days failing
+			want := map[string]map[string]dayCounts{} // framework → day → counts
+			failing := map[string][]string{}          // control → days failing
 			for _, d := range []string{days[0], days[1], days[3]} {
 				p := newestPack(t, store, d)
 				for _, r := range tableRows[struct {
@@ -102,7 +108,7 @@ func TestPeriodReport(t *testing.T) {
 					Status *string `parquet:"status,optional"`
 				}](t, store, p, dataset.Controls) {
 					if want[*r.Fw] == nil {
-						want[*r.Fw] = map[string]counts{}
+						want[*r.Fw] = map[string]dayCounts{}
 					}
 					c := want[*r.Fw][d]
 					switch *r.Status {
@@ -172,6 +178,18 @@ func TestPeriodReport(t *testing.T) {
 				}
 			}
 
+			// report.xlsx, read by openpyxl, agrees with the same figures,
+			// and names each day's pack by the SHA-256 of its manifest.json,
+			// hashed here.
+			shas := map[string]string{}
+			for _, d := range []string{days[0], days[1], days[3]} {
+				sum := sha256.Sum256(storetest.Get(t, store, newestPack(t, store, d)+"/"+pack.ManifestName))
+				shas[d] = hex.EncodeToString(sum[:])
+			}
+			t.Run("openpyxl", func(t *testing.T) {
+				reportWorkbookAgrees(t, storetest.Get(t, store, prefix+"/"+pack.ReportWorkbook), days, want, failing, shas)
+			})
+
 			// The sample: two of the three days with a pack, the same again
 			// for the same seed, another for another.
 			if len(sample) != 2 {
@@ -197,6 +215,87 @@ func TestPeriodReport(t *testing.T) {
 				t.Errorf("verify --chain of the tenant sees the report: exit %d\n%s", code, stdout)
 			}
 		})
+	}
+}
+
+// dayCounts are a framework's controls of one day's pack: compliant and
+// non-compliant.
+type dayCounts struct{ c, n int64 }
+
+// reportWorkbookAgrees reads a period report's workbook (its bytes) with
+// openpyxl and checks it against what the test read from the daily packs
+// itself: each framework's counts and compliance per day (days without
+// an entry in shas are gaps), each failing control's days and first and
+// last failing day, and each day's pack's manifest SHA-256.
+func reportWorkbookAgrees(t *testing.T, xlsx []byte, days []string, want map[string]map[string]dayCounts, failing map[string][]string, shas map[string]string) {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), pack.ReportWorkbook)
+	if err := os.WriteFile(file, xlsx, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(testtool.Python(t), "testdata/xlsx_sheets.py", file).Output()
+	if err != nil {
+		t.Fatalf("openpyxl: %v", err)
+	}
+	var sheets map[string][]map[string]any
+	if err := json.Unmarshal(out, &sheets); err != nil {
+		t.Fatal(err)
+	}
+	str := func(v any) string {
+		if v == nil {
+			return ""
+		}
+		return fmt.Sprint(v)
+	}
+	num := func(v any) (float64, bool) { f, ok := v.(float64); return f, ok }
+	day := func(v any) string { return strings.SplitN(str(v), "T", 2)[0] }
+
+	daily := sheets[dataset.ReportDaily]
+	if len(daily) != len(want)*len(days) {
+		t.Errorf("openpyxl: %s has %d rows, want %d frameworks × %d days", dataset.ReportDaily, len(daily), len(want), len(days))
+	}
+	for _, r := range daily {
+		fw, d := str(r["Framework"]), day(r["Day (UTC)"])
+		w, ok := want[fw][d]
+		_, packed := shas[d]
+		c, cok := num(r["Compliant"])
+		n, nok := num(r["Non-compliant"])
+		pct, pok := num(r["Compliance %"])
+		switch {
+		case r["Gap"] != !packed:
+			t.Errorf("openpyxl: %s %s: gap %v, want %v", fw, d, r["Gap"], !packed)
+		case !packed:
+			if cok || pok {
+				t.Errorf("openpyxl: %s %s: a gap with figures %v", fw, d, r)
+			}
+		case !ok:
+			t.Errorf("openpyxl: %s %s: not in the daily pack", fw, d)
+		case !cok || !nok || int64(c) != w.c || int64(n) != w.n:
+			t.Errorf("openpyxl: %s %s: %v compliant, %v non-compliant; the pack has %d, %d", fw, d, r["Compliant"], r["Non-compliant"], w.c, w.n)
+		case w.c+w.n > 0 && (!pok || math.Abs(pct-100*float64(w.c)/float64(w.c+w.n)) > 1e-9):
+			t.Errorf("openpyxl: %s %s: compliance %v, the pack's controls give %v", fw, d, r["Compliance %"], 100*float64(w.c)/float64(w.c+w.n))
+		}
+	}
+	controls := sheets[dataset.ReportControls]
+	if len(controls) != len(failing) {
+		t.Errorf("openpyxl: %s has %d controls; the packs have %d failing at some time", dataset.ReportControls, len(controls), len(failing))
+	}
+	for _, r := range controls {
+		k := str(r["Sub-account"]) + "|" + str(r["Framework"]) + "|" + str(r["Cloud account"]) + "|" + str(r["Control"])
+		f := failing[k]
+		if n, _ := num(r["Days failing"]); len(f) == 0 || int(n) != len(f) || day(r["First failed (UTC)"]) != f[0] || day(r["Last failed (UTC)"]) != f[len(f)-1] {
+			t.Errorf("openpyxl: %s: %v days failing, %v to %v; the packs: %v", k, r["Days failing"], r["First failed (UTC)"], r["Last failed (UTC)"], f)
+		}
+	}
+	population := sheets[dataset.ReportDays]
+	if len(population) != len(days) {
+		t.Errorf("openpyxl: %s has %d rows, want %d days", dataset.ReportDays, len(population), len(days))
+	}
+	for _, r := range population {
+		d := day(r["Day (UTC)"])
+		if got, want := str(r["manifest.json SHA-256"]), shas[d]; got != want || (want == "") != (r["Gap"] != nil) {
+			t.Errorf("openpyxl: %s: manifest SHA-256 %q, gap %v; the day's pack's manifest.json has %q", d, got, r["Gap"], want)
+		}
 	}
 }
 

@@ -373,15 +373,27 @@ func join(prefix, p string) string {
 // period report); the Parquet columns are optional (dataset,
 // reportgen/parquet). Control gives its values.
 type ControlRow struct {
-	SubAccount *string `parquet:"sub_account,optional"`
-	Framework  *string `parquet:"framework,optional"`
-	AccountID  *string `parquet:"account_id,optional"`
-	ControlID  *string `parquet:"control_id,optional"`
-	Title      *string `parquet:"title,optional"`
-	Severity   *string `parquet:"severity,optional"`
-	Status     *string `parquet:"status,optional"`
-	Violating  *int64  `parquet:"violating_resources,optional"`
+	Source     *string    `parquet:"source,optional"`
+	SubAccount *string    `parquet:"sub_account,optional"`
+	Framework  *string    `parquet:"framework,optional"`
+	Cloud      *string    `parquet:"cloud,optional"`
+	AccountID  *string    `parquet:"account_id,optional"`
+	ReportTime *time.Time `parquet:"report_time,optional,timestamp(millisecond)"`
+	ControlID  *string    `parquet:"control_id,optional"`
+	Title      *string    `parquet:"title,optional"`
+	Severity   *string    `parquet:"severity,optional"`
+	Status     *string    `parquet:"status,optional"`
+	Violating  *int64     `parquet:"violating_resources,optional"`
 }
+
+// FrameworkKey is the framework the row belongs to (dataset.FrameworkOf).
+func (r ControlRow) FrameworkKey() dataset.FrameworkKey {
+	return dataset.FrameworkOf(deref(r.Source), deref(r.Framework), deref(r.Cloud))
+}
+
+// AssessedAt is when the platform assessed the row's account (its
+// report_time); zero when the row has none.
+func (r ControlRow) AssessedAt() time.Time { return deref(r.ReportTime) }
 
 // Control is the row's values, "" and 0 for nulls.
 func (r ControlRow) Control() Control {

@@ -44,7 +44,7 @@ func (r *Report) writePDF(w io.Writer, o Options, prefix string) error {
 	d.Cover("Period report", r.Tenant+", "+date(r.From)+" to "+date(r.To.Add(-day)), [][2]string{
 		{"Tenant", r.Tenant},
 		{"Period (UTC)", fmt.Sprintf("%s to %s (exclusive): %d days", r.From.Format(time.RFC3339), r.To.Format(time.RFC3339), len(r.Days))},
-		{"Daily packs", fmt.Sprintf("%d days with a pack, %s", r.PackDays(), plural(gaps, "gap"))},
+		{"Daily packs", fmt.Sprintf("%d days with a pack (%d of them by a pack of several days), %s", r.PackDays(), r.SharedDays(), plural(gaps, "gap"))},
 		{"Read from", r.Location + " (the packs' manifests and controls tables only; no API was called)"},
 		{"Frameworks", fmt.Sprint(len(r.Frameworks))},
 		{"Generated at (UTC)", o.Now.UTC().Format(time.RFC3339)},
@@ -55,11 +55,13 @@ func (r *Report) writePDF(w io.Writer, o Options, prefix string) error {
 		d.Notice(strings.Join(ws, ".\n")+".", true)
 	}
 	d.Heading("How to read this report", 1)
-	d.Paragraph(`Every figure comes from the tenant's daily evidence packs listed under "Daily packs (the population)", each with the SHA-256 of its manifest.json, which lists the SHA-256 of every file of that pack. A day's pack is the newest of its day (the one its latest.json names: a rerun supersedes the pack it replaces). The report read only each pack's manifest.json and its controls tables, and checked each file it read against the SHA-256 and size its manifest lists.
+	d.Paragraph(`Every figure comes from the tenant's evidence packs listed under "Daily packs (the population)", each with the SHA-256 of its manifest.json, which lists the SHA-256 of every file of that pack. A day's pack is the newest of its day (the one its latest.json names: a rerun supersedes the pack it replaces). A day without a pack of its own takes a pack whose period covers the whole day among others (a weekly run, a run over several days, a catch-up): the shortest such period, then the one that starts latest. That pack was assessed once, at the times shown beside it: its figures stand for each day it covers, and no daily assessment was made on those days. A day's own pack always comes first; the other packs that also cover a day are named under it. A chosen pack that is gone or does not verify makes the day a gap: no other pack is put in its place. The report read only each pack's manifest.json and its controls tables, and checked each file it read against the SHA-256 and size its manifest lists.
 
-Compliance % of a framework on a day = compliant / (compliant + non-compliant) controls in that day's pack, over every cloud account and sub-account: the figure the daily pack itself shows. Suppressed, manual and not-assessable controls are counted as Other and left out. "(partial)": some of the framework's reports failed that day, and the figure covers the others. "—": a gap, a day with no pack the report could read: nothing is known of it, and it counts in no figure. "n/a": no control was assessed compliant or non-compliant. "not applicable": the platform reports failing rules only (the manifest's source.failing_only, Sophos Cloud Optix), so no percentage exists, as in the daily pack.
+Compliance % of a framework on a day = compliant / (compliant + non-compliant) controls in that day's pack, over every cloud account and sub-account: the figure the daily pack itself shows. Suppressed, manual and not-assessable controls are counted as Other and left out. "(partial)": some of the framework's reports failed in that day's pack, and the figure covers the others (a pack's manifest names a failed report by its framework's name only: of two frameworks of one name, both are marked). "—": a gap, a day with no pack the report could read: nothing is known of it, and it counts in no figure. "n/a": no control was assessed compliant or non-compliant. "not applicable": the platform reports failing rules only (the manifest's source.failing_only, Sophos Cloud Optix), so no percentage exists, as in the daily pack.
 
-A control is one framework's control on one cloud account of one sub-account. It failed on a day when that day's pack has it NonCompliant. "Days failing" counts such days; "days in a pack" counts the days whose pack has the control at all. "Failed every day" means NonCompliant in every daily pack of the period; days without a pack are unknown.`)
+A framework is its name and, for a platform that defines each framework for one cloud (Lacework report definitions), its cloud: two frameworks of one name are reported apart, each named with its cloud.
+
+A control is one framework's control on one cloud account of one sub-account. It failed on a day when that day's pack has it NonCompliant. "Days failing" counts such days (a pack of several days counts on each day it covers); "days in a pack" counts the days whose pack has the control at all. "Failed every day" means NonCompliant in the pack of every day of the period that has one; days without a pack are unknown.`)
 
 	d.Heading("Compliance per framework", 1)
 	rows := make([][]string, 0, len(r.Frameworks))
@@ -82,14 +84,14 @@ A control is one framework's control on one cloud account of one sub-account. It
 				lowV, low = p, pct(c, true)+" on "+date(r.Days[i].Day)
 			}
 		}
-		rows = append(rows, []string{fw, fmt.Sprint(n), orDash(first), orDash(low), orDash(last)})
+		rows = append(rows, []string{r.FrameworkLabel(fw), fmt.Sprint(n), orDash(first), orDash(low), orDash(last)})
 	}
 	d.Table([]pdf.Column{{Title: "Framework", Width: 2.2}, {Title: "Days with a figure", Width: 0.8, Align: "R"}, {Title: "First", Width: 1.3},
 		{Title: "Lowest", Width: 1.3}, {Title: "Last", Width: 1.3}}, rows)
 
 	for _, fw := range r.Frameworks {
 		d.KeepTogether(100) // the heading, the chart and the table's first rows
-		d.Heading(fw, 1)
+		d.Heading(r.FrameworkLabel(fw), 1)
 		s := r.Daily[fw]
 		points := make([]pdf.Point, len(r.Days))
 		rows := make([][]string, 0, len(r.Days))
@@ -101,22 +103,25 @@ A control is one framework's control on one cloud account of one sub-account. It
 			row := []string{date(day.Day), "no pack (gap)", "", "", "", "—"}
 			switch {
 			case day.Pack != nil && !c.Present:
-				row = []string{date(day.Day), day.Pack.ID, "", "", "", "not in the pack"}
+				row = []string{date(day.Day), packName(day.Pack), "", "", "", "not in the pack"}
 			case day.Pack != nil:
-				row = []string{date(day.Day), day.Pack.ID, fmt.Sprint(c.Compliant), fmt.Sprint(c.NonCompliant), fmt.Sprint(c.Other), pct(c, true)}
+				row = []string{date(day.Day), packName(day.Pack), fmt.Sprint(c.Compliant), fmt.Sprint(c.NonCompliant), fmt.Sprint(c.Other), pct(c, true)}
 			}
 			rows = append(rows, row)
 		}
 		d.LineChart("Compliance % per day (UTC)", 100, "%", points)
-		d.Table([]pdf.Column{{Title: "Day (UTC)", Width: 0.9}, {Title: "Pack", Width: 1.5, Mono: true}, {Title: "Compliant", Width: 0.8, Align: "R"},
-			{Title: "Non-compliant", Width: 1, Align: "R"}, {Title: "Other", Width: 0.6, Align: "R"}, {Title: "Compliance %", Width: 1.1, Align: "R"}}, rows)
+		if n := sharedDays(r.Days, s); n > 0 {
+			d.Paragraph(fmt.Sprintf("%s take the figures of a pack whose period covers several days (its period is beside its id): that pack's one assessment stands for each of them.", plural(n, "day")))
+		}
+		d.Table([]pdf.Column{{Title: "Day (UTC)", Width: 0.9}, {Title: "Pack", Width: 1.9, Mono: true}, {Title: "Compliant", Width: 0.8, Align: "R"},
+			{Title: "Non-compliant", Width: 1.2, Align: "R"}, {Title: "Other", Width: 0.6, Align: "R"}, {Title: "Compliance %", Width: 1.1, Align: "R"}}, rows)
 	}
 
 	d.Page()
 	var whole, some [][]string
 	nWhole := 0
 	for _, c := range r.Controls {
-		row := []string{c.Framework, c.SubAccount + " · " + c.AccountID, c.ControlID + " " + c.Title, c.Severity, date(c.FirstFailed), date(c.LastFailed),
+		row := []string{r.FrameworkLabel(c.Framework), c.SubAccount + " · " + c.AccountID, c.ControlID + " " + c.Title, c.Severity, date(c.FirstFailed), date(c.LastFailed),
 			fmt.Sprintf("%d of %d", c.DaysFailing, c.DaysAssessed)}
 		switch {
 		case c.WholePeriod:
@@ -137,13 +142,13 @@ A control is one framework's control on one cloud account of one sub-account. It
 		return ""
 	}
 	d.Heading("Controls that failed for the whole period", 1)
-	d.Paragraph(fmt.Sprintf("%d controls were NonCompliant in every one of the %d daily packs of the period.%s", nWhole, r.PackDays(), listed(nWhole, len(whole))))
+	d.Paragraph(fmt.Sprintf("%d controls were NonCompliant in the pack of every one of the %d days with a pack.%s", nWhole, r.PackDays(), listed(nWhole, len(whole))))
 	if len(whole) > 0 {
 		d.Table(cols, whole)
 	}
 	d.Heading("Controls that failed on some days", 1)
 	nSome := len(r.Controls) - nWhole
-	d.Paragraph(fmt.Sprintf("%d more controls were NonCompliant in some of the daily packs, not all: %d controls failed at some time in the period. Most days failing first.%s",
+	d.Paragraph(fmt.Sprintf("%d more controls were NonCompliant on some of the days with a pack, not all: %d controls failed at some time in the period. Most days failing first.%s",
 		nSome, len(r.Controls), listed(nSome, len(some))))
 	if len(some) > 0 {
 		d.Table(cols, some)
@@ -151,16 +156,23 @@ A control is one framework's control on one cloud account of one sub-account. It
 
 	d.Page()
 	d.Heading("Daily packs (the population)", 1)
-	d.Paragraph(fmt.Sprintf("One row per day of the period: the pack the report read, with the SHA-256 of its manifest.json (sha256sum manifest.json in the pack's folder gives it), or why the day has none. A pack's folder is <output>/%s/<day>/<pack id>, and it verifies on its own: evidence verify <that folder>.", pack.TenantFolder(r.Tenant)))
-	rows = rows[:0]
+	d.Paragraph(fmt.Sprintf("One row per day of the period: the pack the report read, with the SHA-256 of its manifest.json (sha256sum manifest.json in the pack's folder gives it), its period and when the platform assessed the accounts in it, or why the day has none. A pack of several days is listed on each day it covers. A pack's folder is <output>/%s/<period>/<pack id>, and it verifies on its own: evidence verify <that folder>.", pack.TenantFolder(r.Tenant)))
+	var prows []pdf.Row
 	for _, day := range r.Days {
+		var row pdf.Row
 		if day.Pack == nil {
-			rows = append(rows, []string{date(day.Day), "gap: " + day.Gap, ""})
-			continue
+			row.Cells = []string{date(day.Day), "gap: " + day.Gap, "", ""}
+		} else {
+			p := day.Pack
+			row.Cells = []string{date(day.Day), p.ID, periodText(p) + "\nassessed " + assessedText(p), p.ManifestSHA256}
 		}
-		rows = append(rows, []string{date(day.Day), day.Pack.ID, day.Pack.ManifestSHA256})
+		if len(day.PassedOver) > 0 {
+			row.Detail = "Also covering the day, not read (the pack above comes first): " + strings.Join(day.PassedOver, ", ")
+		}
+		prows = append(prows, row)
 	}
-	d.Table([]pdf.Column{{Title: "Day (UTC)", Width: 0.55}, {Title: "Pack id", Width: 1.15, Mono: true}, {Title: "manifest.json SHA-256", Width: 2.4, Mono: true}}, rows)
+	d.TableRows([]pdf.Column{{Title: "Day (UTC)", Width: 0.7}, {Title: "Pack id", Width: 1.2, Mono: true}, {Title: "Pack period, assessed (UTC)", Width: 1.3},
+		{Title: "manifest.json SHA-256", Width: 1.9, Mono: true}}, prows)
 
 	if r.SampleAsked > 0 {
 		d.Heading("Sample of days", 1)
@@ -184,6 +196,50 @@ A control is one framework's control on one cloud account of one sub-account. It
 	d.Paragraph("Every file of this report is listed with its SHA-256 in manifest.json and SHA256SUMS:\n\n  evidence verify " + loc + "\n  cd " + loc + " && sha256sum -c SHA256SUMS")
 	_, err = d.WriteTo(w)
 	return err
+}
+
+// sharedDays counts the days of a framework's series whose figures come
+// from a pack of several days.
+func sharedDays(days []Day, s []Counts) int {
+	n := 0
+	for i, d := range days {
+		if d.Pack != nil && d.Pack.Days() > 1 && s[i].Present {
+			n++
+		}
+	}
+	return n
+}
+
+// packName is a pack as a day's row names it: its id, and the period of
+// a pack of several days.
+func packName(p *DayPack) string {
+	if p.Days() == 1 {
+		return p.ID
+	}
+	return p.ID + " (" + periodText(p) + ")"
+}
+
+// periodText is the pack's period: its day, or its first and last days.
+func periodText(p *DayPack) string {
+	from, to := p.Period.From.UTC(), p.Period.To.UTC()
+	if from.Equal(from.Truncate(day)) && to.Equal(to.Truncate(day)) {
+		if p.Days() == 1 {
+			return "the day"
+		}
+		return fmt.Sprintf("%d days, %s to %s", p.Days(), date(from), date(to.Add(-day)))
+	}
+	return from.Format(time.RFC3339) + " to " + to.Format(time.RFC3339)
+}
+
+// assessedText is when the platform assessed the pack's accounts.
+func assessedText(p *DayPack) string {
+	switch {
+	case p.AssessedFirst.IsZero():
+		return "at no recorded time"
+	case p.AssessedFirst.Equal(p.AssessedLast):
+		return p.AssessedFirst.UTC().Format("2006-01-02 15:04")
+	}
+	return p.AssessedFirst.UTC().Format("2006-01-02 15:04") + " to " + p.AssessedLast.UTC().Format("2006-01-02 15:04")
 }
 
 func orDash(s string) string {

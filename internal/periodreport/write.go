@@ -52,7 +52,7 @@ func Write(ctx context.Context, store storage.Store, rep *Report, o Options) (st
 		Period:      pack.Period{From: rep.From, To: rep.To, Label: rep.Label()},
 		GeneratedAt: o.Now.UTC(),
 		Generator:   pack.Generator{Name: "evidence", Version: o.Version, Commit: o.Commit},
-		Scope:       pack.Scope{Frameworks: rep.Frameworks, Datasets: []string{dataset.ReportDaily, dataset.ReportControls, dataset.ReportDays}},
+		Scope:       pack.Scope{Frameworks: rep.frameworkLabels(), Datasets: []string{dataset.ReportDaily, dataset.ReportControls, dataset.ReportDays}},
 		Warnings:    rep.Warnings(),
 	}
 	if len(o.CommandLine) > 0 {
@@ -86,7 +86,10 @@ func (r *Report) Warnings() []string {
 		}
 	}
 	if partial > 0 {
-		out = append(out, fmt.Sprintf("%d daily packs had failed units: their figures cover what was collected (the daily packs list the failures)", partial))
+		out = append(out, fmt.Sprintf("%d days' packs had failed units: their figures cover what was collected (the packs list the failures)", partial))
+	}
+	if n := r.SharedDays(); n > 0 {
+		out = append(out, fmt.Sprintf("%d days have no pack of their own and take the figures of a pack whose period covers several days: that pack's single assessment stands for each of them (the days table gives its period and assessment times); no daily assessment was made on those days", n))
 	}
 	if r.SampleAsked > len(r.SampleDrawn) {
 		out = append(out, fmt.Sprintf("a sample of %d days was asked for; only %d days have a pack, and the sample is all of them", r.SampleAsked, len(r.SampleDrawn)))
@@ -174,11 +177,13 @@ func (r *Report) about(o Options) [][2]any {
 		{"Period from (UTC)", r.From},
 		{"Period to (UTC, exclusive)", r.To},
 		{"Daily packs read from", r.Location},
-		{"Days", fmt.Sprintf("%d, %d with a pack, %d gaps", len(r.Days), r.PackDays(), len(r.Days)-r.PackDays())},
+		{"Days", fmt.Sprintf("%d, %d with a pack (%d of them by a pack of several days), %d gaps", len(r.Days), r.PackDays(), r.SharedDays(), len(r.Days)-r.PackDays())},
 		{"Generated at (UTC)", o.Now.UTC()},
 		{"Report id", o.RunID},
 		{"Generator", "evidence " + o.Version},
 		{"Compliance %", "compliant / (compliant + non-compliant) controls of the day's pack, over every cloud account: the daily pack's own figure"},
+		{"Days and packs", "a day's pack is its own newest pack; a day without one takes the pack of a longer period that covers it whole (shortest period first, then the latest start), whose one assessment then stands for each day it covers"},
+		{"Frameworks", "a framework is its name and, for a platform that defines each framework for one cloud (Lacework), its cloud (column Framework cloud): two frameworks of one name are two series"},
 		{"Integrity", "every file of this report is listed with its SHA-256 in manifest.json and SHA256SUMS; every daily pack read is listed with the SHA-256 of its manifest.json (sheet Daily packs)"},
 	}
 }
@@ -190,23 +195,31 @@ func nullInt(n int64, ok bool) any {
 	return n
 }
 
+func (r *Report) frameworkLabels() []string {
+	out := make([]string, len(r.Frameworks))
+	for i, k := range r.Frameworks {
+		out[i] = r.FrameworkLabel(k)
+	}
+	return out
+}
+
 func (r *Report) dailyRows() []dataset.Row {
 	var rows []dataset.Row
 	for _, fw := range r.Frameworks {
 		for i, d := range r.Days {
 			c := r.Daily[fw][i]
-			var src, packID any
+			var src, packID, packDays any
 			if d.Pack != nil {
-				src, packID = dataset.NullString(d.Pack.Source), d.Pack.ID
+				src, packID, packDays = dataset.NullString(d.Pack.Source), d.Pack.ID, int64(d.Pack.Days())
 			}
 			present := d.Pack != nil && c.Present
 			var pct any
 			if p, ok := c.Compliance(); ok && present {
 				pct = p
 			}
-			rows = append(rows, dataset.Row{src, r.Tenant, fw, d.Day, packID,
+			rows = append(rows, dataset.Row{src, r.Tenant, fw.Name, dataset.NullString(fw.Cloud), d.Day, packID, packDays,
 				nullInt(c.Compliant, present), nullInt(c.NonCompliant, present), nullInt(c.Other, present), pct,
-				c.Partial, d.Pack == nil, dataset.RowID(r.Tenant, fw, d.Day.Format(time.DateOnly))})
+				c.Partial, d.Pack == nil, dataset.RowID(r.Tenant, fw.Name, fw.Cloud, d.Day.Format(time.DateOnly))})
 		}
 	}
 	return rows
@@ -216,24 +229,44 @@ func (r *Report) controlRows() []dataset.Row {
 	rows := make([]dataset.Row, 0, len(r.Controls))
 	src := dataset.NullString(strings.Join(r.Sources, ","))
 	for _, c := range r.Controls {
-		rows = append(rows, dataset.Row{src, r.Tenant, c.SubAccount, c.Framework, c.AccountID, c.ControlID,
+		rows = append(rows, dataset.Row{src, r.Tenant, c.SubAccount, c.Framework.Name, dataset.NullString(c.Framework.Cloud), c.AccountID, c.ControlID,
 			dataset.NullString(c.Title), dataset.NullString(c.Severity), c.FirstFailed, c.LastFailed,
 			int64(c.DaysFailing), int64(c.DaysAssessed), c.WholePeriod,
-			dataset.RowID(r.Tenant, c.SubAccount, c.Framework, c.AccountID, c.ControlID)})
+			dataset.RowID(r.Tenant, c.SubAccount, c.Framework.Name, c.Framework.Cloud, c.AccountID, c.ControlID)})
 	}
 	return rows
+}
+
+func nullTime(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t
 }
 
 func (r *Report) dayRows() []dataset.Row {
 	rows := make([]dataset.Row, 0, len(r.Days))
 	for _, d := range r.Days {
-		row := dataset.Row{nil, r.Tenant, d.Day, nil, nil, nil, nil, nil, nil, nil, dataset.NullString(d.Gap), nullInt(int64(d.SampleOrder), d.SampleOrder > 0),
-			dataset.RowID(r.Tenant, d.Day.Format(time.DateOnly))}
+		v := map[string]any{"tenant": r.Tenant, "day": d.Day, "gap": dataset.NullString(d.Gap),
+			"passed_over":  dataset.NullString(strings.Join(d.PassedOver, "; ")),
+			"sample_order": nullInt(int64(d.SampleOrder), d.SampleOrder > 0), "row_id": dataset.RowID(r.Tenant, d.Day.Format(time.DateOnly))}
 		if p := d.Pack; p != nil {
-			row[0], row[3], row[4], row[5], row[6] = dataset.NullString(p.Source), p.ID, p.Path, p.ManifestSHA256, p.GeneratedAt
-			row[7], row[8], row[9] = dataset.NullString(p.SignedBy), dataset.NullString(p.Replaces), int64(p.Failures)
+			v["source"], v["pack_id"], v["pack_path"], v["manifest_sha256"], v["generated_at"] = dataset.NullString(p.Source), p.ID, p.Path, p.ManifestSHA256, p.GeneratedAt
+			v["period_from"], v["period_to"], v["pack_days"] = p.Period.From, p.Period.To, int64(p.Days())
+			v["assessed_first"], v["assessed_last"] = nullTime(p.AssessedFirst), nullTime(p.AssessedLast)
+			v["signed_by"], v["replaces"], v["failed_units"] = dataset.NullString(p.SignedBy), dataset.NullString(p.Replaces), int64(p.Failures)
 		}
-		rows = append(rows, row)
+		rows = append(rows, byColumn(dataset.ReportDaysTable(), v))
 	}
 	return rows
+}
+
+// byColumn is the row of t with the values v names by column (nil for the
+// others).
+func byColumn(t dataset.Table, v map[string]any) dataset.Row {
+	row := make(dataset.Row, len(t.Columns))
+	for i, c := range t.Columns {
+		row[i] = v[c.Name]
+	}
+	return row
 }
