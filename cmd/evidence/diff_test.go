@@ -31,7 +31,7 @@ func TestDiffOfDailyPacks(t *testing.T) {
 	for i := range 3 {
 		d := time.Now().UTC().AddDate(0, 0, i-4).Format(time.DateOnly)
 		if code, stdout, stderr := cli(t, context.Background(), lwEnvOne(srv.URL), "run", "--out", out, "--dataset", "reports,inventory",
-			"--from", d, "--to", d); code != exitOK {
+			"--framework", "AWS_CIS_14", "--framework", "AWS_PCI_DSS_3.2.1", "--from", d, "--to", d); code != exitOK {
 			t.Fatalf("run %s: exit %d\n%s\n%s", d, code, stdout, stderr)
 		}
 		dirs, _ := filepath.Glob(filepath.Join(out, "acme", d, "*"))
