@@ -169,6 +169,7 @@ func (r *run) aboutPairs(title string) [][2]any {
 		{"Pack id", r.id},
 		{"Generator", "evidence " + r.deps.Build.Version},
 		{"Integrity", "every file of the pack is listed with its SHA-256 in manifest.json and SHA256SUMS"},
+		{"Printing", xlsx.PrintNote},
 	}
 }
 

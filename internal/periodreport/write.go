@@ -180,6 +180,7 @@ func (r *Report) about(o Options) [][2]any {
 		{"Generator", "evidence " + o.Version},
 		{"Compliance %", "compliant / (compliant + non-compliant) controls of the day's pack, over every cloud account: the daily pack's own figure"},
 		{"Integrity", "every file of this report is listed with its SHA-256 in manifest.json and SHA256SUMS; every daily pack read is listed with the SHA-256 of its manifest.json (sheet Daily packs)"},
+		{"Printing", xlsx.PrintNote},
 	}
 }
 

@@ -78,7 +78,7 @@ func writeFrameworkWorkbook(t testing.TB) []byte {
 		{"Pack id", printPackID},
 		{"Generated at (UTC)", created},
 		{"Compliance % (compliant / (compliant + non-compliant))", Percent(0.8125)},
-		{"Integrity", "every file of the pack is listed with its SHA-256 in manifest.json and SHA256SUMS"},
+		{"Integrity", "SHA-256 of every file in manifest.json"},
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +125,7 @@ func TestSheetHeaders(t *testing.T) {
 	}{
 		{dataset.ControlsTable(), []string{"Control", "Title", "Status", "Severity"}, []string{"Source", "Tenant", "Sub-account"}},
 		{dataset.ViolationsTable(), []string{"Control", "Control title", "Severity", "Resource"}, []string{"Source", "Tenant", "Sub-account"}},
-		{dataset.ExceptionsTable(), []string{"Control", "Control title", "Resource"}, []string{"Source", "Tenant", "Sub-account"}},
+		{dataset.ExceptionsTable(), []string{"Control", "Resource", "Kind", "Reason", "Expires (UTC)", "Expired"}, []string{"Source", "Tenant", "Sub-account"}},
 		{dataset.EvaluationsTable(), []string{"Control", "Recommendation", "Status", "Severity", "Resource"}, []string{"Source", "Tenant", "Sub-account"}},
 	} {
 		t.Run(tc.table.Name, func(t *testing.T) {
