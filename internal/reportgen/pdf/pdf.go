@@ -2,7 +2,8 @@
 // headings with bookmarks, wrapped paragraphs, key/value blocks, tables whose
 // header repeats after every page break (rows may carry a detail line
 // across the table), and bar charts, with "page x of y" on every page.
-// Pages are A4 portrait, or landscape for wide tables (Landscape).
+// Pages are portrait, or landscape for wide tables (Landscape), on the
+// paper of Options.Paper (A4 unless it says Letter).
 //
 // Text is set in embedded TrueType fonts (templates/fonts): DejaVu Sans, Sans
 // Bold and Sans Mono for Latin, Greek, Cyrillic, Arabic and Hebrew, and Droid
@@ -44,6 +45,8 @@ import (
 	"time"
 
 	"github.com/go-pdf/fpdf"
+
+	"github.com/evidence-pack/evidence/internal/reportgen"
 )
 
 const (
@@ -61,6 +64,8 @@ type Options struct {
 	Author  string
 	Created time.Time // fixed document dates for reproducible output
 	Footer  string    // left footer text, e.g. the pack id
+	// Paper is the page size; the zero value is reportgen.DefaultPaper.
+	Paper reportgen.Paper
 }
 
 // Doc is a PDF report being built.
@@ -81,13 +86,13 @@ type Doc struct {
 	curSize    float64
 }
 
-// New starts an A4 portrait document.
+// New starts a portrait document on opts.Paper.
 func New(opts Options) (*Doc, error) {
 	m, err := fontMetrics()
 	if err != nil {
 		return nil, fmt.Errorf("pdf: fonts: %w", err)
 	}
-	f := fpdf.New("P", "mm", "A4", "")
+	f := fpdf.New("P", "mm", opts.Paper.Title(), "")
 	// Faces are registered with fpdf when text first needs them (useFace):
 	// fpdf parses, subsets and embeds every face registered, used or not,
 	// and most reports never set monospace (checksums) or CJK text.
@@ -155,7 +160,7 @@ func (d *Doc) Landscape() { d.addPage("L") }
 // previous page's width.
 func (d *Doc) addPage(o string) {
 	d.landscape = o == "L"
-	d.f.AddPageFormat(o, d.f.GetPageSizeStr("A4"))
+	d.f.AddPageFormat(o, d.f.GetPageSizeStr(d.opts.Paper.Title()))
 	w, h := d.f.GetPageSize()
 	d.width, d.height = w-2*marginMM, h
 }

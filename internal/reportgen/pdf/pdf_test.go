@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/evidence-pack/evidence/internal/reportgen"
 	"github.com/evidence-pack/evidence/internal/testtool"
 )
 
@@ -160,5 +161,61 @@ func TestTableRowsDetails(t *testing.T) {
 		if !strings.Contains(strings.Join(strings.Fields(text), " "), want) {
 			t.Errorf("text lacks %q", want)
 		}
+	}
+}
+
+// Every page is on the document's paper, portrait or landscape as asked,
+// through page breaks: A4 unless Options.Paper says Letter.
+func TestPaper(t *testing.T) {
+	for _, tc := range []struct {
+		paper reportgen.Paper
+		name  string // pdfinfo's name of the page size
+	}{
+		{"", "A4"},
+		{reportgen.A4, "A4"},
+		{reportgen.Letter, "letter"},
+	} {
+		t.Run(tc.paper.Title()+"/"+string(tc.paper), func(t *testing.T) {
+			d, err := New(Options{Title: "Paper", Paper: tc.paper})
+			if err != nil {
+				t.Fatal(err)
+			}
+			d.Cover("Paper", "", nil)
+			d.Landscape()
+			rows := make([][]string, 120) // three landscape pages
+			for i := range rows {
+				rows[i] = []string{fmt.Sprint(i), "row"}
+			}
+			d.Table([]Column{{Title: "N", Width: 1}, {Title: "Text", Width: 4}}, rows)
+			d.Page()
+			d.Paragraph("portrait again")
+			var buf bytes.Buffer
+			if _, err := d.WriteTo(&buf); err != nil {
+				t.Fatal(err)
+			}
+			info := string(poppler(t, "pdfinfo", buf.Bytes(), "-f", "1", "-l", "100"))
+			var got []string
+			for _, line := range strings.Split(info, "\n") {
+				_, size, ok := strings.Cut(line, "size:")
+				if !ok || !strings.HasPrefix(line, "Page") {
+					continue
+				}
+				var w, h float64
+				if _, err := fmt.Sscanf(strings.TrimSpace(size), "%g x %g", &w, &h); err != nil {
+					t.Fatalf("pdfinfo: %q", line)
+				}
+				o := "P"
+				if w > h {
+					o = "L"
+				}
+				if !strings.Contains(size, "("+tc.name+")") {
+					t.Errorf("%s: want %s", strings.TrimSpace(line), tc.name)
+				}
+				got = append(got, o)
+			}
+			if g := strings.Join(got, ""); len(got) < 4 || g != "P"+strings.Repeat("L", len(got)-2)+"P" {
+				t.Errorf("page orientations %s: want portrait, landscape pages, portrait", g)
+			}
+		})
 	}
 }

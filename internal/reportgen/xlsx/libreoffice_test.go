@@ -16,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/evidence-pack/evidence/internal/dataset"
+	"github.com/evidence-pack/evidence/internal/reportgen"
 
 	"github.com/evidence-pack/evidence/internal/testtool"
 )
@@ -88,6 +89,7 @@ type printedPage struct {
 	n         int
 	text      string
 	landscape bool
+	size      string // pdfinfo's name of it: A4, letter
 	// height is the median height of the page's words (pdftotext -bbox),
 	// in points: the size the text is printed at.
 	height float64
@@ -109,7 +111,7 @@ var minScale = map[string]float64{"A4": 0.70, "Letter": 0.65}
 
 // TestLibreOfficePrintsEveryColumn prints the framework workbook to PDF
 // with LibreOffice, as an auditor would, and reads the pages back: every
-// page is landscape, names its sheet, the pack and its page number, and a
+// page is landscape on the workbook's paper (A4 by default), names its sheet, the pack and its page number, and a
 // page of a data sheet shows the sheet's header row and every one of its
 // key columns (printedColumns): the first and the last printed column's
 // header and the last printed column's value (the cloud account), none
@@ -121,8 +123,20 @@ func TestLibreOfficePrintsEveryColumn(t *testing.T) {
 	bin := testtool.LibreOffice(t)
 	pdftotext := testtool.Poppler(t, "pdftotext")
 	pdfinfo := testtool.Program(t, "pdfinfo", testtool.InstallPoppler, "-v")
+	for _, tc := range []struct {
+		paper reportgen.Paper
+		size  string // pdfinfo's name of the page size
+	}{
+		{"", "A4"},
+		{reportgen.Letter, "letter"},
+	} {
+		t.Run(tc.paper.Title(), func(t *testing.T) { checkPrinted(t, bin, pdftotext, pdfinfo, tc.paper, tc.size) })
+	}
+}
+
+func checkPrinted(t *testing.T, bin, pdftotext, pdfinfo string, paper reportgen.Paper, size string) {
 	dir := t.TempDir()
-	b := writeFrameworkWorkbook(t)
+	b := writeFrameworkWorkbook(t, paper)
 	in := filepath.Join(dir, "evidence.xlsx")
 	if err := os.WriteFile(in, b, 0o644); err != nil {
 		t.Fatal(err)
@@ -152,11 +166,12 @@ func TestLibreOfficePrintsEveryColumn(t *testing.T) {
 	pdf := filepath.Join(dir, "evidence.pdf")
 	if *keep != "" {
 		for _, f := range []string{in, pdf} {
+			out := filepath.Join(*keep, paper.Title()+"-"+filepath.Base(f))
 			b, err := os.ReadFile(f)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := os.WriteFile(filepath.Join(*keep, filepath.Base(f)), b, 0o644); err != nil {
+			if err := os.WriteFile(out, b, 0o644); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -184,8 +199,8 @@ func TestLibreOfficePrintsEveryColumn(t *testing.T) {
 	var data []printedPage        // pages of data sheets
 	for n := 1; n <= pages; n++ {
 		p := readPage(t, pdftotext, pdfinfo, pdf, n)
-		if !p.landscape {
-			t.Errorf("page %d is portrait", n)
+		if !p.landscape || p.size != size {
+			t.Errorf("page %d is %s (landscape %v), want landscape %s", n, p.size, p.landscape, size)
 		}
 		if !strings.Contains(p.text, "Pack "+printPackID) || !strings.Contains(p.text, fmt.Sprintf("Page %d of", n)) {
 			t.Errorf("page %d: no footer with the pack id and page number:\n%s", n, p.text)
@@ -241,8 +256,8 @@ func TestLibreOfficePrintsEveryColumn(t *testing.T) {
 		}
 	}
 	for name, s := range scale {
-		if s < minScale["Letter"] {
-			t.Errorf("sheet %s prints at %.0f %% of the Summary's size on Letter, want at least %.0f %%", name, 100*s, 100*minScale["Letter"])
+		if s < minScale[paper.Title()] {
+			t.Errorf("sheet %s prints at %.0f %% of the Summary's size on %s, want at least %.0f %%", name, 100*s, paper.Title(), 100*minScale[paper.Title()])
 		}
 	}
 	// The Resources sheet spans pages: its header row repeats.
@@ -272,6 +287,9 @@ func readPage(t *testing.T, pdftotext, pdfinfo, pdf string, n int) printedPage {
 			var w, h float64
 			if _, err := fmt.Sscanf(strings.TrimSpace(size), "%g x %g", &w, &h); err == nil {
 				p.landscape = w > h
+			}
+			if _, name, ok := strings.Cut(size, "("); ok {
+				p.size, _, _ = strings.Cut(name, ")")
 			}
 		}
 	}

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/xuri/excelize/v2"
+
+	"github.com/evidence-pack/evidence/internal/reportgen"
 )
 
 // Printing. Every sheet prints landscape and is fitted to one page wide,
@@ -39,11 +41,22 @@ const (
 	maxNoteChars = 120
 )
 
-// PrintNote says how the workbook's sheets print, for a workbook's
+// PrintNote says how the sheets of a workbook on paper print, for its
 // Summary sheet.
-const PrintNote = "Every sheet prints landscape, fitted to one page wide, with its header row on every page and the pack id and page number in the footer. " +
-	"A sheet too wide to print legibly prints its first key columns only, as many as fit: the footer of each printed page names them. " +
-	"Every column is on screen and in the cells, whatever is printed."
+func PrintNote(paper reportgen.Paper) string {
+	return "Every sheet prints landscape on " + paper.Title() + " paper, fitted to one page wide, with its header row on every page and the pack id and page number in the footer. " +
+		"A sheet too wide to print legibly prints its first key columns only, as many as fit: the footer of each printed page names them. " +
+		"Every column is on screen and in the cells, whatever is printed."
+}
+
+// paperSize is the OOXML paperSize code of p (ECMA-376 Part 1,
+// 18.3.1.63: 1 is Letter, 9 is A4).
+func paperSize(p reportgen.Paper) int {
+	if p.OrDefault() == reportgen.Letter {
+		return 1
+	}
+	return 9
+}
 
 // printLayout is what a sheet prints: its first cols columns of all.
 type printLayout struct {
@@ -85,7 +98,7 @@ func (p printLayout) note() string {
 	return fmt.Sprintf("Printed: %s (%d of %d); every column is in the workbook", cols, p.cols, p.all)
 }
 
-// pageSetup makes a sheet print landscape, fitted to one page wide and as
+// pageSetup makes a sheet print landscape on Options.Paper, fitted to one page wide and as
 // many pages tall as it needs, with the header row repeated on every page
 // and a footer naming the pack, the columns printed (pl) and the page. A
 // streamed sheet writes its <sheetPr> when its stream writer is made and
@@ -94,11 +107,11 @@ func (p printLayout) note() string {
 // sheet's last row, is set by printArea.
 func (wb *Workbook) pageSetup(sheet string, pl printLayout) error {
 	f := wb.f
-	fit, landscape, wide, tall := true, "landscape", 1, 0 // fitToHeight 0: as many pages as needed
+	fit, landscape, wide, tall, size := true, "landscape", 1, 0, paperSize(wb.opts.Paper) // fitToHeight 0: as many pages as needed
 	if err := f.SetSheetProps(sheet, &excelize.SheetPropsOptions{FitToPage: &fit}); err != nil {
 		return err
 	}
-	if err := f.SetPageLayout(sheet, &excelize.PageLayoutOptions{Orientation: &landscape, FitToWidth: &wide, FitToHeight: &tall}); err != nil {
+	if err := f.SetPageLayout(sheet, &excelize.PageLayoutOptions{Size: &size, Orientation: &landscape, FitToWidth: &wide, FitToHeight: &tall}); err != nil {
 		return err
 	}
 	side, top, bottom, hf := marginSide, marginTop, marginBottom, marginHF

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/evidence-pack/evidence/internal/dataset"
+	"github.com/evidence-pack/evidence/internal/reportgen"
 	"github.com/xuri/excelize/v2"
 )
 
@@ -67,12 +68,12 @@ var printTables = []struct {
 // printSheet names the sheet of a table as the framework workbook does.
 func printSheet(t dataset.Table) string { return t.Title }
 
-// writeFrameworkWorkbook writes the framework workbook in batches of 7
-// rows.
-func writeFrameworkWorkbook(t testing.TB) []byte {
+// writeFrameworkWorkbook writes the framework workbook for paper in
+// batches of 7 rows.
+func writeFrameworkWorkbook(t testing.TB, paper reportgen.Paper) []byte {
 	t.Helper()
 	var buf bytes.Buffer
-	wb := NewWorkbook(&buf, Options{Created: created, Title: "CIS Amazon Web Services Foundations Benchmark v1.4.0", PackID: printPackID})
+	wb := NewWorkbook(&buf, Options{Created: created, Title: "CIS Amazon Web Services Foundations Benchmark v1.4.0", PackID: printPackID, Paper: paper})
 	if err := wb.AddKeyValueSheet(SummarySheet, [][2]any{
 		{"Evidence", "CIS Amazon Web Services Foundations Benchmark v1.4.0"},
 		{"Pack id", printPackID},

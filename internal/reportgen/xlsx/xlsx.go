@@ -64,6 +64,9 @@ type Options struct {
 	// PackID is printed in the footer of every page, with the page number,
 	// so that a printed page names the pack it came from.
 	PackID string
+	// Paper is the paper every sheet is set up to print on; the zero
+	// value is reportgen.DefaultPaper.
+	Paper reportgen.Paper
 }
 
 func (o Options) maxRows() int {
