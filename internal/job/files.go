@@ -116,7 +116,7 @@ func (t *tableFile) Finish() (pack.File, error) {
 
 func (r *run) xlsxOptions(title string) xlsx.Options {
 	return xlsx.Options{Created: r.generatedAt(), Title: title, Subject: r.tenant.Name + " " + r.periodLabel(), Creator: "evidence " + r.deps.Build.Version,
-		PackID: r.id, Paper: r.cfg.Paper}
+		PackID: r.id, Paper: r.cfg.Paper, MaxRowsPerSheet: r.deps.MaxSheetRows}
 }
 
 func (r *run) parquetFormat(table string) reportgen.Format {

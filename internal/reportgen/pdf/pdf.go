@@ -280,10 +280,11 @@ func (d *Doc) Table(cols []Column, rows [][]string) {
 
 // Row is a table row: its cells, and a Detail (may be empty) set across the
 // whole width of the table under them, in smaller type, for what belongs
-// to the row but fits no column (a failing control's resources). A detail
-// longer than what is left of a page goes on after the page break, under
-// the repeated header: a detail should name its row, since it may start a
-// page.
+// to the row but fits no column (a failing control's resources). A row
+// stays on the page of the first two lines of its detail; a detail longer
+// than what is left of the page goes on after the page break, under the
+// repeated header and a line naming the row by its first cell: "<first
+// cell> (continued)".
 type Row struct {
 	Cells  []string
 	Detail string
@@ -307,6 +308,7 @@ const (
 	cellH          = 4.6 // mm, a table line
 	detailH        = 4.0 // mm, a line of a row's detail
 	detailIndent   = 4.0 // mm, a detail's left indent
+	keepDetail     = 2   // lines of a row's detail kept on the row's page
 	maxHeaderLines = 12  // a longer column title is cut: titles are labels
 )
 
@@ -353,13 +355,16 @@ func (d *Doc) table(cols []Column, rows []Row, header bool) {
 		}
 		hdrH = float64(n)*cellH + 1
 	}
-	drawHeader := func() {
+	// drawHeader draws the header where under keeps room for a first
+	// row of height under: a header is never alone at a page's foot, nor
+	// with a sliver of its first row.
+	drawHeader := func(under float64) {
 		if !header {
 			return
 		}
 		d.setFont(bold, smallSize+0.5)
 		h := hdrH
-		if f.GetY()+h+cellH+1 > bottom { // no header alone at a page's foot
+		if f.GetY()+h+under > bottom && f.GetY() > marginMM+0.5 {
 			d.nextPage()
 		}
 		f.SetFillColor(31, 56, 100)
@@ -377,16 +382,6 @@ func (d *Doc) table(cols []Column, rows []Row, header bool) {
 		f.SetXY(marginMM, y+h)
 		f.SetTextColor(0, 0, 0)
 	}
-	drawHeader()
-	// top is where rows start on the current page. A block that does not
-	// fit where it would start begins on the next page, unless it is at the
-	// top already (right under a header counts: a header is never left
-	// alone at a page's foot) or is taller than a page: then it is split,
-	// and goes on on the next pages under the repeated header.
-	top := -1.0
-	if header {
-		top = f.GetY()
-	}
 	cellFonts := make([]func(), len(cols))
 	aligns := make([]string, len(cols))
 	for i, c := range cols {
@@ -394,8 +389,8 @@ func (d *Doc) table(cols []Column, rows []Row, header bool) {
 		aligns[i] = align(c.Align)
 	}
 	detailFont := []func(){func() { d.setFont(regular, smallSize) }}
-	for n, row := range rows {
-		// Each cell's lines, wrapped in its own font.
+	// rowBlocks wraps each cell of a row in its own font, and its detail.
+	rowBlocks := func(row Row) []block {
 		cells := block{widths: widths, lines: make([][]string, len(cols)), fonts: cellFonts, aligns: aligns, lineH: cellH}
 		for i := range cols {
 			cell := ""
@@ -412,35 +407,99 @@ func (d *Doc) table(cols []Column, rows []Row, header bool) {
 			blocks = append(blocks, block{widths: []float64{w}, lines: [][]string{d.wrap(clean(row.Detail), w-1)},
 				fonts: detailFont, aligns: []string{"L"}, lineH: detailH, indent: detailIndent})
 		}
-		for _, b := range blocks {
+		return blocks
+	}
+	// firstRoom is the height a table's first row needs under the header:
+	// the whole row, with the first lines of its detail, when that fits on
+	// a page; one line otherwise.
+	firstRoom := cellH + 1
+	var first []block
+	if len(rows) > 0 {
+		first = rowBlocks(rows[0])
+		need := float64(first[0].height())*cellH + 1
+		if len(first) > 1 {
+			need += float64(min(keepDetail, first[1].height()))*detailH + 1
+		}
+		if need <= bottom-marginMM-hdrH {
+			firstRoom = need
+		}
+	}
+	drawHeader(firstRoom)
+	// top is where rows start on the current page. A block that does not
+	// fit where it would start begins on the next page, unless it is at the
+	// top already (right under a header counts: a header is never left
+	// alone at a page's foot) or is taller than a page: then it is split,
+	// and goes on on the next pages under the repeated header.
+	top := -1.0
+	if header {
+		top = f.GetY()
+	}
+	for n, row := range rows {
+		blocks := first
+		if n > 0 {
+			blocks = rowBlocks(row)
+		}
+		// A row is kept with the first lines of its detail (keepDetail): a
+		// row at a page's foot whose detail would start on the next page
+		// goes to the next page itself, unless row and lines fill more
+		// than a page. A detail that does not fit is then split, never
+		// moved away from its row whole. A block that goes on after a
+		// page break (a split detail, or a row taller than a page) starts
+		// its part on the new page with "<first cell> (continued)", under
+		// the repeated header.
+		keep := 0
+		if len(blocks) > 1 {
+			keep = min(keepDetail, blocks[1].height())
+		}
+		label := ""
+		if len(row.Cells) > 0 {
+			label = row.Cells[0]
+		}
+		started, cont := false, false
+		for bi, b := range blocks {
 			rest := b.height()
 			pageFit := int((bottom - marginMM - hdrH - 1) / b.lineH) // lines of a block that fit on a page of their own
 			for from := 0; from < rest; {
 				fit := int((bottom - f.GetY() - 1) / b.lineH)
-				if fit < rest-from && f.GetY() != top && (fit < 2 || (from == 0 && rest <= pageFit)) {
-					d.nextPage()
-					drawHeader()
-					top = f.GetY()
+				atTop := f.GetY() == top
+				withNext := float64(rest)*b.lineH + 1 + float64(keep)*detailH + 1
+				switch {
+				case bi == 0 && from == 0 && keep > 0 && !atTop && f.GetY()+withNext > bottom && withNext <= bottom-marginMM-hdrH:
+				case fit < rest-from && !atTop && (fit < 2 || (bi == 0 && from == 0 && rest <= pageFit)):
+				default:
+					if cont {
+						d.continued(label, n%2 == 1)
+						cont = false
+						continue // the fit again, below the line
+					}
+					fit = max(1, min(fit, rest-from))
+					if left := rest - from - fit; left == 1 && fit > keepDetail {
+						fit-- // no line alone on the next page
+					}
+					h := float64(fit)*b.lineH + 1
+					y := f.GetY()
+					if n%2 == 1 {
+						f.SetFillColor(242, 242, 242)
+						f.Rect(marginMM, y, d.width, h, "F")
+					}
+					x := marginMM + b.indent
+					for i := range b.widths {
+						b.fonts[i]()
+						f.SetXY(x+0.5, y+0.5)
+						for k := from; k < from+fit && k < len(b.lines[i]); k++ {
+							d.line(b.widths[i]-1, b.lineH, b.lines[i][k], "", 2, b.aligns[i], false)
+						}
+						x += b.widths[i]
+					}
+					f.SetXY(marginMM, y+h)
+					from += fit
+					started = true
 					continue
 				}
-				fit = max(1, min(fit, rest-from))
-				h := float64(fit)*b.lineH + 1
-				y := f.GetY()
-				if n%2 == 1 {
-					f.SetFillColor(242, 242, 242)
-					f.Rect(marginMM, y, d.width, h, "F")
-				}
-				x := marginMM + b.indent
-				for i := range b.widths {
-					b.fonts[i]()
-					f.SetXY(x+0.5, y+0.5)
-					for k := from; k < from+fit && k < len(b.lines[i]); k++ {
-						d.line(b.widths[i]-1, b.lineH, b.lines[i][k], "", 2, b.aligns[i], false)
-					}
-					x += b.widths[i]
-				}
-				f.SetXY(marginMM, y+h)
-				from += fit
+				d.nextPage()
+				drawHeader(0)
+				top = f.GetY()
+				cont = started
 			}
 		}
 		y := f.GetY()
@@ -449,6 +508,26 @@ func (d *Doc) table(cols []Column, rows []Row, header bool) {
 		f.SetDrawColor(0, 0, 0)
 	}
 	d.setFont(regular, bodySize)
+}
+
+// continued writes the line that starts the part of a row that goes on
+// after a page break: the row's first cell and "(continued)", across the
+// table, shaded like the row.
+func (d *Doc) continued(label string, shade bool) {
+	f := d.f
+	y := f.GetY()
+	if shade {
+		f.SetFillColor(242, 242, 242)
+		f.Rect(marginMM, y, d.width, detailH, "F")
+	}
+	d.setFont(bold, smallSize)
+	f.SetXY(marginMM+0.5, y)
+	text := "(continued)"
+	if label = strings.TrimSpace(strings.SplitN(clean(label), "\n", 2)[0]); label != "" {
+		text = label + " " + text
+	}
+	d.line(d.width-1, detailH, text, "", 2, "L", false)
+	f.SetXY(marginMM, y+detailH)
 }
 
 // columnWidths shares the page width among cols by their Width.
