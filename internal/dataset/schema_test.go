@@ -60,7 +60,8 @@ on "Name (2)", "Name (3)", ...
   when it does not; other text at 20 and 16. Wrapped text continues on more
   lines (the row is made as tall as the estimate needs); other long text (ids,
   JSON) is cut at the column's edge on screen and paper and whole in the cell.
-- **Printing.** Every sheet prints landscape, fitted to one page wide and as
+- **Printing.** Every sheet prints landscape on the pack's paper (` + "`paper: a4`" + `,
+  the default, or ` + "`letter`" + `; the PDFs use the same), fitted to one page wide and as
   many pages tall as it needs, with narrow margins, the header row repeated
   on every page (print titles), the sheet's name and the workbook's title in
   the page header, and the pack id and "Page N of M" in the footer. A sheet
