@@ -56,7 +56,7 @@ on "Name (2)", "Name (3)", ...
   its Parquet value (81.25) in ` + "`0.00\"%\"`" + `. Text is never a formula.
 - **Widths.** Each column is as wide as the widest value of the sheet's first
   500 rows (or first MiB of text) and its header need, capped: text of key
-  columns at 32 characters when it wraps (titles, resources, reasons) and 24
+  columns at 30 characters when it wraps (titles, resources, reasons) and 24
   when it does not; other text at 20 and 16. Wrapped text continues on more
   lines (the row is made as tall as the estimate needs); other long text (ids,
   JSON) is cut at the column's edge on screen and paper and whole in the cell.

@@ -31,7 +31,7 @@ const (
 	// other text (ids, JSON) is cut at the column's edge on screen and on
 	// paper, and is whole in the cell.
 	minWidth        = 5.0
-	maxKeyWrapWidth = 32.0
+	maxKeyWrapWidth = 30.0
 	maxKeyTextWidth = 24.0
 	maxWrapWidth    = 20.0
 	maxTextWidth    = 16.0
