@@ -85,6 +85,7 @@ func bindOutputFlags(fs *flag.FlagSet, f *runFlags) {
 	fs.StringVar(&f.Out, "out", "", "output `directory` or s3://bucket/prefix (default ./out, or output: in the config)")
 	fs.StringVar(&f.S3Endpoint, "s3-endpoint", "", "S3-compatible server `URL` (path-style addressing); default AWS_ENDPOINT_URL_S3 or AWS")
 	fs.StringVar(&f.SignKey, "sign-key", "", "ed25519 private key `file` (PEM or raw, from evidence keygen): sign manifest.json into manifest.sig")
+	fs.StringVar(&f.Paper, "paper", "", "`paper` the PDFs and workbooks are laid out for: a4 or letter (default a4, or paper: in the config)")
 	fs.StringVar(&f.Lake, "lake", "", "also copy the Parquet tables to this data-lake `directory` or s3://bucket/prefix (Hive layout; Athena and DuckDB DDL in _ddl/)")
 	bindSecurityLakeFlags(fs, &f.SecurityLake)
 	fs.StringVar(&f.Metrics.Pushgateway, "pushgateway", "", "push run metrics to this Pushgateway `URL`")

@@ -450,6 +450,8 @@ func TestUsageErrorsExit2(t *testing.T) {
 		{"nope"},
 		{"run", "--from", "yesterday"},
 		{"run", "--dataset", "nope"},
+		{"run", "--paper", "a3"},
+		{"report", "--packs", ".", "--tenant", "acme", "--from", "2026-01-01", "--to", "2026-01-02", "--paper", "a3"},
 		{"verify"},
 		{},
 	}

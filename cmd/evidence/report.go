@@ -15,6 +15,7 @@ import (
 	"github.com/evidence-pack/evidence/internal/job"
 	"github.com/evidence-pack/evidence/internal/pack"
 	"github.com/evidence-pack/evidence/internal/periodreport"
+	"github.com/evidence-pack/evidence/internal/reportgen"
 )
 
 // cmdReport makes the period report of a tenant's daily packs: a report
@@ -31,6 +32,7 @@ func cmdReport(ctx context.Context, args []string, e env) error {
 	out := fs.String("out", "", "where to write the report pack: a `folder` or s3://bucket/prefix (default --packs); it goes under _reports/<tenant>/")
 	signKey := fs.String("sign-key", "", "ed25519 private key `file` (from evidence keygen): sign the report's manifest.json")
 	endpoint := fs.String("s3-endpoint", "", "S3-compatible server `URL` for s3:// locations (path-style)")
+	paperName := fs.String("paper", "", "`paper` the report's PDF and workbook are laid out for: a4 or letter (default a4)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -46,6 +48,10 @@ func cmdReport(ctx context.Context, args []string, e env) error {
 	}
 	if *out == "" {
 		*out = *packsLoc
+	}
+	paper, err := reportgen.ParsePaper(*paperName)
+	if err != nil {
+		problems = append(problems, fmt.Errorf("--paper: %w", err))
 	}
 	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	var signer *pack.Signer
@@ -95,7 +101,7 @@ func cmdReport(ctx context.Context, args []string, e env) error {
 	}
 	now := time.Now().UTC()
 	prefix, err := periodreport.Write(ctx, store, rep, periodreport.Options{Now: now, Version: version, Commit: commit,
-		CommandLine: job.RedactArgs(e.argv), Signer: signer, Location: *out})
+		CommandLine: job.RedactArgs(e.argv), Signer: signer, Location: *out, Paper: paper})
 	if err != nil {
 		return err
 	}

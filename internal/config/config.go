@@ -25,6 +25,7 @@ import (
 	"github.com/evidence-pack/evidence/internal/dataset"
 	"github.com/evidence-pack/evidence/internal/pack"
 	"github.com/evidence-pack/evidence/internal/period"
+	"github.com/evidence-pack/evidence/internal/reportgen"
 )
 
 // Config is everything a run needs.
@@ -74,6 +75,10 @@ type Config struct {
 	// NoVendorPDF is --no-vendor-pdf (a tenant's section may also leave
 	// them out: lacework vendor_pdf: false).
 	NoVendorPDF bool `yaml:"-"`
+	// Paper is the paper the pack's PDFs and workbooks are laid out for
+	// (paper:, --paper): a4 (the default, reportgen.DefaultPaper) or
+	// letter.
+	Paper reportgen.Paper `yaml:"paper"`
 }
 
 // SecurityLake is an Amazon Security Lake custom source.
@@ -184,6 +189,7 @@ type Flags struct {
 	Timeout      time.Duration // --timeout; 0: the file's, else the command's default
 	// NoVendorPDF leaves out every tenant's vendor reports (--no-vendor-pdf).
 	NoVendorPDF bool
+	Paper       string // --paper: a4 or letter
 }
 
 // Load builds the Config: defaults, the YAML file (when flags name one),
@@ -233,6 +239,9 @@ func Load(f Flags, now time.Time) (*Config, error) {
 	}
 	if f.Timeout != 0 {
 		cfg.Timeout = f.Timeout
+	}
+	if f.Paper != "" {
+		cfg.Paper = reportgen.Paper(f.Paper)
 	}
 	if f.S3Endpoint != "" {
 		cfg.S3.Endpoint, cfg.S3.PathStyle = f.S3Endpoint, true
@@ -300,6 +309,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Timeout < 0 {
 		add("timeout %s: want a positive duration such as 2h, or none", c.Timeout)
+	}
+	if _, err := reportgen.ParsePaper(string(c.Paper)); err != nil {
+		add("%v (paper:, --paper)", err)
 	}
 	if c.Concurrency < 1 || c.Concurrency > 64 {
 		add("concurrency %d: want 1..64", c.Concurrency)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/evidence-pack/evidence/internal/period"
+	"github.com/evidence-pack/evidence/internal/reportgen"
 )
 
 var now = time.Date(2026, 11, 22, 10, 30, 0, 0, time.UTC)
@@ -60,6 +61,7 @@ func TestConfigErrors(t *testing.T) {
 		{"security lake in the output", "output: s3://b/ext/evidence\nsecurity_lake: {location: s3://b/ext/evidence, region: eu-west-1, account_id: '123456789012'}\n",
 			[]string{"security lake s3://b/ext/evidence is the output"}},
 		{"security lake region alone", "security_lake: {region: eu-west-1}\n", []string{"without a location"}},
+		{"unknown paper", "paper: A3\n", []string{`paper "A3": want a4 or letter (paper:, --paper)`}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -78,6 +80,36 @@ func TestConfigErrors(t *testing.T) {
 				if !strings.Contains(err.Error(), w) {
 					t.Errorf("error %q does not mention %q", err, w)
 				}
+			}
+		})
+	}
+}
+
+// The paper comes from the file, a flag overrides it, and none is the
+// default.
+func TestPaper(t *testing.T) {
+	for _, tc := range []struct {
+		name, yaml, flag string
+		want             reportgen.Paper
+	}{
+		{"none", "", "", reportgen.A4},
+		{"file", "paper: letter\n", "", reportgen.Letter},
+		{"flag over file", "paper: letter\n", "a4", reportgen.A4},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := filepath.Join(t.TempDir(), "c.yaml")
+			if err := os.WriteFile(p, []byte(tc.yaml), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			cfg, err := Load(Flags{ConfigFile: p, Paper: tc.flag}, now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := cfg.Validate(); err != nil {
+				t.Fatal(err)
+			}
+			if got := cfg.Paper.OrDefault(); got != tc.want {
+				t.Errorf("paper %q, want %q", got, tc.want)
 			}
 		})
 	}

@@ -176,8 +176,11 @@ func AuditLogsTable() Table {
 // platform excepts from a control's result (a suppression, an accepted
 // risk), with what the platform says of it.
 func ExceptionsTable() Table {
-	return Table{Name: Exceptions, Title: "Exceptions", Lead: []string{"control_id", "control_title", "resource", "kind", "reason", "description",
-		"created_by", "created_at", "expires_at", "expired", "account_id"}, Columns: append(scope(),
+	// The lead reads as the register does: what is excepted, why, until
+	// when and by whom, before the longer texts; a printed page shows as
+	// many of these as fit (internal/reportgen/xlsx).
+	return Table{Name: Exceptions, Title: "Exceptions", Lead: []string{"control_id", "resource", "kind", "reason", "expires_at", "expired",
+		"created_by", "description", "control_title", "created_at", "account_id"}, Columns: append(scope(),
 		col("framework", "Framework", str, "compliance framework (report name)"),
 		col("cloud", "Cloud", str, "AWS, Azure, GCP, Kubernetes, when the platform says"),
 		col("account_id", "Cloud account", str, "what the report covers: AWS account, Azure subscription, GCP project, cluster (IBM SCC: the zone)"),

@@ -56,14 +56,24 @@ on "Name (2)", "Name (3)", ...
   its Parquet value (81.25) in ` + "`0.00\"%\"`" + `. Text is never a formula.
 - **Widths.** Each column is as wide as the widest value of the sheet's first
   500 rows (or first MiB of text) and its header need, capped: text of key
-  columns at 40 characters when it wraps (titles, resources, reasons) and 24
+  columns at 30 characters when it wraps (titles, resources, reasons) and 24
   when it does not; other text at 20 and 16. Wrapped text continues on more
   lines (the row is made as tall as the estimate needs); other long text (ids,
   JSON) is cut at the column's edge on screen and paper and whole in the cell.
-- **Printing.** Every sheet prints landscape, fitted to one page wide and as
+- **Printing.** Every sheet prints landscape on the pack's paper (` + "`paper: a4`" + `,
+  the default, or ` + "`letter`" + `; the PDFs use the same), fitted to one page wide and as
   many pages tall as it needs, with narrow margins, the header row repeated
   on every page (print titles), the sheet's name and the workbook's title in
-  the page header, and the pack id and "Page N of M" in the footer.
+  the page header, and the pack id and "Page N of M" in the footer. A sheet
+  prints its key columns only, as many of them, in order, as fit in 160
+  characters of column width (its print area): a wider page would print too
+  small to read (a framework's Controls sheet, all 21 columns, printed at
+  under 30 %; its key columns print at 70 % or more). The footer of each
+  printed page names the columns it holds ("Printed: columns Control to
+  Violating resources (9 of 21)"); every column stays on screen and in the
+  cells, and the Summary sheet says so. The Exceptions sheet leads with what
+  an exception register is read for: control, resource, kind, reason, expiry,
+  expired, by whom.
 
 `)
 	for _, tb := range dataset.All() {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/evidence-pack/evidence/internal/dataset"
 	"github.com/evidence-pack/evidence/internal/pack"
 	"github.com/evidence-pack/evidence/internal/reportgen/pdf"
 )
@@ -40,6 +41,7 @@ func (r *run) exceptionRegister(d *pdf.Doc, f framework, fs *fwSummary) {
 	d.Table([]pdf.Column{{Title: "Control, account", Width: 1.15}, {Title: "Resource", Width: 1.5}, {Title: "Kind", Width: 0.8},
 		{Title: "Reason", Width: 1.15}, {Title: "Description", Width: 1.0}, {Title: "By", Width: 1.4}, {Title: "Expires", Width: 1.0}}, rows)
 	if n := fs.Excepted - int64(len(fs.listed)); n > 0 {
-		d.Paragraph(fmt.Sprintf("… and %d more: %s, sheet Exceptions (or the exceptions table, parquet/exceptions).", n, pack.FrameworkWorkbook(f.slug)))
+		d.Paragraph(fmt.Sprintf("… and %d more: %s, %s (or the exceptions table, parquet/exceptions).", n, pack.FrameworkWorkbook(f.slug),
+			fs.sheetsOf(dataset.ExceptionsTable())))
 	}
 }

@@ -116,7 +116,7 @@ func (t *tableFile) Finish() (pack.File, error) {
 
 func (r *run) xlsxOptions(title string) xlsx.Options {
 	return xlsx.Options{Created: r.generatedAt(), Title: title, Subject: r.tenant.Name + " " + r.periodLabel(), Creator: "evidence " + r.deps.Build.Version,
-		PackID: r.id}
+		PackID: r.id, Paper: r.cfg.Paper, MaxRowsPerSheet: r.deps.MaxSheetRows}
 }
 
 func (r *run) parquetFormat(table string) reportgen.Format {
@@ -169,6 +169,7 @@ func (r *run) aboutPairs(title string) [][2]any {
 		{"Pack id", r.id},
 		{"Generator", "evidence " + r.deps.Build.Version},
 		{"Integrity", "every file of the pack is listed with its SHA-256 in manifest.json and SHA256SUMS"},
+		{"Printing", xlsx.PrintNote(r.cfg.Paper)},
 	}
 }
 

@@ -32,19 +32,19 @@ func (r *run) controlsAppendix(d *pdf.Doc, f framework, fs *fwSummary) {
 		d.Paragraph("The reports collected hold no control.")
 		return
 	}
-	sheet, column := violationsSheet()
+	sheets, column := fs.sheetsOf(dataset.ViolationsTable()), violationsColumn()
 	withReq := 0
 	for _, c := range ctls {
 		if c.Requirement != "" {
 			withReq++
 		}
 	}
-	d.Paragraph(fmt.Sprintf("%d controls: every control_id of the framework's controls table (%s, sheet %s; parquet/controls), in the order of their ids. "+
+	d.Paragraph(fmt.Sprintf("%d controls: every control_id of the framework's controls table (%s, %s; parquet/controls), in the order of their ids. "+
 		"A control assessed in several cloud accounts has one row: Status gives how many accounts gave each status, Assessed adds the accounts' "+
-		"assessed resources, Violations (rows) counts the rows of sheet %s for the control (one per account and resource: a resource failing "+
+		"assessed resources, Violations (rows) counts the rows of %s for the control (one per account and resource: a resource failing "+
 		"in two overlapping accounts has two), and Distinct resources counts each resource once; the Distinct resources column adds up to "+
 		"the executive summary's Violations figure.",
-		len(ctls), pack.FrameworkWorkbook(f.slug), sheetTable(dataset.ControlsTable()).Name, sheet))
+		len(ctls), pack.FrameworkWorkbook(f.slug), fs.sheetsOf(dataset.ControlsTable()), sheets))
 	d.Paragraph(fmt.Sprintf("Under each control that is non-compliant in at least one account: its first %d resources in violation (account: resource, region), "+
 		"then how many more there are and where to find them all.", maxListedViolations))
 	if withReq == 0 {
@@ -63,28 +63,29 @@ func (r *run) controlsAppendix(d *pdf.Doc, f framework, fs *fwSummary) {
 		row := pdf.Row{Cells: []string{c.ID, clip(c.Title, 300), clip(cmp.Or(req, "—"), 200), c.Severity, c.statusText(),
 			fmt.Sprint(c.Assessed), fmt.Sprint(c.Rows), fmt.Sprint(c.Distinct)}}
 		if c.Status[dataset.NonCompliant] > 0 {
-			row.Detail = c.failingDetail(pack.FrameworkWorkbook(f.slug), sheet, column)
+			row.Detail = c.failingDetail(pack.FrameworkWorkbook(f.slug), sheets, column)
 		}
 		rows = append(rows, row)
 	}
 	d.TableRows(cols, rows)
 }
 
-// violationsSheet is the workbook's sheet of violations and the title of
-// its control_id column: the names a reader filters by.
-func violationsSheet() (sheet, column string) {
-	t := sheetTable(dataset.ViolationsTable())
-	for _, c := range t.Columns {
+// violationsColumn is the title of the control_id column of the
+// workbook's sheets of violations: the name a reader filters by.
+func violationsColumn() string {
+	for _, c := range dataset.ViolationsTable().Columns {
 		if c.Name == "control_id" {
-			return t.Name, c.Header()
+			return c.Header()
 		}
 	}
-	return t.Name, "control_id"
+	return "control_id"
 }
 
 // failingDetail is a failing control's line under its row: its first
-// resources in violation, and how many more there are and where.
-func (c *ctlSummary) failingDetail(workbook, sheet, column string) string {
+// resources in violation, and how many more there are and where: in
+// workbook, the sheets named by sheets (fwSummary.sheetsOf), filtered on
+// column.
+func (c *ctlSummary) failingDetail(workbook, sheets, column string) string {
 	if c.Rows == 0 {
 		return c.ID + ": non-compliant, but the platform's report names no resource in violation."
 	}
@@ -98,7 +99,7 @@ func (c *ctlSummary) failingDetail(workbook, sheet, column string) string {
 	}
 	out := fmt.Sprintf("%s, resources in violation: %s", c.ID, strings.Join(parts, "; "))
 	if more := c.Rows - int64(len(c.listed)); more > 0 {
-		out += fmt.Sprintf("; and %d more: %s, sheet %s, filter %s = %s", more, workbook, sheet, column, c.ID)
+		out += fmt.Sprintf("; and %d more: %s, %s, filter %s = %s", more, workbook, sheets, column, c.ID)
 	}
 	return out
 }

@@ -49,6 +49,22 @@ func TestFrameworkPDFAppendix(t *testing.T) {
 		name         string
 		run          func(t *testing.T) (job.Result, *memstore.Store)
 		requirements bool
+		spill        bool // the Resources sheet continues on "Resources (2)", ...
+	}
+	scc := func(maxSheetRows int) func(t *testing.T) (job.Result, *memstore.Store) {
+		return func(t *testing.T) (job.Result, *memstore.Store) {
+			tenant, env := sourceCases[1].start(t)
+			day := now.Truncate(24 * time.Hour)
+			cfg := &config.Config{Output: "mem", Concurrency: 2, Datasets: []string{dataset.Reports}, Tenants: []config.Tenant{tenant},
+				Period: period.Window{From: day.Add(-24 * time.Hour), To: day}}
+			store := memstore.New()
+			res, err := job.Run(context.Background(), cfg, job.Deps{Sources: testSources, Store: store, Getenv: func(k string) string { return env[k] },
+				Now: func() time.Time { return now }, MaxSheetRows: maxSheetRows})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return res, store
+		}
 	}
 	multiPage := 0
 	t.Cleanup(func() {
@@ -60,20 +76,11 @@ func TestFrameworkPDFAppendix(t *testing.T) {
 		{"lacework", func(t *testing.T) (job.Result, *memstore.Store) {
 			g := golden.get(t)[0]
 			return g.res, g.store
-		}, false},
-		{"ibm_scc", func(t *testing.T) (job.Result, *memstore.Store) {
-			tenant, env := sourceCases[1].start(t)
-			day := now.Truncate(24 * time.Hour)
-			cfg := &config.Config{Output: "mem", Concurrency: 2, Datasets: []string{dataset.Reports}, Tenants: []config.Tenant{tenant},
-				Period: period.Window{From: day.Add(-24 * time.Hour), To: day}}
-			store := memstore.New()
-			res, err := job.Run(context.Background(), cfg, job.Deps{Sources: testSources, Store: store, Getenv: func(k string) string { return env[k] },
-				Now: func() time.Time { return now }})
-			if err != nil {
-				t.Fatal(err)
-			}
-			return res, store
-		}, true},
+		}, false, false},
+		{"ibm_scc", scc(0), true, false},
+		// A workbook whose sheets hold 40 rows: the pointers name every
+		// sheet of the table, and the rows filtered on them add up.
+		{"ibm_scc, sheets of 40 rows", scc(40), true, true},
 	} {
 		t.Run(pc.name, func(t *testing.T) {
 			res, store := pc.run(t)
@@ -168,8 +175,23 @@ func TestFrameworkPDFAppendix(t *testing.T) {
 				}
 				// "and N more" reconciles with the violations table and the
 				// workbook's sheet, filtered as it says.
-				more := regexp.MustCompile(`; and (\d+) more: (\S+), sheet (\S+), filter (\S+) = (\S+)`)
-				matches := more.FindAllStringSubmatch(appendix, -1)
+				more := regexp.MustCompile(`; and (\d+) more: (\S+), sheets? (.+?), filter (\S+) = (\S+)`)
+				// A failing control's resources may go on on the next page:
+				// read them without the pages' footers, repeated headers and
+				// "(continued)" lines between.
+				lay, err := exec.Command(pdftotext, "-layout", file, "-").Output()
+				if err != nil {
+					t.Fatalf("pdftotext -layout %s: %v", pdfPath, err)
+				}
+				var body []string
+				for _, l := range strings.Split(string(lay), "\n") {
+					l = strings.TrimSpace(strings.Trim(l, "\f"))
+					if !strings.HasPrefix(l, "evidence pack ") && !strings.Contains(l, "Requirement / section") && !strings.HasPrefix(l, "(accounts)") &&
+						!strings.HasSuffix(l, "(continued)") {
+						body = append(body, l)
+					}
+				}
+				matches := more.FindAllStringSubmatch(flat(strings.Join(body, "\n")), -1)
 				wantMore := 0
 				for id := range ft.failing {
 					if ft.violations[id] > 5 {
@@ -179,8 +201,13 @@ func TestFrameworkPDFAppendix(t *testing.T) {
 				if len(matches) != wantMore {
 					t.Errorf("%s: %d \"and N more\" lines, want one per failing control with more than 5 resources: %d", pdfPath, len(matches), wantMore)
 				}
+				spilled := 0
 				for _, m := range matches {
-					n, book, sheet, column, id := m[1], m[2], m[3], m[4], m[5]
+					n, book, named, column, id := m[1], m[2], m[3], m[4], m[5]
+					sheets := regexp.MustCompile(`, | and `).Split(named, -1)
+					if len(sheets) > 1 {
+						spilled++
+					}
 					if book != "frameworks/"+slug+"/evidence.xlsx" || !ft.failing[id] {
 						t.Errorf("%s: %q names another workbook, or no failing control", pdfPath, m[0])
 					}
@@ -189,29 +216,44 @@ func TestFrameworkPDFAppendix(t *testing.T) {
 						t.Errorf("%s: control %s: 5 listed and %d more, the violations table has %d rows", pdfPath, id, got, ft.violations[id])
 					}
 					x := openWorkbook(t, store, p.Prefix+"/frameworks/"+slug+"/evidence.xlsx")
-					rows, err := x.GetRows(sheet)
-					if err != nil {
-						t.Fatalf("%s: sheet %q: %v", pdfPath, sheet, err)
-					}
-					col := -1
-					for i, h := range rows[0] {
-						if h == column {
-							col = i
+					// The sheets named are every sheet of the table.
+					var table []string
+					for _, sh := range x.GetSheetList() {
+						if sh == "Resources" || strings.HasPrefix(sh, "Resources (") {
+							table = append(table, sh)
 						}
 					}
-					if col < 0 {
-						t.Fatalf("%s: sheet %s has no column %q: %v", pdfPath, sheet, column, rows[0])
+					if strings.Join(sheets, "|") != strings.Join(table, "|") {
+						t.Errorf("%s: %q names sheets %q, the workbook's Resources sheets are %q", pdfPath, m[0], sheets, table)
 					}
 					var filtered int64
-					for _, r := range rows[1:] {
-						if col < len(r) && r[col] == id {
-							filtered++
+					for _, sheet := range sheets {
+						rows, err := x.GetRows(sheet)
+						if err != nil {
+							t.Fatalf("%s: sheet %q: %v", pdfPath, sheet, err)
+						}
+						col := -1
+						for i, h := range rows[0] {
+							if h == column {
+								col = i
+							}
+						}
+						if col < 0 {
+							t.Fatalf("%s: sheet %s has no column %q: %v", pdfPath, sheet, column, rows[0])
+						}
+						for _, r := range rows[1:] {
+							if col < len(r) && r[col] == id {
+								filtered++
+							}
 						}
 					}
 					if filtered != ft.violations[id] {
-						t.Errorf("%s: sheet %s filtered on %s = %s has %d rows, the violations table %d", pdfPath, sheet, column, id, filtered, ft.violations[id])
+						t.Errorf("%s: sheets %q filtered on %s = %s have %d rows, the violations table %d", pdfPath, sheets, column, id, filtered, ft.violations[id])
 					}
 					_ = x.Close()
+				}
+				if pc.spill != (spilled > 0) {
+					t.Errorf("%s: %d of %d pointers name several sheets; want some: %v", pdfPath, spilled, len(matches), pc.spill)
 				}
 				// The header repeats on every page the appendix spans.
 				first, last := -1, -1

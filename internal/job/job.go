@@ -66,6 +66,11 @@ type Deps struct {
 	// CommandLine is the run's command line, secrets removed, for the
 	// manifest (the CLI passes it; see RedactArgs).
 	CommandLine []string
+	// MaxSheetRows is the most data rows on one sheet of the workbooks
+	// before a table continues on "Name (2)"; 0 is xlsx's default, the
+	// 1,048,575 a sheet holds. Tests set it low to reach continuation
+	// sheets without a million rows.
+	MaxSheetRows int
 }
 
 func (d *Deps) defaults() {

@@ -22,7 +22,7 @@ func severityColor(level int) [3]int {
 
 func (r *run) newPDF(title string) (*pdf.Doc, error) {
 	return pdf.New(pdf.Options{Title: title, Subject: r.tenant.Name + " " + r.periodLabel(), Author: "evidence " + r.deps.Build.Version,
-		Created: r.generatedAt(), Footer: "evidence pack " + r.id})
+		Created: r.generatedAt(), Footer: "evidence pack " + r.id, Paper: r.cfg.Paper})
 }
 
 func (r *run) coverFields(framework string) [][2]string {

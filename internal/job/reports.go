@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"strings"
 
 	"github.com/evidence-pack/evidence/internal/collect/httpx"
 	"github.com/evidence-pack/evidence/internal/dataset"
@@ -282,6 +283,7 @@ func (r *run) reportWorkbook(ctx context.Context, f framework, reps []fetchedRep
 	}
 	var total int64
 	for _, pass := range reportTables() {
+		first := len(wb.Sheets())
 		sheet, err := wb.Begin(sheetTable(pass))
 		if err != nil {
 			return err
@@ -310,6 +312,7 @@ func (r *run) reportWorkbook(ctx context.Context, f framework, reps []fetchedRep
 		if err := sheet.Close(); err != nil {
 			return err
 		}
+		fs.sheets[pass.Name] = wb.Sheets()[first:]
 	}
 	*f2.rows = total
 	if err := wb.Close(); err != nil {
@@ -355,6 +358,20 @@ func (r *run) frameworkSummaryPairs(f framework, fs *fwSummary) [][2]any {
 		}
 	}
 	return pairs
+}
+
+// sheetsOf names the framework workbook's sheets of table t, as a reader
+// looks for them: "sheet Resources", or "sheets Resources and Resources
+// (2)" when the table continued on more sheets.
+func (f *fwSummary) sheetsOf(t dataset.Table) string {
+	names := f.sheets[t.Name]
+	switch len(names) {
+	case 0: // not written (yet): the name its first sheet takes
+		return "sheet " + sheetTable(t).Name
+	case 1:
+		return "sheet " + names[0]
+	}
+	return "sheets " + strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
 }
 
 // sheetTable names a table's sheet by its human title.

@@ -73,6 +73,13 @@ type fwSummary struct {
 	// for the PDF (the exceptions table has every one).
 	Excepted, Lapsed int64
 	listed           []listedException
+
+	// sheets are the framework workbook's sheets of each table (by
+	// dataset name), in order: one, or more when the table continued on
+	// "Name (2)", ... (xlsx: a sheet holds at most Options.MaxRowsPerSheet
+	// rows). The workbook records them as it is written, before the PDF
+	// that points at them.
+	sheets map[string][]string
 }
 
 // maxListedExceptions bounds the exceptions a framework's PDF lists.
@@ -160,7 +167,7 @@ func (s *summary) framework(slug, name, cloud string) *fwSummary {
 	if !ok {
 		f = &fwSummary{Name: name, Cloud: cloud, Status: map[dataset.Status]int64{}, SevStat: map[sevStatus]int64{},
 			Accounts: map[string]*acctSummary{}, Controls: map[string]*ctlSummary{}, resources: map[string]struct{}{},
-			pairs: map[[2]string]struct{}{}, failing: map[[2]string]struct{}{}}
+			pairs: map[[2]string]struct{}{}, failing: map[[2]string]struct{}{}, sheets: map[string][]string{}}
 		s.fws[slug] = f
 	}
 	return f

@@ -1,12 +1,25 @@
 package job_test
 
 import (
+	"context"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/xuri/excelize/v2"
 
+	"github.com/evidence-pack/evidence/internal/config"
+	"github.com/evidence-pack/evidence/internal/dataset"
+	"github.com/evidence-pack/evidence/internal/job"
+	"github.com/evidence-pack/evidence/internal/period"
+	"github.com/evidence-pack/evidence/internal/reportgen"
 	"github.com/evidence-pack/evidence/internal/reportgen/xlsx"
+	"github.com/evidence-pack/evidence/internal/storage/memstore"
+	"github.com/evidence-pack/evidence/internal/testtool"
 )
 
 // Every workbook of a pack opens with the same overview sheet, and every
@@ -18,6 +31,7 @@ func TestWorkbooksReadAndPrintAlike(t *testing.T) {
 	t.Parallel()
 	run := golden.get(t)[0]
 	p := run.res.Packs[0]
+	checkPaper(t, run.store, p, reportgen.A4)
 	books := 0
 	for _, f := range p.Manifest.Files {
 		if !strings.HasSuffix(f.Path, ".xlsx") {
@@ -38,6 +52,9 @@ func TestWorkbooksReadAndPrintAlike(t *testing.T) {
 				}
 				if *pl.Orientation != "landscape" || pl.FitToWidth == nil || *pl.FitToWidth != 1 || pl.FitToHeight == nil || *pl.FitToHeight != 0 {
 					t.Errorf("%s: page layout %s, fit %v x %v", sh, *pl.Orientation, pl.FitToWidth, pl.FitToHeight)
+				}
+				if sh == "Controls" && !hasPrintArea(x.GetDefinedName(), sh, "!$A$1:$") {
+					t.Errorf("%s: no print area of its key columns among %+v", sh, x.GetDefinedName())
 				}
 				hf, err := x.GetHeaderFooter(sh)
 				if err != nil || hf == nil || !strings.Contains(hf.OddFooter, "Pack "+p.Manifest.PackID) || !strings.Contains(hf.OddFooter, "&P of &N") {
@@ -72,6 +89,90 @@ func TestWorkbooksReadAndPrintAlike(t *testing.T) {
 	}
 	if books < 4 {
 		t.Errorf("%d workbooks", books)
+	}
+}
+
+func hasPrintArea(names []excelize.DefinedName, sheet, prefix string) bool {
+	for _, n := range names {
+		if n.Name == "_xlnm.Print_Area" && n.Scope == sheet && strings.Contains(n.RefersTo, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// With paper: letter, every page of every PDF of the pack is US Letter
+// and every sheet of every workbook is set up for it (paperSize 1), and
+// the workbooks' Summary says so.
+func TestPaperLetter(t *testing.T) {
+	t.Parallel()
+	tenant, env := sourceCases[1].start(t)
+	day := now.Truncate(24 * time.Hour)
+	cfg := &config.Config{Output: "mem", Concurrency: 2, Datasets: []string{dataset.Reports, dataset.Inventory}, Tenants: []config.Tenant{tenant},
+		Period: period.Window{From: day.Add(-24 * time.Hour), To: day}, Paper: reportgen.Letter}
+	store := memstore.New()
+	res, err := job.Run(context.Background(), cfg, job.Deps{Sources: testSources, Store: store, Getenv: func(k string) string { return env[k] },
+		Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkPaper(t, store, res.Packs[0], reportgen.Letter)
+}
+
+// checkPaper checks that the PDFs and workbooks of pack p are laid out
+// for paper: every PDF page's size (pdfinfo), every sheet's paperSize and
+// the Summary's note on printing.
+func checkPaper(t *testing.T, store *memstore.Store, p job.PackResult, paper reportgen.Paper) {
+	t.Helper()
+	pdfinfo := testtool.Program(t, "pdfinfo", testtool.InstallPoppler, "-v")
+	wantPDF := map[reportgen.Paper]string{reportgen.A4: "(A4)", reportgen.Letter: "(letter)"}[paper]
+	wantSheet := map[reportgen.Paper]int{reportgen.A4: 9, reportgen.Letter: 1}[paper]
+	pdfs, books := 0, 0
+	for _, f := range p.Manifest.Files {
+		switch {
+		case strings.HasSuffix(f.Path, ".pdf") && !strings.Contains(f.Path, "/vendor/"):
+			pdfs++
+			rc, err := store.Get(context.Background(), p.Prefix+"/"+f.Path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(rc)
+			rc.Close()
+			file := filepath.Join(t.TempDir(), "x.pdf")
+			if err := os.WriteFile(file, b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			out, err := exec.Command(pdfinfo, "-f", "1", "-l", "1000", file).Output()
+			if err != nil {
+				t.Fatalf("pdfinfo %s: %v", f.Path, err)
+			}
+			for _, line := range strings.Split(string(out), "\n") {
+				if strings.HasPrefix(line, "Page") && strings.Contains(line, "size:") && !strings.Contains(line, wantPDF) {
+					t.Errorf("%s: %s, want %s", f.Path, line, wantPDF)
+				}
+			}
+		case strings.HasSuffix(f.Path, ".xlsx"):
+			books++
+			x := openWorkbook(t, store, p.Prefix+"/"+f.Path)
+			for _, sh := range x.GetSheetList() {
+				pl, err := x.GetPageLayout(sh)
+				if err != nil || pl.Size == nil || *pl.Size != wantSheet {
+					t.Errorf("%s, sheet %s: paper size %v (%v), want %d", f.Path, sh, pl.Size, err, wantSheet)
+				}
+			}
+			rows, _ := x.GetRows(xlsx.SummarySheet)
+			note := false
+			for _, r := range rows {
+				note = note || len(r) == 2 && r[0] == "Printing" && r[1] == xlsx.PrintNote(paper)
+			}
+			if !note || !strings.Contains(xlsx.PrintNote(paper), "on "+paper.Title()+" paper") {
+				t.Errorf("%s: the Summary does not say how it prints on %s", f.Path, paper.Title())
+			}
+			_ = x.Close()
+		}
+	}
+	if pdfs < 2 || books < 2 {
+		t.Errorf("%d PDFs and %d workbooks checked", pdfs, books)
 	}
 }
 

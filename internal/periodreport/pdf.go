@@ -36,7 +36,7 @@ func date(t time.Time) string { return t.UTC().Format(time.DateOnly) }
 
 func (r *Report) writePDF(w io.Writer, o Options, prefix string) error {
 	d, err := pdf.New(pdf.Options{Title: "Period report", Subject: r.Tenant + " " + r.Label(), Author: "evidence " + o.Version,
-		Created: o.Now, Footer: "evidence period report " + o.RunID})
+		Created: o.Now, Footer: "evidence period report " + o.RunID, Paper: o.Paper})
 	if err != nil {
 		return err
 	}

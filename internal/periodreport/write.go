@@ -25,6 +25,9 @@ type Options struct {
 	CommandLine     []string  // secrets removed
 	Signer          *pack.Signer
 	Location        string // where the report is written, as the user named it (for the verify commands)
+	// Paper is the paper the report's PDF and workbook are laid out for;
+	// the zero value is reportgen.DefaultPaper.
+	Paper reportgen.Paper
 }
 
 // Write publishes rep as a report pack in store (rooted at the output)
@@ -125,7 +128,8 @@ func writeFiles(ctx context.Context, w *pack.Writer, rep *Report, o Options, pre
 		}
 	}
 	var buf bytes.Buffer
-	wb := xlsx.NewWorkbook(&buf, xlsx.Options{Created: o.Now, Title: "Period report", Subject: rep.Tenant + " " + rep.Label(), Creator: "evidence " + o.Version})
+	wb := xlsx.NewWorkbook(&buf, xlsx.Options{Created: o.Now, Title: "Period report", Subject: rep.Tenant + " " + rep.Label(), Creator: "evidence " + o.Version,
+		Paper: o.Paper})
 	if err := wb.AddKeyValueSheet(xlsx.SummarySheet, rep.about(o)); err != nil {
 		wb.Abort()
 		return err
@@ -185,6 +189,7 @@ func (r *Report) about(o Options) [][2]any {
 		{"Days and packs", "a day's pack is its own newest pack; a day without one takes the pack of a longer period that covers it whole (shortest period first, then the latest start), whose one assessment then stands for each day it covers"},
 		{"Frameworks", "a framework is its name and, for a platform that defines each framework for one cloud (Lacework), its cloud (column Framework cloud): two frameworks of one name are two series"},
 		{"Integrity", "every file of this report is listed with its SHA-256 in manifest.json and SHA256SUMS; every daily pack read is listed with the SHA-256 of its manifest.json (sheet Daily packs)"},
+		{"Printing", xlsx.PrintNote(o.Paper)},
 	}
 }
 

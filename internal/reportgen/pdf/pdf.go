@@ -2,7 +2,8 @@
 // headings with bookmarks, wrapped paragraphs, key/value blocks, tables whose
 // header repeats after every page break (rows may carry a detail line
 // across the table), and bar charts, with "page x of y" on every page.
-// Pages are A4 portrait, or landscape for wide tables (Landscape).
+// Pages are portrait, or landscape for wide tables (Landscape), on the
+// paper of Options.Paper (A4 unless it says Letter).
 //
 // Text is set in embedded TrueType fonts (templates/fonts): DejaVu Sans, Sans
 // Bold and Sans Mono for Latin, Greek, Cyrillic, Arabic and Hebrew, and Droid
@@ -44,6 +45,8 @@ import (
 	"time"
 
 	"github.com/go-pdf/fpdf"
+
+	"github.com/evidence-pack/evidence/internal/reportgen"
 )
 
 const (
@@ -61,6 +64,8 @@ type Options struct {
 	Author  string
 	Created time.Time // fixed document dates for reproducible output
 	Footer  string    // left footer text, e.g. the pack id
+	// Paper is the page size; the zero value is reportgen.DefaultPaper.
+	Paper reportgen.Paper
 }
 
 // Doc is a PDF report being built.
@@ -81,13 +86,13 @@ type Doc struct {
 	curSize    float64
 }
 
-// New starts an A4 portrait document.
+// New starts a portrait document on opts.Paper.
 func New(opts Options) (*Doc, error) {
 	m, err := fontMetrics()
 	if err != nil {
 		return nil, fmt.Errorf("pdf: fonts: %w", err)
 	}
-	f := fpdf.New("P", "mm", "A4", "")
+	f := fpdf.New("P", "mm", opts.Paper.Title(), "")
 	// Faces are registered with fpdf when text first needs them (useFace):
 	// fpdf parses, subsets and embeds every face registered, used or not,
 	// and most reports never set monospace (checksums) or CJK text.
@@ -155,7 +160,7 @@ func (d *Doc) Landscape() { d.addPage("L") }
 // previous page's width.
 func (d *Doc) addPage(o string) {
 	d.landscape = o == "L"
-	d.f.AddPageFormat(o, d.f.GetPageSizeStr("A4"))
+	d.f.AddPageFormat(o, d.f.GetPageSizeStr(d.opts.Paper.Title()))
 	w, h := d.f.GetPageSize()
 	d.width, d.height = w-2*marginMM, h
 }
@@ -275,10 +280,11 @@ func (d *Doc) Table(cols []Column, rows [][]string) {
 
 // Row is a table row: its cells, and a Detail (may be empty) set across the
 // whole width of the table under them, in smaller type, for what belongs
-// to the row but fits no column (a failing control's resources). A detail
-// longer than what is left of a page goes on after the page break, under
-// the repeated header: a detail should name its row, since it may start a
-// page.
+// to the row but fits no column (a failing control's resources). A row
+// stays on the page of the first two lines of its detail; a detail longer
+// than what is left of the page goes on after the page break, under the
+// repeated header and a line naming the row by its first cell: "<first
+// cell> (continued)".
 type Row struct {
 	Cells  []string
 	Detail string
@@ -302,6 +308,7 @@ const (
 	cellH          = 4.6 // mm, a table line
 	detailH        = 4.0 // mm, a line of a row's detail
 	detailIndent   = 4.0 // mm, a detail's left indent
+	keepDetail     = 2   // lines of a row's detail kept on the row's page
 	maxHeaderLines = 12  // a longer column title is cut: titles are labels
 )
 
@@ -348,13 +355,16 @@ func (d *Doc) table(cols []Column, rows []Row, header bool) {
 		}
 		hdrH = float64(n)*cellH + 1
 	}
-	drawHeader := func() {
+	// drawHeader draws the header where under keeps room for a first
+	// row of height under: a header is never alone at a page's foot, nor
+	// with a sliver of its first row.
+	drawHeader := func(under float64) {
 		if !header {
 			return
 		}
 		d.setFont(bold, smallSize+0.5)
 		h := hdrH
-		if f.GetY()+h+cellH+1 > bottom { // no header alone at a page's foot
+		if f.GetY()+h+under > bottom && f.GetY() > marginMM+0.5 {
 			d.nextPage()
 		}
 		f.SetFillColor(31, 56, 100)
@@ -372,16 +382,6 @@ func (d *Doc) table(cols []Column, rows []Row, header bool) {
 		f.SetXY(marginMM, y+h)
 		f.SetTextColor(0, 0, 0)
 	}
-	drawHeader()
-	// top is where rows start on the current page. A block that does not
-	// fit where it would start begins on the next page, unless it is at the
-	// top already (right under a header counts: a header is never left
-	// alone at a page's foot) or is taller than a page: then it is split,
-	// and goes on on the next pages under the repeated header.
-	top := -1.0
-	if header {
-		top = f.GetY()
-	}
 	cellFonts := make([]func(), len(cols))
 	aligns := make([]string, len(cols))
 	for i, c := range cols {
@@ -389,8 +389,8 @@ func (d *Doc) table(cols []Column, rows []Row, header bool) {
 		aligns[i] = align(c.Align)
 	}
 	detailFont := []func(){func() { d.setFont(regular, smallSize) }}
-	for n, row := range rows {
-		// Each cell's lines, wrapped in its own font.
+	// rowBlocks wraps each cell of a row in its own font, and its detail.
+	rowBlocks := func(row Row) []block {
 		cells := block{widths: widths, lines: make([][]string, len(cols)), fonts: cellFonts, aligns: aligns, lineH: cellH}
 		for i := range cols {
 			cell := ""
@@ -407,35 +407,99 @@ func (d *Doc) table(cols []Column, rows []Row, header bool) {
 			blocks = append(blocks, block{widths: []float64{w}, lines: [][]string{d.wrap(clean(row.Detail), w-1)},
 				fonts: detailFont, aligns: []string{"L"}, lineH: detailH, indent: detailIndent})
 		}
-		for _, b := range blocks {
+		return blocks
+	}
+	// firstRoom is the height a table's first row needs under the header:
+	// the whole row, with the first lines of its detail, when that fits on
+	// a page; one line otherwise.
+	firstRoom := cellH + 1
+	var first []block
+	if len(rows) > 0 {
+		first = rowBlocks(rows[0])
+		need := float64(first[0].height())*cellH + 1
+		if len(first) > 1 {
+			need += float64(min(keepDetail, first[1].height()))*detailH + 1
+		}
+		if need <= bottom-marginMM-hdrH {
+			firstRoom = need
+		}
+	}
+	drawHeader(firstRoom)
+	// top is where rows start on the current page. A block that does not
+	// fit where it would start begins on the next page, unless it is at the
+	// top already (right under a header counts: a header is never left
+	// alone at a page's foot) or is taller than a page: then it is split,
+	// and goes on on the next pages under the repeated header.
+	top := -1.0
+	if header {
+		top = f.GetY()
+	}
+	for n, row := range rows {
+		blocks := first
+		if n > 0 {
+			blocks = rowBlocks(row)
+		}
+		// A row is kept with the first lines of its detail (keepDetail): a
+		// row at a page's foot whose detail would start on the next page
+		// goes to the next page itself, unless row and lines fill more
+		// than a page. A detail that does not fit is then split, never
+		// moved away from its row whole. A block that goes on after a
+		// page break (a split detail, or a row taller than a page) starts
+		// its part on the new page with "<first cell> (continued)", under
+		// the repeated header.
+		keep := 0
+		if len(blocks) > 1 {
+			keep = min(keepDetail, blocks[1].height())
+		}
+		label := ""
+		if len(row.Cells) > 0 {
+			label = row.Cells[0]
+		}
+		started, cont := false, false
+		for bi, b := range blocks {
 			rest := b.height()
 			pageFit := int((bottom - marginMM - hdrH - 1) / b.lineH) // lines of a block that fit on a page of their own
 			for from := 0; from < rest; {
 				fit := int((bottom - f.GetY() - 1) / b.lineH)
-				if fit < rest-from && f.GetY() != top && (fit < 2 || (from == 0 && rest <= pageFit)) {
-					d.nextPage()
-					drawHeader()
-					top = f.GetY()
+				atTop := f.GetY() == top
+				withNext := float64(rest)*b.lineH + 1 + float64(keep)*detailH + 1
+				switch {
+				case bi == 0 && from == 0 && keep > 0 && !atTop && f.GetY()+withNext > bottom && withNext <= bottom-marginMM-hdrH:
+				case fit < rest-from && !atTop && (fit < 2 || (bi == 0 && from == 0 && rest <= pageFit)):
+				default:
+					if cont {
+						d.continued(label, n%2 == 1)
+						cont = false
+						continue // the fit again, below the line
+					}
+					fit = max(1, min(fit, rest-from))
+					if left := rest - from - fit; left == 1 && fit > keepDetail {
+						fit-- // no line alone on the next page
+					}
+					h := float64(fit)*b.lineH + 1
+					y := f.GetY()
+					if n%2 == 1 {
+						f.SetFillColor(242, 242, 242)
+						f.Rect(marginMM, y, d.width, h, "F")
+					}
+					x := marginMM + b.indent
+					for i := range b.widths {
+						b.fonts[i]()
+						f.SetXY(x+0.5, y+0.5)
+						for k := from; k < from+fit && k < len(b.lines[i]); k++ {
+							d.line(b.widths[i]-1, b.lineH, b.lines[i][k], "", 2, b.aligns[i], false)
+						}
+						x += b.widths[i]
+					}
+					f.SetXY(marginMM, y+h)
+					from += fit
+					started = true
 					continue
 				}
-				fit = max(1, min(fit, rest-from))
-				h := float64(fit)*b.lineH + 1
-				y := f.GetY()
-				if n%2 == 1 {
-					f.SetFillColor(242, 242, 242)
-					f.Rect(marginMM, y, d.width, h, "F")
-				}
-				x := marginMM + b.indent
-				for i := range b.widths {
-					b.fonts[i]()
-					f.SetXY(x+0.5, y+0.5)
-					for k := from; k < from+fit && k < len(b.lines[i]); k++ {
-						d.line(b.widths[i]-1, b.lineH, b.lines[i][k], "", 2, b.aligns[i], false)
-					}
-					x += b.widths[i]
-				}
-				f.SetXY(marginMM, y+h)
-				from += fit
+				d.nextPage()
+				drawHeader(0)
+				top = f.GetY()
+				cont = started
 			}
 		}
 		y := f.GetY()
@@ -444,6 +508,26 @@ func (d *Doc) table(cols []Column, rows []Row, header bool) {
 		f.SetDrawColor(0, 0, 0)
 	}
 	d.setFont(regular, bodySize)
+}
+
+// continued writes the line that starts the part of a row that goes on
+// after a page break: the row's first cell and "(continued)", across the
+// table, shaded like the row.
+func (d *Doc) continued(label string, shade bool) {
+	f := d.f
+	y := f.GetY()
+	if shade {
+		f.SetFillColor(242, 242, 242)
+		f.Rect(marginMM, y, d.width, detailH, "F")
+	}
+	d.setFont(bold, smallSize)
+	f.SetXY(marginMM+0.5, y)
+	text := "(continued)"
+	if label = strings.TrimSpace(strings.SplitN(clean(label), "\n", 2)[0]); label != "" {
+		text = label + " " + text
+	}
+	d.line(d.width-1, detailH, text, "", 2, "L", false)
+	f.SetXY(marginMM, y+detailH)
 }
 
 // columnWidths shares the page width among cols by their Width.

@@ -6,10 +6,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/evidence-pack/evidence/internal/reportgen"
 	"github.com/evidence-pack/evidence/internal/testtool"
 )
 
@@ -160,5 +162,130 @@ func TestTableRowsDetails(t *testing.T) {
 		if !strings.Contains(strings.Join(strings.Fields(text), " "), want) {
 			t.Errorf("text lacks %q", want)
 		}
+	}
+}
+
+// Every page is on the document's paper, portrait or landscape as asked,
+// through page breaks: A4 unless Options.Paper says Letter.
+func TestPaper(t *testing.T) {
+	for _, tc := range []struct {
+		paper reportgen.Paper
+		name  string // pdfinfo's name of the page size
+	}{
+		{"", "A4"},
+		{reportgen.A4, "A4"},
+		{reportgen.Letter, "letter"},
+	} {
+		t.Run(tc.paper.Title()+"/"+string(tc.paper), func(t *testing.T) {
+			d, err := New(Options{Title: "Paper", Paper: tc.paper})
+			if err != nil {
+				t.Fatal(err)
+			}
+			d.Cover("Paper", "", nil)
+			d.Landscape()
+			rows := make([][]string, 120) // three landscape pages
+			for i := range rows {
+				rows[i] = []string{fmt.Sprint(i), "row"}
+			}
+			d.Table([]Column{{Title: "N", Width: 1}, {Title: "Text", Width: 4}}, rows)
+			d.Page()
+			d.Paragraph("portrait again")
+			var buf bytes.Buffer
+			if _, err := d.WriteTo(&buf); err != nil {
+				t.Fatal(err)
+			}
+			info := string(poppler(t, "pdfinfo", buf.Bytes(), "-f", "1", "-l", "100"))
+			var got []string
+			for _, line := range strings.Split(info, "\n") {
+				_, size, ok := strings.Cut(line, "size:")
+				if !ok || !strings.HasPrefix(line, "Page") {
+					continue
+				}
+				var w, h float64
+				if _, err := fmt.Sscanf(strings.TrimSpace(size), "%g x %g", &w, &h); err != nil {
+					t.Fatalf("pdfinfo: %q", line)
+				}
+				o := "P"
+				if w > h {
+					o = "L"
+				}
+				if !strings.Contains(size, "("+tc.name+")") {
+					t.Errorf("%s: want %s", strings.TrimSpace(line), tc.name)
+				}
+				got = append(got, o)
+			}
+			if g := strings.Join(got, ""); len(got) < 4 || g != "P"+strings.Repeat("L", len(got)-2)+"P" {
+				t.Errorf("page orientations %s: want portrait, landscape pages, portrait", g)
+			}
+		})
+	}
+}
+
+// A row with a detail stays with the detail's first lines, whatever line
+// of the page it falls on: as filler rows push it down the page line by
+// line, the page that shows the row shows the start of its detail too,
+// and a detail that goes on on the next page goes on under the repeated
+// header and "TARGET-7 (continued)". Some of the cases split the detail,
+// some move the row: the row lands at the foot of a page.
+func TestDetailKeptWithRow(t *testing.T) {
+	cols := []Column{{Title: "Control", Width: 1}, {Title: "Title", Width: 3}, {Title: "Status", Width: 1}}
+	var resources []string
+	for i := range 40 {
+		resources = append(resources, fmt.Sprintf("acct-%d: arn:aws:s3:::bucket-%04d, eu-west-1", i, i))
+	}
+	detail := "TARGET-7, resources in violation: " + strings.Join(resources, "; ") + "; DETAIL-END"
+	split, moved := 0, 0
+	for filler := 40; filler < 60; filler++ {
+		d, err := New(Options{Title: "Keep"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.Landscape()
+		var rows []Row
+		for i := range filler {
+			rows = append(rows, Row{Cells: []string{fmt.Sprintf("FILL-%d", i), "a control that passes", "Compliant"}})
+		}
+		rows = append(rows, Row{Cells: []string{"TARGET-7", "a control that fails", "NonCompliant"}, Detail: detail},
+			Row{Cells: []string{"AFTER-8", "the next control", "Compliant"}})
+		d.TableRows(cols, rows)
+		var buf bytes.Buffer
+		if _, err := d.WriteTo(&buf); err != nil {
+			t.Fatal(err)
+		}
+		pages := strings.Split(string(poppler(t, "pdftotext", buf.Bytes(), "-layout")), "\f")
+		row, start, end := -1, -1, -1
+		for i, p := range pages {
+			if regexp.MustCompile(`(?m)^\s*TARGET-7\s+a control that fails`).MatchString(p) {
+				row = i
+			}
+			if strings.Contains(p, "TARGET-7, resources in violation") {
+				start = i
+			}
+			if strings.Contains(p, "DETAIL-END") {
+				end = i
+			}
+		}
+		if row < 0 || row != start {
+			t.Errorf("%d filler rows: the row is on page %d, its detail starts on page %d", filler, row+1, start+1)
+			continue
+		}
+		if !strings.Contains(pages[start], "acct-0: arn:aws:s3:::bucket-0000") {
+			t.Errorf("%d filler rows: page %d has the row but not its first resource:\n%s", filler, row+1, pages[row])
+		}
+		if row > 0 && strings.Contains(pages[row-1], "FILL-"+fmt.Sprint(filler-1)) && !strings.Contains(pages[row], "FILL-") {
+			moved++
+		}
+		for i := start + 1; i <= end; i++ {
+			split++
+			if !strings.Contains(pages[i], "TARGET-7 (continued)") || !regexp.MustCompile(`Control\s+Title\s+Status`).MatchString(pages[i]) {
+				t.Errorf("%d filler rows: page %d goes on with the detail without the header and \"TARGET-7 (continued)\":\n%s", filler, i+1, pages[i])
+			}
+		}
+		if end < start {
+			t.Errorf("%d filler rows: the detail's end is on page %d, before its start on page %d", filler, end+1, start+1)
+		}
+	}
+	if split == 0 || moved == 0 {
+		t.Errorf("%d cases split the detail, %d moved the row to the next page: want both", split, moved)
 	}
 }

@@ -34,10 +34,15 @@
 //     come from the headers and the sampled values, capped (layout.go);
 //     Column.Wrap columns wrap, and a row of wrapped text is given the
 //     height its lines need. Data cells align at the top.
-//   - Every sheet prints landscape, fitted to one page wide and any number
-//     of pages tall, with the header row repeated on each page
-//     (_xlnm.Print_Titles), the sheet's name and Options.Title in the page
-//     header and "Pack <Options.PackID>" and "Page N of M" in the footer.
+//   - Every sheet prints landscape on Options.Paper (A4 unless Letter),
+//     fitted to one page wide and any number of pages tall, with the header
+//     row repeated on each page (_xlnm.Print_Titles), the sheet's name and
+//     Options.Title in the page header and "Pack <Options.PackID>" and
+//     "Page N of M" in the footer. A data sheet prints its key columns
+//     (Table.Lead), as many as fit in printWidth characters
+//     (_xlnm.Print_Area), so that its text prints at 70 % or more; the
+//     footer's middle then names the columns printed. PrintNote is the
+//     text a Summary sheet gives for it.
 //   - The overview sheet of every pack workbook is named SummarySheet; a
 //     Percent value of a key/value sheet is a number in PercentFormat.
 //   - Cells are typed: Int and Float are numbers, Bool is a boolean, Time is

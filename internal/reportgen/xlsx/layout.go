@@ -25,12 +25,13 @@ const (
 
 	// Widths are in Excel's units: characters of the default font's digit.
 	// Text is capped, tighter outside the key columns (Table.Lead), so that
-	// a sheet fitted to the width of a page stays legible; wrapped text
+	// a sheet fitted to the width of a page stays legible (see printWidth:
+	// key columns print, as many as fit); wrapped text
 	// (Column.Wrap: titles, reasons, resources) continues on more lines,
 	// other text (ids, JSON) is cut at the column's edge on screen and on
 	// paper, and is whole in the cell.
 	minWidth        = 5.0
-	maxKeyWrapWidth = 40.0
+	maxKeyWrapWidth = 30.0
 	maxKeyTextWidth = 24.0
 	maxWrapWidth    = 20.0
 	maxTextWidth    = 16.0

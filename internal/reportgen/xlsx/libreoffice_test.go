@@ -1,17 +1,22 @@
 package xlsx
 
 import (
+	"bytes"
 	"encoding/csv"
 	"flag"
 	"fmt"
+	"github.com/xuri/excelize/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/evidence-pack/evidence/internal/dataset"
+	"github.com/evidence-pack/evidence/internal/reportgen"
 
 	"github.com/evidence-pack/evidence/internal/testtool"
 )
@@ -84,22 +89,84 @@ type printedPage struct {
 	n         int
 	text      string
 	landscape bool
+	size      string // pdfinfo's name of it: A4, letter
+	// height is the median height of the page's words (pdftotext -bbox),
+	// in points: the size the text is printed at.
+	height float64
 }
+
+// printedColumns are the columns each data sheet of the framework
+// workbook must print, in sheet order: its key columns, which an auditor
+// reads a printed page for. The others are on screen only.
+var printedColumns = map[string][]string{
+	"Controls": {"Control", "Title", "Status", "Severity", "Requirement", "Cloud account", "Account alias", "Assessed resources",
+		"Violating resources"},
+	"Resources":  {"Control", "Control title", "Severity", "Resource", "Region", "Reasons", "Cloud account"},
+	"Exceptions": {"Control", "Resource", "Kind", "Reason", "Expires (UTC)", "Expired", "By"},
+}
+
+// printedValue is a value of each sheet's last printed column (Controls:
+// of the last with text of its own, the account alias), which every page
+// of the sheet shows.
+var printedValue = map[string]string{
+	"Controls":   printControl(0).AccountAlias,
+	"Resources":  printControl(0).AccountID[:9],
+	"Exceptions": printException(0).By,
+}
+
+// minScale is the smallest printed scale the key sheets may have on each
+// paper: text at 70 % of 11 pt is about 7.7 pt, the size of a footnote.
+var minScale = map[string]float64{"A4": 0.70, "Letter": 0.65}
 
 // TestLibreOfficePrintsEveryColumn prints the framework workbook to PDF
 // with LibreOffice, as an auditor would, and reads the pages back: every
-// page is landscape, names its sheet, the pack and its page number, and a
-// page of a data sheet shows the sheet's header row and every one of its
-// columns: the first and the last column's header and the last column's
-// value (the sub-account), none pushed onto pages of their own.
+// page is landscape on the workbook's paper (A4 by default), names its
+// sheet, the pack and its page number, and a page of a data sheet shows
+// the sheet's header row and every one of its key columns
+// (printedColumns): the first and the last printed column's header and a
+// value of the last printed columns (printedValue), none pushed onto
+// pages of their own, and no column beyond them (the
+// sub-account, last on screen); its footer says which columns it
+// prints. The text of a data page is printed at least minScale of the
+// Summary page's, which prints at 100 %.
 func TestLibreOfficePrintsEveryColumn(t *testing.T) {
 	bin := testtool.LibreOffice(t)
 	pdftotext := testtool.Poppler(t, "pdftotext")
 	pdfinfo := testtool.Program(t, "pdfinfo", testtool.InstallPoppler, "-v")
+	for _, tc := range []struct {
+		paper reportgen.Paper
+		size  string // pdfinfo's name of the page size
+	}{
+		{"", "A4"},
+		{reportgen.Letter, "letter"},
+	} {
+		t.Run(tc.paper.Title(), func(t *testing.T) { checkPrinted(t, bin, pdftotext, pdfinfo, tc.paper, tc.size) })
+	}
+}
+
+func checkPrinted(t *testing.T, bin, pdftotext, pdfinfo string, paper reportgen.Paper, size string) {
 	dir := t.TempDir()
+	b := writeFrameworkWorkbook(t, paper)
 	in := filepath.Join(dir, "evidence.xlsx")
-	if err := os.WriteFile(in, writeFrameworkWorkbook(t), 0o644); err != nil {
+	if err := os.WriteFile(in, b, 0o644); err != nil {
 		t.Fatal(err)
+	}
+	// The Summary is the scale's reference: it must print at 100 %. Its
+	// columns are at most 100 characters wide: at most 710 pt in any of
+	// the fonts LibreOffice takes for Calibri (DejaVu Sans, the widest, has
+	// a 7 pt digit), within the 749 pt a landscape Letter page holds.
+	x, err := excelize.OpenReader(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var summaryWidth float64
+	for _, c := range []string{"A", "B"} {
+		w, _ := x.GetColWidth(SummarySheet, c)
+		summaryWidth += w
+	}
+	x.Close()
+	if summaryWidth > 100 {
+		t.Fatalf("the Summary sheet is %v characters wide: it may not print at 100 %%, the reference of the scale", summaryWidth)
 	}
 	cmd := exec.Command(bin, "-env:UserInstallation=file://"+filepath.Join(dir, "profile"), "--headless", "--norestore",
 		"--convert-to", "pdf", "--outdir", dir, in)
@@ -109,11 +176,12 @@ func TestLibreOfficePrintsEveryColumn(t *testing.T) {
 	pdf := filepath.Join(dir, "evidence.pdf")
 	if *keep != "" {
 		for _, f := range []string{in, pdf} {
+			out := filepath.Join(*keep, paper.Title()+"-"+filepath.Base(f))
 			b, err := os.ReadFile(f)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := os.WriteFile(filepath.Join(*keep, filepath.Base(f)), b, 0o644); err != nil {
+			if err := os.WriteFile(out, b, 0o644); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -136,10 +204,13 @@ func TestLibreOfficePrintsEveryColumn(t *testing.T) {
 		wantSheets[printSheet(pt.table)] = pt.table
 	}
 	perSheet := map[string]int{}
+	var summary float64           // the Summary page's text height
+	scale := map[string]float64{} // the smallest scale of each sheet's pages
+	var data []printedPage        // pages of data sheets
 	for n := 1; n <= pages; n++ {
 		p := readPage(t, pdftotext, pdfinfo, pdf, n)
-		if !p.landscape {
-			t.Errorf("page %d is portrait", n)
+		if !p.landscape || p.size != size {
+			t.Errorf("page %d is %s (landscape %v), want landscape %s", n, p.size, p.landscape, size)
 		}
 		if !strings.Contains(p.text, "Pack "+printPackID) || !strings.Contains(p.text, fmt.Sprintf("Page %d of", n)) {
 			t.Errorf("page %d: no footer with the pack id and page number:\n%s", n, p.text)
@@ -156,25 +227,58 @@ func TestLibreOfficePrintsEveryColumn(t *testing.T) {
 			if name != SummarySheet {
 				t.Errorf("page %d names sheet %q", n, name)
 			}
+			summary = p.height
 			continue
 		}
+		data = append(data, p)
 		body := strings.Join(strings.Fields(p.text), " ")
 		headers := sheetHeaders(tb)
-		for _, h := range []string{headers[0], headers[len(headers)-1]} {
+		printed := printedColumns[name]
+		if len(printed) == 0 || !slices.Equal(headers[:len(printed)], printed) {
+			t.Fatalf("sheet %s: printed columns %q are not the first of its columns %q", name, printed, headers)
+		}
+		first, last := printed[0], printed[len(printed)-1]
+		for _, h := range []string{first, last} {
 			if !strings.Contains(body, h) {
 				t.Errorf("page %d (%s): no header %q: the header row is not repeated, or columns spill onto other pages:\n%s", n, name, h, p.text)
 			}
 		}
-		if got := strings.Count(body, printScope.SubAccount); got < 2 {
-			t.Errorf("page %d (%s): the last column (sub-account) shows on %d rows:\n%s", n, name, got, p.text)
+		if v := printedValue[name]; v == "" || !strings.Contains(body, v) {
+			t.Errorf("page %d (%s): no value %q of the last printed columns:\n%s", n, name, v, p.text)
+		}
+		for _, h := range []string{headers[len(headers)-1], "Row id"} {
+			if strings.Contains(body, h) {
+				t.Errorf("page %d (%s): prints column %s, after the key columns:\n%s", n, name, h, p.text)
+			}
+		}
+		if note := fmt.Sprintf("Printed: columns %s to %s (%d of %d); every column is in the workbook", first, last, len(printed), len(headers)); !strings.Contains(body, note) {
+			t.Errorf("page %d (%s): the footer does not say %q:\n%s", n, name, note, p.text)
+		}
+	}
+	if summary == 0 {
+		t.Fatal("no Summary page")
+	}
+	for _, p := range data {
+		name := strings.Fields(p.text)[0]
+		s := p.height / summary
+		if old, ok := scale[name]; !ok || s < old {
+			scale[name] = s
+		}
+	}
+	for name, s := range scale {
+		if s < minScale[paper.Title()] {
+			t.Errorf("sheet %s prints at %.0f %% of the Summary's size on %s, want at least %.0f %%", name, 100*s, paper.Title(), 100*minScale[paper.Title()])
 		}
 	}
 	// The Resources sheet spans pages: its header row repeats.
 	if perSheet[printSheet(dataset.ViolationsTable())] < 2 || perSheet[SummarySheet] != 1 {
 		t.Errorf("pages per sheet %v: want one Summary page and several of Resources", perSheet)
 	}
-	t.Logf("%d pages: %v", pages, perSheet)
+	t.Logf("%d pages: %v; scale of each sheet: %v", pages, perSheet, scale)
 }
+
+// wordBox is a word's box in pdftotext -bbox output.
+var wordBox = regexp.MustCompile(`<word xMin="[0-9.]+" yMin="([0-9.]+)" xMax="[0-9.]+" yMax="([0-9.]+)">`)
 
 func readPage(t *testing.T, pdftotext, pdfinfo, pdf string, n int) printedPage {
 	t.Helper()
@@ -194,7 +298,25 @@ func readPage(t *testing.T, pdftotext, pdfinfo, pdf string, n int) printedPage {
 			if _, err := fmt.Sscanf(strings.TrimSpace(size), "%g x %g", &w, &h); err == nil {
 				p.landscape = w > h
 			}
+			if _, name, ok := strings.Cut(size, "("); ok {
+				p.size, _, _ = strings.Cut(name, ")")
+			}
 		}
 	}
+	box, err := exec.Command(pdftotext, "-f", page, "-l", page, "-bbox", pdf, "-").Output()
+	if err != nil {
+		t.Fatalf("pdftotext -bbox page %d: %v", n, err)
+	}
+	var heights []float64
+	for _, m := range wordBox.FindAllStringSubmatch(string(box), -1) {
+		y0, _ := strconv.ParseFloat(m[1], 64)
+		y1, _ := strconv.ParseFloat(m[2], 64)
+		heights = append(heights, y1-y0)
+	}
+	if len(heights) == 0 {
+		t.Fatalf("page %d: pdftotext -bbox finds no words", n)
+	}
+	slices.Sort(heights)
+	p.height = heights[len(heights)/2]
 	return p
 }

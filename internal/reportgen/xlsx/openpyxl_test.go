@@ -305,7 +305,7 @@ type pyLayout struct {
 func TestOpenpyxlReadsLayout(t *testing.T) {
 	py := testtool.Python(t)
 	path := filepath.Join(t.TempDir(), "evidence.xlsx")
-	if err := os.WriteFile(path, writeFrameworkWorkbook(t), 0o644); err != nil {
+	if err := os.WriteFile(path, writeFrameworkWorkbook(t, ""), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(py, "-c", openpyxlLayoutScript, path)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/evidence-pack/evidence/internal/dataset"
+	"github.com/evidence-pack/evidence/internal/reportgen"
 	"github.com/xuri/excelize/v2"
 )
 
@@ -67,18 +68,18 @@ var printTables = []struct {
 // printSheet names the sheet of a table as the framework workbook does.
 func printSheet(t dataset.Table) string { return t.Title }
 
-// writeFrameworkWorkbook writes the framework workbook in batches of 7
-// rows.
-func writeFrameworkWorkbook(t testing.TB) []byte {
+// writeFrameworkWorkbook writes the framework workbook for paper in
+// batches of 7 rows.
+func writeFrameworkWorkbook(t testing.TB, paper reportgen.Paper) []byte {
 	t.Helper()
 	var buf bytes.Buffer
-	wb := NewWorkbook(&buf, Options{Created: created, Title: "CIS Amazon Web Services Foundations Benchmark v1.4.0", PackID: printPackID})
+	wb := NewWorkbook(&buf, Options{Created: created, Title: "CIS Amazon Web Services Foundations Benchmark v1.4.0", PackID: printPackID, Paper: paper})
 	if err := wb.AddKeyValueSheet(SummarySheet, [][2]any{
 		{"Evidence", "CIS Amazon Web Services Foundations Benchmark v1.4.0"},
 		{"Pack id", printPackID},
 		{"Generated at (UTC)", created},
 		{"Compliance % (compliant / (compliant + non-compliant))", Percent(0.8125)},
-		{"Integrity", "every file of the pack is listed with its SHA-256 in manifest.json and SHA256SUMS"},
+		{"Integrity", "SHA-256 of every file in manifest.json"},
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +126,7 @@ func TestSheetHeaders(t *testing.T) {
 	}{
 		{dataset.ControlsTable(), []string{"Control", "Title", "Status", "Severity"}, []string{"Source", "Tenant", "Sub-account"}},
 		{dataset.ViolationsTable(), []string{"Control", "Control title", "Severity", "Resource"}, []string{"Source", "Tenant", "Sub-account"}},
-		{dataset.ExceptionsTable(), []string{"Control", "Control title", "Resource"}, []string{"Source", "Tenant", "Sub-account"}},
+		{dataset.ExceptionsTable(), []string{"Control", "Resource", "Kind", "Reason", "Expires (UTC)", "Expired"}, []string{"Source", "Tenant", "Sub-account"}},
 		{dataset.EvaluationsTable(), []string{"Control", "Recommendation", "Status", "Severity", "Resource"}, []string{"Source", "Tenant", "Sub-account"}},
 	} {
 		t.Run(tc.table.Name, func(t *testing.T) {
@@ -183,6 +184,81 @@ func TestPercentColumn(t *testing.T) {
 		shown, _ := f.GetCellValue("Daily", tc.cell)
 		if raw != tc.raw || shown != tc.shown {
 			t.Errorf("%s = %q shown %q, want %q shown %q", tc.cell, raw, shown, tc.raw, tc.shown)
+		}
+	}
+}
+
+func TestPrintLayout(t *testing.T) {
+	headers := []string{"A", "B", "C", "D", "E"}
+	for _, tc := range []struct {
+		name   string
+		widths []float64
+		lead   int
+		cols   int
+		note   string
+	}{
+		{"narrow sheet: every column", []float64{20, 20, 20, 20, 20}, 0, 5, ""},
+		{"narrow sheet with a lead: every key column", []float64{20, 20, 20, 20, 20}, 3, 3, "Printed: columns A to C (3 of 5); every column is in the workbook"},
+		{"lead wider than a page: the key columns that fit", []float64{60, 60, 50, 20, 20}, 4, 2, "Printed: columns A to B (2 of 5); every column is in the workbook"},
+		{"no lead, wide: the first columns that fit", []float64{50, 50, 50, 50, 50}, 0, 3, "Printed: columns A to C (3 of 5); every column is in the workbook"},
+		{"first column alone wider than a page", []float64{200, 10, 10, 10, 10}, 2, 1, "Printed: column A (1 of 5); every column is in the workbook"},
+		{"exactly the print width", []float64{80, 80, 1, 1, 1}, 5, 2, "Printed: columns A to B (2 of 5); every column is in the workbook"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := newPrintLayout(headers, tc.widths, tc.lead)
+			if p.cols != tc.cols || p.note() != tc.note {
+				t.Errorf("%d columns, note %q; want %d, %q", p.cols, p.note(), tc.cols, tc.note)
+			}
+		})
+	}
+}
+
+// Each sheet of a table prints its key columns down to its own last row,
+// continuation sheets included; a sheet printed whole has no print area.
+func TestPrintArea(t *testing.T) {
+	tb := dataset.ControlsTable()
+	tb.Name = "Controls"
+	var buf bytes.Buffer
+	wb := NewWorkbook(&buf, Options{MaxRowsPerSheet: 3})
+	if err := wb.AddKeyValueSheet(SummarySheet, [][2]any{{"Tenant", "acme"}}); err != nil {
+		t.Fatal(err)
+	}
+	s, err := wb.Begin(tb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []dataset.Row
+	for i := range 7 {
+		rows = append(rows, printControl(i).Row(printScope))
+	}
+	if err := s.Write(rows); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := wb.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenReader(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	areas := map[string]string{}
+	for _, n := range f.GetDefinedName() {
+		if n.Name == "_xlnm.Print_Area" {
+			areas[n.Scope] = n.RefersTo
+		}
+	}
+	want := map[string]string{"Controls": "'Controls'!$A$1:$I$4", "Controls (2)": "'Controls (2)'!$A$1:$I$4", "Controls (3)": "'Controls (3)'!$A$1:$I$2"}
+	if fmt.Sprint(areas) != fmt.Sprint(want) {
+		t.Errorf("print areas %v, want %v", areas, want)
+	}
+	for sheet := range want {
+		hf, err := f.GetHeaderFooter(sheet)
+		if err != nil || !strings.Contains(hf.OddFooter, "&CPrinted: columns Control to Violating resources (9 of 21)") {
+			t.Errorf("%s: footer %+v (%v)", sheet, hf, err)
 		}
 	}
 }

@@ -23,6 +23,8 @@ type sheetSink struct {
 	headers []string
 	measure []colMeasure
 	widths  []float64 // set when the sample is measured
+	lead    int       // key columns (Table.Lead), the first in sheet order
+	print   printLayout
 	wrap    []bool
 	percent []bool
 	lastCol string
@@ -55,6 +57,9 @@ func newSheetSink(wb *Workbook, t dataset.Table) (*sheetSink, error) {
 		c := t.Columns[i]
 		s.kinds[j], s.headers[j], s.wrap[j], s.percent[j] = c.Kind, sheetHeader(c), c.Wrap, c.Percent && c.Kind == dataset.Float
 		s.measure[j] = colMeasure{kind: c.Kind, wrap: c.Wrap, key: slices.Contains(t.Lead, c.Name)}
+		if s.measure[j].key {
+			s.lead++
+		}
 	}
 	s.cells = make([]any, n)
 	return s, nil
@@ -68,6 +73,7 @@ func (s *sheetSink) endSample() error {
 	for j := range s.widths {
 		s.widths[j] = s.measure[j].width(s.headers[j])
 	}
+	s.print = newPrintLayout(s.headers, s.widths, s.lead)
 	if err := s.next(); err != nil {
 		return err
 	}
@@ -89,7 +95,7 @@ func (s *sheetSink) next() error {
 		}
 	}
 	s.part++
-	name, sw, err := s.wb.startSheet(sheetName(s.base, s.part), s.headers, s.widths, s.wrap)
+	name, sw, err := s.wb.startSheet(sheetName(s.base, s.part), s.headers, s.widths, s.wrap, s.print)
 	if err != nil {
 		return err
 	}
@@ -98,8 +104,11 @@ func (s *sheetSink) next() error {
 }
 
 // finishSheet puts the autofilter over the header and data of the current
-// sheet and flushes it.
+// sheet, limits its print area to the printed columns and flushes it.
 func (s *sheetSink) finishSheet() error {
+	if err := s.wb.printArea(s.sheet, s.print, s.rows+1); err != nil {
+		return fmt.Errorf("xlsx: sheet %q: print area: %w", s.sheet, err)
+	}
 	ref := "A1:" + s.lastCol + strconv.Itoa(s.rows+1)
 	// The stream writer has written the sheet up to its rows; the worksheet
 	// it keeps still serialises autoFilter on Flush, so set it now.

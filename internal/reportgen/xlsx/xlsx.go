@@ -64,6 +64,9 @@ type Options struct {
 	// PackID is printed in the footer of every page, with the page number,
 	// so that a printed page names the pack it came from.
 	PackID string
+	// Paper is the paper every sheet is set up to print on; the zero
+	// value is reportgen.DefaultPaper.
+	Paper reportgen.Paper
 }
 
 func (o Options) maxRows() int {
@@ -194,7 +197,7 @@ func (wb *Workbook) Sheets() []string {
 
 // newSheet adds a worksheet named like want (made unique) and returns a
 // stream writer for it. The first sheet reuses the default "Sheet1".
-func (wb *Workbook) newSheet(want string) (string, *excelize.StreamWriter, error) {
+func (wb *Workbook) newSheet(want string, pl printLayout) (string, *excelize.StreamWriter, error) {
 	name := want
 	for k := 2; wb.names[strings.ToLower(name)]; k++ {
 		name = sheetName(want, k)
@@ -213,7 +216,7 @@ func (wb *Workbook) newSheet(want string) (string, *excelize.StreamWriter, error
 	if err := wb.f.SetSheetDimension(name, ""); err != nil {
 		return "", nil, fmt.Errorf("xlsx: sheet %q: %w", name, err)
 	}
-	if err := wb.pageSetup(name); err != nil {
+	if err := wb.pageSetup(name, pl); err != nil {
 		return "", nil, fmt.Errorf("xlsx: sheet %q: page setup: %w", name, err)
 	}
 	sw, err := wb.f.NewStreamWriter(name)
@@ -223,74 +226,11 @@ func (wb *Workbook) newSheet(want string) (string, *excelize.StreamWriter, error
 	return name, sw, nil
 }
 
-// Page setup of every sheet (see pageSetup).
-const (
-	marginSide   = 0.3 // inches
-	marginTop    = 0.6
-	marginBottom = 0.6
-	marginHF     = 0.25 // from the edge to the header and footer
-	// maxHFChars is the most characters of a header or footer section
-	// (excelize.MaxFieldLength is the whole field's limit).
-	maxHFChars = 80
-)
-
-// pageSetup makes a sheet print landscape, fitted to one page wide and as
-// many pages tall as it needs, with the header row repeated on every page
-// and a footer naming the pack and the page. A streamed sheet writes its
-// <sheetPr> when its stream writer is made and the rest of the page setup
-// when it is flushed: it is all set here, before the stream writer exists.
-func (wb *Workbook) pageSetup(sheet string) error {
-	f := wb.f
-	fit, landscape, wide, tall := true, "landscape", 1, 0 // fitToHeight 0: as many pages as needed
-	if err := f.SetSheetProps(sheet, &excelize.SheetPropsOptions{FitToPage: &fit}); err != nil {
-		return err
-	}
-	if err := f.SetPageLayout(sheet, &excelize.PageLayoutOptions{Orientation: &landscape, FitToWidth: &wide, FitToHeight: &tall}); err != nil {
-		return err
-	}
-	side, top, bottom, hf := marginSide, marginTop, marginBottom, marginHF
-	if err := f.SetPageMargins(sheet, &excelize.PageLayoutMarginsOptions{Left: &side, Right: &side, Top: &top, Bottom: &bottom, Header: &hf, Footer: &hf}); err != nil {
-		return err
-	}
-	footer := "&RPage &P of &N"
-	if id := hfText(wb.opts.PackID); id != "" {
-		footer = "&LPack " + id + footer
-	}
-	header := "&L&A" // the sheet's name
-	if title := hfText(wb.opts.Title); title != "" {
-		header += "&R" + title
-	}
-	if err := f.SetHeaderFooter(sheet, &excelize.HeaderFooterOptions{OddHeader: header, OddFooter: footer}); err != nil {
-		return err
-	}
-	return f.SetDefinedName(&excelize.DefinedName{Name: "_xlnm.Print_Titles", RefersTo: quoteSheet(sheet) + "!$1:$1", Scope: sheet})
-}
-
-// hfText makes s literal text of a header or footer section: '&' starts a
-// code there, so it is doubled, and the text is cut to maxHFChars.
-func hfText(s string) string {
-	s, _, _ = SanitiseCell(s)
-	s = strings.Map(func(r rune) rune {
-		if r == '\n' || r == '\r' || r == '\t' {
-			return ' '
-		}
-		return r
-	}, s)
-	if utf16Len(s) > maxHFChars {
-		s = truncateUTF16(s, maxHFChars-1) + "…"
-	}
-	return strings.ReplaceAll(s, "&", "&&")
-}
-
-// quoteSheet quotes a sheet name for a reference ('It”s'!A1).
-func quoteSheet(name string) string {
-	return "'" + strings.ReplaceAll(name, "'", "''") + "'"
-}
-
 // startSheet sets up a new sheet: column widths and styles (wrap[i] for
-// wrapped text), frozen header row and the header itself.
-func (wb *Workbook) startSheet(want string, headers []string, widths []float64, wrap []bool) (string, *excelize.StreamWriter, error) {
-	name, sw, err := wb.newSheet(want)
+// wrapped text), frozen header row, the header itself, and the page setup
+// of pl (newPrintLayout).
+func (wb *Workbook) startSheet(want string, headers []string, widths []float64, wrap []bool, pl printLayout) (string, *excelize.StreamWriter, error) {
+	name, sw, err := wb.newSheet(want, pl)
 	if err != nil {
 		return "", nil, err
 	}
@@ -355,7 +295,8 @@ func (wb *Workbook) AddKeyValueSheet(name string, pairs [][2]any) error {
 		val.add(kvMeasured(p[1]))
 	}
 	widths := []float64{key.width("Field"), min(max(val.chars+cellPadding, 12), kvValueWidth)}
-	sheet, sw, err := wb.startSheet(sheetName(name, 1), []string{"Field", "Value"}, widths, []bool{true, true})
+	headers := []string{"Field", "Value"}
+	sheet, sw, err := wb.startSheet(sheetName(name, 1), headers, widths, []bool{true, true}, newPrintLayout(headers, widths, 0))
 	if err != nil {
 		return wb.breaks(err)
 	}
