@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/evidence-pack/evidence/internal/collect/lacework"
@@ -143,6 +144,10 @@ func (s *Source) assign(bucket, sub, id string) *lacework.Client {
 	s.assigned[id] = i
 	return s.keys[i].subs[sub]
 }
+
+// lane is the pipeline's name of unit id's key (source.ReportUnit.Lane):
+// the key's rate-limit budget, which the unit's requests draw on.
+func (s *Source) lane(id string) string { return "key " + strconv.Itoa(s.assigned[id]) }
 
 // keyName is the name of unit id's key in `evidence plan` ("" with one
 // key).

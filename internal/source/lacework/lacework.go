@@ -348,9 +348,10 @@ func (s *Source) planReports(req source.Request, subs []*sub) []source.Framework
 					continue
 				}
 				q := lacework.ReportQuery{Target: t, Framework: fw.Name, ReportType: fw.ReportType}
-				client, vendor := s.assign(bucketReports, sb.name, reportID(fw.Name, sb.name, t.ID())), s.cfg.vendorPDF(req)
+				id := reportID(fw.Name, sb.name, t.ID())
+				client, vendor := s.assign(bucketReports, sb.name, id), s.cfg.vendorPDF(req)
 				f.Units = append(f.Units, source.ReportUnit{SubAccount: sb.name, Account: t.ID(), Cloud: string(t.Cloud),
-					Call: source.Call{Method: http.MethodGet, Path: lacework.PathReports, Params: q.Params()},
+					Call: source.Call{Method: http.MethodGet, Path: lacework.PathReports, Params: q.Params()}, Lane: s.lane(id),
 					Fetch: func(ctx context.Context) (source.Report, error) {
 						rep, err := client.Report(ctx, q)
 						if err != nil {
