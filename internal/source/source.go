@@ -342,7 +342,11 @@ type Bucket struct {
 	Rows     int64 // rows the probe counted (0 when not probed)
 	PerHour  int   // the bucket's rate limit
 	Burst    int   // requests that may go at once; PerHour when 0
-	Detail   string
+	// Latency is the time one request of the bucket took while planning
+	// (a probe of its kind, from sending it to its body read); 0 when none
+	// was timed.
+	Latency time.Duration
+	Detail  string
 }
 
 // Estimator is implemented by sources that can predict a plan's requests.

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -137,6 +138,54 @@ type Stats struct {
 	ServerErrors atomic.Int64 // 5xx responses
 	NetErrors    atomic.Int64 // dropped connections, timeouts
 	BytesIn      atomic.Int64
+
+	mu      sync.Mutex
+	latency map[string]latencySum // by bucket
+}
+
+// latencySum adds up the time of a bucket's answered requests.
+type latencySum struct {
+	n     int
+	total time.Duration
+}
+
+// observe records the time of one answered request of bucket: from
+// sending it to its body read (a rate-limit wait before it not included).
+func (s *Stats) observe(bucket string, d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.latency == nil {
+		s.latency = map[string]latencySum{}
+	}
+	l := s.latency[bucket]
+	l.n++
+	l.total += d
+	s.latency[bucket] = l
+}
+
+// Latency is the mean time of the answered requests of bucket (its
+// Request.Bucket, else method and path), from sending each to its body
+// read, and how many there were (0: none yet). Rate-limit waits and
+// failed attempts are not included.
+func (s *Stats) Latency(bucket string) (time.Duration, int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l := s.latency[bucket]
+	if l.n == 0 {
+		return 0, 0
+	}
+	return l.total / time.Duration(l.n), l.n
+}
+
+// Latencies is Latency of every bucket with an answered request.
+func (s *Stats) Latencies() map[string]time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]time.Duration{}
+	for b, l := range s.latency {
+		out[b] = l.total / time.Duration(l.n)
+	}
+	return out
 }
 
 // New returns a Client for cfg.
@@ -486,6 +535,7 @@ func (c *Client) attempt(ctx context.Context, r Request, u *url.URL, bucket stri
 			}
 			return -1, err
 		}
+		c.stats.observe(bucket, c.now().Sub(t0))
 		return 0, nil
 	case s == http.StatusUnauthorized && c.auth != nil && !*refreshed:
 		*refreshed = true
