@@ -50,7 +50,7 @@ func BenchmarkPooledKeys(b *testing.B) {
 			perHour := int(float64(rateBudget) * float64(time.Hour) / float64(poolWindow))
 			reg := sources.Registry(sources.Options{Lacework: lacework.Limits{RequestsPerHour: perHour, Burst: rateBudget}})
 			for b.Loop() {
-				// Probed, as `evidence plan` is by default: one report is
+				// Probed, as `evidence plan` is by default: three reports are
 				// fetched to time the Reports requests. The plan probes its
 				// own emulator, so the run starts with full buckets.
 				planSrv := httptest.NewServer(emulator.New(emuCfg))
