@@ -155,5 +155,14 @@ func (s *Source) keyName(id string) string {
 	if len(s.keys) < 2 {
 		return ""
 	}
-	return s.keys[s.assigned[id]].name
+	i := s.assigned[id]
+	name := s.keys[i].name
+	// Masked ids may look alike (short ids are all stars, long ones may
+	// share their ends): each key's share is still a bucket of its own.
+	for j, k := range s.keys {
+		if j != i && k.name == name {
+			return fmt.Sprintf("%s #%d", name, i+1)
+		}
+	}
+	return name
 }

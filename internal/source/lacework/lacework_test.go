@@ -211,3 +211,18 @@ api_keys:
 		}
 	}
 }
+
+// Keys whose masked ids look alike (short ids are all stars) still get a
+// bucket each in the plan: their budgets are their own.
+func TestKeyNamesAreDistinct(t *testing.T) {
+	s := &Source{keys: []*key{{name: "API key EMUL…Y_ID"}, {name: "API key *****"}, {name: "API key *****"}},
+		assigned: map[string]int{"a": 0, "b": 1, "c": 2}}
+	for id, want := range map[string]string{"a": "API key EMUL…Y_ID", "b": "API key ***** #2", "c": "API key ***** #3"} {
+		if got := s.keyName(id); got != want {
+			t.Errorf("keyName(%s) = %q, want %q", id, got, want)
+		}
+	}
+	if one := (&Source{keys: s.keys[:1], assigned: s.assigned}); one.keyName("a") != "" {
+		t.Error("a single key is named")
+	}
+}
