@@ -12,12 +12,12 @@ import (
 
 // cmdPlan shows what a run would do: units, requests and time under the
 // rate limits, found by discovery (and, with --probe, one small request
-// per result set).
+// per result set and three reports, which time the data requests).
 func cmdPlan(ctx context.Context, args []string, e env) error {
 	probe := true
 	cfg, f, err := runConfig("plan", args, e, func(fs *flag.FlagSet, f *runFlags) {
 		bindSourceFlags(fs, f)
-		fs.BoolVar(&probe, "probe", true, "fetch the first page of each result set to count its rows (--probe=false: no data requests, a floor)")
+		fs.BoolVar(&probe, "probe", true, "fetch the first page of each result set to count its rows, and three reports to time the Reports requests (--probe=false: no data requests, a floor)")
 	})
 	if err != nil {
 		return err

@@ -339,8 +339,8 @@ func (p *perf) write(path string) error {
 	}
 	if len(p.pooled) > 0 {
 		fmt.Fprintf(&sb, "## Pooled API keys (%d more AWS accounts, reports only, %d requests per %s per key and bucket)\n\n", poolAccounts, rateBudget, poolWindow)
-		sb.WriteString("The limit is what the busiest key's share of the Reports bucket needs beyond its burst at its budget; the heap is sampled every 20 ms.\n\n")
-		sb.WriteString("| keys | requests | wall | physical limit | share of the limit | requests during a Retry-After | plan's duration | peak heap | reports per key |\n|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
+		sb.WriteString("The limit is what the busiest key's share of the Reports bucket needs beyond its burst at its budget; the plan is probed (as `evidence plan` is by default); the heap, the benchmark process's (the emulator's and the in-memory store's included), is sampled every 20 ms; the load is the machine's 1-minute load average as the run starts (2 CPUs).\n\n")
+		sb.WriteString("| keys | requests | wall | physical limit | share of the limit | requests during a Retry-After | plan's duration | peak heap | load | reports per key |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
 		for _, l := range p.pooled {
 			sb.WriteString(l + "\n")
 		}

@@ -1,7 +1,9 @@
 // Package job runs the evidence pipeline for a configuration: discover, plan
 // units, collect them (one collector per API rate-limit bucket, in
-// parallel), generate XLSX, Parquet and PDF files while the rows stream
-// through, and publish the pack (data files, SHA256SUMS, manifest.json last).
+// parallel; framework reports fetched a few ahead of the one being written,
+// per credential, see prefetch.go), generate XLSX, Parquet and PDF files
+// while the rows stream through, and publish the pack (data files,
+// SHA256SUMS, manifest.json last).
 //
 // A unit that fails (a sub-account the key cannot reach, a report that
 // errors) is recorded in the manifest and on the first page of summary.pdf,

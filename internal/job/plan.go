@@ -30,16 +30,33 @@ type TenantPlan struct {
 	SubAccounts []string
 	Failures    []string // sub-accounts that failed discovery
 	Buckets     []source.Bucket
-	Discovery   int64         // requests spent discovering (and probing)
-	Latency     time.Duration // mean request time seen during discovery
-	Probed      bool          // Requests are estimated from row counts, not a floor
+	Discovery   int64 // requests spent discovering (and probing)
+	// DiscoveryTime is what discovery took (probes not included): a run
+	// discovers again before it collects.
+	DiscoveryTime time.Duration
+	// Latency stands in for the latency of a bucket whose own requests
+	// were not timed (source.Bucket.Latency 0: no probe of its kind): the
+	// mean time of the quickest kind of request planning sent (a token, a
+	// profile; never a listing's mean, which a large tenant's thousands of
+	// cloud accounts make far longer than a data request). A floor, as
+	// the requests of an unprobed plan are.
+	Latency time.Duration
+	Probed  bool // Requests are estimated from row counts, not a floor
 }
 
-// Duration estimates the wall time of a bucket: requests beyond the
-// bucket's burst wait for tokens (PerHour per hour), and every request
-// takes about one latency.
+// Duration estimates the wall time of a bucket, modelled as
+//
+//	max(Requests × latency, (Requests − Burst) / PerHour)
+//
+// Its requests go one at a time (httpx.Limiter: one in flight per bucket
+// and key), each taking about latency: the bucket's own (Bucket.Latency)
+// when it was timed, else the given one. Those beyond the burst also wait
+// for tokens, PerHour per hour. The run fetches ahead while it writes
+// (prefetcher), so the two overlap and the longer one is the bucket's
+// time. The pipeline's own work (spooling, writing the files) is taken to
+// keep up: on a machine short of CPU for it the run is longer.
 func Duration(b source.Bucket, latency time.Duration) time.Duration {
-	d := time.Duration(b.Requests) * latency
+	d := time.Duration(b.Requests) * cmp.Or(b.Latency, latency)
 	burst := cmp.Or(b.Burst, b.PerHour)
 	if b.PerHour > 0 && b.Requests > burst {
 		d = max(d, time.Duration(float64(b.Requests-burst)/float64(b.PerHour)*float64(time.Hour)))
@@ -47,13 +64,14 @@ func Duration(b source.Bucket, latency time.Duration) time.Duration {
 	return d
 }
 
-// ETA is the time of the slowest bucket: buckets run side by side.
+// ETA is discovery's time, then the slowest bucket's: buckets, and each
+// key's share of a bucket, run side by side.
 func (p TenantPlan) ETA() time.Duration {
 	var eta time.Duration
 	for _, b := range p.Buckets {
 		eta = max(eta, Duration(b, p.Latency))
 	}
-	return eta
+	return p.DiscoveryTime + eta
 }
 
 // maxKeys bounds KeysFor's search.
@@ -67,9 +85,11 @@ func (p TenantPlan) KeysFor(limit time.Duration) int {
 	for k := 1; k <= maxKeys; k++ {
 		fits := true
 		for _, b := range p.Buckets {
+			// k keys: k budgets, and k requests at once.
 			pooled := b
 			pooled.PerHour, pooled.Burst = b.PerHour*k, cmp.Or(b.Burst, b.PerHour)*k
-			if Duration(pooled, p.Latency/time.Duration(k)) > limit {
+			pooled.Latency = cmp.Or(b.Latency, p.Latency) / time.Duration(k)
+			if p.DiscoveryTime+Duration(pooled, 0) > limit {
 				fits = false
 				break
 			}
@@ -118,7 +138,7 @@ func MakePlan(ctx context.Context, cfg *config.Config, deps Deps, probe bool) (P
 			return p, fmt.Errorf("tenant %s: %w", t.Name, r.red.Error(err))
 		}
 		runs = append(runs, r)
-		tp := TenantPlan{Tenant: t.Name, BaseURL: r.info.BaseURL, SubAccounts: r.plan.SubAccounts}
+		tp := TenantPlan{Tenant: t.Name, BaseURL: r.info.BaseURL, SubAccounts: r.plan.SubAccounts, DiscoveryTime: deps.Now().Sub(start)}
 		for _, f := range r.failures {
 			tp.Failures = append(tp.Failures, f.Unit+": "+f.Error)
 		}
@@ -127,16 +147,25 @@ func MakePlan(ctx context.Context, cfg *config.Config, deps Deps, probe bool) (P
 		}
 		_, estimates := r.src.(source.Estimator)
 		tp.Probed = estimates && probe
-		// Latency over discovery and probes: the probes are data pages.
-		if tp.Discovery = r.src.Stats().Requests.Load(); tp.Discovery > 0 {
-			tp.Latency = deps.Now().Sub(start) / time.Duration(tp.Discovery)
-		}
+		tp.Discovery = r.src.Stats().Requests.Load()
+		tp.Latency = quickest(r.src.Stats().Latencies())
 		p.Tenants = append(p.Tenants, tp)
 	}
 	if err := unmatchedFilters(cfg, runs); err != nil {
 		return Plan{}, err
 	}
 	return p, nil
+}
+
+// quickest is the least of the latencies (0 when there are none).
+func quickest(latencies map[string]time.Duration) time.Duration {
+	var q time.Duration
+	for _, d := range latencies {
+		if q == 0 || d < q {
+			q = d
+		}
+	}
+	return q
 }
 
 // discoveryRun is a run that only discovers (plan, frameworks): server text
@@ -240,6 +269,8 @@ func (p Plan) Print(w io.Writer, period period.Window, sched Schedule) {
 		}
 		fmt.Fprintf(w, "\n%d units, %s %d data requests (+%d for discovery, tokens and probes), about %s with buckets in parallel.\n",
 			units, what, t.Requests(), t.Discovery, t.ETA().Round(time.Second))
+		fmt.Fprintf(w, "Time: discovery (%s), then the slowest bucket; a bucket's time is the longer of its requests one at a time (requests × latency: %s) and the rate limit's (requests beyond the burst at the hourly budget). The run's own processing overlaps its requests and is taken to keep up.\n",
+			t.DiscoveryTime.Round(time.Millisecond), t.latencies())
 		if !sched.Now.IsZero() {
 			fmt.Fprintf(w, "Started now, it would end about %s.\n", sched.Now.Add(t.ETA()).UTC().Format(time.RFC3339))
 		}
@@ -255,4 +286,26 @@ func (p Plan) Print(w io.Writer, period period.Window, sched Schedule) {
 		}
 		fmt.Fprintln(w)
 	}
+}
+
+// latencies says which latency each bucket's time was computed with.
+func (p TenantPlan) latencies() string {
+	var timed []string
+	untimed := false
+	for _, b := range p.Buckets {
+		if b.Latency == 0 {
+			untimed = true
+			continue
+		}
+		// Each key's share of a bucket ("Reports · API key …") was
+		// timed on the same requests: named once.
+		name, _, _ := strings.Cut(b.Name, " · ")
+		if t := fmt.Sprintf("%s %s", name, b.Latency.Round(100*time.Microsecond)); !slices.Contains(timed, t) {
+			timed = append(timed, t)
+		}
+	}
+	if untimed {
+		timed = append(timed, fmt.Sprintf("%s where none of a bucket's requests was timed (the quickest request of planning: a floor)", p.Latency.Round(100*time.Microsecond)))
+	}
+	return strings.Join(timed, ", ")
 }

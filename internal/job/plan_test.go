@@ -51,3 +51,43 @@ func TestPlanWarnsBeyondTheSchedule(t *testing.T) {
 		t.Errorf("a plan within the schedule warns:\n%s", out)
 	}
 }
+
+// A bucket's time is the longer of its requests one at a time (at its own
+// latency, else the plan's floor) and what the rate limit allows beyond
+// the burst; a tenant's is discovery's, then its slowest bucket's.
+func TestPlanDurationModel(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		b        source.Bucket
+		fallback time.Duration
+		want     time.Duration
+	}{
+		{"within the burst: latency", source.Bucket{Requests: 100, PerHour: 480, Burst: 480, Latency: 10 * time.Millisecond}, time.Millisecond, time.Second},
+		{"untimed: the floor", source.Bucket{Requests: 100, PerHour: 480, Burst: 480}, 2 * time.Millisecond, 200 * time.Millisecond},
+		{"beyond the burst: the rate limit", source.Bucket{Requests: 1440, PerHour: 480, Burst: 480, Latency: time.Second}, 0, 2 * time.Hour},
+		{"slow requests beyond the burst: latency", source.Bucket{Requests: 1440, PerHour: 480, Burst: 480, Latency: 10 * time.Second}, 0, 4 * time.Hour},
+		{"no burst given: an hour's budget", source.Bucket{Requests: 960, PerHour: 480}, 0, time.Hour},
+		{"no rate limit", source.Bucket{Requests: 50, Latency: 100 * time.Millisecond}, 0, 5 * time.Second},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := job.Duration(tc.b, tc.fallback); got != tc.want {
+				t.Errorf("Duration = %v, want %v", got, tc.want)
+			}
+		})
+	}
+	tp := job.TenantPlan{DiscoveryTime: 3 * time.Second, Latency: time.Millisecond, Buckets: []source.Bucket{
+		{Name: "Reports · API key A", Requests: 1440, PerHour: 480, Burst: 480, Latency: 20 * time.Millisecond},
+		{Name: "Reports · API key B", Requests: 960, PerHour: 480, Burst: 480, Latency: 20 * time.Millisecond},
+		{Name: "AuditLogs", Requests: 10, PerHour: 480, Burst: 480},
+	}}
+	if got, want := tp.ETA(), 3*time.Second+2*time.Hour; got != want {
+		t.Errorf("ETA = %v, want %v", got, want)
+	}
+	var b bytes.Buffer
+	job.Plan{Tenants: []job.TenantPlan{tp}}.Print(&b, period.Window{}, job.Schedule{})
+	for _, want := range []string{"discovery (3s)", "Reports 20ms, 1ms where none of a bucket's requests was timed"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("plan lacks %q:\n%s", want, b.String())
+		}
+	}
+}

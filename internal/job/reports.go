@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"iter"
 	"strings"
 
@@ -40,13 +41,64 @@ func (r *run) frameworks() []framework {
 // collectFrameworks fetches, per framework, every unit's report (the source
 // keeps it re-readable) and the vendor's own rendering (stored verbatim),
 // then writes the framework's Parquet, workbook and PDF from the reports.
+// The reports are fetched ahead of the one being written (prefetcher), in
+// one stream over every framework, so that the requests of the next
+// framework go on while one framework's files are written; they are
+// written in the plan's order all the same.
 func (r *run) collectFrameworks(ctx, api context.Context) error {
-	for _, f := range r.frameworks() {
-		if err := r.collectFramework(ctx, api, f); err != nil {
+	fws := r.frameworks()
+	var units []source.ReportUnit
+	for _, f := range fws {
+		units = append(units, f.Units...)
+	}
+	lanes := map[string]bool{}
+	for _, u := range units {
+		lanes[u.Lane] = true
+	}
+	dir := r.deps.SpoolDir
+	pf := newPrefetcher(api, len(units), func(i int) string { return units[i].Lane }, prefetchPerLane, prefetchAhead*len(lanes),
+		func(ctx context.Context, i int) prefetched { return prefetchReport(ctx, units[i], dir) },
+		prefetched.close)
+	defer pf.Stop()
+	for _, f := range fws {
+		if err := r.collectFramework(ctx, api, f, pf); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// prefetched is a unit's report as the prefetcher leaves it: spooled, with
+// the vendor's rendering asked for; or the error that ended its fetch.
+type prefetched struct {
+	rep       source.Report
+	err       error // of the fetch: rep is nil
+	vendor    io.ReadCloser
+	ext       string
+	vendorErr error // of the vendor's rendering: rep is kept, for Close
+}
+
+// prefetchReport fetches and spools the unit's report, then asks for the
+// vendor's rendering (a request of the same budget, so on the same lane).
+func prefetchReport(ctx context.Context, u source.ReportUnit, dir string) prefetched {
+	rep, err := fetchReport(ctx, u, dir)
+	if err != nil {
+		if rep != nil {
+			_ = rep.Close()
+		}
+		return prefetched{err: err}
+	}
+	body, ext, err := rep.Vendor(ctx)
+	return prefetched{rep: rep, vendor: body, ext: ext, vendorErr: err}
+}
+
+func (p prefetched) close() {
+	if p.vendor != nil {
+		_ = p.vendor.Close()
+	}
+	if p.rep != nil {
+		_ = p.rep.Close()
+	}
 }
 
 type fetchedReport struct {
@@ -75,7 +127,9 @@ func (r *run) reportQuery(f framework, u source.ReportUnit) pack.Query {
 		Window: period.Window{From: r.period.From, To: r.period.To}, Request: callRecord(u.Call)}
 }
 
-func (r *run) collectFramework(ctx, api context.Context, f framework) (err error) {
+// collectFramework takes the framework's reports from pf, in the order of
+// its units, stores their vendor renderings, and writes its files.
+func (r *run) collectFramework(ctx, api context.Context, f framework, pf *prefetcher[prefetched]) (err error) {
 	var reps []fetchedReport
 	defer func() {
 		for _, fr := range reps {
@@ -83,12 +137,19 @@ func (r *run) collectFramework(ctx, api context.Context, f framework) (err error
 		}
 	}()
 	for _, u := range f.Units {
-		rep, err := fetchReport(api, u, r.deps.SpoolDir)
+		got, ok := pf.Next()
+		if !ok {
+			return errors.New("the prefetcher ended before the framework's reports") // a bug: it yields one per unit
+		}
+		rep, err := got.rep, got.err
 		if err == nil {
-			err = r.storeVendor(ctx, api, f.slug, u, rep)
+			err = r.storeVendor(ctx, api, f.slug, u, got)
 			if err != nil && ctx.Err() == nil && !isStoreErr(err) {
 				err = fmt.Errorf("vendor report: %w", err)
 			}
+		}
+		if got.vendor != nil {
+			_ = got.vendor.Close()
 		}
 		if err != nil {
 			if rep != nil {
@@ -135,12 +196,13 @@ func isStoreErr(err error) bool {
 	return errors.As(err, &s)
 }
 
-func (r *run) storeVendor(ctx, api context.Context, slug string, u source.ReportUnit, rep source.Report) error {
-	body, ext, err := rep.Vendor(api)
+// storeVendor stores the vendor's rendering of a prefetched report, if
+// the source gave one; the caller closes it.
+func (r *run) storeVendor(ctx, api context.Context, slug string, u source.ReportUnit, got prefetched) error {
+	body, ext, err := got.vendor, got.ext, got.vendorErr
 	if err != nil || body == nil {
 		return err
 	}
-	defer body.Close()
 	name := pack.VendorReport(slug, r.folders.subs.Folder(u.SubAccount), r.folders.accts.Folder(u.Account), ext)
 	media := "application/octet-stream"
 	if ext == "pdf" {

@@ -24,6 +24,7 @@ type spooledReport struct {
 	src    source.Report
 	path   string
 	n      int64 // controls spooled
+	size   int64 // bytes spooled
 	err    error // the source's error after the controls spooled before it
 	alias  string
 	at     time.Time
@@ -68,7 +69,8 @@ func spoolReport(rep source.Report, dir string) (_ *spooledReport, err error) {
 			_ = s.Close()
 		}
 	}()
-	bw := bufio.NewWriterSize(f, 64<<10)
+	cw := &countWriter{w: f}
+	bw := bufio.NewWriterSize(cw, spoolWriteBuffer)
 	enc := gob.NewEncoder(bw)
 	for c, cerr := range rep.Controls() {
 		if cerr != nil {
@@ -83,10 +85,28 @@ func spoolReport(rep source.Report, dir string) (_ *spooledReport, err error) {
 	if err := bw.Flush(); err != nil {
 		return nil, fmt.Errorf("spool report: %w", err)
 	}
+	s.size = cw.n
 	// Read after the controls: a source may learn them as it goes (the
 	// latest assessment time among the controls).
 	s.alias, s.at = rep.AccountAlias(), rep.ReportTime()
 	return s, nil
+}
+
+// spoolWriteBuffer is the buffer of a spool being written: gob writes a
+// value at a time, so a larger one only saves a few calls on a large
+// report, and costs its size on each of a run's thousands of small ones.
+const spoolWriteBuffer = 8 << 10
+
+// countWriter counts the bytes written through it.
+type countWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
 }
 
 func (s *spooledReport) AccountAlias() string  { return s.alias }
@@ -102,7 +122,10 @@ func (s *spooledReport) Controls() iter.Seq2[source.Control, error] {
 			return
 		}
 		defer f.Close()
-		dec := gob.NewDecoder(bufio.NewReaderSize(f, 64<<10))
+		// A buffer no larger than the file: a run reads thousands of small
+		// reports several times each, and a 64 KiB buffer apiece was most
+		// of what it allocated.
+		dec := gob.NewDecoder(bufio.NewReaderSize(f, int(min(max(s.size, 4<<10), 64<<10))))
 		for i := int64(0); i < s.n; i++ {
 			var c source.Control
 			if err := dec.Decode(&c); err != nil {

@@ -184,8 +184,15 @@ type ReportUnit struct {
 	Cloud      string
 	// Call is the request behind the unit, for the manifest.
 	Call Call
+	// Lane names the rate-limit budget the unit's requests draw on (the
+	// credential they are sent with), "" when the source has one. The
+	// pipeline fetches a few reports ahead of the one it writes, a bounded
+	// number per lane at once, lanes side by side; the pack's content does
+	// not depend on it.
+	Lane string
 	// Fetch gets the report. An error fails this unit only, unless the
-	// context is done.
+	// context is done. The pipeline may call the Fetch of several units at
+	// once (never one unit's twice), each in its own goroutine.
 	Fetch func(ctx context.Context) (Report, error)
 }
 
@@ -209,6 +216,10 @@ type Report interface {
 	Controls() iter.Seq2[Control, error]
 	// Vendor is the platform's own rendering of the report (Lacework's PDF),
 	// stored verbatim beside ours as <name>.<ext>; a nil reader means none.
+	// The pipeline asks for it as soon as the controls were read, and may
+	// read it a while later (a prefetched report waits for its turn): the
+	// reader must not depend on a connection kept open meanwhile (Lacework's
+	// is spooled to a file).
 	Vendor(ctx context.Context) (r io.ReadCloser, ext string, err error)
 	Close() error
 }
@@ -331,7 +342,11 @@ type Bucket struct {
 	Rows     int64 // rows the probe counted (0 when not probed)
 	PerHour  int   // the bucket's rate limit
 	Burst    int   // requests that may go at once; PerHour when 0
-	Detail   string
+	// Latency is the time one request of the bucket took while planning
+	// (a probe of its kind, from sending it to its body read); 0 when none
+	// was timed.
+	Latency time.Duration
+	Detail  string
 }
 
 // Estimator is implemented by sources that can predict a plan's requests.

@@ -12,7 +12,9 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -137,6 +139,63 @@ type Stats struct {
 	ServerErrors atomic.Int64 // 5xx responses
 	NetErrors    atomic.Int64 // dropped connections, timeouts
 	BytesIn      atomic.Int64
+
+	mu      sync.Mutex
+	latency map[string][]time.Duration // by bucket: the first latencySamples answered requests' times
+}
+
+// latencySamples bounds the request times Stats keeps per bucket: enough
+// for a median of the probes a plan sends, small whatever a run sends.
+const latencySamples = 64
+
+// observe records the time of one answered request of bucket: from
+// sending it to its body read (a rate-limit wait before it not included).
+func (s *Stats) observe(bucket string, d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.latency == nil {
+		s.latency = map[string][]time.Duration{}
+	}
+	if len(s.latency[bucket]) < latencySamples {
+		s.latency[bucket] = append(s.latency[bucket], d)
+	}
+}
+
+// Latency is the median time of the answered requests of bucket (its
+// Request.Bucket, else method and path; the first 64 of them), from
+// sending each to its body read, and how many were timed (0: none yet).
+// Rate-limit waits and failed attempts are not included. A median, not a
+// mean: the first request of a kind, or one that met a pause, takes far
+// longer than the others.
+func (s *Stats) Latency(bucket string) (time.Duration, int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return median(s.latency[bucket]), len(s.latency[bucket])
+}
+
+// Latencies is Latency of every bucket with an answered request.
+func (s *Stats) Latencies() map[string]time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]time.Duration{}
+	for b, l := range s.latency {
+		out[b] = median(l)
+	}
+	return out
+}
+
+// median is the middle of ds (the mean of the two middle ones of an even
+// count); 0 for none.
+func median(ds []time.Duration) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	if n := len(s); n%2 == 0 {
+		return (s[n/2-1] + s[n/2]) / 2
+	}
+	return s[len(s)/2]
 }
 
 // New returns a Client for cfg.
@@ -486,6 +545,7 @@ func (c *Client) attempt(ctx context.Context, r Request, u *url.URL, bucket stri
 			}
 			return -1, err
 		}
+		c.stats.observe(bucket, c.now().Sub(t0))
 		return 0, nil
 	case s == http.StatusUnauthorized && c.auth != nil && !*refreshed:
 		*refreshed = true

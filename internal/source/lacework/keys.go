@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/evidence-pack/evidence/internal/collect/lacework"
@@ -144,11 +145,24 @@ func (s *Source) assign(bucket, sub, id string) *lacework.Client {
 	return s.keys[i].subs[sub]
 }
 
+// lane is the pipeline's name of unit id's key (source.ReportUnit.Lane):
+// the key's rate-limit budget, which the unit's requests draw on.
+func (s *Source) lane(id string) string { return "key " + strconv.Itoa(s.assigned[id]) }
+
 // keyName is the name of unit id's key in `evidence plan` ("" with one
 // key).
 func (s *Source) keyName(id string) string {
 	if len(s.keys) < 2 {
 		return ""
 	}
-	return s.keys[s.assigned[id]].name
+	i := s.assigned[id]
+	name := s.keys[i].name
+	// Masked ids may look alike (short ids are all stars, long ones may
+	// share their ends): each key's share is still a bucket of its own.
+	for j, k := range s.keys {
+		if j != i && k.name == name {
+			return fmt.Sprintf("%s #%d", name, i+1)
+		}
+	}
+	return name
 }
