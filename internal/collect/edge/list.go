@@ -281,7 +281,7 @@ func listAll[T any](ctx context.Context, c *Client, s listSpec, st *httpx.QueryS
 				q.Set(paramContinuation, token)
 			}
 			req := httpx.Request{Method: http.MethodGet, Path: s.path, Query: q, Bucket: http.MethodGet + " " + s.path}
-			sp, err := c.http.Spool(ctx, c.opts.SpoolDir, req)
+			sp, err := c.http.SpoolPage(ctx, c.opts.SpoolDir, req)
 			if err != nil {
 				yield(*new(T), c.wrap(s.what, page, err))
 				return

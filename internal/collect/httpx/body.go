@@ -105,23 +105,32 @@ func redactedURL(raw string) string {
 	return u.Path
 }
 
-// SpoolMemoryBytes is the largest body Spool keeps in memory; a larger one
-// goes to a temporary file as it arrives. Most data pages are well under it
-// (IBM SCC and Sophos pages of at most a few hundred rows, Edge pages of
-// 100): keeping them in memory spares a file created, written and removed
-// for every page, which on a busy disk costs more than the page's
-// decoding. Lacework pages of 5,000 rows, reports and vendor PDFs are
-// larger and still go to disk, so memory stays bounded by this figure per
-// page in flight.
+// SpoolMemoryBytes is the largest page SpoolPage keeps in memory; a larger
+// one goes to a temporary file as it arrives. Most data pages are well
+// under it (IBM SCC and Sophos pages of at most a few hundred rows, Edge
+// pages of 100): keeping them in memory spares a file created, written and
+// removed for every page, which on a busy disk costs more than the page's
+// decoding. Lacework pages of 5,000 rows are larger and still go to disk,
+// so memory stays bounded by this figure per page in flight.
 const SpoolMemoryBytes = 1 << 20
 
-// Spool sends r and streams a 2xx body into memory, up to SpoolMemoryBytes,
-// or else into a temporary file in dir (the system default when empty), so
-// that large documents (reports, vendor PDFs) never sit in memory and a
-// dropped connection restarts the download instead of leaving half a file.
-// The caller must Close the result, which removes the file.
+// Spool sends r and streams a 2xx body into a temporary file in dir (the
+// system default when empty), so that large documents (reports, vendor
+// PDFs) never sit in memory, however many are kept, and a dropped
+// connection restarts the download instead of leaving half a file. The
+// caller must Close the result, which removes the file.
 func (c *Client) Spool(ctx context.Context, dir string, r Request) (*Spooled, error) {
-	s := &Spooled{dir: dir}
+	return c.spool(ctx, dir, r, 0)
+}
+
+// SpoolPage is Spool for a page its caller reads and closes before it
+// requests the next: a body of up to SpoolMemoryBytes stays in memory.
+func (c *Client) SpoolPage(ctx context.Context, dir string, r Request) (*Spooled, error) {
+	return c.spool(ctx, dir, r, SpoolMemoryBytes)
+}
+
+func (c *Client) spool(ctx context.Context, dir string, r Request, inMemory int) (*Spooled, error) {
+	s := &Spooled{dir: dir, inMemory: inMemory}
 	r.maxBytes = c.maxSpool
 	err := c.Do(ctx, r, func(body io.Reader) error {
 		if err := s.reset(); err != nil {
@@ -154,10 +163,11 @@ type Spooled struct {
 	Size int64
 	Sum  [sha256.Size]byte // SHA-256 of the body: a pager tells a page served twice by it
 
-	dir  string
-	mem  []byte        // the body while it fits in SpoolMemoryBytes
-	file *os.File      // the body once it did not
-	r    io.ReadSeeker // reads whichever holds it
+	dir      string
+	inMemory int           // the most bytes mem may hold
+	mem      []byte        // the body while it fits in inMemory
+	file     *os.File      // the body once it did not
+	r        io.ReadSeeker // reads whichever holds it
 }
 
 // SpooledBytes is b as a Spooled body, for tests of what reads one.
@@ -168,9 +178,9 @@ func SpooledBytes(b []byte) *Spooled {
 }
 
 // Write appends to the body while it is being downloaded, moving it to a
-// file when it outgrows SpoolMemoryBytes.
+// file when it outgrows inMemory.
 func (s *Spooled) Write(p []byte) (int, error) {
-	if s.file == nil && len(s.mem)+len(p) <= SpoolMemoryBytes {
+	if s.file == nil && len(s.mem)+len(p) <= s.inMemory {
 		s.mem = append(s.mem, p...)
 		return len(p), nil
 	}

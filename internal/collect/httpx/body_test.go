@@ -10,24 +10,29 @@ import (
 	"testing"
 )
 
-// A body up to SpoolMemoryBytes stays in memory: no file is made for it. A
-// larger one is in a file while the Spooled is open, and the file goes with
-// Close. A download dropped after it moved to a file starts again from an
-// empty file, so the body read is the complete second one.
+// A page (SpoolPage) up to SpoolMemoryBytes stays in memory: no file is
+// made for it. A larger one is in a file while the Spooled is open, and the
+// file goes with Close; so is any body Spool keeps, however small (a report
+// held until its framework is written). A download dropped after it moved
+// to a file starts again from an empty file, so the body read is the
+// complete second one.
 func TestSpoolMemoryOrFile(t *testing.T) {
 	tests := []struct {
 		name  string
+		page  bool // SpoolPage, else Spool
 		size  int
 		drop  int // bytes sent before the first attempt's connection drops; 0: none
 		files int // spool files while the body is open
 	}{
-		{"empty", 0, 0, 0},
-		{"a page", 4 << 10, 0, 0},
-		{"at the threshold", SpoolMemoryBytes, 0, 0},
-		{"one byte over", SpoolMemoryBytes + 1, 0, 1},
-		{"a report", 3 * SpoolMemoryBytes, 0, 1},
-		{"dropped in memory, retried", 64 << 10, 1 << 10, 0},
-		{"dropped after the move to a file, retried", 3 * SpoolMemoryBytes, 2 * SpoolMemoryBytes, 1},
+		{"empty page", true, 0, 0, 0},
+		{"a page", true, 4 << 10, 0, 0},
+		{"a page at the threshold", true, SpoolMemoryBytes, 0, 0},
+		{"a page one byte over", true, SpoolMemoryBytes + 1, 0, 1},
+		{"a large page", true, 3 * SpoolMemoryBytes, 0, 1},
+		{"a page dropped in memory, retried", true, 64 << 10, 1 << 10, 0},
+		{"a page dropped after the move to a file, retried", true, 3 * SpoolMemoryBytes, 2 * SpoolMemoryBytes, 1},
+		{"a small report", false, 4 << 10, 0, 1},
+		{"a small report dropped, retried", false, 64 << 10, 1 << 10, 1},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -43,7 +48,11 @@ func TestSpoolMemoryOrFile(t *testing.T) {
 			})}
 			c := newTestClient(t, "https://api.example", newFakeClock(), func(cfg *Config) { cfg.HTTPClient = hc })
 			dir := t.TempDir()
-			sp, err := c.Spool(context.Background(), dir, Request{Method: "GET", Path: "/page"})
+			spool := c.Spool
+			if tc.page {
+				spool = c.SpoolPage
+			}
+			sp, err := spool(context.Background(), dir, Request{Method: "GET", Path: "/page"})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -144,7 +144,7 @@ func (c *Client) getJSON(ctx context.Context, r httpx.Request, v any) error {
 // one row at a time (readPage), never held whole.
 func (c *Client) getPage(ctx context.Context, r httpx.Request) (*httpx.Spooled, error) {
 	r.Method = http.MethodGet
-	sp, err := c.http.Spool(ctx, c.spool, r)
+	sp, err := c.http.SpoolPage(ctx, c.spool, r)
 	return sp, c.wrap(err)
 }
 

@@ -342,7 +342,7 @@ func (p *pager[T]) NextPage(ctx context.Context, accept func(listed int) error, 
 		}
 		req = httpx.Request{Method: http.MethodGet, URL: next, Bucket: p.first.Bucket}
 	}
-	sp, err := p.c.http.Spool(ctx, p.c.opts.SpoolDir, req)
+	sp, err := p.c.http.SpoolPage(ctx, p.c.opts.SpoolDir, req)
 	if err != nil {
 		return false, false, p.c.wrap(err)
 	}

@@ -129,7 +129,7 @@ func (c *Client) spool(ctx context.Context, r httpx.Request, scope string) (*htt
 	if r.Bucket == "" {
 		r.Bucket = r.Path
 	}
-	sp, err := c.http.Spool(ctx, c.spoolDir, r)
+	sp, err := c.http.SpoolPage(ctx, c.spoolDir, r)
 	if err != nil {
 		return nil, c.explain(err, scope)
 	}
