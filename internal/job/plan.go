@@ -54,7 +54,9 @@ type TenantPlan struct {
 // for tokens, PerHour per hour. The run fetches ahead while it writes
 // (prefetcher), so the two overlap and the longer one is the bucket's
 // time. The pipeline's own work (spooling, writing the files) is taken to
-// keep up: on a machine short of CPU for it the run is longer.
+// keep up: on a machine short of CPU for it the run is longer, and the
+// files written after the last request (the last framework's workbook and
+// PDF, the OSCAL document, the summary) add to it; they are not counted.
 func Duration(b source.Bucket, latency time.Duration) time.Duration {
 	d := time.Duration(b.Requests) * cmp.Or(b.Latency, latency)
 	burst := cmp.Or(b.Burst, b.PerHour)
@@ -269,7 +271,7 @@ func (p Plan) Print(w io.Writer, period period.Window, sched Schedule) {
 		}
 		fmt.Fprintf(w, "\n%d units, %s %d data requests (+%d for discovery, tokens and probes), about %s with buckets in parallel.\n",
 			units, what, t.Requests(), t.Discovery, t.ETA().Round(time.Second))
-		fmt.Fprintf(w, "Time: discovery (%s), then the slowest bucket; a bucket's time is the longer of its requests one at a time (requests × latency: %s) and the rate limit's (requests beyond the burst at the hourly budget). The run's own processing overlaps its requests and is taken to keep up.\n",
+		fmt.Fprintf(w, "Time: discovery (%s), then the slowest bucket; a bucket's time is the longer of its requests one at a time (requests × latency: %s) and the rate limit's (requests beyond the burst at the hourly budget). The run's own processing overlaps its requests and is taken to keep up; the files written after the last request (the last framework's, the summary) are not counted.\n",
 			t.DiscoveryTime.Round(time.Millisecond), t.latencies())
 		if !sched.Now.IsZero() {
 			fmt.Fprintf(w, "Started now, it would end about %s.\n", sched.Now.Add(t.ETA()).UTC().Format(time.RFC3339))
