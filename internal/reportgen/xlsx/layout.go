@@ -111,7 +111,7 @@ func textLines(s string, w float64) int {
 	for para := range strings.SplitSeq(s, "\n") {
 		lines++
 		line := 0
-		for _, word := range strings.Fields(para) {
+		for word := range strings.FieldsSeq(para) {
 			n := textChars(word, math.MaxInt)
 			switch {
 			case line == 0:
@@ -177,7 +177,9 @@ func valueChars(k dataset.Kind, v any) float64 {
 func textChars(s string, limit int) int {
 	n := 0
 	for _, r := range s {
-		if unicode.In(r, unicode.Han, unicode.Hangul, unicode.Hiragana, unicode.Katakana) || (r >= 0xFF00 && r <= 0xFF60) {
+		// Below U+1100 (the first Hangul) no rune is wide: most text skips
+		// the table lookups.
+		if r >= 0x1100 && (unicode.In(r, unicode.Han, unicode.Hangul, unicode.Hiragana, unicode.Katakana) || (r >= 0xFF00 && r <= 0xFF60)) {
 			n += 2
 		} else {
 			n++
