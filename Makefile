@@ -30,7 +30,8 @@ FUZZTIME ?= 3s
 fuzz:
 	GO=$(GO) FUZZTIME=$(FUZZTIME) ./scripts/fuzz.sh
 
-## bench: benchmarks with their figures (rows/s, requests, memory); the
+## bench: benchmarks with their figures (rows/s, requests, memory, and
+## instructions executed, where valgrind is installed); the
 ## end-to-end, scale and rate-limit results go to docs/PERFORMANCE.md.
 BENCHROWS ?= 500000
 bench:

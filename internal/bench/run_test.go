@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -155,6 +156,15 @@ var padKiB = flag.Int("pad-kib", 50, "KiB of padding per row in BenchmarkHostile
 
 func runOnce(b *testing.B, bin string, n int, wrap func(http.Handler) http.Handler) runResult {
 	b.Helper()
+	r, _ := runUnder(b, nil, bin, n, wrap)
+	return r
+}
+
+// runUnder is runOnce with the program started by the command prefix (a
+// profiler; nil: none), also returning what the program (and the prefix)
+// printed.
+func runUnder(b *testing.B, prefix []string, bin string, n int, wrap func(http.Handler) http.Handler) (runResult, string) {
+	b.Helper()
 	emu := emulator.New(scaled(n))
 	var h http.Handler = emu
 	if wrap != nil {
@@ -163,9 +173,20 @@ func runOnce(b *testing.B, bin string, n int, wrap func(http.Handler) http.Handl
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 	out := b.TempDir()
-	cmd := exec.Command(bin, "run", "--out", out, "--from", "2026-11-20", "--log-json", "--log-level", "warn")
+	args := append(append(slices.Clone(prefix), bin), "run", "--out", out, "--from", "2026-11-20", "--log-json", "--log-level", "warn")
+	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Env = []string{"HOME=" + b.TempDir(), "TMPDIR=" + b.TempDir(), "LW_ACCOUNT=" + emulator.DefaultAccount,
 		"LW_API_KEY=" + emulator.DefaultKeyID, "LW_API_SECRET=" + emulator.DefaultSecret, "LW_API_URL=" + srv.URL}
+	if len(prefix) > 0 {
+		// Valgrind 3.19 cannot follow Go's preemption signals (SIGURG:
+		// callgrind stops on an assertion) nor run RDTSCP (the runtime's
+		// cputicks: SIGILL). Without them the program runs the same code,
+		// switching goroutines only where they block, and reading the
+		// time stamp counter with RDTSC. One P: with two, how much the
+		// scheduler spins and the collector marks depends on timing, and
+		// two counts of the same run were 3 to 7 % apart (1 % with one).
+		cmd.Env = append(cmd.Env, "GODEBUG=asyncpreemptoff=1,cpu.rdtscp=off", "GOMAXPROCS=1")
+	}
 	var outb strings.Builder
 	cmd.Stdout, cmd.Stderr = &outb, &outb
 	start := time.Now()
@@ -199,7 +220,7 @@ func runOnce(b *testing.B, bin string, n int, wrap func(http.Handler) http.Handl
 	if len(m.Failures) > 0 {
 		b.Fatalf("run had failures: %+v", m.Failures)
 	}
-	return r
+	return r, outb.String()
 }
 
 // peakRSS polls /proc/<pid>/status until the process ends and returns the
@@ -287,6 +308,7 @@ type perf struct {
 	limited []string
 	pooled  []string    // BenchmarkPooledKeys, a row per number of keys
 	reports []reportRun // BenchmarkPeriodReport's runs, shortest range first
+	instr   []string    // BenchmarkInstructions: a row per run, then the cost of a row
 	rawXLSX float64     // rows/s of excelize alone (BenchmarkFormats), 0 if not run
 	ourXLSX float64     // rows/s of our XLSX writer alone
 }
@@ -294,7 +316,7 @@ type perf struct {
 func (p *perf) add(r runResult) { p.runs = append(p.runs, r) }
 
 func (p *perf) write(path string) error {
-	if len(p.runs)+len(p.formats)+len(p.limited)+len(p.pooled)+len(p.reports) == 0 {
+	if len(p.runs)+len(p.formats)+len(p.limited)+len(p.pooled)+len(p.reports)+len(p.instr) == 0 {
 		return nil
 	}
 	var sb strings.Builder
@@ -329,6 +351,15 @@ func (p *perf) write(path string) error {
 			}
 			sb.WriteString("\n")
 		}
+	}
+	if len(p.instr) > 0 {
+		sb.WriteString("## Instructions executed (valgrind --tool=callgrind)\n\n")
+		sb.WriteString("The same run at two sizes, counted by callgrind: the count does not depend on the machine's load, as CPU-seconds do. The last row is the difference over the rows between the runs: a row's cost without the run's fixed costs.\n\n")
+		sb.WriteString("| run | rows | instructions |\n|---|---:|---:|\n")
+		for _, l := range p.instr {
+			sb.WriteString(l + "\n")
+		}
+		sb.WriteString("\n")
 	}
 	if len(p.limited) > 0 {
 		sb.WriteString("## Rate-limited run (480 requests per window, scaled down in time)\n\n")
