@@ -19,9 +19,10 @@ var collected = regexp.MustCompile(`Collected : (\d+)`)
 // BenchmarkInstructions counts the instructions `evidence run` executes
 // (valgrind --tool=callgrind) at two sizes. Unlike CPU-seconds on a shared
 // machine (the same 500k run measured 43 and 62 CPU-seconds here, minutes
-// apart), the count does not depend on what else the machine does. The
-// difference between the two runs over the rows between them is the cost
-// of a row, without the run's fixed costs (discovery, the PDFs, start-up).
+// apart), the count hardly depends on what else the machine does (two
+// counts of a run were within 1.1 % of each other). The difference between
+// the two runs over the rows between them is the cost of a row, without
+// the run's fixed costs (discovery, the PDFs, start-up).
 func BenchmarkInstructions(b *testing.B) {
 	valgrind, err := exec.LookPath("valgrind")
 	if err != nil {
