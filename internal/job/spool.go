@@ -69,8 +69,7 @@ func spoolReport(rep source.Report, dir string) (_ *spooledReport, err error) {
 			_ = s.Close()
 		}
 	}()
-	cw := &countWriter{w: f}
-	bw := bufio.NewWriterSize(cw, spoolWriteBuffer)
+	bw := bufio.NewWriterSize(f, spoolWriteBuffer)
 	enc := gob.NewEncoder(bw)
 	for c, cerr := range rep.Controls() {
 		if cerr != nil {
@@ -85,7 +84,9 @@ func spoolReport(rep source.Report, dir string) (_ *spooledReport, err error) {
 	if err := bw.Flush(); err != nil {
 		return nil, fmt.Errorf("spool report: %w", err)
 	}
-	s.size = cw.n
+	if s.size, err = f.Seek(0, io.SeekCurrent); err != nil {
+		return nil, fmt.Errorf("spool report: %w", err)
+	}
 	// Read after the controls: a source may learn them as it goes (the
 	// latest assessment time among the controls).
 	s.alias, s.at = rep.AccountAlias(), rep.ReportTime()
@@ -96,18 +97,6 @@ func spoolReport(rep source.Report, dir string) (_ *spooledReport, err error) {
 // value at a time, so a larger one only saves a few calls on a large
 // report, and costs its size on each of a run's thousands of small ones.
 const spoolWriteBuffer = 8 << 10
-
-// countWriter counts the bytes written through it.
-type countWriter struct {
-	w io.Writer
-	n int64
-}
-
-func (c *countWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += int64(n)
-	return n, err
-}
 
 func (s *spooledReport) AccountAlias() string  { return s.alias }
 func (s *spooledReport) ReportTime() time.Time { return s.at }
