@@ -223,6 +223,22 @@ func runUnder(b *testing.B, prefix []string, bin string, n int, wrap func(http.H
 	return r, outb.String()
 }
 
+// section writes a results section: its title, an optional intro
+// paragraph, an optional table header, then lines, each a line.
+func section(sb *strings.Builder, title, intro, header string, lines []string) {
+	sb.WriteString("## " + title + "\n\n")
+	if intro != "" {
+		sb.WriteString(intro + "\n\n")
+	}
+	if header != "" {
+		sb.WriteString(header + "\n")
+	}
+	for _, l := range lines {
+		sb.WriteString(l + "\n")
+	}
+	sb.WriteString("\n")
+}
+
 // peakRSS polls /proc/<pid>/status until the process ends and returns the
 // last VmHWM (peak resident set, monotonic) it read, in bytes.
 func peakRSS(pid int) int64 {
@@ -325,11 +341,8 @@ func (p *perf) write(path string) error {
 		time.Now().UTC().Format("2006-01-02"))
 	fmt.Fprintf(&sb, "Machine: %s, %s/%s, %d CPUs (GOMAXPROCS %d), %s. Host %q.\n\n", cpuModel(), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version(), host)
 	if len(p.formats) > 0 {
-		sb.WriteString("## Writers against their raw libraries (same rows, same run)\n\n| writer | rows | rows/s | file bytes |\n|---|---:|---:|---:|\n")
-		for _, l := range p.formats {
-			sb.WriteString(l + "\n")
-		}
-		sb.WriteString("\n`fpdf-raw` and `json=decode-raw` are floors with no row writer of ours beside them: the pack's PDFs hold summaries, not rows, and decoding the API's pages is part of every collector.\n\n")
+		section(&sb, "Writers against their raw libraries (same rows, same run)", "", "| writer | rows | rows/s | file bytes |\n|---|---:|---:|---:|", p.formats)
+		sb.WriteString("`fpdf-raw` and `json=decode-raw` are floors with no row writer of ours beside them: the pack's PDFs hold summaries, not rows, and decoding the API's pages is part of every collector.\n\n")
 	}
 	if len(p.runs) > 0 {
 		sb.WriteString("## `evidence run` end to end against the emulator (no rate limit)\n\n")
@@ -353,29 +366,17 @@ func (p *perf) write(path string) error {
 		}
 	}
 	if len(p.instr) > 0 {
-		sb.WriteString("## Instructions executed (valgrind --tool=callgrind)\n\n")
-		sb.WriteString("The same run at two sizes, counted by callgrind: the count does not depend on the machine's load, as CPU-seconds do. The last row is the difference over the rows between the runs: a row's cost without the run's fixed costs.\n\n")
-		sb.WriteString("| run | rows | instructions |\n|---|---:|---:|\n")
-		for _, l := range p.instr {
-			sb.WriteString(l + "\n")
-		}
-		sb.WriteString("\n")
+		section(&sb, "Instructions executed (valgrind --tool=callgrind)",
+			"The same run at two sizes, counted by callgrind, the program on one P and without asynchronous preemption (which valgrind cannot follow): two counts of a run were within about 1 % of each other, where its CPU-seconds vary by tens of percent with the machine's load. The last row is the difference over the rows between the runs: a row's cost without the run's fixed costs.",
+			"| run | rows | instructions |\n|---|---:|---:|", p.instr)
 	}
 	if len(p.limited) > 0 {
-		sb.WriteString("## Rate-limited run (480 requests per window, scaled down in time)\n\n")
-		for _, l := range p.limited {
-			sb.WriteString(l + "\n")
-		}
-		sb.WriteString("\n")
+		section(&sb, "Rate-limited run (480 requests per window, scaled down in time)", "", "", p.limited)
 	}
 	if len(p.pooled) > 0 {
-		fmt.Fprintf(&sb, "## Pooled API keys (%d more AWS accounts, reports only, %d requests per %s per key and bucket)\n\n", poolAccounts, rateBudget, poolWindow)
-		sb.WriteString("The limit is what the busiest key's share of the Reports bucket needs beyond its burst at its budget; the plan is probed (as `evidence plan` is by default); the heap, the benchmark process's (the emulator's and the in-memory store's included), is sampled every 20 ms; the load is the machine's 1-minute load average as the run starts (2 CPUs).\n\n")
-		sb.WriteString("| keys | requests | wall | physical limit | share of the limit | requests during a Retry-After | plan's duration | peak heap | load | reports per key |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
-		for _, l := range p.pooled {
-			sb.WriteString(l + "\n")
-		}
-		sb.WriteString("\n")
+		section(&sb, fmt.Sprintf("Pooled API keys (%d more AWS accounts, reports only, %d requests per %s per key and bucket)", poolAccounts, rateBudget, poolWindow),
+			"The limit is what the busiest key's share of the Reports bucket needs beyond its burst at its budget; the plan is probed (as `evidence plan` is by default); the heap, the benchmark process's (the emulator's and the in-memory store's included), is sampled every 20 ms; the load is the machine's 1-minute load average as the run starts (2 CPUs).",
+			"| keys | requests | wall | physical limit | share of the limit | requests during a Retry-After | plan's duration | peak heap | load | reports per key |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|", p.pooled)
 	}
 	if len(p.reports) > 0 {
 		sb.WriteString("## `evidence report` over a quarter and a year of daily packs\n\n")
