@@ -57,7 +57,6 @@ type floor struct {
 	Name      string
 	CPU, Wall time.Duration
 	Rows      int64
-	Bytes     int64 // decoded (json) or written (xlsx, parquet)
 }
 
 // cpuNow is this process's user and system CPU time so far.
@@ -177,7 +176,6 @@ func jsonFloor(pages string) (floor, error) {
 			return fl, fmt.Errorf("%s: %w", name, err)
 		}
 		fl.Rows += int64(rows)
-		fl.Bytes += int64(len(b))
 	}
 	return fl, nil
 }
@@ -286,7 +284,6 @@ func parquetFloor(pack string) (floor, error) {
 			if err != nil {
 				return fl, fmt.Errorf("%s: %w", p, err)
 			}
-			fl.Bytes += c.n
 		}
 	}
 	return fl, nil
@@ -368,7 +365,6 @@ func xlsxFloor(pack string) (floor, error) {
 		if err != nil {
 			return fl, fmt.Errorf("%s workbook: %w", t, err)
 		}
-		fl.Bytes += c.n
 	}
 	return fl, nil
 }
@@ -450,7 +446,6 @@ func (r runResult) wallRatio() float64 {
 // the same pack).
 func medianRun(runs []runResult) runResult {
 	m := runs[0]
-	m.Of = len(runs)
 	pick := func(f func(runResult) time.Duration) time.Duration {
 		xs := make([]time.Duration, len(runs))
 		for i, r := range runs {
@@ -460,7 +455,11 @@ func medianRun(runs []runResult) runResult {
 	}
 	m.CPU = pick(func(r runResult) time.Duration { return r.CPU })
 	m.Wall = pick(func(r runResult) time.Duration { return r.Wall })
-	m.PeakRSS = int64(pick(func(r runResult) time.Duration { return time.Duration(r.PeakRSS) }))
+	rss := make([]int64, len(runs))
+	for i, r := range runs {
+		rss[i] = r.PeakRSS
+	}
+	m.PeakRSS = median(rss)
 	m.Floors = slices.Clone(runs[0].Floors)
 	for i := range m.Floors {
 		m.Floors[i].CPU = pick(func(r runResult) time.Duration { return r.Floors[i].CPU })

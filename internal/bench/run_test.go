@@ -82,7 +82,6 @@ type runResult struct {
 	RetryAfterBad int
 	Pack          string  // the pack's folder (removed once measured)
 	Floors        []floor // measured right after the run (BenchmarkRun)
-	Of            int     // BenchmarkRun: the figures are medians of this many runs
 }
 
 // floorCPU is the sum of the run's floors' CPU time.
@@ -420,7 +419,7 @@ func (p *perf) write(path string) error {
 	}
 	if len(p.ratios) > 0 {
 		section(&sb, "CPU-seconds against the floors (same rows, same run)",
-			"Each end-to-end run is followed, in the benchmark's process, by its floors: encoding/json decoding every data page the emulator served it (one json.Unmarshal per page into the client's row types), excelize's StreamWriter writing every row of its workbooks' tables (typed cells, a workbook per table, zipped), and parquet-go writing every row of its Parquet files (their schemas, zstd, the same row groups), the rows read back from the pack's Parquet files outside the measured time. CPU is user + system time (getrusage): the program's own process, and this process's around each floor. The ratios are the run's CPU over the sum of its floors' (target 1.3) and its wall time over the slowest floor's (target 1.2); the median row takes the median of each column, and of each run's ratios.",
+			"Each end-to-end run is followed, in the benchmark's process, by its floors: encoding/json decoding every data page and report the emulator served it with 200 (one json.Unmarshal per page into the client's row types; an answer the run drops unread, as an audit-log day that fills a page, is decoded too), excelize's StreamWriter writing every row of its workbooks' tables (typed cells, a workbook per table, zipped), and parquet-go writing every row of its Parquet files (their schemas, zstd, the same row groups), the rows read back from the pack's Parquet files outside the measured time. CPU is user + system time (getrusage): the program's own process, and this process's around each floor. The ratios are the run's CPU over the sum of its floors' (target 1.3) and its wall time over the slowest floor's (target 1.2); the median row takes the median of each column, and of each run's ratios.",
 			"| run | rows | CPU (ours) | json floor | xlsx floor | parquet floor | floors | CPU ÷ floors | wall | slowest floor (wall) | wall ÷ slowest | peak RSS |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
 			floorLines(p.ratios))
 	}
