@@ -1,6 +1,7 @@
 package httpx
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -138,6 +139,9 @@ func (c *Client) spool(ctx context.Context, dir string, r Request, inMemory int)
 		}
 		h := sha256.New()
 		n, err := io.Copy(io.MultiWriter(s, h), io.LimitReader(body, c.maxSpool+1))
+		if err == nil {
+			err = s.flush()
+		}
 		s.Size = n
 		h.Sum(s.Sum[:0])
 		if err == nil && n > c.maxSpool {
@@ -167,6 +171,7 @@ type Spooled struct {
 	inMemory int           // the most bytes mem may hold
 	mem      []byte        // the body while it fits in inMemory
 	file     *os.File      // the body once it did not
+	w        *bufio.Writer // writes file while downloading
 	r        io.ReadSeeker // reads whichever holds it
 }
 
@@ -190,13 +195,22 @@ func (s *Spooled) Write(p []byte) (int, error) {
 			return 0, fmt.Errorf("spool: %w", err)
 		}
 		s.file = f
-		if _, err := f.Write(s.mem); err != nil {
+		s.w = bufio.NewWriterSize(f, spoolBuffer)
+		if _, err := s.w.Write(s.mem); err != nil {
 			return 0, err
 		}
 		s.mem = nil
 	}
-	return s.file.Write(p)
+	return s.w.Write(p)
 }
+
+// spoolBuffer is the buffer of a spool file while it is written, and of a
+// page's while it is read: a response body arrives in chunks of a few KiB
+// (the server's), and json.Decoder reads a few KiB at a time, so each was
+// a system call that cost more than decoding its bytes (a tenth of a large
+// run's CPU). Only while downloading, and for a page being read: a
+// report held until its framework is written keeps no buffer.
+const spoolBuffer = 64 << 10
 
 // reset empties the body for another attempt at the download.
 func (s *Spooled) reset() error {
@@ -204,10 +218,22 @@ func (s *Spooled) reset() error {
 	if s.file == nil {
 		return nil
 	}
+	s.w.Reset(s.file)
 	if _, err := s.file.Seek(0, io.SeekStart); err != nil {
 		return err
 	}
 	return s.file.Truncate(0)
+}
+
+// flush writes what the file's buffer holds.
+func (s *Spooled) flush() error {
+	if s.w == nil {
+		return nil
+	}
+	if err := s.w.Flush(); err != nil {
+		return fmt.Errorf("spool: %w", err)
+	}
+	return nil
 }
 
 // rewind positions the downloaded body at its start for reading.
@@ -216,9 +242,31 @@ func (s *Spooled) rewind() error {
 		s.r = bytes.NewReader(s.mem)
 		return nil
 	}
+	s.w = nil // flushed
 	s.r = s.file
-	_, err := s.file.Seek(0, io.SeekStart)
+	if s.inMemory > 0 {
+		// A page: read once, closed before the next request.
+		s.r = &bufferedFile{f: s.file, br: bufio.NewReaderSize(s.file, spoolBuffer)}
+	}
+	_, err := s.r.Seek(0, io.SeekStart)
 	return err
+}
+
+// bufferedFile reads a file through a buffer, and can seek.
+type bufferedFile struct {
+	f  *os.File
+	br *bufio.Reader
+}
+
+func (b *bufferedFile) Read(p []byte) (int, error) { return b.br.Read(p) }
+
+func (b *bufferedFile) Seek(off int64, whence int) (int64, error) {
+	if whence == io.SeekCurrent {
+		off -= int64(b.br.Buffered()) // the file is ahead of the reader
+	}
+	n, err := b.f.Seek(off, whence)
+	b.br.Reset(b.f)
+	return n, err
 }
 
 // Read reads the body.
@@ -229,7 +277,7 @@ func (s *Spooled) Seek(off int64, whence int) (int64, error) { return s.r.Seek(o
 
 // Close releases the body, removing its file if it has one.
 func (s *Spooled) Close() error {
-	s.mem, s.r = nil, nil
+	s.mem, s.r, s.w = nil, nil, nil
 	if s.file == nil {
 		return nil
 	}

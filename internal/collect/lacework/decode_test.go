@@ -252,3 +252,20 @@ func TestUserProfilesShapes(t *testing.T) {
 		}
 	}
 }
+
+// plainString takes the strings without escapes or anything but
+// printable ASCII, giving what json.Unmarshal gives, and leaves every
+// other value to it.
+func TestPlainString(t *testing.T) {
+	for in, plain := range map[string]bool{`""`: true, `"2026-11-20T03:04:05.000Z"`: true, `"a b~"`: true, `"1700000000000"`: true,
+		`"\u00e9"`: false, `"é"`: false, `"a\"b"`: false, `"a\\b"`: false, "\"a\tb\"": false, `"x`: false, `x"`: false, `"`: false, `1`: false} {
+		got, ok := plainString([]byte(in))
+		if ok != plain {
+			t.Errorf("plainString(%s): %v, want %v", in, ok, plain)
+		}
+		var want string
+		if err := json.Unmarshal([]byte(in), &want); ok && (err != nil || got != want) {
+			t.Errorf("plainString(%s) = %q; json.Unmarshal: %q, %v", in, got, want, err)
+		}
+	}
+}

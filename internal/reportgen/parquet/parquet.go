@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
 	pq "github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/compress"
@@ -212,7 +213,11 @@ func value(k dataset.Kind, v any) pq.Value {
 		if !utf8.ValidString(s) {
 			s = strings.ToValidUTF8(s, "\uFFFD")
 		}
-		return pq.ValueOf(s)
+		// The string's own bytes, not a copy: parquet-go copies a value's
+		// bytes into its column buffer when the row is written, and never
+		// writes to them. pq.ValueOf(s) gave the same value through an
+		// interface (an allocation) and reflection, for every cell.
+		return pq.ByteArrayValue(unsafe.Slice(unsafe.StringData(s), len(s)))
 	case dataset.Int:
 		return pq.Int64Value(v.(int64))
 	case dataset.Float:

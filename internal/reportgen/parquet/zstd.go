@@ -3,6 +3,7 @@ package parquet
 import (
 	"github.com/klauspost/compress/zstd"
 	pq "github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/compress"
 	"github.com/parquet-go/parquet-go/format"
 )
 
@@ -22,6 +23,10 @@ const poolSize = 8
 // codec is shared by every writer of the process, as parquet-go's own
 // pq.Zstd is.
 var codec = &zstdCodec{idle: make(chan *zstd.Encoder, poolSize)}
+
+// Zstd is the codec of every file the writer makes, for a writer of the
+// same files with parquet-go alone (internal/bench's floor).
+var Zstd compress.Codec = codec
 
 func (c *zstdCodec) String() string                            { return pq.Zstd.String() }
 func (c *zstdCodec) CompressionCodec() format.CompressionCodec { return format.Zstd }

@@ -218,7 +218,17 @@ func (s *sheetSink) cell(k dataset.Kind, v any) any {
 	wb := s.wb
 	switch k {
 	case dataset.String:
-		return wb.stringCell(v.(string))
+		// v itself when sanitising keeps the text as it is (nearly always):
+		// the string put in an interface again would be an allocation per
+		// cell.
+		str := v.(string)
+		if str == "" {
+			return nil
+		}
+		if out := wb.text(str); out != str {
+			return out
+		}
+		return v
 	case dataset.Int:
 		return wb.intCell(v.(int64))
 	case dataset.Float, dataset.Bool:
