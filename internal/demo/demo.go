@@ -118,8 +118,10 @@ var platforms = []platform{
 		return emu, fmt.Sprintf("%d zones", len(emu.Zones())),
 			func(url string) (config.Tenant, map[string]string) { return IBMSCCTenant("scc-demo", url) }
 	}},
-	{"lacework_edge", func(Options) (http.Handler, string, func(string) (config.Tenant, map[string]string)) {
-		emu := edgeemu.New(edgeemu.Config{Seed: 1, PageSize: 100, Faults: edgeemu.Faults{Tricky: true}})
+	{"lacework_edge", func(o Options) (http.Handler, string, func(string) (config.Tenant, map[string]string)) {
+		// The access review looks every (app, user) pair up, a request
+		// each: the users are scaled like the other platforms' rows.
+		emu := edgeemu.New(edgeemu.Config{Seed: 1, PageSize: 100, Users: o.rows(edgeemu.DefaultUsers), Faults: edgeemu.Faults{Tricky: true}})
 		return emu, fmt.Sprintf("account %s", edgeemu.DefaultAccount),
 			func(url string) (config.Tenant, map[string]string) { return EdgeTenant("edge-demo", url) }
 	}},

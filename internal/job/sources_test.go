@@ -50,7 +50,7 @@ var sourceCases = []sourceCase{
 		return demo.IBMSCCTenant("scc-demo", srv.URL)
 	}},
 	{"lacework_edge", func(t *testing.T) (config.Tenant, map[string]string) {
-		srv := httptest.NewServer(edgeemu.New(edgeemu.Config{Seed: 5, Now: func() time.Time { return now }, PageSize: 50, Faults: edgeemu.Faults{Tricky: true}}))
+		srv := httptest.NewServer(edgeemu.New(edgeemu.Config{Seed: 5, Now: func() time.Time { return now }, PageSize: 50, Users: 20, Faults: edgeemu.Faults{Tricky: true}}))
 		t.Cleanup(srv.Close)
 		return demo.EdgeTenant("edge-demo", srv.URL)
 	}},

@@ -158,7 +158,7 @@ func TestListsAcrossPages(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			cfg := emulator.Config{Seed: 7, Users: 40, Groups: 9, Apps: 11, Accesses: 23, AuditEventsPerDay: 50, PageSize: tc.pageSize}
+			cfg := emulator.Config{Seed: 7, Users: 20, Groups: 9, Apps: 6, Accesses: 23, AuditEventsPerDay: 50, PageSize: tc.pageSize}
 			e := newEnv(t, cfg, edge.Credentials{}, edge.Options{})
 			ctx := context.Background()
 			pages := func(n int) int {
@@ -285,7 +285,7 @@ func TestFaultStormsKeepRowsExact(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			cfg := emulator.Config{Seed: 3, Users: 60, Apps: 4, Accesses: 40, AuditEventsPerDay: 100, PageSize: 13, Faults: tc.faults}
+			cfg := emulator.Config{Seed: 3, Users: 30, Apps: 4, Accesses: 40, AuditEventsPerDay: 100, PageSize: 13, Faults: tc.faults}
 			e := newEnv(t, cfg, edge.Credentials{}, edge.Options{})
 			ctx := context.Background()
 			users, err := collect(e.client.Users(ctx, nil))
