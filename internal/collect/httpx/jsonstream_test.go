@@ -45,3 +45,25 @@ func TestExpectDelim(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// BenchmarkSkipValue skips a list response's related objects, as the Edge
+// client skips the users, groups and apps beside an access lookup's list.
+func BenchmarkSkipValue(b *testing.B) {
+	var sb strings.Builder
+	sb.WriteString(`[`)
+	for i := range 200 {
+		if i > 0 {
+			sb.WriteString(`,`)
+		}
+		sb.WriteString(`{"uuid":"5d1c3a70-e0e1-4c2b-9a51-000000000001","name":"user name","email":"u@example.com","status":1,"groups":["a","b"],"create_time":1700000000000}`)
+	}
+	sb.WriteString(`]`)
+	doc := sb.String()
+	b.SetBytes(int64(len(doc)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := SkipValue(json.NewDecoder(strings.NewReader(doc))); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
