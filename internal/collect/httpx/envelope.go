@@ -30,6 +30,17 @@ type Envelope struct {
 	Ready func(listed int) error
 	// Record decodes one record (dec.Decode(&v)); false stops the decoding.
 	Record func(dec *json.Decoder) (bool, error)
+	// MaxValueBytes bounds each key and record (ValueBudget); 0 is
+	// DefaultMaxValueBytes.
+	MaxValueBytes int64
+}
+
+// maxValue is the budget of each key and record.
+func (e Envelope) maxValue() int64 {
+	if e.MaxValueBytes > 0 {
+		return e.MaxValueBytes
+	}
+	return DefaultMaxValueBytes
 }
 
 // Decoded is what DecodeEnvelope found.
@@ -44,7 +55,7 @@ var errStop = errors.New("stop")
 
 // DecodeEnvelope reads one envelope from r (a spooled body, positioned at
 // its start). Each key and each record is held against a ValueBudget of
-// DefaultMaxValueBytes. A repeated List or Meta key, a value of the wrong
+// e.MaxValueBytes. A repeated List or Meta key, a value of the wrong
 // type, or anything after the object is an ErrDecode error.
 func DecodeEnvelope(r io.ReadSeeker, e Envelope) (Decoded, error) {
 	var d Decoded
@@ -66,7 +77,7 @@ func DecodeEnvelope(r io.ReadSeeker, e Envelope) (Decoded, error) {
 		}
 		return true
 	}
-	err := scanObject(r, func(name string, dec *json.Decoder, budget *ValueBudget) error {
+	err := scanObject(r, e.maxValue(), func(name string, dec *json.Decoder, budget *ValueBudget) error {
 		ptr, isMeta := e.Meta[name]
 		if name != e.List && !isMeta {
 			return SkipValue(dec)
@@ -94,7 +105,7 @@ func DecodeEnvelope(r io.ReadSeeker, e Envelope) (Decoded, error) {
 	}
 	if err == nil && deferred {
 		if _, err = r.Seek(0, io.SeekStart); err == nil {
-			err = scanObject(r, func(name string, dec *json.Decoder, budget *ValueBudget) error {
+			err = scanObject(r, e.maxValue(), func(name string, dec *json.Decoder, budget *ValueBudget) error {
 				if name != e.List {
 					return SkipValue(dec)
 				}
@@ -110,8 +121,8 @@ func DecodeEnvelope(r io.ReadSeeker, e Envelope) (Decoded, error) {
 
 // scanObject calls key for each key of the one JSON object in r, with the
 // decoder positioned at its value; key must consume the value.
-func scanObject(r io.Reader, key func(name string, dec *json.Decoder, budget *ValueBudget) error) error {
-	budget := NewValueBudget(r, DefaultMaxValueBytes)
+func scanObject(r io.Reader, maxValue int64, key func(name string, dec *json.Decoder, budget *ValueBudget) error) error {
+	budget := NewValueBudget(r, maxValue)
 	dec := json.NewDecoder(budget)
 	if err := ExpectDelim(dec, '{'); err != nil {
 		return fmt.Errorf("%w: the response is not a JSON object: %w", ErrDecode, err)
