@@ -181,11 +181,13 @@ func (r *run) collectFramework(ctx, api context.Context, f framework, pf *prefet
 		}
 	}
 	if len(reps) == 0 {
+		r.oscalDone(f.Name)
 		return nil
 	}
 	if err := p1.finish(); err != nil {
 		return err
 	}
+	r.oscalDone(f.Name)
 	// Pass 2 and 3: the workbook's Controls and Resources sheets.
 	if err := r.reportWorkbook(ctx, f, reps, p1.fs); err != nil {
 		return err
