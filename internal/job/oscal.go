@@ -38,6 +38,7 @@ type oscalDoc struct {
 	// one result, sealed once both are.
 	pending map[string]int
 	seals   sync.WaitGroup
+	sealing sync.Mutex // one seal at a time: each holds a result's records in memory
 	spills  []*os.File
 	dir     string // of the spills
 }
@@ -77,6 +78,8 @@ func (r *run) oscalDone(name string) {
 	}
 	d.spills = append(d.spills, f)
 	d.seals.Go(func() {
+		d.sealing.Lock()
+		defer d.sealing.Unlock()
 		if err := d.b.Seal(name, f); err != nil {
 			r.log.Debug("oscal result rendered at the end", "framework", name, "error", err)
 		}

@@ -134,21 +134,33 @@ func (r *run) reportQuery(f framework, u source.ReportUnit) pack.Query {
 // workbook and the PDF, whose first pages hold the framework's totals,
 // wait for the last. So once the last report is in, what is left of the
 // framework is its workbook and PDF.
-func (r *run) collectFramework(ctx, api context.Context, f framework, pf *prefetcher[prefetched]) (err error) {
-	var reps []fetchedReport
+func (r *run) collectFramework(ctx, api context.Context, f framework, pf *prefetcher[prefetched]) error {
+	reps, fs, err := r.takeFramework(ctx, api, f, pf)
+	defer func() {
+		for _, fr := range reps {
+			_ = fr.rep.Close()
+		}
+	}()
+	if err != nil || len(reps) == 0 {
+		return err
+	}
+	return r.writeFramework(ctx, f, reps, fs)
+}
+
+// takeFramework takes the framework's reports from pf and makes its first
+// pass over them as they come: what it returns is the reports it got (the
+// caller closes them) and the framework's summary.
+func (r *run) takeFramework(ctx, api context.Context, f framework, pf *prefetcher[prefetched]) (reps []fetchedReport, _ *fwSummary, err error) {
 	p1 := &reportPass1{r: r, f: f}
 	defer func() {
 		if err != nil {
 			p1.fail(err)
 		}
-		for _, fr := range reps {
-			_ = fr.rep.Close()
-		}
 	}()
 	for _, u := range f.Units {
 		got, ok := pf.Next()
 		if !ok {
-			return errors.New("the prefetcher ended before the framework's reports") // a bug: it yields one per unit
+			return reps, nil, errors.New("the prefetcher ended before the framework's reports") // a bug: it yields one per unit
 		}
 		rep, err := got.rep, got.err
 		if err == nil {
@@ -165,7 +177,7 @@ func (r *run) collectFramework(ctx, api context.Context, f framework, pf *prefet
 				_ = rep.Close()
 			}
 			if ctx.Err() != nil || isStoreErr(err) || errors.Is(err, httpx.ErrAuth) {
-				return err
+				return reps, nil, err
 			}
 			r.unitResult(f.unitName(u), r.reportQuery(f, u), httpx.QueryStats{Queries: 1}, 0, notCollected(api, err))
 			continue
@@ -177,22 +189,23 @@ func (r *run) collectFramework(ctx, api context.Context, f framework, pf *prefet
 		}
 		reps = append(reps, fetchedReport{unit: u, rep: rep})
 		if err := p1.add(ctx, &reps[len(reps)-1]); err != nil {
-			return err
+			return reps, nil, err
 		}
 	}
-	if len(reps) == 0 {
-		r.oscalDone(f.Name)
-		return nil
-	}
 	if err := p1.finish(); err != nil {
-		return err
+		return reps, nil, err
 	}
 	r.oscalDone(f.Name)
-	// Pass 2 and 3: the workbook's Controls and Resources sheets.
-	if err := r.reportWorkbook(ctx, f, reps, p1.fs); err != nil {
+	return reps, p1.fs, nil
+}
+
+// writeFramework writes the framework's workbook (its other passes over
+// the reports) and PDF, which need the first pass's totals.
+func (r *run) writeFramework(ctx context.Context, f framework, reps []fetchedReport, fs *fwSummary) error {
+	if err := r.reportWorkbook(ctx, f, reps, fs); err != nil {
 		return err
 	}
-	return r.writeFrameworkPDF(ctx, f, p1.fs)
+	return r.writeFrameworkPDF(ctx, f, fs)
 }
 
 // reportPass1 is a framework's first pass over its reports, one report at

@@ -386,17 +386,91 @@ func (b *Builder) Seal(name string, spill io.ReadWriteSeeker) error {
 	b.sealed[name] = nil
 	r := b.result(fw)
 	b.mu.Unlock()
-	j, err := json.MarshalIndent(r, "      ", "  ")
-	if err != nil {
-		return err
+	cw := &countWriter{w: bufio.NewWriterSize(spill, 64<<10)}
+	if err := writeResult(cw, r, resultIndent); err != nil {
+		return fmt.Errorf("oscal: seal %q: %w", name, err)
 	}
-	if _, err := spill.Write(j); err != nil {
+	if err := cw.w.(*bufio.Writer).Flush(); err != nil {
 		return fmt.Errorf("oscal: seal %q: %w", name, err)
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.sealed[name] = &rendered{spill: spill, n: int64(len(j))}
+	b.sealed[name] = &rendered{spill: spill, n: cw.n}
 	return nil
+}
+
+// countWriter counts what it writes.
+type countWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// resultIndent is the prefix of a result's lines in the document.
+const resultIndent = "      "
+
+// writeResult writes r as json.MarshalIndent(r, pre, "  ") would, its
+// observations, risks and findings an element at a time: a large
+// framework's result is hundreds of MB of JSON, which marshalling whole
+// held in memory twice over (compact, then indented).
+func writeResult(w io.Writer, r result, pre string) error {
+	obs, risks, finds := r.Observations, r.Risks, r.Findings
+	if r.Remarks != "" || len(obs)+len(risks)+len(finds) == 0 {
+		// The arrays are not the last fields: marshalled whole.
+		j, err := json.MarshalIndent(r, pre, "  ")
+		if err != nil {
+			return err
+		}
+		_, err = w.Write(j)
+		return err
+	}
+	r.Observations, r.Risks, r.Findings = nil, nil, nil
+	head, err := json.MarshalIndent(r, pre, "  ")
+	if err != nil {
+		return err
+	}
+	// head ends "\n" + pre + "}": the arrays go before it.
+	end := "\n" + pre + "}"
+	if !bytes.HasSuffix(head, []byte(end)) {
+		return errors.New("oscal: internal: a result does not end as marshalled")
+	}
+	bw := bufio.NewWriterSize(w, 64<<10)
+	bw.Write(head[:len(head)-len(end)])
+	array := func(name string, n int, el func(int) any) error {
+		if n == 0 {
+			return nil
+		}
+		bw.WriteString(",\n" + pre + "  \"" + name + "\": [")
+		for i := range n {
+			if i > 0 {
+				bw.WriteString(",")
+			}
+			bw.WriteString("\n" + pre + "    ")
+			j, err := json.MarshalIndent(el(i), pre+"    ", "  ")
+			if err != nil {
+				return err
+			}
+			bw.Write(j)
+		}
+		bw.WriteString("\n" + pre + "  ]")
+		return nil
+	}
+	if err := array("observations", len(obs), func(i int) any { return obs[i] }); err != nil {
+		return err
+	}
+	if err := array("risks", len(risks), func(i int) any { return risks[i] }); err != nil {
+		return err
+	}
+	if err := array("findings", len(finds), func(i int) any { return finds[i] }); err != nil {
+		return err
+	}
+	bw.WriteString(end)
+	return bw.Flush()
 }
 
 // Write writes the document. It fails, writing nothing, when Check does;
@@ -444,11 +518,9 @@ func (b *Builder) Write(w io.Writer) error {
 			}
 			continue
 		}
-		j, err := json.MarshalIndent(b.result(fw), "      ", "  ")
-		if err != nil {
+		if err := writeResult(buf, b.result(fw), resultIndent); err != nil {
 			return err
 		}
-		buf.Write(j)
 	}
 	buf.WriteString("\n    ],\n    \"back-matter\": ")
 	bm, err := json.MarshalIndent(b.backMatter(), "    ", "  ")

@@ -740,3 +740,43 @@ func TestSeal(t *testing.T) {
 		t.Errorf("sealed document differs from the whole one (%d and %d bytes)", got.Len(), len(want))
 	}
 }
+
+// TestWriteResult: a result written an element at a time is the result
+// marshalled whole, with and without each of its arrays.
+func TestWriteResult(t *testing.T) {
+	in := sample(3)
+	b, err := New(pack, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range in.frameworks {
+		b.AddFramework(f)
+	}
+	for _, c := range in.controls {
+		b.AddControl(c)
+	}
+	for _, v := range in.violations {
+		b.AddViolation(v)
+	}
+	full := b.result(b.frameworks[cis])
+	if len(full.Observations) == 0 || len(full.Risks) == 0 || len(full.Findings) == 0 {
+		t.Fatal("the sample's result lacks an array")
+	}
+	noRisks := full
+	noRisks.Risks = nil
+	remarks := full
+	remarks.Remarks = "after the arrays"
+	for name, r := range map[string]result{"full": full, "no risks": noRisks, "remarks": remarks, "empty": b.result(b.frameworks["Empty framework"])} {
+		want, err := json.MarshalIndent(r, resultIndent, "  ")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got bytes.Buffer
+		if err := writeResult(&got, r, resultIndent); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got.Bytes(), want) {
+			t.Errorf("%s: written %d bytes, marshalled %d", name, got.Len(), len(want))
+		}
+	}
+}

@@ -595,7 +595,7 @@ func (s *Source) Estimate(ctx context.Context, p *source.Plan, req source.Reques
 				name := named(bucketReports, reportID(f.Name, u.SubAccount, u.Account))
 				b := reports[name]
 				if b == nil {
-					b = &source.Bucket{Name: name, PerHour: l.RequestsPerHour, Burst: l.Burst, Latency: latency(bucketReports)}
+					b = &source.Bucket{Name: name, PerHour: l.RequestsPerHour, Burst: l.Burst, Latency: latency(bucketReports), Reports: true}
 					reports[name], fws[name] = b, map[string]int{}
 				}
 				b.Units++
