@@ -95,10 +95,9 @@ func (p TenantPlan) requests() time.Duration {
 // it is written, and then the pack's end (OSCAL document, summary PDF,
 // manifest), at the costs the plan timed (Writing). The reports come at
 // the pace of the Reports buckets (Duration), a framework's last report
-// when its share of them, and of those before it, is sent. The rest of
-// the writing (a framework's first pass, its OSCAL result) goes on as
-// the reports come and is taken to keep up, as the run's processing is
-// in Duration. 0 when the writing was not timed.
+// when its share of them, and of those before it, is sent. A framework's
+// first pass goes on as its reports come and is taken to keep up, as the
+// run's processing is in Duration. 0 when the writing was not timed.
 func (p TenantPlan) Written(requests time.Duration) time.Duration {
 	w := p.Writing
 	if w == nil {
@@ -138,7 +137,8 @@ const maxKeys = 64
 // KeysFor is the fewest API keys (each its own user, with its own budget
 // in every bucket) whose pooled budget would finish the plan within
 // limit, the requests spread evenly over them; 0 when even maxKeys would
-// not.
+// not. The writing after the last request (Written: seconds, where the
+// keys are for hours of requests) is left out.
 func (p TenantPlan) KeysFor(limit time.Duration) int {
 	for k := 1; k <= maxKeys; k++ {
 		fits := true
