@@ -30,11 +30,11 @@ import (
 // requests a second whatever their number: k keys get 480 requests per
 // k × poolKeyWindow each. A real night is hours of requests for seconds
 // of CPU (10,000 reports at about 4 ms of CPU each, the emulator's
-// included, are 40 s of CPU over the 5 to 21 hours 1 to 4 keys need):
+// included, are 40 s of CPU over the 20 to 4 hours 1 to 4 keys need):
 // the budget, never the CPU, sets its pace. poolKeyWindow keeps that
 // true on the shared 2-CPU machine: at 80 requests a second the program
-// used 25 to 31 s of CPU in runs of about 2 minutes (a quarter of one
-// CPU; the emulator about as much again), where the previous 480
+// used 25 to 32 s of CPU in runs of about 2 minutes (a quarter of one
+// CPU), where the previous 480
 // requests per 4 s per key (480 a second with 4 keys) needed both CPUs
 // and the CPU set the pace. It costs about 2 minutes of requests per key
 // count, about 6 minutes in all; a smaller scale would make the seconds
