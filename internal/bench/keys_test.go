@@ -29,18 +29,16 @@ import (
 // scaled down in time so that the keys pooled together may send 80
 // requests a second whatever their number: k keys get 480 requests per
 // k × poolKeyWindow each. A real night is hours of requests for seconds
-// of CPU (10,000 reports at about 4 ms of CPU each, the emulator's
-// included, are 40 s of CPU over the 20 to 4 hours 1 to 4 keys need):
-// the budget, never the CPU, sets its pace. poolKeyWindow keeps that
-// true on the shared 2-CPU machine: at 80 requests a second the program
-// used 25 to 32 s of CPU in runs of about 2 minutes (a quarter of one
-// CPU), where the previous 480
-// requests per 4 s per key (480 a second with 4 keys) needed both CPUs
-// and the CPU set the pace. It costs about 2 minutes of requests per key
-// count, about 6 minutes in all; a smaller scale would make the seconds
-// written after the last request (the last framework's workbook and
-// PDF, the OSCAL document, the summary) a larger share of the run than
-// they are of a night.
+// of CPU (10,000 reports are 25 to 32 s of the program's CPU, over the
+// 20 to 4 hours 1 to 4 keys need): the budget, never the CPU, sets its
+// pace. poolKeyWindow keeps that true on the shared 2-CPU machine: at 80
+// requests a second the program needs a quarter of one CPU, where the
+// previous 480 requests per 4 s per key (480 a second with 4 keys)
+// needed both CPUs and the CPU set the pace. It costs about 2 minutes of
+// requests per key count, about 6 minutes in all; a smaller scale would
+// make the seconds written after the last request (the last framework's
+// workbook and PDF, the OSCAL document, the summary) a larger share of
+// the run than they are of a night.
 const (
 	poolAccounts  = 2000
 	poolKeyWindow = 6 * time.Second
