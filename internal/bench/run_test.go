@@ -432,9 +432,9 @@ func (p *perf) write(path string) error {
 		section(&sb, "Rate-limited run (480 requests per window, scaled down in time)", "", "", p.limited)
 	}
 	if len(p.pooled) > 0 {
-		section(&sb, fmt.Sprintf("Pooled API keys (%d more AWS accounts, reports only, %d requests per %s per key and bucket)", poolAccounts, rateBudget, poolWindow),
-			"The limit is what the busiest key's share of the Reports bucket needs beyond its burst at its budget; the plan is probed (as `evidence plan` is by default); the heap, the benchmark process's (the emulator's and the in-memory store's included), is sampled every 20 ms; the load is the machine's 1-minute load average as the run starts (2 CPUs).",
-			"| keys | requests | wall | physical limit | share of the limit | requests during a Retry-After | plan's duration | peak heap | load | reports per key |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|", p.pooled)
+		section(&sb, fmt.Sprintf("Pooled API keys (%d more AWS accounts × 5 AWS frameworks, reports only, %d requests per key and bucket per window)", poolAccounts, rateBudget),
+			fmt.Sprintf("`evidence run` runs in its own process (peak RSS and CPU are its own), against the emulator served by the benchmark. Each key's window is %s × the keys, so that the keys together may send %d requests a second in every run. The limit is what the busiest key's share of the Reports bucket needs beyond its burst at its budget; the plan is job.MakePlan from the same configuration file, probed (as `evidence plan` is by default); the tail is the time from the last Reports request to the program's end; the load is the machine's 1-minute load average as the run starts (2 CPUs).", poolKeyWindow, rateBudget/int(poolKeyWindow/time.Second)),
+			"| keys | window | requests | wall | physical limit | share of the limit | requests during a Retry-After | plan's duration | tail | CPU | peak RSS | load | reports per key |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|", p.pooled)
 	}
 	if len(p.reports) > 0 {
 		sb.WriteString("## `evidence report` over a quarter and a year of daily packs\n\n")

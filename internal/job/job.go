@@ -294,6 +294,7 @@ func (r *run) finish(ctx, api context.Context) (_ PackResult, err error) {
 	if err := r.newOSCAL(); err != nil {
 		return PackResult{}, err
 	}
+	defer r.oscal.close()
 	r.pw, err = pack.NewWriter(ctx, deps.Store, prefix, opts...)
 	if err != nil {
 		return PackResult{}, fmt.Errorf("start pack %s: %w", prefix, err)

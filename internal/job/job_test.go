@@ -398,6 +398,11 @@ func TestPlanPredictsRequests(t *testing.T) {
 		if p.Tenants[0].Probed != probe {
 			t.Errorf("Probed = %v, want %v", p.Tenants[0].Probed, probe)
 		}
+		// The writing is timed with probes only (scratch packs of a
+		// fetched report, a request that is not data).
+		if w := p.Tenants[0].Writing; (w != nil) != probe || (w != nil && w.PerReport <= 0) {
+			t.Errorf("probe %v: Writing = %+v", probe, w)
+		}
 		return p.Tenants[0].Requests()
 	}
 	srv := newEmulator(t, cfgEmu)

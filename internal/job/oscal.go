@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"os"
 	"slices"
 	"sync"
 
@@ -31,6 +32,15 @@ type oscalDoc struct {
 	mu         sync.Mutex
 	err        error
 	frameworks int // added
+	added      map[string]bool
+	// pending counts, by name, the plan's frameworks whose first pass is
+	// not over: two frameworks of one name (Lacework: one per cloud) are
+	// one result, sealed once both are.
+	pending map[string]int
+	seals   sync.WaitGroup
+	sealing sync.Mutex // one seal at a time: each holds a result's records in memory
+	spills  []*os.File
+	dir     string // of the spills
 }
 
 // newOSCAL starts the run's document.
@@ -40,8 +50,52 @@ func (r *run) newOSCAL() error {
 	if err != nil {
 		return fmt.Errorf("oscal: %w", err)
 	}
-	r.oscal = &oscalDoc{b: b}
+	r.oscal = &oscalDoc{b: b, added: map[string]bool{}, pending: map[string]int{}, dir: r.deps.SpoolDir}
+	for _, f := range r.plan.Frameworks {
+		r.oscal.pending[f.Name]++
+	}
 	return nil
+}
+
+// oscalDone says that the framework's first pass is over: once every
+// framework of its name is, its result is rendered into a spill file,
+// on a goroutine of its own, while the run goes on (oscal.Builder.Seal).
+// The document's end then has only to copy it: rendering the results of
+// a large pack (tens of thousands of controls, hundreds of MB of JSON)
+// took seconds of CPU after the run's last request. A result that cannot
+// be spilled is rendered by Write instead, as before.
+func (r *run) oscalDone(name string) {
+	d := r.oscal
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.pending[name]--; d.pending[name] > 0 || !d.added[name] {
+		return
+	}
+	f, err := os.CreateTemp(d.dir, "oscal-result-*.json")
+	if err != nil {
+		r.log.Debug("oscal result rendered at the end", "framework", name, "error", err)
+		return
+	}
+	d.spills = append(d.spills, f)
+	d.seals.Go(func() {
+		d.sealing.Lock()
+		defer d.sealing.Unlock()
+		if err := d.b.Seal(name, f); err != nil {
+			r.log.Debug("oscal result rendered at the end", "framework", name, "error", err)
+		}
+	})
+}
+
+// close waits for the seals and removes their spill files.
+func (d *oscalDoc) close() {
+	d.seals.Wait()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, f := range d.spills {
+		_ = f.Close()
+		_ = os.Remove(f.Name())
+	}
+	d.spills = nil
 }
 
 func (d *oscalDoc) keep(err error) {
@@ -63,6 +117,7 @@ func (d *oscalDoc) failed() error {
 func (r *run) oscalFramework(name string) {
 	r.oscal.mu.Lock()
 	r.oscal.frameworks++
+	r.oscal.added[name] = true
 	r.oscal.mu.Unlock()
 	r.oscal.keep(r.oscal.b.AddFramework(oscal.Framework{Name: name, Start: r.period.From, End: r.period.To}))
 }
@@ -130,6 +185,7 @@ func suppressions(exc []source.Exception, lapsed func(source.Exception) bool) []
 // far with its SHA-256. A pack without a framework result, or whose
 // records the builder refused, gets a warning instead.
 func (r *run) writeOSCAL(ctx context.Context) error {
+	r.oscal.seals.Wait()
 	r.oscal.mu.Lock()
 	none := r.oscal.frameworks == 0
 	r.oscal.mu.Unlock()

@@ -42,6 +42,13 @@ type TenantPlan struct {
 	// the requests of an unprobed plan are.
 	Latency time.Duration
 	Probed  bool // Requests are estimated from row counts, not a floor
+	// Frameworks are the reports of each framework, in the plan's order
+	// (the order the run fetches and writes them).
+	Frameworks []int
+	// Writing is what writing costs on this machine, timed on scratch
+	// packs (timeWriting); nil when the plan did not probe, or had no
+	// report to time.
+	Writing *WriteCost
 }
 
 // Duration estimates the wall time of a bucket, modelled as
@@ -54,9 +61,8 @@ type TenantPlan struct {
 // for tokens, PerHour per hour. The run fetches ahead while it writes
 // (prefetcher), so the two overlap and the longer one is the bucket's
 // time. The pipeline's own work (spooling, writing the files) is taken to
-// keep up: on a machine short of CPU for it the run is longer, and the
-// files written after the last request (the last framework's workbook and
-// PDF, the OSCAL document, the summary) add to it; they are not counted.
+// keep up: on a machine short of CPU for it the run is longer. What is
+// written after the last request is TenantPlan.Written's.
 func Duration(b source.Bucket, latency time.Duration) time.Duration {
 	d := time.Duration(b.Requests) * cmp.Or(b.Latency, latency)
 	burst := cmp.Or(b.Burst, b.PerHour)
@@ -66,14 +72,63 @@ func Duration(b source.Bucket, latency time.Duration) time.Duration {
 	return d
 }
 
-// ETA is discovery's time, then the slowest bucket's: buckets, and each
-// key's share of a bucket, run side by side.
+// ETA is discovery's time, then the slowest bucket's (buckets, and each
+// key's share of a bucket, run side by side), or the writing's, when it
+// ends later; see Written.
 func (p TenantPlan) ETA() time.Duration {
-	var eta time.Duration
+	eta := p.requests()
+	return p.DiscoveryTime + max(eta, p.Written(eta))
+}
+
+// requests is the slowest bucket's time.
+func (p TenantPlan) requests() time.Duration {
+	var d time.Duration
 	for _, b := range p.Buckets {
-		eta = max(eta, Duration(b, p.Latency))
+		d = max(d, Duration(b, p.Latency))
 	}
-	return p.DiscoveryTime + eta
+	return d
+}
+
+// Written is when the run's writing ends (after discovery), the requests
+// ending at requests: the run writes the frameworks one after another in
+// the plan's order, each once its last report is in and the one before
+// it is written, and then the pack's end (OSCAL document, summary PDF,
+// manifest), at the costs the plan timed (Writing). The reports come at
+// the pace of the Reports buckets (Duration), a framework's last report
+// when its share of them, and of those before it, is sent. A framework's
+// first pass goes on as its reports come and is taken to keep up, as the
+// run's processing is in Duration. 0 when the writing was not timed.
+func (p TenantPlan) Written(requests time.Duration) time.Duration {
+	w := p.Writing
+	if w == nil {
+		return 0
+	}
+	total := 0
+	for _, n := range p.Frameworks {
+		total += n
+	}
+	// in is when the first `done` reports of the plan are in.
+	in := func(done int) time.Duration {
+		var t time.Duration
+		for _, b := range p.Buckets {
+			if b.Reports && total > 0 {
+				part := b
+				part.Requests = (b.Requests*done + total - 1) / total
+				t = max(t, Duration(part, p.Latency))
+			}
+		}
+		return t
+	}
+	var end time.Duration
+	done := 0
+	for _, n := range p.Frameworks {
+		if n == 0 {
+			continue
+		}
+		done += n
+		end = max(end, in(done)) + w.FrameworkFixed + time.Duration(n)*w.PerReport
+	}
+	return max(end, requests) + w.EndFixed + time.Duration(total)*w.EndPerReport
 }
 
 // maxKeys bounds KeysFor's search.
@@ -82,7 +137,8 @@ const maxKeys = 64
 // KeysFor is the fewest API keys (each its own user, with its own budget
 // in every bucket) whose pooled budget would finish the plan within
 // limit, the requests spread evenly over them; 0 when even maxKeys would
-// not.
+// not. The writing after the last request (Written: seconds, where the
+// keys are for hours of requests) is left out.
 func (p TenantPlan) KeysFor(limit time.Duration) int {
 	for k := 1; k <= maxKeys; k++ {
 		fits := true
@@ -149,6 +205,18 @@ func MakePlan(ctx context.Context, cfg *config.Config, deps Deps, probe bool) (P
 		}
 		_, estimates := r.src.(source.Estimator)
 		tp.Probed = estimates && probe
+		for _, f := range r.plan.Frameworks {
+			tp.Frameworks = append(tp.Frameworks, len(f.Units))
+		}
+		if probe && len(r.plan.Frameworks) > 0 {
+			w, ok, err := r.timeWriting(ctx)
+			if err != nil {
+				return p, fmt.Errorf("tenant %s: time the writing: %w", t.Name, r.red.Error(err))
+			}
+			if ok {
+				tp.Writing = &w
+			}
+		}
 		tp.Discovery = r.src.Stats().Requests.Load()
 		tp.Latency = quickest(r.src.Stats().Latencies())
 		p.Tenants = append(p.Tenants, tp)
@@ -228,7 +296,7 @@ func (r *run) planBuckets(ctx context.Context, probe bool) ([]source.Bucket, err
 			n += len(f.Units)
 		}
 		if n > 0 {
-			out = append(out, source.Bucket{Name: dataset.Reports, Units: n, Requests: n, Detail: "one request per report, at least"})
+			out = append(out, source.Bucket{Name: dataset.Reports, Units: n, Requests: n, Detail: "one request per report, at least", Reports: true})
 		}
 		for _, u := range r.plan.Tables {
 			i := slices.IndexFunc(out, func(b source.Bucket) bool { return b.Name == u.Table })
@@ -271,8 +339,15 @@ func (p Plan) Print(w io.Writer, period period.Window, sched Schedule) {
 		}
 		fmt.Fprintf(w, "\n%d units, %s %d data requests (+%d for discovery, tokens and probes), about %s with buckets in parallel.\n",
 			units, what, t.Requests(), t.Discovery, t.ETA().Round(time.Second))
-		fmt.Fprintf(w, "Time: discovery (%s), then the slowest bucket; a bucket's time is the longer of its requests one at a time (requests × latency: %s) and the rate limit's (requests beyond the burst at the hourly budget). The run's own processing overlaps its requests and is taken to keep up; the files written after the last request (the last framework's, the summary) are not counted.\n",
+		fmt.Fprintf(w, "Time: discovery (%s), then the slowest bucket; a bucket's time is the longer of its requests one at a time (requests × latency: %s) and the rate limit's (requests beyond the burst at the hourly budget). The run's own processing overlaps its requests and is taken to keep up",
 			t.DiscoveryTime.Round(time.Millisecond), t.latencies())
+		if wc := t.Writing; wc != nil {
+			fmt.Fprintf(w, ", but for what it writes once a framework's reports are all in (its workbook and PDF: %s + %s a report) and at the end (OSCAL document, summary, manifest: %s + %s a report), as timed on scratch packs of up to %d copies of a report; the writing ends %s after discovery.\n",
+				wc.FrameworkFixed.Round(time.Millisecond), wc.PerReport.Round(10*time.Microsecond), wc.EndFixed.Round(time.Millisecond), wc.EndPerReport.Round(10*time.Microsecond),
+				wc.Sample, t.Written(t.requests()).Round(time.Second))
+		} else {
+			fmt.Fprintln(w, "; the files written after the last request (the last framework's workbook and PDF, the OSCAL document, the summary) are not counted (not timed without probes).")
+		}
 		if !sched.Now.IsZero() {
 			fmt.Fprintf(w, "Started now, it would end about %s.\n", sched.Now.Add(t.ETA()).UTC().Format(time.RFC3339))
 		}

@@ -91,3 +91,40 @@ func TestPlanDurationModel(t *testing.T) {
 		}
 	}
 }
+
+// The writing after the last request: each framework's workbook and PDF
+// once its last report is in and the one before it is written, then the
+// pack's end, at the timed costs.
+func TestPlanWritingModel(t *testing.T) {
+	w := &job.WriteCost{FrameworkFixed: time.Second, PerReport: 10 * time.Millisecond, EndFixed: 2 * time.Second, EndPerReport: time.Millisecond}
+	// 2,880 reports on one key: 480 at once, then 480 an hour; the last
+	// report is in at 5 h.
+	reports := source.Bucket{Name: "Reports", Requests: 2880, PerHour: 480, Burst: 480, Reports: true}
+	tp := job.TenantPlan{DiscoveryTime: 3 * time.Second, Buckets: []source.Bucket{reports}, Frameworks: []int{1440, 0, 1440}, Writing: w}
+	// The first framework's reports are in at 2 h and written by then (15.4
+	// s); the second's at 5 h: 15.4 s, then the end: 2 s + 2.88 s.
+	want := 5*time.Hour + time.Second + 14400*time.Millisecond + 2*time.Second + 2880*time.Millisecond
+	if got := tp.Written(5 * time.Hour); got != want {
+		t.Errorf("Written = %v, want %v", got, want)
+	}
+	if got := tp.ETA(); got != 3*time.Second+want {
+		t.Errorf("ETA = %v, want %v", got, 3*time.Second+want)
+	}
+	// Without a rate limit the reports come faster than they are written:
+	// the frameworks' writing queues up behind the first.
+	fast := tp
+	fast.Buckets = []source.Bucket{{Name: "Reports", Requests: 2880, Latency: time.Millisecond, Reports: true}}
+	want = 1440*time.Millisecond + 2*(time.Second+14400*time.Millisecond) + 2*time.Second + 2880*time.Millisecond
+	if got := fast.Written(2880 * time.Millisecond); got != want {
+		t.Errorf("Written without a rate limit = %v, want %v", got, want)
+	}
+	var b bytes.Buffer
+	job.Plan{Tenants: []job.TenantPlan{tp}}.Print(&b, period.Window{}, job.Schedule{})
+	if !strings.Contains(b.String(), "its workbook and PDF: 1s + 10ms a report") {
+		t.Errorf("plan does not say what the writing costs:\n%s", b.String())
+	}
+	tp.Writing = nil
+	if got := tp.ETA(); got != 3*time.Second+5*time.Hour {
+		t.Errorf("ETA without the writing timed = %v, want %v", got, 3*time.Second+5*time.Hour)
+	}
+}

@@ -128,18 +128,39 @@ func (r *run) reportQuery(f framework, u source.ReportUnit) pack.Query {
 }
 
 // collectFramework takes the framework's reports from pf, in the order of
-// its units, stores their vendor renderings, and writes its files.
-func (r *run) collectFramework(ctx, api context.Context, f framework, pf *prefetcher[prefetched]) (err error) {
-	var reps []fetchedReport
+// its units, stores their vendor renderings, and writes its files. The
+// first pass (Parquet, the summary's counts, the OSCAL document's records)
+// takes each report as it comes, while the next ones are fetched; the
+// workbook and the PDF, whose first pages hold the framework's totals,
+// wait for the last. So once the last report is in, what is left of the
+// framework is its workbook and PDF.
+func (r *run) collectFramework(ctx, api context.Context, f framework, pf *prefetcher[prefetched]) error {
+	reps, fs, err := r.takeFramework(ctx, api, f, pf)
 	defer func() {
 		for _, fr := range reps {
 			_ = fr.rep.Close()
 		}
 	}()
+	if err != nil || len(reps) == 0 {
+		return err
+	}
+	return r.writeFramework(ctx, f, reps, fs)
+}
+
+// takeFramework takes the framework's reports from pf and makes its first
+// pass over them as they come: what it returns is the reports it got (the
+// caller closes them) and the framework's summary.
+func (r *run) takeFramework(ctx, api context.Context, f framework, pf *prefetcher[prefetched]) (reps []fetchedReport, _ *fwSummary, err error) {
+	p1 := &reportPass1{r: r, f: f}
+	defer func() {
+		if err != nil {
+			p1.fail(err)
+		}
+	}()
 	for _, u := range f.Units {
 		got, ok := pf.Next()
 		if !ok {
-			return errors.New("the prefetcher ended before the framework's reports") // a bug: it yields one per unit
+			return reps, nil, errors.New("the prefetcher ended before the framework's reports") // a bug: it yields one per unit
 		}
 		rep, err := got.rep, got.err
 		if err == nil {
@@ -156,7 +177,7 @@ func (r *run) collectFramework(ctx, api context.Context, f framework, pf *prefet
 				_ = rep.Close()
 			}
 			if ctx.Err() != nil || isStoreErr(err) || errors.Is(err, httpx.ErrAuth) {
-				return err
+				return reps, nil, err
 			}
 			r.unitResult(f.unitName(u), r.reportQuery(f, u), httpx.QueryStats{Queries: 1}, 0, notCollected(api, err))
 			continue
@@ -167,23 +188,106 @@ func (r *run) collectFramework(ctx, api context.Context, f framework, pf *prefet
 			}
 		}
 		reps = append(reps, fetchedReport{unit: u, rep: rep})
+		if err := p1.add(ctx, &reps[len(reps)-1]); err != nil {
+			return reps, nil, err
+		}
 	}
-	if len(reps) == 0 {
-		return nil
+	if err := p1.finish(); err != nil {
+		return reps, nil, err
 	}
-	fs := r.summary.framework(f.slug, f.Name, f.Cloud)
-	fs.Planned = len(f.Units)
-	r.oscalFramework(f.Name)
-	// Pass 1: Parquet (one controls and one violations file per sub-account)
-	// and the summary counts, which the workbook's first sheet needs.
-	if err := r.reportParquet(ctx, f, reps, fs); err != nil {
-		return err
-	}
-	// Pass 2 and 3: the workbook's Controls and Resources sheets.
+	r.oscalDone(f.Name)
+	return reps, p1.fs, nil
+}
+
+// writeFramework writes the framework's workbook (its other passes over
+// the reports) and PDF, which need the first pass's totals.
+func (r *run) writeFramework(ctx context.Context, f framework, reps []fetchedReport, fs *fwSummary) error {
 	if err := r.reportWorkbook(ctx, f, reps, fs); err != nil {
 		return err
 	}
 	return r.writeFrameworkPDF(ctx, f, fs)
+}
+
+// reportPass1 is a framework's first pass over its reports, one report at
+// a time: Parquet (one controls, violations and exceptions file per
+// sub-account, the reports of a sub-account coming one after another),
+// the summary's counts, which the workbook's first sheet needs, and the
+// OSCAL document's records.
+type reportPass1 struct {
+	r     *run
+	f     framework
+	fs    *fwSummary // nil until the first report
+	sub   string     // the sub-account of the files open
+	files map[string]*tableFile
+	sinks map[string]writeRows
+	feed  *oscalFeed
+}
+
+// add writes one report's rows, recording what the read found in fr.
+func (p *reportPass1) add(ctx context.Context, fr *fetchedReport) error {
+	r, f := p.r, p.f
+	if p.fs == nil {
+		p.fs = r.summary.framework(f.slug, f.Name, f.Cloud)
+		p.fs.Planned = len(f.Units)
+		r.oscalFramework(f.Name)
+	}
+	if p.files == nil || fr.unit.SubAccount != p.sub {
+		if err := p.finish(); err != nil {
+			return err
+		}
+		if err := p.open(ctx, fr.unit.SubAccount); err != nil {
+			return err
+		}
+	}
+	var apiErr error
+	rows, err := r.reportRows(untilErr(fr.rep.Controls(), &apiErr), *fr, f, p.sinks, p.fs, p.feed)
+	fr.rows, fr.err = rows, apiErr
+	if err != nil {
+		return err
+	}
+	for table, n := range rows {
+		r.summary.addRows(table, n)
+	}
+	r.unitResult(f.unitName(fr.unit), r.reportQuery(f, fr.unit), httpx.QueryStats{Pages: 1, Queries: 1}, rows[dataset.Controls], apiErr)
+	return nil
+}
+
+// open creates the sub-account's files.
+func (p *reportPass1) open(ctx context.Context, sub string) error {
+	p.sub, p.files, p.sinks = sub, map[string]*tableFile{}, map[string]writeRows{}
+	for _, t := range reportTables() {
+		tf, err := p.r.createTable(ctx, p.r.folders.partPath(t.Name, "framework="+p.f.slug, sub, ""), p.r.parquetFormat(t.Name), t)
+		if err != nil {
+			return err
+		}
+		p.files[t.Name], p.sinks[t.Name] = tf, tf.WriteRows
+	}
+	p.feed = &oscalFeed{doc: p.r.oscal, controls: p.files[dataset.Controls].path, violations: p.files[dataset.Violations].path}
+	return nil
+}
+
+// finish finishes the open files, in the order of the tables.
+func (p *reportPass1) finish() error {
+	for _, t := range reportTables() {
+		tf := p.files[t.Name]
+		if tf == nil {
+			continue
+		}
+		delete(p.files, t.Name)
+		if _, err := tf.Finish(); err != nil {
+			return err
+		}
+	}
+	p.files = nil
+	return nil
+}
+
+// fail fails the files still open (after an error).
+func (p *reportPass1) fail(err error) {
+	for _, tf := range p.files {
+		tf.Fail(err)
+	}
+	p.files = nil
 }
 
 // storeErr marks errors of writing the pack (fatal), as opposed to the API.
@@ -214,51 +318,6 @@ func (r *run) storeVendor(ctx, api context.Context, slug string, u source.Report
 			return fmt.Errorf("vendor report %s: %w", name, err)
 		}
 		return storeErr{fmt.Errorf("store %s: %w", name, err)}
-	}
-	return nil
-}
-
-func (r *run) reportParquet(ctx context.Context, f framework, reps []fetchedReport, fs *fwSummary) error {
-	for i := 0; i < len(reps); {
-		sub := reps[i].unit.SubAccount
-		files := map[string]*tableFile{}
-		sinks := map[string]writeRows{}
-		fail := func(err error) {
-			for _, tf := range files {
-				tf.Fail(err)
-			}
-		}
-		for _, t := range reportTables() {
-			tf, err := r.createTable(ctx, r.folders.partPath(t.Name, "framework="+f.slug, sub, ""), r.parquetFormat(t.Name), t)
-			if err != nil {
-				fail(err)
-				return err
-			}
-			files[t.Name], sinks[t.Name] = tf, tf.WriteRows
-		}
-		feed := &oscalFeed{doc: r.oscal, controls: files[dataset.Controls].path, violations: files[dataset.Violations].path}
-		for ; i < len(reps) && reps[i].unit.SubAccount == sub; i++ {
-			fr := reps[i]
-			var apiErr error
-			rows, err := r.reportRows(untilErr(fr.rep.Controls(), &apiErr), fr, f, sinks, fs, feed)
-			reps[i].rows, reps[i].err = rows, apiErr
-			if err != nil {
-				fail(err)
-				return err
-			}
-			for table, n := range rows {
-				r.summary.addRows(table, n)
-			}
-			r.unitResult(f.unitName(fr.unit), r.reportQuery(f, fr.unit), httpx.QueryStats{Pages: 1, Queries: 1}, rows[dataset.Controls], apiErr)
-		}
-		for _, t := range reportTables() {
-			tf := files[t.Name]
-			delete(files, t.Name)
-			if _, err := tf.Finish(); err != nil {
-				fail(err)
-				return err
-			}
-		}
 	}
 	return nil
 }

@@ -161,6 +161,16 @@ type Builder struct {
 	orphans    map[key]*controlAcc // violations whose control has not come (yet)
 	files      map[string]File
 	ns         [16]byte
+	// sealed are the frameworks Seal took: no row may be added to them.
+	// Those whose result was rendered ahead have it here; nil, Write
+	// renders it.
+	sealed map[string]*rendered
+}
+
+// rendered is a framework's result as Write writes it, spilled by Seal.
+type rendered struct {
+	spill io.ReadWriteSeeker
+	n     int64
 }
 
 type key struct{ framework, sub, account, control string }
@@ -201,6 +211,7 @@ func New(p Pack, opts Options) (*Builder, error) {
 		controls:   map[key]*controlAcc{},
 		orphans:    map[key]*controlAcc{},
 		files:      map[string]File{},
+		sealed:     map[string]*rendered{},
 	}
 	b.ns = uuidV5(urlNamespace, NS+"/pack/"+p.ID)
 	return b, nil
@@ -240,6 +251,9 @@ func (b *Builder) AddControl(c Control) error {
 	if _, ok := b.frameworks[c.Framework]; !ok {
 		return fmt.Errorf("oscal: control %s: framework %q was not added", c.ControlID, c.Framework)
 	}
+	if _, ok := b.sealed[c.Framework]; ok {
+		return fmt.Errorf("oscal: control %s: framework %q was sealed", c.ControlID, c.Framework)
+	}
 	k := key{c.Framework, c.SubAccount, c.AccountID, c.ControlID}
 	if _, ok := b.controls[k]; ok {
 		return fmt.Errorf("oscal: control %s of %s/%s/%s added twice", c.ControlID, c.Framework, c.SubAccount, c.AccountID)
@@ -267,6 +281,9 @@ func (b *Builder) AddViolation(v Violation) error {
 	k := key{v.Framework, v.SubAccount, v.AccountID, v.ControlID}
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if _, ok := b.sealed[v.Framework]; ok {
+		return fmt.Errorf("oscal: violation of %s on %s: framework %q was sealed", v.ControlID, v.Resource, v.Framework)
+	}
 	acc := b.controls[k]
 	if acc == nil {
 		if acc = b.orphans[k]; acc == nil {
@@ -352,8 +369,110 @@ func (b *Builder) check() error {
 	return nil
 }
 
+// Seal renders the framework's result now, as Write would, into spill,
+// which Write then copies instead of rendering it again: a pack's
+// frameworks can be rendered as each is complete, while the pipeline
+// collects the next, and not all at its end. Every control and violation
+// of the framework must have been added: adding one after is an error.
+// When Seal fails, Write renders the result itself. The builder's lock is
+// held while the result is gathered, not while it is marshalled.
+func (b *Builder) Seal(name string, spill io.ReadWriteSeeker) error {
+	b.mu.Lock()
+	fw, ok := b.frameworks[name]
+	if _, done := b.sealed[name]; !ok || done {
+		b.mu.Unlock()
+		return fmt.Errorf("oscal: seal %q: not added, or sealed already", name)
+	}
+	b.sealed[name] = nil
+	r := b.result(fw)
+	b.mu.Unlock()
+	cw := &countWriter{w: spill}
+	if err := writeResult(cw, r, resultIndent); err != nil {
+		return fmt.Errorf("oscal: seal %q: %w", name, err)
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.sealed[name] = &rendered{spill: spill, n: cw.n}
+	return nil
+}
+
+// countWriter counts what it writes.
+type countWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// resultIndent is the prefix of a result's lines in the document.
+const resultIndent = "      "
+
+// writeResult writes r as json.MarshalIndent(r, pre, "  ") would, its
+// observations, risks and findings an element at a time: a large
+// framework's result is tens to hundreds of MB of JSON (44 MB for 2,000
+// accounts of 5 controls), which marshalling whole held in memory twice
+// over (compact, then indented).
+func writeResult(w io.Writer, r result, pre string) error {
+	obs, risks, finds := r.Observations, r.Risks, r.Findings
+	if r.Remarks != "" || len(obs)+len(risks)+len(finds) == 0 {
+		// The arrays are not the last fields: marshalled whole.
+		j, err := json.MarshalIndent(r, pre, "  ")
+		if err != nil {
+			return err
+		}
+		_, err = w.Write(j)
+		return err
+	}
+	r.Observations, r.Risks, r.Findings = nil, nil, nil
+	head, err := json.MarshalIndent(r, pre, "  ")
+	if err != nil {
+		return err
+	}
+	// head ends "\n" + pre + "}": the arrays go before it.
+	end := "\n" + pre + "}"
+	if !bytes.HasSuffix(head, []byte(end)) {
+		return errors.New("oscal: internal: a result does not end as marshalled")
+	}
+	bw := bufio.NewWriterSize(w, 64<<10)
+	bw.Write(head[:len(head)-len(end)])
+	array := func(name string, n int, el func(int) any) error {
+		if n == 0 {
+			return nil
+		}
+		bw.WriteString(",\n" + pre + "  \"" + name + "\": [")
+		for i := range n {
+			if i > 0 {
+				bw.WriteString(",")
+			}
+			bw.WriteString("\n" + pre + "    ")
+			j, err := json.MarshalIndent(el(i), pre+"    ", "  ")
+			if err != nil {
+				return err
+			}
+			bw.Write(j)
+		}
+		bw.WriteString("\n" + pre + "  ]")
+		return nil
+	}
+	if err := array("observations", len(obs), func(i int) any { return obs[i] }); err != nil {
+		return err
+	}
+	if err := array("risks", len(risks), func(i int) any { return risks[i] }); err != nil {
+		return err
+	}
+	if err := array("findings", len(finds), func(i int) any { return finds[i] }); err != nil {
+		return err
+	}
+	bw.WriteString(end)
+	return bw.Flush()
+}
+
 // Write writes the document. It fails, writing nothing, when Check does;
-// any other error is w's.
+// any other error is w's, or a sealed result's spill's.
 func (b *Builder) Write(w io.Writer) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -384,16 +503,22 @@ func (b *Builder) Write(w io.Writer) error {
 	buf.Write(indent(head[:cut], "  "))
 	buf.WriteString("\"results\": [")
 	for i, fw := range sortedFrameworks(b.frameworks) {
-		r := b.result(fw)
-		j, err := json.MarshalIndent(r, "      ", "  ")
-		if err != nil {
-			return err
-		}
 		if i > 0 {
 			buf.WriteString(",")
 		}
 		buf.WriteString("\n      ")
-		buf.Write(j)
+		if s := b.sealed[fw.Name]; s != nil {
+			if _, err := s.spill.Seek(0, io.SeekStart); err != nil {
+				return fmt.Errorf("oscal: result %q: %w", fw.Name, err)
+			}
+			if _, err := io.CopyN(buf, s.spill, s.n); err != nil {
+				return fmt.Errorf("oscal: result %q: %w", fw.Name, err)
+			}
+			continue
+		}
+		if err := writeResult(buf, b.result(fw), resultIndent); err != nil {
+			return err
+		}
 	}
 	buf.WriteString("\n    ],\n    \"back-matter\": ")
 	bm, err := json.MarshalIndent(b.backMatter(), "    ", "  ")

@@ -673,3 +673,110 @@ func TestToken(t *testing.T) {
 		}
 	}
 }
+
+// TestSeal: a document whose frameworks were sealed as each was complete
+// (rendered ahead into a spill) is the document Write renders whole, and
+// a sealed framework takes no more rows.
+func TestSeal(t *testing.T) {
+	in := sample(3)
+	want, err := build(t, pack, Options{}, in, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := New(pack, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range in.frameworks {
+		if err := b.AddFramework(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Framework by framework, as the pipeline feeds them; "Empty
+	// framework" is left to Write.
+	for _, fw := range []string{"SOC 2", cis} {
+		for _, c := range in.controls {
+			if c.Framework == fw {
+				if err := b.AddControl(c); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		for _, v := range in.violations {
+			if v.Framework == fw {
+				if err := b.AddViolation(v); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		spill, err := os.CreateTemp(t.TempDir(), "spill")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer spill.Close()
+		if err := b.Seal(fw, spill); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Seal(fw, spill); err == nil {
+			t.Errorf("%s sealed twice", fw)
+		}
+	}
+	if err := b.AddControl(in.controls[0]); err == nil || !strings.Contains(err.Error(), "sealed") {
+		t.Errorf("control after the seal: %v", err)
+	}
+	if err := b.AddViolation(in.violations[0]); err == nil || !strings.Contains(err.Error(), "sealed") {
+		t.Errorf("violation after the seal: %v", err)
+	}
+	for _, f := range in.files {
+		if err := b.AddFile(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got bytes.Buffer
+	if err := b.Write(&got); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got.Bytes(), want) {
+		t.Errorf("sealed document differs from the whole one (%d and %d bytes)", got.Len(), len(want))
+	}
+}
+
+// TestWriteResult: a result written an element at a time is the result
+// marshalled whole, with and without each of its arrays.
+func TestWriteResult(t *testing.T) {
+	in := sample(3)
+	b, err := New(pack, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range in.frameworks {
+		b.AddFramework(f)
+	}
+	for _, c := range in.controls {
+		b.AddControl(c)
+	}
+	for _, v := range in.violations {
+		b.AddViolation(v)
+	}
+	full := b.result(b.frameworks[cis])
+	if len(full.Observations) == 0 || len(full.Risks) == 0 || len(full.Findings) == 0 {
+		t.Fatal("the sample's result lacks an array")
+	}
+	noRisks := full
+	noRisks.Risks = nil
+	remarks := full
+	remarks.Remarks = "after the arrays"
+	for name, r := range map[string]result{"full": full, "no risks": noRisks, "remarks": remarks, "empty": b.result(b.frameworks["Empty framework"])} {
+		want, err := json.MarshalIndent(r, resultIndent, "  ")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got bytes.Buffer
+		if err := writeResult(&got, r, resultIndent); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got.Bytes(), want) {
+			t.Errorf("%s: written %d bytes, marshalled %d", name, got.Len(), len(want))
+		}
+	}
+}

@@ -347,6 +347,10 @@ type Bucket struct {
 	// was timed.
 	Latency time.Duration
 	Detail  string
+	// Reports: the bucket's requests are those of the report units, in
+	// the plan's order of its frameworks (the plan models when each
+	// framework's last report is in, and the run writes its files).
+	Reports bool
 }
 
 // Estimator is implemented by sources that can predict a plan's requests.

@@ -32,6 +32,26 @@ type Config struct {
 	// the run spreads its units over these and the key above, and a key
 	// whose credentials are refused is dropped, the others carrying on.
 	APIKeys []KeyConfig `yaml:"api_keys"`
+	// RequestsPerHour and Burst are each key's budget per bucket: the
+	// requests it may send per hour, and how many of them at once. 0
+	// keeps the documented limit (seed 000: 480 requests per hour per
+	// user, and a full hour's budget at once). For an account whose limit
+	// Lacework set otherwise, and for runs against an emulator that scales
+	// the limit down in time (the pooled-keys benchmark).
+	RequestsPerHour int `yaml:"requests_per_hour"`
+	Burst           int `yaml:"burst"`
+}
+
+// limits are the API limits of the tenant's keys: the opener's, with the
+// section's budget where it sets one.
+func (c Config) limits(l lacework.Limits) lacework.Limits {
+	if c.RequestsPerHour > 0 {
+		l.RequestsPerHour = c.RequestsPerHour
+	}
+	if c.Burst > 0 {
+		l.Burst = c.Burst
+	}
+	return l
 }
 
 // KeyConfig is one more API key: its id (or the variable holding it) and
@@ -99,6 +119,9 @@ func settings(t config.Tenant, env source.Env) (Config, lacework.Credentials, er
 	}
 	need(creds.KeyID != "", "api_key_env", cfg.APIKeyEnv, "the API key id is not set (lacework.api_key or api_key_env in the config, LW_API_KEY, or ~/.lacework.toml)")
 	need(creds.Secret != "", "api_secret_env", cfg.APISecretEnv, "the API secret is not set (LW_API_SECRET, another variable named by api_secret_env, or ~/.lacework.toml)")
+	if cfg.RequestsPerHour < 0 || cfg.Burst < 0 {
+		errs = append(errs, fmt.Errorf("lacework: requests_per_hour %d and burst %d: want 0 (the documented limit) or more", cfg.RequestsPerHour, cfg.Burst))
+	}
 	for i, k := range cfg.APIKeys {
 		id := k.APIKey
 		if k.APIKeyEnv != "" {

@@ -54,7 +54,7 @@ func Opener(limits lacework.Limits) source.Opener {
 		s := &Source{cfg: cfg, creds: creds}
 		for _, kc := range append([]lacework.Credentials{creds}, cfg.moreKeys(creds, getenv)...) {
 			env.Redactor.Add(kc.KeyID, kc.Secret.Reveal())
-			c, err := lacework.New(kc, lacework.Options{Options: env.HTTP(), Limits: limits, Stats: stats})
+			c, err := lacework.New(kc, lacework.Options{Options: env.HTTP(), Limits: cfg.limits(limits), Stats: stats})
 			if err != nil {
 				return nil, fmt.Errorf("tenant %s: %w", t.Name, err)
 			}
@@ -595,7 +595,7 @@ func (s *Source) Estimate(ctx context.Context, p *source.Plan, req source.Reques
 				name := named(bucketReports, reportID(f.Name, u.SubAccount, u.Account))
 				b := reports[name]
 				if b == nil {
-					b = &source.Bucket{Name: name, PerHour: l.RequestsPerHour, Burst: l.Burst, Latency: latency(bucketReports)}
+					b = &source.Bucket{Name: name, PerHour: l.RequestsPerHour, Burst: l.Burst, Latency: latency(bucketReports), Reports: true}
 					reports[name], fws[name] = b, map[string]int{}
 				}
 				b.Units++

@@ -111,6 +111,33 @@ func TestVendorPDFSetting(t *testing.T) {
 	}
 }
 
+// A section's budget replaces the documented one where it sets it; the
+// opener's scaled limits stand where it does not.
+func TestBudgetSetting(t *testing.T) {
+	opener := lacework.Limits{RequestsPerHour: 480, Burst: 480, PageRows: 100}
+	for _, tc := range []struct {
+		section     string
+		perHour, bu int
+	}{
+		{"account: acme\n", 480, 480},
+		{"account: acme\nrequests_per_hour: 3600\n", 3600, 480},
+		{"account: acme\nrequests_per_hour: 3600\nburst: 60\n", 3600, 60},
+	} {
+		var node yaml.Node
+		if err := yaml.Unmarshal([]byte(tc.section), &node); err != nil {
+			t.Fatal(err)
+		}
+		var cfg Config
+		if err := source.DecodeSection(config.Tenant{Source: Name, Sections: map[string]yaml.Node{Name: *node.Content[0]}}, &cfg); err != nil {
+			t.Fatal(err)
+		}
+		got := cfg.limits(opener)
+		if got.RequestsPerHour != tc.perHour || got.Burst != tc.bu || got.PageRows != 100 {
+			t.Errorf("%q: limits %+v, want %d an hour, burst %d, the opener's pages", tc.section, got, tc.perHour, tc.bu)
+		}
+	}
+}
+
 // A source may be planned twice (`evidence plan` then the run, a sharded
 // plan then a whole one): each plan starts from every key, so planning
 // again gives the same plan: the same units on the same keys, the same

@@ -148,6 +148,17 @@ var frameworkSeeds = []frameworkSeed{
 	{"GCP CIS Benchmark 1.3", "GCP_CIS13", cloudGCP, 0},
 }
 
+// moreAWSFrameworks are two more built-in AWS report definitions, offered
+// with Config.MoreAWSFrameworks (an organisation assessed against five
+// AWS frameworks). Seed 000 names reportType HIPAA in its example request
+// but lists only AWS_CIS_14 for AWS; these report types are the AWS ones
+// of the lacework CLI (lacework/go-sdk cli/cmd/compliance_aws.go: its
+// list of report types), named as Lacework's console lists them.
+var moreAWSFrameworks = []frameworkSeed{
+	{"AWS HIPAA Report", "AWS_HIPAA", cloudAWS, 3},
+	{"AWS NIST CSF", "AWS_NIST_CSF", cloudAWS, 10},
+}
+
 // customFramework is the disabled, user-created report definition.
 var customFramework = frameworkSeed{"Acme Custom AWS Controls", "", cloudAWS, 3}
 

@@ -42,6 +42,11 @@ type Config struct {
 	// MoreAWSAccounts gives every sub-account that many more enabled AWS
 	// accounts (a large organisation, for the scale benchmark).
 	MoreAWSAccounts int
+	// MoreAWSFrameworks enables two more AWS frameworks (HIPAA, NIST
+	// CSF): five for every AWS account, as the large organisation
+	// has. Off by default, so the default catalogue (and every pack made
+	// from it) stays as it was.
+	MoreAWSFrameworks bool
 
 	PageSize  int // rows per page; default 5000 (API document: 5,000)
 	ResultCap int // rows per result set; default 500000 (API document: 500,000)
@@ -146,7 +151,7 @@ type Server struct {
 func New(cfg Config) *Server {
 	cfg = normalize(cfg)
 	root := newKey(cfg.Seed)
-	cat := buildCatalog(root, cfg.Recommendations)
+	cat := buildCatalog(root, cfg.Recommendations, cfg.MoreAWSFrameworks)
 	t, subs := buildTenant(&cfg, root, cat)
 	pk := sha256.Sum256([]byte("lacework-emulator-page-token|" + strconv.FormatInt(cfg.Seed, 10)))
 	s := &Server{

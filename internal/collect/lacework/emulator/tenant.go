@@ -153,13 +153,17 @@ type catalog struct {
 	frameworks []*framework
 }
 
-func buildCatalog(root emulatorkit.Key, perReport int) *catalog {
+func buildCatalog(root emulatorkit.Key, perReport int, moreAWS bool) *catalog {
 	c := &catalog{}
+	fwSeeds := slices.Clone(frameworkSeeds)
+	if moreAWS {
+		fwSeeds = slices.Insert(fwSeeds, 3, moreAWSFrameworks...) // with the other AWS ones
+	}
 	size := [numClouds]int{}
 	for cl := range numClouds {
 		size[cl] = max(len(policySeeds[cl]), perReport)
 	}
-	for _, f := range append(slices.Clone(frameworkSeeds), customFramework) {
+	for _, f := range append(slices.Clone(fwSeeds), customFramework) {
 		size[f.cloud] = max(size[f.cloud], f.offset+perReport)
 	}
 	next := 1
@@ -205,7 +209,7 @@ func buildCatalog(root emulatorkit.Key, perReport int) *catalog {
 		}
 		c.frameworks = append(c.frameworks, f)
 	}
-	for _, fs := range frameworkSeeds {
+	for _, fs := range fwSeeds {
 		add(fs, true, "SYSTEM")
 	}
 	add(customFramework, false, "alice@example.com")
