@@ -163,7 +163,7 @@ func poolRun(b *testing.B, bin, cfgFile string, keys int) poolResult {
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		r.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 	}
-	m := manifest(b, out)
+	m, _ := manifest(b, out)
 	if len(m.Failures) > 0 {
 		b.Fatalf("%d units failed, first %+v", len(m.Failures), m.Failures[0])
 	}
