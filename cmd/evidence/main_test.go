@@ -555,7 +555,7 @@ func TestKilledRunLeavesNoManifestAndRerunCompletes(t *testing.T) {
 
 func TestPlanFetchesNoData(t *testing.T) {
 	t.Parallel()
-	emu := emulator.New(emulator.Config{Forbidden: []string{"acme-dev"}})
+	emu := emulator.New(emulator.Config{Forbidden: []string{"acme-dev"}, Recommendations: 8}) // small reports: a probed plan writes scratch packs of them
 	srv := httptest.NewServer(emu)
 	defer srv.Close()
 	code, stdout, stderr := cli(t, context.Background(), lwEnv(srv.URL), "plan", "--probe=false", "--from", time.Now().UTC().AddDate(0, 0, -10).Format(time.DateOnly))
