@@ -31,10 +31,11 @@ import (
 // A part excelize copies from a sized, seekable reader (a streamed sheet,
 // which excelize keeps in a temporary file until File.Close) is not read
 // when copied but at Close, where such parts are deflated side by side, one
-// per P: when the workbook of the run's largest table closes, nothing else
-// is left to run, and its sheets' deflate was the run's last serial stretch.
-// Each part is still deflated alone, from its start, with the same level, so
-// the archive's bytes do not change.
+// per P: a workbook of several large sheets then closes in about the time
+// of its largest sheet, not of all of them one after the other. (The last
+// workbook of a run closes when nothing else is left to run.) Each part is
+// still deflated alone, from its start, at the same level, so the archive's
+// bytes do not change.
 type spoolZip struct {
 	out    io.Writer
 	tmpDir string
