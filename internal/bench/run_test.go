@@ -117,7 +117,12 @@ func BenchmarkRun(b *testing.B) {
 				runs = runs[:0]
 				for range max(*repeatFlag, 1) {
 					pages := b.TempDir()
+					// The emulator serves the run from this process: its CPU
+					// (and the pages' tee) shares the machine's cores with the
+					// run's, so the wall time of a run depends on it too.
+					c0, load := cpuNow(), loadAverage()
 					r, _ := runUnder(b, nil, bin, n, teePages(pages))
+					served := cpuNow() - c0
 					fl, err := runFloors(r.Pack, pages)
 					if err != nil {
 						b.Fatal(err)
@@ -127,7 +132,8 @@ func BenchmarkRun(b *testing.B) {
 					// next run.
 					_ = os.RemoveAll(pages)
 					_ = os.RemoveAll(r.Pack)
-					b.Logf("%s: %.1f CPU-s, %.1f s wall, floors %s", r.Name, r.CPU.Seconds(), r.Wall.Seconds(), floorsText(r.Floors))
+					b.Logf("%s: %.1f CPU-s, %.1f s wall, emulator %.1f CPU-s, load %s at the start, %s after the floors; floors %s", r.Name, r.CPU.Seconds(), r.Wall.Seconds(),
+						served.Seconds(), load, loadAverage(), floorsText(r.Floors))
 					runs = append(runs, r)
 				}
 			}

@@ -358,6 +358,9 @@ func (wb *Workbook) Close() error {
 		return errors.New("xlsx: workbook is closed")
 	}
 	wb.done = true
+	// After WriteTo: spoolZip reads the streamed sheets from excelize's
+	// temporary files at its own Close, within WriteTo, and f.Close removes
+	// them.
 	defer wb.f.Close()
 	if wb.initErr != nil {
 		return wb.initErr

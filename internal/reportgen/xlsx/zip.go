@@ -4,15 +4,19 @@ import (
 	"archive/zip"
 	"bytes"
 	"errors"
-	"github.com/klauspost/compress/flate"
+	"fmt"
 	"hash"
 	"hash/crc32"
 	"io"
 	"io/fs"
 	"math"
 	"os"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
+
+	"github.com/klauspost/compress/flate"
 )
 
 // spoolZip is the excelize.ZipWriter the workbook saves through. excelize
@@ -23,6 +27,15 @@ import (
 // a temporary file), and Close writes the parts to out, in a fixed order, as
 // raw (already compressed) entries. The archive therefore never sits whole in
 // memory and is byte-identical for the same parts.
+//
+// A part excelize copies from a sized, seekable reader (a streamed sheet,
+// which excelize keeps in a temporary file until File.Close) is not read
+// when copied but at Close, where such parts are deflated side by side, one
+// per P: a workbook of several large sheets then closes in about the time
+// of its largest sheet, not of all of them one after the other. (The last
+// workbook of a run closes when nothing else is left to run.) Each part is
+// still deflated alone, from its start, at the same level, so the archive's
+// bytes do not change.
 type spoolZip struct {
 	out    io.Writer
 	tmpDir string
@@ -43,6 +56,8 @@ type spoolPart struct {
 	mem   bytes.Buffer
 	file  *os.File
 	owner *spoolZip
+	// src is a deferred part's data (partWriter.ReadFrom), read at Close.
+	src io.Reader
 }
 
 func newSpoolZip(out io.Writer, tmpDir string) *spoolZip {
@@ -102,6 +117,9 @@ func (z *spoolZip) Close() error {
 	if err := z.finish(); err != nil {
 		return err
 	}
+	if err := z.deflateDeferred(); err != nil {
+		return z.fail(err)
+	}
 	sort.SliceStable(z.parts, func(i, j int) bool {
 		ri, rj := partRank(z.parts[i].name), partRank(z.parts[j].name)
 		if ri != rj {
@@ -142,6 +160,79 @@ func (z *spoolZip) Close() error {
 		return z.fail(err)
 	}
 	return nil
+}
+
+// deflateDeferred deflates the parts whose data ReadFrom left in place,
+// at most one per P at a time, the largest first so that the last to
+// start is a short one. The parts' order in the archive is Close's, not
+// this one's.
+func (z *spoolZip) deflateDeferred() error {
+	var todo []*spoolPart
+	for _, p := range z.parts {
+		if p.src != nil {
+			todo = append(todo, p)
+		}
+	}
+	if len(todo) == 0 {
+		return nil
+	}
+	sort.SliceStable(todo, func(i, j int) bool { return todo[i].size > todo[j].size })
+	next := make(chan *spoolPart, len(todo))
+	for _, p := range todo {
+		next <- p
+	}
+	close(next)
+	errs := make([]error, min(runtime.GOMAXPROCS(0), len(todo)))
+	var wg sync.WaitGroup
+	for i := range errs {
+		wg.Go(func() {
+			var fw *flate.Writer
+			for p := range next {
+				if errs[i] == nil {
+					errs[i] = p.deflate(&fw)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// deflate compresses a deferred part's data into its spool, with *fw
+// (made on first use, reset for each part: one per goroutine). Its size
+// and CRC are counted again as the data is read.
+func (p *spoolPart) deflate(fw **flate.Writer) error {
+	src := p.src
+	p.src, p.size = nil, 0
+	if *fw == nil {
+		w, err := flate.NewWriter(p.sink(), flate.DefaultCompression)
+		if err != nil {
+			return err
+		}
+		*fw = w
+	} else {
+		(*fw).Reset(p.sink())
+	}
+	// io.Copy as excelize called it: the same reads, so the same writes.
+	if _, err := io.Copy(deflater{p, *fw}, src); err != nil {
+		return fmt.Errorf("xlsx: deflate %s: %w", p.name, err)
+	}
+	if err := (*fw).Close(); err != nil {
+		return fmt.Errorf("xlsx: deflate %s: %w", p.name, err)
+	}
+	return nil
+}
+
+// deflater writes a deferred part's data into its flate writer.
+type deflater struct {
+	p  *spoolPart
+	fw *flate.Writer
+}
+
+func (d deflater) Write(b []byte) (int, error) {
+	d.p.crc.Write(b)
+	d.p.size += uint64(len(b))
+	return d.fw.Write(b)
 }
 
 // partRank orders the parts of the package the way Office writes them.
@@ -210,6 +301,39 @@ func (w partWriter) Write(b []byte) (int, error) {
 	return len(b), nil
 }
 
+// sizedReader is what excelize copies a streamed sheet from: an
+// io.SectionReader over its temporary file.
+type sizedReader interface {
+	io.ReadSeeker
+	Size() int64
+}
+
+// ReadFrom defers reading a sized, seekable src to Close (see spoolZip),
+// which excelize calls before File.Close removes what src reads; it
+// returns the bytes src has left, which excelize counts to decide on
+// ZIP64. Any other src is copied now.
+func (w partWriter) ReadFrom(src io.Reader) (int64, error) {
+	z := w.p.owner
+	if z.err != nil {
+		return 0, z.err
+	}
+	sr, ok := src.(sizedReader)
+	if !ok || z.cur != w.p || w.p.size > 0 {
+		return io.Copy(struct{ io.Writer }{w}, src)
+	}
+	off, err := sr.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return 0, z.fail(err)
+	}
+	n := sr.Size() - off
+	// The part ends here, with nothing written through the shared flate
+	// writer: the next Create resets it without closing it over this part.
+	// size orders the deferred parts until deflate counts it again.
+	z.cur = nil
+	w.p.src, w.p.size = src, uint64(n)
+	return n, nil
+}
+
 // sink is where the compressed bytes of p go.
 func (p *spoolPart) sink() io.Writer { return spoolSink{p} }
 
@@ -219,22 +343,20 @@ func (s spoolSink) Write(b []byte) (int, error) {
 	p := s.p
 	p.csize += uint64(len(b))
 	if p.file == nil && p.mem.Len()+len(b) > spoolMemMax {
+		// Errors go back through the flate writer to whoever deflates p,
+		// which may be one of Close's goroutines: p.owner is not touched.
 		f, err := os.CreateTemp(p.owner.tmpDir, "evidence-xlsx-*")
 		if err != nil {
-			return 0, p.owner.fail(err)
+			return 0, err
 		}
 		p.file = f
 		if _, err := p.mem.WriteTo(f); err != nil {
-			return 0, p.owner.fail(err)
+			return 0, err
 		}
 		p.mem = bytes.Buffer{}
 	}
 	if p.file != nil {
-		n, err := p.file.Write(b)
-		if err != nil {
-			return n, p.owner.fail(err)
-		}
-		return n, nil
+		return p.file.Write(b)
 	}
 	return p.mem.Write(b)
 }
