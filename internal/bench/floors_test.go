@@ -254,12 +254,12 @@ func parquetFloor(pack string) (floor, error) {
 	for _, files := range tables {
 		for _, p := range files {
 			c := &counter{}
-			var w *pq.Writer
+			var w *pq.GenericWriter[any]
 			inRG := 0
 			err := readChunks(p, func(schema *pq.Schema, rows []pq.Row) error {
 				return fl.measure(func() error {
 					if w == nil {
-						w = pq.NewWriter(c, schema, pq.Compression(parquet.Zstd), pq.MaxRowsPerRowGroup(parquet.DefaultRowGroupRows))
+						w = pq.NewGenericWriter[any](c, schema, pq.Compression(parquet.Zstd), pq.MaxRowsPerRowGroup(parquet.DefaultRowGroupRows))
 					}
 					for len(rows) > 0 {
 						n := min(len(rows), parquet.DefaultRowGroupRows-inRG)

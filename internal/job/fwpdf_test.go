@@ -85,18 +85,7 @@ func TestFrameworkPDFAppendix(t *testing.T) {
 		t.Run(pc.name, func(t *testing.T) {
 			res, store := pc.run(t)
 			p := res.Packs[0]
-			read := func(key string) []byte {
-				rc, err := store.Get(context.Background(), p.Prefix+"/"+key)
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer rc.Close()
-				b, err := io.ReadAll(rc)
-				if err != nil {
-					t.Fatal(err)
-				}
-				return b
-			}
+			read := func(key string) []byte { return storeBytes(t, store, p.Prefix+"/"+key) }
 			fws := map[string]*fwTables{}
 			fw := func(file string) *fwTables {
 				slug := strings.TrimSuffix(strings.TrimPrefix(path.Base(file), "framework-"), ".parquet")

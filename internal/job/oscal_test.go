@@ -99,15 +99,7 @@ func prop(ps []oscalProp, name string) string {
 // readParquet reads a pack file's rows into T.
 func readParquet[T any](t *testing.T, store storage.Store, key string) []T {
 	t.Helper()
-	rc, err := store.Get(context.Background(), key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := io.ReadAll(rc)
-	rc.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := storeBytes(t, store, key)
 	rows, err := parquet.Read[T](bytes.NewReader(b), int64(len(b)))
 	if err != nil {
 		t.Fatalf("%s: %v", key, err)
@@ -256,4 +248,19 @@ func checkOSCAL(t *testing.T, store storage.Store, prefix string, m pack.Manifes
 		}
 	}
 	return risks
+}
+
+// storeBytes is the object at key of store.
+func storeBytes(t *testing.T, store storage.Store, key string) []byte {
+	t.Helper()
+	rc, err := store.Get(context.Background(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(rc)
+	if err != nil {
+		t.Fatalf("%s: %v", key, err)
+	}
+	return b
 }

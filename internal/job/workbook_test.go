@@ -209,15 +209,7 @@ type sheetSetup struct {
 // tenth of this package's CPU under the race detector.
 func sheetSetups(t *testing.T, store storage.Store, key string) map[string]sheetSetup {
 	t.Helper()
-	rc, err := store.Get(context.Background(), key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := io.ReadAll(rc)
-	rc.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := storeBytes(t, store, key)
 	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
 	if err != nil {
 		t.Fatal(err)

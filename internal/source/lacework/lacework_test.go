@@ -97,14 +97,7 @@ func TestVendorPDFSetting(t *testing.T) {
 		{"account: acme\n", true, false},
 		{"account: acme\nvendor_pdf: true\n", true, false},
 	} {
-		var node yaml.Node
-		if err := yaml.Unmarshal([]byte(tc.section), &node); err != nil {
-			t.Fatal(err)
-		}
-		var cfg Config
-		if err := source.DecodeSection(config.Tenant{Source: Name, Sections: map[string]yaml.Node{Name: *node.Content[0]}}, &cfg); err != nil {
-			t.Fatal(err)
-		}
+		cfg := decodeSection(t, tc.section)
 		if got := cfg.vendorPDF(source.Request{NoVendorReports: tc.flag}); got != tc.want {
 			t.Errorf("%q, --no-vendor-pdf %v: vendor PDF %v, want %v", tc.section, tc.flag, got, tc.want)
 		}
@@ -123,14 +116,7 @@ func TestBudgetSetting(t *testing.T) {
 		{"account: acme\nrequests_per_hour: 3600\n", 3600, 480},
 		{"account: acme\nrequests_per_hour: 3600\nburst: 60\n", 3600, 60},
 	} {
-		var node yaml.Node
-		if err := yaml.Unmarshal([]byte(tc.section), &node); err != nil {
-			t.Fatal(err)
-		}
-		var cfg Config
-		if err := source.DecodeSection(config.Tenant{Source: Name, Sections: map[string]yaml.Node{Name: *node.Content[0]}}, &cfg); err != nil {
-			t.Fatal(err)
-		}
+		cfg := decodeSection(t, tc.section)
 		got := cfg.limits(opener)
 		if got.RequestsPerHour != tc.perHour || got.Burst != tc.bu || got.PageRows != 100 {
 			t.Errorf("%q: limits %+v, want %d an hour, burst %d, the opener's pages", tc.section, got, tc.perHour, tc.bu)
@@ -252,4 +238,18 @@ func TestKeyNamesAreDistinct(t *testing.T) {
 	if one := (&Source{keys: s.keys[:1], assigned: s.assigned}); one.keyName("a") != "" {
 		t.Error("a single key is named")
 	}
+}
+
+// decodeSection decodes a tenant's lacework section written as YAML.
+func decodeSection(t *testing.T, section string) Config {
+	t.Helper()
+	var node yaml.Node
+	if err := yaml.Unmarshal([]byte(section), &node); err != nil {
+		t.Fatal(err)
+	}
+	var cfg Config
+	if err := source.DecodeSection(config.Tenant{Source: Name, Sections: map[string]yaml.Node{Name: *node.Content[0]}}, &cfg); err != nil {
+		t.Fatal(err)
+	}
+	return cfg
 }
