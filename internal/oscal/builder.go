@@ -386,26 +386,19 @@ func (b *Builder) Seal(name string, spill io.ReadWriteSeeker) error {
 	b.sealed[name] = nil
 	r := b.result(fw)
 	b.mu.Unlock()
-	cw := &countWriter{w: spill}
-	if err := writeResult(cw, r, resultIndent); err != nil {
+	if err := writeResult(spill, r, resultIndent); err != nil {
+		return fmt.Errorf("oscal: seal %q: %w", name, err)
+	}
+	// Write copies the result from the spill's start: its length is where
+	// writing it left the spill.
+	n, err := spill.Seek(0, io.SeekCurrent)
+	if err != nil {
 		return fmt.Errorf("oscal: seal %q: %w", name, err)
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.sealed[name] = &rendered{spill: spill, n: cw.n}
+	b.sealed[name] = &rendered{spill: spill, n: n}
 	return nil
-}
-
-// countWriter counts what it writes.
-type countWriter struct {
-	w io.Writer
-	n int64
-}
-
-func (c *countWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += int64(n)
-	return n, err
 }
 
 // resultIndent is the prefix of a result's lines in the document.
